@@ -1,0 +1,50 @@
+// Runner: (scenario, seed) -> history + verdict. One world, single-threaded;
+// RunScenario may be called from several threads at once on different runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/scenario.h"
+#include "model/history.h"
+#include "sim/fault_plan.h"
+
+namespace harness {
+
+struct RunOptions {
+  bool keep_trace = true;           // keep the trace text (failures need it)
+  std::optional<sim::FaultSchedule> schedule;  // replay these faults instead of the scenario's
+  uint32_t planted_bug = 0;         // 0: none; see ktm/bugs.h (test-only)
+};
+
+struct Violation {
+  std::string rule;                 // "atomicity", "agreement", ...
+  std::string tx;
+  std::string message;
+  std::vector<size_t> events;       // indexes into history.events
+};
+
+struct RunResult {
+  std::string scenario;
+  uint64_t seed = 0;
+  bool passed = false;              // verdict matches the scenario's expectation
+  std::vector<Violation> violations;
+  uint64_t digest = 0;              // trace digest
+  uint64_t trace_events = 0;
+  uint64_t transactions = 0, committed = 0, aborted = 0, unresolved = 0;
+  uint64_t faults_injected = 0;
+  int64_t sim_time_ns = 0;
+  std::string trace_text;           // when keep_trace
+  std::string schedule_text;        // the faults injected, as a replayable schedule
+  model::History history;
+  std::vector<int64_t> commit_latencies_ns;  // request -> outcome, committed txs
+};
+
+RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options = {});
+
+// The command line that replays this run: "ktmsim replay <file> --seed <S> [--schedule F]".
+std::string ReplayCommand(const Scenario& scenario, uint64_t seed, const std::string& schedule_file);
+
+}  // namespace harness

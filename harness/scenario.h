@@ -1,0 +1,97 @@
+// Scenario: everything a run needs besides the seed. Built from a TOML file
+// (harness/scenario_toml.h) or in C++ (tests). Every field has a default; the
+// ranges documented in scenarios/README.md are enforced by the TOML loader
+// and by Validate().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "sim/disk.h"
+#include "sim/fault_plan.h"
+#include "sim/latency.h"
+#include "sim/network.h"
+#include "sim/time.h"
+
+namespace harness {
+
+struct HostSpec {
+  std::string name;                 // unique
+  bool tm_volatile = false;         // a volatile TM: no log, only volatile RMs
+  sim::DiskOptions log_disk;        // the TM's log disk
+};
+
+enum class RmKind : uint8_t { kKv, kTxf, kTxr };
+
+struct RmSpec {
+  std::string name;                 // unique in the scenario
+  std::string host;                 // a HostSpec name
+  RmKind kind = RmKind::kKv;
+  bool durable = true;
+  bool single_phase = true;         // asks for SINGLE_PHASE_COMMIT
+  double vote_no_probability = 0;   // at PREPARE, vote no (RollbackEnlistment)
+  double disconnect_probability = 0;  // per tx: close the enlistment before commit (RM disconnect)
+  double reject_single_phase_probability = 0;  // answer SPC with SinglePhaseReject
+  sim::TimeNs response_delay_ns = 0;  // extra think time before answering a notification
+  sim::DiskOptions disk;            // the RM's own log disk
+};
+
+struct WorkloadSpec {
+  uint32_t transactions = 50;       // how many transactions the client starts
+  sim::TimeNs duration_ns = 0;      // 0: no limit; else stop starting new ones after this
+  double arrival_per_second = 2000; // Poisson arrivals (0: back-to-back)
+  uint32_t concurrency = 4;         // max transactions open at once
+  uint32_t ops_min = 1, ops_max = 4;  // operations per transaction (per RM touched)
+  uint32_t rms_per_tx_min = 1, rms_per_tx_max = 2;
+  uint32_t keys = 16;               // keys per RM
+  double read_fraction = 0.3;       // share of operations that are reads
+  double commit_fraction = 0.8;     // the rest of the mix is rollback_fraction + read_only_fraction
+  double rollback_fraction = 0.1;
+  double read_only_fraction = 0.1;  // transactions that only read
+  double async_commit_fraction = 0.2;  // use CommitTransactionAsync instead of CommitTransaction
+  sim::TimeNs timeout_ns = 0;       // CreateTransaction timeout (0: none)
+  sim::TimeNs think_ns = 100 * sim::kMicrosecond;  // client delay between operations
+};
+
+enum class FaultMode : uint8_t { kNone, kProbabilities, kSwarm, kSchedule };
+
+struct FaultSpec {
+  FaultMode mode = FaultMode::kNone;
+  sim::FaultProbabilities probabilities;  // kProbabilities
+  std::string schedule_text;        // kSchedule (FaultSchedule text form)
+  sim::TimeNs faults_until_ns = 200 * sim::kMillisecond;
+  // Targeted crashes: crash the RM/TM host right after the n-th event of a kind
+  // ("prepare", "commit", "log_force"), with a probability per occurrence.
+  std::string crash_on;             // "" | "prepare" | "commit" | "log_force"
+  double crash_on_probability = 0;
+  std::string budget = "recoverable";  // "recoverable" | "beyond"
+};
+
+enum class Expect : uint8_t { kPass, kFail };
+
+struct Scenario {
+  std::string name;                 // defaults to the file's stem
+  std::string file;                 // where it was loaded from ("" for C++)
+  std::string description;
+  std::vector<HostSpec> hosts;
+  std::vector<RmSpec> rms;
+  WorkloadSpec workload;
+  sim::NetworkOptions network;
+  FaultSpec faults;
+  std::vector<std::string> checkers;  // empty: all
+  Expect expect = Expect::kPass;
+  std::string expect_rule;          // with kFail: the rule that must be violated ("" any)
+  sim::TimeNs run_until_ns = 10 * sim::kSecond;      // hard stop of virtual time
+  sim::TimeNs termination_bound_ns = 2 * sim::kSecond;  // after faults stop
+  std::string schedule_strategy = "fifo";  // "fifo" | "random" | "pct"
+};
+
+// Cross-field checks (host names exist, fractions sum to <= 1, ...).
+absl::Status Validate(const Scenario& scenario);
+
+// The names of every checker the model provides.
+const std::vector<std::string>& AllCheckerNames();
+
+}  // namespace harness

@@ -1,0 +1,59 @@
+// History: what a run did, as the checkers see it. Recorded by the harness
+// (client and RM operations, votes, notifications, outcomes, faults), with
+// virtual timestamps and host. model/ depends on nothing else of ours.
+//
+// Identifiers are strings chosen by the harness: tx = "t<N>" (workload
+// transaction number, unique in a run), rm = RM name from the scenario
+// (unique in a run), key = RM-local key. Written values are unique per run
+// ("t<N>.<op>"), so a value names the transaction that wrote it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace model {
+
+enum class EventKind : uint8_t {
+  kBegin,            // client created tx
+  kEnlist,           // rm enlisted in tx
+  kWrite,            // tx wrote key=value at rm (accepted by the RM)
+  kRead,             // tx read key at rm; value = what it saw ("" = absent)
+  kCommitRequest,    // client asked to commit tx
+  kRollbackRequest,  // client (or RM: detail="rm") asked to roll back tx
+  kVote,             // rm voted on tx: detail = "yes" | "no" | "readonly" | "spc" (single-phase commit done)
+  kNotification,     // rm received a notification for tx: detail = "PREPARE", "COMMIT", ...
+  kTimeoutFired,     // the engine's timeout for tx fired
+  kOutcome,          // the client learned tx's outcome: detail = "committed" | "aborted"
+  kRmCommitted,      // rm made tx's effects durable and visible (idempotent re-apply after recovery allowed)
+  kRmAborted,        // rm discarded tx's effects
+  kFinalValue,       // at the end of the run, after recovery: rm's committed key=value ("" = absent)
+  kCrash,            // host crashed
+  kRestart,          // host restarted
+  kRecovered,        // host's TM and RMs finished recovery
+  kDiskError,        // a disk reported an error: detail = status
+  kPartition,        // detail = groups
+  kHeal,
+  kFaultsStop,       // no fault is injected after this time; everything restarted/healed
+};
+const char* EventKindName(EventKind kind);
+
+struct HistoryEvent {
+  int64_t time_ns = 0;
+  uint32_t host = 0;
+  EventKind kind = EventKind::kBegin;
+  std::string tx;
+  std::string rm;
+  std::string key;
+  std::string value;
+  std::string detail;
+  std::string ToText() const;  // one stable line
+};
+
+struct History {
+  std::vector<HistoryEvent> events;  // in time order (ties: recording order)
+  int64_t end_ns = 0;                // virtual time at which the run ended
+  std::string ToText() const;
+};
+
+}  // namespace model

@@ -1,0 +1,82 @@
+// Host: one simulated machine: an id (its network address), disks, timers
+// and a network endpoint.
+//
+// Contract: Crash destroys every volatile thing of the host: timers set with
+// After never fire, disk requests in flight never complete (and may tear),
+// the network endpoint is detached, and on_crash runs so the owner destroys
+// the engine object. Restart brings the host up with a new incarnation and
+// runs on_restart so the owner builds a fresh engine that must recover from
+// the disks alone. Disks persist across crashes (with Disk's fault model).
+// Crash of a down host and Restart of an up host are no-ops returning false.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/disk.h"
+#include "sim/network.h"
+#include "sim/rng.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+
+namespace sim {
+
+class Host {
+ public:
+  Host(Scheduler* scheduler, Trace* trace, Network* network, uint32_t id, std::string name,
+       uint64_t seed);
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  uint32_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  bool up() const { return up_; }
+  // Bumped by every Crash and Restart; lets owners detect stale callbacks.
+  uint64_t incarnation() const { return incarnation_; }
+
+  Disk* AddDisk(const std::string& name, const DiskOptions& options);
+  Disk* disk(size_t index) const { return disks_.at(index).get(); }
+  size_t disk_count() const { return disks_.size(); }
+
+  TimeNs Now() const { return scheduler_->Now(); }
+  // A timer that is dropped if the host crashes before it fires.
+  EventId After(TimeNs delay, std::function<void()> fn);
+  bool Cancel(EventId id) { return scheduler_->Cancel(id); }
+
+  // Network endpoint of this host. Listen replaces any previous handler.
+  void Listen(Network::Handler handler);
+  uint64_t Send(uint32_t to, std::vector<uint8_t> payload);
+
+  // A random stream private to this host and purpose: Derive(seed, name/purpose).
+  Rng DeriveRng(const std::string& purpose) const;
+
+  // Trace an event on this host at Now().
+  void TraceEvent(std::string kind, std::vector<std::pair<std::string, std::string>> fields = {});
+  Trace* trace() const { return trace_; }
+  Scheduler* scheduler() const { return scheduler_; }
+
+  bool Crash(uint64_t crash_seed);
+  bool Restart();
+  void set_on_crash(std::function<void()> fn) { on_crash_ = std::move(fn); }
+  void set_on_restart(std::function<void()> fn) { on_restart_ = std::move(fn); }
+
+ private:
+  Scheduler* scheduler_;
+  Trace* trace_;
+  Network* network_;
+  uint32_t id_;
+  std::string name_;
+  uint64_t seed_;
+  bool up_ = true;
+  uint64_t incarnation_ = 1;
+  std::vector<std::unique_ptr<Disk>> disks_;
+  Network::Handler handler_;
+  std::function<void()> on_crash_;
+  std::function<void()> on_restart_;
+};
+
+}  // namespace sim

@@ -1,0 +1,100 @@
+// Network: datagrams between simulated hosts.
+//
+// Contract: Send never delivers inside the call; delivery is a scheduled
+// event after a latency drawn from options.latency. A host with no attached
+// endpoint (crashed) drops what arrives. Datagrams are opaque byte vectors.
+//
+// Fault model, decided per datagram from the network's own fault stream
+// (or, in schedule mode, only by explicit per-message decisions):
+// - loss: dropped (probability loss_probability);
+// - duplication: delivered twice, each copy with its own latency;
+// - reordering: an extra delay of up to reorder_delay_max_ns, so later
+//   datagrams overtake it;
+// - partitions: a set of groups; hosts in different groups cannot talk.
+//   Checked at delivery time; Heal() removes all partitions.
+// Every datagram has a world-unique sequence number (its send order) used by
+// fault schedules ("drop the 17th datagram").
+// Limit: inflight_max datagrams in flight at once; beyond that Send drops
+// (counted as congestion loss, traced).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "sim/latency.h"
+#include "sim/rng.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+
+namespace sim {
+
+struct NetworkOptions {
+  Latency latency = Latency::Uniform(100 * kMicrosecond, 500 * kMicrosecond);
+  double loss_probability = 0;
+  double duplicate_probability = 0;
+  double reorder_probability = 0;
+  TimeNs reorder_delay_max_ns = 2 * kMillisecond;
+  uint64_t inflight_max = 100000;
+};
+
+// What happens to one datagram; drawn per message or read from a schedule.
+struct MessageFate {
+  bool drop = false;
+  bool duplicate = false;
+  TimeNs extra_delay_ns = 0;
+};
+
+class Network {
+ public:
+  using Handler = std::function<void(uint32_t from, std::vector<uint8_t> payload)>;
+  // Given a message sequence number, decides its fate instead of the
+  // probabilities (schedule replay). Return nullopt-like default fate for none.
+  using FateOverride = std::function<MessageFate(uint64_t message_seq)>;
+  // Called for every injected fault (drop, duplicate, delay) so a run can
+  // emit its faults as an explicit schedule.
+  using FaultObserver = std::function<void(uint64_t message_seq, const MessageFate&)>;
+
+  Network(Scheduler* scheduler, Trace* trace, uint64_t seed, NetworkOptions options);
+
+  void Attach(uint32_t host, Handler handler);
+  void Detach(uint32_t host);
+  // Returns the datagram's sequence number.
+  uint64_t Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload);
+
+  // groups: each set is one side; hosts not named form one more group.
+  void Partition(const std::vector<std::set<uint32_t>>& groups);
+  void Heal();
+  bool CanReach(uint32_t from, uint32_t to) const;
+
+  void set_options(const NetworkOptions& options) { options_ = options; }
+  const NetworkOptions& options() const { return options_; }
+  void set_fate_override(FateOverride fate) { fate_override_ = std::move(fate); }
+  void set_fault_observer(FaultObserver observer) { fault_observer_ = std::move(observer); }
+
+  struct Stats {
+    uint64_t sent = 0, delivered = 0, dropped = 0, duplicated = 0, reordered = 0,
+             partitioned = 0, to_down_host = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  // Implementation detail: the implementer may change everything below.
+  void Deliver(uint64_t seq, uint32_t from, uint32_t to, std::vector<uint8_t> payload);
+  Scheduler* scheduler_;
+  Trace* trace_;
+  NetworkOptions options_;
+  Rng latency_rng_;
+  Rng fault_rng_;
+  std::map<uint32_t, Handler> endpoints_;
+  std::map<uint32_t, uint32_t> group_of_;  // empty: no partition
+  uint64_t next_seq_ = 1;
+  uint64_t inflight_ = 0;
+  FateOverride fate_override_;
+  FaultObserver fault_observer_;
+  Stats stats_;
+};
+
+}  // namespace sim

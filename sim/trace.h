@@ -1,0 +1,66 @@
+// Trace: the structured record of everything that happened in one world.
+//
+// Contract: every event has (time, host, kind, fields). The text form of an
+// event is stable across versions of the same build and platform-independent:
+//   "<time_ns> h<host> <kind> k1=v1 k2=v2"
+// The digest is a running 64-bit FNV-1a over the text forms, so two runs with
+// equal digests recorded the same events in the same order, and the first
+// differing event can be found by comparing kept events (keep_events=true).
+// host is kNoHost for world-level events (the scheduler, the fault plan).
+// Limit: events_max bounds the kept events (the digest always covers all).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/time.h"
+
+namespace sim {
+
+constexpr uint32_t kNoHost = UINT32_MAX;
+
+struct TraceEvent {
+  TimeNs time = 0;
+  uint32_t host = kNoHost;
+  std::string kind;
+  std::vector<std::pair<std::string, std::string>> fields;
+
+  std::string ToText() const;
+  // Value of a field, or "" when absent.
+  const std::string& Field(const std::string& key) const;
+};
+
+class Trace {
+ public:
+  explicit Trace(bool keep_events = true, uint64_t events_max = 10'000'000)
+      : keep_events_(keep_events), events_max_(events_max) {}
+
+  void Record(TimeNs time, uint32_t host, std::string kind,
+              std::vector<std::pair<std::string, std::string>> fields = {});
+
+  uint64_t digest() const { return digest_; }
+  uint64_t count() const { return count_; }
+  const std::vector<TraceEvent>& events() const { return events_; }
+  bool keep_events() const { return keep_events_; }
+  // Every kept event's text form, one per line.
+  std::string ToText() const;
+
+  // An observer called for every event (the harness's history recorder).
+  void set_observer(std::function<void(const TraceEvent&)> observer) { observer_ = std::move(observer); }
+
+ private:
+  bool keep_events_;
+  uint64_t events_max_;
+  uint64_t digest_ = 14695981039346656037ull;
+  uint64_t count_ = 0;
+  std::vector<TraceEvent> events_;
+  std::function<void(const TraceEvent&)> observer_;
+};
+
+// "0123456789abcdef"-style 16 hex digit rendering of a digest.
+std::string DigestHex(uint64_t digest);
+
+}  // namespace sim
