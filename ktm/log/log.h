@@ -32,8 +32,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -41,6 +45,10 @@
 #include "sim/disk.h"
 
 namespace ktm::log {
+
+namespace format {
+class BlockBuilder;
+}  // namespace format
 
 using Lsn = uint64_t;
 constexpr Lsn kLsnInvalid = UINT64_MAX;
@@ -65,17 +73,27 @@ struct RecoveredLog {
   Lsn end_lsn = 0;                   // where appends continue
   std::vector<LogRecord> records;    // every valid record from base_lsn on, in LSN order
   bool stopped_at_invalid_block = false;  // true when the scan ended at a torn/corrupt block
+  std::string scan_stop_reason;      // why the scan stopped (diagnostics, traces)
 };
 
 class Log {
  public:
   Log(sim::Disk* disk, const LogOptions& options);
+  ~Log();
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
 
   // Formats an empty log (writes empty restart areas, forced). Completes via the disk.
+  // Only on a new Log object (else kFailedPrecondition); kUnavailable when the
+  // restart sectors could not be written. Older blocks in the region can never
+  // be read as part of the new log (a new log id is stamped in every block).
   void Format(std::function<void(absl::Status)> done);
   // Reads the restart area and scans the tail; afterwards Append may be used.
+  // Errors (the Log object stays unopened and Format may then be used):
+  // kNotFound (no restart area: never formatted), kDataLoss (restart sectors
+  // corrupt, or the scan stopped below the LSN the restart area recorded as
+  // durable: media corruption of acknowledged records), kFailedPrecondition
+  // (on-disk geometry differs from the options, or the Log is not new).
   void Open(std::function<void(absl::StatusOr<RecoveredLog>)> done);
 
   // Buffers a record; returns its LSN. Not durable until a Force covers it.
@@ -85,30 +103,118 @@ class Log {
   // Completes when every record with LSN <= lsn is durable (or with the I/O
   // error that made the log fail; after an I/O error the log refuses further
   // Appends). lsn == kLsnInvalid: everything appended so far.
+  // When nothing needs writing (already durable, log not open, log failed),
+  // done runs inline, before Force returns; otherwise from a disk completion.
   void Force(Lsn lsn, std::function<void(absl::Status)> done);
   // Forces everything appended, then writes the restart area (forced) and
   // moves the base LSN to new_base (<= end). Completes when durable.
+  // kInvalidArgument (inline) when the payload exceeds restart_payload_max() or
+  // new_base is below the base of an earlier call or above end_lsn(). The
+  // base (and the reusable space) moves only once the area is durable.
   void WriteRestartArea(std::span<const uint8_t> payload, Lsn new_base,
                         std::function<void(absl::Status)> done);
 
   Lsn base_lsn() const { return base_lsn_; }
-  Lsn end_lsn() const { return end_lsn_; }          // LSN the next record gets
+  // LSN the next record gets (when it starts a new block because the open
+  // one is full, it gets a later LSN: end_lsn() is then a lower bound).
+  Lsn end_lsn() const { return end_lsn_; }
   Lsn durable_lsn() const { return durable_lsn_; }  // every record below it is durable
   uint64_t forced_writes() const { return forced_writes_; }
   uint64_t restart_writes() const { return restart_writes_; }
   bool failed() const { return failed_; }
 
+  // Added accessors (implementation facts a client or test may rely on).
+  // tail_lsn: start of the oldest block still live; space before it is
+  // reusable. It is <= base_lsn, or the next block start (< base_lsn + one
+  // sector) when the block holding base_lsn has no record at or above it.
+  // region_bytes: capacity of the circular data region.
+  Lsn tail_lsn() const { return tail_lsn_; }
+  uint64_t region_bytes() const { return region_bytes_; }
+  uint32_t sector_size() const { return sector_size_; }
+  uint32_t restart_payload_max() const;
+  // The status every Force/WriteRestartArea gets once failed() (OK before).
+  const absl::Status& failure() const { return failure_; }
+
  private:
   // Implementation detail: the implementer may change everything below.
+  enum class State : uint8_t { kNew, kFormatting, kOpening, kOpen };
+  struct InFlightBlock {
+    Lsn start = 0;
+    Lsn padded_end = 0;  // durable_lsn_ once the write completes
+  };
+  struct RestartRequest {
+    std::vector<uint8_t> payload;
+    Lsn new_base = 0;
+    std::function<void(absl::Status)> done;
+    uint64_t sequence = 0;  // set when written
+    Lsn scan_lsn = 0;       // set when written
+  };
+  struct BlockSpan {
+    Lsn start = 0;
+    Lsn end = 0;  // unpadded; grows while the block is open
+  };
+  struct RestartSectors;
+  struct Scan;
+  using ReadDone = std::function<void(sim::IoStatus, std::vector<uint8_t>)>;
+
+  // Disk access inside the region; callbacks are dropped once the Log is gone.
+  sim::Disk::Done GuardWrite(std::function<void(sim::IoStatus)> fn) const;
+  sim::Disk::ReadDone GuardRead(ReadDone fn) const;
+  uint64_t RestartSectorOffset(uint64_t sequence) const;
+  void ReadStream(Lsn lsn, uint64_t length, ReadDone done);
+  void WriteStream(Lsn lsn, std::vector<uint8_t> bytes, std::function<void(sim::IoStatus)> done);
+  void ReadRestartSectors(std::function<void(const RestartSectors&)> done);
+
+  // Format and Open.
+  void WriteFormat(const RestartSectors& sectors, std::function<void(absl::Status)> done);
+  void OnFormatWritten(uint32_t log_id, uint64_t sequence, sim::IoStatus status,
+                       std::function<void(absl::Status)> done);
+  absl::Status ChooseRestartArea(const RestartSectors& sectors, int* chosen) const;
+  void OnOpenRestartRead(const RestartSectors& sectors,
+                         std::function<void(absl::StatusOr<RecoveredLog>)> done);
+  void ScanNext();
+  void OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes);
+  void OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes);
+  void FinishScan(Lsn stop_lsn, std::string reason, bool invalid);
+
+  // Appending, forcing and the restart area.
+  void SealOpenBlock();
+  void KickBlockWrites();
+  void OnBlockWritten(sim::IoStatus status);
+  void KickRestartWrites();
+  void OnRestartWritten(sim::IoStatus status);
+  Lsn ScanStartFor(Lsn base) const;
+  void Fail(absl::Status status);
+  void CheckInvariants() const;
+
   sim::Disk* disk_;
   LogOptions options_;
+  uint32_t sector_size_ = 0;
+  uint64_t region_start_ = 0;   // disk byte offset of the data region
+  uint64_t region_bytes_ = 0;
+  State state_ = State::kNew;
+  uint32_t log_id_ = 0;           // distinguishes this format's blocks from older ones
+  uint64_t restart_sequence_ = 0; // sequence of the newest durable restart area
   Lsn base_lsn_ = 0;
+  Lsn tail_lsn_ = 0;
   Lsn end_lsn_ = 0;
   Lsn durable_lsn_ = 0;
+  Lsn stream_end_ = 0;            // padded end of the last sealed block
+  Lsn last_record_lsn_ = kLsnInvalid;  // newest record appended since Format/Open
+  Lsn requested_base_ = 0;        // highest base a WriteRestartArea asked for
   uint64_t forced_writes_ = 0;
   uint64_t restart_writes_ = 0;
   bool failed_ = false;
-  bool open_ = false;
+  absl::Status failure_;
+  std::unique_ptr<format::BlockBuilder> open_block_;           // receives Appends
+  std::deque<std::unique_ptr<format::BlockBuilder>> sealed_;  // full, waiting for a Force
+  std::deque<BlockSpan> blocks_;  // every block from tail_lsn_ on, ascending
+  std::unique_ptr<InFlightBlock> in_flight_;  // the one block write in flight
+  std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> force_waiters_;
+  std::deque<RestartRequest> restart_queue_;
+  std::unique_ptr<RestartRequest> restart_in_flight_;
+  std::unique_ptr<Scan> scan_;
+  std::shared_ptr<char> life_ = std::make_shared<char>(0);  // Guard's weak token
 };
 
 }  // namespace ktm::log

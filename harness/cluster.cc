@@ -1,0 +1,474 @@
+// Cluster implementation: see cluster.h.
+#include "harness/cluster.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ktm/api.h"
+#include "ktm/assert.h"
+#include "model/checkers.h"
+
+namespace harness {
+namespace {
+
+constexpr const char* kTmLogDisk = "tmlog";
+constexpr sim::TimeNs kOutcomePollNs = 1 * sim::kMillisecond;
+
+std::string RmDiskName(const std::string& rm) { return "rm." + rm; }
+
+ktm::Guid RmGuid(const std::string& name) {
+  ktm::Guid g;
+  g.hi = sim::HashName("rm-guid/" + name);
+  g.lo = sim::HashName("rm-guid-lo/" + name) | 1;
+  return g;
+}
+
+}  // namespace
+
+Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& options)
+    : scenario_(scenario),
+      seed_(seed),
+      options_(options),
+      workload_rng_(sim::Rng::Derive(seed, "workload")),
+      crash_on_rng_(sim::Rng::Derive(seed, "crash_on")) {
+  sim::WorldOptions wo;
+  wo.seed = seed;
+  wo.network = scenario.network;
+  wo.keep_trace_events = options.keep_trace;
+  world_ = std::make_unique<sim::World>(wo);
+  Build();
+}
+
+Cluster::~Cluster() {
+  // RMs before kernels: an RM closes handles of its kernel.
+  for (auto& h : hosts_) {
+    h.rms.clear();
+    h.kernel.reset();
+  }
+}
+
+void Cluster::Build() {
+  for (size_t i = 0; i < scenario_.hosts.size(); ++i) {
+    const HostSpec& spec = scenario_.hosts[i];
+    HostRuntime rt;
+    rt.host = world_->AddHost(spec.name);
+    if (!spec.tm_volatile) rt.host->AddDisk(kTmLogDisk, spec.log_disk);
+    host_index_[spec.name] = i;
+    hosts_.push_back(std::move(rt));
+  }
+  for (size_t r = 0; r < scenario_.rms.size(); ++r) {
+    const RmSpec& spec = scenario_.rms[r];
+    HostRuntime& rt = hosts_.at(host_index_.at(spec.host));
+    rt.rm_indexes.push_back(r);
+    if (spec.durable) rt.host->AddDisk(RmDiskName(spec.name), spec.disk);
+  }
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    hosts_[i].host->set_on_crash([this, i] { OnCrash(i); });
+    hosts_[i].host->set_on_restart([this, i] {
+      Record(model::EventKind::kRestart, hosts_[i].host->id(), "");
+      Boot(i);
+    });
+  }
+  world_->trace().set_observer([this](const sim::TraceEvent& e) { OnTraceEvent(e); });
+}
+
+// ---------------------------------------------------------------------------
+// Host software lifecycle.
+
+void Cluster::Boot(size_t i) {
+  HostRuntime& rt = hosts_[i];
+  rt.kernel = std::make_unique<ktm::Kernel>(rt.host, options_.planted_bug);
+  rt.ready = false;
+  uint64_t incarnation = rt.host->incarnation();
+  bool is_volatile = scenario_.hosts[i].tm_volatile;
+  ktm::Kernel& k = *rt.kernel;
+  auto on_tm = [this, i, incarnation](ktm::NTSTATUS s, ktm::HANDLE tm) {
+    HostRuntime& r = hosts_[i];
+    if (r.host->incarnation() != incarnation) return;
+    if (s != ktm::STATUS_SUCCESS) {
+      Record(model::EventKind::kDiskError, r.host->id(), "", "", "", "", "tm: " + ktm::StatusName(s));
+      return;
+    }
+    r.tm = tm;
+    ktm::RecoverTransactionManager(*r.kernel, tm, [this, i, incarnation](ktm::NTSTATUS st) {
+      HostRuntime& h = hosts_[i];
+      if (h.host->incarnation() != incarnation) return;
+      if (st != ktm::STATUS_SUCCESS) {
+        Record(model::EventKind::kDiskError, h.host->id(), "", "", "", "", "tm recover: " + ktm::StatusName(st));
+        return;
+      }
+      StartRms(i, 0);
+    });
+  };
+  ktm::CreateTransactionManager(k, is_volatile ? "" : kTmLogDisk,
+                                is_volatile ? ktm::TRANSACTION_MANAGER_VOLATILE : 0, on_tm);
+}
+
+void Cluster::StartRms(size_t i, size_t next) {
+  HostRuntime& rt = hosts_[i];
+  if (next == rt.rm_indexes.size()) {
+    rt.ready = true;
+    Record(model::EventKind::kRecovered, rt.host->id(), "");
+    if (started_ < scenario_.workload.transactions) ScheduleArrival();
+    return;
+  }
+  size_t r = rt.rm_indexes[next];
+  const RmSpec& spec = scenario_.rms[r];
+  ktm::kv::KvOptions o;
+  o.name = spec.name;
+  o.rm_id = RmGuid(spec.name);
+  o.durable = spec.durable;
+  o.single_phase = spec.single_phase;
+  o.vote_no_probability = spec.vote_no_probability;
+  o.reject_single_phase_probability = spec.reject_single_phase_probability;
+  o.response_delay_ns = spec.response_delay_ns;
+  sim::Disk* disk = nullptr;
+  for (size_t d = 0; d < rt.host->disk_count(); ++d) {
+    if (rt.host->disk(d)->name() == RmDiskName(spec.name)) disk = rt.host->disk(d);
+  }
+  auto rm = std::make_unique<ktm::kv::KvRm>(rt.kernel.get(), rt.host, disk, rt.tm, o);
+  ktm::kv::KvRm* raw = rm.get();
+  rt.rms[r] = std::move(rm);
+  uint64_t incarnation = rt.host->incarnation();
+  raw->Start([this, i, next, incarnation, name = spec.name](ktm::NTSTATUS s) {
+    HostRuntime& h = hosts_[i];
+    if (h.host->incarnation() != incarnation) return;
+    if (s != ktm::STATUS_SUCCESS) {
+      Record(model::EventKind::kDiskError, h.host->id(), "", name, "", "", "rm start: " + ktm::StatusName(s));
+    }
+    StartRms(i, next + 1);
+  });
+}
+
+void Cluster::OnCrash(size_t i) {
+  HostRuntime& rt = hosts_[i];
+  Record(model::EventKind::kCrash, rt.host->id(), "");
+  rt.ready = false;
+  rt.rms.clear();
+  rt.kernel.reset();
+  rt.tm = ktm::INVALID_HANDLE_VALUE;
+}
+
+ktm::kv::KvRm* Cluster::RmOf(size_t r) {
+  HostRuntime& rt = hosts_.at(host_index_.at(scenario_.rms[r].host));
+  auto it = rt.rms.find(r);
+  return it == rt.rms.end() ? nullptr : it->second.get();
+}
+
+// ---------------------------------------------------------------------------
+// History.
+
+void Cluster::Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm, std::string key,
+                     std::string value, std::string detail) {
+  model::HistoryEvent e;
+  e.time_ns = world_->scheduler().Now();
+  e.host = host;
+  e.kind = kind;
+  e.tx = std::move(tx);
+  e.rm = std::move(rm);
+  e.key = std::move(key);
+  e.value = std::move(value);
+  e.detail = std::move(detail);
+  history_.events.push_back(std::move(e));
+}
+
+std::string Cluster::TxName(const std::string& uow) const {
+  auto it = uow_to_tx_.find(uow);
+  return it == uow_to_tx_.end() ? "uow-" + uow : it->second;
+}
+
+void Cluster::OnTraceEvent(const sim::TraceEvent& e) {
+  const std::string& kind = e.kind;
+  if (kind.size() < 3) return;
+  if (kind.compare(0, 3, "kv.") == 0) {
+    std::string tx = TxName(e.Field("uow"));
+    const std::string& rm = e.Field("rm");
+    if (kind == "kv.enlist") {
+      Record(model::EventKind::kEnlist, e.host, tx, rm);
+    } else if (kind == "kv.write") {
+      Record(model::EventKind::kWrite, e.host, tx, rm, e.Field("key"), e.Field("value"));
+    } else if (kind == "kv.read") {
+      Record(model::EventKind::kRead, e.host, tx, rm, e.Field("key"), e.Field("value"));
+    } else if (kind == "kv.vote") {
+      Record(model::EventKind::kVote, e.host, tx, rm, "", "", e.Field("vote"));
+    } else if (kind == "kv.notify") {
+      Record(model::EventKind::kNotification, e.host, tx, rm, "", "", e.Field("n"));
+      if (e.Field("n") == "PREPARE") MaybeTargetedCrash(e.host, "prepare");
+    } else if (kind == "kv.committed") {
+      Record(model::EventKind::kRmCommitted, e.host, tx, rm);
+      MaybeTargetedCrash(e.host, "commit");
+    } else if (kind == "kv.aborted") {
+      Record(model::EventKind::kRmAborted, e.host, tx, rm);
+    }
+  } else if (kind == "ktm.timeout") {
+    Record(model::EventKind::kTimeoutFired, e.host, TxName(e.Field("tx")));
+  } else if (kind == "ktm.log_forced") {
+    MaybeTargetedCrash(e.host, "log_force");
+  } else if (kind == "net.partition" || kind == "partition") {
+    Record(model::EventKind::kPartition, e.host, "", "", "", "", e.Field("groups"));
+  } else if (kind == "net.heal" || kind == "heal") {
+    Record(model::EventKind::kHeal, e.host, "");
+  }
+}
+
+void Cluster::MaybeTargetedCrash(uint32_t host, const std::string& what) {
+  if (scenario_.faults.crash_on != what || faults_stopped_) return;
+  if (!crash_on_rng_.Bernoulli(scenario_.faults.crash_on_probability)) return;
+  uint64_t crash_seed = crash_on_rng_.Next();
+  sim::TimeNs restart_after =
+      crash_on_rng_.Range(scenario_.faults.probabilities.restart_delay_min_ns,
+                          std::max(scenario_.faults.probabilities.restart_delay_min_ns,
+                                   scenario_.faults.probabilities.restart_delay_max_ns));
+  sim::Host* h = world_->host(host);
+  // Crash right after the event that triggered it, never inside it.
+  world_->scheduler().After(0, [h, crash_seed] { h->Crash(crash_seed); });
+  world_->scheduler().After(restart_after, [h] { h->Restart(); });
+}
+
+// ---------------------------------------------------------------------------
+// Workload: a client process per transaction, on the host of its RMs.
+
+void Cluster::ScheduleArrival() {
+  if (arrival_pending_ || started_ >= scenario_.workload.transactions) return;
+  const WorkloadSpec& w = scenario_.workload;
+  if (w.duration_ns > 0 && world_->scheduler().Now() >= w.duration_ns) return;
+  if (active_ >= w.concurrency) return;
+  arrival_pending_ = true;
+  sim::TimeNs delay = 0;
+  if (w.arrival_per_second > 0) {
+    auto mean = static_cast<sim::TimeNs>(1e9 / w.arrival_per_second);
+    delay = sim::Latency::Exponential(0, std::max<sim::TimeNs>(mean, 1), 50 * std::max<sim::TimeNs>(mean, 1))
+                .Sample(workload_rng_);
+  }
+  world_->scheduler().After(delay, [this] {
+    arrival_pending_ = false;
+    StartTransaction();
+    ScheduleArrival();
+  });
+}
+
+bool Cluster::ClientAlive(const ClientTx& tx) const {
+  const HostRuntime& rt = hosts_[tx.host];
+  return rt.host->up() && rt.host->incarnation() == tx.incarnation && rt.kernel != nullptr;
+}
+
+void Cluster::StartTransaction() {
+  const WorkloadSpec& w = scenario_.workload;
+  if (started_ >= w.transactions || active_ >= w.concurrency) return;
+  // Pick a host whose software is ready and that has RMs.
+  std::vector<size_t> ready;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    if (hosts_[i].ready && !hosts_[i].rm_indexes.empty()) ready.push_back(i);
+  }
+  if (ready.empty()) return;  // retried when a host becomes ready
+  auto tx = std::make_shared<ClientTx>();
+  tx->number = ++started_;
+  tx->name = absl::StrCat("t", tx->number);
+  tx->host = ready[workload_rng_.Uniform(ready.size())];
+  HostRuntime& rt = hosts_[tx->host];
+  tx->incarnation = rt.host->incarnation();
+  // RMs touched.
+  std::vector<size_t> candidates = rt.rm_indexes;
+  uint32_t want = static_cast<uint32_t>(workload_rng_.Range(w.rms_per_tx_min, w.rms_per_tx_max));
+  want = std::min<uint32_t>(std::max<uint32_t>(want, 1), static_cast<uint32_t>(candidates.size()));
+  for (uint32_t j = 0; j < want; ++j) {
+    size_t pick = workload_rng_.Uniform(candidates.size());
+    tx->rms.push_back(candidates[pick]);
+    candidates.erase(candidates.begin() + static_cast<long>(pick));
+  }
+  double mix = workload_rng_.UnitDouble();
+  tx->read_only = mix < w.read_only_fraction;
+  tx->end = (!tx->read_only && mix < w.read_only_fraction + w.rollback_fraction) ? ClientTx::End::kRollback
+                                                                                 : ClientTx::End::kCommit;
+  tx->async_commit = workload_rng_.Bernoulli(w.async_commit_fraction);
+  tx->ops_left = static_cast<uint32_t>(workload_rng_.Range(w.ops_min, w.ops_max)) * want;
+  uint32_t timeout_ms = static_cast<uint32_t>(w.timeout_ns / sim::kMillisecond);
+  ktm::NTSTATUS s = ktm::CreateTransaction(*rt.kernel, 0, timeout_ms, tx->name, &tx->handle);
+  KTM_ASSERT(s == ktm::STATUS_SUCCESS, "CreateTransaction failed: " + ktm::StatusName(s));
+  ktm::Guid uow;
+  (void)ktm::GetTransactionId(*rt.kernel, tx->handle, &uow);
+  uow_to_tx_[uow.Short()] = tx->name;
+  ++active_;
+  Record(model::EventKind::kBegin, rt.host->id(), tx->name);
+  Step(tx);
+}
+
+void Cluster::Step(std::shared_ptr<ClientTx> tx) {
+  hosts_[tx->host].host->After(scenario_.workload.think_ns, [this, tx] {
+    if (!ClientAlive(*tx)) return;
+    if (tx->ops_left == 0) return EndTransaction(tx);
+    DoOperation(tx);
+  });
+}
+
+void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
+  --tx->ops_left;
+  size_t r = tx->rms[workload_rng_.Uniform(tx->rms.size())];
+  ktm::kv::KvRm* rm = RmOf(r);
+  const RmSpec& spec = scenario_.rms[r];
+  std::string key = absl::StrCat("k", workload_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
+  bool is_read = tx->read_only || workload_rng_.Bernoulli(scenario_.workload.read_fraction);
+  ktm::NTSTATUS s;
+  if (is_read) {
+    std::string value;
+    s = rm ? rm->Read(tx->handle, key, &value) : ktm::STATUS_RM_NOT_ACTIVE;
+  } else {
+    std::string value = absl::StrCat(tx->name, ".", ++tx->op_number);
+    s = rm ? rm->Write(tx->handle, key, value) : ktm::STATUS_RM_NOT_ACTIVE;
+  }
+  if (s != ktm::STATUS_SUCCESS) {
+    // Conflict, timeout or an RM that is not there: the client gives up.
+    tx->end = ClientTx::End::kRollback;
+    tx->ops_left = 0;
+  } else if (rm && workload_rng_.Bernoulli(spec.disconnect_probability)) {
+    (void)rm->Disconnect(tx->handle);
+  }
+  Step(tx);
+}
+
+void Cluster::EndTransaction(const std::shared_ptr<ClientTx>& tx) {
+  ktm::Kernel& k = *hosts_[tx->host].kernel;
+  uint32_t host = hosts_[tx->host].host->id();
+  if (tx->end == ClientTx::End::kRollback) {
+    Record(model::EventKind::kRollbackRequest, host, tx->name);
+    ktm::RollbackTransaction(k, tx->handle, [this, tx](ktm::NTSTATUS s) {
+      if (!ClientAlive(*tx)) return;
+      Finished(tx, s == ktm::STATUS_TRANSACTION_ALREADY_COMMITTED ? "committed" : "aborted");
+    });
+    return;
+  }
+  Record(model::EventKind::kCommitRequest, host, tx->name);
+  tx->commit_request_ns = world_->scheduler().Now();
+  if (tx->async_commit) {
+    ktm::NTSTATUS s = ktm::CommitTransactionAsync(k, tx->handle);
+    if (s == ktm::STATUS_TRANSACTION_ALREADY_ABORTED) return Finished(tx, "aborted");
+    KTM_ASSERT(s == ktm::STATUS_SUCCESS, "CommitTransactionAsync: " + ktm::StatusName(s));
+    return PollOutcome(tx);
+  }
+  ktm::CommitTransaction(k, tx->handle, [this, tx](ktm::NTSTATUS s) {
+    if (!ClientAlive(*tx)) return;
+    if (s == ktm::STATUS_SUCCESS) return Finished(tx, "committed");
+    if (s == ktm::STATUS_TRANSACTION_ALREADY_ABORTED) return Finished(tx, "aborted");
+    Finished(tx, nullptr);  // outcome unknown to the client (RM disconnected)
+  });
+}
+
+void Cluster::PollOutcome(const std::shared_ptr<ClientTx>& tx) {
+  hosts_[tx->host].host->After(kOutcomePollNs, [this, tx] {
+    if (!ClientAlive(*tx)) return;
+    ktm::TransactionInformation info;
+    ktm::NTSTATUS s = ktm::GetTransactionInformation(*hosts_[tx->host].kernel, tx->handle, &info);
+    KTM_ASSERT(s == ktm::STATUS_SUCCESS, "GetTransactionInformation: " + ktm::StatusName(s));
+    if (info.outcome == ktm::TransactionOutcomeCommitted) return Finished(tx, "committed");
+    if (info.outcome == ktm::TransactionOutcomeAborted) return Finished(tx, "aborted");
+    PollOutcome(tx);
+  });
+}
+
+void Cluster::Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome) {
+  HostRuntime& rt = hosts_[tx->host];
+  if (outcome != nullptr) {
+    Record(model::EventKind::kOutcome, rt.host->id(), tx->name, "", "", "", outcome);
+    ++outcomes_;
+    if (std::string(outcome) == "committed") {
+      ++committed_;
+      if (tx->commit_request_ns > 0) commit_latencies_.push_back(world_->scheduler().Now() - tx->commit_request_ns);
+    } else {
+      ++aborted_;
+    }
+  }
+  (void)ktm::CloseHandle(*rt.kernel, tx->handle);
+  --active_;
+  ScheduleArrival();
+}
+
+// ---------------------------------------------------------------------------
+// The run.
+
+void Cluster::RecordFinalValues() {
+  for (size_t r = 0; r < scenario_.rms.size(); ++r) {
+    ktm::kv::KvRm* rm = RmOf(r);
+    if (rm == nullptr || !rm->online()) continue;
+    const auto& committed = rm->committed();
+    uint32_t host = world_->host(static_cast<uint32_t>(host_index_.at(scenario_.rms[r].host)))->id();
+    for (uint32_t k = 0; k < std::max<uint32_t>(scenario_.workload.keys, 1); ++k) {
+      std::string key = absl::StrCat("k", k);
+      auto it = committed.find(key);
+      Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key,
+             it == committed.end() ? "" : it->second);
+    }
+  }
+}
+
+RunResult Cluster::Run() {
+  sim::Scheduler& scheduler = world_->scheduler();
+  const FaultSpec& f = scenario_.faults;
+  sim::TimeNs faults_until = f.mode == FaultMode::kNone && !options_.schedule ? 0 : f.faults_until_ns;
+  if (f.crash_on.empty() == false) faults_until = std::max(faults_until, f.faults_until_ns);
+  if (options_.schedule) {
+    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), *options_.schedule, faults_until);
+  } else if (f.mode == FaultMode::kProbabilities) {
+    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), f.probabilities, faults_until);
+  } else if (f.mode == FaultMode::kSwarm) {
+    sim::Rng swarm = sim::Rng::Derive(seed_, "swarm");
+    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), sim::FaultProbabilities::Swarm(swarm), faults_until);
+  } else if (f.mode == FaultMode::kSchedule) {
+    auto schedule = sim::FaultSchedule::Parse(f.schedule_text);
+    KTM_ASSERT(schedule.ok(), "scenario schedule was validated but does not parse");
+    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), *schedule, faults_until);
+  }
+  if (injector_) injector_->Start();
+  scheduler.At(faults_until, [this] {
+    faults_stopped_ = true;
+    Record(model::EventKind::kFaultsStop, sim::kNoHost, "");
+  });
+  for (size_t i = 0; i < hosts_.size(); ++i) Boot(i);
+
+  auto workload_done = [this] { return started_ >= scenario_.workload.transactions && active_ == 0; };
+  while (scheduler.Step()) {
+    if (scheduler.Now() >= scenario_.run_until_ns) break;
+    if (faults_stopped_ && workload_done()) break;
+    if (faults_stopped_ && scenario_.workload.duration_ns > 0 && scheduler.Now() >= scenario_.workload.duration_ns &&
+        active_ == 0) {
+      break;
+    }
+  }
+  sim::TimeNs settle_until = std::min(scenario_.run_until_ns,
+                                      std::max(scheduler.Now(), faults_until) + scenario_.termination_bound_ns);
+  scheduler.RunUntil(settle_until);
+  RecordFinalValues();
+  history_.end_ns = scheduler.Now();
+
+  RunResult result;
+  result.scenario = scenario_.name;
+  result.seed = seed_;
+  for (auto& v : model::CheckAll(history_, scenario_.checkers, scenario_.termination_bound_ns)) {
+    result.violations.push_back({v.rule, v.tx, v.message, v.events});
+  }
+  if (scenario_.expect == Expect::kPass) {
+    result.passed = result.violations.empty();
+  } else {
+    result.passed = std::any_of(result.violations.begin(), result.violations.end(), [this](const Violation& v) {
+      return scenario_.expect_rule.empty() || v.rule == scenario_.expect_rule;
+    });
+  }
+  result.digest = world_->trace().digest();
+  result.trace_events = world_->trace().count();
+  result.transactions = started_;
+  result.committed = committed_;
+  result.aborted = aborted_;
+  result.unresolved = started_ - outcomes_;
+  result.sim_time_ns = scheduler.Now();
+  if (injector_) {
+    sim::FaultSchedule injected = injector_->Injected();
+    result.faults_injected = injected.fault_count();
+    result.schedule_text = injected.ToText();
+  }
+  if (options_.keep_trace) result.trace_text = world_->trace().ToText();
+  result.commit_latencies_ns = std::move(commit_latencies_);
+  result.history = std::move(history_);
+  return result;
+}
+
+}  // namespace harness

@@ -1,0 +1,106 @@
+// Cluster: one run's simulated world with its hosts, KTM engines, resource
+// managers, client workload, fault injection and history recorder.
+//
+// Lifetime of a host's software: Boot() builds a Kernel, creates/opens the
+// TM on the host's "tmlog" disk, recovers it, and starts every RM of the
+// host (each recovers from its own disk). A crash destroys all of it (the
+// Kernel and RMs are the volatile state of the host); a restart boots again.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "ktm/kernel.h"
+#include "ktm/kv/kv_rm.h"
+#include "model/history.h"
+#include "sim/fault_plan.h"
+#include "sim/rng.h"
+#include "sim/world.h"
+
+namespace harness {
+
+class Cluster {
+ public:
+  Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& options);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  RunResult Run();
+
+  // For tests: the world and the runtime of a host.
+  sim::World& world() { return *world_; }
+
+ private:
+  struct HostRuntime {
+    sim::Host* host = nullptr;
+    std::vector<size_t> rm_indexes;               // into scenario.rms
+    std::unique_ptr<ktm::Kernel> kernel;
+    ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
+    std::map<size_t, std::unique_ptr<ktm::kv::KvRm>> rms;  // by scenario rm index
+    bool ready = false;                           // TM online and every RM started
+  };
+  struct ClientTx {
+    uint64_t number = 0;
+    std::string name;                             // "t<N>"
+    size_t host = 0;
+    uint64_t incarnation = 0;
+    ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
+    std::vector<size_t> rms;                      // scenario rm indexes
+    uint32_t ops_left = 0;
+    uint32_t op_number = 0;
+    enum class End { kCommit, kRollback } end = End::kCommit;
+    bool read_only = false;
+    bool async_commit = false;
+    int64_t commit_request_ns = 0;
+  };
+
+  void Build();
+  void Boot(size_t host_index);
+  void StartRms(size_t host_index, size_t next);
+  void OnCrash(size_t host_index);
+  void OnTraceEvent(const sim::TraceEvent& event);
+  void Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm = "", std::string key = "",
+              std::string value = "", std::string detail = "");
+  std::string TxName(const std::string& uow) const;
+  void MaybeTargetedCrash(uint32_t host, const std::string& what);
+
+  // Workload.
+  void ScheduleArrival();
+  void StartTransaction();
+  void Step(std::shared_ptr<ClientTx> tx);
+  void DoOperation(const std::shared_ptr<ClientTx>& tx);
+  void EndTransaction(const std::shared_ptr<ClientTx>& tx);
+  void PollOutcome(const std::shared_ptr<ClientTx>& tx);
+  void Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome);
+  bool ClientAlive(const ClientTx& tx) const;
+  ktm::kv::KvRm* RmOf(size_t rm_index);
+
+  void RecordFinalValues();
+
+  const Scenario& scenario_;
+  uint64_t seed_;
+  RunOptions options_;
+  std::unique_ptr<sim::World> world_;
+  std::unique_ptr<sim::FaultInjector> injector_;
+  std::vector<HostRuntime> hosts_;
+  std::map<std::string, size_t> host_index_;
+  sim::Rng workload_rng_;
+  sim::Rng crash_on_rng_;
+  model::History history_;
+  std::map<std::string, std::string> uow_to_tx_;
+  uint64_t started_ = 0;
+  uint64_t active_ = 0;
+  uint64_t outcomes_ = 0, committed_ = 0, aborted_ = 0;
+  bool arrival_pending_ = false;
+  bool faults_stopped_ = false;
+  std::vector<int64_t> commit_latencies_;
+};
+
+}  // namespace harness

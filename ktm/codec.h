@@ -1,0 +1,54 @@
+// Little-endian encoding of log records and restart payloads (fixed-width
+// integers for everything persisted). Reader never reads past the end: a
+// short or malformed buffer makes ok() false, and callers reject the record.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ktm/types.h"
+
+namespace ktm {
+
+class Writer {
+ public:
+  void U8(uint8_t v) { out_.push_back(v); }
+  void U32(uint32_t v) { for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i))); }
+  void U64(uint64_t v) { for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i))); }
+  void Id(const Guid& g) { U64(g.hi); U64(g.lo); }
+  void Bytes(std::span<const uint8_t> b) { U32(static_cast<uint32_t>(b.size())); out_.insert(out_.end(), b.begin(), b.end()); }
+  void Str(const std::string& s) { Bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); }
+  std::vector<uint8_t>& data() { return out_; }
+
+ private:
+  std::vector<uint8_t> out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
+  uint8_t U8() { return Need(1) ? in_[pos_++] : 0; }
+  uint32_t U32() { uint32_t v = 0; if (Need(4)) { for (int i = 0; i < 4; ++i) v |= uint32_t{in_[pos_ + i]} << (8 * i); pos_ += 4; } return v; }
+  uint64_t U64() { uint64_t v = 0; if (Need(8)) { for (int i = 0; i < 8; ++i) v |= uint64_t{in_[pos_ + i]} << (8 * i); pos_ += 8; } return v; }
+  Guid Id() { Guid g; g.hi = U64(); g.lo = U64(); return g; }
+  std::vector<uint8_t> Bytes() {
+    uint32_t n = U32();
+    if (!Need(n)) return {};
+    std::vector<uint8_t> b(in_.begin() + pos_, in_.begin() + pos_ + n);
+    pos_ += n;
+    return b;
+  }
+  std::string Str() { auto b = Bytes(); return std::string(b.begin(), b.end()); }
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && pos_ == in_.size(); }
+
+ private:
+  bool Need(size_t n) { if (!ok_ || in_.size() - pos_ < n) { ok_ = false; return false; } return true; }
+  std::span<const uint8_t> in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace ktm

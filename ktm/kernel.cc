@@ -1,0 +1,1220 @@
+// The KTM engine of one host: objects, handles, the commit protocol state
+// machines and TM-log recovery. See kernel.h for the contract and
+// docs/ktm-decisions.md for the choices where KTM's documentation is silent.
+#include "ktm/kernel.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ktm/assert.h"
+#include "ktm/codec.h"
+
+namespace ktm {
+namespace {
+
+// TM log record types.
+constexpr uint16_t kRecRmRegister = 1;
+constexpr uint16_t kRecCommit = 2;
+constexpr uint16_t kRecEnd = 3;
+constexpr uint16_t kRecCheckpoint = 4;
+constexpr uint64_t kRestartMagic = 0x4b544d5245535431ull;  // "KTMREST1"
+constexpr uint64_t kCheckpointEveryEnds = 64;
+constexpr size_t kEnlistmentsPerTransactionMax = 64;
+constexpr size_t kRecoveryBlobMax = 1024;
+
+bool IsResponseMask(uint32_t mask) {
+  return (mask & (TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT |
+                  TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT)) != 0;
+}
+
+std::vector<uint8_t> EncodeCommit(const Tx& tx, const std::vector<LoggedEnlistment>& ens) {
+  Writer w;
+  w.Id(tx.id);
+  w.U64(tx.clock);
+  w.U32(static_cast<uint32_t>(ens.size()));
+  for (const auto& e : ens) {
+    w.Id(e.enlistment_id);
+    w.Id(e.rm_id);
+    w.Bytes(e.recovery_blob);
+  }
+  return std::move(w.data());
+}
+
+struct CommitRecord {
+  Guid tx;
+  uint64_t clock = 0;
+  std::vector<LoggedEnlistment> enlistments;
+};
+
+bool DecodeCommit(Reader& r, CommitRecord* out) {
+  out->tx = r.Id();
+  out->clock = r.U64();
+  uint32_t n = r.U32();
+  if (!r.ok() || n > kEnlistmentsPerTransactionMax) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    LoggedEnlistment e;
+    e.enlistment_id = r.Id();
+    e.rm_id = r.Id();
+    e.recovery_blob = r.Bytes();
+    out->enlistments.push_back(std::move(e));
+  }
+  return r.ok();
+}
+
+}  // namespace
+
+bool En::durable() const { return rm ? !rm->is_volatile : true; }
+
+Kernel::Kernel(sim::Host* host, uint32_t planted_bug)
+    : host_(host),
+      planted_bug_(planted_bug),
+      rng_(host->DeriveRng(absl::StrCat("ktm.", host->incarnation()))),
+      incarnation_(host->incarnation()),
+      alive_(std::make_shared<bool>(true)) {
+  Trace("ktm.boot", {{"inc", absl::StrCat(incarnation_)}});
+}
+
+Kernel::~Kernel() { *alive_ = false; }
+
+uint64_t Kernel::forced_log_writes() const {
+  uint64_t n = 0;
+  for (const auto& [id, tm] : tms_) {
+    if (tm->log) n += tm->log->forced_writes();
+  }
+  return n;
+}
+
+Guid Kernel::NewGuid() {
+  Guid g;
+  g.hi = rng_.Next();
+  g.lo = rng_.Next();
+  if (g.null()) g.lo = 1;
+  return g;
+}
+
+void Kernel::Trace(const char* kind, std::vector<std::pair<std::string, std::string>> fields) {
+  host_->TraceEvent(kind, std::move(fields));
+}
+
+void Kernel::Defer(std::function<void()> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  host_->After(0, [alive, fn = std::move(fn)] {
+    if (auto a = alive.lock(); a && *a) fn();
+  });
+}
+
+HANDLE Kernel::NewHandle(Object object) {
+  HANDLE h = next_handle_;
+  next_handle_ += 4;
+  std::visit([](auto& p) { ++p->handles; }, object);
+  handles_.emplace(h, std::move(object));
+  return h;
+}
+
+template <typename T>
+NTSTATUS Kernel::Lookup(HANDLE h, std::shared_ptr<T>* out) const {
+  auto it = handles_.find(h);
+  if (it == handles_.end()) return STATUS_INVALID_HANDLE;
+  auto* p = std::get_if<std::shared_ptr<T>>(&it->second);
+  if (p == nullptr) return STATUS_OBJECT_TYPE_MISMATCH;
+  *out = *p;
+  return STATUS_SUCCESS;
+}
+
+const Tx* Kernel::FindTransaction(const Guid& id) const {
+  auto it = transactions_.find(id);
+  return it == transactions_.end() ? nullptr : it->second.get();
+}
+
+// ---------------------------------------------------------------------------
+// State transitions.
+
+namespace {
+bool TxTransitionAllowed(TxState from, TxState to) {
+  switch (from) {
+    case TxState::kActive:
+      return to == TxState::kPrePreparing || to == TxState::kDelegated || to == TxState::kAborted ||
+             to == TxState::kPrepared || to == TxState::kCommitted;
+    case TxState::kPrePreparing:
+      return to == TxState::kPrePrepared || to == TxState::kAborted;
+    case TxState::kPrePrepared:
+      return to == TxState::kPreparing || to == TxState::kAborted;
+    case TxState::kPreparing:
+      return to == TxState::kPrepared || to == TxState::kAborted;
+    case TxState::kPrepared:
+      return to == TxState::kCommitted || to == TxState::kInDoubt || to == TxState::kAborted;
+    case TxState::kDelegated:
+      return to == TxState::kCommitted || to == TxState::kPrePreparing || to == TxState::kInDoubt ||
+             to == TxState::kAborted;
+    case TxState::kCommitted:
+    case TxState::kAborted:
+      return to == TxState::kForgotten;
+    case TxState::kRecovering:
+      return to == TxState::kCommitted;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+void Kernel::SetTxState(Tx& tx, TxState to) {
+  KTM_ASSERT(TxTransitionAllowed(tx.state, to),
+             absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short(),
+                             TxStateName(tx.state), TxStateName(to)));
+  Trace("tx.state", {{"tx", tx.id.Short()}, {"from", TxStateName(tx.state)}, {"to", TxStateName(to)}});
+  tx.state = to;
+}
+
+void Kernel::SetEnState(En& en, EnState to) {
+  KTM_ASSERT(!(en.state == EnState::kCommitted && to != EnState::kCommitted && to != EnState::kForgotten),
+             absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short(), EnStateName(to)));
+  KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
+             absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short(), EnStateName(to)));
+  Trace("en.state", {{"en", en.id.Short()}, {"from", EnStateName(en.state)}, {"to", EnStateName(to)}});
+  en.state = to;
+}
+
+void Kernel::Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n) {
+  rm.queue.push_back(n);
+  if (rm.waiter) {
+    auto waiter = std::move(rm.waiter);
+    rm.waiter = nullptr;
+    if (rm.waiter_timer != sim::kNoEvent) host_->Cancel(rm.waiter_timer);
+    rm.waiter_timer = sim::kNoEvent;
+    TRANSACTION_NOTIFICATION first = rm.queue.front();
+    rm.queue.pop_front();
+    Defer([waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
+  }
+}
+
+void Kernel::Notify(En& en, uint32_t notification) {
+  if ((en.mask & notification) == 0 || !en.rm) return;
+  auto tx = en.tx.lock();
+  TRANSACTION_NOTIFICATION n;
+  n.TransactionKey = en.key;
+  n.TransactionNotification = notification;
+  n.TmVirtualClock = en.rm->tm ? en.rm->tm->clock : 0;
+  n.EnlistmentId = en.id;
+  if (tx) n.UOW = tx->id;
+  Trace("ktm.notify", {{"en", en.id.Short()}, {"n", NotificationName(notification)}});
+  Enqueue(*en.rm, n);
+}
+
+std::vector<std::shared_ptr<En>> Kernel::LiveEnlistments(const Tx& tx) const {
+  std::vector<std::shared_ptr<En>> live;
+  for (const auto& en : tx.enlistments) {
+    if (en->state == EnState::kReadOnly || en->state == EnState::kAborted || !IsResponseMask(en->mask)) continue;
+    live.push_back(en);
+  }
+  return live;
+}
+
+bool Kernel::InPrePrepareOrEarlier(const Tx& tx) const {
+  return tx.state == TxState::kActive || tx.state == TxState::kPrePreparing || tx.state == TxState::kPrePrepared;
+}
+
+void Kernel::CompleteWaiters(std::vector<Completion>& waiters, NTSTATUS status) {
+  for (auto& w : waiters) {
+    Defer([w = std::move(w), status] { w(status); });
+  }
+  waiters.clear();
+}
+
+void Kernel::MergeClock(Tm* tm, uint64_t* clock) {
+  if (tm == nullptr || clock == nullptr) return;
+  tm->clock = std::max(tm->clock, *clock);
+  *clock = tm->clock;
+}
+
+// ---------------------------------------------------------------------------
+// The commit protocol.
+
+void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
+  KTM_ASSERT(tx->state == TxState::kActive, "commit requested on a transaction that is not active");
+  tx->commit_requested = true;
+  if (tx->timeout_timer != sim::kNoEvent) {
+    // The timeout still applies until prepared: keep the timer.
+  }
+  if (tx->tm) tx->clock = ++tx->tm->clock;
+  Trace("tx.commit_request", {{"tx", tx->id.Short()}});
+  auto live = LiveEnlistments(*tx);
+  if (live.empty()) {
+    SetTxState(*tx, TxState::kCommitted);
+    tx->outcome = TransactionOutcomeCommitted;
+    CompleteWaiters(tx->commit_waiters, STATUS_SUCCESS);
+    Forget(tx);
+    return;
+  }
+  std::shared_ptr<En> spc;
+  for (const auto& en : live) {
+    if (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) {
+      spc = en;
+      break;
+    }
+  }
+  bool single_phase = spc && (live.size() == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
+  if (single_phase) {
+    SetTxState(*tx, TxState::kDelegated);
+    SetEnState(*spc, EnState::kDelegated);
+    spc->awaited = true;
+    tx->pending = 1;
+    Notify(*spc, TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT);
+    if (planted_bug_ == kBugSinglePhaseWithOthers) {
+      for (const auto& en : live) {
+        if (en == spc) continue;
+        SetEnState(*en, EnState::kCommittedNotify);
+        Notify(*en, TRANSACTION_NOTIFY_COMMIT);
+      }
+    }
+    return;
+  }
+  StartPrePrepare(tx);
+}
+
+void Kernel::StartPrePrepare(const std::shared_ptr<Tx>& tx) {
+  SetTxState(*tx, TxState::kPrePreparing);
+  tx->pending = 0;
+  for (const auto& en : LiveEnlistments(*tx)) {
+    if (!(en->mask & TRANSACTION_NOTIFY_PREPREPARE)) continue;
+    SetEnState(*en, EnState::kPrePreparing);
+    en->awaited = true;
+    ++tx->pending;
+    Notify(*en, TRANSACTION_NOTIFY_PREPREPARE);
+  }
+  MaybeFinishPhase(tx);
+}
+
+void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
+  SetTxState(*tx, TxState::kPreparing);
+  tx->pending = 0;
+  for (const auto& en : LiveEnlistments(*tx)) {
+    if (!(en->mask & TRANSACTION_NOTIFY_PREPARE)) continue;
+    SetEnState(*en, EnState::kPreparing);
+    en->awaited = true;
+    ++tx->pending;
+    Notify(*en, TRANSACTION_NOTIFY_PREPARE);
+  }
+  MaybeFinishPhase(tx);
+}
+
+void Kernel::MaybeFinishPhase(const std::shared_ptr<Tx>& tx) {
+  if (tx->pending != 0) return;
+  switch (tx->state) {
+    case TxState::kPrePreparing:
+      SetTxState(*tx, TxState::kPrePrepared);
+      StartPrepare(tx);
+      return;
+    case TxState::kPreparing:
+      SetTxState(*tx, TxState::kPrepared);
+      Decide(tx);
+      return;
+    case TxState::kCommitted:
+    case TxState::kAborted:
+      Forget(tx);
+      return;
+    default:
+      return;
+  }
+}
+
+void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
+  KTM_ASSERT(tx->state == TxState::kPrepared, "decision outside the prepared state");
+  if (tx->timeout_timer != sim::kNoEvent) {
+    host_->Cancel(tx->timeout_timer);
+    tx->timeout_timer = sim::kNoEvent;
+  }
+  std::vector<LoggedEnlistment> durable;
+  for (const auto& en : tx->enlistments) {
+    if (en->state == EnState::kPrepared && en->durable()) {
+      durable.push_back({en->id, en->rm_id, en->recovery_blob});
+    }
+  }
+  Tm* tm = tx->tm;
+  if (durable.empty() || tm == nullptr || tm->is_volatile || planted_bug_ == kBugSkipCommitRecord) {
+    CommitDecided(tx);
+    return;
+  }
+  auto lsn = tm->log->Append(kRecCommit, EncodeCommit(*tx, durable));
+  if (!lsn.ok()) {
+    // Nothing was written: presumed abort makes rolling back safe.
+    Trace("ktm.log_error", {{"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())}});
+    Abort(tx, "log");
+    return;
+  }
+  tx->logged = true;
+  ++tm->commit_records;
+  tm->transactions[tx->id] = tx;
+  Trace("ktm.log_commit", {{"tx", tx->id.Short()}, {"lsn", absl::StrCat(*lsn)}});
+  if (planted_bug_ == kBugAckBeforeForce) {
+    CommitDecided(tx);
+    tm->log->Force(*lsn, [](absl::Status) {});
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
+    if (auto a = alive.lock(); !a || !*a) return;
+    if (!status.ok()) {
+      // The record may or may not be on disk: the outcome is unknown until
+      // the TM recovers. The transaction stays in doubt (never unilaterally aborted).
+      Trace("ktm.log_error", {{"tx", tx->id.Short()}, {"error", std::string(status.message())}});
+      SetTxState(*tx, TxState::kInDoubt);
+      return;
+    }
+    Trace("ktm.log_forced", {{"tx", tx->id.Short()}});
+    CommitDecided(tx);
+  });
+}
+
+void Kernel::CommitDecided(const std::shared_ptr<Tx>& tx) {
+  SetTxState(*tx, TxState::kCommitted);
+  tx->outcome = TransactionOutcomeCommitted;
+  CompleteWaiters(tx->commit_waiters, STATUS_SUCCESS);
+  tx->pending = 0;
+  for (const auto& en : tx->enlistments) {
+    if (en->state != EnState::kPrepared) continue;
+    SetEnState(*en, EnState::kCommittedNotify);
+    en->awaited = true;
+    ++tx->pending;
+    Notify(*en, TRANSACTION_NOTIFY_COMMIT);
+  }
+  if (planted_bug_ == kBugForgetBeforeCommitComplete && tx->pending > 0) {
+    tx->pending = 0;
+  }
+  MaybeFinishPhase(tx);
+}
+
+void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
+  KTM_ASSERT(tx->state != TxState::kCommitted && tx->state != TxState::kForgotten,
+             absl::StrFormat("transaction %s: abort after commit", tx->id.Short()));
+  if (tx->state == TxState::kAborted) return;
+  Trace("tx.abort", {{"tx", tx->id.Short()}, {"reason", reason}});
+  if (tx->timeout_timer != sim::kNoEvent) {
+    host_->Cancel(tx->timeout_timer);
+    tx->timeout_timer = sim::kNoEvent;
+  }
+  SetTxState(*tx, TxState::kAborted);
+  tx->outcome = TransactionOutcomeAborted;
+  CompleteWaiters(tx->commit_waiters, STATUS_TRANSACTION_ALREADY_ABORTED);
+  CompleteWaiters(tx->rollback_waiters, STATUS_SUCCESS);
+  tx->pending = 0;
+  for (const auto& en : tx->enlistments) {
+    en->awaited = false;
+    if (en->state == EnState::kReadOnly || en->state == EnState::kAborted) continue;
+    SetEnState(*en, EnState::kAborting);
+    if (en->mask & TRANSACTION_NOTIFY_ROLLBACK) {
+      en->awaited = true;
+      ++tx->pending;
+      Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
+    } else {
+      SetEnState(*en, EnState::kAborted);
+    }
+  }
+  MaybeFinishPhase(tx);
+}
+
+void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
+  if (tx->state == TxState::kForgotten) return;
+  Tm* tm = tx->tm;
+  if (tx->logged && tm != nullptr && tm->log && !tm->log->failed()) {
+    Writer w;
+    w.Id(tx->id);
+    auto lsn = tm->log->Append(kRecEnd, w.data());
+    if (lsn.ok()) ++tm->ends_since_checkpoint;
+  }
+  for (const auto& en : tx->enlistments) {
+    if (en->state != EnState::kReadOnly && en->state != EnState::kForgotten) SetEnState(*en, EnState::kForgotten);
+  }
+  SetTxState(*tx, TxState::kForgotten);
+  if (tm != nullptr) tm->transactions.erase(tx->id);
+  transactions_.erase(tx->id);
+  if (tm != nullptr) MaybeCheckpoint(*tm);
+}
+
+void Kernel::ArmTimeout(const std::shared_ptr<Tx>& tx) {
+  if (tx->timeout_timer != sim::kNoEvent) host_->Cancel(tx->timeout_timer);
+  tx->timeout_timer = sim::kNoEvent;
+  if (tx->timeout_ms == 0) return;
+  Guid id = tx->id;
+  std::weak_ptr<bool> alive = alive_;
+  tx->timeout_timer = host_->After(static_cast<sim::TimeNs>(tx->timeout_ms) * sim::kMillisecond, [this, alive, id] {
+    if (auto a = alive.lock(); a && *a) OnTimeout(id);
+  });
+}
+
+void Kernel::OnTimeout(const Guid& id) {
+  auto it = transactions_.find(id);
+  if (it == transactions_.end()) return;
+  auto tx = it->second;
+  tx->timeout_timer = sim::kNoEvent;
+  if (!InPrePrepareOrEarlier(*tx) && tx->state != TxState::kPreparing) return;
+  Trace("ktm.timeout", {{"tx", tx->id.Short()}});
+  Abort(tx, "timeout");
+}
+
+// ---------------------------------------------------------------------------
+// Transactions (client side).
+
+NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const std::string& description,
+                                   HANDLE* out) {
+  if (out == nullptr || (options & ~TRANSACTION_DO_NOT_PROMOTE) != 0 ||
+      description.size() > MAX_TRANSACTION_DESCRIPTION_LENGTH) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  auto tx = std::make_shared<Tx>();
+  tx->id = NewGuid();
+  tx->description = description;
+  tx->timeout_ms = timeout_ms;
+  transactions_[tx->id] = tx;
+  Trace("tx.create", {{"tx", tx->id.Short()}, {"timeout_ms", absl::StrCat(timeout_ms)}});
+  ArmTimeout(tx);
+  *out = NewHandle(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::OpenTransaction(const Guid& id, HANDLE* out) {
+  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  auto it = transactions_.find(id);
+  if (it == transactions_.end()) return STATUS_TRANSACTION_NOT_FOUND;
+  *out = NewHandle(it->second);
+  return STATUS_SUCCESS;
+}
+
+namespace {
+NTSTATUS CommitStatusFor(const Tx& tx) {
+  if (tx.outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
+  if (tx.outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
+  return STATUS_TRANSACTION_NOT_ACTIVE;  // commit already requested
+}
+}  // namespace
+
+void Kernel::CommitTransaction(HANDLE h, Completion done) {
+  std::shared_ptr<Tx> tx;
+  NTSTATUS s = Lookup(h, &tx);
+  if (s == STATUS_SUCCESS && tx->state != TxState::kActive) s = CommitStatusFor(*tx);
+  if (s != STATUS_SUCCESS) {
+    Defer([done = std::move(done), s] { done(s); });
+    return;
+  }
+  tx->commit_waiters.push_back(std::move(done));
+  RequestCommit(tx);
+}
+
+NTSTATUS Kernel::CommitTransactionAsync(HANDLE h) {
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
+  if (tx->state != TxState::kActive) return CommitStatusFor(*tx);
+  RequestCommit(tx);
+  return STATUS_SUCCESS;
+}
+
+void Kernel::RollbackTransaction(HANDLE h, Completion done) {
+  std::shared_ptr<Tx> tx;
+  NTSTATUS s = Lookup(h, &tx);
+  if (s == STATUS_SUCCESS) {
+    if (tx->outcome == TransactionOutcomeCommitted || tx->state == TxState::kDelegated ||
+        tx->state == TxState::kPrepared || tx->state == TxState::kInDoubt) {
+      s = tx->outcome == TransactionOutcomeCommitted ? STATUS_TRANSACTION_ALREADY_COMMITTED
+                                                     : STATUS_TRANSACTION_NOT_ACTIVE;
+    } else if (tx->outcome == TransactionOutcomeAborted) {
+      s = STATUS_TRANSACTION_ALREADY_ABORTED;
+    }
+  }
+  if (s != STATUS_SUCCESS) {
+    Defer([done = std::move(done), s] { done(s); });
+    return;
+  }
+  tx->rollback_waiters.push_back(std::move(done));
+  Trace("tx.rollback_request", {{"tx", tx->id.Short()}});
+  Abort(tx, "client");
+}
+
+NTSTATUS Kernel::RollbackTransactionAsync(HANDLE h) {
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
+  if (tx->outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
+  if (tx->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
+  if (tx->state == TxState::kDelegated || tx->state == TxState::kPrepared || tx->state == TxState::kInDoubt) {
+    return STATUS_TRANSACTION_NOT_ACTIVE;
+  }
+  Trace("tx.rollback_request", {{"tx", tx->id.Short()}});
+  Abort(tx, "client");
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::GetTransactionInformation(HANDLE h, TRANSACTION_OUTCOME* outcome, uint32_t* timeout_ms,
+                                           std::string* description) {
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
+  if (outcome) *outcome = tx->outcome;
+  if (timeout_ms) *timeout_ms = tx->timeout_ms;
+  if (description) *description = tx->description;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::SetTransactionInformation(HANDLE h, uint32_t isolation_level, uint32_t isolation_flags,
+                                           uint32_t timeout_ms, const std::string& description) {
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
+  if (isolation_level != 0 || isolation_flags != 0 || description.size() > MAX_TRANSACTION_DESCRIPTION_LENGTH) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (tx->state != TxState::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
+  tx->description = description;
+  tx->timeout_ms = timeout_ms;
+  ArmTimeout(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::GetTransactionId(HANDLE h, Guid* id) {
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
+  if (id == nullptr) return STATUS_INVALID_PARAMETER;
+  *id = tx->id;
+  return STATUS_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------
+// Transaction managers and the TM log.
+
+namespace {
+std::vector<uint8_t> EncodeRestart(const Tm& tm) {
+  Writer w;
+  w.U64(kRestartMagic);
+  w.Id(tm.id);
+  w.U64(tm.clock);
+  return std::move(w.data());
+}
+}  // namespace
+
+void Kernel::CreateTransactionManager(const std::string& log_name, uint32_t options,
+                                      std::function<void(NTSTATUS, HANDLE)> done) {
+  auto fail = [this, &done](NTSTATUS s) { Defer([done, s] { done(s, INVALID_HANDLE_VALUE); }); };
+  if ((options & ~TRANSACTION_MANAGER_MAXIMUM_OPTION) != 0) return fail(STATUS_INVALID_PARAMETER);
+  bool is_volatile = (options & TRANSACTION_MANAGER_VOLATILE) != 0;
+  if (is_volatile != log_name.empty()) return fail(STATUS_INVALID_PARAMETER);
+  if (is_volatile) {
+    auto tm = std::make_shared<Tm>();
+    tm->id = NewGuid();
+    tm->is_volatile = true;
+    tm->state = TmState::kInitialized;
+    tms_[tm->id] = tm;
+    Trace("tm.create", {{"tm", tm->id.Short()}, {"volatile", "1"}});
+    HANDLE h = NewHandle(tm);
+    Defer([done, h] { done(STATUS_SUCCESS, h); });
+    return;
+  }
+  OpenTransactionManager(log_name, [this, log_name, done](NTSTATUS s, HANDLE h) {
+    if (s != STATUS_TRANSACTIONMANAGER_NOT_FOUND) return done(s, h);
+    // No log on the disk yet: format one and give it a new identity.
+    sim::Disk* disk = nullptr;
+    for (size_t i = 0; i < host_->disk_count(); ++i) {
+      if (host_->disk(i)->name() == log_name) disk = host_->disk(i);
+    }
+    auto tm = std::make_shared<Tm>();
+    tm->id = NewGuid();
+    tm->log_name = log_name;
+    tm->log_bytes = disk->size_bytes();
+    tm->log = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = tm->log_bytes});
+    std::weak_ptr<bool> alive = alive_;
+    tm->log->Format([this, alive, tm, done](absl::Status status) {
+      if (auto a = alive.lock(); !a || !*a) return;
+      if (!status.ok()) return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
+      tm->log->WriteRestartArea(EncodeRestart(*tm), 0, [this, alive, tm, done](absl::Status st) {
+        if (auto a = alive.lock(); !a || !*a) return;
+        if (!st.ok()) return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
+        tm->state = TmState::kInitialized;
+        tms_[tm->id] = tm;
+        Trace("tm.create", {{"tm", tm->id.Short()}, {"log", tm->log_name}});
+        done(STATUS_SUCCESS, NewHandle(tm));
+      });
+    });
+  });
+}
+
+void Kernel::OpenTransactionManager(const std::string& log_name, std::function<void(NTSTATUS, HANDLE)> done) {
+  for (const auto& [id, tm] : tms_) {
+    if (!tm->is_volatile && tm->log_name == log_name) {
+      HANDLE h = NewHandle(tm);
+      Defer([done, h] { done(STATUS_SUCCESS, h); });
+      return;
+    }
+  }
+  sim::Disk* disk = nullptr;
+  for (size_t i = 0; i < host_->disk_count(); ++i) {
+    if (host_->disk(i)->name() == log_name) disk = host_->disk(i);
+  }
+  if (disk == nullptr || log_name.empty()) {
+    Defer([done] { done(STATUS_OBJECT_NAME_NOT_FOUND, INVALID_HANDLE_VALUE); });
+    return;
+  }
+  auto tm = std::make_shared<Tm>();
+  tm->log_name = log_name;
+  tm->log_bytes = disk->size_bytes();
+  tm->log = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = tm->log_bytes});
+  std::weak_ptr<bool> alive = alive_;
+  tm->log->Open([this, alive, tm, done](absl::StatusOr<log::RecoveredLog> recovered) {
+    if (auto a = alive.lock(); !a || !*a) return;
+    FinishOpenTm(tm, done, std::move(recovered), false);
+  });
+}
+
+void Kernel::FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTSTATUS, HANDLE)> done,
+                          absl::StatusOr<log::RecoveredLog> recovered, bool) {
+  if (!recovered.ok() && absl::IsNotFound(recovered.status())) {
+    return done(STATUS_TRANSACTIONMANAGER_NOT_FOUND, INVALID_HANDLE_VALUE);  // never formatted
+  }
+  if (!recovered.ok()) {
+    Trace("tm.open_failed", {{"log", tm->log_name}, {"error", std::string(recovered.status().message())}});
+    return done(STATUS_LOG_CORRUPTION_DETECTED, INVALID_HANDLE_VALUE);
+  }
+  if (!recovered->has_restart_area) return done(STATUS_TRANSACTIONMANAGER_NOT_FOUND, INVALID_HANDLE_VALUE);
+  Reader r(recovered->restart_payload);
+  uint64_t magic = r.U64();
+  tm->id = r.Id();
+  tm->clock = r.U64();
+  if (!r.ok() || magic != kRestartMagic) {
+    Trace("tm.open_failed", {{"log", tm->log_name}, {"error", "restart area is not a TM restart area"}});
+    return done(STATUS_LOG_CORRUPTION_DETECTED, INVALID_HANDLE_VALUE);
+  }
+  tm->recovered = std::move(*recovered);
+  tm->state = TmState::kInitialized;
+  tms_[tm->id] = tm;
+  Trace("tm.open", {{"tm", tm->id.Short()}, {"records", absl::StrCat(tm->recovered.records.size())}});
+  done(STATUS_SUCCESS, NewHandle(tm));
+}
+
+NTSTATUS Kernel::OpenTransactionManagerById(const Guid& id, HANDLE* out) {
+  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  auto it = tms_.find(id);
+  if (it == tms_.end()) return STATUS_TRANSACTIONMANAGER_NOT_FOUND;
+  *out = NewHandle(it->second);
+  return STATUS_SUCCESS;
+}
+
+void Kernel::ReplayLog(Tm& tm, uint64_t clock_limit) {
+  std::map<Guid, CommitRecord> live;
+  for (const auto& record : tm.recovered.records) {
+    Reader r(record.payload);
+    if (record.type == kRecRmRegister) {
+      tm.known_rms.insert(r.Id());
+    } else if (record.type == kRecCommit) {
+      CommitRecord c;
+      KTM_ASSERT(DecodeCommit(r, &c), "commit record with a valid checksum does not decode");
+      if (clock_limit != 0 && c.clock > clock_limit) break;
+      tm.clock = std::max(tm.clock, c.clock);
+      live[c.tx] = std::move(c);
+    } else if (record.type == kRecEnd) {
+      live.erase(r.Id());
+    } else if (record.type == kRecCheckpoint) {
+      tm.clock = std::max(tm.clock, r.U64());
+      uint32_t rms = r.U32();
+      for (uint32_t i = 0; i < rms && r.ok(); ++i) tm.known_rms.insert(r.Id());
+      uint32_t n = r.U32();
+      live.clear();
+      for (uint32_t i = 0; i < n && r.ok(); ++i) {
+        CommitRecord c;
+        if (!DecodeCommit(r, &c)) break;
+        live[c.tx] = std::move(c);
+      }
+      KTM_ASSERT(r.ok(), "checkpoint record with a valid checksum does not decode");
+    }
+  }
+  for (auto& [id, c] : live) {
+    auto tx = std::make_shared<Tx>();
+    tx->id = id;
+    tx->tm = &tm;
+    tx->state = TxState::kRecovering;
+    tx->recovered = true;
+    tx->logged = true;
+    tx->commit_requested = true;
+    tx->clock = c.clock;
+    for (auto& e : c.enlistments) {
+      auto en = std::make_shared<En>();
+      en->id = e.enlistment_id;
+      en->rm_id = e.rm_id;
+      en->recovery_blob = e.recovery_blob;
+      en->mask = TRANSACTION_NOTIFY_VALID_MASK;
+      en->state = EnState::kRecovering;
+      en->awaited = true;
+      en->tx = tx;
+      tx->enlistments.push_back(en);
+    }
+    tx->pending = static_cast<uint32_t>(tx->enlistments.size());
+    SetTxState(*tx, TxState::kCommitted);
+    tx->outcome = TransactionOutcomeCommitted;
+    tm.transactions[id] = tx;
+    transactions_[id] = tx;
+  }
+}
+
+void Kernel::RecoverTransactionManager(HANDLE h, uint64_t clock_limit, Completion done) {
+  std::shared_ptr<Tm> tm;
+  NTSTATUS s = Lookup(h, &tm);
+  if (s == STATUS_SUCCESS && tm->state == TmState::kOnline) s = STATUS_RECOVERY_NOT_NEEDED;
+  if (s != STATUS_SUCCESS) {
+    Defer([done, s] { done(s); });
+    return;
+  }
+  tm->state = TmState::kRecovering;
+  if (!tm->is_volatile) ReplayLog(*tm, clock_limit);
+  tm->recovered.records.clear();
+  tm->state = TmState::kOnline;
+  Trace("tm.online", {{"tm", tm->id.Short()}, {"in_flight", absl::StrCat(tm->transactions.size())},
+                      {"clock", absl::StrCat(tm->clock)}});
+  Defer([done] { done(STATUS_SUCCESS); });
+}
+
+NTSTATUS Kernel::GetTransactionManagerId(HANDLE h, Guid* id) {
+  std::shared_ptr<Tm> tm;
+  if (NTSTATUS s = Lookup(h, &tm); s != STATUS_SUCCESS) return s;
+  if (id == nullptr) return STATUS_INVALID_PARAMETER;
+  *id = tm->id;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::GetCurrentClockTransactionManager(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<Tm> tm;
+  if (NTSTATUS s = Lookup(h, &tm); s != STATUS_SUCCESS) return s;
+  if (clock == nullptr) return STATUS_INVALID_PARAMETER;
+  *clock = tm->clock;
+  return STATUS_SUCCESS;
+}
+
+void Kernel::AppendRmRegistration(Tm& tm, const Rm& rm) {
+  if (tm.is_volatile || rm.is_volatile || tm.known_rms.count(rm.id)) return;
+  Writer w;
+  w.Id(rm.id);
+  w.Str(rm.description);
+  if (tm.log->Append(kRecRmRegister, w.data()).ok()) tm.known_rms.insert(rm.id);
+}
+
+void Kernel::MaybeCheckpoint(Tm& tm) {
+  if (tm.is_volatile || !tm.log || tm.log->failed() || tm.checkpoint_in_flight) return;
+  uint64_t used = tm.log->end_lsn() - tm.log->base_lsn();
+  if (tm.ends_since_checkpoint < kCheckpointEveryEnds && used < tm.log_bytes / 4) return;
+  Writer w;
+  w.U64(tm.clock);
+  w.U32(static_cast<uint32_t>(tm.known_rms.size()));
+  for (const auto& id : tm.known_rms) w.Id(id);
+  uint32_t n = 0;
+  for (const auto& [id, tx] : tm.transactions) n += tx->logged ? 1 : 0;
+  w.U32(n);
+  for (const auto& [id, tx] : tm.transactions) {
+    if (!tx->logged) continue;
+    std::vector<LoggedEnlistment> ens;
+    for (const auto& en : tx->enlistments) {
+      if (en->durable() && en->state != EnState::kReadOnly) ens.push_back({en->id, en->rm_id, en->recovery_blob});
+    }
+    auto rec = EncodeCommit(*tx, ens);
+    w.data().insert(w.data().end(), rec.begin(), rec.end());
+  }
+  auto lsn = tm.log->Append(kRecCheckpoint, w.data());
+  if (!lsn.ok()) return;
+  tm.checkpoint_in_flight = true;
+  tm.ends_since_checkpoint = 0;
+  Trace("ktm.checkpoint", {{"tm", tm.id.Short()}, {"base", absl::StrCat(*lsn)}, {"live", absl::StrCat(n)}});
+  std::weak_ptr<bool> alive = alive_;
+  Tm* tmp = &tm;
+  tm.log->WriteRestartArea(EncodeRestart(tm), *lsn, [alive, tmp](absl::Status) {
+    if (auto a = alive.lock(); a && *a) tmp->checkpoint_in_flight = false;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Resource managers.
+
+NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE tm_handle,
+                                       const std::string& description, HANDLE* out) {
+  std::shared_ptr<Tm> tm;
+  if (NTSTATUS s = Lookup(tm_handle, &tm); s != STATUS_SUCCESS) return s;
+  if (out == nullptr || id.null() || (options & ~RESOURCE_MANAGER_MAXIMUM_OPTION) != 0 ||
+      description.size() > MAX_TRANSACTION_DESCRIPTION_LENGTH) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
+  bool is_volatile = (options & RESOURCE_MANAGER_VOLATILE) != 0;
+  if (!is_volatile && tm->is_volatile) return STATUS_TM_VOLATILE;
+  if (rms_.count(id)) return STATUS_OBJECT_NAME_COLLISION;
+  auto rm = std::make_shared<Rm>();
+  rm->id = id;
+  rm->tm = tm.get();
+  rm->is_volatile = is_volatile;
+  rm->description = description;
+  rms_[id] = rm;
+  AppendRmRegistration(*tm, *rm);
+  for (const auto& [txid, tx] : tm->transactions) {
+    for (const auto& en : tx->enlistments) {
+      if (en->rm_id == id && !en->rm) en->rm = rm;
+    }
+  }
+  Trace("rm.create", {{"rm", id.Short()}, {"volatile", is_volatile ? "1" : "0"}});
+  *out = NewHandle(rm);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* out) {
+  std::shared_ptr<Tm> tm;
+  if (NTSTATUS s = Lookup(tm_handle, &tm); s != STATUS_SUCCESS) return s;
+  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  if (tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
+  if (auto it = rms_.find(id); it != rms_.end()) {
+    *out = NewHandle(it->second);
+    return STATUS_SUCCESS;
+  }
+  if (!tm->known_rms.count(id)) return STATUS_RESOURCEMANAGER_NOT_FOUND;
+  auto rm = std::make_shared<Rm>();
+  rm->id = id;
+  rm->tm = tm.get();
+  rms_[id] = rm;
+  for (const auto& [txid, tx] : tm->transactions) {
+    for (const auto& en : tx->enlistments) {
+      if (en->rm_id == id && !en->rm) en->rm = rm;
+    }
+  }
+  Trace("rm.open", {{"rm", id.Short()}});
+  *out = NewHandle(rm);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
+  std::shared_ptr<Rm> rm;
+  if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
+  if (rm->tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
+  uint32_t count = 0;
+  for (const auto& [txid, tx] : rm->tm->transactions) {
+    for (const auto& en : tx->enlistments) {
+      if (en->rm_id != rm->id || en->state != EnState::kRecovering) continue;
+      TRANSACTION_NOTIFICATION n;
+      n.TransactionNotification = TRANSACTION_NOTIFY_RECOVER;
+      n.TmVirtualClock = rm->tm->clock;
+      n.EnlistmentId = en->id;
+      n.UOW = tx->id;
+      Enqueue(*rm, n);
+      ++count;
+    }
+  }
+  TRANSACTION_NOTIFICATION last;
+  last.TransactionNotification = TRANSACTION_NOTIFY_LAST_RECOVER;
+  last.TmVirtualClock = rm->tm->clock;
+  Enqueue(*rm, last);
+  Trace("rm.recover", {{"rm", rm->id.Short()}, {"enlistments", absl::StrCat(count)}});
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out) {
+  std::shared_ptr<Rm> rm;
+  if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
+  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  if (rm->queue.empty()) return STATUS_TIMEOUT;
+  *out = rm->queue.front();
+  rm->queue.pop_front();
+  return STATUS_SUCCESS;
+}
+
+void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout,
+                                                 std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> done) {
+  std::shared_ptr<Rm> rm;
+  NTSTATUS s = Lookup(h, &rm);
+  if (s == STATUS_SUCCESS && rm->waiter) s = STATUS_INVALID_PARAMETER;
+  if (s != STATUS_SUCCESS) {
+    Defer([done, s] { done(s, {}); });
+    return;
+  }
+  if (!rm->queue.empty()) {
+    TRANSACTION_NOTIFICATION n = rm->queue.front();
+    rm->queue.pop_front();
+    Defer([done, n] { done(STATUS_SUCCESS, n); });
+    return;
+  }
+  rm->waiter = std::move(done);
+  if (timeout != sim::kTimeNever) {
+    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<Rm> weak_rm = rm;
+    rm->waiter_timer = host_->After(timeout, [alive, weak_rm] {
+      auto a = alive.lock();
+      auto r = weak_rm.lock();
+      if (!a || !*a || !r || !r->waiter) return;
+      auto waiter = std::move(r->waiter);
+      r->waiter = nullptr;
+      r->waiter_timer = sim::kNoEvent;
+      waiter(STATUS_TIMEOUT, {});
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Enlistments.
+
+NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t mask, uint32_t options,
+                                  uint64_t key, HANDLE* out) {
+  std::shared_ptr<Rm> rm;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = Lookup(tx_handle, &tx); s != STATUS_SUCCESS) return s;
+  constexpr uint32_t kThreePhase = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT;
+  if (out == nullptr || (mask & ~TRANSACTION_NOTIFY_VALID_MASK) != 0 || (mask & TRANSACTION_NOTIFY_ROLLBACK) == 0 ||
+      (IsResponseMask(mask) && (mask & kThreePhase) != kThreePhase)) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (options != 0) return STATUS_INVALID_PARAMETER;  // superior enlistments: see docs/ktm-decisions.md
+  if (rm->tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
+  if (tx->state != TxState::kActive && tx->state != TxState::kPrePreparing) return STATUS_TRANSACTION_NOT_ACTIVE;
+  if (tx->tm != nullptr && tx->tm != rm->tm) return STATUS_TRANSACTION_NOT_JOINED;
+  if (tx->enlistments.size() >= kEnlistmentsPerTransactionMax) return STATUS_INSUFFICIENT_RESOURCES;
+  tx->tm = rm->tm;
+  auto en = std::make_shared<En>();
+  en->id = NewGuid();
+  en->key = key;
+  en->mask = mask;
+  en->rm = rm;
+  en->rm_id = rm->id;
+  en->tx = tx;
+  en->state = EnState::kActive;
+  tx->enlistments.push_back(en);
+  rm->enlistments.push_back(en);
+  Trace("en.create", {{"en", en->id.Short()}, {"tx", tx->id.Short()}, {"rm", rm->id.Short()}});
+  *out = NewHandle(en);
+  if (tx->state == TxState::kPrePreparing && (mask & TRANSACTION_NOTIFY_PREPREPARE)) {
+    // Phase 0 is where late enlistments are allowed: this one pre-prepares too.
+    SetEnState(*en, EnState::kPrePreparing);
+    en->awaited = true;
+    ++tx->pending;
+    Notify(*en, TRANSACTION_NOTIFY_PREPREPARE);
+  }
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::OpenEnlistment(HANDLE rm_handle, const Guid& id, HANDLE* out) {
+  std::shared_ptr<Rm> rm;
+  if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
+  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  for (const auto& [txid, tx] : rm->tm->transactions) {
+    for (const auto& en : tx->enlistments) {
+      if (en->id == id && en->rm_id == rm->id) {
+        en->rm = rm;
+        *out = NewHandle(en);
+        return STATUS_SUCCESS;
+      }
+    }
+  }
+  return STATUS_ENLISTMENT_NOT_FOUND;
+}
+
+NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
+  std::shared_ptr<En> en;
+  if (NTSTATUS s = Lookup(h, &en); s != STATUS_SUCCESS) return s;
+  auto tx = en->tx.lock();
+  if (!tx) return STATUS_TRANSACTION_NOT_FOUND;
+  en->key = key;
+  if (en->state != EnState::kRecovering && en->state != EnState::kCommittedNotify) {
+    return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  }
+  KTM_ASSERT(tx->outcome == TransactionOutcomeCommitted, "a recovered transaction is always committed (presumed abort)");
+  if (planted_bug_ == kBugRollbackCommittedOnRecovery) {
+    SetEnState(*en, EnState::kAborting);
+    Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
+    return STATUS_SUCCESS;
+  }
+  if (en->state == EnState::kRecovering) SetEnState(*en, EnState::kCommittedNotify);
+  Notify(*en, TRANSACTION_NOTIFY_COMMIT);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
+  if (NTSTATUS s = Lookup(h, en); s != STATUS_SUCCESS) return s;
+  *tx = (*en)->tx.lock();
+  if (!*tx) return STATUS_TRANSACTION_NOT_ACTIVE;  // forgotten
+  MergeClock((*tx)->tm, clock);
+  return STATUS_SUCCESS;
+}
+
+namespace {
+NTSTATUS WrongState(const Tx& tx) {
+  return tx.outcome == TransactionOutcomeAborted ? STATUS_TRANSACTION_ALREADY_ABORTED
+                                                 : STATUS_TRANSACTION_REQUEST_NOT_VALID;
+}
+}  // namespace
+
+NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (en->state != EnState::kPrePreparing) return WrongState(*tx);
+  SetEnState(*en, EnState::kPrePrepared);
+  en->awaited = false;
+  --tx->pending;
+  MaybeFinishPhase(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (en->state != EnState::kPreparing) return WrongState(*tx);
+  SetEnState(*en, EnState::kPrepared);
+  en->awaited = false;
+  --tx->pending;
+  MaybeFinishPhase(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::CommitComplete(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (en->state == EnState::kDelegated) {
+    KTM_ASSERT(tx->state == TxState::kDelegated, "delegated enlistment of a transaction that is not delegated");
+    SetEnState(*en, EnState::kCommitted);
+    en->awaited = false;
+    SetTxState(*tx, TxState::kCommitted);
+    tx->outcome = TransactionOutcomeCommitted;
+    CompleteWaiters(tx->commit_waiters, STATUS_SUCCESS);
+    tx->pending = 0;
+    MaybeFinishPhase(tx);
+    return STATUS_SUCCESS;
+  }
+  if (en->state != EnState::kCommittedNotify) return WrongState(*tx);
+  SetEnState(*en, EnState::kCommitted);
+  if (en->awaited && tx->pending > 0) --tx->pending;
+  en->awaited = false;
+  MaybeFinishPhase(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (en->state != EnState::kAborting) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  SetEnState(*en, EnState::kAborted);
+  if (en->awaited && tx->pending > 0) --tx->pending;
+  en->awaited = false;
+  MaybeFinishPhase(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::ReadOnlyEnlistment(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  bool allowed = en->state == EnState::kActive || en->state == EnState::kPrePreparing ||
+                 en->state == EnState::kPrePrepared || en->state == EnState::kPreparing;
+  if (!allowed || tx->outcome != TransactionOutcomeUndetermined) return WrongState(*tx);
+  SetEnState(*en, EnState::kReadOnly);
+  if (en->awaited) {
+    en->awaited = false;
+    --tx->pending;
+    MaybeFinishPhase(tx);
+  }
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (en->state != EnState::kDelegated || tx->state != TxState::kDelegated) return WrongState(*tx);
+  Trace("tx.spc_reject", {{"tx", tx->id.Short()}});
+  SetEnState(*en, EnState::kActive);
+  en->awaited = false;
+  StartPrePrepare(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (tx->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
+  bool allowed = en->state == EnState::kActive || en->state == EnState::kPrePreparing ||
+                 en->state == EnState::kPrePrepared || en->state == EnState::kPreparing ||
+                 en->state == EnState::kDelegated;
+  if (!allowed || tx->outcome != TransactionOutcomeUndetermined) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  Trace("en.vote_no", {{"en", en->id.Short()}, {"tx", tx->id.Short()}});
+  if (planted_bug_ == kBugIgnoreNoVote && en->state == EnState::kPreparing) {
+    SetEnState(*en, EnState::kPrepared);
+    en->awaited = false;
+    --tx->pending;
+    MaybeFinishPhase(tx);
+    return STATUS_SUCCESS;
+  }
+  Abort(tx, "rm");
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::GetEnlistmentId(HANDLE h, Guid* id) {
+  std::shared_ptr<En> en;
+  if (NTSTATUS s = Lookup(h, &en); s != STATUS_SUCCESS) return s;
+  if (id == nullptr) return STATUS_INVALID_PARAMETER;
+  *id = en->id;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::GetEnlistmentRecoveryInformation(HANDLE h, std::vector<uint8_t>* blob) {
+  std::shared_ptr<En> en;
+  if (NTSTATUS s = Lookup(h, &en); s != STATUS_SUCCESS) return s;
+  if (blob == nullptr) return STATUS_INVALID_PARAMETER;
+  *blob = en->recovery_blob;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<uint8_t>& blob) {
+  std::shared_ptr<En> en;
+  if (NTSTATUS s = Lookup(h, &en); s != STATUS_SUCCESS) return s;
+  if (blob.size() > kRecoveryBlobMax) return STATUS_INVALID_PARAMETER;
+  bool before_prepared = en->state == EnState::kActive || en->state == EnState::kPrePreparing ||
+                         en->state == EnState::kPrePrepared || en->state == EnState::kPreparing;
+  if (!before_prepared) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  en->recovery_blob = blob;
+  return STATUS_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------
+// Handles.
+
+NTSTATUS Kernel::CloseHandle(HANDLE h) {
+  auto it = handles_.find(h);
+  if (it == handles_.end()) return STATUS_INVALID_HANDLE;
+  Object object = std::move(it->second);
+  handles_.erase(it);
+  std::visit([](auto& p) { --p->handles; }, object);
+  if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&object)) {
+    if ((*tx)->handles == 0 && (*tx)->state == TxState::kActive) Abort(*tx, "last handle closed");
+  } else if (auto* en = std::get_if<std::shared_ptr<En>>(&object)) {
+    auto tx = (*en)->tx.lock();
+    if ((*en)->handles == 0 && tx) {
+      EnState st = (*en)->state;
+      if (st == EnState::kDelegated) {
+        // The single-phase RM vanished without an outcome.
+        Trace("en.disconnected", {{"en", (*en)->id.Short()}, {"tx", tx->id.Short()}});
+        SetEnState(**en, EnState::kDelegatedDisconnected);
+        SetTxState(*tx, TxState::kInDoubt);
+        CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);
+        for (const auto& other : tx->enlistments) {
+          if (other != *en) Notify(*other, TRANSACTION_NOTIFY_RM_DISCONNECTED);
+        }
+      } else if ((InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) &&
+                 (st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
+                  st == EnState::kPreparing)) {
+        Abort(tx, "enlistment closed");
+      }
+    }
+  } else if (auto* rm = std::get_if<std::shared_ptr<Rm>>(&object)) {
+    if ((*rm)->handles == 0) {
+      for (const auto& weak : (*rm)->enlistments) {
+        auto en = weak.lock();
+        auto tx = en ? en->tx.lock() : nullptr;
+        if (!tx) continue;
+        if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) Abort(tx, "rm closed");
+      }
+      (*rm)->online = false;
+      rms_.erase((*rm)->id);
+    }
+  }
+  return STATUS_SUCCESS;
+}
+
+}  // namespace ktm

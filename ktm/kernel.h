@@ -1,0 +1,229 @@
+// Kernel: the KTM of one simulated host: its transaction managers,
+// transactions, resource managers, enlistments and handle table, and the
+// commit protocol as explicit state machines.
+//
+// Contract: the Kernel sees the world only through its sim::Host (timers,
+// disks, trace, Rng). It is destroyed when the host crashes; a fresh Kernel
+// on the restarted host recovers from the TM log (RecoverTransactionManager)
+// and the RMs recover through RecoverResourceManager. Every state transition
+// is one function and one trace event ("tx.state", "en.state"). Broken
+// invariants are KTM_ASSERTs; world and API errors are NTSTATUS values.
+// The public entry points are ktm/api.h; this header is for the engine and tests.
+//
+// Logging (presumed abort): a durable TM forces exactly one record per
+// committed transaction that has durable prepared enlistments (the commit
+// decision, listing those enlistments and their recovery blobs) before any
+// COMMIT is sent; it writes an unforced end record once every enlistment
+// acknowledged; nothing is logged for aborts, read-only or single-phase
+// transactions. A checkpoint record + restart area advances the log base.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ktm/bugs.h"
+#include "ktm/log/log.h"
+#include "ktm/status.h"
+#include "ktm/types.h"
+#include "sim/host.h"
+#include "sim/rng.h"
+
+namespace ktm {
+
+class Kernel;
+struct Tm;
+struct Tx;
+struct Rm;
+struct En;
+
+using Completion = std::function<void(NTSTATUS)>;
+
+// One enlistment as the TM log remembers it.
+struct LoggedEnlistment {
+  Guid enlistment_id;
+  Guid rm_id;
+  std::vector<uint8_t> recovery_blob;
+};
+
+struct Tm {
+  Guid id;
+  bool is_volatile = false;
+  std::string log_name;
+  TmState state = TmState::kUninitialized;
+  uint64_t clock = 1;
+  std::unique_ptr<log::Log> log;
+  log::RecoveredLog recovered;             // what Open found, replayed by Recover
+  std::set<Guid> known_rms;                // durable RMs registered in the log
+  std::map<Guid, std::shared_ptr<Tx>> transactions;  // live (not forgotten) transactions
+  uint64_t ends_since_checkpoint = 0;
+  bool checkpoint_in_flight = false;
+  uint64_t log_bytes = 0;                  // capacity of the log on its disk
+  uint64_t commit_records = 0;             // statistics
+  uint64_t handles = 0;
+};
+
+struct Tx {
+  Guid id;
+  Tm* tm = nullptr;                        // bound at first enlistment
+  TxState state = TxState::kActive;
+  TRANSACTION_OUTCOME outcome = TransactionOutcomeUndetermined;
+  std::string description;
+  uint32_t timeout_ms = 0;
+  sim::EventId timeout_timer = sim::kNoEvent;
+  uint64_t handles = 0;
+  std::vector<std::shared_ptr<En>> enlistments;  // in enlist order
+  uint32_t pending = 0;                    // responses awaited in the current phase
+  bool commit_requested = false;
+  bool logged = false;                     // a commit record was appended
+  bool recovered = false;                  // rebuilt from the log
+  uint64_t clock = 0;
+  std::vector<Completion> commit_waiters;
+  std::vector<Completion> rollback_waiters;
+};
+
+struct Rm {
+  Guid id;
+  Tm* tm = nullptr;
+  bool is_volatile = false;
+  std::string description;
+  bool online = true;
+  uint64_t handles = 0;
+  std::deque<TRANSACTION_NOTIFICATION> queue;
+  std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> waiter;
+  sim::EventId waiter_timer = sim::kNoEvent;
+  std::vector<std::weak_ptr<En>> enlistments;
+};
+
+struct En {
+  Guid id;
+  uint64_t key = 0;
+  uint32_t mask = 0;
+  uint32_t options = 0;
+  std::shared_ptr<Rm> rm;                  // null for a recovered enlistment until its RM opens
+  Guid rm_id;
+  std::weak_ptr<Tx> tx;
+  EnState state = EnState::kActive;
+  std::vector<uint8_t> recovery_blob;
+  uint64_t handles = 0;
+  bool awaited = false;                    // the TM waits for this enlistment's response
+  bool durable() const;
+};
+
+class Kernel {
+ public:
+  Kernel(sim::Host* host, uint32_t planted_bug = kBugNone);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  sim::Host* host() const { return host_; }
+  uint32_t planted_bug() const { return planted_bug_; }
+  // Forced TM-log writes so far (all TMs of this kernel).
+  uint64_t forced_log_writes() const;
+
+  // ---- The API (see ktm/api.h for the contract of each) ----
+  NTSTATUS CreateTransaction(uint32_t options, uint32_t timeout_ms, const std::string& description, HANDLE* out);
+  NTSTATUS OpenTransaction(const Guid& id, HANDLE* out);
+  void CommitTransaction(HANDLE h, Completion done);
+  NTSTATUS CommitTransactionAsync(HANDLE h);
+  void RollbackTransaction(HANDLE h, Completion done);
+  NTSTATUS RollbackTransactionAsync(HANDLE h);
+  NTSTATUS GetTransactionInformation(HANDLE h, TRANSACTION_OUTCOME* outcome, uint32_t* timeout_ms,
+                                     std::string* description);
+  NTSTATUS SetTransactionInformation(HANDLE h, uint32_t isolation_level, uint32_t isolation_flags,
+                                     uint32_t timeout_ms, const std::string& description);
+  NTSTATUS GetTransactionId(HANDLE h, Guid* id);
+
+  void CreateTransactionManager(const std::string& log_name, uint32_t options,
+                                std::function<void(NTSTATUS, HANDLE)> done);
+  void OpenTransactionManager(const std::string& log_name, std::function<void(NTSTATUS, HANDLE)> done);
+  NTSTATUS OpenTransactionManagerById(const Guid& id, HANDLE* out);
+  void RecoverTransactionManager(HANDLE h, uint64_t clock_limit, Completion done);
+  NTSTATUS GetTransactionManagerId(HANDLE h, Guid* id);
+  NTSTATUS GetCurrentClockTransactionManager(HANDLE h, uint64_t* clock);
+
+  NTSTATUS CreateResourceManager(const Guid& id, uint32_t options, HANDLE tm, const std::string& description,
+                                 HANDLE* out);
+  NTSTATUS OpenResourceManager(HANDLE tm, const Guid& id, HANDLE* out);
+  NTSTATUS RecoverResourceManager(HANDLE h);
+  NTSTATUS GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out);
+  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout,
+                                           std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> done);
+
+  NTSTATUS CreateEnlistment(HANDLE rm, HANDLE tx, uint32_t mask, uint32_t options, uint64_t key, HANDLE* out);
+  NTSTATUS OpenEnlistment(HANDLE rm, const Guid& id, HANDLE* out);
+  NTSTATUS RecoverEnlistment(HANDLE h, uint64_t key);
+  NTSTATUS PrePrepareComplete(HANDLE h, uint64_t* clock);
+  NTSTATUS PrepareComplete(HANDLE h, uint64_t* clock);
+  NTSTATUS CommitComplete(HANDLE h, uint64_t* clock);
+  NTSTATUS RollbackComplete(HANDLE h, uint64_t* clock);
+  NTSTATUS ReadOnlyEnlistment(HANDLE h, uint64_t* clock);
+  NTSTATUS SinglePhaseReject(HANDLE h, uint64_t* clock);
+  NTSTATUS RollbackEnlistment(HANDLE h, uint64_t* clock);
+  NTSTATUS GetEnlistmentId(HANDLE h, Guid* id);
+  NTSTATUS GetEnlistmentRecoveryInformation(HANDLE h, std::vector<uint8_t>* blob);
+  NTSTATUS SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<uint8_t>& blob);
+
+  NTSTATUS CloseHandle(HANDLE h);
+
+  // ---- Introspection for tests and the harness ----
+  size_t open_handles() const { return handles_.size(); }
+  const Tx* FindTransaction(const Guid& id) const;
+
+ private:
+  using Object = std::variant<std::shared_ptr<Tm>, std::shared_ptr<Tx>, std::shared_ptr<Rm>, std::shared_ptr<En>>;
+  template <typename T>
+  NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
+  HANDLE NewHandle(Object object);
+  Guid NewGuid();
+  void Trace(const char* kind, std::vector<std::pair<std::string, std::string>> fields);
+  void Defer(std::function<void()> fn);
+
+  // Transaction state machine: one function per transition.
+  void SetTxState(Tx& tx, TxState to);
+  void SetEnState(En& en, EnState to);
+  void Notify(En& en, uint32_t notification);
+  void Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n);
+  void RequestCommit(const std::shared_ptr<Tx>& tx);
+  void StartPrePrepare(const std::shared_ptr<Tx>& tx);
+  void StartPrepare(const std::shared_ptr<Tx>& tx);
+  void Decide(const std::shared_ptr<Tx>& tx);
+  void CommitDecided(const std::shared_ptr<Tx>& tx);
+  void Abort(const std::shared_ptr<Tx>& tx, const char* reason);
+  void MaybeFinishPhase(const std::shared_ptr<Tx>& tx);
+  void Forget(const std::shared_ptr<Tx>& tx);
+  void ArmTimeout(const std::shared_ptr<Tx>& tx);
+  void OnTimeout(const Guid& id);
+  void CompleteWaiters(std::vector<Completion>& waiters, NTSTATUS status);
+  std::vector<std::shared_ptr<En>> LiveEnlistments(const Tx& tx) const;
+  bool InPrePrepareOrEarlier(const Tx& tx) const;
+  NTSTATUS ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
+  void MergeClock(Tm* tm, uint64_t* clock);
+
+  // Log plumbing.
+  void AppendRmRegistration(Tm& tm, const Rm& rm);
+  void MaybeCheckpoint(Tm& tm);
+  void ReplayLog(Tm& tm, uint64_t clock_limit);
+  void FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTSTATUS, HANDLE)> done,
+                    absl::StatusOr<log::RecoveredLog> recovered, bool create_if_absent);
+
+  sim::Host* host_;
+  uint32_t planted_bug_;
+  sim::Rng rng_;
+  uint64_t incarnation_;
+  HANDLE next_handle_ = 4;
+  std::map<HANDLE, Object> handles_;
+  std::map<Guid, std::shared_ptr<Tm>> tms_;
+  std::map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
+  std::map<Guid, std::shared_ptr<Rm>> rms_;
+  std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash
+};
+
+}  // namespace ktm

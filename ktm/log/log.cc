@@ -1,0 +1,649 @@
+// Log implementation: format, recovery scan, append, group-commit force and
+// restart areas on a sim::Disk (contract in log.h, bytes in log_format.h).
+//
+// Every disk completion arrives through the scheduler; completions of a Log
+// that no longer exists are dropped (GuardWrite/GuardRead). Client callbacks
+// run last in a completion handler, after the Log's state is consistent, so
+// they may call back into the Log.
+#include "ktm/log/log.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "ktm/log/log_assert.h"
+#include "ktm/log/log_format.h"
+
+namespace ktm::log {
+namespace {
+
+// Limits on what grows with client calls (a runaway client is a bug).
+constexpr size_t kForceWaitersMax = 1 << 20;
+constexpr size_t kRestartQueueMax = 1 << 16;
+
+}  // namespace
+
+struct Log::RestartSectors {
+  format::RestartCheck check[format::kRestartSectorCount] = {format::RestartCheck::kCorrupt,
+                                                             format::RestartCheck::kCorrupt};
+  format::RestartArea area[format::kRestartSectorCount];
+};
+
+struct Log::Scan {
+  format::RestartArea area;
+  RecoveredLog result;
+  Lsn next = 0;  // LSN where the next block is expected
+  std::deque<BlockSpan> blocks;
+  std::function<void(absl::StatusOr<RecoveredLog>)> done;
+};
+
+Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(options) {
+  KTM_LOG_ASSERT(disk != nullptr, "Log needs a disk");
+  sector_size_ = disk->options().sector_size;
+  KTM_LOG_ASSERT(sector_size_ > format::kRestartHeaderBytes && sector_size_ % 8 == 0,
+                 "sector size too small for a restart area");
+  KTM_LOG_ASSERT(options.disk_offset % sector_size_ == 0 && options.size_bytes % sector_size_ == 0,
+                 "LogOptions disk_offset and size_bytes must be sector aligned");
+  KTM_LOG_ASSERT(options.disk_offset + options.size_bytes <= disk->size_bytes(),
+                 "LogOptions region extends past the end of the disk");
+  const uint64_t restart_bytes = uint64_t{format::kRestartSectorCount} * sector_size_;
+  KTM_LOG_ASSERT(options.size_bytes > restart_bytes, "LogOptions size_bytes leaves no data region");
+  region_start_ = options.disk_offset + restart_bytes;
+  region_bytes_ = options.size_bytes - restart_bytes;
+  KTM_LOG_ASSERT(options.block_bytes_max >= format::kBlockHeaderBytes +
+                                                format::kRecordHeaderBytes +
+                                                uint64_t{options.record_payload_max},
+                 "LogOptions block_bytes_max must hold one record of record_payload_max bytes");
+  KTM_LOG_ASSERT(format::RoundUp(options.block_bytes_max, sector_size_) <= region_bytes_,
+                 "LogOptions block_bytes_max must fit in the data region");
+}
+
+Log::~Log() = default;
+
+uint32_t Log::restart_payload_max() const { return format::RestartPayloadMax(sector_size_); }
+
+// ---------------------------------------------------------------------------
+// Disk access.
+
+sim::Disk::Done Log::GuardWrite(std::function<void(sim::IoStatus)> fn) const {
+  return [life = std::weak_ptr<char>(life_), fn = std::move(fn)](sim::IoStatus status) {
+    if (!life.expired()) fn(status);
+  };
+}
+
+sim::Disk::ReadDone Log::GuardRead(ReadDone fn) const {
+  return [life = std::weak_ptr<char>(life_), fn = std::move(fn)](sim::IoStatus status,
+                                                                 std::vector<uint8_t> bytes) {
+    if (!life.expired()) fn(status, std::move(bytes));
+  };
+}
+
+uint64_t Log::RestartSectorOffset(uint64_t sequence) const {
+  return options_.disk_offset + (sequence % format::kRestartSectorCount) * sector_size_;
+}
+
+// Reads [lsn, lsn+length) of the stream; a range crossing the region end is
+// read as two pieces, one after the other.
+void Log::ReadStream(Lsn lsn, uint64_t length, ReadDone done) {
+  KTM_LOG_ASSERT(lsn % sector_size_ == 0 && length % sector_size_ == 0 && length > 0 &&
+                     length <= region_bytes_,
+                 "ReadStream range must be sector aligned and within one lap");
+  const uint64_t position = lsn % region_bytes_;
+  const uint64_t first = std::min(length, region_bytes_ - position);
+  if (first == length) {
+    disk_->Read(region_start_ + position, length, GuardRead(std::move(done)));
+    return;
+  }
+  disk_->Read(region_start_ + position, first,
+              GuardRead([this, rest = length - first, done = std::move(done)](
+                            sim::IoStatus status, std::vector<uint8_t> head) mutable {
+                if (status != sim::IoStatus::kOk) {
+                  done(status, {});
+                  return;
+                }
+                disk_->Read(region_start_, rest,
+                            GuardRead([head = std::move(head), done = std::move(done)](
+                                          sim::IoStatus status, std::vector<uint8_t> tail) mutable {
+                              if (status != sim::IoStatus::kOk) {
+                                done(status, {});
+                                return;
+                              }
+                              head.insert(head.end(), tail.begin(), tail.end());
+                              done(status, std::move(head));
+                            }));
+              }));
+}
+
+// Writes bytes at lsn with FUA; a block crossing the region end is two
+// concurrent writes, and done runs once, when both completed (first error wins).
+void Log::WriteStream(Lsn lsn, std::vector<uint8_t> bytes,
+                      std::function<void(sim::IoStatus)> done) {
+  KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes.size() % sector_size_ == 0 && !bytes.empty() &&
+                     bytes.size() <= region_bytes_,
+                 "WriteStream range must be sector aligned and within one lap");
+  const uint64_t position = lsn % region_bytes_;
+  const uint64_t first = std::min<uint64_t>(bytes.size(), region_bytes_ - position);
+  struct Join {
+    int pending = 0;
+    sim::IoStatus status = sim::IoStatus::kOk;
+    std::function<void(sim::IoStatus)> done;
+  };
+  auto join = std::make_shared<Join>();
+  join->pending = first == bytes.size() ? 1 : 2;
+  join->done = std::move(done);
+  auto on_piece = [join](sim::IoStatus status) {
+    if (join->status == sim::IoStatus::kOk) join->status = status;
+    if (--join->pending == 0) join->done(join->status);
+  };
+  std::span<const uint8_t> all(bytes);
+  disk_->Write(region_start_ + position, all.subspan(0, first), /*fua=*/true, GuardWrite(on_piece));
+  if (first < bytes.size()) {
+    disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
+  }
+}
+
+// Reads restart sector 0, then 1 (separately, so a media error on one
+// leaves the other usable). An unreadable sector counts as corrupt.
+void Log::ReadRestartSectors(std::function<void(const RestartSectors&)> done) {
+  static_assert(format::kRestartSectorCount == 2);
+  auto sectors = std::make_shared<RestartSectors>();
+  auto decode = [sectors](uint32_t index, sim::IoStatus status, const std::vector<uint8_t>& bytes) {
+    if (status == sim::IoStatus::kOk) {
+      sectors->check[index] = format::DecodeRestartArea(bytes, &sectors->area[index]);
+    }
+  };
+  disk_->Read(
+      options_.disk_offset, sector_size_,
+      GuardRead([this, sectors, decode, done = std::move(done)](
+                    sim::IoStatus status, std::vector<uint8_t> bytes) mutable {
+        decode(0, status, bytes);
+        disk_->Read(options_.disk_offset + sector_size_, sector_size_,
+                    GuardRead([sectors, decode, done = std::move(done)](
+                                  sim::IoStatus status, std::vector<uint8_t> bytes) {
+                      decode(1, status, bytes);
+                      done(*sectors);
+                    }));
+      }));
+}
+
+// ---------------------------------------------------------------------------
+// Format.
+
+void Log::Format(std::function<void(absl::Status)> done) {
+  if (state_ != State::kNew) {
+    done(absl::FailedPreconditionError("Format: the log is already open or busy"));
+    return;
+  }
+  state_ = State::kFormatting;
+  ReadRestartSectors([this, done = std::move(done)](const RestartSectors& sectors) mutable {
+    WriteFormat(sectors, std::move(done));
+  });
+}
+
+// The new log id and sequences are above any valid old ones, so a torn
+// format never lets the old restart area win and old blocks never match.
+void Log::WriteFormat(const RestartSectors& sectors, std::function<void(absl::Status)> done) {
+  uint32_t old_log_id = 0;
+  uint64_t old_sequence = 0;
+  for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
+    if (sectors.check[i] != format::RestartCheck::kValid) continue;
+    old_log_id = std::max(old_log_id, sectors.area[i].log_id);
+    old_sequence = std::max(old_sequence, sectors.area[i].sequence);
+  }
+  const uint32_t log_id = old_log_id + 1 == 0 ? 1 : old_log_id + 1;
+  std::vector<uint8_t> bytes(uint64_t{format::kRestartSectorCount} * sector_size_);
+  for (uint64_t sequence = old_sequence + 1; sequence <= old_sequence + 2; ++sequence) {
+    format::RestartArea area;
+    area.sequence = sequence;
+    area.region_bytes = region_bytes_;
+    area.log_id = log_id;
+    area.sector_size = sector_size_;
+    auto sector = format::EncodeRestartArea(area, sector_size_);
+    std::copy(sector.begin(), sector.end(),
+              bytes.begin() + (sequence % format::kRestartSectorCount) * sector_size_);
+  }
+  disk_->Write(options_.disk_offset, bytes, /*fua=*/true,
+               GuardWrite([this, log_id, sequence = old_sequence + 2,
+                           done = std::move(done)](sim::IoStatus status) mutable {
+                 OnFormatWritten(log_id, sequence, status, std::move(done));
+               }));
+}
+
+void Log::OnFormatWritten(uint32_t log_id, uint64_t sequence, sim::IoStatus status,
+                          std::function<void(absl::Status)> done) {
+  KTM_LOG_ASSERT(state_ == State::kFormatting, "format completion outside Format");
+  if (status != sim::IoStatus::kOk) {
+    state_ = State::kNew;
+    done(absl::UnavailableError(absl::StrFormat("Format: writing the restart sectors failed: %s",
+                                                sim::IoStatusName(status))));
+    return;
+  }
+  log_id_ = log_id;
+  restart_sequence_ = sequence;
+  base_lsn_ = tail_lsn_ = durable_lsn_ = stream_end_ = requested_base_ = 0;
+  end_lsn_ = format::kBlockHeaderBytes;
+  last_record_lsn_ = kLsnInvalid;
+  state_ = State::kOpen;
+  CheckInvariants();
+  done(absl::OkStatus());
+}
+
+// ---------------------------------------------------------------------------
+// Open: restart area, then the scan.
+
+void Log::Open(std::function<void(absl::StatusOr<RecoveredLog>)> done) {
+  if (state_ != State::kNew) {
+    done(absl::FailedPreconditionError("Open: the log is already open or busy"));
+    return;
+  }
+  state_ = State::kOpening;
+  ReadRestartSectors([this, done = std::move(done)](const RestartSectors& sectors) mutable {
+    OnOpenRestartRead(sectors, std::move(done));
+  });
+}
+
+absl::Status Log::ChooseRestartArea(const RestartSectors& sectors, int* chosen) const {
+  *chosen = -1;
+  bool any_magic = false;
+  for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
+    if (sectors.check[i] != format::RestartCheck::kNoRestartArea) any_magic = true;
+    if (sectors.check[i] != format::RestartCheck::kValid) continue;
+    const format::RestartArea& area = sectors.area[i];
+    if (area.sequence % format::kRestartSectorCount != i) continue;  // not where it was written
+    if (*chosen < 0 || area.sequence > sectors.area[*chosen].sequence) *chosen = static_cast<int>(i);
+  }
+  if (*chosen < 0) {
+    if (!any_magic) return absl::NotFoundError("Open: no restart area (log not formatted)");
+    return absl::DataLossError("Open: both restart sectors are corrupt or unreadable");
+  }
+  const format::RestartArea& area = sectors.area[*chosen];
+  if (area.region_bytes != region_bytes_ || area.sector_size != sector_size_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "Open: log geometry on disk (region %d bytes, sector %d) differs from the options "
+        "(region %d bytes, sector %d)",
+        area.region_bytes, area.sector_size, region_bytes_, sector_size_));
+  }
+  if (area.base_lsn > area.scan_lsn && area.base_lsn - area.scan_lsn >= region_bytes_) {
+    return absl::DataLossError("Open: restart area base and scan LSNs are inconsistent");
+  }
+  return absl::OkStatus();
+}
+
+void Log::OnOpenRestartRead(const RestartSectors& sectors,
+                            std::function<void(absl::StatusOr<RecoveredLog>)> done) {
+  KTM_LOG_ASSERT(state_ == State::kOpening, "restart read completion outside Open");
+  int chosen = -1;
+  absl::Status status = ChooseRestartArea(sectors, &chosen);
+  if (!status.ok()) {
+    state_ = State::kNew;
+    done(status);
+    return;
+  }
+  scan_ = std::make_unique<Scan>();
+  scan_->area = sectors.area[chosen];
+  scan_->next = scan_->area.scan_lsn;
+  scan_->done = std::move(done);
+  ScanNext();
+}
+
+void Log::ScanNext() {
+  const Lsn lsn = scan_->next;
+  if (lsn - scan_->area.scan_lsn >= region_bytes_) {
+    FinishScan(lsn, "a whole lap of valid blocks", /*invalid=*/false);
+    return;
+  }
+  ReadStream(lsn, sector_size_, [this, lsn](sim::IoStatus status, std::vector<uint8_t> bytes) {
+    OnScanHeader(lsn, status, std::move(bytes));
+  });
+}
+
+void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes) {
+  if (status != sim::IoStatus::kOk) {
+    FinishScan(lsn, absl::StrFormat("read error %s", sim::IoStatusName(status)), true);
+    return;
+  }
+  const format::BlockLimits limits{options_.block_bytes_max, options_.record_payload_max};
+  format::BlockHeader header;
+  const format::BlockCheck check =
+      format::CheckBlockHeader(bytes, scan_->area.log_id, lsn, limits, &header);
+  if (check != format::BlockCheck::kValid) {
+    FinishScan(lsn, format::BlockCheckName(check), !format::IsCleanEnd(check));
+    return;
+  }
+  const uint64_t padded = format::RoundUp(header.length, sector_size_);
+  if (lsn + padded - scan_->area.scan_lsn > region_bytes_) {
+    FinishScan(lsn, "block longer than the rest of the lap", true);
+    return;
+  }
+  if (padded == sector_size_) {
+    OnScanBlock(lsn, std::move(bytes));
+    return;
+  }
+  ReadStream(lsn + sector_size_, padded - sector_size_,
+             [this, lsn, head = std::move(bytes)](sim::IoStatus status,
+                                                  std::vector<uint8_t> rest) mutable {
+               if (status != sim::IoStatus::kOk) {
+                 FinishScan(lsn, absl::StrFormat("read error %s", sim::IoStatusName(status)), true);
+                 return;
+               }
+               head.insert(head.end(), rest.begin(), rest.end());
+               OnScanBlock(lsn, std::move(head));
+             });
+}
+
+void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
+  const format::BlockLimits limits{options_.block_bytes_max, options_.record_payload_max};
+  std::vector<LogRecord> records;
+  const format::BlockCheck check =
+      format::DecodeBlock(bytes, scan_->area.log_id, lsn, limits, &records);
+  if (check != format::BlockCheck::kValid) {
+    FinishScan(lsn, format::BlockCheckName(check), !format::IsCleanEnd(check));
+    return;
+  }
+  const Lsn block_end = records.back().lsn + format::kRecordHeaderBytes + records.back().payload.size();
+  KTM_LOG_ASSERT(format::RoundUp(block_end, sector_size_) == lsn + bytes.size(),
+                 "a valid block's records end in its last sector");
+  // Pair check of the read side: records come back in strictly increasing LSN order.
+  for (auto& record : records) {
+    KTM_LOG_ASSERT(record.lsn > lsn && record.lsn < lsn + bytes.size(),
+                   "decoded record outside its block");
+    if (record.lsn < scan_->area.base_lsn) continue;
+    KTM_LOG_ASSERT(scan_->result.records.empty() || scan_->result.records.back().lsn < record.lsn,
+                   "scan produced records out of LSN order");
+    scan_->result.records.push_back(std::move(record));
+  }
+  scan_->blocks.push_back(BlockSpan{lsn, block_end});
+  scan_->next = lsn + bytes.size();
+  ScanNext();
+}
+
+void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
+  std::unique_ptr<Scan> scan = std::move(scan_);
+  auto done = std::move(scan->done);
+  if (stop_lsn < scan->area.durable_hint_lsn) {
+    state_ = State::kNew;
+    done(absl::DataLossError(absl::StrFormat(
+        "Open: log scan stopped at LSN %d (%s) below LSN %d, which was durable when the "
+        "restart area was written: acknowledged records are lost",
+        stop_lsn, reason, scan->area.durable_hint_lsn)));
+    return;
+  }
+  log_id_ = scan->area.log_id;
+  restart_sequence_ = scan->area.sequence;
+  base_lsn_ = requested_base_ = scan->area.base_lsn;
+  tail_lsn_ = scan->area.scan_lsn;
+  stream_end_ = durable_lsn_ = stop_lsn;
+  end_lsn_ = stop_lsn + format::kBlockHeaderBytes;
+  last_record_lsn_ = kLsnInvalid;
+  blocks_ = std::move(scan->blocks);
+  state_ = State::kOpen;
+  CheckInvariants();
+
+  RecoveredLog& result = scan->result;
+  result.has_restart_area = (scan->area.flags & format::kRestartFlagClient) != 0;
+  result.restart_payload = scan->area.payload;
+  result.base_lsn = base_lsn_;
+  result.end_lsn = end_lsn_;
+  result.stopped_at_invalid_block = invalid;
+  result.scan_stop_reason = std::move(reason);
+  done(std::move(result));
+}
+
+// ---------------------------------------------------------------------------
+// Append and Force.
+
+absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload) {
+  if (state_ != State::kOpen) return absl::FailedPreconditionError("Append: log is not open");
+  if (failed_) {
+    return absl::FailedPreconditionError(absl::StrCat("Append: log failed: ", failure_.message()));
+  }
+  if (payload.size() > options_.record_payload_max) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "Append: payload of %d bytes exceeds record_payload_max %d", payload.size(),
+        options_.record_payload_max));
+  }
+  const uint64_t record_bytes = format::kRecordHeaderBytes + payload.size();
+  const bool fits_open = open_block_ != nullptr && open_block_->Fits(payload.size());
+  const Lsn record_end =
+      fits_open ? open_block_->end() + record_bytes
+                : (open_block_ ? format::RoundUp(open_block_->end(), sector_size_) : stream_end_) +
+                      format::kBlockHeaderBytes + record_bytes;
+  if (format::RoundUp(record_end, sector_size_) - tail_lsn_ > region_bytes_) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "log full: a %d-byte record would end at LSN %d, beyond tail %d + region %d bytes; "
+        "advance the base with WriteRestartArea",
+        payload.size(), record_end, tail_lsn_, region_bytes_));
+  }
+  if (open_block_ != nullptr && !fits_open) SealOpenBlock();
+  if (open_block_ == nullptr) {
+    const format::BlockLimits limits{options_.block_bytes_max, options_.record_payload_max};
+    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, limits);
+    blocks_.push_back(BlockSpan{stream_end_, open_block_->end()});
+    KTM_LOG_ASSERT(blocks_.size() <= region_bytes_ / sector_size_ + 1,
+                   "more live blocks than sectors in the region");
+  }
+  const Lsn lsn = open_block_->Add(type, payload);
+  KTM_LOG_ASSERT(blocks_.back().start == open_block_->start(), "the last block is the open one");
+  blocks_.back().end = open_block_->end();
+  KTM_LOG_ASSERT(lsn >= end_lsn_ && (last_record_lsn_ == kLsnInvalid || lsn > last_record_lsn_),
+                 "record LSNs must increase");
+  last_record_lsn_ = lsn;
+  end_lsn_ = open_block_->end();
+  return lsn;
+}
+
+void Log::SealOpenBlock() {
+  KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
+                 "sealing needs a non-empty open block");
+  stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
+  sealed_.push_back(std::move(open_block_));
+  end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
+}
+
+void Log::Force(Lsn lsn, std::function<void(absl::Status)> done) {
+  if (state_ != State::kOpen) {
+    done(absl::FailedPreconditionError("Force: log is not open"));
+    return;
+  }
+  if (failed_) {
+    done(failure_);
+    return;
+  }
+  if (last_record_lsn_ == kLsnInvalid || lsn < durable_lsn_) {
+    done(absl::OkStatus());
+    return;
+  }
+  const Lsn target = std::min(lsn, last_record_lsn_);
+  if (target < durable_lsn_) {
+    done(absl::OkStatus());
+    return;
+  }
+  KTM_LOG_ASSERT(force_waiters_.size() < kForceWaitersMax, "too many Force calls waiting");
+  force_waiters_.emplace_back(target, std::move(done));
+  KickBlockWrites();
+}
+
+// Starts the next block write when a Force waits and none is in flight:
+// Forces that arrived meanwhile share this block (group commit).
+void Log::KickBlockWrites() {
+  if (in_flight_ != nullptr || failed_ || force_waiters_.empty()) return;
+  if (sealed_.empty()) {
+    KTM_LOG_ASSERT(open_block_ != nullptr, "a Force waits but no block holds unwritten records");
+    SealOpenBlock();
+  }
+  std::unique_ptr<format::BlockBuilder> block = std::move(sealed_.front());
+  sealed_.pop_front();
+  const Lsn start = block->start();
+  KTM_LOG_ASSERT(start == durable_lsn_, "blocks must be written in order, without gaps");
+  std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_);
+  KTM_LOG_ASSERT(start + bytes.size() - tail_lsn_ <= region_bytes_,
+                 "a block write would overwrite the live part of the log");
+  in_flight_ = std::make_unique<InFlightBlock>(InFlightBlock{start, start + bytes.size()});
+  ++forced_writes_;
+  WriteStream(start, std::move(bytes), [this](sim::IoStatus status) { OnBlockWritten(status); });
+}
+
+void Log::OnBlockWritten(sim::IoStatus status) {
+  if (failed_) return;  // the callbacks already got the failure
+  KTM_LOG_ASSERT(in_flight_ != nullptr, "block completion without a block in flight");
+  if (status != sim::IoStatus::kOk) {
+    Fail(absl::DataLossError(absl::StrFormat(
+        "log failed: write of the block at LSN %d returned %s; records from LSN %d on are "
+        "not durable",
+        in_flight_->start, sim::IoStatusName(status), in_flight_->start)));
+    return;
+  }
+  durable_lsn_ = in_flight_->padded_end;
+  in_flight_.reset();
+  std::vector<std::function<void(absl::Status)>> ready;
+  std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> waiting;
+  for (auto& [target, done] : force_waiters_) {
+    if (target < durable_lsn_) {
+      ready.push_back(std::move(done));
+    } else {
+      waiting.emplace_back(target, std::move(done));
+    }
+  }
+  force_waiters_ = std::move(waiting);
+  KickBlockWrites();
+  CheckInvariants();
+  for (auto& done : ready) done(absl::OkStatus());
+}
+
+// ---------------------------------------------------------------------------
+// Restart area.
+
+void Log::WriteRestartArea(std::span<const uint8_t> payload, Lsn new_base,
+                           std::function<void(absl::Status)> done) {
+  if (state_ != State::kOpen) {
+    done(absl::FailedPreconditionError("WriteRestartArea: log is not open"));
+    return;
+  }
+  if (failed_) {
+    done(failure_);
+    return;
+  }
+  if (payload.size() > restart_payload_max()) {
+    done(absl::InvalidArgumentError(absl::StrFormat(
+        "WriteRestartArea: payload of %d bytes exceeds restart_payload_max %d", payload.size(),
+        restart_payload_max())));
+    return;
+  }
+  if (new_base < requested_base_ || new_base > end_lsn_) {
+    done(absl::InvalidArgumentError(absl::StrFormat(
+        "WriteRestartArea: new base %d outside [%d, %d]", new_base, requested_base_, end_lsn_)));
+    return;
+  }
+  requested_base_ = new_base;
+  RestartRequest request{std::vector<uint8_t>(payload.begin(), payload.end()), new_base,
+                         std::move(done)};
+  Force(kLsnInvalid, [this, request = std::move(request)](absl::Status status) mutable {
+    if (!status.ok()) {
+      request.done(status);
+      return;
+    }
+    KTM_LOG_ASSERT(restart_queue_.size() < kRestartQueueMax, "too many restart areas queued");
+    restart_queue_.push_back(std::move(request));
+    KickRestartWrites();
+  });
+}
+
+// One restart write at a time, in request order; sequence s goes to sector s % 2.
+void Log::KickRestartWrites() {
+  if (restart_in_flight_ != nullptr || restart_queue_.empty() || failed_) return;
+  restart_in_flight_ = std::make_unique<RestartRequest>(std::move(restart_queue_.front()));
+  restart_queue_.pop_front();
+  RestartRequest& request = *restart_in_flight_;
+  format::RestartArea area;
+  area.flags = format::kRestartFlagClient;
+  area.sequence = restart_sequence_ + 1;
+  area.base_lsn = request.new_base;
+  area.scan_lsn = ScanStartFor(request.new_base);
+  area.durable_hint_lsn = durable_lsn_;
+  area.region_bytes = region_bytes_;
+  area.log_id = log_id_;
+  area.sector_size = sector_size_;
+  area.payload = request.payload;
+  KTM_LOG_ASSERT(area.scan_lsn >= tail_lsn_ &&
+                     area.scan_lsn <= format::RoundUp(area.base_lsn, sector_size_) &&
+                     area.base_lsn >= base_lsn_,
+                 "restart area must not move the base or the tail backwards");
+  request.sequence = area.sequence;
+  request.scan_lsn = area.scan_lsn;
+  disk_->Write(RestartSectorOffset(area.sequence), format::EncodeRestartArea(area, sector_size_),
+               /*fua=*/true,
+               GuardWrite([this](sim::IoStatus status) { OnRestartWritten(status); }));
+}
+
+void Log::OnRestartWritten(sim::IoStatus status) {
+  if (failed_) return;  // the callbacks already got the failure
+  KTM_LOG_ASSERT(restart_in_flight_ != nullptr, "restart completion without a restart write");
+  if (status != sim::IoStatus::kOk) {
+    Fail(absl::DataLossError(absl::StrFormat(
+        "log failed: write of restart area %d returned %s", restart_in_flight_->sequence,
+        sim::IoStatusName(status))));
+    return;
+  }
+  std::unique_ptr<RestartRequest> request = std::move(restart_in_flight_);
+  restart_sequence_ = request->sequence;
+  base_lsn_ = request->new_base;
+  tail_lsn_ = request->scan_lsn;
+  while (!blocks_.empty() && blocks_.front().start < tail_lsn_) blocks_.pop_front();
+  ++restart_writes_;
+  KickRestartWrites();
+  CheckInvariants();
+  request->done(absl::OkStatus());
+}
+
+// Where a scan must start to find every record with LSN >= base: the start of
+// the block holding base, or the next block's start when that block is
+// sealed and all its records lie below base (a base at end_lsn() then pins
+// no block). The next block to be created counts when no block is open.
+Lsn Log::ScanStartFor(Lsn base) const {
+  Lsn start = tail_lsn_;
+  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), base,
+                             [](Lsn lsn, const BlockSpan& block) { return lsn < block.start; });
+  if (it != blocks_.begin()) {
+    const BlockSpan& block = *std::prev(it);
+    const bool is_open = open_block_ != nullptr && block.start == open_block_->start();
+    start = std::max(start, base >= block.end && !is_open
+                                ? format::RoundUp(block.end, sector_size_)
+                                : block.start);
+  }
+  if (open_block_ == nullptr && stream_end_ <= base) start = std::max(start, stream_end_);
+  return start;
+}
+
+// An I/O error makes the log unusable: everything waiting gets the error now,
+// every later call gets it too.
+void Log::Fail(absl::Status status) {
+  KTM_LOG_ASSERT(!status.ok() && !failed_, "Fail needs an error and a healthy log");
+  failed_ = true;
+  failure_ = status;
+  std::vector<std::function<void(absl::Status)>> callbacks;
+  for (auto& waiter : force_waiters_) callbacks.push_back(std::move(waiter.second));
+  force_waiters_.clear();
+  if (restart_in_flight_ != nullptr) callbacks.push_back(std::move(restart_in_flight_->done));
+  restart_in_flight_.reset();
+  for (auto& request : restart_queue_) callbacks.push_back(std::move(request.done));
+  restart_queue_.clear();
+  in_flight_.reset();
+  for (auto& done : callbacks) done(status);
+}
+
+void Log::CheckInvariants() const {
+  KTM_LOG_ASSERT(tail_lsn_ <= format::RoundUp(base_lsn_, sector_size_) &&
+                     base_lsn_ <= requested_base_,
+                 "tail <= base (rounded up to a sector) <= requested base");
+  KTM_LOG_ASSERT(durable_lsn_ <= stream_end_ && stream_end_ < end_lsn_,
+                 "durable <= stream end < end");
+  KTM_LOG_ASSERT(tail_lsn_ % sector_size_ == 0 && durable_lsn_ % sector_size_ == 0 &&
+                     stream_end_ % sector_size_ == 0,
+                 "tail, durable and stream end are sector aligned");
+  KTM_LOG_ASSERT(format::RoundUp(end_lsn_, sector_size_) - tail_lsn_ <=
+                     region_bytes_ + format::RoundUp(format::kBlockHeaderBytes, sector_size_),
+                 "the live log fits in the region");
+  KTM_LOG_ASSERT(blocks_.empty() || blocks_.front().start >= tail_lsn_,
+                 "no block start below the tail");
+}
+
+}  // namespace ktm::log

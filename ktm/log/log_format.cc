@@ -1,0 +1,289 @@
+// Log format implementation: CRC32C, little-endian codecs, block and restart
+// area encoding and validation (layout in log_format.h).
+//
+// Encoders assert their own output by decoding it back; decoders classify
+// untrusted disk bytes and never assert on them.
+#include "ktm/log/log_format.h"
+
+#include <array>
+#include <cstring>
+
+#include "ktm/log/log_assert.h"
+
+namespace ktm::log::format {
+namespace {
+
+constexpr std::array<uint32_t, 256> MakeCrc32cTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t crc = i;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? 0x82F63B78u : 0u);
+    table[i] = crc;
+  }
+  return table;
+}
+constexpr std::array<uint32_t, 256> kCrc32cTable = MakeCrc32cTable();
+
+// Block header field offsets.
+constexpr size_t kBlockMagicAt = 0, kBlockLogIdAt = 4, kBlockLsnAt = 8, kBlockLengthAt = 16,
+                 kBlockCountAt = 20, kBlockChecksumAt = 24, kBlockReservedAt = 28;
+// Record header field offsets (relative to the record).
+constexpr size_t kRecordTypeAt = 0, kRecordFlagsAt = 2, kRecordLengthAt = 4, kRecordLsnAt = 8,
+                 kRecordChecksumAt = 16, kRecordReservedAt = 20;
+// Restart area field offsets.
+constexpr size_t kRestartMagicAt = 0, kRestartFlagsAt = 4, kRestartSequenceAt = 8,
+                 kRestartBaseAt = 16, kRestartScanAt = 24, kRestartHintAt = 32,
+                 kRestartRegionAt = 40, kRestartLogIdAt = 48, kRestartSectorAt = 52,
+                 kRestartPayloadLengthAt = 56, kRestartChecksumAt = 60;
+static_assert(kBlockReservedAt + 4 == kBlockHeaderBytes);
+static_assert(kRecordReservedAt + 4 == kRecordHeaderBytes);
+static_assert(kRestartChecksumAt + 4 == kRestartHeaderBytes);
+
+// CRC of bytes[0, length) with the 4-byte checksum field at checksum_at read as zero.
+uint32_t ChecksumSkipping(std::span<const uint8_t> bytes, size_t checksum_at) {
+  static constexpr uint8_t kZero[4] = {0, 0, 0, 0};
+  uint32_t crc = Crc32c(bytes.subspan(0, checksum_at));
+  crc = Crc32c(kZero, crc);
+  return Crc32c(bytes.subspan(checksum_at + 4), crc);
+}
+
+// Checks one record at `offset` of a block whose checksum already matched.
+// On success sets *next to the offset after it and appends it to *out.
+bool DecodeRecord(std::span<const uint8_t> block, size_t offset, Lsn block_lsn,
+                  BlockLimits limits, size_t* next, std::vector<LogRecord>* out) {
+  if (block.size() - offset < kRecordHeaderBytes) return false;
+  auto header = block.subspan(offset, kRecordHeaderBytes);
+  const uint32_t payload_length = GetU32(header, kRecordLengthAt);
+  if (GetU16(header, kRecordFlagsAt) != 0 || GetU32(header, kRecordReservedAt) != 0) return false;
+  if (payload_length > limits.record_payload_max) return false;
+  if (block.size() - offset - kRecordHeaderBytes < payload_length) return false;
+  if (GetU64(header, kRecordLsnAt) != block_lsn + offset) return false;
+  auto record = block.subspan(offset, kRecordHeaderBytes + payload_length);
+  if (ChecksumSkipping(record, kRecordChecksumAt) != GetU32(header, kRecordChecksumAt)) {
+    return false;
+  }
+  LogRecord decoded;
+  decoded.lsn = block_lsn + offset;
+  decoded.type = GetU16(header, kRecordTypeAt);
+  auto payload = record.subspan(kRecordHeaderBytes);
+  decoded.payload.assign(payload.begin(), payload.end());
+  out->push_back(std::move(decoded));
+  *next = offset + record.size();
+  return true;
+}
+
+}  // namespace
+
+uint32_t Crc32c(std::span<const uint8_t> data, uint32_t crc) {
+  crc = ~crc;
+  for (uint8_t byte : data) crc = kCrc32cTable[(crc ^ byte) & 0xFFu] ^ (crc >> 8);
+  return ~crc;
+}
+
+void PutU16(std::span<uint8_t> bytes, size_t offset, uint16_t value) {
+  KTM_LOG_ASSERT(offset + 2 <= bytes.size(), "PutU16 out of bounds");
+  for (int i = 0; i < 2; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+}
+void PutU32(std::span<uint8_t> bytes, size_t offset, uint32_t value) {
+  KTM_LOG_ASSERT(offset + 4 <= bytes.size(), "PutU32 out of bounds");
+  for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+}
+void PutU64(std::span<uint8_t> bytes, size_t offset, uint64_t value) {
+  KTM_LOG_ASSERT(offset + 8 <= bytes.size(), "PutU64 out of bounds");
+  for (int i = 0; i < 8; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+}
+uint16_t GetU16(std::span<const uint8_t> bytes, size_t offset) {
+  KTM_LOG_ASSERT(offset + 2 <= bytes.size(), "GetU16 out of bounds");
+  return static_cast<uint16_t>(bytes[offset] | (bytes[offset + 1] << 8));
+}
+uint32_t GetU32(std::span<const uint8_t> bytes, size_t offset) {
+  KTM_LOG_ASSERT(offset + 4 <= bytes.size(), "GetU32 out of bounds");
+  uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | bytes[offset + i];
+  return value;
+}
+uint64_t GetU64(std::span<const uint8_t> bytes, size_t offset) {
+  KTM_LOG_ASSERT(offset + 8 <= bytes.size(), "GetU64 out of bounds");
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[offset + i];
+  return value;
+}
+
+const char* BlockCheckName(BlockCheck check) {
+  switch (check) {
+    case BlockCheck::kValid: return "valid";
+    case BlockCheck::kNoBlock: return "no block (never written)";
+    case BlockCheck::kOtherLog: return "block of an earlier format";
+    case BlockCheck::kStale: return "stale block from an earlier lap";
+    case BlockCheck::kBadLsn: return "block LSN ahead of the expected LSN";
+    case BlockCheck::kBadHeader: return "invalid block header";
+    case BlockCheck::kBadChecksum: return "block checksum mismatch (torn or corrupt)";
+    case BlockCheck::kBadRecord: return "invalid record inside a block";
+  }
+  return "unknown";
+}
+
+BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits)
+    : log_id_(log_id), start_(start), limits_(limits), bytes_(kBlockHeaderBytes, 0) {
+  KTM_LOG_ASSERT(limits.block_bytes_max >=
+                     kBlockHeaderBytes + kRecordHeaderBytes + limits.record_payload_max,
+                 "block_bytes_max must hold one record of record_payload_max bytes");
+}
+
+bool BlockBuilder::Fits(size_t payload_size) const {
+  return payload_size <= limits_.record_payload_max &&
+         bytes_.size() + kRecordHeaderBytes + payload_size <= limits_.block_bytes_max;
+}
+
+Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
+  KTM_LOG_ASSERT(Fits(payload.size()), "record does not fit in the block");
+  const size_t offset = bytes_.size();
+  const Lsn lsn = start_ + offset;
+  bytes_.resize(offset + kRecordHeaderBytes + payload.size());
+  std::span<uint8_t> record(bytes_.data() + offset, kRecordHeaderBytes + payload.size());
+  PutU16(record, kRecordTypeAt, type);
+  PutU16(record, kRecordFlagsAt, 0);
+  PutU32(record, kRecordLengthAt, static_cast<uint32_t>(payload.size()));
+  PutU64(record, kRecordLsnAt, lsn);
+  PutU32(record, kRecordChecksumAt, 0);
+  PutU32(record, kRecordReservedAt, 0);
+  if (!payload.empty()) std::memcpy(record.data() + kRecordHeaderBytes, payload.data(), payload.size());
+  PutU32(record, kRecordChecksumAt, ChecksumSkipping(record, kRecordChecksumAt));
+
+  // Check the record before it can ever be written: decode it back.
+  std::vector<LogRecord> check;
+  size_t next = 0;
+  KTM_LOG_ASSERT(DecodeRecord(bytes_, offset, start_, limits_, &next, &check),
+                 "encoded record does not decode");
+  KTM_LOG_ASSERT(next == bytes_.size() && check.size() == 1 && check[0].lsn == lsn &&
+                     check[0].type == type && check[0].payload.size() == payload.size(),
+                 "encoded record decodes to something else");
+  ++record_count_;
+  last_record_lsn_ = lsn;
+  return lsn;
+}
+
+std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size) && {
+  KTM_LOG_ASSERT(record_count_ > 0, "an empty block is never written");
+  KTM_LOG_ASSERT(start_ % sector_size == 0, "a block starts on a sector boundary");
+  const uint32_t length = static_cast<uint32_t>(bytes_.size());
+  PutU32(bytes_, kBlockMagicAt, kBlockMagic);
+  PutU32(bytes_, kBlockLogIdAt, log_id_);
+  PutU64(bytes_, kBlockLsnAt, start_);
+  PutU32(bytes_, kBlockLengthAt, length);
+  PutU32(bytes_, kBlockCountAt, record_count_);
+  PutU32(bytes_, kBlockChecksumAt, 0);
+  PutU32(bytes_, kBlockReservedAt, 0);
+  PutU32(bytes_, kBlockChecksumAt, ChecksumSkipping(bytes_, kBlockChecksumAt));
+  std::vector<uint8_t> out = std::move(bytes_);
+  out.resize(RoundUp(length, sector_size), 0);
+
+  // Pair check: what we are about to write must read back as exactly this block.
+  std::vector<LogRecord> records;
+  KTM_LOG_ASSERT(DecodeBlock(out, log_id_, start_, limits_, &records) == BlockCheck::kValid,
+                 "encoded block does not decode");
+  KTM_LOG_ASSERT(records.size() == record_count_ && records.back().lsn == last_record_lsn_,
+                 "encoded block decodes to other records");
+  return out;
+}
+
+BlockCheck CheckBlockHeader(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expected_lsn,
+                            BlockLimits limits, BlockHeader* header) {
+  if (bytes.size() < kBlockHeaderBytes) return BlockCheck::kBadHeader;
+  if (GetU32(bytes, kBlockMagicAt) != kBlockMagic) return BlockCheck::kNoBlock;
+  header->log_id = GetU32(bytes, kBlockLogIdAt);
+  header->lsn = GetU64(bytes, kBlockLsnAt);
+  header->length = GetU32(bytes, kBlockLengthAt);
+  header->record_count = GetU32(bytes, kBlockCountAt);
+  header->checksum = GetU32(bytes, kBlockChecksumAt);
+  if (header->log_id != log_id) return BlockCheck::kOtherLog;
+  if (header->lsn < expected_lsn) return BlockCheck::kStale;
+  if (header->lsn > expected_lsn) return BlockCheck::kBadLsn;
+  const uint64_t min_length = uint64_t{kBlockHeaderBytes} + kRecordHeaderBytes;
+  if (GetU32(bytes, kBlockReservedAt) != 0 || header->length < min_length ||
+      header->length > limits.block_bytes_max || header->record_count == 0 ||
+      header->record_count > (header->length - kBlockHeaderBytes) / kRecordHeaderBytes) {
+    return BlockCheck::kBadHeader;
+  }
+  return BlockCheck::kValid;
+}
+
+BlockCheck DecodeBlock(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expected_lsn,
+                       BlockLimits limits, std::vector<LogRecord>* records) {
+  BlockHeader header;
+  const BlockCheck check = CheckBlockHeader(bytes, log_id, expected_lsn, limits, &header);
+  if (check != BlockCheck::kValid) return check;
+  if (bytes.size() < header.length) return BlockCheck::kBadHeader;
+  auto block = bytes.subspan(0, header.length);
+  if (ChecksumSkipping(block, kBlockChecksumAt) != header.checksum) return BlockCheck::kBadChecksum;
+  // Padding is written as zeros: anything else there is a torn or corrupt sector.
+  for (uint8_t byte : bytes.subspan(header.length)) {
+    if (byte != 0) return BlockCheck::kBadChecksum;
+  }
+  std::vector<LogRecord> decoded;
+  size_t offset = kBlockHeaderBytes;
+  for (uint32_t i = 0; i < header.record_count; ++i) {
+    if (!DecodeRecord(block, offset, header.lsn, limits, &offset, &decoded)) {
+      return BlockCheck::kBadRecord;
+    }
+  }
+  if (offset != header.length) return BlockCheck::kBadRecord;
+  for (auto& record : decoded) records->push_back(std::move(record));
+  return BlockCheck::kValid;
+}
+
+std::vector<uint8_t> EncodeRestartArea(const RestartArea& area, uint32_t sector_size) {
+  KTM_LOG_ASSERT(area.payload.size() <= RestartPayloadMax(sector_size),
+                 "restart payload larger than a sector allows");
+  KTM_LOG_ASSERT((area.flags & ~kRestartFlagsKnown) == 0, "unknown restart flags");
+  std::vector<uint8_t> sector(sector_size, 0);
+  PutU32(sector, kRestartMagicAt, kRestartMagic);
+  PutU32(sector, kRestartFlagsAt, area.flags);
+  PutU64(sector, kRestartSequenceAt, area.sequence);
+  PutU64(sector, kRestartBaseAt, area.base_lsn);
+  PutU64(sector, kRestartScanAt, area.scan_lsn);
+  PutU64(sector, kRestartHintAt, area.durable_hint_lsn);
+  PutU64(sector, kRestartRegionAt, area.region_bytes);
+  PutU32(sector, kRestartLogIdAt, area.log_id);
+  PutU32(sector, kRestartSectorAt, area.sector_size);
+  PutU32(sector, kRestartPayloadLengthAt, static_cast<uint32_t>(area.payload.size()));
+  if (!area.payload.empty()) {
+    std::memcpy(sector.data() + kRestartHeaderBytes, area.payload.data(), area.payload.size());
+  }
+  PutU32(sector, kRestartChecksumAt, ChecksumSkipping(sector, kRestartChecksumAt));
+
+  RestartArea check;
+  KTM_LOG_ASSERT(DecodeRestartArea(sector, &check) == RestartCheck::kValid &&
+                     check.sequence == area.sequence && check.base_lsn == area.base_lsn &&
+                     check.payload == area.payload,
+                 "encoded restart area does not decode back");
+  return sector;
+}
+
+RestartCheck DecodeRestartArea(std::span<const uint8_t> sector, RestartArea* area) {
+  if (sector.size() < kRestartHeaderBytes) return RestartCheck::kCorrupt;
+  if (GetU32(sector, kRestartMagicAt) != kRestartMagic) return RestartCheck::kNoRestartArea;
+  const uint32_t payload_length = GetU32(sector, kRestartPayloadLengthAt);
+  if (payload_length > sector.size() - kRestartHeaderBytes) return RestartCheck::kCorrupt;
+  if (ChecksumSkipping(sector, kRestartChecksumAt) != GetU32(sector, kRestartChecksumAt)) {
+    return RestartCheck::kCorrupt;
+  }
+  area->flags = GetU32(sector, kRestartFlagsAt);
+  area->sequence = GetU64(sector, kRestartSequenceAt);
+  area->base_lsn = GetU64(sector, kRestartBaseAt);
+  area->scan_lsn = GetU64(sector, kRestartScanAt);
+  area->durable_hint_lsn = GetU64(sector, kRestartHintAt);
+  area->region_bytes = GetU64(sector, kRestartRegionAt);
+  area->log_id = GetU32(sector, kRestartLogIdAt);
+  area->sector_size = GetU32(sector, kRestartSectorAt);
+  if ((area->flags & ~kRestartFlagsKnown) != 0 || area->sector_size == 0 ||
+      area->scan_lsn % area->sector_size != 0 ||
+      area->scan_lsn > RoundUp(area->base_lsn, area->sector_size)) {
+    return RestartCheck::kCorrupt;
+  }
+  auto payload = sector.subspan(kRestartHeaderBytes, payload_length);
+  area->payload.assign(payload.begin(), payload.end());
+  return RestartCheck::kValid;
+}
+
+}  // namespace ktm::log::format

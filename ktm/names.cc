@@ -1,0 +1,152 @@
+// Names of statuses, notifications, states and planted bugs (for traces and
+// messages), GUID formatting, and the always-on assertion handler.
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_format.h"
+#include "ktm/assert.h"
+#include "ktm/bugs.h"
+#include "ktm/status.h"
+#include "ktm/types.h"
+
+namespace ktm {
+
+std::string StatusName(NTSTATUS s) {
+  const char* name = "STATUS_UNKNOWN";
+  switch (s) {
+#define KTM_NAME(x) case x: name = #x; break;
+    KTM_NAME(STATUS_SUCCESS) KTM_NAME(STATUS_TIMEOUT) KTM_NAME(STATUS_PENDING) KTM_NAME(STATUS_OBJECT_NAME_EXISTS)
+    KTM_NAME(STATUS_INVALID_HANDLE) KTM_NAME(STATUS_INVALID_PARAMETER) KTM_NAME(STATUS_ACCESS_DENIED)
+    KTM_NAME(STATUS_BUFFER_TOO_SMALL) KTM_NAME(STATUS_OBJECT_TYPE_MISMATCH) KTM_NAME(STATUS_OBJECT_NAME_NOT_FOUND)
+    KTM_NAME(STATUS_OBJECT_NAME_COLLISION) KTM_NAME(STATUS_INSUFFICIENT_RESOURCES) KTM_NAME(STATUS_SHARING_VIOLATION)
+    KTM_NAME(STATUS_DISK_FULL) KTM_NAME(STATUS_UNEXPECTED_IO_ERROR) KTM_NAME(STATUS_LOG_FULL)
+    KTM_NAME(STATUS_LOG_CORRUPTION_DETECTED) KTM_NAME(STATUS_TRANSACTIONAL_CONFLICT)
+    KTM_NAME(STATUS_INVALID_TRANSACTION) KTM_NAME(STATUS_TRANSACTION_NOT_ACTIVE)
+    KTM_NAME(STATUS_TM_INITIALIZATION_FAILED) KTM_NAME(STATUS_RM_NOT_ACTIVE) KTM_NAME(STATUS_TRANSACTION_NOT_JOINED)
+    KTM_NAME(STATUS_TRANSACTION_SUPERIOR_EXISTS) KTM_NAME(STATUS_TRANSACTION_REQUEST_NOT_VALID)
+    KTM_NAME(STATUS_TRANSACTION_NOT_REQUESTED) KTM_NAME(STATUS_TRANSACTION_ALREADY_ABORTED)
+    KTM_NAME(STATUS_TRANSACTION_ALREADY_COMMITTED) KTM_NAME(STATUS_TRANSACTION_NOT_FOUND)
+    KTM_NAME(STATUS_RESOURCEMANAGER_NOT_FOUND) KTM_NAME(STATUS_ENLISTMENT_NOT_FOUND)
+    KTM_NAME(STATUS_TRANSACTIONMANAGER_NOT_FOUND) KTM_NAME(STATUS_TRANSACTIONMANAGER_NOT_ONLINE)
+    KTM_NAME(STATUS_TRANSACTION_NOT_ROOT) KTM_NAME(STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED)
+    KTM_NAME(STATUS_RM_DISCONNECTED) KTM_NAME(STATUS_ENLISTMENT_NOT_SUPERIOR) KTM_NAME(STATUS_RECOVERY_NOT_NEEDED)
+    KTM_NAME(STATUS_RM_ALREADY_STARTED) KTM_NAME(STATUS_TM_VOLATILE) KTM_NAME(STATUS_HANDLE_NO_LONGER_VALID)
+#undef KTM_NAME
+    default: break;
+  }
+  return absl::StrFormat("%s (0x%08X)", name, s);
+}
+
+const char* NotificationName(uint32_t n) {
+  switch (n) {
+    case TRANSACTION_NOTIFY_PREPREPARE: return "PREPREPARE";
+    case TRANSACTION_NOTIFY_PREPARE: return "PREPARE";
+    case TRANSACTION_NOTIFY_COMMIT: return "COMMIT";
+    case TRANSACTION_NOTIFY_ROLLBACK: return "ROLLBACK";
+    case TRANSACTION_NOTIFY_PREPREPARE_COMPLETE: return "PREPREPARE_COMPLETE";
+    case TRANSACTION_NOTIFY_PREPARE_COMPLETE: return "PREPARE_COMPLETE";
+    case TRANSACTION_NOTIFY_COMMIT_COMPLETE: return "COMMIT_COMPLETE";
+    case TRANSACTION_NOTIFY_ROLLBACK_COMPLETE: return "ROLLBACK_COMPLETE";
+    case TRANSACTION_NOTIFY_RECOVER: return "RECOVER";
+    case TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT: return "SINGLE_PHASE_COMMIT";
+    case TRANSACTION_NOTIFY_RECOVER_QUERY: return "RECOVER_QUERY";
+    case TRANSACTION_NOTIFY_LAST_RECOVER: return "LAST_RECOVER";
+    case TRANSACTION_NOTIFY_INDOUBT: return "INDOUBT";
+    case TRANSACTION_NOTIFY_RM_DISCONNECTED: return "RM_DISCONNECTED";
+    case TRANSACTION_NOTIFY_TM_ONLINE: return "TM_ONLINE";
+    case TRANSACTION_NOTIFY_COMMIT_REQUEST: return "COMMIT_REQUEST";
+    case TRANSACTION_NOTIFY_REQUEST_OUTCOME: return "REQUEST_OUTCOME";
+    default: return "UNKNOWN";
+  }
+}
+
+const char* TxStateName(TxState s) {
+  switch (s) {
+    case TxState::kUninitialized: return "Uninitialized";
+    case TxState::kActive: return "Active";
+    case TxState::kPreparing: return "Preparing";
+    case TxState::kPrepared: return "Prepared";
+    case TxState::kInDoubt: return "InDoubt";
+    case TxState::kCommitted: return "Committed";
+    case TxState::kAborted: return "Aborted";
+    case TxState::kDelegated: return "Delegated";
+    case TxState::kPrePreparing: return "PrePreparing";
+    case TxState::kForgotten: return "Forgotten";
+    case TxState::kRecovering: return "Recovering";
+    case TxState::kPrePrepared: return "PrePrepared";
+  }
+  return "?";
+}
+
+const char* EnStateName(EnState s) {
+  switch (s) {
+    case EnState::kUninitialized: return "Uninitialized";
+    case EnState::kActive: return "Active";
+    case EnState::kPreparing: return "Preparing";
+    case EnState::kPrepared: return "Prepared";
+    case EnState::kInDoubt: return "InDoubt";
+    case EnState::kCommitted: return "Committed";
+    case EnState::kCommittedNotify: return "CommittedNotify";
+    case EnState::kCommitRequested: return "CommitRequested";
+    case EnState::kAborted: return "Aborted";
+    case EnState::kDelegated: return "Delegated";
+    case EnState::kDelegatedDisconnected: return "DelegatedDisconnected";
+    case EnState::kPrePreparing: return "PrePreparing";
+    case EnState::kForgotten: return "Forgotten";
+    case EnState::kRecovering: return "Recovering";
+    case EnState::kAborting: return "Aborting";
+    case EnState::kReadOnly: return "ReadOnly";
+    case EnState::kOutcomeUnavailable: return "OutcomeUnavailable";
+    case EnState::kOffline: return "Offline";
+    case EnState::kPrePrepared: return "PrePrepared";
+    case EnState::kInitialized: return "Initialized";
+  }
+  return "?";
+}
+
+const char* TmStateName(TmState s) {
+  switch (s) {
+    case TmState::kUninitialized: return "Uninitialized";
+    case TmState::kInitialized: return "Initialized";
+    case TmState::kRecovering: return "Recovering";
+    case TmState::kOnline: return "Online";
+    case TmState::kRecoveryFailed: return "RecoveryFailed";
+    case TmState::kOffline: return "Offline";
+  }
+  return "?";
+}
+
+const char* PlantedBugName(uint32_t bug) {
+  switch (bug) {
+    case kBugNone: return "none";
+    case kBugAckBeforeForce: return "ack-before-force";
+    case kBugSkipCommitRecord: return "skip-commit-record";
+    case kBugRollbackCommittedOnRecovery: return "rollback-committed-on-recovery";
+    case kBugIgnoreNoVote: return "ignore-no-vote";
+    case kBugSinglePhaseWithOthers: return "single-phase-with-others";
+    case kBugForgetBeforeCommitComplete: return "forget-before-commit-complete";
+    default: return "unknown";
+  }
+}
+
+std::string Guid::ToString() const {
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                         lo & 0xffffffffffffull);
+}
+
+std::string Guid::Short() const { return absl::StrFormat("%016x", hi); }
+
+namespace {
+thread_local std::string assert_context;
+}
+
+void SetAssertContext(const std::string& context) { assert_context = context; }
+
+void AssertFailed(const char* condition, const char* file, int line, const std::string& message) {
+  std::fprintf(stderr, "KTM_ASSERT failed at %s:%d: %s\n  %s\n  %s\n", file, line, condition, message.c_str(),
+               assert_context.empty() ? "(no run context)" : assert_context.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace ktm

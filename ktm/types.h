@@ -1,0 +1,120 @@
+// KTM object identities, handles, options, notification bits and the
+// internal state enums (values from the Windows headers and symbol dumps,
+// see ../shared/ktm-api.md §1 and §3).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ktm {
+
+// A GUID drawn from sim's Rng (deterministic per seed).
+struct Guid {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  bool operator==(const Guid&) const = default;
+  auto operator<=>(const Guid&) const = default;
+  bool null() const { return hi == 0 && lo == 0; }
+  // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+  std::string ToString() const;
+  // Short form for traces: the first 8 hex digits.
+  std::string Short() const;
+};
+
+using HANDLE = uint64_t;
+constexpr HANDLE INVALID_HANDLE_VALUE = 0;
+
+// CreateTransaction options.
+constexpr uint32_t TRANSACTION_DO_NOT_PROMOTE = 0x1;
+constexpr uint32_t MAX_TRANSACTION_DESCRIPTION_LENGTH = 64;
+// CreateTransactionManager options.
+constexpr uint32_t TRANSACTION_MANAGER_VOLATILE = 0x01;
+constexpr uint32_t TRANSACTION_MANAGER_COMMIT_DEFAULT = 0x00;
+constexpr uint32_t TRANSACTION_MANAGER_MAXIMUM_OPTION = 0x3F;
+// CreateResourceManager options.
+constexpr uint32_t RESOURCE_MANAGER_VOLATILE = 0x1;
+constexpr uint32_t RESOURCE_MANAGER_COMMUNICATION = 0x2;
+constexpr uint32_t RESOURCE_MANAGER_MAXIMUM_OPTION = 0x3;
+// CreateEnlistment options.
+constexpr uint32_t ENLISTMENT_SUPERIOR = 0x1;
+
+// TRANSACTION_NOTIFY_* bits.
+constexpr uint32_t TRANSACTION_NOTIFY_PREPREPARE = 0x00000001;
+constexpr uint32_t TRANSACTION_NOTIFY_PREPARE = 0x00000002;
+constexpr uint32_t TRANSACTION_NOTIFY_COMMIT = 0x00000004;
+constexpr uint32_t TRANSACTION_NOTIFY_ROLLBACK = 0x00000008;
+constexpr uint32_t TRANSACTION_NOTIFY_PREPREPARE_COMPLETE = 0x00000010;
+constexpr uint32_t TRANSACTION_NOTIFY_PREPARE_COMPLETE = 0x00000020;
+constexpr uint32_t TRANSACTION_NOTIFY_COMMIT_COMPLETE = 0x00000040;
+constexpr uint32_t TRANSACTION_NOTIFY_ROLLBACK_COMPLETE = 0x00000080;
+constexpr uint32_t TRANSACTION_NOTIFY_RECOVER = 0x00000100;
+constexpr uint32_t TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT = 0x00000200;
+constexpr uint32_t TRANSACTION_NOTIFY_DELEGATE_COMMIT = 0x00000400;
+constexpr uint32_t TRANSACTION_NOTIFY_RECOVER_QUERY = 0x00000800;
+constexpr uint32_t TRANSACTION_NOTIFY_ENLIST_PREPREPARE = 0x00001000;
+constexpr uint32_t TRANSACTION_NOTIFY_LAST_RECOVER = 0x00002000;
+constexpr uint32_t TRANSACTION_NOTIFY_INDOUBT = 0x00004000;
+constexpr uint32_t TRANSACTION_NOTIFY_RM_DISCONNECTED = 0x01000000;
+constexpr uint32_t TRANSACTION_NOTIFY_TM_ONLINE = 0x02000000;
+constexpr uint32_t TRANSACTION_NOTIFY_COMMIT_REQUEST = 0x04000000;
+constexpr uint32_t TRANSACTION_NOTIFY_REQUEST_OUTCOME = 0x20000000;
+constexpr uint32_t TRANSACTION_NOTIFY_MASK = 0x3FFFFFFF;
+// The bits CreateEnlistment accepts (the delivered ones; reserved bits rejected).
+constexpr uint32_t TRANSACTION_NOTIFY_VALID_MASK =
+    TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT |
+    TRANSACTION_NOTIFY_ROLLBACK | TRANSACTION_NOTIFY_PREPREPARE_COMPLETE |
+    TRANSACTION_NOTIFY_PREPARE_COMPLETE | TRANSACTION_NOTIFY_COMMIT_COMPLETE |
+    TRANSACTION_NOTIFY_ROLLBACK_COMPLETE | TRANSACTION_NOTIFY_RECOVER |
+    TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT | TRANSACTION_NOTIFY_RECOVER_QUERY |
+    TRANSACTION_NOTIFY_LAST_RECOVER | TRANSACTION_NOTIFY_INDOUBT |
+    TRANSACTION_NOTIFY_RM_DISCONNECTED | TRANSACTION_NOTIFY_TM_ONLINE |
+    TRANSACTION_NOTIFY_COMMIT_REQUEST | TRANSACTION_NOTIFY_REQUEST_OUTCOME;
+// "PREPARE", "COMMIT", ... for one bit.
+const char* NotificationName(uint32_t notification);
+
+// TRANSACTION_OUTCOME (public).
+enum TRANSACTION_OUTCOME : uint32_t {
+  TransactionOutcomeUndetermined = 1,
+  TransactionOutcomeCommitted = 2,
+  TransactionOutcomeAborted = 3,
+};
+
+// KTRANSACTION_STATE (internal, from symbol dumps).
+enum class TxState : uint32_t {
+  kUninitialized = 0, kActive = 1, kPreparing = 2, kPrepared = 3, kInDoubt = 4,
+  kCommitted = 5, kAborted = 6, kDelegated = 7, kPrePreparing = 8, kForgotten = 9,
+  kRecovering = 10, kPrePrepared = 11,
+};
+const char* TxStateName(TxState state);
+
+// KENLISTMENT_STATE (internal).
+enum class EnState : uint32_t {
+  kUninitialized = 0, kActive = 256, kPreparing = 257, kPrepared = 258, kInDoubt = 259,
+  kCommitted = 260, kCommittedNotify = 261, kCommitRequested = 262, kAborted = 263,
+  kDelegated = 264, kDelegatedDisconnected = 265, kPrePreparing = 266, kForgotten = 267,
+  kRecovering = 268, kAborting = 269, kReadOnly = 270, kOutcomeUnavailable = 271,
+  kOffline = 272, kPrePrepared = 273, kInitialized = 274,
+};
+const char* EnStateName(EnState state);
+
+// KTM_STATE of a transaction manager.
+enum class TmState : uint32_t {
+  kUninitialized = 0, kInitialized = 1, kRecovering = 2, kOnline = 3, kRecoveryFailed = 4,
+  kOffline = 5,
+};
+const char* TmStateName(TmState state);
+
+// TRANSACTION_NOTIFICATION as delivered to an RM.
+struct TRANSACTION_NOTIFICATION {
+  uint64_t TransactionKey = 0;       // the EnlistmentKey given at CreateEnlistment/RecoverEnlistment
+  uint32_t TransactionNotification = 0;
+  uint64_t TmVirtualClock = 0;
+  // RECOVER argument (TRANSACTION_NOTIFICATION_RECOVERY_ARGUMENT).
+  Guid EnlistmentId;
+  Guid UOW;
+  // TM_ONLINE argument.
+  Guid TmIdentity;
+};
+
+}  // namespace ktm
