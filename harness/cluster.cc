@@ -2,6 +2,7 @@
 #include "harness/cluster.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,7 @@ void Cluster::Build() {
     const RmSpec& spec = scenario_.rms[r];
     HostRuntime& rt = hosts_.at(host_index_.at(spec.host));
     rt.rm_indexes.push_back(r);
+    rm_index_[spec.name] = r;
     if (spec.durable) rt.host->AddDisk(RmDiskName(spec.name), spec.disk);
   }
   for (size_t i = 0; i < hosts_.size(); ++i) {
@@ -136,6 +138,8 @@ void Cluster::StartRms(size_t i, size_t next) {
     if (h.host->incarnation() != incarnation) return;
     if (s != ktm::STATUS_SUCCESS) {
       Record(model::EventKind::kDiskError, h.host->id(), "", name, "", "", "rm start: " + ktm::StatusName(s));
+    } else {
+      ResolveCutSinglePhaseCommits(rm_index_.at(name));
     }
     StartRms(i, next + 1);
   });
@@ -144,10 +148,57 @@ void Cluster::StartRms(size_t i, size_t next) {
 void Cluster::OnCrash(size_t i) {
   HostRuntime& rt = hosts_[i];
   Record(model::EventKind::kCrash, rt.host->id(), "");
+  ResolveCrashedEnlistments(i);
   rt.ready = false;
   rt.rms.clear();
   rt.kernel.reset();
   rt.tm = ktm::INVALID_HANDLE_VALUE;
+}
+
+void Cluster::ResolveCrashedEnlistments(size_t i) {
+  std::set<std::string> rms_here, volatile_here;
+  for (size_t r : hosts_[i].rm_indexes) {
+    rms_here.insert(scenario_.rms[r].name);
+    if (!scenario_.rms[r].durable) volatile_here.insert(scenario_.rms[r].name);
+  }
+  for (auto& [key, pair] : pairs_) {
+    const auto& [tx, rm] = key;
+    if (pair.resolved || !rms_here.count(rm)) continue;
+    if (volatile_here.count(rm)) {
+      // Prepared or not, a volatile RM's work is gone: nothing recovers it.
+      pair.resolved = true;
+      Record(model::EventKind::kRmLost, hosts_[i].host->id(), tx, rm, "", "", "crash");
+      continue;
+    }
+    if (pair.prepared) continue;
+    if (pair.spc_notified) {
+      cut_single_phase_[rm].push_back(tx);
+      continue;
+    }
+    pair.resolved = true;
+    Record(model::EventKind::kRmAborted, hosts_[i].host->id(), tx, rm, "", "", "crash");
+  }
+}
+
+void Cluster::ResolveCutSinglePhaseCommits(size_t r) {
+  const std::string& rm_name = scenario_.rms[r].name;
+  auto it = cut_single_phase_.find(rm_name);
+  if (it == cut_single_phase_.end()) return;
+  ktm::kv::KvRm* rm = RmOf(r);
+  uint32_t host = hosts_.at(host_index_.at(scenario_.rms[r].host)).host->id();
+  for (const std::string& tx : it->second) {
+    PairState& pair = pairs_[{tx, rm_name}];
+    if (pair.resolved) continue;
+    pair.resolved = true;
+    if (rm->ReplayedCommit(tx_to_uow_[tx])) {
+      // The single-phase commit record reached the disk: that was the RM's decision.
+      Record(model::EventKind::kVote, host, tx, rm_name, "", "", "spc");
+      Record(model::EventKind::kRmCommitted, host, tx, rm_name, "", "", "replayed");
+    } else {
+      Record(model::EventKind::kRmAborted, host, tx, rm_name, "", "", "crash");
+    }
+  }
+  cut_single_phase_.erase(it);
 }
 
 ktm::kv::KvRm* Cluster::RmOf(size_t r) {
@@ -184,6 +235,7 @@ void Cluster::OnTraceEvent(const sim::TraceEvent& e) {
   if (kind.compare(0, 3, "kv.") == 0) {
     std::string tx = TxName(e.Field("uow"));
     const std::string& rm = e.Field("rm");
+    PairState& pair = pairs_[{tx, rm}];
     if (kind == "kv.enlist") {
       Record(model::EventKind::kEnlist, e.host, tx, rm);
     } else if (kind == "kv.write") {
@@ -191,15 +243,21 @@ void Cluster::OnTraceEvent(const sim::TraceEvent& e) {
     } else if (kind == "kv.read") {
       Record(model::EventKind::kRead, e.host, tx, rm, e.Field("key"), e.Field("value"));
     } else if (kind == "kv.vote") {
-      Record(model::EventKind::kVote, e.host, tx, rm, "", "", e.Field("vote"));
+      const std::string& vote = e.Field("vote");
+      Record(model::EventKind::kVote, e.host, tx, rm, "", "", vote);
+      if (vote == "yes") pair.prepared = true;
+      if (vote == "readonly" || vote == "spc") pair.resolved = true;
     } else if (kind == "kv.notify") {
       Record(model::EventKind::kNotification, e.host, tx, rm, "", "", e.Field("n"));
       if (e.Field("n") == "PREPARE") MaybeTargetedCrash(e.host, "prepare");
+      if (e.Field("n") == "SINGLE_PHASE_COMMIT") pair.spc_notified = true;
     } else if (kind == "kv.committed") {
       Record(model::EventKind::kRmCommitted, e.host, tx, rm);
+      pair.resolved = true;
       MaybeTargetedCrash(e.host, "commit");
     } else if (kind == "kv.aborted") {
       Record(model::EventKind::kRmAborted, e.host, tx, rm);
+      pair.resolved = true;
     }
   } else if (kind == "ktm.timeout") {
     Record(model::EventKind::kTimeoutFired, e.host, TxName(e.Field("tx")));
@@ -289,6 +347,7 @@ void Cluster::StartTransaction() {
   ktm::Guid uow;
   (void)ktm::GetTransactionId(*rt.kernel, tx->handle, &uow);
   uow_to_tx_[uow.Short()] = tx->name;
+  tx_to_uow_[tx->name] = uow.Short();
   ++active_;
   Record(model::EventKind::kBegin, rt.host->id(), tx->name);
   Step(tx);
@@ -389,7 +448,8 @@ void Cluster::Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome)
 void Cluster::RecordFinalValues() {
   for (size_t r = 0; r < scenario_.rms.size(); ++r) {
     ktm::kv::KvRm* rm = RmOf(r);
-    if (rm == nullptr || !rm->online()) continue;
+    // A volatile RM keeps nothing across a crash by design: no final state to check.
+    if (rm == nullptr || !rm->online() || !scenario_.rms[r].durable) continue;
     const auto& committed = rm->committed();
     uint32_t host = world_->host(static_cast<uint32_t>(host_index_.at(scenario_.rms[r].host)))->id();
     for (uint32_t k = 0; k < std::max<uint32_t>(scenario_.workload.keys, 1); ++k) {
@@ -406,13 +466,24 @@ RunResult Cluster::Run() {
   const FaultSpec& f = scenario_.faults;
   sim::TimeNs faults_until = f.mode == FaultMode::kNone && !options_.schedule ? 0 : f.faults_until_ns;
   if (f.crash_on.empty() == false) faults_until = std::max(faults_until, f.faults_until_ns);
+  // The recoverable budget holds the faults KTM must survive. A latent error
+  // or a corrupted sector under a log destroys data that has no second copy:
+  // those faults belong to the "beyond" budget (docs/faults.md).
+  auto budgeted = [&f](sim::FaultProbabilities p) {
+    if (f.budget == "recoverable") {
+      p.latent_error_per_second = 0;
+      p.corrupt_per_second = 0;
+    }
+    return p;
+  };
   if (options_.schedule) {
     injector_ = std::make_unique<sim::FaultInjector>(world_.get(), *options_.schedule, faults_until);
   } else if (f.mode == FaultMode::kProbabilities) {
-    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), f.probabilities, faults_until);
+    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), budgeted(f.probabilities), faults_until);
   } else if (f.mode == FaultMode::kSwarm) {
     sim::Rng swarm = sim::Rng::Derive(seed_, "swarm");
-    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), sim::FaultProbabilities::Swarm(swarm), faults_until);
+    injector_ = std::make_unique<sim::FaultInjector>(world_.get(), budgeted(sim::FaultProbabilities::Swarm(swarm)),
+                                                     faults_until);
   } else if (f.mode == FaultMode::kSchedule) {
     auto schedule = sim::FaultSchedule::Parse(f.schedule_text);
     KTM_ASSERT(schedule.ok(), "scenario schedule was validated but does not parse");
@@ -443,7 +514,13 @@ RunResult Cluster::Run() {
   RunResult result;
   result.scenario = scenario_.name;
   result.seed = seed_;
-  for (auto& v : model::CheckAll(history_, scenario_.checkers, scenario_.termination_bound_ns)) {
+  // Beyond the recoverable budget only safety is promised: no termination.
+  std::vector<std::string> rules = scenario_.checkers;
+  if (f.budget == "beyond") {
+    if (rules.empty()) rules = model::RuleNames();
+    rules.erase(std::remove(rules.begin(), rules.end(), "termination"), rules.end());
+  }
+  for (auto& v : model::CheckAll(history_, rules, scenario_.termination_bound_ns)) {
     result.violations.push_back({v.rule, v.tx, v.message, v.events});
   }
   if (scenario_.expect == Expect::kPass) {

@@ -83,6 +83,21 @@ class Cluster {
   ktm::kv::KvRm* RmOf(size_t rm_index);
 
   void RecordFinalValues();
+  // What a crash does to the transactions of the crashed host's RMs: an
+  // enlistment that had not prepared loses its (volatile) work: an abort at
+  // that RM; a single-phase commit cut mid-force is decided by the RM's log.
+  void ResolveCrashedEnlistments(size_t host_index);
+  void ResolveCutSinglePhaseCommits(size_t rm_index);
+
+  struct PairState {
+    bool spc_notified = false;
+    bool prepared = false;   // voted yes: recovery decides
+    bool resolved = false;
+  };
+  std::map<std::pair<std::string, std::string>, PairState> pairs_;  // (tx, rm)
+  std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
+  std::map<std::string, std::string> tx_to_uow_;
+  std::map<std::string, size_t> rm_index_;
 
   const Scenario& scenario_;
   uint64_t seed_;

@@ -44,7 +44,7 @@ struct WorkloadSpec {
   double arrival_per_second = 2000; // Poisson arrivals (0: back-to-back)
   uint32_t concurrency = 4;         // max transactions open at once
   uint32_t ops_min = 1, ops_max = 4;  // operations per transaction (per RM touched)
-  uint32_t rms_per_tx_min = 1, rms_per_tx_max = 2;
+  uint32_t rms_per_tx_min = 1, rms_per_tx_max = 2;  // a tx touches at most rms.size() RMs
   uint32_t keys = 16;               // keys per RM
   double read_fraction = 0.3;       // share of operations that are reads
   double commit_fraction = 0.8;     // the rest of the mix is rollback_fraction + read_only_fraction
@@ -64,6 +64,7 @@ struct FaultSpec {
   sim::TimeNs faults_until_ns = 200 * sim::kMillisecond;
   // Targeted crashes: crash the RM/TM host right after the n-th event of a kind
   // ("prepare", "commit", "log_force"), with a probability per occurrence.
+  // Only with kProbabilities or kSwarm (a schedule is applied exactly, alone).
   std::string crash_on;             // "" | "prepare" | "commit" | "log_force"
   double crash_on_probability = 0;
   std::string budget = "recoverable";  // "recoverable" | "beyond"
@@ -88,10 +89,34 @@ struct Scenario {
   std::string schedule_strategy = "fifo";  // "fifo" | "random" | "pct"
 };
 
-// Cross-field checks (host names exist, fractions sum to <= 1, ...).
+// Cross-field checks (host names exist, fractions sum to <= 1, ...) and the
+// range of every field. Returns kInvalidArgument listing every problem, one
+// "path: message" per line (see FindProblems).
 absl::Status Validate(const Scenario& scenario);
+
+// One problem found by FindProblems. `path` names the field in C++ terms
+// ("workload.ops_min", "rms[2].host", "faults.probabilities.message_loss",
+// "faults.schedule_text"; "" for the scenario as a whole); `message` says
+// what is wrong without repeating the path ("must be in [0, 1], got 1.5").
+// The TOML loader maps `path` back to a line and column of the file.
+struct ScenarioProblem {
+  std::string path;
+  std::string message;
+};
+
+// Every problem Validate reports, in field order (empty: valid).
+std::vector<ScenarioProblem> FindProblems(const Scenario& scenario);
 
 // The names of every checker the model provides.
 const std::vector<std::string>& AllCheckerNames();
+
+// A time for messages: the largest of s, ms, us, ns that divides it exactly
+// ("5ms", "1500us", "0ns").
+std::string FormatTime(sim::TimeNs ns);
+
+// The candidate closest to `word` by edit distance when it is close enough
+// to be a likely typo (at most 2 edits, and fewer than half the letters);
+// "" otherwise. For "did you mean" hints.
+std::string ClosestName(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace harness

@@ -35,8 +35,16 @@ enum class EventKind : uint8_t {
   kPartition,        // detail = groups
   kHeal,
   kFaultsStop,       // no fault is injected after this time; everything restarted/healed
+  kRmLost,           // a volatile rm lost tx's effects in a crash (volatile RMs keep nothing:
+                     // KTM promises them no durability, so this resolves tx at rm without
+                     // counting as a commit or an abort)
 };
+// Stable name of a kind without the leading 'k' ("Begin", "RmCommitted", ...).
 const char* EventKindName(EventKind kind);
+
+// A virtual time or duration for messages: "750ns", "12.3us", "12.3ms", "1.25s"
+// (at most three decimals, trailing zeros dropped). Negative values get a '-'.
+std::string FormatTimeNs(int64_t ns);
 
 struct HistoryEvent {
   int64_t time_ns = 0;
@@ -47,12 +55,17 @@ struct HistoryEvent {
   std::string key;
   std::string value;
   std::string detail;
-  std::string ToText() const;  // one stable line
+  // One stable line: "<time_ns> h<host> <Kind> tx=.. rm=.. key=.. value=".."
+  // detail=..". Empty fields are left out, except value for kWrite, kRead
+  // and kFinalValue, where "" (absent / deleted) is meaningful. Keys, values
+  // and details are C-escaped; values and details are quoted.
+  std::string ToText() const;
 };
 
 struct History {
   std::vector<HistoryEvent> events;  // in time order (ties: recording order)
   int64_t end_ns = 0;                // virtual time at which the run ended
+  // One line per event, "#<index> <event line>", then "end <end_ns>".
   std::string ToText() const;
 };
 

@@ -30,9 +30,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/latency.h"
@@ -93,29 +95,94 @@ class Disk {
   };
   const Stats& stats() const { return stats_; }
 
+  // Added helpers (fault policy and tests):
+  // Sectors with content on the media or in the cache, ascending.
+  std::vector<uint64_t> WrittenSectors() const;
+  // Sectors with content on the media (what survives any crash), ascending.
+  std::vector<uint64_t> DurableSectors() const;
+  // The FaultInjector sets the crash survival probability of every disk.
+  void set_unflushed_survive_probability(double p) { options_.unflushed_survive_probability = p; }
+  // Sectors that currently have a latent error, ascending.
+  const std::set<uint64_t>& latent_errors() const { return latent_errors_; }
+
  private:
   // Implementation detail: the implementer may change everything below.
-  struct Pending {
+  // Every request in flight is kept in a map by request number; its
+  // completion event captures only (this, request), so a Crash that clears
+  // the maps makes those completions find nothing and do nothing.
+  struct PendingWrite {
     uint64_t first_sector;
+    bool fua;
     std::vector<uint8_t> data;
+    Done done;
+  };
+  struct PendingRead {
+    uint64_t first_sector;
+    uint64_t sector_count;
+    ReadDone done;
+  };
+  struct PendingFlush {
+    uint64_t watermark;  // writes with version <= watermark completed before the Flush
+    Done done;
+  };
+  // Media: sectors in chunks of kChunkSectors, allocated on first write
+  // (never-written sectors read as garbage). Only looked up by key, never
+  // iterated in hash order (DurableSectors sorts).
+  static constexpr uint64_t kChunkSectors = 64;
+  struct MediaChunk {
+    uint64_t present = 0;  // bit i: sector (chunk * kChunkSectors + i) was written
+    std::vector<uint8_t> bytes;
+  };
+  // Cache entries keep their bytes in a pool of sector-sized slots.
+  struct CacheEntry {
+    uint32_t slot;
+    uint64_t version;  // completion order of the write that put it here
   };
   IoStatus Check(uint64_t offset, uint64_t length) const;
-  void Complete(std::function<void()> fn, TimeNs delay);
-  std::vector<uint8_t> Garbage(uint64_t sector) const;
+  // Completes a rejected request (status != kOk) through the scheduler.
+  // fua_field: -1 (not a write), 0 or 1; offset UINT64_MAX: no off/len fields.
+  void Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field, IoStatus status,
+              std::function<void(IoStatus)> done);
+  void FinishWrite(uint64_t request);
+  void FinishRead(uint64_t request);
+  void FinishFlush(uint64_t request);
+  void StoreInCache(uint64_t sector, const uint8_t* bytes);
+  const uint8_t* MediaBytes(uint64_t sector) const;  // nullptr: never written
+  void SetMedia(uint64_t sector, const uint8_t* bytes);
+  uint8_t* CacheBytes(uint32_t slot) {
+    return cache_pool_.data() + uint64_t{slot} * options_.sector_size;
+  }
+  const uint8_t* CacheBytes(uint32_t slot) const {
+    return cache_pool_.data() + uint64_t{slot} * options_.sector_size;
+  }
+  uint32_t NewCacheSlot();
+  // Copies what a Read would return for one sector into out.
+  void CopyVisible(uint64_t sector, uint8_t* out) const;
+  void TraceOp(const char* kind, uint64_t offset, uint64_t length, int fua, IoStatus status);
+  void FillGarbage(uint64_t sector, uint8_t* out) const;
+  void CheckSector(uint64_t sector, const char* what) const;
 
   Scheduler* scheduler_;
   Trace* trace_;
   uint32_t host_;
   std::string name_;
   uint64_t seed_;
+  uint64_t garbage_seed_;
   DiskOptions options_;
   Rng latency_rng_;
-  uint64_t epoch_ = 0;  // bumped by Crash: completions of an older epoch are dropped
+  // Bumped by Crash: completions of rejected requests from an older epoch are dropped.
+  uint64_t epoch_ = 0;
   uint32_t inflight_ = 0;
-  std::map<uint64_t, std::vector<uint8_t>> media_;  // sector -> bytes (absent: garbage)
-  std::map<uint64_t, std::vector<uint8_t>> cache_;  // completed, unflushed
-  std::map<uint64_t, Pending> in_flight_writes_;    // by request number
+  std::unordered_map<uint64_t, std::unique_ptr<MediaChunk>> media_;  // by sector / kChunkSectors
+  uint64_t media_sectors_ = 0;
+  std::map<uint64_t, CacheEntry> cache_;  // completed, unflushed; by sector
+  std::vector<uint8_t> cache_pool_;
+  std::vector<uint32_t> cache_free_slots_;
+  std::map<uint64_t, PendingWrite> in_flight_writes_;  // by request number
+  std::map<uint64_t, PendingRead> in_flight_reads_;
+  std::map<uint64_t, PendingFlush> in_flight_flushes_;
   uint64_t next_request_ = 1;
+  uint64_t writes_completed_ = 0;  // version counter for cache entries
   std::set<uint64_t> latent_errors_;
   Stats stats_;
 };

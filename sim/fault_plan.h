@@ -19,6 +19,7 @@
 //   <time_ns> latent host=<h> disk=<d> sector=<n>
 //   <time_ns> corrupt host=<h> disk=<d> sector=<n> seed=<s>
 //   0 msg seq=<n> drop|dup|delay=<ns>
+//   0 survive p=<probability>        (FaultSchedule::unflushed_survive_probability)
 // Faults are injected only before faults_until_ns; after it every host is
 // restarted and partitions healed ("faults stop"), so termination can be checked.
 #pragma once
@@ -75,20 +76,30 @@ struct FaultEvent {
 
 struct FaultSchedule {
   std::vector<FaultEvent> events;
+  // Added: crash survival probability the run's disks used (set by the
+  // injector on every disk at Start); negative: leave the disks' own
+  // options alone. Text form: a line "0 survive p=<probability>".
+  double unflushed_survive_probability = -1;
   std::string ToText() const;
   // Errors name the 1-based line: "line 3: unknown fault kind 'crsh'".
   static absl::StatusOr<FaultSchedule> Parse(const std::string& text);
   size_t fault_count() const { return events.size(); }
+  // Added: every host, disk and sector named exists in world.
+  absl::Status Validate(const World& world) const;
 };
 
 class FaultInjector {
  public:
+  // The injector's hooks (scheduled events, the Network's fate override and
+  // fault observer) point at it: keep it alive as long as the world runs.
   // Probabilistic mode.
   FaultInjector(World* world, const FaultProbabilities& probabilities, TimeNs faults_until_ns);
   // Explicit mode.
   FaultInjector(World* world, const FaultSchedule& schedule, TimeNs faults_until_ns);
 
-  // Schedules the faults on the world's scheduler (call once, at time 0).
+  // Schedules the faults on the world's scheduler (call once, at time 0,
+  // after every host and disk exists). Replaying Injected() needs Start to
+  // be called at the same point of an identically built and driven world.
   void Start();
   // Every fault injected so far, as an explicit schedule (sorted by time,
   // message fates by sequence number).
@@ -97,12 +108,36 @@ class FaultInjector {
 
  private:
   // Implementation detail: the implementer may change everything below.
+  //
+  // Both modes plan every timed event up front in Start (probabilistic mode
+  // draws them; explicit mode copies them), stable-sorted by time, and put
+  // them on the scheduler in that order, followed by the "faults stop" event
+  // at faults_until_ns. A replayed schedule is the subsequence of the plan
+  // that took effect, so same-time events keep their relative order.
+  struct Planned {
+    FaultEvent event;
+    bool pick_sector = false;  // probabilistic latent/corrupt: sector chosen when it runs
+    uint64_t pick = 0;
+  };
+  void Plan();
+  void PlanCrashes(Rng& rng, uint32_t host);
+  void PlanDiskFaults(Rng& rng, uint32_t host, uint32_t disk, FaultEvent::Kind kind, double rate);
+  void PlanPartitions(Rng& rng);
+  void Apply(const Planned& planned);
+  void StopFaults();
+  void Record(FaultEvent event) { injected_.push_back(std::move(event)); }
+
   World* world_;
   bool explicit_mode_;
   FaultProbabilities probabilities_;
   FaultSchedule schedule_;
   TimeNs faults_until_ns_;
   Rng rng_;
+  bool started_ = false;
+  bool stopped_ = false;
+  double survive_probability_ = -1;
+  std::vector<Planned> planned_;
+  std::map<uint64_t, MessageFate> scheduled_fates_;  // explicit mode
   std::vector<FaultEvent> injected_;
   std::map<uint64_t, MessageFate> message_fates_;
 };

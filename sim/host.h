@@ -48,6 +48,7 @@ class Host {
   bool Cancel(EventId id) { return scheduler_->Cancel(id); }
 
   // Network endpoint of this host. Listen replaces any previous handler.
+  // Send from a down host sends nothing, traces net.send_down and returns 0.
   void Listen(Network::Handler handler);
   uint64_t Send(uint32_t to, std::vector<uint8_t> payload);
 

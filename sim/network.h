@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -80,15 +81,25 @@ class Network {
   };
   const Stats& stats() const { return stats_; }
 
+  // Added helpers: whether a partition is in force; datagrams now in flight.
+  bool partitioned() const { return !group_of_.empty(); }
+  uint64_t inflight() const { return inflight_; }
+
  private:
   // Implementation detail: the implementer may change everything below.
+  MessageFate DrawFate();
+  void Drop(uint64_t seq, uint32_t from, uint32_t to, const char* reason);
   void Deliver(uint64_t seq, uint32_t from, uint32_t to, std::vector<uint8_t> payload);
+  uint32_t GroupOf(uint32_t host) const;
   Scheduler* scheduler_;
   Trace* trace_;
   NetworkOptions options_;
   Rng latency_rng_;
   Rng fault_rng_;
-  std::map<uint32_t, Handler> endpoints_;
+  uint64_t duplicate_seed_;
+  // Handlers are shared so a handler that detaches its own host (a crash
+  // inside a delivery) does not destroy itself while running.
+  std::map<uint32_t, std::shared_ptr<const Handler>> endpoints_;
   std::map<uint32_t, uint32_t> group_of_;  // empty: no partition
   uint64_t next_seq_ = 1;
   uint64_t inflight_ = 0;

@@ -51,21 +51,40 @@ class Scheduler {
 
  private:
   // Implementation detail: the implementer may change everything below.
+  // Callbacks live in reusable slots (no per-event allocation beyond what
+  // std::function needs); the heap holds small (time, sequence, slot,
+  // generation) entries. An EventId is (generation << 32 | slot + 1): Cancel
+  // frees the slot at once and bumps its generation, which turns the heap
+  // entry stale; stale entries are skipped when they surface (and compacted
+  // when they outnumber the live ones).
   struct Entry {
     TimeNs time;
     uint64_t sequence;
-    EventId id;
-    bool operator>(const Entry& o) const {
-      return time != o.time ? time > o.time : sequence > o.sequence;
-    }
+    uint32_t slot;
+    uint32_t generation;
   };
+  struct Slot {
+    std::function<void()> fn;
+    uint32_t generation = 1;
+    bool live = false;
+  };
+  // Pops stale entries off the top of the heap; true if a live one remains.
+  bool SkipStale();
+  void FreeSlot(uint32_t slot);
+  void CompactIfMostlyStale();
+  void HeapPush(const Entry& entry);
+  void HeapPop();
+  [[noreturn]] void Fail(const char* what) const;
+
   TimeNs now_ = 0;
   uint64_t next_sequence_ = 1;
   uint64_t pending_ = 0;
   uint64_t events_run_ = 0;
   uint64_t events_max_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
-  std::vector<std::function<void()>> callbacks_;  // by slot
+  uint64_t stale_in_heap_ = 0;
+  std::vector<Entry> heap_;  // 4-ary min-heap on (time, sequence)
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
 };
 
 }  // namespace sim

@@ -131,6 +131,7 @@ void KvRm::Replay(const log::RecoveredLog& recovered) {
       }
       case kRecCommit:
         uow = r.Id();
+        replayed_commits_.insert(uow.Short());
         if (auto it = prepared.find(uow); it != prepared.end()) {
           for (const auto& [k, v] : it->second) committed_[k] = v;
           prepared.erase(it);
@@ -141,6 +142,7 @@ void KvRm::Replay(const log::RecoveredLog& recovered) {
         break;
       case kRecSinglePhaseCommit:
         uow = r.Id();
+        replayed_commits_.insert(uow.Short());
         for (const auto& [k, v] : GetWrites(r)) committed_[k] = v;
         break;
       case kRecSnapshot: {
@@ -443,9 +445,11 @@ void KvRm::OnSinglePhaseCommit(TxContext& ctx) {
     return;
   }
   ctx.phase = Phase::kPreparing;
+  ctx.single_phase = true;
   auto done = [this](const Guid& uow) {
     TxContext* c = Find(uow);
     if (c == nullptr) return;
+    c->single_phase = false;
     TraceKv("kv.vote", *c, {{"vote", "spc"}});
     Apply(*c);
     Release(*c);
@@ -462,6 +466,7 @@ void KvRm::OnSinglePhaseCommit(TxContext& ctx) {
   if (!lsn.ok()) {
     TraceKv("kv.vote", ctx, {{"vote", "no"}, {"why", "log"}});
     ctx.phase = Phase::kActive;
+    ctx.single_phase = false;
     (void)RollbackEnlistment(*kernel_, ctx.enlistment);
     return;
   }
@@ -490,6 +495,11 @@ void KvRm::OnRollback(TxContext& ctx) {
 void KvRm::MaybeSnapshot() {
   if (!options_.durable || !log_ || log_->failed() || snapshot_in_flight_) return;
   if (log_->end_lsn() - log_->base_lsn() < disk_->size_bytes() / 4) return;
+  // A single-phase commit record being forced holds writes that are not in
+  // committed_ yet: moving the base past it would lose them.
+  for (const auto& [uow, ctx] : txs_) {
+    if (ctx.single_phase) return;
+  }
   Writer w;
   PutWrites(w, committed_);
   // Transactions whose prepare record is (or is being) forced must survive the

@@ -71,6 +71,9 @@ class KvRm {
   uint64_t forced_log_writes() const { return log_ ? log_->forced_writes() : 0; }
   // Transactions prepared (by this RM's log) whose outcome is not known yet.
   size_t in_doubt() const;
+  // Transactions (UOW short ids) whose commit record the last Start replayed:
+  // lets an observer learn the outcome of a single-phase commit cut by a crash.
+  bool ReplayedCommit(const std::string& uow_short) const { return replayed_commits_.count(uow_short) > 0; }
 
  private:
   enum class Phase { kActive, kPreparing, kPrepared, kDone };
@@ -81,6 +84,7 @@ class KvRm {
     Phase phase = Phase::kActive;
     std::map<std::string, std::string> writes;
     bool recovering = false;          // got RECOVER after a restart
+    bool single_phase = false;        // a single-phase commit record is being forced
   };
 
   NTSTATUS Enlist(HANDLE transaction, TxContext** ctx);
@@ -120,6 +124,7 @@ class KvRm {
   std::map<Guid, TxContext> txs_;       // by UOW
   std::map<uint64_t, Guid> by_key_;     // enlistment key -> UOW
   std::map<std::string, Guid> locks_;   // key -> writer UOW
+  std::set<std::string> replayed_commits_;
   std::shared_ptr<bool> alive_;
 };
 

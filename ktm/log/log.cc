@@ -39,8 +39,10 @@ struct Log::Scan {
 Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(options) {
   KTM_LOG_ASSERT(disk != nullptr, "Log needs a disk");
   sector_size_ = disk->options().sector_size;
-  KTM_LOG_ASSERT(sector_size_ > format::kRestartHeaderBytes && sector_size_ % 8 == 0,
+  KTM_LOG_ASSERT(sector_size_ >= format::kRestartHeaderBytes && sector_size_ % 8 == 0,
                  "sector size too small for a restart area");
+  static_assert(format::kRestartHeaderBytes >= format::kBlockHeaderBytes + format::kRecordHeaderBytes,
+                "a sector that holds a restart header holds a block with one empty record");
   KTM_LOG_ASSERT(options.disk_offset % sector_size_ == 0 && options.size_bytes % sector_size_ == 0,
                  "LogOptions disk_offset and size_bytes must be sector aligned");
   KTM_LOG_ASSERT(options.disk_offset + options.size_bytes <= disk->size_bytes(),
@@ -49,17 +51,25 @@ Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(opt
   KTM_LOG_ASSERT(options.size_bytes > restart_bytes, "LogOptions size_bytes leaves no data region");
   region_start_ = options.disk_offset + restart_bytes;
   region_bytes_ = options.size_bytes - restart_bytes;
-  KTM_LOG_ASSERT(options.block_bytes_max >= format::kBlockHeaderBytes +
-                                                format::kRecordHeaderBytes +
-                                                uint64_t{options.record_payload_max},
-                 "LogOptions block_bytes_max must hold one record of record_payload_max bytes");
-  KTM_LOG_ASSERT(format::RoundUp(options.block_bytes_max, sector_size_) <= region_bytes_,
-                 "LogOptions block_bytes_max must fit in the data region");
+  // Writing limits: a block fits in the region, a record fits in a block.
+  const uint64_t block_max =
+      std::min<uint64_t>(options.block_bytes_max, region_bytes_ / sector_size_ * sector_size_);
+  const uint64_t record_header_bytes = format::kBlockHeaderBytes + format::kRecordHeaderBytes;
+  KTM_LOG_ASSERT(block_max >= record_header_bytes, "LogOptions block_bytes_max too small");
+  write_limits_.block_bytes_max = static_cast<uint32_t>(block_max);
+  write_limits_.record_payload_max = static_cast<uint32_t>(
+      std::min<uint64_t>(options.record_payload_max, block_max - record_header_bytes));
+  // Reading accepts anything that fits in the region (the checksum decides),
+  // so a log stays readable when the options change between runs.
+  const uint64_t read_max = std::min<uint64_t>(region_bytes_, UINT32_MAX);
+  read_limits_.block_bytes_max = static_cast<uint32_t>(read_max);
+  read_limits_.record_payload_max = static_cast<uint32_t>(read_max - record_header_bytes);
 }
 
 Log::~Log() = default;
 
 uint32_t Log::restart_payload_max() const { return format::RestartPayloadMax(sector_size_); }
+uint32_t Log::record_payload_max() const { return write_limits_.record_payload_max; }
 
 // ---------------------------------------------------------------------------
 // Disk access.
@@ -301,10 +311,9 @@ void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes
     FinishScan(lsn, absl::StrFormat("read error %s", sim::IoStatusName(status)), true);
     return;
   }
-  const format::BlockLimits limits{options_.block_bytes_max, options_.record_payload_max};
   format::BlockHeader header;
   const format::BlockCheck check =
-      format::CheckBlockHeader(bytes, scan_->area.log_id, lsn, limits, &header);
+      format::CheckBlockHeader(bytes, scan_->area.log_id, lsn, read_limits_, &header);
   if (check != format::BlockCheck::kValid) {
     FinishScan(lsn, format::BlockCheckName(check), !format::IsCleanEnd(check));
     return;
@@ -331,10 +340,9 @@ void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes
 }
 
 void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
-  const format::BlockLimits limits{options_.block_bytes_max, options_.record_payload_max};
   std::vector<LogRecord> records;
   const format::BlockCheck check =
-      format::DecodeBlock(bytes, scan_->area.log_id, lsn, limits, &records);
+      format::DecodeBlock(bytes, scan_->area.log_id, lsn, read_limits_, &records);
   if (check != format::BlockCheck::kValid) {
     FinishScan(lsn, format::BlockCheckName(check), !format::IsCleanEnd(check));
     return;
@@ -396,10 +404,10 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   if (failed_) {
     return absl::FailedPreconditionError(absl::StrCat("Append: log failed: ", failure_.message()));
   }
-  if (payload.size() > options_.record_payload_max) {
+  if (payload.size() > write_limits_.record_payload_max) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "Append: payload of %d bytes exceeds record_payload_max %d", payload.size(),
-        options_.record_payload_max));
+        write_limits_.record_payload_max));
   }
   const uint64_t record_bytes = format::kRecordHeaderBytes + payload.size();
   const bool fits_open = open_block_ != nullptr && open_block_->Fits(payload.size());
@@ -415,8 +423,7 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   }
   if (open_block_ != nullptr && !fits_open) SealOpenBlock();
   if (open_block_ == nullptr) {
-    const format::BlockLimits limits{options_.block_bytes_max, options_.record_payload_max};
-    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, limits);
+    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
     blocks_.push_back(BlockSpan{stream_end_, open_block_->end()});
     KTM_LOG_ASSERT(blocks_.size() <= region_bytes_ / sector_size_ + 1,
                    "more live blocks than sectors in the region");
@@ -428,6 +435,7 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
                  "record LSNs must increase");
   last_record_lsn_ = lsn;
   end_lsn_ = open_block_->end();
+  CheckInvariants();
   return lsn;
 }
 

@@ -48,11 +48,18 @@ namespace ktm::log {
 
 namespace format {
 class BlockBuilder;
+// Size limits of a block (header + records) and of one record's payload.
+struct BlockLimits {
+  uint32_t block_bytes_max = 0;
+  uint32_t record_payload_max = 0;
+};
 }  // namespace format
 
 using Lsn = uint64_t;
 constexpr Lsn kLsnInvalid = UINT64_MAX;
 
+// block_bytes_max and record_payload_max are clamped to what the data region
+// can hold (Log::record_payload_max() gives the effective payload limit).
 struct LogOptions {
   uint64_t disk_offset = 0;            // sector aligned
   uint64_t size_bytes = 1024 * 1024;   // restart sectors + data region, sector aligned
@@ -131,7 +138,8 @@ class Log {
   Lsn tail_lsn() const { return tail_lsn_; }
   uint64_t region_bytes() const { return region_bytes_; }
   uint32_t sector_size() const { return sector_size_; }
-  uint32_t restart_payload_max() const;
+  uint32_t restart_payload_max() const;  // sector size - 64 (0 for 64-byte sectors)
+  uint32_t record_payload_max() const;   // effective: options clamped to the region
   // The status every Force/WriteRestartArea gets once failed() (OK before).
   const absl::Status& failure() const { return failure_; }
 
@@ -189,6 +197,8 @@ class Log {
 
   sim::Disk* disk_;
   LogOptions options_;
+  format::BlockLimits write_limits_;  // what Append and the block builder enforce
+  format::BlockLimits read_limits_;   // what the scan accepts
   uint32_t sector_size_ = 0;
   uint64_t region_start_ = 0;   // disk byte offset of the data region
   uint64_t region_bytes_ = 0;

@@ -59,10 +59,8 @@ uint64_t GetU64(std::span<const uint8_t> bytes, size_t offset);
 
 inline uint64_t RoundUp(uint64_t value, uint64_t unit) { return (value + unit - 1) / unit * unit; }
 
-struct BlockLimits {
-  uint32_t block_bytes_max = 0;     // header + records
-  uint32_t record_payload_max = 0;
-};
+// BlockLimits (block_bytes_max: header + records; record_payload_max) is
+// defined in log.h, which the Log's members need.
 
 struct BlockHeader {
   uint32_t log_id = 0;

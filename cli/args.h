@@ -1,0 +1,43 @@
+// Command-line parsing for ktmsim subcommands on top of Abseil flags.
+//
+// absl::ParseCommandLine exits with status 1 on a bad flag, but ktmsim
+// promises exit status 2 for bad input, and each subcommand accepts only its
+// own flags. So arguments are parsed here with Abseil's reflection API
+// (absl::FindCommandLineFlag + ParseFrom): "--name=value", "--name value",
+// "-name=value", boolean "--name" / "--noname", and "--" ending the flags.
+// Values go into the ABSL_FLAG variables of cli/flags.h.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace cli {
+
+// Exit statuses of every subcommand (docs/cli.md).
+inline constexpr int kExitPass = 0;      // every run passed
+inline constexpr int kExitFail = 1;      // some run failed (its `passed` is false)
+inline constexpr int kExitBadInput = 2;  // bad flags, scenario, seeds, shard or files
+
+struct ParsedArgs {
+  std::vector<std::string> positional;
+  std::set<std::string> specified;  // flags given on the command line
+  bool help = false;                // --help / -h / --helpfull was given
+};
+
+// Parses `args` (the words after the subcommand). Flags not in `allowed`
+// and unparsable values are errors (kInvalidArgument, message names the flag).
+absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
+                                     const std::vector<std::string>& allowed);
+
+// The "flags:" part of a subcommand's usage: each allowed flag with its help
+// text and default value, from the flag registry.
+std::string FlagsUsage(const std::vector<std::string>& allowed);
+
+// Prints "ktmsim <command>: <message>" and a pointer to --help on stderr;
+// returns kExitBadInput.
+int UsageError(const std::string& command, const std::string& message);
+
+}  // namespace cli

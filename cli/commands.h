@@ -1,0 +1,36 @@
+// The ktmsim subcommands. Each takes the parsed arguments that follow its
+// name (flag values are in the ABSL_FLAG variables of cli/flags.h) and
+// returns the process exit status (cli/args.h: 0 pass, 1 fail, 2 bad input).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+
+namespace cli {
+
+struct Subcommand {
+  const char* name;
+  const char* synopsis;     // "ktmsim run [FILE|DIR...] [flags]"
+  const char* description;  // what it does, exit statuses
+  std::vector<std::string> flags;
+  int (*main)(const ParsedArgs& args);
+};
+
+int RunMain(const ParsedArgs& args);
+int ReplayMain(const ParsedArgs& args);
+int MergeMain(const ParsedArgs& args);
+
+// Every subcommand, in the order `ktmsim help` lists them.
+const std::vector<Subcommand>& Subcommands();
+
+// The absolute path of this binary (for replay.sh), or "ktmsim".
+std::string SelfPath();
+
+// The summary table, the report line and the exit status shared by run and
+// merge: prints `table` on stdout, then
+// "reports: DIR/summary.json (and junit.xml, N failure folders)".
+void PrintReportLocation(const std::string& dir, uint64_t failure_folders);
+
+}  // namespace cli

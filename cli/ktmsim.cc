@@ -1,0 +1,135 @@
+// ktmsim: the command-line entry point. Dispatches to a subcommand (run,
+// replay, merge, help); each subcommand has its own flags and its own
+// --help. Exit status for every subcommand: 0 all runs passed, 1 some run
+// failed, 2 bad input (flags, scenario files, seeds, shard, report inputs).
+// docs/cli.md is the user's guide.
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+
+namespace cli {
+namespace {
+
+constexpr char kGeneralUsage[] =
+    "ktmsim: a deterministic simulator and reimplementation of the Kernel Transaction Manager.\n"
+    "\n"
+    "usage: ktmsim <command> [arguments] [flags]\n"
+    "\n"
+    "commands:\n"
+    "  run     run scenarios over many seeds and write a report (summary.json, junit.xml,\n"
+    "          a folder per failed run)\n"
+    "  replay  run one scenario with one seed again (optionally with a fault schedule)\n"
+    "  merge   merge the reports of shards into one report\n"
+    "  help    'ktmsim help <command>' or 'ktmsim <command> --help' shows a command's usage\n"
+    "\n"
+    "exit status: 0 every run passed, 1 some run failed, 2 bad input.\n";
+
+const Subcommand* FindSubcommand(const std::string& name) {
+  for (const Subcommand& subcommand : Subcommands()) {
+    if (name == subcommand.name) return &subcommand;
+  }
+  return nullptr;
+}
+
+std::string SubcommandUsage(const Subcommand& subcommand) {
+  return absl::StrCat("usage: ", subcommand.synopsis, "\n\n", subcommand.description, "\n",
+                      FlagsUsage(subcommand.flags));
+}
+
+int Help(const std::vector<std::string>& args) {
+  if (args.size() < 2) {
+    absl::PrintF("%s", kGeneralUsage);
+    return kExitPass;
+  }
+  const Subcommand* subcommand = FindSubcommand(args[1]);
+  if (subcommand == nullptr) {
+    absl::FPrintF(stderr, "ktmsim help: unknown command '%s'\n\n%s", args[1], kGeneralUsage);
+    return kExitBadInput;
+  }
+  absl::PrintF("%s", SubcommandUsage(*subcommand));
+  return kExitPass;
+}
+
+}  // namespace
+
+const std::vector<Subcommand>& Subcommands() {
+  static const std::vector<Subcommand> subcommands = {
+      {"run", "ktmsim run [FILE|DIR...] [--seeds N|A-B] [--jobs J] [--out DIR] [--shard i/n] [--quiet]\n"
+       "                  [--failure_folders_max K]",
+       "Runs every scenario (each FILE, and every *.toml in each DIR, sorted; default: scenarios)\n"
+       "with every seed, on J worker threads. All scenarios are loaded first: any error is\n"
+       "printed as file:line:col: message and nothing runs or is written (exit 2).\n"
+       "Writes DIR/summary.json, DIR/junit.xml and DIR/failures/<scenario>-<seed>/ per failed\n"
+       "run (at most K per scenario: the smallest failing seeds), built in DIR.tmp-<pid> and moved into place at the end; an existing DIR keeps its\n"
+       "other files but gets new summary.json, junit.xml and failures/. The report does not\n"
+       "depend on --jobs, and the reports of --shard 1/n .. n/n merge ('ktmsim merge') into\n"
+       "the unsharded report. Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
+       {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max"},
+       &RunMain},
+      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE] [--trace]",
+       "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"
+       "violations and the counters (with --trace, the trace too). With --schedule, the faults\n"
+       "come from FILE (a failure folder's schedule.txt) instead of the scenario's fault plan.\n"
+       "Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
+       {"seed", "schedule", "trace"},
+       &ReplayMain},
+      {"merge", "ktmsim merge DIR... --out DIR",
+       "Merges the reports of the shards of one run (each DIR from 'ktmsim run --shard i/n')\n"
+       "into one: summary.json merged (equal to the unsharded run's), junit.xml regenerated,\n"
+       "failure folders copied. A seed reported by two inputs is an error. Exit 2 on a bad or\n"
+       "missing input, else 1 when the merged report has a failed run, else 0.\n",
+       {"out"},
+       &MergeMain},
+  };
+  return subcommands;
+}
+
+std::string SelfPath() {
+  char path[PATH_MAX];
+  const ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return "ktmsim";
+  return std::string(path, static_cast<size_t>(length));
+}
+
+void PrintReportLocation(const std::string& dir, uint64_t failure_folders) {
+  absl::PrintF("reports: %s/summary.json (and junit.xml, %d failure folders)\n", dir,
+               failure_folders);
+}
+
+}  // namespace cli
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(cli::kGeneralUsage);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    absl::FPrintF(stderr, "%s", absl::ProgramUsageMessage());
+    return cli::kExitBadInput;
+  }
+  const std::string& command = args[0];
+  if (command == "help" || command == "--help" || command == "-h" || command == "--helpfull") {
+    return cli::Help(args);
+  }
+  const cli::Subcommand* subcommand = cli::FindSubcommand(command);
+  if (subcommand == nullptr) {
+    absl::FPrintF(stderr, "ktmsim: unknown command '%s'\n\n%s", command,
+                  absl::ProgramUsageMessage());
+    return cli::kExitBadInput;
+  }
+  absl::StatusOr<cli::ParsedArgs> parsed =
+      cli::ParseArgs(std::vector<std::string>(args.begin() + 1, args.end()), subcommand->flags);
+  if (!parsed.ok()) return cli::UsageError(command, std::string(parsed.status().message()));
+  if (parsed->help) {
+    absl::PrintF("%s", cli::SubcommandUsage(*subcommand));
+    return cli::kExitPass;
+  }
+  return subcommand->main(*parsed);
+}

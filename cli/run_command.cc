@@ -1,0 +1,242 @@
+// `ktmsim run`: scenarios x seeds on worker threads, then a report.
+//
+// Order of work, so a bad invocation leaves nothing behind: read the flags,
+// load every scenario (all errors shown, exit 2), expand the shard's items,
+// run them all with keep_trace=false (results stored by item index, so the
+// output does not depend on --jobs), create the staging report directory,
+// re-run each failed seed with keep_trace=true to write its failure folder
+// (the digest must match the first run: determinism), write summary.json and
+// junit.xml, and commit the directory (cli/output_dir.h).
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <thread>
+#include <unistd.h>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/output_dir.h"
+#include "cli/progress.h"
+#include "cli/scenario_set.h"
+#include "cli/work_items.h"
+#include "harness/runner.h"
+#include "reports/atomic_file.h"
+#include "reports/failure.h"
+#include "reports/summary.h"
+
+namespace cli {
+namespace {
+
+// Limit: worker threads (each runs one single-threaded world at a time).
+constexpr int32_t kJobsMax = 1024;
+
+struct RunSettings {
+  SeedRange seeds;
+  Shard shard;
+  int32_t jobs = 1;
+  std::string out;
+  bool quiet = false;
+  uint64_t failure_folders_max = reports::kFailureFoldersMaxDefault;
+};
+
+absl::StatusOr<RunSettings> ReadRunFlags() {
+  RunSettings settings;
+  absl::StatusOr<SeedRange> seeds = ParseSeedRange(absl::GetFlag(FLAGS_seeds));
+  if (!seeds.ok()) return seeds.status();
+  absl::StatusOr<Shard> shard = ParseShard(absl::GetFlag(FLAGS_shard));
+  if (!shard.ok()) return shard.status();
+  absl::StatusOr<std::string> out = NormalizeOutDir(absl::GetFlag(FLAGS_out));
+  if (!out.ok()) return out.status();
+  settings.jobs = absl::GetFlag(FLAGS_jobs);
+  if (settings.jobs < 1 || settings.jobs > kJobsMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --jobs ", settings.jobs, ": need 1 <= jobs <= ", kJobsMax));
+  }
+  settings.seeds = *seeds;
+  settings.shard = *shard;
+  settings.out = *out;
+  settings.quiet = absl::GetFlag(FLAGS_quiet);
+  settings.failure_folders_max = absl::GetFlag(FLAGS_failure_folders_max);
+  return settings;
+}
+
+// Runs body(i) for every i in [0, count) on up to `jobs` threads, each
+// pulling the next index from a shared counter; `wait` runs on the calling
+// thread while they work.
+void ParallelFor(size_t count, int32_t jobs, const std::function<void(size_t)>& body,
+                 const std::function<void()>& wait) {
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  const size_t threads = std::min(count, static_cast<size_t>(jobs));
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&next, count, &body] {
+      for (size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) body(i);
+    });
+  }
+  wait();
+  for (std::thread& worker : workers) worker.join();
+}
+
+std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& scenarios,
+                                         const std::vector<WorkItem>& items,
+                                         const RunSettings& settings) {
+  std::vector<reports::RunRecord> records(items.size());
+  Progress progress(items.size(), settings.quiet);
+  harness::RunOptions options;
+  options.keep_trace = false;
+  ParallelFor(
+      items.size(), settings.jobs,
+      [&](size_t i) {
+        const harness::Scenario& scenario = scenarios[items[i].scenario];
+        const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
+        records[i] = reports::MakeRunRecord(scenario, result);
+        progress.Advance(!result.passed);
+      },
+      [&progress] { progress.Run(); });
+  if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
+  return records;
+}
+
+// Determinism is what makes a failure folder worth anything: the re-run
+// with a trace must be the run that failed. A mismatch is a simulator bug.
+void CheckSameRun(const harness::Scenario& scenario, const reports::RunRecord& first,
+                  const harness::RunResult& again) {
+  if (again.digest == first.digest && again.passed == first.passed) return;
+  absl::FPrintF(stderr,
+                "ktmsim: FATAL: nondeterminism: scenario %s seed %d gave digest %s (passed=%v) "
+                "and, re-run with keep_trace, digest %s (passed=%v)\nreplay: %s\n",
+                scenario.name, first.seed, reports::DigestText(first.digest), first.passed,
+                reports::DigestText(again.digest), again.passed,
+                harness::ReplayCommand(scenario, first.seed, ""));
+  std::abort();
+}
+
+// The items whose failure the summary gives a folder.
+std::vector<size_t> ItemsWithFolders(const std::vector<harness::Scenario>& scenarios,
+                                     const std::vector<WorkItem>& items,
+                                     const reports::Json& summary) {
+  std::set<std::pair<std::string, uint64_t>> with_folder;
+  for (const reports::Json& scenario : summary["scenarios"]) {
+    for (const reports::Json& failure : scenario["failures"]) {
+      if (failure["folder"] != "") {
+        with_folder.emplace(scenario["name"].get<std::string>(), failure["seed"].get<uint64_t>());
+      }
+    }
+  }
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (with_folder.count({scenarios[items[i].scenario].name, items[i].seed}) != 0) {
+      chosen.push_back(i);
+    }
+  }
+  return chosen;
+}
+
+absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios,
+                                 const std::vector<WorkItem>& items,
+                                 const std::vector<reports::RunRecord>& records,
+                                 const reports::Json& summary, const RunSettings& settings,
+                                 const std::string& report_dir) {
+  const std::vector<size_t> failed = ItemsWithFolders(scenarios, items, summary);
+  if (failed.empty()) return absl::OkStatus();
+  if (!settings.quiet) {
+    absl::FPrintF(stderr, "ktmsim: re-running %d failed runs with traces for their folders\n",
+                  failed.size());
+  }
+  reports::FailureFolderOptions folder_options;
+  folder_options.ktmsim_binary = SelfPath();
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) != nullptr) folder_options.working_directory = cwd;
+  harness::RunOptions options;
+  options.keep_trace = true;
+  std::mutex mutex;
+  absl::Status first_error;
+  ParallelFor(
+      failed.size(), settings.jobs,
+      [&](size_t f) {
+        const size_t i = failed[f];
+        const harness::Scenario& scenario = scenarios[items[i].scenario];
+        const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
+        CheckSameRun(scenario, records[i], result);
+        absl::Status status =
+            reports::WriteFailureFolder(report_dir, scenario, result, folder_options);
+        std::lock_guard<std::mutex> lock(mutex);
+        if (first_error.ok()) first_error = status;
+      },
+      [] {});
+  return first_error;
+}
+
+absl::Status WriteReport(const reports::Json& summary, const std::string& report_dir) {
+  absl::Status status =
+      reports::WriteFileAtomically(report_dir + "/junit.xml", reports::JunitXml(summary));
+  if (!status.ok()) return status;
+  return reports::WriteFileAtomically(report_dir + "/summary.json", reports::SummaryText(summary));
+}
+
+// From the finished runs to the committed report directory.
+int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<WorkItem>& items,
+           const std::vector<reports::RunRecord>& records, const RunSettings& settings) {
+  std::vector<reports::ScenarioInfo> infos;
+  for (const harness::Scenario& scenario : scenarios) infos.push_back({scenario.name, scenario.file});
+  absl::StatusOr<reports::Json> summary =
+      reports::BuildSummary(infos, records, settings.failure_folders_max);
+  if (!summary.ok()) {
+    absl::FPrintF(stderr, "ktmsim run: %s\n", summary.status().message());
+    return kExitBadInput;
+  }
+  absl::StatusOr<ReportDirectory> directory = ReportDirectory::Create(settings.out);
+  if (!directory.ok()) {
+    absl::FPrintF(stderr, "ktmsim run: %s\n", directory.status().message());
+    return kExitBadInput;
+  }
+  absl::Status status =
+      WriteFailureFolders(scenarios, items, records, *summary, settings, directory->staging());
+  if (status.ok()) status = WriteReport(*summary, directory->staging());
+  if (status.ok()) status = directory->Commit();
+  if (!status.ok()) {
+    directory->Abandon();
+    absl::FPrintF(stderr, "ktmsim run: cannot write the report: %s\n", status.message());
+    return kExitBadInput;
+  }
+  const uint64_t failed = (*summary)["totals"]["failed"].get<uint64_t>();
+  absl::PrintF("%s", reports::SummaryTable(*summary));
+  PrintReportLocation(settings.out, (*summary)["totals"]["failure_folders"].get<uint64_t>());
+  return failed == 0 ? kExitPass : kExitFail;
+}
+
+}  // namespace
+
+int RunMain(const ParsedArgs& args) {
+  absl::StatusOr<RunSettings> settings = ReadRunFlags();
+  if (!settings.ok()) return UsageError("run", std::string(settings.status().message()));
+  const std::vector<std::string> paths =
+      args.positional.empty() ? std::vector<std::string>{"scenarios"} : args.positional;
+  const ScenarioSet set = LoadScenarios(paths);
+  if (!set.errors.empty()) {
+    for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
+    absl::FPrintF(stderr, "ktmsim run: %d error(s) in the scenarios; nothing was run\n",
+                  set.errors.size());
+    return kExitBadInput;
+  }
+  absl::StatusOr<std::vector<WorkItem>> items =
+      ShardItems(set.scenarios.size(), settings->seeds, settings->shard);
+  if (!items.ok()) return UsageError("run", std::string(items.status().message()));
+  if (!settings->quiet) {
+    absl::FPrintF(stderr, "ktmsim: %d scenarios, seeds %d-%d, shard %d/%d: %d runs on %d jobs\n",
+                  set.scenarios.size(), settings->seeds.first, settings->seeds.last,
+                  settings->shard.index, settings->shard.count, items->size(), settings->jobs);
+  }
+  const std::vector<reports::RunRecord> records = RunSwarm(set.scenarios, *items, *settings);
+  return Report(set.scenarios, *items, records, *settings);
+}
+
+}  // namespace cli

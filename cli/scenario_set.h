@@ -1,0 +1,24 @@
+// Finding and loading the scenarios of a ktmsim run: every *.toml file of
+// each directory argument (not recursive, sorted by name) and every file
+// argument, each loaded once. Loading is all or nothing: every error of
+// every file is collected, so one invocation shows them all.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/scenario.h"
+
+namespace cli {
+
+struct ScenarioSet {
+  std::vector<harness::Scenario> scenarios;  // in argument order, directories sorted
+  std::vector<std::string> errors;           // "file:line:col: message" lines
+};
+
+// Loads the scenarios named by `paths` (files or directories). A duplicate
+// scenario name, a missing path or a directory without *.toml files is an
+// error too, reported in the same "path:line:col: message" form.
+ScenarioSet LoadScenarios(const std::vector<std::string>& paths);
+
+}  // namespace cli

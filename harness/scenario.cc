@@ -1,0 +1,438 @@
+// Scenario validation: the range of every field and the checks that relate
+// fields (names unique, RMs on existing hosts, fractions summing to at most
+// 1, a parseable fault schedule, ...). FindProblems collects every problem
+// with the C++ path of the field it concerns, so the TOML loader can point at
+// the line that caused it; Validate folds them into one status. Every limit
+// here is documented in scenarios/README.md.
+#include "harness/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
+namespace harness {
+namespace {
+
+// Limits (STYLE: a limit on everything that grows).
+constexpr size_t kHostsMax = 64;
+constexpr size_t kRmsMax = 256;
+constexpr uint64_t kTransactionsMax = 1'000'000;
+constexpr uint64_t kConcurrencyMax = 10'000;
+constexpr uint64_t kOpsMax = 1'000;
+constexpr uint64_t kKeysMax = 1'000'000;
+constexpr double kArrivalPerSecondMax = 1e9;
+constexpr double kFaultRatePerSecondMax = 1e6;
+constexpr uint64_t kSectorSizeMin = 64;
+constexpr uint64_t kSectorSizeMax = 65'536;
+constexpr uint64_t kSectorCountMin = 8;
+constexpr uint64_t kSectorCountMax = uint64_t{1} << 24;
+constexpr uint64_t kDiskInflightMax = uint64_t{1} << 20;
+constexpr uint64_t kNetworkInflightMax = 10'000'000;
+constexpr sim::TimeNs kLatencyMaxNs = 60 * sim::kSecond;
+constexpr sim::TimeNs kRunUntilMaxNs = 3600 * sim::kSecond;
+constexpr double kFractionSlack = 1e-9;
+static_assert(kSectorSizeMin <= kSectorSizeMax && kSectorCountMin <= kSectorCountMax);
+
+// Collects problems; one method per kind of range check.
+class ProblemList {
+ public:
+  void Add(std::string path, std::string message) {
+    problems_.push_back({std::move(path), std::move(message)});
+  }
+  void Fraction(const std::string& path, double value) { Real(path, value, 0, 1); }
+  void Real(const std::string& path, double value, double lo, double hi) {
+    if (!std::isfinite(value) || value < lo || value > hi) {
+      Add(path, absl::StrCat("must be in [", lo, ", ", hi, "], got ", value));
+    }
+  }
+  void Count(const std::string& path, uint64_t value, uint64_t lo, uint64_t hi) {
+    if (value < lo || value > hi) {
+      Add(path, absl::StrCat("must be in [", lo, ", ", hi, "], got ", value));
+    }
+  }
+  void Time(const std::string& path, sim::TimeNs value, sim::TimeNs lo, sim::TimeNs hi) {
+    if (value < lo || value > hi) {
+      Add(path, absl::StrCat("must be in [", FormatTime(lo), ", ", FormatTime(hi), "], got ",
+                             FormatTime(value)));
+    }
+  }
+  void NonNegativeTime(const std::string& path, sim::TimeNs value) {
+    if (value < 0) Add(path, absl::StrCat("must not be negative, got ", FormatTime(value)));
+  }
+  std::vector<ScenarioProblem> Take() { return std::move(problems_); }
+
+ private:
+  std::vector<ScenarioProblem> problems_;
+};
+
+std::string Quoted(const std::string& text) { return absl::StrCat("\"", text, "\""); }
+
+// "unknown value "x"; expected "a", "b" or "c"; did you mean "a"?"
+std::string UnknownChoice(const std::string& value, const std::vector<std::string>& allowed) {
+  std::string expected;
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) expected += (i + 1 == allowed.size()) ? " or " : ", ";
+    expected += Quoted(allowed[i]);
+  }
+  std::string message = absl::StrCat("unknown value ", Quoted(value), "; expected ", expected);
+  const std::string close = ClosestName(value, allowed);
+  if (!close.empty()) absl::StrAppend(&message, "; did you mean ", Quoted(close), "?");
+  return message;
+}
+
+void CheckChoice(ProblemList& problems, const std::string& path, const std::string& value,
+                 const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    problems.Add(path, UnknownChoice(value, allowed));
+  }
+}
+
+void CheckLatency(ProblemList& problems, const std::string& path, const sim::Latency& latency) {
+  problems.Time(path + ".min_ns", latency.min_ns, 0, kLatencyMaxNs);
+  if (latency.kind == sim::Latency::Kind::kFixed) return;
+  problems.Time(path + ".max_ns", latency.max_ns, 0, kLatencyMaxNs);
+  if (latency.min_ns > latency.max_ns) {
+    problems.Add(path, absl::StrCat("min (", FormatTime(latency.min_ns), ") must be <= max (",
+                                    FormatTime(latency.max_ns), ")"));
+  }
+  if (latency.kind == sim::Latency::Kind::kExponential &&
+      (latency.mean_ns < latency.min_ns || latency.mean_ns > latency.max_ns)) {
+    problems.Add(path, absl::StrCat("mean (", FormatTime(latency.mean_ns), ") must be in [min, max] = [",
+                                    FormatTime(latency.min_ns), ", ", FormatTime(latency.max_ns), "]"));
+  }
+}
+
+void CheckDisk(ProblemList& problems, const std::string& path, const sim::DiskOptions& disk) {
+  const uint64_t size = disk.sector_size;
+  if (size < kSectorSizeMin || size > kSectorSizeMax || (size & (size - 1)) != 0) {
+    problems.Add(path + ".sector_size",
+                 absl::StrCat("must be a power of two in [", kSectorSizeMin, ", ", kSectorSizeMax,
+                              "], got ", size));
+  }
+  problems.Count(path + ".sector_count", disk.sector_count, kSectorCountMin, kSectorCountMax);
+  problems.Count(path + ".inflight_max", disk.inflight_max, 1, kDiskInflightMax);
+  problems.Fraction(path + ".unflushed_survive_probability", disk.unflushed_survive_probability);
+  CheckLatency(problems, path + ".write_latency", disk.write_latency);
+  CheckLatency(problems, path + ".read_latency", disk.read_latency);
+  CheckLatency(problems, path + ".flush_latency", disk.flush_latency);
+  CheckLatency(problems, path + ".fua_extra_latency", disk.fua_extra_latency);
+}
+
+void CheckHosts(const Scenario& scenario, ProblemList& problems) {
+  if (scenario.hosts.empty()) problems.Add("hosts", "at least one host is required");
+  if (scenario.hosts.size() > kHostsMax) {
+    problems.Add("hosts", absl::StrCat("at most ", kHostsMax, " hosts, got ", scenario.hosts.size()));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < scenario.hosts.size(); ++i) {
+    const HostSpec& host = scenario.hosts[i];
+    const std::string path = absl::StrCat("hosts[", i, "]");
+    if (host.name.empty()) {
+      problems.Add(path + ".name", "must not be empty");
+    } else if (!seen.insert(host.name).second) {
+      problems.Add(path + ".name", absl::StrCat("duplicate host name ", Quoted(host.name)));
+    }
+    CheckDisk(problems, path + ".log_disk", host.log_disk);
+  }
+}
+
+const HostSpec* FindHost(const Scenario& scenario, const std::string& name) {
+  for (const HostSpec& host : scenario.hosts) {
+    if (host.name == name) return &host;
+  }
+  return nullptr;
+}
+
+void CheckRmHost(const Scenario& scenario, const RmSpec& rm, const std::string& path,
+                 ProblemList& problems) {
+  if (rm.host.empty()) {
+    problems.Add(path + ".host", "must not be empty");
+    return;
+  }
+  const HostSpec* host = FindHost(scenario, rm.host);
+  if (host == nullptr) {
+    std::vector<std::string> names;
+    for (const HostSpec& h : scenario.hosts) names.push_back(h.name);
+    std::string message = absl::StrCat("unknown host ", Quoted(rm.host));
+    const std::string close = ClosestName(rm.host, names);
+    if (!close.empty()) absl::StrAppend(&message, "; did you mean ", Quoted(close), "?");
+    problems.Add(path + ".host", message);
+    return;
+  }
+  if (rm.durable && host->tm_volatile) {
+    problems.Add(path + ".durable",
+                 absl::StrCat("durable RM ", Quoted(rm.name), " on host ", Quoted(host->name),
+                              ", whose TM is volatile (a volatile TM only accepts volatile RMs)"));
+  }
+}
+
+void CheckRms(const Scenario& scenario, ProblemList& problems) {
+  if (scenario.rms.empty()) problems.Add("rms", "at least one resource manager is required");
+  if (scenario.rms.size() > kRmsMax) {
+    problems.Add("rms", absl::StrCat("at most ", kRmsMax, " RMs, got ", scenario.rms.size()));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < scenario.rms.size(); ++i) {
+    const RmSpec& rm = scenario.rms[i];
+    const std::string path = absl::StrCat("rms[", i, "]");
+    if (rm.name.empty()) {
+      problems.Add(path + ".name", "must not be empty");
+    } else if (!seen.insert(rm.name).second) {
+      problems.Add(path + ".name", absl::StrCat("duplicate RM name ", Quoted(rm.name)));
+    }
+    CheckRmHost(scenario, rm, path, problems);
+    problems.Fraction(path + ".vote_no_probability", rm.vote_no_probability);
+    problems.Fraction(path + ".disconnect_probability", rm.disconnect_probability);
+    problems.Fraction(path + ".reject_single_phase_probability", rm.reject_single_phase_probability);
+    problems.NonNegativeTime(path + ".response_delay_ns", rm.response_delay_ns);
+    CheckDisk(problems, path + ".disk", rm.disk);
+  }
+}
+
+void CheckWorkloadCounts(const Scenario& scenario, ProblemList& problems) {
+  const WorkloadSpec& w = scenario.workload;
+  problems.Count("workload.transactions", w.transactions, 1, kTransactionsMax);
+  problems.Count("workload.concurrency", w.concurrency, 1, kConcurrencyMax);
+  problems.Count("workload.ops_min", w.ops_min, 1, kOpsMax);
+  problems.Count("workload.ops_max", w.ops_max, 1, kOpsMax);
+  if (w.ops_min > w.ops_max) {
+    problems.Add("workload.ops_min",
+                 absl::StrCat("must be <= ops_max (", w.ops_max, "), got ", w.ops_min));
+  }
+  problems.Count("workload.rms_per_tx_min", w.rms_per_tx_min, 1, kRmsMax);
+  problems.Count("workload.rms_per_tx_max", w.rms_per_tx_max, 1, kRmsMax);
+  if (w.rms_per_tx_min > w.rms_per_tx_max) {
+    problems.Add("workload.rms_per_tx_min", absl::StrCat("must be <= rms_per_tx_max (",
+                                                         w.rms_per_tx_max, "), got ", w.rms_per_tx_min));
+  } else if (!scenario.rms.empty() && w.rms_per_tx_min > scenario.rms.size()) {
+    problems.Add("workload.rms_per_tx_min",
+                 absl::StrCat("must be <= the number of RMs (", scenario.rms.size(), "), got ",
+                              w.rms_per_tx_min));
+  }
+  problems.Count("workload.keys", w.keys, 1, kKeysMax);
+}
+
+void CheckWorkloadMix(const WorkloadSpec& w, ProblemList& problems) {
+  problems.Real("workload.arrival_per_second", w.arrival_per_second, 0, kArrivalPerSecondMax);
+  problems.Fraction("workload.read_fraction", w.read_fraction);
+  problems.Fraction("workload.commit_fraction", w.commit_fraction);
+  problems.Fraction("workload.rollback_fraction", w.rollback_fraction);
+  problems.Fraction("workload.read_only_fraction", w.read_only_fraction);
+  problems.Fraction("workload.async_commit_fraction", w.async_commit_fraction);
+  const double sum = w.commit_fraction + w.rollback_fraction + w.read_only_fraction;
+  if (sum > 1 + kFractionSlack) {
+    problems.Add("workload.commit_fraction",
+                 absl::StrCat("commit_fraction + rollback_fraction + read_only_fraction must be <= 1, got ",
+                              w.commit_fraction, " + ", w.rollback_fraction, " + ",
+                              w.read_only_fraction, " = ", sum));
+  }
+  problems.NonNegativeTime("workload.duration_ns", w.duration_ns);
+  problems.NonNegativeTime("workload.timeout_ns", w.timeout_ns);
+  problems.NonNegativeTime("workload.think_ns", w.think_ns);
+}
+
+void CheckNetwork(const sim::NetworkOptions& network, ProblemList& problems) {
+  CheckLatency(problems, "network.latency", network.latency);
+  problems.Fraction("network.loss_probability", network.loss_probability);
+  problems.Fraction("network.duplicate_probability", network.duplicate_probability);
+  problems.Fraction("network.reorder_probability", network.reorder_probability);
+  problems.Time("network.reorder_delay_max_ns", network.reorder_delay_max_ns, 0, kLatencyMaxNs);
+  problems.Count("network.inflight_max", network.inflight_max, 1, kNetworkInflightMax);
+}
+
+void CheckProbabilities(const sim::FaultProbabilities& p, ProblemList& problems) {
+  const std::string path = "faults.probabilities.";
+  problems.Real(path + "crash_per_second", p.crash_per_second, 0, kFaultRatePerSecondMax);
+  problems.Real(path + "latent_error_per_second", p.latent_error_per_second, 0, kFaultRatePerSecondMax);
+  problems.Real(path + "corrupt_per_second", p.corrupt_per_second, 0, kFaultRatePerSecondMax);
+  problems.Real(path + "partition_per_second", p.partition_per_second, 0, kFaultRatePerSecondMax);
+  problems.Fraction(path + "unflushed_survive_probability", p.unflushed_survive_probability);
+  problems.Fraction(path + "message_loss", p.message_loss);
+  problems.Fraction(path + "message_duplicate", p.message_duplicate);
+  problems.Fraction(path + "message_reorder", p.message_reorder);
+  problems.Time(path + "restart_delay_min_ns", p.restart_delay_min_ns, 0, kLatencyMaxNs);
+  problems.Time(path + "restart_delay_max_ns", p.restart_delay_max_ns, 0, kLatencyMaxNs);
+  if (p.restart_delay_min_ns > p.restart_delay_max_ns) {
+    problems.Add(path + "restart_delay_min_ns",
+                 absl::StrCat("must be <= restart_delay_max (", FormatTime(p.restart_delay_max_ns),
+                              "), got ", FormatTime(p.restart_delay_min_ns)));
+  }
+  problems.Time(path + "partition_duration_max_ns", p.partition_duration_max_ns, 0, kLatencyMaxNs);
+}
+
+// A schedule names hosts by index (the order of scenario.hosts).
+void CheckScheduleHosts(const Scenario& scenario, const sim::FaultSchedule& schedule,
+                        ProblemList& problems) {
+  const size_t hosts = scenario.hosts.size();
+  for (const sim::FaultEvent& event : schedule.events) {
+    std::vector<uint32_t> named;
+    using Kind = sim::FaultEvent::Kind;
+    if (event.kind == Kind::kCrash || event.kind == Kind::kRestart ||
+        event.kind == Kind::kLatentError || event.kind == Kind::kCorruptSector) {
+      named.push_back(event.host);
+    }
+    for (const auto& group : event.groups) named.insert(named.end(), group.begin(), group.end());
+    for (uint32_t host : named) {
+      if (host >= hosts) {
+        problems.Add("faults.schedule_text",
+                     absl::StrCat("event \"", event.ToText(), "\" names host ", host,
+                                  ", but the scenario has ", hosts, " host(s), numbered from 0"));
+      }
+    }
+  }
+}
+
+void CheckSchedule(const Scenario& scenario, ProblemList& problems) {
+  const FaultSpec& faults = scenario.faults;
+  const bool has_text = !absl::StripAsciiWhitespace(faults.schedule_text).empty();
+  if (faults.mode != FaultMode::kSchedule) {
+    if (has_text) problems.Add("faults.schedule_text", "a schedule is only used with mode \"schedule\"");
+    return;
+  }
+  if (!has_text) {
+    problems.Add("faults.schedule_text", "mode \"schedule\" needs a schedule");
+    return;
+  }
+  absl::StatusOr<sim::FaultSchedule> schedule = sim::FaultSchedule::Parse(faults.schedule_text);
+  if (!schedule.ok()) {
+    problems.Add("faults.schedule_text", std::string(schedule.status().message()));
+    return;
+  }
+  CheckScheduleHosts(scenario, *schedule, problems);
+}
+
+void CheckFaults(const Scenario& scenario, ProblemList& problems) {
+  const FaultSpec& faults = scenario.faults;
+  CheckProbabilities(faults.probabilities, problems);
+  if (faults.mode == FaultMode::kProbabilities && faults.probabilities.corrupt_per_second > 0 &&
+      faults.budget != "beyond") {
+    problems.Add("faults.probabilities.corrupt_per_second",
+                 "corrupting flushed sectors is a beyond-recoverable fault: needs budget \"beyond\"");
+  }
+  CheckSchedule(scenario, problems);
+  problems.Time("faults.faults_until_ns", faults.faults_until_ns, 0, scenario.run_until_ns);
+  CheckChoice(problems, "faults.crash_on", faults.crash_on, {"", "prepare", "commit", "log_force"});
+  problems.Fraction("faults.crash_on_probability", faults.crash_on_probability);
+  if (!faults.crash_on.empty()) {
+    if (faults.mode != FaultMode::kProbabilities && faults.mode != FaultMode::kSwarm) {
+      problems.Add("faults.crash_on", "targeted crashes need mode \"probabilities\" or \"swarm\"");
+    } else if (faults.crash_on_probability <= 0) {
+      problems.Add("faults.crash_on_probability",
+                   absl::StrCat("must be > 0 with crash_on = ", Quoted(faults.crash_on)));
+    }
+  } else if (faults.crash_on_probability > 0) {
+    problems.Add("faults.crash_on_probability", "is only used with crash_on");
+  }
+  CheckChoice(problems, "faults.budget", faults.budget, {"recoverable", "beyond"});
+}
+
+void CheckRun(const Scenario& scenario, ProblemList& problems) {
+  problems.Time("run_until_ns", scenario.run_until_ns, 1, kRunUntilMaxNs);
+  problems.Time("termination_bound_ns", scenario.termination_bound_ns, 1, kRunUntilMaxNs);
+  const sim::TimeNs needed = scenario.faults.faults_until_ns + scenario.termination_bound_ns;
+  if (scenario.faults.faults_until_ns >= 0 && scenario.termination_bound_ns > 0 &&
+      needed > scenario.run_until_ns) {
+    problems.Add("run_until_ns", absl::StrCat("must be >= faults_until + termination_bound (",
+                                              FormatTime(needed), "), got ",
+                                              FormatTime(scenario.run_until_ns)));
+  }
+  CheckChoice(problems, "schedule_strategy", scenario.schedule_strategy, {"fifo", "random", "pct"});
+}
+
+void CheckCheckersAndExpect(const Scenario& scenario, ProblemList& problems) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < scenario.checkers.size(); ++i) {
+    const std::string path = absl::StrCat("checkers[", i, "]");
+    const std::string& name = scenario.checkers[i];
+    CheckChoice(problems, path, name, AllCheckerNames());
+    if (!seen.insert(name).second) problems.Add(path, absl::StrCat(Quoted(name), " is listed twice"));
+  }
+  if (scenario.expect_rule.empty()) return;
+  if (scenario.expect == Expect::kPass) {
+    problems.Add("expect_rule", "a rule is only used with verdict \"fail\"");
+    return;
+  }
+  const std::vector<std::string>& all = AllCheckerNames();
+  if (std::find(all.begin(), all.end(), scenario.expect_rule) == all.end()) {
+    problems.Add("expect_rule", UnknownChoice(scenario.expect_rule, all));
+  } else if (!scenario.checkers.empty() && seen.count(scenario.expect_rule) == 0) {
+    problems.Add("expect_rule", absl::StrCat(Quoted(scenario.expect_rule),
+                                             " is expected to fail but is not among the checkers run"));
+  }
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<ScenarioProblem> FindProblems(const Scenario& scenario) {
+  ProblemList problems;
+  CheckHosts(scenario, problems);
+  CheckRms(scenario, problems);
+  CheckWorkloadCounts(scenario, problems);
+  CheckWorkloadMix(scenario.workload, problems);
+  CheckNetwork(scenario.network, problems);
+  CheckFaults(scenario, problems);
+  CheckRun(scenario, problems);
+  CheckCheckersAndExpect(scenario, problems);
+  return problems.Take();
+}
+
+absl::Status Validate(const Scenario& scenario) {
+  const std::vector<ScenarioProblem> problems = FindProblems(scenario);
+  if (problems.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const ScenarioProblem& problem : problems) {
+    lines.push_back(problem.path.empty() ? problem.message
+                                         : absl::StrCat(problem.path, ": ", problem.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+const std::vector<std::string>& AllCheckerNames() {
+  static const std::vector<std::string>* const kNames = new std::vector<std::string>{
+      "atomicity", "agreement", "validity", "durability", "isolation", "termination"};
+  return *kNames;
+}
+
+std::string FormatTime(sim::TimeNs ns) {
+  if (ns == 0) return "0ns";
+  if (ns % sim::kSecond == 0) return absl::StrCat(ns / sim::kSecond, "s");
+  if (ns % sim::kMillisecond == 0) return absl::StrCat(ns / sim::kMillisecond, "ms");
+  if (ns % sim::kMicrosecond == 0) return absl::StrCat(ns / sim::kMicrosecond, "us");
+  return absl::StrCat(ns, "ns");
+}
+
+std::string ClosestName(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 3;  // at most 2 edits
+  for (const std::string& candidate : candidates) {
+    const size_t distance = EditDistance(word, candidate);
+    if (distance < best_distance && 2 * distance < std::max(word.size(), candidate.size())) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace harness

@@ -1,0 +1,122 @@
+// Checkers: judge a recorded History against the properties a transaction
+// manager promises. Each checker is a pure function of the history that
+// returns every Violation it finds (empty = the rule holds), ordered
+// deterministically (by transaction, RM, key, then event index). Checkers
+// only read the history, never assume anything the history does not say, and
+// run in O(n log n) over its events, so 100k-event runs are cheap.
+//
+// The rules, by name (RuleNames()):
+//   atomicity   all or nothing per transaction over the RMs it wrote; the
+//               final state of every RM equals a sequential replay of its
+//               committed writes (ReferenceState()).
+//   agreement   no participant commits what another aborts; the client's
+//               outcome matches what the RMs did.
+//   validity    commit only after a commit request, with every enlisted
+//               writer voting yes, no "no" vote, no earlier rollback request
+//               and no timeout before the votes were in.
+//   durability  an acknowledged commit is visible at the end unless a later
+//               committed transaction overwrote it.
+//   isolation   (key-value RMs) no dirty reads, read-your-own-writes, and no
+//               read of a value nobody wrote.
+//   termination every transaction is resolved within a bound once faults stop.
+//
+// Final values are checked only where the history has a kFinalValue event:
+// the harness should record one for every key ever written at every RM.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "model/history.h"
+
+namespace model {
+
+// One broken rule, with the evidence.
+struct Violation {
+  std::string rule;             // one of RuleNames() (or an unknown name passed to CheckAll)
+  std::string tx;               // the transaction at fault; "" when none can be named
+  std::string message;          // names the tx, the rule's subject and what was seen, with times
+  std::vector<size_t> events;   // indexes into History::events showing the problem, ascending
+
+  bool operator==(const Violation&) const = default;
+  // "<rule> <tx>: <message> [events #i #j ...]"
+  std::string ToText() const;
+};
+
+// The six rules, in the order CheckAll runs them:
+// {"atomicity","agreement","validity","durability","isolation","termination"}.
+const std::vector<std::string>& RuleNames();
+bool IsRuleName(std::string_view name);
+
+// The value the reference model expects at one (rm, key) at the end of a run.
+struct CommittedValue {
+  std::string value;     // "" = absent (the last committed write deleted the key)
+  std::string tx;        // the transaction whose write this is
+  size_t write_event;    // index of that kWrite
+};
+using RmKey = std::pair<std::string, std::string>;  // (rm, key)
+
+// Replays, per RM, the committed writes: transactions in the order of their
+// first kRmCommitted on that RM (repeats after recovery count once), each
+// applying its last kWrite per key there. Keys no committed transaction wrote
+// are not in the map (they are expected absent).
+std::map<RmKey, CommittedValue> ReferenceState(const History& history);
+
+// "atomicity": for each tx, every RM it wrote has a kRmCommitted for it, or
+// none has (one violation per RM missing the commit); and every kFinalValue
+// equals ReferenceState(): a value of a tx that never committed on that RM is
+// reported against that tx, a missing or stale committed effect against the
+// tx the model expects, a value no tx wrote there against tx "".
+std::vector<Violation> CheckAtomicity(const History& history);
+
+// "agreement": no tx has kRmCommitted on one RM and kRmAborted on another (or
+// the same) RM, in either order; no kOutcome "committed" together with any
+// kRmAborted; no kOutcome "aborted" with any kRmCommitted; and no tx reported
+// both "committed" and "aborted" to the client.
+std::vector<Violation> CheckAgreement(const History& history);
+
+// "validity": for a tx with a kRmCommitted or kOutcome "committed" (the first
+// of these is "the commit"):
+//  - a kCommitRequest precedes the commit;
+//  - no kVote "no" for it, at any time;
+//  - no kRollbackRequest before its first commit request;
+//  - every RM that enlisted and wrote has a vote "yes" or "readonly" before
+//    the commit, or "spc" before the commit of any other RM and before the
+//    acknowledgement (a single-phase RM may record its own kRmCommitted first);
+//  - no kTimeoutFired before all of its votes were in (the last accepted vote,
+//    or the commit request if no RM voted).
+std::vector<Violation> CheckValidity(const History& history);
+
+// "durability": for every tx with kOutcome "committed", on every RM it wrote:
+// it has a kRmCommitted there, and each key whose last committed write in
+// ReferenceState() is still its own shows that write in every kFinalValue.
+std::vector<Violation> CheckDurability(const History& history);
+
+// "isolation": every kRead by tx T of key k at RM r returns T's latest
+// earlier write of k at r if there is one; otherwise either "" (absent) or a
+// value that another tx U wrote to k at r and had committed on r (first
+// kRmCommitted) before the read. Any other value is a violation.
+std::vector<Violation> CheckIsolation(const History& history);
+
+// "termination": let stop = time of the last kFaultsStop (0 if none). If
+// history.end_ns < stop + bound_ns the run is too short and nothing is
+// reported. Otherwise every tx with kBegin must be resolved by its deadline
+// max(stop, begin time) + bound_ns (a tx that began after the faults stopped
+// gets the full bound from its begin; it is skipped if the run ended before
+// that deadline). Resolved = its first kOutcome, or every RM it enlisted in
+// has a kRmCommitted, kRmAborted or a "readonly"/"spc" vote (the latest of
+// these per-RM resolutions; vacuously at begin if it enlisted no RM).
+std::vector<Violation> CheckTermination(const History& history, int64_t bound_ns);
+
+// Runs the named rules (empty = all) in RuleNames() order and concatenates
+// their violations. Each unknown name in `rules` adds one Violation with that
+// name as rule and tx "", so a misspelt rule fails loudly instead of passing.
+std::vector<Violation> CheckAll(const History& history, const std::vector<std::string>& rules,
+                                int64_t termination_bound_ns);
+
+}  // namespace model

@@ -1,0 +1,339 @@
+// Failure folder texts and writer. The trace marking maps each violating
+// history event to a trace line with the same virtual time and host that
+// mentions the event's transaction ("...=t5" as a whole value); an event with
+// no such line gets a note line at its place in time instead, so every
+// violating event is visible in trace.txt whatever the trace looks like.
+#include "reports/failure.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "model/history.h"
+#include "reports/atomic_file.h"
+#include "reports/summary.h"
+
+namespace reports {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// One mark: violation number (1-based) and history event index.
+struct Mark {
+  size_t violation = 0;
+  size_t event = 0;
+};
+
+// History index -> the violations naming it, in violation order.
+std::map<size_t, std::vector<size_t>> ViolatingEvents(const harness::RunResult& result) {
+  std::map<size_t, std::vector<size_t>> events;
+  for (size_t v = 0; v < result.violations.size(); ++v) {
+    for (size_t event : result.violations[v].events) {
+      std::vector<size_t>& list = events[event];
+      if (list.empty() || list.back() != v + 1) list.push_back(v + 1);
+    }
+  }
+  return events;
+}
+
+std::string ViolationTags(const harness::RunResult& result, const std::vector<size_t>& numbers) {
+  std::string tags;
+  for (size_t number : numbers) {
+    absl::StrAppend(&tags, tags.empty() ? "" : ", ", "V", number, " ",
+                    result.violations[number - 1].rule);
+  }
+  return tags;
+}
+
+// "<time_ns> h<host> ..." -> (time, host); nullopt for other lines.
+std::optional<std::pair<int64_t, uint32_t>> TraceLineTimeHost(absl::string_view line) {
+  std::vector<absl::string_view> words = absl::StrSplit(line, absl::MaxSplits(' ', 2));
+  int64_t time = 0;
+  uint32_t host = 0;
+  if (words.size() < 2 || !absl::SimpleAtoi(words[0], &time)) return std::nullopt;
+  if (words[1].size() < 2 || words[1][0] != 'h' || !absl::SimpleAtoi(words[1].substr(1), &host)) {
+    return std::nullopt;
+  }
+  return std::make_pair(time, host);
+}
+
+// True when `line` holds "=<value>" with <value> ending at a word boundary.
+bool MentionsValue(absl::string_view line, const std::string& value) {
+  if (value.empty()) return true;
+  const std::string needle = "=" + value;
+  for (size_t at = line.find(needle); at != absl::string_view::npos;
+       at = line.find(needle, at + 1)) {
+    const size_t end = at + needle.size();
+    if (end == line.size()) return true;
+    const char next = line[end];
+    if (!std::isalnum(static_cast<unsigned char>(next)) && next != '_' && next != '.') return true;
+  }
+  return false;
+}
+
+// For each trace line, the marks placed on it; events without a line are
+// returned in `unmatched`.
+std::vector<std::vector<Mark>> MatchTraceLines(const std::vector<absl::string_view>& lines,
+                                               const harness::RunResult& result,
+                                               std::vector<Mark>* unmatched) {
+  std::vector<std::vector<Mark>> marks(lines.size());
+  for (const auto& [event, violations] : ViolatingEvents(result)) {
+    bool found = false;
+    if (event < result.history.events.size()) {
+      const model::HistoryEvent& history_event = result.history.events[event];
+      for (size_t i = 0; i < lines.size() && !found; ++i) {
+        const auto time_host = TraceLineTimeHost(lines[i]);
+        found = time_host && time_host->first == history_event.time_ns &&
+                time_host->second == history_event.host && MentionsValue(lines[i], history_event.tx);
+        if (found) {
+          for (size_t v : violations) marks[i].push_back({v, event});
+        }
+      }
+    }
+    if (!found) {
+      for (size_t v : violations) unmatched->push_back({v, event});
+    }
+  }
+  return marks;
+}
+
+std::string HistoryEventText(const harness::RunResult& result, size_t event) {
+  if (event >= result.history.events.size()) {
+    return absl::StrCat("history #", event, " (out of range: the history has ",
+                        result.history.events.size(), " events)");
+  }
+  return absl::StrCat("history #", event, ": ", result.history.events[event].ToText());
+}
+
+std::string ExplanationText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  std::string text = absl::StrCat(
+      "ktmsim failure report\n", "scenario  ", scenario.name, " (", scenario.file, ")\n",
+      "seed      ", result.seed, "\n", "digest    ", DigestText(result.digest), "\n",
+      "expected  ", ExpectationText(scenario), "\n", "verdict   ", result.passed ? "pass" : "FAIL",
+      "\n", "replay    ", harness::ReplayCommand(scenario, result.seed, ""), "\n\n");
+  if (result.violations.empty()) {
+    absl::StrAppend(&text, "no violation was found, but the scenario expects ",
+                    ExpectationText(scenario), "\n");
+  } else {
+    absl::StrAppend(&text, "violations (", result.violations.size(), "):\n");
+  }
+  for (size_t v = 0; v < result.violations.size(); ++v) {
+    const harness::Violation& violation = result.violations[v];
+    absl::StrAppend(&text, "  V", v + 1, " ", violation.rule, " tx=", violation.tx, ": ",
+                    violation.message, "\n");
+    for (size_t event : violation.events) {
+      absl::StrAppend(&text, "       ", HistoryEventText(result, event), "\n");
+    }
+  }
+  return text;
+}
+
+std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted.push_back(c);
+    }
+  }
+  return quoted + "'";
+}
+
+Json ViolationsJson(const harness::RunResult& result) {
+  Json violations = Json::array();
+  for (const harness::Violation& violation : result.violations) {
+    violations.push_back(Json{{"rule", violation.rule},
+                              {"tx", violation.tx},
+                              {"message", violation.message},
+                              {"events", violation.events}});
+  }
+  return violations;
+}
+
+// Count and nearest-rank percentiles of the commit latencies.
+Json LatencyJson(std::vector<int64_t> latencies) {
+  Json json = Json::object();
+  json["count"] = latencies.size();
+  if (latencies.empty()) return json;
+  std::sort(latencies.begin(), latencies.end());
+  const auto rank = [&latencies](double p) {
+    size_t index = static_cast<size_t>(p * static_cast<double>(latencies.size()));
+    return latencies[std::min(index, latencies.size() - 1)];
+  };
+  json["min_ns"] = latencies.front();
+  json["p50_ns"] = rank(0.50);
+  json["p99_ns"] = rank(0.99);
+  json["max_ns"] = latencies.back();
+  return json;
+}
+
+absl::Status MakeDirectory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("mkdir ", path, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+std::string FailureFolderName(const std::string& scenario, uint64_t seed) {
+  std::string name = scenario;
+  for (char& c : name) {
+    const bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    if (!safe) c = '_';
+  }
+  if (name.empty() || name[0] == '.') name.insert(name.begin(), '_');
+  return absl::StrCat("failures/", name, "-", seed);
+}
+
+std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  std::string text = ExplanationText(scenario, result);
+  if (result.trace_text.empty()) {
+    absl::StrAppend(&text, "\n(no trace kept: run with keep_trace to see one)\n");
+    return text;
+  }
+  std::vector<absl::string_view> lines = absl::StrSplit(result.trace_text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  std::vector<Mark> unmatched;
+  const std::vector<std::vector<Mark>> marks = MatchTraceLines(lines, result, &unmatched);
+  absl::StrAppend(&text, "\ntrace (", lines.size(),
+                  " lines; \">>\" marks the history events named by the violations):\n");
+  // Notes for unmatched events go before the first line later than the event.
+  std::sort(unmatched.begin(), unmatched.end(), [](const Mark& a, const Mark& b) {
+    return std::make_pair(a.event, a.violation) < std::make_pair(b.event, b.violation);
+  });
+  size_t next_note = 0;
+  auto note_time = [&](size_t n) {
+    const size_t event = unmatched[n].event;
+    return event < result.history.events.size() ? result.history.events[event].time_ns : INT64_MAX;
+  };
+  auto append_note = [&](size_t n) {
+    absl::StrAppend(&text, ">> (no trace line) V", unmatched[n].violation, " ",
+                    result.violations[unmatched[n].violation - 1].rule, ": ",
+                    HistoryEventText(result, unmatched[n].event), "\n");
+  };
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto time_host = TraceLineTimeHost(lines[i]);
+    while (time_host && next_note < unmatched.size() && note_time(next_note) < time_host->first) {
+      append_note(next_note++);
+    }
+    if (marks[i].empty()) {
+      absl::StrAppend(&text, "   ", lines[i], "\n");
+      continue;
+    }
+    std::vector<size_t> numbers;
+    for (const Mark& mark : marks[i]) numbers.push_back(mark.violation);
+    absl::StrAppend(&text, ">> ", lines[i], "    <-- ", ViolationTags(result, numbers),
+                    " (history #", marks[i].front().event, ")\n");
+  }
+  while (next_note < unmatched.size()) append_note(next_note++);
+  return text;
+}
+
+std::string MarkedHistoryText(const harness::RunResult& result) {
+  const std::map<size_t, std::vector<size_t>> violating = ViolatingEvents(result);
+  std::string text;
+  const std::string history = result.history.ToText();
+  std::vector<absl::string_view> lines = absl::StrSplit(history, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    // History::ToText prints event i on line i ("#<i> ..."), then "end ...".
+    auto it = i < result.history.events.size() ? violating.find(i) : violating.end();
+    if (it == violating.end()) {
+      absl::StrAppend(&text, "   ", lines[i], "\n");
+    } else {
+      absl::StrAppend(&text, ">> ", lines[i], "    <-- ", ViolationTags(result, it->second), "\n");
+    }
+  }
+  return text;
+}
+
+std::string ScheduleFileText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  std::string text = absl::StrCat(
+      "# Faults injected in scenario ", scenario.name, " seed ", result.seed, " (digest ",
+      DigestText(result.digest), "), as a fault schedule.\n",
+      "# Replay only these faults, from this folder: ./replay.sh --schedule \"$PWD/schedule.txt\"\n");
+  text += result.schedule_text;
+  if (!text.empty() && text.back() != '\n') text.push_back('\n');
+  return text;
+}
+
+std::string ReplayScript(const harness::Scenario& scenario, const harness::RunResult& result,
+                         const FailureFolderOptions& options) {
+  std::string command = harness::ReplayCommand(scenario, result.seed, "");
+  // The command names the program "ktmsim"; run the binary that made the run.
+  const std::string program_prefix = "ktmsim ";
+  std::string program = absl::StrCat("\"${KTMSIM:-", options.ktmsim_binary, "}\"");
+  if (command.compare(0, program_prefix.size(), program_prefix) == 0) {
+    command = absl::StrCat(program, " ", command.substr(program_prefix.size()));
+  }
+  std::string script = absl::StrCat(
+      "#!/bin/sh\n", "# Replays scenario ", scenario.name, " seed ", result.seed,
+      "; a faithful replay prints\n", "#   digest ", DigestText(result.digest), "\n",
+      "# Extra arguments are passed on (--trace prints the trace; --schedule \"$here/schedule.txt\"\n",
+      "# replays only the recorded faults). Set KTMSIM to use another ktmsim binary.\n",
+      "here=$(cd \"$(dirname \"$0\")\" && pwd)\n");
+  if (!options.working_directory.empty()) {
+    absl::StrAppend(&script, "cd ", ShellQuote(options.working_directory), " || exit 2\n");
+  }
+  absl::StrAppend(&script, "exec ", command, " \"$@\"\n");
+  return script;
+}
+
+Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& result) {
+  Json json = Json::object();
+  json["scenario"] = scenario.name;
+  json["file"] = scenario.file;
+  json["seed"] = result.seed;
+  json["expected"] = ExpectationText(scenario);
+  json["passed"] = result.passed;
+  json["digest"] = DigestText(result.digest);
+  json["violations"] = ViolationsJson(result);
+  json["trace_events"] = result.trace_events;
+  json["history_events"] = result.history.events.size();
+  json["transactions"] = result.transactions;
+  json["committed"] = result.committed;
+  json["aborted"] = result.aborted;
+  json["unresolved"] = result.unresolved;
+  json["faults_injected"] = result.faults_injected;
+  json["sim_time_ns"] = result.sim_time_ns;
+  json["commit_latency"] = LatencyJson(result.commit_latencies_ns);
+  json["replay"] = harness::ReplayCommand(scenario, result.seed, "");
+  json["folder"] = FailureFolderName(scenario.name, result.seed);
+  return json;
+}
+
+absl::Status WriteFailureFolder(const std::string& report_dir, const harness::Scenario& scenario,
+                                const harness::RunResult& result,
+                                const FailureFolderOptions& options) {
+  const std::string folder =
+      absl::StrCat(report_dir, "/", FailureFolderName(scenario.name, result.seed));
+  for (const std::string& directory : {report_dir + "/failures", folder}) {
+    if (absl::Status status = MakeDirectory(directory); !status.ok()) return status;
+  }
+  const std::pair<const char*, std::string> files[] = {
+      {"trace.txt", FailureTraceText(scenario, result)},
+      {"history.txt", MarkedHistoryText(result)},
+      {"schedule.txt", ScheduleFileText(scenario, result)},
+      {"result.json",
+       ResultJson(scenario, result).dump(2, ' ', false, Json::error_handler_t::replace) + "\n"},
+  };
+  for (const auto& [name, contents] : files) {
+    absl::Status status = WriteFileAtomically(absl::StrCat(folder, "/", name), contents);
+    if (!status.ok()) return status;
+  }
+  return WriteFileAtomically(folder + "/replay.sh", ReplayScript(scenario, result, options), 0755);
+}
+
+}  // namespace reports

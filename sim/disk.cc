@@ -1,0 +1,402 @@
+// Disk: a block device with a volatile write cache and a crash fault model.
+//
+// State: media_ (durable; chunks of 64 sectors allocated on first write),
+// cache_ (completed, unflushed writes; each entry tagged with the completion
+// order of its write, bytes in a slot pool) and the requests in flight.
+// - Write completion puts sectors in the cache (FUA: on the media, and drops
+//   the now older cache entry).
+// - Flush remembers the completion counter when it is issued; on completion
+//   it moves cache entries at or below that mark to the media. If a write
+//   would overwrite a cache entry that an in-flight Flush must persist, the
+//   old entry is written back to the media first (a cache may write back at
+//   any time), so the Flush still persists what completed before it.
+// - Crash: each cached sector, then each sector of each in-flight write (in
+//   request order), independently reaches the media with probability
+//   unflushed_survive_probability, drawn from Rng::Derive(crash_seed,
+//   "disk.crash") in that fixed order; all volatile state is dropped and
+//   callbacks of requests in flight never run.
+// - Zero-length requests are valid no-ops (offset must be <= size).
+// Every completed request is traced as disk.write / disk.read / disk.flush.
+#include "sim/disk.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace sim {
+namespace {
+
+[[noreturn]] void DiskFail(const std::string& name, const char* what, uint64_t value) {
+  std::fprintf(stderr, "sim::Disk %s: %s (%" PRIu64 ")\n", name.c_str(), what, value);
+  std::abort();
+}
+
+}  // namespace
+
+const char* IoStatusName(IoStatus status) {
+  switch (status) {
+    case IoStatus::kOk:
+      return "ok";
+    case IoStatus::kOutOfRange:
+      return "out_of_range";
+    case IoStatus::kMisaligned:
+      return "misaligned";
+    case IoStatus::kBusy:
+      return "busy";
+    case IoStatus::kMediaError:
+      return "media_error";
+  }
+  return "unknown";
+}
+
+Disk::Disk(Scheduler* scheduler, Trace* trace, uint32_t host, std::string name, uint64_t seed,
+           DiskOptions options)
+    : scheduler_(scheduler),
+      trace_(trace),
+      host_(host),
+      name_(std::move(name)),
+      seed_(seed),
+      garbage_seed_(Rng::Derive(seed, "disk.garbage").Next()),
+      options_(options),
+      latency_rng_(Rng::Derive(seed, "disk.latency")) {
+  if (options_.sector_size == 0) DiskFail(name_, "sector_size must be > 0", 0);
+  if (options_.sector_count == 0) DiskFail(name_, "sector_count must be > 0", 0);
+  if (options_.sector_count > UINT64_MAX / options_.sector_size) {
+    DiskFail(name_, "size overflows", options_.sector_count);
+  }
+}
+
+IoStatus Disk::Check(uint64_t offset, uint64_t length) const {
+  const uint64_t sector_size = options_.sector_size;
+  if (offset % sector_size != 0 || length % sector_size != 0) return IoStatus::kMisaligned;
+  const uint64_t size = size_bytes();
+  if (offset > size || length > size - offset) return IoStatus::kOutOfRange;
+  return IoStatus::kOk;
+}
+
+void Disk::TraceOp(const char* kind, uint64_t offset, uint64_t length, int fua, IoStatus status) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  fields.reserve(5);
+  fields.emplace_back("disk", name_);
+  if (offset != UINT64_MAX) {
+    fields.emplace_back("off", std::to_string(offset));
+    fields.emplace_back("len", std::to_string(length));
+  }
+  if (fua >= 0) fields.emplace_back("fua", fua ? "1" : "0");
+  fields.emplace_back("status", IoStatusName(status));
+  trace_->Record(scheduler_->Now(), host_, kind, std::move(fields));
+}
+
+void Disk::Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field,
+                  IoStatus status, std::function<void(IoStatus)> done) {
+  scheduler_->After(
+      0, [this, epoch = epoch_, kind, offset, length, fua_field, status, done = std::move(done)] {
+        if (epoch != epoch_) return;  // crashed since: the callback never runs
+        ++stats_.errors;
+        TraceOp(kind, offset, length, fua_field, status);
+        done(status);
+      });
+}
+
+void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done done) {
+  const uint64_t length = data.size();
+  IoStatus status = Check(offset, length);
+  if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
+  if (status != IoStatus::kOk) {
+    Reject("disk.write", offset, length, fua ? 1 : 0, status, std::move(done));
+    return;
+  }
+  ++inflight_;
+  const uint64_t request = next_request_++;
+  in_flight_writes_.emplace_hint(
+      in_flight_writes_.end(), request,
+      PendingWrite{offset / options_.sector_size, fua,
+                   std::vector<uint8_t>(data.begin(), data.end()), std::move(done)});
+  TimeNs delay = options_.write_latency.Sample(latency_rng_);
+  if (fua) delay += options_.fua_extra_latency.Sample(latency_rng_);
+  scheduler_->After(delay, [this, request] { FinishWrite(request); });
+}
+
+uint32_t Disk::NewCacheSlot() {
+  if (!cache_free_slots_.empty()) {
+    const uint32_t slot = cache_free_slots_.back();
+    cache_free_slots_.pop_back();
+    return slot;
+  }
+  const uint64_t slots = cache_pool_.size() / options_.sector_size;
+  if (slots >= UINT32_MAX) DiskFail(name_, "cache too large", slots);
+  cache_pool_.resize(cache_pool_.size() + options_.sector_size);
+  return static_cast<uint32_t>(slots);
+}
+
+void Disk::StoreInCache(uint64_t sector, const uint8_t* bytes) {
+  const uint64_t version = ++writes_completed_;
+  const size_t sector_size = options_.sector_size;
+  auto it = cache_.find(sector);
+  if (it == cache_.end()) {
+    const uint32_t slot = NewCacheSlot();
+    std::memcpy(CacheBytes(slot), bytes, sector_size);
+    cache_.emplace(sector, CacheEntry{slot, version});
+    return;
+  }
+  // An in-flight Flush must persist the entry being replaced: write it back now.
+  if (!in_flight_flushes_.empty() &&
+      it->second.version <= in_flight_flushes_.rbegin()->second.watermark) {
+    SetMedia(sector, CacheBytes(it->second.slot));
+  }
+  std::memcpy(CacheBytes(it->second.slot), bytes, sector_size);
+  it->second.version = version;
+}
+
+void Disk::FinishWrite(uint64_t request) {
+  auto node = in_flight_writes_.extract(request);
+  if (node.empty()) return;  // dropped by a crash
+  PendingWrite& write = node.mapped();
+  --inflight_;
+  const uint64_t sector_size = options_.sector_size;
+  const uint64_t sectors = write.data.size() / sector_size;
+  for (uint64_t i = 0; i < sectors; ++i) {
+    const uint64_t sector = write.first_sector + i;
+    const uint8_t* bytes = write.data.data() + i * sector_size;
+    if (write.fua) {
+      SetMedia(sector, bytes);
+      if (auto it = cache_.find(sector); it != cache_.end()) {
+        cache_free_slots_.push_back(it->second.slot);
+        cache_.erase(it);
+      }
+    } else {
+      StoreInCache(sector, bytes);
+    }
+    latent_errors_.erase(sector);  // a rewritten sector is remapped
+  }
+  ++stats_.writes;
+  if (write.fua) ++stats_.fua_writes;
+  stats_.bytes_written += write.data.size();
+  TraceOp("disk.write", write.first_sector * sector_size, write.data.size(), write.fua ? 1 : 0,
+          IoStatus::kOk);
+  write.done(IoStatus::kOk);
+}
+
+void Disk::Read(uint64_t offset, uint64_t length, ReadDone done) {
+  IoStatus status = Check(offset, length);
+  if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
+  if (status != IoStatus::kOk) {
+    Reject("disk.read", offset, length, -1, status,
+           [done = std::move(done)](IoStatus s) { done(s, {}); });
+    return;
+  }
+  ++inflight_;
+  const uint64_t request = next_request_++;
+  const uint64_t sector_size = options_.sector_size;
+  in_flight_reads_.emplace_hint(
+      in_flight_reads_.end(), request,
+      PendingRead{offset / sector_size, length / sector_size, std::move(done)});
+  const TimeNs delay = options_.read_latency.Sample(latency_rng_);
+  scheduler_->After(delay, [this, request] { FinishRead(request); });
+}
+
+void Disk::FinishRead(uint64_t request) {
+  auto node = in_flight_reads_.extract(request);
+  if (node.empty()) return;
+  PendingRead& read = node.mapped();
+  --inflight_;
+  ++stats_.reads;
+  const uint64_t sector_size = options_.sector_size;
+  IoStatus status = IoStatus::kOk;
+  for (uint64_t i = 0; i < read.sector_count; ++i) {
+    if (latent_errors_.count(read.first_sector + i) != 0) status = IoStatus::kMediaError;
+  }
+  std::vector<uint8_t> data;
+  if (status == IoStatus::kOk) {
+    data.resize(read.sector_count * sector_size);
+    for (uint64_t i = 0; i < read.sector_count; ++i) {
+      CopyVisible(read.first_sector + i, data.data() + i * sector_size);
+    }
+  } else {
+    ++stats_.errors;
+  }
+  TraceOp("disk.read", read.first_sector * sector_size, read.sector_count * sector_size, -1,
+          status);
+  read.done(status, std::move(data));
+}
+
+void Disk::Flush(Done done) {
+  if (inflight_ >= options_.inflight_max) {
+    Reject("disk.flush", UINT64_MAX, 0, -1, IoStatus::kBusy, std::move(done));
+    return;
+  }
+  ++inflight_;
+  const uint64_t request = next_request_++;
+  in_flight_flushes_.emplace_hint(in_flight_flushes_.end(), request,
+                                  PendingFlush{writes_completed_, std::move(done)});
+  const TimeNs delay = options_.flush_latency.Sample(latency_rng_);
+  scheduler_->After(delay, [this, request] { FinishFlush(request); });
+}
+
+void Disk::FinishFlush(uint64_t request) {
+  auto node = in_flight_flushes_.extract(request);
+  if (node.empty()) return;
+  PendingFlush& flush = node.mapped();
+  --inflight_;
+  ++stats_.flushes;
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.version <= flush.watermark) {
+      SetMedia(it->first, CacheBytes(it->second.slot));
+      cache_free_slots_.push_back(it->second.slot);
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  TraceOp("disk.flush", UINT64_MAX, 0, -1, IoStatus::kOk);
+  flush.done(IoStatus::kOk);
+}
+
+void Disk::Crash(uint64_t crash_seed) {
+  Rng rng = Rng::Derive(crash_seed, "disk.crash");
+  const double p = options_.unflushed_survive_probability;
+  uint64_t survived = 0;
+  uint64_t lost = 0;
+  for (const auto& [sector, entry] : cache_) {
+    if (rng.Bernoulli(p)) {
+      SetMedia(sector, CacheBytes(entry.slot));
+      ++survived;
+    } else {
+      ++lost;
+    }
+  }
+  const uint64_t sector_size = options_.sector_size;
+  for (auto& [request, write] : in_flight_writes_) {
+    const uint64_t sectors = write.data.size() / sector_size;
+    for (uint64_t i = 0; i < sectors; ++i) {
+      if (!rng.Bernoulli(p)) {
+        ++lost;
+        continue;
+      }
+      SetMedia(write.first_sector + i, write.data.data() + i * sector_size);
+      ++survived;
+    }
+  }
+  cache_.clear();
+  cache_pool_.clear();
+  cache_free_slots_.clear();
+  in_flight_writes_.clear();
+  in_flight_reads_.clear();
+  in_flight_flushes_.clear();
+  inflight_ = 0;
+  ++epoch_;
+  trace_->Record(
+      scheduler_->Now(), host_, "disk.crash",
+      {{"disk", name_}, {"survived", std::to_string(survived)}, {"lost", std::to_string(lost)}});
+}
+
+void Disk::CheckSector(uint64_t sector, const char* what) const {
+  if (sector >= options_.sector_count) DiskFail(name_, what, sector);
+}
+
+void Disk::AddLatentError(uint64_t sector) {
+  CheckSector(sector, "AddLatentError: sector out of range");
+  latent_errors_.insert(sector);
+  trace_->Record(scheduler_->Now(), host_, "disk.latent",
+                 {{"disk", name_}, {"sector", std::to_string(sector)}});
+}
+
+void Disk::CorruptSector(uint64_t sector, uint64_t corrupt_seed) {
+  CheckSector(sector, "CorruptSector: sector out of range");
+  std::vector<uint8_t> bytes = MediaSector(sector);
+  Rng rng = Rng::Derive(corrupt_seed, "disk.corrupt");
+  const uint64_t flips = 1 + rng.Uniform(8);
+  for (uint64_t i = 0; i < flips; ++i) {
+    const uint64_t at = rng.Uniform(bytes.size());
+    bytes[at] ^= static_cast<uint8_t>(1 + rng.Uniform(255));  // never a no-op flip
+  }
+  SetMedia(sector, bytes.data());
+  trace_->Record(scheduler_->Now(), host_, "disk.corrupt",
+                 {{"disk", name_}, {"sector", std::to_string(sector)}});
+}
+
+void Disk::FillGarbage(uint64_t sector, uint8_t* out) const {
+  Rng rng(garbage_seed_ ^ (sector * 0x9e3779b97f4a7c15ull));
+  const size_t size = options_.sector_size;
+  for (size_t i = 0; i < size; i += 8) {
+    uint64_t word = rng.Next();
+    for (size_t j = i; j < size && j < i + 8; ++j) {
+      out[j] = static_cast<uint8_t>(word);
+      word >>= 8;
+    }
+  }
+}
+
+const uint8_t* Disk::MediaBytes(uint64_t sector) const {
+  auto it = media_.find(sector / kChunkSectors);
+  if (it == media_.end()) return nullptr;
+  const uint64_t index = sector % kChunkSectors;
+  if ((it->second->present & (uint64_t{1} << index)) == 0) return nullptr;
+  return it->second->bytes.data() + index * options_.sector_size;
+}
+
+void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) {
+  std::unique_ptr<MediaChunk>& chunk = media_[sector / kChunkSectors];
+  if (!chunk) {
+    chunk = std::make_unique<MediaChunk>();
+    chunk->bytes.resize(kChunkSectors * options_.sector_size);
+  }
+  const uint64_t index = sector % kChunkSectors;
+  const uint64_t bit = uint64_t{1} << index;
+  if ((chunk->present & bit) == 0) ++media_sectors_;
+  chunk->present |= bit;
+  std::memcpy(chunk->bytes.data() + index * options_.sector_size, bytes, options_.sector_size);
+}
+
+void Disk::CopyVisible(uint64_t sector, uint8_t* out) const {
+  if (auto it = cache_.find(sector); it != cache_.end()) {
+    std::memcpy(out, CacheBytes(it->second.slot), options_.sector_size);
+  } else if (const uint8_t* media = MediaBytes(sector); media != nullptr) {
+    std::memcpy(out, media, options_.sector_size);
+  } else {
+    FillGarbage(sector, out);
+  }
+}
+
+std::vector<uint8_t> Disk::MediaSector(uint64_t sector) const {
+  CheckSector(sector, "MediaSector: sector out of range");
+  std::vector<uint8_t> bytes(options_.sector_size);
+  if (const uint8_t* media = MediaBytes(sector); media != nullptr) {
+    std::memcpy(bytes.data(), media, bytes.size());
+  } else {
+    FillGarbage(sector, bytes.data());
+  }
+  return bytes;
+}
+
+std::vector<uint8_t> Disk::VisibleSector(uint64_t sector) const {
+  CheckSector(sector, "VisibleSector: sector out of range");
+  std::vector<uint8_t> bytes(options_.sector_size);
+  CopyVisible(sector, bytes.data());
+  return bytes;
+}
+
+std::vector<uint64_t> Disk::DurableSectors() const {
+  std::vector<uint64_t> sectors;
+  sectors.reserve(media_sectors_);
+  for (const auto& [chunk_index, chunk] : media_) {
+    for (uint64_t i = 0; i < kChunkSectors; ++i) {
+      if (chunk->present & (uint64_t{1} << i)) sectors.push_back(chunk_index * kChunkSectors + i);
+    }
+  }
+  std::sort(sectors.begin(), sectors.end());  // hash order must not leak out
+  return sectors;
+}
+
+std::vector<uint64_t> Disk::WrittenSectors() const {
+  std::vector<uint64_t> sectors = DurableSectors();
+  for (const auto& entry : cache_) sectors.push_back(entry.first);
+  std::sort(sectors.begin(), sectors.end());
+  sectors.erase(std::unique(sectors.begin(), sectors.end()), sectors.end());
+  return sectors;
+}
+
+}  // namespace sim

@@ -1,0 +1,93 @@
+// Rng: xoshiro256** seeded through splitmix64, plus FNV-1a name hashing.
+//
+// Everything random in a world flows from here. The algorithms are fixed by
+// this file (not by the standard library), so a seed means the same run on
+// every platform and compiler. Bernoulli always consumes exactly one draw, so
+// changing a probability never shifts the draws that follow it.
+#include "sim/rng.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace sim {
+namespace {
+
+uint64_t SplitMix64(uint64_t& state) {
+  state += 0x9e3779b97f4a7c15ull;
+  uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+inline uint64_t RotateLeft(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+[[noreturn]] void RngFail(const char* what) {
+  std::fprintf(stderr, "sim::Rng: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+Rng::Rng(uint64_t seed) {
+  uint64_t state = seed;
+  for (uint64_t& word : s_) word = SplitMix64(state);
+  // xoshiro's all-zero state is a fixed point; splitmix64 never yields four
+  // zeros in a row, but keep the invariant explicit.
+  if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
+}
+
+Rng Rng::Derive(uint64_t seed, std::string_view name) {
+  // Scramble the name hash before mixing so that (seed, name) pairs with
+  // related seeds and hashes do not collide trivially.
+  uint64_t name_state = HashName(name);
+  return Rng(seed ^ SplitMix64(name_state));
+}
+
+uint64_t Rng::Next() {
+  const uint64_t result = RotateLeft(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = RotateLeft(s_[3], 45);
+  return result;
+}
+
+uint64_t Rng::Uniform(uint64_t bound) {
+  if (bound == 0) RngFail("Uniform(0)");
+  // Reject the low (2^64 mod bound) values so every residue is equally likely.
+  const uint64_t threshold = (0 - bound) % bound;
+  for (;;) {
+    const uint64_t r = Next();
+    if (r >= threshold) return r % bound;
+  }
+}
+
+int64_t Rng::Range(int64_t lo, int64_t hi) {
+  if (lo > hi) RngFail("Range(lo > hi)");
+  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const uint64_t offset = span == UINT64_MAX ? Next() : Uniform(span + 1);
+  return static_cast<int64_t>(static_cast<uint64_t>(lo) + offset);
+}
+
+double Rng::UnitDouble() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+bool Rng::Bernoulli(double p) {
+  // Always draw, so the stream position does not depend on p.
+  const double u = UnitDouble();
+  return u < p;
+}
+
+uint64_t HashName(std::string_view name) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const char c : name) {
+    hash ^= static_cast<uint8_t>(c);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+}  // namespace sim

@@ -1,0 +1,445 @@
+// Tests of sim::Disk: request statuses (misaligned, out of range, busy),
+// completion only through the scheduler, cache/flush/FUA durability, latent
+// errors, corruption, deterministic garbage, and a RapidCheck property that
+// random op sequences with random crash points leave exactly what the fault
+// model allows: per sector, the flushed content (or the initial garbage) or
+// the content of a write not yet known durable when it completed; never
+// anything that was not written, and nothing older than what was flushed.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "sim/disk.h"
+
+namespace sim {
+namespace {
+
+DiskOptions SmallDisk() {
+  DiskOptions options;
+  options.sector_size = 16;
+  options.sector_count = 16;
+  options.write_latency = Latency::Fixed(10 * kMicrosecond);
+  options.read_latency = Latency::Fixed(10 * kMicrosecond);
+  options.flush_latency = Latency::Fixed(50 * kMicrosecond);
+  options.fua_extra_latency = Latency::Fixed(20 * kMicrosecond);
+  options.inflight_max = 4;
+  return options;
+}
+
+struct Rig {
+  explicit Rig(DiskOptions options = SmallDisk(), uint64_t seed = 1)
+      : disk(&scheduler, &trace, 0, "d0", seed, options) {}
+  Scheduler scheduler;
+  Trace trace;
+  Disk disk;
+};
+
+std::vector<uint8_t> Bytes(size_t n, uint8_t value) { return std::vector<uint8_t>(n, value); }
+
+TEST(Disk, BadRequestsCompleteWithStatusThroughTheScheduler) {
+  Rig rig;
+  std::vector<IoStatus> got;
+  auto record = [&got](IoStatus s) { got.push_back(s); };
+  rig.disk.Write(3, Bytes(16, 1), false, record);
+  rig.disk.Write(0, Bytes(15, 1), false, record);
+  rig.disk.Write(16 * 16, Bytes(16, 1), false, record);
+  rig.disk.Write(15 * 16, Bytes(32, 1), false, record);
+  rig.disk.Write(UINT64_MAX - 15, Bytes(16, 1), false, record);
+  rig.disk.Read(16 * 17, 16, [&got](IoStatus s, std::vector<uint8_t> d) {
+    EXPECT_TRUE(d.empty());
+    got.push_back(s);
+  });
+  rig.disk.Read(0, 7, [&got](IoStatus s, std::vector<uint8_t>) { got.push_back(s); });
+  EXPECT_TRUE(got.empty());  // never inside the call
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(got, (std::vector<IoStatus>{IoStatus::kMisaligned, IoStatus::kMisaligned,
+                                        IoStatus::kOutOfRange, IoStatus::kOutOfRange,
+                                        IoStatus::kOutOfRange, IoStatus::kOutOfRange,
+                                        IoStatus::kMisaligned}));
+  EXPECT_EQ(rig.disk.stats().errors, 7u);
+  EXPECT_EQ(rig.disk.stats().writes, 0u);
+  EXPECT_EQ(rig.trace.events().back().Field("status"), "misaligned");
+}
+
+TEST(Disk, MoreThanInflightMaxIsBusy) {
+  Rig rig;
+  std::vector<IoStatus> got;
+  auto record = [&got](IoStatus s) { got.push_back(s); };
+  for (int i = 0; i < 4; ++i) rig.disk.Write(i * 16, Bytes(16, 1), false, record);
+  EXPECT_EQ(rig.disk.inflight(), 4u);
+  rig.disk.Write(0, Bytes(16, 2), false, record);
+  rig.disk.Flush(record);
+  rig.disk.Read(0, 16, [&got](IoStatus s, std::vector<uint8_t>) { got.push_back(s); });
+  rig.scheduler.RunUntilIdle();
+  ASSERT_EQ(got.size(), 7u);
+  // Rejections complete at once (delay 0), before the accepted writes.
+  EXPECT_EQ(got[0], IoStatus::kBusy);
+  EXPECT_EQ(got[1], IoStatus::kBusy);
+  EXPECT_EQ(got[2], IoStatus::kBusy);
+  for (int i = 3; i < 7; ++i) EXPECT_EQ(got[i], IoStatus::kOk);
+  EXPECT_EQ(rig.disk.inflight(), 0u);
+  EXPECT_EQ(rig.disk.VisibleSector(0), Bytes(16, 1));  // the busy write did nothing
+}
+
+TEST(Disk, WriteIsCachedFlushMakesItDurable) {
+  Rig rig;
+  const std::vector<uint8_t> garbage = rig.disk.MediaSector(2);
+  bool done = false;
+  rig.disk.Write(32, Bytes(16, 7), false, [&](IoStatus s) {
+    EXPECT_EQ(s, IoStatus::kOk);
+    done = true;
+  });
+  EXPECT_EQ(rig.disk.VisibleSector(2), garbage);  // not before completion
+  rig.scheduler.RunUntilIdle();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(rig.scheduler.Now(), 10 * kMicrosecond);
+  EXPECT_EQ(rig.disk.VisibleSector(2), Bytes(16, 7));
+  EXPECT_EQ(rig.disk.MediaSector(2), garbage);
+  rig.disk.Flush([](IoStatus s) { EXPECT_EQ(s, IoStatus::kOk); });
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(rig.disk.MediaSector(2), Bytes(16, 7));
+  EXPECT_EQ(rig.disk.stats().flushes, 1u);
+  EXPECT_EQ(rig.trace.events().back().kind, "disk.flush");
+}
+
+TEST(Disk, FuaWriteIsDurableOnCompletion) {
+  Rig rig;
+  rig.disk.Write(0, Bytes(32, 9), true, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(rig.scheduler.Now(), 30 * kMicrosecond);  // write + fua extra
+  EXPECT_EQ(rig.disk.MediaSector(0), Bytes(16, 9));
+  EXPECT_EQ(rig.disk.MediaSector(1), Bytes(16, 9));
+  rig.disk.Crash(123);
+  EXPECT_EQ(rig.disk.VisibleSector(1), Bytes(16, 9));
+  EXPECT_EQ(rig.disk.stats().fua_writes, 1u);
+  const TraceEvent& write = rig.trace.events()[0];
+  EXPECT_EQ(write.ToText(), "30000 h0 disk.write disk=d0 off=0 len=32 fua=1 status=ok");
+}
+
+TEST(Disk, FlushCoversOnlyWritesCompletedBeforeIt) {
+  DiskOptions options = SmallDisk();
+  options.unflushed_survive_probability = 0;  // a crash loses all unflushed data
+  Rig rig(options);
+  rig.disk.Write(0, Bytes(16, 1), false, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  rig.disk.Flush([](IoStatus) {});  // covers the 1s
+  rig.scheduler.RunFor(5 * kMicrosecond);
+  rig.disk.Write(0, Bytes(16, 2), false, [](IoStatus) {});
+  rig.scheduler.RunFor(20 * kMicrosecond);  // 2s complete before the flush does
+  EXPECT_EQ(rig.disk.VisibleSector(0), Bytes(16, 2));
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(rig.disk.MediaSector(0), Bytes(16, 1));
+  EXPECT_EQ(rig.disk.VisibleSector(0), Bytes(16, 2));
+  rig.disk.Crash(5);
+  EXPECT_EQ(rig.disk.VisibleSector(0), Bytes(16, 1));
+}
+
+TEST(Disk, CrashDropsCallbacksAndUnflushedDataWithProbabilityZero) {
+  DiskOptions options = SmallDisk();
+  options.unflushed_survive_probability = 0;
+  Rig rig(options);
+  const std::vector<uint8_t> garbage = rig.disk.MediaSector(3);
+  int callbacks = 0;
+  rig.disk.Write(48, Bytes(16, 1), false, [&](IoStatus) { ++callbacks; });
+  rig.scheduler.RunUntilIdle();
+  rig.disk.Write(48, Bytes(16, 2), false, [&](IoStatus) { ++callbacks; });
+  rig.disk.Read(48, 16, [&](IoStatus, std::vector<uint8_t>) { ++callbacks; });
+  rig.disk.Flush([&](IoStatus) { ++callbacks; });
+  rig.disk.Write(0, Bytes(16, 1), true, [&](IoStatus) { ++callbacks; });
+  rig.disk.Write(7, Bytes(16, 1), true, [&](IoStatus) { ++callbacks; });  // misaligned
+  rig.disk.Crash(1);
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(callbacks, 1);
+  EXPECT_EQ(rig.disk.inflight(), 0u);
+  EXPECT_EQ(rig.disk.VisibleSector(3), garbage);
+  EXPECT_EQ(rig.trace.events().back().ToText(), "10000 h0 disk.crash disk=d0 survived=0 lost=3");
+}
+
+TEST(Disk, CrashWithProbabilityOneKeepsEverythingIssued) {
+  DiskOptions options = SmallDisk();
+  options.unflushed_survive_probability = 1;
+  Rig rig(options);
+  rig.disk.Write(0, Bytes(16, 1), false, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  rig.disk.Write(16, Bytes(32, 2), false, [](IoStatus) {});  // in flight at the crash
+  rig.disk.Crash(1);
+  EXPECT_EQ(rig.disk.MediaSector(0), Bytes(16, 1));
+  EXPECT_EQ(rig.disk.MediaSector(1), Bytes(16, 2));
+  EXPECT_EQ(rig.disk.MediaSector(2), Bytes(16, 2));
+}
+
+TEST(Disk, CrashOutcomeIsAFunctionOfTheCrashSeed) {
+  auto run = [](uint64_t crash_seed) {
+    Rig rig;
+    for (int s = 0; s < 16; ++s) rig.disk.Write(s * 16, Bytes(16, 1), false, [](IoStatus) {});
+    rig.scheduler.RunUntil(15 * kMicrosecond);
+    rig.disk.Crash(crash_seed);
+    std::vector<std::vector<uint8_t>> media;
+    for (int s = 0; s < 16; ++s) media.push_back(rig.disk.MediaSector(s));
+    return media;
+  };
+  EXPECT_EQ(run(1), run(1));
+  EXPECT_NE(run(1), run(2));
+}
+
+TEST(Disk, ATornWriteKeepsSomeSectorsNewAndSomeOld) {
+  DiskOptions options = SmallDisk();
+  options.inflight_max = 64;
+  bool torn = false;
+  for (uint64_t seed = 1; seed < 20 && !torn; ++seed) {
+    Rig rig(options, seed);
+    std::vector<uint8_t> old0 = rig.disk.MediaSector(0);
+    rig.disk.Write(0, Bytes(16 * 16, 5), false, [](IoStatus) { FAIL() << "ran after crash"; });
+    rig.disk.Crash(seed);
+    rig.scheduler.RunUntilIdle();
+    int fresh = 0;
+    for (int s = 0; s < 16; ++s) {
+      const std::vector<uint8_t> now = rig.disk.MediaSector(s);
+      if (now == Bytes(16, 5)) ++fresh;
+    }
+    torn = fresh > 0 && fresh < 16;
+  }
+  EXPECT_TRUE(torn);
+}
+
+TEST(Disk, LatentErrorFailsReadsUntilRewritten) {
+  Rig rig;
+  rig.disk.Write(0, Bytes(64, 3), true, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  rig.disk.AddLatentError(2);
+  std::vector<IoStatus> got;
+  auto read = [&](uint64_t offset, uint64_t length) {
+    rig.disk.Read(offset, length, [&got](IoStatus s, std::vector<uint8_t> data) {
+      if (s != IoStatus::kOk) {
+        EXPECT_TRUE(data.empty());
+      }
+      got.push_back(s);
+    });
+    rig.scheduler.RunUntilIdle();
+  };
+  read(0, 64);   // touches sector 2
+  read(0, 32);   // does not
+  read(32, 16);  // only sector 2
+  EXPECT_EQ(got,
+            (std::vector<IoStatus>{IoStatus::kMediaError, IoStatus::kOk, IoStatus::kMediaError}));
+  EXPECT_EQ(rig.disk.latent_errors(), (std::set<uint64_t>{2}));
+  rig.disk.Crash(9);  // a latent error is on the media: it survives crashes
+  got.clear();
+  read(32, 16);
+  rig.disk.Write(32, Bytes(16, 4), false, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  read(32, 16);
+  EXPECT_EQ(got, (std::vector<IoStatus>{IoStatus::kMediaError, IoStatus::kOk}));
+  EXPECT_TRUE(rig.disk.latent_errors().empty());
+}
+
+TEST(Disk, CorruptSectorChangesMediaBytes) {
+  Rig rig;
+  rig.disk.Write(0, Bytes(16, 3), true, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  rig.disk.CorruptSector(0, 77);
+  EXPECT_NE(rig.disk.MediaSector(0), Bytes(16, 3));
+  EXPECT_EQ(rig.disk.DurableSectors(), (std::vector<uint64_t>{0}));
+}
+
+TEST(Disk, GarbageIsDeterministicPerSeedAndSector) {
+  Rig a(SmallDisk(), 1), b(SmallDisk(), 1), c(SmallDisk(), 2);
+  EXPECT_EQ(a.disk.MediaSector(4), b.disk.MediaSector(4));
+  EXPECT_NE(a.disk.MediaSector(4), a.disk.MediaSector(5));
+  EXPECT_NE(a.disk.MediaSector(4), c.disk.MediaSector(4));
+  EXPECT_EQ(a.disk.MediaSector(4).size(), 16u);
+  std::vector<uint8_t> read;
+  a.disk.Read(64, 16, [&read](IoStatus, std::vector<uint8_t> d) { read = std::move(d); });
+  a.scheduler.RunUntilIdle();
+  EXPECT_EQ(read, a.disk.MediaSector(4));
+}
+
+TEST(Disk, WrittenSectorsUnitesCacheAndMedia) {
+  Rig rig;
+  rig.disk.Write(16, Bytes(16, 1), true, [](IoStatus) {});
+  rig.disk.Write(48, Bytes(32, 1), false, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(rig.disk.WrittenSectors(), (std::vector<uint64_t>{1, 3, 4}));
+  EXPECT_EQ(rig.disk.DurableSectors(), (std::vector<uint64_t>{1}));
+}
+
+// ---- Property: crash survival against a reference model. ----
+
+constexpr uint64_t kSectors = 12;
+constexpr uint32_t kSectorSize = 16;
+
+// Each written sector carries (write id, sector): content identifies its write.
+std::vector<uint8_t> Pattern(uint64_t id, uint64_t first, uint64_t count) {
+  std::vector<uint8_t> data(count * kSectorSize);
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t sector = first + i;
+    std::memcpy(&data[i * kSectorSize], &id, 8);
+    std::memcpy(&data[i * kSectorSize + 8], &sector, 8);
+  }
+  return data;
+}
+
+struct SectorModel {
+  uint64_t floor_id = 0;                  // known durable content: 0 is the initial garbage
+  int64_t floor_order = -1;               // completion order of the floor's write
+  std::map<uint64_t, int64_t> completed;  // write id -> completion order (since floor)
+  std::set<uint64_t> in_flight;
+  uint64_t visible_id = 0;
+};
+
+struct CrashModel {
+  std::vector<SectorModel> sectors = std::vector<SectorModel>(kSectors);
+  std::vector<std::vector<uint8_t>> garbage;
+  int64_t completions = 0;
+  uint64_t epoch = 0;
+
+  uint64_t IdOf(uint64_t sector, const std::vector<uint8_t>& bytes) const {
+    if (bytes == garbage[sector]) return 0;
+    uint64_t id = 0, s = 0;
+    std::memcpy(&id, bytes.data(), 8);
+    std::memcpy(&s, bytes.data() + 8, 8);
+    RC_ASSERT(s == sector);
+    RC_ASSERT(id != 0);
+    return id;
+  }
+  void Completed(uint64_t id, uint64_t first, uint64_t count, bool fua) {
+    const int64_t order = completions++;
+    for (uint64_t s = first; s < first + count; ++s) {
+      SectorModel& m = sectors[s];
+      m.in_flight.erase(id);
+      m.visible_id = id;
+      if (fua) {
+        m.floor_id = id;
+        m.floor_order = order;
+        m.completed.clear();
+      } else {
+        m.completed[id] = order;
+      }
+    }
+  }
+  // A flush issued when `watermark` writes had completed has completed.
+  void Flushed(int64_t watermark) {
+    for (SectorModel& m : sectors) {
+      int64_t best = -1;
+      uint64_t best_id = 0;
+      for (const auto& [id, order] : m.completed) {
+        if (order < watermark && order > best) best = order, best_id = id;
+      }
+      if (best <= m.floor_order) continue;
+      m.floor_id = best_id;
+      m.floor_order = best;
+      for (auto it = m.completed.begin(); it != m.completed.end();) {
+        it = it->second <= best ? m.completed.erase(it) : std::next(it);
+      }
+    }
+  }
+  void CheckCrash(const Disk& disk) {
+    for (uint64_t s = 0; s < kSectors; ++s) {
+      SectorModel& m = sectors[s];
+      const uint64_t id = IdOf(s, disk.MediaSector(s));
+      const bool allowed =
+          id == m.floor_id || m.completed.count(id) != 0 || m.in_flight.count(id) != 0;
+      RC_ASSERT(allowed);
+      RC_ASSERT(disk.VisibleSector(s) == disk.MediaSector(s));
+      m = SectorModel{};
+      m.floor_id = id;
+      m.visible_id = id;
+    }
+    ++epoch;
+  }
+};
+
+RC_GTEST_PROP(DiskProperty, CrashKeepsFlushedDataAndOnlyWrittenData, ()) {
+  DiskOptions options;
+  options.sector_size = kSectorSize;
+  options.sector_count = kSectors;
+  options.write_latency = Latency::Uniform(5 * kMicrosecond, 200 * kMicrosecond);
+  options.read_latency = Latency::Uniform(5 * kMicrosecond, 100 * kMicrosecond);
+  options.flush_latency = Latency::Uniform(20 * kMicrosecond, 300 * kMicrosecond);
+  options.fua_extra_latency = Latency::Uniform(0, 100 * kMicrosecond);
+  options.inflight_max = 6;
+  options.unflushed_survive_probability = *rc::gen::element(0.0, 0.3, 0.7, 1.0);
+  Scheduler scheduler;
+  Trace trace(false);
+  Disk disk(&scheduler, &trace, 0, "d", *rc::gen::arbitrary<uint64_t>(), options);
+  CrashModel model;
+  for (uint64_t s = 0; s < kSectors; ++s) model.garbage.push_back(disk.MediaSector(s));
+  uint64_t next_id = 1;
+  bool in_call = false;
+
+  const int ops = *rc::gen::inRange(1, 60);
+  for (int op = 0; op < ops; ++op) {
+    const int kind = *rc::gen::inRange(0, 100);
+    const uint64_t first = *rc::gen::inRange<uint64_t>(0, kSectors);
+    const uint64_t count = *rc::gen::inRange<uint64_t>(1, kSectors - first + 1);
+    const bool busy = disk.inflight() >= options.inflight_max;
+    const uint64_t epoch = model.epoch;
+    in_call = true;
+    if (kind < 35) {
+      const uint64_t id = next_id++;
+      const bool fua = *rc::gen::inRange(0, 4) == 0;
+      if (!busy) {
+        for (uint64_t s = first; s < first + count; ++s) model.sectors[s].in_flight.insert(id);
+      }
+      disk.Write(first * kSectorSize, Pattern(id, first, count), fua,
+                 [&, id, first, count, fua, busy, epoch](IoStatus st) {
+                   RC_ASSERT(!in_call);
+                   RC_ASSERT(epoch == model.epoch);
+                   RC_ASSERT(st == (busy ? IoStatus::kBusy : IoStatus::kOk));
+                   if (!busy) model.Completed(id, first, count, fua);
+                 });
+    } else if (kind < 50) {
+      disk.Read(first * kSectorSize, count * kSectorSize,
+                [&, first, count, busy, epoch](IoStatus st, std::vector<uint8_t> data) {
+                  RC_ASSERT(!in_call);
+                  RC_ASSERT(epoch == model.epoch);
+                  RC_ASSERT(st == (busy ? IoStatus::kBusy : IoStatus::kOk));
+                  if (busy) return;
+                  RC_ASSERT(data.size() == count * kSectorSize);
+                  for (uint64_t i = 0; i < count; ++i) {
+                    std::vector<uint8_t> sector(data.begin() + i * kSectorSize,
+                                                data.begin() + (i + 1) * kSectorSize);
+                    RC_ASSERT(model.IdOf(first + i, sector) == model.sectors[first + i].visible_id);
+                  }
+                });
+    } else if (kind < 62) {
+      const int64_t watermark = model.completions;
+      disk.Flush([&, watermark, busy, epoch](IoStatus st) {
+        RC_ASSERT(!in_call);
+        RC_ASSERT(epoch == model.epoch);
+        RC_ASSERT(st == (busy ? IoStatus::kBusy : IoStatus::kOk));
+        if (!busy) model.Flushed(watermark);
+      });
+    } else if (kind < 67) {
+      // Invalid requests: never a crash, always the right status.
+      const IoStatus expected =
+          *rc::gen::inRange(0, 2) == 0 ? IoStatus::kMisaligned : IoStatus::kOutOfRange;
+      const uint64_t offset = expected == IoStatus::kMisaligned ? first * kSectorSize + 1
+                                                                : (kSectors + first) * kSectorSize;
+      disk.Write(offset, Pattern(next_id++, 0, 1), false, [&, expected, epoch](IoStatus st) {
+        RC_ASSERT(epoch == model.epoch);
+        RC_ASSERT(st == expected);
+      });
+    } else if (kind < 92) {
+      in_call = false;
+      scheduler.RunFor(*rc::gen::inRange<TimeNs>(0, 300 * kMicrosecond));
+    } else {
+      in_call = false;
+      disk.Crash(*rc::gen::arbitrary<uint64_t>());
+      model.CheckCrash(disk);
+      RC_ASSERT(disk.inflight() == 0u);
+    }
+    in_call = false;
+  }
+  scheduler.RunUntilIdle();
+  disk.Crash(*rc::gen::arbitrary<uint64_t>());
+  model.CheckCrash(disk);
+}
+
+}  // namespace
+}  // namespace sim

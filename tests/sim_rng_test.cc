@@ -1,0 +1,195 @@
+// Tests of sim's building blocks without a world: Rng (against an
+// independent reference of splitmix64 + xoshiro256** and FNV-1a), Latency
+// sampling bounds, and Trace text form and digest.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/latency.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+
+namespace sim {
+namespace {
+
+TEST(Rng, MatchesReferenceXoshiro256StarStarSeededBySplitMix64) {
+  // Values from a reference implementation of the published algorithms.
+  Rng zero(0);
+  EXPECT_EQ(zero.Next(), 0x99ec5f36cb75f2b4ull);
+  EXPECT_EQ(zero.Next(), 0xbf6e1f784956452aull);
+  EXPECT_EQ(zero.Next(), 0x1a5f849d4933e6e0ull);
+  Rng other(12345);
+  EXPECT_EQ(other.Next(), 0xbe6a36374160d49bull);
+  EXPECT_EQ(other.Next(), 0x214aaa0637a688c6ull);
+  EXPECT_EQ(other.Next(), 0xf69d16de9954d388ull);
+}
+
+TEST(Rng, HashNameIsFnv1a64) {
+  EXPECT_EQ(HashName(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(HashName("a"), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(HashName("foobar"), 0x85944171f73967e8ull);
+}
+
+TEST(Rng, DeriveIsAPureFunctionOfSeedAndName) {
+  Rng a = Rng::Derive(7, "disk");
+  Rng b = Rng::Derive(7, "disk");
+  Rng c = Rng::Derive(7, "network");
+  Rng d = Rng::Derive(8, "disk");
+  const uint64_t a0 = a.Next();
+  EXPECT_EQ(a0, b.Next());
+  EXPECT_NE(a0, c.Next());
+  EXPECT_NE(a0, d.Next());
+}
+
+RC_GTEST_PROP(Rng, UniformAndRangeStayInBounds,
+              (uint64_t seed, uint64_t bound, int64_t lo, int64_t width)) {
+  Rng rng(seed);
+  const uint64_t b = bound == 0 ? 1 : bound;
+  const int64_t w = width < 0 ? -(width / 2) : width / 2;
+  const int64_t l = lo / 2;
+  for (int i = 0; i < 50; ++i) {
+    RC_ASSERT(rng.Uniform(b) < b);
+    const int64_t r = rng.Range(l, l + w);
+    RC_ASSERT(r >= l);
+    RC_ASSERT(r <= l + w);
+    const double u = rng.UnitDouble();
+    RC_ASSERT(u >= 0.0);
+    RC_ASSERT(u < 1.0);
+  }
+}
+
+TEST(Rng, RangeCoversBothEndsAndTheFullDomain) {
+  Rng rng(3);
+  std::set<int64_t> seen;
+  for (int i = 0; i < 1000; ++i) seen.insert(rng.Range(-2, 2));
+  EXPECT_EQ(seen, (std::set<int64_t>{-2, -1, 0, 1, 2}));
+  // The full int64 range must not overflow or loop.
+  for (int i = 0; i < 100; ++i) rng.Range(INT64_MIN, INT64_MAX);
+  EXPECT_EQ(rng.Range(5, 5), 5);
+}
+
+TEST(Rng, UniformIsRoughlyUniform) {
+  Rng rng(11);
+  std::vector<int> counts(10);
+  for (int i = 0; i < 100000; ++i) ++counts[rng.Uniform(10)];
+  for (int c : counts) {
+    EXPECT_GT(c, 9000);
+    EXPECT_LT(c, 11000);
+  }
+}
+
+TEST(Rng, BernoulliExtremesAndAlwaysOneDraw) {
+  Rng rng(5);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_FALSE(rng.Bernoulli(0));
+    EXPECT_FALSE(rng.Bernoulli(-1));
+    EXPECT_TRUE(rng.Bernoulli(1));
+  }
+  // Each Bernoulli consumes exactly one draw whatever p is.
+  Rng a(9), b(9);
+  a.Bernoulli(0);
+  a.Bernoulli(1);
+  b.Bernoulli(0.5);
+  b.Bernoulli(0.25);
+  EXPECT_EQ(a.Next(), b.Next());
+  int hits = 0;
+  for (int i = 0; i < 100000; ++i) hits += rng.Bernoulli(0.3) ? 1 : 0;
+  EXPECT_GT(hits, 29000);
+  EXPECT_LT(hits, 31000);
+}
+
+TEST(Latency, FixedDrawsNothing) {
+  Rng a(1), b(1);
+  const Latency fixed = Latency::Fixed(42);
+  EXPECT_EQ(fixed.Sample(a), 42);
+  EXPECT_EQ(a.Next(), b.Next());
+  EXPECT_EQ(fixed.Minimum(), 42);
+}
+
+RC_GTEST_PROP(Latency, SamplesStayWithinMinAndMax, (uint64_t seed)) {
+  Rng rng(seed);
+  const TimeNs lo = *rc::gen::inRange<TimeNs>(0, 1000000);
+  const TimeNs mean = lo + *rc::gen::inRange<TimeNs>(0, 1000000);
+  const TimeNs hi = mean + *rc::gen::inRange<TimeNs>(0, 1000000);
+  const Latency uniform = Latency::Uniform(lo, hi);
+  const Latency exponential = Latency::Exponential(lo, mean, hi);
+  for (int i = 0; i < 100; ++i) {
+    const TimeNs u = uniform.Sample(rng);
+    RC_ASSERT(u >= lo);
+    RC_ASSERT(u <= hi);
+    const TimeNs e = exponential.Sample(rng);
+    RC_ASSERT(e >= lo);
+    RC_ASSERT(e <= hi);
+  }
+}
+
+TEST(Latency, ExponentialMeanIsRoughlyMean) {
+  Rng rng(2);
+  const Latency latency = Latency::Exponential(100, 1100, 1000000000);
+  double sum = 0;
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(latency.Sample(rng));
+  EXPECT_NEAR(sum / n, 1100.0, 30.0);
+}
+
+TEST(Latency, ToStringNamesTheKind) {
+  EXPECT_EQ(Latency::Fixed(5).ToString(), "fixed(5ns)");
+  EXPECT_EQ(Latency::Uniform(1, 9).ToString(), "uniform(1ns..9ns)");
+  EXPECT_EQ(Latency::Exponential(1, 5, 9).ToString(), "exponential(min=1ns mean=5ns max=9ns)");
+}
+
+uint64_t Fnv(uint64_t hash, const std::string& text) {
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+TEST(Trace, TextFormAndDigestOverTextForms) {
+  Trace trace;
+  trace.Record(5, 2, "disk.write", {{"off", "512"}, {"len", "1024"}});
+  trace.Record(7, kNoHost, "net.heal");
+  ASSERT_EQ(trace.events().size(), 2u);
+  EXPECT_EQ(trace.events()[0].ToText(), "5 h2 disk.write off=512 len=1024");
+  EXPECT_EQ(trace.events()[1].ToText(), "7 h- net.heal");
+  EXPECT_EQ(trace.ToText(), "5 h2 disk.write off=512 len=1024\n7 h- net.heal\n");
+  EXPECT_EQ(trace.digest(), Fnv(14695981039346656037ull, trace.ToText()));
+  EXPECT_EQ(trace.count(), 2u);
+  EXPECT_EQ(trace.events()[0].Field("len"), "1024");
+  EXPECT_EQ(trace.events()[0].Field("missing"), "");
+}
+
+TEST(Trace, DigestDoesNotDependOnKeepingEventsAndSeesEveryEvent) {
+  Trace kept(true, 1);
+  Trace unkept(false);
+  std::vector<std::string> seen;
+  unkept.set_observer([&seen](const TraceEvent& e) { seen.push_back(e.ToText()); });
+  for (int i = 0; i < 10; ++i) {
+    kept.Record(i, 0, "tick", {{"i", std::to_string(i)}});
+    unkept.Record(i, 0, "tick", {{"i", std::to_string(i)}});
+  }
+  EXPECT_EQ(kept.digest(), unkept.digest());
+  EXPECT_EQ(kept.events().size(), 1u);  // events_max bounds what is kept
+  EXPECT_EQ(kept.count(), 10u);
+  EXPECT_TRUE(unkept.events().empty());
+  ASSERT_EQ(seen.size(), 10u);
+  EXPECT_EQ(seen[9], "9 h0 tick i=9");
+  Trace different;
+  for (int i = 0; i < 10; ++i)
+    different.Record(i, 0, "tick", {{"i", std::to_string(i == 9 ? 8 : i)}});
+  EXPECT_NE(different.digest(), kept.digest());
+}
+
+TEST(Trace, DigestHexIsSixteenDigits) {
+  EXPECT_EQ(DigestHex(0), "0000000000000000");
+  EXPECT_EQ(DigestHex(0x0123456789abcdefull), "0123456789abcdef");
+}
+
+}  // namespace
+}  // namespace sim

@@ -1,0 +1,197 @@
+// Tests of sim::Scheduler: (time, sequence) order, Cancel, RunUntil /
+// RunFor / Step / RunUntilIdle, the events_max limit (a death test), and a
+// RapidCheck property comparing random schedule/cancel/run sequences with a
+// sorted-list model.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "sim/scheduler.h"
+
+namespace sim {
+namespace {
+
+TEST(Scheduler, RunsByTimeThenSchedulingOrder) {
+  Scheduler scheduler;
+  std::vector<int> order;
+  scheduler.At(20, [&] { order.push_back(3); });
+  scheduler.At(10, [&] { order.push_back(1); });
+  scheduler.At(10, [&] { order.push_back(2); });
+  scheduler.At(30, [&] { order.push_back(4); });
+  EXPECT_EQ(scheduler.pending(), 4u);
+  EXPECT_EQ(scheduler.RunUntilIdle(), 4u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(scheduler.Now(), 30);
+  EXPECT_EQ(scheduler.events_run(), 4u);
+  EXPECT_EQ(scheduler.pending(), 0u);
+}
+
+TEST(Scheduler, EventsScheduledByEventsAtTheSameTimeRunAfterThem) {
+  Scheduler scheduler;
+  std::vector<int> order;
+  scheduler.At(5, [&] {
+    order.push_back(1);
+    scheduler.After(0, [&] { order.push_back(3); });
+  });
+  scheduler.At(5, [&] { order.push_back(2); });
+  scheduler.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Scheduler, CancelPendingOnlyOnce) {
+  Scheduler scheduler;
+  int ran = 0;
+  const EventId a = scheduler.After(10, [&] { ran += 1; });
+  const EventId b = scheduler.After(20, [&] { ran += 10; });
+  EXPECT_NE(a, kNoEvent);
+  EXPECT_TRUE(scheduler.Cancel(a));
+  EXPECT_FALSE(scheduler.Cancel(a));
+  EXPECT_FALSE(scheduler.Cancel(kNoEvent));
+  EXPECT_FALSE(scheduler.Cancel(0xdeadbeef00000001ull));
+  EXPECT_EQ(scheduler.pending(), 1u);
+  EXPECT_EQ(scheduler.NextEventTime(), 20);
+  scheduler.RunUntilIdle();
+  EXPECT_EQ(ran, 10);
+  EXPECT_FALSE(scheduler.Cancel(b));  // already ran
+  // A slot reused by a new event is not cancelled through the old id.
+  const EventId c = scheduler.After(1, [&] { ran += 100; });
+  EXPECT_FALSE(scheduler.Cancel(a));
+  EXPECT_FALSE(scheduler.Cancel(b));
+  scheduler.RunUntilIdle();
+  EXPECT_EQ(ran, 110);
+  EXPECT_FALSE(scheduler.Cancel(c));
+}
+
+TEST(Scheduler, CancelReleasesTheCallbackAtOnce) {
+  Scheduler scheduler;
+  auto token = std::make_shared<int>(1);
+  const EventId id = scheduler.After(10, [token] {});
+  EXPECT_EQ(token.use_count(), 2);
+  scheduler.Cancel(id);
+  EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(Scheduler, RunUntilRunsDueEventsAndSetsNow) {
+  Scheduler scheduler;
+  std::vector<TimeNs> times;
+  for (TimeNs t : {5, 10, 15}) scheduler.At(t, [&] { times.push_back(scheduler.Now()); });
+  scheduler.RunUntil(10);
+  EXPECT_EQ(times, (std::vector<TimeNs>{5, 10}));
+  EXPECT_EQ(scheduler.Now(), 10);
+  scheduler.RunFor(2);
+  EXPECT_EQ(scheduler.Now(), 12);
+  EXPECT_EQ(times.size(), 2u);
+  EXPECT_EQ(scheduler.NextEventTime(), 15);
+  EXPECT_TRUE(scheduler.Step());
+  EXPECT_EQ(scheduler.Now(), 15);
+  EXPECT_FALSE(scheduler.Step());
+  EXPECT_EQ(scheduler.NextEventTime(), kTimeNever);
+  scheduler.RunUntil(3);  // time never goes back
+  EXPECT_EQ(scheduler.Now(), 15);
+}
+
+TEST(Scheduler, RunUntilIdleStopsAtLimit) {
+  Scheduler scheduler;
+  int ran = 0;
+  for (int i = 0; i < 10; ++i) scheduler.After(i, [&] { ++ran; });
+  EXPECT_EQ(scheduler.RunUntilIdle(4), 4u);
+  EXPECT_EQ(ran, 4);
+  EXPECT_EQ(scheduler.pending(), 6u);
+}
+
+TEST(Scheduler, ManyCancellationsKeepOrder) {
+  // Cancelling most events exercises the compaction of stale heap entries.
+  Scheduler scheduler;
+  std::vector<EventId> ids;
+  std::vector<int> order;
+  for (int i = 0; i < 10000; ++i) {
+    ids.push_back(scheduler.At(10000 - i, [&order, i] { order.push_back(i); }));
+  }
+  for (int i = 0; i < 10000; ++i) {
+    if (i % 7 != 0) {
+      EXPECT_TRUE(scheduler.Cancel(ids[i]));
+    }
+  }
+  EXPECT_EQ(scheduler.pending(), 1429u);
+  scheduler.RunUntilIdle();
+  ASSERT_EQ(order.size(), 1429u);
+  for (size_t k = 1; k < order.size(); ++k) EXPECT_GT(order[k - 1], order[k]);
+}
+
+TEST(SchedulerDeathTest, RunawayAbortsAtEventsMax) {
+  EXPECT_DEATH(
+      {
+        Scheduler scheduler(100);
+        std::function<void()> loop = [&] { scheduler.After(1, loop); };
+        scheduler.After(0, loop);
+        scheduler.RunUntilIdle();
+      },
+      "events_max exceeded");
+}
+
+TEST(SchedulerDeathTest, SchedulingInThePastAborts) {
+  EXPECT_DEATH(
+      {
+        Scheduler scheduler;
+        scheduler.RunUntil(10);
+        scheduler.At(5, [] {});
+      },
+      "time in the past");
+}
+
+TEST(Scheduler, EventsMaxAllowsExactlyThatMany) {
+  Scheduler scheduler(3);
+  for (int i = 0; i < 3; ++i) scheduler.After(i, [] {});
+  EXPECT_EQ(scheduler.RunUntilIdle(), 3u);
+}
+
+// Model: pending events as (time, sequence, tag); run order is sorted order.
+RC_GTEST_PROP(Scheduler, RunOrderMatchesSortedModel, ()) {
+  Scheduler scheduler;
+  std::map<std::pair<TimeNs, uint64_t>, int> model;  // (time, seq) -> tag
+  std::map<int, std::pair<EventId, std::pair<TimeNs, uint64_t>>> by_tag;
+  std::vector<int> ran;
+  uint64_t seq = 0;
+  const int steps = *rc::gen::inRange(1, 200);
+  for (int tag = 0; tag < steps; ++tag) {
+    const int action = *rc::gen::inRange(0, 10);
+    if (action < 6) {
+      const TimeNs delay = *rc::gen::inRange<TimeNs>(0, 50);
+      const auto key = std::make_pair(scheduler.Now() + delay, seq++);
+      const EventId id = scheduler.After(delay, [&ran, tag] { ran.push_back(tag); });
+      model[key] = tag;
+      by_tag[tag] = {id, key};
+    } else if (action < 8 && !by_tag.empty()) {
+      auto it = by_tag.begin();
+      std::advance(it, *rc::gen::inRange<size_t>(0, by_tag.size()));
+      const bool pending = model.count(it->second.second) != 0;
+      RC_ASSERT(scheduler.Cancel(it->second.first) == pending);
+      model.erase(it->second.second);
+    } else {
+      const TimeNs until = scheduler.Now() + *rc::gen::inRange<TimeNs>(0, 30);
+      std::vector<int> expected;
+      while (!model.empty() && model.begin()->first.first <= until) {
+        expected.push_back(model.begin()->second);
+        model.erase(model.begin());
+      }
+      ran.clear();
+      scheduler.RunUntil(until);
+      RC_ASSERT(ran == expected);
+      RC_ASSERT(scheduler.Now() == until);
+    }
+    RC_ASSERT(scheduler.pending() == model.size());
+  }
+  std::vector<int> expected;
+  for (const auto& entry : model) expected.push_back(entry.second);
+  ran.clear();
+  scheduler.RunUntilIdle();
+  RC_ASSERT(ran == expected);
+}
+
+}  // namespace
+}  // namespace sim
