@@ -783,7 +783,7 @@ TEST_F(CliTest, FolderLimitGivesTheSameFoldersShardedAndWhole) {
   EXPECT_EQ(ListDir(Path("whole/failures")),
             (std::vector<std::string>{"expect_fail-1", "expect_fail-2"}));
   for (const char* shard : {"1/3", "2/3", "3/3"}) {
-    CommandResult part = Ktmsim(absl::StrCat(common, " --shard ", shard, " --out ", Path(absl::StrCat("part", shard[0]))));
+    CommandResult part = Ktmsim(absl::StrCat(common, " --shard ", shard, " --out ", Path(absl::StrCat("part", std::string(1, shard[0])))));
     EXPECT_EQ(part.exit_code, 1) << part.err;
   }
   CommandResult merge = Ktmsim(absl::StrCat("merge ", Path("part1"), " ", Path("part2"), " ",

@@ -2,3 +2,8 @@
 # the sequential key-value reference model.
 ktmsim_test(model_checkers_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checkers_test.cc LIBS model)
 ktmsim_test(model_kv_model_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_kv_model_test.cc LIBS model)
+
+# Whole-stack property tests against the model (default 1000 cases; RC_PARAMS raises).
+add_executable(model_property_test ${CMAKE_CURRENT_SOURCE_DIR}/model_property_test.cc ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc)
+target_link_libraries(model_property_test PRIVATE harness GTest::gtest rapidcheck)
+gtest_discover_tests(model_property_test PROPERTIES LABELS model DISCOVERY_TIMEOUT 60)

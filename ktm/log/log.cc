@@ -308,7 +308,7 @@ void Log::ScanNext() {
 
 void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes) {
   if (status != sim::IoStatus::kOk) {
-    FinishScan(lsn, absl::StrFormat("read error %s", sim::IoStatusName(status)), true);
+    FailScan(lsn, status);
     return;
   }
   format::BlockHeader header;
@@ -331,7 +331,7 @@ void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes
              [this, lsn, head = std::move(bytes)](sim::IoStatus status,
                                                   std::vector<uint8_t> rest) mutable {
                if (status != sim::IoStatus::kOk) {
-                 FinishScan(lsn, absl::StrFormat("read error %s", sim::IoStatusName(status)), true);
+                 FailScan(lsn, status);
                  return;
                }
                head.insert(head.end(), rest.begin(), rest.end());
@@ -362,6 +362,18 @@ void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
   scan_->blocks.push_back(BlockSpan{lsn, block_end});
   scan_->next = lsn + bytes.size();
   ScanNext();
+}
+
+// An unreadable sector is not a torn tail: what it held may have been
+// durable, so treating it as the end of the log could silently drop
+// acknowledged records. Open refuses instead (the caller sees kDataLoss).
+void Log::FailScan(Lsn lsn, sim::IoStatus status) {
+  std::unique_ptr<Scan> scan = std::move(scan_);
+  auto done = std::move(scan->done);
+  state_ = State::kNew;
+  done(absl::DataLossError(absl::StrFormat(
+      "Open: read error %s in the log block at LSN %d: records there may have been durable",
+      sim::IoStatusName(status), lsn)));
 }
 
 void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {

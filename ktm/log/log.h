@@ -183,6 +183,7 @@ class Log {
   void ScanNext();
   void OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes);
   void OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes);
+  void FailScan(Lsn lsn, sim::IoStatus status);
   void FinishScan(Lsn stop_lsn, std::string reason, bool invalid);
 
   // Appending, forcing and the restart area.
