@@ -7,3 +7,8 @@ ktmsim_test(model_kv_model_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_
 add_executable(model_property_test ${CMAKE_CURRENT_SOURCE_DIR}/model_property_test.cc ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc)
 target_link_libraries(model_property_test PRIVATE harness GTest::gtest rapidcheck)
 gtest_discover_tests(model_property_test PROPERTIES LABELS model DISCOVERY_TIMEOUT 60)
+
+# RapidCheck stateful test of the KTM API + example RM against a reference model.
+add_executable(model_stateful_test ${CMAKE_CURRENT_SOURCE_DIR}/model_stateful_test.cc ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc)
+target_link_libraries(model_stateful_test PRIVATE ktm sim GTest::gtest rapidcheck)
+gtest_discover_tests(model_stateful_test PROPERTIES LABELS model DISCOVERY_TIMEOUT 60)
