@@ -97,10 +97,10 @@ std::string FlagsUsage(const std::vector<std::string>& allowed) {
   for (const std::string& name : allowed) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
-    absl::StrAppend(&usage, "  --", name, "  ", flag->Help());
     const std::string default_value = flag->DefaultValue();
-    absl::StrAppend(&usage, default_value.empty() ? "" : absl::StrCat(" (default: ", default_value, ")"),
-                    "\n");
+    absl::StrAppend(&usage, "  --", name,
+                    default_value.empty() ? "" : absl::StrCat(" (default: ", default_value, ")"),
+                    "\n      ", flag->Help(), "\n");
   }
   return usage;
 }

@@ -21,8 +21,8 @@ int32_t HardwareThreads() {
 ABSL_FLAG(std::string, seeds, "20",
           "seeds to run per scenario: N runs seeds 1..N, A-B runs seeds A..B inclusive");
 ABSL_FLAG(int32_t, jobs, HardwareThreads(),
-          "worker threads running simulations in parallel (default: hardware threads); "
-          "the results do not depend on it");
+          "worker threads running simulations in parallel (defaults to the number of hardware "
+          "threads); the report does not depend on it");
 ABSL_FLAG(std::string, out, "ktmsim-out",
           "report directory (summary.json, junit.xml, failures/)");
 ABSL_FLAG(std::string, shard, "1/1",

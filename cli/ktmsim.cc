@@ -69,10 +69,11 @@ const std::vector<Subcommand>& Subcommands() {
        "with every seed, on J worker threads. All scenarios are loaded first: any error is\n"
        "printed as file:line:col: message and nothing runs or is written (exit 2).\n"
        "Writes DIR/summary.json, DIR/junit.xml and DIR/failures/<scenario>-<seed>/ per failed\n"
-       "run (at most K per scenario: the smallest failing seeds), built in DIR.tmp-<pid> and moved into place at the end; an existing DIR keeps its\n"
-       "other files but gets new summary.json, junit.xml and failures/. The report does not\n"
-       "depend on --jobs, and the reports of --shard 1/n .. n/n merge ('ktmsim merge') into\n"
-       "the unsharded report. Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
+       "run (at most K per scenario: those with the smallest seeds). The report is built in\n"
+       "DIR.tmp-<pid> and moved into place at the end; an existing DIR keeps its other files\n"
+       "but gets new summary.json, junit.xml and failures/. The report does not depend on\n"
+       "--jobs, and the reports of --shard 1/n .. n/n merge ('ktmsim merge') into the\n"
+       "unsharded report. Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
        {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max"},
        &RunMain},
       {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE] [--trace]",

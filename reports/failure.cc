@@ -1,8 +1,10 @@
 // Failure folder texts and writer. The trace marking maps each violating
 // history event to a trace line with the same virtual time and host that
-// mentions the event's transaction ("...=t5" as a whole value); an event with
-// no such line gets a note line at its place in time instead, so every
-// violating event is visible in trace.txt whatever the trace looks like.
+// mentions the event's transaction — by its history name ("tx=t5") or by an
+// engine id learnt from the lines that carry its written values — preferring
+// a line that also names the event's RM. An event with no such line gets a
+// note line at its place in time instead, so every violating event is
+// visible in trace.txt whatever the trace looks like.
 #include "reports/failure.h"
 
 #include <sys/stat.h>
@@ -13,9 +15,11 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -83,27 +87,92 @@ bool MentionsValue(absl::string_view line, const std::string& value) {
   return false;
 }
 
+// The trace's own ids for history transaction `tx` (the engine names
+// transactions differently): the tx= and uow= values on trace lines that
+// carry one of its written values ("=t7.1"; history.h: values are
+// "t<N>.<op>"), plus `tx` itself.
+std::set<std::string> TraceIdsOf(const std::string& tx, const std::vector<absl::string_view>& lines) {
+  std::set<std::string> ids = {tx};
+  const std::string written = "=" + tx + ".";
+  for (absl::string_view line : lines) {
+    const size_t at = line.find(written);
+    if (at == absl::string_view::npos || at + written.size() >= line.size() ||
+        !std::isdigit(static_cast<unsigned char>(line[at + written.size()]))) {
+      continue;
+    }
+    for (absl::string_view word : absl::StrSplit(line, ' ')) {
+      for (absl::string_view key : {absl::string_view("tx="), absl::string_view("uow=")}) {
+        if (absl::StartsWith(word, key) && word.size() > key.size()) {
+          ids.emplace(word.substr(key.size()));
+        }
+      }
+    }
+  }
+  return ids;
+}
+
+// "RmCommitted" -> "committed", "Crash" -> "crash": what a trace event kind
+// for this history event kind is likely to contain.
+std::string KindKeyword(model::EventKind kind) {
+  std::string keyword = model::EventKindName(kind);
+  if (absl::StartsWith(keyword, "Rm")) keyword = keyword.substr(2);
+  for (char& c : keyword) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return keyword;
+}
+
+// The trace line of a history event: same time and host, mentioning the
+// transaction (any of its ids) when it has one. Among those, a line naming
+// the event's RM scores 2 and one whose kind contains the history kind's
+// keyword 1; the first best line wins. -1 when there is none.
+int64_t FindTraceLine(const model::HistoryEvent& event, const std::set<std::string>& ids,
+                      const std::vector<absl::string_view>& lines) {
+  const std::string keyword = KindKeyword(event.kind);
+  int64_t best = -1;
+  int best_score = -1;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto time_host = TraceLineTimeHost(lines[i]);
+    if (!time_host || time_host->first != event.time_ns || time_host->second != event.host) {
+      continue;
+    }
+    const bool names_tx =
+        event.tx.empty() || std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+          return MentionsValue(lines[i], id);
+        });
+    if (!names_tx) continue;
+    const std::vector<absl::string_view> words = absl::StrSplit(lines[i], absl::MaxSplits(' ', 3));
+    const int score = (!event.rm.empty() && MentionsValue(lines[i], event.rm) ? 2 : 0) +
+                      (words.size() > 2 && absl::StrContains(words[2], keyword) ? 1 : 0);
+    if (score > best_score) {
+      best = static_cast<int64_t>(i);
+      best_score = score;
+    }
+  }
+  return best;
+}
+
 // For each trace line, the marks placed on it; events without a line are
 // returned in `unmatched`.
 std::vector<std::vector<Mark>> MatchTraceLines(const std::vector<absl::string_view>& lines,
                                                const harness::RunResult& result,
                                                std::vector<Mark>* unmatched) {
   std::vector<std::vector<Mark>> marks(lines.size());
+  std::map<std::string, std::set<std::string>> ids_of_tx;
   for (const auto& [event, violations] : ViolatingEvents(result)) {
-    bool found = false;
+    int64_t line = -1;
     if (event < result.history.events.size()) {
       const model::HistoryEvent& history_event = result.history.events[event];
-      for (size_t i = 0; i < lines.size() && !found; ++i) {
-        const auto time_host = TraceLineTimeHost(lines[i]);
-        found = time_host && time_host->first == history_event.time_ns &&
-                time_host->second == history_event.host && MentionsValue(lines[i], history_event.tx);
-        if (found) {
-          for (size_t v : violations) marks[i].push_back({v, event});
-        }
+      auto ids = ids_of_tx.find(history_event.tx);
+      if (ids == ids_of_tx.end()) {
+        ids = ids_of_tx.emplace(history_event.tx, TraceIdsOf(history_event.tx, lines)).first;
       }
+      line = FindTraceLine(history_event, ids->second, lines);
     }
-    if (!found) {
-      for (size_t v : violations) unmatched->push_back({v, event});
+    for (size_t v : violations) {
+      if (line >= 0) {
+        marks[static_cast<size_t>(line)].push_back({v, event});
+      } else {
+        unmatched->push_back({v, event});
+      }
     }
   }
   return marks;

@@ -543,6 +543,27 @@ TEST_F(FailureFolderTest, HoldsTheExplanationTraceHistoryScheduleAndReplay) {
   EXPECT_EQ(json["folder"], "failures/two_phase_x-42");
 }
 
+TEST_F(FailureFolderTest, MarksTheTraceLineThatUsesTheEngineIdOfTheTransaction) {
+  harness::RunResult result = FailingResult();
+  model::HistoryEvent write = Event(150, 0, model::EventKind::kWrite, "t9", "kv1");
+  write.key = "k1";
+  write.value = "t9.1";
+  result.history.events = {write, Event(200, 0, model::EventKind::kRmCommitted, "t9", "kv1")};
+  result.violations = {{"agreement", "t9", "kv1 committed t9, the client saw it abort", {1}}};
+  result.trace_text =
+      "100 h0 tx.create tx=abc123\n"
+      "150 h0 kv.write rm=kv1 uow=abc123 key=k1 value=t9.1\n"
+      "200 h0 kv.committed rm=kv1 uow=def456\n"
+      "200 h0 kv.notify rm=kv1 uow=abc123 n=COMMIT\n"
+      "200 h0 kv.committed rm=kv1 uow=abc123\n";
+  const std::string trace = reports::FailureTraceText(FailingScenario(), result);
+  EXPECT_TRUE(absl::StrContains(trace, ">> 200 h0 kv.committed rm=kv1 uow=abc123    <-- V1 agreement"))
+      << trace;
+  EXPECT_TRUE(absl::StrContains(trace, "   200 h0 kv.committed rm=kv1 uow=def456\n")) << trace;
+  EXPECT_TRUE(absl::StrContains(trace, "   200 h0 kv.notify rm=kv1 uow=abc123 n=COMMIT\n")) << trace;
+  EXPECT_FALSE(absl::StrContains(trace, "(no trace line)")) << trace;
+}
+
 TEST_F(FailureFolderTest, NamesAreSafeAndMatchTheSummary) {
   EXPECT_EQ(reports::FailureFolderName("a/b c", 7), "failures/a_b_c-7");
   EXPECT_EQ(reports::FailureFolderName("..", 1), "failures/_..-1");
