@@ -25,6 +25,7 @@ constexpr size_t kRestartQueueMax = 1 << 16;
 struct Log::RestartSectors {
   format::RestartCheck check[format::kRestartSectorCount] = {format::RestartCheck::kCorrupt,
                                                              format::RestartCheck::kCorrupt};
+  bool unreadable[format::kRestartSectorCount] = {false, false};
   format::RestartArea area[format::kRestartSectorCount];
 };
 
@@ -159,6 +160,8 @@ void Log::ReadRestartSectors(std::function<void(const RestartSectors&)> done) {
   auto decode = [sectors](uint32_t index, sim::IoStatus status, const std::vector<uint8_t>& bytes) {
     if (status == sim::IoStatus::kOk) {
       sectors->check[index] = format::DecodeRestartArea(bytes, &sectors->area[index]);
+    } else {
+      sectors->unreadable[index] = true;
     }
   };
   disk_->Read(
@@ -253,6 +256,15 @@ void Log::Open(std::function<void(absl::StatusOr<RecoveredLog>)> done) {
 
 absl::Status Log::ChooseRestartArea(const RestartSectors& sectors, int* chosen) const {
   *chosen = -1;
+  // An unreadable restart sector may hold the newest restart area, whose base
+  // may already have let the log reuse space the older area still points at:
+  // falling back to the other copy could silently scan a stale log. Refuse.
+  for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
+    if (sectors.unreadable[i]) {
+      return absl::DataLossError(absl::StrFormat(
+          "Open: restart sector %d is unreadable (media error); the newest restart area may be lost", i));
+    }
+  }
   bool any_magic = false;
   for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
     if (sectors.check[i] != format::RestartCheck::kNoRestartArea) any_magic = true;
