@@ -84,6 +84,11 @@ NTSTATUS RollbackComplete(Kernel& k, HANDLE enlistment, uint64_t* clock) { retur
 NTSTATUS ReadOnlyEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.ReadOnlyEnlistment(enlistment, clock); }
 NTSTATUS SinglePhaseReject(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.SinglePhaseReject(enlistment, clock); }
 NTSTATUS RollbackEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.RollbackEnlistment(enlistment, clock); }
+NTSTATUS PrePrepareEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) {
+  return k.PrePrepareEnlistment(enlistment, clock);
+}
+NTSTATUS PrepareEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.PrepareEnlistment(enlistment, clock); }
+NTSTATUS CommitEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.CommitEnlistment(enlistment, clock); }
 NTSTATUS GetEnlistmentId(Kernel& k, HANDLE enlistment, Guid* enlistment_id) {
   return k.GetEnlistmentId(enlistment, enlistment_id);
 }

@@ -95,6 +95,11 @@ NTSTATUS RollbackComplete(Kernel& k, HANDLE enlistment, uint64_t* clock = nullpt
 NTSTATUS ReadOnlyEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
 NTSTATUS SinglePhaseReject(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
 NTSTATUS RollbackEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
+// Superior enlistment only (ENLISTMENT_SUPERIOR): drive the protocol on the
+// subordinates. STATUS_ENLISTMENT_NOT_SUPERIOR on any other enlistment.
+NTSTATUS PrePrepareEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
+NTSTATUS PrepareEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
+NTSTATUS CommitEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
 NTSTATUS GetEnlistmentId(Kernel& k, HANDLE enlistment, Guid* enlistment_id);
 NTSTATUS GetEnlistmentRecoveryInformation(Kernel& k, HANDLE enlistment, std::vector<uint8_t>* blob);
 NTSTATUS SetEnlistmentRecoveryInformation(Kernel& k, HANDLE enlistment, const std::vector<uint8_t>& blob);

@@ -4,6 +4,7 @@
 #include "ktm/kernel.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,7 @@ constexpr uint16_t kRecRmRegister = 1;
 constexpr uint16_t kRecCommit = 2;
 constexpr uint16_t kRecEnd = 3;
 constexpr uint16_t kRecCheckpoint = 4;
+constexpr uint16_t kRecPrepared = 5;  // subordinate prepared, awaiting the superior's outcome
 constexpr uint64_t kRestartMagic = 0x4b544d5245535431ull;  // "KTMREST1"
 constexpr uint64_t kCheckpointEveryEnds = 64;
 constexpr size_t kEnlistmentsPerTransactionMax = 64;
@@ -42,11 +44,17 @@ std::vector<uint8_t> EncodeCommit(const Tx& tx, const std::vector<LoggedEnlistme
   return std::move(w.data());
 }
 
+}  // namespace
+
 struct CommitRecord {
   Guid tx;
   uint64_t clock = 0;
   std::vector<LoggedEnlistment> enlistments;
+  std::optional<LoggedEnlistment> superior;  // a subordinate transaction's superior
+  bool prepared_only = false;                 // prepared record, no outcome logged
 };
+
+namespace {
 
 bool DecodeCommit(Reader& r, CommitRecord* out) {
   out->tx = r.Id();
@@ -144,6 +152,7 @@ bool TxTransitionAllowed(TxState from, TxState to) {
     case TxState::kPreparing:
       return to == TxState::kPrepared || to == TxState::kAborted;
     case TxState::kPrepared:
+    case TxState::kInDoubt:
       return to == TxState::kCommitted || to == TxState::kInDoubt || to == TxState::kAborted;
     case TxState::kDelegated:
       return to == TxState::kCommitted || to == TxState::kPrePreparing || to == TxState::kInDoubt ||
@@ -152,7 +161,7 @@ bool TxTransitionAllowed(TxState from, TxState to) {
     case TxState::kAborted:
       return to == TxState::kForgotten;
     case TxState::kRecovering:
-      return to == TxState::kCommitted;
+      return to == TxState::kCommitted || to == TxState::kInDoubt;
     default:
       return false;
   }
@@ -205,7 +214,10 @@ void Kernel::Notify(En& en, uint32_t notification) {
 std::vector<std::shared_ptr<En>> Kernel::LiveEnlistments(const Tx& tx) const {
   std::vector<std::shared_ptr<En>> live;
   for (const auto& en : tx.enlistments) {
-    if (en->state == EnState::kReadOnly || en->state == EnState::kAborted || !IsResponseMask(en->mask)) continue;
+    if (en->superior || en->state == EnState::kReadOnly || en->state == EnState::kAborted ||
+        !IsResponseMask(en->mask)) {
+      continue;
+    }
     live.push_back(en);
   }
   return live;
@@ -234,6 +246,12 @@ void Kernel::MergeClock(Tm* tm, uint64_t* clock) {
 void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   KTM_ASSERT(tx->state == TxState::kActive, "commit requested on a transaction that is not active");
   tx->commit_requested = true;
+  if (tx->superior) {
+    // KTM forwards the request; the superior drives the protocol.
+    Trace("tx.commit_request", {{"tx", tx->id.Short()}, {"to", "superior"}});
+    Notify(*tx->superior, TRANSACTION_NOTIFY_COMMIT_REQUEST);
+    return;
+  }
   if (tx->timeout_timer != sim::kNoEvent) {
     // The timeout still applies until prepared: keep the timer.
   }
@@ -304,14 +322,20 @@ void Kernel::MaybeFinishPhase(const std::shared_ptr<Tx>& tx) {
   switch (tx->state) {
     case TxState::kPrePreparing:
       SetTxState(*tx, TxState::kPrePrepared);
+      if (tx->superior) return Notify(*tx->superior, TRANSACTION_NOTIFY_PREPREPARE_COMPLETE);
       StartPrepare(tx);
       return;
     case TxState::kPreparing:
       SetTxState(*tx, TxState::kPrepared);
+      if (tx->superior) return SubordinatePrepared(tx);
       Decide(tx);
       return;
     case TxState::kCommitted:
     case TxState::kAborted:
+      if (tx->superior) {
+        Notify(*tx->superior, tx->state == TxState::kCommitted ? TRANSACTION_NOTIFY_COMMIT_COMPLETE
+                                                               : TRANSACTION_NOTIFY_ROLLBACK_COMPLETE);
+      }
       Forget(tx);
       return;
     default:
@@ -367,13 +391,66 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   });
 }
 
+void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
+  if (tx->timeout_timer != sim::kNoEvent) {
+    host_->Cancel(tx->timeout_timer);
+    tx->timeout_timer = sim::kNoEvent;
+  }
+  std::vector<LoggedEnlistment> durable;
+  for (const auto& en : tx->enlistments) {
+    if (!en->superior && en->state == EnState::kPrepared && en->durable()) {
+      durable.push_back({en->id, en->rm_id, en->recovery_blob});
+    }
+  }
+  Tm* tm = tx->tm;
+  std::shared_ptr<En> superior = tx->superior;
+  if (tm == nullptr || tm->is_volatile || !superior->durable()) {
+    Notify(*superior, TRANSACTION_NOTIFY_PREPARE_COMPLETE);
+    return;
+  }
+  // Forced before PREPARE_COMPLETE: after a crash KTM must still know it is
+  // prepared and ask the superior (RECOVER_QUERY) instead of presuming abort.
+  std::vector<uint8_t> payload = EncodeCommit(*tx, durable);
+  Writer w;
+  w.Id(superior->id);
+  w.Id(superior->rm_id);
+  w.Bytes(superior->recovery_blob);
+  payload.insert(payload.end(), w.data().begin(), w.data().end());
+  auto lsn = tm->log->Append(kRecPrepared, payload);
+  if (!lsn.ok()) {
+    Trace("ktm.log_error", {{"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())}});
+    Abort(tx, "log");
+    return;
+  }
+  tx->prepared_logged = true;
+  tm->transactions[tx->id] = tx;
+  Trace("ktm.log_prepared", {{"tx", tx->id.Short()}, {"lsn", absl::StrCat(*lsn)}});
+  std::weak_ptr<bool> alive = alive_;
+  tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
+    if (auto a = alive.lock(); !a || !*a) return;
+    if (!status.ok()) {
+      SetTxState(*tx, TxState::kInDoubt);
+      return;
+    }
+    Trace("ktm.log_forced", {{"tx", tx->id.Short()}});
+    if (tx->state == TxState::kPrepared && tx->superior) Notify(*tx->superior, TRANSACTION_NOTIFY_PREPARE_COMPLETE);
+  });
+}
+
 void Kernel::CommitDecided(const std::shared_ptr<Tx>& tx) {
   SetTxState(*tx, TxState::kCommitted);
   tx->outcome = TransactionOutcomeCommitted;
   CompleteWaiters(tx->commit_waiters, STATUS_SUCCESS);
   tx->pending = 0;
   for (const auto& en : tx->enlistments) {
-    if (en->state != EnState::kPrepared) continue;
+    if (en->superior) continue;
+    if (en->state == EnState::kRecovering) {
+      // Its RM has not recovered it yet: RecoverEnlistment will send COMMIT.
+      en->awaited = true;
+      ++tx->pending;
+      continue;
+    }
+    if (en->state != EnState::kPrepared && en->state != EnState::kInDoubt) continue;
     SetEnState(*en, EnState::kCommittedNotify);
     en->awaited = true;
     ++tx->pending;
@@ -399,10 +476,18 @@ void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
   CompleteWaiters(tx->commit_waiters, STATUS_TRANSACTION_ALREADY_ABORTED);
   CompleteWaiters(tx->rollback_waiters, STATUS_SUCCESS);
   tx->pending = 0;
+  if (tx->superior && std::string(reason) != "superior") Notify(*tx->superior, TRANSACTION_NOTIFY_ROLLBACK);
   for (const auto& en : tx->enlistments) {
     en->awaited = false;
-    if (en->state == EnState::kReadOnly || en->state == EnState::kAborted) continue;
+    if (en->superior || en->state == EnState::kReadOnly || en->state == EnState::kAborted) continue;
+    bool unrecovered = en->state == EnState::kRecovering;
     SetEnState(*en, EnState::kAborting);
+    if (unrecovered) {
+      // Its RM has not recovered it yet: RecoverEnlistment will send ROLLBACK.
+      en->awaited = true;
+      ++tx->pending;
+      continue;
+    }
     if (en->mask & TRANSACTION_NOTIFY_ROLLBACK) {
       en->awaited = true;
       ++tx->pending;
@@ -417,14 +502,16 @@ void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
 void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
   if (tx->state == TxState::kForgotten) return;
   Tm* tm = tx->tm;
-  if (tx->logged && tm != nullptr && tm->log && !tm->log->failed()) {
+  if ((tx->logged || tx->prepared_logged) && tm != nullptr && tm->log && !tm->log->failed()) {
     Writer w;
     w.Id(tx->id);
     auto lsn = tm->log->Append(kRecEnd, w.data());
     if (lsn.ok()) ++tm->ends_since_checkpoint;
   }
   for (const auto& en : tx->enlistments) {
-    if (en->state != EnState::kReadOnly && en->state != EnState::kForgotten) SetEnState(*en, EnState::kForgotten);
+    if (en->state != EnState::kReadOnly && en->state != EnState::kForgotten && !en->superior) {
+      SetEnState(*en, EnState::kForgotten);
+    }
   }
   SetTxState(*tx, TxState::kForgotten);
   if (tm != nullptr) tm->transactions.erase(tx->id);
@@ -489,10 +576,21 @@ NTSTATUS CommitStatusFor(const Tx& tx) {
 }
 }  // namespace
 
+namespace {
+// With a superior, the client may not drive the commit unless the superior
+// asked to be told (COMMIT_REQUEST).
+NTSTATUS RootCheck(const Tx& tx) {
+  if (!tx.superior) return STATUS_SUCCESS;
+  if (!(tx.superior->mask & TRANSACTION_NOTIFY_COMMIT_REQUEST)) return STATUS_TRANSACTION_NOT_ROOT;
+  return tx.commit_requested ? STATUS_TRANSACTION_NOT_ACTIVE : STATUS_SUCCESS;
+}
+}  // namespace
+
 void Kernel::CommitTransaction(HANDLE h, Completion done) {
   std::shared_ptr<Tx> tx;
   NTSTATUS s = Lookup(h, &tx);
   if (s == STATUS_SUCCESS && tx->state != TxState::kActive) s = CommitStatusFor(*tx);
+  if (s == STATUS_SUCCESS) s = RootCheck(*tx);
   if (s != STATUS_SUCCESS) {
     Defer([done = std::move(done), s] { done(s); });
     return;
@@ -505,6 +603,7 @@ NTSTATUS Kernel::CommitTransactionAsync(HANDLE h) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
   if (tx->state != TxState::kActive) return CommitStatusFor(*tx);
+  if (NTSTATUS s = RootCheck(*tx); s != STATUS_SUCCESS) return s;
   RequestCommit(tx);
   return STATUS_SUCCESS;
 }
@@ -699,11 +798,22 @@ void Kernel::ReplayLog(Tm& tm, uint64_t clock_limit) {
     Reader r(record.payload);
     if (record.type == kRecRmRegister) {
       tm.known_rms.insert(r.Id());
-    } else if (record.type == kRecCommit) {
+    } else if (record.type == kRecCommit || record.type == kRecPrepared) {
       CommitRecord c;
-      KTM_ASSERT(DecodeCommit(r, &c), "commit record with a valid checksum does not decode");
+      KTM_ASSERT(DecodeCommit(r, &c), "commit/prepared record with a valid checksum does not decode");
+      if (record.type == kRecPrepared) {
+        LoggedEnlistment sup;
+        sup.enlistment_id = r.Id();
+        sup.rm_id = r.Id();
+        sup.recovery_blob = r.Bytes();
+        KTM_ASSERT(r.ok(), "prepared record without its superior");
+        c.superior = std::move(sup);
+      } else if (auto it = live.find(c.tx); it != live.end()) {
+        c.superior = it->second.superior;  // the superior's commit, logged after the prepared record
+      }
       if (clock_limit != 0 && c.clock > clock_limit) break;
       tm.clock = std::max(tm.clock, c.clock);
+      c.prepared_only = record.type == kRecPrepared;
       live[c.tx] = std::move(c);
     } else if (record.type == kRecEnd) {
       live.erase(r.Id());
@@ -715,38 +825,60 @@ void Kernel::ReplayLog(Tm& tm, uint64_t clock_limit) {
       live.clear();
       for (uint32_t i = 0; i < n && r.ok(); ++i) {
         CommitRecord c;
+        c.prepared_only = r.U8() == 1;
         if (!DecodeCommit(r, &c)) break;
+        if (r.U8() == 1) {
+          LoggedEnlistment sup;
+          sup.enlistment_id = r.Id();
+          sup.rm_id = r.Id();
+          sup.recovery_blob = r.Bytes();
+          c.superior = std::move(sup);
+        }
         live[c.tx] = std::move(c);
       }
       KTM_ASSERT(r.ok(), "checkpoint record with a valid checksum does not decode");
     }
   }
-  for (auto& [id, c] : live) {
-    auto tx = std::make_shared<Tx>();
-    tx->id = id;
-    tx->tm = &tm;
-    tx->state = TxState::kRecovering;
-    tx->recovered = true;
-    tx->logged = true;
-    tx->commit_requested = true;
-    tx->clock = c.clock;
-    for (auto& e : c.enlistments) {
-      auto en = std::make_shared<En>();
-      en->id = e.enlistment_id;
-      en->rm_id = e.rm_id;
-      en->recovery_blob = e.recovery_blob;
-      en->mask = TRANSACTION_NOTIFY_VALID_MASK;
-      en->state = EnState::kRecovering;
-      en->awaited = true;
-      en->tx = tx;
-      tx->enlistments.push_back(en);
-    }
-    tx->pending = static_cast<uint32_t>(tx->enlistments.size());
+  for (auto& [id, c] : live) RebuildTransaction(tm, c);
+}
+
+void Kernel::RebuildTransaction(Tm& tm, const CommitRecord& c) {
+  auto tx = std::make_shared<Tx>();
+  tx->id = c.tx;
+  tx->tm = &tm;
+  tx->state = TxState::kRecovering;
+  tx->recovered = true;
+  tx->logged = !c.prepared_only;
+  tx->prepared_logged = c.superior.has_value();
+  tx->commit_requested = true;
+  tx->clock = c.clock;
+  auto make = [&tx](const LoggedEnlistment& e) {
+    auto en = std::make_shared<En>();
+    en->id = e.enlistment_id;
+    en->rm_id = e.rm_id;
+    en->recovery_blob = e.recovery_blob;
+    en->mask = TRANSACTION_NOTIFY_VALID_MASK;
+    en->state = EnState::kRecovering;
+    en->tx = tx;
+    tx->enlistments.push_back(en);
+    return en;
+  };
+  for (const auto& e : c.enlistments) make(e)->awaited = true;
+  tx->pending = static_cast<uint32_t>(tx->enlistments.size());
+  if (c.superior) {
+    tx->superior = make(*c.superior);
+    tx->superior->superior = true;
+  }
+  if (c.prepared_only) {
+    // Prepared under a superior whose outcome was never logged: in doubt
+    // until the superior answers RECOVER_QUERY.
+    SetTxState(*tx, TxState::kInDoubt);
+  } else {
     SetTxState(*tx, TxState::kCommitted);
     tx->outcome = TransactionOutcomeCommitted;
-    tm.transactions[id] = tx;
-    transactions_[id] = tx;
   }
+  tm.transactions[c.tx] = tx;
+  transactions_[c.tx] = tx;
 }
 
 void Kernel::RecoverTransactionManager(HANDLE h, uint64_t clock_limit, Completion done) {
@@ -799,16 +931,25 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   w.U32(static_cast<uint32_t>(tm.known_rms.size()));
   for (const auto& id : tm.known_rms) w.Id(id);
   uint32_t n = 0;
-  for (const auto& [id, tx] : tm.transactions) n += tx->logged ? 1 : 0;
+  for (const auto& [id, tx] : tm.transactions) n += (tx->logged || tx->prepared_logged) ? 1 : 0;
   w.U32(n);
   for (const auto& [id, tx] : tm.transactions) {
-    if (!tx->logged) continue;
+    if (!tx->logged && !tx->prepared_logged) continue;
     std::vector<LoggedEnlistment> ens;
     for (const auto& en : tx->enlistments) {
-      if (en->durable() && en->state != EnState::kReadOnly) ens.push_back({en->id, en->rm_id, en->recovery_blob});
+      if (!en->superior && en->durable() && en->state != EnState::kReadOnly) {
+        ens.push_back({en->id, en->rm_id, en->recovery_blob});
+      }
     }
+    w.U8(tx->logged ? 0 : 1);
     auto rec = EncodeCommit(*tx, ens);
     w.data().insert(w.data().end(), rec.begin(), rec.end());
+    w.U8(tx->superior ? 1 : 0);
+    if (tx->superior) {
+      w.Id(tx->superior->id);
+      w.Id(tx->superior->rm_id);
+      w.Bytes(tx->superior->recovery_blob);
+    }
   }
   auto lsn = tm.log->Append(kRecCheckpoint, w.data());
   if (!lsn.ok()) return;
@@ -887,7 +1028,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id != rm->id || en->state != EnState::kRecovering) continue;
       TRANSACTION_NOTIFICATION n;
-      n.TransactionNotification = TRANSACTION_NOTIFY_RECOVER;
+      n.TransactionNotification = en->superior ? TRANSACTION_NOTIFY_RECOVER_QUERY : TRANSACTION_NOTIFY_RECOVER;
       n.TmVirtualClock = rm->tm->clock;
       n.EnlistmentId = en->id;
       n.UOW = tx->id;
@@ -954,12 +1095,16 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
   if (NTSTATUS s = Lookup(tx_handle, &tx); s != STATUS_SUCCESS) return s;
   constexpr uint32_t kThreePhase = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT;
+  const bool superior = (options & ENLISTMENT_SUPERIOR) != 0;
   if (out == nullptr || (mask & ~TRANSACTION_NOTIFY_VALID_MASK) != 0 || (mask & TRANSACTION_NOTIFY_ROLLBACK) == 0 ||
+      (options & ~ENLISTMENT_SUPERIOR) != 0 || (superior && IsResponseMask(mask)) ||
       (IsResponseMask(mask) && (mask & kThreePhase) != kThreePhase)) {
     return STATUS_INVALID_PARAMETER;
   }
-  if (options != 0) return STATUS_INVALID_PARAMETER;  // superior enlistments: see docs/ktm-decisions.md
   if (rm->tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
+  if (superior && tx->superior) return STATUS_TRANSACTION_SUPERIOR_EXISTS;
+  if (superior && rm->is_volatile && !rm->tm->is_volatile) return STATUS_TM_VOLATILE;
+  if (superior && tx->state != TxState::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
   if (tx->state != TxState::kActive && tx->state != TxState::kPrePreparing) return STATUS_TRANSACTION_NOT_ACTIVE;
   if (tx->tm != nullptr && tx->tm != rm->tm) return STATUS_TRANSACTION_NOT_JOINED;
   if (tx->enlistments.size() >= kEnlistmentsPerTransactionMax) return STATUS_INSUFFICIENT_RESOURCES;
@@ -972,6 +1117,8 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->rm_id = rm->id;
   en->tx = tx;
   en->state = EnState::kActive;
+  en->superior = superior;
+  if (superior) tx->superior = en;
   tx->enlistments.push_back(en);
   rm->enlistments.push_back(en);
   Trace("en.create", {{"en", en->id.Short()}, {"tx", tx->id.Short()}, {"rm", rm->id.Short()}});
@@ -1008,17 +1155,31 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
   auto tx = en->tx.lock();
   if (!tx) return STATUS_TRANSACTION_NOT_FOUND;
   en->key = key;
-  if (en->state != EnState::kRecovering && en->state != EnState::kCommittedNotify) {
-    return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-  }
-  KTM_ASSERT(tx->outcome == TransactionOutcomeCommitted, "a recovered transaction is always committed (presumed abort)");
-  if (planted_bug_ == kBugRollbackCommittedOnRecovery) {
-    SetEnState(*en, EnState::kAborting);
-    Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
+  if (en->superior) {
+    // The superior re-attaches; it answers with Commit/RollbackEnlistment.
+    if (en->state != EnState::kRecovering) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+    SetEnState(*en, EnState::kActive);
     return STATUS_SUCCESS;
   }
-  if (en->state == EnState::kRecovering) SetEnState(*en, EnState::kCommittedNotify);
-  Notify(*en, TRANSACTION_NOTIFY_COMMIT);
+  bool recoverable = en->state == EnState::kRecovering || en->state == EnState::kCommittedNotify ||
+                     en->state == EnState::kInDoubt || en->state == EnState::kAborting;
+  if (!recoverable) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  if (tx->outcome == TransactionOutcomeCommitted) {
+    if (planted_bug_ == kBugRollbackCommittedOnRecovery) {
+      SetEnState(*en, EnState::kAborting);
+      Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
+      return STATUS_SUCCESS;
+    }
+    if (en->state != EnState::kCommittedNotify) SetEnState(*en, EnState::kCommittedNotify);
+    Notify(*en, TRANSACTION_NOTIFY_COMMIT);
+  } else if (tx->outcome == TransactionOutcomeAborted) {
+    if (en->state != EnState::kAborting) SetEnState(*en, EnState::kAborting);
+    Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
+  } else {
+    // Prepared, the superior has not decided: the RM waits.
+    if (en->state != EnState::kInDoubt) SetEnState(*en, EnState::kInDoubt);
+    Notify(*en, TRANSACTION_NOTIFY_INDOUBT);
+  }
   return STATUS_SUCCESS;
 }
 
@@ -1129,6 +1290,13 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (tx->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
+  if (en->superior) {
+    // The superior's abort decision: allowed until the outcome is known.
+    if (tx->outcome != TransactionOutcomeUndetermined) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+    Trace("en.superior_rollback", {{"en", en->id.Short()}, {"tx", tx->id.Short()}});
+    Abort(tx, "superior");
+    return STATUS_SUCCESS;
+  }
   bool allowed = en->state == EnState::kActive || en->state == EnState::kPrePreparing ||
                  en->state == EnState::kPrePrepared || en->state == EnState::kPreparing ||
                  en->state == EnState::kDelegated;
@@ -1142,6 +1310,53 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
     return STATUS_SUCCESS;
   }
   Abort(tx, "rm");
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
+  if (NTSTATUS s = ResponseCheck(h, en, tx, clock); s != STATUS_SUCCESS) return s;
+  if (!(*en)->superior) return STATUS_ENLISTMENT_NOT_SUPERIOR;
+  if ((*tx)->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::PrePrepareEnlistment(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (tx->state != TxState::kActive) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  tx->commit_requested = true;
+  if (tx->tm) tx->clock = ++tx->tm->clock;
+  StartPrePrepare(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::PrepareEnlistment(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (tx->state != TxState::kPrePrepared) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  StartPrepare(tx);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Kernel::CommitEnlistment(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (!(en->mask & TRANSACTION_NOTIFY_COMMIT_COMPLETE)) return STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED;
+  if (tx->outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
+  if (tx->state != TxState::kPrepared && tx->state != TxState::kInDoubt) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  Trace("en.superior_commit", {{"en", en->id.Short()}, {"tx", tx->id.Short()}});
+  if (tx->prepared_logged && tx->tm && tx->tm->log && !tx->tm->log->failed()) {
+    // Lazy: if it is lost, recovery asks the superior again (RECOVER_QUERY).
+    std::vector<LoggedEnlistment> durable;
+    for (const auto& e : tx->enlistments) {
+      if (!e->superior && e->durable()) durable.push_back({e->id, e->rm_id, e->recovery_blob});
+    }
+    if (tx->tm->log->Append(kRecCommit, EncodeCommit(*tx, durable)).ok()) tx->logged = true;
+  }
+  CommitDecided(tx);
   return STATUS_SUCCESS;
 }
 

@@ -83,6 +83,8 @@ struct Tx {
   bool commit_requested = false;
   bool logged = false;                     // a commit record was appended
   bool recovered = false;                  // rebuilt from the log
+  bool prepared_logged = false;            // a subordinate "prepared" record was appended
+  std::shared_ptr<En> superior;            // the superior enlistment, if any
   uint64_t clock = 0;
   std::vector<Completion> commit_waiters;
   std::vector<Completion> rollback_waiters;
@@ -113,6 +115,7 @@ struct En {
   std::vector<uint8_t> recovery_blob;
   uint64_t handles = 0;
   bool awaited = false;                    // the TM waits for this enlistment's response
+  bool superior = false;                   // ENLISTMENT_SUPERIOR
   bool durable() const;
 };
 
@@ -167,6 +170,9 @@ class Kernel {
   NTSTATUS ReadOnlyEnlistment(HANDLE h, uint64_t* clock);
   NTSTATUS SinglePhaseReject(HANDLE h, uint64_t* clock);
   NTSTATUS RollbackEnlistment(HANDLE h, uint64_t* clock);
+  NTSTATUS PrePrepareEnlistment(HANDLE h, uint64_t* clock);
+  NTSTATUS PrepareEnlistment(HANDLE h, uint64_t* clock);
+  NTSTATUS CommitEnlistment(HANDLE h, uint64_t* clock);
   NTSTATUS GetEnlistmentId(HANDLE h, Guid* id);
   NTSTATUS GetEnlistmentRecoveryInformation(HANDLE h, std::vector<uint8_t>* blob);
   NTSTATUS SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<uint8_t>& blob);
@@ -199,6 +205,8 @@ class Kernel {
   void Abort(const std::shared_ptr<Tx>& tx, const char* reason);
   void MaybeFinishPhase(const std::shared_ptr<Tx>& tx);
   void Forget(const std::shared_ptr<Tx>& tx);
+  void SubordinatePrepared(const std::shared_ptr<Tx>& tx);
+  NTSTATUS SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void ArmTimeout(const std::shared_ptr<Tx>& tx);
   void OnTimeout(const Guid& id);
   void CompleteWaiters(std::vector<Completion>& waiters, NTSTATUS status);
@@ -211,6 +219,7 @@ class Kernel {
   void AppendRmRegistration(Tm& tm, const Rm& rm);
   void MaybeCheckpoint(Tm& tm);
   void ReplayLog(Tm& tm, uint64_t clock_limit);
+  void RebuildTransaction(Tm& tm, const struct CommitRecord& record);
   void FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTSTATUS, HANDLE)> done,
                     absl::StatusOr<log::RecoveredLog> recovered, bool create_if_absent);
 

@@ -1,3 +1,4 @@
 # The engine's tests (label ktm).
 ktmsim_test(ktm_api_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_api_test.cc LIBS ktm sim)
 ktmsim_test(ktm_recovery_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_recovery_test.cc LIBS ktm sim)
+ktmsim_test(ktm_superior_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_superior_test.cc LIBS ktm sim)
