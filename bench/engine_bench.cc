@@ -1,0 +1,130 @@
+// Engine benchmarks (Google Benchmark):
+// - CPU time per commit through the whole engine (KTM + example RMs + logs +
+//   scheduler) with zero-latency disks: 1 RM single-phase, 2 and 4 RMs 2PC;
+// - runs (scenario x seed) per second of the default suite, and the ratio of
+//   simulated time to wall time over those runs.
+// Timing is measured here, never asserted in tests.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "harness/runner.h"
+#include "harness/scenario_toml.h"
+#include "ktm/api.h"
+#include "ktm/kv/kv_rm.h"
+#include "sim/world.h"
+
+namespace {
+
+sim::DiskOptions ZeroLatencyDisk() {
+  sim::DiskOptions d;
+  d.sector_count = 8192;
+  d.write_latency = sim::Latency::Fixed(0);
+  d.read_latency = sim::Latency::Fixed(0);
+  d.flush_latency = sim::Latency::Fixed(0);
+  d.fua_extra_latency = sim::Latency::Fixed(0);
+  return d;
+}
+
+// One host, a durable TM and `rms` example RMs, all on zero-latency disks.
+struct Engine {
+  explicit Engine(int rms) : world(Options()) {
+    host = world.AddHost("h0");
+    host->AddDisk("tmlog", ZeroLatencyDisk());
+    for (int i = 0; i < rms; ++i) host->AddDisk(absl::StrCat("rm", i), ZeroLatencyDisk());
+    kernel = std::make_unique<ktm::Kernel>(host);
+    ktm::CreateTransactionManager(*kernel, "tmlog", 0, [this](ktm::NTSTATUS, ktm::HANDLE h) {
+      tm = h;
+      ktm::RecoverTransactionManager(*kernel, h, [](ktm::NTSTATUS) {});
+    });
+    world.scheduler().RunUntilIdle();
+    for (int i = 0; i < rms; ++i) {
+      ktm::kv::KvOptions o;
+      o.name = absl::StrCat("rm", i);
+      o.rm_id = ktm::Guid{0x100u + static_cast<uint64_t>(i), 1};
+      kv.push_back(std::make_unique<ktm::kv::KvRm>(kernel.get(), host, host->disk(1 + i), tm, o));
+      kv.back()->Start([](ktm::NTSTATUS) {});
+      world.scheduler().RunUntilIdle();
+    }
+  }
+  ~Engine() {
+    kv.clear();
+    kernel.reset();
+  }
+  static sim::WorldOptions Options() {
+    sim::WorldOptions o;
+    o.seed = 1;
+    o.keep_trace_events = false;
+    o.events_max = UINT64_MAX;
+    return o;
+  }
+  bool CommitOne(uint64_t n) {
+    ktm::HANDLE tx;
+    ktm::CreateTransaction(*kernel, 0, 0, "", &tx);
+    std::string key = absl::StrCat("k", n % 16);
+    std::string value = absl::StrCat("v", n);
+    for (auto& rm : kv) rm->Write(tx, key, value);
+    bool ok = false;
+    ktm::CommitTransaction(*kernel, tx, [&ok](ktm::NTSTATUS s) { ok = s == ktm::STATUS_SUCCESS; });
+    world.scheduler().RunUntilIdle();
+    ktm::CloseHandle(*kernel, tx);
+    return ok;
+  }
+  sim::World world;
+  sim::Host* host;
+  std::unique_ptr<ktm::Kernel> kernel;
+  ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
+  std::vector<std::unique_ptr<ktm::kv::KvRm>> kv;
+};
+
+void BM_EngineCommit(benchmark::State& state) {
+  Engine engine(static_cast<int>(state.range(0)));
+  uint64_t n = 0, failed = 0;
+  for (auto _ : state) failed += engine.CommitOne(n++) ? 0 : 1;
+  if (failed) state.SkipWithError("a commit failed");
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  state.SetLabel(state.range(0) == 1 ? "1 RM single-phase" : absl::StrCat(state.range(0), " RMs 2PC"));
+}
+BENCHMARK(BM_EngineCommit)->Arg(1)->Arg(2)->Arg(4);
+
+std::vector<harness::Scenario> DefaultSuite() {
+  std::vector<harness::Scenario> out;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(KTMSIM_SOURCE_DIR "/scenarios")) {
+    if (e.path().extension() == ".toml") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto s = harness::LoadScenarioFile(f);
+    if (s.ok()) out.push_back(*s);
+  }
+  return out;
+}
+
+void BM_DefaultSuiteRuns(benchmark::State& state) {
+  static const std::vector<harness::Scenario> suite = DefaultSuite();
+  uint64_t seed = 1, runs = 0;
+  double sim_ns = 0, wall_ns = 0;
+  for (auto _ : state) {
+    for (const auto& s : suite) {
+      auto start = std::chrono::steady_clock::now();
+      harness::RunResult r = harness::RunScenario(s, seed, {.keep_trace = false});
+      wall_ns += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+      sim_ns += static_cast<double>(r.sim_time_ns);
+      benchmark::DoNotOptimize(r.digest);
+      ++runs;
+    }
+    ++seed;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(runs));
+  state.counters["sim_per_wall"] = sim_ns / std::max(wall_ns, 1.0);
+  state.SetLabel(absl::StrCat(suite.size(), " scenarios; items = runs"));
+}
+BENCHMARK(BM_DefaultSuiteRuns)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,4 @@
+# Engine benchmarks: CPU per commit, default-suite runs per second, sim/wall ratio.
+add_executable(engine_bench ${CMAKE_CURRENT_SOURCE_DIR}/engine_bench.cc)
+target_link_libraries(engine_bench PRIVATE harness ktm sim benchmark::benchmark benchmark::benchmark_main)
+target_compile_definitions(engine_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
