@@ -298,3 +298,70 @@ TEST(KtmLogging, ForcedWritesPerCommitArePresumedAbortMinimum) {
 
 }  // namespace
 }  // namespace ktmtest
+
+namespace ktmtest {
+namespace {
+
+using namespace ktm;  // NOLINT
+
+// Two decided-but-unacknowledged transactions in the log; rolling forward to
+// the first one's virtual clock rebuilds only the first.
+TEST(KtmRecovery, RollforwardStopsAtTheVirtualClock) {
+  KtmRig rig(600, 0);
+  constexpr uint32_t kMask = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT |
+                             TRANSACTION_NOTIFY_ROLLBACK;
+  Guid a_id{0x7171, 1}, b_id{0x7272, 1};
+  HANDLE a, b;
+  ASSERT_EQ(CreateResourceManager(rig.k(), a_id, 0, rig.tm(), "a", &a), STATUS_SUCCESS);
+  ASSERT_EQ(CreateResourceManager(rig.k(), b_id, 0, rig.tm(), "b", &b), STATUS_SUCCESS);
+  std::vector<uint64_t> clocks;
+  for (int i = 0; i < 2; ++i) {
+    HANDLE tx, ea, eb;
+    ASSERT_EQ(CreateTransaction(rig.k(), 0, 0, "", &tx), STATUS_SUCCESS);
+    ASSERT_EQ(CreateEnlistment(rig.k(), a, tx, kMask, 0, 1, &ea), STATUS_SUCCESS);
+    ASSERT_EQ(CreateEnlistment(rig.k(), b, tx, kMask, 0, 2, &eb), STATUS_SUCCESS);
+    CommitTransaction(rig.k(), tx, [](NTSTATUS) {});
+    for (HANDLE e : {ea, eb}) ASSERT_EQ(PrePrepareComplete(rig.k(), e), STATUS_SUCCESS);
+    for (HANDLE e : {ea, eb}) ASSERT_EQ(PrepareComplete(rig.k(), e), STATUS_SUCCESS);
+    rig.Settle();
+    uint64_t clock;
+    ASSERT_EQ(GetCurrentClockTransactionManager(rig.k(), rig.tm(), &clock), STATUS_SUCCESS);
+    clocks.push_back(clock);
+  }
+  ASSERT_LT(clocks[0], clocks[1]);
+  rig.host()->Crash(1);
+  rig.host()->Restart();
+  rig.world().trace().set_observer(nullptr);
+  // Boot by hand: open the TM, roll forward to the first clock only.
+  KtmRig* r = &rig;
+  auto kernel = std::make_unique<Kernel>(r->host());
+  std::optional<HANDLE> tm;
+  OpenTransactionManager(*kernel, "tmlog", [&](NTSTATUS s, HANDLE h) {
+    ASSERT_EQ(s, STATUS_SUCCESS);
+    tm = h;
+  });
+  rig.Settle();
+  ASSERT_TRUE(tm.has_value());
+  std::optional<NTSTATUS> rolled;
+  RollforwardTransactionManager(*kernel, *tm, 0, [&](NTSTATUS s) { rolled = s; });
+  rig.Settle();
+  EXPECT_EQ(rolled, STATUS_INVALID_PARAMETER);
+  RollforwardTransactionManager(*kernel, *tm, clocks[0], [&](NTSTATUS s) { rolled = s; });
+  rig.Settle();
+  ASSERT_EQ(rolled, STATUS_SUCCESS);
+  uint64_t clock;
+  ASSERT_EQ(GetCurrentClockTransactionManager(*kernel, *tm, &clock), STATUS_SUCCESS);
+  EXPECT_EQ(clock, clocks[0]);
+  HANDLE ra;
+  ASSERT_EQ(OpenResourceManager(*kernel, *tm, a_id, &ra), STATUS_SUCCESS);
+  ASSERT_EQ(RecoverResourceManager(*kernel, ra), STATUS_SUCCESS);
+  int recovers = 0;
+  TRANSACTION_NOTIFICATION n;
+  while (GetNotificationResourceManager(*kernel, ra, &n) == STATUS_SUCCESS) {
+    recovers += n.TransactionNotification == TRANSACTION_NOTIFY_RECOVER ? 1 : 0;
+  }
+  EXPECT_EQ(recovers, 1);
+}
+
+}  // namespace
+}  // namespace ktmtest
