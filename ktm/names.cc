@@ -31,6 +31,11 @@ std::string StatusName(NTSTATUS s) {
     KTM_NAME(STATUS_TRANSACTION_NOT_ROOT) KTM_NAME(STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED)
     KTM_NAME(STATUS_RM_DISCONNECTED) KTM_NAME(STATUS_ENLISTMENT_NOT_SUPERIOR) KTM_NAME(STATUS_RECOVERY_NOT_NEEDED)
     KTM_NAME(STATUS_RM_ALREADY_STARTED) KTM_NAME(STATUS_TM_VOLATILE) KTM_NAME(STATUS_HANDLE_NO_LONGER_VALID)
+    KTM_NAME(STATUS_NO_MORE_FILES) KTM_NAME(STATUS_NO_MORE_ENTRIES) KTM_NAME(STATUS_NO_SUCH_FILE)
+    KTM_NAME(STATUS_END_OF_FILE) KTM_NAME(STATUS_OBJECT_NAME_INVALID) KTM_NAME(STATUS_OBJECT_PATH_NOT_FOUND)
+    KTM_NAME(STATUS_FILE_IS_A_DIRECTORY) KTM_NAME(STATUS_DIRECTORY_NOT_EMPTY) KTM_NAME(STATUS_NOT_A_DIRECTORY)
+    KTM_NAME(STATUS_CANNOT_DELETE) KTM_NAME(STATUS_FILE_DELETED) KTM_NAME(STATUS_KEY_DELETED)
+    KTM_NAME(STATUS_CANT_BREAK_TRANSACTIONAL_DEPENDENCY)
 #undef KTM_NAME
     default: break;
   }
@@ -134,7 +139,13 @@ std::string Guid::ToString() const {
                          lo & 0xffffffffffffull);
 }
 
-std::string Guid::Short() const { return absl::StrFormat("%016x", hi); }
+std::string Guid::Short() const {
+  // Hot path (every trace event names a transaction or enlistment): no formatting library.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15, shift = 0; i >= 0; --i, shift += 4) out[static_cast<size_t>(i)] = kHex[(hi >> shift) & 0xF];
+  return out;
+}
 
 namespace {
 thread_local std::string assert_context;
