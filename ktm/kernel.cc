@@ -292,27 +292,24 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
 }
 
 void Kernel::StartPrePrepare(const std::shared_ptr<Tx>& tx) {
-  SetTxState(*tx, TxState::kPrePreparing);
-  tx->pending = 0;
-  for (const auto& en : LiveEnlistments(*tx)) {
-    if (!(en->mask & TRANSACTION_NOTIFY_PREPREPARE)) continue;
-    SetEnState(*en, EnState::kPrePreparing);
-    en->awaited = true;
-    ++tx->pending;
-    Notify(*en, TRANSACTION_NOTIFY_PREPREPARE);
-  }
-  MaybeFinishPhase(tx);
+  StartPhase(tx, TxState::kPrePreparing, EnState::kPrePreparing, TRANSACTION_NOTIFY_PREPREPARE);
 }
 
 void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
-  SetTxState(*tx, TxState::kPreparing);
+  StartPhase(tx, TxState::kPreparing, EnState::kPreparing, TRANSACTION_NOTIFY_PREPARE);
+}
+
+// Phase 0 and phase 1 have the same shape: every live enlistment that asked
+// for the notification gets it and is awaited.
+void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state, uint32_t notification) {
+  SetTxState(*tx, tx_state);
   tx->pending = 0;
   for (const auto& en : LiveEnlistments(*tx)) {
-    if (!(en->mask & TRANSACTION_NOTIFY_PREPARE)) continue;
-    SetEnState(*en, EnState::kPreparing);
+    if (!(en->mask & notification)) continue;
+    SetEnState(*en, en_state);
     en->awaited = true;
     ++tx->pending;
-    Notify(*en, TRANSACTION_NOTIFY_PREPARE);
+    Notify(*en, notification);
   }
   MaybeFinishPhase(tx);
 }

@@ -200,6 +200,7 @@ class Kernel {
   void RequestCommit(const std::shared_ptr<Tx>& tx);
   void StartPrePrepare(const std::shared_ptr<Tx>& tx);
   void StartPrepare(const std::shared_ptr<Tx>& tx);
+  void StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state, uint32_t notification);
   void Decide(const std::shared_ptr<Tx>& tx);
   void CommitDecided(const std::shared_ptr<Tx>& tx);
   void Abort(const std::shared_ptr<Tx>& tx, const char* reason);
