@@ -713,12 +713,19 @@ void Kernel::CreateTransactionManager(const std::string& log_name, uint32_t opti
     tm->log_name = log_name;
     tm->log_bytes = disk->size_bytes();
     tm->log = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = tm->log_bytes});
-    std::weak_ptr<bool> alive = alive_;
-    tm->log->Format([this, alive, tm, done](absl::Status status) {
-      if (auto a = alive.lock(); !a || !*a) return;
-      if (!status.ok()) return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
-      tm->log->WriteRestartArea(EncodeRestart(*tm), 0, [this, alive, tm, done](absl::Status st) {
-        if (auto a = alive.lock(); !a || !*a) return;
+    opening_.insert(tm);
+    std::weak_ptr<Tm> weak = tm;
+    tm->log->Format([this, weak, done](absl::Status status) {
+      auto tm = weak.lock();
+      if (!tm) return;
+      if (!status.ok()) {
+        opening_.erase(tm);
+        return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
+      }
+      tm->log->WriteRestartArea(EncodeRestart(*tm), 0, [this, weak, done](absl::Status st) {
+        auto tm = weak.lock();
+        if (!tm) return;
+        opening_.erase(tm);
         if (!st.ok()) return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
         tm->state = TmState::kInitialized;
         tms_[tm->id] = tm;
@@ -749,9 +756,15 @@ void Kernel::OpenTransactionManager(const std::string& log_name, std::function<v
   tm->log_name = log_name;
   tm->log_bytes = disk->size_bytes();
   tm->log = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = tm->log_bytes});
-  std::weak_ptr<bool> alive = alive_;
-  tm->log->Open([this, alive, tm, done](absl::StatusOr<log::RecoveredLog> recovered) {
-    if (auto a = alive.lock(); !a || !*a) return;
+  // The kernel owns the TM while its log opens; the callback holds it weakly,
+  // so a crash mid-open (the kernel destroyed) frees it instead of leaking a
+  // TM -> log -> callback -> TM cycle.
+  opening_.insert(tm);
+  std::weak_ptr<Tm> weak = tm;
+  tm->log->Open([this, weak, done](absl::StatusOr<log::RecoveredLog> recovered) {
+    auto tm = weak.lock();
+    if (!tm) return;
+    opening_.erase(tm);
     FinishOpenTm(tm, done, std::move(recovered), false);
   });
 }

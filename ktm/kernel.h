@@ -233,6 +233,7 @@ class Kernel {
   std::map<Guid, std::shared_ptr<Tm>> tms_;
   std::map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
   std::map<Guid, std::shared_ptr<Rm>> rms_;
+  std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash
 };
 
