@@ -1,0 +1,15 @@
+# TxF and TxR resource managers (ktm/txf, ktm/txr) and their reference
+# models (model/txf_model, model/txr_model). Labels: txf, txr; the tests
+# that cover both together carry the label txf (run everything with
+# `ctest -L 'txf|txr'`).
+ktmsim_test(txf_model_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_model_test.cc LIBS model)
+ktmsim_test(txr_model_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_model_test.cc LIBS model)
+ktmsim_test(txf_rm_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_rm_test.cc LIBS ktm sim)
+ktmsim_test(txr_rm_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_rm_test.cc LIBS ktm sim)
+# The RM-against-model properties run 1000 RapidCheck cases (rc_main.cc; RC_PARAMS overrides).
+ktmsim_test(txf_property_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_property_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS ktm sim model)
+ktmsim_test(txr_property_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_property_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS ktm sim model)
+ktmsim_test(txf_txr_recovery_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_txr_recovery_test.cc
+  LIBS ktm sim model)
