@@ -14,6 +14,7 @@ namespace harness {
 namespace {
 
 constexpr const char* kTmLogDisk = "tmlog";
+constexpr const char* kDtcDisk = "dtc";
 constexpr sim::TimeNs kOutcomePollNs = 1 * sim::kMillisecond;
 
 std::string RmDiskName(const std::string& rm) { return "rm." + rm; }
@@ -23,6 +24,20 @@ ktm::Guid RmGuid(const std::string& name) {
   g.hi = sim::HashName("rm-guid/" + name);
   g.lo = sim::HashName("rm-guid-lo/" + name) | 1;
   return g;
+}
+
+ktm::Guid DtcGuid(const std::string& host) {
+  ktm::Guid g;
+  g.hi = sim::HashName("dtc-guid/" + host);
+  g.lo = sim::HashName("dtc-guid-lo/" + host) | 1;
+  return g;
+}
+
+sim::Disk* FindDisk(sim::Host* host, const std::string& name) {
+  for (size_t d = 0; d < host->disk_count(); ++d) {
+    if (host->disk(d)->name() == name) return host->disk(d);
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -45,6 +60,7 @@ Cluster::~Cluster() {
   // RMs before kernels: an RM closes handles of its kernel.
   for (auto& h : hosts_) {
     h.rms.clear();
+    h.dtc.reset();
     h.kernel.reset();
   }
 }
@@ -65,6 +81,16 @@ void Cluster::Build() {
     rm_index_[spec.name] = r;
     if (spec.durable) rt.host->AddDisk(RmDiskName(spec.name), spec.disk);
   }
+  // A Dtc (and its log disk, added last so no other disk's index moves) on
+  // every host with a durable TM, when the workload has distributed transactions.
+  size_t durable_hosts = 0;
+  for (const HostSpec& spec : scenario_.hosts) durable_hosts += spec.tm_volatile ? 0 : 1;
+  distributed_ = scenario_.workload.distributed_fraction > 0 && durable_hosts >= 2;
+  for (size_t i = 0; distributed_ && i < hosts_.size(); ++i) {
+    if (scenario_.hosts[i].tm_volatile) continue;
+    hosts_[i].has_dtc = true;
+    hosts_[i].host->AddDisk(kDtcDisk, scenario_.hosts[i].log_disk);
+  }
   for (size_t i = 0; i < hosts_.size(); ++i) {
     hosts_[i].host->set_on_crash([this, i] { OnCrash(i); });
     hosts_[i].host->set_on_restart([this, i] {
@@ -72,7 +98,10 @@ void Cluster::Build() {
       Boot(i);
     });
   }
-  world_->trace().set_observer([this](const sim::TraceEvent& e) { OnTraceEvent(e); });
+  world_->trace().set_observer([this](const sim::TraceEvent& e) {
+    OnTraceEvent(e);
+    if (trace_hook_) trace_hook_(e);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -100,6 +129,7 @@ void Cluster::Boot(size_t i) {
         Record(model::EventKind::kDiskError, h.host->id(), "", "", "", "", "tm recover: " + ktm::StatusName(st));
         return;
       }
+      if (h.has_dtc) return StartDtc(i);
       StartRms(i, 0);
     });
   };
@@ -149,10 +179,16 @@ void Cluster::OnCrash(size_t i) {
   HostRuntime& rt = hosts_[i];
   Record(model::EventKind::kCrash, rt.host->id(), "");
   ResolveCrashedEnlistments(i);
+  // The host's clients die with it: their slots go back to the workload.
+  KTM_ASSERT(active_ >= rt.clients, "more clients on a host than active");
+  active_ -= rt.clients;
+  rt.clients = 0;
   rt.ready = false;
   rt.rms.clear();
+  rt.dtc.reset();
   rt.kernel.reset();
   rt.tm = ktm::INVALID_HANDLE_VALUE;
+  ScheduleArrival();  // other hosts may take the freed slots
 }
 
 void Cluster::ResolveCrashedEnlistments(size_t i) {
@@ -199,6 +235,39 @@ void Cluster::ResolveCutSinglePhaseCommits(size_t r) {
     }
   }
   cut_single_phase_.erase(it);
+}
+
+void Cluster::StartDtc(size_t i) {
+  HostRuntime& rt = hosts_[i];
+  ktm::dist::DtcOptions o;
+  o.name = scenario_.hosts[i].name;
+  o.rm_id = DtcGuid(o.name);
+  rt.dtc = std::make_unique<ktm::dist::Dtc>(
+      rt.kernel.get(), rt.host, FindDisk(rt.host, kDtcDisk), rt.tm, o,
+      [this, i](ktm::HANDLE transaction, const ktm::dist::RemoteOp& op, std::string* value) {
+        return RunRemoteOp(i, transaction, op, value);
+      });
+  uint64_t incarnation = rt.host->incarnation();
+  rt.dtc->Start([this, i, incarnation](ktm::NTSTATUS s) {
+    HostRuntime& h = hosts_[i];
+    if (h.host->incarnation() != incarnation) return;
+    if (s != ktm::STATUS_SUCCESS) {
+      // The host still serves local transactions; remote ones fail to reach it.
+      Record(model::EventKind::kDiskError, h.host->id(), "", "", "", "", "dtc start: " + ktm::StatusName(s));
+    }
+    StartRms(i, 0);
+  });
+}
+
+ktm::NTSTATUS Cluster::RunRemoteOp(size_t i, ktm::HANDLE transaction, const ktm::dist::RemoteOp& op,
+                                   std::string* value) {
+  auto it = rm_index_.find(op.rm);
+  if (it == rm_index_.end() || host_index_.at(scenario_.rms[it->second].host) != i) {
+    return ktm::STATUS_INVALID_PARAMETER;
+  }
+  ktm::kv::KvRm* rm = RmOf(it->second);
+  if (rm == nullptr) return ktm::STATUS_RM_NOT_ACTIVE;
+  return op.write ? rm->Write(transaction, op.key, op.value) : rm->Read(transaction, op.key, value);
 }
 
 ktm::kv::KvRm* Cluster::RmOf(size_t r) {
@@ -261,7 +330,10 @@ void Cluster::OnTraceEvent(const sim::TraceEvent& e) {
     }
   } else if (kind == "ktm.timeout") {
     Record(model::EventKind::kTimeoutFired, e.host, TxName(e.Field("tx")));
-  } else if (kind == "ktm.log_forced") {
+  } else if (kind == "dist.branch") {
+    // A participant's local transaction: its RMs' events belong to the root.
+    uow_to_tx_[e.Field("uow")] = TxName(e.Field("tx"));
+  } else if (kind == "ktm.log_forced" || kind == "dist.log_forced") {
     MaybeTargetedCrash(e.host, "log_force");
   } else if (kind == "net.partition" || kind == "partition") {
     Record(model::EventKind::kPartition, e.host, "", "", "", "", e.Field("groups"));
@@ -319,22 +391,17 @@ void Cluster::StartTransaction() {
   for (size_t i = 0; i < hosts_.size(); ++i) {
     if (hosts_[i].ready && !hosts_[i].rm_indexes.empty()) ready.push_back(i);
   }
-  if (ready.empty()) return;  // retried when a host becomes ready
   auto tx = std::make_shared<ClientTx>();
+  const bool distributed = distributed_ && workload_rng_.Bernoulli(w.distributed_fraction) && PickDistributed(*tx);
+  if (!distributed) {
+    if (ready.empty()) return;  // retried when a host becomes ready
+    PickLocal(*tx, ready);
+  }
   tx->number = ++started_;
   tx->name = absl::StrCat("t", tx->number);
-  tx->host = ready[workload_rng_.Uniform(ready.size())];
   HostRuntime& rt = hosts_[tx->host];
   tx->incarnation = rt.host->incarnation();
-  // RMs touched.
-  std::vector<size_t> candidates = rt.rm_indexes;
-  uint32_t want = static_cast<uint32_t>(workload_rng_.Range(w.rms_per_tx_min, w.rms_per_tx_max));
-  want = std::min<uint32_t>(std::max<uint32_t>(want, 1), static_cast<uint32_t>(candidates.size()));
-  for (uint32_t j = 0; j < want; ++j) {
-    size_t pick = workload_rng_.Uniform(candidates.size());
-    tx->rms.push_back(candidates[pick]);
-    candidates.erase(candidates.begin() + static_cast<long>(pick));
-  }
+  const uint32_t want = static_cast<uint32_t>(tx->rms.size());
   double mix = workload_rng_.UnitDouble();
   tx->read_only = mix < w.read_only_fraction;
   tx->end = (!tx->read_only && mix < w.read_only_fraction + w.rollback_fraction) ? ClientTx::End::kRollback
@@ -349,8 +416,67 @@ void Cluster::StartTransaction() {
   uow_to_tx_[uow.Short()] = tx->name;
   tx_to_uow_[tx->name] = uow.Short();
   ++active_;
+  ++rt.clients;
   Record(model::EventKind::kBegin, rt.host->id(), tx->name);
   Step(tx);
+}
+
+void Cluster::PickLocal(ClientTx& tx, const std::vector<size_t>& ready) {
+  const WorkloadSpec& w = scenario_.workload;
+  tx.host = ready[workload_rng_.Uniform(ready.size())];
+  std::vector<size_t> candidates = hosts_[tx.host].rm_indexes;
+  uint32_t want = static_cast<uint32_t>(workload_rng_.Range(w.rms_per_tx_min, w.rms_per_tx_max));
+  want = std::min<uint32_t>(std::max<uint32_t>(want, 1), static_cast<uint32_t>(candidates.size()));
+  for (uint32_t j = 0; j < want; ++j) {
+    size_t pick = workload_rng_.Uniform(candidates.size());
+    tx.rms.push_back(candidates[pick]);
+    candidates.erase(candidates.begin() + static_cast<long>(pick));
+  }
+}
+
+bool Cluster::PickDistributed(ClientTx& tx) {
+  const WorkloadSpec& w = scenario_.workload;
+  // The root: a ready host whose Dtc is up, with RMs on at least one other Dtc host.
+  auto rm_host = [this](size_t r) { return host_index_.at(scenario_.rms[r].host); };
+  std::vector<size_t> roots;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    if (!hosts_[i].ready || !hosts_[i].dtc || !hosts_[i].dtc->recovery_done()) continue;
+    for (size_t j = 0; j < hosts_.size(); ++j) {
+      if (j != i && hosts_[j].has_dtc && !hosts_[j].rm_indexes.empty()) {
+        roots.push_back(i);
+        break;
+      }
+    }
+  }
+  if (roots.empty()) return false;
+  tx.host = roots[workload_rng_.Uniform(roots.size())];
+  std::vector<size_t> local = hosts_[tx.host].rm_indexes;
+  std::vector<size_t> remote;
+  for (size_t j = 0; j < hosts_.size(); ++j) {
+    if (j == tx.host || !hosts_[j].has_dtc) continue;
+    remote.insert(remote.end(), hosts_[j].rm_indexes.begin(), hosts_[j].rm_indexes.end());
+  }
+  auto take = [this, &tx](std::vector<size_t>& from, size_t k) {
+    tx.rms.push_back(from[k]);
+    from.erase(from.begin() + static_cast<long>(k));
+  };
+  uint32_t want = static_cast<uint32_t>(workload_rng_.Range(w.rms_per_tx_min, w.rms_per_tx_max));
+  want = std::min<uint32_t>(std::max<uint32_t>(want, 2), static_cast<uint32_t>(local.size() + remote.size()));
+  // The first RM is local when the root has any; the second is on another host.
+  if (!local.empty()) {
+    take(local, workload_rng_.Uniform(local.size()));
+  } else {
+    take(remote, workload_rng_.Uniform(remote.size()));
+  }
+  std::vector<size_t> elsewhere;
+  for (size_t k = 0; k < remote.size(); ++k) {
+    if (rm_host(remote[k]) != rm_host(tx.rms[0])) elsewhere.push_back(k);
+  }
+  if (!elsewhere.empty()) take(remote, elsewhere[workload_rng_.Uniform(elsewhere.size())]);
+  std::vector<size_t> pool = local;
+  pool.insert(pool.end(), remote.begin(), remote.end());
+  while (tx.rms.size() < want && !pool.empty()) take(pool, workload_rng_.Uniform(pool.size()));
+  return true;
 }
 
 void Cluster::Step(std::shared_ptr<ClientTx> tx) {
@@ -368,6 +494,7 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   const RmSpec& spec = scenario_.rms[r];
   std::string key = absl::StrCat("k", workload_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
   bool is_read = tx->read_only || workload_rng_.Bernoulli(scenario_.workload.read_fraction);
+  if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
   ktm::NTSTATUS s;
   if (is_read) {
     std::string value;
@@ -384,6 +511,28 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
     (void)rm->Disconnect(tx->handle);
   }
   Step(tx);
+}
+
+void Cluster::DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool is_read,
+                                const std::string& key) {
+  const RmSpec& spec = scenario_.rms[r];
+  ktm::dist::RemoteOp op;
+  op.rm = spec.name;
+  op.write = !is_read;
+  op.key = key;
+  if (!is_read) op.value = absl::StrCat(tx->name, ".", ++tx->op_number);
+  ktm::dist::Dtc* dtc = hosts_[tx->host].dtc.get();
+  KTM_ASSERT(dtc != nullptr, "a remote operation from a host without a Dtc");
+  const uint32_t to = hosts_[host_index_.at(spec.host)].host->id();
+  dtc->Operation(tx->handle, to, std::move(op), [this, tx](ktm::NTSTATUS s, std::string) {
+    if (!ClientAlive(*tx)) return;
+    if (s != ktm::STATUS_SUCCESS) {
+      // Conflict, an RM or host that is not there, no answer: the client gives up.
+      tx->end = ClientTx::End::kRollback;
+      tx->ops_left = 0;
+    }
+    Step(tx);
+  });
 }
 
 void Cluster::EndTransaction(const std::shared_ptr<ClientTx>& tx) {
@@ -438,6 +587,8 @@ void Cluster::Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome)
     }
   }
   (void)ktm::CloseHandle(*rt.kernel, tx->handle);
+  KTM_ASSERT(rt.clients > 0 && active_ > 0, "a client finished twice");
+  --rt.clients;
   --active_;
   ScheduleArrival();
 }

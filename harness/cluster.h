@@ -2,12 +2,22 @@
 // managers, client workload, fault injection and history recorder.
 //
 // Lifetime of a host's software: Boot() builds a Kernel, creates/opens the
-// TM on the host's "tmlog" disk, recovers it, and starts every RM of the
-// host (each recovers from its own disk). A crash destroys all of it (the
-// Kernel and RMs are the volatile state of the host); a restart boots again.
+// TM on the host's "tmlog" disk, recovers it, starts the host's Dtc when the
+// scenario has distributed transactions (it recovers from its "dtc" disk),
+// then starts every RM of the host (each recovers from its own disk). A
+// crash destroys all of it (the Kernel, Dtc and RMs are the volatile state of
+// the host) and the host's client processes, whose concurrency slots go back
+// to the workload; a restart boots again.
+//
+// Distributed transactions (workload.distributed_fraction): the client runs
+// on its root host and reaches RMs of other hosts through the root's Dtc;
+// the participant's Dtc traces "dist.branch" (tx = root UOW, uow = its local
+// transaction) before any operation runs, so the recorder files the remote
+// RM's events under the root transaction's name.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +26,7 @@
 
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "ktm/dist/dtc.h"
 #include "ktm/kernel.h"
 #include "ktm/kv/kv_rm.h"
 #include "model/history.h"
@@ -36,6 +47,11 @@ class Cluster {
 
   // For tests: the world and the runtime of a host.
   sim::World& world() { return *world_; }
+  // For tests: runs after the recorder for every trace event (e.g. to crash
+  // a host right after a chosen event, through the scheduler).
+  void set_trace_hook(std::function<void(const sim::TraceEvent&)> hook) { trace_hook_ = std::move(hook); }
+  // The Dtc of a host (nullptr while the host is down or has none).
+  ktm::dist::Dtc* dtc(size_t host_index) const { return hosts_.at(host_index).dtc.get(); }
 
  private:
   struct HostRuntime {
@@ -44,7 +60,10 @@ class Cluster {
     std::unique_ptr<ktm::Kernel> kernel;
     ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
     std::map<size_t, std::unique_ptr<ktm::kv::KvRm>> rms;  // by scenario rm index
+    bool has_dtc = false;                         // distributed transactions: a Dtc on this host
+    std::unique_ptr<ktm::dist::Dtc> dtc;
     bool ready = false;                           // TM online and every RM started
+    uint32_t clients = 0;                         // client processes running here (die with the host)
   };
   struct ClientTx {
     uint64_t number = 0;
@@ -64,6 +83,9 @@ class Cluster {
   void Build();
   void Boot(size_t host_index);
   void StartRms(size_t host_index, size_t next);
+  void StartDtc(size_t host_index);
+  ktm::NTSTATUS RunRemoteOp(size_t host_index, ktm::HANDLE transaction, const ktm::dist::RemoteOp& op,
+                            std::string* value);
   void OnCrash(size_t host_index);
   void OnTraceEvent(const sim::TraceEvent& event);
   void Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm = "", std::string key = "",
@@ -74,6 +96,11 @@ class Cluster {
   // Workload.
   void ScheduleArrival();
   void StartTransaction();
+  // Picks the root host and RMs of a distributed transaction; false if no
+  // two hosts can take part right now.
+  bool PickDistributed(ClientTx& tx);
+  void PickLocal(ClientTx& tx, const std::vector<size_t>& ready);
+  void DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t rm_index, bool is_read, const std::string& key);
   void Step(std::shared_ptr<ClientTx> tx);
   void DoOperation(const std::shared_ptr<ClientTx>& tx);
   void EndTransaction(const std::shared_ptr<ClientTx>& tx);
@@ -115,6 +142,8 @@ class Cluster {
   uint64_t outcomes_ = 0, committed_ = 0, aborted_ = 0;
   bool arrival_pending_ = false;
   bool faults_stopped_ = false;
+  bool distributed_ = false;                      // hosts with durable TMs run a Dtc
+  std::function<void(const sim::TraceEvent&)> trace_hook_;
   std::vector<int64_t> commit_latencies_;
 };
 

@@ -237,6 +237,21 @@ void CheckWorkloadMix(const WorkloadSpec& w, ProblemList& problems) {
   problems.NonNegativeTime("workload.think_ns", w.think_ns);
 }
 
+// Distributed transactions need a Dtc on at least two hosts, and a Dtc
+// needs a durable TM (its RM is durable).
+void CheckDistributed(const Scenario& scenario, ProblemList& problems) {
+  const double fraction = scenario.workload.distributed_fraction;
+  problems.Fraction("workload.distributed_fraction", fraction);
+  if (!(fraction > 0)) return;
+  size_t durable_hosts = 0;
+  for (const HostSpec& host : scenario.hosts) durable_hosts += host.tm_volatile ? 0 : 1;
+  if (durable_hosts < 2) {
+    problems.Add("workload.distributed_fraction",
+                 absl::StrCat("distributed transactions need at least two hosts with a durable TM, got ",
+                              durable_hosts));
+  }
+}
+
 void CheckNetwork(const sim::NetworkOptions& network, ProblemList& problems) {
   CheckLatency(problems, "network.latency", network.latency);
   problems.Fraction("network.loss_probability", network.loss_probability);
@@ -390,6 +405,7 @@ std::vector<ScenarioProblem> FindProblems(const Scenario& scenario) {
   CheckRms(scenario, problems);
   CheckWorkloadCounts(scenario, problems);
   CheckWorkloadMix(scenario.workload, problems);
+  CheckDistributed(scenario, problems);
   CheckNetwork(scenario.network, problems);
   CheckFaults(scenario, problems);
   CheckRun(scenario, problems);

@@ -53,6 +53,10 @@ struct WorkloadSpec {
   double async_commit_fraction = 0.2;  // use CommitTransactionAsync instead of CommitTransaction
   sim::TimeNs timeout_ns = 0;       // CreateTransaction timeout (0: none)
   sim::TimeNs think_ns = 100 * sim::kMicrosecond;  // client delay between operations
+  // Share of transactions that touch RMs of two or more hosts: the client runs
+  // on one host and reaches the others through the hosts' Dtcs
+  // (ktm/dist, docs/distributed.md). Needs two hosts with durable TMs.
+  double distributed_fraction = 0;
 };
 
 enum class FaultMode : uint8_t { kNone, kProbabilities, kSwarm, kSchedule };

@@ -524,6 +524,7 @@ void ReadWorkload(TableReader& reader, WorkloadSpec* w) {
   reader.Number("async_commit_fraction", &w->async_commit_fraction);
   reader.Time("timeout", &w->timeout_ns);
   reader.Time("think", &w->think_ns);
+  reader.Number("distributed_fraction", &w->distributed_fraction);
 }
 
 void ReadNetwork(TableReader& reader, sim::NetworkOptions* network) {

@@ -1,0 +1,392 @@
+// Dtc plumbing shared by both roles: start-up and recovery (log replay, RM
+// registration, LAST_RECOVER), the Dtc log, the KTM notification loop, the
+// network endpoint (admission of datagrams: decoding, incarnation checks),
+// sending and tracing messages, and timers. The roles themselves are in
+// dtc_coordinator.cc (the root's side) and dtc_participant.cc (a branch's
+// side). See dtc.h for the contract and docs/distributed.md for the protocol.
+#include "ktm/dist/dtc.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ktm/assert.h"
+#include "ktm/codec.h"
+
+namespace ktm::dist {
+
+static_assert(kStringBytesMax <= 4096, "a message must fit one datagram comfortably");
+
+Dtc::Dtc(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, DtcOptions options, OpHandler op_handler)
+    : kernel_(kernel),
+      host_(host),
+      disk_(disk),
+      tm_(tm),
+      options_(std::move(options)),
+      op_handler_(std::move(op_handler)),
+      alive_(std::make_shared<bool>(true)) {
+  KTM_ASSERT(options_.retransmit_initial_ns > 0 && options_.retransmit_initial_ns <= options_.backoff_max_ns,
+             "Dtc: retransmit_initial_ns must be in (0, backoff_max_ns]");
+  KTM_ASSERT(options_.retries_max >= 1 && options_.branches_max >= 1, "Dtc: retries_max and branches_max >= 1");
+  KTM_ASSERT(disk_ != nullptr && !options_.rm_id.null(), "Dtc: needs a log disk and an RM id");
+  std::weak_ptr<bool> alive = alive_;
+  host_->Listen([this, alive](uint32_t from, std::vector<uint8_t> payload) {
+    if (auto a = alive.lock(); a && *a) OnDatagram(from, payload);
+  });
+}
+
+Dtc::~Dtc() { *alive_ = false; }
+
+const char* Dtc::StateName(CoordinatorState state) {
+  switch (state) {
+    case CoordinatorState::kPropagating: return "propagating";
+    case CoordinatorState::kActive: return "active";
+    case CoordinatorState::kPrePreparing: return "prepreparing";
+    case CoordinatorState::kPrePrepared: return "preprepared";
+    case CoordinatorState::kPreparing: return "preparing";
+    case CoordinatorState::kPrepared: return "prepared";
+    case CoordinatorState::kCommitting: return "committing";
+    case CoordinatorState::kAborting: return "aborting";
+  }
+  return "unknown";
+}
+
+const char* Dtc::StateName(ParticipantState state) {
+  switch (state) {
+    case ParticipantState::kCreating: return "creating";
+    case ParticipantState::kActive: return "active";
+    case ParticipantState::kPrePreparing: return "prepreparing";
+    case ParticipantState::kPrePrepared: return "preprepared";
+    case ParticipantState::kPreparing: return "preparing";
+    case ParticipantState::kPrepared: return "prepared";
+    case ParticipantState::kInDoubt: return "indoubt";
+    case ParticipantState::kCommitting: return "committing";
+    case ParticipantState::kCommitted: return "committed";
+    case ParticipantState::kAborted: return "aborted";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------
+// Start and recovery.
+
+void Dtc::Start(std::function<void(NTSTATUS)> done) {
+  KTM_ASSERT(!log_, "Dtc::Start called twice");
+  start_done_ = std::move(done);
+  OpenLog([this](NTSTATUS s) {
+    if (s != STATUS_SUCCESS) {
+      host_->TraceEvent("dist.start_failed", {{"status", StatusName(s)}});
+      auto done = std::move(start_done_);
+      start_done_ = nullptr;
+      return done(s);
+    }
+    Register([this](NTSTATUS st) {
+      if (st == STATUS_SUCCESS) return;  // start_done_ runs at LAST_RECOVER
+      auto done = std::move(start_done_);
+      start_done_ = nullptr;
+      done(st);
+    });
+  });
+}
+
+void Dtc::OpenLog(std::function<void(NTSTATUS)> done) {
+  log_ = std::make_unique<log::Log>(disk_, log::LogOptions{.disk_offset = 0, .size_bytes = disk_->size_bytes()});
+  std::weak_ptr<bool> alive = alive_;
+  log_->Open([this, alive, done](absl::StatusOr<log::RecoveredLog> recovered) {
+    if (auto a = alive.lock(); !a || !*a) return;
+    if (recovered.ok()) {
+      Replay(*recovered);
+      return done(STATUS_SUCCESS);
+    }
+    if (!absl::IsNotFound(recovered.status())) return done(STATUS_LOG_CORRUPTION_DETECTED);
+    log_->Format([this, alive, done](absl::Status status) {
+      if (auto a = alive.lock(); !a || !*a) return;
+      if (!status.ok()) return done(STATUS_UNEXPECTED_IO_ERROR);
+      log_->WriteRestartArea({}, 0, [alive, done](absl::Status st) {
+        if (auto a = alive.lock(); !a || !*a) return;
+        done(st.ok() ? STATUS_SUCCESS : STATUS_UNEXPECTED_IO_ERROR);
+      });
+    });
+  });
+}
+
+void Dtc::Replay(const log::RecoveredLog& recovered) {
+  for (const auto& record : recovered.records) {
+    Reader r(record.payload);
+    switch (record.type) {
+      case kRecBranch: {
+        ReplayedBranch b;
+        KTM_ASSERT(DecodeBranchRecord(r.Bytes(), &b.record), "dtc branch record does not decode");
+        b.local = r.Id();
+        replayed_[b.record.id] = b;
+        break;
+      }
+      case kRecCommitted:
+      case kRecEnded: {
+        BranchRecord id;
+        KTM_ASSERT(DecodeBranchRecord(r.Bytes(), &id), "dtc outcome record does not decode");
+        auto it = replayed_.find(id.id);
+        if (it == replayed_.end()) break;  // its branch record is before the base (a snapshot dropped it)
+        if (record.type == kRecEnded) replayed_.erase(it);
+        if (record.type == kRecCommitted) it->second.committed = true;
+        break;
+      }
+      case kRecSnapshot: {
+        replayed_.clear();
+        uint32_t n = r.U32();
+        for (uint32_t i = 0; i < n && r.ok(); ++i) {
+          ReplayedBranch b;
+          KTM_ASSERT(DecodeBranchRecord(r.Bytes(), &b.record), "dtc snapshot entry does not decode");
+          b.local = r.Id();
+          b.committed = r.U8() == 1;
+          replayed_[b.record.id] = b;
+        }
+        break;
+      }
+      default:
+        KTM_ASSERT(false, absl::StrCat("dtc log record of unknown type ", record.type));
+    }
+    KTM_ASSERT(r.done(), absl::StrCat("dtc log record of type ", record.type, " with a valid checksum does not decode"));
+  }
+  host_->TraceEvent("dist.replayed", {{"branches", absl::StrCat(replayed_.size())}});
+}
+
+void Dtc::Register(std::function<void(NTSTATUS)> done) {
+  HANDLE rm;
+  NTSTATUS s = OpenResourceManager(*kernel_, tm_, options_.rm_id, &rm);
+  if (s == STATUS_RESOURCEMANAGER_NOT_FOUND) {
+    s = CreateResourceManager(*kernel_, options_.rm_id, 0, tm_, "dtc." + options_.name, &rm);
+  }
+  if (s == STATUS_SUCCESS) {
+    rm_ = rm;
+    Arm();
+    s = RecoverResourceManager(*kernel_, rm_);
+  }
+  host_->TraceEvent("dist.rm_online", {{"status", StatusName(s)}});
+  Defer([done, s] { done(s); });
+}
+
+void Dtc::Arm() {
+  std::weak_ptr<bool> alive = alive_;
+  GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
+                                      [this, alive](NTSTATUS status, TRANSACTION_NOTIFICATION n) {
+                                        if (auto a = alive.lock(); a && *a) OnNotification(status, n);
+                                      });
+}
+
+void Dtc::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n) {
+  if (status != STATUS_SUCCESS) return;  // the RM handle went away
+  Arm();
+  const uint32_t what = n.TransactionNotification;
+  if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
+  if (what == TRANSACTION_NOTIFY_RECOVER_QUERY) return OnRecoverQuery(n);
+  if (what == TRANSACTION_NOTIFY_LAST_RECOVER) return OnLastRecover();
+  if (auto it = outbound_keys_.find(n.TransactionKey); it != outbound_keys_.end()) {
+    if (Outbound* b = FindOutbound(it->second)) OnCoordinatorNotification(*b, n);
+    return;
+  }
+  if (auto it = inbound_keys_.find(n.TransactionKey); it != inbound_keys_.end()) {
+    if (Inbound* b = FindInbound(it->second)) OnParticipantNotification(*b, n);
+  }
+  // Otherwise: a notification for a branch already forgotten (a duplicate).
+}
+
+void Dtc::OnLastRecover() {
+  // Branches the log holds but KTM did not ask about: T' is no longer in
+  // doubt. A committed one is over (KTM finished it, its end record is
+  // durable); any other lost its T' in the crash before it voted: aborted.
+  std::vector<ReplayedBranch> left;
+  for (auto& [id, replayed] : replayed_) left.push_back(replayed);
+  replayed_.clear();
+  for (const ReplayedBranch& r : left) {
+    if (r.committed) {
+      AppendEnded(r.record.id);
+      continue;
+    }
+    Inbound& b = inbound_[r.record.id];
+    b.record = r.record;
+    b.state = ParticipantState::kAborted;
+    b.local_done = true;
+    host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", r.record.id.ToString()},
+                                     {"tx", r.record.root.Short()}, {"from", "log"}, {"to", "aborted"},
+                                     {"why", "lost"}});
+    SendAbortedNotice(b);
+  }
+  recovery_done_ = true;
+  host_->TraceEvent("dist.online", {{"coordinator", absl::StrCat(outbound_.size())},
+                                    {"participant", absl::StrCat(inbound_.size())}});
+  if (start_done_) {
+    auto done = std::move(start_done_);
+    start_done_ = nullptr;
+    Defer([done] { done(STATUS_SUCCESS); });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The log.
+
+void Dtc::AppendEnded(const BranchId& id) {
+  if (!log_ || log_->failed()) return;
+  BranchRecord r;
+  r.id = id;
+  Writer w;
+  w.Bytes(EncodeBranchRecord(r));
+  (void)log_->Append(kRecEnded, w.data());  // lazy; a lost one only repeats an abort or a finished commit
+  MaybeSnapshot();
+}
+
+void Dtc::MaybeSnapshot() {
+  if (!log_ || log_->failed() || snapshot_in_flight_) return;
+  if (log_->end_lsn() - log_->base_lsn() < disk_->size_bytes() / 4) return;
+  Writer w;
+  w.U32(static_cast<uint32_t>(inbound_.size() + replayed_.size()));
+  for (const auto& [id, b] : inbound_) {
+    w.Bytes(EncodeBranchRecord(b.record));
+    w.Id(b.local);
+    w.U8(b.commit_appended ? 1 : 0);
+  }
+  for (const auto& [id, r] : replayed_) {
+    w.Bytes(EncodeBranchRecord(r.record));
+    w.Id(r.local);
+    w.U8(r.committed ? 1 : 0);
+  }
+  auto lsn = log_->Append(kRecSnapshot, w.data());
+  if (!lsn.ok()) return;
+  snapshot_in_flight_ = true;
+  host_->TraceEvent("dist.snapshot", {{"base", absl::StrCat(*lsn)}});
+  std::weak_ptr<bool> alive = alive_;
+  log_->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {
+    if (auto a = alive.lock(); a && *a) snapshot_in_flight_ = false;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The network.
+
+void Dtc::OnDatagram(uint32_t from, const std::vector<uint8_t>& payload) {
+  Message m;
+  if (!Decode(payload, &m) || m.from != from) {
+    ++stats_.dropped;
+    host_->TraceEvent("dist.drop", {{"from", absl::StrCat(from)}, {"reason", "malformed"}});
+    return;
+  }
+  ++stats_.received;
+  TraceMessage("dist.recv", m, host_->id());
+  if (!Admit(m)) return;
+  Dispatch(m);
+}
+
+bool Dtc::Admit(const Message& m) {
+  const char* reason = nullptr;
+  uint64_t& known = peer_incarnation_[m.from];
+  const bool to_coordinator = m.type == MessageType::kPropagateReply || m.type == MessageType::kOpReply ||
+                              m.type == MessageType::kPrePrepared || m.type == MessageType::kPrepared ||
+                              m.type == MessageType::kCommitted || m.type == MessageType::kAborted ||
+                              m.type == MessageType::kInquiry;
+  if (!recovery_done_) {
+    reason = "recovering";
+  } else if (m.to_incarnation != 0 && m.to_incarnation != host_->incarnation()) {
+    reason = "stale_receiver";
+  } else if (m.from_incarnation < known) {
+    reason = "stale_sender";
+  } else if (to_coordinator ? m.branch.coordinator != host_->id() : m.branch.coordinator != m.from) {
+    reason = "misrouted";
+  }
+  if (reason != nullptr) {
+    ++stats_.dropped;
+    host_->TraceEvent("dist.drop", {{"from", absl::StrCat(m.from)}, {"type", MessageTypeName(m.type)},
+                                    {"msg", absl::StrCat(m.id)}, {"reason", reason}});
+    return false;
+  }
+  if (m.from_incarnation > known) {
+    const bool restarted = known != 0;
+    known = m.from_incarnation;
+    if (restarted) OnCoordinatorRestarted(m.from, m.from_incarnation);
+  }
+  return true;
+}
+
+void Dtc::Dispatch(const Message& m) {
+  switch (m.type) {
+    case MessageType::kPropagate: return OnPropagate(m);
+    case MessageType::kOp: return OnOp(m);
+    case MessageType::kPrePrepare: return OnPrePrepare(m);
+    case MessageType::kPrepare: return OnPrepare(m);
+    case MessageType::kCommit: return OnDecision(m, true);
+    case MessageType::kAbort: return OnDecision(m, false);
+    case MessageType::kOutcome: return OnOutcome(m);
+    case MessageType::kPropagateReply: return OnPropagateReply(m);
+    case MessageType::kOpReply: return OnOpReply(m);
+    case MessageType::kPrePrepared:
+    case MessageType::kPrepared:
+    case MessageType::kCommitted: return OnPhaseReply(m);
+    case MessageType::kAborted: return OnParticipantAborted(m);
+    case MessageType::kInquiry: return OnInquiry(m);
+  }
+}
+
+Message Dtc::MakeMessage(MessageType type, const BranchRecord& record) const {
+  Message m;
+  m.type = type;
+  m.branch = record.id;
+  m.root = record.root;
+  return m;
+}
+
+void Dtc::Send(uint32_t to, Message m) {
+  KTM_ASSERT(to != host_->id(), "Dtc sends to itself");
+  KTM_ASSERT(m.rm.size() <= kStringBytesMax && m.key.size() <= kStringBytesMax && m.value.size() <= kStringBytesMax,
+             "Dtc message string over the limit");
+  m.from = host_->id();
+  m.from_incarnation = host_->incarnation();
+  m.id = next_message_id_++;
+  TraceMessage("dist.send", m, to);
+  ++stats_.sent;
+  host_->Send(to, Encode(m));
+}
+
+void Dtc::Reply(const Message& request, Message reply) {
+  reply.reply_to = request.id;
+  reply.to_incarnation = request.from_incarnation;
+  Send(request.from, std::move(reply));
+}
+
+void Dtc::TraceMessage(const char* kind, const Message& m, uint32_t to) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"from", absl::StrCat(m.from)},          {"to", absl::StrCat(to)},
+      {"type", MessageTypeName(m.type)},       {"tx", m.root.Short()},
+      {"branch", m.branch.ToString()},         {"msg", absl::StrCat(m.id)}};
+  if (m.reply_to != 0) fields.emplace_back("reply_to", absl::StrCat(m.reply_to));
+  if (m.type == MessageType::kOutcome) fields.emplace_back("outcome", OutcomeName(m.outcome));
+  if (m.type == MessageType::kOp || m.type == MessageType::kOpReply) {
+    fields.emplace_back("op", absl::StrCat(m.op_sequence));
+  }
+  if (m.type == MessageType::kPropagateReply || m.type == MessageType::kOpReply) {
+    fields.emplace_back("status", StatusName(m.status));
+  }
+  host_->TraceEvent(kind, std::move(fields));
+}
+
+// ---------------------------------------------------------------------------
+// Timers.
+
+void Dtc::Defer(std::function<void()> fn) { (void)Timer(0, std::move(fn)); }
+
+sim::EventId Dtc::Timer(sim::TimeNs delay, std::function<void()> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  return host_->After(delay, [alive, fn = std::move(fn)] {
+    if (auto a = alive.lock(); a && *a) fn();
+  });
+}
+
+void Dtc::CancelTimer(sim::EventId* timer) {
+  if (*timer != sim::kNoEvent) host_->Cancel(*timer);
+  *timer = sim::kNoEvent;
+}
+
+sim::TimeNs Dtc::NextBackoff(sim::TimeNs backoff) const {
+  if (backoff <= 0) return options_.retransmit_initial_ns;
+  return std::min(options_.backoff_max_ns, 2 * backoff);
+}
+
+}  // namespace ktm::dist

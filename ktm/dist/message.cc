@@ -1,0 +1,134 @@
+// Encoding and decoding of protocol messages and branch records: see
+// message.h. A version byte lets a later format be told apart; a decoder
+// that sees any other version rejects the datagram.
+#include "ktm/dist/message.h"
+
+#include "absl/strings/str_cat.h"
+#include "ktm/codec.h"
+
+namespace ktm::dist {
+namespace {
+
+constexpr uint32_t kMagic = 0x4454434du;  // "MCTD"
+constexpr uint8_t kVersion = 1;
+
+void PutBranch(Writer& w, const BranchId& id) {
+  w.U32(id.coordinator);
+  w.U64(id.incarnation);
+  w.U64(id.sequence);
+}
+
+BranchId GetBranch(Reader& r) {
+  BranchId id;
+  id.coordinator = r.U32();
+  id.incarnation = r.U64();
+  id.sequence = r.U64();
+  return id;
+}
+
+bool HasOpFields(MessageType type) { return type == MessageType::kOp || type == MessageType::kOpReply; }
+
+bool StringFits(const std::string& s) { return s.size() <= kStringBytesMax; }
+
+}  // namespace
+
+const char* MessageTypeName(MessageType type) {
+  switch (type) {
+    case MessageType::kPropagate: return "PROPAGATE";
+    case MessageType::kPropagateReply: return "PROPAGATE_REPLY";
+    case MessageType::kOp: return "OP";
+    case MessageType::kOpReply: return "OP_REPLY";
+    case MessageType::kPrePrepare: return "PREPREPARE";
+    case MessageType::kPrePrepared: return "PREPREPARED";
+    case MessageType::kPrepare: return "PREPARE";
+    case MessageType::kPrepared: return "PREPARED";
+    case MessageType::kCommit: return "COMMIT";
+    case MessageType::kCommitted: return "COMMITTED";
+    case MessageType::kAbort: return "ABORT";
+    case MessageType::kAborted: return "ABORTED";
+    case MessageType::kInquiry: return "INQUIRY";
+    case MessageType::kOutcome: return "OUTCOME";
+  }
+  return "UNKNOWN";
+}
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kCommit: return "commit";
+    case Outcome::kAbort: return "abort";
+    case Outcome::kWait: return "wait";
+  }
+  return "unknown";
+}
+
+std::string BranchId::ToString() const { return absl::StrCat("b", coordinator, ".", incarnation, ".", sequence); }
+
+std::vector<uint8_t> EncodeBranchRecord(const BranchRecord& record) {
+  Writer w;
+  PutBranch(w, record.id);
+  w.U32(record.participant);
+  w.Id(record.root);
+  return std::move(w.data());
+}
+
+bool DecodeBranchRecord(std::span<const uint8_t> bytes, BranchRecord* record) {
+  Reader r(bytes);
+  record->id = GetBranch(r);
+  record->participant = r.U32();
+  record->root = r.Id();
+  return r.done() && !record->id.null();
+}
+
+std::vector<uint8_t> Encode(const Message& m) {
+  Writer w;
+  w.U32(kMagic);
+  w.U8(kVersion);
+  w.U8(static_cast<uint8_t>(m.type));
+  w.U32(m.from);
+  w.U64(m.from_incarnation);
+  w.U64(m.to_incarnation);
+  w.U64(m.id);
+  w.U64(m.reply_to);
+  PutBranch(w, m.branch);
+  w.Id(m.root);
+  w.U64(m.op_sequence);
+  w.U32(m.status);
+  w.U8(static_cast<uint8_t>(m.outcome));
+  if (HasOpFields(m.type)) {
+    w.U8(m.write ? 1 : 0);
+    w.Str(m.rm);
+    w.Str(m.key);
+    w.Str(m.value);
+  }
+  return std::move(w.data());
+}
+
+bool Decode(std::span<const uint8_t> bytes, Message* m) {
+  Reader r(bytes);
+  if (r.U32() != kMagic || r.U8() != kVersion) return false;
+  uint8_t type = r.U8();
+  if (type == 0 || type > kMessageTypeMax) return false;
+  m->type = static_cast<MessageType>(type);
+  m->from = r.U32();
+  m->from_incarnation = r.U64();
+  m->to_incarnation = r.U64();
+  m->id = r.U64();
+  m->reply_to = r.U64();
+  m->branch = GetBranch(r);
+  m->root = r.Id();
+  m->op_sequence = r.U64();
+  m->status = r.U32();
+  uint8_t outcome = r.U8();
+  if (outcome < 1 || outcome > 3) return false;
+  m->outcome = static_cast<Outcome>(outcome);
+  if (HasOpFields(m->type)) {
+    m->write = r.U8() == 1;
+    m->rm = r.Str();
+    m->key = r.Str();
+    m->value = r.Str();
+    if (!StringFits(m->rm) || !StringFits(m->key) || !StringFits(m->value)) return false;
+  }
+  return r.done() && m->id != 0 && !m->branch.null();
+}
+
+}  // namespace ktm::dist
