@@ -1,0 +1,268 @@
+// Tests of the latency bench (harness/latency_bench.h) and `ktmsim bench`:
+// only deterministic outputs, never timing. Simulated time is deterministic,
+// so with fixed disk latencies the measured commit latency is an exact
+// function of the protocol and the engine, and is checked exactly:
+// - single-phase at concurrency 1 takes exactly the minimum (one FUA write);
+// - 2PC at concurrency 1: the first commit takes exactly the minimum (RM
+//   prepare force, then TM commit force); every later one also waits for the
+//   previous transaction's RM commit-record force, which is still in flight
+//   when the next PREPARE arrives back to back (the log has at most one block
+//   write in flight), so it takes one RM FUA write more;
+// - read-only commits take no simulated time and force nothing;
+// - a transaction distributed over 3 hosts at concurrency 1 takes exactly
+//   the minimum (2 round trips, then participant RM prepare, participant
+//   KTM prepared record, root TM commit record) and sends exactly the
+//   minimum number of datagrams;
+// - forced writes per commit equal the presumed-abort minimum;
+// - the JSON parses and the SVG is well-formed XML (xmllint).
+#include "harness/latency_bench.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "harness/scenario_toml.h"
+#include "nlohmann/json.hpp"
+
+namespace harness {
+namespace {
+
+constexpr sim::TimeNs kRmFuaNs = 100 * sim::kMicrosecond + 1 * sim::kMillisecond;
+constexpr sim::TimeNs kTmFuaNs = 300 * sim::kMicrosecond + 2 * sim::kMillisecond;
+constexpr sim::TimeNs kNetworkNs = 150 * sim::kMicrosecond;
+constexpr uint32_t kTransactions = 20;
+
+sim::DiskOptions FixedDisk(sim::TimeNs write_ns, sim::TimeNs fua_extra_ns) {
+  sim::DiskOptions d;
+  d.write_latency = sim::Latency::Fixed(write_ns);
+  d.fua_extra_latency = sim::Latency::Fixed(fua_extra_ns);
+  return d;
+}
+
+// Different RM and TM disks, so a wrong attribution of a force shows.
+BenchDisks TestDisks() {
+  BenchDisks disks;
+  disks.rm_disk = FixedDisk(100 * sim::kMicrosecond, 1 * sim::kMillisecond);
+  disks.tm_log_disk = FixedDisk(300 * sim::kMicrosecond, 2 * sim::kMillisecond);
+  disks.network.latency = sim::Latency::Fixed(kNetworkNs);
+  return disks;
+}
+
+LatencyRow RunCase(const LatencyCase& kase, uint32_t concurrency = 1) {
+  LatencyBenchOptions options;
+  options.transactions = kTransactions;
+  absl::StatusOr<LatencyRow> row = RunLatencyCase("test", TestDisks(), kase, concurrency, options);
+  EXPECT_TRUE(row.ok()) << row.status();
+  return row.ok() ? *row : LatencyRow{};
+}
+
+const LatencyCase& Case(const std::string& id) {
+  for (const LatencyCase& c : DefaultLatencyCases()) {
+    if (c.id == id) return c;
+  }
+  ADD_FAILURE() << "no case " << id;
+  return DefaultLatencyCases().front();
+}
+
+TEST(LatencyBench, ScenariosValidateForEveryCaseAndConcurrency) {
+  for (const LatencyCase& kase : DefaultLatencyCases()) {
+    for (uint32_t c : {1u, 4u, 16u, 64u}) {
+      absl::StatusOr<Scenario> s = BuildLatencyScenario("test", TestDisks(), kase, c, 1000);
+      ASSERT_TRUE(s.ok()) << kase.id << " c=" << c << ": " << s.status();
+      EXPECT_EQ(s->rms.size(), kase.rms);
+      EXPECT_EQ(s->workload.arrival_per_second, 0);
+      EXPECT_EQ(s->workload.think_ns, 0);
+      EXPECT_EQ(s->faults.mode, FaultMode::kNone);
+    }
+  }
+}
+
+TEST(LatencyBench, ProtocolMinimumIsForcesOnTheCriticalPathTimesFuaMinimum) {
+  const BenchDisks disks = TestDisks();
+  EXPECT_EQ(FuaWriteMinimumNs(disks.rm_disk), kRmFuaNs);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("spc_1rm")).latency_ns, kRmFuaNs);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("2pc_2rm")).latency_ns, kRmFuaNs + kTmFuaNs);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("2pc_4rm")).latency_ns, kRmFuaNs + kTmFuaNs);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("read_only")).latency_ns, 0);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("2pc_4rm")).forced_writes_per_commit, 9u);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("dist_3hosts")).latency_ns, kRmFuaNs + 2 * kTmFuaNs + 4 * kNetworkNs);
+  EXPECT_EQ(ProtocolMinimumFor(disks, Case("dist_3hosts")).forced_writes_per_commit, 13u);
+}
+
+TEST(LatencyBench, SinglePhaseAtConcurrencyOneTakesExactlyTheMinimum) {
+  const LatencyRow row = RunCase(Case("spc_1rm"));
+  EXPECT_TRUE(row.passed);
+  EXPECT_EQ(row.committed, kTransactions);
+  EXPECT_EQ(row.committed_not_every_rm, 0u);
+  EXPECT_EQ(row.min_ns, kRmFuaNs);
+  EXPECT_EQ(row.max_ns, kRmFuaNs);
+  EXPECT_NEAR(row.p50_over_minimum, 1.0, 1e-9);
+  ASSERT_TRUE(row.throughput_over_bound.has_value());
+  EXPECT_NEAR(*row.throughput_over_bound, 1.0, 1e-9);
+  EXPECT_EQ(row.forced_writes, kTransactions);  // one single-phase commit record each
+  EXPECT_EQ(row.restart_area_writes, 0u);
+  EXPECT_EQ(row.messages, 0u);
+}
+
+TEST(LatencyBench, TwoPhaseAtConcurrencyOneWaitsForThePreviousCommitRecord) {
+  for (const char* id : {"2pc_2rm", "2pc_4rm"}) {
+    SCOPED_TRACE(id);
+    const LatencyCase& kase = Case(id);
+    const LatencyRow row = RunCase(kase);
+    EXPECT_TRUE(row.passed);
+    EXPECT_EQ(row.committed, kTransactions);
+    EXPECT_EQ(row.committed_not_every_rm, 0u);
+    // The first commit finds every log idle: exactly the protocol minimum.
+    EXPECT_EQ(row.min_ns, kRmFuaNs + kTmFuaNs);
+    // Every later one queues its prepare behind the previous commit record.
+    EXPECT_EQ(row.p50_ns, 2 * kRmFuaNs + kTmFuaNs);
+    EXPECT_EQ(row.max_ns, 2 * kRmFuaNs + kTmFuaNs);
+    EXPECT_NEAR(row.p50_over_minimum, static_cast<double>(2 * kRmFuaNs + kTmFuaNs) / (kRmFuaNs + kTmFuaNs), 1e-9);
+    // Presumed-abort minimum: TM commit record + prepare and commit per RM.
+    EXPECT_EQ(row.forced_writes, kTransactions * (1 + 2 * kase.rms));
+    EXPECT_NEAR(row.forced_writes_per_commit, row.minimum.forced_writes_per_commit, 1e-9);
+    EXPECT_EQ(row.restart_area_writes, 0u);  // no checkpoint within 20 transactions
+  }
+}
+
+TEST(LatencyBench, ReadOnlyCommitsTakeNoTimeAndForceNothing) {
+  const LatencyRow row = RunCase(Case("read_only"));
+  EXPECT_TRUE(row.passed);
+  EXPECT_EQ(row.committed, kTransactions);
+  EXPECT_EQ(row.max_ns, 0);
+  EXPECT_EQ(row.forced_writes, 0u);
+  EXPECT_EQ(row.p50_over_minimum, 1.0);  // 0 / 0 is defined as 1
+  EXPECT_FALSE(row.throughput_per_s.has_value());
+}
+
+TEST(LatencyBench, DistributedAtConcurrencyOneTakesExactlyTheMinimum) {
+  const LatencyCase& kase = Case("dist_3hosts");
+  const LatencyRow row = RunCase(kase);
+  EXPECT_TRUE(row.passed);
+  EXPECT_EQ(row.committed, kTransactions);
+  EXPECT_EQ(row.committed_not_every_rm, 0u);
+  EXPECT_EQ(row.min_ns, kRmFuaNs + 2 * kTmFuaNs + 4 * kNetworkNs);
+  EXPECT_EQ(row.max_ns, row.min_ns);
+  EXPECT_NEAR(row.p50_over_minimum, 1.0, 1e-9);
+  // Root: TM commit, RM prepare and commit; each participant: Dtc branch and
+  // outcome records, RM prepare and commit, KTM prepared record.
+  EXPECT_EQ(row.forced_writes, kTransactions * 13);
+  // PROPAGATE, the commit protocol and one OP round trip per remote write: no retransmission.
+  EXPECT_GT(row.messages, kTransactions * 2 * 8);
+  EXPECT_NEAR(row.messages_per_commit, row.messages_minimum_per_commit, 1e-9);
+}
+
+TEST(LatencyBench, RunsAreDeterministic) {
+  const LatencyRow a = RunCase(Case("2pc_2rm"), 16);
+  const LatencyRow b = RunCase(Case("2pc_2rm"), 16);
+  EXPECT_EQ(a.digest, b.digest);
+  EXPECT_EQ(a.latencies_ns, b.latencies_ns);
+  EXPECT_EQ(a.forced_writes, b.forced_writes);
+}
+
+TEST(LatencyBench, PercentileIsNearestRank) {
+  const std::vector<int64_t> v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  EXPECT_EQ(Percentile(v, 50), 5);
+  EXPECT_EQ(Percentile(v, 90), 9);
+  EXPECT_EQ(Percentile(v, 99), 10);
+  EXPECT_EQ(Percentile(v, 100), 10);
+  EXPECT_EQ(Percentile({}, 50), 0);
+}
+
+// The whole report, rendered: JSON parses with every row; SVG is well formed.
+class LatencyReportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto base = LoadScenarioFile(KTMSIM_SOURCE_DIR "/bench/latency.toml");
+    ASSERT_TRUE(base.ok()) << base.status();
+    LatencyBenchOptions options;
+    options.transactions = kTransactions;
+    options.jobs = 2;
+    auto report = RunLatencyBench({*base}, options);
+    ASSERT_TRUE(report.ok()) << report.status();
+    report_ = new LatencyReport(*std::move(report));
+  }
+  static void TearDownTestSuite() { delete report_; }
+  static LatencyReport* report_;
+};
+LatencyReport* LatencyReportTest::report_ = nullptr;
+
+TEST_F(LatencyReportTest, JsonParsesWithEveryRow) {
+  ASSERT_NE(report_, nullptr);
+  EXPECT_TRUE(report_->passed());
+  const nlohmann::json j = nlohmann::json::parse(LatencyJson(*report_));
+  EXPECT_EQ(j["schema"], "ktmsim-bench");
+  ASSERT_EQ(j["bases"].size(), 1u);
+  const auto& rows = j["bases"][0]["rows"];
+  ASSERT_EQ(rows.size(), DefaultLatencyCases().size() * 4);
+  EXPECT_EQ(rows[0]["case"], "spc_1rm");
+  EXPECT_EQ(rows[0]["concurrency"], 1);
+  EXPECT_EQ(rows[0]["p50_over_minimum"], 1.0);
+  EXPECT_EQ(rows[0]["forced_writes_per_commit"], 1.0);
+}
+
+TEST_F(LatencyReportTest, JsonDoesNotDependOnJobs) {
+  ASSERT_NE(report_, nullptr);
+  auto base = LoadScenarioFile(KTMSIM_SOURCE_DIR "/bench/latency.toml");
+  ASSERT_TRUE(base.ok());
+  LatencyBenchOptions options;
+  options.transactions = kTransactions;
+  options.jobs = 1;
+  auto serial = RunLatencyBench({*base}, options);
+  ASSERT_TRUE(serial.ok());
+  EXPECT_EQ(LatencyJson(*serial), LatencyJson(*report_));
+}
+
+TEST_F(LatencyReportTest, SvgIsWellFormedXml) {
+  ASSERT_NE(report_, nullptr);
+  const std::string svg = LatencyCdfSvg(*report_);
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint not installed";
+  const std::string path = absl::StrCat(::testing::TempDir(), "/bench_test_", ::getpid(), ".svg");
+  std::ofstream(path) << svg;
+  EXPECT_EQ(std::system(absl::StrCat("xmllint --noout '", path, "'").c_str()), 0);
+  std::filesystem::remove(path);
+}
+
+TEST_F(LatencyReportTest, TableHasARowPerCaseAndConcurrency) {
+  ASSERT_NE(report_, nullptr);
+  const std::string table = LatencyTableText(*report_);
+  EXPECT_NE(table.find("1 RM single-phase"), std::string::npos);
+  EXPECT_NE(table.find("4 RMs 2PC"), std::string::npos);
+  size_t lines = 0;
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);) lines += line.find("read-only") == 0 ? 1 : 0;
+  EXPECT_EQ(lines, 4u);
+}
+
+// `ktmsim bench` end to end: the three files, atomically in place, and the exit status.
+TEST(KtmsimBench, WritesTableJsonAndSvg) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/ktmsim_bench_", ::getpid());
+  std::filesystem::remove_all(dir);
+  const std::string command = absl::StrCat(KTMSIM_BINARY, " bench ", KTMSIM_SOURCE_DIR,
+                                           "/bench/latency.toml --transactions 20 --quiet --format json --out '",
+                                           dir, "' > '", dir, ".stdout'");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  for (const char* name : {"bench.txt", "bench.json", "bench.svg"}) {
+    EXPECT_TRUE(std::filesystem::exists(absl::StrCat(dir, "/", name))) << name;
+  }
+  std::ifstream json(absl::StrCat(dir, "/bench.json"));
+  const nlohmann::json j = nlohmann::json::parse(json);
+  EXPECT_TRUE(j["passed"].get<bool>());
+  std::ifstream out(absl::StrCat(dir, ".stdout"));
+  const nlohmann::json printed = nlohmann::json::parse(out);  // --format json prints the same report
+  EXPECT_EQ(printed, j);
+  const std::string bad = absl::StrCat(KTMSIM_BINARY, " bench --format png --out '", dir, "' 2>/dev/null");
+  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(absl::StrCat(dir, ".stdout"));
+}
+
+}  // namespace
+}  // namespace harness
