@@ -67,7 +67,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     }
     const std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
     const size_t equals = body.find('=');
-    const std::string name = body.substr(0, equals);
+    std::string name = body.substr(0, equals);
+    std::replace(name.begin(), name.end(), '-', '_');  // --planted-bug == --planted_bug
     bool negated = false;
     absl::StatusOr<absl::CommandLineFlag*> flag = LookUp(allowed, name, &negated);
     if (!flag.ok()) return flag.status();

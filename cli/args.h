@@ -5,6 +5,7 @@
 // own flags. So arguments are parsed here with Abseil's reflection API
 // (absl::FindCommandLineFlag + ParseFrom): "--name=value", "--name value",
 // "-name=value", boolean "--name" / "--noname", and "--" ending the flags.
+// A '-' inside a flag name counts as '_': "--planted-bug 4" is --planted_bug.
 // Values go into the ABSL_FLAG variables of cli/flags.h.
 #pragma once
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "harness/runner.h"
 
 namespace cli {
 
@@ -21,6 +22,13 @@ struct Subcommand {
 int RunMain(const ParsedArgs& args);
 int ReplayMain(const ParsedArgs& args);
 int MergeMain(const ParsedArgs& args);
+int TraceMain(const ParsedArgs& args);
+int ShrinkMain(const ParsedArgs& args);
+
+// Reads and parses a fault schedule file (--schedule) into options->schedule;
+// prints every problem as "FILE:line: message" and returns false on failure.
+bool LoadScheduleFile(const std::string& file, harness::RunOptions* options);
+int BenchMain(const ParsedArgs& args);  // cli/bench_command.cc
 
 // Every subcommand, in the order `ktmsim help` lists them.
 const std::vector<Subcommand>& Subcommands();

@@ -1,13 +1,16 @@
 // Flag definitions for the ktmsim subcommands (see flags.h). Defaults are
 // part of the documented interface (docs/cli.md): --seeds 20, --jobs = the
 // number of hardware threads, --out ktmsim-out, --shard 1/1,
-// --failure_folders_max reports::kFailureFoldersMaxDefault (100).
+// --failure_folders_max reports::kFailureFoldersMaxDefault (100), --shrink_budget 100,
+// --budget 200 (ktmsim shrink), --planted_bug 0, --format txt.
 #include "cli/flags.h"
 
 #include <algorithm>
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "ktm/bugs.h"
 #include "reports/summary.h"
 
 namespace {
@@ -24,7 +27,8 @@ ABSL_FLAG(int32_t, jobs, HardwareThreads(),
           "worker threads running simulations in parallel (defaults to the number of hardware "
           "threads); the report does not depend on it");
 ABSL_FLAG(std::string, out, "ktmsim-out",
-          "report directory (summary.json, junit.xml, failures/)");
+          "run, merge: the report directory (summary.json, junit.xml, index.html, failures/); "
+          "bench: its output directory; trace: the output file (without --out: stdout)");
 ABSL_FLAG(std::string, shard, "1/1",
           "run only shard i of n (1 <= i <= n): the (scenario, seed) items whose index % n == "
           "i-1; merge the shards' reports with 'ktmsim merge'");
@@ -37,3 +41,28 @@ ABSL_FLAG(std::string, schedule, "",
           "replay this fault schedule file (a failure folder's schedule.txt) instead of the "
           "scenario's faults");
 ABSL_FLAG(bool, trace, false, "print the run's trace after the verdict");
+ABSL_FLAG(uint32_t, planted_bug, 0,
+          "TEST-ONLY: switch on planted protocol bug N (1-6, ktm/bugs.h) in the engine, to check "
+          "that the checkers, the shrinker and the reports catch it; 0 = none. Recorded in every "
+          "replay command");
+ABSL_FLAG(int32_t, shrink_budget, 100,
+          "simulations spent shrinking each failure that gets a folder (written to its shrunk/); "
+          "0 disables shrinking");
+ABSL_FLAG(int32_t, budget, 200, "simulations the shrinker may spend");
+ABSL_FLAG(std::string, format, "txt",
+          "output format. trace: txt (the marked trace), svg (sequence diagram), dot (its "
+          "Graphviz source) or json (Chrome trace-event format, for Perfetto / chrome://tracing); "
+          "bench: text, json or svg (default text)");
+
+namespace cli {
+
+absl::StatusOr<uint32_t> PlantedBugFromFlag() {
+  const uint32_t bug = absl::GetFlag(FLAGS_planted_bug);
+  if (bug >= ktm::kBugCount) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --planted-bug ", bug, ": need 0 (none) to ",
+                                                   ktm::kBugCount - 1));
+  }
+  return bug;
+}
+
+}  // namespace cli

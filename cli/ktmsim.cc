@@ -29,6 +29,10 @@ constexpr char kGeneralUsage[] =
     "          a folder per failed run)\n"
     "  replay  run one scenario with one seed again (optionally with a fault schedule)\n"
     "  merge   merge the reports of shards into one report\n"
+    "  trace   render one run's trace: marked text, sequence diagram (SVG or DOT), or\n"
+    "          Chrome trace-event JSON for Perfetto\n"
+    "  shrink  shrink a failure folder's run to a minimal one that still fails\n"
+    "  bench   commit latency and throughput per protocol case, against the protocol minimum\n"
     "  help    'ktmsim help <command>' or 'ktmsim <command> --help' shows a command's usage\n"
     "\n"
     "exit status: 0 every run passed, 1 some run failed, 2 bad input.\n";
@@ -64,7 +68,7 @@ int Help(const std::vector<std::string>& args) {
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run", "ktmsim run [FILE|DIR...] [--seeds N|A-B] [--jobs J] [--out DIR] [--shard i/n] [--quiet]\n"
-       "                  [--failure_folders_max K]",
+       "                  [--failure_folders_max K] [--shrink_budget N] [--planted-bug N]",
        "Runs every scenario (each FILE, and every *.toml in each DIR, sorted; default: scenarios)\n"
        "with every seed, on J worker threads. All scenarios are loaded first: any error is\n"
        "printed as file:line:col: message and nothing runs or is written (exit 2).\n"
@@ -73,15 +77,19 @@ const std::vector<Subcommand>& Subcommands() {
        "DIR.tmp-<pid> and moved into place at the end; an existing DIR keeps its other files\n"
        "but gets new summary.json, junit.xml and failures/. The report does not depend on\n"
        "--jobs, and the reports of --shard 1/n .. n/n merge ('ktmsim merge') into the\n"
-       "unsharded report. Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
-       {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max"},
+       "unsharded report. Each failure folder has the run's pictures (trace.svg, states.svg,\n"
+       "trace.json for Perfetto) and, unless --shrink_budget 0, shrunk/: the minimal run that\n"
+       "still fails; DIR/index.html links them all. --planted-bug is a test-only switch.\n"
+       "Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
+       {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max", "shrink_budget", "planted_bug"},
        &RunMain},
-      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE] [--trace]",
+      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE] [--trace] [--planted-bug N]",
        "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"
        "violations and the counters (with --trace, the trace too). With --schedule, the faults\n"
        "come from FILE (a failure folder's schedule.txt) instead of the scenario's fault plan.\n"
+       "--planted-bug N switches on a planted engine bug (test-only, ktm/bugs.h).\n"
        "Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
-       {"seed", "schedule", "trace"},
+       {"seed", "schedule", "trace", "planted_bug"},
        &ReplayMain},
       {"merge", "ktmsim merge DIR... --out DIR",
        "Merges the reports of the shards of one run (each DIR from 'ktmsim run --shard i/n')\n"
@@ -90,6 +98,34 @@ const std::vector<Subcommand>& Subcommands() {
        "missing input, else 1 when the merged report has a failed run, else 0.\n",
        {"out"},
        &MergeMain},
+      {"trace", "ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json] [--out FILE] [--schedule FILE]\n"
+       "                    [--planted-bug N]",
+       "Runs one scenario with one seed, failing or not, and renders it: txt (the verdict and\n"
+       "violations, then the trace with the violating events marked), svg (a sequence diagram:\n"
+       "a lane per client, TM and RM, time downward, violating events red), dot (its Graphviz\n"
+       "source) or json (Chrome trace-event format: open it in ui.perfetto.dev). Writes to\n"
+       "stdout, or to FILE with --out. Exit 0 when the run passed, 1 when it failed (the\n"
+       "output is written either way), 2 on bad input.\n",
+       {"seed", "format", "out", "schedule", "planted_bug"},
+       &TraceMain},
+      {"shrink", "ktmsim shrink FAILURE_DIR [--budget N] [--planted-bug N]",
+       "Shrinks the failed run of a failure folder (DIR/failures/<scenario>-<seed>): fewer faults\n"
+       "(delta debugging over its fault schedule), fewer transactions, lower concurrency, fewer\n"
+       "operations, RMs per transaction and keys, earlier end of faults and of the run, each\n"
+       "kept only while the same checker rule still fails, in at most N simulations. Writes\n"
+       "FAILURE_DIR/shrunk/ (scenario.toml, schedule.txt, replay.sh, trace.txt, trace.svg,\n"
+       "states.svg, trace.json), adds the before/after figures to result.json and index.html,\n"
+       "and prints them with the replay command. Exit 0 when written, 1 when the failure does\n"
+       "not reproduce, 2 on bad input.\n",
+       {"budget", "planted_bug"},
+       &ShrinkMain},
+      {"bench", "ktmsim bench [SCENARIO...] [--transactions N] [--out DIR] [--format text|json|svg] [--jobs J]",
+       "Commit latency (p50..max) and throughput of each protocol case at concurrency 1, 4, 16, 64\n"
+       "in simulated time, against the protocol minimum; disk/network latencies from each SCENARIO\n"
+       "(default bench/latency.toml). Writes DIR/bench.txt, bench.json, bench.svg; prints --format.\n"
+       "Exit 0 when every run passed its checkers, 1 when one did not, 2 on bad input.\n",
+       {"transactions", "out", "format", "jobs", "quiet"},
+       &BenchMain},
   };
   return subcommands;
 }

@@ -1,8 +1,9 @@
 // `ktmsim merge DIR... --out DIR`: one report from the reports of shards.
 // Each input is a report directory (or its summary.json). Their summaries
 // are validated and merged (reports::MergeSummaries: a (scenario, seed) in
-// two inputs is an error), junit.xml is regenerated from the merged summary
-// and the failure folders it names are copied; the output directory is staged and
+// two inputs is an error), junit.xml and index.html are regenerated from the
+// merged summary and the failure folders it names are copied (shrunk/ and
+// pictures included); the output directory is staged and
 // committed like `ktmsim run`'s. Exit 2 on any bad or missing input, else
 // 1 when the merged report has a failed run, else 0.
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "cli/flags.h"
 #include "cli/output_dir.h"
 #include "reports/atomic_file.h"
+#include "reports/index_html.h"
 #include "reports/summary.h"
 
 namespace cli {
@@ -98,6 +100,7 @@ absl::Status WriteMerged(const std::vector<MergeInput>& inputs, const reports::J
   }
   absl::Status status = reports::WriteFileAtomically(directory.staging() + "/junit.xml",
                                                      reports::JunitXml(merged));
+  if (status.ok()) status = reports::WriteIndexHtml(directory.staging(), merged);
   if (status.ok()) {
     status = reports::WriteFileAtomically(directory.staging() + "/summary.json",
                                           reports::SummaryText(merged));

@@ -40,8 +40,9 @@ std::vector<std::string> ScheduleErrors(const std::string& file, const std::stri
   return lines;
 }
 
-// Reads and parses --schedule; prints the errors and returns false on failure.
-bool LoadSchedule(const std::string& file, harness::RunOptions* options) {
+}  // namespace
+
+bool LoadScheduleFile(const std::string& file, harness::RunOptions* options) {
   absl::StatusOr<std::string> text = reports::ReadFile(file);
   if (!text.ok()) {
     absl::FPrintF(stderr, "%s: %s\n", file, text.status().message());
@@ -57,6 +58,8 @@ bool LoadSchedule(const std::string& file, harness::RunOptions* options) {
   options->schedule = *std::move(schedule);
   return true;
 }
+
+namespace {
 
 void PrintResult(const harness::Scenario& scenario, const harness::RunResult& result,
                  bool with_trace) {
@@ -97,10 +100,13 @@ int ReplayMain(const ParsedArgs& args) {
     for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
     return kExitBadInput;
   }
+  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
+  if (!planted_bug.ok()) return UsageError("replay", std::string(planted_bug.status().message()));
   harness::RunOptions options;
   options.keep_trace = absl::GetFlag(FLAGS_trace);
+  options.planted_bug = *planted_bug;
   const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
-  if (!schedule_file.empty() && !LoadSchedule(schedule_file, &options)) return kExitBadInput;
+  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
   const harness::Scenario& scenario = set.scenarios.front();
   const harness::RunResult result =
       harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);

@@ -6,12 +6,15 @@
 // output does not depend on --jobs), create the staging report directory,
 // re-run each failed seed with keep_trace=true to write its failure folder
 // (the digest must match the first run: determinism), write summary.json and
-// junit.xml, and commit the directory (cli/output_dir.h).
+// junit.xml, and commit the directory (cli/output_dir.h). Each failure that
+// gets a folder is also shrunk (harness/shrink.h, --shrink_budget runs; 0
+// turns it off) into the folder's shrunk/, and index.html links them all.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <utility>
 #include <thread>
@@ -28,8 +31,10 @@
 #include "cli/scenario_set.h"
 #include "cli/work_items.h"
 #include "harness/runner.h"
+#include "harness/shrink.h"
 #include "reports/atomic_file.h"
 #include "reports/failure.h"
+#include "reports/index_html.h"
 #include "reports/summary.h"
 
 namespace cli {
@@ -45,7 +50,12 @@ struct RunSettings {
   std::string out;
   bool quiet = false;
   uint64_t failure_folders_max = reports::kFailureFoldersMaxDefault;
+  uint32_t planted_bug = 0;  // test-only (ktm/bugs.h)
+  int32_t shrink_budget = 0;  // runs per failure; 0: no shrinking
 };
+
+// Limit: simulations spent shrinking one failure.
+constexpr int32_t kShrinkBudgetMax = 100'000;
 
 absl::StatusOr<RunSettings> ReadRunFlags() {
   RunSettings settings;
@@ -65,6 +75,14 @@ absl::StatusOr<RunSettings> ReadRunFlags() {
   settings.out = *out;
   settings.quiet = absl::GetFlag(FLAGS_quiet);
   settings.failure_folders_max = absl::GetFlag(FLAGS_failure_folders_max);
+  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
+  if (!planted_bug.ok()) return planted_bug.status();
+  settings.planted_bug = *planted_bug;
+  settings.shrink_budget = absl::GetFlag(FLAGS_shrink_budget);
+  if (settings.shrink_budget < 0 || settings.shrink_budget > kShrinkBudgetMax) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --shrink_budget ", settings.shrink_budget,
+                                                   ": need 0 (off) <= runs <= ", kShrinkBudgetMax));
+  }
   return settings;
 }
 
@@ -92,12 +110,13 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
   Progress progress(items.size(), settings.quiet);
   harness::RunOptions options;
   options.keep_trace = false;
+  options.planted_bug = settings.planted_bug;
   ParallelFor(
       items.size(), settings.jobs,
       [&](size_t i) {
         const harness::Scenario& scenario = scenarios[items[i].scenario];
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
-        records[i] = reports::MakeRunRecord(scenario, result);
+        records[i] = reports::MakeRunRecord(scenario, result, settings.planted_bug);
         progress.Advance(!result.passed);
       },
       [&progress] { progress.Run(); });
@@ -115,7 +134,7 @@ void CheckSameRun(const harness::Scenario& scenario, const reports::RunRecord& f
                 "and, re-run with keep_trace, digest %s (passed=%v)\nreplay: %s\n",
                 scenario.name, first.seed, reports::DigestText(first.digest), first.passed,
                 reports::DigestText(again.digest), again.passed,
-                harness::ReplayCommand(scenario, first.seed, ""));
+                first.replay_command);
   std::abort();
 }
 
@@ -140,6 +159,38 @@ std::vector<size_t> ItemsWithFolders(const std::vector<harness::Scenario>& scena
   return chosen;
 }
 
+// The shrinker's work for one failure: the rule of its first violation,
+// when the scenario expects a pass (a run that misses an expected violation
+// has nothing to keep failing).
+harness::ShrinkResult ShrinkFailure(const harness::Scenario& scenario, const harness::RunResult& result,
+                                    const RunSettings& settings) {
+  if (scenario.expect != harness::Expect::kPass || result.violations.empty()) {
+    harness::ShrinkResult none;
+    none.error = "not shrunk: the run has no violation to keep (it misses an expected one)";
+    return none;
+  }
+  harness::RunOptions options;
+  options.keep_trace = true;
+  options.planted_bug = settings.planted_bug;
+  return harness::Shrink(scenario, result.seed, options, result.violations.front().rule,
+                         settings.shrink_budget);
+}
+
+void PrintShrink(const harness::Scenario& scenario, uint64_t seed, const harness::ShrinkResult& shrink) {
+  if (!shrink.ok) {
+    absl::FPrintF(stderr, "ktmsim: %s seed %d: %s\n", scenario.name, seed, shrink.error);
+    return;
+  }
+  absl::FPrintF(stderr,
+                "ktmsim: shrunk %s seed %d (%s) in %d runs%s: trace events %d -> %d (ratio %.3f), "
+                "transactions %d -> %d, faults %d -> %d\n",
+                scenario.name, seed, shrink.rule, shrink.runs,
+                shrink.died > 0 ? absl::StrCat(" (", shrink.died, " died on an engine assertion)") : "",
+                shrink.before.trace_events,
+                shrink.after.trace_events, shrink.ratio(), shrink.before.transactions,
+                shrink.after.transactions, shrink.before.faults, shrink.after.faults);
+}
+
 absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios,
                                  const std::vector<WorkItem>& items,
                                  const std::vector<reports::RunRecord>& records,
@@ -148,15 +199,19 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
   const std::vector<size_t> failed = ItemsWithFolders(scenarios, items, summary);
   if (failed.empty()) return absl::OkStatus();
   if (!settings.quiet) {
-    absl::FPrintF(stderr, "ktmsim: re-running %d failed runs with traces for their folders\n",
-                  failed.size());
+    absl::FPrintF(stderr, "ktmsim: re-running %d failed runs with traces for their folders%s\n", failed.size(),
+                  settings.shrink_budget > 0
+                      ? absl::StrCat(" and shrinking each (at most ", settings.shrink_budget, " runs)")
+                      : "");
   }
   reports::FailureFolderOptions folder_options;
   folder_options.ktmsim_binary = SelfPath();
+  folder_options.planted_bug = settings.planted_bug;
   char cwd[4096];
   if (::getcwd(cwd, sizeof cwd) != nullptr) folder_options.working_directory = cwd;
   harness::RunOptions options;
   options.keep_trace = true;
+  options.planted_bug = settings.planted_bug;
   std::mutex mutex;
   absl::Status first_error;
   ParallelFor(
@@ -166,9 +221,12 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
         const harness::Scenario& scenario = scenarios[items[i].scenario];
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
         CheckSameRun(scenario, records[i], result);
-        absl::Status status =
-            reports::WriteFailureFolder(report_dir, scenario, result, folder_options);
+        std::optional<harness::ShrinkResult> shrink;
+        if (settings.shrink_budget > 0) shrink = ShrinkFailure(scenario, result, settings);
+        absl::Status status = reports::WriteFailureFolder(report_dir, scenario, result, folder_options,
+                                                          shrink ? &*shrink : nullptr, settings.shrink_budget);
         std::lock_guard<std::mutex> lock(mutex);
+        if (shrink && !settings.quiet) PrintShrink(scenario, items[i].seed, *shrink);
         if (first_error.ok()) first_error = status;
       },
       [] {});
@@ -178,6 +236,7 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
 absl::Status WriteReport(const reports::Json& summary, const std::string& report_dir) {
   absl::Status status =
       reports::WriteFileAtomically(report_dir + "/junit.xml", reports::JunitXml(summary));
+  if (status.ok()) status = reports::WriteIndexHtml(report_dir, summary);
   if (!status.ok()) return status;
   return reports::WriteFileAtomically(report_dir + "/summary.json", reports::SummaryText(summary));
 }

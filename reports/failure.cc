@@ -1,4 +1,5 @@
-// Failure folder texts and writer. The trace marking maps each violating
+// Failure folder texts and writer (the pictures come from
+// sequence_diagram, state_diagram and chrome_trace, through trace_model). The trace marking maps each violating
 // history event to a trace line with the same virtual time and host that
 // mentions the event's transaction — by its history name ("tx=t5") or by an
 // engine id learnt from the lines that carry its written values — preferring
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -25,7 +27,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "harness/scenario_toml_writer.h"
+#include "ktm/bugs.h"
 #include "model/history.h"
+#include "reports/chrome_trace.h"
+#include "reports/graphviz.h"
+#include "reports/sequence_diagram.h"
+#include "reports/state_diagram.h"
+#include "reports/trace_model.h"
 #include "reports/atomic_file.h"
 #include "reports/summary.h"
 
@@ -88,13 +97,16 @@ bool MentionsValue(absl::string_view line, const std::string& value) {
 }
 
 // The trace's own ids for history transaction `tx` (the engine names
-// transactions differently): the tx= and uow= values on trace lines that
-// carry one of its written values ("=t7.1"; history.h: values are
+// transactions differently): the tx= and uow= values on the trace lines
+// that write one of its values (a kind containing "write") ("=t7.1"; history.h: values are
 // "t<N>.<op>"), plus `tx` itself.
 std::set<std::string> TraceIdsOf(const std::string& tx, const std::vector<absl::string_view>& lines) {
   std::set<std::string> ids = {tx};
   const std::string written = "=" + tx + ".";
   for (absl::string_view line : lines) {
+    // Only the lines that write the value: a read of it names the reader.
+    const std::vector<absl::string_view> head = absl::StrSplit(line, absl::MaxSplits(' ', 3));
+    if (head.size() < 3 || !absl::StrContains(head[2], "write")) continue;
     const size_t at = line.find(written);
     if (at == absl::string_view::npos || at + written.size() >= line.size() ||
         !std::isdigit(static_cast<unsigned char>(line[at + written.size()]))) {
@@ -178,6 +190,12 @@ std::vector<std::vector<Mark>> MatchTraceLines(const std::vector<absl::string_vi
   return marks;
 }
 
+std::vector<absl::string_view> TraceLines(const std::string& trace_text) {
+  std::vector<absl::string_view> lines = absl::StrSplit(trace_text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
 std::string HistoryEventText(const harness::RunResult& result, size_t event) {
   if (event >= result.history.events.size()) {
     return absl::StrCat("history #", event, " (out of range: the history has ",
@@ -186,13 +204,21 @@ std::string HistoryEventText(const harness::RunResult& result, size_t event) {
   return absl::StrCat("history #", event, ": ", result.history.events[event].ToText());
 }
 
-std::string ExplanationText(const harness::Scenario& scenario, const harness::RunResult& result) {
+std::string ExplanationText(const harness::Scenario& scenario, const harness::RunResult& result,
+                            uint32_t planted_bug) {
   std::string text = absl::StrCat(
-      "ktmsim failure report\n", "scenario  ", scenario.name, " (", scenario.file, ")\n",
-      "seed      ", result.seed, "\n", "digest    ", DigestText(result.digest), "\n",
-      "expected  ", ExpectationText(scenario), "\n", "verdict   ", result.passed ? "pass" : "FAIL",
-      "\n", "replay    ", harness::ReplayCommand(scenario, result.seed, ""), "\n\n");
-  if (result.violations.empty()) {
+      result.passed ? "ktmsim run report\n" : "ktmsim failure report\n", "scenario  ", scenario.name,
+      " (", scenario.file, ")\n", "seed      ", result.seed, "\n", "digest    ", DigestText(result.digest),
+      "\n", "expected  ", ExpectationText(scenario), "\n", "verdict   ", result.passed ? "pass" : "FAIL",
+      "\n", "replay    ", ReplayCommandLine(scenario, result.seed, "", planted_bug), "\n");
+  if (planted_bug != 0) {
+    absl::StrAppend(&text, "planted   bug ", planted_bug, " (", ktm::PlantedBugName(planted_bug),
+                    ", a test-only switch)\n");
+  }
+  text += "\n";
+  if (result.violations.empty() && result.passed) {
+    absl::StrAppend(&text, "no violation: the run passed (expected ", ExpectationText(scenario), ")\n");
+  } else if (result.violations.empty()) {
     absl::StrAppend(&text, "no violation was found, but the scenario expects ",
                     ExpectationText(scenario), "\n");
   } else {
@@ -254,7 +280,36 @@ absl::Status MakeDirectory(const std::string& path) {
   return absl::InternalError(absl::StrCat("mkdir ", path, ": ", std::strerror(errno)));
 }
 
+template <size_t N>
+absl::Status WriteFiles(const std::string& dir, const std::pair<const char*, std::string> (&files)[N]) {
+  for (const auto& [name, contents] : files) {
+    absl::Status status = WriteFileAtomically(absl::StrCat(dir, "/", name), contents);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::map<size_t, std::vector<size_t>> ViolatingTraceLines(const harness::RunResult& result) {
+  const std::vector<absl::string_view> lines = TraceLines(result.trace_text);
+  std::vector<Mark> unmatched;
+  const std::vector<std::vector<Mark>> marks = MatchTraceLines(lines, result, &unmatched);
+  std::map<size_t, std::vector<size_t>> violating;
+  for (size_t line = 0; line < marks.size(); ++line) {
+    for (const Mark& mark : marks[line]) {
+      std::vector<size_t>& numbers = violating[line];
+      if (std::find(numbers.begin(), numbers.end(), mark.violation) == numbers.end()) {
+        numbers.push_back(mark.violation);
+      }
+    }
+  }
+  return violating;
+}
+
+std::set<std::string> TraceIdsOfTransaction(const std::string& tx, const harness::RunResult& result) {
+  return TraceIdsOf(tx, TraceLines(result.trace_text));
+}
 
 std::string FailureFolderName(const std::string& scenario, uint64_t seed) {
   std::string name = scenario;
@@ -266,14 +321,21 @@ std::string FailureFolderName(const std::string& scenario, uint64_t seed) {
   return absl::StrCat("failures/", name, "-", seed);
 }
 
-std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result) {
-  std::string text = ExplanationText(scenario, result);
+std::string ReplayCommandLine(const harness::Scenario& scenario, uint64_t seed,
+                              const std::string& schedule_file, uint32_t planted_bug) {
+  std::string command = harness::ReplayCommand(scenario, seed, schedule_file);
+  if (planted_bug != 0) absl::StrAppend(&command, " --planted-bug ", planted_bug);
+  return command;
+}
+
+std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result,
+                             uint32_t planted_bug) {
+  std::string text = ExplanationText(scenario, result, planted_bug);
   if (result.trace_text.empty()) {
     absl::StrAppend(&text, "\n(no trace kept: run with keep_trace to see one)\n");
     return text;
   }
-  std::vector<absl::string_view> lines = absl::StrSplit(result.trace_text, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  const std::vector<absl::string_view> lines = TraceLines(result.trace_text);
   std::vector<Mark> unmatched;
   const std::vector<std::vector<Mark>> marks = MatchTraceLines(lines, result, &unmatched);
   absl::StrAppend(&text, "\ntrace (", lines.size(),
@@ -340,7 +402,7 @@ std::string ScheduleFileText(const harness::Scenario& scenario, const harness::R
 
 std::string ReplayScript(const harness::Scenario& scenario, const harness::RunResult& result,
                          const FailureFolderOptions& options) {
-  std::string command = harness::ReplayCommand(scenario, result.seed, "");
+  std::string command = ReplayCommandLine(scenario, result.seed, "", options.planted_bug);
   // The command names the program "ktmsim"; run the binary that made the run.
   const std::string program_prefix = "ktmsim ";
   std::string program = absl::StrCat("\"${KTMSIM:-", options.ktmsim_binary, "}\"");
@@ -360,7 +422,8 @@ std::string ReplayScript(const harness::Scenario& scenario, const harness::RunRe
   return script;
 }
 
-Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& result) {
+Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& result,
+                uint32_t planted_bug) {
   Json json = Json::object();
   json["scenario"] = scenario.name;
   json["file"] = scenario.file;
@@ -378,29 +441,132 @@ Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& res
   json["faults_injected"] = result.faults_injected;
   json["sim_time_ns"] = result.sim_time_ns;
   json["commit_latency"] = LatencyJson(result.commit_latencies_ns);
-  json["replay"] = harness::ReplayCommand(scenario, result.seed, "");
+  json["planted_bug"] = planted_bug;
+  json["replay"] = ReplayCommandLine(scenario, result.seed, "", planted_bug);
   json["folder"] = FailureFolderName(scenario.name, result.seed);
   return json;
 }
 
+absl::Status WriteTraceOutputs(const std::string& dir, const harness::Scenario& scenario,
+                               const harness::RunResult& result, const FailureFolderOptions& options) {
+  const TraceModel model = BuildTraceModel(scenario, result);
+  SequenceOptions sequence;
+  sequence.events_max = options.sequence_events_max;
+  const std::string trace_dot = SequenceDiagramDot(model, sequence);
+  const std::string states_dot = StateDiagramDot(model);
+  absl::StatusOr<std::string> trace_svg = RenderSvg(trace_dot);
+  if (!trace_svg.ok()) return trace_svg.status();
+  absl::StatusOr<std::string> states_svg = RenderSvg(states_dot);
+  if (!states_svg.ok()) return states_svg.status();
+  const std::pair<const char*, std::string> files[] = {
+      {"trace.txt", FailureTraceText(scenario, result, options.planted_bug)},
+      {"trace.dot", trace_dot},
+      {"trace.svg", *trace_svg},
+      {"states.dot", states_dot},
+      {"states.svg", *states_svg},
+      {"trace.json", ChromeTraceJson(model).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n"},
+  };
+  return WriteFiles(dir, files);
+}
+
+std::string ShrunkReplayCommand(const std::string& shrunk_dir, const harness::ShrinkResult& shrink) {
+  harness::Scenario located = shrink.scenario;
+  located.file = shrunk_dir + "/scenario.toml";
+  return ReplayCommandLine(located, shrink.seed, shrink.uses_schedule ? shrunk_dir + "/schedule.txt" : "",
+                           shrink.planted_bug);
+}
+
+Json ShrinkJson(const harness::ShrinkResult& shrink, int budget, const std::string& shrunk_dir) {
+  const auto sizes = [](const harness::RunSizes& s) {
+    return Json{{"trace_events", s.trace_events}, {"transactions", s.transactions}, {"faults", s.faults}};
+  };
+  Json json = Json::object();
+  json["ok"] = shrink.ok;
+  if (!shrink.ok) json["error"] = shrink.error;
+  json["rule"] = shrink.rule;
+  json["runs"] = shrink.runs;
+  json["runs_died"] = shrink.died;
+  json["budget"] = budget;
+  json["budget_exhausted"] = shrink.budget_exhausted;
+  json["before"] = sizes(shrink.before);
+  if (!shrink.ok) return json;
+  json["after"] = sizes(shrink.after);
+  json["ratio"] = std::round(shrink.ratio() * 10000) / 10000;
+  json["steps"] = shrink.steps;
+  json["uses_schedule"] = shrink.uses_schedule;
+  json["folder"] = "shrunk";
+  json["replay"] = ShrunkReplayCommand(shrunk_dir, shrink);
+  return json;
+}
+
+absl::Status WriteShrunkFolder(const std::string& folder, const std::string& display_folder,
+                               const harness::ShrinkResult& shrink, int budget,
+                               const FailureFolderOptions& options) {
+  const std::string dir = folder + "/shrunk";
+  if (absl::Status status = MakeDirectory(dir); !status.ok()) return status;
+  const harness::RunResult& result = shrink.result;
+  std::string script = absl::StrCat(
+      "#!/bin/sh\n", "# Replays the minimal run ktmsim shrink found (", shrink.rule, " still fails);\n",
+      "# a faithful replay prints\n#   digest ", DigestText(result.digest), "\n",
+      "# Works from anywhere: the paths are this folder's. Extra arguments are passed on\n",
+      "# (--trace prints the trace). Set KTMSIM to use another ktmsim binary.\n",
+      "here=$(cd \"$(dirname \"$0\")\" && pwd)\n", "exec \"${KTMSIM:-", options.ktmsim_binary, "}\" ",
+      ShrunkReplayCommand("\"$here\"", shrink).substr(std::string("ktmsim ").size()), " \"$@\"\n");
+  Json json = ResultJson(shrink.scenario, result, shrink.planted_bug);
+  json["file"] = "scenario.toml";
+  json["replay"] = ShrunkReplayCommand(display_folder + "/shrunk", shrink);
+  json["folder"] = display_folder + "/shrunk";
+  json["shrink"] = ShrinkJson(shrink, budget, display_folder + "/shrunk");
+  std::string schedule = absl::StrCat(
+      "# The faults of the minimal run of scenario ", shrink.scenario.name, " seed ", shrink.seed,
+      shrink.uses_schedule ? " (replay with --schedule)\n"
+                           : " (recorded only: the scenario's own fault plan makes them; no --schedule)\n");
+  schedule += shrink.uses_schedule ? shrink.schedule.ToText() : result.schedule_text;
+  harness::Scenario located = shrink.scenario;
+  located.file = display_folder + "/shrunk/scenario.toml";
+  const std::pair<const char*, std::string> files[] = {
+      {"scenario.toml",
+       harness::ScenarioToToml(shrink.scenario,
+                               absl::StrCat("The minimal scenario ktmsim shrink found: seed ", shrink.seed,
+                                            " still violates ", shrink.rule, ".\nReplay: ",
+                                            ShrunkReplayCommand(display_folder + "/shrunk", shrink)))},
+      {"schedule.txt", schedule},
+      {"history.txt", MarkedHistoryText(result)},
+      {"result.json", json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"},
+  };
+  if (absl::Status status = WriteFiles(dir, files); !status.ok()) return status;
+  if (absl::Status status = WriteFileAtomically(dir + "/replay.sh", script, 0755); !status.ok()) {
+    return status;
+  }
+  FailureFolderOptions shrunk_options = options;
+  shrunk_options.planted_bug = shrink.planted_bug;
+  return WriteTraceOutputs(dir, located, result, shrunk_options);
+}
+
 absl::Status WriteFailureFolder(const std::string& report_dir, const harness::Scenario& scenario,
-                                const harness::RunResult& result,
-                                const FailureFolderOptions& options) {
-  const std::string folder =
-      absl::StrCat(report_dir, "/", FailureFolderName(scenario.name, result.seed));
+                                const harness::RunResult& result, const FailureFolderOptions& options,
+                                const harness::ShrinkResult* shrink, int shrink_budget) {
+  const std::string name = FailureFolderName(scenario.name, result.seed);
+  const std::string folder = absl::StrCat(report_dir, "/", name);
   for (const std::string& directory : {report_dir + "/failures", folder}) {
     if (absl::Status status = MakeDirectory(directory); !status.ok()) return status;
   }
+  Json json = ResultJson(scenario, result, options.planted_bug);
+  if (shrink != nullptr) json["shrink"] = ShrinkJson(*shrink, shrink_budget, name + "/shrunk");
   const std::pair<const char*, std::string> files[] = {
-      {"trace.txt", FailureTraceText(scenario, result)},
       {"history.txt", MarkedHistoryText(result)},
       {"schedule.txt", ScheduleFileText(scenario, result)},
-      {"result.json",
-       ResultJson(scenario, result).dump(2, ' ', false, Json::error_handler_t::replace) + "\n"},
+      {"scenario.toml",
+       harness::ScenarioToToml(scenario, absl::StrCat("Scenario ", scenario.name, " as run (from ", scenario.file,
+                                                     "); 'ktmsim shrink' of this folder reads it."))},
+      {"result.json", json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"},
   };
-  for (const auto& [name, contents] : files) {
-    absl::Status status = WriteFileAtomically(absl::StrCat(folder, "/", name), contents);
-    if (!status.ok()) return status;
+  if (absl::Status status = WriteFiles(folder, files); !status.ok()) return status;
+  if (absl::Status status = WriteTraceOutputs(folder, scenario, result, options); !status.ok()) return status;
+  if (shrink != nullptr && shrink->ok) {
+    if (absl::Status status = WriteShrunkFolder(folder, name, *shrink, shrink_budget, options); !status.ok()) {
+      return status;
+    }
   }
   return WriteFileAtomically(folder + "/replay.sh", ReplayScript(scenario, result, options), 0755);
 }

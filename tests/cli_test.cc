@@ -435,6 +435,12 @@ TEST(XmlEscapeTest, EscapesMarkupQuotesAndControlCharacters) {
 
 // ---- failure folders ---------------------------------------------------------
 
+// The files of a failure folder (reports/failure.h), without shrunk/.
+std::vector<std::string> FailureFolderFiles() {
+  return {"history.txt", "replay.sh",  "result.json", "scenario.toml", "schedule.txt", "states.dot",
+          "states.svg",  "trace.dot",  "trace.json",  "trace.svg",     "trace.txt"};
+}
+
 harness::Scenario FailingScenario() {
   harness::Scenario scenario;
   scenario.name = "two/phase x";  // '/' and ' ' must not reach the folder name
@@ -495,8 +501,7 @@ TEST_F(FailureFolderTest, HoldsTheExplanationTraceHistoryScheduleAndReplay) {
   options.working_directory = "/work/it's here";
   ASSERT_TRUE(reports::WriteFailureFolder(dir_, scenario, result, options).ok());
   const std::string folder = Path("failures/two_phase_x-42");
-  EXPECT_EQ(ListDir(folder), (std::vector<std::string>{"history.txt", "replay.sh", "result.json",
-                                                        "schedule.txt", "trace.txt"}));
+  EXPECT_EQ(ListDir(folder), FailureFolderFiles());
   EXPECT_TRUE(TemporaryFilesUnder(dir_).empty());
 
   const std::string trace = ReadAll(folder + "/trace.txt");
@@ -767,8 +772,9 @@ TEST_F(CliTest, FailedRunsGetFailureFoldersThatReplay) {
   const Json& failure = (*summary)["scenarios"][0]["failures"][1];
   EXPECT_EQ(failure["expected"], "fail:atomicity");
   const std::string folder = out + "/" + failure["folder"].get<std::string>();
-  EXPECT_EQ(ListDir(folder), (std::vector<std::string>{"history.txt", "replay.sh", "result.json",
-                                                        "schedule.txt", "trace.txt"}));
+  // No violation to keep failing: nothing to shrink, so no shrunk/.
+  EXPECT_EQ(ListDir(folder), FailureFolderFiles());
+  EXPECT_EQ(Json::parse(ReadAll(folder + "/result.json"))["shrink"]["ok"], false);
   const std::string trace = ReadAll(folder + "/trace.txt");
   EXPECT_TRUE(absl::StrContains(trace, "no violation was found, but the scenario expects fail:atomicity"))
       << trace.substr(0, 2000);
@@ -783,7 +789,8 @@ TEST_F(CliTest, FailedRunsGetFailureFoldersThatReplay) {
   WriteText(out + "/notes.txt", "mine");
   CommandResult again = Ktmsim(absl::StrCat("run ", Path("suite"), " --seeds 1 --quiet --out ", out));
   EXPECT_EQ(again.exit_code, 1) << again.err;
-  EXPECT_EQ(ListDir(out), (std::vector<std::string>{"failures", "junit.xml", "notes.txt", "summary.json"}));
+  EXPECT_EQ(ListDir(out), (std::vector<std::string>{"failures", "index.html", "junit.xml", "notes.txt",
+                                                   "summary.json"}));
   EXPECT_EQ(ListDir(out + "/failures"), std::vector<std::string>{"expect_fail-1"});
   EXPECT_TRUE(TemporaryFilesUnder(dir_).empty());
   // Merge copies failure folders.
@@ -791,6 +798,9 @@ TEST_F(CliTest, FailedRunsGetFailureFoldersThatReplay) {
   EXPECT_EQ(merge.exit_code, 1) << merge.err;
   EXPECT_EQ(ReadAll(Path("merged/failures/expect_fail-1/trace.txt")),
             ReadAll(out + "/failures/expect_fail-1/trace.txt"));
+  // ... and writes an index.html of the merged report that links them.
+  EXPECT_TRUE(absl::StrContains(ReadAll(Path("merged/index.html")),
+                                "href=\"failures/expect_fail-1/trace.svg\""));
 }
 
 TEST_F(CliTest, FolderLimitGivesTheSameFoldersShardedAndWhole) {

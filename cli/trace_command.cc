@@ -1,0 +1,85 @@
+// `ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json] [--out FILE]`:
+// renders one run, failing or not, in one of the failure folder's trace
+// forms: txt (trace.txt: the verdict and violations, then the trace with the
+// violating events marked), svg / dot (the sequence diagram and its Graphviz
+// source) or json (Chrome trace-event format for Perfetto). Writes to stdout,
+// or atomically to FILE with --out. Accepts --schedule and --planted-bug like
+// replay. Exit 0 when the run passed, 1 when it failed (the output is
+// written either way), 2 on bad input or when the output cannot be written.
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/scenario_set.h"
+#include "harness/runner.h"
+#include "reports/atomic_file.h"
+#include "reports/chrome_trace.h"
+#include "reports/failure.h"
+#include "reports/graphviz.h"
+#include "reports/sequence_diagram.h"
+#include "reports/summary.h"
+#include "reports/trace_model.h"
+
+namespace cli {
+namespace {
+
+absl::StatusOr<std::string> Render(const std::string& format, const harness::Scenario& scenario,
+                                   const harness::RunResult& result, uint32_t planted_bug) {
+  if (format == "txt") return reports::FailureTraceText(scenario, result, planted_bug);
+  const reports::TraceModel model = reports::BuildTraceModel(scenario, result);
+  if (format == "json") {
+    return reports::ChromeTraceJson(model).dump(-1, ' ', false, reports::Json::error_handler_t::replace) + "\n";
+  }
+  const std::string dot = reports::SequenceDiagramDot(model);
+  if (format == "dot") return dot;
+  return reports::RenderSvg(dot);
+}
+
+}  // namespace
+
+int TraceMain(const ParsedArgs& args) {
+  if (args.positional.size() != 1) return UsageError("trace", "expected exactly one scenario file");
+  if (args.specified.count("seed") == 0) return UsageError("trace", "--seed is required");
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "txt" && format != "svg" && format != "dot" && format != "json") {
+    return UsageError("trace", absl::StrCat("bad --format '", format, "': txt, svg, dot or json"));
+  }
+  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
+  if (!planted_bug.ok()) return UsageError("trace", std::string(planted_bug.status().message()));
+  const std::string& file = args.positional[0];
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error)) {
+    return UsageError("trace", absl::StrCat(file, " is a directory; name one scenario file"));
+  }
+  ScenarioSet set = LoadScenarios({file});
+  if (!set.errors.empty()) {
+    for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
+    return kExitBadInput;
+  }
+  harness::RunOptions options;
+  options.keep_trace = true;
+  options.planted_bug = *planted_bug;
+  const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
+  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
+  const harness::Scenario& scenario = set.scenarios.front();
+  const harness::RunResult result = harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
+  absl::StatusOr<std::string> output = Render(format, scenario, result, *planted_bug);
+  if (!output.ok()) {
+    absl::FPrintF(stderr, "ktmsim trace: %s\n", output.status().message());
+    return kExitBadInput;
+  }
+  if (args.specified.count("out") == 0) {
+    std::fwrite(output->data(), 1, output->size(), stdout);
+  } else if (absl::Status status = reports::WriteFileAtomically(absl::GetFlag(FLAGS_out), *output); !status.ok()) {
+    absl::FPrintF(stderr, "ktmsim trace: %s\n", status.message());
+    return kExitBadInput;
+  }
+  return result.passed ? kExitPass : kExitFail;
+}
+
+}  // namespace cli

@@ -1,0 +1,654 @@
+// Shrinker implementation (see shrink.h). Candidates run in forked child
+// processes (RunIsolated) so an engine assertion costs one candidate, not the
+// process. One Shrinker object per call holds
+// the current failing state (scenario, schedule, its last run) and the run
+// budget; every reduction goes through Try(), which runs a candidate and
+// adopts it only when the rule still fails. Candidates already seen to pass
+// are remembered by their text (scenario TOML + schedule text), so a later
+// round never pays twice for the same run.
+#include "harness/shrink.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/string_view.h"
+#include "harness/scenario_toml_writer.h"
+#include "model/history.h"
+
+namespace harness {
+namespace {
+
+// The events of a schedule that are faults: message fates and timed events
+// before faults_until (the restarts and heals recorded when faults stop, at
+// faults_until, are the end of the faults, and a replay ignores them).
+std::vector<sim::FaultEvent> FaultsBefore(const std::vector<sim::FaultEvent>& events,
+                                          sim::TimeNs faults_until_ns) {
+  std::vector<sim::FaultEvent> faults;
+  for (const sim::FaultEvent& event : events) {
+    if (event.kind == sim::FaultEvent::Kind::kMessage || event.time < faults_until_ns) {
+      faults.push_back(event);
+    }
+  }
+  return faults;
+}
+
+// What the shrinker needs of a run. Candidates run in a child process (see
+// RunIsolated), so this is also what comes back through the pipe.
+struct Outcome {
+  bool completed = false;  // false: the run died (an engine assertion aborted it)
+  std::vector<Violation> violations;
+  uint64_t digest = 0, trace_events = 0, transactions = 0, faults_injected = 0;
+  uint64_t crashes = 0;    // history Crash events
+  int64_t sim_time_ns = 0;
+  std::string schedule_text;
+  std::string trace_text;  // when the run kept it
+};
+
+Outcome OutcomeOf(const RunResult& result) {
+  Outcome outcome;
+  outcome.completed = true;
+  outcome.violations = result.violations;
+  outcome.digest = result.digest;
+  outcome.trace_events = result.trace_events;
+  outcome.transactions = result.transactions;
+  outcome.faults_injected = result.faults_injected;
+  for (const model::HistoryEvent& event : result.history.events) {
+    if (event.kind == model::EventKind::kCrash) ++outcome.crashes;
+  }
+  outcome.sim_time_ns = result.sim_time_ns;
+  outcome.schedule_text = result.schedule_text;
+  outcome.trace_text = result.trace_text;
+  return outcome;
+}
+
+// Encoding for the pipe: numbers as "<decimal>;", strings as "<length>:<bytes>".
+void PutNumber(std::string* out, uint64_t value) { absl::StrAppend(out, value, ";"); }
+void PutString(std::string* out, const std::string& text) { absl::StrAppend(out, text.size(), ":", text); }
+
+class Reader {
+ public:
+  explicit Reader(absl::string_view data) : data_(data) {}
+  bool Number(uint64_t* value) {
+    const size_t end = data_.find(';');
+    if (end == absl::string_view::npos || !absl::SimpleAtoi(data_.substr(0, end), value)) return false;
+    data_.remove_prefix(end + 1);
+    return true;
+  }
+  bool String(std::string* text) {
+    const size_t colon = data_.find(':');
+    uint64_t size = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(data_.substr(0, colon), &size) ||
+        size > data_.size() - colon - 1) {
+      return false;
+    }
+    *text = std::string(data_.substr(colon + 1, size));
+    data_.remove_prefix(colon + 1 + size);
+    return true;
+  }
+  bool Done() const { return data_.empty(); }
+
+ private:
+  absl::string_view data_;
+};
+
+std::string Encode(const Outcome& outcome) {
+  std::string out;
+  PutNumber(&out, outcome.violations.size());
+  for (const Violation& v : outcome.violations) {
+    PutString(&out, v.rule);
+    PutString(&out, v.tx);
+    PutString(&out, v.message);
+  }
+  for (uint64_t value : {outcome.digest, outcome.trace_events, outcome.transactions, outcome.faults_injected,
+                         outcome.crashes, static_cast<uint64_t>(outcome.sim_time_ns)}) {
+    PutNumber(&out, value);
+  }
+  PutString(&out, outcome.schedule_text);
+  PutString(&out, outcome.trace_text);
+  return out;
+}
+
+bool Decode(absl::string_view data, Outcome* outcome) {
+  Reader in(data);
+  uint64_t count = 0;
+  if (!in.Number(&count) || count > data.size()) return false;
+  outcome->violations.resize(count);
+  for (Violation& v : outcome->violations) {
+    if (!in.String(&v.rule) || !in.String(&v.tx) || !in.String(&v.message)) return false;
+  }
+  uint64_t sim_time = 0;
+  for (uint64_t* value : {&outcome->digest, &outcome->trace_events, &outcome->transactions,
+                          &outcome->faults_injected, &outcome->crashes, &sim_time}) {
+    if (!in.Number(value)) return false;
+  }
+  outcome->sim_time_ns = static_cast<int64_t>(sim_time);
+  if (!in.String(&outcome->schedule_text) || !in.String(&outcome->trace_text) || !in.Done()) return false;
+  outcome->completed = true;
+  return true;
+}
+
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t wrote = ::write(fd, data.data() + done, data.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    done += static_cast<size_t>(wrote);
+  }
+  return true;
+}
+
+// Reads the 8-byte length, then that many bytes (not to EOF: a sibling
+// child forked by another thread may hold a copy of the write end).
+bool ReadPayload(int fd, std::string* payload) {
+  const auto read_exactly = [fd](char* buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t got = ::read(fd, buffer + done, size - done);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      done += static_cast<size_t>(got);
+    }
+    return true;
+  };
+  uint64_t size = 0;
+  if (!read_exactly(reinterpret_cast<char*>(&size), sizeof size)) return false;
+  payload->resize(size);
+  return size == 0 || read_exactly(payload->data(), size);
+}
+
+// Runs a candidate in a forked child, so that an engine assertion (which
+// aborts the process: ktm/assert.h) costs the candidate, not the shrinker
+// and the report of `ktmsim run` around it. The child's stderr goes to
+// /dev/null: a dying candidate is expected and counted, not shown. Falls
+// back to an in-process run if fork fails.
+Outcome RunIsolated(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  int fds[2];
+  if (::pipe(fds) != 0) return OutcomeOf(RunScenario(scenario, seed, options));
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return OutcomeOf(RunScenario(scenario, seed, options));
+  }
+  if (child == 0) {
+    ::close(fds[0]);
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, STDERR_FILENO);
+    const std::string payload = Encode(OutcomeOf(RunScenario(scenario, seed, options)));
+    const uint64_t size = payload.size();
+    const bool sent = WriteAll(fds[1], std::string(reinterpret_cast<const char*>(&size), sizeof size) + payload);
+    ::_exit(sent ? 0 : 1);  // no atexit handlers, no leak check: the parent owns the process's life
+  }
+  ::close(fds[1]);
+  std::string payload;
+  const bool received = ReadPayload(fds[0], &payload);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  Outcome outcome;
+  if (received && WIFEXITED(status) && WEXITSTATUS(status) == 0 && Decode(payload, &outcome)) return outcome;
+  return Outcome{};  // completed = false
+}
+
+bool ViolatesRule(const std::vector<Violation>& violations, const std::string& rule) {
+  return std::any_of(violations.begin(), violations.end(), [&rule](const Violation& v) { return v.rule == rule; });
+}
+
+bool ViolatesRule(const RunResult& result, const std::string& rule) { return ViolatesRule(result.violations, rule); }
+
+bool ViolatesRule(const Outcome& outcome, const std::string& rule) {
+  return outcome.completed && ViolatesRule(outcome.violations, rule);
+}
+
+// The number N of the first transaction "t<N>" named by a violation of
+// `rule` (history.h: transactions are "t<N>" in start order); 0 if none.
+uint64_t FirstViolatingTransaction(const Outcome& outcome, const std::string& rule) {
+  uint64_t first = 0;
+  for (const Violation& v : outcome.violations) {
+    uint64_t number = 0;
+    if (v.rule != rule || v.tx.size() < 2 || v.tx[0] != 't' ||
+        !absl::SimpleAtoi(absl::string_view(v.tx).substr(1), &number)) {
+      continue;
+    }
+    if (first == 0 || number < first) first = number;
+  }
+  return first;
+}
+
+// A scenario field the shrinker lowers, in whole units of `unit`.
+struct Knob {
+  const char* name;
+  std::function<uint64_t(const Scenario&)> get;      // in units
+  std::function<void(Scenario&, uint64_t)> set;      // in units
+  std::function<uint64_t(const Scenario&)> lowest;   // in units
+};
+
+std::vector<Knob> Knobs() {
+  constexpr uint64_t kMs = static_cast<uint64_t>(sim::kMillisecond);
+  return {
+      {"workload.transactions", [](const Scenario& s) { return uint64_t{s.workload.transactions}; },
+       [](Scenario& s, uint64_t v) { s.workload.transactions = static_cast<uint32_t>(v); },
+       [](const Scenario&) { return uint64_t{1}; }},
+      {"workload.concurrency", [](const Scenario& s) { return uint64_t{s.workload.concurrency}; },
+       [](Scenario& s, uint64_t v) { s.workload.concurrency = static_cast<uint32_t>(v); },
+       [](const Scenario&) { return uint64_t{1}; }},
+      {"workload.rms_per_tx_max", [](const Scenario& s) { return uint64_t{s.workload.rms_per_tx_max}; },
+       [](Scenario& s, uint64_t v) { s.workload.rms_per_tx_max = static_cast<uint32_t>(v); },
+       [](const Scenario& s) { return uint64_t{s.workload.rms_per_tx_min}; }},
+      {"workload.rms_per_tx_min", [](const Scenario& s) { return uint64_t{s.workload.rms_per_tx_min}; },
+       [](Scenario& s, uint64_t v) { s.workload.rms_per_tx_min = static_cast<uint32_t>(v); },
+       [](const Scenario&) { return uint64_t{1}; }},
+      {"workload.ops_max", [](const Scenario& s) { return uint64_t{s.workload.ops_max}; },
+       [](Scenario& s, uint64_t v) { s.workload.ops_max = static_cast<uint32_t>(v); },
+       [](const Scenario& s) { return uint64_t{s.workload.ops_min}; }},
+      {"workload.ops_min", [](const Scenario& s) { return uint64_t{s.workload.ops_min}; },
+       [](Scenario& s, uint64_t v) { s.workload.ops_min = static_cast<uint32_t>(v); },
+       [](const Scenario&) { return uint64_t{1}; }},
+      {"workload.keys", [](const Scenario& s) { return uint64_t{s.workload.keys}; },
+       [](Scenario& s, uint64_t v) { s.workload.keys = static_cast<uint32_t>(v); },
+       [](const Scenario&) { return uint64_t{1}; }},
+      {"faults.faults_until_ms",
+       [](const Scenario& s) { return static_cast<uint64_t>(s.faults.faults_until_ns) / kMs; },
+       [](Scenario& s, uint64_t v) { s.faults.faults_until_ns = static_cast<sim::TimeNs>(v * kMs); },
+       [](const Scenario&) { return uint64_t{0}; }},
+  };
+}
+
+// The sizes of a run (see RunSizes): faults are the schedule's faults plus
+// the crashes the schedule did not make (targeted crash_on crashes).
+RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
+  RunSizes sizes;
+  sizes.trace_events = outcome.trace_events;
+  sizes.transactions = outcome.transactions;
+  uint64_t planned_crashes = 0;
+  absl::StatusOr<sim::FaultSchedule> schedule = sim::FaultSchedule::Parse(outcome.schedule_text);
+  if (schedule.ok()) {
+    const std::vector<sim::FaultEvent> faults = FaultsBefore(schedule->events, scenario.faults.faults_until_ns);
+    for (const sim::FaultEvent& event : faults) {
+      if (event.kind == sim::FaultEvent::Kind::kCrash) ++planned_crashes;
+    }
+    sizes.faults = faults.size();
+  }
+  sizes.faults += outcome.crashes > planned_crashes ? outcome.crashes - planned_crashes : 0;
+  return sizes;
+}
+
+class Shrinker {
+ public:
+  Shrinker(const Scenario& scenario, uint64_t seed, const RunOptions& options, std::string rule,
+           int budget_runs)
+      : current_(scenario), seed_(seed), options_(options), rule_(std::move(rule)),
+        budget_(std::max(budget_runs, 2)) {
+    options_.keep_trace = false;
+  }
+
+  ShrinkResult Run(bool keep_trace);
+
+ private:
+  Outcome RunOnce(const Scenario& scenario, const std::optional<sim::FaultSchedule>& schedule,
+                  bool keep_trace = false) {
+    ++runs_;
+    RunOptions options = options_;
+    options.schedule = schedule;
+    options.keep_trace = keep_trace;
+    Outcome outcome = RunIsolated(scenario, seed_, options);
+    if (!outcome.completed) ++died_;
+    return outcome;
+  }
+  std::optional<sim::FaultSchedule> CurrentSchedule() const {
+    return uses_schedule_ ? std::optional<sim::FaultSchedule>(schedule_) : std::nullopt;
+  }
+  bool Start(ShrinkResult* out);
+  bool Try(const Scenario& scenario, const sim::FaultSchedule& schedule);
+  bool TryScenario(const Scenario& scenario) { return Try(scenario, schedule_); }
+  bool TryEvents(const std::vector<sim::FaultEvent>& events) {
+    sim::FaultSchedule schedule = schedule_;
+    schedule.events = events;
+    return Try(current_, schedule);
+  }
+  void ScheduleTargetedCrashes();
+  void ShrinkFaults();
+  void ShrinkKnob(const Knob& knob);
+  void ShrinkRunUntil();
+  void ShrinkCrashOnProbability();
+  void AdoptEffectiveSchedule();
+  Scenario Emitted() const;
+
+  Scenario current_;
+  uint64_t seed_;
+  RunOptions options_;
+  std::string rule_;
+  int budget_;
+  int runs_ = 0;
+  bool exhausted_ = false;
+  bool uses_schedule_ = false;
+  sim::FaultSchedule schedule_;
+  Outcome last_;                      // the run of (current_, schedule_)
+  int died_ = 0;                      // candidate runs an engine assertion aborted
+  std::set<std::string> passed_;      // candidates that did not fail the rule
+  std::vector<std::string> steps_;
+};
+
+bool Shrinker::Start(ShrinkResult* out) {
+  Outcome first = RunOnce(current_, options_.schedule);
+  if (!first.completed) {
+    out->error = "the run dies (an engine assertion aborts it): nothing to shrink";
+    return false;
+  }
+  out->before = SizesOfOutcome(current_, first);
+  if (!ViolatesRule(first, rule_)) {
+    out->error = absl::StrCat("the run does not violate '", rule_, "': nothing to shrink");
+    return false;
+  }
+  last_ = std::move(first);
+  if (options_.schedule) {
+    uses_schedule_ = true;
+    schedule_ = *options_.schedule;
+    return true;
+  }
+  absl::StatusOr<sim::FaultSchedule> recorded = sim::FaultSchedule::Parse(last_.schedule_text);
+  if (!recorded.ok()) return true;  // shrink the scenario only
+  // The recorded faults must reproduce the failure before they can be cut.
+  Outcome replayed = RunOnce(current_, *recorded);
+  if (ViolatesRule(replayed, rule_)) {
+    uses_schedule_ = true;
+    schedule_ = *recorded;
+    last_ = std::move(replayed);
+  } else {
+    steps_.push_back("the recorded faults do not reproduce the failure: faults left as they are");
+  }
+  return true;
+}
+
+bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule) {
+  if (exhausted_) return false;
+  if (runs_ >= budget_ - 1) {  // one run stays reserved for the final, traced run
+    exhausted_ = true;
+    return false;
+  }
+  if (!Validate(scenario).ok()) return false;
+  std::string key = ScenarioToToml(scenario);
+  if (uses_schedule_) absl::StrAppend(&key, "\n--schedule--\n", schedule.ToText());
+  if (passed_.count(key) != 0) return false;
+  Outcome result =
+      RunOnce(scenario, uses_schedule_ ? std::optional<sim::FaultSchedule>(schedule) : std::nullopt);
+  if (!ViolatesRule(result, rule_)) {
+    passed_.insert(std::move(key));
+    return false;
+  }
+  current_ = scenario;
+  if (uses_schedule_) schedule_ = schedule;
+  last_ = std::move(result);
+  return true;
+}
+
+// Targeted crashes (crash_on) depend on counting events, so almost any
+// change to the workload moves or loses them. Turned into explicit crash and
+// restart events (taken from a traced run, 1ns after the event that
+// triggered them, which the scheduler then runs after everything else due at
+// that time) they stay where they were, and ddmin can drop the ones that do
+// not matter.
+void Shrinker::ScheduleTargetedCrashes() {
+  if (!uses_schedule_ || current_.faults.crash_on.empty() || runs_ >= budget_ - 2) return;
+  const Outcome run = RunOnce(current_, schedule_, /*keep_trace=*/true);
+  if (!run.completed) return;
+  std::multiset<std::tuple<sim::TimeNs, uint32_t, sim::FaultEvent::Kind>> scheduled;
+  for (const sim::FaultEvent& event : schedule_.events) scheduled.emplace(event.time, event.host, event.kind);
+  sim::FaultSchedule schedule = schedule_;
+  size_t added = 0;
+  for (absl::string_view line : absl::StrSplit(run.trace_text, '\n', absl::SkipEmpty())) {
+    const std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
+    sim::FaultEvent event;
+    uint32_t host = 0;
+    if (words.size() < 3 || !absl::SimpleAtoi(words[0], &event.time) || words[1].size() < 2 ||
+        !absl::SimpleAtoi(words[1].substr(1), &host)) {
+      continue;
+    }
+    if (words[2] == "crash") {
+      event.kind = sim::FaultEvent::Kind::kCrash;
+      for (absl::string_view word : words) {
+        if (absl::ConsumePrefix(&word, "seed=")) (void)absl::SimpleAtoi(word, &event.seed);
+      }
+    } else if (words[2] == "restart") {
+      event.kind = sim::FaultEvent::Kind::kRestart;
+    } else {
+      continue;
+    }
+    event.host = host;
+    if (event.time >= current_.faults.faults_until_ns) continue;  // faults stop: not a fault
+    auto it = scheduled.find({event.time, host, event.kind});
+    if (it != scheduled.end()) {
+      scheduled.erase(it);
+      continue;
+    }
+    event.time += 1;
+    schedule.events.push_back(event);
+    ++added;
+  }
+  std::stable_sort(schedule.events.begin(), schedule.events.end(),
+                   [](const sim::FaultEvent& a, const sim::FaultEvent& b) { return a.time < b.time; });
+  const std::string crash_on = current_.faults.crash_on;
+  Scenario candidate = current_;
+  candidate.faults.crash_on.clear();
+  candidate.faults.crash_on_probability = 0;
+  if (Try(candidate, schedule)) {
+    steps_.push_back(absl::StrCat("targeted crashes (crash_on = \"", crash_on, "\"): ", added,
+                                  " crash/restart events moved into the fault schedule"));
+  }
+}
+
+// ddmin over the schedule's events, complements only: drop everything, then
+// each of n chunks (n = 2, 4, ... up to single events), restarting with
+// n - 1 chunks after every successful drop.
+void Shrinker::ShrinkFaults() {
+  if (!uses_schedule_ || schedule_.events.empty()) return;
+  const size_t before = schedule_.events.size();
+  if (!TryEvents({})) {
+    size_t chunks = 2;
+    while (schedule_.events.size() >= 2 && !exhausted_) {
+      const std::vector<sim::FaultEvent> events = schedule_.events;
+      chunks = std::min(chunks, events.size());
+      const size_t chunk = (events.size() + chunks - 1) / chunks;
+      bool dropped = false;
+      for (size_t start = 0; start < events.size() && !exhausted_; start += chunk) {
+        std::vector<sim::FaultEvent> rest(events.begin(), events.begin() + static_cast<long>(start));
+        rest.insert(rest.end(), events.begin() + static_cast<long>(std::min(start + chunk, events.size())),
+                    events.end());
+        if (TryEvents(rest)) {
+          dropped = true;
+          chunks = std::max<size_t>(chunks - 1, 2);
+          break;
+        }
+      }
+      if (dropped) continue;
+      if (chunks >= events.size()) break;
+      chunks = std::min(chunks * 2, events.size());
+    }
+  }
+  if (schedule_.events.size() != before) {
+    steps_.push_back(absl::StrCat("fault schedule: ", before, " -> ", schedule_.events.size(), " events"));
+  }
+}
+
+// Binary search for the lowest value in [lowest, current] that still fails
+// (the current value is known to fail; every value kept was seen to fail).
+void Shrinker::ShrinkKnob(const Knob& knob) {
+  const uint64_t start = knob.get(current_);
+  uint64_t low = knob.lowest(current_);
+  uint64_t high = start;
+  if (knob.name == std::string("workload.transactions")) {
+    // Transactions that never started cost nothing to drop, and those after
+    // the first violating one often matter little: try both cuts first.
+    for (uint64_t cut : {last_.transactions, FirstViolatingTransaction(last_, rule_)}) {
+      if (cut < low || cut >= high) continue;
+      Scenario candidate = current_;
+      knob.set(candidate, cut);
+      if (TryScenario(candidate)) high = cut;
+    }
+  }
+  while (low < high && !exhausted_) {
+    const uint64_t middle = low + (high - low) / 2;
+    Scenario candidate = current_;
+    knob.set(candidate, middle);
+    if (TryScenario(candidate)) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  if (knob.get(current_) != start) {
+    steps_.push_back(absl::StrCat(knob.name, ": ", start, " -> ", knob.get(current_)));
+  }
+}
+
+// run_until: first to the time the run actually ended (often far below the
+// limit), then a binary search down to faults_until + termination_bound,
+// the least the scenario format allows.
+void Shrinker::ShrinkRunUntil() {
+  constexpr sim::TimeNs kMs = sim::kMillisecond;
+  const sim::TimeNs start = current_.run_until_ns;
+  const sim::TimeNs floor_ns = current_.faults.faults_until_ns + current_.termination_bound_ns;
+  sim::TimeNs high = start;
+  const sim::TimeNs ended = (last_.sim_time_ns + kMs - 1) / kMs * kMs;
+  if (ended < high && ended >= floor_ns) {
+    Scenario candidate = current_;
+    candidate.run_until_ns = ended;
+    if (TryScenario(candidate)) high = ended;
+  }
+  sim::TimeNs low = (floor_ns + kMs - 1) / kMs;
+  sim::TimeNs high_ms = high / kMs;
+  while (low < high_ms && !exhausted_) {
+    const sim::TimeNs middle = low + (high_ms - low) / 2;
+    Scenario candidate = current_;
+    candidate.run_until_ns = middle * kMs;
+    if (TryScenario(candidate)) {
+      high_ms = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  if (current_.run_until_ns != start) {
+    steps_.push_back(absl::StrCat("run_until: ", FormatTime(start), " -> ", FormatTime(current_.run_until_ns)));
+  }
+}
+
+// Targeted crashes are not in the schedule: fewer of them only by halving
+// their probability (a few times, while it still fails).
+void Shrinker::ShrinkCrashOnProbability() {
+  if (current_.faults.crash_on.empty()) return;
+  const double start = current_.faults.crash_on_probability;
+  for (int halvings = 0; halvings < 4 && !exhausted_; ++halvings) {
+    Scenario candidate = current_;
+    candidate.faults.crash_on_probability /= 2;
+    if (!TryScenario(candidate)) break;
+  }
+  if (current_.faults.crash_on_probability != start) {
+    steps_.push_back(absl::StrCat("faults.crash_on_probability: ", start, " -> ",
+                                  current_.faults.crash_on_probability));
+  }
+}
+
+// The schedule replayed is a superset of what took effect (a crash of a host
+// that is already down is not injected): the recorded faults of the last
+// failing run are the smaller schedule, if they still fail.
+void Shrinker::AdoptEffectiveSchedule() {
+  if (!uses_schedule_) return;
+  absl::StatusOr<sim::FaultSchedule> recorded = sim::FaultSchedule::Parse(last_.schedule_text);
+  if (!recorded.ok()) return;
+  recorded->events = FaultsBefore(recorded->events, current_.faults.faults_until_ns);
+  const size_t before = schedule_.events.size();
+  if (recorded->events.size() >= before) return;
+  if (Try(current_, *recorded)) {
+    steps_.push_back(absl::StrCat("fault schedule: ", before, " -> ", schedule_.events.size(),
+                                  " events (the faults that took effect)"));
+  }
+}
+
+Scenario Shrinker::Emitted() const {
+  Scenario emitted = current_;
+  emitted.name = current_.name + "-shrunk";
+  emitted.description = absl::StrCat("Shrunk by ktmsim from scenario ", current_.name,
+                                     current_.file.empty() ? "" : " (" + current_.file + ")", " seed ", seed_,
+                                     ": still violates ", rule_, ".");
+  if (uses_schedule_ && emitted.faults.crash_on.empty()) {
+    // The run ignores the scenario's fault plan when given a schedule; with
+    // the schedule inline the file alone replays the same run.
+    emitted.faults.mode = FaultMode::kSchedule;
+    emitted.faults.probabilities = sim::FaultProbabilities{};
+    emitted.faults.schedule_text =
+        absl::StrCat("# the minimal fault schedule found by ktmsim shrink\n", schedule_.ToText());
+  }
+  return emitted;
+}
+
+ShrinkResult Shrinker::Run(bool keep_trace) {
+  ShrinkResult out;
+  out.rule = rule_;
+  out.seed = seed_;
+  out.planted_bug = options_.planted_bug;
+  if (Start(&out)) {
+    ScheduleTargetedCrashes();
+    for (int round = 0; round < kShrinkRoundsMax && !exhausted_; ++round) {
+      const std::string before = ScenarioToToml(current_) + schedule_.ToText();
+      ShrinkFaults();
+      for (const Knob& knob : Knobs()) ShrinkKnob(knob);
+      ShrinkCrashOnProbability();
+      ShrinkRunUntil();
+      if (ScenarioToToml(current_) + schedule_.ToText() == before) break;
+    }
+    AdoptEffectiveSchedule();
+    out.scenario = Emitted();
+    RunOptions final_options = options_;
+    final_options.keep_trace = keep_trace;
+    final_options.schedule = CurrentSchedule();
+    ++runs_;
+    out.result = RunScenario(out.scenario, seed_, final_options);
+    out.ok = ViolatesRule(out.result, rule_);
+    if (!out.ok) {
+      out.error = absl::StrCat("nondeterminism: the minimal run no longer violates '", rule_,
+                               "' when run again (digest ", out.result.digest, ")");
+    }
+    out.uses_schedule = uses_schedule_;
+    out.schedule = schedule_;
+    out.after = SizesOf(out.scenario, out.result);
+  }
+  out.runs = runs_;
+  out.died = died_;
+  out.budget_exhausted = exhausted_;
+  out.steps = steps_;
+  return out;
+}
+
+}  // namespace
+
+RunSizes SizesOf(const Scenario& scenario, const RunResult& result) {
+  return SizesOfOutcome(scenario, OutcomeOf(result));
+}
+
+double ShrinkResult::ratio() const {
+  if (before.trace_events == 0) return 1;
+  return static_cast<double>(after.trace_events) / static_cast<double>(before.trace_events);
+}
+
+ShrinkResult Shrink(const Scenario& scenario, uint64_t seed, const RunOptions& options,
+                    const std::string& rule, int budget_runs) {
+  Shrinker shrinker(scenario, seed, options, rule, budget_runs);
+  return shrinker.Run(options.keep_trace);
+}
+
+}  // namespace harness

@@ -1,0 +1,89 @@
+// Shrinking: from a failing (scenario, seed) to a much smaller run that
+// still fails the same checker rule, so a person reads 200 trace events
+// instead of 20,000.
+//
+// How: every candidate is a full deterministic re-run (RunScenario) and is
+// kept only if it still reports a violation of `rule`. First the faults: the
+// run's injected faults (RunResult::schedule_text) are replayed as an
+// explicit schedule (RunOptions::schedule) and delta-debugged (ddmin over
+// complements: drop all, then halves, quarters, ... down to single events).
+// Then the scenario: fewer transactions, lower concurrency, ops_max/ops_min,
+// rms_per_tx_max/min and keys, an earlier faults_until and a shorter
+// run_until (each a binary search for the smallest value that still fails;
+// the search is not exhaustive because failure need not be monotone, but
+// every value it keeps was seen to fail), and for targeted crashes
+// (`crash_on`) a lower crash_on_probability. The rounds repeat while they
+// make progress. Finally the faults that actually took effect in the last
+// failing run replace the schedule when that still fails.
+//
+// Isolation: every candidate runs in a forked child process (POSIX fork +
+// pipe), because a broken invariant aborts the process (ktm/assert.h): a
+// candidate that dies is counted in `died` and rejected, and the caller (say
+// `ktmsim run`, with its report half written) lives on. The final run, a
+// repeat of a candidate that completed, runs in-process.
+//
+// Contract: deterministic (same inputs, same result); at most `budget_runs`
+// simulations; the returned scenario + schedule + seed + planted bug is a
+// verified failing run: `result` is that run (RunResult::trace_text kept
+// when options.keep_trace). When the run's faults cannot be replayed as a
+// schedule (faults that the fault plan does not record, such as the
+// network's own loss in mode "none"), the faults are left alone
+// (`uses_schedule` false) and only the scenario is shrunk.
+// The emitted scenario is named "<name>-shrunk". With a schedule and no targeted crashes, its fault
+// mode becomes "schedule" with the minimal schedule inline, so the scenario
+// file alone reproduces the run; with `crash_on` (which needs mode
+// "probabilities" or "swarm") the replay needs --schedule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "sim/fault_plan.h"
+
+namespace harness {
+
+// Sizes of one run, compared before and after shrinking.
+struct RunSizes {
+  uint64_t trace_events = 0;
+  uint64_t transactions = 0;  // transactions the client started
+  uint64_t faults = 0;        // faults injected before faults_until (the fault plan's and
+                              // targeted crash_on crashes); not the restarts when faults stop
+};
+
+// The sizes of a finished run of `scenario` (needs its history, not its trace).
+RunSizes SizesOf(const Scenario& scenario, const RunResult& result);
+
+struct ShrinkResult {
+  bool ok = false;            // the original run violates `rule`; everything below is set
+  std::string error;          // why not, when !ok
+  std::string rule;
+  uint64_t seed = 0;
+  uint32_t planted_bug = 0;
+  Scenario scenario;          // the minimal scenario, named "<name>-shrunk" (file: the input's)
+  bool uses_schedule = false; // replay with `schedule` (RunOptions::schedule / --schedule)
+  sim::FaultSchedule schedule;
+  RunResult result;           // the minimal run
+  RunSizes before, after;
+  int runs = 0;               // simulations spent, the final one included
+  int died = 0;               // of those, candidates an engine assertion aborted (rejected)
+  bool budget_exhausted = false;
+  std::vector<std::string> steps;  // the reductions kept, in order ("transactions 100 -> 12")
+
+  // after.trace_events / before.trace_events (1 when before is 0).
+  double ratio() const;
+};
+
+// Limit: rounds of (faults, scenario parameters) reductions.
+inline constexpr int kShrinkRoundsMax = 4;
+
+// Shrinks the run (scenario, seed, options) while `rule` still fails, with at
+// most `budget_runs` simulations (at least 2 are needed: the original run
+// and the final one). options.schedule, when set, is the starting schedule;
+// options.planted_bug is kept for every candidate.
+ShrinkResult Shrink(const Scenario& scenario, uint64_t seed, const RunOptions& options,
+                    const std::string& rule, int budget_runs);
+
+}  // namespace harness
