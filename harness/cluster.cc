@@ -47,7 +47,8 @@ Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& opti
       seed_(seed),
       options_(options),
       workload_rng_(sim::Rng::Derive(seed, "workload")),
-      crash_on_rng_(sim::Rng::Derive(seed, "crash_on")) {
+      crash_on_rng_(sim::Rng::Derive(seed, "crash_on")),
+      rm_ops_rng_(sim::Rng::Derive(seed, "workload.rm_ops")) {
   sim::WorldOptions wo;
   wo.seed = seed;
   wo.network = scenario.network;
@@ -147,20 +148,9 @@ void Cluster::StartRms(size_t i, size_t next) {
   }
   size_t r = rt.rm_indexes[next];
   const RmSpec& spec = scenario_.rms[r];
-  ktm::kv::KvOptions o;
-  o.name = spec.name;
-  o.rm_id = RmGuid(spec.name);
-  o.durable = spec.durable;
-  o.single_phase = spec.single_phase;
-  o.vote_no_probability = spec.vote_no_probability;
-  o.reject_single_phase_probability = spec.reject_single_phase_probability;
-  o.response_delay_ns = spec.response_delay_ns;
-  sim::Disk* disk = nullptr;
-  for (size_t d = 0; d < rt.host->disk_count(); ++d) {
-    if (rt.host->disk(d)->name() == RmDiskName(spec.name)) disk = rt.host->disk(d);
-  }
-  auto rm = std::make_unique<ktm::kv::KvRm>(rt.kernel.get(), rt.host, disk, rt.tm, o);
-  ktm::kv::KvRm* raw = rm.get();
+  auto rm = MakeRmAdapter(spec, RmGuid(spec.name), rt.kernel.get(), rt.host, FindDisk(rt.host, RmDiskName(spec.name)),
+                          rt.tm);
+  RmAdapter* raw = rm.get();
   rt.rms[r] = std::move(rm);
   uint64_t incarnation = rt.host->incarnation();
   raw->Start([this, i, next, incarnation, name = spec.name](ktm::NTSTATUS s) {
@@ -220,7 +210,7 @@ void Cluster::ResolveCutSinglePhaseCommits(size_t r) {
   const std::string& rm_name = scenario_.rms[r].name;
   auto it = cut_single_phase_.find(rm_name);
   if (it == cut_single_phase_.end()) return;
-  ktm::kv::KvRm* rm = RmOf(r);
+  RmAdapter* rm = RmOf(r);
   uint32_t host = hosts_.at(host_index_.at(scenario_.rms[r].host)).host->id();
   for (const std::string& tx : it->second) {
     PairState& pair = pairs_[{tx, rm_name}];
@@ -265,12 +255,16 @@ ktm::NTSTATUS Cluster::RunRemoteOp(size_t i, ktm::HANDLE transaction, const ktm:
   if (it == rm_index_.end() || host_index_.at(scenario_.rms[it->second].host) != i) {
     return ktm::STATUS_INVALID_PARAMETER;
   }
-  ktm::kv::KvRm* rm = RmOf(it->second);
+  RmAdapter* rm = RmOf(it->second);
   if (rm == nullptr) return ktm::STATUS_RM_NOT_ACTIVE;
-  return op.write ? rm->Write(transaction, op.key, op.value) : rm->Read(transaction, op.key, value);
+  if (op.write) return rm->Write(transaction, op.key, op.value);
+  bool traced = true;
+  ktm::NTSTATUS s = rm->Read(transaction, op.key, value, &traced);
+  if (!traced) RecordAbsentRead(i, transaction, it->second, op.key);
+  return s;
 }
 
-ktm::kv::KvRm* Cluster::RmOf(size_t r) {
+RmAdapter* Cluster::RmOf(size_t r) {
   HostRuntime& rt = hosts_.at(host_index_.at(scenario_.rms[r].host));
   auto it = rt.rms.find(r);
   return it == rt.rms.end() ? nullptr : it->second.get();
@@ -490,18 +484,19 @@ void Cluster::Step(std::shared_ptr<ClientTx> tx) {
 void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   --tx->ops_left;
   size_t r = tx->rms[workload_rng_.Uniform(tx->rms.size())];
-  ktm::kv::KvRm* rm = RmOf(r);
+  RmAdapter* rm = RmOf(r);
   const RmSpec& spec = scenario_.rms[r];
   std::string key = absl::StrCat("k", workload_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
   bool is_read = tx->read_only || workload_rng_.Bernoulli(scenario_.workload.read_fraction);
   if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
-  ktm::NTSTATUS s;
-  if (is_read) {
+  ktm::NTSTATUS s = ktm::STATUS_RM_NOT_ACTIVE;
+  if (rm && is_read) {
     std::string value;
-    s = rm ? rm->Read(tx->handle, key, &value) : ktm::STATUS_RM_NOT_ACTIVE;
-  } else {
-    std::string value = absl::StrCat(tx->name, ".", ++tx->op_number);
-    s = rm ? rm->Write(tx->handle, key, value) : ktm::STATUS_RM_NOT_ACTIVE;
+    bool traced = true;
+    s = rm->Read(tx->handle, key, &value, &traced);
+    if (!traced) RecordAbsentRead(tx->host, tx->handle, r, key);
+  } else if (rm) {
+    s = LocalWrite(*tx, r, *rm, key);
   }
   if (s != ktm::STATUS_SUCCESS) {
     // Conflict, timeout or an RM that is not there: the client gives up.
@@ -511,6 +506,31 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
     (void)rm->Disconnect(tx->handle);
   }
   Step(tx);
+}
+
+ktm::NTSTATUS Cluster::LocalWrite(ClientTx& tx, size_t r, RmAdapter& rm, const std::string& key) {
+  const RmSpec& spec = scenario_.rms[r];
+  std::string value = absl::StrCat(tx.name, ".", ++tx.op_number);
+  // Only RMs with deletes or moves draw (from their own stream): kv runs are unchanged.
+  if (spec.delete_fraction + spec.move_fraction > 0) {
+    double pick = rm_ops_rng_.UnitDouble();
+    if (pick < spec.delete_fraction) return rm.Delete(tx.handle, key);
+    if (pick < spec.delete_fraction + spec.move_fraction) {
+      std::string from = absl::StrCat("k", rm_ops_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
+      if (from != key) return rm.MoveThenWrite(tx.handle, from, key, value);
+    }
+  }
+  return rm.Write(tx.handle, key, value);
+}
+
+void Cluster::RecordAbsentRead(size_t host_index, ktm::HANDLE transaction, size_t r, const std::string& key) {
+  ktm::Guid uow;
+  ktm::NTSTATUS s = ktm::GetTransactionId(*hosts_[host_index].kernel, transaction, &uow);
+  KTM_ASSERT(s == ktm::STATUS_SUCCESS, "GetTransactionId of a transaction an RM just served: " + ktm::StatusName(s));
+  RmAdapter* rm = RmOf(r);
+  KTM_ASSERT(rm != nullptr, "an absent read on an RM that is not there");
+  Record(model::EventKind::kRead, hosts_[host_index].host->id(), TxName(uow.Short()), scenario_.rms[r].name,
+         rm->HistoryKey(key), "", "absent");
 }
 
 void Cluster::DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool is_read,
@@ -598,16 +618,21 @@ void Cluster::Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome)
 
 void Cluster::RecordFinalValues() {
   for (size_t r = 0; r < scenario_.rms.size(); ++r) {
-    ktm::kv::KvRm* rm = RmOf(r);
+    RmAdapter* rm = RmOf(r);
     // A volatile RM keeps nothing across a crash by design: no final state to check.
     if (rm == nullptr || !rm->online() || !scenario_.rms[r].durable) continue;
-    const auto& committed = rm->committed();
+    std::map<std::string, std::string> committed = rm->committed();
     uint32_t host = world_->host(static_cast<uint32_t>(host_index_.at(scenario_.rms[r].host)))->id();
+    // Every workload key (absent ones too), then anything else the RM holds.
     for (uint32_t k = 0; k < std::max<uint32_t>(scenario_.workload.keys, 1); ++k) {
-      std::string key = absl::StrCat("k", k);
+      std::string key = rm->HistoryKey(absl::StrCat("k", k));
       auto it = committed.find(key);
       Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key,
              it == committed.end() ? "" : it->second);
+      if (it != committed.end()) committed.erase(it);
+    }
+    for (const auto& [key, value] : committed) {
+      Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key, value);
     }
   }
 }

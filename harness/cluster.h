@@ -24,11 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "harness/rm_adapter.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "ktm/dist/dtc.h"
 #include "ktm/kernel.h"
-#include "ktm/kv/kv_rm.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
 #include "sim/rng.h"
@@ -59,7 +59,7 @@ class Cluster {
     std::vector<size_t> rm_indexes;               // into scenario.rms
     std::unique_ptr<ktm::Kernel> kernel;
     ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
-    std::map<size_t, std::unique_ptr<ktm::kv::KvRm>> rms;  // by scenario rm index
+    std::map<size_t, std::unique_ptr<RmAdapter>> rms;  // by scenario rm index (kv, txf or txr)
     bool has_dtc = false;                         // distributed transactions: a Dtc on this host
     std::unique_ptr<ktm::dist::Dtc> dtc;
     bool ready = false;                           // TM online and every RM started
@@ -103,11 +103,17 @@ class Cluster {
   void DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t rm_index, bool is_read, const std::string& key);
   void Step(std::shared_ptr<ClientTx> tx);
   void DoOperation(const std::shared_ptr<ClientTx>& tx);
+  // A write-side operation on a local RM: a write, or (txf/txr, per the
+  // RM's delete_fraction / move_fraction) a delete or a move-then-write.
+  ktm::NTSTATUS LocalWrite(ClientTx& tx, size_t rm_index, RmAdapter& rm, const std::string& key);
+  // A read whose RM traced nothing because the file or key is absent in the
+  // transaction's view (RmAdapter::Read): the recorder files a read of "".
+  void RecordAbsentRead(size_t host_index, ktm::HANDLE transaction, size_t rm_index, const std::string& key);
   void EndTransaction(const std::shared_ptr<ClientTx>& tx);
   void PollOutcome(const std::shared_ptr<ClientTx>& tx);
   void Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome);
   bool ClientAlive(const ClientTx& tx) const;
-  ktm::kv::KvRm* RmOf(size_t rm_index);
+  RmAdapter* RmOf(size_t rm_index);
 
   void RecordFinalValues();
   // What a crash does to the transactions of the crashed host's RMs: an
@@ -135,6 +141,7 @@ class Cluster {
   std::map<std::string, size_t> host_index_;
   sim::Rng workload_rng_;
   sim::Rng crash_on_rng_;
+  sim::Rng rm_ops_rng_;                           // deletes and moves on txf/txr RMs only
   model::History history_;
   std::map<std::string, std::string> uow_to_tx_;
   uint64_t started_ = 0;

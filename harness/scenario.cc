@@ -172,6 +172,22 @@ void CheckRmHost(const Scenario& scenario, const RmSpec& rm, const std::string& 
   }
 }
 
+// Deletes exist on txf and txr RMs, moves on txf RMs (harness/rm_adapter.h).
+void CheckRmOperations(const RmSpec& rm, const std::string& path, ProblemList& problems) {
+  problems.Fraction(path + ".delete_fraction", rm.delete_fraction);
+  problems.Fraction(path + ".move_fraction", rm.move_fraction);
+  if (rm.delete_fraction > 0 && rm.kind == RmKind::kKv) {
+    problems.Add(path + ".delete_fraction", "must be 0 for a kv RM (deletes need kind \"txf\" or \"txr\")");
+  }
+  if (rm.move_fraction > 0 && rm.kind != RmKind::kTxf) {
+    problems.Add(path + ".move_fraction", "must be 0 unless kind is \"txf\" (moves are file renames)");
+  }
+  if (rm.delete_fraction + rm.move_fraction > 1 + 1e-9) {
+    problems.Add(path + ".delete_fraction", absl::StrCat("delete_fraction + move_fraction must be at most 1, got ",
+                                                         rm.delete_fraction + rm.move_fraction));
+  }
+}
+
 void CheckRms(const Scenario& scenario, ProblemList& problems) {
   if (scenario.rms.empty()) problems.Add("rms", "at least one resource manager is required");
   if (scenario.rms.size() > kRmsMax) {
@@ -191,6 +207,7 @@ void CheckRms(const Scenario& scenario, ProblemList& problems) {
     problems.Fraction(path + ".disconnect_probability", rm.disconnect_probability);
     problems.Fraction(path + ".reject_single_phase_probability", rm.reject_single_phase_probability);
     problems.NonNegativeTime(path + ".response_delay_ns", rm.response_delay_ns);
+    CheckRmOperations(rm, path, problems);
     CheckDisk(problems, path + ".disk", rm.disk);
   }
 }

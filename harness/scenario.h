@@ -35,6 +35,11 @@ struct RmSpec {
   double disconnect_probability = 0;  // per tx: close the enlistment before commit (RM disconnect)
   double reject_single_phase_probability = 0;  // answer SPC with SinglePhaseReject
   sim::TimeNs response_delay_ns = 0;  // extra think time before answering a notification
+  // Shares of the workload's local write operations on this RM that delete
+  // the key instead (txf, txr) or move another key's file onto it and then
+  // write it (txf); see harness/rm_adapter.h. 0 for kv; sum <= 1.
+  double delete_fraction = 0;
+  double move_fraction = 0;
   sim::DiskOptions disk;            // the RM's own log disk
 };
 

@@ -504,6 +504,8 @@ void ReadRm(TableReader& reader, RmSpec* rm) {
   reader.Number("disconnect_probability", &rm->disconnect_probability);
   reader.Number("reject_single_phase_probability", &rm->reject_single_phase_probability);
   reader.Time("response_delay", &rm->response_delay_ns);
+  reader.Number("delete_fraction", &rm->delete_fraction);
+  reader.Number("move_fraction", &rm->move_fraction);
   ReadDisk(reader, "disk", &rm->disk);
 }
 

@@ -113,7 +113,9 @@ void AppendRms(const Scenario& s, std::string* out) {
                     "vote_no_probability = ", Number(rm.vote_no_probability), "\n",
                     "disconnect_probability = ", Number(rm.disconnect_probability), "\n",
                     "reject_single_phase_probability = ", Number(rm.reject_single_phase_probability),
-                    "\n", TimeKey("response_delay", rm.response_delay_ns), "\n");
+                    "\n", TimeKey("response_delay", rm.response_delay_ns), "\n",
+                    "delete_fraction = ", Number(rm.delete_fraction), "\n",
+                    "move_fraction = ", Number(rm.move_fraction), "\n");
     AppendDisk("rms.disk", rm.disk, out);
   }
 }

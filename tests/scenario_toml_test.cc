@@ -311,7 +311,6 @@ TEST(ScenarioDefaultSuite, EveryScenarioLoadsValidatesAndExpectsPass) {
     EXPECT_EQ(scenario->file, file);
     EXPECT_FALSE(scenario->description.empty());
     EXPECT_EQ(scenario->expect, Expect::kPass);
-    for (const RmSpec& rm : scenario->rms) EXPECT_EQ(rm.kind, RmKind::kKv) << rm.name;
   }
 }
 

@@ -13,3 +13,14 @@ ktmsim_test(txr_property_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_proper
   ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS ktm sim model)
 ktmsim_test(txf_txr_recovery_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_txr_recovery_test.cc
   LIBS ktm sim model)
+# The harness wiring: the TxF/TxR scenarios through harness::RunScenario.
+# Labels txf and txr both: gtest_discover_tests flattens a list-valued
+# property, so a ctest include file that runs after the discovered tests
+# are added sets the two labels on them.
+ktmsim_test(txf_txr_harness_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_txr_harness_test.cc LIBS harness)
+target_compile_definitions(txf_txr_harness_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/txf_txr_harness_labels.cmake
+  "if(txf_txr_harness_test_TESTS)\n"
+  "  set_tests_properties(\${txf_txr_harness_test_TESTS} PROPERTIES LABELS \"txf;txr\")\n"
+  "endif()\n")
+set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${CMAKE_CURRENT_BINARY_DIR}/txf_txr_harness_labels.cmake)

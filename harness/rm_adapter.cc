@@ -1,0 +1,222 @@
+// RmAdapter implementations: see rm_adapter.h.
+#include "harness/rm_adapter.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ktm/assert.h"
+#include "ktm/kv/kv_rm.h"
+#include "ktm/txf/txf_rm.h"
+#include "ktm/txr/txr_rm.h"
+
+namespace harness {
+namespace {
+
+// The RM options every kind shares (KvOptions and RmOptions have the same fields).
+template <typename Options>
+Options CommonOptions(const RmSpec& spec, const ktm::Guid& rm_id) {
+  Options o;
+  o.name = spec.name;
+  o.rm_id = rm_id;
+  o.durable = spec.durable;
+  o.single_phase = spec.single_phase;
+  o.vote_no_probability = spec.vote_no_probability;
+  o.reject_single_phase_probability = spec.reject_single_phase_probability;
+  o.response_delay_ns = spec.response_delay_ns;
+  return o;
+}
+
+bool IsAbsent(ktm::NTSTATUS s) {
+  return s == ktm::STATUS_OBJECT_NAME_NOT_FOUND || s == ktm::STATUS_OBJECT_PATH_NOT_FOUND;
+}
+
+// The calls KvRm, TxfRm and TxrRm share by name.
+template <typename Rm>
+class AdapterOf : public RmAdapter {
+ public:
+  explicit AdapterOf(std::unique_ptr<Rm> rm) : rm_(std::move(rm)) {}
+  void Start(std::function<void(ktm::NTSTATUS)> done) override { rm_->Start(std::move(done)); }
+  bool online() const override { return rm_->online(); }
+  bool recovery_done() const override { return rm_->recovery_done(); }
+  size_t in_doubt() const override { return rm_->in_doubt(); }
+  bool ReplayedCommit(const std::string& uow_short) const override { return rm_->ReplayedCommit(uow_short); }
+  ktm::NTSTATUS Disconnect(ktm::HANDLE transaction) override { return rm_->Disconnect(transaction); }
+  std::map<std::string, std::string> committed() const override { return rm_->committed(); }
+
+ protected:
+  Rm& rm() { return *rm_; }
+
+ private:
+  std::unique_ptr<Rm> rm_;
+};
+
+class KvAdapter : public AdapterOf<ktm::kv::KvRm> {
+ public:
+  using AdapterOf::AdapterOf;
+  std::string HistoryKey(const std::string& key) const override { return key; }
+  ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
+    return rm().Write(transaction, key, value);
+  }
+  ktm::NTSTATUS Read(ktm::HANDLE transaction, const std::string& key, std::string* value, bool* traced) override {
+    *traced = true;  // KvRm traces every read, "" for an absent key
+    return rm().Read(transaction, key, value);
+  }
+};
+
+// TxF: workload key k -> file "\d\k".
+class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
+ public:
+  static constexpr const char* kDirectory = "\\d";
+  static constexpr uint32_t kReadBytes = 4096;
+
+  using AdapterOf::AdapterOf;
+  std::string HistoryKey(const std::string& key) const override { return absl::StrCat(kDirectory, "\\", key); }
+  bool SupportsDelete() const override { return true; }
+  bool SupportsMove() const override { return true; }
+
+  ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
+    const std::string path = HistoryKey(key);
+    ktm::HANDLE file = ktm::INVALID_HANDLE_VALUE;
+    ktm::NTSTATUS s =
+        rm().CreateFileTransacted(path, ktm::txf::GENERIC_WRITE, ktm::txf::CREATE_ALWAYS, transaction, &file);
+    if (s == ktm::STATUS_OBJECT_PATH_NOT_FOUND) {
+      // The transaction does not see "\d" (nobody committed it yet): create it as part of the transaction.
+      s = rm().CreateDirectoryTransacted(kDirectory, transaction);
+      if (s != ktm::STATUS_SUCCESS) return s;
+      s = rm().CreateFileTransacted(path, ktm::txf::GENERIC_WRITE, ktm::txf::CREATE_ALWAYS, transaction, &file);
+    }
+    if (!ktm::NT_SUCCESS(s)) return s;
+    s = rm().WriteFile(file, 0, value);
+    Close(file);
+    return s;
+  }
+
+  ktm::NTSTATUS Read(ktm::HANDLE transaction, const std::string& key, std::string* value, bool* traced) override {
+    *traced = true;
+    value->clear();
+    ktm::HANDLE file = ktm::INVALID_HANDLE_VALUE;
+    ktm::NTSTATUS s =
+        rm().CreateFileTransacted(HistoryKey(key), ktm::txf::GENERIC_READ, ktm::txf::OPEN_EXISTING, transaction, &file);
+    if (IsAbsent(s)) {
+      *traced = false;
+      return ktm::STATUS_SUCCESS;
+    }
+    if (!ktm::NT_SUCCESS(s)) return s;
+    s = rm().ReadFile(file, 0, kReadBytes, value);
+    // An empty file: a zero-byte read still reads (and traces) the contents.
+    if (s == ktm::STATUS_END_OF_FILE) s = rm().ReadFile(file, 0, 0, value);
+    Close(file);
+    return s;
+  }
+
+  ktm::NTSTATUS Delete(ktm::HANDLE transaction, const std::string& key) override {
+    ktm::NTSTATUS s = rm().DeleteFileTransacted(HistoryKey(key), transaction);
+    return IsAbsent(s) ? ktm::STATUS_SUCCESS : s;
+  }
+
+  ktm::NTSTATUS MoveThenWrite(ktm::HANDLE transaction, const std::string& from_key, const std::string& key,
+                              const std::string& value) override {
+    ktm::NTSTATUS s = rm().MoveFileTransacted(HistoryKey(from_key), HistoryKey(key),
+                                              ktm::txf::MOVEFILE_REPLACE_EXISTING, transaction);
+    if (s != ktm::STATUS_SUCCESS && !IsAbsent(s)) return s;
+    return Write(transaction, key, value);
+  }
+
+ private:
+  void Close(ktm::HANDLE file) {
+    const ktm::NTSTATUS s = rm().CloseFileHandle(file);
+    KTM_ASSERT(s == ktm::STATUS_SUCCESS, "txf adapter: closing its own file handle: " + ktm::StatusName(s));
+  }
+};
+
+// TxR: workload key k -> value "v" of key "HKLM\Software\ktmsim\k".
+class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
+ public:
+  static constexpr const char* kParent = "Software\\ktmsim\\";
+  static constexpr const char* kValueName = "v";
+
+  using AdapterOf::AdapterOf;
+  std::string HistoryKey(const std::string& key) const override {
+    return absl::StrCat("HKLM\\", kParent, key, "\\", kValueName);
+  }
+  bool SupportsDelete() const override { return true; }
+
+  ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
+    ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
+    ktm::NTSTATUS s =
+        rm().RegCreateKeyTransacted(ktm::txr::HKEY_LOCAL_MACHINE, SubKey(key), ktm::txr::REG_OPTION_NON_VOLATILE,
+                                    ktm::txr::KEY_SET_VALUE, &handle, nullptr, transaction);
+    if (!ktm::NT_SUCCESS(s)) return s;
+    s = rm().RegSetValueEx(handle, kValueName, ktm::txr::REG_SZ, ktm::txr::RegSz(value));
+    Close(handle);
+    return s;
+  }
+
+  ktm::NTSTATUS Read(ktm::HANDLE transaction, const std::string& key, std::string* value, bool* traced) override {
+    *traced = true;
+    value->clear();
+    ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
+    ktm::NTSTATUS s = rm().RegOpenKeyTransacted(ktm::txr::HKEY_LOCAL_MACHINE, SubKey(key), 0,
+                                                ktm::txr::KEY_QUERY_VALUE, &handle, transaction);
+    if (IsAbsent(s)) {
+      *traced = false;
+      return ktm::STATUS_SUCCESS;
+    }
+    if (!ktm::NT_SUCCESS(s)) return s;
+    std::vector<uint8_t> data;
+    s = rm().RegQueryValueEx(handle, kValueName, nullptr, &data);
+    Close(handle);
+    // A key without the value: the query traced the read of "" (absent).
+    if (s == ktm::STATUS_OBJECT_NAME_NOT_FOUND) return ktm::STATUS_SUCCESS;
+    value->assign(data.begin(), data.end());
+    return s;
+  }
+
+  ktm::NTSTATUS Delete(ktm::HANDLE transaction, const std::string& key) override {
+    ktm::NTSTATUS s = rm().RegDeleteKeyTransacted(ktm::txr::HKEY_LOCAL_MACHINE, SubKey(key), 0, transaction);
+    return IsAbsent(s) ? ktm::STATUS_SUCCESS : s;
+  }
+
+ private:
+  static std::string SubKey(const std::string& key) { return absl::StrCat(kParent, key); }
+  void Close(ktm::HANDLE handle) {
+    const ktm::NTSTATUS s = rm().RegCloseKey(handle);
+    KTM_ASSERT(s == ktm::STATUS_SUCCESS, "txr adapter: closing its own key handle: " + ktm::StatusName(s));
+  }
+};
+
+}  // namespace
+
+ktm::NTSTATUS RmAdapter::Delete(ktm::HANDLE, const std::string&) {
+  KTM_ASSERT(false, "a delete on an RM kind without one (Validate allows delete_fraction only for txf and txr)");
+  return ktm::STATUS_INVALID_PARAMETER;
+}
+
+ktm::NTSTATUS RmAdapter::MoveThenWrite(ktm::HANDLE, const std::string&, const std::string&, const std::string&) {
+  KTM_ASSERT(false, "a move on an RM kind without one (Validate allows move_fraction only for txf)");
+  return ktm::STATUS_INVALID_PARAMETER;
+}
+
+std::unique_ptr<RmAdapter> MakeRmAdapter(const RmSpec& spec, const ktm::Guid& rm_id, ktm::Kernel* kernel,
+                                         sim::Host* host, sim::Disk* disk, ktm::HANDLE tm) {
+  switch (spec.kind) {
+    case RmKind::kKv:
+      return std::make_unique<KvAdapter>(std::make_unique<ktm::kv::KvRm>(
+          kernel, host, disk, tm, CommonOptions<ktm::kv::KvOptions>(spec, rm_id)));
+    case RmKind::kTxf: {
+      ktm::txf::TxfOptions o;
+      o.rm = CommonOptions<ktm::RmOptions>(spec, rm_id);
+      return std::make_unique<TxfAdapter>(std::make_unique<ktm::txf::TxfRm>(kernel, host, disk, tm, o));
+    }
+    case RmKind::kTxr: {
+      ktm::txr::TxrOptions o;
+      o.rm = CommonOptions<ktm::RmOptions>(spec, rm_id);
+      return std::make_unique<TxrAdapter>(std::make_unique<ktm::txr::TxrRm>(kernel, host, disk, tm, o));
+    }
+  }
+  KTM_ASSERT(false, "unknown RM kind");
+  return nullptr;
+}
+
+}  // namespace harness

@@ -1,0 +1,89 @@
+// RmAdapter: the workload's and the recorder's view of one resource manager
+// of a scenario, whatever its kind (RmSpec::kind): the example key-value RM
+// (ktm/kv), Transactional NTFS (ktm/txf) or the Transactional Registry
+// (ktm/txr). The cluster creates one per RM at every boot of its host and
+// drives it only through this interface, so the commit protocol, crash and
+// history paths of cluster.cc are the same for the three kinds.
+//
+// Workload keys are "k<N>". Each adapter maps an operation on a key onto
+// the RM's own API, called with the client's transaction handle
+// (docs/txf-txr.md, "The harness workload"):
+// - kv:  KvRm::Write / KvRm::Read of the key.
+// - txf: the file "\d\k<N>". Write = CreateFileTransacted(GENERIC_WRITE,
+//        CREATE_ALWAYS) + WriteFile(whole value) + CloseFileHandle, creating
+//        the directory "\d" in the transaction first if the transaction does
+//        not see it; read = CreateFileTransacted(GENERIC_READ, OPEN_EXISTING)
+//        + ReadFile + CloseFileHandle; delete = DeleteFileTransacted; move =
+//        MoveFileTransacted(another key's file, MOVEFILE_REPLACE_EXISTING)
+//        followed by a write of the key (so the file gets contents unique to
+//        the transaction).
+// - txr: the value "v" of the key "HKLM\Software\ktmsim\k<N>". Write =
+//        RegCreateKeyTransacted(KEY_SET_VALUE) + RegSetValueEx(REG_SZ) +
+//        RegCloseKey; read = RegOpenKeyTransacted(KEY_QUERY_VALUE) +
+//        RegQueryValueEx + RegCloseKey; delete = RegDeleteKeyTransacted.
+//
+// History: the RMs trace their own "kv.*" events with the key in their own
+// terms (HistoryKey) and the value as they store it (a file's
+// ContentDigest, a registry ValueText). A read that fails because the
+// file or key does not exist in the transaction's view is answered by the
+// RM before any data call, so the RM traces nothing: Read then reports
+// *traced = false and the cluster records the read of "" (absent) itself.
+//
+// Statuses: STATUS_SUCCESS, or the RM's failure status unchanged (a
+// conflict, STATUS_SHARING_VIOLATION, STATUS_RM_NOT_ACTIVE, ...), after
+// which the client rolls the transaction back. Informational successes
+// (STATUS_OBJECT_NAME_EXISTS) come back as STATUS_SUCCESS; deleting a
+// file or key that does not exist is a success that changes nothing.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "harness/scenario.h"
+#include "ktm/api.h"
+#include "sim/disk.h"
+#include "sim/host.h"
+
+namespace harness {
+
+class RmAdapter {
+ public:
+  virtual ~RmAdapter() = default;
+
+  // RM lifecycle and recovery facts (the RM's own calls, see ktm/rm_base.h).
+  virtual void Start(std::function<void(ktm::NTSTATUS)> done) = 0;
+  virtual bool online() const = 0;
+  virtual bool recovery_done() const = 0;
+  // Transactions prepared (by the RM's log) whose outcome is not known yet.
+  virtual size_t in_doubt() const = 0;
+  virtual bool ReplayedCommit(const std::string& uow_short) const = 0;
+  virtual ktm::NTSTATUS Disconnect(ktm::HANDLE transaction) = 0;
+  // The committed state as history key -> history value.
+  virtual std::map<std::string, std::string> committed() const = 0;
+
+  // The key of the history events for workload key `key`.
+  virtual std::string HistoryKey(const std::string& key) const = 0;
+  // Workload operations, in `transaction`. value: unique per run.
+  virtual ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) = 0;
+  virtual ktm::NTSTATUS Read(ktm::HANDLE transaction, const std::string& key, std::string* value,
+                             bool* traced) = 0;
+  // Only where SupportsDelete() / SupportsMove() (Validate keeps the
+  // scenario's delete_fraction / move_fraction at 0 elsewhere).
+  virtual bool SupportsDelete() const { return false; }
+  virtual bool SupportsMove() const { return false; }
+  virtual ktm::NTSTATUS Delete(ktm::HANDLE transaction, const std::string& key);
+  // Moves from_key onto key (replacing it), then writes value to key. A
+  // from_key that does not exist makes it a plain Write.
+  virtual ktm::NTSTATUS MoveThenWrite(ktm::HANDLE transaction, const std::string& from_key, const std::string& key,
+                                      const std::string& value);
+};
+
+// The adapter of the RM `spec` (its kind, options and identity), built on
+// the host's kernel and TM. disk: the RM's log disk (nullptr when volatile).
+std::unique_ptr<RmAdapter> MakeRmAdapter(const RmSpec& spec, const ktm::Guid& rm_id, ktm::Kernel* kernel,
+                                         sim::Host* host, sim::Disk* disk, ktm::HANDLE tm);
+
+}  // namespace harness
