@@ -151,10 +151,19 @@ TEST(TxfTxrHarness, TransactionsSpanAllThreeKindsAndTheirWritesAreFinal) {
 TEST(TxfTxrHarness, SwarmScenarioPassesWithDistributedTransactionsOnFileAndRegistryRms) {
   const Scenario scenario = Load("txf_txr_swarm");
   const std::vector<RunResult> runs = RunSeeds(scenario, 12);
-  uint64_t faults = 0, cross_host = 0;
+  uint64_t faults = 0, cross_host = 0, remote_absent_reads = 0;
   for (const RunResult& r : runs) {
     EXPECT_TRUE(r.passed) << "seed " << r.seed << Failures(r);
     faults += r.faults_injected;
+    // A read of an absent file or key made through another host's DTC is
+    // filed under the root transaction's name, like the RM's own events.
+    std::map<std::string, uint32_t> begin_host;
+    for (const model::HistoryEvent& e : r.history.events) {
+      if (e.kind == EventKind::kBegin) begin_host[e.tx] = e.host;
+      if (e.kind != EventKind::kRead || e.detail != "absent") continue;
+      ASSERT_TRUE(begin_host.count(e.tx)) << "seed " << r.seed << ": absent read of unknown tx " << e.tx;
+      remote_absent_reads += begin_host[e.tx] != e.host ? 1 : 0;
+    }
     std::map<std::string, std::set<std::string>> committed_at;
     for (const model::HistoryEvent& e : r.history.events) {
       if (e.kind == EventKind::kRmCommitted) committed_at[e.tx].insert(e.rm);
@@ -167,6 +176,7 @@ TEST(TxfTxrHarness, SwarmScenarioPassesWithDistributedTransactionsOnFileAndRegis
   }
   EXPECT_GT(faults, 0u);
   EXPECT_GT(cross_host, 0u);
+  EXPECT_GT(remote_absent_reads, 0u);
   std::map<std::string, RmSummary> rms = Summarize(runs);
   for (const std::string name : {"files1", "registry1", "files2", "registry2"}) {
     EXPECT_GT(rms[name].committed, 10u) << name;
