@@ -29,6 +29,7 @@ int ShrinkMain(const ParsedArgs& args);
 // prints every problem as "FILE:line: message" and returns false on failure.
 bool LoadScheduleFile(const std::string& file, harness::RunOptions* options);
 int BenchMain(const ParsedArgs& args);  // cli/bench_command.cc
+int ExploreMain(const ParsedArgs& args);  // cli/explore_command.cc
 
 // Every subcommand, in the order `ktmsim help` lists them.
 const std::vector<Subcommand>& Subcommands();

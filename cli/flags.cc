@@ -48,11 +48,17 @@ ABSL_FLAG(uint32_t, planted_bug, 0,
 ABSL_FLAG(int32_t, shrink_budget, 100,
           "simulations spent shrinking each failure that gets a folder (written to its shrunk/); "
           "0 disables shrinking");
-ABSL_FLAG(int32_t, budget, 200, "simulations the shrinker may spend");
+ABSL_FLAG(int32_t, budget, 200,
+          "shrink: simulations the shrinker may spend; explore: runs at most (default there 10000)");
 ABSL_FLAG(std::string, format, "txt",
           "output format. trace: txt (the marked trace), svg (sequence diagram), dot (its "
           "Graphviz source) or json (Chrome trace-event format, for Perfetto / chrome://tracing); "
           "bench: text, json or svg (default text)");
+
+ABSL_FLAG(uint32_t, depth, 2, "explore: faults per run, at most (1 to 3)");
+ABSL_FLAG(std::string, fault_points, "",
+          "replay: inject exactly these fault points (from explore), e.g. "
+          "crash:h0:disk.write:3,drop:msg:7; see docs/explore.md");
 
 namespace cli {
 

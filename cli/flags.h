@@ -23,6 +23,8 @@ ABSL_DECLARE_FLAG(uint32_t, planted_bug);
 ABSL_DECLARE_FLAG(int32_t, shrink_budget);
 ABSL_DECLARE_FLAG(int32_t, budget);
 ABSL_DECLARE_FLAG(std::string, format);
+ABSL_DECLARE_FLAG(uint32_t, depth);
+ABSL_DECLARE_FLAG(std::string, fault_points);
 
 namespace cli {
 

@@ -33,6 +33,7 @@ constexpr char kGeneralUsage[] =
     "          Chrome trace-event JSON for Perfetto\n"
     "  shrink  shrink a failure folder's run to a minimal one that still fails\n"
     "  bench   commit latency and throughput per protocol case, against the protocol minimum\n"
+    "  explore bounded exhaustive exploration of crash and message fault points of one scenario\n"
     "  help    'ktmsim help <command>' or 'ktmsim <command> --help' shows a command's usage\n"
     "\n"
     "exit status: 0 every run passed, 1 some run failed, 2 bad input.\n";
@@ -83,13 +84,14 @@ const std::vector<Subcommand>& Subcommands() {
        "Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
        {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max", "shrink_budget", "planted_bug"},
        &RunMain},
-      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE] [--trace] [--planted-bug N]",
+      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace] [--planted-bug N]",
        "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"
        "violations and the counters (with --trace, the trace too). With --schedule, the faults\n"
-       "come from FILE (a failure folder's schedule.txt) instead of the scenario's fault plan.\n"
-       "--planted-bug N switches on a planted engine bug (test-only, ktm/bugs.h).\n"
-       "Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
-       {"seed", "schedule", "trace", "planted_bug"},
+       "come from FILE (a failure folder's schedule.txt) instead of the scenario's fault plan;\n"
+       "with --fault-points, exactly those faults (as 'ktmsim explore' names them, e.g.\n"
+       "crash:h0:disk.write:3,drop:msg:7). --planted-bug N switches on a planted engine bug\n"
+       "(test-only, ktm/bugs.h). Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
+       {"seed", "schedule", "fault_points", "trace", "planted_bug"},
        &ReplayMain},
       {"merge", "ktmsim merge DIR... --out DIR",
        "Merges the reports of the shards of one run (each DIR from 'ktmsim run --shard i/n')\n"
@@ -126,6 +128,19 @@ const std::vector<Subcommand>& Subcommands() {
        "Exit 0 when every run passed its checkers, 1 when one did not, 2 on bad input.\n",
        {"transactions", "out", "format", "jobs", "quiet"},
        &BenchMain},
+      {"explore", "ktmsim explore SCENARIO [--depth K] [--budget N] [--seed S] [--out DIR] [--quiet]\n"
+       "                      [--failure_folders_max K] [--planted-bug N]",
+       "Bounded exhaustive fault exploration of one small scenario with one seed (default 1):\n"
+       "runs it without faults to find every fault point (crash a host right after its n-th\n"
+       "disk.write, disk.flush, net.send or ktm.notify; drop, duplicate or delay the n-th\n"
+       "datagram), then every point (depth 1) and every later point after each (up to depth K,\n"
+       "default 2), pruning runs whose world fingerprint at a fault was already explored with\n"
+       "the same faults to come; at most N runs (default 10000). Prints a table (points, runs,\n"
+       "pruned, distinct states, violations, time) and writes DIR/explore.json and a failure\n"
+       "folder per violating run (at most K; replay.sh replays it with --fault-points).\n"
+       "Exit 0 when no run violated a rule, 1 when one did, 2 on bad input.\n",
+       {"depth", "budget", "seed", "out", "quiet", "failure_folders_max", "planted_bug"},
+       &ExploreMain},
   };
   return subcommands;
 }

@@ -1,11 +1,13 @@
-// `ktmsim replay SCENARIO --seed S [--schedule FILE] [--trace]`: one run,
+// `ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace]`: one run,
 // printed. The output starts with "digest <16 hex>" so scripts (and the
 // tests) can compare it with summary.json and a failure folder; then the
 // verdict, each violation, the counters and, with --trace, the trace text.
 // Exit 0 when the run passed, 1 when it failed, 2 on bad input.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <system_error>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -16,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/scenario_set.h"
+#include "harness/explore.h"
 #include "harness/runner.h"
 #include "reports/atomic_file.h"
 #include "reports/summary.h"
@@ -106,10 +109,23 @@ int ReplayMain(const ParsedArgs& args) {
   options.keep_trace = absl::GetFlag(FLAGS_trace);
   options.planted_bug = *planted_bug;
   const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
-  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
   const harness::Scenario& scenario = set.scenarios.front();
+  // --fault-points (from `ktmsim explore`): exactly those faults, none of the scenario's.
+  std::optional<std::vector<harness::FaultPoint>> points;
+  if (args.specified.count("fault_points") != 0) {
+    if (!schedule_file.empty()) return UsageError("replay", "--fault-points and --schedule exclude each other");
+    absl::StatusOr<std::vector<harness::FaultPoint>> parsed =
+        harness::ParseFaultPoints(absl::GetFlag(FLAGS_fault_points), scenario);
+    if (!parsed.ok()) return UsageError("replay", std::string(parsed.status().message()));
+    if (absl::Status explorable = harness::CheckExplorable(scenario); !explorable.ok()) {
+      return UsageError("replay", std::string(explorable.message()));
+    }
+    points = *std::move(parsed);
+  }
+  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
   const harness::RunResult result =
-      harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
+      points ? harness::RunWithFaultPoints(scenario, absl::GetFlag(FLAGS_seed), options, *points)
+             : harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
   PrintResult(scenario, result, options.keep_trace);
   return result.passed ? kExitPass : kExitFail;
 }

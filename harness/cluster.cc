@@ -614,6 +614,47 @@ void Cluster::Finished(const std::shared_ptr<ClientTx>& tx, const char* outcome)
 }
 
 // ---------------------------------------------------------------------------
+// Fingerprint (harness/explore.h).
+
+namespace {
+
+uint64_t MixInto(uint64_t hash, uint64_t word) {
+  // splitmix64 finaliser of (hash ^ word): order-sensitive, well spread.
+  uint64_t z = (hash ^ word) + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t MixString(uint64_t hash, const std::string& text) { return MixInto(hash, sim::HashName(text)); }
+
+}  // namespace
+
+uint64_t Cluster::Fingerprint() const {
+  uint64_t hash = MixInto(0, hosts_.size());
+  for (const HostRuntime& rt : hosts_) {
+    hash = MixInto(hash, (rt.host->up() ? 1 : 0) | (rt.ready ? 2 : 0) | (uint64_t{rt.clients} << 2));
+    for (const auto& [index, rm] : rt.rms) {
+      hash = MixInto(hash, index * 4 + (rm->online() ? 1 : 0) + (rm->recovery_done() ? 2 : 0));
+      hash = MixInto(hash, rm->in_doubt());
+      for (const auto& [key, value] : rm->committed()) hash = MixString(MixString(hash, key), value);
+    }
+    for (size_t d = 0; d < rt.host->disk_count(); ++d) hash = MixInto(hash, rt.host->disk(d)->Fingerprint());
+  }
+  hash = MixInto(hash, world_->network().Fingerprint());
+  for (const auto& [key, pair] : pairs_) {
+    hash = MixString(MixString(hash, key.first), key.second);
+    hash = MixInto(hash, (pair.spc_notified ? 1 : 0) | (pair.prepared ? 2 : 0) | (pair.resolved ? 4 : 0));
+  }
+  for (const auto& [rm, txs] : cut_single_phase_) {
+    hash = MixString(hash, rm);
+    for (const std::string& tx : txs) hash = MixString(hash, tx);
+  }
+  for (const uint64_t counter : {started_, active_, outcomes_, committed_, aborted_}) hash = MixInto(hash, counter);
+  return MixInto(hash, (arrival_pending_ ? 1 : 0) | (faults_stopped_ ? 2 : 0));
+}
+
+// ---------------------------------------------------------------------------
 // The run.
 
 void Cluster::RecordFinalValues() {
@@ -674,12 +715,21 @@ RunResult Cluster::Run() {
 
   auto workload_done = [this] { return started_ >= scenario_.workload.transactions && active_ == 0; };
   while (scheduler.Step()) {
+    if (stop_requested_) break;
     if (scheduler.Now() >= scenario_.run_until_ns) break;
     if (faults_stopped_ && workload_done()) break;
     if (faults_stopped_ && scenario_.workload.duration_ns > 0 && scheduler.Now() >= scenario_.workload.duration_ns &&
         active_ == 0) {
       break;
     }
+  }
+  if (stop_requested_) {
+    RunResult stopped;
+    stopped.scenario = scenario_.name;
+    stopped.seed = seed_;
+    stopped.digest = world_->trace().digest();
+    stopped.trace_events = world_->trace().count();
+    return stopped;
   }
   sim::TimeNs settle_until = std::min(scenario_.run_until_ns,
                                       std::max(scheduler.Now(), faults_until) + scenario_.termination_bound_ns);

@@ -52,6 +52,18 @@ class Cluster {
   void set_trace_hook(std::function<void(const sim::TraceEvent&)> hook) { trace_hook_ = std::move(hook); }
   // The Dtc of a host (nullptr while the host is down or has none).
   ktm::dist::Dtc* dtc(size_t host_index) const { return hosts_.at(host_index).dtc.get(); }
+  // For the explorer (harness/explore.h): a 64-bit hash of the world's state
+  // at this instant: every host (up, ready, clients), every RM (online,
+  // committed values, in-doubt count), every disk and the network
+  // (sim::Disk::Fingerprint, sim::Network::Fingerprint) and the workload's
+  // counters and per-(transaction, RM) resolution. Not the time, the trace
+  // or incarnations. Deterministic: only ordered containers are iterated.
+  uint64_t Fingerprint() const;
+  // For the explorer: ends Run() after the current event, without settling
+  // or checking (the result has no violations and passed = false); used when
+  // the rest of the run is known to repeat one already explored.
+  void RequestStop() { stop_requested_ = true; }
+  bool stop_requested() const { return stop_requested_; }
 
  private:
   struct HostRuntime {
@@ -151,6 +163,7 @@ class Cluster {
   bool faults_stopped_ = false;
   bool distributed_ = false;                      // hosts with durable TMs run a Dtc
   std::function<void(const sim::TraceEvent&)> trace_hook_;
+  bool stop_requested_ = false;
   std::vector<int64_t> commit_latencies_;
 };
 

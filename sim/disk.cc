@@ -391,6 +391,44 @@ std::vector<uint64_t> Disk::DurableSectors() const {
   return sectors;
 }
 
+namespace {
+
+// FNV-1a over bytes, chained through `hash`.
+uint64_t HashBytes(uint64_t hash, const uint8_t* bytes, size_t length) {
+  for (size_t i = 0; i < length; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  return hash;
+}
+
+uint64_t HashWord(uint64_t hash, uint64_t word) {
+  uint8_t bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(word >> (8 * i));
+  return HashBytes(hash, bytes, sizeof bytes);
+}
+
+}  // namespace
+
+uint64_t Disk::Fingerprint() const {
+  uint64_t hash = 14695981039346656037ull;
+  for (const uint64_t sector : DurableSectors()) {
+    hash = HashWord(hash, sector);
+    hash = HashBytes(hash, MediaBytes(sector), options_.sector_size);
+  }
+  hash = HashWord(hash, UINT64_MAX);  // media / cache separator
+  for (const auto& [sector, entry] : cache_) {
+    hash = HashWord(hash, sector);
+    hash = HashBytes(hash, CacheBytes(entry.slot), options_.sector_size);
+  }
+  hash = HashWord(hash, in_flight_writes_.size());
+  for (const auto& [request, write] : in_flight_writes_) {
+    hash = HashWord(hash, write.first_sector * 2 + (write.fua ? 1 : 0));
+    hash = HashBytes(hash, write.data.data(), write.data.size());
+  }
+  hash = HashWord(hash, in_flight_reads_.size());
+  hash = HashWord(hash, in_flight_flushes_.size());
+  for (const uint64_t sector : latent_errors_) hash = HashWord(hash, sector);
+  return hash;
+}
+
 std::vector<uint64_t> Disk::WrittenSectors() const {
   std::vector<uint64_t> sectors = DurableSectors();
   for (const auto& entry : cache_) sectors.push_back(entry.first);

@@ -104,6 +104,12 @@ class Disk {
   void set_unflushed_survive_probability(double p) { options_.unflushed_survive_probability = p; }
   // Sectors that currently have a latent error, ascending.
   const std::set<uint64_t>& latent_errors() const { return latent_errors_; }
+  // A 64-bit hash of the disk's state (harness/explore.h prunes on it): the
+  // media sectors and cached sectors (number and bytes, ascending), the
+  // writes in flight (sector, FUA, bytes, in issue order), the number of
+  // reads and flushes in flight and the latent errors. Not the time, the
+  // counters or the seed: two disks that will behave alike hash alike.
+  uint64_t Fingerprint() const;
 
  private:
   // Implementation detail: the implementer may change everything below.

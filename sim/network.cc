@@ -12,14 +12,29 @@
 // arrives.
 #include "sim/network.h"
 
+#include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 namespace sim {
 namespace {
 
 bool IsDefault(const MessageFate& fate) {
   return !fate.drop && !fate.duplicate && fate.extra_delay_ns == 0;
+}
+
+// FNV-1a, chained through `hash`.
+uint64_t HashBytes(uint64_t hash, const uint8_t* bytes, size_t length) {
+  for (size_t i = 0; i < length; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  return hash;
+}
+
+uint64_t HashWord(uint64_t hash, uint64_t word) {
+  uint8_t bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(word >> (8 * i));
+  return HashBytes(hash, bytes, sizeof bytes);
 }
 
 }  // namespace
@@ -77,6 +92,7 @@ uint64_t Network::Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload)
   }
   if (fate.extra_delay_ns > 0) ++stats_.reordered;
   const TimeNs delay = latency + fate.extra_delay_ns;
+  const uint64_t payload_hash = HashBytes(14695981039346656037ull, payload.data(), payload.size());
   if (fate.duplicate) {
     ++stats_.duplicated;
     // The copy's latency comes from a stream of its own per datagram, so it
@@ -84,19 +100,43 @@ uint64_t Network::Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload)
     Rng copy_rng(duplicate_seed_ ^ (seq * 0x9e3779b97f4a7c15ull));
     const TimeNs copy_delay = options_.latency.Sample(copy_rng) + fate.extra_delay_ns;
     ++inflight_;
-    scheduler_->After(copy_delay, [this, seq, from, to, copy = payload]() mutable {
-      Deliver(seq, from, to, std::move(copy));
+    const uint64_t copy_number = AddInFlight(from, to, payload_hash);
+    scheduler_->After(copy_delay, [this, seq, copy_number, from, to, copy = payload]() mutable {
+      Deliver(seq, copy_number, from, to, std::move(copy));
     });
   }
   ++inflight_;
-  scheduler_->After(delay, [this, seq, from, to, payload = std::move(payload)]() mutable {
-    Deliver(seq, from, to, std::move(payload));
+  const uint64_t copy_number = AddInFlight(from, to, payload_hash);
+  scheduler_->After(delay, [this, seq, copy_number, from, to, payload = std::move(payload)]() mutable {
+    Deliver(seq, copy_number, from, to, std::move(payload));
   });
   return seq;
 }
 
-void Network::Deliver(uint64_t seq, uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
+uint64_t Network::AddInFlight(uint32_t from, uint32_t to, uint64_t payload_hash) {
+  const uint64_t copy = next_copy_++;
+  in_flight_.emplace(copy, InFlight{from, to, payload_hash});
+  return copy;
+}
+
+uint64_t Network::Fingerprint() const {
+  // A multiset: sorted, so send order and sequence numbers do not matter.
+  std::vector<std::tuple<uint32_t, uint32_t, uint64_t>> copies;
+  copies.reserve(in_flight_.size());
+  for (const auto& [copy, datagram] : in_flight_) copies.emplace_back(datagram.from, datagram.to, datagram.payload_hash);
+  std::sort(copies.begin(), copies.end());
+  uint64_t hash = HashWord(14695981039346656037ull, copies.size());
+  for (const auto& [from, to, payload_hash] : copies) {
+    hash = HashWord(hash, (uint64_t{from} << 32) | to);
+    hash = HashWord(hash, payload_hash);
+  }
+  for (const auto& [host, group] : group_of_) hash = HashWord(hash, (uint64_t{host} << 32) | group);
+  return hash;
+}
+
+void Network::Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
   --inflight_;
+  in_flight_.erase(copy);
   if (!CanReach(from, to)) {
     ++stats_.partitioned;
     Drop(seq, from, to, "partition");

@@ -84,12 +84,18 @@ class Network {
   // Added helpers: whether a partition is in force; datagrams now in flight.
   bool partitioned() const { return !group_of_.empty(); }
   uint64_t inflight() const { return inflight_; }
+  // A 64-bit hash of what the network holds (harness/explore.h prunes on
+  // it): the datagrams in flight as a multiset of (from, to, payload) —
+  // not their sequence numbers or arrival times — and the partition.
+  uint64_t Fingerprint() const;
 
  private:
   // Implementation detail: the implementer may change everything below.
   MessageFate DrawFate();
   void Drop(uint64_t seq, uint32_t from, uint32_t to, const char* reason);
-  void Deliver(uint64_t seq, uint32_t from, uint32_t to, std::vector<uint8_t> payload);
+  void Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to, std::vector<uint8_t> payload);
+  // Registers one copy in flight; returns its copy number.
+  uint64_t AddInFlight(uint32_t from, uint32_t to, uint64_t payload_hash);
   uint32_t GroupOf(uint32_t host) const;
   Scheduler* scheduler_;
   Trace* trace_;
@@ -103,6 +109,14 @@ class Network {
   std::map<uint32_t, uint32_t> group_of_;  // empty: no partition
   uint64_t next_seq_ = 1;
   uint64_t inflight_ = 0;
+  // Every copy in flight, by copy number: (from, to, payload hash), for Fingerprint.
+  struct InFlight {
+    uint32_t from;
+    uint32_t to;
+    uint64_t payload_hash;
+  };
+  std::map<uint64_t, InFlight> in_flight_;
+  uint64_t next_copy_ = 1;
   FateOverride fate_override_;
   FaultObserver fault_observer_;
   Stats stats_;
