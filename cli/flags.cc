@@ -42,7 +42,7 @@ ABSL_FLAG(std::string, schedule, "",
           "scenario's faults");
 ABSL_FLAG(bool, trace, false, "print the run's trace after the verdict");
 ABSL_FLAG(uint32_t, planted_bug, 0,
-          "TEST-ONLY: switch on planted protocol bug N (1-6, ktm/bugs.h) in the engine, to check "
+          "TEST-ONLY: switch on planted protocol bug N (1-7, ktm/bugs.h) in the engine, to check "
           "that the checkers, the shrinker and the reports catch it; 0 = none. Recorded in every "
           "replay command");
 ABSL_FLAG(int32_t, shrink_budget, 100,

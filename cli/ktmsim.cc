@@ -69,7 +69,8 @@ int Help(const std::vector<std::string>& args) {
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run", "ktmsim run [FILE|DIR...] [--seeds N|A-B] [--jobs J] [--out DIR] [--shard i/n] [--quiet]\n"
-       "                  [--failure_folders_max K] [--shrink_budget N] [--planted-bug N]",
+       "                  [--failure_folders_max K] [--shrink_budget N] [--planted-bug N]\n"
+       "                  [--strategy fifo|random|pct] [--pct-depth D] [--check-determinism]",
        "Runs every scenario (each FILE, and every *.toml in each DIR, sorted; default: scenarios)\n"
        "with every seed, on J worker threads. All scenarios are loaded first: any error is\n"
        "printed as file:line:col: message and nothing runs or is written (exit 2).\n"
@@ -81,8 +82,13 @@ const std::vector<Subcommand>& Subcommands() {
        "unsharded report. Each failure folder has the run's pictures (trace.svg, states.svg,\n"
        "trace.json for Perfetto) and, unless --shrink_budget 0, shrunk/: the minimal run that\n"
        "still fails; DIR/index.html links them all. --planted-bug is a test-only switch.\n"
+       "DIR/coverage.json (and summary.json's \"coverage\") counts the states reached by the\n"
+       "fault kinds active then, and the code probes hit (docs/coverage.md). --strategy and\n"
+       "--pct-depth override every scenario's tie-breaking (docs/scheduling.md);\n"
+       "--check-determinism runs every seed twice and prints the first divergent event.\n"
        "Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
-       {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max", "shrink_budget", "planted_bug"},
+       {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max", "shrink_budget", "planted_bug",
+        "strategy", "pct_depth", "check_determinism"},
        &RunMain},
       {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace] [--planted-bug N]",
        "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"

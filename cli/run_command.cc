@@ -30,12 +30,23 @@
 #include "cli/progress.h"
 #include "cli/scenario_set.h"
 #include "cli/work_items.h"
+#include "harness/determinism.h"
 #include "harness/runner.h"
 #include "harness/shrink.h"
 #include "reports/atomic_file.h"
+#include "reports/coverage_json.h"
 #include "reports/failure.h"
 #include "reports/index_html.h"
 #include "reports/summary.h"
+
+ABSL_FLAG(std::string, strategy, "",
+          "run: how ties between events due at the same virtual time are broken in every scenario: fifo, "
+          "random or pct (docs/scheduling.md); default: each scenario's schedule_strategy");
+ABSL_FLAG(uint32_t, pct_depth, 0,
+          "run: the PCT depth d (1-64) for every scenario; 0: each scenario's schedule_pct_depth");
+ABSL_FLAG(bool, check_determinism, false,
+          "run: run each seed twice and compare digests; on a mismatch print the first event where the two "
+          "runs diverge (exit 1)");
 
 namespace cli {
 namespace {
@@ -52,6 +63,9 @@ struct RunSettings {
   uint64_t failure_folders_max = reports::kFailureFoldersMaxDefault;
   uint32_t planted_bug = 0;  // test-only (ktm/bugs.h)
   int32_t shrink_budget = 0;  // runs per failure; 0: no shrinking
+  std::string strategy;       // "" or a strategy every scenario runs with
+  uint32_t pct_depth = 0;     // 0 or the PCT depth every scenario runs with
+  bool check_determinism = false;
 };
 
 // Limit: simulations spent shrinking one failure.
@@ -83,7 +97,27 @@ absl::StatusOr<RunSettings> ReadRunFlags() {
     return absl::InvalidArgumentError(absl::StrCat("bad --shrink_budget ", settings.shrink_budget,
                                                    ": need 0 (off) <= runs <= ", kShrinkBudgetMax));
   }
+  settings.strategy = absl::GetFlag(FLAGS_strategy);
+  sim::ScheduleStrategy strategy;
+  if (!settings.strategy.empty() && !sim::ParseScheduleStrategy(settings.strategy, &strategy)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --strategy '", settings.strategy, "': need fifo, random or pct"));
+  }
+  settings.pct_depth = absl::GetFlag(FLAGS_pct_depth);
+  if (settings.pct_depth > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --pct-depth ", settings.pct_depth, ": need 1 <= depth <= 64 (0: the scenario's)"));
+  }
+  settings.check_determinism = absl::GetFlag(FLAGS_check_determinism);
   return settings;
+}
+
+// --strategy and --pct-depth override every scenario's schedule keys.
+void ApplyScheduleFlags(const RunSettings& settings, std::vector<harness::Scenario>* scenarios) {
+  for (harness::Scenario& scenario : *scenarios) {
+    if (!settings.strategy.empty()) scenario.schedule_strategy = settings.strategy;
+    if (settings.pct_depth != 0) scenario.schedule_pct_depth = settings.pct_depth;
+  }
 }
 
 // Runs body(i) for every i in [0, count) on up to `jobs` threads, each
@@ -105,22 +139,41 @@ void ParallelFor(size_t count, int32_t jobs, const std::function<void(size_t)>& 
 
 std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& scenarios,
                                          const std::vector<WorkItem>& items,
-                                         const RunSettings& settings) {
+                                         const RunSettings& settings, size_t* nondeterministic) {
   std::vector<reports::RunRecord> records(items.size());
   Progress progress(items.size(), settings.quiet);
   harness::RunOptions options;
   options.keep_trace = false;
   options.planted_bug = settings.planted_bug;
+  std::vector<std::string> divergences(items.size());
   ParallelFor(
       items.size(), settings.jobs,
       [&](size_t i) {
         const harness::Scenario& scenario = scenarios[items[i].scenario];
+        if (settings.check_determinism) {
+          const harness::DeterminismCheck check = harness::CheckDeterminism(scenario, items[i].seed, options);
+          if (!check.same) divergences[i] = harness::DescribeDivergence(scenario, items[i].seed, check);
+          records[i] = reports::MakeRunRecord(scenario, check.first, settings.planted_bug);
+          progress.Advance(!check.first.passed || !check.same);
+          return;
+        }
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
         records[i] = reports::MakeRunRecord(scenario, result, settings.planted_bug);
         progress.Advance(!result.passed);
       },
       [&progress] { progress.Run(); });
   if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
+  if (settings.check_determinism) {
+    size_t mismatches = 0;
+    for (const std::string& divergence : divergences) {
+      if (divergence.empty()) continue;
+      ++mismatches;
+      absl::FPrintF(stderr, "ktmsim: %s\n", divergence);
+    }
+    absl::FPrintF(stderr, "ktmsim: check-determinism: %d runs twice each, %d nondeterministic\n", items.size(),
+                  mismatches);
+    *nondeterministic = mismatches;
+  }
   return records;
 }
 
@@ -237,13 +290,17 @@ absl::Status WriteReport(const reports::Json& summary, const std::string& report
   absl::Status status =
       reports::WriteFileAtomically(report_dir + "/junit.xml", reports::JunitXml(summary));
   if (status.ok()) status = reports::WriteIndexHtml(report_dir, summary);
+  if (status.ok()) {
+    status = reports::WriteFileAtomically(report_dir + "/coverage.json",
+                                          reports::CoverageFileText(summary["coverage"]));
+  }
   if (!status.ok()) return status;
   return reports::WriteFileAtomically(report_dir + "/summary.json", reports::SummaryText(summary));
 }
 
 // From the finished runs to the committed report directory.
 int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<WorkItem>& items,
-           const std::vector<reports::RunRecord>& records, const RunSettings& settings) {
+           const std::vector<reports::RunRecord>& records, const RunSettings& settings, size_t nondeterministic) {
   std::vector<reports::ScenarioInfo> infos;
   for (const harness::Scenario& scenario : scenarios) infos.push_back({scenario.name, scenario.file});
   absl::StatusOr<reports::Json> summary =
@@ -269,7 +326,7 @@ int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<Wo
   const uint64_t failed = (*summary)["totals"]["failed"].get<uint64_t>();
   absl::PrintF("%s", reports::SummaryTable(*summary));
   PrintReportLocation(settings.out, (*summary)["totals"]["failure_folders"].get<uint64_t>());
-  return failed == 0 ? kExitPass : kExitFail;
+  return failed == 0 && nondeterministic == 0 ? kExitPass : kExitFail;
 }
 
 }  // namespace
@@ -279,7 +336,7 @@ int RunMain(const ParsedArgs& args) {
   if (!settings.ok()) return UsageError("run", std::string(settings.status().message()));
   const std::vector<std::string> paths =
       args.positional.empty() ? std::vector<std::string>{"scenarios"} : args.positional;
-  const ScenarioSet set = LoadScenarios(paths);
+  ScenarioSet set = LoadScenarios(paths);
   if (!set.errors.empty()) {
     for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
     absl::FPrintF(stderr, "ktmsim run: %d error(s) in the scenarios; nothing was run\n",
@@ -294,8 +351,10 @@ int RunMain(const ParsedArgs& args) {
                   set.scenarios.size(), settings->seeds.first, settings->seeds.last,
                   settings->shard.index, settings->shard.count, items->size(), settings->jobs);
   }
-  const std::vector<reports::RunRecord> records = RunSwarm(set.scenarios, *items, *settings);
-  return Report(set.scenarios, *items, records, *settings);
+  ApplyScheduleFlags(*settings, &set.scenarios);
+  size_t nondeterministic = 0;
+  const std::vector<reports::RunRecord> records = RunSwarm(set.scenarios, *items, *settings, &nondeterministic);
+  return Report(set.scenarios, *items, records, *settings, nondeterministic);
 }
 
 }  // namespace cli

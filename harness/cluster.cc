@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "harness/schedule.h"
 #include "ktm/api.h"
 #include "ktm/assert.h"
 #include "model/checkers.h"
@@ -53,6 +54,7 @@ Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& opti
   wo.seed = seed;
   wo.network = scenario.network;
   wo.keep_trace_events = options.keep_trace;
+  wo.schedule = ScheduleOptionsFor(scenario);
   world_ = std::make_unique<sim::World>(wo);
   Build();
 }

@@ -34,7 +34,11 @@ RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions&
   ktm::SetAssertContext(absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ",
                                      ReplayCommand(scenario, seed, "")));
   Cluster cluster(scenario, seed, options);
+  CoverageRecorder coverage(&cluster.world());
+  if (options.world_hook) options.world_hook(cluster.world());
   RunResult result = cluster.Run();
+  result.coverage = coverage.Finish();
+  result.schedule = cluster.world().scheduler().schedule_stats();
   ktm::SetAssertContext("");
   return result;
 }

@@ -3,13 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "harness/coverage.h"
 #include "harness/scenario.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
+#include "sim/scheduler.h"
+#include "sim/world.h"
 
 namespace harness {
 
@@ -17,6 +21,9 @@ struct RunOptions {
   bool keep_trace = true;           // keep the trace text (failures need it)
   std::optional<sim::FaultSchedule> schedule;  // replay these faults instead of the scenario's
   uint32_t planted_bug = 0;         // 0: none; see ktm/bugs.h (test-only)
+  // TEST-ONLY: called with the run's world after it is built, before it runs
+  // (e.g. to plant nondeterminism that --check-determinism must catch).
+  std::function<void(sim::World&)> world_hook;
 };
 
 struct Violation {
@@ -40,6 +47,8 @@ struct RunResult {
   std::string schedule_text;        // the faults injected, as a replayable schedule
   model::History history;
   std::vector<int64_t> commit_latencies_ns;  // request -> outcome, committed txs
+  Coverage coverage;                // states x active faults, code probes
+  sim::ScheduleStats schedule;      // what the tie-breaking strategy did
 };
 
 RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options = {});

@@ -375,6 +375,7 @@ void CheckRun(const Scenario& scenario, ProblemList& problems) {
                                               FormatTime(scenario.run_until_ns)));
   }
   CheckChoice(problems, "schedule_strategy", scenario.schedule_strategy, {"fifo", "random", "pct"});
+  problems.Count("schedule_pct_depth", scenario.schedule_pct_depth, 1, 64);
 }
 
 void CheckCheckersAndExpect(const Scenario& scenario, ProblemList& problems) {

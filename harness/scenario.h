@@ -96,6 +96,7 @@ struct Scenario {
   sim::TimeNs run_until_ns = 10 * sim::kSecond;      // hard stop of virtual time
   sim::TimeNs termination_bound_ns = 2 * sim::kSecond;  // after faults stop
   std::string schedule_strategy = "fifo";  // "fifo" | "random" | "pct"
+  uint32_t schedule_pct_depth = 3;  // pct: the depth d (d-1 priority change points)
 };
 
 // Cross-field checks (host names exist, fractions sum to <= 1, ...) and the

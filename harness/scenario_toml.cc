@@ -724,6 +724,7 @@ void ReadScenario(Loader& loader, const toml::table& root, const std::string& do
   top.Time("run_until", &s->run_until_ns);
   top.Time("termination_bound", &s->termination_bound_ns);
   top.Text("schedule_strategy", &s->schedule_strategy);
+  top.Unsigned("schedule_pct_depth", &s->schedule_pct_depth);
   ReadTableArray(top, "hosts", [&](TableReader* reader, size_t) {
     s->hosts.emplace_back();
     if (reader != nullptr) ReadHost(*reader, &s->hosts.back());

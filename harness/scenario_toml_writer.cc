@@ -94,7 +94,8 @@ void AppendTop(const Scenario& s, std::string* out) {
   absl::StrAppend(out, "name = ", TomlString(s.name), "\n", "description = ", TomlString(s.description),
                   "\n", TimeKey("run_until", s.run_until_ns), "\n",
                   TimeKey("termination_bound", s.termination_bound_ns), "\n",
-                  "schedule_strategy = ", TomlString(s.schedule_strategy), "\n");
+                  "schedule_strategy = ", TomlString(s.schedule_strategy), "\n",
+                  "schedule_pct_depth = ", s.schedule_pct_depth, "\n");
 }
 
 void AppendHosts(const Scenario& s, std::string* out) {

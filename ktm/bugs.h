@@ -22,7 +22,13 @@ enum PlantedBug : uint32_t {
   kBugSinglePhaseWithOthers = 5,
   // The end record is written, and the transaction forgotten, before every CommitComplete.
   kBugForgetBeforeCommitComplete = 6,
-  kBugCount = 7,
+  // An ordering bug: after several phases in a row whose first response came
+  // from the enlistment notified last, the TM trusts that order and takes such
+  // a first phase-1 response as every preparing enlistment's vote. Never taken
+  // under fifo tie-breaking; found by random and PCT scheduling
+  // (docs/scheduling.md).
+  kBugTrustResponseOrder = 7,
+  kBugCount = 8,
 };
 
 const char* PlantedBugName(uint32_t bug);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ktm/assert.h"
+#include "ktm/probes.h"
 #include "ktm/codec.h"
 
 namespace ktm {
@@ -113,6 +114,13 @@ void Kernel::Defer(std::function<void()> fn) {
   });
 }
 
+void Kernel::DeferToRm(const Rm& rm, std::function<void()> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  host_->AfterInChain(0, rm.chain, [alive, fn = std::move(fn)] {
+    if (auto a = alive.lock(); a && *a) fn();
+  });
+}
+
 HANDLE Kernel::NewHandle(Object object) {
   HANDLE h = next_handle_;
   next_handle_ += 4;
@@ -194,7 +202,7 @@ void Kernel::Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n) {
     rm.waiter_timer = sim::kNoEvent;
     TRANSACTION_NOTIFICATION first = rm.queue.front();
     rm.queue.pop_front();
-    Defer([waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
+    DeferToRm(rm, [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
   }
 }
 
@@ -259,6 +267,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   Trace("tx.commit_request", {{"tx", tx->id.Short()}});
   auto live = LiveEnlistments(*tx);
   if (live.empty()) {
+    KTM_CODE_PROBE(host_, "tx.commit_without_enlistments");
     SetTxState(*tx, TxState::kCommitted);
     tx->outcome = TransactionOutcomeCommitted;
     CompleteWaiters(tx->commit_waiters, STATUS_SUCCESS);
@@ -304,11 +313,16 @@ void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
 void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state, uint32_t notification) {
   SetTxState(*tx, tx_state);
   tx->pending = 0;
+  tx->phase_last_notified = nullptr;
+  tx->phase_notified = 0;
+  tx->phase_answered = false;
   for (const auto& en : LiveEnlistments(*tx)) {
     if (!(en->mask & notification)) continue;
     SetEnState(*en, en_state);
     en->awaited = true;
     ++tx->pending;
+    tx->phase_last_notified = en.get();
+    ++tx->phase_notified;
     Notify(*en, notification);
   }
   MaybeFinishPhase(tx);
@@ -359,6 +373,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   }
   auto lsn = tm->log->Append(kRecCommit, EncodeCommit(*tx, durable));
   if (!lsn.ok()) {
+    KTM_CODE_PROBE(host_, "log.commit_append_failed");
     // Nothing was written: presumed abort makes rolling back safe.
     Trace("ktm.log_error", {{"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())}});
     Abort(tx, "log");
@@ -379,6 +394,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     if (!status.ok()) {
       // The record may or may not be on disk: the outcome is unknown until
       // the TM recovers. The transaction stays in doubt (never unilaterally aborted).
+      KTM_CODE_PROBE(host_, "log.commit_force_failed");
       Trace("ktm.log_error", {{"tx", tx->id.Short()}, {"error", std::string(status.message())}});
       SetTxState(*tx, TxState::kInDoubt);
       return;
@@ -426,6 +442,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
     if (auto a = alive.lock(); !a || !*a) return;
     if (!status.ok()) {
+      KTM_CODE_PROBE(host_, "log.prepared_force_failed");
       SetTxState(*tx, TxState::kInDoubt);
       return;
     }
@@ -442,6 +459,7 @@ void Kernel::CommitDecided(const std::shared_ptr<Tx>& tx) {
   for (const auto& en : tx->enlistments) {
     if (en->superior) continue;
     if (en->state == EnState::kRecovering) {
+      KTM_CODE_PROBE(host_, "recovery.enlistment_unrecovered_at_decision");
       // Its RM has not recovered it yet: RecoverEnlistment will send COMMIT.
       en->awaited = true;
       ++tx->pending;
@@ -463,6 +481,7 @@ void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
   KTM_ASSERT(tx->state != TxState::kCommitted && tx->state != TxState::kForgotten,
              absl::StrFormat("transaction %s: abort after commit", tx->id.Short()));
   if (tx->state == TxState::kAborted) return;
+  if (tx->state == TxState::kPreparing) KTM_CODE_PROBE(host_, "tx.abort_while_preparing");
   Trace("tx.abort", {{"tx", tx->id.Short()}, {"reason", reason}});
   if (tx->timeout_timer != sim::kNoEvent) {
     host_->Cancel(tx->timeout_timer);
@@ -480,6 +499,7 @@ void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
     bool unrecovered = en->state == EnState::kRecovering;
     SetEnState(*en, EnState::kAborting);
     if (unrecovered) {
+      KTM_CODE_PROBE(host_, "recovery.enlistment_unrecovered_at_decision");
       // Its RM has not recovered it yet: RecoverEnlistment will send ROLLBACK.
       en->awaited = true;
       ++tx->pending;
@@ -533,6 +553,7 @@ void Kernel::OnTimeout(const Guid& id) {
   auto tx = it->second;
   tx->timeout_timer = sim::kNoEvent;
   if (!InPrePrepareOrEarlier(*tx) && tx->state != TxState::kPreparing) return;
+  KTM_CODE_PROBE(host_, "tx.timeout_abort");
   Trace("ktm.timeout", {{"tx", tx->id.Short()}});
   Abort(tx, "timeout");
 }
@@ -775,6 +796,7 @@ void Kernel::FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTST
     return done(STATUS_TRANSACTIONMANAGER_NOT_FOUND, INVALID_HANDLE_VALUE);  // never formatted
   }
   if (!recovered.ok()) {
+    KTM_CODE_PROBE(host_, "tm.open_failed");
     Trace("tm.open_failed", {{"log", tm->log_name}, {"error", std::string(recovered.status().message())}});
     return done(STATUS_LOG_CORRUPTION_DETECTED, INVALID_HANDLE_VALUE);
   }
@@ -784,6 +806,7 @@ void Kernel::FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTST
   tm->id = r.Id();
   tm->clock = r.U64();
   if (!r.ok() || magic != kRestartMagic) {
+    KTM_CODE_PROBE(host_, "tm.open_failed");
     Trace("tm.open_failed", {{"log", tm->log_name}, {"error", "restart area is not a TM restart area"}});
     return done(STATUS_LOG_CORRUPTION_DETECTED, INVALID_HANDLE_VALUE);
   }
@@ -965,6 +988,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   if (!lsn.ok()) return;
   tm.checkpoint_in_flight = true;
   tm.ends_since_checkpoint = 0;
+  KTM_CODE_PROBE(host_, "tm.checkpoint");
   Trace("ktm.checkpoint", {{"tm", tm.id.Short()}, {"base", absl::StrCat(*lsn)}, {"live", absl::StrCat(n)}});
   std::weak_ptr<bool> alive = alive_;
   Tm* tmp = &tm;
@@ -993,6 +1017,7 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
   rm->tm = tm.get();
   rm->is_volatile = is_volatile;
   rm->description = description;
+  rm->chain = host_->Chain("rm/" + id.Short());
   rms_[id] = rm;
   AppendRmRegistration(*tm, *rm);
   for (const auto& [txid, tx] : tm->transactions) {
@@ -1018,6 +1043,7 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
   auto rm = std::make_shared<Rm>();
   rm->id = id;
   rm->tm = tm.get();
+  rm->chain = host_->Chain("rm/" + id.Short());
   rms_[id] = rm;
   for (const auto& [txid, tx] : tm->transactions) {
     for (const auto& en : tx->enlistments) {
@@ -1076,17 +1102,18 @@ void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout,
   if (!rm->queue.empty()) {
     TRANSACTION_NOTIFICATION n = rm->queue.front();
     rm->queue.pop_front();
-    Defer([done, n] { done(STATUS_SUCCESS, n); });
+    DeferToRm(*rm, [done, n] { done(STATUS_SUCCESS, n); });
     return;
   }
   rm->waiter = std::move(done);
   if (timeout != sim::kTimeNever) {
     std::weak_ptr<bool> alive = alive_;
     std::weak_ptr<Rm> weak_rm = rm;
-    rm->waiter_timer = host_->After(timeout, [alive, weak_rm] {
+    rm->waiter_timer = host_->After(timeout, [alive, weak_rm, host = host_] {
       auto a = alive.lock();
       auto r = weak_rm.lock();
       if (!a || !*a || !r || !r->waiter) return;
+      KTM_CODE_PROBE(host, "rm.notification_wait_timeout");
       auto waiter = std::move(r->waiter);
       r->waiter = nullptr;
       r->waiter_timer = sim::kNoEvent;
@@ -1175,6 +1202,7 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
                      en->state == EnState::kInDoubt || en->state == EnState::kAborting;
   if (!recoverable) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
   if (tx->outcome == TransactionOutcomeCommitted) {
+    KTM_CODE_PROBE(host_, "recovery.commit_redelivered");
     if (planted_bug_ == kBugRollbackCommittedOnRecovery) {
       SetEnState(*en, EnState::kAborting);
       Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
@@ -1183,10 +1211,12 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
     if (en->state != EnState::kCommittedNotify) SetEnState(*en, EnState::kCommittedNotify);
     Notify(*en, TRANSACTION_NOTIFY_COMMIT);
   } else if (tx->outcome == TransactionOutcomeAborted) {
+    KTM_CODE_PROBE(host_, "recovery.rollback_redelivered");
     if (en->state != EnState::kAborting) SetEnState(*en, EnState::kAborting);
     Notify(*en, TRANSACTION_NOTIFY_ROLLBACK);
   } else {
     // Prepared, the superior has not decided: the RM waits.
+    KTM_CODE_PROBE(host_, "recovery.in_doubt");
     if (en->state != EnState::kInDoubt) SetEnState(*en, EnState::kInDoubt);
     Notify(*en, TRANSACTION_NOTIFY_INDOUBT);
   }
@@ -1202,17 +1232,53 @@ NTSTATUS Kernel::ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_pt
 }
 
 namespace {
+// Planted bug 7 takes its shortcut after this many phases in a row whose
+// first response came from the enlistment notified last.
+constexpr uint32_t kTrustResponseOrderStreak = 6;
+
 NTSTATUS WrongState(const Tx& tx) {
   return tx.outcome == TransactionOutcomeAborted ? STATUS_TRANSACTION_ALREADY_ABORTED
                                                  : STATUS_TRANSACTION_REQUEST_NOT_VALID;
 }
 }  // namespace
 
+// Planted bug 7 (kBugTrustResponseOrder): the TM "learns" that responses
+// come back in notification order reversed and, once it has seen that often
+// enough in a row, takes the first phase-1 response from the last-notified
+// enlistment as the vote of every enlistment still preparing. Under fifo
+// tie-breaking responses come back in notification order, so the shortcut is
+// never taken; it needs one RM's events to run ahead of another's at many
+// same-time choice points in a row (docs/scheduling.md).
+bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared_ptr<En>& en) {
+  if (planted_bug_ != kBugTrustResponseOrder) return false;
+  const bool first = !tx->phase_answered;
+  tx->phase_answered = true;
+  if (!first || tx->phase_notified < 2) return false;
+  const bool reversed = en.get() == tx->phase_last_notified;
+  response_order_streak_ = reversed ? response_order_streak_ + 1 : 0;
+  if (!reversed || response_order_streak_ <= kTrustResponseOrderStreak || tx->state != TxState::kPreparing) {
+    return false;
+  }
+  KTM_CODE_PROBE(host_, "bug.trust_response_order");
+  for (const auto& other : tx->enlistments) {
+    if (!other->awaited || other->state != EnState::kPreparing) continue;
+    SetEnState(*other, EnState::kPrepared);
+    other->awaited = false;
+  }
+  tx->pending = 0;
+  MaybeFinishPhase(tx);
+  return true;
+}
+
 NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
   std::shared_ptr<En> en;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
-  if (en->state != EnState::kPrePreparing) return WrongState(*tx);
+  if (en->state != EnState::kPrePreparing) {
+    KTM_CODE_PROBE(host_, "tx.late_response");
+    return WrongState(*tx);
+  }
+  if (TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrePrepared);
   en->awaited = false;
   --tx->pending;
@@ -1224,7 +1290,11 @@ NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
   std::shared_ptr<En> en;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
-  if (en->state != EnState::kPreparing) return WrongState(*tx);
+  if (en->state != EnState::kPreparing) {
+    KTM_CODE_PROBE(host_, "tx.late_response");
+    return WrongState(*tx);
+  }
+  if (TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrepared);
   en->awaited = false;
   --tx->pending;
@@ -1288,6 +1358,7 @@ NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kDelegated || tx->state != TxState::kDelegated) return WrongState(*tx);
+  KTM_CODE_PROBE(host_, "tx.single_phase_reject");
   Trace("tx.spc_reject", {{"tx", tx->id.Short()}});
   SetEnState(*en, EnState::kActive);
   en->awaited = false;
@@ -1319,6 +1390,7 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
     MaybeFinishPhase(tx);
     return STATUS_SUCCESS;
   }
+  KTM_CODE_PROBE(host_, "tx.vote_no");
   Abort(tx, "rm");
   return STATUS_SUCCESS;
 }
@@ -1414,6 +1486,7 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
       EnState st = (*en)->state;
       if (st == EnState::kDelegated) {
         // The single-phase RM vanished without an outcome.
+        KTM_CODE_PROBE(host_, "en.disconnected");
         Trace("en.disconnected", {{"en", (*en)->id.Short()}, {"tx", tx->id.Short()}});
         SetEnState(**en, EnState::kDelegatedDisconnected);
         SetTxState(*tx, TxState::kInDoubt);

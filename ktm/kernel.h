@@ -88,6 +88,10 @@ struct Tx {
   uint64_t clock = 0;
   std::vector<Completion> commit_waiters;
   std::vector<Completion> rollback_waiters;
+  // The current phase's notifications, for planted bug 7 (kBugTrustResponseOrder).
+  const En* phase_last_notified = nullptr; // the enlistment notified last
+  uint32_t phase_notified = 0;             // how many were notified
+  bool phase_answered = false;             // a response of this phase came in
 };
 
 struct Rm {
@@ -101,6 +105,7 @@ struct Rm {
   std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> waiter;
   sim::EventId waiter_timer = sim::kNoEvent;
   std::vector<std::weak_ptr<En>> enlistments;
+  uint32_t chain = 0;                      // scheduler chain of deliveries to this RM (PCT)
 };
 
 struct En {
@@ -215,6 +220,11 @@ class Kernel {
   bool InPrePrepareOrEarlier(const Tx& tx) const;
   NTSTATUS ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void MergeClock(Tm* tm, uint64_t* clock);
+  // Planted bug 7: notes which enlistment answered a phase first; true when
+  // the bug took its shortcut and finished the phase itself.
+  bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared_ptr<En>& en);
+  // Defer in the delivery chain of an RM (Scheduler chains; only PCT looks at them).
+  void DeferToRm(const Rm& rm, std::function<void()> fn);
 
   // Log plumbing.
   void AppendRmRegistration(Tm& tm, const Rm& rm);
@@ -226,6 +236,7 @@ class Kernel {
 
   sim::Host* host_;
   uint32_t planted_bug_;
+  uint32_t response_order_streak_ = 0;     // planted bug 7: phases answered last-notified-first in a row
   sim::Rng rng_;
   uint64_t incarnation_;
   HANDLE next_handle_ = 4;

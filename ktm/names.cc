@@ -130,6 +130,7 @@ const char* PlantedBugName(uint32_t bug) {
     case kBugIgnoreNoVote: return "ignore-no-vote";
     case kBugSinglePhaseWithOthers: return "single-phase-with-others";
     case kBugForgetBeforeCommitComplete: return "forget-before-commit-complete";
+    case kBugTrustResponseOrder: return "trust-response-order";
     default: return "unknown";
   }
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "reports/atomic_file.h"
+#include "reports/coverage_json.h"
 
 namespace reports {
 namespace {
@@ -135,6 +136,7 @@ std::string IndexHtml(const Json& summary, const std::map<std::string, Json>& re
       " failed</span>. Machine-readable: ", Link("summary.json", "summary.json"), ", ", Link("junit.xml", "junit.xml"),
       ".</p>\n");
   html += SummaryTable(summary);
+  if (summary.contains("coverage")) html += CoverageHtml(summary["coverage"]);
   std::string list;
   size_t failures = 0;
   for (const Json& scenario : summary["scenarios"]) {

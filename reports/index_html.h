@@ -1,7 +1,8 @@
 // index.html of a report directory: one page linking every failure with its
 // pictures, its replay command and the shrinker's figures, after a summary
 // table (per scenario: seeds run, passed, failed, committed, aborted,
-// unresolved, faults; no coverage data).
+// unresolved, faults) and the coverage table (states x fault kinds, code
+// probes; reports/coverage_json.h) when the summary has one.
 //
 // Contract: IndexHtml is a pure function of the summary and the failure
 // folders' result.json values (keyed by folder, "failures/<scenario>-<seed>");

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "reports/coverage_json.h"
 #include "reports/failure.h"
 
 namespace reports {
@@ -149,7 +150,7 @@ Json TotalsJson(const Accumulators& accumulators, uint64_t failure_folders_max) 
   return totals;
 }
 
-Json ToJson(const Accumulators& accumulators, uint64_t failure_folders_max) {
+Json ToJson(const Accumulators& accumulators, const harness::Coverage& coverage, uint64_t failure_folders_max) {
   Json summary = Json::object();
   summary["schema"] = kSummarySchema;
   summary["version"] = kSummaryVersion;
@@ -160,6 +161,7 @@ Json ToJson(const Accumulators& accumulators, uint64_t failure_folders_max) {
     scenarios.push_back(ScenarioJson(scenario, failure_folders_max));
   }
   summary["scenarios"] = std::move(scenarios);
+  summary["coverage"] = CoverageJson(coverage);
   return summary;
 }
 
@@ -330,6 +332,7 @@ absl::StatusOr<ScenarioAccumulator> ScenarioFromJson(const Json& entry, size_t i
 struct ParsedSummary {
   uint64_t failure_folders_max = 0;
   Accumulators scenarios;
+  harness::Coverage coverage;  // empty when the summary predates coverage
 };
 
 absl::StatusOr<ParsedSummary> ParsedFromJson(const Json& summary) {
@@ -363,6 +366,11 @@ absl::StatusOr<ParsedSummary> ParsedFromJson(const Json& summary) {
   if (!summary.contains("totals") ||
       summary["totals"] != TotalsJson(accumulators, parsed.failure_folders_max)) {
     return Invalid("'totals' do not match the scenarios");
+  }
+  if (summary.contains("coverage")) {
+    absl::StatusOr<harness::Coverage> coverage = CoverageFromJson(summary["coverage"]);
+    if (!coverage.ok()) return coverage.status();
+    parsed.coverage = *std::move(coverage);
   }
   return parsed;
 }
@@ -521,6 +529,7 @@ RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunRes
   record.unresolved = result.unresolved;
   record.faults_injected = result.faults_injected;
   record.expected = ExpectationText(scenario);
+  record.coverage = result.coverage;
   if (!result.passed) {
     for (const harness::Violation& violation : result.violations) {
       record.violations.push_back({violation.rule, violation.tx, violation.message});
@@ -534,6 +543,8 @@ absl::StatusOr<Json> BuildSummary(const std::vector<ScenarioInfo>& scenarios,
                                   const std::vector<RunRecord>& records,
                                   uint64_t failure_folders_max) {
   Accumulators accumulators;
+  harness::Coverage coverage;
+  for (const RunRecord& record : records) coverage.Merge(record.coverage);
   for (const ScenarioInfo& info : scenarios) {
     if (absl::Status status = AddScenarioInfo(info.name, info.file, &accumulators); !status.ok()) {
       return status;
@@ -542,7 +553,7 @@ absl::StatusOr<Json> BuildSummary(const std::vector<ScenarioInfo>& scenarios,
   for (const RunRecord& record : records) {
     if (absl::Status status = AddRecord(record, &accumulators); !status.ok()) return status;
   }
-  return ToJson(accumulators, failure_folders_max);
+  return ToJson(accumulators, coverage, failure_folders_max);
 }
 
 absl::StatusOr<Json> ParseSummary(const std::string& text) {
@@ -556,6 +567,7 @@ absl::StatusOr<Json> ParseSummary(const std::string& text) {
 absl::StatusOr<Json> MergeSummaries(const std::vector<Json>& summaries) {
   if (summaries.empty()) return Invalid("no summaries to merge");
   Accumulators merged;
+  harness::Coverage coverage;
   uint64_t failure_folders_max = 0;
   for (size_t i = 0; i < summaries.size(); ++i) {
     absl::StatusOr<ParsedSummary> input = ParsedFromJson(summaries[i]);
@@ -568,13 +580,14 @@ absl::StatusOr<Json> MergeSummaries(const std::vector<Json>& summaries) {
                                   input->failure_folders_max, ", summary 1 with ",
                                   failure_folders_max, ": run every shard with the same flags"));
     }
+    coverage.Merge(input->coverage);
     for (auto& [name, scenario] : input->scenarios) {
       if (absl::Status status = AddAccumulator(std::move(scenario), &merged); !status.ok()) {
         return status;
       }
     }
   }
-  return ToJson(merged, failure_folders_max);
+  return ToJson(merged, coverage, failure_folders_max);
 }
 
 std::string SummaryText(const Json& summary) {

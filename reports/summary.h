@@ -19,7 +19,8 @@
 //                      "failures": [ { "scenario", "seed", "expected", "rules",
 //                                      "violations": [{"rule","tx","message"}],
 //                                      "digest", "replay", "folder" } ],
-//                      "runs": [ [seed, "digest", passed], ... ] } ] }
+//                      "runs": [ [seed, "digest", passed], ... ] } ],
+//     "coverage": { states x fault kinds, code probes: reports/coverage_json.h } }
 // "digest" is the 16 hex digit trace digest (sim::DigestHex's form),
 // "folder" is relative to the report directory ("failures/<scenario>-<seed>";
 // "" for a failure beyond the folder limit, see BuildSummary),
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "harness/coverage.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "nlohmann/json.hpp"
@@ -67,6 +69,7 @@ struct RunRecord {
   std::string expected = "pass";           // "pass" | "fail" | "fail:<rule>"
   std::vector<ViolationRecord> violations;  // kept for failed runs only
   std::string replay_command;              // failed runs only
+  harness::Coverage coverage;              // summed into the summary's "coverage"
 };
 
 // "pass", "fail" or "fail:<rule>" for the scenario's expectation.

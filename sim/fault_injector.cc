@@ -184,7 +184,11 @@ void FaultInjector::Start() {
   }
   Network& network = world_->network();
   network.set_fault_observer([this](uint64_t seq, const MessageFate& fate) {
-    if (!stopped_) message_fates_[seq] = fate;
+    if (stopped_) return;
+    message_fates_[seq] = fate;
+    if (fate.drop) world_->NoteFault("loss", kNoHost);
+    if (fate.duplicate) world_->NoteFault("dup", kNoHost);
+    if (fate.extra_delay_ns > 0) world_->NoteFault("reorder", kNoHost);
   });
   if (explicit_mode_) {
     network.set_fate_override([this](uint64_t seq) {
@@ -208,6 +212,24 @@ void FaultInjector::Start() {
                  [this, i] { Apply(planned_[i]); });
   }
   scheduler.At(std::max(faults_until_ns_, scheduler.Now()), [this] { StopFaults(); });
+}
+
+void FaultInjector::Record(FaultEvent event) {
+  using Kind = FaultEvent::Kind;
+  const char* kind = "crash";
+  switch (event.kind) {
+    case Kind::kCrash: kind = "crash"; break;
+    case Kind::kRestart: kind = "restart"; break;
+    case Kind::kPartition: kind = "partition"; break;
+    case Kind::kHeal: kind = "heal"; break;
+    case Kind::kLatentError: kind = "latent"; break;
+    case Kind::kCorruptSector: kind = "corrupt"; break;
+    case Kind::kMessage: kind = "message"; break;
+  }
+  const bool network_wide = event.kind == Kind::kPartition || event.kind == Kind::kHeal;
+  const uint32_t host = network_wide ? kNoHost : event.host;
+  injected_.push_back(std::move(event));
+  world_->NoteFault(kind, host);
 }
 
 void FaultInjector::Apply(const Planned& planned) {

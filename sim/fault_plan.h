@@ -125,7 +125,8 @@ class FaultInjector {
   void PlanPartitions(Rng& rng);
   void Apply(const Planned& planned);
   void StopFaults();
-  void Record(FaultEvent event) { injected_.push_back(std::move(event)); }
+  // Keeps an injected fault for Injected() and tells the world's fault listeners.
+  void Record(FaultEvent event);
 
   World* world_;
   bool explicit_mode_;

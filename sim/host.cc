@@ -41,6 +41,12 @@ EventId Host::After(TimeNs delay, std::function<void()> fn) {
   });
 }
 
+EventId Host::AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn) {
+  return scheduler_->AfterInChain(delay, chain, [this, incarnation = incarnation_, fn = std::move(fn)] {
+    if (up_ && incarnation_ == incarnation) fn();
+  });
+}
+
 void Host::Listen(Network::Handler handler) {
   handler_ = std::move(handler);
   if (up_) network_->Attach(id_, handler_);

@@ -19,6 +19,7 @@
 
 #include "sim/disk.h"
 #include "sim/network.h"
+#include "sim/probes.h"
 #include "sim/rng.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
@@ -45,6 +46,10 @@ class Host {
   TimeNs Now() const { return scheduler_->Now(); }
   // A timer that is dropped if the host crashes before it fires.
   EventId After(TimeNs delay, std::function<void()> fn);
+  // After, in a chain of its own (Scheduler: chains matter to PCT only).
+  EventId AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn);
+  // The chain id of "<host name>/<purpose>" ("node1/tm", "node1/rm/kv1").
+  uint32_t Chain(const std::string& purpose) const { return scheduler_->Chain(name_ + "/" + purpose); }
   bool Cancel(EventId id) { return scheduler_->Cancel(id); }
 
   // Network endpoint of this host. Listen replaces any previous handler.
@@ -59,6 +64,9 @@ class Host {
   void TraceEvent(std::string kind, std::vector<std::pair<std::string, std::string>> fields = {});
   Trace* trace() const { return trace_; }
   Scheduler* scheduler() const { return scheduler_; }
+  // The world's code probes (nullptr for a host built outside a World).
+  CodeProbes* probes() const { return probes_; }
+  void set_probes(CodeProbes* probes) { probes_ = probes; }
 
   bool Crash(uint64_t crash_seed);
   bool Restart();
@@ -78,6 +86,7 @@ class Host {
   Network::Handler handler_;
   std::function<void()> on_crash_;
   std::function<void()> on_restart_;
+  CodeProbes* probes_ = nullptr;
 };
 
 }  // namespace sim

@@ -6,8 +6,14 @@
 // Cancel is O(1): it frees the slot and leaves a stale heap entry behind,
 // recognised by its generation. events_max is a hard limit: running past it
 // is a runaway simulation and aborts with a message.
+//
+// Random and PCT tie-breaking take every live entry due at the earliest time
+// off the heap, choose one and push the rest back (their sequence numbers are
+// unchanged, so fifo order among the rest is kept). That costs O(k log n) per
+// step for k tied events; fifo skips it and stays on the plain heap path.
 #include "sim/scheduler.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +27,45 @@ inline bool Before(TimeNs time_a, uint64_t seq_a, TimeNs time_b, uint64_t seq_b)
 }
 
 }  // namespace
+
+const char* ScheduleStrategyName(ScheduleStrategy strategy) {
+  switch (strategy) {
+    case ScheduleStrategy::kFifo: return "fifo";
+    case ScheduleStrategy::kRandom: return "random";
+    case ScheduleStrategy::kPct: return "pct";
+  }
+  return "fifo";
+}
+
+bool ParseScheduleStrategy(std::string_view name, ScheduleStrategy* out) {
+  for (ScheduleStrategy s : {ScheduleStrategy::kFifo, ScheduleStrategy::kRandom, ScheduleStrategy::kPct}) {
+    if (name == ScheduleStrategyName(s)) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+Scheduler::Scheduler(uint64_t events_max, const ScheduleOptions& schedule)
+    : events_max_(events_max), schedule_(schedule), rng_(schedule.seed) {
+  if (schedule_.strategy != ScheduleStrategy::kPct) return;
+  if (schedule_.pct_depth == 0) Fail("pct_depth must be >= 1");
+  if (schedule_.pct_steps_expected == 0) Fail("pct_steps_expected must be >= 1");
+  // PCT: d-1 change points, uniform over the expected choice points.
+  for (uint32_t i = 1; i < schedule_.pct_depth; ++i) {
+    change_points_.push_back(rng_.Uniform(schedule_.pct_steps_expected));
+  }
+  std::sort(change_points_.begin(), change_points_.end());
+}
+
+uint32_t Scheduler::Chain(std::string_view name) {
+  auto it = chain_ids_.find(name);
+  if (it != chain_ids_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(chain_ids_.size()) + 1;
+  chain_ids_.emplace(std::string(name), id);
+  return id;
+}
 
 void Scheduler::Fail(const char* what) const {
   std::fprintf(stderr,
@@ -72,6 +117,10 @@ void Scheduler::HeapPop() {
 }
 
 EventId Scheduler::At(TimeNs t, std::function<void()> fn) {
+  return AtInChain(t, current_chain_, std::move(fn));
+}
+
+EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn) {
   if (t < now_) Fail("At: time in the past");
   if (!fn) Fail("At: empty callback");
   uint32_t slot;
@@ -85,6 +134,7 @@ EventId Scheduler::At(TimeNs t, std::function<void()> fn) {
   }
   Slot& s = slots_[slot];
   s.fn = std::move(fn);
+  s.chain = chain;
   s.live = true;
   HeapPush(Entry{t, next_sequence_++, slot, s.generation});
   ++pending_;
@@ -141,15 +191,94 @@ bool Scheduler::SkipStale() {
 bool Scheduler::Step() {
   if (!SkipStale()) return false;
   if (events_run_ >= events_max_) Fail("events_max exceeded: runaway simulation");
-  const Entry top = heap_.front();
-  HeapPop();
+  Entry top;
+  if (schedule_.strategy == ScheduleStrategy::kFifo) {
+    top = heap_.front();
+    HeapPop();
+  } else {
+    top = PickAmongTies();
+  }
   std::function<void()> fn = std::move(slots_[top.slot].fn);
+  const uint32_t chain = slots_[top.slot].chain;
   FreeSlot(top.slot);
   --pending_;
   ++events_run_;
   now_ = top.time;
+  const uint32_t outer_chain = current_chain_;
+  current_chain_ = chain;
   fn();
+  current_chain_ = outer_chain;
   return true;
+}
+
+Scheduler::Entry Scheduler::PickAmongTies() {
+  ties_.clear();
+  const TimeNs time = heap_.front().time;
+  while (SkipStale() && heap_.front().time == time) {
+    ties_.push_back(heap_.front());  // ascending sequence: ties_[0] is the fifo choice
+    HeapPop();
+  }
+  size_t pick = 0;
+  if (ties_.size() > 1) {
+    ++stats_.choice_points;
+    pick = schedule_.strategy == ScheduleStrategy::kRandom ? PickRandom(ties_) : PickPct(ties_);
+    if (pick != 0) ++stats_.reordered;
+  }
+  for (size_t i = 0; i < ties_.size(); ++i) {
+    if (i != pick) HeapPush(ties_[i]);
+  }
+  return ties_[pick];
+}
+
+size_t Scheduler::PickRandom(const std::vector<Entry>& ties) {
+  return static_cast<size_t>(rng_.Uniform(ties.size()));
+}
+
+size_t Scheduler::PctRank(uint32_t chain) {
+  for (size_t i = 0; i < priorities_.size(); ++i) {
+    if (priorities_[i] == chain) return i;
+  }
+  for (size_t i = 0; i < lowered_.size(); ++i) {
+    // Lowered chains sit below every other; the latest lowered is the highest of them.
+    if (lowered_[i] == chain) return priorities_.size() + (lowered_.size() - 1 - i);
+  }
+  // A new chain gets a random priority among the chains not lowered (PCT
+  // gives threads created later a random priority above the change points').
+  const size_t rank = static_cast<size_t>(rng_.Uniform(priorities_.size() + 1));
+  priorities_.insert(priorities_.begin() + static_cast<std::ptrdiff_t>(rank), chain);
+  ++stats_.chains;
+  return rank;
+}
+
+size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
+  const uint64_t step = stats_.choice_points - 1;
+  // Chains seen for the first time get their random rank first: inserting
+  // one shifts the ranks of those below it.
+  for (const Entry& tie : ties) (void)PctRank(slots_[tie.slot].chain);
+  auto best_of = [&] {
+    size_t best = 0;
+    size_t best_rank = PctRank(slots_[ties[0].slot].chain);
+    for (size_t i = 1; i < ties.size(); ++i) {
+      const size_t rank = PctRank(slots_[ties[i].slot].chain);
+      if (rank < best_rank) {  // strict: within a chain the earliest scheduled wins
+        best = i;
+        best_rank = rank;
+      }
+    }
+    return best;
+  };
+  size_t best = best_of();
+  while (next_change_point_ < change_points_.size() && change_points_[next_change_point_] == step) {
+    // A change point: the chain about to run drops below every other.
+    ++next_change_point_;
+    ++stats_.change_points_hit;
+    const uint32_t chain = slots_[ties[best].slot].chain;
+    priorities_.erase(std::remove(priorities_.begin(), priorities_.end(), chain), priorities_.end());
+    lowered_.erase(std::remove(lowered_.begin(), lowered_.end(), chain), lowered_.end());
+    lowered_.push_back(chain);
+    best = best_of();
+  }
+  return best;
 }
 
 void Scheduler::RunUntil(TimeNs t) {

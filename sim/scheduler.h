@@ -7,13 +7,30 @@
 // already ran or was cancelled returns false and does nothing.
 // Limit: events_max bounds the number of events a world may run (a runaway
 // loop is an error, not a hang): Step() asserts when it is exceeded.
+//
+// Ties. Events due at the same virtual time are "concurrent": which runs
+// first is a scheduling decision (docs/scheduling.md). ScheduleOptions picks
+// the strategy: kFifo (the default) runs them in scheduling order, as above;
+// kRandom picks uniformly among them; kPct runs the one whose chain has the
+// highest priority (Burckhardt et al.'s PCT with depth d). Random and PCT
+// draw only from the Rng given in ScheduleOptions, so a seed still decides
+// everything. Fifo draws nothing: its order is the one documented above.
+//
+// Chains. Every event belongs to a chain (an actor: a host's TM, an RM, the
+// client). An event scheduled with At/After joins the chain of the event
+// that is running (chain 0 outside any event); AtInChain names the chain.
+// Chain(name) interns a name into a stable id (1, 2, ... in first-use order).
+// Only PCT looks at chains; within one chain ties stay in scheduling order.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <queue>
+#include <map>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "sim/rng.h"
 #include "sim/time.h"
 
 namespace sim {
@@ -21,9 +38,34 @@ namespace sim {
 using EventId = uint64_t;
 constexpr EventId kNoEvent = 0;
 
+enum class ScheduleStrategy : uint8_t { kFifo, kRandom, kPct };
+
+// "fifo", "random", "pct".
+const char* ScheduleStrategyName(ScheduleStrategy strategy);
+// false for an unknown name.
+bool ParseScheduleStrategy(std::string_view name, ScheduleStrategy* out);
+
+struct ScheduleOptions {
+  ScheduleStrategy strategy = ScheduleStrategy::kFifo;
+  uint64_t seed = 0;               // random, pct: the tie-breaking stream's seed
+  uint32_t pct_depth = 3;          // pct: d; d-1 priority change points
+  // pct: the change points are drawn uniformly in [0, pct_steps_expected)
+  // choice points (ties among >= 2 events). An estimate of a run's choice
+  // points: too large only makes change points rarer.
+  uint64_t pct_steps_expected = 2000;
+};
+
+// What the strategy did, for reports and tests.
+struct ScheduleStats {
+  uint64_t choice_points = 0;      // steps where >= 2 events were due at once
+  uint64_t reordered = 0;          // choice points where the chosen event was not the fifo one
+  uint64_t change_points_hit = 0;  // pct: priority changes applied
+  uint64_t chains = 0;             // chains seen (interned or inherited)
+};
+
 class Scheduler {
  public:
-  explicit Scheduler(uint64_t events_max = UINT64_MAX) : events_max_(events_max) {}
+  explicit Scheduler(uint64_t events_max = UINT64_MAX, const ScheduleOptions& schedule = {});
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -33,6 +75,16 @@ class Scheduler {
   EventId At(TimeNs t, std::function<void()> fn);
   // Run fn after delay (>= 0) from Now().
   EventId After(TimeNs delay, std::function<void()> fn) { return At(now_ + delay, std::move(fn)); }
+  // At, in the named chain (see Chain) instead of the running event's.
+  EventId AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn);
+  EventId AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn) {
+    return AtInChain(now_ + delay, chain, std::move(fn));
+  }
+  // The id of a chain name: the same name always gives the same id in one
+  // scheduler (ids 1, 2, ... in first-use order; 0 is the top level).
+  uint32_t Chain(std::string_view name);
+  // The chain of the event that is running (0 outside events).
+  uint32_t current_chain() const { return current_chain_; }
   // Cancel a pending event. True if it was pending.
   bool Cancel(EventId id);
 
@@ -48,6 +100,8 @@ class Scheduler {
   TimeNs NextEventTime();
   uint64_t pending() const { return pending_; }
   uint64_t events_run() const { return events_run_; }
+  const ScheduleOptions& schedule_options() const { return schedule_; }
+  const ScheduleStats& schedule_stats() const { return stats_; }
 
  private:
   // Implementation detail: the implementer may change everything below.
@@ -66,6 +120,7 @@ class Scheduler {
   struct Slot {
     std::function<void()> fn;
     uint32_t generation = 1;
+    uint32_t chain = 0;
     bool live = false;
   };
   // Pops stale entries off the top of the heap; true if a live one remains.
@@ -75,6 +130,14 @@ class Scheduler {
   void HeapPush(const Entry& entry);
   void HeapPop();
   [[noreturn]] void Fail(const char* what) const;
+  // Random and PCT: takes the live entries due at the earliest time off the
+  // heap, picks one by the strategy, puts the others back; returns the pick.
+  Entry PickAmongTies();
+  size_t PickRandom(const std::vector<Entry>& ties);
+  size_t PickPct(const std::vector<Entry>& ties);
+  // PCT: the chain's rank in priorities_ (inserting it at a random rank the
+  // first time it is seen).
+  size_t PctRank(uint32_t chain);
 
   TimeNs now_ = 0;
   uint64_t next_sequence_ = 1;
@@ -85,6 +148,17 @@ class Scheduler {
   std::vector<Entry> heap_;  // 4-ary min-heap on (time, sequence)
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+
+  ScheduleOptions schedule_;
+  ScheduleStats stats_;
+  Rng rng_;
+  uint32_t current_chain_ = 0;
+  std::map<std::string, uint32_t, std::less<>> chain_ids_;
+  std::vector<Entry> ties_;                 // scratch for PickAmongTies
+  std::vector<uint32_t> priorities_;        // pct: chains not lowered, highest priority first
+  std::vector<uint32_t> lowered_;           // pct: chains lowered at change points, in that order
+  std::vector<uint64_t> change_points_;     // pct: choice-point indexes, ascending
+  size_t next_change_point_ = 0;
 };
 
 }  // namespace sim

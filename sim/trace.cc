@@ -84,9 +84,10 @@ void Trace::Record(TimeNs time, uint32_t host, std::string kind,
   ++count_;
 
   const bool keep = keep_events_ && events_.size() < events_max_;
-  if (!keep && !observer_) return;
+  if (!keep && !observer_ && listeners_.empty()) return;
   TraceEvent event{time, host, std::move(kind), std::move(fields)};
   if (observer_) observer_(event);
+  for (const auto& listener : listeners_) listener(event);
   if (keep) events_.push_back(std::move(event));
 }
 

@@ -50,6 +50,8 @@ class Trace {
 
   // An observer called for every event (the harness's history recorder).
   void set_observer(std::function<void(const TraceEvent&)> observer) { observer_ = std::move(observer); }
+  // More observers (coverage, ...), called after the observer, in the order added.
+  void add_listener(std::function<void(const TraceEvent&)> listener) { listeners_.push_back(std::move(listener)); }
 
  private:
   bool keep_events_;
@@ -58,6 +60,7 @@ class Trace {
   uint64_t count_ = 0;
   std::vector<TraceEvent> events_;
   std::function<void(const TraceEvent&)> observer_;
+  std::vector<std::function<void(const TraceEvent&)>> listeners_;
 };
 
 // "0123456789abcdef"-style 16 hex digit rendering of a digest.

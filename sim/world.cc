@@ -8,10 +8,19 @@
 #include <cstdlib>
 
 namespace sim {
+namespace {
+
+ScheduleOptions SeededSchedule(const WorldOptions& options) {
+  ScheduleOptions schedule = options.schedule;
+  schedule.seed = Rng::Derive(options.seed, "schedule").Next();
+  return schedule;
+}
+
+}  // namespace
 
 World::World(const WorldOptions& options)
     : options_(options),
-      scheduler_(options.events_max),
+      scheduler_(options.events_max, SeededSchedule(options)),
       trace_(options.keep_trace_events),
       network_(&scheduler_, &trace_, Rng::Derive(options.seed, "network").Next(), options.network) {
 }
@@ -26,6 +35,7 @@ Host* World::AddHost(const std::string& name) {
   const uint32_t id = static_cast<uint32_t>(hosts_.size());
   const uint64_t host_seed = Rng::Derive(options_.seed, "host").Next();
   hosts_.push_back(std::make_unique<Host>(&scheduler_, &trace_, &network_, id, name, host_seed));
+  hosts_.back()->set_probes(&probes_);
   return hosts_.back().get();
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ktm/assert.h"
 #include "ktm/codec.h"
+#include "ktm/probes.h"
 
 namespace ktm::kv {
 namespace {
@@ -58,7 +59,8 @@ size_t KvRm::in_doubt() const {
 
 void KvRm::Later(std::function<void()> fn) {
   std::weak_ptr<bool> alive = alive_;
-  host_->After(options_.response_delay_ns, [alive, fn = std::move(fn)] {
+  // In the chain the kernel delivers this RM's notifications in: the RM's "thread" (PCT).
+  host_->AfterInChain(options_.response_delay_ns, host_->Chain("rm/" + options_.rm_id.Short()), [alive, fn = std::move(fn)] {
     if (auto a = alive.lock(); a && *a) fn();
   });
 }
@@ -224,6 +226,7 @@ void KvRm::OnLastRecover() {
     Writer w;
     w.Id(uow);
     (void)log_->Append(kRecAbort, w.data());
+    KTM_CODE_PROBE(host_, "kv.presumed_abort");
     TraceKv("kv.aborted", ctx, {{"why", "presumed"}});
     Release(ctx);
     Finish(uow);

@@ -1,0 +1,73 @@
+// Coverage: what a run (or a suite, summed) reached — a matrix of
+// transaction and enlistment states by the fault kinds active when the state
+// was entered, and the hit counts of the engine's code probes (ktm/probes.h).
+// docs/coverage.md explains the columns and the "active" rule.
+//
+// Contract: a CoverageRecorder listens to one world (its trace and its fault
+// listener) from before the run starts; Finish() reads the world's probes.
+// It only observes: a run's digest is the same with or without it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/time.h"
+#include "sim/trace.h"
+#include "sim/world.h"
+
+namespace harness {
+
+struct Coverage {
+  // Rows "tx <State>" / "en <State>" (the "to" of a tx.state / en.state
+  // event); columns from CoverageColumns(). A transition entered while k
+  // fault kinds were active counts once in each of their k columns; with
+  // none active it counts in "none". Only nonzero cells are stored.
+  std::map<std::string, std::map<std::string, uint64_t>> matrix;
+  // Transitions into each row's state, each counted once (a row's "none"
+  // cell plus the transitions with any fault active).
+  std::map<std::string, uint64_t> transitions;
+  // Every declared probe (zeros included) -> hits.
+  std::map<std::string, uint64_t> probes;
+
+  void Merge(const Coverage& other);
+  uint64_t Cell(const std::string& row, const std::string& column) const;
+  // Declared probes with zero hits, in declaration order.
+  std::vector<std::string> NeverReachedProbes() const;
+};
+
+// Every probe ktm/probes.h declares, in declaration order.
+const std::vector<std::string>& DeclaredProbes();
+
+// "none", then the fault kinds: "crash", "partition", "loss", "dup",
+// "reorder", "latent", "corrupt".
+const std::vector<std::string>& CoverageColumns();
+
+// How long an instantaneous fault (or the end of a crash or partition)
+// counts as active: recovery and retransmission happen in this window.
+constexpr sim::TimeNs kCoverageWindowNs = 10 * sim::kMillisecond;
+
+class CoverageRecorder {
+ public:
+  explicit CoverageRecorder(sim::World* world);
+  CoverageRecorder(const CoverageRecorder&) = delete;
+  CoverageRecorder& operator=(const CoverageRecorder&) = delete;
+
+  // The coverage so far, with the world's probe counts.
+  Coverage Finish() const;
+
+ private:
+  void OnTrace(const sim::TraceEvent& event);
+  void OnFault(sim::TimeNs time, const char* kind, uint32_t host);
+  std::vector<std::string> ActiveKinds(sim::TimeNs now) const;
+
+  sim::World* world_;
+  Coverage coverage_;
+  std::set<uint32_t> down_hosts_;
+  bool partitioned_ = false;
+  std::map<std::string, sim::TimeNs> active_until_;  // kind -> last instant it counts as active
+};
+
+}  // namespace harness
