@@ -281,7 +281,8 @@ absl::Status WriteOutputs(const ExploreSettings& settings, const harness::Scenar
   if (status.ok() && error) status = absl::InternalError(absl::StrCat("cannot replace ", failures.string(), ": ", error.message()));
   if (status.ok()) {
     const Json json = ExploreJson(scenario, result, seconds, *folders, settings.options.planted_bug);
-    status = reports::WriteFileAtomically(settings.out + "/explore.json", json.dump(2) + "\n");
+    status = reports::WriteFileAtomically(settings.out + "/explore.json",
+                                          json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   }
   fs::remove_all(staging, error);
   return status;

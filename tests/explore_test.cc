@@ -124,7 +124,7 @@ const char* BugScenario(uint32_t bug) {
 }
 
 // Limit: seeds the random comparison tries.
-constexpr uint64_t kRandomSeedsMax = 300;
+constexpr uint64_t kRandomSeedsMax = 2000;
 
 // The first seed (1-based count) whose swarm-faulted run of the scenario
 // violates a rule; 0 when none of kRandomSeedsMax does.
