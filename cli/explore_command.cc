@@ -310,6 +310,11 @@ int ExploreMain(const ParsedArgs& args) {
   }
   const harness::ExploreResult result = harness::Explore(scenario, settings->options);
   const double seconds = printer.Seconds();
+  if (!settings->quiet) {
+    absl::FPrintF(stderr, "explore: done: %d runs (%d pruned), %d distinct states, %d violations in %.2f s%s\n",
+                  result.runs, result.pruned, result.distinct_states, result.violations.size(), seconds,
+                  result.budget_exhausted ? "; budget used up" : "");
+  }
   std::vector<std::string> folders;
   if (absl::Status status = WriteOutputs(*settings, scenario, result, seconds, &folders); !status.ok()) {
     absl::FPrintF(stderr, "ktmsim explore: cannot write the report: %s\n", status.message());

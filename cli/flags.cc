@@ -36,7 +36,8 @@ ABSL_FLAG(bool, quiet, false, "no progress output on stderr");
 ABSL_FLAG(uint64_t, failure_folders_max, reports::kFailureFoldersMaxDefault,
           "failure folders per scenario: the failed runs with the smallest seeds get one (each "
           "costs a re-run with its trace); every failure is in summary.json regardless");
-ABSL_FLAG(uint64_t, seed, 0, "the seed to replay (required)");
+ABSL_FLAG(uint64_t, seed, 0,
+          "replay, trace: the seed to run (required); explore: the one seed every run uses (default there 1)");
 ABSL_FLAG(std::string, schedule, "",
           "replay this fault schedule file (a failure folder's schedule.txt) instead of the "
           "scenario's faults");

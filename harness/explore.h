@@ -81,6 +81,13 @@ RunResult RunWithFaultPoints(const Scenario& scenario, uint64_t seed, const RunO
 std::string FaultPointsReplayCommand(const Scenario& scenario, uint64_t seed, uint32_t planted_bug,
                                      const std::vector<FaultPoint>& points);
 
+// What Explore reports after every run (ExploreOptions::progress).
+struct ExploreProgress {
+  uint32_t depth = 0;
+  uint64_t runs = 0, pruned = 0, distinct_states = 0, violations = 0;
+  uint64_t queued = 0;            // runs known but not run yet at this depth and below
+};
+
 struct ExploreOptions {
   uint64_t seed = 1;
   uint32_t depth = 2;             // faults per run, at most
@@ -88,13 +95,7 @@ struct ExploreOptions {
   uint32_t planted_bug = 0;       // ktm/bugs.h (test-only)
   bool stop_at_first_violation = false;
   // Called after every run (progress output); may be empty.
-  std::function<void(const struct ExploreProgress&)> progress;
-};
-
-struct ExploreProgress {
-  uint32_t depth = 0;
-  uint64_t runs = 0, pruned = 0, distinct_states = 0, violations = 0;
-  uint64_t queued = 0;            // runs known but not run yet at this depth and below
+  std::function<void(const ExploreProgress&)> progress;
 };
 
 struct ExploreViolation {
