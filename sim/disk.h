@@ -87,6 +87,7 @@ class Disk {
   std::vector<uint8_t> VisibleSector(uint64_t sector) const;
 
   const DiskOptions& options() const { return options_; }
+  Scheduler* scheduler() const { return scheduler_; }
   uint64_t size_bytes() const { return options_.sector_count * options_.sector_size; }
   const std::string& name() const { return name_; }
   uint32_t inflight() const { return inflight_; }

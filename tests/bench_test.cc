@@ -110,7 +110,7 @@ TEST(LatencyBench, SinglePhaseAtConcurrencyOneTakesExactlyTheMinimum) {
   EXPECT_EQ(row.messages, 0u);
 }
 
-TEST(LatencyBench, TwoPhaseAtConcurrencyOneWaitsForThePreviousCommitRecord) {
+TEST(LatencyBench, TwoPhaseAtConcurrencyOneTakesExactlyTheMinimum) {
   for (const char* id : {"2pc_2rm", "2pc_4rm"}) {
     SCOPED_TRACE(id);
     const LatencyCase& kase = Case(id);
@@ -118,12 +118,13 @@ TEST(LatencyBench, TwoPhaseAtConcurrencyOneWaitsForThePreviousCommitRecord) {
     EXPECT_TRUE(row.passed);
     EXPECT_EQ(row.committed, kTransactions);
     EXPECT_EQ(row.committed_not_every_rm, 0u);
-    // The first commit finds every log idle: exactly the protocol minimum.
+    // RM prepare force, then the TM commit force. A back-to-back next
+    // transaction's prepare does not wait for the previous one's RM commit
+    // record: the log pipelines block writes (ktm/log/log.h).
     EXPECT_EQ(row.min_ns, kRmFuaNs + kTmFuaNs);
-    // Every later one queues its prepare behind the previous commit record.
-    EXPECT_EQ(row.p50_ns, 2 * kRmFuaNs + kTmFuaNs);
-    EXPECT_EQ(row.max_ns, 2 * kRmFuaNs + kTmFuaNs);
-    EXPECT_NEAR(row.p50_over_minimum, static_cast<double>(2 * kRmFuaNs + kTmFuaNs) / (kRmFuaNs + kTmFuaNs), 1e-9);
+    EXPECT_EQ(row.p50_ns, kRmFuaNs + kTmFuaNs);
+    EXPECT_EQ(row.max_ns, kRmFuaNs + kTmFuaNs);
+    EXPECT_NEAR(row.p50_over_minimum, 1.0, 1e-9);
     // Presumed-abort minimum: TM commit record + prepare and commit per RM.
     EXPECT_EQ(row.forced_writes, kTransactions * (1 + 2 * kase.rms));
     EXPECT_NEAR(row.forced_writes_per_commit, row.minimum.forced_writes_per_commit, 1e-9);
@@ -152,7 +153,11 @@ TEST(LatencyBench, DistributedAtConcurrencyOneTakesExactlyTheMinimum) {
   EXPECT_NEAR(row.p50_over_minimum, 1.0, 1e-9);
   // Root: TM commit, RM prepare and commit; each participant: Dtc branch and
   // outcome records, RM prepare and commit, KTM prepared record.
-  EXPECT_EQ(row.forced_writes, kTransactions * 13);
+  // 13 forces per transaction; a force issued at the same simulated instant
+  // as another transaction's on the same log shares its block (group commit),
+  // so the block count may be lower, never higher.
+  EXPECT_LE(row.forced_writes, kTransactions * 13);
+  EXPECT_GE(row.forced_writes, kTransactions * 11);
   // PROPAGATE, the commit protocol and one OP round trip per remote write: no retransmission.
   EXPECT_GT(row.messages, kTransactions * 2 * 8);
   EXPECT_NEAR(row.messages_per_commit, row.messages_minimum_per_commit, 1e-9);

@@ -232,7 +232,7 @@ void Log::OnFormatWritten(uint32_t log_id, uint64_t sequence, sim::IoStatus stat
   }
   log_id_ = log_id;
   restart_sequence_ = sequence;
-  base_lsn_ = tail_lsn_ = durable_lsn_ = stream_end_ = requested_base_ = 0;
+  base_lsn_ = tail_lsn_ = durable_lsn_ = stream_end_ = written_end_ = requested_base_ = 0;
   end_lsn_ = format::kBlockHeaderBytes;
   last_record_lsn_ = kLsnInvalid;
   state_ = State::kOpen;
@@ -303,6 +303,7 @@ void Log::OnOpenRestartRead(const RestartSectors& sectors,
   scan_ = std::make_unique<Scan>();
   scan_->area = sectors.area[chosen];
   scan_->next = scan_->area.scan_lsn;
+
   scan_->done = std::move(done);
   ScanNext();
 }
@@ -403,12 +404,10 @@ void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
   restart_sequence_ = scan->area.sequence;
   base_lsn_ = requested_base_ = scan->area.base_lsn;
   tail_lsn_ = scan->area.scan_lsn;
-  stream_end_ = durable_lsn_ = stop_lsn;
+  stream_end_ = durable_lsn_ = written_end_ = stop_lsn;
   end_lsn_ = stop_lsn + format::kBlockHeaderBytes;
   last_record_lsn_ = kLsnInvalid;
   blocks_ = std::move(scan->blocks);
-  state_ = State::kOpen;
-  CheckInvariants();
 
   RecoveredLog& result = scan->result;
   result.has_restart_area = (scan->area.flags & format::kRestartFlagClient) != 0;
@@ -417,7 +416,54 @@ void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
   result.end_lsn = end_lsn_;
   result.stopped_at_invalid_block = invalid;
   result.scan_stop_reason = std::move(reason);
-  done(std::move(result));
+  InvalidateStaleTail(stop_lsn, std::move(result), std::move(done));
+}
+
+// Blocks the previous incarnation had in flight together lie inside
+// pipeline_bytes_max bytes above its durable LSN <= stop_lsn. Any of them that
+// survived a crash behind a lost one is stale; overwriting that window (only
+// free space: never past the tail's lap) before the first new block makes
+// sure no later scan can read one as a continuation of the new blocks. A
+// crash during this write leaves the same valid prefix: the next Open
+// repeats it.
+void Log::InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
+                              std::function<void(absl::StatusOr<RecoveredLog>)> done) {
+  // The same free space the previous incarnation could write to (the newest
+  // restart area's lap), so the whole window of its pipelined blocks.
+  const uint64_t free_bytes = tail_lsn_ + region_bytes_ - stop_lsn;
+  const uint64_t window = std::min<uint64_t>(
+      format::RoundUp(std::max<uint64_t>(options_.pipeline_bytes_max, sector_size_), sector_size_),
+      free_bytes / sector_size_ * sector_size_);
+  auto finish = [this, stop_lsn, result = std::move(result),
+                 done = std::move(done)](sim::IoStatus status) mutable {
+    if (status != sim::IoStatus::kOk) {
+      state_ = State::kNew;
+      done(absl::UnavailableError(absl::StrFormat(
+          "Open: clearing the stale tail at LSN %d failed: %s", stop_lsn, sim::IoStatusName(status))));
+      return;
+    }
+    state_ = State::kOpen;
+    CheckInvariants();
+    done(std::move(result));
+  };
+  if (window == 0) {
+    finish(sim::IoStatus::kOk);
+    return;
+  }
+  // One piece, or two at the region end written one after the other (a disk
+  // may take a single request at a time).
+  const uint64_t position = stop_lsn % region_bytes_;
+  const uint64_t first = std::min<uint64_t>(window, region_bytes_ - position);
+  const std::vector<uint8_t> zeros(window, 0);
+  auto second = [this, rest = window - first, finish = std::move(finish)](sim::IoStatus status) mutable {
+    if (status != sim::IoStatus::kOk || rest == 0) {
+      finish(status);
+      return;
+    }
+    disk_->Write(region_start_, std::vector<uint8_t>(rest, 0), /*fua=*/true, GuardWrite(std::move(finish)));
+  };
+  disk_->Write(region_start_ + position, std::span<const uint8_t>(zeros).subspan(0, first), /*fua=*/true,
+               GuardWrite(std::move(second)));
 }
 
 // ---------------------------------------------------------------------------
@@ -491,51 +537,80 @@ void Log::Force(Lsn lsn, std::function<void(absl::Status)> done) {
   }
   KTM_LOG_ASSERT(force_waiters_.size() < kForceWaitersMax, "too many Force calls waiting");
   force_waiters_.emplace_back(target, std::move(done));
-  KickBlockWrites();
+  // Group commit: the block write starts after every other event of this
+  // instant, so Forces issued at the same simulated time share one block.
+  if (kick_pending_) return;
+  kick_pending_ = true;
+  disk_->scheduler()->After(0, [this, life = std::weak_ptr<char>(life_)] {
+    if (life.expired()) return;
+    kick_pending_ = false;
+    KickBlockWrites();
+  });
 }
 
-// Starts the next block write when a Force waits and none is in flight:
-// Forces that arrived meanwhile share this block (group commit).
+// Starts block writes while a Force waits for records not handed to the disk
+// yet and a write slot is free (see log.h); Forces that arrive while every
+// slot is busy share the next block (group commit).
 void Log::KickBlockWrites() {
-  if (in_flight_ != nullptr || failed_ || force_waiters_.empty()) return;
-  if (sealed_.empty()) {
-    KTM_LOG_ASSERT(open_block_ != nullptr, "a Force waits but no block holds unwritten records");
-    SealOpenBlock();
+  while (!failed_ && !force_waiters_.empty()) {
+    Lsn needed = 0;
+    for (const auto& waiter : force_waiters_) needed = std::max(needed, waiter.first);
+    if (needed < written_end_) return;  // blocks in flight cover every waiter
+    KTM_LOG_ASSERT(!sealed_.empty() || open_block_ != nullptr,
+                   "a Force waits but no block holds unwritten records");
+    // Check the slot before sealing: a block sealed early would stop taking
+    // the records of Forces that arrive while the slots are busy.
+    const format::BlockBuilder& next = sealed_.empty() ? *open_block_ : *sealed_.front();
+    const Lsn padded_end = format::RoundUp(next.end(), sector_size_);
+    if (!in_flight_.empty() && (in_flight_.size() >= std::max<uint32_t>(options_.blocks_in_flight_max, 1) ||
+                                padded_end - durable_lsn_ > options_.pipeline_bytes_max)) {
+      return;
+    }
+    if (sealed_.empty()) SealOpenBlock();
+    std::unique_ptr<format::BlockBuilder> block = std::move(sealed_.front());
+    sealed_.pop_front();
+    const Lsn start = block->start();
+    KTM_LOG_ASSERT(start == written_end_, "blocks must be written in order, without gaps");
+    std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_);
+    KTM_LOG_ASSERT(start + bytes.size() - tail_lsn_ <= region_bytes_,
+                   "a block write would overwrite the live part of the log");
+    written_end_ = start + bytes.size();
+    in_flight_.push_back(InFlightBlock{start, written_end_, false});
+    ++forced_writes_;
+    WriteStream(start, std::move(bytes), [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
   }
-  std::unique_ptr<format::BlockBuilder> block = std::move(sealed_.front());
-  sealed_.pop_front();
-  const Lsn start = block->start();
-  KTM_LOG_ASSERT(start == durable_lsn_, "blocks must be written in order, without gaps");
-  std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_);
-  KTM_LOG_ASSERT(start + bytes.size() - tail_lsn_ <= region_bytes_,
-                 "a block write would overwrite the live part of the log");
-  in_flight_ = std::make_unique<InFlightBlock>(InFlightBlock{start, start + bytes.size()});
-  ++forced_writes_;
-  WriteStream(start, std::move(bytes), [this](sim::IoStatus status) { OnBlockWritten(status); });
 }
 
-void Log::OnBlockWritten(sim::IoStatus status) {
+void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   if (failed_) return;  // the callbacks already got the failure
-  KTM_LOG_ASSERT(in_flight_ != nullptr, "block completion without a block in flight");
+  auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                         [start](const InFlightBlock& block) { return block.start == start; });
+  KTM_LOG_ASSERT(it != in_flight_.end() && !it->written, "block completion without that block in flight");
   if (status != sim::IoStatus::kOk) {
     Fail(absl::DataLossError(absl::StrFormat(
         "log failed: write of the block at LSN %d returned %s; records from LSN %d on are "
         "not durable",
-        in_flight_->start, sim::IoStatusName(status), in_flight_->start)));
+        start, sim::IoStatusName(status), start)));
     return;
   }
-  durable_lsn_ = in_flight_->padded_end;
-  in_flight_.reset();
-  std::vector<std::function<void(absl::Status)>> ready;
-  std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> waiting;
-  for (auto& [target, done] : force_waiters_) {
-    if (target < durable_lsn_) {
-      ready.push_back(std::move(done));
-    } else {
-      waiting.emplace_back(target, std::move(done));
-    }
+  it->written = true;
+  const Lsn before = durable_lsn_;
+  while (!in_flight_.empty() && in_flight_.front().written) {
+    durable_lsn_ = in_flight_.front().padded_end;
+    in_flight_.pop_front();
   }
-  force_waiters_ = std::move(waiting);
+  std::vector<std::function<void(absl::Status)>> ready;
+  if (durable_lsn_ != before) {
+    std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> waiting;
+    for (auto& [target, done] : force_waiters_) {
+      if (target < durable_lsn_) {
+        ready.push_back(std::move(done));
+      } else {
+        waiting.emplace_back(target, std::move(done));
+      }
+    }
+    force_waiters_ = std::move(waiting);
+  }
   KickBlockWrites();
   CheckInvariants();
   for (auto& done : ready) done(absl::OkStatus());
@@ -658,7 +733,7 @@ void Log::Fail(absl::Status status) {
   restart_in_flight_.reset();
   for (auto& request : restart_queue_) callbacks.push_back(std::move(request.done));
   restart_queue_.clear();
-  in_flight_.reset();
+  in_flight_.clear();
   for (auto& done : callbacks) done(status);
 }
 
@@ -666,8 +741,14 @@ void Log::CheckInvariants() const {
   KTM_LOG_ASSERT(tail_lsn_ <= format::RoundUp(base_lsn_, sector_size_) &&
                      base_lsn_ <= requested_base_,
                  "tail <= base (rounded up to a sector) <= requested base");
-  KTM_LOG_ASSERT(durable_lsn_ <= stream_end_ && stream_end_ < end_lsn_,
-                 "durable <= stream end < end");
+  KTM_LOG_ASSERT(durable_lsn_ <= written_end_ && written_end_ <= stream_end_ && stream_end_ < end_lsn_,
+                 "durable <= written end <= stream end < end");
+  if (!failed_) {  // Fail drops the blocks in flight
+    KTM_LOG_ASSERT(in_flight_.empty() ? durable_lsn_ == written_end_
+                                      : in_flight_.front().start == durable_lsn_ &&
+                                            in_flight_.back().padded_end == written_end_,
+                   "the blocks in flight span [durable, written end)");
+  }
   KTM_LOG_ASSERT(tail_lsn_ % sector_size_ == 0 && durable_lsn_ % sector_size_ == 0 &&
                      stream_end_ % sector_size_ == 0,
                  "tail, durable and stream end are sector aligned");

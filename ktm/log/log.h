@@ -14,8 +14,20 @@
 // length, record LSN, checksum). After a block is written the next block
 // starts at the next sector boundary, so a durable sector is never rewritten
 // (a torn rewrite could otherwise lose records already forced).
-// Group commit: at most one block write is in flight; Forces that arrive
-// meanwhile are satisfied together by the next block.
+// Group commit and pipelining: a Force starts a block write at the end of the
+// current instant (after the other events due at the same simulated time, so
+// Forces issued together share a block) when a write slot is free (up to blocks_in_flight_max writes in flight, all inside
+// pipeline_bytes_max bytes above the durable LSN; a single block is always
+// allowed); Forces that arrive while every slot is busy share the next block.
+// Writes may complete in any order, but a Force completes only when every
+// block up to its LSN is durable (the durable LSN moves over the completed
+// prefix).
+// Stale tails: with writes in flight together, a crash can keep a later block
+// and lose an earlier one. The scan stops at the lost one, so the survivor is
+// stale, and appends after recovery reuse its LSNs: a later scan could take
+// it for a current block. Open therefore overwrites (FUA) the
+// pipeline_bytes_max bytes after the scan's end (only free space) before it
+// completes; new blocks are written only after that.
 // Writes are FUA (one disk op per block; a block that wraps the region end
 // is two ops). forced_writes() counts blocks written.
 //
@@ -65,6 +77,8 @@ struct LogOptions {
   uint64_t size_bytes = 1024 * 1024;   // restart sectors + data region, sector aligned
   uint32_t record_payload_max = 64 * 1024;
   uint32_t block_bytes_max = 256 * 1024;
+  uint32_t blocks_in_flight_max = 8;        // block writes in flight at once (>= 1)
+  uint32_t pipeline_bytes_max = 64 * 1024;  // bytes above the durable LSN they may span
 };
 
 struct LogRecord {
@@ -148,7 +162,8 @@ class Log {
   enum class State : uint8_t { kNew, kFormatting, kOpening, kOpen };
   struct InFlightBlock {
     Lsn start = 0;
-    Lsn padded_end = 0;  // durable_lsn_ once the write completes
+    Lsn padded_end = 0;  // durable_lsn_ once it and every block before it completed
+    bool written = false;
   };
   struct RestartRequest {
     std::vector<uint8_t> payload;
@@ -189,7 +204,9 @@ class Log {
   // Appending, forcing and the restart area.
   void SealOpenBlock();
   void KickBlockWrites();
-  void OnBlockWritten(sim::IoStatus status);
+  void OnBlockWritten(Lsn start, sim::IoStatus status);
+  void InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
+                           std::function<void(absl::StatusOr<RecoveredLog>)> done);
   void KickRestartWrites();
   void OnRestartWritten(sim::IoStatus status);
   Lsn ScanStartFor(Lsn base) const;
@@ -220,7 +237,9 @@ class Log {
   std::unique_ptr<format::BlockBuilder> open_block_;           // receives Appends
   std::deque<std::unique_ptr<format::BlockBuilder>> sealed_;  // full, waiting for a Force
   std::deque<BlockSpan> blocks_;  // every block from tail_lsn_ on, ascending
-  std::unique_ptr<InFlightBlock> in_flight_;  // the one block write in flight
+  std::deque<InFlightBlock> in_flight_;  // block writes not yet durable, ascending
+  Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
+  bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
   std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> force_waiters_;
   std::deque<RestartRequest> restart_queue_;
   std::unique_ptr<RestartRequest> restart_in_flight_;
