@@ -160,6 +160,7 @@ void Cluster::StartRms(size_t i, size_t next) {
     if (h.host->incarnation() != incarnation) return;
     if (s != ktm::STATUS_SUCCESS) {
       Record(model::EventKind::kDiskError, h.host->id(), "", name, "", "", "rm start: " + ktm::StatusName(s));
+      if (scenario_.faults.budget == "beyond") ResolveRefusedRm(name, h.host->id());
     } else {
       ResolveCutSinglePhaseCommits(rm_index_.at(name));
     }
@@ -181,6 +182,21 @@ void Cluster::OnCrash(size_t i) {
   rt.kernel.reset();
   rt.tm = ktm::INVALID_HANDLE_VALUE;
   ScheduleArrival();  // other hosts may take the freed slots
+}
+
+// Beyond the recoverable budget (a lost or unreadable log sector) an RM that
+// detects the damage refuses to start (docs/faults.md): the transactions it
+// had not resolved stay unavailable there, never half-applied. Like a
+// volatile RM's crash, that resolves them at the RM without a commit or an
+// abort. Under the recoverable budget a refusal stays unexplained, so the
+// checkers still report it.
+void Cluster::ResolveRefusedRm(const std::string& rm_name, uint32_t host_id) {
+  for (auto& [key, pair] : pairs_) {
+    const auto& [tx, rm] = key;
+    if (pair.resolved || rm != rm_name) continue;
+    pair.resolved = true;
+    Record(model::EventKind::kRmLost, host_id, tx, rm, "", "", "refused");
+  }
 }
 
 void Cluster::ResolveCrashedEnlistments(size_t i) {

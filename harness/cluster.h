@@ -132,6 +132,7 @@ class Cluster {
   // enlistment that had not prepared loses its (volatile) work: an abort at
   // that RM; a single-phase commit cut mid-force is decided by the RM's log.
   void ResolveCrashedEnlistments(size_t host_index);
+  void ResolveRefusedRm(const std::string& rm_name, uint32_t host_id);
   void ResolveCutSinglePhaseCommits(size_t rm_index);
 
   struct PairState {

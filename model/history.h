@@ -37,7 +37,9 @@ enum class EventKind : uint8_t {
   kFaultsStop,       // no fault is injected after this time; everything restarted/healed
   kRmLost,           // a volatile rm lost tx's effects in a crash (volatile RMs keep nothing:
                      // KTM promises them no durability, so this resolves tx at rm without
-                     // counting as a commit or an abort)
+                     // counting as a commit or an abort); also a durable rm that refused to
+                     // start after detecting log damage beyond the recoverable budget
+                     // (detail "refused": its effects are unavailable, not half-applied)
 };
 // Stable name of a kind without the leading 'k' ("Begin", "RmCommitted", ...).
 const char* EventKindName(EventKind kind);
