@@ -19,6 +19,7 @@
 #include "cli/flags.h"
 #include "cli/output_dir.h"
 #include "reports/atomic_file.h"
+#include "reports/coverage_json.h"
 #include "reports/index_html.h"
 #include "reports/summary.h"
 
@@ -101,6 +102,10 @@ absl::Status WriteMerged(const std::vector<MergeInput>& inputs, const reports::J
   absl::Status status = reports::WriteFileAtomically(directory.staging() + "/junit.xml",
                                                      reports::JunitXml(merged));
   if (status.ok()) status = reports::WriteIndexHtml(directory.staging(), merged);
+  if (status.ok()) {
+    status = reports::WriteFileAtomically(directory.staging() + "/coverage.json",
+                                          reports::CoverageFileText(merged["coverage"]));
+  }
   if (status.ok()) {
     status = reports::WriteFileAtomically(directory.staging() + "/summary.json",
                                           reports::SummaryText(merged));

@@ -63,8 +63,9 @@ absl::Status ReportDirectory::Commit() {
   if (fs::exists(dir / "failures", error)) {
     if (absl::Status status = Rename(dir / "failures", old_failures); !status.ok()) return status;
   }
-  for (const char* name : {"failures", "junit.xml", "index.html", "summary.json"}) {
-    if (std::string(name) == "index.html" && !fs::exists(staging / name, error)) continue;
+  for (const char* name : {"failures", "junit.xml", "index.html", "coverage.json", "summary.json"}) {
+    const bool optional = std::string(name) == "index.html" || std::string(name) == "coverage.json";
+    if (optional && !fs::exists(staging / name, error)) continue;
     if (absl::Status status = Rename(staging / name, dir / name); !status.ok()) return status;
   }
   fs::remove_all(old_failures, error);

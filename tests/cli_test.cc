@@ -789,8 +789,8 @@ TEST_F(CliTest, FailedRunsGetFailureFoldersThatReplay) {
   WriteText(out + "/notes.txt", "mine");
   CommandResult again = Ktmsim(absl::StrCat("run ", Path("suite"), " --seeds 1 --quiet --out ", out));
   EXPECT_EQ(again.exit_code, 1) << again.err;
-  EXPECT_EQ(ListDir(out), (std::vector<std::string>{"failures", "index.html", "junit.xml", "notes.txt",
-                                                   "summary.json"}));
+  EXPECT_EQ(ListDir(out), (std::vector<std::string>{"coverage.json", "failures", "index.html", "junit.xml",
+                                                   "notes.txt", "summary.json"}));
   EXPECT_EQ(ListDir(out + "/failures"), std::vector<std::string>{"expect_fail-1"});
   EXPECT_TRUE(TemporaryFilesUnder(dir_).empty());
   // Merge copies failure folders.
