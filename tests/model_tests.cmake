@@ -12,3 +12,7 @@ gtest_discover_tests(model_property_test PROPERTIES LABELS model DISCOVERY_TIMEO
 add_executable(model_stateful_test ${CMAKE_CURRENT_SOURCE_DIR}/model_stateful_test.cc ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc)
 target_link_libraries(model_stateful_test PRIVATE ktm sim GTest::gtest rapidcheck)
 gtest_discover_tests(model_stateful_test PROPERTIES LABELS model DISCOVERY_TIMEOUT 60)
+
+# The "beyond" budget's refusals over the default suite's latent_sector_errors scenario.
+ktmsim_test(fault_budget_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fault_budget_test.cc LIBS harness)
+target_compile_definitions(fault_budget_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

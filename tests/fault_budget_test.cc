@@ -1,0 +1,52 @@
+// The "beyond" fault budget (docs/faults.md): latent sector errors make an
+// RM's log unreadable, so the RM refuses to start (it never guesses). The
+// harness then resolves the transactions it had open as unavailable
+// (kRmLost "refused"), while every other checker still runs. This test runs
+// the default suite's latent_sector_errors scenario over many seeds: all
+// pass, refusals happen, and at least one refusal concerns a transaction that
+// committed at another RM (the case that would otherwise read as an
+// atomicity violation). Removing the harness rule makes this test fail.
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "harness/runner.h"
+#include "harness/scenario_toml.h"
+#include "model/history.h"
+
+namespace {
+
+TEST(FaultBudget, BeyondRefusalsResolveOpenTransactionsAsUnavailable) {
+  auto scenario = harness::LoadScenarioFile(KTMSIM_SOURCE_DIR "/scenarios/latent_sector_errors.toml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  ASSERT_EQ(scenario->faults.budget, "beyond");
+  int refused = 0, refused_after_commit_elsewhere = 0;
+  harness::RunOptions options;
+  options.keep_trace = false;
+  for (uint64_t seed = 1; seed <= 400; ++seed) {
+    const harness::RunResult result = harness::RunScenario(*scenario, seed, options);
+    ASSERT_TRUE(result.passed) << "seed " << seed << ": " << result.violations.front().rule << " "
+                               << result.violations.front().message;
+    std::set<std::pair<std::string, std::string>> committed;  // (tx, rm)
+    for (const model::HistoryEvent& e : result.history.events) {
+      if (e.kind == model::EventKind::kRmCommitted) committed.insert({e.tx, e.rm});
+    }
+    for (const model::HistoryEvent& e : result.history.events) {
+      if (e.kind != model::EventKind::kRmLost || e.detail != "refused") continue;
+      ++refused;
+      for (const auto& [tx, rm] : committed) {
+        if (tx == e.tx && rm != e.rm) {
+          ++refused_after_commit_elsewhere;
+          break;
+        }
+      }
+    }
+  }
+  std::printf("refused enlistments: %d, of transactions committed at another RM: %d\n", refused,
+              refused_after_commit_elsewhere);
+  EXPECT_GT(refused, 0);
+  EXPECT_GT(refused_after_commit_elsewhere, 0);
+}
+
+}  // namespace
