@@ -337,7 +337,19 @@ void RmBase::Arm() {
 void RmBase::OnNotification(NTSTATUS status, TRANSACTION_NOTIFICATION n) {
   if (status != STATUS_SUCCESS) return;  // the RM handle went away
   Arm();
-  Later([this, n] { Handle(n); });
+  // One handler event per notification, but each takes the oldest one
+  // waiting: whichever runs first when a tie-breaking strategy reorders
+  // same-time events, notifications are handled in delivery order, as by
+  // one RM thread (a LAST_RECOVER never overtakes the RECOVERs before it).
+  inbox_.push_back(n);
+  Later([this] { HandleNext(); });
+}
+
+void RmBase::HandleNext() {
+  KTM_ASSERT(!inbox_.empty(), "a notification handler event without a notification");
+  const TRANSACTION_NOTIFICATION n = inbox_.front();
+  inbox_.pop_front();
+  Handle(n);
 }
 
 void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -162,12 +163,14 @@ class RmBase {
   const TxContext* Find(const Guid& uow) const;
   // Runs fn after the configured response delay, unless this RM is gone.
   void Later(std::function<void()> fn);
+  void HandleNext();
 
   Kernel* kernel_;
   sim::Host* host_;
   sim::Disk* disk_;
   HANDLE tm_;
   RmOptions options_;
+  std::deque<TRANSACTION_NOTIFICATION> inbox_;  // delivered, not handled yet (oldest first)
   std::string trace_prefix_;
   sim::Rng rng_;
   std::unique_ptr<log::Log> log_;

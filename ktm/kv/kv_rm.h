@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -107,12 +108,14 @@ class KvRm {
   TxContext* Find(const Guid& uow);
   // Runs fn after the configured response delay, unless this RM is gone.
   void Later(std::function<void()> fn);
+  void HandleNext();
 
   Kernel* kernel_;
   sim::Host* host_;
   sim::Disk* disk_;
   HANDLE tm_;
   KvOptions options_;
+  std::deque<TRANSACTION_NOTIFICATION> inbox_;  // delivered, not handled yet (oldest first)
   sim::Rng rng_;
   std::unique_ptr<log::Log> log_;
   HANDLE rm_ = INVALID_HANDLE_VALUE;
