@@ -1,11 +1,13 @@
 // Scheduler: the event loop of one world.
 //
-// Events run in (time, sequence) order. Callbacks are stored in reusable
-// slots; the heap holds 24-byte entries, so scheduling and running an event
-// costs no allocation beyond std::function's own (none for small captures).
-// Cancel is O(1): it frees the slot and leaves a stale heap entry behind,
-// recognised by its generation. events_max is a hard limit: running past it
-// is a runaway simulation and aborts with a message.
+// Events run in (time, sequence) order; an end-of-instant event carries the
+// top bit in its sequence, so it sorts after every ordinary event of its
+// time. Callbacks are stored in reusable slots; the heap holds 24-byte
+// entries, so scheduling and running an event costs no allocation beyond
+// std::function's own (none for small captures). Cancel is O(1): it frees
+// the slot and leaves a stale heap entry behind, recognised by its
+// generation. events_max is a hard limit: running past it is a runaway
+// simulation and aborts with a message.
 //
 // Random and PCT tie-breaking take every live entry due at the earliest time
 // off the heap, choose one and push the rest back (their sequence numbers are
@@ -121,6 +123,14 @@ EventId Scheduler::At(TimeNs t, std::function<void()> fn) {
 }
 
 EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn) {
+  return Schedule(t, chain, /*end_of_instant=*/false, std::move(fn));
+}
+
+EventId Scheduler::AtEndOfInstant(std::function<void()> fn) {
+  return Schedule(now_, current_chain_, /*end_of_instant=*/true, std::move(fn));
+}
+
+EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, std::function<void()> fn) {
   if (t < now_) Fail("At: time in the past");
   if (!fn) Fail("At: empty callback");
   uint32_t slot;
@@ -136,7 +146,9 @@ EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn)
   s.fn = std::move(fn);
   s.chain = chain;
   s.live = true;
-  HeapPush(Entry{t, next_sequence_++, slot, s.generation});
+  if (next_sequence_ >= kEndOfInstantBit) Fail("At: sequence numbers exhausted");
+  const uint64_t sequence = next_sequence_++ | (end_of_instant ? kEndOfInstantBit : 0);
+  HeapPush(Entry{t, sequence, slot, s.generation});
   ++pending_;
   return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
 }
@@ -213,8 +225,11 @@ bool Scheduler::Step() {
 
 Scheduler::Entry Scheduler::PickAmongTies() {
   ties_.clear();
+  // Ties: the entries due at the earliest time, of the same kind as the
+  // first (ordinary ones before end-of-instant ones, see AtEndOfInstant).
   const TimeNs time = heap_.front().time;
-  while (SkipStale() && heap_.front().time == time) {
+  const uint64_t kind = heap_.front().sequence & kEndOfInstantBit;
+  while (SkipStale() && heap_.front().time == time && (heap_.front().sequence & kEndOfInstantBit) == kind) {
     ties_.push_back(heap_.front());  // ascending sequence: ties_[0] is the fifo choice
     HeapPop();
   }

@@ -75,6 +75,15 @@ class Scheduler {
   EventId At(TimeNs t, std::function<void()> fn);
   // Run fn after delay (>= 0) from Now().
   EventId After(TimeNs delay, std::function<void()> fn) { return At(now_ + delay, std::move(fn)); }
+  // Run fn at Now(), after every other event due at Now(): also after the
+  // ones scheduled at Now() while the instant runs (At/After(0) chains),
+  // which a plain After(0) would not wait for. The end of the instant is the
+  // moment no event is due at Now() any more; several such events run in
+  // scheduling order among themselves (random and PCT choose among them, but
+  // never put one before an ordinary event of the same instant). An ordinary
+  // event one schedules at Now() runs before the next of them. For work that
+  // should see everything the instant produced: group commit (ktm/log).
+  EventId AtEndOfInstant(std::function<void()> fn);
   // At, in the named chain (see Chain) instead of the running event's.
   EventId AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn);
   EventId AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn) {
@@ -105,12 +114,16 @@ class Scheduler {
 
  private:
   // Implementation detail: the implementer may change everything below.
-  // Callbacks live in reusable slots (no per-event allocation beyond what
-  // std::function needs); the heap holds small (time, sequence, slot,
+  // An end-of-instant event is an entry with kEndOfInstantBit set in its
+  // sequence: (time, sequence) order then puts it after every ordinary entry
+  // of its time. Callbacks live in reusable slots (no per-event allocation
+  // beyond what std::function needs); the heap holds small (time, sequence, slot,
   // generation) entries. An EventId is (generation << 32 | slot + 1): Cancel
   // frees the slot at once and bumps its generation, which turns the heap
   // entry stale; stale entries are skipped when they surface (and compacted
   // when they outnumber the live ones).
+  static constexpr uint64_t kEndOfInstantBit = uint64_t{1} << 63;
+  EventId Schedule(TimeNs t, uint32_t chain, bool end_of_instant, std::function<void()> fn);
   struct Entry {
     TimeNs time;
     uint64_t sequence;

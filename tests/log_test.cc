@@ -6,6 +6,7 @@
 // the unforced ones, in LSN order, byte-exact, and nothing else.
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -482,6 +483,38 @@ TEST(Log, ForcesPipelineBlockWritesUpToTheSlotLimit) {
   EXPECT_EQ(done, 10);
   EXPECT_EQ(h.log->forced_writes(), 1u);
   EXPECT_EQ(h.env.scheduler.Now() - at, fua);
+}
+
+// Forces issued at one instant by a chain of zero-delay events (clients that
+// commit, get their outcome and commit their next transaction within the
+// same simulated instant, as in `ktmsim bench` at concurrency 64) share one
+// block too: the write starts at the end of the instant
+// (Scheduler::AtEndOfInstant), not right after the first Force's event.
+// With a plain After(0) the first 8 Forces of the chain took a block and a
+// write slot each, and the other 16 waited for a slot: one FUA write more.
+TEST(Log, ForcesFromAChainOfSameInstantEventsShareOneBlock) {
+  Fixture f(64, SmallLog(64));
+  const sim::TimeNs fua = 100 * sim::kMicrosecond + 1 * sim::kMillisecond;  // SmallDisk: fixed latencies
+  const sim::TimeNs at = f.env.scheduler.Now();
+  constexpr int kForces = 24;  // three times blocks_in_flight_max
+  static_assert(kForces > 2 * LogOptions{}.blocks_in_flight_max);
+  std::vector<sim::TimeNs> done_at;
+  std::function<void(int)> force_then_next = [&](int left) {
+    f.log->Force(f.Append(1, 30), [&](absl::Status s) {
+      EXPECT_TRUE(s.ok()) << s;
+      done_at.push_back(f.env.scheduler.Now());
+    });
+    if (left > 1) f.env.scheduler.After(0, [&force_then_next, left] { force_then_next(left - 1); });
+  };
+  f.env.scheduler.After(0, [&] { force_then_next(kForces); });
+  f.env.scheduler.RunUntilIdle();
+  ASSERT_EQ(done_at.size(), size_t{kForces});
+  for (const sim::TimeNs t : done_at) EXPECT_EQ(t - at, fua);
+  EXPECT_EQ(f.log->forced_writes(), 1u);
+  f.durable_count = f.records.size();
+  absl::StatusOr<RecoveredLog> got = Reopen(f.env, f.log, f.options, std::nullopt);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(CheckRecovered(f.records, f.durable_count, *got), "");
 }
 
 // Stale tail: blocks B and C are in flight together; the crash loses B and

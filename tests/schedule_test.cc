@@ -145,6 +145,31 @@ TEST(Schedule, PctChangePointLowersTheRunningChain) {
   }
 }
 
+// Random and PCT reorder ordinary events of an instant, and end-of-instant
+// events among themselves, but never run an end-of-instant event before an
+// ordinary one of its time (group commit relies on it: ktm/log).
+TEST(Schedule, TieBreakingKeepsEndOfInstantEventsLast) {
+  for (ScheduleStrategy strategy : {ScheduleStrategy::kRandom, ScheduleStrategy::kPct}) {
+    for (uint64_t seed = 1; seed <= 50; ++seed) {
+      Scheduler scheduler(UINT64_MAX, Options(strategy, seed, 3, 20));
+      std::vector<int> order;  // ordinary events >= 0, end-of-instant ones < 0
+      scheduler.At(7, [&] {
+        for (int i = 1; i <= 3; ++i) {
+          scheduler.AtEndOfInstant([&order, i] { order.push_back(-i); });
+          scheduler.AtInChain(7, scheduler.Chain("c" + std::to_string(i)), [&, i] {
+            order.push_back(i);
+            scheduler.After(0, [&order, i] { order.push_back(10 + i); });
+          });
+        }
+      });
+      scheduler.RunUntilIdle();
+      ASSERT_EQ(order.size(), 9u);
+      for (size_t k = 0; k < 6; ++k) EXPECT_GE(order[k], 0) << "seed " << seed;
+      for (size_t k = 6; k < 9; ++k) EXPECT_LT(order[k], 0) << "seed " << seed;
+    }
+  }
+}
+
 TEST(Schedule, CancelWorksUnderRandomTieBreaking) {
   Scheduler scheduler(UINT64_MAX, Options(ScheduleStrategy::kRandom, 7));
   int ran = 0;

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -41,6 +43,45 @@ TEST(Scheduler, EventsScheduledByEventsAtTheSameTimeRunAfterThem) {
   scheduler.At(5, [&] { order.push_back(2); });
   scheduler.RunUntilIdle();
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+// Group commit's contract (ktm/log): an end-of-instant event runs after every
+// ordinary event of its time, also the ones scheduled at that time after it
+// (a chain of After(0)s), and before anything later; an ordinary event it
+// schedules at Now() runs before the other end-of-instant events of the time.
+TEST(Scheduler, EndOfInstantRunsAfterEveryEventOfItsInstant) {
+  Scheduler scheduler;
+  std::vector<std::string> order;
+  std::function<void(int)> chain = [&](int left) {
+    order.push_back("chain" + std::to_string(left));
+    if (left > 0) scheduler.After(0, [&chain, left] { chain(left - 1); });
+  };
+  scheduler.At(5, [&] {
+    scheduler.AtEndOfInstant([&] {
+      order.push_back("end1");
+      scheduler.AtEndOfInstant([&] { order.push_back("end3"); });
+      scheduler.After(0, [&] { order.push_back("after-end1"); });
+    });
+    scheduler.AtEndOfInstant([&] { order.push_back("end2"); });
+    chain(3);
+  });
+  scheduler.At(6, [&] { order.push_back("later"); });
+  scheduler.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"chain3", "chain2", "chain1", "chain0", "end1",
+                                             "after-end1", "end2", "end3", "later"}));
+  EXPECT_EQ(scheduler.Now(), 6);
+}
+
+TEST(Scheduler, EndOfInstantCanBeCancelled) {
+  Scheduler scheduler;
+  int ran = 0;
+  scheduler.At(5, [&] {
+    const EventId id = scheduler.AtEndOfInstant([&] { ran += 1; });
+    scheduler.After(0, [&, id] { EXPECT_TRUE(scheduler.Cancel(id)); });
+  });
+  scheduler.RunUntilIdle();
+  EXPECT_EQ(ran, 0);
+  EXPECT_EQ(scheduler.pending(), 0u);
 }
 
 TEST(Scheduler, CancelPendingOnlyOnce) {

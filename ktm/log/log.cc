@@ -537,11 +537,14 @@ void Log::Force(Lsn lsn, std::function<void(absl::Status)> done) {
   }
   KTM_LOG_ASSERT(force_waiters_.size() < kForceWaitersMax, "too many Force calls waiting");
   force_waiters_.emplace_back(target, std::move(done));
-  // Group commit: the block write starts after every other event of this
-  // instant, so Forces issued at the same simulated time share one block.
+  // Group commit: the block write starts at the end of this instant, after
+  // every other event of it (also those scheduled at this time after this
+  // Force: a plain After(0) would run before them, and each Force of the
+  // instant would take a block and a write slot of its own), so Forces
+  // issued at the same simulated time share one block.
   if (kick_pending_) return;
   kick_pending_ = true;
-  disk_->scheduler()->After(0, [this, life = std::weak_ptr<char>(life_)] {
+  disk_->scheduler()->AtEndOfInstant([this, life = std::weak_ptr<char>(life_)] {
     if (life.expired()) return;
     kick_pending_ = false;
     KickBlockWrites();

@@ -15,8 +15,9 @@
 // starts at the next sector boundary, so a durable sector is never rewritten
 // (a torn rewrite could otherwise lose records already forced).
 // Group commit and pipelining: a Force starts a block write at the end of the
-// current instant (after the other events due at the same simulated time, so
-// Forces issued together share a block) when a write slot is free (up to blocks_in_flight_max writes in flight, all inside
+// current instant (sim::Scheduler::AtEndOfInstant: after every other event
+// due at the same simulated time, also those scheduled meanwhile, so every
+// Force of an instant shares a block) when a write slot is free (up to blocks_in_flight_max writes in flight, all inside
 // pipeline_bytes_max bytes above the durable LSN; a single block is always
 // allowed); Forces that arrive while every slot is busy share the next block.
 // Writes may complete in any order, but a Force completes only when every
