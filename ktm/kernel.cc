@@ -103,8 +103,8 @@ Guid Kernel::NewGuid() {
   return g;
 }
 
-void Kernel::Trace(const char* kind, std::vector<std::pair<std::string, std::string>> fields) {
-  host_->TraceEvent(kind, std::move(fields));
+void Kernel::Trace(const char* kind, std::initializer_list<sim::TraceField> fields) {
+  host_->TraceEvent(kind, fields);
 }
 
 void Kernel::Defer(std::function<void()> fn) {
@@ -178,7 +178,7 @@ bool TxTransitionAllowed(TxState from, TxState to) {
 
 void Kernel::SetTxState(Tx& tx, TxState to) {
   KTM_ASSERT(TxTransitionAllowed(tx.state, to),
-             absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short(),
+             absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
                              TxStateName(tx.state), TxStateName(to)));
   Trace("tx.state", {{"tx", tx.id.Short()}, {"from", TxStateName(tx.state)}, {"to", TxStateName(to)}});
   tx.state = to;
@@ -186,9 +186,9 @@ void Kernel::SetTxState(Tx& tx, TxState to) {
 
 void Kernel::SetEnState(En& en, EnState to) {
   KTM_ASSERT(!(en.state == EnState::kCommitted && to != EnState::kCommitted && to != EnState::kForgotten),
-             absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short(), EnStateName(to)));
+             absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
   KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
-             absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short(), EnStateName(to)));
+             absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
   Trace("en.state", {{"en", en.id.Short()}, {"from", EnStateName(en.state)}, {"to", EnStateName(to)}});
   en.state = to;
 }
@@ -479,7 +479,7 @@ void Kernel::CommitDecided(const std::shared_ptr<Tx>& tx) {
 
 void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
   KTM_ASSERT(tx->state != TxState::kCommitted && tx->state != TxState::kForgotten,
-             absl::StrFormat("transaction %s: abort after commit", tx->id.Short()));
+             absl::StrFormat("transaction %s: abort after commit", tx->id.Short().view()));
   if (tx->state == TxState::kAborted) return;
   if (tx->state == TxState::kPreparing) KTM_CODE_PROBE(host_, "tx.abort_while_preparing");
   Trace("tx.abort", {{"tx", tx->id.Short()}, {"reason", reason}});
@@ -1017,7 +1017,7 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
   rm->tm = tm.get();
   rm->is_volatile = is_volatile;
   rm->description = description;
-  rm->chain = host_->Chain("rm/" + id.Short());
+  rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
   AppendRmRegistration(*tm, *rm);
   for (const auto& [txid, tx] : tm->transactions) {
@@ -1043,7 +1043,7 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
   auto rm = std::make_shared<Rm>();
   rm->id = id;
   rm->tm = tm.get();
-  rm->chain = host_->Chain("rm/" + id.Short());
+  rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
   for (const auto& [txid, tx] : tm->transactions) {
     for (const auto& en : tx->enlistments) {

@@ -194,7 +194,7 @@ class Kernel {
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
   HANDLE NewHandle(Object object);
   Guid NewGuid();
-  void Trace(const char* kind, std::vector<std::pair<std::string, std::string>> fields);
+  void Trace(const char* kind, std::initializer_list<sim::TraceField> fields);
   void Defer(std::function<void()> fn);
 
   // Transaction state machine: one function per transition.

@@ -3,6 +3,7 @@
 // trace events); only the data handling is delegated to the subclass.
 #include "ktm/rm_base.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -59,16 +60,21 @@ void RmBase::Later(std::function<void()> fn) {
   });
 }
 
-void RmBase::TraceTx(const char* kind, const Guid& uow, std::vector<std::pair<std::string, std::string>> extra) {
-  std::vector<std::pair<std::string, std::string>> fields = {{"rm", options_.name}, {"uow", uow.Short()}};
-  for (auto& f : extra) fields.push_back(std::move(f));
-  host_->TraceEvent(kind, std::move(fields));
+void RmBase::TraceTx(const char* kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
+  constexpr size_t kExtraMax = 6;
+  KTM_ASSERT(extra.size() <= kExtraMax, "TraceTx: too many fields");
+  const GuidShort short_uow = uow.Short();
+  sim::TraceField fields[2 + kExtraMax] = {{"rm", options_.name}, {"uow", short_uow}};
+  std::copy(extra.begin(), extra.end(), fields + 2);
+  host_->TraceEvent(kind, std::span<const sim::TraceField>(fields, 2 + extra.size()));
 }
 
-void RmBase::TraceRm(const std::string& what, std::vector<std::pair<std::string, std::string>> extra) {
-  std::vector<std::pair<std::string, std::string>> fields = {{"rm", options_.name}};
-  for (auto& f : extra) fields.push_back(std::move(f));
-  host_->TraceEvent(absl::StrCat(trace_prefix_, ".", what), std::move(fields));
+void RmBase::TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra) {
+  constexpr size_t kExtraMax = 7;
+  KTM_ASSERT(extra.size() <= kExtraMax, "TraceRm: too many fields");
+  sim::TraceField fields[1 + kExtraMax] = {{"rm", options_.name}};
+  std::copy(extra.begin(), extra.end(), fields + 1);
+  host_->TraceEvent(absl::StrCat(trace_prefix_, ".", what), std::span<const sim::TraceField>(fields, 1 + extra.size()));
 }
 
 RmBase::TxContext* RmBase::Find(const Guid& uow) {

@@ -120,9 +120,9 @@ class RmBase {
   // (log full), STATUS_UNEXPECTED_IO_ERROR (the log failed).
   NTSTATUS LogNonTransacted(const std::vector<uint8_t>& changes, const std::function<void()>& apply);
   // A history event of a transaction: {"rm", name}, {"uow", short}, extra...
-  void TraceTx(const char* kind, const Guid& uow, std::vector<std::pair<std::string, std::string>> extra = {});
+  void TraceTx(const char* kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
   // An RM event "<prefix>.<what>" with {"rm", name} first.
-  void TraceRm(const std::string& what, std::vector<std::pair<std::string, std::string>> extra = {});
+  void TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra = {});
   Kernel& kernel() { return *kernel_; }
   sim::Host* host() const { return host_; }
 

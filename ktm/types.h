@@ -5,9 +5,20 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ktm {
+
+// Guid::Short's text, held inline so the hot trace path allocates nothing.
+// Converts to std::string_view (a trace field's value) and to std::string.
+struct GuidShort {
+  char text[16];
+  std::string_view view() const { return {text, sizeof text}; }
+  operator std::string_view() const { return view(); }
+  operator std::string() const { return std::string(view()); }
+  friend bool operator==(const GuidShort& a, std::string_view b) { return a.view() == b; }
+};
 
 // A GUID drawn from sim's Rng (deterministic per seed).
 struct Guid {
@@ -18,8 +29,8 @@ struct Guid {
   bool null() const { return hi == 0 && lo == 0; }
   // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
   std::string ToString() const;
-  // Short form for traces: the first 8 hex digits.
-  std::string Short() const;
+  // Short form for traces: the 16 hex digits of hi.
+  GuidShort Short() const;
 };
 
 using HANDLE = uint64_t;

@@ -20,6 +20,7 @@
 #include "sim/disk.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -78,16 +79,21 @@ IoStatus Disk::Check(uint64_t offset, uint64_t length) const {
 }
 
 void Disk::TraceOp(const char* kind, uint64_t offset, uint64_t length, int fua, IoStatus status) {
-  std::vector<std::pair<std::string, std::string>> fields;
-  fields.reserve(5);
-  fields.emplace_back("disk", name_);
+  TraceField fields[5];
+  size_t n = 0;
+  fields[n++] = {"disk", name_};
+  // Decimal texts in local buffers (no allocation per traced I/O).
+  auto decimal = [](char (&buffer)[24], uint64_t value) {
+    return std::string_view(buffer, static_cast<size_t>(std::to_chars(buffer, buffer + 24, value).ptr - buffer));
+  };
+  char offset_text[24], length_text[24];
   if (offset != UINT64_MAX) {
-    fields.emplace_back("off", std::to_string(offset));
-    fields.emplace_back("len", std::to_string(length));
+    fields[n++] = {"off", decimal(offset_text, offset)};
+    fields[n++] = {"len", decimal(length_text, length)};
   }
-  if (fua >= 0) fields.emplace_back("fua", fua ? "1" : "0");
-  fields.emplace_back("status", IoStatusName(status));
-  trace_->Record(scheduler_->Now(), host_, kind, std::move(fields));
+  if (fua >= 0) fields[n++] = {"fua", fua ? "1" : "0"};
+  fields[n++] = {"status", IoStatusName(status)};
+  trace_->Record(scheduler_->Now(), host_, kind, std::span<const TraceField>(fields, n));
 }
 
 void Disk::Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field,

@@ -65,8 +65,8 @@ Rng Host::DeriveRng(const std::string& purpose) const {
   return Rng::Derive(seed_, name_ + "/" + purpose);
 }
 
-void Host::TraceEvent(std::string kind, std::vector<std::pair<std::string, std::string>> fields) {
-  trace_->Record(scheduler_->Now(), id_, std::move(kind), std::move(fields));
+void Host::TraceEvent(std::string_view kind, std::span<const TraceField> fields) {
+  trace_->Record(scheduler_->Now(), id_, kind, fields);
 }
 
 bool Host::Crash(uint64_t crash_seed) {

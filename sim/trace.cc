@@ -1,29 +1,63 @@
 // Trace: the structured event record and its running digest.
 //
-// Text form: "<time_ns> h<host> <kind> k1=v1 k2=v2" ("h-" for kNoHost).
-// The digest is FNV-1a over each event's text form followed by '\n'. It is
-// computed piece by piece from the event's parts (no string is built), so a
-// Trace that keeps no events and has no observer costs only the hashing.
+// Text form: "<time_ns> h<host> <kind> k1=v1 k2=v2" ("h-" for kNoHost), built
+// only for kept events on demand (ToText) — never on the recording path.
+// The digest mixes 64-bit words: time, host with the field count, then each
+// string (kind, every key and value) with its length (MixString). Lengths make
+// the encoding unambiguous, and bytes are read in a fixed (little-endian)
+// order, so the digest is the same on every platform.
 #include "sim/trace.h"
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 namespace sim {
 namespace {
 
-constexpr uint64_t kFnvPrime = 1099511628211ull;
-
-inline uint64_t HashBytes(uint64_t hash, const char* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<uint8_t>(data[i]);
-    hash *= kFnvPrime;
-  }
-  return hash;
+// One 64x64->128 multiply folded to 64 bits (the wyhash/mum mix): a good
+// avalanche for one multiply's latency.
+inline uint64_t Mix(uint64_t hash, uint64_t word) {
+  const unsigned __int128 product =
+      static_cast<unsigned __int128>(hash ^ word) * 0x9e3779b97f4a7c15ull;
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64) ^ 0x2d358dccaa6c78a5ull;
 }
 
-inline uint64_t HashChar(uint64_t hash, char c) {
-  hash ^= static_cast<uint8_t>(c);
-  return hash * kFnvPrime;
+inline uint64_t Load64(const char* data) {
+  uint64_t word;
+  std::memcpy(&word, data, 8);
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  return word;
+}
+
+inline uint64_t Load32(const char* data) {
+  uint32_t word;
+  std::memcpy(&word, data, 4);
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap32(word);
+  return word;
+}
+
+// 1..7 bytes as one word, without byte-wise stores (a stored-then-loaded
+// buffer stalls on store forwarding): two overlapping 4-byte loads, or for
+// 1..3 bytes the first, middle and last byte (as wyhash reads them).
+inline uint64_t LoadTail(const char* data, size_t size) {
+  if (size >= 4) return Load32(data) | (Load32(data + size - 4) << (8 * (size - 4)));
+  return (static_cast<uint64_t>(static_cast<uint8_t>(data[0])) << 16) |
+         (static_cast<uint64_t>(static_cast<uint8_t>(data[size >> 1])) << 8) |
+         static_cast<uint8_t>(data[size - 1]);
+}
+
+// A string shorter than 8 bytes is one word with its length in the top byte
+// (its bytes never reach it); a longer one is its length, then 8-byte words,
+// then the tail. The stream of words decodes uniquely.
+inline uint64_t MixString(uint64_t hash, std::string_view text) {
+  const char* data = text.data();
+  size_t size = text.size();
+  if (size < 8) return Mix(hash, (size == 0 ? 0 : LoadTail(data, size)) | (static_cast<uint64_t>(size) << 56));
+  hash = Mix(hash, size);
+  for (; size >= 8; data += 8, size -= 8) hash = Mix(hash, Load64(data));
+  if (size > 0) hash = Mix(hash, LoadTail(data, size));
+  return hash;
 }
 
 // Appends the "<time> h<host> " prefix to buffer; returns its length.
@@ -60,7 +94,7 @@ std::string TraceEvent::ToText() const {
   return text;
 }
 
-const std::string& TraceEvent::Field(const std::string& key) const {
+const std::string& TraceEvent::Field(std::string_view key) const {
   static const std::string* const kEmpty = new std::string();
   for (const auto& field : fields) {
     if (field.first == key) return field.second;
@@ -68,27 +102,74 @@ const std::string& TraceEvent::Field(const std::string& key) const {
   return *kEmpty;
 }
 
-void Trace::Record(TimeNs time, uint32_t host, std::string kind,
-                   std::vector<std::pair<std::string, std::string>> fields) {
-  char prefix[48];
-  const size_t prefix_size = FormatPrefix(time, host, prefix);
-  uint64_t hash = HashBytes(digest_, prefix, prefix_size);
-  hash = HashBytes(hash, kind.data(), kind.size());
-  for (const auto& [key, value] : fields) {
-    hash = HashChar(hash, ' ');
-    hash = HashBytes(hash, key.data(), key.size());
-    hash = HashChar(hash, '=');
-    hash = HashBytes(hash, value.data(), value.size());
+uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::string_view kind,
+                           std::span<const TraceField> fields) {
+  uint64_t hash = Mix(digest, static_cast<uint64_t>(time));
+  hash = Mix(hash, static_cast<uint64_t>(host) | (static_cast<uint64_t>(fields.size()) << 32));
+  hash = MixString(hash, kind);
+  for (const TraceField& field : fields) {
+    hash = MixString(hash, field.key);
+    hash = MixString(hash, field.value);
   }
-  digest_ = HashChar(hash, '\n');
+  return hash;
+}
+
+uint64_t Trace::DigestStep(uint64_t digest, const TraceEvent& event) {
+  uint64_t hash = Mix(digest, static_cast<uint64_t>(event.time));
+  hash = Mix(hash, static_cast<uint64_t>(event.host) | (static_cast<uint64_t>(event.fields.size()) << 32));
+  hash = MixString(hash, event.kind);
+  for (const auto& [key, value] : event.fields) {
+    hash = MixString(hash, key);
+    hash = MixString(hash, value);
+  }
+  return hash;
+}
+
+void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view kind,
+                 std::span<const TraceField> fields) {
+  event.time = time;
+  event.host = host;
+  event.kind.assign(kind);
+  while (event.fields.size() > fields.size()) {
+    spare_fields_.push_back(std::move(event.fields.back()));
+    event.fields.pop_back();
+  }
+  while (event.fields.size() < fields.size()) {
+    if (spare_fields_.empty()) {
+      event.fields.emplace_back();
+    } else {
+      event.fields.push_back(std::move(spare_fields_.back()));
+      spare_fields_.pop_back();
+    }
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    event.fields[i].first.assign(fields[i].key);
+    event.fields[i].second.assign(fields[i].value);
+  }
+}
+
+void Trace::Record(TimeNs time, uint32_t host, std::string_view kind, std::span<const TraceField> fields) {
+  digest_ = DigestStep(digest_, time, host, kind, fields);
   ++count_;
 
   const bool keep = keep_events_ && events_.size() < events_max_;
-  if (!keep && !observer_ && listeners_.empty()) return;
-  TraceEvent event{time, host, std::move(kind), std::move(fields)};
+  const bool observed = observer_ || !listeners_.empty();
+  if (!keep && !observed) return;
+  if (!observed) {
+    TraceEvent& kept = events_.emplace_back();
+    Fill(kept, time, host, kind, fields);
+    return;
+  }
+  TraceEvent nested;
+  TraceEvent& event = observing_depth_ == 0 ? scratch_ : nested;
+  Fill(event, time, host, kind, fields);
+  // Kept before the observers run: an event an observer records is kept after
+  // this one, in the digest's order.
+  if (keep) events_.push_back(event);
+  ++observing_depth_;
   if (observer_) observer_(event);
   for (const auto& listener : listeners_) listener(event);
-  if (keep) events_.push_back(std::move(event));
+  --observing_depth_;
 }
 
 std::string Trace::ToText() const {

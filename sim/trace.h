@@ -3,16 +3,24 @@
 // Contract: every event has (time, host, kind, fields). The text form of an
 // event is stable across versions of the same build and platform-independent:
 //   "<time_ns> h<host> <kind> k1=v1 k2=v2"
-// The digest is a running 64-bit FNV-1a over the text forms, so two runs with
-// equal digests recorded the same events in the same order, and the first
-// differing event can be found by comparing kept events (keep_events=true).
+// The digest is a running 64-bit hash over a compact binary encoding of each
+// event (time, host, then every string with its length), never over formatted
+// text: equal text forms give equal encodings and back, so two runs with equal
+// digests recorded the same events in the same order, and the first differing
+// event can be found by comparing kept events (keep_events=true).
+// Cost: Record takes its fields as string views (no allocation); an event is
+// copied into owned strings only when it is kept or somebody observes it, and
+// observers see a reused event (its strings keep their capacity).
 // host is kNoHost for world-level events (the scheduler, the fault plan).
 // Limit: events_max bounds the kept events (the digest always covers all).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,6 +30,13 @@ namespace sim {
 
 constexpr uint32_t kNoHost = UINT32_MAX;
 
+// One key=value pair as the recorder passes it: views into strings that live
+// until Record returns (literals, or temporaries of the calling expression).
+struct TraceField {
+  std::string_view key;
+  std::string_view value;
+};
+
 struct TraceEvent {
   TimeNs time = 0;
   uint32_t host = kNoHost;
@@ -30,7 +45,7 @@ struct TraceEvent {
 
   std::string ToText() const;
   // Value of a field, or "" when absent.
-  const std::string& Field(const std::string& key) const;
+  const std::string& Field(std::string_view key) const;
 };
 
 class Trace {
@@ -38,8 +53,17 @@ class Trace {
   explicit Trace(bool keep_events = true, uint64_t events_max = 10'000'000)
       : keep_events_(keep_events), events_max_(events_max) {}
 
-  void Record(TimeNs time, uint32_t host, std::string kind,
-              std::vector<std::pair<std::string, std::string>> fields = {});
+  void Record(TimeNs time, uint32_t host, std::string_view kind, std::initializer_list<TraceField> fields = {}) {
+    Record(time, host, kind, std::span<const TraceField>(fields.begin(), fields.size()));
+  }
+  void Record(TimeNs time, uint32_t host, std::string_view kind, std::span<const TraceField> fields);
+
+  // The digest's step: `digest` extended by one event. Recomputing it over the
+  // kept events from kDigestStart gives digest() (tests check that).
+  static constexpr uint64_t kDigestStart = 14695981039346656037ull;
+  static uint64_t DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::string_view kind,
+                             std::span<const TraceField> fields);
+  static uint64_t DigestStep(uint64_t digest, const TraceEvent& event);
 
   uint64_t digest() const { return digest_; }
   uint64_t count() const { return count_; }
@@ -56,11 +80,21 @@ class Trace {
  private:
   bool keep_events_;
   uint64_t events_max_;
-  uint64_t digest_ = 14695981039346656037ull;
+  // Copies an event into `event`, reusing its strings' storage.
+  void Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view kind,
+            std::span<const TraceField> fields);
+
+  uint64_t digest_ = kDigestStart;
   uint64_t count_ = 0;
   std::vector<TraceEvent> events_;
   std::function<void(const TraceEvent&)> observer_;
   std::vector<std::function<void(const TraceEvent&)>> listeners_;
+  // The event observers are shown (reused: no allocation per event once warm),
+  // spare fields with their storage, and the observer nesting depth (an
+  // observer that records gets a fresh event, never the one being shown).
+  TraceEvent scratch_;
+  std::vector<std::pair<std::string, std::string>> spare_fields_;
+  int observing_depth_ = 0;
 };
 
 // "0123456789abcdef"-style 16 hex digit rendering of a digest.

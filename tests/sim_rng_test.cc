@@ -143,15 +143,14 @@ TEST(Latency, ToStringNamesTheKind) {
   EXPECT_EQ(Latency::Exponential(1, 5, 9).ToString(), "exponential(min=1ns mean=5ns max=9ns)");
 }
 
-uint64_t Fnv(uint64_t hash, const std::string& text) {
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
+// The digest recomputed from kept events, one DigestStep per event.
+uint64_t DigestOfKept(const Trace& trace) {
+  uint64_t digest = Trace::kDigestStart;
+  for (const TraceEvent& event : trace.events()) digest = Trace::DigestStep(digest, event);
+  return digest;
 }
 
-TEST(Trace, TextFormAndDigestOverTextForms) {
+TEST(Trace, TextFormAndDigestOverEvents) {
   Trace trace;
   trace.Record(5, 2, "disk.write", {{"off", "512"}, {"len", "1024"}});
   trace.Record(7, kNoHost, "net.heal");
@@ -159,7 +158,8 @@ TEST(Trace, TextFormAndDigestOverTextForms) {
   EXPECT_EQ(trace.events()[0].ToText(), "5 h2 disk.write off=512 len=1024");
   EXPECT_EQ(trace.events()[1].ToText(), "7 h- net.heal");
   EXPECT_EQ(trace.ToText(), "5 h2 disk.write off=512 len=1024\n7 h- net.heal\n");
-  EXPECT_EQ(trace.digest(), Fnv(14695981039346656037ull, trace.ToText()));
+  EXPECT_EQ(trace.digest(), DigestOfKept(trace));
+  EXPECT_NE(trace.digest(), Trace::kDigestStart);
   EXPECT_EQ(trace.count(), 2u);
   EXPECT_EQ(trace.events()[0].Field("len"), "1024");
   EXPECT_EQ(trace.events()[0].Field("missing"), "");
@@ -184,6 +184,55 @@ TEST(Trace, DigestDoesNotDependOnKeepingEventsAndSeesEveryEvent) {
   for (int i = 0; i < 10; ++i)
     different.Record(i, 0, "tick", {{"i", std::to_string(i == 9 ? 8 : i)}});
   EXPECT_NE(different.digest(), kept.digest());
+}
+
+// Observers see each event exactly as recorded although the event they are
+// shown is reused (fields grow and shrink), and an observer that records gets
+// its own event: the outer one is intact for the observers after it.
+// Events are kept in the order they were recorded, which is the digest's.
+TEST(Trace, ObserversSeeEachEventAsRecorded) {
+  Trace trace(true);
+  std::vector<std::string> seen, after;
+  trace.set_observer([&](const TraceEvent& e) {
+    seen.push_back(e.ToText());
+    if (e.kind == "outer") trace.Record(e.time, e.host, "inner", {{"x", "1"}});
+  });
+  trace.add_listener([&](const TraceEvent& e) { after.push_back(e.ToText()); });
+  trace.Record(1, 0, "three", {{"a", "1"}, {"b", "a-value-longer-than-sso-buffers"}, {"c", "3"}});
+  trace.Record(2, 0, "one", {{"a", "x"}});
+  trace.Record(3, 1, "outer", {{"k", "v"}, {"l", "w"}});
+  trace.Record(4, kNoHost, "none");
+  const std::vector<std::string> want = {"1 h0 three a=1 b=a-value-longer-than-sso-buffers c=3", "2 h0 one a=x",
+                                         "3 h1 outer k=v l=w", "3 h1 inner x=1", "4 h- none"};
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(after, (std::vector<std::string>{want[0], want[1], want[3], want[2], want[4]}));
+  // Kept in the order recorded (the digest's order), the nested one after its cause.
+  EXPECT_EQ(trace.ToText(), want[0] + "\n" + want[1] + "\n" + want[2] + "\n" + want[3] + "\n" + want[4] + "\n");
+  EXPECT_EQ(trace.digest(), DigestOfKept(trace));
+}
+
+// The digest sees every part of an event: time, host, kind, each key and
+// value, and where one string ends and the next begins.
+TEST(Trace, DigestSeesEveryPartOfAnEvent) {
+  auto digest = [](TimeNs time, uint32_t host, std::string_view kind, std::initializer_list<TraceField> fields) {
+    Trace trace(false);
+    trace.Record(time, host, kind, fields);
+    return trace.digest();
+  };
+  std::set<uint64_t> digests = {
+      digest(1, 0, "k", {{"a", "b"}}),          digest(2, 0, "k", {{"a", "b"}}),
+      digest(1, 1, "k", {{"a", "b"}}),          digest(1, kNoHost, "k", {{"a", "b"}}),
+      digest(1, 0, "kk", {{"a", "b"}}),         digest(1, 0, "k", {{"a", "c"}}),
+      digest(1, 0, "k", {{"ab", ""}}),          digest(1, 0, "k", {{"", "ab"}}),
+      digest(1, 0, "k", {{"a", "b"}, {"", ""}}), digest(1, 0, "k", {}),
+      digest(1, 0, "k", {{"a", "0123456789abcdef"}}), digest(1, 0, "k", {{"a", "0123456789abcdeg"}}),
+      digest(1, 0, "k", {{"a", "0123456789abcde"}}),  digest(1, 0, "k", {{"a", "x0123456789abcde"}}),
+      digest(1, 0, "k", {{"a", "abc"}}),        digest(1, 0, "k", {{"a", "acc"}}),
+      digest(1, 0, "k", {{"a", "abcdefg"}}),    digest(1, 0, "k", {{"a", "abcxefg"}}),
+  };
+  EXPECT_EQ(digests.size(), 18u);
+  // And the same event always gives the same digest.
+  EXPECT_EQ(digest(1, 0, "k", {{"a", "b"}}), digest(1, 0, "k", {{"a", "b"}}));
 }
 
 TEST(Trace, DigestHexIsSixteenDigits) {

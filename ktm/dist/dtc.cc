@@ -352,19 +352,21 @@ void Dtc::Reply(const Message& request, Message reply) {
 }
 
 void Dtc::TraceMessage(const char* kind, const Message& m, uint32_t to) {
-  std::vector<std::pair<std::string, std::string>> fields = {
-      {"from", absl::StrCat(m.from)},          {"to", absl::StrCat(to)},
-      {"type", MessageTypeName(m.type)},       {"tx", m.root.Short()},
-      {"branch", m.branch.ToString()},         {"msg", absl::StrCat(m.id)}};
-  if (m.reply_to != 0) fields.emplace_back("reply_to", absl::StrCat(m.reply_to));
-  if (m.type == MessageType::kOutcome) fields.emplace_back("outcome", OutcomeName(m.outcome));
-  if (m.type == MessageType::kOp || m.type == MessageType::kOpReply) {
-    fields.emplace_back("op", absl::StrCat(m.op_sequence));
-  }
+  // The field texts live in these locals until TraceEvent returns.
+  const std::string from = absl::StrCat(m.from), to_text = absl::StrCat(to), branch = m.branch.ToString(),
+                    id = absl::StrCat(m.id), reply_to = absl::StrCat(m.reply_to), op = absl::StrCat(m.op_sequence);
+  const std::string status = StatusName(m.status);
+  const GuidShort tx = m.root.Short();
+  sim::TraceField fields[9] = {{"from", from}, {"to", to_text}, {"type", MessageTypeName(m.type)},
+                               {"tx", tx},     {"branch", branch}, {"msg", id}};
+  size_t n = 6;
+  if (m.reply_to != 0) fields[n++] = {"reply_to", reply_to};
+  if (m.type == MessageType::kOutcome) fields[n++] = {"outcome", OutcomeName(m.outcome)};
+  if (m.type == MessageType::kOp || m.type == MessageType::kOpReply) fields[n++] = {"op", op};
   if (m.type == MessageType::kPropagateReply || m.type == MessageType::kOpReply) {
-    fields.emplace_back("status", StatusName(m.status));
+    fields[n++] = {"status", status};
   }
-  host_->TraceEvent(kind, std::move(fields));
+  host_->TraceEvent(kind, std::span<const sim::TraceField>(fields, n));
 }
 
 // ---------------------------------------------------------------------------

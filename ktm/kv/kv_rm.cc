@@ -1,6 +1,7 @@
 // KvRm implementation: see kv_rm.h for the contract.
 #include "ktm/kv/kv_rm.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -60,15 +61,20 @@ size_t KvRm::in_doubt() const {
 void KvRm::Later(std::function<void()> fn) {
   std::weak_ptr<bool> alive = alive_;
   // In the chain the kernel delivers this RM's notifications in: the RM's "thread" (PCT).
-  host_->AfterInChain(options_.response_delay_ns, host_->Chain("rm/" + options_.rm_id.Short()), [alive, fn = std::move(fn)] {
+  // Interned on first use (the scheduler numbers chains in first-use order).
+  if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive, fn = std::move(fn)] {
     if (auto a = alive.lock(); a && *a) fn();
   });
 }
 
-void KvRm::TraceKv(const char* kind, const TxContext& ctx, std::vector<std::pair<std::string, std::string>> extra) {
-  std::vector<std::pair<std::string, std::string>> fields = {{"rm", options_.name}, {"uow", ctx.uow.Short()}};
-  for (auto& f : extra) fields.push_back(std::move(f));
-  host_->TraceEvent(kind, std::move(fields));
+void KvRm::TraceKv(const char* kind, const TxContext& ctx, std::initializer_list<sim::TraceField> extra) {
+  constexpr size_t kExtraMax = 6;
+  KTM_ASSERT(extra.size() <= kExtraMax, "TraceKv: too many fields");
+  const GuidShort uow = ctx.uow.Short();
+  sim::TraceField fields[2 + kExtraMax] = {{"rm", options_.name}, {"uow", uow}};
+  std::copy(extra.begin(), extra.end(), fields + 2);
+  host_->TraceEvent(kind, std::span<const sim::TraceField>(fields, 2 + extra.size()));
 }
 
 KvRm::TxContext* KvRm::Find(const Guid& uow) {

@@ -104,7 +104,7 @@ class KvRm {
   void Replay(const log::RecoveredLog& recovered);
   void Register(std::function<void(NTSTATUS)> done);
   void MaybeSnapshot();
-  void TraceKv(const char* kind, const TxContext& ctx, std::vector<std::pair<std::string, std::string>> extra = {});
+  void TraceKv(const char* kind, const TxContext& ctx, std::initializer_list<sim::TraceField> extra = {});
   TxContext* Find(const Guid& uow);
   // Runs fn after the configured response delay, unless this RM is gone.
   void Later(std::function<void()> fn);
@@ -129,6 +129,7 @@ class KvRm {
   std::map<std::string, Guid> locks_;   // key -> writer UOW
   std::set<std::string> replayed_commits_;
   std::shared_ptr<bool> alive_;
+  uint32_t chain_ = 0;  // the scheduler chain of this RM's notifications; 0 until first used
 };
 
 }  // namespace ktm::kv
