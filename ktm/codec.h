@@ -14,15 +14,23 @@ namespace ktm {
 
 class Writer {
  public:
+  // Most encodings are a few ids and counts: one allocation up front rather
+  // than a regrowth every few bytes.
+  Writer() { out_.reserve(64); }
   void U8(uint8_t v) { out_.push_back(v); }
-  void U32(uint32_t v) { for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i))); }
-  void U64(uint64_t v) { for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i))); }
+  void U32(uint32_t v) { Little(v, 4); }
+  void U64(uint64_t v) { Little(v, 8); }
   void Id(const Guid& g) { U64(g.hi); U64(g.lo); }
   void Bytes(std::span<const uint8_t> b) { U32(static_cast<uint32_t>(b.size())); out_.insert(out_.end(), b.begin(), b.end()); }
   void Str(const std::string& s) { Bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); }
   std::vector<uint8_t>& data() { return out_; }
 
  private:
+  void Little(uint64_t v, size_t bytes) {
+    const size_t at = out_.size();
+    out_.resize(at + bytes);
+    for (size_t i = 0; i < bytes; ++i) out_[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  }
   std::vector<uint8_t> out_;
 };
 

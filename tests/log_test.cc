@@ -207,6 +207,18 @@ TEST(LogFormat, Crc32cMatchesTheCastagnoliCheckValue) {
   EXPECT_EQ(format::Crc32c(std::span<const uint8_t>(bytes).subspan(4),
                            format::Crc32c(std::span<const uint8_t>(bytes).subspan(0, 4))),
             0xE3069283u);
+  EXPECT_EQ(format::Crc32cPortable(bytes), 0xE3069283u);
+}
+
+TEST(LogFormat, Crc32cEqualsThePortableTablesAtEveryLengthAndSeed) {
+  std::vector<uint8_t> bytes(600);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 131 + (i >> 3));
+  for (size_t length = 0; length <= bytes.size(); ++length) {
+    const auto data = std::span<const uint8_t>(bytes).subspan(0, length);
+    for (uint32_t seed : {0u, 0xFFFFFFFFu, 0x12345678u}) {
+      ASSERT_EQ(format::Crc32c(data, seed), format::Crc32cPortable(data, seed)) << "length " << length;
+    }
+  }
 }
 
 TEST(LogFormat, EveryFlippedByteOfABlockIsRejected) {

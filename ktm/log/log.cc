@@ -604,15 +604,19 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   }
   std::vector<std::function<void(absl::Status)>> ready;
   if (durable_lsn_ != before) {
-    std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> waiting;
-    for (auto& [target, done] : force_waiters_) {
+    // Move the satisfied waiters out and compact the rest in place, keeping
+    // their order (no new container per completion).
+    size_t kept = 0;
+    for (size_t i = 0; i < force_waiters_.size(); ++i) {
+      auto& [target, done] = force_waiters_[i];
       if (target < durable_lsn_) {
         ready.push_back(std::move(done));
       } else {
-        waiting.emplace_back(target, std::move(done));
+        if (kept != i) force_waiters_[kept] = std::move(force_waiters_[i]);
+        ++kept;
       }
     }
-    force_waiters_ = std::move(waiting);
+    force_waiters_.erase(force_waiters_.begin() + static_cast<std::ptrdiff_t>(kept), force_waiters_.end());
   }
   KickBlockWrites();
   CheckInvariants();

@@ -53,10 +53,17 @@ uint32_t ChecksumSkipping(std::span<const uint8_t> bytes, size_t checksum_at) {
   return Crc32c(bytes.subspan(checksum_at + 4), crc);
 }
 
+// One decoded record, its payload still inside the block (no copy).
+struct RecordView {
+  Lsn lsn = 0;
+  uint16_t type = 0;
+  std::span<const uint8_t> payload;
+};
+
 // Checks one record at `offset` of a block whose checksum already matched.
-// On success sets *next to the offset after it and appends it to *out.
+// On success sets *next to the offset after it and *view to it.
 bool DecodeRecord(std::span<const uint8_t> block, size_t offset, Lsn block_lsn,
-                  BlockLimits limits, size_t* next, std::vector<LogRecord>* out) {
+                  BlockLimits limits, size_t* next, RecordView* view) {
   if (block.size() - offset < kRecordHeaderBytes) return false;
   auto header = block.subspan(offset, kRecordHeaderBytes);
   const uint32_t payload_length = GetU32(header, kRecordLengthAt);
@@ -68,19 +75,97 @@ bool DecodeRecord(std::span<const uint8_t> block, size_t offset, Lsn block_lsn,
   if (ChecksumSkipping(record, kRecordChecksumAt) != GetU32(header, kRecordChecksumAt)) {
     return false;
   }
-  LogRecord decoded;
-  decoded.lsn = block_lsn + offset;
-  decoded.type = GetU16(header, kRecordTypeAt);
-  auto payload = record.subspan(kRecordHeaderBytes);
-  decoded.payload.assign(payload.begin(), payload.end());
-  out->push_back(std::move(decoded));
+  view->lsn = block_lsn + offset;
+  view->type = GetU16(header, kRecordTypeAt);
+  view->payload = record.subspan(kRecordHeaderBytes);
   *next = offset + record.size();
   return true;
 }
 
+// True when every byte is zero (word at a time: padding is most of a sector).
+bool AllZero(std::span<const uint8_t> bytes) {
+  const uint8_t* p = bytes.data();
+  size_t n = bytes.size();
+  uint64_t any = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    any |= word;
+  }
+  for (; n > 0; ++p, --n) any |= *p;
+  return any == 0;
+}
+
+// DecodeBlock's checks; with records == nullptr it only validates (the
+// encoder's pair check), reporting the record count and the last record's LSN.
+BlockCheck CheckBlock(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expected_lsn, BlockLimits limits,
+                      std::vector<LogRecord>* records, uint32_t* count, Lsn* last_lsn) {
+  BlockHeader header;
+  const BlockCheck check = CheckBlockHeader(bytes, log_id, expected_lsn, limits, &header);
+  if (check != BlockCheck::kValid) return check;
+  if (bytes.size() < header.length) return BlockCheck::kBadHeader;
+  auto block = bytes.subspan(0, header.length);
+  if (ChecksumSkipping(block, kBlockChecksumAt) != header.checksum) return BlockCheck::kBadChecksum;
+  // Padding is written as zeros: anything else there is a torn or corrupt sector.
+  if (!AllZero(bytes.subspan(header.length))) return BlockCheck::kBadChecksum;
+  RecordView view;
+  size_t offset = kBlockHeaderBytes;
+  for (uint32_t i = 0; i < header.record_count; ++i) {
+    if (!DecodeRecord(block, offset, header.lsn, limits, &offset, &view)) return BlockCheck::kBadRecord;
+  }
+  if (offset != header.length) return BlockCheck::kBadRecord;
+  *count = header.record_count;
+  *last_lsn = view.lsn;
+  if (records == nullptr) return BlockCheck::kValid;
+  // Valid: copy the records out (a second walk; their checksums matched above).
+  offset = kBlockHeaderBytes;
+  for (uint32_t i = 0; i < header.record_count; ++i) {
+    const uint32_t payload_length = GetU32(block.subspan(offset), kRecordLengthAt);
+    LogRecord& record = records->emplace_back();
+    record.lsn = header.lsn + offset;
+    record.type = GetU16(block.subspan(offset), kRecordTypeAt);
+    auto payload = block.subspan(offset + kRecordHeaderBytes, payload_length);
+    record.payload.assign(payload.begin(), payload.end());
+    offset += kRecordHeaderBytes + payload_length;
+  }
+  return BlockCheck::kValid;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The SSE4.2 crc32 instruction computes exactly this polynomial (CRC32C), 8
+// bytes per instruction: the same values as the tables, several times faster.
+// Chosen once per process from the CPU; both paths give identical results.
+__attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const uint8_t* p, size_t n, uint32_t crc) {
+  uint64_t crc64 = crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    crc64 = __builtin_ia32_crc32di(crc64, word);
+  }
+  crc = static_cast<uint32_t>(crc64);
+  for (; n > 0; ++p, --n) crc = __builtin_ia32_crc32qi(crc, *p);
+  return crc;
+}
+
+bool HaveCrc32cHardware() {
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
+#endif
+
 }  // namespace
 
 uint32_t Crc32c(std::span<const uint8_t> data, uint32_t crc) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (HaveCrc32cHardware()) return ~Crc32cHardware(data.data(), data.size(), ~crc);
+#endif
+  return Crc32cPortable(data, crc);
+}
+
+uint32_t Crc32cPortable(std::span<const uint8_t> data, uint32_t crc) {
   crc = ~crc;
   const uint8_t* p = data.data();
   size_t n = data.size();
@@ -168,12 +253,12 @@ Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
   PutU32(record, kRecordChecksumAt, ChecksumSkipping(record, kRecordChecksumAt));
 
   // Check the record before it can ever be written: decode it back.
-  std::vector<LogRecord> check;
+  RecordView check;
   size_t next = 0;
   KTM_LOG_ASSERT(DecodeRecord(bytes_, offset, start_, limits_, &next, &check),
                  "encoded record does not decode");
-  KTM_LOG_ASSERT(next == bytes_.size() && check.size() == 1 && check[0].lsn == lsn &&
-                     check[0].type == type && check[0].payload.size() == payload.size(),
+  KTM_LOG_ASSERT(next == bytes_.size() && check.lsn == lsn && check.type == type &&
+                     check.payload.size() == payload.size(),
                  "encoded record decodes to something else");
   ++record_count_;
   last_record_lsn_ = lsn;
@@ -196,11 +281,11 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size) && {
   out.resize(RoundUp(length, sector_size), 0);
 
   // Pair check: what we are about to write must read back as exactly this block.
-  std::vector<LogRecord> records;
-  KTM_LOG_ASSERT(DecodeBlock(out, log_id_, start_, limits_, &records) == BlockCheck::kValid,
+  uint32_t count = 0;
+  Lsn last_lsn = 0;
+  KTM_LOG_ASSERT(CheckBlock(out, log_id_, start_, limits_, nullptr, &count, &last_lsn) == BlockCheck::kValid,
                  "encoded block does not decode");
-  KTM_LOG_ASSERT(records.size() == record_count_ && records.back().lsn == last_record_lsn_,
-                 "encoded block decodes to other records");
+  KTM_LOG_ASSERT(count == record_count_ && last_lsn == last_record_lsn_, "encoded block decodes to other records");
   return out;
 }
 
@@ -227,26 +312,9 @@ BlockCheck CheckBlockHeader(std::span<const uint8_t> bytes, uint32_t log_id, Lsn
 
 BlockCheck DecodeBlock(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expected_lsn,
                        BlockLimits limits, std::vector<LogRecord>* records) {
-  BlockHeader header;
-  const BlockCheck check = CheckBlockHeader(bytes, log_id, expected_lsn, limits, &header);
-  if (check != BlockCheck::kValid) return check;
-  if (bytes.size() < header.length) return BlockCheck::kBadHeader;
-  auto block = bytes.subspan(0, header.length);
-  if (ChecksumSkipping(block, kBlockChecksumAt) != header.checksum) return BlockCheck::kBadChecksum;
-  // Padding is written as zeros: anything else there is a torn or corrupt sector.
-  for (uint8_t byte : bytes.subspan(header.length)) {
-    if (byte != 0) return BlockCheck::kBadChecksum;
-  }
-  std::vector<LogRecord> decoded;
-  size_t offset = kBlockHeaderBytes;
-  for (uint32_t i = 0; i < header.record_count; ++i) {
-    if (!DecodeRecord(block, offset, header.lsn, limits, &offset, &decoded)) {
-      return BlockCheck::kBadRecord;
-    }
-  }
-  if (offset != header.length) return BlockCheck::kBadRecord;
-  for (auto& record : decoded) records->push_back(std::move(record));
-  return BlockCheck::kValid;
+  uint32_t count = 0;
+  Lsn last_lsn = 0;
+  return CheckBlock(bytes, log_id, expected_lsn, limits, records, &count, &last_lsn);
 }
 
 std::vector<uint8_t> EncodeRestartArea(const RestartArea& area, uint32_t sector_size) {

@@ -48,6 +48,9 @@ static_assert(kRestartHeaderBytes < 512, "a restart area must leave room for a p
 
 // CRC32C (Castagnoli, reflected 0x82F63B78). Extend: Crc32c(b, Crc32c(a)) == Crc32c(a+b).
 uint32_t Crc32c(std::span<const uint8_t> data, uint32_t crc = 0);
+// The same function from slicing-by-8 tables, never the CPU's crc32
+// instruction (Crc32c uses that when the CPU has it); tests compare the two.
+uint32_t Crc32cPortable(std::span<const uint8_t> data, uint32_t crc = 0);
 
 // Little-endian fixed-width access into a byte buffer (bounds asserted).
 void PutU16(std::span<uint8_t> bytes, size_t offset, uint16_t value);
