@@ -101,10 +101,12 @@ void Cluster::Build() {
       Boot(i);
     });
   }
-  world_->trace().set_observer([this](const sim::TraceEvent& e) {
-    OnTraceEvent(e);
-    if (trace_hook_) trace_hook_(e);
-  });
+  world_->trace().set_observer(
+      [this](const sim::TraceEvent& e) {
+        OnTraceEvent(e);
+        if (trace_hook_) trace_hook_(e);
+      },
+      [this](std::string_view kind) { return trace_hook_ || WantsTraceKind(kind); });
 }
 
 // ---------------------------------------------------------------------------
@@ -308,6 +310,13 @@ void Cluster::Record(model::EventKind kind, uint32_t host, std::string tx, std::
 std::string Cluster::TxName(const std::string& uow) const {
   auto it = uow_to_tx_.find(uow);
   return it == uow_to_tx_.end() ? "uow-" + uow : it->second;
+}
+
+bool Cluster::WantsTraceKind(std::string_view kind) {
+  // Exactly the kinds OnTraceEvent acts on.
+  return kind.starts_with("kv.") || kind == "ktm.timeout" || kind == "dist.branch" || kind == "ktm.log_forced" ||
+         kind == "dist.log_forced" || kind == "net.partition" || kind == "partition" || kind == "net.heal" ||
+         kind == "heal";
 }
 
 void Cluster::OnTraceEvent(const sim::TraceEvent& e) {

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/rm_adapter.h"
@@ -100,6 +101,8 @@ class Cluster {
                             std::string* value);
   void OnCrash(size_t host_index);
   void OnTraceEvent(const sim::TraceEvent& event);
+  // The kinds OnTraceEvent acts on (the others are never copied out for it).
+  static bool WantsTraceKind(std::string_view kind);
   void Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm = "", std::string key = "",
               std::string value = "", std::string detail = "");
   std::string TxName(const std::string& uow) const;

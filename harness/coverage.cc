@@ -8,7 +8,10 @@
 #include "harness/coverage.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
+#include <limits>
+#include <string_view>
 #include <utility>
 
 #include "ktm/probes.h"
@@ -50,16 +53,34 @@ std::vector<std::string> Coverage::NeverReachedProbes() const {
   return never;
 }
 
+namespace {
+
+constexpr size_t kCrashColumn = 1, kPartitionColumn = 2;
+
+// Index of a column in CoverageColumns(), or SIZE_MAX.
+size_t ColumnIndex(std::string_view column) {
+  const std::vector<std::string>& columns = CoverageColumns();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == column) return i;
+  }
+  return SIZE_MAX;
+}
+
+}  // namespace
+
 CoverageRecorder::CoverageRecorder(sim::World* world) : world_(world) {
-  world_->trace().add_listener([this](const sim::TraceEvent& event) { OnTrace(event); });
+  static_assert(kColumns == 8, "CoverageColumns() has 8 columns");
+  active_until_.fill(std::numeric_limits<sim::TimeNs>::min());
+  world_->trace().add_listener([this](const sim::TraceEvent& event) { OnTrace(event); },
+                               [](std::string_view kind) { return kind == "tx.state" || kind == "en.state"; });
   world_->add_fault_listener(
       [this](sim::TimeNs time, const char* kind, uint32_t host) { OnFault(time, kind, host); });
 }
 
 void CoverageRecorder::OnFault(sim::TimeNs time, const char* kind, uint32_t host) {
-  const std::string k = kind;
+  const std::string_view k = kind;
   const sim::TimeNs until = time + kCoverageWindowNs;
-  auto extend = [&](const std::string& column) {
+  auto extend = [&](size_t column) {
     sim::TimeNs& t = active_until_[column];
     t = std::max(t, until);
   };
@@ -67,43 +88,59 @@ void CoverageRecorder::OnFault(sim::TimeNs time, const char* kind, uint32_t host
     down_hosts_.insert(host);
   } else if (k == "restart") {
     down_hosts_.erase(host);
-    extend("crash");
+    extend(kCrashColumn);
   } else if (k == "partition") {
     partitioned_ = true;
   } else if (k == "heal") {
     partitioned_ = false;
-    extend("partition");
+    extend(kPartitionColumn);
   } else if (k == "loss" || k == "dup" || k == "reorder" || k == "latent" || k == "corrupt") {
-    extend(k);
+    extend(ColumnIndex(k));
   }
-}
-
-std::vector<std::string> CoverageRecorder::ActiveKinds(sim::TimeNs now) const {
-  std::vector<std::string> active;
-  for (const std::string& column : CoverageColumns()) {
-    if (column == "none") continue;
-    bool on = (column == "crash" && !down_hosts_.empty()) || (column == "partition" && partitioned_);
-    auto it = active_until_.find(column);
-    if (it != active_until_.end() && now <= it->second) on = true;
-    if (on) active.push_back(column);
-  }
-  return active;
 }
 
 void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
-  const char* prefix = nullptr;
+  std::string_view prefix;
   if (event.kind == "tx.state") prefix = "tx ";
   if (event.kind == "en.state") prefix = "en ";
-  if (prefix == nullptr) return;
-  const std::string row = prefix + event.Field("to");
-  ++coverage_.transitions[row];
-  std::vector<std::string> active = ActiveKinds(event.time);
-  if (active.empty()) active.push_back("none");
-  for (const std::string& column : active) ++coverage_.matrix[row][column];
+  if (prefix.empty()) return;
+  const std::string& to = event.Field("to");
+  char buffer[64];
+  std::string_view row;
+  std::string long_row;
+  if (prefix.size() + to.size() <= sizeof buffer) {
+    std::copy(prefix.begin(), prefix.end(), buffer);
+    std::copy(to.begin(), to.end(), buffer + prefix.size());
+    row = std::string_view(buffer, prefix.size() + to.size());
+  } else {
+    long_row = std::string(prefix) + to;
+    row = long_row;
+  }
+  auto it = rows_.find(row);
+  if (it == rows_.end()) it = rows_.emplace(std::string(row), RowCounts{}).first;
+  RowCounts& counts = it->second;
+  ++counts.transitions;
+  bool any = false;
+  for (size_t column = 1; column < kColumns; ++column) {
+    const bool on = (column == kCrashColumn && !down_hosts_.empty()) ||
+                    (column == kPartitionColumn && partitioned_) || event.time <= active_until_[column];
+    if (on) {
+      ++counts.cells[column];
+      any = true;
+    }
+  }
+  if (!any) ++counts.cells[0];
 }
 
 Coverage CoverageRecorder::Finish() const {
-  Coverage coverage = coverage_;
+  Coverage coverage;
+  const std::vector<std::string>& columns = CoverageColumns();
+  for (const auto& [row, counts] : rows_) {
+    coverage.transitions[row] += counts.transitions;
+    for (size_t column = 0; column < kColumns; ++column) {
+      if (counts.cells[column] > 0) coverage.matrix[row][columns[column]] += counts.cells[column];
+    }
+  }
   for (std::string_view name : ktm::kProbeNames) {
     coverage.probes[std::string(name)] = world_->probes().hits(name);
   }

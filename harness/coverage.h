@@ -8,7 +8,9 @@
 // It only observes: a run's digest is the same with or without it.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -59,15 +61,24 @@ class CoverageRecorder {
   Coverage Finish() const;
 
  private:
+  // Columns by index into CoverageColumns() (0 is "none").
+  static constexpr size_t kColumns = 8;
+  struct RowCounts {
+    uint64_t transitions = 0;
+    std::array<uint64_t, kColumns> cells{};
+  };
+
   void OnTrace(const sim::TraceEvent& event);
   void OnFault(sim::TimeNs time, const char* kind, uint32_t host);
-  std::vector<std::string> ActiveKinds(sim::TimeNs now) const;
 
   sim::World* world_;
-  Coverage coverage_;
+  // Counted per row with columns by index (every state change passes here:
+  // no string keys per column); Finish turns them into a Coverage.
+  std::map<std::string, RowCounts, std::less<>> rows_;
   std::set<uint32_t> down_hosts_;
   bool partitioned_ = false;
-  std::map<std::string, sim::TimeNs> active_until_;  // kind -> last instant it counts as active
+  // Column -> last instant it counts as active (INT64_MIN: never).
+  std::array<sim::TimeNs, kColumns> active_until_;
 };
 
 }  // namespace harness

@@ -10,6 +10,8 @@
 
 #include <bit>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace sim {
@@ -153,7 +155,14 @@ void Trace::Record(TimeNs time, uint32_t host, std::string_view kind, std::span<
   ++count_;
 
   const bool keep = keep_events_ && events_.size() < events_max_;
-  const bool observed = observer_ || !listeners_.empty();
+  // Which observers want it, asked once each (a bit per listener).
+  static_assert(listeners_max <= 64);
+  const bool observer_wants = observer_.Wants(kind);
+  uint64_t listeners_want = 0;
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i].Wants(kind)) listeners_want |= uint64_t{1} << i;
+  }
+  const bool observed = observer_wants || listeners_want != 0;
   if (!keep && !observed) return;
   if (!observed) {
     TraceEvent& kept = events_.emplace_back();
@@ -167,9 +176,19 @@ void Trace::Record(TimeNs time, uint32_t host, std::string_view kind, std::span<
   // this one, in the digest's order.
   if (keep) events_.push_back(event);
   ++observing_depth_;
-  if (observer_) observer_(event);
-  for (const auto& listener : listeners_) listener(event);
+  if (observer_wants) observer_.fn(event);
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if ((listeners_want >> i) & 1) listeners_[i].fn(event);
+  }
   --observing_depth_;
+}
+
+void Trace::add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants) {
+  if (listeners_.size() >= listeners_max) {
+    std::fprintf(stderr, "sim::Trace: more than %zu listeners\n", listeners_max);
+    std::abort();
+  }
+  listeners_.push_back({std::move(listener), std::move(wants)});
 }
 
 std::string Trace::ToText() const {

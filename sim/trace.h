@@ -72,10 +72,17 @@ class Trace {
   // Every kept event's text form, one per line.
   std::string ToText() const;
 
-  // An observer called for every event (the harness's history recorder).
-  void set_observer(std::function<void(const TraceEvent&)> observer) { observer_ = std::move(observer); }
-  // More observers (coverage, ...), called after the observer, in the order added.
-  void add_listener(std::function<void(const TraceEvent&)> listener) { listeners_.push_back(std::move(listener)); }
+  // Says from an event's kind alone whether an observer wants the event
+  // (empty: every event). An event nobody keeps or wants is never copied out.
+  using KindFilter = std::function<bool(std::string_view kind)>;
+  // An observer called for every event it wants (the harness's history recorder).
+  void set_observer(std::function<void(const TraceEvent&)> observer, KindFilter wants = {}) {
+    observer_ = {std::move(observer), std::move(wants)};
+  }
+  // More observers (coverage, ...), called after the observer, in the order
+  // added; at most listeners_max.
+  static constexpr size_t listeners_max = 64;
+  void add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants = {});
 
  private:
   bool keep_events_;
@@ -87,8 +94,13 @@ class Trace {
   uint64_t digest_ = kDigestStart;
   uint64_t count_ = 0;
   std::vector<TraceEvent> events_;
-  std::function<void(const TraceEvent&)> observer_;
-  std::vector<std::function<void(const TraceEvent&)>> listeners_;
+  struct Observer {
+    std::function<void(const TraceEvent&)> fn;
+    KindFilter wants;
+    bool Wants(std::string_view kind) const { return fn && (!wants || wants(kind)); }
+  };
+  Observer observer_;
+  std::vector<Observer> listeners_;
   // The event observers are shown (reused: no allocation per event once warm),
   // spare fields with their storage, and the observer nesting depth (an
   // observer that records gets a fresh event, never the one being shown).
