@@ -29,6 +29,7 @@ namespace {
 
 constexpr double kRmMissProbabilityMax = 1e-4;  // OpsPerRm's target
 constexpr uint32_t kKeysMin = 1024;
+constexpr uint32_t kTxfTxrKeysMax = 384;
 constexpr uint64_t kKeysMax = 1000000;  // scenarios/README.md's limit
 // Keys x RMs bounds the final-value events a run records (one per key per
 // RM): at most this many per transaction started, and at least kKeysMin x RMs.
@@ -75,6 +76,11 @@ WorkloadSpec BenchWorkload(const LatencyCase& kase, uint32_t concurrency, uint32
   w.ops_min = w.ops_max = ops;
   w.rms_per_tx_min = w.rms_per_tx_max = kase.rms;
   w.keys = KeysFor(concurrency, transactions, ops, kase.rms);
+  // TxF and TxR hold their whole committed namespace in one snapshot record
+  // (volume_bytes_max / registry_bytes_max = 32 KiB: STATUS_DISK_FULL past
+  // it): 1024+ files or values would fill the volume within a few hundred
+  // transactions, so these cases use fewer keys (and see more conflicts).
+  if (!kase.rm_kinds.empty()) w.keys = std::min(w.keys, kTxfTxrKeysMax);
   w.read_fraction = read_only ? 1 : 0;
   w.commit_fraction = read_only ? 0 : 1;
   w.rollback_fraction = 0;
@@ -227,6 +233,7 @@ const std::vector<LatencyCase>& DefaultLatencyCases() {
       {"spc_1rm", "1 RM single-phase", LatencyCaseKind::kSinglePhase, 1},
       {"2pc_2rm", "2 RMs 2PC", LatencyCaseKind::kTwoPhase, 2},
       {"2pc_4rm", "4 RMs 2PC", LatencyCaseKind::kTwoPhase, 4},
+      {"txf_txr", "TxF + TxR 2PC", LatencyCaseKind::kTwoPhase, 2, 1, {RmKind::kTxf, RmKind::kTxr}},
       {"read_only", "read-only (2 RMs)", LatencyCaseKind::kReadOnly, 2},
       {"dist_3hosts", "distributed, 3 hosts", LatencyCaseKind::kDistributed, 3, 3},
   };
@@ -316,9 +323,9 @@ absl::StatusOr<Scenario> BuildLatencyScenario(const std::string& base_name, cons
   }
   for (uint32_t i = 0; i < kase.rms; ++i) {
     RmSpec rm;
-    rm.name = absl::StrCat("kv", i + 1);
+    rm.kind = i < kase.rm_kinds.size() ? kase.rm_kinds[i] : RmKind::kKv;
+    rm.name = absl::StrCat(rm.kind == RmKind::kTxf ? "txf" : rm.kind == RmKind::kTxr ? "txr" : "kv", i + 1);
     rm.host = s.hosts[i % hosts].name;
-    rm.kind = RmKind::kKv;
     rm.durable = true;
     rm.single_phase = kase.kind == LatencyCaseKind::kSinglePhase;
     rm.disk = disks.rm_disk;

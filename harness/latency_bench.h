@@ -50,12 +50,12 @@ struct LatencyCase {
   LatencyCaseKind kind = LatencyCaseKind::kTwoPhase;
   uint32_t rms = 1;   // RMs every transaction writes to (reads from, for kReadOnly)
   uint32_t hosts = 1;  // kDistributed: one RM per host; else every RM on one host
+  std::vector<RmKind> rm_kinds;  // kind of RM i (empty or shorter: kv); TxF/TxR through their APIs
 };
 
-// The cases the engine supports today, in table order: 1 RM single-phase,
-// 2 RMs 2PC, 4 RMs 2PC, read-only (2 RMs), distributed over 3 hosts. No
-// TxF + TxR case: the harness runs only kv RMs (RmKind kTxf and kTxr are
-// accepted by the scenario format but not instantiated by the Cluster).
+// The cases, in table order: 1 RM single-phase, 2 RMs 2PC, 4 RMs 2PC,
+// TxF + TxR 2PC (a transacted file and a registry value per transaction),
+// read-only (2 RMs), distributed over 3 hosts.
 const std::vector<LatencyCase>& DefaultLatencyCases();
 
 struct LatencyBenchOptions {

@@ -36,7 +36,15 @@ template <typename Rm>
 class AdapterOf : public RmAdapter {
  public:
   explicit AdapterOf(std::unique_ptr<Rm> rm) : rm_(std::move(rm)) {}
-  void Start(std::function<void(ktm::NTSTATUS)> done) override { rm_->Start(std::move(done)); }
+  // Once the RM is online, Provision() sets up what an application would
+  // install before its first transaction (best effort: a failure leaves it
+  // to the transactions, which create what they miss themselves).
+  void Start(std::function<void(ktm::NTSTATUS)> done) override {
+    rm_->Start([this, done = std::move(done)](ktm::NTSTATUS s) {
+      if (s == ktm::STATUS_SUCCESS) Provision();
+      done(s);
+    });
+  }
   bool online() const override { return rm_->online(); }
   bool recovery_done() const override { return rm_->recovery_done(); }
   size_t in_doubt() const override { return rm_->in_doubt(); }
@@ -46,6 +54,7 @@ class AdapterOf : public RmAdapter {
 
  protected:
   Rm& rm() { return *rm_; }
+  virtual void Provision() {}
 
  private:
   std::unique_ptr<Rm> rm_;
@@ -74,6 +83,15 @@ class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
   std::string HistoryKey(const std::string& key) const override { return absl::StrCat(kDirectory, "\\", key); }
   bool SupportsDelete() const override { return true; }
   bool SupportsMove() const override { return true; }
+
+ protected:
+  // The application's directory exists before its transactions run
+  // (non-transacted; STATUS_OBJECT_NAME_COLLISION when it already does).
+  // Without it, concurrent first transactions all try to create "\d" and
+  // all but one conflict.
+  void Provision() override { (void)rm().CreateDirectoryTransacted(kDirectory, ktm::INVALID_HANDLE_VALUE); }
+
+ public:
 
   ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
     const std::string path = HistoryKey(key);
@@ -141,6 +159,20 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
     return absl::StrCat("HKLM\\", kParent, key, "\\", kValueName);
   }
   bool SupportsDelete() const override { return true; }
+
+ protected:
+  // The application's key exists before its transactions run (non-transacted).
+  void Provision() override {
+    ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
+    const std::string parent(kParent, std::char_traits<char>::length(kParent) - 1);  // without the trailing '\'
+    if (rm().RegCreateKeyTransacted(ktm::txr::HKEY_LOCAL_MACHINE, parent, ktm::txr::REG_OPTION_NON_VOLATILE,
+                                    ktm::txr::KEY_ALL_ACCESS, &handle, nullptr,
+                                    ktm::INVALID_HANDLE_VALUE) == ktm::STATUS_SUCCESS) {
+      (void)rm().RegCloseKey(handle);
+    }
+  }
+
+ public:
 
   ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
     ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;

@@ -141,6 +141,20 @@ TEST(LatencyBench, TwoPhaseAtConcurrencyOneTakesExactlyTheMinimum) {
   }
 }
 
+// TxF + TxR: a file write and a registry value per transaction through
+// their APIs, 2PC across the two RMs: the same protocol minimum as 2 kv RMs.
+TEST(LatencyBench, TxfTxrAtConcurrencyOneTakesExactlyTheMinimum) {
+  const LatencyCase& kase = Case("txf_txr");
+  ASSERT_EQ(kase.rm_kinds, (std::vector<RmKind>{RmKind::kTxf, RmKind::kTxr}));
+  const LatencyRow row = RunCase(kase);
+  EXPECT_TRUE(row.passed);
+  EXPECT_EQ(row.committed, kTransactions);
+  EXPECT_EQ(row.committed_not_every_rm, 0u);
+  EXPECT_EQ(row.min_ns, kRmFuaNs + kTmFuaNs);
+  EXPECT_EQ(row.max_ns, kRmFuaNs + kTmFuaNs);
+  EXPECT_NEAR(row.p50_over_minimum, 1.0, 1e-9);
+}
+
 TEST(LatencyBench, ReadOnlyCommitsTakeNoTimeAndForceNothing) {
   const LatencyRow row = RunCase(Case("read_only"));
   EXPECT_TRUE(row.passed);
