@@ -3,7 +3,7 @@
 // Contract: a pure function of its seed. xoshiro256** seeded through splitmix64.
 // Every component derives its own stream from (run seed, component name) with
 // Rng::Derive, so adding a component never shifts the draws of the others.
-// No global state, no std::random_device, no std::*_distribution (their output
+// No global state, no OS entropy source, no standard-library distributions (their output
 // is not specified across standard libraries).
 #pragma once
 
