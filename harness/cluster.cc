@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "harness/schedule.h"
+#include "sim/fault_kinds.h"
 #include "ktm/api.h"
 #include "ktm/assert.h"
 #include "model/checkers.h"
@@ -48,14 +49,18 @@ Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& opti
       seed_(seed),
       options_(options),
       workload_rng_(sim::Rng::Derive(seed, "workload")),
-      crash_on_rng_(sim::Rng::Derive(seed, "crash_on")),
-      rm_ops_rng_(sim::Rng::Derive(seed, "workload.rm_ops")) {
+      rm_ops_rng_(sim::Rng::Derive(seed, "workload.rm_ops")),
+      recorder_(nullptr) {
   sim::WorldOptions wo;
   wo.seed = seed;
   wo.network = scenario.network;
   wo.keep_trace_events = options.keep_trace;
   wo.schedule = ScheduleOptionsFor(scenario);
   world_ = std::make_unique<sim::World>(wo);
+  recorder_ = HistoryRecorder(&world_->scheduler());
+  recorder_.set_trigger([this](sim::CrashTrigger trigger, uint32_t host) {
+    if (injector_) injector_->Trigger(trigger, host);
+  });
   Build();
 }
 
@@ -82,6 +87,7 @@ void Cluster::Build() {
     HostRuntime& rt = hosts_.at(host_index_.at(spec.host));
     rt.rm_indexes.push_back(r);
     rm_index_[spec.name] = r;
+    recorder_.NameRm(spec.name, RmGuid(spec.name));
     if (spec.durable) rt.host->AddDisk(RmDiskName(spec.name), spec.disk);
   }
   // A Dtc (and its log disk, added last so no other disk's index moves) on
@@ -103,10 +109,10 @@ void Cluster::Build() {
   }
   world_->trace().set_observer(
       [this](const sim::TraceEvent& e) {
-        OnTraceEvent(e);
+        if (HistoryRecorder::WantsTraceKind(e.kind)) recorder_.OnTraceEvent(e);
         if (trace_hook_) trace_hook_(e);
       },
-      [this](std::string_view kind) { return trace_hook_ || WantsTraceKind(kind); });
+      [this](std::string_view kind) { return trace_hook_ || HistoryRecorder::WantsTraceKind(kind); });
 }
 
 // ---------------------------------------------------------------------------
@@ -153,7 +159,7 @@ void Cluster::StartRms(size_t i, size_t next) {
   size_t r = rt.rm_indexes[next];
   const RmSpec& spec = scenario_.rms[r];
   auto rm = MakeRmAdapter(spec, RmGuid(spec.name), rt.kernel.get(), rt.host, FindDisk(rt.host, RmDiskName(spec.name)),
-                          rt.tm);
+                          rt.tm, &recorder_);
   RmAdapter* raw = rm.get();
   rt.rms[r] = std::move(rm);
   uint64_t incarnation = rt.host->incarnation();
@@ -162,7 +168,7 @@ void Cluster::StartRms(size_t i, size_t next) {
     if (h.host->incarnation() != incarnation) return;
     if (s != ktm::STATUS_SUCCESS) {
       Record(model::EventKind::kDiskError, h.host->id(), "", name, "", "", "rm start: " + ktm::StatusName(s));
-      if (scenario_.faults.budget == "beyond") ResolveRefusedRm(name, h.host->id());
+      if (scenario_.faults.budget == "beyond") recorder_.ResolveRefusedRm(name, h.host->id(), "refused");
     } else {
       ResolveCutSinglePhaseCommits(rm_index_.at(name));
     }
@@ -186,65 +192,20 @@ void Cluster::OnCrash(size_t i) {
   ScheduleArrival();  // other hosts may take the freed slots
 }
 
-// Beyond the recoverable budget (a lost or unreadable log sector) an RM that
-// detects the damage refuses to start (docs/faults.md): the transactions it
-// had not resolved stay unavailable there, never half-applied. Like a
-// volatile RM's crash, that resolves them at the RM without a commit or an
-// abort. Under the recoverable budget a refusal stays unexplained, so the
-// checkers still report it.
-void Cluster::ResolveRefusedRm(const std::string& rm_name, uint32_t host_id) {
-  for (auto& [key, pair] : pairs_) {
-    const auto& [tx, rm] = key;
-    if (pair.resolved || rm != rm_name) continue;
-    pair.resolved = true;
-    Record(model::EventKind::kRmLost, host_id, tx, rm, "", "", "refused");
-  }
-}
-
 void Cluster::ResolveCrashedEnlistments(size_t i) {
   std::set<std::string> rms_here, volatile_here;
   for (size_t r : hosts_[i].rm_indexes) {
     rms_here.insert(scenario_.rms[r].name);
     if (!scenario_.rms[r].durable) volatile_here.insert(scenario_.rms[r].name);
   }
-  for (auto& [key, pair] : pairs_) {
-    const auto& [tx, rm] = key;
-    if (pair.resolved || !rms_here.count(rm)) continue;
-    if (volatile_here.count(rm)) {
-      // Prepared or not, a volatile RM's work is gone: nothing recovers it.
-      pair.resolved = true;
-      Record(model::EventKind::kRmLost, hosts_[i].host->id(), tx, rm, "", "", "crash");
-      continue;
-    }
-    if (pair.prepared) continue;
-    if (pair.spc_notified) {
-      cut_single_phase_[rm].push_back(tx);
-      continue;
-    }
-    pair.resolved = true;
-    Record(model::EventKind::kRmAborted, hosts_[i].host->id(), tx, rm, "", "", "crash");
-  }
+  recorder_.ResolveCrashedRms(hosts_[i].host->id(), rms_here, volatile_here);
 }
 
 void Cluster::ResolveCutSinglePhaseCommits(size_t r) {
-  const std::string& rm_name = scenario_.rms[r].name;
-  auto it = cut_single_phase_.find(rm_name);
-  if (it == cut_single_phase_.end()) return;
   RmAdapter* rm = RmOf(r);
   uint32_t host = hosts_.at(host_index_.at(scenario_.rms[r].host)).host->id();
-  for (const std::string& tx : it->second) {
-    PairState& pair = pairs_[{tx, rm_name}];
-    if (pair.resolved) continue;
-    pair.resolved = true;
-    if (rm->ReplayedCommit(tx_to_uow_[tx])) {
-      // The single-phase commit record reached the disk: that was the RM's decision.
-      Record(model::EventKind::kVote, host, tx, rm_name, "", "", "spc");
-      Record(model::EventKind::kRmCommitted, host, tx, rm_name, "", "", "replayed");
-    } else {
-      Record(model::EventKind::kRmAborted, host, tx, rm_name, "", "", "crash");
-    }
-  }
-  cut_single_phase_.erase(it);
+  recorder_.ResolveCutSinglePhaseCommits(scenario_.rms[r].name, host,
+                                         [rm](const std::string& uow) { return rm->ReplayedCommit(uow); });
 }
 
 void Cluster::StartDtc(size_t i) {
@@ -252,6 +213,7 @@ void Cluster::StartDtc(size_t i) {
   ktm::dist::DtcOptions o;
   o.name = scenario_.hosts[i].name;
   o.rm_id = DtcGuid(o.name);
+  o.observer = &recorder_;
   rt.dtc = std::make_unique<ktm::dist::Dtc>(
       rt.kernel.get(), rt.host, FindDisk(rt.host, kDtcDisk), rt.tm, o,
       [this, i](ktm::HANDLE transaction, const ktm::dist::RemoteOp& op, std::string* value) {
@@ -288,93 +250,6 @@ RmAdapter* Cluster::RmOf(size_t r) {
   HostRuntime& rt = hosts_.at(host_index_.at(scenario_.rms[r].host));
   auto it = rt.rms.find(r);
   return it == rt.rms.end() ? nullptr : it->second.get();
-}
-
-// ---------------------------------------------------------------------------
-// History.
-
-void Cluster::Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm, std::string key,
-                     std::string value, std::string detail) {
-  model::HistoryEvent e;
-  e.time_ns = world_->scheduler().Now();
-  e.host = host;
-  e.kind = kind;
-  e.tx = std::move(tx);
-  e.rm = std::move(rm);
-  e.key = std::move(key);
-  e.value = std::move(value);
-  e.detail = std::move(detail);
-  history_.events.push_back(std::move(e));
-}
-
-std::string Cluster::TxName(const std::string& uow) const {
-  auto it = uow_to_tx_.find(uow);
-  return it == uow_to_tx_.end() ? "uow-" + uow : it->second;
-}
-
-bool Cluster::WantsTraceKind(std::string_view kind) {
-  // Exactly the kinds OnTraceEvent acts on.
-  return kind.starts_with("kv.") || kind == "ktm.timeout" || kind == "dist.branch" || kind == "ktm.log_forced" ||
-         kind == "dist.log_forced" || kind == "net.partition" || kind == "partition" || kind == "net.heal" ||
-         kind == "heal";
-}
-
-void Cluster::OnTraceEvent(const sim::TraceEvent& e) {
-  const std::string& kind = e.kind;
-  if (kind.size() < 3) return;
-  if (kind.compare(0, 3, "kv.") == 0) {
-    std::string tx = TxName(e.Field("uow"));
-    const std::string& rm = e.Field("rm");
-    PairState& pair = pairs_[{tx, rm}];
-    if (kind == "kv.enlist") {
-      Record(model::EventKind::kEnlist, e.host, tx, rm);
-    } else if (kind == "kv.write") {
-      Record(model::EventKind::kWrite, e.host, tx, rm, e.Field("key"), e.Field("value"));
-    } else if (kind == "kv.read") {
-      Record(model::EventKind::kRead, e.host, tx, rm, e.Field("key"), e.Field("value"));
-    } else if (kind == "kv.vote") {
-      const std::string& vote = e.Field("vote");
-      Record(model::EventKind::kVote, e.host, tx, rm, "", "", vote);
-      if (vote == "yes") pair.prepared = true;
-      if (vote == "readonly" || vote == "spc") pair.resolved = true;
-    } else if (kind == "kv.notify") {
-      Record(model::EventKind::kNotification, e.host, tx, rm, "", "", e.Field("n"));
-      if (e.Field("n") == "PREPARE") MaybeTargetedCrash(e.host, "prepare");
-      if (e.Field("n") == "SINGLE_PHASE_COMMIT") pair.spc_notified = true;
-    } else if (kind == "kv.committed") {
-      Record(model::EventKind::kRmCommitted, e.host, tx, rm);
-      pair.resolved = true;
-      MaybeTargetedCrash(e.host, "commit");
-    } else if (kind == "kv.aborted") {
-      Record(model::EventKind::kRmAborted, e.host, tx, rm);
-      pair.resolved = true;
-    }
-  } else if (kind == "ktm.timeout") {
-    Record(model::EventKind::kTimeoutFired, e.host, TxName(e.Field("tx")));
-  } else if (kind == "dist.branch") {
-    // A participant's local transaction: its RMs' events belong to the root.
-    uow_to_tx_[e.Field("uow")] = TxName(e.Field("tx"));
-  } else if (kind == "ktm.log_forced" || kind == "dist.log_forced") {
-    MaybeTargetedCrash(e.host, "log_force");
-  } else if (kind == "net.partition" || kind == "partition") {
-    Record(model::EventKind::kPartition, e.host, "", "", "", "", e.Field("groups"));
-  } else if (kind == "net.heal" || kind == "heal") {
-    Record(model::EventKind::kHeal, e.host, "");
-  }
-}
-
-void Cluster::MaybeTargetedCrash(uint32_t host, const std::string& what) {
-  if (scenario_.faults.crash_on != what || faults_stopped_) return;
-  if (!crash_on_rng_.Bernoulli(scenario_.faults.crash_on_probability)) return;
-  uint64_t crash_seed = crash_on_rng_.Next();
-  sim::TimeNs restart_after =
-      crash_on_rng_.Range(scenario_.faults.probabilities.restart_delay_min_ns,
-                          std::max(scenario_.faults.probabilities.restart_delay_min_ns,
-                                   scenario_.faults.probabilities.restart_delay_max_ns));
-  sim::Host* h = world_->host(host);
-  // Crash right after the event that triggered it, never inside it.
-  world_->scheduler().After(0, [h, crash_seed] { h->Crash(crash_seed); });
-  world_->scheduler().After(restart_after, [h] { h->Restart(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -434,8 +309,7 @@ void Cluster::StartTransaction() {
   KTM_ASSERT(s == ktm::STATUS_SUCCESS, "CreateTransaction failed: " + ktm::StatusName(s));
   ktm::Guid uow;
   (void)ktm::GetTransactionId(*rt.kernel, tx->handle, &uow);
-  uow_to_tx_[uow.Short()] = tx->name;
-  tx_to_uow_[tx->name] = uow.Short();
+  recorder_.NameTransaction(tx->name, uow);
   ++active_;
   ++rt.clients;
   Record(model::EventKind::kBegin, rt.host->id(), tx->name);
@@ -556,7 +430,7 @@ void Cluster::RecordAbsentRead(size_t host_index, ktm::HANDLE transaction, size_
   KTM_ASSERT(s == ktm::STATUS_SUCCESS, "GetTransactionId of a transaction an RM just served: " + ktm::StatusName(s));
   RmAdapter* rm = RmOf(r);
   KTM_ASSERT(rm != nullptr, "an absent read on an RM that is not there");
-  Record(model::EventKind::kRead, hosts_[host_index].host->id(), TxName(uow.Short()), scenario_.rms[r].name,
+  Record(model::EventKind::kRead, hosts_[host_index].host->id(), recorder_.TxName(uow), scenario_.rms[r].name,
          rm->HistoryKey(key), "", "absent");
 }
 
@@ -669,14 +543,7 @@ uint64_t Cluster::Fingerprint() const {
     for (size_t d = 0; d < rt.host->disk_count(); ++d) hash = MixInto(hash, rt.host->disk(d)->Fingerprint());
   }
   hash = MixInto(hash, world_->network().Fingerprint());
-  for (const auto& [key, pair] : pairs_) {
-    hash = MixString(MixString(hash, key.first), key.second);
-    hash = MixInto(hash, (pair.spc_notified ? 1 : 0) | (pair.prepared ? 2 : 0) | (pair.resolved ? 4 : 0));
-  }
-  for (const auto& [rm, txs] : cut_single_phase_) {
-    hash = MixString(hash, rm);
-    for (const std::string& tx : txs) hash = MixString(hash, tx);
-  }
+  hash = MixInto(hash, recorder_.Fingerprint());
   for (const uint64_t counter : {started_, active_, outcomes_, committed_, aborted_}) hash = MixInto(hash, counter);
   return MixInto(hash, (arrival_pending_ ? 1 : 0) | (faults_stopped_ ? 2 : 0));
 }
@@ -710,15 +577,11 @@ RunResult Cluster::Run() {
   const FaultSpec& f = scenario_.faults;
   sim::TimeNs faults_until = f.mode == FaultMode::kNone && !options_.schedule ? 0 : f.faults_until_ns;
   if (f.crash_on.empty() == false) faults_until = std::max(faults_until, f.faults_until_ns);
-  // The recoverable budget holds the faults KTM must survive. A latent error
-  // or a corrupted sector under a log destroys data that has no second copy:
-  // those faults belong to the "beyond" budget (docs/faults.md).
-  auto budgeted = [&f](sim::FaultProbabilities p) {
-    if (f.budget == "recoverable") {
-      p.latent_error_per_second = 0;
-      p.corrupt_per_second = 0;
-    }
-    return p;
+  // The recoverable budget holds the faults KTM must survive; the others
+  // (a latent error or a corrupted sector under a log destroys data that has
+  // no second copy) belong to the "beyond" budget (sim/fault_kinds.h, docs/faults.md).
+  auto budgeted = [&f](const sim::FaultProbabilities& p) {
+    return sim::WithinBudget(p, f.budget == "beyond" ? sim::FaultBudget::kBeyond : sim::FaultBudget::kRecoverable);
   };
   if (options_.schedule) {
     injector_ = std::make_unique<sim::FaultInjector>(world_.get(), *options_.schedule, faults_until);
@@ -732,6 +595,11 @@ RunResult Cluster::Run() {
     auto schedule = sim::FaultSchedule::Parse(f.schedule_text);
     KTM_ASSERT(schedule.ok(), "scenario schedule was validated but does not parse");
     injector_ = std::make_unique<sim::FaultInjector>(world_.get(), *schedule, faults_until);
+  }
+  if (injector_ && !f.crash_on.empty() && !options_.schedule && f.mode != FaultMode::kSchedule) {
+    sim::CrashTrigger trigger = sim::CrashTrigger::kNone;
+    KTM_ASSERT(sim::ParseCrashTrigger(f.crash_on, &trigger), "faults.crash_on was validated: " + f.crash_on);
+    injector_->SetTargetedCrashes(trigger, f.crash_on_probability);
   }
   if (injector_) injector_->Start();
   scheduler.At(faults_until, [this] {
@@ -762,7 +630,6 @@ RunResult Cluster::Run() {
                                       std::max(scheduler.Now(), faults_until) + scenario_.termination_bound_ns);
   scheduler.RunUntil(settle_until);
   RecordFinalValues();
-  history_.end_ns = scheduler.Now();
 
   RunResult result;
   result.scenario = scenario_.name;
@@ -773,7 +640,8 @@ RunResult Cluster::Run() {
     if (rules.empty()) rules = model::RuleNames();
     rules.erase(std::remove(rules.begin(), rules.end(), "termination"), rules.end());
   }
-  for (auto& v : model::CheckAll(history_, rules, scenario_.termination_bound_ns)) {
+  model::History history = recorder_.TakeHistory(scheduler.Now());
+  for (auto& v : model::CheckAll(history, rules, scenario_.termination_bound_ns)) {
     result.violations.push_back({v.rule, v.tx, v.message, v.events});
   }
   if (scenario_.expect == Expect::kPass) {
@@ -795,9 +663,13 @@ RunResult Cluster::Run() {
     result.faults_injected = injected.fault_count();
     result.schedule_text = injected.ToText();
   }
-  if (options_.keep_trace) result.trace_text = world_->trace().ToText();
+  if (options_.keep_trace) {
+    result.trace_text = world_->trace().ToText();
+    result.trace = world_->trace().events();
+  }
   result.commit_latencies_ns = std::move(commit_latencies_);
-  result.history = std::move(history_);
+  result.history = std::move(history);
+  result.names = recorder_.names();
   return result;
 }
 

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/history_recorder.h"
 #include "harness/rm_adapter.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
@@ -100,13 +101,10 @@ class Cluster {
   ktm::NTSTATUS RunRemoteOp(size_t host_index, ktm::HANDLE transaction, const ktm::dist::RemoteOp& op,
                             std::string* value);
   void OnCrash(size_t host_index);
-  void OnTraceEvent(const sim::TraceEvent& event);
-  // The kinds OnTraceEvent acts on (the others are never copied out for it).
-  static bool WantsTraceKind(std::string_view kind);
   void Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm = "", std::string key = "",
-              std::string value = "", std::string detail = "");
-  std::string TxName(const std::string& uow) const;
-  void MaybeTargetedCrash(uint32_t host, const std::string& what);
+              std::string value = "", std::string detail = "") {
+    recorder_.Record(kind, host, std::move(tx), std::move(rm), std::move(key), std::move(value), std::move(detail));
+  }
 
   // Workload.
   void ScheduleArrival();
@@ -135,17 +133,8 @@ class Cluster {
   // enlistment that had not prepared loses its (volatile) work: an abort at
   // that RM; a single-phase commit cut mid-force is decided by the RM's log.
   void ResolveCrashedEnlistments(size_t host_index);
-  void ResolveRefusedRm(const std::string& rm_name, uint32_t host_id);
   void ResolveCutSinglePhaseCommits(size_t rm_index);
 
-  struct PairState {
-    bool spc_notified = false;
-    bool prepared = false;   // voted yes: recovery decides
-    bool resolved = false;
-  };
-  std::map<std::pair<std::string, std::string>, PairState> pairs_;  // (tx, rm)
-  std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
-  std::map<std::string, std::string> tx_to_uow_;
   std::map<std::string, size_t> rm_index_;
 
   const Scenario& scenario_;
@@ -156,10 +145,8 @@ class Cluster {
   std::vector<HostRuntime> hosts_;
   std::map<std::string, size_t> host_index_;
   sim::Rng workload_rng_;
-  sim::Rng crash_on_rng_;
   sim::Rng rm_ops_rng_;                           // deletes and moves on txf/txr RMs only
-  model::History history_;
-  std::map<std::string, std::string> uow_to_tx_;
+  HistoryRecorder recorder_;
   uint64_t started_ = 0;
   uint64_t active_ = 0;
   uint64_t outcomes_ = 0, committed_ = 0, aborted_ = 0;

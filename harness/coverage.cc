@@ -24,8 +24,11 @@ const std::vector<std::string>& DeclaredProbes() {
 }
 
 const std::vector<std::string>& CoverageColumns() {
-  static const std::vector<std::string> columns = {"none", "crash", "partition", "loss",
-                                                   "dup", "reorder", "latent", "corrupt"};
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"none"};
+    for (const sim::FaultKindInfo& kind : sim::kFaultKinds) c.emplace_back(kind.name);
+    return c;
+  }();
   return columns;
 }
 
@@ -53,26 +56,11 @@ std::vector<std::string> Coverage::NeverReachedProbes() const {
   return never;
 }
 
-namespace {
-
-constexpr size_t kCrashColumn = 1, kPartitionColumn = 2;
-
-// Index of a column in CoverageColumns(), or SIZE_MAX.
-size_t ColumnIndex(std::string_view column) {
-  const std::vector<std::string>& columns = CoverageColumns();
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (columns[i] == column) return i;
-  }
-  return SIZE_MAX;
-}
-
-}  // namespace
 
 CoverageRecorder::CoverageRecorder(sim::World* world) : world_(world) {
-  static_assert(kColumns == 8, "CoverageColumns() has 8 columns");
   active_until_.fill(std::numeric_limits<sim::TimeNs>::min());
   world_->trace().add_listener([this](const sim::TraceEvent& event) { OnTrace(event); },
-                               [](std::string_view kind) { return kind == "tx.state" || kind == "en.state"; });
+                               [](std::string_view kind) { return kind == "tx.state" || kind == "en.state" || kind == "rm.phase"; });
   world_->add_fault_listener(
       [this](sim::TimeNs time, const char* kind, uint32_t host) { OnFault(time, kind, host); });
 }
@@ -80,22 +68,16 @@ CoverageRecorder::CoverageRecorder(sim::World* world) : world_(world) {
 void CoverageRecorder::OnFault(sim::TimeNs time, const char* kind, uint32_t host) {
   const std::string_view k = kind;
   const sim::TimeNs until = time + kCoverageWindowNs;
-  auto extend = [&](size_t column) {
-    sim::TimeNs& t = active_until_[column];
-    t = std::max(t, until);
-  };
-  if (k == "crash") {
-    down_hosts_.insert(host);
-  } else if (k == "restart") {
-    down_hosts_.erase(host);
-    extend(kCrashColumn);
-  } else if (k == "partition") {
-    partitioned_ = true;
-  } else if (k == "heal") {
-    partitioned_ = false;
-    extend(kPartitionColumn);
-  } else if (k == "loss" || k == "dup" || k == "reorder" || k == "latent" || k == "corrupt") {
-    extend(ColumnIndex(k));
+  for (size_t i = 0; i < sim::kFaultKindCount; ++i) {
+    const sim::FaultKindInfo& info = sim::kFaultKinds[i];
+    const size_t column = 1 + i;
+    if (k == info.name && info.ends_by.empty()) {
+      active_until_[column] = std::max(active_until_[column], until);  // instantaneous
+    } else if (k == info.name) {
+      ongoing_[column].insert(host);  // sustained: until its end, then the window
+    } else if (k == info.ends_by && ongoing_[column].erase(host) > 0) {
+      active_until_[column] = std::max(active_until_[column], until);
+    }
   }
 }
 
@@ -103,6 +85,7 @@ void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
   std::string_view prefix;
   if (event.kind == "tx.state") prefix = "tx ";
   if (event.kind == "en.state") prefix = "en ";
+  if (event.kind == "rm.phase") prefix = "rm ";
   if (prefix.empty()) return;
   const std::string& to = event.Field("to");
   char buffer[64];
@@ -122,8 +105,7 @@ void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
   ++counts.transitions;
   bool any = false;
   for (size_t column = 1; column < kColumns; ++column) {
-    const bool on = (column == kCrashColumn && !down_hosts_.empty()) ||
-                    (column == kPartitionColumn && partitioned_) || event.time <= active_until_[column];
+    const bool on = !ongoing_[column].empty() || event.time <= active_until_[column];
     if (on) {
       ++counts.cells[column];
       any = true;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/fault_kinds.h"
 #include "sim/time.h"
 #include "sim/trace.h"
 #include "sim/world.h"
@@ -23,8 +24,9 @@
 namespace harness {
 
 struct Coverage {
-  // Rows "tx <State>" / "en <State>" (the "to" of a tx.state / en.state
-  // event); columns from CoverageColumns(). A transition entered while k
+  // Rows "tx <State>" / "en <State>" / "rm <phase>" (the "to" of a tx.state /
+  // en.state / rm.phase event: KTM's transaction and enlistment states and
+  // the RM-side transaction phases of ktm/rm_base.h); columns from CoverageColumns(). A transition entered while k
   // fault kinds were active counts once in each of their k columns; with
   // none active it counts in "none". Only nonzero cells are stored.
   std::map<std::string, std::map<std::string, uint64_t>> matrix;
@@ -43,8 +45,8 @@ struct Coverage {
 // Every probe ktm/probes.h declares, in declaration order.
 const std::vector<std::string>& DeclaredProbes();
 
-// "none", then the fault kinds: "crash", "partition", "loss", "dup",
-// "reorder", "latent", "corrupt".
+// "none", then the fault kinds of the catalog (sim/fault_kinds.h), in its
+// order: "crash", "partition", "loss", "dup", "reorder", "latent", "corrupt".
 const std::vector<std::string>& CoverageColumns();
 
 // How long an instantaneous fault (or the end of a crash or partition)
@@ -62,7 +64,7 @@ class CoverageRecorder {
 
  private:
   // Columns by index into CoverageColumns() (0 is "none").
-  static constexpr size_t kColumns = 8;
+  static constexpr size_t kColumns = 1 + sim::kFaultKindCount;
   struct RowCounts {
     uint64_t transitions = 0;
     std::array<uint64_t, kColumns> cells{};
@@ -75,8 +77,9 @@ class CoverageRecorder {
   // Counted per row with columns by index (every state change passes here:
   // no string keys per column); Finish turns them into a Coverage.
   std::map<std::string, RowCounts, std::less<>> rows_;
-  std::set<uint32_t> down_hosts_;
-  bool partitioned_ = false;
+  // Sustained faults in progress, per column: the hosts (kNoHost for a
+  // network-wide fault) where the fault has not ended yet.
+  std::array<std::set<uint32_t>, kColumns> ongoing_;
   // Column -> last instant it counts as active (INT64_MIN: never).
   std::array<sim::TimeNs, kColumns> active_until_;
 };

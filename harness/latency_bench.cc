@@ -157,12 +157,10 @@ void ReduceHistory(const model::History& history, const LatencyCase& kase, const
 // I/O is counted), the successful FUA writes of every log (log blocks apart
 // from the two restart-area sectors at the start of each log) and the
 // datagrams sent.
-void ReduceTrace(const std::string& trace_text, const BenchDisks& disks, LatencyRow* row) {
+void ReduceTrace(const std::vector<sim::TraceEvent>& trace, const BenchDisks& disks, LatencyRow* row) {
   bool counting = false;
-  for (absl::string_view line : absl::StrSplit(trace_text, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
-    if (words.size() < 3) continue;
-    const absl::string_view kind = words[2];
+  for (const sim::TraceEvent& event : trace) {
+    const std::string& kind = event.kind;
     if (!counting) {
       counting = kind == "tx.create";
       if (!counting) continue;
@@ -172,17 +170,12 @@ void ReduceTrace(const std::string& trace_text, const BenchDisks& disks, Latency
       continue;
     }
     if (kind != "disk.write") continue;
-    std::map<absl::string_view, absl::string_view> fields;
-    for (size_t i = 3; i < words.size(); ++i) {
-      const size_t equals = words[i].find('=');
-      if (equals != absl::string_view::npos) fields[words[i].substr(0, equals)] = words[i].substr(equals + 1);
-    }
-    if (fields["fua"] != "1" || fields["status"] != "ok") continue;
+    if (event.Field("fua") != "1" || event.Field("status") != "ok") continue;
     // RM disks are "rm.<name>"; the TM's "tmlog" and a Dtc's "dtc" copy the host's log disk.
-    const bool rm_disk = absl::StartsWith(fields["disk"], "rm.");
+    const bool rm_disk = absl::StartsWith(event.Field("disk"), "rm.");
     const uint32_t sector = rm_disk ? disks.rm_disk.sector_size : disks.tm_log_disk.sector_size;
     uint64_t offset = 0;
-    KTM_ASSERT(absl::SimpleAtoi(fields["off"], &offset), absl::StrCat("disk.write without an offset: ", line));
+    KTM_ASSERT(absl::SimpleAtoi(event.Field("off"), &offset), absl::StrCat("disk.write without an offset: ", kind));
     if (offset < 2 * uint64_t{sector}) {
       ++row->restart_area_writes;
     } else {
@@ -233,7 +226,7 @@ const std::vector<LatencyCase>& DefaultLatencyCases() {
       {"spc_1rm", "1 RM single-phase", LatencyCaseKind::kSinglePhase, 1},
       {"2pc_2rm", "2 RMs 2PC", LatencyCaseKind::kTwoPhase, 2},
       {"2pc_4rm", "4 RMs 2PC", LatencyCaseKind::kTwoPhase, 4},
-      {"txf_txr", "TxF + TxR 2PC", LatencyCaseKind::kTwoPhase, 2, 1, {RmKind::kTxf, RmKind::kTxr}},
+      {"txf_txr", "TxF + TxR 2PC", LatencyCaseKind::kTwoPhase, 2, 1, {"txf", "txr"}},
       {"read_only", "read-only (2 RMs)", LatencyCaseKind::kReadOnly, 2},
       {"dist_3hosts", "distributed, 3 hosts", LatencyCaseKind::kDistributed, 3, 3},
   };
@@ -323,8 +316,8 @@ absl::StatusOr<Scenario> BuildLatencyScenario(const std::string& base_name, cons
   }
   for (uint32_t i = 0; i < kase.rms; ++i) {
     RmSpec rm;
-    rm.kind = i < kase.rm_kinds.size() ? kase.rm_kinds[i] : RmKind::kKv;
-    rm.name = absl::StrCat(rm.kind == RmKind::kTxf ? "txf" : rm.kind == RmKind::kTxr ? "txr" : "kv", i + 1);
+    rm.kind = i < kase.rm_kinds.size() ? kase.rm_kinds[i] : "kv";
+    rm.name = absl::StrCat(rm.kind, i + 1);
     rm.host = s.hosts[i % hosts].name;
     rm.durable = true;
     rm.single_phase = kase.kind == LatencyCaseKind::kSinglePhase;
@@ -362,7 +355,7 @@ absl::StatusOr<LatencyRow> RunLatencyCase(const std::string& base_name, const Be
   std::sort(runner_latencies.begin(), runner_latencies.end());
   KTM_ASSERT(runner_latencies == row.latencies_ns,
              absl::StrCat(scenario->name, ": history latencies differ from the runner's"));
-  ReduceTrace(result.trace_text, disks, &row);
+  ReduceTrace(result.trace, disks, &row);
   Summarize(&row);
   return row;
 }

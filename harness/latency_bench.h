@@ -50,7 +50,7 @@ struct LatencyCase {
   LatencyCaseKind kind = LatencyCaseKind::kTwoPhase;
   uint32_t rms = 1;   // RMs every transaction writes to (reads from, for kReadOnly)
   uint32_t hosts = 1;  // kDistributed: one RM per host; else every RM on one host
-  std::vector<RmKind> rm_kinds;  // kind of RM i (empty or shorter: kv); TxF/TxR through their APIs
+  std::vector<std::string> rm_kinds;  // kind of RM i (empty or shorter: kv); TxF/TxR through their APIs
 };
 
 // The cases, in table order: 1 RM single-phase, 2 RMs 2PC, 4 RMs 2PC,

@@ -1,6 +1,8 @@
 // RmAdapter implementations: see rm_adapter.h.
 #include "harness/rm_adapter.h"
 
+#include "harness/rm_kinds.h"
+
 #include <utility>
 #include <vector>
 
@@ -12,20 +14,6 @@
 
 namespace harness {
 namespace {
-
-// The RM options every kind shares (KvOptions and RmOptions have the same fields).
-template <typename Options>
-Options CommonOptions(const RmSpec& spec, const ktm::Guid& rm_id) {
-  Options o;
-  o.name = spec.name;
-  o.rm_id = rm_id;
-  o.durable = spec.durable;
-  o.single_phase = spec.single_phase;
-  o.vote_no_probability = spec.vote_no_probability;
-  o.reject_single_phase_probability = spec.reject_single_phase_probability;
-  o.response_delay_ns = spec.response_delay_ns;
-  return o;
-}
 
 bool IsAbsent(ktm::NTSTATUS s) {
   return s == ktm::STATUS_OBJECT_NAME_NOT_FOUND || s == ktm::STATUS_OBJECT_PATH_NOT_FOUND;
@@ -230,25 +218,44 @@ ktm::NTSTATUS RmAdapter::MoveThenWrite(ktm::HANDLE, const std::string&, const st
   return ktm::STATUS_INVALID_PARAMETER;
 }
 
-std::unique_ptr<RmAdapter> MakeRmAdapter(const RmSpec& spec, const ktm::Guid& rm_id, ktm::Kernel* kernel,
-                                         sim::Host* host, sim::Disk* disk, ktm::HANDLE tm) {
-  switch (spec.kind) {
-    case RmKind::kKv:
-      return std::make_unique<KvAdapter>(std::make_unique<ktm::kv::KvRm>(
-          kernel, host, disk, tm, CommonOptions<ktm::kv::KvOptions>(spec, rm_id)));
-    case RmKind::kTxf: {
-      ktm::txf::TxfOptions o;
-      o.rm = CommonOptions<ktm::RmOptions>(spec, rm_id);
-      return std::make_unique<TxfAdapter>(std::make_unique<ktm::txf::TxfRm>(kernel, host, disk, tm, o));
-    }
-    case RmKind::kTxr: {
-      ktm::txr::TxrOptions o;
-      o.rm = CommonOptions<ktm::RmOptions>(spec, rm_id);
-      return std::make_unique<TxrAdapter>(std::make_unique<ktm::txr::TxrRm>(kernel, host, disk, tm, o));
-    }
-  }
-  KTM_ASSERT(false, "unknown RM kind");
-  return nullptr;
+std::vector<RmKindInfo> BuiltInRmKinds() {
+  std::vector<RmKindInfo> kinds;
+  kinds.push_back({.name = "kv",
+                   .description = "the example key-value RM (ktm/kv): keys k<N>, string values",
+                   .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
+                     const ktm::RmOptions rm = RmOptionsFor(c);
+                     ktm::kv::KvOptions o;
+                     o.name = rm.name;
+                     o.rm_id = rm.rm_id;
+                     o.durable = rm.durable;
+                     o.single_phase = rm.single_phase;
+                     o.vote_no_probability = rm.vote_no_probability;
+                     o.reject_single_phase_probability = rm.reject_single_phase_probability;
+                     o.response_delay_ns = rm.response_delay_ns;
+                     o.observer = rm.observer;
+                     return std::make_unique<KvAdapter>(
+                         std::make_unique<ktm::kv::KvRm>(c.kernel, c.host, c.disk, c.tm, o));
+                   }});
+  kinds.push_back({.name = "txf",
+                   .description = "Transactional NTFS (ktm/txf): key k<N> is the file \\d\\k<N>",
+                   .supports_delete = true,
+                   .supports_move = true,
+                   .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
+                     ktm::txf::TxfOptions o;
+                     o.rm = RmOptionsFor(c);
+                     return std::make_unique<TxfAdapter>(
+                         std::make_unique<ktm::txf::TxfRm>(c.kernel, c.host, c.disk, c.tm, o));
+                   }});
+  kinds.push_back({.name = "txr",
+                   .description = "the Transactional Registry (ktm/txr): key k<N> is HKLM\\Software\\ktmsim\\k<N>",
+                   .supports_delete = true,
+                   .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
+                     ktm::txr::TxrOptions o;
+                     o.rm = RmOptionsFor(c);
+                     return std::make_unique<TxrAdapter>(
+                         std::make_unique<ktm::txr::TxrRm>(c.kernel, c.host, c.disk, c.tm, o));
+                   }});
+  return kinds;
 }
 
 }  // namespace harness

@@ -22,11 +22,12 @@
 //        RegCloseKey; read = RegOpenKeyTransacted(KEY_QUERY_VALUE) +
 //        RegQueryValueEx + RegCloseKey; delete = RegDeleteKeyTransacted.
 //
-// History: the RMs trace their own "kv.*" events with the key in their own
+// History: the RMs report reads and writes to the run's RmObserver (the
+// HistoryRecorder, harness/history_recorder.h) with the key in their own
 // terms (HistoryKey) and the value as they store it (a file's
 // ContentDigest, a registry ValueText). A read that fails because the
 // file or key does not exist in the transaction's view is answered by the
-// RM before any data call, so the RM traces nothing: Read then reports
+// RM before any data call, so the RM reports nothing: Read then reports
 // *traced = false and the cluster records the read of "" (absent) itself.
 //
 // Statuses: STATUS_SUCCESS, or the RM's failure status unchanged (a
@@ -44,6 +45,7 @@
 
 #include "harness/scenario.h"
 #include "ktm/api.h"
+#include "ktm/rm_observer.h"
 #include "sim/disk.h"
 #include "sim/host.h"
 
@@ -83,7 +85,9 @@ class RmAdapter {
 
 // The adapter of the RM `spec` (its kind, options and identity), built on
 // the host's kernel and TM. disk: the RM's log disk (nullptr when volatile).
+// observer: the run's history recorder (may be null).
 std::unique_ptr<RmAdapter> MakeRmAdapter(const RmSpec& spec, const ktm::Guid& rm_id, ktm::Kernel* kernel,
-                                         sim::Host* host, sim::Disk* disk, ktm::HANDLE tm);
+                                         sim::Host* host, sim::Disk* disk, ktm::HANDLE tm,
+                                         ktm::RmObserver* observer);
 
 }  // namespace harness

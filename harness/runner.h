@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/coverage.h"
+#include "harness/history_recorder.h"
 #include "harness/scenario.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
@@ -43,7 +44,9 @@ struct RunResult {
   uint64_t transactions = 0, committed = 0, aborted = 0, unresolved = 0;
   uint64_t faults_injected = 0;
   int64_t sim_time_ns = 0;
-  std::string trace_text;           // when keep_trace
+  std::string trace_text;           // when keep_trace: a rendering of `trace`
+  std::vector<sim::TraceEvent> trace;  // when keep_trace: every event, structured
+  RunNames names;                   // engine ids -> history names (transactions, RMs)
   std::string schedule_text;        // the faults injected, as a replayable schedule
   model::History history;
   std::vector<int64_t> commit_latencies_ns;  // request -> outcome, committed txs

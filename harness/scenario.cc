@@ -6,6 +6,8 @@
 // here is documented in scenarios/README.md.
 #include "harness/scenario.h"
 
+#include "harness/rm_kinds.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -172,15 +174,22 @@ void CheckRmHost(const Scenario& scenario, const RmSpec& rm, const std::string& 
   }
 }
 
-// Deletes exist on txf and txr RMs, moves on txf RMs (harness/rm_adapter.h).
+// The kind is in the catalog; deletes and moves only where the kind has
+// them (txf: both, txr: deletes; harness/rm_kinds.h).
 void CheckRmOperations(const RmSpec& rm, const std::string& path, ProblemList& problems) {
   problems.Fraction(path + ".delete_fraction", rm.delete_fraction);
   problems.Fraction(path + ".move_fraction", rm.move_fraction);
-  if (rm.delete_fraction > 0 && rm.kind == RmKind::kKv) {
-    problems.Add(path + ".delete_fraction", "must be 0 for a kv RM (deletes need kind \"txf\" or \"txr\")");
+  const RmKindInfo* kind = FindRmKind(rm.kind);
+  if (kind == nullptr) {
+    problems.Add(path + ".kind", UnknownChoice(rm.kind, RmKindNames()));
+    return;
   }
-  if (rm.move_fraction > 0 && rm.kind != RmKind::kTxf) {
-    problems.Add(path + ".move_fraction", "must be 0 unless kind is \"txf\" (moves are file renames)");
+  if (rm.delete_fraction > 0 && !kind->supports_delete) {
+    problems.Add(path + ".delete_fraction",
+                 absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no deletes)"));
+  }
+  if (rm.move_fraction > 0 && !kind->supports_move) {
+    problems.Add(path + ".move_fraction", absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no moves)"));
   }
   if (rm.delete_fraction + rm.move_fraction > 1 + 1e-9) {
     problems.Add(path + ".delete_fraction", absl::StrCat("delete_fraction + move_fraction must be at most 1, got ",

@@ -23,12 +23,10 @@ struct HostSpec {
   sim::DiskOptions log_disk;        // the TM's log disk
 };
 
-enum class RmKind : uint8_t { kKv, kTxf, kTxr };
-
 struct RmSpec {
   std::string name;                 // unique in the scenario
   std::string host;                 // a HostSpec name
-  RmKind kind = RmKind::kKv;
+  std::string kind = "kv";          // a kind of the RM-kind catalog (harness/rm_kinds.h)
   bool durable = true;
   bool single_phase = true;         // asks for SINGLE_PHASE_COMMIT
   double vote_no_probability = 0;   // at PREPARE, vote no (RollbackEnlistment)

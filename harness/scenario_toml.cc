@@ -496,8 +496,7 @@ void ReadRm(TableReader& reader, RmSpec* rm) {
   reader.Text("name", &rm->name);
   reader.Require("host");
   reader.Text("host", &rm->host);
-  reader.Choice("kind", Choices<RmKind>{{"kv", RmKind::kKv}, {"txf", RmKind::kTxf}, {"txr", RmKind::kTxr}},
-                &rm->kind);
+  reader.Text("kind", &rm->kind);  // checked against the RM-kind catalog (Validate)
   reader.Bool("durable", &rm->durable);
   reader.Bool("single_phase", &rm->single_phase);
   reader.Number("vote_no_probability", &rm->vote_no_probability);

@@ -71,14 +71,6 @@ void AppendDisk(const std::string& header, const sim::DiskOptions& disk, std::st
                   LatencyLine("fua_extra_latency", disk.fua_extra_latency));
 }
 
-const char* RmKindName(RmKind kind) {
-  switch (kind) {
-    case RmKind::kKv: return "kv";
-    case RmKind::kTxf: return "txf";
-    case RmKind::kTxr: return "txr";
-  }
-  return "kv";
-}
 
 const char* FaultModeName(FaultMode mode) {
   switch (mode) {
@@ -109,7 +101,7 @@ void AppendHosts(const Scenario& s, std::string* out) {
 void AppendRms(const Scenario& s, std::string* out) {
   for (const RmSpec& rm : s.rms) {
     absl::StrAppend(out, "\n[[rms]]\n", "name = ", TomlString(rm.name), "\n", "host = ", TomlString(rm.host),
-                    "\n", "kind = \"", RmKindName(rm.kind), "\"\n", "durable = ", Bool(rm.durable), "\n",
+                    "\n", "kind = \"", rm.kind, "\"\n", "durable = ", Bool(rm.durable), "\n",
                     "single_phase = ", Bool(rm.single_phase), "\n",
                     "vote_no_probability = ", Number(rm.vote_no_probability), "\n",
                     "disconnect_probability = ", Number(rm.disconnect_probability), "\n",

@@ -409,58 +409,19 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
   return true;
 }
 
-// Targeted crashes (crash_on) depend on counting events, so almost any
-// change to the workload moves or loses them. Turned into explicit crash and
-// restart events (taken from a traced run, 1ns after the event that
-// triggered them, which the scheduler then runs after everything else due at
-// that time) they stay where they were, and ddmin can drop the ones that do
-// not matter.
+// Targeted crashes (crash_on) are in the recorded schedule like every other
+// fault ("crash ... after=prepare#3 restart=..."), and a run given a
+// schedule applies exactly that schedule: the scenario's crash_on no longer
+// changes anything and goes, so ddmin can drop targeted crashes one by one.
 void Shrinker::ScheduleTargetedCrashes() {
-  if (!uses_schedule_ || current_.faults.crash_on.empty() || runs_ >= budget_ - 2) return;
-  const Outcome run = RunOnce(current_, schedule_, /*keep_trace=*/true);
-  if (!run.completed) return;
-  std::multiset<std::tuple<sim::TimeNs, uint32_t, sim::FaultEvent::Kind>> scheduled;
-  for (const sim::FaultEvent& event : schedule_.events) scheduled.emplace(event.time, event.host, event.kind);
-  sim::FaultSchedule schedule = schedule_;
-  size_t added = 0;
-  for (absl::string_view line : absl::StrSplit(run.trace_text, '\n', absl::SkipEmpty())) {
-    const std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
-    sim::FaultEvent event;
-    uint32_t host = 0;
-    if (words.size() < 3 || !absl::SimpleAtoi(words[0], &event.time) || words[1].size() < 2 ||
-        !absl::SimpleAtoi(words[1].substr(1), &host)) {
-      continue;
-    }
-    if (words[2] == "crash") {
-      event.kind = sim::FaultEvent::Kind::kCrash;
-      for (absl::string_view word : words) {
-        if (absl::ConsumePrefix(&word, "seed=")) (void)absl::SimpleAtoi(word, &event.seed);
-      }
-    } else if (words[2] == "restart") {
-      event.kind = sim::FaultEvent::Kind::kRestart;
-    } else {
-      continue;
-    }
-    event.host = host;
-    if (event.time >= current_.faults.faults_until_ns) continue;  // faults stop: not a fault
-    auto it = scheduled.find({event.time, host, event.kind});
-    if (it != scheduled.end()) {
-      scheduled.erase(it);
-      continue;
-    }
-    event.time += 1;
-    schedule.events.push_back(event);
-    ++added;
-  }
-  std::stable_sort(schedule.events.begin(), schedule.events.end(),
-                   [](const sim::FaultEvent& a, const sim::FaultEvent& b) { return a.time < b.time; });
+  if (!uses_schedule_ || current_.faults.crash_on.empty()) return;
   const std::string crash_on = current_.faults.crash_on;
   Scenario candidate = current_;
   candidate.faults.crash_on.clear();
   candidate.faults.crash_on_probability = 0;
-  if (Try(candidate, schedule)) {
-    steps_.push_back(absl::StrCat("targeted crashes (crash_on = \"", crash_on, "\"): ", added,
-                                  " crash/restart events moved into the fault schedule"));
+  if (Try(candidate, schedule_)) {
+    steps_.push_back(absl::StrCat("targeted crashes (crash_on = \"", crash_on,
+                                  "\"): replayed from the fault schedule"));
   }
 }
 

@@ -35,7 +35,8 @@ inline constexpr std::string_view kProbeNames[] = {
     "recovery.enlistment_unrecovered_at_decision",  // a decision found an enlistment its RM had not recovered
     "rm.notification_wait_timeout",    // GetNotificationResourceManagerAsync timed out
     "en.disconnected",                 // a single-phase RM closed its enlistment while delegated (outcome unknown)
-    "kv.presumed_abort",               // the KV RM presumed abort for a prepared transaction at recovery
+    "rm.commit_without_prepare",       // an RM got COMMIT before it prepared (only a planted engine bug)
+    "rm.presumed_abort",               // an RM (RmBase) presumed abort for a prepared transaction at recovery
     "bug.trust_response_order",        // planted bug 7 took its shortcut (never without --planted-bug 7)
 };
 inline constexpr size_t kProbeCount = std::size(kProbeNames);

@@ -1,6 +1,5 @@
-// RmBase implementation: see rm_base.h for the contract. The protocol
-// follows ktm/kv/kv_rm.cc step for step (same records, same forces, same
-// trace events); only the data handling is delegated to the subclass.
+// RmBase implementation: see rm_base.h for the contract. Only the data
+// handling is delegated to the subclass; the KTM side is the RmClient.
 #include "ktm/rm_base.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ktm/assert.h"
+#include "ktm/probes.h"
 
 namespace ktm {
 namespace {
@@ -30,17 +30,62 @@ bool Alive(const std::weak_ptr<bool>& alive) {
   return a && *a;
 }
 
+constexpr uint8_t Bit(RmTxPhase phase) { return static_cast<uint8_t>(1u << static_cast<uint8_t>(phase)); }
+
+// kPhaseTransitions[from]: the phases `from` may change to.
+constexpr uint8_t kPhaseTransitions[kRmTxPhaseCount] = {
+    /* kNone        */ Bit(RmTxPhase::kActive) | Bit(RmTxPhase::kPrepared),  // enlist; replay or RECOVER
+    /* kActive      */ Bit(RmTxPhase::kPreparing) | Bit(RmTxPhase::kSinglePhase) | Bit(RmTxPhase::kDone),
+    /* kPreparing   */ Bit(RmTxPhase::kPrepared) | Bit(RmTxPhase::kDone),  // forced; force failed or rollback
+    /* kPrepared    */ Bit(RmTxPhase::kDone),                              // commit, rollback, presumed abort
+    /* kSinglePhase */ Bit(RmTxPhase::kDone),                              // own commit record forced, or refused
+    /* kDone        */ 0,
+};
+static_assert(static_cast<size_t>(RmTxPhase::kDone) + 1 == kRmTxPhaseCount);
+
 }  // namespace
+
+const char* RmTxPhaseName(RmTxPhase phase) {
+  switch (phase) {
+    case RmTxPhase::kNone: return "none";
+    case RmTxPhase::kActive: return "active";
+    case RmTxPhase::kPreparing: return "preparing";
+    case RmTxPhase::kPrepared: return "prepared";
+    case RmTxPhase::kSinglePhase: return "single_phase";
+    case RmTxPhase::kDone: return "done";
+  }
+  return "unknown";
+}
+
+bool RmTxPhaseTransitionAllowed(RmTxPhase from, RmTxPhase to) {
+  return (kPhaseTransitions[static_cast<size_t>(from)] & Bit(to)) != 0;
+}
+
+std::string_view RmVoteName(RmVote vote) {
+  switch (vote) {
+    case RmVote::kYes: return "yes";
+    case RmVote::kNo: return "no";
+    case RmVote::kReadOnly: return "readonly";
+    case RmVote::kSinglePhase: return "spc";
+  }
+  return "unknown";
+}
 
 RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOptions options,
                std::string trace_prefix)
     : kernel_(kernel),
       host_(host),
       disk_(disk),
-      tm_(tm),
       options_(std::move(options)),
       trace_prefix_(std::move(trace_prefix)),
       rng_(host->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", host->incarnation()))),
+      client_(kernel, host, disk, tm,
+              RmClientOptions{.name = options_.name,
+                              .description = options_.name,
+                              .rm_id = options_.rm_id,
+                              .durable = options_.durable,
+                              .response_delay_ns = options_.response_delay_ns},
+              [this](const TRANSACTION_NOTIFICATION& n) { Handle(n); }),
       alive_(std::make_shared<bool>(true)) {
   KTM_ASSERT(options_.transactions_max > 0, "transactions_max must be positive");
 }
@@ -53,11 +98,43 @@ size_t RmBase::in_doubt() const {
   return n;
 }
 
-void RmBase::Later(std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
-  host_->After(options_.response_delay_ns, [alive, fn = std::move(fn)] {
-    if (Alive(alive)) fn();
-  });
+void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
+  KTM_ASSERT(RmTxPhaseTransitionAllowed(ctx.phase, to),
+             absl::StrCat(options_.name, ": transaction ", std::string(ctx.uow.Short()), " may not go from ",
+                          RmTxPhaseName(ctx.phase), " to ", RmTxPhaseName(to)));
+  TraceTx("rm.phase", ctx.uow, {{"from", RmTxPhaseName(ctx.phase)}, {"to", RmTxPhaseName(to)}});
+  ctx.phase = to;
+}
+
+void RmBase::ReportRead(const Guid& uow, std::string_view key, std::string_view value) {
+  if (options_.observer) options_.observer->OnRead(host_->id(), options_.name, uow, key, value);
+  TraceTx("rm.read", uow, {{"key", key}, {"value", value}});
+}
+
+void RmBase::ReportWrite(const Guid& uow, std::string_view key, std::string_view value) {
+  if (options_.observer) options_.observer->OnWrite(host_->id(), options_.name, uow, key, value);
+  TraceTx("rm.write", uow, {{"key", key}, {"value", value}});
+}
+
+void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
+  if (options_.observer) options_.observer->OnVote(host_->id(), options_.name, ctx.uow, vote, why);
+  if (why.empty()) return TraceTx("rm.vote", ctx.uow, {{"vote", RmVoteName(vote)}});
+  TraceTx("rm.vote", ctx.uow, {{"vote", RmVoteName(vote)}, {"why", why}});
+}
+
+void RmBase::ReportCommitted(TxContext& ctx) {
+  KTM_ASSERT(!ctx.outcome_reported, options_.name + ": a transaction's outcome reported twice");
+  ctx.outcome_reported = true;
+  if (options_.observer) options_.observer->OnCommitted(host_->id(), options_.name, ctx.uow);
+  TraceTx("rm.committed", ctx.uow);
+}
+
+void RmBase::ReportAborted(TxContext& ctx, std::string_view why) {
+  if (ctx.outcome_reported) return;
+  ctx.outcome_reported = true;
+  if (options_.observer) options_.observer->OnAborted(host_->id(), options_.name, ctx.uow, why);
+  if (why.empty()) return TraceTx("rm.aborted", ctx.uow);
+  TraceTx("rm.aborted", ctx.uow, {{"why", why}});
 }
 
 void RmBase::TraceTx(const char* kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
@@ -96,50 +173,22 @@ RmTxPhase RmBase::PhaseOf(const Guid& uow) const {
 // Start and recovery.
 
 void RmBase::Start(std::function<void(NTSTATUS)> done) {
-  if (!options_.durable) {
-    HANDLE rm;
-    NTSTATUS s = CreateResourceManager(*kernel_, options_.rm_id, RESOURCE_MANAGER_VOLATILE, tm_, options_.name, &rm);
-    if (s == STATUS_SUCCESS) {
-      rm_ = rm;
-      online_ = true;
-      recovery_done_ = true;
-      Arm();
-    }
-    TraceRm("online", {{"status", StatusName(s)}});
-    host_->After(0, [done, s] { done(s); });
-    return;
+  if (options_.durable && StateBytesMax() != kStateBytesUnbounded) {
+    KTM_ASSERT(StateBytesMax() + kSnapshotBytesFixed + options_.transactions_max * kSnapshotBytesPerTransaction <=
+                   log()->record_payload_max(),
+               absl::StrCat(options_.name, ": a snapshot of ", StateBytesMax(), " bytes does not fit one log record of ",
+                            log()->record_payload_max()));
   }
-  log_ = std::make_unique<log::Log>(disk_, log::LogOptions{.disk_offset = 0, .size_bytes = disk_->size_bytes()});
-  KTM_ASSERT(StateBytesMax() + kSnapshotBytesFixed + options_.transactions_max * kSnapshotBytesPerTransaction <=
-                 log_->record_payload_max(),
-             absl::StrCat(options_.name, ": a snapshot of ", StateBytesMax(), " bytes does not fit one log record of ",
-                          log_->record_payload_max()));
-  std::weak_ptr<bool> alive = alive_;
-  log_->Open([this, alive, done](absl::StatusOr<log::RecoveredLog> recovered) {
-    if (Alive(alive)) OnLogOpened(std::move(recovered), done);
-  });
-}
-
-void RmBase::OnLogOpened(absl::StatusOr<log::RecoveredLog> recovered, std::function<void(NTSTATUS)> done) {
-  bool formatted = recovered.ok() || !absl::IsNotFound(recovered.status());
-  if (!recovered.ok() && formatted) {
-    TraceRm("start_failed", {{"error", std::string(recovered.status().message())}});
-    return done(STATUS_LOG_CORRUPTION_DETECTED);
-  }
-  if (formatted) {
-    Replay(*recovered);
-    return Register(done);
-  }
-  std::weak_ptr<bool> alive = alive_;
-  log_->Format([this, alive, done](absl::Status status) {
-    if (!Alive(alive)) return;
-    if (!status.ok()) return done(STATUS_UNEXPECTED_IO_ERROR);
-    log_->WriteRestartArea({}, 0, [this, alive, done](absl::Status st) {
-      if (!Alive(alive)) return;
-      if (!st.ok()) return done(STATUS_UNEXPECTED_IO_ERROR);
-      Register(done);
-    });
-  });
+  if (!options_.durable) recovery_done_ = true;  // nothing to recover: no RECOVER, no LAST_RECOVER
+  client_.Start([this](const log::RecoveredLog& recovered) { Replay(recovered); },
+                [this, done = std::move(done)](NTSTATUS s, std::string_view error) {
+                  if (s == STATUS_LOG_CORRUPTION_DETECTED) {
+                    TraceRm("start_failed", {{"error", error}});
+                  } else {
+                    TraceRm("online", {{"status", StatusName(s)}});
+                  }
+                  done(s);
+                });
 }
 
 void RmBase::ApplyBytes(const std::vector<uint8_t>& changes) {
@@ -204,7 +253,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
   for (auto& [uow, changes] : prepared) {
     TxContext ctx;
     ctx.uow = uow;
-    ctx.phase = RmTxPhase::kPrepared;
+    SetPhase(ctx, RmTxPhase::kPrepared);
     ctx.prepare_logged = true;
     ctx.changes = std::move(changes);
     ctx.key = next_key_++;
@@ -217,22 +266,6 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
   TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
 }
 
-void RmBase::Register(std::function<void(NTSTATUS)> done) {
-  HANDLE rm;
-  NTSTATUS s = OpenResourceManager(*kernel_, tm_, options_.rm_id, &rm);
-  if (s == STATUS_RESOURCEMANAGER_NOT_FOUND) {
-    s = CreateResourceManager(*kernel_, options_.rm_id, 0, tm_, options_.name, &rm);
-  }
-  if (s == STATUS_SUCCESS) {
-    rm_ = rm;
-    online_ = true;
-    Arm();
-    s = RecoverResourceManager(*kernel_, rm_);
-  }
-  TraceRm("online", {{"status", StatusName(s)}});
-  host_->After(0, [done, s] { done(s); });
-}
-
 void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
   TxContext* ctx = Find(n.UOW);
   if (ctx == nullptr) {
@@ -240,13 +273,13 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
     // crash): KTM still needs the acknowledgement.
     TxContext fresh;
     fresh.uow = n.UOW;
-    fresh.phase = RmTxPhase::kPrepared;
+    SetPhase(fresh, RmTxPhase::kPrepared);
     fresh.key = next_key_++;
     by_key_[fresh.key] = n.UOW;
     ctx = &(txs_[n.UOW] = std::move(fresh));
   }
   HANDLE en;
-  NTSTATUS s = OpenEnlistment(*kernel_, rm_, n.EnlistmentId, &en);
+  NTSTATUS s = OpenEnlistment(*kernel_, client_.rm(), n.EnlistmentId, &en);
   KTM_ASSERT(s == STATUS_SUCCESS, absl::StrCat("OpenEnlistment of a RECOVER notification failed: ", StatusName(s)));
   ctx->enlistment = en;
   ctx->recovering = true;
@@ -264,6 +297,7 @@ void RmBase::OnLastRecover() {
   }
   for (const auto& uow : presumed_aborted) {
     TxContext& ctx = txs_[uow];
+    KTM_CODE_PROBE(host_, "rm.presumed_abort");
     Abandon(ctx, "presumed");
     Finish(uow);
   }
@@ -273,7 +307,7 @@ void RmBase::OnLastRecover() {
 // Services for the subclass.
 
 NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
-  if (!online_) return STATUS_RM_NOT_ACTIVE;
+  if (!online()) return STATUS_RM_NOT_ACTIVE;
   Guid uow;
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
   if (TxContext* ctx = Find(uow)) {
@@ -286,11 +320,13 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   TxContext ctx;
   ctx.uow = uow;
   ctx.key = next_key_++;
-  NTSTATUS s = CreateEnlistment(*kernel_, rm_, transaction, mask, 0, ctx.key, &ctx.enlistment);
+  NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
   if (s != STATUS_SUCCESS) return s;
+  SetPhase(ctx, RmTxPhase::kActive);
   by_key_[ctx.key] = uow;
   txs_[uow] = std::move(ctx);
-  TraceTx("kv.enlist", uow);
+  if (options_.observer) options_.observer->OnEnlist(host_->id(), options_.name, uow);
+  TraceTx("rm.enlist", uow);
   *out = uow;
   return STATUS_SUCCESS;
 }
@@ -303,17 +339,17 @@ bool RmBase::Doom(const Guid& uow, const std::string& why) {
 }
 
 NTSTATUS RmBase::LogNonTransacted(const std::vector<uint8_t>& changes, const std::function<void()>& apply) {
-  if (!online_) return STATUS_RM_NOT_ACTIVE;
+  if (!online()) return STATUS_RM_NOT_ACTIVE;
   if (!options_.durable) {
     apply();
     return STATUS_SUCCESS;
   }
   Writer w;
   w.Bytes(changes);
-  auto lsn = log_->Append(kRecNonTransacted, w.data());
+  auto lsn = log()->Append(kRecNonTransacted, w.data());
   if (!lsn.ok()) return absl::IsResourceExhausted(lsn.status()) ? STATUS_DISK_FULL : STATUS_UNEXPECTED_IO_ERROR;
   apply();
-  log_->Force(*lsn, [](absl::Status) {});  // write-through without waiting; a failure fails the log
+  log()->Force(*lsn, [](absl::Status) {});  // write-through without waiting; a failure fails the log
   MaybeSnapshot();
   return STATUS_SUCCESS;
 }
@@ -332,32 +368,6 @@ NTSTATUS RmBase::Disconnect(HANDLE transaction) {
 // ---------------------------------------------------------------------------
 // Notifications.
 
-void RmBase::Arm() {
-  std::weak_ptr<bool> alive = alive_;
-  GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
-                                      [this, alive](NTSTATUS status, TRANSACTION_NOTIFICATION n) {
-                                        if (Alive(alive)) OnNotification(status, n);
-                                      });
-}
-
-void RmBase::OnNotification(NTSTATUS status, TRANSACTION_NOTIFICATION n) {
-  if (status != STATUS_SUCCESS) return;  // the RM handle went away
-  Arm();
-  // One handler event per notification, but each takes the oldest one
-  // waiting: whichever runs first when a tie-breaking strategy reorders
-  // same-time events, notifications are handled in delivery order, as by
-  // one RM thread (a LAST_RECOVER never overtakes the RECOVERs before it).
-  inbox_.push_back(n);
-  Later([this] { HandleNext(); });
-}
-
-void RmBase::HandleNext() {
-  KTM_ASSERT(!inbox_.empty(), "a notification handler event without a notification");
-  const TRANSACTION_NOTIFICATION n = inbox_.front();
-  inbox_.pop_front();
-  Handle(n);
-}
-
 void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   uint32_t what = n.TransactionNotification;
   if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
@@ -366,7 +376,8 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   if (key == by_key_.end()) return;  // a duplicate for a transaction already finished
   TxContext* ctx = Find(key->second);
   if (ctx == nullptr) return;
-  TraceTx("kv.notify", ctx->uow, {{"n", NotificationName(what)}});
+  if (options_.observer) options_.observer->OnNotify(host_->id(), options_.name, ctx->uow, what);
+  TraceTx("rm.notify", ctx->uow, {{"n", NotificationName(what)}});
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
       (void)PrePrepareComplete(*kernel_, ctx->enlistment);
@@ -384,34 +395,23 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   }
 }
 
-// Drops the transaction's effects (it will not commit) and traces the abort once.
+// Drops the transaction's effects (it will not commit) and reports the abort once.
 void RmBase::Abandon(TxContext& ctx, const std::string& why) {
-  if (ctx.prepare_logged && options_.durable && !log_->failed()) {
+  if (ctx.prepare_logged && options_.durable && !log()->failed()) {
     Writer w;
     w.Id(ctx.uow);
-    (void)log_->Append(kRecAbort, w.data());  // not forced: presumed abort covers a lost one
+    (void)log()->Append(kRecAbort, w.data());  // not forced: presumed abort covers a lost one
   }
   EndTransaction(ctx.uow);
-  ctx.phase = RmTxPhase::kDone;
+  SetPhase(ctx, RmTxPhase::kDone);
   ctx.changes.clear();
-  if (!ctx.outcome_traced) {
-    ctx.outcome_traced = true;
-    if (why.empty()) {
-      TraceTx("kv.aborted", ctx.uow);
-    } else {
-      TraceTx("kv.aborted", ctx.uow, {{"why", why}});
-    }
-  }
+  ReportAborted(ctx, why);
 }
 
 // A "no" vote: RollbackEnlistment (allowed until PrepareComplete), effects
 // dropped now; the ROLLBACK that follows only acknowledges.
 void RmBase::VoteNo(TxContext& ctx, const std::string& why) {
-  if (why.empty()) {
-    TraceTx("kv.vote", ctx.uow, {{"vote", "no"}});
-  } else {
-    TraceTx("kv.vote", ctx.uow, {{"vote", "no"}, {"why", why}});
-  }
+  ReportVote(ctx, RmVote::kNo, why);
   (void)RollbackEnlistment(*kernel_, ctx.enlistment);
   Abandon(ctx, why);
 }
@@ -420,11 +420,11 @@ void RmBase::OnPrepare(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;  // voted no already
   if (rng_.Bernoulli(options_.vote_no_probability)) return VoteNo(ctx, "");
   if (!HasChanges(ctx.uow)) {
-    TraceTx("kv.vote", ctx.uow, {{"vote", "readonly"}});
+    ReportVote(ctx, RmVote::kReadOnly, "");
     NTSTATUS s = ReadOnlyEnlistment(*kernel_, ctx.enlistment);
     if (s == STATUS_SUCCESS) {
       EndTransaction(ctx.uow);
-      ctx.phase = RmTxPhase::kDone;
+      SetPhase(ctx, RmTxPhase::kDone);
       Finish(ctx.uow);
     }
     return;
@@ -432,10 +432,10 @@ void RmBase::OnPrepare(TxContext& ctx) {
   Writer changes;
   EncodeChanges(ctx.uow, changes);
   ctx.changes = std::move(changes.data());
-  ctx.phase = RmTxPhase::kPreparing;
+  SetPhase(ctx, RmTxPhase::kPreparing);
   if (!options_.durable) {
-    ctx.phase = RmTxPhase::kPrepared;
-    TraceTx("kv.vote", ctx.uow, {{"vote", "yes"}});
+    SetPhase(ctx, RmTxPhase::kPrepared);
+    ReportVote(ctx, RmVote::kYes, "");
     (void)PrepareComplete(*kernel_, ctx.enlistment);
     return;
   }
@@ -445,12 +445,12 @@ void RmBase::OnPrepare(TxContext& ctx) {
   (void)GetEnlistmentId(*kernel_, ctx.enlistment, &en_id);
   w.Id(en_id);
   w.Bytes(ctx.changes);
-  auto lsn = log_->Append(kRecPrepare, w.data());
+  auto lsn = log()->Append(kRecPrepare, w.data());
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
   std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
-  log_->Force(*lsn, [this, alive, uow](absl::Status status) {
+  log()->Force(*lsn, [this, alive, uow](absl::Status status) {
     if (Alive(alive)) OnPrepareForced(uow, status);
   });
 }
@@ -459,8 +459,8 @@ void RmBase::OnPrepareForced(const Guid& uow, absl::Status status) {
   TxContext* c = Find(uow);
   if (c == nullptr || c->phase != RmTxPhase::kPreparing) return;
   if (!status.ok()) return VoteNo(*c, "log");
-  c->phase = RmTxPhase::kPrepared;
-  TraceTx("kv.vote", uow, {{"vote", "yes"}});
+  SetPhase(*c, RmTxPhase::kPrepared);
+  ReportVote(*c, RmVote::kYes, "");
   (void)PrepareComplete(*kernel_, c->enlistment);
 }
 
@@ -474,15 +474,23 @@ void RmBase::Finish(const Guid& uow) {
 }
 
 void RmBase::OnCommit(TxContext& ctx) {
-  if (ctx.phase == RmTxPhase::kDone) return;
-  KTM_ASSERT(ctx.phase == RmTxPhase::kPrepared,
-             absl::StrCat(options_.name, ": COMMIT for a transaction that did not prepare here"));
+  if (ctx.phase == RmTxPhase::kDone || ctx.phase == RmTxPhase::kSinglePhase) return;
+  if (ctx.phase != RmTxPhase::kPrepared) {
+    // KTM broke the protocol (COMMIT before this RM completed PREPARE: only
+    // a planted engine bug does that). The RM does what it is told and the
+    // checkers judge the history (validity: a commit without a yes vote).
+    KTM_CODE_PROBE(host_, "rm.commit_without_prepare");
+    if (ctx.phase == RmTxPhase::kActive) {
+      Writer changes;
+      EncodeChanges(ctx.uow, changes);
+      ctx.changes = std::move(changes.data());
+    }
+  }
   ApplyBytes(ctx.changes);
   EndTransaction(ctx.uow);
   ctx.changes.clear();
-  ctx.phase = RmTxPhase::kDone;
-  ctx.outcome_traced = true;
-  TraceTx("kv.committed", ctx.uow);
+  SetPhase(ctx, RmTxPhase::kDone);
+  ReportCommitted(ctx);
   if (!options_.durable) {
     (void)CommitComplete(*kernel_, ctx.enlistment);
     Finish(ctx.uow);
@@ -490,7 +498,7 @@ void RmBase::OnCommit(TxContext& ctx) {
   }
   Writer w;
   w.Id(ctx.uow);
-  auto lsn = log_->Append(kRecCommit, w.data());
+  auto lsn = log()->Append(kRecCommit, w.data());
   std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
   auto complete = [this, alive, uow](absl::Status status) {
@@ -504,7 +512,7 @@ void RmBase::OnCommit(TxContext& ctx) {
     Finish(uow);
   };
   if (!lsn.ok()) return complete(lsn.status());
-  log_->Force(*lsn, complete);
+  log()->Force(*lsn, complete);
 }
 
 void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
@@ -520,20 +528,19 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
     EncodeChanges(ctx.uow, changes);
     ctx.changes = std::move(changes.data());
   }
-  ctx.phase = RmTxPhase::kPreparing;
-  ctx.single_phase = true;
-  if (!options_.durable || !changed) return FinishSinglePhase(ctx.uow);
+  if (!options_.durable || !changed) {
+    SetPhase(ctx, RmTxPhase::kSinglePhase);
+    return FinishSinglePhase(ctx.uow);
+  }
   Writer w;
   w.Id(ctx.uow);
   w.Bytes(ctx.changes);
-  auto lsn = log_->Append(kRecSinglePhaseCommit, w.data());
-  if (!lsn.ok()) {
-    ctx.single_phase = false;
-    return VoteNo(ctx, "log");
-  }
+  auto lsn = log()->Append(kRecSinglePhaseCommit, w.data());
+  if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
+  SetPhase(ctx, RmTxPhase::kSinglePhase);
   std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
-  log_->Force(*lsn, [this, alive, uow](absl::Status status) {
+  log()->Force(*lsn, [this, alive, uow](absl::Status status) {
     if (Alive(alive) && status.ok()) FinishSinglePhase(uow);
   });
 }
@@ -541,20 +548,18 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
 void RmBase::FinishSinglePhase(const Guid& uow) {
   TxContext* c = Find(uow);
   if (c == nullptr) return;
-  c->single_phase = false;
-  TraceTx("kv.vote", uow, {{"vote", "spc"}});
+  ReportVote(*c, RmVote::kSinglePhase, "");
   ApplyBytes(c->changes);
   EndTransaction(uow);
   c->changes.clear();
-  c->phase = RmTxPhase::kDone;
-  c->outcome_traced = true;
-  TraceTx("kv.committed", uow);
+  SetPhase(*c, RmTxPhase::kDone);
+  ReportCommitted(*c);
   (void)CommitComplete(*kernel_, c->enlistment);
   Finish(uow);
 }
 
 void RmBase::OnRollback(TxContext& ctx) {
-  if (ctx.single_phase) return;  // our own commit record is being forced: that decides
+  if (ctx.phase == RmTxPhase::kSinglePhase) return;  // our own commit record is being forced: that decides
   // After a "no" vote or Doom the effects are gone already: only acknowledge.
   if (ctx.phase != RmTxPhase::kDone) Abandon(ctx, "");
   (void)RollbackComplete(*kernel_, ctx.enlistment);
@@ -562,12 +567,12 @@ void RmBase::OnRollback(TxContext& ctx) {
 }
 
 void RmBase::MaybeSnapshot() {
-  if (!options_.durable || !log_ || log_->failed() || snapshot_in_flight_) return;
-  if (log_->end_lsn() - log_->base_lsn() < disk_->size_bytes() / 4) return;
+  if (!options_.durable || log() == nullptr || log()->failed() || snapshot_in_flight_) return;
+  if (log()->end_lsn() - log()->base_lsn() < disk_->size_bytes() / 4) return;
   // A single-phase commit record being forced holds changes that are not in
   // the committed state yet: moving the base past it would lose them.
   for (const auto& [uow, ctx] : txs_) {
-    if (ctx.single_phase) return;
+    if (ctx.phase == RmTxPhase::kSinglePhase) return;
   }
   Writer committed;
   EncodeCommitted(committed);
@@ -586,12 +591,12 @@ void RmBase::MaybeSnapshot() {
     w.Id(uow);
     w.Bytes(ctx.changes);
   }
-  auto lsn = log_->Append(kRecSnapshot, w.data());
+  auto lsn = log()->Append(kRecSnapshot, w.data());
   if (!lsn.ok()) return;
   snapshot_in_flight_ = true;
   TraceRm("snapshot", {{"base", absl::StrCat(*lsn)}, {"bytes", absl::StrCat(w.data().size())}});
   std::weak_ptr<bool> alive = alive_;
-  log_->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {
+  log()->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {
     if (Alive(alive)) snapshot_in_flight_ = false;
   });
 }

@@ -1,13 +1,20 @@
-// RmBase: the commit-protocol half of a durable resource manager written as
-// a user of ktm/api.h, shared by TxF (ktm/txf) and TxR (ktm/txr). It is the
-// protocol of the example KvRm (ktm/kv) with the data part behind a small
-// interface: enlist on first use, the notification loop, prepare / commit /
-// single-phase commit / rollback with exactly KvRm's log records and forces
-// (docs/ktm-logging.md: 1 forced write per single-phase commit, 2 per 2PC
-// commit, 0 for read-only and rollback), recovery (replay, Open/Create RM,
-// RecoverResourceManager, RECOVER + RecoverEnlistment, presumed abort at
-// LAST_RECOVER), snapshots that advance the log base, and the "kv.*" history
-// events the harness records (same kinds and fields as KvRm).
+// RmBase: the commit-protocol half of every durable resource manager written
+// as a user of ktm/api.h: the example KvRm (ktm/kv), TxF (ktm/txf), TxR
+// (ktm/txr) and users' RMs are small subclasses that own only their data.
+// The KTM side (log open/format, registration, recovery, the notification
+// pump) is the shared RmClient (ktm/rm_client.h). The core does: enlist on
+// first use, prepare / commit / single-phase commit / rollback with the log
+// records and forces of docs/ktm-logging.md (1 forced write per single-phase
+// commit, 2 per 2PC commit, 0 for read-only and rollback), recovery (replay,
+// RECOVER + RecoverEnlistment, presumed abort at LAST_RECOVER), snapshots
+// that advance the log base, and the history report of every step through
+// the typed RmObserver (ktm/rm_observer.h), mirrored as "rm.*" trace events
+// for people.
+//
+// A transaction's phase at this RM is an explicit state machine (RmTxPhase,
+// kPhaseTransitions): every change goes through one function that asserts
+// the transition is in the table and traces "rm.phase" (rm, uow, from, to),
+// which coverage counts.
 //
 // Contract with a subclass (which owns the committed state, the per-
 // transaction changes, the locks and the handles):
@@ -15,7 +22,8 @@
 //   single-phase (EncodeChanges); from then on the core owns those bytes:
 //   they go into the prepare / single-phase record, and on commit
 //   ApplyChanges(bytes) makes them the committed state (also on replay).
-// - The subclass accepts changes only while PhaseOf(uow) == kActive.
+// - The subclass accepts changes only while PhaseOf(uow) == kActive, and
+//   reports each read and write with ReportRead / ReportWrite.
 // - EndTransaction(uow) drops the transaction's changes and locks; the core
 //   calls it once the outcome is settled (after ApplyChanges on commit; on
 //   rollback, a "no" vote, Doom, presumed abort). It may name a transaction
@@ -26,6 +34,8 @@
 //   lose the newest ones, never an older one: recovery replays a prefix).
 // - StateBytesMax() bounds encoded committed state + every transaction's
 //   encoded changes; Start asserts a snapshot of that size fits one record.
+//   kStateBytesUnbounded: no bound; a snapshot that does not fit one record
+//   is then not taken (the log keeps growing until it is full).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +51,8 @@
 #include "ktm/api.h"
 #include "ktm/codec.h"
 #include "ktm/log/log.h"
+#include "ktm/rm_client.h"
+#include "ktm/rm_observer.h"
 #include "sim/host.h"
 
 namespace ktm {
@@ -54,11 +66,24 @@ struct RmOptions {
   double reject_single_phase_probability = 0;
   sim::TimeNs response_delay_ns = 0;
   uint32_t transactions_max = 256;  // transactions enlisted at once (more: STATUS_INSUFFICIENT_RESOURCES)
+  RmObserver* observer = nullptr;   // the run's history recorder (not owned; may be null)
 };
 
 // Where a transaction stands at this RM. kNone: unknown (never enlisted, or
-// finished and forgotten). kDone: outcome settled, enlistment not closed yet.
-enum class RmTxPhase { kNone, kActive, kPreparing, kPrepared, kDone };
+// finished and forgotten). kActive: taking work. kPreparing: the prepare
+// record is being forced. kPrepared: voted yes, waiting for the outcome.
+// kSinglePhase: the RM's own commit record (SINGLE_PHASE_COMMIT) is being
+// forced: that decides. kDone: outcome settled, enlistment not closed yet.
+inline constexpr uint64_t kStateBytesUnbounded = UINT64_MAX;
+
+enum class RmTxPhase : uint8_t { kNone, kActive, kPreparing, kPrepared, kSinglePhase, kDone };
+inline constexpr size_t kRmTxPhaseCount = 6;
+
+// "none", "active", "preparing", "prepared", "single_phase", "done".
+const char* RmTxPhaseName(RmTxPhase phase);
+
+// The allowed phase changes: kPhaseTransitions[from] has bit `to` set.
+bool RmTxPhaseTransitionAllowed(RmTxPhase from, RmTxPhase to);
 
 class RmBase {
  public:
@@ -73,11 +98,11 @@ class RmBase {
   // Opens (or formats) the log, rebuilds the state, registers with KTM and
   // starts recovery. done(STATUS_SUCCESS) once it accepts work.
   void Start(std::function<void(NTSTATUS)> done);
-  bool online() const { return online_; }
+  bool online() const { return client_.online(); }
   bool recovery_done() const { return recovery_done_; }
   const std::string& name() const { return options_.name; }
-  HANDLE rm_handle() const { return rm_; }
-  uint64_t forced_log_writes() const { return log_ ? log_->forced_writes() : 0; }
+  HANDLE rm_handle() const { return client_.rm(); }
+  uint64_t forced_log_writes() const { return log() ? log()->forced_writes() : 0; }
   // Transactions prepared (by this RM's log) whose outcome is not known yet.
   size_t in_doubt() const;
   // Whether the last Start replayed a commit record of this transaction
@@ -85,8 +110,10 @@ class RmBase {
   bool ReplayedCommit(const std::string& uow_short) const { return replayed_commits_.count(uow_short) > 0; }
   // Simulates an RM disconnect for one transaction: closes its enlistment.
   NTSTATUS Disconnect(HANDLE transaction);
-  // The committed state as history key -> value texts (what the "kv.write"
-  // events of committed transactions left), for final-value checks.
+  // Replaces the history observer (RmOptions::observer); nullptr: none.
+  void set_observer(RmObserver* observer) { options_.observer = observer; }
+  // The committed state as history key -> value texts (what the writes of
+  // committed transactions left, as ReportWrite named them), for final-value checks.
   virtual std::map<std::string, std::string> committed() const = 0;
 
  protected:
@@ -119,7 +146,12 @@ class RmBase {
   // them). Errors (nothing applied): STATUS_RM_NOT_ACTIVE, STATUS_DISK_FULL
   // (log full), STATUS_UNEXPECTED_IO_ERROR (the log failed).
   NTSTATUS LogNonTransacted(const std::vector<uint8_t>& changes, const std::function<void()>& apply);
-  // A history event of a transaction: {"rm", name}, {"uow", short}, extra...
+  // History reports of a transaction's read / write (key and value in the
+  // RM's own terms; "" for absent or deleted), to the observer and the trace.
+  void ReportRead(const Guid& uow, std::string_view key, std::string_view value);
+  void ReportWrite(const Guid& uow, std::string_view key, std::string_view value);
+  // A trace event `kind` of a transaction (for people; the history goes
+  // through the observer): {"rm", name}, {"uow", short}, extra...
   void TraceTx(const char* kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
   // An RM event "<prefix>.<what>" with {"rm", name} first.
   void TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra = {});
@@ -131,16 +163,18 @@ class RmBase {
     Guid uow;
     HANDLE enlistment = INVALID_HANDLE_VALUE;
     uint64_t key = 0;
-    RmTxPhase phase = RmTxPhase::kActive;
+    RmTxPhase phase = RmTxPhase::kNone;
     std::vector<uint8_t> changes;     // encoded at prepare / single-phase / replay
     bool prepare_logged = false;      // a prepare record was appended
     bool recovering = false;          // got RECOVER after a restart
-    bool single_phase = false;        // a single-phase commit record is being forced
-    bool outcome_traced = false;      // kv.committed / kv.aborted traced
+    bool outcome_reported = false;    // committed / aborted reported
   };
 
-  void Arm();
-  void OnNotification(NTSTATUS status, TRANSACTION_NOTIFICATION n);
+  // The one place a phase changes: asserts the transition, traces "rm.phase".
+  void SetPhase(TxContext& ctx, RmTxPhase to);
+  void ReportVote(TxContext& ctx, RmVote vote, std::string_view why);
+  void ReportCommitted(TxContext& ctx);
+  void ReportAborted(TxContext& ctx, std::string_view why);
   void Handle(const TRANSACTION_NOTIFICATION& n);
   void OnPrepare(TxContext& ctx);
   void OnPrepareForced(const Guid& uow, absl::Status status);
@@ -156,26 +190,18 @@ class RmBase {
   void Finish(const Guid& uow);
   void Replay(const log::RecoveredLog& recovered);
   void ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vector<uint8_t>>& prepared);
-  void OnLogOpened(absl::StatusOr<log::RecoveredLog> recovered, std::function<void(NTSTATUS)> done);
-  void Register(std::function<void(NTSTATUS)> done);
   void MaybeSnapshot();
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;
-  // Runs fn after the configured response delay, unless this RM is gone.
-  void Later(std::function<void()> fn);
-  void HandleNext();
+  log::Log* log() const { return client_.log(); }
 
   Kernel* kernel_;
   sim::Host* host_;
   sim::Disk* disk_;
-  HANDLE tm_;
   RmOptions options_;
-  std::deque<TRANSACTION_NOTIFICATION> inbox_;  // delivered, not handled yet (oldest first)
   std::string trace_prefix_;
   sim::Rng rng_;
-  std::unique_ptr<log::Log> log_;
-  HANDLE rm_ = INVALID_HANDLE_VALUE;
-  bool online_ = false;
+  RmClient client_;
   bool recovery_done_ = false;
   bool snapshot_in_flight_ = false;
   uint64_t next_key_ = 1;

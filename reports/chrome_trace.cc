@@ -63,7 +63,7 @@ int ChromeTrace::LaneTid(const TraceRecord& r) const {
   if (r.kind == "tx.create" || r.kind == "tx.commit_request" || r.kind == "tx.rollback_request") {
     return kClientTid;
   }
-  if (r.kind.rfind("kv.", 0) == 0) return RmTid(r.Field("rm"));
+  if (r.kind.rfind("rm.", 0) == 0) return RmTid(r.Field("rm"));
   const std::string& disk = r.Field("disk");
   if (r.kind.rfind("disk.", 0) == 0 && disk.rfind("rm.", 0) == 0) return RmTid(disk.substr(3));
   return kTmTid;
@@ -187,7 +187,7 @@ void ChromeTrace::Record(size_t index) {
   if (!tags.empty()) name = absl::StrCat("VIOLATION ", tags, ": ", name);
   Json event = Json{{"name", name}, {"cat", r.kind.substr(0, r.kind.find('.'))}, {"ts", Micros(r.time_ns)},
                     {"pid", pid}, {"tid", tid}};
-  const bool flow_end = r.kind == "kv.notify" || r.kind == "net.deliver";
+  const bool flow_end = r.kind == "rm.notify" || r.kind == "net.deliver";
   const bool flow_start = r.kind == "ktm.notify" || r.kind == "net.send";
   if (flow_start || flow_end) {
     event["ph"] = "X";
@@ -205,7 +205,7 @@ void ChromeTrace::Record(size_t index) {
     const std::string key = absl::StrCat(info->second.tx, "/", info->second.rm, "/", r.Field("n"));
     notifies_[key] = index;
     Flow(absl::StrCat("n", index), pid, tid, r.time_ns, true, "notify " + r.Field("n"));
-  } else if (r.kind == "kv.notify") {
+  } else if (r.kind == "rm.notify") {
     auto it = notifies_.find(absl::StrCat(r.Field("uow"), "/", r.Field("rm"), "/", r.Field("n")));
     if (it == notifies_.end()) return;
     Flow(absl::StrCat("n", it->second), pid, tid, r.time_ns, false, "notify " + r.Field("n"));

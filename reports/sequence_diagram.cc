@@ -1,7 +1,7 @@
 // Sequence diagram DOT (see sequence_diagram.h). Steps: describe every
 // record as an Item (lane, optional arrow target, label, style), merging the
 // two halves of one interaction (the TM's "ktm.notify" with the RM's
-// "kv.notify", "kv.enlist" with "en.create"); choose the rows; lay them out
+// "rm.notify", "rm.enlist" with "en.create"); choose the rows; lay them out
 // as a grid: a column per lane, a rank per row, invisible nodes where a lane
 // has nothing, dashed life lines through each column, flat invisible edges
 // fixing the column order in every row.
@@ -115,23 +115,23 @@ Item Describer::Kv(const TraceRecord& r) const {
   Item item;
   item.lane = RmLane(r.Field("rm"));
   const std::string tx = Tx(r);
-  if (r.kind == "kv.vote") {
+  if (r.kind == "rm.vote") {
     item.to_lane = TmLane(r.host);
     item.style = Style::kCall;
     item.label = absl::StrCat("vote ", r.Field("vote"), " ", tx);
-  } else if (r.kind == "kv.enlist") {
+  } else if (r.kind == "rm.enlist") {
     item.to_lane = TmLane(r.host);
     item.style = Style::kCall;
     item.label = absl::StrCat("CreateEnlistment ", tx);
-  } else if (r.kind == "kv.write") {
+  } else if (r.kind == "rm.write") {
     item.label = absl::StrCat(tx, " write ", r.Field("key"), "=", r.Field("value"));
-  } else if (r.kind == "kv.read") {
+  } else if (r.kind == "rm.read") {
     item.label = absl::StrCat(tx, " read ", r.Field("key"), " → ",
                               r.Field("value").empty() ? "(absent)" : r.Field("value"));
-  } else if (r.kind == "kv.committed" || r.kind == "kv.aborted") {
+  } else if (r.kind == "rm.committed" || r.kind == "rm.aborted") {
     item.style = Style::kState;
     item.label = absl::StrCat(tx, " ", r.kind.substr(3));
-  } else if (r.kind == "kv.notify") {
+  } else if (r.kind == "rm.notify") {
     item.label = absl::StrCat("got ", r.Field("n"), " ", tx);
   } else {
     std::vector<std::string> fields;
@@ -225,7 +225,7 @@ Item Describer::Describe(size_t index) const {
     item = Transaction(r);
   } else if (r.kind.rfind("en.", 0) == 0 || r.kind == "ktm.notify") {
     item = Enlistment(r);
-  } else if (r.kind.rfind("kv.", 0) == 0) {
+  } else if (r.kind.rfind("rm.", 0) == 0) {
     item = Kv(r);
   } else if (r.kind.rfind("disk.", 0) == 0) {
     item = Disk(r);
@@ -257,14 +257,14 @@ size_t Partner(const TraceModel& model, size_t index, const std::set<size_t>& ta
       auto it = model.enlistments.find(rec.Field("en"));
       return it == model.enlistments.end() ? EnlistmentInfo{} : it->second;
     };
-    if (r.kind == "ktm.notify" && o.kind == "kv.notify" && o.Field("n") == r.Field("n") &&
+    if (r.kind == "ktm.notify" && o.kind == "rm.notify" && o.Field("n") == r.Field("n") &&
         o.Field("uow") == en_of(r).tx && o.Field("rm") == en_of(r).rm) {
       return j;
     }
-    if (r.kind == "kv.enlist" && o.kind == "en.create" && o.Field("tx") == r.Field("uow")) return j;
+    if (r.kind == "rm.enlist" && o.kind == "en.create" && o.Field("tx") == r.Field("uow")) return j;
     if (r.kind == "dist.send" && o.kind == "net.send" && o.Field("to") == r.Field("to")) return j;
     if (r.kind == "net.deliver" && o.kind == "dist.recv" && o.Field("from") == r.Field("from")) return j;
-    if (r.kind == "en.create" && o.kind == "kv.enlist" && r.Field("tx") == o.Field("uow")) return j;
+    if (r.kind == "en.create" && o.kind == "rm.enlist" && r.Field("tx") == o.Field("uow")) return j;
   }
   return SIZE_MAX;
 }

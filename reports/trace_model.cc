@@ -1,65 +1,28 @@
-// TraceModel construction (see trace_model.h): parse the lines, then the
-// joins (transactions, RMs, enlistments), then the focus and the marks.
+// TraceModel construction (see trace_model.h): the run's structured events
+// and name maps, the joins (branches, enlistments), then the focus and the marks.
 #include "reports/trace_model.h"
 
 #include <algorithm>
 #include <deque>
 #include <tuple>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "model/history.h"
 #include "reports/failure.h"
 
 namespace reports {
 namespace {
 
-bool IsKey(absl::string_view word) {
-  if (word.empty()) return false;
-  return std::all_of(word.begin(), word.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-  });
-}
-
-bool ParseLine(absl::string_view line, TraceRecord* record) {
-  const std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
-  if (words.size() < 3 || !absl::SimpleAtoi(words[0], &record->time_ns)) return false;
-  if (words[1] == "h-") {
-    record->host = kWorldHost;
-  } else if (words[1].size() < 2 || words[1][0] != 'h' ||
-             !absl::SimpleAtoi(words[1].substr(1), &record->host)) {
-    return false;
-  }
-  record->kind = std::string(words[2]);
-  for (size_t i = 3; i < words.size(); ++i) {
-    const size_t equals = words[i].find('=');
-    if (equals != absl::string_view::npos && IsKey(words[i].substr(0, equals))) {
-      record->fields.emplace_back(std::string(words[i].substr(0, equals)),
-                                  std::string(words[i].substr(equals + 1)));
-    } else if (!record->fields.empty()) {
-      absl::StrAppend(&record->fields.back().second, " ", words[i]);
-    }
-  }
-  return true;
-}
-
-// Engine transaction id -> history name: the k-th tx.create at (time, host)
-// is the k-th Begin recorded at (time, host).
-void NameTransactions(const harness::RunResult& result, TraceModel* model) {
-  std::map<std::pair<int64_t, uint32_t>, std::deque<std::string>> begins;
-  for (const model::HistoryEvent& event : result.history.events) {
-    if (event.kind == model::EventKind::kBegin) begins[{event.time_ns, event.host}].push_back(event.tx);
-  }
-  for (const TraceRecord& record : model->records) {
-    if (record.kind != "tx.create") continue;
-    auto it = begins.find({record.time_ns, record.host});
-    if (it == begins.end() || it->second.empty()) continue;
-    model->tx_names.emplace(record.Field("tx"), it->second.front());
-    it->second.pop_front();
-  }
+TraceRecord RecordOf(const sim::TraceEvent& event, size_t index) {
+  TraceRecord record;
+  record.time_ns = event.time;
+  record.host = event.host == sim::kNoHost ? kWorldHost : event.host;
+  record.kind = event.kind;
+  record.fields = event.fields;
+  record.line = index;  // trace.txt renders one line per event, in order
+  return record;
 }
 
 // The local transaction of a distributed branch ("dist.branch" tx=root
@@ -72,40 +35,24 @@ void NameBranches(TraceModel* model) {
     if (local.empty() || root.empty() || local == root || model->branch_roots.count(local) != 0) continue;
     model->branch_roots[local] = root;
     auto name = model->tx_names.find(root);
-    if (name != model->tx_names.end() && model->tx_names.count(local) == 0) {
+    if (name != model->tx_names.end()) {
       model->tx_names[local] = absl::StrCat(name->second, "@", model->HostName(record.host));
     }
   }
 }
 
-// RM GUIDs and enlistments: en.create (en, tx, rm=GUID) and kv.enlist (rm=name,
-// uow=tx) of the same time, host and transaction name the same enlistment.
+// Enlistments: en.create (en, tx, rm=RM id) names each enlistment's
+// transaction and RM (the run's RM names by id).
 void JoinEnlistments(TraceModel* model) {
-  std::map<std::tuple<int64_t, uint32_t, std::string>, std::deque<std::string>> enlists;
-  for (const TraceRecord& record : model->records) {
-    if (record.kind == "kv.enlist") {
-      enlists[{record.time_ns, record.host, record.Field("uow")}].push_back(record.Field("rm"));
-    }
-  }
   for (const TraceRecord& record : model->records) {
     if (record.kind != "en.create") continue;
     EnlistmentInfo info;
     info.tx = record.Field("tx");
     info.rm_guid = record.Field("rm");
     info.host = record.host;
-    auto it = enlists.find({record.time_ns, record.host, info.tx});
-    if (it != enlists.end() && !it->second.empty()) {
-      info.rm = it->second.front();
-      it->second.pop_front();
-      model->rm_names.emplace(info.rm_guid, info.rm);
-    }
+    auto name = model->rm_names.find(info.rm_guid);
+    if (name != model->rm_names.end()) info.rm = name->second;
     model->enlistments[record.Field("en")] = info;
-  }
-  for (auto& [en, info] : model->enlistments) {
-    if (info.rm.empty()) {
-      auto name = model->rm_names.find(info.rm_guid);
-      if (name != model->rm_names.end()) info.rm = name->second;
-    }
   }
 }
 
@@ -117,11 +64,9 @@ void SetFocus(const harness::RunResult& result, TraceModel* model) {
     }
   }
   if (model->focus_tx.empty()) return;
-  for (const auto& [engine_id, name] : model->tx_names) {
+  for (const auto& [engine_id, name] : result.names.tx_by_uow) {
     if (name == model->focus_tx) model->focus_ids.insert(engine_id);
   }
-  // Without a tx.create to go by, the ids on the lines writing its values.
-  if (model->focus_ids.empty()) model->focus_ids = TraceIdsOfTransaction(model->focus_tx, result);
   model->focus_ids.insert(model->focus_tx);
   for (const auto& [local, root] : model->branch_roots) {
     if (model->focus_ids.count(root) != 0) model->focus_ids.insert(local);
@@ -174,20 +119,6 @@ std::string TraceModel::ViolationTags(size_t record) const {
   return absl::StrJoin(tags, ", ");
 }
 
-std::vector<TraceRecord> ParseTraceText(const std::string& text) {
-  std::vector<TraceRecord> records;
-  size_t line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    TraceRecord record;
-    if (!line.empty() && ParseLine(line, &record)) {
-      record.line = line_number;
-      records.push_back(std::move(record));
-    }
-    ++line_number;
-  }
-  return records;
-}
-
 TraceModel BuildTraceModel(const harness::Scenario& scenario, const harness::RunResult& result) {
   TraceModel model;
   model.scenario = scenario.name;
@@ -196,9 +127,11 @@ TraceModel BuildTraceModel(const harness::Scenario& scenario, const harness::Run
   model.trace_events = result.trace_events;
   for (const harness::HostSpec& host : scenario.hosts) model.hosts.push_back(host.name);
   for (const harness::RmSpec& rm : scenario.rms) model.rms.emplace_back(rm.name, rm.host);
-  model.records = ParseTraceText(result.trace_text);
+  model.records.reserve(result.trace.size());
+  for (size_t i = 0; i < result.trace.size(); ++i) model.records.push_back(RecordOf(result.trace[i], i));
   model.violations = result.violations;
-  NameTransactions(result, &model);
+  model.tx_names = result.names.tx_by_uow;
+  model.rm_names = result.names.rm_by_id;
   NameBranches(&model);
   JoinEnlistments(&model);
   SetFocus(result, &model);

@@ -1,23 +1,19 @@
-// TraceModel: one run's trace, parsed back from its text form and joined
-// with the history, for the pictures (trace.svg, states.svg) and trace.json.
+// TraceModel: one run's trace as records, joined with the run's names, for
+// the pictures (trace.svg, states.svg) and trace.json.
 //
 // The trace names things by engine ids (transaction and enlistment GUIDs,
 // RM GUIDs); people and the checkers name them "t5" and "kv1". The model
-// keeps both: tx_names maps an engine transaction id to the history's name
-// (the k-th "tx.create" at a (time, host) is the k-th history Begin there:
-// the harness records the Begin right after CreateTransaction; the local
-// transaction of a distributed branch, from "dist.branch", is "t5@<host>"),
-// rm_names an
-// RM GUID to the scenario's RM name ("en.create" and "kv.enlist" of the same
-// time, host and transaction), and enlistments each enlistment's
-// transaction and RM. The focus is the transaction of the first violation;
-// violating maps records to the violations whose history events they show
-// (the lines trace.txt marks, reports::ViolatingTraceLines).
+// keeps both, from the run result's own name maps (harness::RunNames, kept
+// by the history recorder as the run goes): tx_names maps an engine
+// transaction id to the history's name (the local transaction of a
+// distributed branch, from "dist.branch", is "t5@<host>"), rm_names an RM id
+// to the scenario's RM name, and enlistments each enlistment's transaction
+// and RM (from "en.create"). The focus is the transaction of the first
+// violation; violating maps records to the violations whose history events
+// they show (the lines trace.txt marks, reports::ViolatingTraceLines).
 //
-// Contract: a pure function of (scenario, result); a trace line that does
-// not parse ("<time> h<host|-> <kind> k=v ...") is skipped. Field values
-// may contain spaces ("status=STATUS_SUCCESS (0x00000000)"): a word without
-// '=' continues the previous value.
+// Contract: a pure function of (scenario, result); records are the run's
+// structured trace events (RunResult::trace), never its text re-parsed.
 #pragma once
 
 #include <cstdint>
@@ -80,8 +76,6 @@ struct TraceModel {
   // "V1 atomicity, V2 agreement" for a violating record, "" otherwise.
   std::string ViolationTags(size_t record) const;
 };
-
-std::vector<TraceRecord> ParseTraceText(const std::string& text);
 
 TraceModel BuildTraceModel(const harness::Scenario& scenario, const harness::RunResult& result);
 

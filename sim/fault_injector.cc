@@ -46,14 +46,65 @@ FaultInjector::FaultInjector(World* world, const FaultProbabilities& probabiliti
       explicit_mode_(false),
       probabilities_(probabilities),
       faults_until_ns_(faults_until_ns),
-      rng_(world->DeriveRng("faults")) {}
+      rng_(world->DeriveRng("faults")),
+      crash_on_rng_(world->DeriveRng("crash_on")) {}
 
 FaultInjector::FaultInjector(World* world, const FaultSchedule& schedule, TimeNs faults_until_ns)
     : world_(world),
       explicit_mode_(true),
       schedule_(schedule),
       faults_until_ns_(faults_until_ns),
-      rng_(world->DeriveRng("faults")) {}
+      rng_(world->DeriveRng("faults")),
+      crash_on_rng_(world->DeriveRng("crash_on")) {}
+
+void FaultInjector::SetTargetedCrashes(CrashTrigger trigger, double probability) {
+  if (started_) InjectorFail("SetTargetedCrashes after Start");
+  if (!(probability >= 0 && probability <= 1)) InjectorFail("targeted crash probability outside [0, 1]");
+  crash_on_ = trigger;
+  crash_on_probability_ = probability;
+}
+
+void FaultInjector::Trigger(CrashTrigger trigger, uint32_t host) {
+  if (!started_ || stopped_ || trigger == CrashTrigger::kNone) return;
+  const uint64_t count = ++trigger_counts_[trigger];
+  if (explicit_mode_) {
+    auto it = targeted_.find({trigger, count});
+    if (it == targeted_.end()) return;
+    FaultEvent event = it->second;
+    // On the recorded host even if this occurrence happened elsewhere (a
+    // hand-edited schedule): the schedule is applied exactly.
+    return FireTargetedCrash(event);
+  }
+  if (trigger != crash_on_ || !crash_on_rng_.Bernoulli(crash_on_probability_)) return;
+  FaultEvent event;
+  event.kind = FaultEvent::Kind::kCrash;
+  event.host = host;
+  event.seed = crash_on_rng_.Next();
+  event.trigger = trigger;
+  event.trigger_count = count;
+  event.restart_after_ns =
+      crash_on_rng_.Range(probabilities_.restart_delay_min_ns,
+                          std::max(probabilities_.restart_delay_min_ns, probabilities_.restart_delay_max_ns));
+  FireTargetedCrash(event);
+}
+
+void FaultInjector::FireTargetedCrash(FaultEvent event) {
+  Scheduler& scheduler = world_->scheduler();
+  event.time = scheduler.Now();
+  // Recorded when decided, so a replay schedules exactly the same crash and
+  // restart events (even when another fault took the host down meanwhile).
+  injected_.push_back(event);
+  Host* host = world_->host(event.host);
+  const uint32_t id = event.host;
+  const uint64_t seed = event.seed;
+  // Right after the event that triggered it, never inside it.
+  scheduler.After(0, [this, host, id, seed] {
+    if (host->Crash(seed)) world_->NoteFault("crash", id);
+  });
+  scheduler.After(event.restart_after_ns, [this, host, id] {
+    if (host->Restart()) world_->NoteFault("restart", id);
+  });
+}
 
 void FaultInjector::PlanCrashes(Rng& rng, uint32_t host) {
   const double rate = probabilities_.crash_per_second;
@@ -139,6 +190,8 @@ void FaultInjector::Plan() {
     for (const FaultEvent& event : schedule_.events) {
       if (event.kind == FaultEvent::Kind::kMessage) {
         scheduled_fates_[event.message_seq] = event.fate;
+      } else if (event.trigger != CrashTrigger::kNone) {
+        continue;  // fired by Trigger at its occurrence
       } else if (event.time < faults_until_ns_) {
         planned_.push_back(Planned{event, false, 0});
       }
@@ -171,6 +224,11 @@ void FaultInjector::Start() {
     const absl::Status valid = schedule_.Validate(*world_);
     if (!valid.ok()) InjectorFail("invalid schedule: " + std::string(valid.message()));
     survive_probability_ = schedule_.unflushed_survive_probability;
+    for (const FaultEvent& event : schedule_.events) {
+      if (event.kind == FaultEvent::Kind::kCrash && event.trigger != CrashTrigger::kNone) {
+        targeted_.emplace(std::make_pair(event.trigger, event.trigger_count), event);
+      }
+    }
   } else {
     survive_probability_ = probabilities_.unflushed_survive_probability;
   }
@@ -239,6 +297,7 @@ void FaultInjector::Apply(const Planned& planned) {
   Network& network = world_->network();
   switch (event.kind) {
     case Kind::kCrash:
+      if (event.trigger != CrashTrigger::kNone) return;  // fired by Trigger, never planned
       if (world_->host(event.host)->Crash(event.seed)) Record(event);
       return;
     case Kind::kRestart:

@@ -48,6 +48,26 @@ std::string FaultProbabilities::ToString() const {
       partition_per_second, partition_duration_max_ns);
 }
 
+std::string_view CrashTriggerName(CrashTrigger trigger) {
+  switch (trigger) {
+    case CrashTrigger::kNone: return "";
+    case CrashTrigger::kPrepare: return "prepare";
+    case CrashTrigger::kCommit: return "commit";
+    case CrashTrigger::kLogForce: return "log_force";
+  }
+  return "";
+}
+
+bool ParseCrashTrigger(std::string_view name, CrashTrigger* trigger) {
+  for (CrashTrigger t : {CrashTrigger::kPrepare, CrashTrigger::kCommit, CrashTrigger::kLogForce}) {
+    if (CrashTriggerName(t) == name) {
+      *trigger = t;
+      return true;
+    }
+  }
+  return false;
+}
+
 namespace {
 
 std::string GroupsText(const std::vector<std::vector<uint32_t>>& groups) {
@@ -67,6 +87,10 @@ std::string GroupsText(const std::vector<std::vector<uint32_t>>& groups) {
 std::string FaultEvent::ToText() const {
   switch (kind) {
     case Kind::kCrash:
+      if (trigger != CrashTrigger::kNone) {
+        return absl::StrFormat("%d crash host=%d seed=%d after=%s#%d restart=%d", time, host, seed,
+                               CrashTriggerName(trigger), trigger_count, restart_after_ns);
+      }
       return absl::StrFormat("%d crash host=%d seed=%d", time, host, seed);
     case Kind::kRestart:
       return absl::StrFormat("%d restart host=%d", time, host);
@@ -185,12 +209,32 @@ absl::Status ParseMessage(LineFields& fields, FaultEvent* event) {
   return absl::OkStatus();
 }
 
+// "after=<trigger>#<n> restart=<ns>" of a targeted crash.
+absl::Status ParseTargeted(LineFields& fields, FaultEvent* event) {
+  std::string after;
+  SIM_RETURN_IF_ERROR(fields.TakeString("after", &after));
+  const size_t hash = after.find('#');
+  if (hash == std::string::npos || !ParseCrashTrigger(after.substr(0, hash), &event->trigger)) {
+    return LineFields::Error("bad trigger '", after, "' (want prepare#N, commit#N or log_force#N)");
+  }
+  if (!absl::SimpleAtoi(after.substr(hash + 1), &event->trigger_count) || event->trigger_count == 0) {
+    return LineFields::Error("bad trigger count in '", after, "' (want N >= 1)");
+  }
+  SIM_RETURN_IF_ERROR(fields.Take("restart", &event->restart_after_ns));
+  if (event->restart_after_ns < 0 || event->restart_after_ns > kTimeNever / 4) {
+    return LineFields::Error("restart delay out of range: ", event->restart_after_ns);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseEvent(const std::string& kind, LineFields& fields, FaultEvent* event) {
   using Kind = FaultEvent::Kind;
   if (kind == "crash") {
     event->kind = Kind::kCrash;
     SIM_RETURN_IF_ERROR(fields.Take("host", &event->host));
-    return fields.Take("seed", &event->seed);
+    SIM_RETURN_IF_ERROR(fields.Take("seed", &event->seed));
+    if (!fields.Has("after")) return absl::OkStatus();
+    return ParseTargeted(fields, event);
   }
   if (kind == "restart") {
     event->kind = Kind::kRestart;
@@ -274,8 +318,13 @@ absl::StatusOr<FaultSchedule> FaultSchedule::Parse(const std::string& text) {
 
 absl::Status FaultSchedule::Validate(const World& world) const {
   using Kind = FaultEvent::Kind;
+  std::set<std::pair<CrashTrigger, uint64_t>> occurrences;
   for (const FaultEvent& event : events) {
     const std::string where = event.ToText();
+    if (event.trigger != CrashTrigger::kNone &&
+        !occurrences.emplace(event.trigger, event.trigger_count).second) {
+      return LineFields::Error(where, ": a second targeted crash after the same occurrence");
+    }
     if (event.kind == Kind::kPartition) {
       for (const auto& group : event.groups) {
         for (const uint32_t host : group) {

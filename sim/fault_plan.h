@@ -13,6 +13,7 @@
 //
 // Text form of a schedule, one event per line, '#' comments allowed:
 //   <time_ns> crash host=<h> seed=<s>
+//   <time_ns> crash host=<h> seed=<s> after=<trigger>#<n> restart=<ns>   (targeted)
 //   <time_ns> restart host=<h>
 //   <time_ns> partition groups=<h,h|h,h>
 //   <time_ns> heal
@@ -28,6 +29,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -57,6 +60,14 @@ struct FaultProbabilities {
   std::string ToString() const;
 };
 
+// What a targeted crash waits for (scenario faults.crash_on): the harness
+// reports each occurrence with FaultInjector::Trigger.
+enum class CrashTrigger : uint8_t { kNone, kPrepare, kCommit, kLogForce };
+// "prepare", "commit", "log_force" ("" for kNone).
+std::string_view CrashTriggerName(CrashTrigger trigger);
+// The trigger named `name`; false when there is none.
+bool ParseCrashTrigger(std::string_view name, CrashTrigger* trigger);
+
 struct FaultEvent {
   enum class Kind : uint8_t {
     kCrash, kRestart, kPartition, kHeal, kLatentError, kCorruptSector, kMessage
@@ -70,6 +81,14 @@ struct FaultEvent {
   std::vector<std::vector<uint32_t>> groups;  // partition
   uint64_t message_seq = 0;                 // kMessage
   MessageFate fate;                         // kMessage
+  // A targeted crash (kCrash with a trigger) fires right after the
+  // trigger_count-th occurrence of `trigger` in the run (1-based, counted
+  // over all hosts), on the host where it occurred (`host`), not at `time`
+  // (which records when it happened); the host restarts restart_after_ns
+  // later. A replay counts the same occurrences and fires at the same one.
+  CrashTrigger trigger = CrashTrigger::kNone;
+  uint64_t trigger_count = 0;
+  TimeNs restart_after_ns = 0;
 
   std::string ToText() const;
 };
@@ -106,6 +125,16 @@ class FaultInjector {
   FaultSchedule Injected() const;
   TimeNs faults_until_ns() const { return faults_until_ns_; }
 
+  // Targeted crashes, probabilistic mode (call before Start): at each
+  // occurrence of `trigger` before faults stop, crash its host with
+  // `probability` (seed and restart delay from the injector's own
+  // "crash_on" stream and the restart delay range). Explicit mode fires the
+  // schedule's targeted crashes instead and ignores this.
+  void SetTargetedCrashes(CrashTrigger trigger, double probability);
+  // One occurrence of `trigger` on `host`, reported by the harness at the
+  // moment it happens; a crash it decides runs right after the current event.
+  void Trigger(CrashTrigger trigger, uint32_t host);
+
  private:
   // Implementation detail: the implementer may change everything below.
   //
@@ -125,6 +154,8 @@ class FaultInjector {
   void PlanPartitions(Rng& rng);
   void Apply(const Planned& planned);
   void StopFaults();
+  // Crashes `event.host` after the current event and restarts it later.
+  void FireTargetedCrash(FaultEvent event);
   // Keeps an injected fault for Injected() and tells the world's fault listeners.
   void Record(FaultEvent event);
 
@@ -141,6 +172,12 @@ class FaultInjector {
   std::map<uint64_t, MessageFate> scheduled_fates_;  // explicit mode
   std::vector<FaultEvent> injected_;
   std::map<uint64_t, MessageFate> message_fates_;
+  CrashTrigger crash_on_ = CrashTrigger::kNone;  // probabilistic mode
+  double crash_on_probability_ = 0;
+  Rng crash_on_rng_;
+  std::map<CrashTrigger, uint64_t> trigger_counts_;
+  // Explicit mode: the schedule's targeted crashes by (trigger, count).
+  std::map<std::pair<CrashTrigger, uint64_t>, FaultEvent> targeted_;
 };
 
 }  // namespace sim

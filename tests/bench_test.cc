@@ -145,7 +145,7 @@ TEST(LatencyBench, TwoPhaseAtConcurrencyOneTakesExactlyTheMinimum) {
 // their APIs, 2PC across the two RMs: the same protocol minimum as 2 kv RMs.
 TEST(LatencyBench, TxfTxrAtConcurrencyOneTakesExactlyTheMinimum) {
   const LatencyCase& kase = Case("txf_txr");
-  ASSERT_EQ(kase.rm_kinds, (std::vector<RmKind>{RmKind::kTxf, RmKind::kTxr}));
+  ASSERT_EQ(kase.rm_kinds, (std::vector<std::string>{"txf", "txr"}));
   const LatencyRow row = RunCase(kase);
   EXPECT_TRUE(row.passed);
   EXPECT_EQ(row.committed, kTransactions);

@@ -2,14 +2,11 @@
 # owned by one author; add new blocks rather than editing another's.
 
 # --- scenario files (harness/scenario*.cc, scenarios/, tests/data/) --------
-# Built from the scenario sources directly (not the whole harness library) so
-# the test does not depend on the runner; KTMSIM_SOURCE_DIR locates
-# scenarios/ and tests/data/.
+# Linked with the harness library: Validate reads the RM-kind catalog
+# (harness/rm_kinds.h); KTMSIM_SOURCE_DIR locates scenarios/ and tests/data/.
 ktmsim_test(scenario_toml_test cli
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/scenario_toml_test.cc
-          ${CMAKE_SOURCE_DIR}/harness/scenario.cc
-          ${CMAKE_SOURCE_DIR}/harness/scenario_toml.cc
-  LIBS sim absl::status absl::statusor absl::strings absl::str_format)
+  LIBS harness sim absl::status absl::statusor absl::strings absl::str_format)
 target_compile_definitions(scenario_toml_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # --- end scenario files -----------------------------------------------------
 

@@ -31,18 +31,18 @@ harness::Scenario Load(const std::string& relative) {
 }
 
 // Counts the trace's state transitions into each coverage row.
-std::map<std::string, uint64_t> TransitionsInTrace(const std::string& trace) {
+// Transitions by row from the run's structured trace: KTM's transaction and
+// enlistment states and the RM-side phases (ktm/rm_base.h).
+std::map<std::string, uint64_t> TransitionsInTrace(const std::vector<sim::TraceEvent>& trace) {
   std::map<std::string, uint64_t> rows;
-  for (absl::string_view line : absl::StrSplit(trace, '\n')) {
-    const bool tx = absl::StrContains(line, " tx.state ");
-    const bool en = absl::StrContains(line, " en.state ");
-    if (!tx && !en) continue;
-    const size_t to = line.find(" to=");
-    EXPECT_NE(to, absl::string_view::npos) << line;
-    if (to == absl::string_view::npos) continue;
-    absl::string_view state = line.substr(to + 4);
-    state = state.substr(0, state.find(' '));
-    ++rows[std::string(tx ? "tx " : "en ") + std::string(state)];
+  for (const sim::TraceEvent& event : trace) {
+    const char* prefix = event.kind == "tx.state"   ? "tx "
+                         : event.kind == "en.state" ? "en "
+                         : event.kind == "rm.phase" ? "rm "
+                                                    : nullptr;
+    if (prefix == nullptr) continue;
+    EXPECT_FALSE(event.Field("to").empty()) << event.ToText();
+    ++rows[prefix + event.Field("to")];
   }
   return rows;
 }
@@ -54,7 +54,7 @@ TEST(Coverage, MatrixIsNonEmptyAndItsSumsAgreeWithTheTrace) {
     const harness::RunResult r = harness::RunScenario(scenario, seed, {.keep_trace = true});
     const harness::Coverage& c = r.coverage;
     ASSERT_FALSE(c.matrix.empty());
-    EXPECT_EQ(c.transitions, TransitionsInTrace(r.trace_text)) << "seed " << seed;
+    EXPECT_EQ(c.transitions, TransitionsInTrace(r.trace)) << "seed " << seed;
     for (const auto& [row, transitions] : c.transitions) {
       uint64_t sum = 0;
       for (const auto& [column, count] : c.matrix.at(row)) {
@@ -72,6 +72,16 @@ TEST(Coverage, MatrixIsNonEmptyAndItsSumsAgreeWithTheTrace) {
     }
   }
   EXPECT_GT(crash_cells, 0u) << "a crash scenario reaches states while a crash is active";
+}
+
+// The RM-side phase machine is seen by coverage: every phase a durable RM
+// passes through in a 2PC run has a row.
+TEST(Coverage, RmPhasesHaveRows) {
+  const harness::Scenario scenario = Load("scenarios/crash_during_commit.toml");
+  const harness::RunResult r = harness::RunScenario(scenario, 1, {.keep_trace = false});
+  for (const char* row : {"rm active", "rm preparing", "rm prepared", "rm done"}) {
+    EXPECT_GT(r.coverage.transitions.count(row), 0u) << row;
+  }
 }
 
 TEST(Coverage, WithoutFaultsEverythingIsInTheNoneColumn) {

@@ -578,8 +578,8 @@ expect = { verdict = "fail", rule = "termination" }
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   ASSERT_EQ(loaded->hosts.size(), 2u);
   EXPECT_TRUE(loaded->hosts[1].tm_volatile);
-  EXPECT_EQ(loaded->rms[0].kind, RmKind::kTxf);
-  EXPECT_EQ(loaded->rms[1].kind, RmKind::kTxr);
+  EXPECT_EQ(loaded->rms[0].kind, "txf");
+  EXPECT_EQ(loaded->rms[1].kind, "txr");
   EXPECT_EQ(loaded->workload.transactions, 7u);
   EXPECT_EQ(loaded->checkers, (std::vector<std::string>{"atomicity", "termination"}));
   EXPECT_EQ(loaded->expect, Expect::kFail);

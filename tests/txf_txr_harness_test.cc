@@ -226,10 +226,10 @@ TEST(TxfTxrHarness, DeleteAndMoveFractionsAreCheckedPerKind) {
   EXPECT_FALSE(Validate(too_much).ok());
   absl::StatusOr<Scenario> back = LoadScenarioString(ScenarioToToml(s), "round-trip.toml");
   ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_EQ(back->rms[1].kind, RmKind::kTxf);
+  EXPECT_EQ(back->rms[1].kind, "txf");
   EXPECT_EQ(back->rms[1].delete_fraction, 0.1);
   EXPECT_EQ(back->rms[1].move_fraction, 0.1);
-  EXPECT_EQ(back->rms[2].kind, RmKind::kTxr);
+  EXPECT_EQ(back->rms[2].kind, "txr");
   EXPECT_EQ(back->rms[2].delete_fraction, 0.1);
 }
 

@@ -292,9 +292,10 @@ TEST(TxfTxrLogging, ForcedWritesPerCommitMatchKvRmsTable) {
 
 // ---- the model/ checkers over recorded histories ----------------------------------------------
 
-// Records a model::History from the RMs' "kv.*" trace events the way the
-// harness's recorder does (harness/cluster.cc), plus the client's events.
-class Recorder {
+// Records a model::History from the RMs' typed reports (ktm::RmObserver)
+// the way the harness's recorder does (harness/history_recorder.cc), plus
+// the client's events.
+class Recorder : public ktm::RmObserver {
  public:
   explicit Recorder(TxfTxrRig* rig) : rig_(rig) {}
 
@@ -317,35 +318,42 @@ class Recorder {
     e.detail = detail;
     history_.events.push_back(std::move(e));
   }
-  void OnTrace(const sim::TraceEvent& e) {
-    if (e.kind.rfind("kv.", 0) != 0) return;
-    auto it = uow_to_tx_.find(e.Field("uow"));
-    std::string tx = it == uow_to_tx_.end() ? "uow-" + e.Field("uow") : it->second;
-    const std::string& rm = e.Field("rm");
-    Pair& pair = pairs_[{tx, rm}];
-    if (e.kind == "kv.enlist") {
-      Record(model::EventKind::kEnlist, tx, rm);
-    } else if (e.kind == "kv.write") {
-      Record(model::EventKind::kWrite, tx, rm, e.Field("key"), e.Field("value"));
-      written_.insert({rm, e.Field("key")});
-    } else if (e.kind == "kv.read") {
-      Record(model::EventKind::kRead, tx, rm, e.Field("key"), e.Field("value"));
-      ++reads_;
-    } else if (e.kind == "kv.vote") {
-      Record(model::EventKind::kVote, tx, rm, "", "", e.Field("vote"));
-      if (e.Field("vote") == "yes") pair.prepared = true;
-      if (e.Field("vote") == "readonly" || e.Field("vote") == "spc") pair.resolved = true;
-    } else if (e.kind == "kv.notify") {
-      Record(model::EventKind::kNotification, tx, rm, "", "", e.Field("n"));
-      if (e.Field("n") == "SINGLE_PHASE_COMMIT") pair.spc_notified = true;
-    } else if (e.kind == "kv.committed") {
-      Record(model::EventKind::kRmCommitted, tx, rm);
-      pair.resolved = true;
-    } else if (e.kind == "kv.aborted") {
-      Record(model::EventKind::kRmAborted, tx, rm);
-      pair.resolved = true;
-    }
+
+  void OnEnlist(uint32_t, std::string_view rm, const Guid& uow) override {
+    Record(model::EventKind::kEnlist, Tx(uow), std::string(rm));
   }
+  void OnRead(uint32_t, std::string_view rm, const Guid& uow, std::string_view key, std::string_view value) override {
+    Record(model::EventKind::kRead, Tx(uow), std::string(rm), std::string(key), std::string(value));
+    ++reads_;
+  }
+  void OnWrite(uint32_t, std::string_view rm, const Guid& uow, std::string_view key, std::string_view value) override {
+    Record(model::EventKind::kWrite, Tx(uow), std::string(rm), std::string(key), std::string(value));
+    written_.insert({std::string(rm), std::string(key)});
+  }
+  void OnNotify(uint32_t, std::string_view rm, const Guid& uow, uint32_t n) override {
+    const std::string tx = Tx(uow);
+    Record(model::EventKind::kNotification, tx, std::string(rm), "", "", NotificationName(n));
+    if (n == TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) pairs_[{tx, std::string(rm)}].spc_notified = true;
+  }
+  void OnVote(uint32_t, std::string_view rm, const Guid& uow, RmVote vote, std::string_view) override {
+    const std::string tx = Tx(uow);
+    Record(model::EventKind::kVote, tx, std::string(rm), "", "", std::string(RmVoteName(vote)));
+    Pair& pair = pairs_[{tx, std::string(rm)}];
+    if (vote == RmVote::kYes) pair.prepared = true;
+    if (vote == RmVote::kReadOnly || vote == RmVote::kSinglePhase) pair.resolved = true;
+  }
+  void OnCommitted(uint32_t, std::string_view rm, const Guid& uow) override {
+    const std::string tx = Tx(uow);
+    Record(model::EventKind::kRmCommitted, tx, std::string(rm));
+    pairs_[{tx, std::string(rm)}].resolved = true;
+  }
+  void OnAborted(uint32_t, std::string_view rm, const Guid& uow, std::string_view) override {
+    const std::string tx = Tx(uow);
+    Record(model::EventKind::kRmAborted, tx, std::string(rm));
+    pairs_[{tx, std::string(rm)}].resolved = true;
+  }
+  void OnBranch(uint32_t, const Guid&, const Guid&) override {}
+
   // What the harness does when a host crashes: unprepared work is gone,
   // single-phase commits in flight are resolved from the RM's log later.
   void Crash() {
@@ -389,6 +397,10 @@ class Recorder {
   }
   model::History& history() { return history_; }
   int reads() const { return reads_; }
+  std::string Tx(const Guid& uow) const {
+    auto it = uow_to_tx_.find(uow.Short());
+    return it == uow_to_tx_.end() ? "uow-" + std::string(uow.Short()) : it->second;
+  }
 
  private:
   struct Pair {
@@ -469,7 +481,7 @@ struct WorkloadStats {
 model::History RunWorkload(uint64_t seed, WorkloadStats* stats) {
   TxfTxrRig rig(seed);
   Recorder recorder(&rig);
-  rig.world().trace().set_observer([&](const sim::TraceEvent& e) { recorder.OnTrace(e); });
+  rig.set_observer(&recorder);
   sim::Rng rng(seed * 7919 + 1);
   std::vector<Client> active;
   int next = 1;

@@ -102,6 +102,14 @@ class TxfTxrRig {
   ktm::kv::KvRm& kv() { return *kv_; }
   ktm::txf::TxfRm& txf() { return *txf_; }
   ktm::txr::TxrRm& txr() { return *txr_; }
+  // The history observer of every RM, now and after restarts (nullptr: none).
+  void set_observer(ktm::RmObserver* observer) {
+    observer_ = observer;
+    for (ktm::RmBase* rm : {static_cast<ktm::RmBase*>(kv_.get()), static_cast<ktm::RmBase*>(txf_.get()),
+                            static_cast<ktm::RmBase*>(txr_.get())}) {
+      if (rm != nullptr) rm->set_observer(observer);
+    }
+  }
   ktm::HANDLE tm() const { return tm_; }
   sim::Host* host() { return host_; }
   sim::World& world() { return world_; }
@@ -129,6 +137,7 @@ class TxfTxrRig {
     o.name = "kv";
     o.rm_id = ktm::Guid{0x7F00u, 0x42};
     o.single_phase = config_.single_phase;
+    o.observer = observer_;
     kv_ = std::make_unique<ktm::kv::KvRm>(kernel_.get(), host_, host_->disk(kDiskKv), tm_, o);
     kv_->Start([this](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
@@ -140,6 +149,7 @@ class TxfTxrRig {
     if (!config_.txf) return StartTxr();
     ktm::txf::TxfOptions o = config_.txf_options;
     o.rm = RmOptionsFor("txf", 1, config_.single_phase);
+    o.rm.observer = observer_;
     txf_ = std::make_unique<ktm::txf::TxfRm>(kernel_.get(), host_, host_->disk(kDiskTxf), tm_, o);
     txf_->Start([this](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
@@ -154,6 +164,7 @@ class TxfTxrRig {
     }
     ktm::txr::TxrOptions o = config_.txr_options;
     o.rm = RmOptionsFor("txr", 2, config_.single_phase);
+    o.rm.observer = observer_;
     txr_ = std::make_unique<ktm::txr::TxrRm>(kernel_.get(), host_, host_->disk(kDiskTxr), tm_, o);
     txr_->Start([this](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
@@ -170,6 +181,7 @@ class TxfTxrRig {
   std::unique_ptr<ktm::txf::TxfRm> txf_;
   std::unique_ptr<ktm::txr::TxrRm> txr_;
   bool ready_ = false;
+  ktm::RmObserver* observer_ = nullptr;
 };
 
 }  // namespace ktmtest

@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "ktm/api.h"
+#include "tests/rm_observer_log.h"
 #include "tests/txf_txr_rig.h"
 
 namespace ktmtest {
@@ -222,13 +223,11 @@ TEST_F(TxrTest, NonTransactedWriteRollsTheTransactionBackAndSucceeds) {
   HANDLE k = Create(HKEY_CURRENT_USER, "K", tx);
   ASSERT_EQ(reg().RegSetValueEx(k, "v", REG_SZ, RegSz("tx")), STATUS_SUCCESS);
   HANDLE elsewhere = Create(HKEY_CURRENT_USER, "Elsewhere", tx);
-  std::vector<std::string> events;
-  rig_.world().trace().set_observer([&](const sim::TraceEvent& e) {
-    if (e.kind == "kv.vote" || e.kind == "kv.aborted") events.push_back(e.kind + ":" + e.Field("vote"));
-  });
+  ObserverLog log;
+  rig_.set_observer(&log);
   EXPECT_EQ(reg().RegSetValueEx(plain, "v", REG_SZ, RegSz("outside")), STATUS_SUCCESS);
-  EXPECT_EQ(events, (std::vector<std::string>{"kv.vote:no", "kv.aborted:"}));
-  rig_.world().trace().set_observer(nullptr);
+  EXPECT_EQ(log.lines(), (std::vector<std::string>{"vote rm=txr vote=no why=nontx_write", "aborted rm=txr why=nontx_write"}));
+  rig_.set_observer(nullptr);
   EXPECT_EQ(reg().RegSetValueEx(k, "v", REG_SZ, RegSz("again")), STATUS_HANDLE_NO_LONGER_VALID);
   EXPECT_EQ(Query(elsewhere, "x"), StatusName(STATUS_HANDLE_NO_LONGER_VALID));
   EXPECT_EQ(TryOpen(HKEY_CURRENT_USER, "K", tx), STATUS_TRANSACTION_NOT_ACTIVE);
@@ -272,9 +271,9 @@ TEST(TxrConflicts, NonTransactedWriteToAPreparingTransactionsKeyConflicts) {
   ASSERT_EQ(rig.kv().Write(tx, "k", "tx"), STATUS_SUCCESS);
   // Stop right after TxR voted yes (its prepare record is durable).
   bool stop = false;
-  rig.world().trace().set_observer([&](const sim::TraceEvent& e) {
-    if (e.kind == "kv.vote" && e.Field("rm") == "txr" && e.Field("vote") == "yes") stop = true;
-  });
+  ObserverLog log;
+  log.on_line = [&](const std::string& line) { stop = stop || line == "vote rm=txr vote=yes"; };
+  rig.set_observer(&log);
   std::optional<NTSTATUS> outcome;
   CommitTransaction(rig.k(), tx, [&](NTSTATUS s) { outcome = s; });
   while (!stop && rig.world().scheduler().Step()) {
@@ -453,18 +452,14 @@ TEST_F(TxrTest, LimitsAreEnforced) {
 
 // ---- history events ---------------------------------------------------------------------------
 
-TEST_F(TxrTest, TraceEventsHaveKvRmsShape) {
+TEST_F(TxrTest, HistoryReportsGoThroughTheTypedObserver) {
   HANDLE plain = Create(HKEY_CURRENT_USER, "K");
   ASSERT_EQ(reg().RegSetValueEx(plain, "old", REG_DWORD, RegDword(1)), STATUS_SUCCESS);
-  std::vector<std::string> seen;
-  rig_.world().trace().set_observer([&](const sim::TraceEvent& e) {
-    if (e.kind.rfind("kv.", 0) != 0) return;
-    std::string line = e.kind;
-    for (const char* f : {"rm", "key", "value", "vote", "n"}) {
-      if (!e.Field(f).empty()) line += std::string(" ") + f + "=" + e.Field(f);
-    }
-    seen.push_back(line);
-  });
+  ObserverLog log;
+  rig_.set_observer(&log);
+  // No history kind of another RM's name in the trace ("kv.*" was the old seam).
+  rig_.world().trace().set_observer(
+      [&](const sim::TraceEvent& e) { EXPECT_NE(e.kind.rfind("kv.", 0), 0u) << e.kind; });
   HANDLE tx = rig_.Begin();
   HANDLE k = Create(HKEY_CURRENT_USER, "K", tx);
   ASSERT_EQ(reg().RegSetValueEx(k, "v", REG_SZ, RegSz("s1")), STATUS_SUCCESS);
@@ -475,18 +470,19 @@ TEST_F(TxrTest, TraceEventsHaveKvRmsShape) {
   ASSERT_EQ(reg().RegDeleteKeyTransacted(HKEY_CURRENT_USER, "K", 0, tx), STATUS_SUCCESS);
   ASSERT_EQ(rig_.Commit(tx), STATUS_SUCCESS);
   rig_.world().trace().set_observer(nullptr);
-  EXPECT_EQ(seen, (std::vector<std::string>{
-                      "kv.enlist rm=txr",
-                      "kv.write rm=txr key=HKCU\\K\\v value=REG_SZ:s1",
-                      "kv.read rm=txr key=HKCU\\K\\v value=REG_SZ:s1",
-                      "kv.read rm=txr key=HKCU\\K\\none",
-                      "kv.read rm=txr key=HKCU\\K\\old value=REG_DWORD:1",
-                      "kv.write rm=txr key=HKCU\\K\\old",
-                      "kv.write rm=txr key=HKCU\\K\\v",
-                      "kv.notify rm=txr n=SINGLE_PHASE_COMMIT",
-                      "kv.vote rm=txr vote=spc",
-                      "kv.committed rm=txr",
-                  }));
+  rig_.set_observer(nullptr);
+  EXPECT_EQ(log.lines(), (std::vector<std::string>{
+                             "enlist rm=txr",
+                             "write rm=txr key=HKCU\\K\\v value=REG_SZ:s1",
+                             "read rm=txr key=HKCU\\K\\v value=REG_SZ:s1",
+                             "read rm=txr key=HKCU\\K\\none",
+                             "read rm=txr key=HKCU\\K\\old value=REG_DWORD:1",
+                             "write rm=txr key=HKCU\\K\\old",
+                             "write rm=txr key=HKCU\\K\\v",
+                             "notify rm=txr n=SINGLE_PHASE_COMMIT",
+                             "vote rm=txr vote=spc",
+                             "committed rm=txr",
+                         }));
   EXPECT_TRUE(reg().committed().empty());
 }
 

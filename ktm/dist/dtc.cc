@@ -24,6 +24,14 @@ Dtc::Dtc(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, DtcOptions
       tm_(tm),
       options_(std::move(options)),
       op_handler_(std::move(op_handler)),
+      client_(kernel, host, disk, tm,
+              RmClientOptions{.name = "dtc." + options_.name,
+                              .description = "dtc." + options_.name,
+                              .rm_id = options_.rm_id,
+                              .durable = true,
+                              .response_delay_ns = 0},
+              [this](const TRANSACTION_NOTIFICATION& n) { OnNotification(n); }),
+      log_(client_.log()),
       alive_(std::make_shared<bool>(true)) {
   KTM_ASSERT(options_.retransmit_initial_ns > 0 && options_.retransmit_initial_ns <= options_.backoff_max_ns,
              "Dtc: retransmit_initial_ns must be in (0, backoff_max_ns]");
@@ -71,43 +79,21 @@ const char* Dtc::StateName(ParticipantState state) {
 // Start and recovery.
 
 void Dtc::Start(std::function<void(NTSTATUS)> done) {
-  KTM_ASSERT(!log_, "Dtc::Start called twice");
+  KTM_ASSERT(!started_, "Dtc::Start called twice");
+  started_ = true;
   start_done_ = std::move(done);
-  OpenLog([this](NTSTATUS s) {
-    if (s != STATUS_SUCCESS) {
-      host_->TraceEvent("dist.start_failed", {{"status", StatusName(s)}});
-      auto done = std::move(start_done_);
-      start_done_ = nullptr;
-      return done(s);
-    }
-    Register([this](NTSTATUS st) {
-      if (st == STATUS_SUCCESS) return;  // start_done_ runs at LAST_RECOVER
-      auto done = std::move(start_done_);
-      start_done_ = nullptr;
-      done(st);
-    });
-  });
-}
-
-void Dtc::OpenLog(std::function<void(NTSTATUS)> done) {
-  log_ = std::make_unique<log::Log>(disk_, log::LogOptions{.disk_offset = 0, .size_bytes = disk_->size_bytes()});
-  std::weak_ptr<bool> alive = alive_;
-  log_->Open([this, alive, done](absl::StatusOr<log::RecoveredLog> recovered) {
-    if (auto a = alive.lock(); !a || !*a) return;
-    if (recovered.ok()) {
-      Replay(*recovered);
-      return done(STATUS_SUCCESS);
-    }
-    if (!absl::IsNotFound(recovered.status())) return done(STATUS_LOG_CORRUPTION_DETECTED);
-    log_->Format([this, alive, done](absl::Status status) {
-      if (auto a = alive.lock(); !a || !*a) return;
-      if (!status.ok()) return done(STATUS_UNEXPECTED_IO_ERROR);
-      log_->WriteRestartArea({}, 0, [alive, done](absl::Status st) {
-        if (auto a = alive.lock(); !a || !*a) return;
-        done(st.ok() ? STATUS_SUCCESS : STATUS_UNEXPECTED_IO_ERROR);
-      });
-    });
-  });
+  client_.Start([this](const log::RecoveredLog& recovered) { Replay(recovered); },
+                [this](NTSTATUS s, std::string_view error) {
+                  if (s == STATUS_LOG_CORRUPTION_DETECTED || s == STATUS_UNEXPECTED_IO_ERROR) {
+                    host_->TraceEvent("dist.start_failed", {{"status", StatusName(s)}, {"error", error}});
+                  } else {
+                    host_->TraceEvent("dist.rm_online", {{"status", StatusName(s)}});
+                  }
+                  if (NT_SUCCESS(s)) return;  // start_done_ runs at LAST_RECOVER
+                  auto done = std::move(start_done_);
+                  start_done_ = nullptr;
+                  done(s);
+                });
 }
 
 void Dtc::Replay(const log::RecoveredLog& recovered) {
@@ -151,32 +137,7 @@ void Dtc::Replay(const log::RecoveredLog& recovered) {
   host_->TraceEvent("dist.replayed", {{"branches", absl::StrCat(replayed_.size())}});
 }
 
-void Dtc::Register(std::function<void(NTSTATUS)> done) {
-  HANDLE rm;
-  NTSTATUS s = OpenResourceManager(*kernel_, tm_, options_.rm_id, &rm);
-  if (s == STATUS_RESOURCEMANAGER_NOT_FOUND) {
-    s = CreateResourceManager(*kernel_, options_.rm_id, 0, tm_, "dtc." + options_.name, &rm);
-  }
-  if (s == STATUS_SUCCESS) {
-    rm_ = rm;
-    Arm();
-    s = RecoverResourceManager(*kernel_, rm_);
-  }
-  host_->TraceEvent("dist.rm_online", {{"status", StatusName(s)}});
-  Defer([done, s] { done(s); });
-}
-
-void Dtc::Arm() {
-  std::weak_ptr<bool> alive = alive_;
-  GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
-                                      [this, alive](NTSTATUS status, TRANSACTION_NOTIFICATION n) {
-                                        if (auto a = alive.lock(); a && *a) OnNotification(status, n);
-                                      });
-}
-
-void Dtc::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n) {
-  if (status != STATUS_SUCCESS) return;  // the RM handle went away
-  Arm();
+void Dtc::OnNotification(const TRANSACTION_NOTIFICATION& n) {
   const uint32_t what = n.TransactionNotification;
   if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
   if (what == TRANSACTION_NOTIFY_RECOVER_QUERY) return OnRecoverQuery(n);

@@ -56,6 +56,8 @@
 #include "ktm/api.h"
 #include "ktm/dist/message.h"
 #include "ktm/log/log.h"
+#include "ktm/rm_client.h"
+#include "ktm/rm_observer.h"
 #include "sim/host.h"
 
 namespace ktm::dist {
@@ -69,6 +71,7 @@ struct DtcOptions {
   sim::TimeNs idle_inquiry_ns = 100 * sim::kMillisecond;    // an unprepared branch silent this long inquires
   sim::TimeNs indoubt_inquiry_ns = 30 * sim::kMillisecond;  // a prepared branch silent this long inquires
   uint32_t branches_max = 1024;                        // live branches per role
+  RmObserver* observer = nullptr;                      // told of each branch (OnBranch); not owned
 };
 
 // One client operation on a remote RM.
@@ -199,11 +202,9 @@ class Dtc {
   };
 
   // ---- dtc.cc: start, recovery, log, notifications, network, timers ----
-  void OpenLog(std::function<void(NTSTATUS)> done);
   void Replay(const log::RecoveredLog& recovered);
-  void Register(std::function<void(NTSTATUS)> done);
-  void Arm();
-  void OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n);
+  void OnNotification(const TRANSACTION_NOTIFICATION& n);
+  HANDLE rm() const { return client_.rm(); }
   void OnLastRecover();
   void OnDatagram(uint32_t from, const std::vector<uint8_t>& payload);
   bool Admit(const Message& m);
@@ -280,8 +281,9 @@ class Dtc {
   HANDLE tm_;
   DtcOptions options_;
   OpHandler op_handler_;
-  std::unique_ptr<log::Log> log_;
-  HANDLE rm_ = INVALID_HANDLE_VALUE;
+  RmClient client_;                 // the Dtc's own durable KTM RM: log, registration, notifications
+  log::Log* log_;                   // client_'s log
+  bool started_ = false;
   bool recovery_done_ = false;
   bool snapshot_in_flight_ = false;
   std::function<void(NTSTATUS)> start_done_;

@@ -56,7 +56,7 @@ NTSTATUS Dtc::CreateOutbound(HANDLE transaction, const Guid& root, uint32_t host
   b.record.participant = host;
   b.record.root = root;
   b.key = NewKey();
-  NTSTATUS s = CreateEnlistment(*kernel_, rm_, transaction, kCoordinatorMask, 0, b.key, &b.enlistment);
+  NTSTATUS s = CreateEnlistment(*kernel_, rm(), transaction, kCoordinatorMask, 0, b.key, &b.enlistment);
   if (s != STATUS_SUCCESS) return s;
   s = SetEnlistmentRecoveryInformation(*kernel_, b.enlistment, EncodeBranchRecord(b.record));
   KTM_ASSERT(s == STATUS_SUCCESS, "SetEnlistmentRecoveryInformation on a fresh enlistment: " + StatusName(s));
@@ -241,7 +241,7 @@ void Dtc::OnOutboundRollback(Outbound& b) {
 
 void Dtc::OnRecover(const TRANSACTION_NOTIFICATION& n) {
   HANDLE en;
-  NTSTATUS s = OpenEnlistment(*kernel_, rm_, n.EnlistmentId, &en);
+  NTSTATUS s = OpenEnlistment(*kernel_, rm(), n.EnlistmentId, &en);
   KTM_ASSERT(s == STATUS_SUCCESS, "OpenEnlistment of a RECOVER notification: " + StatusName(s));
   std::vector<uint8_t> blob;
   s = GetEnlistmentRecoveryInformation(*kernel_, en, &blob);

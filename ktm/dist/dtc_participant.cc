@@ -100,6 +100,7 @@ void Dtc::OnPropagate(const Message& m) {
   inbound_keys_[fresh.key] = id;
   Inbound& b = inbound_[id] = std::move(fresh);
   Touch(b, m);
+  if (options_.observer) options_.observer->OnBranch(host_->id(), m.root, b.local);
   host_->TraceEvent("dist.branch", {{"branch", id.ToString()}, {"tx", m.root.Short()}, {"uow", b.local.Short()},
                                     {"coordinator", absl::StrCat(m.from)}});
   host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", id.ToString()}, {"tx", m.root.Short()},
@@ -116,7 +117,7 @@ NTSTATUS Dtc::CreateLocalTransaction(const Message& m, Inbound* b) {
   if (s != STATUS_SUCCESS) return s;
   b->key = NewKey();
   HANDLE en;
-  s = CreateEnlistment(*kernel_, rm_, tx, kSuperiorMask, ENLISTMENT_SUPERIOR, b->key, &en);
+  s = CreateEnlistment(*kernel_, rm(), tx, kSuperiorMask, ENLISTMENT_SUPERIOR, b->key, &en);
   if (s != STATUS_SUCCESS) {
     (void)CloseHandle(*kernel_, tx);
     return s;
@@ -453,7 +454,7 @@ void Dtc::OnParticipantNotification(Inbound& b, const TRANSACTION_NOTIFICATION& 
 
 void Dtc::OnRecoverQuery(const TRANSACTION_NOTIFICATION& n) {
   HANDLE en;
-  NTSTATUS s = OpenEnlistment(*kernel_, rm_, n.EnlistmentId, &en);
+  NTSTATUS s = OpenEnlistment(*kernel_, rm(), n.EnlistmentId, &en);
   if (s != STATUS_SUCCESS) {
     // T' finished meanwhile (its RMs recovered first and KTM forgot it).
     host_->TraceEvent("dist.recover_query_gone", {{"uow", n.UOW.Short()}, {"status", StatusName(s)}});

@@ -413,12 +413,12 @@ NTSTATUS TxfRm::Perform(const Actor& a, const ChangeList& changes, const char* w
 
 void TxfRm::TraceWrite(const Actor& a, const std::string& path, const std::optional<Node>& node) {
   if (!a.transacted) return;
-  TraceTx("kv.write", a.uow, {{"key", path}, {"value", node ? ContentDigest(node->contents) : ""}});
+  ReportWrite(a.uow, path, node ? ContentDigest(node->contents) : "");
 }
 
 void TxfRm::TraceRead(const Actor& a, const std::string& path, const std::string& contents) {
   if (!a.transacted) return;
-  TraceTx("kv.read", a.uow, {{"key", path}, {"value", ContentDigest(contents)}});
+  ReportRead(a.uow, path, ContentDigest(contents));
 }
 
 // ---------------------------------------------------------------------------

@@ -24,7 +24,8 @@
 // - Durability: the transaction's whole change set (full contents of every
 //   changed file, tombstones for deletions) goes into the prepare or
 //   single-phase record; commit applies it (redo only).
-// - History: "kv.*" trace events like KvRm's with key = file path and value =
+// - History: reads and writes go to the RmObserver (ReportRead / ReportWrite)
+//   with key = file path and value =
 //   ContentDigest(contents) ("" = absent). Directories are not traced. The
 //   checkers attribute a value to the first transaction that wrote it at a
 //   path, so workloads must write contents unique per transaction and path

@@ -356,11 +356,13 @@ NTSTATUS TxrRm::Perform(const Actor& a, const std::set<Guid>& owners, const Chan
   return s;
 }
 
-void TxrRm::TraceValue(const char* kind, const Actor& a, const std::string& path, const std::string& name,
-                       const Value* value) {
+void TxrRm::ReportValue(bool write, const Actor& a, const std::string& path, const std::string& name,
+                        const Value* value) {
   if (!a.transacted) return;
-  TraceTx(kind, a.uow,
-          {{"key", absl::StrCat(path, "\\", name)}, {"value", value ? ValueText(value->type, value->data) : ""}});
+  const std::string key = absl::StrCat(path, "\\", name);
+  const std::string text = value ? ValueText(value->type, value->data) : "";
+  if (write) return ReportWrite(a.uow, key, text);
+  ReportRead(a.uow, key, text);
 }
 
 // ---------------------------------------------------------------------------
@@ -452,7 +454,7 @@ NTSTATUS TxrRm::RegDeleteKeyTransacted(HANDLE key, const std::string& sub_key, u
   OtherHolder(a, Parent(full), &owners);
   Key removed = *target;
   if (NTSTATUS s = Perform(a, owners, {{full, std::nullopt}}, "delete_key"); s != STATUS_SUCCESS) return s;
-  for (const auto& [name, value] : removed.values) TraceValue("kv.write", a, full, name, nullptr);
+  for (const auto& [name, value] : removed.values) ReportValue(true, a, full, name, nullptr);
   return STATUS_SUCCESS;
 }
 
@@ -485,7 +487,7 @@ NTSTATUS TxrRm::RegSetValueEx(HANDLE key, const std::string& value_name, uint32_
   if (NTSTATUS s = Perform(h.actor, owners, {{h.path, std::move(changed)}}, "set_value"); s != STATUS_SUCCESS) {
     return s;
   }
-  TraceValue("kv.write", h.actor, h.path, value_name, &value);
+  ReportValue(true, h.actor, h.path, value_name, &value);
   return STATUS_SUCCESS;
 }
 
@@ -498,12 +500,12 @@ NTSTATUS TxrRm::RegQueryValueEx(HANDLE key, const std::string& value_name, uint3
   if (NTSTATUS s = KeyOf(h.actor, h, &current); s != STATUS_SUCCESS) return s;
   auto it = current->values.find(value_name);
   if (it == current->values.end()) {
-    TraceValue("kv.read", h.actor, h.path, value_name, nullptr);
+    ReportValue(false, h.actor, h.path, value_name, nullptr);
     return STATUS_OBJECT_NAME_NOT_FOUND;
   }
   if (type != nullptr) *type = it->second.type;
   if (data != nullptr) *data = it->second.data;
-  TraceValue("kv.read", h.actor, h.path, value_name, &it->second);
+  ReportValue(false, h.actor, h.path, value_name, &it->second);
   return STATUS_SUCCESS;
 }
 
@@ -521,7 +523,7 @@ NTSTATUS TxrRm::RegDeleteValue(HANDLE key, const std::string& value_name) {
   if (NTSTATUS s = Perform(h.actor, owners, {{h.path, std::move(changed)}}, "delete_value"); s != STATUS_SUCCESS) {
     return s;
   }
-  TraceValue("kv.write", h.actor, h.path, value_name, nullptr);
+  ReportValue(true, h.actor, h.path, value_name, nullptr);
   return STATUS_SUCCESS;
 }
 
@@ -551,7 +553,7 @@ NTSTATUS TxrRm::RegEnumValue(HANDLE key, uint32_t index, std::string* name, uint
   *name = it->first;
   if (type != nullptr) *type = it->second.type;
   if (data != nullptr) *data = it->second.data;
-  TraceValue("kv.read", h.actor, h.path, it->first, &it->second);
+  ReportValue(false, h.actor, h.path, it->first, &it->second);
   return STATUS_SUCCESS;
 }
 

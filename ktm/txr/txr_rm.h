@@ -23,7 +23,8 @@
 // - Durability: the transaction's whole change set (the full new state of
 //   every changed key, tombstones for deletions) goes into the prepare or
 //   single-phase record; commit applies it (redo only).
-// - History: "kv.*" trace events like KvRm's with key = key path + "\" +
+// - History: reads and writes go to the RmObserver (ReportValue) with
+//   key = key path + "\" +
 //   value name and value = ValueText(type, data) ("" = absent). Key
 //   creation alone is not traced. Workloads must write values unique per
 //   transaction and value for the checkers to attribute them.
@@ -172,8 +173,9 @@ class TxrRm : public RmBase {
   void ApplyToCommitted(const ChangeList& changes);
   NTSTATUS OpenCommon(HANDLE key, const std::string& sub_key, bool create, OpenKey* base, std::string* full);
   NTSTATUS NewHandle(const Actor& a, const std::string& path, uint32_t access, HANDLE* out);
-  void TraceValue(const char* kind, const Actor& a, const std::string& path, const std::string& name,
-                  const Value* value);
+  // Reports a value read or written in a transaction (value nullptr: absent or deleted).
+  void ReportValue(bool write, const Actor& a, const std::string& path, const std::string& name,
+                   const Value* value);
   uint64_t NewId() { return next_id_++; }
   static uint64_t EntryBytes(const std::string& path, const std::optional<Key>& key);
   static void PutEntry(Writer& w, const std::string& path, const std::optional<Key>& key);

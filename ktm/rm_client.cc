@@ -1,0 +1,129 @@
+// RmClient implementation: see rm_client.h for the contract.
+#include "ktm/rm_client.h"
+
+#include <utility>
+
+#include "ktm/assert.h"
+
+namespace ktm {
+namespace {
+
+bool Alive(const std::weak_ptr<bool>& alive) {
+  auto a = alive.lock();
+  return a && *a;
+}
+
+}  // namespace
+
+RmClient::RmClient(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmClientOptions options,
+                   Handler handler)
+    : kernel_(kernel),
+      host_(host),
+      tm_(tm),
+      options_(std::move(options)),
+      handler_(std::move(handler)),
+      alive_(std::make_shared<bool>(true)) {
+  KTM_ASSERT(handler_ != nullptr, "RmClient without a notification handler");
+  if (options_.durable) {
+    KTM_ASSERT(disk != nullptr, "a durable RM without a log disk: " + options_.name);
+    log_ = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = disk->size_bytes()});
+  }
+}
+
+RmClient::~RmClient() { *alive_ = false; }
+
+void RmClient::Finish(DoneFn done, NTSTATUS status, std::string error) {
+  std::weak_ptr<bool> alive = alive_;
+  host_->After(0, [alive, done = std::move(done), status, error = std::move(error)] {
+    if (Alive(alive)) done(status, error);
+  });
+}
+
+void RmClient::Start(ReplayFn replay, DoneFn done) {
+  if (!options_.durable) {
+    HANDLE rm;
+    NTSTATUS s = CreateResourceManager(*kernel_, options_.rm_id, RESOURCE_MANAGER_VOLATILE, tm_,
+                                       options_.description, &rm);
+    if (NT_SUCCESS(s)) {
+      rm_ = rm;
+      Arm();
+    }
+    return Finish(std::move(done), s, "");
+  }
+  std::weak_ptr<bool> alive = alive_;
+  log_->Open([this, alive, replay = std::move(replay), done = std::move(done)](
+                 absl::StatusOr<log::RecoveredLog> recovered) mutable {
+    if (Alive(alive)) OnLogOpened(std::move(recovered), std::move(replay), std::move(done));
+  });
+}
+
+void RmClient::OnLogOpened(absl::StatusOr<log::RecoveredLog> recovered, ReplayFn replay, DoneFn done) {
+  if (recovered.ok()) {
+    replay(*recovered);
+    return Register(std::move(done));
+  }
+  if (!absl::IsNotFound(recovered.status())) {
+    return Finish(std::move(done), STATUS_LOG_CORRUPTION_DETECTED, std::string(recovered.status().message()));
+  }
+  // A blank disk: a new RM. Format, write an empty restart area, register.
+  std::weak_ptr<bool> alive = alive_;
+  log_->Format([this, alive, replay = std::move(replay), done = std::move(done)](absl::Status status) mutable {
+    if (!Alive(alive)) return;
+    if (!status.ok()) return Finish(std::move(done), STATUS_UNEXPECTED_IO_ERROR, std::string(status.message()));
+    log_->WriteRestartArea({}, 0, [this, alive, replay = std::move(replay), done = std::move(done)](
+                                      absl::Status st) mutable {
+      if (!Alive(alive)) return;
+      if (!st.ok()) return Finish(std::move(done), STATUS_UNEXPECTED_IO_ERROR, std::string(st.message()));
+      replay(log::RecoveredLog{});
+      Register(std::move(done));
+    });
+  });
+}
+
+void RmClient::Register(DoneFn done) {
+  HANDLE rm;
+  NTSTATUS s = OpenResourceManager(*kernel_, tm_, options_.rm_id, &rm);
+  if (s == STATUS_RESOURCEMANAGER_NOT_FOUND) {
+    s = CreateResourceManager(*kernel_, options_.rm_id, 0, tm_, options_.description, &rm);
+  }
+  if (NT_SUCCESS(s)) {
+    rm_ = rm;
+    Arm();
+    s = RecoverResourceManager(*kernel_, rm_);
+  }
+  Finish(std::move(done), s, "");
+}
+
+void RmClient::Arm() {
+  std::weak_ptr<bool> alive = alive_;
+  GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
+                                      [this, alive](NTSTATUS status, TRANSACTION_NOTIFICATION n) {
+                                        if (Alive(alive)) OnNotification(status, n);
+                                      });
+}
+
+void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n) {
+  if (status != STATUS_SUCCESS) return;  // the RM handle went away
+  Arm();
+  inbox_.push_back(n);
+  Later([this] { HandleNext(); });
+}
+
+void RmClient::HandleNext() {
+  KTM_ASSERT(!inbox_.empty(), "a notification handler event without a notification");
+  const TRANSACTION_NOTIFICATION n = inbox_.front();
+  inbox_.pop_front();
+  handler_(n);
+}
+
+void RmClient::Later(std::function<void()> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  // The chain the kernel delivers this RM's notifications in: the RM's
+  // "thread" for PCT. Interned on first use (chains are numbered in first-use order).
+  if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive, fn = std::move(fn)] {
+    if (Alive(alive)) fn();
+  });
+}
+
+}  // namespace ktm

@@ -1,0 +1,92 @@
+// RmClient: the KTM side every resource manager shares, written once: the
+// RM's own log (open, or format a blank disk), registration with its TM
+// (OpenResourceManager, else CreateResourceManager; then
+// RecoverResourceManager), and the notification pump with its inbox. Used by
+// RmBase (kv, TxF, TxR and users' RMs) and by the Dtc, which is a durable RM
+// of its own TM.
+//
+// Contract:
+// - Start(replay, done): a durable client opens its log; a blank disk is
+//   formatted (an empty restart area written), a log that refuses to open
+//   (damage, an unreadable sector: docs/faults.md) ends the start with
+//   STATUS_LOG_CORRUPTION_DETECTED and `error` says why. Otherwise `replay`
+//   sees the recovered records (none after a format) before the RM
+//   registers, so the owner rebuilds its state before any RECOVER arrives.
+//   A volatile client only creates a volatile RM. done(status, error) runs
+//   once, from its own scheduler event, never inside Start.
+// - The pump: every notification is queued in delivery order (the inbox)
+//   and handled by one event per notification in the RM's own scheduler
+//   chain, response_delay_ns after delivery; each event takes the oldest
+//   notification waiting, so however a tie-breaking strategy orders
+//   same-time events, the owner sees notifications in delivery order, as
+//   one RM thread would (a LAST_RECOVER never overtakes its RECOVERs).
+// - Lifetime: the client is volatile state of its host (destroyed by a
+//   crash with its owner); no callback of it runs after it is destroyed.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ktm/api.h"
+#include "ktm/log/log.h"
+#include "sim/host.h"
+
+namespace ktm {
+
+struct RmClientOptions {
+  std::string name;                 // for errors and the RM's chain
+  std::string description;          // given to CreateResourceManager
+  Guid rm_id;                       // the RM's persistent identity
+  bool durable = true;              // false: a volatile RM, no log
+  sim::TimeNs response_delay_ns = 0;  // think time before each notification is handled
+};
+
+class RmClient {
+ public:
+  using Handler = std::function<void(const TRANSACTION_NOTIFICATION&)>;
+  using ReplayFn = std::function<void(const log::RecoveredLog&)>;
+  using DoneFn = std::function<void(NTSTATUS status, std::string_view error)>;
+
+  // disk: the RM's log disk (ignored when volatile). handler: called for
+  // every notification, in delivery order.
+  RmClient(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmClientOptions options, Handler handler);
+  ~RmClient();
+  RmClient(const RmClient&) = delete;
+  RmClient& operator=(const RmClient&) = delete;
+
+  void Start(ReplayFn replay, DoneFn done);
+
+  // The RM's log (nullptr when volatile); exists from construction on.
+  log::Log* log() const { return log_.get(); }
+  HANDLE rm() const { return rm_; }
+  // Registered with the TM (the RM handle is valid).
+  bool online() const { return rm_ != INVALID_HANDLE_VALUE; }
+  const RmClientOptions& options() const { return options_; }
+  // Runs fn in the RM's chain after the response delay, unless the client is gone.
+  void Later(std::function<void()> fn);
+
+ private:
+  void OnLogOpened(absl::StatusOr<log::RecoveredLog> recovered, ReplayFn replay, DoneFn done);
+  void Register(DoneFn done);
+  void Arm();
+  void OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n);
+  void HandleNext();
+  // done(status, error) from its own event.
+  void Finish(DoneFn done, NTSTATUS status, std::string error);
+
+  Kernel* kernel_;
+  sim::Host* host_;
+  HANDLE tm_;
+  RmClientOptions options_;
+  Handler handler_;
+  std::unique_ptr<log::Log> log_;
+  HANDLE rm_ = INVALID_HANDLE_VALUE;
+  std::deque<TRANSACTION_NOTIFICATION> inbox_;  // delivered, not handled yet (oldest first)
+  uint32_t chain_ = 0;  // the scheduler chain of this RM's notifications; 0 until first used
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace ktm
