@@ -580,7 +580,9 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
 }
 
 NTSTATUS Kernel::OpenTransaction(const Guid& id, HANDLE* out) {
-  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  // ZwOpenTransaction: a zero Uow is STATUS_INVALID_PARAMETER, an unknown
+  // one STATUS_TRANSACTION_NOT_FOUND.
+  if (out == nullptr || id.null()) return STATUS_INVALID_PARAMETER;
   auto it = transactions_.find(id);
   if (it == transactions_.end()) return STATUS_TRANSACTION_NOT_FOUND;
   *out = NewHandle(it->second);

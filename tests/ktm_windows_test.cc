@@ -144,6 +144,23 @@ TEST(KtmWindows, SuperiorCallsNeedTheMatchingCompletionBit) {
   EXPECT_EQ(PrePrepareEnlistment(rig.k(), sub), STATUS_ENLISTMENT_NOT_SUPERIOR);
 }
 
+// ZwOpenTransaction: "STATUS_INVALID_PARAMETER: The DesiredAccess or Uow
+// parameter is zero"; "STATUS_TRANSACTION_NOT_FOUND: KTM could not find the
+// transaction object". ZwRollbackEnlistment: "STATUS_TRANSACTION_REQUEST_NOT_VALID:
+// The enlistment cannot be rolled back" (after PrepareComplete).
+TEST(KtmWindows, OpenTransactionAndRollbackEnlistmentFailures) {
+  KtmRig rig(610, 0);
+  HANDLE h = INVALID_HANDLE_VALUE;
+  EXPECT_EQ(OpenTransaction(rig.k(), Guid{}, &h), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(OpenTransaction(rig.k(), Guid{3, 4}, &h), STATUS_TRANSACTION_NOT_FOUND);
+  HANDLE rm = NewRm(rig, 1), tx = NewTx(rig), en;
+  ASSERT_EQ(CreateEnlistment(rig.k(), rm, tx, kThreePhase, 0, 1, &en), STATUS_SUCCESS);
+  ASSERT_EQ(CommitTransactionAsync(rig.k(), tx), STATUS_SUCCESS);
+  ASSERT_EQ(PrePrepareComplete(rig.k(), en), STATUS_SUCCESS);
+  ASSERT_EQ(PrepareComplete(rig.k(), en), STATUS_SUCCESS);
+  EXPECT_EQ(RollbackEnlistment(rig.k(), en), STATUS_TRANSACTION_REQUEST_NOT_VALID);
+}
+
 // CreateTransaction: "If this parameter is zero or INFINITE, an abort is not
 // issued" (ktmw32 CreateTransaction, Timeout). SetTransactionInformation too.
 TEST(KtmWindows, InfiniteTimeoutMeansNone) {
