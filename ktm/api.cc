@@ -84,6 +84,9 @@ NTSTATUS RollbackComplete(Kernel& k, HANDLE enlistment, uint64_t* clock) { retur
 NTSTATUS ReadOnlyEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.ReadOnlyEnlistment(enlistment, clock); }
 NTSTATUS SinglePhaseReject(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.SinglePhaseReject(enlistment, clock); }
 NTSTATUS RollbackEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) { return k.RollbackEnlistment(enlistment, clock); }
+NTSTATUS RequestOutcomeEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) {
+  return k.RequestOutcomeEnlistment(enlistment, clock);
+}
 NTSTATUS PrePrepareEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock) {
   return k.PrePrepareEnlistment(enlistment, clock);
 }

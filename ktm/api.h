@@ -28,7 +28,7 @@ namespace ktm {
 using Completion = std::function<void(NTSTATUS)>;
 
 // ---- Transactions (client side) -------------------------------------------
-// timeout_ms 0 = none. description <= 64 chars. uow must be null (reserved).
+// timeout_ms 0 or INFINITE (0xFFFFFFFF) = none. description <= 64 chars. uow must be null (reserved).
 NTSTATUS CreateTransaction(Kernel& k, uint32_t create_options, uint32_t timeout_ms,
                            const std::string& description, HANDLE* transaction);
 NTSTATUS OpenTransaction(Kernel& k, const Guid& transaction_id, HANDLE* transaction);
@@ -95,6 +95,12 @@ NTSTATUS RollbackComplete(Kernel& k, HANDLE enlistment, uint64_t* clock = nullpt
 NTSTATUS ReadOnlyEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
 NTSTATUS SinglePhaseReject(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
 NTSTATUS RollbackEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
+// TmRequestOutcomeEnlistment: asks KTM for an immediate outcome. Before every
+// enlistment prepared, KTM rolls the transaction back; prepared under a
+// superior, the superior enlistment gets TRANSACTION_NOTIFY_REQUEST_OUTCOME
+// (if in its mask); otherwise the outcome comes as usual. A superior
+// enlistment gets STATUS_TRANSACTION_REQUEST_NOT_VALID (the WDK page).
+NTSTATUS RequestOutcomeEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);
 // Superior enlistment only (ENLISTMENT_SUPERIOR): drive the protocol on the
 // subordinates. STATUS_ENLISTMENT_NOT_SUPERIOR on any other enlistment.
 NTSTATUS PrePrepareEnlistment(Kernel& k, HANDLE enlistment, uint64_t* clock = nullptr);

@@ -539,7 +539,8 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
 void Kernel::ArmTimeout(const std::shared_ptr<Tx>& tx) {
   if (tx->timeout_timer != sim::kNoEvent) host_->Cancel(tx->timeout_timer);
   tx->timeout_timer = sim::kNoEvent;
-  if (tx->timeout_ms == 0) return;
+  // 0 and INFINITE both mean no timeout (CreateTransaction, ktmw32.h).
+  if (tx->timeout_ms == 0 || tx->timeout_ms == INFINITE) return;
   Guid id = tx->id;
   std::weak_ptr<bool> alive = alive_;
   tx->timeout_timer = host_->After(static_cast<sim::TimeNs>(tx->timeout_ms) * sim::kMillisecond, [this, alive, id] {
@@ -579,7 +580,9 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
 }
 
 NTSTATUS Kernel::OpenTransaction(const Guid& id, HANDLE* out) {
-  if (out == nullptr) return STATUS_INVALID_PARAMETER;
+  // ZwOpenTransaction: a zero Uow is STATUS_INVALID_PARAMETER, an unknown
+  // one STATUS_TRANSACTION_NOT_FOUND.
+  if (out == nullptr || id.null()) return STATUS_INVALID_PARAMETER;
   auto it = transactions_.find(id);
   if (it == transactions_.end()) return STATUS_TRANSACTION_NOT_FOUND;
   *out = NewHandle(it->second);
@@ -587,20 +590,24 @@ NTSTATUS Kernel::OpenTransaction(const Guid& id, HANDLE* out) {
 }
 
 namespace {
+// ZwCommitTransaction's page: ALREADY_ABORTED, ALREADY_COMMITTED, and
+// REQUEST_NOT_VALID when "the commit operation ... has already been started".
 NTSTATUS CommitStatusFor(const Tx& tx) {
   if (tx.outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
   if (tx.outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
-  return STATUS_TRANSACTION_NOT_ACTIVE;  // commit already requested
+  return STATUS_TRANSACTION_REQUEST_NOT_VALID;  // commit already requested
 }
 }  // namespace
 
 namespace {
 // With a superior, the client may not drive the commit unless the superior
-// asked to be told (COMMIT_REQUEST).
+// asked to be told (COMMIT_REQUEST): ZwCommitTransaction returns
+// STATUS_TRANSACTION_SUPERIOR_EXISTS ("the caller cannot commit the
+// transaction because a superior transaction manager exists").
 NTSTATUS RootCheck(const Tx& tx) {
   if (!tx.superior) return STATUS_SUCCESS;
-  if (!(tx.superior->mask & TRANSACTION_NOTIFY_COMMIT_REQUEST)) return STATUS_TRANSACTION_NOT_ROOT;
-  return tx.commit_requested ? STATUS_TRANSACTION_NOT_ACTIVE : STATUS_SUCCESS;
+  if (!(tx.superior->mask & TRANSACTION_NOTIFY_COMMIT_REQUEST)) return STATUS_TRANSACTION_SUPERIOR_EXISTS;
+  return tx.commit_requested ? STATUS_TRANSACTION_REQUEST_NOT_VALID : STATUS_SUCCESS;
 }
 }  // namespace
 
@@ -626,17 +633,26 @@ NTSTATUS Kernel::CommitTransactionAsync(HANDLE h) {
   return STATUS_SUCCESS;
 }
 
+namespace {
+// ZwRollbackTransaction's page: ALREADY_COMMITTED, and REQUEST_NOT_VALID when
+// "the transaction has not been committed but its current state does not
+// permit rollback" (single-phase commit delegated, prepared, in doubt). An
+// already rolled-back transaction: ALREADY_ABORTED (docs silent; our choice).
+NTSTATUS RollbackStatusFor(const Tx& tx) {
+  if (tx.outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
+  if (tx.outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
+  if (tx.state == TxState::kDelegated || tx.state == TxState::kPrepared || tx.state == TxState::kInDoubt) {
+    return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  }
+  return STATUS_SUCCESS;
+}
+}  // namespace
+
 void Kernel::RollbackTransaction(HANDLE h, Completion done) {
   std::shared_ptr<Tx> tx;
   NTSTATUS s = Lookup(h, &tx);
   if (s == STATUS_SUCCESS) {
-    if (tx->outcome == TransactionOutcomeCommitted || tx->state == TxState::kDelegated ||
-        tx->state == TxState::kPrepared || tx->state == TxState::kInDoubt) {
-      s = tx->outcome == TransactionOutcomeCommitted ? STATUS_TRANSACTION_ALREADY_COMMITTED
-                                                     : STATUS_TRANSACTION_NOT_ACTIVE;
-    } else if (tx->outcome == TransactionOutcomeAborted) {
-      s = STATUS_TRANSACTION_ALREADY_ABORTED;
-    }
+    s = RollbackStatusFor(*tx);
   }
   if (s != STATUS_SUCCESS) {
     Defer([done = std::move(done), s] { done(s); });
@@ -650,11 +666,7 @@ void Kernel::RollbackTransaction(HANDLE h, Completion done) {
 NTSTATUS Kernel::RollbackTransactionAsync(HANDLE h) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
-  if (tx->outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
-  if (tx->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
-  if (tx->state == TxState::kDelegated || tx->state == TxState::kPrepared || tx->state == TxState::kInDoubt) {
-    return STATUS_TRANSACTION_NOT_ACTIVE;
-  }
+  if (NTSTATUS s = RollbackStatusFor(*tx); s != STATUS_SUCCESS) return s;
   Trace("tx.rollback_request", {{"tx", tx->id.Short()}});
   Abort(tx, "client");
   return STATUS_SUCCESS;
@@ -1236,9 +1248,15 @@ namespace {
 // first response came from the enlistment notified last.
 constexpr uint32_t kTrustResponseOrderStreak = 6;
 
+// A response (PrePrepareComplete, PrepareComplete, CommitComplete,
+// RollbackComplete, ReadOnlyEnlistment, SinglePhaseReject) KTM did not ask
+// for: their WDK pages give STATUS_TRANSACTION_NOT_REQUESTED ("the transaction
+// or its enlistment is not in the correct state"). Once the transaction rolled
+// back, STATUS_TRANSACTION_ALREADY_ABORTED tells the RM why (the pages allow
+// other values; RMs rely on it to tell a lost race from a bug).
 NTSTATUS WrongState(const Tx& tx) {
   return tx.outcome == TransactionOutcomeAborted ? STATUS_TRANSACTION_ALREADY_ABORTED
-                                                 : STATUS_TRANSACTION_REQUEST_NOT_VALID;
+                                                 : STATUS_TRANSACTION_NOT_REQUESTED;
 }
 }  // namespace
 
@@ -1329,7 +1347,7 @@ NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
   std::shared_ptr<En> en;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
-  if (en->state != EnState::kAborting) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
+  if (en->state != EnState::kAborting) return STATUS_TRANSACTION_NOT_REQUESTED;  // ZwRollbackComplete
   SetEnState(*en, EnState::kAborted);
   if (en->awaited && tx->pending > 0) --tx->pending;
   en->awaited = false;
@@ -1395,6 +1413,27 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
   return STATUS_SUCCESS;
 }
 
+NTSTATUS Kernel::RequestOutcomeEnlistment(HANDLE h, uint64_t* clock) {
+  std::shared_ptr<En> en;
+  std::shared_ptr<Tx> tx;
+  if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  if (en->superior) return STATUS_TRANSACTION_REQUEST_NOT_VALID;  // TmRequestOutcomeEnlistment page
+  Trace("en.request_outcome", {{"en", en->id.Short()}, {"tx", tx->id.Short()}});
+  // Known outcome: its COMMIT or ROLLBACK is already on the way.
+  if (tx->outcome != TransactionOutcomeUndetermined) return STATUS_SUCCESS;
+  if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) {
+    // Not everyone prepared: KTM can still force the rollback.
+    Abort(tx, "request_outcome");
+    return STATUS_SUCCESS;
+  }
+  if (tx->superior) {
+    // Prepared under a superior: only it knows; ask it.
+    Notify(*tx->superior, TRANSACTION_NOTIFY_REQUEST_OUTCOME);
+  }
+  // Root transaction prepared, delegated or in doubt: KTM is deciding.
+  return STATUS_SUCCESS;
+}
+
 NTSTATUS Kernel::SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = ResponseCheck(h, en, tx, clock); s != STATUS_SUCCESS) return s;
   if (!(*en)->superior) return STATUS_ENLISTMENT_NOT_SUPERIOR;
@@ -1406,6 +1445,8 @@ NTSTATUS Kernel::PrePrepareEnlistment(HANDLE h, uint64_t* clock) {
   std::shared_ptr<En> en;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  // ZwPrePrepareEnlistment: the superior must have asked for PREPREPARE_COMPLETE.
+  if (!(en->mask & TRANSACTION_NOTIFY_PREPREPARE_COMPLETE)) return STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED;
   if (tx->state != TxState::kActive) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
   tx->commit_requested = true;
   if (tx->tm) tx->clock = ++tx->tm->clock;
@@ -1417,6 +1458,8 @@ NTSTATUS Kernel::PrepareEnlistment(HANDLE h, uint64_t* clock) {
   std::shared_ptr<En> en;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
+  // ZwPrepareEnlistment: the superior must have asked for PREPARE_COMPLETE.
+  if (!(en->mask & TRANSACTION_NOTIFY_PREPARE_COMPLETE)) return STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED;
   if (tx->state != TxState::kPrePrepared) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
   StartPrepare(tx);
   return STATUS_SUCCESS;

@@ -175,6 +175,7 @@ class Kernel {
   NTSTATUS ReadOnlyEnlistment(HANDLE h, uint64_t* clock);
   NTSTATUS SinglePhaseReject(HANDLE h, uint64_t* clock);
   NTSTATUS RollbackEnlistment(HANDLE h, uint64_t* clock);
+  NTSTATUS RequestOutcomeEnlistment(HANDLE h, uint64_t* clock);
   NTSTATUS PrePrepareEnlistment(HANDLE h, uint64_t* clock);
   NTSTATUS PrepareEnlistment(HANDLE h, uint64_t* clock);
   NTSTATUS CommitEnlistment(HANDLE h, uint64_t* clock);
@@ -183,6 +184,11 @@ class Kernel {
   NTSTATUS SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<uint8_t>& blob);
 
   NTSTATUS CloseHandle(HANDLE h);
+
+  // The Win32 facade's last error (ktm/ktmw32.h): per kernel, since a
+  // simulated host runs one thread of control.
+  uint32_t win32_last_error() const { return win32_last_error_; }
+  void set_win32_last_error(uint32_t error) { win32_last_error_ = error; }
 
   // ---- Introspection for tests and the harness ----
   size_t open_handles() const { return handles_.size(); }
@@ -246,6 +252,7 @@ class Kernel {
   std::map<Guid, std::shared_ptr<Rm>> rms_;
   std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash
+  uint32_t win32_last_error_ = 0;
 };
 
 }  // namespace ktm

@@ -36,6 +36,8 @@ struct Guid {
 using HANDLE = uint64_t;
 constexpr HANDLE INVALID_HANDLE_VALUE = 0;
 
+// A timeout of INFINITE (winbase.h's 0xFFFFFFFF) means none, as 0 does.
+constexpr uint32_t INFINITE = 0xFFFFFFFF;
 // CreateTransaction options.
 constexpr uint32_t TRANSACTION_DO_NOT_PROMOTE = 0x1;
 constexpr uint32_t MAX_TRANSACTION_DESCRIPTION_LENGTH = 64;

@@ -193,13 +193,13 @@ TEST(KtmApi, TwoPhaseCommitDeliversNotificationsInOrder) {
   EXPECT_EQ(a.Drain(), std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPREPARE});
   EXPECT_EQ(b.Drain(), std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPREPARE});
   // Double commit while the first is in progress.
-  EXPECT_EQ(CommitTransactionAsync(rig.k(), tx), STATUS_TRANSACTION_NOT_ACTIVE);
+  EXPECT_EQ(CommitTransactionAsync(rig.k(), tx), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // ZwCommitTransaction
   // Enlist during pre-prepare is allowed and gets PREPREPARE too.
   ManualRm late(rig, 3);
   HANDLE el;
   ASSERT_EQ(CreateEnlistment(rig.k(), late.rm, tx, kThreePhase, 0, 33, &el), STATUS_SUCCESS);
   EXPECT_EQ(late.Drain(), std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPREPARE});
-  EXPECT_EQ(PrepareComplete(rig.k(), ea), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // wrong phase
+  EXPECT_EQ(PrepareComplete(rig.k(), ea), STATUS_TRANSACTION_NOT_REQUESTED);  // wrong phase (ZwPrepareComplete)
   EXPECT_EQ(PrePrepareComplete(rig.k(), ea), STATUS_SUCCESS);
   EXPECT_EQ(PrePrepareComplete(rig.k(), eb), STATUS_SUCCESS);
   EXPECT_EQ(PrePrepareComplete(rig.k(), el), STATUS_SUCCESS);
@@ -210,7 +210,7 @@ TEST(KtmApi, TwoPhaseCommitDeliversNotificationsInOrder) {
   EXPECT_EQ(CreateEnlistment(rig.k(), later.rm, tx, kThreePhase, 0, 44, &ex), STATUS_TRANSACTION_NOT_ACTIVE);
   EXPECT_EQ(PrepareComplete(rig.k(), ea), STATUS_SUCCESS);
   EXPECT_EQ(ReadOnlyEnlistment(rig.k(), el), STATUS_SUCCESS);
-  EXPECT_EQ(ReadOnlyEnlistment(rig.k(), ea), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // after PrepareComplete
+  EXPECT_EQ(ReadOnlyEnlistment(rig.k(), ea), STATUS_TRANSACTION_NOT_REQUESTED);  // after PrepareComplete
   EXPECT_EQ(PrepareComplete(rig.k(), eb), STATUS_SUCCESS);
   EXPECT_EQ(RollbackEnlistment(rig.k(), eb), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // prepared: cannot abort
   rig.Settle();
@@ -219,7 +219,7 @@ TEST(KtmApi, TwoPhaseCommitDeliversNotificationsInOrder) {
   EXPECT_EQ(b.Drain(), (std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPARE, TRANSACTION_NOTIFY_COMMIT}));
   EXPECT_EQ(late.Drain(), std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPARE});  // read-only: no COMMIT
   EXPECT_EQ(CommitComplete(rig.k(), ea), STATUS_SUCCESS);
-  EXPECT_EQ(CommitComplete(rig.k(), ea), STATUS_TRANSACTION_REQUEST_NOT_VALID);
+  EXPECT_EQ(CommitComplete(rig.k(), ea), STATUS_TRANSACTION_NOT_REQUESTED);  // ZwCommitComplete
   EXPECT_EQ(CommitComplete(rig.k(), eb), STATUS_SUCCESS);
   TransactionInformation info;
   ASSERT_EQ(GetTransactionInformation(rig.k(), tx, &info), STATUS_SUCCESS);
@@ -241,9 +241,9 @@ TEST(KtmApi, SinglePhaseCommitAndReject) {
   std::optional<NTSTATUS> outcome;
   CommitTransaction(rig.k(), tx, [&](NTSTATUS s) { outcome = s; });
   EXPECT_EQ(a.Drain(), std::vector<uint32_t>{TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT});
-  EXPECT_EQ(RollbackTransactionAsync(rig.k(), tx), STATUS_TRANSACTION_NOT_ACTIVE);  // delegated
+  EXPECT_EQ(RollbackTransactionAsync(rig.k(), tx), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // delegated (ZwRollbackTransaction)
   ASSERT_EQ(SinglePhaseReject(rig.k(), ea), STATUS_SUCCESS);
-  EXPECT_EQ(SinglePhaseReject(rig.k(), ea), STATUS_TRANSACTION_REQUEST_NOT_VALID);
+  EXPECT_EQ(SinglePhaseReject(rig.k(), ea), STATUS_TRANSACTION_NOT_REQUESTED);  // ZwSinglePhaseReject
   EXPECT_EQ(a.Drain(), std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPREPARE});
   ASSERT_EQ(PrePrepareComplete(rig.k(), ea), STATUS_SUCCESS);
   ASSERT_EQ(PrepareComplete(rig.k(), ea), STATUS_SUCCESS);
@@ -302,7 +302,7 @@ TEST(KtmApi, NegativeVoteRollsBackAndCommitReportsAbort) {
   EXPECT_EQ(a.Drain(), (std::vector<uint32_t>{TRANSACTION_NOTIFY_PREPREPARE, TRANSACTION_NOTIFY_PREPARE,
                                               TRANSACTION_NOTIFY_ROLLBACK}));
   EXPECT_EQ(RollbackComplete(rig.k(), ea), STATUS_SUCCESS);
-  EXPECT_EQ(RollbackComplete(rig.k(), ea), STATUS_TRANSACTION_REQUEST_NOT_VALID);
+  EXPECT_EQ(RollbackComplete(rig.k(), ea), STATUS_TRANSACTION_NOT_REQUESTED);  // ZwRollbackComplete
   EXPECT_EQ(RollbackEnlistment(rig.k(), ea), STATUS_TRANSACTION_ALREADY_ABORTED);
   EXPECT_EQ(CommitAndWait(rig, tx), STATUS_TRANSACTION_ALREADY_ABORTED);
   std::optional<NTSTATUS> rb;

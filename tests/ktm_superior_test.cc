@@ -1,6 +1,6 @@
 // Superior enlistments (ENLISTMENT_SUPERIOR, ktm-api.md §4.6): the superior
 // drives pre-prepare, prepare and commit of the subordinates and gets the
-// *_COMPLETE notifications; a client commit is refused (NOT_ROOT) or
+// *_COMPLETE notifications; a client commit is refused (SUPERIOR_EXISTS) or
 // forwarded (COMMIT_REQUEST); after a crash a prepared subordinate stays in
 // doubt (INDOUBT to its RMs, RECOVER_QUERY to the superior) until the
 // superior decides.
@@ -55,7 +55,7 @@ TEST(KtmSuperior, DrivesTheProtocolAndGetsCompletions) {
             STATUS_TRANSACTION_SUPERIOR_EXISTS);
   EXPECT_EQ(CreateEnlistment(rig.k(), s.sup_rm, s.tx, kSubordinate, ENLISTMENT_SUPERIOR, 9, &other),
             STATUS_INVALID_PARAMETER);  // a superior does not vote
-  EXPECT_EQ(CommitTransactionAsync(rig.k(), s.tx), STATUS_TRANSACTION_NOT_ROOT);
+  EXPECT_EQ(CommitTransactionAsync(rig.k(), s.tx), STATUS_TRANSACTION_SUPERIOR_EXISTS);  // ZwCommitTransaction
   EXPECT_EQ(PrePrepareEnlistment(rig.k(), s.a), STATUS_ENLISTMENT_NOT_SUPERIOR);
   EXPECT_EQ(PrepareEnlistment(rig.k(), s.sup), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // phase 0 first
   ASSERT_EQ(PrePrepareEnlistment(rig.k(), s.sup), STATUS_SUCCESS);
@@ -92,7 +92,7 @@ TEST(KtmSuperior, CommitRequestIsForwardedAndNoVoteReachesTheSuperior) {
   std::optional<NTSTATUS> client;
   CommitTransaction(rig.k(), s.tx, [&](NTSTATUS st) { client = st; });
   EXPECT_EQ(Drain(rig, s.sup_rm), std::vector<uint32_t>{TRANSACTION_NOTIFY_COMMIT_REQUEST});
-  EXPECT_EQ(CommitTransactionAsync(rig.k(), s.tx), STATUS_TRANSACTION_NOT_ACTIVE);  // already requested
+  EXPECT_EQ(CommitTransactionAsync(rig.k(), s.tx), STATUS_TRANSACTION_REQUEST_NOT_VALID);  // already requested
   ASSERT_EQ(PrePrepareEnlistment(rig.k(), s.sup), STATUS_SUCCESS);
   ASSERT_EQ(PrePrepareComplete(rig.k(), s.a), STATUS_SUCCESS);
   ASSERT_EQ(PrePrepareComplete(rig.k(), s.b), STATUS_SUCCESS);

@@ -2,3 +2,6 @@
 ktmsim_test(ktm_api_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_api_test.cc LIBS ktm sim)
 ktmsim_test(ktm_recovery_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_recovery_test.cc LIBS ktm sim)
 ktmsim_test(ktm_superior_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_superior_test.cc LIBS ktm sim)
+ktmsim_test(ktm_status_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_status_test.cc LIBS ktm sim)
+ktmsim_test(ktm_windows_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_windows_test.cc LIBS ktm sim)
+ktmsim_test(ktm_win32_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_win32_test.cc LIBS ktm sim)

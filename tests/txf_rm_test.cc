@@ -669,5 +669,69 @@ TEST(TxfDurability, SnapshotsAdvanceTheLogBaseAndRecoverTheSameState) {
   EXPECT_EQ(rig.txf().CommittedContents("\\f0"), block + "119");
 }
 
+// ---- Windows' naming and sharing rules (issue 18) ----------------------------------
+
+// NTFS names compare without case and keep the spelling they were created
+// with ("Naming Files, Paths, and Namespaces": "NTFS ... is case-preserving
+// and case-insensitive by default"); a name a transaction reserved is
+// reserved in every spelling.
+TEST_F(TxfTest, NamesAreCaseInsensitiveAndCasePreserving) {
+  ASSERT_EQ(fs().CreateDirectoryTransacted("\\Dir", INVALID_HANDLE_VALUE), STATUS_SUCCESS);
+  MakeFile("\\dir\\File.TXT", "x");
+  EXPECT_EQ(Committed("\\Dir\\File.TXT"), "x");
+  EXPECT_EQ(fs().committed().count("\\Dir\\File.TXT"), 1u);
+  EXPECT_EQ(TryOpen("\\DIR\\file.txt", GENERIC_WRITE, CREATE_NEW), STATUS_OBJECT_NAME_COLLISION);
+  HANDLE h = Open("\\dIr\\fILE.txt", GENERIC_READ | GENERIC_WRITE, OPEN_EXISTING);
+  ASSERT_EQ(fs().WriteFile(h, 1, "y"), STATUS_SUCCESS);
+  ASSERT_EQ(fs().CloseFileHandle(h), STATUS_SUCCESS);
+  EXPECT_EQ(Committed("\\Dir\\File.TXT"), "xy");
+  FindData found;
+  HANDLE find = INVALID_HANDLE_VALUE;
+  ASSERT_EQ(fs().FindFirstFileTransacted("\\DIR\\file*", INVALID_HANDLE_VALUE, &found, &find), STATUS_SUCCESS);
+  EXPECT_EQ(found.name, "File.TXT");
+  ASSERT_EQ(fs().FindClose(find), STATUS_SUCCESS);
+  HANDLE t1 = rig_.Begin(), t2 = rig_.Begin();
+  HANDLE created = Open("\\Dir\\New", GENERIC_WRITE, CREATE_NEW, t1);
+  EXPECT_EQ(TryOpen("\\dir\\NEW", GENERIC_WRITE, CREATE_NEW, t2), STATUS_TRANSACTIONAL_CONFLICT);
+  EXPECT_EQ(TryOpen("\\dir\\new", GENERIC_WRITE, OPEN_ALWAYS, t1), STATUS_OBJECT_NAME_EXISTS);
+  ASSERT_EQ(fs().CloseFileHandle(created), STATUS_SUCCESS);
+  ASSERT_EQ(rig_.Commit(t1), STATUS_SUCCESS);
+  EXPECT_EQ(Committed("\\Dir\\New"), "");
+  EXPECT_EQ(fs().committed().count("\\Dir\\New"), 1u);
+  ASSERT_EQ(fs().DeleteFileTransacted("\\DIR\\FILE.TXT", INVALID_HANDLE_VALUE), STATUS_SUCCESS);
+  EXPECT_EQ(Committed("\\Dir\\File.TXT"), "<absent>");
+  EXPECT_EQ(fs().MoveFileTransacted("\\Dir\\New", "\\dir\\new", 0, INVALID_HANDLE_VALUE), STATUS_INVALID_PARAMETER);
+  ASSERT_EQ(rig_.Rollback(t2), STATUS_SUCCESS);
+}
+
+// CreateFileTransacted / SetFileAttributesTransacted, "Transacted
+// Operations": "if a transacted thread opens the file first, any subsequent
+// threads that try modifying the file before the transaction is committed
+// receive a sharing violation. If a non-transacted thread modifies the file
+// before the transacted thread does, and the file is still open when the
+// transaction attempts to open it, the transaction receives the error
+// ERROR_TRANSACTIONAL_CONFLICT."
+TEST_F(TxfTest, ShareModesInBothConflictDirections) {
+  MakeFile("\\a", "1");
+  MakeFile("\\b", "2");
+  // A transaction modifies \a first: other writers get a sharing violation.
+  HANDLE tx = rig_.Begin();
+  HANDLE writer = Open("\\a", GENERIC_WRITE, OPEN_EXISTING, tx);
+  ASSERT_EQ(fs().WriteFile(writer, 0, "t"), STATUS_SUCCESS);
+  EXPECT_EQ(TryOpen("\\a", GENERIC_WRITE, OPEN_EXISTING), STATUS_SHARING_VIOLATION);
+  EXPECT_EQ(TryOpen("\\A", GENERIC_WRITE, OPEN_EXISTING, rig_.Begin()), STATUS_SHARING_VIOLATION);
+  // A non-transacted writer has \b open first: the transaction conflicts.
+  HANDLE plain = Open("\\b", GENERIC_WRITE, OPEN_EXISTING);
+  ASSERT_EQ(fs().WriteFile(plain, 0, "p"), STATUS_SUCCESS);
+  EXPECT_EQ(TryOpen("\\b", GENERIC_READ, OPEN_EXISTING, tx), STATUS_TRANSACTIONAL_CONFLICT);
+  EXPECT_EQ(TryOpen("\\B", GENERIC_WRITE, OPEN_EXISTING, tx), STATUS_TRANSACTIONAL_CONFLICT);
+  ASSERT_EQ(fs().CloseFileHandle(plain), STATUS_SUCCESS);
+  EXPECT_EQ(TryOpen("\\b", GENERIC_WRITE, OPEN_EXISTING, tx), STATUS_SUCCESS);  // closed: no conflict
+  ASSERT_EQ(fs().CloseFileHandle(writer), STATUS_SUCCESS);
+  ASSERT_EQ(rig_.Commit(tx), STATUS_SUCCESS);
+  EXPECT_EQ(TryOpen("\\a", GENERIC_WRITE, OPEN_EXISTING), STATUS_SUCCESS);  // the lock ended with it
+  EXPECT_EQ(Committed("\\a"), "t");
+}
+
 }  // namespace
 }  // namespace ktmtest

@@ -44,7 +44,9 @@ NTSTATUS ToNt(TxrStatus s) {
     case TxrStatus::kInvalidParameter: return ktm::STATUS_INVALID_PARAMETER;
     case TxrStatus::kNameInvalid: return ktm::STATUS_OBJECT_NAME_INVALID;
     case TxrStatus::kInvalidHandle: return ktm::STATUS_INVALID_HANDLE;
-    case TxrStatus::kHandleNoLongerValid: return ktm::STATUS_HANDLE_NO_LONGER_VALID;
+    // The model's "handle of an ended transaction": the registry answers
+    // ERROR_TRANSACTION_NOT_ACTIVE there (TxF answers HANDLE_NO_LONGER_VALID).
+    case TxrStatus::kHandleNoLongerValid: return ktm::STATUS_TRANSACTION_NOT_ACTIVE;
     case TxrStatus::kNotActive: return ktm::STATUS_TRANSACTION_NOT_ACTIVE;
     case TxrStatus::kAccessDenied: return ktm::STATUS_ACCESS_DENIED;
     case TxrStatus::kNameNotFound: return ktm::STATUS_OBJECT_NAME_NOT_FOUND;

@@ -228,8 +228,10 @@ TEST_F(TxrTest, NonTransactedWriteRollsTheTransactionBackAndSucceeds) {
   EXPECT_EQ(reg().RegSetValueEx(plain, "v", REG_SZ, RegSz("outside")), STATUS_SUCCESS);
   EXPECT_EQ(log.lines(), (std::vector<std::string>{"vote rm=txr vote=no why=nontx_write", "aborted rm=txr why=nontx_write"}));
   rig_.set_observer(nullptr);
-  EXPECT_EQ(reg().RegSetValueEx(k, "v", REG_SZ, RegSz("again")), STATUS_HANDLE_NO_LONGER_VALID);
-  EXPECT_EQ(Query(elsewhere, "x"), StatusName(STATUS_HANDLE_NO_LONGER_VALID));
+  // A key bound to a rolled-back transaction: Windows' registry calls fail
+  // with ERROR_TRANSACTION_NOT_ACTIVE (its NTSTATUS: TRANSACTION_NOT_ACTIVE).
+  EXPECT_EQ(reg().RegSetValueEx(k, "v", REG_SZ, RegSz("again")), STATUS_TRANSACTION_NOT_ACTIVE);
+  EXPECT_EQ(Query(elsewhere, "x"), StatusName(STATUS_TRANSACTION_NOT_ACTIVE));
   EXPECT_EQ(TryOpen(HKEY_CURRENT_USER, "K", tx), STATUS_TRANSACTION_NOT_ACTIVE);
   EXPECT_EQ(rig_.Commit(tx), STATUS_TRANSACTION_ALREADY_ABORTED);
   EXPECT_EQ(Committed("HKCU\\K\\v"), "REG_SZ:outside");
@@ -299,13 +301,14 @@ TEST_F(TxrTest, HandlesDieWhenTheTransactionEnds) {
     uint32_t type;
     std::vector<uint8_t> data;
     HANDLE h;
-    EXPECT_EQ(reg().RegSetValueEx(k, "v", REG_DWORD, RegDword(2)), STATUS_HANDLE_NO_LONGER_VALID);
-    EXPECT_EQ(reg().RegQueryValueEx(k, "v", &type, &data), STATUS_HANDLE_NO_LONGER_VALID);
-    EXPECT_EQ(reg().RegDeleteValue(k, "v"), STATUS_HANDLE_NO_LONGER_VALID);
-    EXPECT_EQ(reg().RegEnumKeyEx(k, 0, &name), STATUS_HANDLE_NO_LONGER_VALID);
-    EXPECT_EQ(reg().RegEnumValue(k, 0, &name, &type, &data), STATUS_HANDLE_NO_LONGER_VALID);
-    EXPECT_EQ(reg().RegOpenKeyTransacted(k, "", 0, KEY_READ, &h, INVALID_HANDLE_VALUE), STATUS_HANDLE_NO_LONGER_VALID);
-    EXPECT_EQ(reg().RegDeleteKeyTransacted(k, "", 0, INVALID_HANDLE_VALUE), STATUS_HANDLE_NO_LONGER_VALID);
+    // ERROR_TRANSACTION_NOT_ACTIVE through a key of an ended transaction.
+    EXPECT_EQ(reg().RegSetValueEx(k, "v", REG_DWORD, RegDword(2)), STATUS_TRANSACTION_NOT_ACTIVE);
+    EXPECT_EQ(reg().RegQueryValueEx(k, "v", &type, &data), STATUS_TRANSACTION_NOT_ACTIVE);
+    EXPECT_EQ(reg().RegDeleteValue(k, "v"), STATUS_TRANSACTION_NOT_ACTIVE);
+    EXPECT_EQ(reg().RegEnumKeyEx(k, 0, &name), STATUS_TRANSACTION_NOT_ACTIVE);
+    EXPECT_EQ(reg().RegEnumValue(k, 0, &name, &type, &data), STATUS_TRANSACTION_NOT_ACTIVE);
+    EXPECT_EQ(reg().RegOpenKeyTransacted(k, "", 0, KEY_READ, &h, INVALID_HANDLE_VALUE), STATUS_TRANSACTION_NOT_ACTIVE);
+    EXPECT_EQ(reg().RegDeleteKeyTransacted(k, "", 0, INVALID_HANDLE_VALUE), STATUS_TRANSACTION_NOT_ACTIVE);
     EXPECT_EQ(reg().RegCreateKeyTransacted(HKEY_CURRENT_USER, "K", 0, KEY_READ, &h, nullptr, tx),
               STATUS_TRANSACTION_NOT_ACTIVE);
     EXPECT_EQ(reg().RegCloseKey(k), STATUS_SUCCESS);
@@ -355,7 +358,7 @@ TEST_F(TxrTest, BadHandlesParametersNamesAndAccess) {
   EXPECT_EQ(reg().RegCreateKeyTransacted(HKEY_CURRENT_USER, "X", 0, KEY_ALL_ACCESS, nullptr, nullptr,
                                          INVALID_HANDLE_VALUE),
             STATUS_INVALID_PARAMETER);
-  EXPECT_EQ(reg().RegCreateKeyTransacted(HKEY_CURRENT_USER, "X", 1 /* volatile */, KEY_ALL_ACCESS, &h, nullptr,
+  EXPECT_EQ(reg().RegCreateKeyTransacted(HKEY_CURRENT_USER, "X", 2 /* no such option */, KEY_ALL_ACCESS, &h, nullptr,
                                          INVALID_HANDLE_VALUE),
             STATUS_INVALID_PARAMETER);
   EXPECT_EQ(reg().RegCreateKeyTransacted(HKEY_CURRENT_USER, "X", 0, 0, &h, nullptr, INVALID_HANDLE_VALUE),
@@ -536,6 +539,91 @@ TEST(TxrDurability, SnapshotsAdvanceTheLogBaseAndRecoverTheSameState) {
   rig.CrashAndRecover(4);
   ASSERT_TRUE(rig.ready());
   EXPECT_EQ(rig.txr().committed(), values);
+}
+
+// ---- Windows' naming and volatility rules (issue 18) -------------------------------
+
+// Registry key and value names are case-insensitive and case-preserving
+// ("Structure of the Registry": "Key names are not case sensitive";
+// "Registry Element Size Limits" / value names likewise).
+TEST_F(TxrTest, KeyAndValueNamesAreCaseInsensitiveAndCasePreserving) {
+  uint32_t disposition = 0;
+  HANDLE k = Create(HKEY_LOCAL_MACHINE, "SOFTWARE\\Vendor", INVALID_HANDLE_VALUE, KEY_ALL_ACCESS, &disposition);
+  EXPECT_EQ(disposition, REG_CREATED_NEW_KEY);
+  ASSERT_EQ(reg().RegSetValueEx(k, "Name", REG_SZ, RegSz("one")), STATUS_SUCCESS);
+  HANDLE again = Create(HKEY_LOCAL_MACHINE, "software\\VENDOR", INVALID_HANDLE_VALUE, KEY_ALL_ACCESS, &disposition);
+  EXPECT_EQ(disposition, REG_OPENED_EXISTING_KEY);
+  EXPECT_EQ(Query(again, "NAME"), "REG_SZ:one");
+  ASSERT_EQ(reg().RegSetValueEx(again, "nAmE", REG_SZ, RegSz("two")), STATUS_SUCCESS);
+  EXPECT_EQ(Committed("HKLM\\Software\\Vendor\\Name"), "REG_SZ:two");
+  EXPECT_EQ(reg().committed().size(), 1u);
+  EXPECT_TRUE(reg().committed_keys().count("HKLM\\Software\\Vendor"));
+  std::string name;
+  HANDLE software = Create(HKEY_LOCAL_MACHINE, "software");
+  ASSERT_EQ(reg().RegEnumKeyEx(software, 0, &name), STATUS_SUCCESS);
+  EXPECT_EQ(name, "Vendor");
+  // A key a transaction created is reserved in every spelling.
+  HANDLE t1 = rig_.Begin(), t2 = rig_.Begin();
+  Create(HKEY_CURRENT_USER, "Mine", t1);
+  HANDLE h = INVALID_HANDLE_VALUE;
+  EXPECT_EQ(reg().RegCreateKeyTransacted(HKEY_CURRENT_USER, "MINE", 0, KEY_ALL_ACCESS, &h, nullptr, t2),
+            STATUS_TRANSACTIONAL_CONFLICT);
+  EXPECT_EQ(TryOpen(HKEY_CURRENT_USER, "mine", t1), STATUS_SUCCESS);
+  ASSERT_EQ(reg().RegDeleteKeyTransacted(HKEY_LOCAL_MACHINE, "SOFTWARE\\VENDOR", 0, INVALID_HANDLE_VALUE),
+            STATUS_SUCCESS);
+  EXPECT_EQ(reg().committed().size(), 0u);
+}
+
+// RegCreateKeyTransacted, REG_OPTION_VOLATILE: "All keys created by the
+// function are volatile. The information is stored in memory and is not
+// preserved when the corresponding registry hive is unloaded"; and
+// RegCreateKeyEx: a non-volatile key under a volatile one fails with
+// ERROR_CHILD_MUST_BE_VOLATILE.
+TEST(TxrVolatile, VolatileKeysVanishWithTheHostAndHoldOnlyVolatileChildren) {
+  TxfTxrRig rig(43, TxrOnly());
+  HANDLE v = INVALID_HANDLE_VALUE, h = INVALID_HANDLE_VALUE;
+  ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, "Session", REG_OPTION_VOLATILE, KEY_ALL_ACCESS, &v,
+                                             nullptr, INVALID_HANDLE_VALUE),
+            STATUS_SUCCESS);
+  ASSERT_EQ(rig.txr().RegSetValueEx(v, "pid", REG_DWORD, RegDword(42)), STATUS_SUCCESS);
+  EXPECT_EQ(rig.txr().RegCreateKeyTransacted(v, "Stable", REG_OPTION_NON_VOLATILE, KEY_ALL_ACCESS, &h, nullptr,
+                                             INVALID_HANDLE_VALUE),
+            STATUS_CHILD_MUST_BE_VOLATILE);
+  HANDLE tx = rig.Begin();
+  EXPECT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, "Session\\A\\B", 0, KEY_ALL_ACCESS, &h, nullptr, tx),
+            STATUS_CHILD_MUST_BE_VOLATILE);
+  ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, "Session\\A\\B", REG_OPTION_VOLATILE,
+                                             KEY_ALL_ACCESS, &h, nullptr, tx),
+            STATUS_SUCCESS);
+  ASSERT_EQ(rig.txr().RegSetValueEx(h, "x", REG_SZ, RegSz("tx")), STATUS_SUCCESS);
+  ASSERT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, "Kept", 0, KEY_ALL_ACCESS, &h, nullptr,
+                                             INVALID_HANDLE_VALUE),
+            STATUS_SUCCESS);
+  ASSERT_EQ(rig.txr().RegSetValueEx(h, "k", REG_DWORD, RegDword(1)), STATUS_SUCCESS);
+  // Reopening an existing volatile key ignores the option.
+  uint32_t disposition = 0;
+  ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, "session", 0, KEY_ALL_ACCESS, &h, &disposition,
+                                             INVALID_HANDLE_VALUE),
+            STATUS_SUCCESS);
+  EXPECT_EQ(disposition, REG_OPENED_EXISTING_KEY);
+  rig.Settle();
+  EXPECT_EQ(rig.txr().committed(), (std::map<std::string, std::string>{{"HKCU\\Kept\\k", "REG_DWORD:1"},
+                                                                     {"HKCU\\Session\\A\\B\\x", "REG_SZ:tx"},
+                                                                     {"HKCU\\Session\\pid", "REG_DWORD:42"}}));
+  rig.CrashAndRecover(5);
+  ASSERT_TRUE(rig.ready());
+  EXPECT_EQ(rig.txr().committed(), (std::map<std::string, std::string>{{"HKCU\\Kept\\k", "REG_DWORD:1"}}));
+  EXPECT_FALSE(rig.txr().committed_keys().count("HKCU\\Session"));
+  EXPECT_FALSE(rig.txr().committed_keys().count("HKCU\\Session\\A"));
+  // Recreated after the crash: stable this time, and it stays.
+  ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, "Session\\Stable", 0, KEY_ALL_ACCESS, &h, nullptr,
+                                             INVALID_HANDLE_VALUE),
+            STATUS_SUCCESS);
+  rig.Settle();
+  rig.CrashAndRecover(6);
+  ASSERT_TRUE(rig.ready());
+  EXPECT_TRUE(rig.txr().committed_keys().count("HKCU\\Session\\Stable"));
 }
 
 }  // namespace

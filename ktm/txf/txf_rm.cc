@@ -53,14 +53,14 @@ std::string BeneathPrefix(const std::string& directory) { return directory == "\
 
 bool IsBeneath(const std::string& path, const std::string& directory) {
   std::string prefix = BeneathPrefix(directory);
-  return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0;
+  return path.size() > prefix.size() && StartsWithIgnoringCase(path, prefix);
 }
 
-// '*' matches any run of characters, '?' any one character.
+// '*' matches any run of characters, '?' any one character; without case.
 bool WildcardMatch(std::string_view pattern, std::string_view name) {
   size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
   while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+    if (p < pattern.size() && (pattern[p] == '?' || FoldCase(pattern[p]) == FoldCase(name[n]))) {
       ++p;
       ++n;
     } else if (p < pattern.size() && pattern[p] == '*') {
@@ -214,6 +214,27 @@ const TxfRm::Node* TxfRm::Lookup(const Actor& a, const std::string& path) const 
   return it == committed_.end() ? nullptr : &it->second;
 }
 
+std::string TxfRm::Spelled(const Actor& a, const std::string& path) const {
+  if (path == "\\") return path;
+  std::string out;
+  for (size_t start = 1; start <= path.size();) {
+    size_t end = std::min(path.find('\\', start), path.size());
+    std::string prefix = absl::StrCat(out, "\\", path.substr(start, end - start));
+    const std::string* spelling = nullptr;
+    if (a.transacted) {
+      if (auto tx = txs_.find(a.uow); tx != txs_.end()) {
+        if (auto c = tx->second.changes.find(prefix); c != tx->second.changes.end() && c->second) {
+          spelling = &c->first;
+        }
+      }
+    }
+    if (spelling == nullptr && Lookup(a, prefix) != nullptr) spelling = &committed_.find(prefix)->first;
+    out = spelling ? *spelling : prefix;
+    start = end + 1;
+  }
+  return out;
+}
+
 bool TxfRm::LockedByOther(const Actor& a, const std::string& path) const {
   auto it = locks_.find(path);
   return it != locks_.end() && (!a.transacted || it->second != a.uow);
@@ -221,19 +242,18 @@ bool TxfRm::LockedByOther(const Actor& a, const std::string& path) const {
 
 bool TxfRm::PinnedByOther(const Actor& a, const std::string& directory) const {
   std::string prefix = BeneathPrefix(directory);
-  for (auto it = locks_.lower_bound(prefix); it != locks_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
-    if (it->first != directory && (!a.transacted || it->second != a.uow)) return true;
+  for (auto it = locks_.lower_bound(prefix); it != locks_.end() && StartsWithIgnoringCase(it->first, prefix); ++it) {
+    if (!EqualsIgnoringCase(it->first, directory) && (!a.transacted || it->second != a.uow)) return true;
   }
   return false;
 }
 
 std::vector<std::pair<std::string, TxfRm::Node>> TxfRm::Subtree(const Actor& a, const std::string& directory) const {
   std::string prefix = BeneathPrefix(directory);
-  std::set<std::string> paths;
-  for (auto it = committed_.lower_bound(prefix);
-       it != committed_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    if (it->first != directory) paths.insert(it->first);
+  std::set<std::string, Names> paths;
+  for (auto it = committed_.lower_bound(prefix); it != committed_.end() && StartsWithIgnoringCase(it->first, prefix);
+       ++it) {
+    if (!EqualsIgnoringCase(it->first, directory)) paths.insert(it->first);
   }
   if (a.transacted) {
     if (auto tx = txs_.find(a.uow); tx != txs_.end()) {
@@ -259,7 +279,7 @@ bool TxfRm::Counts(const OpenHandle& open) const {
 
 bool TxfRm::NonTransactedWriterOn(const std::string& path, uint64_t id) const {
   for (const auto& [h, open] : handles_) {
-    if (Counts(open) && !open.actor.transacted && (open.access & GENERIC_WRITE) && open.path == path && open.id == id) {
+    if (Counts(open) && !open.actor.transacted && (open.access & GENERIC_WRITE) && EqualsIgnoringCase(open.path, path) && open.id == id) {
       return true;
     }
   }
@@ -268,7 +288,7 @@ bool TxfRm::NonTransactedWriterOn(const std::string& path, uint64_t id) const {
 
 bool TxfRm::TransactedHandleOn(const std::string& path, uint64_t id) const {
   for (const auto& [h, open] : handles_) {
-    if (Counts(open) && open.actor.transacted && open.path == path && open.id == id) return true;
+    if (Counts(open) && open.actor.transacted && EqualsIgnoringCase(open.path, path) && open.id == id) return true;
   }
   return false;
 }
@@ -278,7 +298,7 @@ bool TxfRm::TransactedHandleOn(const std::string& path, uint64_t id) const {
 // FILE_SHARE_DELETE; a snapshot does not need the name any more).
 bool TxfRm::BlockingHandleOn(const Actor& a, const std::string& path, uint64_t id) const {
   for (const auto& [h, open] : handles_) {
-    if (!Counts(open) || open.path != path || open.id != id) continue;
+    if (!Counts(open) || !EqualsIgnoringCase(open.path, path) || open.id != id) continue;
     bool other_snapshot = a.transacted && open.actor.transacted && open.actor.uow != a.uow &&
                           open.view == View::kSnapshot;
     if (!other_snapshot) return true;
@@ -390,7 +410,10 @@ NTSTATUS TxfRm::CheckBudget(const Actor& a, const ChangeList& changes) const {
 void TxfRm::Stage(const Guid& uow, const ChangeList& changes) {
   TxChanges& tx = txs_[uow];
   for (const auto& [path, node] : changes) {
-    if (auto c = tx.changes.find(path); c != tx.changes.end()) pending_bytes_ -= EntryBytes(path, c->second);
+    if (auto c = tx.changes.find(path); c != tx.changes.end()) {
+      pending_bytes_ -= EntryBytes(c->first, c->second);
+      tx.changes.erase(c);  // a re-created name takes its new spelling
+    }
     tx.changes[path] = node;
     pending_bytes_ += EntryBytes(path, node);
     Lock(Actor{.transacted = true, .uow = uow}, path);
@@ -424,17 +447,18 @@ void TxfRm::TraceRead(const Actor& a, const std::string& path, const std::string
 // ---------------------------------------------------------------------------
 // Handle-based calls.
 
-NTSTATUS TxfRm::CreateFileTransacted(const std::string& path, uint32_t desired_access, uint32_t creation_disposition,
-                                     HANDLE transaction, HANDLE* file) {
+NTSTATUS TxfRm::CreateFileTransacted(const std::string& typed_path, uint32_t desired_access,
+                                     uint32_t creation_disposition, HANDLE transaction, HANDLE* file) {
   if (file == nullptr || desired_access == 0 || (desired_access & ~(GENERIC_READ | GENERIC_WRITE)) != 0 ||
       creation_disposition < CREATE_NEW || creation_disposition > TRUNCATE_EXISTING ||
       (creation_disposition != OPEN_EXISTING && (desired_access & GENERIC_WRITE) == 0)) {
     return STATUS_INVALID_PARAMETER;
   }
-  if (!ValidPath(path)) return STATUS_OBJECT_NAME_INVALID;
+  if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
   if (handles_.size() >= options_.handles_max) return STATUS_INSUFFICIENT_RESOURCES;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string path = Spelled(a, typed_path);
   if (NTSTATUS s = CheckParent(a, path); s != STATUS_SUCCESS) return s;
   const Node* node = Lookup(a, path);
   if (node != nullptr && node->directory) return STATUS_FILE_IS_A_DIRECTORY;
@@ -555,10 +579,11 @@ NTSTATUS TxfRm::CloseFileHandle(HANDLE file) {
 // ---------------------------------------------------------------------------
 // Name-based calls.
 
-NTSTATUS TxfRm::DeleteFileTransacted(const std::string& path, HANDLE transaction) {
-  if (!ValidPath(path)) return STATUS_OBJECT_NAME_INVALID;
+NTSTATUS TxfRm::DeleteFileTransacted(const std::string& typed_path, HANDLE transaction) {
+  if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string path = Spelled(a, typed_path);
   if (NTSTATUS s = CheckParent(a, path); s != STATUS_SUCCESS) return s;
   const Node* node = Lookup(a, path);
   if (node == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -569,20 +594,22 @@ NTSTATUS TxfRm::DeleteFileTransacted(const std::string& path, HANDLE transaction
   return STATUS_SUCCESS;
 }
 
-NTSTATUS TxfRm::CreateDirectoryTransacted(const std::string& path, HANDLE transaction) {
-  if (!ValidPath(path)) return STATUS_OBJECT_NAME_INVALID;
+NTSTATUS TxfRm::CreateDirectoryTransacted(const std::string& typed_path, HANDLE transaction) {
+  if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string path = Spelled(a, typed_path);
   if (NTSTATUS s = CheckParent(a, path); s != STATUS_SUCCESS) return s;
   if (Lookup(a, path) != nullptr) return STATUS_OBJECT_NAME_COLLISION;
   if (NTSTATUS s = CheckCreate(a, path); s != STATUS_SUCCESS) return s;
   return Perform(a, {{path, Node{.directory = true, .id = NewId()}}}, "create_directory");
 }
 
-NTSTATUS TxfRm::RemoveDirectoryTransacted(const std::string& path, HANDLE transaction) {
-  if (!ValidPath(path)) return STATUS_OBJECT_NAME_INVALID;
+NTSTATUS TxfRm::RemoveDirectoryTransacted(const std::string& typed_path, HANDLE transaction) {
+  if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string path = Spelled(a, typed_path);
   if (NTSTATUS s = CheckParent(a, path); s != STATUS_SUCCESS) return s;
   const Node* node = Lookup(a, path);
   if (node == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -593,14 +620,19 @@ NTSTATUS TxfRm::RemoveDirectoryTransacted(const std::string& path, HANDLE transa
   return Perform(a, {{path, std::nullopt}}, "remove_directory");
 }
 
-NTSTATUS TxfRm::MoveFileTransacted(const std::string& existing, const std::string& new_name, uint32_t flags,
-                                   HANDLE transaction) {
+NTSTATUS TxfRm::MoveFileTransacted(const std::string& typed_existing, const std::string& typed_new_name,
+                                   uint32_t flags, HANDLE transaction) {
   if ((flags & ~MOVEFILE_REPLACE_EXISTING) != 0) return STATUS_INVALID_PARAMETER;
-  if (!ValidPath(existing) || !ValidPath(new_name)) return STATUS_OBJECT_NAME_INVALID;
-  if (existing == new_name || IsBeneath(new_name, existing)) return STATUS_INVALID_PARAMETER;
-  if (existing == "\\" || new_name == "\\") return STATUS_ACCESS_DENIED;
+  if (!ValidPath(typed_existing) || !ValidPath(typed_new_name)) return STATUS_OBJECT_NAME_INVALID;
+  // A rename that only changes case is refused too (docs/ktm-decisions.md).
+  if (EqualsIgnoringCase(typed_existing, typed_new_name) || IsBeneath(typed_new_name, typed_existing)) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (typed_existing == "\\" || typed_new_name == "\\") return STATUS_ACCESS_DENIED;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string existing = Spelled(a, typed_existing);
+  const std::string new_name = Spelled(a, typed_new_name);
   if (NTSTATUS s = CheckParent(a, existing); s != STATUS_SUCCESS) return s;
   const Node* source = Lookup(a, existing);
   if (source == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -627,13 +659,15 @@ NTSTATUS TxfRm::MoveFileTransacted(const std::string& existing, const std::strin
   return STATUS_SUCCESS;
 }
 
-NTSTATUS TxfRm::CopyFileTransacted(const std::string& existing, const std::string& new_name, uint32_t flags,
-                                   HANDLE transaction) {
+NTSTATUS TxfRm::CopyFileTransacted(const std::string& typed_existing, const std::string& typed_new_name,
+                                   uint32_t flags, HANDLE transaction) {
   if ((flags & ~COPY_FILE_FAIL_IF_EXISTS) != 0) return STATUS_INVALID_PARAMETER;
-  if (!ValidPath(existing) || !ValidPath(new_name)) return STATUS_OBJECT_NAME_INVALID;
-  if (existing == new_name) return STATUS_INVALID_PARAMETER;
+  if (!ValidPath(typed_existing) || !ValidPath(typed_new_name)) return STATUS_OBJECT_NAME_INVALID;
+  if (EqualsIgnoringCase(typed_existing, typed_new_name)) return STATUS_INVALID_PARAMETER;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string existing = Spelled(a, typed_existing);
+  const std::string new_name = Spelled(a, typed_new_name);
   if (NTSTATUS s = CheckParent(a, existing); s != STATUS_SUCCESS) return s;
   const Node* source = Lookup(a, existing);
   if (source == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -656,11 +690,12 @@ NTSTATUS TxfRm::CopyFileTransacted(const std::string& existing, const std::strin
   return STATUS_SUCCESS;
 }
 
-NTSTATUS TxfRm::GetFileAttributesTransacted(const std::string& path, HANDLE transaction, FileAttributeData* data) {
+NTSTATUS TxfRm::GetFileAttributesTransacted(const std::string& typed_path, HANDLE transaction, FileAttributeData* data) {
   if (data == nullptr) return STATUS_INVALID_PARAMETER;
-  if (!ValidPath(path)) return STATUS_OBJECT_NAME_INVALID;
+  if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  const std::string path = Spelled(a, typed_path);
   if (NTSTATUS s = CheckParent(a, path); s != STATUS_SUCCESS) return s;
   const Node* node = Lookup(a, path);
   if (node == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -681,19 +716,20 @@ NTSTATUS TxfRm::FindFirstFileTransacted(const std::string& pattern, HANDLE trans
   if (handles_.size() >= options_.handles_max) return STATUS_INSUFFICIENT_RESOURCES;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
+  directory = Spelled(a, directory);
   const Node* dir = Lookup(a, directory);
   if (dir == nullptr || !dir->directory) return STATUS_OBJECT_PATH_NOT_FOUND;
   OpenHandle handle{.find = true, .actor = a, .path = directory, .id = dir->id};
   for (const auto& [path, node] : Subtree(a, directory)) {
     std::string leaf = Leaf(path);
-    if (Parent(path) != directory || !WildcardMatch(name, leaf)) continue;
+    if (!EqualsIgnoringCase(Parent(path), directory) || !WildcardMatch(name, leaf)) continue;
     handle.entries.push_back(FindData{.name = leaf,
                                       .attributes = node.directory ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_NORMAL,
                                       .size = node.contents.size()});
   }
   if (handle.entries.empty()) return STATUS_NO_SUCH_FILE;
   std::sort(handle.entries.begin(), handle.entries.end(),
-            [](const FindData& x, const FindData& y) { return x.name < y.name; });
+            [](const FindData& x, const FindData& y) { return Names()(x.name, y.name); });
   *data = handle.entries.front();
   handle.next = 1;
   return NewHandle(std::move(handle), find);

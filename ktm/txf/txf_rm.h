@@ -3,8 +3,9 @@
 // its own sim Disk with its own log, reached through Win32-named calls.
 // The rules are ktm-api.md §6.2; docs/txf-txr.md is the full specification
 // (statuses, precedence, what is left out). In short:
-// - Paths are absolute, '\'-separated, case-sensitive: "\dir\file.txt";
-//   "\" is the root directory, which always exists.
+// - Paths are absolute, '\'-separated: "\dir\file.txt"; "\" is the root
+//   directory, which always exists. Names compare without case and keep the
+//   spelling they were created with (ktm/case_fold.h), as NTFS does.
 // - hTransaction == INVALID_HANDLE_VALUE: a non-transacted call (applied and
 //   logged at once). Otherwise the RM enlists in the transaction on first use
 //   (KvRm's protocol, ktm/rm_base.h) and the call is part of it.
@@ -40,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "ktm/case_fold.h"
 #include "ktm/rm_base.h"
 
 namespace ktm::txf {
@@ -167,13 +169,16 @@ class TxfRm : public RmBase {
     std::vector<FindData> entries;  // find handles
     size_t next = 0;
   };
+  using Names = CaseInsensitiveLess;
   struct TxChanges {
-    std::map<std::string, std::optional<Node>> changes;
+    std::map<std::string, std::optional<Node>, Names> changes;
   };
 
   NTSTATUS BeginCall(HANDLE transaction, Actor* actor);
   NTSTATUS ResolveHandle(HANDLE handle, bool find, OpenHandle** out);
   const Node* Lookup(const Actor& a, const std::string& path) const;
+  // path with every existing entry in a's view spelled as it was created.
+  std::string Spelled(const Actor& a, const std::string& path) const;
   bool LockedByOther(const Actor& a, const std::string& path) const;
   bool PinnedByOther(const Actor& a, const std::string& directory) const;
   // Entries strictly beneath a directory in a's view (path order).
@@ -203,11 +208,11 @@ class TxfRm : public RmBase {
   ChangeList DecodeList(Reader& r);
 
   TxfOptions options_;
-  std::map<std::string, Node> committed_;        // path -> node; the root "\" always
+  std::map<std::string, Node, Names> committed_;  // path -> node; the root "\" always
   uint64_t committed_bytes_ = 0;                 // sum of EntryBytes over committed_
   uint64_t pending_bytes_ = 0;                   // sum of EntryBytes over every transaction's changes
   std::map<Guid, TxChanges> txs_;
-  std::map<std::string, Guid> locks_;            // path -> the transaction holding it
+  std::map<std::string, Guid, Names> locks_;      // path -> the transaction holding it
   std::map<HANDLE, OpenHandle> handles_;
   uint64_t next_id_ = 2;                         // 1 is the root
   uint64_t next_handle_ = 1;

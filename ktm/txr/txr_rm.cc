@@ -32,11 +32,13 @@ constexpr std::array<const char*, 7> kProtected = {"HKCR", "HKCU", "HKLM", "HKU"
                                                    "HKLM\\Software", "HKLM\\System", "HKU\\.DEFAULT"};
 
 bool IsProtected(const std::string& path) {
-  return std::find(kProtected.begin(), kProtected.end(), path) != kProtected.end();
+  return std::any_of(kProtected.begin(), kProtected.end(), [&](const char* p) { return EqualsIgnoringCase(p, path); });
 }
 
 // HKLM and HKU hold only their fixed children.
-bool IsClosedRoot(const std::string& path) { return path == "HKLM" || path == "HKU"; }
+bool IsClosedRoot(const std::string& path) {
+  return EqualsIgnoringCase(path, "HKLM") || EqualsIgnoringCase(path, "HKU");
+}
 
 bool ValidSubKey(const std::string& sub_key) {
   if (sub_key.empty()) return true;
@@ -58,7 +60,7 @@ size_t Depth(const std::string& path) { return static_cast<size_t>(std::count(pa
 std::string Parent(const std::string& path) { return path.substr(0, path.rfind('\\')); }
 
 bool IsBeneath(const std::string& path, const std::string& key) {
-  return path.size() > key.size() + 1 && path.compare(0, key.size(), key) == 0 && path[key.size()] == '\\';
+  return path.size() > key.size() + 1 && StartsWithIgnoringCase(path, key) && path[key.size()] == '\\';
 }
 
 }  // namespace
@@ -91,7 +93,8 @@ std::string TxrRm::ValueText(uint32_t type, const std::vector<uint8_t>& data) {
 TxrRm::TxrRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, TxrOptions options)
     : RmBase(kernel, host, disk, tm, options.rm, "txr"),
       options_(std::move(options)),
-      next_handle_((host->incarnation() & 0xffff) << 30) {
+      next_handle_((host->incarnation() & 0xffff) << 30),
+      boot_(host->incarnation() + 1) {
   ChangeList fixed;
   for (const char* path : kProtected) fixed.emplace_back(path, Key{.id = NewId()});
   ApplyToCommitted(fixed);
@@ -105,7 +108,7 @@ TxrRm::~TxrRm() = default;
 uint64_t TxrRm::EntryBytes(const std::string& path, const std::optional<Key>& key) {
   uint64_t bytes = 4 + path.size() + 1;
   if (!key) return bytes;
-  bytes += 8 + 4;
+  bytes += 8 + 8 + 4;
   for (const auto& [name, value] : key->values) bytes += 4 + name.size() + 4 + 4 + value.data.size();
   return bytes;
 }
@@ -115,6 +118,7 @@ void TxrRm::PutEntry(Writer& w, const std::string& path, const std::optional<Key
   w.U8(key ? 1 : 0);
   if (!key) return;
   w.U64(key->id);
+  w.U64(key->volatile_boot);
   w.U32(static_cast<uint32_t>(key->values.size()));
   for (const auto& [name, value] : key->values) {
     w.Str(name);
@@ -129,6 +133,7 @@ TxrRm::Change TxrRm::GetEntry(Reader& r) {
   if (r.U8() == 0) return change;
   Key key;
   key.id = r.U64();
+  key.volatile_boot = r.U64();
   uint32_t n = r.U32();
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     std::string name = r.Str();
@@ -173,14 +178,18 @@ void TxrRm::ApplyToCommitted(const ChangeList& changes) {
       committed_bytes_ -= EntryBytes(path, it->second);
       committed_.erase(it);
     }
-    if (!key) continue;
+    if (!key || Stale(*key)) continue;  // a volatile key does not outlive its host
     committed_bytes_ += EntryBytes(path, key);
     committed_[path] = *key;
     next_id_ = std::max(next_id_, key->id + 1);
   }
 }
 
-void TxrRm::RestorePrepared(const Guid& uow, Reader& r) { Stage(uow, DecodeList(r)); }
+void TxrRm::RestorePrepared(const Guid& uow, Reader& r) {
+  ChangeList changes = DecodeList(r);
+  std::erase_if(changes, [this](const Change& c) { return c.second && Stale(*c.second); });
+  Stage(uow, changes);
+}
 
 void TxrRm::EndTransaction(const Guid& uow) {
   if (auto it = txs_.find(uow); it != txs_.end()) {
@@ -219,11 +228,31 @@ const TxrRm::Key* TxrRm::Lookup(const Actor& a, const std::string& path) const {
   return it == committed_.end() ? nullptr : &it->second;
 }
 
+std::string TxrRm::Spelled(const Actor& a, const std::string& path) const {
+  std::string out;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find('\\', start), path.size());
+    std::string prefix = out.empty() ? path.substr(0, end) : absl::StrCat(out, "\\", path.substr(start, end - start));
+    const std::string* spelling = nullptr;
+    if (a.transacted) {
+      if (auto tx = txs_.find(a.uow); tx != txs_.end()) {
+        if (auto c = tx->second.changes.find(prefix); c != tx->second.changes.end() && c->second) {
+          spelling = &c->first;
+        }
+      }
+    }
+    if (spelling == nullptr && Lookup(a, prefix) != nullptr) spelling = &committed_.find(prefix)->first;
+    out = spelling ? *spelling : prefix;
+    start = end + 1;
+  }
+  return out;
+}
+
 std::vector<std::string> TxrRm::Children(const Actor& a, const std::string& path) const {
   std::string prefix = path + "\\";
-  std::set<std::string> candidates;
+  std::set<std::string, Names> candidates;
   for (auto it = committed_.lower_bound(prefix);
-       it != committed_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+       it != committed_.end() && StartsWithIgnoringCase(it->first, prefix); ++it) {
     candidates.insert(it->first);
   }
   if (a.transacted) {
@@ -249,8 +278,7 @@ void TxrRm::OtherHolder(const Actor& a, const std::string& path, std::set<Guid>*
 
 void TxrRm::OtherHoldersBeneath(const Actor& a, const std::string& path, std::set<Guid>* owners) const {
   std::string prefix = path + "\\";
-  for (auto it = locks_.lower_bound(prefix); it != locks_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
+  for (auto it = locks_.lower_bound(prefix); it != locks_.end() && StartsWithIgnoringCase(it->first, prefix); ++it) {
     if (!a.transacted || it->second != a.uow) owners->insert(it->second);
   }
 }
@@ -273,7 +301,8 @@ NTSTATUS TxrRm::ResolveKey(HANDLE key, OpenKey* out) const {
   if (it == handles_.end()) return STATUS_INVALID_HANDLE;
   if (it->second.actor.transacted) {
     RmTxPhase phase = PhaseOf(it->second.actor.uow);
-    if (phase == RmTxPhase::kNone || phase == RmTxPhase::kDone) return STATUS_HANDLE_NO_LONGER_VALID;
+    // Ended (rolled back or committed) or preparing: Windows' registry calls
+    // fail with ERROR_TRANSACTION_NOT_ACTIVE through a key bound to it.
     if (phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
   }
   *out = it->second;
@@ -320,7 +349,10 @@ NTSTATUS TxrRm::CheckBudget(const Actor& a, const ChangeList& changes) const {
 void TxrRm::Stage(const Guid& uow, const ChangeList& changes) {
   TxChanges& tx = txs_[uow];
   for (const auto& [path, key] : changes) {
-    if (auto c = tx.changes.find(path); c != tx.changes.end()) pending_bytes_ -= EntryBytes(path, c->second);
+    if (auto c = tx.changes.find(path); c != tx.changes.end()) {
+      pending_bytes_ -= EntryBytes(c->first, c->second);
+      tx.changes.erase(c);  // a re-created key takes its new spelling
+    }
     tx.changes[path] = key;
     pending_bytes_ += EntryBytes(path, key);
     auto [lock, inserted] = locks_.emplace(path, uow);
@@ -382,8 +414,8 @@ NTSTATUS TxrRm::OpenCommon(HANDLE key, const std::string& sub_key, bool create, 
 NTSTATUS TxrRm::RegCreateKeyTransacted(HANDLE key, const std::string& sub_key, uint32_t options,
                                        uint32_t sam_desired, HANDLE* result, uint32_t* disposition,
                                        HANDLE transaction) {
-  if (result == nullptr || options != REG_OPTION_NON_VOLATILE || sam_desired == 0 ||
-      (sam_desired & ~kAccessValid) != 0) {
+  if (result == nullptr || (options != REG_OPTION_NON_VOLATILE && options != REG_OPTION_VOLATILE) ||
+      sam_desired == 0 || (sam_desired & ~kAccessValid) != 0) {
     return STATUS_INVALID_PARAMETER;
   }
   OpenKey base;
@@ -393,6 +425,7 @@ NTSTATUS TxrRm::RegCreateKeyTransacted(HANDLE key, const std::string& sub_key, u
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const Key* base_key = nullptr;
   if (NTSTATUS s = KeyOf(a, base, &base_key); s != STATUS_SUCCESS) return s;
+  full = Spelled(a, full);
   // The keys to create, top down.
   std::vector<std::string> missing;
   for (size_t pos = base.path.size(); pos < full.size();) {
@@ -403,12 +436,17 @@ NTSTATUS TxrRm::RegCreateKeyTransacted(HANDLE key, const std::string& sub_key, u
   }
   if (!missing.empty()) {
     if (IsClosedRoot(Parent(missing.front()))) return STATUS_ACCESS_DENIED;
+    // RegCreateKeyEx: a stable key cannot be created under a volatile one
+    // (ERROR_CHILD_MUST_BE_VOLATILE).
+    const Key* parent = Lookup(a, Parent(missing.front()));
+    if (parent->volatile_boot != 0 && options != REG_OPTION_VOLATILE) return STATUS_CHILD_MUST_BE_VOLATILE;
+    const uint64_t volatile_boot = options == REG_OPTION_VOLATILE ? boot_ : 0;
     std::set<Guid> owners;
     OtherHolder(a, Parent(missing.front()), &owners);
     ChangeList changes;
     for (const auto& path : missing) {
       OtherHolder(a, path, &owners);
-      changes.emplace_back(path, Key{.id = NewId()});
+      changes.emplace_back(path, Key{.id = NewId(), .volatile_boot = volatile_boot});
     }
     if (NTSTATUS s = Perform(a, owners, changes, "create_key"); s != STATUS_SUCCESS) return s;
   }
@@ -428,6 +466,7 @@ NTSTATUS TxrRm::RegOpenKeyTransacted(HANDLE key, const std::string& sub_key, uin
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const Key* base_key = nullptr;
   if (NTSTATUS s = KeyOf(a, base, &base_key); s != STATUS_SUCCESS) return s;
+  full = Spelled(a, full);
   if (Lookup(a, full) == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
   return NewHandle(a, full, sam_desired, result);
 }
@@ -444,6 +483,7 @@ NTSTATUS TxrRm::RegDeleteKeyTransacted(HANDLE key, const std::string& sub_key, u
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const Key* base_key = nullptr;
   if (NTSTATUS s = KeyOf(a, base, &base_key); s != STATUS_SUCCESS) return s;
+  full = Spelled(a, full);
   const Key* target = Lookup(a, full);
   if (target == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
   if (IsProtected(full)) return STATUS_ACCESS_DENIED;
@@ -483,11 +523,14 @@ NTSTATUS TxrRm::RegSetValueEx(HANDLE key, const std::string& value_name, uint32_
   OtherHolder(h.actor, h.path, &owners);
   Key changed = *current;
   Value value{.type = type, .data = data};
-  changed.values[value_name] = value;
+  // Value names compare without case; an existing value keeps its spelling.
+  auto existing = current->values.find(value_name);
+  const std::string name = existing != current->values.end() ? existing->first : value_name;
+  changed.values[name] = value;
   if (NTSTATUS s = Perform(h.actor, owners, {{h.path, std::move(changed)}}, "set_value"); s != STATUS_SUCCESS) {
     return s;
   }
-  ReportValue(true, h.actor, h.path, value_name, &value);
+  ReportValue(true, h.actor, h.path, name, &value);
   return STATUS_SUCCESS;
 }
 
@@ -505,7 +548,7 @@ NTSTATUS TxrRm::RegQueryValueEx(HANDLE key, const std::string& value_name, uint3
   }
   if (type != nullptr) *type = it->second.type;
   if (data != nullptr) *data = it->second.data;
-  ReportValue(false, h.actor, h.path, value_name, &it->second);
+  ReportValue(false, h.actor, h.path, it->first, &it->second);
   return STATUS_SUCCESS;
 }
 
@@ -515,15 +558,17 @@ NTSTATUS TxrRm::RegDeleteValue(HANDLE key, const std::string& value_name) {
   if ((h.access & KEY_SET_VALUE) == 0) return STATUS_ACCESS_DENIED;
   const Key* current = nullptr;
   if (NTSTATUS s = KeyOf(h.actor, h, &current); s != STATUS_SUCCESS) return s;
-  if (current->values.count(value_name) == 0) return STATUS_OBJECT_NAME_NOT_FOUND;
+  auto existing = current->values.find(value_name);
+  if (existing == current->values.end()) return STATUS_OBJECT_NAME_NOT_FOUND;
+  const std::string name = existing->first;
   std::set<Guid> owners;
   OtherHolder(h.actor, h.path, &owners);
   Key changed = *current;
-  changed.values.erase(value_name);
+  changed.values.erase(name);
   if (NTSTATUS s = Perform(h.actor, owners, {{h.path, std::move(changed)}}, "delete_value"); s != STATUS_SUCCESS) {
     return s;
   }
-  ReportValue(true, h.actor, h.path, value_name, nullptr);
+  ReportValue(true, h.actor, h.path, name, nullptr);
   return STATUS_SUCCESS;
 }
 

@@ -7,19 +7,25 @@
 //   HKEY_CURRENT_USER "HKCU", HKEY_LOCAL_MACHINE "HKLM", HKEY_USERS "HKU");
 //   HKLM\Software, HKLM\System and HKU\.DEFAULT always exist; no other
 //   direct child of HKLM or HKU can be created (STATUS_ACCESS_DENIED).
-//   Names are case-sensitive.
+//   Key and value names compare without case and keep the spelling they
+//   were created with (ktm/case_fold.h), as in Windows.
+// - Volatile keys (REG_OPTION_VOLATILE) live until the host crashes: they
+//   are logged like any key, tagged with the host incarnation that created
+//   them, and recovery drops the tags of an earlier incarnation. A stable key
+//   cannot be created under a volatile one (STATUS_CHILD_MUST_BE_VOLATILE).
 // - The transaction binds to the key handle: RegCreateKeyTransacted /
 //   RegOpenKeyTransacted with a transaction return a transacted handle, and
 //   every value call through it is part of that transaction.
 //   hTransaction == INVALID_HANDLE_VALUE gives a non-transacted handle.
+//   Once the transaction ended, calls through such a handle return
+//   STATUS_TRANSACTION_NOT_ACTIVE (Win32 ERROR_TRANSACTION_NOT_ACTIVE).
 // - Isolation: read committed plus the transaction's own pending changes.
 //   Keys are the unit of locking: a transaction that changes a key (creates
 //   or deletes it, sets or deletes a value) holds it until it ends; another
 //   transaction changing it gets STATUS_TRANSACTIONAL_CONFLICT. A
 //   non-transacted change of such a key rolls the holding transaction back
 //   (RollbackEnlistment) and succeeds — unless the holder is already
-//   preparing, which gives STATUS_TRANSACTIONAL_CONFLICT instead. After the
-//   transaction ends its handles only close (STATUS_HANDLE_NO_LONGER_VALID).
+//   preparing, which gives STATUS_TRANSACTIONAL_CONFLICT instead.
 // - Durability: the transaction's whole change set (the full new state of
 //   every changed key, tombstones for deletions) goes into the prepare or
 //   single-phase record; commit applies it (redo only).
@@ -38,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "ktm/case_fold.h"
 #include "ktm/rm_base.h"
 
 namespace ktm::txr {
@@ -51,10 +58,11 @@ constexpr HANDLE HKEY_USERS = 0x80000003;
 constexpr uint32_t REG_SZ = 1;
 constexpr uint32_t REG_BINARY = 3;
 constexpr uint32_t REG_DWORD = 4;
-// RegCreateKeyTransacted dispositions and options (only NON_VOLATILE is accepted).
+// RegCreateKeyTransacted dispositions and options (NON_VOLATILE or VOLATILE).
 constexpr uint32_t REG_CREATED_NEW_KEY = 1;
 constexpr uint32_t REG_OPENED_EXISTING_KEY = 2;
 constexpr uint32_t REG_OPTION_NON_VOLATILE = 0;
+constexpr uint32_t REG_OPTION_VOLATILE = 1;
 // Access rights (REGSAM).
 constexpr uint32_t KEY_QUERY_VALUE = 0x0001;
 constexpr uint32_t KEY_SET_VALUE = 0x0002;
@@ -90,7 +98,8 @@ class TxrRm : public RmBase {
 
   // Opens sub_key under key, creating it and every missing key above it.
   // key: a predefined key or an open key handle (needs KEY_CREATE_SUB_KEY
-  // when sub_key is not empty). options must be REG_OPTION_NON_VOLATILE.
+  // when sub_key is not empty). options: REG_OPTION_NON_VOLATILE or
+  // REG_OPTION_VOLATILE (for the keys it creates; ignored for existing ones).
   // disposition (optional): REG_CREATED_NEW_KEY / REG_OPENED_EXISTING_KEY.
   NTSTATUS RegCreateKeyTransacted(HANDLE key, const std::string& sub_key, uint32_t options, uint32_t sam_desired,
                                   HANDLE* result, uint32_t* disposition, HANDLE transaction);
@@ -135,9 +144,11 @@ class TxrRm : public RmBase {
     uint32_t type = 0;
     std::vector<uint8_t> data;
   };
+  using Names = CaseInsensitiveLess;
   struct Key {
     uint64_t id = 0;  // identity: a re-created key gets a new id
-    std::map<std::string, Value> values;
+    uint64_t volatile_boot = 0;  // 0: stable; else 1 + the host incarnation that created it
+    std::map<std::string, Value, Names> values;
   };
   using Change = std::pair<std::string, std::optional<Key>>;  // key path -> new state (nullopt: deleted)
   using ChangeList = std::vector<Change>;
@@ -152,7 +163,7 @@ class TxrRm : public RmBase {
     uint32_t access = 0;
   };
   struct TxChanges {
-    std::map<std::string, std::optional<Key>> changes;
+    std::map<std::string, std::optional<Key>, Names> changes;
   };
 
   NTSTATUS BeginCall(HANDLE transaction, Actor* actor);
@@ -160,6 +171,10 @@ class TxrRm : public RmBase {
   // The key of a handle in a's view (STATUS_KEY_DELETED if gone or re-created).
   NTSTATUS KeyOf(const Actor& a, const OpenKey& handle, const Key** out) const;
   const Key* Lookup(const Actor& a, const std::string& path) const;
+  // path with every existing key in a's view spelled as it was created.
+  std::string Spelled(const Actor& a, const std::string& path) const;
+  // A volatile key of an earlier host incarnation (gone with that host).
+  bool Stale(const Key& key) const { return key.volatile_boot != 0 && key.volatile_boot != boot_; }
   std::vector<std::string> Children(const Actor& a, const std::string& path) const;
   // Adds the transaction holding path, if it is not a, to owners.
   void OtherHolder(const Actor& a, const std::string& path, std::set<Guid>* owners) const;
@@ -183,14 +198,15 @@ class TxrRm : public RmBase {
   ChangeList DecodeList(Reader& r);
 
   TxrOptions options_;
-  std::map<std::string, Key> committed_;       // path -> key; roots and protected keys always
+  std::map<std::string, Key, Names> committed_;  // path -> key; roots and protected keys always
   uint64_t committed_bytes_ = 0;
   uint64_t pending_bytes_ = 0;
   std::map<Guid, TxChanges> txs_;
-  std::map<std::string, Guid> locks_;          // key path -> the transaction holding it
+  std::map<std::string, Guid, Names> locks_;     // key path -> the transaction holding it
   std::map<HANDLE, OpenKey> handles_;
   uint64_t next_id_ = 1;
   uint64_t next_handle_ = 1;
+  uint64_t boot_ = 1;                            // 1 + this host incarnation (volatile keys)
 };
 
 }  // namespace ktm::txr
