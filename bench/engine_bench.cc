@@ -1,6 +1,11 @@
 // Engine benchmarks (Google Benchmark):
 // - CPU time per commit through the whole engine (KTM + example RMs + logs +
 //   scheduler) with zero-latency disks: 1 RM single-phase, 2 and 4 RMs 2PC;
+// - the floor for the same commits (bench/floor_commit.h: a binary-heap event
+//   loop of function pointers, nothing else), and at the end of the run one
+//   line per RM count with the engine's CPU per commit over the floor's
+//   ("ratio BM_EngineCommit/2 / BM_FloorCommit/2 = ...x"), both measured in
+//   this one process;
 // - runs (scenario x seed) per second of the default suite, and the ratio of
 //   simulated time to wall time over those runs.
 // Timing is measured here, never asserted in tests.
@@ -8,11 +13,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/floor_commit.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 #include "ktm/api.h"
@@ -92,6 +100,22 @@ void BM_EngineCommit(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineCommit)->Arg(1)->Arg(2)->Arg(4);
 
+void BM_FloorCommit(benchmark::State& state) {
+  bench::FloorWorld floor(static_cast<uint32_t>(state.range(0)));
+  uint64_t n = 0, failed = 0;
+  for (auto _ : state) {
+    failed += floor.CommitOne() ? 0 : 1;
+    ++n;
+  }
+  if (failed) state.SkipWithError("a floor commit failed");
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  state.counters["events_per_commit"] =
+      static_cast<double>(floor.events()) / static_cast<double>(std::max<uint64_t>(n, 1));
+  state.SetLabel(state.range(0) == 1 ? "floor, 1 RM single-phase"
+                                     : absl::StrCat("floor, ", state.range(0), " RMs 2PC"));
+}
+BENCHMARK(BM_FloorCommit)->Arg(1)->Arg(2)->Arg(4);
+
 std::vector<harness::Scenario> DefaultSuite() {
   std::vector<harness::Scenario> out;
   std::vector<std::string> files;
@@ -127,4 +151,44 @@ void BM_DefaultSuiteRuns(benchmark::State& state) {
 }
 BENCHMARK(BM_DefaultSuiteRuns)->Unit(benchmark::kMillisecond);
 
+// The console output, then one line per BM_EngineCommit/N that has a
+// BM_FloorCommit/N in the same run: the ratio of their CPU time per commit.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+      cpu_ns_[run.benchmark_name()] =
+          run.GetAdjustedCPUTime() * benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
+          benchmark::GetTimeUnitMultiplier(run.time_unit);
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    for (const auto& [name, engine_ns] : cpu_ns_) {
+      if (name.rfind("BM_EngineCommit/", 0) != 0) continue;
+      const std::string floor_name = "BM_FloorCommit/" + name.substr(16);
+      auto floor = cpu_ns_.find(floor_name);
+      if (floor == cpu_ns_.end() || floor->second <= 0) continue;
+      GetOutputStream() << "ratio " << name << " / " << floor_name << " = "
+                        << absl::StrFormat("%.1fx (%.3f us / %.3f us per commit)\n",
+                                           engine_ns / floor->second, engine_ns / 1000,
+                                           floor->second / 1000);
+    }
+  }
+
+ private:
+  std::map<std::string, double> cpu_ns_;
+};
+
 }  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
