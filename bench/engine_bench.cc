@@ -4,7 +4,7 @@
 // - the floor for the same commits (bench/floor_commit.h: a binary-heap event
 //   loop of function pointers, nothing else), and at the end of the run one
 //   line per RM count with the engine's CPU per commit over the floor's
-//   ("ratio BM_EngineCommit/2 / BM_FloorCommit/2 = ...x"), both measured in
+//   ("ratio BM_EngineCommit/2 / BM_FloorCommit/2 = ...x", bench/ratio_reporter.h), both measured in
 //   this one process;
 // - runs (scenario x seed) per second of the default suite, and the ratio of
 //   simulated time to wall time over those runs.
@@ -13,14 +13,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "bench/floor_commit.h"
+#include "bench/ratio_reporter.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 #include "ktm/api.h"
@@ -151,44 +150,10 @@ void BM_DefaultSuiteRuns(benchmark::State& state) {
 }
 BENCHMARK(BM_DefaultSuiteRuns)->Unit(benchmark::kMillisecond);
 
-// The console output, then one line per BM_EngineCommit/N that has a
-// BM_FloorCommit/N in the same run: the ratio of their CPU time per commit.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      cpu_ns_[run.benchmark_name()] =
-          run.GetAdjustedCPUTime() * benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
-          benchmark::GetTimeUnitMultiplier(run.time_unit);
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    for (const auto& [name, engine_ns] : cpu_ns_) {
-      if (name.rfind("BM_EngineCommit/", 0) != 0) continue;
-      const std::string floor_name = "BM_FloorCommit/" + name.substr(16);
-      auto floor = cpu_ns_.find(floor_name);
-      if (floor == cpu_ns_.end() || floor->second <= 0) continue;
-      GetOutputStream() << "ratio " << name << " / " << floor_name << " = "
-                        << absl::StrFormat("%.1fx (%.3f us / %.3f us per commit)\n",
-                                           engine_ns / floor->second, engine_ns / 1000,
-                                           floor->second / 1000);
-    }
-  }
-
- private:
-  std::map<std::string, double> cpu_ns_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  return bench::RunWithRatios(argc, argv, {{"BM_EngineCommit/1", "BM_FloorCommit/1", ""},
+                                           {"BM_EngineCommit/2", "BM_FloorCommit/2", ""},
+                                           {"BM_EngineCommit/4", "BM_FloorCommit/4", ""}});
 }

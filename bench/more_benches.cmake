@@ -7,3 +7,10 @@ target_compile_definitions(engine_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURC
 add_executable(suite_bench ${CMAKE_CURRENT_SOURCE_DIR}/suite_bench.cc)
 target_link_libraries(suite_bench PRIVATE harness ktm sim benchmark::benchmark benchmark::benchmark_main)
 target_compile_definitions(suite_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+# Checkers: CheckAll throughput over generated histories of 1k..1M transactions, and linearity.
+add_executable(checker_bench ${CMAKE_CURRENT_SOURCE_DIR}/checker_bench.cc)
+target_link_libraries(checker_bench PRIVATE model sim benchmark::benchmark)
+# Long runs: CPU and peak RSS per transaction of the soak workload at 1x, 16x and 256x.
+add_executable(soak_bench ${CMAKE_CURRENT_SOURCE_DIR}/soak_bench.cc)
+target_link_libraries(soak_bench PRIVATE harness ktm sim benchmark::benchmark)
+target_compile_definitions(soak_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
