@@ -355,30 +355,28 @@ size_t FirstRmAborted(const TxFacts& tx) {
 
 // ---- atomicity -------------------------------------------------------------
 
-void CheckAllOrNothing(const Facts& facts, std::vector<Violation>& out) {
-  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
-    const TxFacts& tx_facts = facts.tx[id];
-    const absl::string_view tx = facts.TxName(id);
-    size_t anchor = kNone;  // earliest kRmCommitted on an RM the tx wrote
-    for (const RmFacts& rm_facts : tx_facts.rms) {
-      if (!rm_facts.writes.empty()) anchor = Min(anchor, rm_facts.first_committed);
+void AllOrNothingOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
+  const TxFacts& tx_facts = facts.tx[id];
+  const absl::string_view tx = facts.TxName(id);
+  size_t anchor = kNone;  // earliest kRmCommitted on an RM the tx wrote
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    if (!rm_facts.writes.empty()) anchor = Min(anchor, rm_facts.first_committed);
+  }
+  if (anchor == kNone) return;  // committed nowhere it wrote: "none" holds
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    if (rm_facts.writes.empty() || rm_facts.first_committed != kNone) continue;
+    if (rm_facts.lost != kNone) continue;  // a volatile RM promises nothing across a crash
+    const absl::string_view rm = facts.RmName(rm_facts.rm);
+    const size_t write = rm_facts.writes.front();
+    std::string message = absl::StrCat(
+        tx, " ", DescribeCommit(facts, anchor), " but never committed on ", rm,
+        ", where it wrote ", Place(rm, facts.event(write).key), " at ", At(facts, write));
+    if (rm_facts.first_aborted != kNone) {
+      absl::StrAppend(&message, "; ", rm, " rolled it back at ",
+                      At(facts, rm_facts.first_aborted));
     }
-    if (anchor == kNone) continue;  // committed nowhere it wrote: "none" holds
-    for (const RmFacts& rm_facts : tx_facts.rms) {
-      if (rm_facts.writes.empty() || rm_facts.first_committed != kNone) continue;
-      if (rm_facts.lost != kNone) continue;  // a volatile RM promises nothing across a crash
-      const absl::string_view rm = facts.RmName(rm_facts.rm);
-      const size_t write = rm_facts.writes.front();
-      std::string message = absl::StrCat(
-          tx, " ", DescribeCommit(facts, anchor), " but never committed on ", rm,
-          ", where it wrote ", Place(rm, facts.event(write).key), " at ", At(facts, write));
-      if (rm_facts.first_aborted != kNone) {
-        absl::StrAppend(&message, "; ", rm, " rolled it back at ",
-                        At(facts, rm_facts.first_aborted));
-      }
-      out.push_back(MakeViolation("atomicity", tx, std::move(message),
-                                  {anchor, write, rm_facts.first_aborted}));
-    }
+    out.push_back(MakeViolation("atomicity", tx, std::move(message),
+                                {anchor, write, rm_facts.first_aborted}));
   }
 }
 
@@ -449,14 +447,6 @@ void CheckFinalValues(const Facts& facts, const std::vector<size_t>& reference,
   }
 }
 
-std::vector<Violation> Atomicity(const Facts& facts, const std::vector<size_t>& reference) {
-  std::vector<Violation> out;
-  CheckAllOrNothing(facts, out);
-  SortByTx(out, 0);
-  CheckFinalValues(facts, reference, out);
-  return out;
-}
-
 // ---- agreement -------------------------------------------------------------
 
 void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
@@ -493,15 +483,6 @@ void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_fac
                      " and aborted at ", At(facts, told_aborted)),
         {told_committed, told_aborted}));
   }
-}
-
-std::vector<Violation> Agreement(const Facts& facts) {
-  std::vector<Violation> out;
-  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
-    AgreementOf(facts, facts.TxName(id), facts.tx[id], out);
-  }
-  SortByTx(out, 0);
-  return out;
 }
 
 // ---- validity --------------------------------------------------------------
@@ -595,15 +576,6 @@ void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx
   }
 }
 
-std::vector<Violation> Validity(const Facts& facts) {
-  std::vector<Violation> out;
-  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
-    CheckValidityOf(facts, facts.TxName(id), facts.tx[id], out);
-  }
-  SortByTx(out, 0);
-  return out;
-}
-
 // ---- durability ------------------------------------------------------------
 
 void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, uint32_t tx_id,
@@ -636,8 +608,10 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
   std::sort(last_write.begin(), last_write.end());
   for (const auto& [rank, write] : last_write) {
     const uint32_t place = facts.place_order[rank];
+    // The model keeps this tx's last write there unless a later committed tx
+    // overwrote the key.
     const size_t expected = reference[place];
-    if (facts.event_tx[expected] != tx_id) continue;  // a later committed tx overwrote the key
+    if (expected != write) continue;
     const std::string& expected_value = facts.event(expected).value;
     for (size_t final_index : facts.finals[place]) {
       const std::string& seen = facts.event(final_index).value;
@@ -653,19 +627,15 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
   }
 }
 
-std::vector<Violation> Durability(const Facts& facts, const std::vector<size_t>& reference) {
-  std::vector<Violation> out;
-  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
-    const TxFacts& tx_facts = facts.tx[id];
-    const size_t acknowledged = tx_facts.told_committed;
-    if (acknowledged == kNone) continue;
-    for (const RmFacts& rm_facts : tx_facts.rms) {
-      if (rm_facts.writes.empty()) continue;
-      CheckDurableAt(facts, reference, id, rm_facts, acknowledged, out);
-    }
+void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint32_t id,
+                  std::vector<Violation>& out) {
+  const TxFacts& tx_facts = facts.tx[id];
+  const size_t acknowledged = tx_facts.told_committed;
+  if (acknowledged == kNone) return;
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    if (rm_facts.writes.empty()) continue;
+    CheckDurableAt(facts, reference, id, rm_facts, acknowledged, out);
   }
-  SortByTx(out, 0);
-  return out;
 }
 
 // ---- isolation -------------------------------------------------------------
@@ -715,28 +685,23 @@ size_t OwnWriteBefore(const Facts& facts, const TxFacts& tx, size_t read) {
   return kNone;
 }
 
-std::vector<Violation> Isolation(const Facts& facts) {
-  std::vector<Violation> out;
-  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
-    for (size_t read : facts.tx[id].reads) {
-      const size_t own = OwnWriteBefore(facts, facts.tx[id], read);
-      if (own == kNone) {
-        CheckForeignRead(facts, read, out);
-        continue;
-      }
-      const HistoryEvent& event = facts.event(read);
-      const HistoryEvent& write = facts.event(own);
-      if (write.value == event.value) continue;
-      out.push_back(MakeViolation(
-          "isolation", event.tx,
-          absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=", Quote(event.value),
-                       " at ", At(facts, read), " but its own latest write there was ",
-                       Quote(write.value), " at ", At(facts, own)),
-          {own, read}));
+void IsolationOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
+  for (size_t read : facts.tx[id].reads) {
+    const size_t own = OwnWriteBefore(facts, facts.tx[id], read);
+    if (own == kNone) {
+      CheckForeignRead(facts, read, out);
+      continue;
     }
+    const HistoryEvent& event = facts.event(read);
+    const HistoryEvent& write = facts.event(own);
+    if (write.value == event.value) continue;
+    out.push_back(MakeViolation(
+        "isolation", event.tx,
+        absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=", Quote(event.value),
+                     " at ", At(facts, read), " but its own latest write there was ",
+                     Quote(write.value), " at ", At(facts, own)),
+        {own, read}));
   }
-  SortByTx(out, 0);  // by transaction, then event index
-  return out;
 }
 
 // ---- termination -----------------------------------------------------------
@@ -799,17 +764,45 @@ void TerminationOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_f
   out.push_back(MakeViolation("termination", tx, std::move(message), std::move(evidence)));
 }
 
-std::vector<Violation> Termination(const Facts& facts, int64_t bound_ns) {
-  std::vector<Violation> out;
-  if (facts.history->end_ns < SaturatingAdd(facts.faults_stop_ns, bound_ns)) {
-    return out;  // run too short to judge
-  }
+// The rules in RuleNames() order.
+enum Rule { kAtomicity, kAgreement, kValidity, kDurability, kIsolation, kTermination, kRuleCount };
+using Wanted = std::array<bool, kRuleCount>;
+
+// Every wanted rule, in one walk over the transactions (so each one's events
+// are read once, while they are in cache), then each rule's violations in
+// transaction name order; atomicity's final-value checks after its own.
+std::vector<Violation> RunRules(const History& history, const Wanted& wanted, int64_t bound_ns) {
+  const Facts facts = BuildFacts(history);
+  const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
+  const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
+  const bool judge_termination =
+      wanted[kTermination] && history.end_ns >= SaturatingAdd(facts.faults_stop_ns, bound_ns);
+  std::array<std::vector<Violation>, kRuleCount> found;
   for (uint32_t id = 0; id < facts.tx.size(); ++id) {
-    if (facts.tx[id].begin == kNone) continue;
-    TerminationOf(facts, facts.TxName(id), facts.tx[id], bound_ns, out);
+    const TxFacts& tx_facts = facts.tx[id];
+    const absl::string_view tx = facts.TxName(id);
+    if (wanted[kAtomicity]) AllOrNothingOf(facts, id, found[kAtomicity]);
+    if (wanted[kAgreement]) AgreementOf(facts, tx, tx_facts, found[kAgreement]);
+    if (wanted[kValidity]) CheckValidityOf(facts, tx, tx_facts, found[kValidity]);
+    if (wanted[kDurability]) DurabilityOf(facts, reference, id, found[kDurability]);
+    if (wanted[kIsolation]) IsolationOf(facts, id, found[kIsolation]);
+    if (judge_termination && tx_facts.begin != kNone) {
+      TerminationOf(facts, tx, tx_facts, bound_ns, found[kTermination]);
+    }
   }
-  SortByTx(out, 0);
+  std::vector<Violation> out;
+  for (int rule = 0; rule < kRuleCount; ++rule) {
+    SortByTx(found[rule], 0);
+    for (Violation& violation : found[rule]) out.push_back(std::move(violation));
+    if (rule == kAtomicity && wanted[kAtomicity]) CheckFinalValues(facts, reference, out);
+  }
   return out;
+}
+
+std::vector<Violation> RunRule(const History& history, Rule rule, int64_t bound_ns = 0) {
+  Wanted wanted{};
+  wanted[rule] = true;
+  return RunRules(history, wanted, bound_ns);
 }
 
 }  // namespace
@@ -846,48 +839,37 @@ std::map<RmKey, CommittedValue> ReferenceState(const History& history) {
 }
 
 std::vector<Violation> CheckAtomicity(const History& history) {
-  const Facts facts = BuildFacts(history);
-  return Atomicity(facts, BuildReference(facts));
+  return RunRule(history, kAtomicity);
 }
 
 std::vector<Violation> CheckAgreement(const History& history) {
-  return Agreement(BuildFacts(history));
+  return RunRule(history, kAgreement);
 }
 
 std::vector<Violation> CheckValidity(const History& history) {
-  return Validity(BuildFacts(history));
+  return RunRule(history, kValidity);
 }
 
 std::vector<Violation> CheckDurability(const History& history) {
-  const Facts facts = BuildFacts(history);
-  return Durability(facts, BuildReference(facts));
+  return RunRule(history, kDurability);
 }
 
 std::vector<Violation> CheckIsolation(const History& history) {
-  return Isolation(BuildFacts(history));
+  return RunRule(history, kIsolation);
 }
 
 std::vector<Violation> CheckTermination(const History& history, int64_t bound_ns) {
-  return Termination(BuildFacts(history), bound_ns);
+  return RunRule(history, kTermination, bound_ns);
 }
 
 std::vector<Violation> CheckAll(const History& history, const std::vector<std::string>& rules,
                                 int64_t termination_bound_ns) {
-  const Facts facts = BuildFacts(history);
-  const std::vector<size_t> reference = BuildReference(facts);
-  auto wanted = [&](const std::string& name) {
-    return rules.empty() || std::find(rules.begin(), rules.end(), name) != rules.end();
-  };
-  std::vector<Violation> out;
-  auto append = [&out](std::vector<Violation> found) {
-    for (Violation& violation : found) out.push_back(std::move(violation));
-  };
-  if (wanted("atomicity")) append(Atomicity(facts, reference));
-  if (wanted("agreement")) append(Agreement(facts));
-  if (wanted("validity")) append(Validity(facts));
-  if (wanted("durability")) append(Durability(facts, reference));
-  if (wanted("isolation")) append(Isolation(facts));
-  if (wanted("termination")) append(Termination(facts, termination_bound_ns));
+  const std::vector<std::string>& names = RuleNames();
+  Wanted wanted{};
+  for (int rule = 0; rule < kRuleCount; ++rule) {
+    wanted[rule] = rules.empty() || std::find(rules.begin(), rules.end(), names[rule]) != rules.end();
+  }
+  std::vector<Violation> out = RunRules(history, wanted, termination_bound_ns);
   for (const std::string& name : rules) {
     if (IsRuleName(name)) continue;
     out.push_back(MakeViolation(
