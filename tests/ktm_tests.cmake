@@ -2,3 +2,5 @@
 ktmsim_test(ktm_api_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_api_test.cc LIBS ktm sim)
 ktmsim_test(ktm_recovery_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_recovery_test.cc LIBS ktm sim)
 ktmsim_test(ktm_superior_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_superior_test.cc LIBS ktm sim)
+# A long engine run's live kernel objects stay bounded (issue 19).
+ktmsim_test(ktm_live_objects_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_live_objects_test.cc LIBS ktm sim)
