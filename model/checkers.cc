@@ -10,6 +10,7 @@
 // "happened before" because History::events is in time order.
 #include "model/checkers.h"
 
+
 #include <algorithm>
 #include <array>
 #include <deque>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "model/checker_catalog.h"
 
 namespace model {
 namespace {
@@ -764,14 +766,27 @@ void TerminationOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_f
   out.push_back(MakeViolation("termination", tx, std::move(message), std::move(evidence)));
 }
 
-// The rules in RuleNames() order.
+// The rules in CheckerCatalog() order (checked by RuleEnumMatchesCatalog).
 enum Rule { kAtomicity, kAgreement, kValidity, kDurability, kIsolation, kTermination, kRuleCount };
 using Wanted = std::array<bool, kRuleCount>;
 
-// Every wanted rule, in one walk over the transactions (so each one's events
-// are read once, while they are in cache), then each rule's violations in
-// transaction name order; atomicity's final-value checks after its own.
-std::vector<Violation> RunRules(const History& history, const Wanted& wanted, int64_t bound_ns) {
+constexpr std::array<std::string_view, kRuleCount> kRuleNames = {
+    "atomicity", "agreement", "validity", "durability", "isolation", "termination"};
+
+// The built-in rule named `name`, or kRuleCount for another catalog entry.
+Rule RuleNamed(std::string_view name) {
+  for (int rule = 0; rule < kRuleCount; ++rule) {
+    if (kRuleNames[rule] == name) return static_cast<Rule>(rule);
+  }
+  return kRuleCount;
+}
+
+// Every wanted built-in rule, in one walk over the transactions (so each
+// one's events are read once, while they are in cache); each rule's
+// violations in transaction name order, atomicity's final-value checks after
+// its per-transaction ones.
+using Found = std::array<std::vector<Violation>, kRuleCount>;
+Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns) {
   const Facts facts = BuildFacts(history);
   const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
   const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
@@ -790,19 +805,15 @@ std::vector<Violation> RunRules(const History& history, const Wanted& wanted, in
       TerminationOf(facts, tx, tx_facts, bound_ns, found[kTermination]);
     }
   }
-  std::vector<Violation> out;
-  for (int rule = 0; rule < kRuleCount; ++rule) {
-    SortByTx(found[rule], 0);
-    for (Violation& violation : found[rule]) out.push_back(std::move(violation));
-    if (rule == kAtomicity && wanted[kAtomicity]) CheckFinalValues(facts, reference, out);
-  }
-  return out;
+  for (std::vector<Violation>& violations : found) SortByTx(violations, 0);
+  if (wanted[kAtomicity]) CheckFinalValues(facts, reference, found[kAtomicity]);
+  return found;
 }
 
 std::vector<Violation> RunRule(const History& history, Rule rule, int64_t bound_ns = 0) {
   Wanted wanted{};
   wanted[rule] = true;
-  return RunRules(history, wanted, bound_ns);
+  return std::move(RunRules(history, wanted, bound_ns)[rule]);
 }
 
 }  // namespace
@@ -815,8 +826,11 @@ std::string Violation::ToText() const {
 }
 
 const std::vector<std::string>& RuleNames() {
-  static const std::vector<std::string>* const kNames = new std::vector<std::string>{
-      "atomicity", "agreement", "validity", "durability", "isolation", "termination"};
+  static const std::vector<std::string>* const kNames = [] {
+    auto* names = new std::vector<std::string>;
+    for (const CheckerInfo& checker : CheckerCatalog()) names->emplace_back(checker.name);
+    return names;
+  }();
   return *kNames;
 }
 
@@ -864,12 +878,21 @@ std::vector<Violation> CheckTermination(const History& history, int64_t bound_ns
 
 std::vector<Violation> CheckAll(const History& history, const std::vector<std::string>& rules,
                                 int64_t termination_bound_ns) {
-  const std::vector<std::string>& names = RuleNames();
+  auto is_wanted = [&rules](std::string_view name) {
+    return rules.empty() || std::find(rules.begin(), rules.end(), name) != rules.end();
+  };
   Wanted wanted{};
-  for (int rule = 0; rule < kRuleCount; ++rule) {
-    wanted[rule] = rules.empty() || std::find(rules.begin(), rules.end(), names[rule]) != rules.end();
+  for (int rule = 0; rule < kRuleCount; ++rule) wanted[rule] = is_wanted(kRuleNames[rule]);
+  Found found = RunRules(history, wanted, termination_bound_ns);
+  // In catalog order; a checker outside the built-in walk runs on its own.
+  std::vector<Violation> out;
+  for (const CheckerInfo& checker : CheckerCatalog()) {
+    if (!is_wanted(checker.name)) continue;
+    const Rule rule = RuleNamed(checker.name);
+    std::vector<Violation> violations =
+        rule == kRuleCount ? checker.check(history, termination_bound_ns) : std::move(found[rule]);
+    for (Violation& violation : violations) out.push_back(std::move(violation));
   }
-  std::vector<Violation> out = RunRules(history, wanted, termination_bound_ns);
   for (const std::string& name : rules) {
     if (IsRuleName(name)) continue;
     out.push_back(MakeViolation(

@@ -22,3 +22,5 @@ ktmsim_test(model_checkers_equivalence_test model
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checkers_equivalence_test.cc
           ${CMAKE_CURRENT_SOURCE_DIR}/model_checkers_reference.cc
   LIBS model sim)
+# The checker catalog: one list of checkers, with kinds (issue 14).
+ktmsim_test(model_checker_catalog_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checker_catalog_test.cc LIBS model sim)
