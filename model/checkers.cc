@@ -37,8 +37,10 @@ using Indexes = absl::InlinedVector<size_t, 2>;
 // without a call to memcmp.
 bool SameName(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  if (a.back() != b.back()) return false;  // names of one kind differ at the end: "t17", "t18"
   if (a.size() > 16) return a == b;
-  for (size_t i = 0; i < a.size(); ++i) {
+  for (size_t i = 0; i + 1 < a.size(); ++i) {
     if (a[i] != b[i]) return false;
   }
   return true;
@@ -530,10 +532,10 @@ size_t CheckVotesIn(const Facts& facts, absl::string_view tx, const TxFacts& tx_
 
 void CheckRequests(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
                    size_t commit, std::vector<Violation>& out) {
-  const std::string committed = absl::StrCat(tx, " ", DescribeCommit(facts, commit));
+  auto committed = [&] { return absl::StrCat(tx, " ", DescribeCommit(facts, commit)); };
   if (tx_facts.first_commit_request == kNone || tx_facts.first_commit_request > commit) {
     out.push_back(MakeViolation("validity", tx,
-                                absl::StrCat(committed, " without a commit request before it"),
+                                absl::StrCat(committed(), " without a commit request before it"),
                                 {commit, tx_facts.first_commit_request}));
   }
   const size_t limit = Min(tx_facts.first_commit_request, commit);
@@ -542,7 +544,7 @@ void CheckRequests(const Facts& facts, absl::string_view tx, const TxFacts& tx_f
     const std::string& by = facts.event(rollback).detail;
     out.push_back(MakeViolation(
         "validity", tx,
-        absl::StrCat(committed, " although a rollback was requested",
+        absl::StrCat(committed(), " although a rollback was requested",
                      by.empty() ? "" : absl::StrCat(" (by ", by, ")"), " at ",
                      At(facts, rollback), ", before its commit request"),
         {rollback, limit}));
@@ -584,13 +586,13 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
                     const RmFacts& rm_facts, size_t acknowledged, std::vector<Violation>& out) {
   const absl::string_view tx = facts.TxName(tx_id);
   const absl::string_view rm = facts.RmName(rm_facts.rm);
-  const std::string acked = absl::StrCat(tx, " was acknowledged committed at ", At(facts, acknowledged));
+  auto acked = [&] { return absl::StrCat(tx, " was acknowledged committed at ", At(facts, acknowledged)); };
   if (rm_facts.first_committed == kNone) {
     if (rm_facts.lost != kNone) return;  // a volatile RM promises nothing across a crash
     const size_t write = rm_facts.writes.front();
     out.push_back(MakeViolation(
         "durability", tx,
-        absl::StrCat(acked, " but never committed on ", rm, ", where it wrote ",
+        absl::StrCat(acked(), " but never committed on ", rm, ", where it wrote ",
                      Place(rm, facts.event(write).key), " at ", At(facts, write)),
         {acknowledged, write}));
     return;
@@ -620,7 +622,7 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
       if (seen == expected_value) continue;
       out.push_back(MakeViolation(
           "durability", tx,
-          absl::StrCat(acked, " but its write ", Place(rm, facts.event(write).key), "=",
+          absl::StrCat(acked(), " but its write ", Place(rm, facts.event(write).key), "=",
                        Quote(expected_value), " is missing at the end (final value ", Quote(seen),
                        ") although no later committed transaction overwrote it"),
           {acknowledged, write, rm_facts.first_committed, final_index}));
