@@ -61,6 +61,10 @@ class Names {
     return it->second;
   }
   absl::string_view Name(uint32_t id) const { return names_[id]; }
+  void Reserve(size_t names) {
+    ids_.reserve(names);
+    names_.reserve(names);
+  }
   size_t size() const { return names_.size(); }
   // rank[id] = position of the name in sorted order; order = ids sorted by name.
   void Sort() {
@@ -276,6 +280,11 @@ Facts BuildFacts(const History& history) {
   const size_t count = history.events.size();
   facts.event_tx.assign(count, kNoId);
   facts.event_place.assign(count, kNoId);
+  // Growing the big tables by rehashing costs about as much as filling them:
+  // start them at a size a typical history needs (about 10 events per
+  // transaction, 1.5 writes per transaction).
+  facts.txs.Reserve(count / 8);
+  facts.first_write_of.reserve(count / 5);
   for (size_t i = 0; i < count; ++i) {
     const HistoryEvent& event = history.events[i];
     if (event.kind == EventKind::kFinalValue) {
