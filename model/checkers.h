@@ -4,7 +4,7 @@
 // deterministically (by transaction, RM, key, then event index). Checkers
 // only read the history, never assume anything the history does not say, and
 // run in time linear in its events (plus sorting the distinct RM and key
-// names, and each transaction's own events), so million-event runs are cheap
+// names and the violations found), so million-event runs are cheap
 // (bench/checker_bench.cc). The list of checkers is model/checker_catalog.h.
 //
 // The rules, by name (RuleNames()):
