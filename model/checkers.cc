@@ -2,8 +2,8 @@
 // over the events interns every transaction, RM and (rm, key) place to a
 // dense integer id and builds Facts in flat vectors indexed by those ids: per
 // transaction and per (transaction, RM) the indexes of the events that matter
-// (first commit, first abort, writes, votes, ...), per RM the commit order,
-// per place the final values. Each rule is then a walk over those vectors in
+// (first commit, first abort, writes, votes, ...), the commit order, per
+// place the final values. Each rule is then a walk over those vectors in
 // name order (ids sorted by name once), so output order is what a walk over
 // std::maps keyed by the strings gives, and the cost is linear in the number
 // of events (plus sorting the distinct names). Indexes are compared as
@@ -142,7 +142,9 @@ struct Facts {
   std::vector<uint32_t> place_order;                  // place ids by (rm name, key name)
   std::vector<uint32_t> place_rank;                   // place id -> position in place_order
   std::vector<Indexes> finals;                        // place id -> kFinalValue indexes
-  std::vector<std::vector<size_t>> commit_order;      // rm id -> first kRmCommitted per tx
+  // Every first kRmCommitted of a tx at an RM, in event (= commit) order,
+  // with that RM: per RM, its commit order.
+  std::vector<std::pair<size_t, uint32_t>> commits;
   // (place, value) -> first kWrite of that value there.
   absl::flat_hash_map<std::pair<uint32_t, absl::string_view>, size_t> first_write_of;
   int64_t faults_stop_ns = 0;       // time of the last kFaultsStop
@@ -193,7 +195,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
     case EventKind::kRmCommitted:
       if (rm_facts.first_committed == kNone) {
         rm_facts.first_committed = index;
-        facts.commit_order[rm_facts.rm].push_back(index);
+        facts.commits.push_back({index, rm_facts.rm});
       }
       break;
     case EventKind::kRmAborted:
@@ -240,7 +242,6 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
     case EventKind::kRmAborted:
     case EventKind::kRmLost: {
       const uint32_t rm = facts.rms.Intern(event.rm);
-      if (rm >= facts.commit_order.size()) facts.commit_order.resize(rm + 1);
       RecordRmEvent(event, index, tx.At(rm), facts);
       break;
     }
@@ -296,20 +297,19 @@ Facts BuildFacts(const History& history) {
       RecordTxEvent(event, i, facts);
     }
   }
-  // Places may have introduced RMs that no tx event did.
-  facts.commit_order.resize(facts.rms.size());
   SortNames(facts);
   return facts;
 }
 
-// The committed write the model expects at each place (kNone: absent).
+// The committed write the model expects at each place (kNone: absent): per
+// RM, its committed transactions' writes there applied in commit order. A
+// place belongs to one RM, so one pass over all RMs' commits in event order
+// gives the same state as one pass per RM.
 std::vector<size_t> BuildReference(const Facts& facts) {
   std::vector<size_t> state(facts.places.size(), kNone);
-  for (uint32_t rm = 0; rm < facts.commit_order.size(); ++rm) {
-    for (size_t commit : facts.commit_order[rm]) {
-      for (size_t write : facts.tx[facts.event_tx[commit]].At(rm).writes) {
-        state[facts.event_place[write]] = write;
-      }
+  for (const auto& [commit, rm] : facts.commits) {
+    for (size_t write : facts.tx[facts.event_tx[commit]].At(rm).writes) {
+      state[facts.event_place[write]] = write;
     }
   }
   return state;
