@@ -1,6 +1,11 @@
 // Engine benchmarks (Google Benchmark):
 // - CPU time per commit through the whole engine (KTM + example RMs + logs +
 //   scheduler) with zero-latency disks: 1 RM single-phase, 2 and 4 RMs 2PC;
+// - the floor for the same commits (bench/floor_commit.h: a binary-heap event
+//   loop of function pointers, nothing else), and at the end of the run one
+//   line per RM count with the engine's CPU per commit over the floor's
+//   ("ratio BM_EngineCommit/2 / BM_FloorCommit/2 = ...x", bench/ratio_reporter.h), both measured in
+//   this one process;
 // - runs (scenario x seed) per second of the default suite, and the ratio of
 //   simulated time to wall time over those runs.
 // Timing is measured here, never asserted in tests.
@@ -13,6 +18,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/floor_commit.h"
+#include "bench/ratio_reporter.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 #include "ktm/api.h"
@@ -92,6 +99,22 @@ void BM_EngineCommit(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineCommit)->Arg(1)->Arg(2)->Arg(4);
 
+void BM_FloorCommit(benchmark::State& state) {
+  bench::FloorWorld floor(static_cast<uint32_t>(state.range(0)));
+  uint64_t n = 0, failed = 0;
+  for (auto _ : state) {
+    failed += floor.CommitOne() ? 0 : 1;
+    ++n;
+  }
+  if (failed) state.SkipWithError("a floor commit failed");
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  state.counters["events_per_commit"] =
+      static_cast<double>(floor.events()) / static_cast<double>(std::max<uint64_t>(n, 1));
+  state.SetLabel(state.range(0) == 1 ? "floor, 1 RM single-phase"
+                                     : absl::StrCat("floor, ", state.range(0), " RMs 2PC"));
+}
+BENCHMARK(BM_FloorCommit)->Arg(1)->Arg(2)->Arg(4);
+
 std::vector<harness::Scenario> DefaultSuite() {
   std::vector<harness::Scenario> out;
   std::vector<std::string> files;
@@ -128,3 +151,9 @@ void BM_DefaultSuiteRuns(benchmark::State& state) {
 BENCHMARK(BM_DefaultSuiteRuns)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+int main(int argc, char** argv) {
+  return bench::RunWithRatios(argc, argv, {{"BM_EngineCommit/1", "BM_FloorCommit/1", ""},
+                                           {"BM_EngineCommit/2", "BM_FloorCommit/2", ""},
+                                           {"BM_EngineCommit/4", "BM_FloorCommit/4", ""}});
+}

@@ -1,8 +1,16 @@
-# Engine benchmarks: CPU per commit, default-suite runs per second, sim/wall ratio.
+# Engine benchmarks: CPU per commit and the floor next to it (ratio printed at the end),
+# default-suite runs per second, sim/wall ratio.
 add_executable(engine_bench ${CMAKE_CURRENT_SOURCE_DIR}/engine_bench.cc)
-target_link_libraries(engine_bench PRIVATE harness ktm sim benchmark::benchmark benchmark::benchmark_main)
+target_link_libraries(engine_bench PRIVATE harness ktm sim benchmark::benchmark)
 target_compile_definitions(engine_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # Simulator speed: default-suite seeds per second (1 and N threads), sim/wall ratios, latency-bench runs.
 add_executable(suite_bench ${CMAKE_CURRENT_SOURCE_DIR}/suite_bench.cc)
 target_link_libraries(suite_bench PRIVATE harness ktm sim benchmark::benchmark benchmark::benchmark_main)
 target_compile_definitions(suite_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+# Checkers: CheckAll throughput over generated histories of 1k..1M transactions, and linearity.
+add_executable(checker_bench ${CMAKE_CURRENT_SOURCE_DIR}/checker_bench.cc)
+target_link_libraries(checker_bench PRIVATE model sim benchmark::benchmark)
+# Long runs: CPU and peak RSS per transaction of the soak workload at 1x, 16x and 256x.
+add_executable(soak_bench ${CMAKE_CURRENT_SOURCE_DIR}/soak_bench.cc)
+target_link_libraries(soak_bench PRIVATE harness ktm sim benchmark::benchmark)
+target_compile_definitions(soak_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "model/checkers.h"
 
 namespace harness {
 namespace {
@@ -451,11 +452,7 @@ absl::Status Validate(const Scenario& scenario) {
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
-const std::vector<std::string>& AllCheckerNames() {
-  static const std::vector<std::string>* const kNames = new std::vector<std::string>{
-      "atomicity", "agreement", "validity", "durability", "isolation", "termination"};
-  return *kNames;
-}
+const std::vector<std::string>& AllCheckerNames() { return model::RuleNames(); }  // model/checker_catalog.h
 
 std::string FormatTime(sim::TimeNs ns) {
   if (ns == 0) return "0ns";

@@ -72,6 +72,21 @@ bool DecodeCommit(Reader& r, CommitRecord* out) {
   return r.ok();
 }
 
+// Adds `en` to its RM's enlistment list, first dropping the entries whose
+// enlistment or transaction is gone once the list has doubled since the last
+// pruning (order kept: closing the RM aborts in enlist order).
+void TrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
+  constexpr size_t kPruneSlack = 16;
+  if (rm.enlistments.size() >= 2 * rm.enlistments_after_prune + kPruneSlack) {
+    std::erase_if(rm.enlistments, [](const std::weak_ptr<En>& weak) {
+      auto live = weak.lock();
+      return live == nullptr || live->tx.expired();
+    });
+    rm.enlistments_after_prune = rm.enlistments.size();
+  }
+  rm.enlistments.push_back(en);
+}
+
 }  // namespace
 
 bool En::durable() const { return rm ? !rm->is_volatile : true; }
@@ -1169,7 +1184,7 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->superior = superior;
   if (superior) tx->superior = en;
   tx->enlistments.push_back(en);
-  rm->enlistments.push_back(en);
+  TrackEnlistment(*rm, en);
   Trace("en.create", {{"en", en->id.Short()}, {"tx", tx->id.Short()}, {"rm", rm->id.Short()}});
   *out = NewHandle(en);
   if (tx->state == TxState::kPrePreparing && (mask & TRANSACTION_NOTIFY_PREPREPARE)) {
@@ -1556,6 +1571,14 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
     }
   }
   return STATUS_SUCCESS;
+}
+
+Kernel::LiveCounts Kernel::Live() const {
+  LiveCounts live;
+  live.transactions = transactions_.size();
+  live.handles = handles_.size();
+  for (const auto& [id, rm] : rms_) live.rm_enlistments += rm->enlistments.size();
+  return live;
 }
 
 }  // namespace ktm

@@ -104,7 +104,12 @@ struct Rm {
   std::deque<TRANSACTION_NOTIFICATION> queue;
   std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> waiter;
   sim::EventId waiter_timer = sim::kNoEvent;
+  // The RM's enlistments, for aborting their transactions when it closes.
+  // Entries whose enlistment or transaction is gone are pruned as the list
+  // grows (kernel.cc TrackEnlistment), so it stays within about twice the
+  // live ones instead of growing with every transaction ever enlisted.
   std::vector<std::weak_ptr<En>> enlistments;
+  size_t enlistments_after_prune = 0;      // size of `enlistments` after the last pruning
   uint32_t chain = 0;                      // scheduler chain of deliveries to this RM (PCT)
 };
 
@@ -193,6 +198,13 @@ class Kernel {
   // ---- Introspection for tests and the harness ----
   size_t open_handles() const { return handles_.size(); }
   const Tx* FindTransaction(const Guid& id) const;
+  // What the kernel holds right now; a long run must not grow any of these.
+  struct LiveCounts {
+    size_t transactions = 0;     // not yet forgotten
+    size_t handles = 0;
+    size_t rm_enlistments = 0;   // entries of every open RM's enlistment list
+  };
+  LiveCounts Live() const;
 
  private:
   using Object = std::variant<std::shared_ptr<Tm>, std::shared_ptr<Tx>, std::shared_ptr<Rm>, std::shared_ptr<En>>;

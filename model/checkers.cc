@@ -1,55 +1,171 @@
 // Checkers over a recorded History (see checkers.h for the rules). One pass
-// over the events builds Facts: per transaction and per RM the indexes of the
-// events that matter (first commit, first abort, writes, votes, ...), per RM
-// the commit order, and the final values. Each rule is then a short walk over
-// those std::maps, so output order is deterministic and the cost is
-// O(n log n) in the number of events. Indexes are compared as "happened
-// before" because History::events is in time order.
+// over the events interns every transaction, RM and (rm, key) place to a
+// dense integer id and builds Facts in flat vectors indexed by those ids: per
+// transaction and per (transaction, RM) the indexes of the events that matter
+// (first commit, first abort, writes, votes, ...), the commit order, per
+// place the final values. Each rule is then a walk over those vectors in
+// name order (ids sorted by name once), so output order is what a walk over
+// std::maps keyed by the strings gives, and the cost is linear in the number
+// of events (plus sorting the distinct names). Indexes are compared as
+// "happened before" because History::events is in time order.
 #include "model/checkers.h"
 
-#include <algorithm>
-#include <limits>
-#include <tuple>
 
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "model/checker_catalog.h"
 
 namespace model {
 namespace {
 
 constexpr size_t kNone = std::numeric_limits<size_t>::max();
+constexpr uint32_t kNoId = std::numeric_limits<uint32_t>::max();
+
+using Indexes = absl::InlinedVector<size_t, 2>;
+
+// Equal names, with short ones (most ids: "t123", "kv1", "k7") compared
+// without a call to memcmp.
+bool SameName(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  if (a.back() != b.back()) return false;  // names of one kind differ at the end: "t17", "t18"
+  if (a.size() > 16) return a == b;
+  for (size_t i = 0; i + 1 < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Strings to dense ids (first seen = 0), and the ids in name order. Events
+// of one transaction cluster in time, so the last few ids interned are
+// checked before the hash table (most lookups then touch no cold memory).
+class Names {
+ public:
+  uint32_t Intern(absl::string_view name) {
+    for (uint32_t id : recent_) {
+      if (id != kNoId && SameName(names_[id], name)) return id;
+    }
+    auto [it, inserted] = ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
+    if (inserted) names_.push_back(name);
+    recent_[next_recent_++ % recent_.size()] = it->second;
+    return it->second;
+  }
+  absl::string_view Name(uint32_t id) const { return names_[id]; }
+  void Reserve(size_t names) {
+    ids_.reserve(names);
+    names_.reserve(names);
+  }
+  size_t size() const { return names_.size(); }
+  // rank[id] = position of the name in sorted order; order = ids sorted by name.
+  void Sort() {
+    order_.resize(names_.size());
+    for (uint32_t id = 0; id < order_.size(); ++id) order_[id] = id;
+    std::sort(order_.begin(), order_.end(),
+              [this](uint32_t a, uint32_t b) { return names_[a] < names_[b]; });
+    rank_.resize(names_.size());
+    for (uint32_t position = 0; position < order_.size(); ++position) {
+      rank_[order_[position]] = position;
+    }
+  }
+  const std::vector<uint32_t>& order() const { return order_; }
+  uint32_t rank(uint32_t id) const { return rank_[id]; }
+
+ private:
+  absl::flat_hash_map<absl::string_view, uint32_t> ids_;
+  std::vector<absl::string_view> names_;
+  std::vector<uint32_t> order_;
+  std::vector<uint32_t> rank_;
+  std::array<uint32_t, 8> recent_ = {kNoId, kNoId, kNoId, kNoId, kNoId, kNoId, kNoId, kNoId};
+  uint32_t next_recent_ = 0;
+};
 
 // What one transaction did at one RM.
 struct RmFacts {
-  std::vector<size_t> writes;  // kWrite indexes, ascending
-  std::vector<size_t> votes;   // kVote indexes, ascending
-  size_t enlist = kNone;       // first kEnlist
+  uint32_t rm = kNoId;
+  Indexes writes;               // kWrite indexes, ascending
+  Indexes votes;                // kVote indexes, ascending
+  size_t enlist = kNone;        // first kEnlist
   size_t first_committed = kNone;
   size_t first_aborted = kNone;
-  size_t lost = kNone;         // first kRmLost (a volatile RM's effects gone in a crash)
+  size_t lost = kNone;          // first kRmLost (a volatile RM's effects gone in a crash)
 };
 
-// What one transaction did overall.
+// What one transaction did overall; rms in RM name order once built.
 struct TxFacts {
   size_t begin = kNone;
   size_t first_commit_request = kNone;
-  std::vector<size_t> rollback_requests;
-  std::vector<size_t> timeouts;
-  std::vector<size_t> outcomes;
-  std::vector<size_t> reads;
-  std::map<std::string, RmFacts> rms;
+  absl::InlinedVector<size_t, 1> rollback_requests;
+  absl::InlinedVector<size_t, 1> timeouts;
+  absl::InlinedVector<size_t, 1> outcomes;
+  size_t told_committed = kNone;  // first kOutcome "committed"
+  size_t told_aborted = kNone;    // first kOutcome "aborted"
+  absl::InlinedVector<size_t, 1> reads;
+  absl::InlinedVector<RmFacts, 2> rms;
+
+  RmFacts& At(uint32_t rm) {
+    for (RmFacts& facts : rms) {
+      if (facts.rm == rm) return facts;
+    }
+    rms.emplace_back().rm = rm;
+    return rms.back();
+  }
+  const RmFacts* Find(uint32_t rm) const {
+    for (const RmFacts& facts : rms) {
+      if (facts.rm == rm) return &facts;
+    }
+    return nullptr;
+  }
+  const RmFacts& At(uint32_t rm) const { return *Find(rm); }  // the tx has facts at rm
 };
 
-using ValueKey = std::tuple<std::string, std::string, std::string>;  // (rm, key, value)
-
 struct Facts {
-  std::map<std::string, TxFacts> txs;
-  std::map<std::string, std::vector<size_t>> commit_order;  // rm -> first kRmCommitted per tx
-  std::map<RmKey, std::vector<size_t>> finals;              // (rm, key) -> kFinalValue indexes
-  std::map<ValueKey, size_t> first_write_of;                // (rm, key, value) -> first kWrite
-  int64_t faults_stop_ns = 0;                               // time of the last kFaultsStop
+  const History* history = nullptr;
+  Names txs;                        // transaction names
+  Names rms;                        // RM names
+  Names keys;                       // keys (only their order matters, with the RM's)
+  std::deque<TxFacts> tx;           // by tx id (a deque: growing never moves them)
+  std::vector<uint32_t> event_tx;   // per event: tx id, kNoId when the event has no tx facts
+  std::vector<uint32_t> event_place;  // per kWrite / kRead / kFinalValue: place id
+  // (rm, key) places.
+  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> place_ids;
+  std::vector<std::pair<uint32_t, uint32_t>> places;  // place id -> (rm id, key id)
+  std::vector<uint32_t> place_order;                  // place ids by (rm name, key name)
+  std::vector<uint32_t> place_rank;                   // place id -> position in place_order
+  std::vector<Indexes> finals;                        // place id -> kFinalValue indexes
+  // Every first kRmCommitted of a tx at an RM, in event (= commit) order,
+  // with that RM: per RM, its commit order.
+  std::vector<std::pair<size_t, uint32_t>> commits;
+  // (place, value) -> first kWrite of that value there.
+  absl::flat_hash_map<std::pair<uint32_t, absl::string_view>, size_t> first_write_of;
+  int64_t faults_stop_ns = 0;       // time of the last kFaultsStop
+
+  const HistoryEvent& event(size_t index) const { return history->events[index]; }
+  absl::string_view TxName(uint32_t id) const { return txs.Name(id); }
+  absl::string_view RmName(uint32_t id) const { return rms.Name(id); }
+  uint32_t Place(const HistoryEvent& event) {
+    const uint32_t rm = rms.Intern(event.rm);
+    const uint32_t key = keys.Intern(event.key);
+    auto [it, inserted] = place_ids.try_emplace({rm, key}, static_cast<uint32_t>(places.size()));
+    if (inserted) {
+      places.push_back({rm, key});
+      finals.emplace_back();
+    }
+    return it->second;
+  }
+  // The facts of the tx of the kWrite at `index` at the RM it wrote.
+  const RmFacts& RmFactsOf(size_t write) const {
+    return tx[event_tx[write]].At(places[event_place[write]].first);
+  }
 };
 
 size_t Min(size_t a, size_t b) { return std::min(a, b); }
@@ -71,7 +187,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       break;
     case EventKind::kWrite:
       rm_facts.writes.push_back(index);
-      facts.first_write_of.try_emplace({event.rm, event.key, event.value}, index);
+      facts.first_write_of.try_emplace({facts.event_place[index], event.value}, index);
       break;
     case EventKind::kVote:
       rm_facts.votes.push_back(index);
@@ -79,7 +195,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
     case EventKind::kRmCommitted:
       if (rm_facts.first_committed == kNone) {
         rm_facts.first_committed = index;
-        facts.commit_order[event.rm].push_back(index);
+        facts.commits.push_back({index, rm_facts.rm});
       }
       break;
     case EventKind::kRmAborted:
@@ -94,7 +210,10 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
 }
 
 void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
-  TxFacts& tx = facts.txs[event.tx];
+  const uint32_t id = facts.txs.Intern(event.tx);
+  if (id == facts.tx.size()) facts.tx.emplace_back();
+  facts.event_tx[index] = id;
+  TxFacts& tx = facts.tx[id];
   switch (event.kind) {
     case EventKind::kBegin:
       if (tx.begin == kNone) tx.begin = index;
@@ -104,153 +223,209 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
       break;
     case EventKind::kRollbackRequest: tx.rollback_requests.push_back(index); break;
     case EventKind::kTimeoutFired: tx.timeouts.push_back(index); break;
-    case EventKind::kOutcome: tx.outcomes.push_back(index); break;
-    case EventKind::kRead: tx.reads.push_back(index); break;
-    case EventKind::kEnlist:
+    case EventKind::kOutcome:
+      tx.outcomes.push_back(index);
+      if (tx.told_committed == kNone && event.detail == "committed") tx.told_committed = index;
+      if (tx.told_aborted == kNone && event.detail == "aborted") tx.told_aborted = index;
+      break;
+    case EventKind::kRead:
+      tx.reads.push_back(index);
+      facts.event_place[index] = facts.Place(event);
+      break;
     case EventKind::kWrite:
+      facts.event_place[index] = facts.Place(event);
+      RecordRmEvent(event, index, tx.At(facts.rms.Intern(event.rm)), facts);
+      break;
+    case EventKind::kEnlist:
     case EventKind::kVote:
     case EventKind::kRmCommitted:
     case EventKind::kRmAborted:
-    case EventKind::kRmLost:
-      RecordRmEvent(event, index, tx.rms[event.rm], facts);
+    case EventKind::kRmLost: {
+      const uint32_t rm = facts.rms.Intern(event.rm);
+      RecordRmEvent(event, index, tx.At(rm), facts);
       break;
+    }
     default:
       break;
   }
 }
 
+// Name orders: RMs, places by (rm, key); each tx's RMs by name. Transactions
+// are walked in id order and their violations sorted afterwards (SortByTx):
+// sorting every name would cost more than the walk.
+void SortNames(Facts& facts) {
+  facts.rms.Sort();
+  facts.keys.Sort();
+  facts.place_order.resize(facts.places.size());
+  for (uint32_t id = 0; id < facts.place_order.size(); ++id) facts.place_order[id] = id;
+  std::sort(facts.place_order.begin(), facts.place_order.end(), [&facts](uint32_t a, uint32_t b) {
+    const auto [rm_a, key_a] = facts.places[a];
+    const auto [rm_b, key_b] = facts.places[b];
+    return std::make_pair(facts.rms.rank(rm_a), facts.keys.rank(key_a)) <
+           std::make_pair(facts.rms.rank(rm_b), facts.keys.rank(key_b));
+  });
+  facts.place_rank.resize(facts.places.size());
+  for (uint32_t position = 0; position < facts.place_order.size(); ++position) {
+    facts.place_rank[facts.place_order[position]] = position;
+  }
+  for (TxFacts& tx : facts.tx) {
+    std::sort(tx.rms.begin(), tx.rms.end(), [&facts](const RmFacts& a, const RmFacts& b) {
+      return facts.rms.rank(a.rm) < facts.rms.rank(b.rm);
+    });
+  }
+}
+
 Facts BuildFacts(const History& history) {
   Facts facts;
-  for (size_t i = 0; i < history.events.size(); ++i) {
+  facts.history = &history;
+  const size_t count = history.events.size();
+  facts.event_tx.assign(count, kNoId);
+  facts.event_place.assign(count, kNoId);
+  // Growing the big tables by rehashing costs about as much as filling them:
+  // start them at a size a typical history needs (about 10 events per
+  // transaction, 1.5 writes per transaction).
+  facts.txs.Reserve(count / 8);
+  facts.first_write_of.reserve(count / 5);
+  for (size_t i = 0; i < count; ++i) {
     const HistoryEvent& event = history.events[i];
     if (event.kind == EventKind::kFinalValue) {
-      facts.finals[{event.rm, event.key}].push_back(i);
+      facts.event_place[i] = facts.Place(event);
+      facts.finals[facts.event_place[i]].push_back(i);
     } else if (event.kind == EventKind::kFaultsStop) {
       facts.faults_stop_ns = event.time_ns;
     } else if (!event.tx.empty()) {
       RecordTxEvent(event, i, facts);
     }
   }
+  SortNames(facts);
   return facts;
 }
 
-std::map<RmKey, CommittedValue> BuildReference(const History& history, const Facts& facts) {
-  std::map<RmKey, CommittedValue> state;
-  for (const auto& [rm, commits] : facts.commit_order) {
-    for (size_t commit : commits) {
-      const std::string& tx = history.events[commit].tx;
-      for (size_t write : facts.txs.at(tx).rms.at(rm).writes) {
-        const HistoryEvent& event = history.events[write];
-        state[{rm, event.key}] = CommittedValue{event.value, tx, write};
-      }
+// The committed write the model expects at each place (kNone: absent): per
+// RM, its committed transactions' writes there applied in commit order. A
+// place belongs to one RM, so one pass over all RMs' commits in event order
+// gives the same state as one pass per RM.
+std::vector<size_t> BuildReference(const Facts& facts) {
+  std::vector<size_t> state(facts.places.size(), kNone);
+  for (const auto& [commit, rm] : facts.commits) {
+    for (size_t write : facts.tx[facts.event_tx[commit]].At(rm).writes) {
+      state[facts.event_place[write]] = write;
     }
   }
   return state;
 }
 
-// ---- message helpers -------------------------------------------------------
-
-std::string At(const History& history, size_t index) {
-  return FormatTimeNs(history.events[index].time_ns);
+// Per-transaction walks go in id (first appearance) order; this puts their
+// violations from `from` on in transaction name order, each transaction's own
+// in the order found: the order of a walk over a std::map keyed by name.
+void SortByTx(std::vector<Violation>& violations, size_t from) {
+  std::stable_sort(violations.begin() + static_cast<std::ptrdiff_t>(from), violations.end(),
+                   [](const Violation& a, const Violation& b) { return a.tx < b.tx; });
 }
 
-std::string Quote(const std::string& value) {
+// ---- message helpers -------------------------------------------------------
+
+std::string At(const Facts& facts, size_t index) { return FormatTimeNs(facts.event(index).time_ns); }
+
+std::string Quote(absl::string_view value) {
   if (value.empty()) return "\"\" (absent)";
   return absl::StrCat("\"", absl::CEscape(value), "\"");
 }
 
-std::string Place(const std::string& rm, const std::string& key) {
+std::string Place(absl::string_view rm, absl::string_view key) {
   return absl::StrCat(rm, "/", absl::CEscape(key));
 }
 
-Violation MakeViolation(std::string rule, std::string tx, std::string message,
+Violation MakeViolation(std::string rule, absl::string_view tx, std::string message,
                         std::vector<size_t> events) {
   events.erase(std::remove(events.begin(), events.end(), kNone), events.end());
   std::sort(events.begin(), events.end());
   events.erase(std::unique(events.begin(), events.end()), events.end());
-  return Violation{std::move(rule), std::move(tx), std::move(message), std::move(events)};
+  return Violation{std::move(rule), std::string(tx), std::move(message), std::move(events)};
 }
 
 // "committed on rmA at 5ms" or "was acknowledged committed at 5ms".
-std::string DescribeCommit(const History& history, size_t index) {
-  const HistoryEvent& event = history.events[index];
+std::string DescribeCommit(const Facts& facts, size_t index) {
+  const HistoryEvent& event = facts.event(index);
   if (event.kind == EventKind::kRmCommitted) {
-    return absl::StrCat("committed on ", event.rm, " at ", At(history, index));
+    return absl::StrCat("committed on ", event.rm, " at ", At(facts, index));
   }
-  return absl::StrCat("was acknowledged committed at ", At(history, index));
-}
-
-size_t FirstOutcome(const History& history, const TxFacts& tx, std::string_view detail) {
-  for (size_t index : tx.outcomes) {
-    if (history.events[index].detail == detail) return index;
-  }
-  return kNone;
+  return absl::StrCat("was acknowledged committed at ", At(facts, index));
 }
 
 // The earliest kRmCommitted (or kRmAborted) of a tx over all RMs, kNone if none.
 size_t FirstRmCommitted(const TxFacts& tx) {
   size_t first = kNone;
-  for (const auto& [rm, rm_facts] : tx.rms) first = Min(first, rm_facts.first_committed);
+  for (const RmFacts& rm_facts : tx.rms) first = Min(first, rm_facts.first_committed);
   return first;
 }
 
 size_t FirstRmAborted(const TxFacts& tx) {
   size_t first = kNone;
-  for (const auto& [rm, rm_facts] : tx.rms) first = Min(first, rm_facts.first_aborted);
+  for (const RmFacts& rm_facts : tx.rms) first = Min(first, rm_facts.first_aborted);
   return first;
 }
 
 // ---- atomicity -------------------------------------------------------------
 
-void CheckAllOrNothing(const History& history, const Facts& facts, std::vector<Violation>& out) {
-  for (const auto& [tx, tx_facts] : facts.txs) {
-    size_t anchor = kNone;  // earliest kRmCommitted on an RM the tx wrote
-    for (const auto& [rm, rm_facts] : tx_facts.rms) {
-      if (!rm_facts.writes.empty()) anchor = Min(anchor, rm_facts.first_committed);
+void AllOrNothingOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
+  const TxFacts& tx_facts = facts.tx[id];
+  const absl::string_view tx = facts.TxName(id);
+  size_t anchor = kNone;  // earliest kRmCommitted on an RM the tx wrote
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    if (!rm_facts.writes.empty()) anchor = Min(anchor, rm_facts.first_committed);
+  }
+  if (anchor == kNone) return;  // committed nowhere it wrote: "none" holds
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    if (rm_facts.writes.empty() || rm_facts.first_committed != kNone) continue;
+    if (rm_facts.lost != kNone) continue;  // a volatile RM promises nothing across a crash
+    const absl::string_view rm = facts.RmName(rm_facts.rm);
+    const size_t write = rm_facts.writes.front();
+    std::string message = absl::StrCat(
+        tx, " ", DescribeCommit(facts, anchor), " but never committed on ", rm,
+        ", where it wrote ", Place(rm, facts.event(write).key), " at ", At(facts, write));
+    if (rm_facts.first_aborted != kNone) {
+      absl::StrAppend(&message, "; ", rm, " rolled it back at ",
+                      At(facts, rm_facts.first_aborted));
     }
-    if (anchor == kNone) continue;  // committed nowhere it wrote: "none" holds
-    for (const auto& [rm, rm_facts] : tx_facts.rms) {
-      if (rm_facts.writes.empty() || rm_facts.first_committed != kNone) continue;
-      if (rm_facts.lost != kNone) continue;  // a volatile RM promises nothing across a crash
-      const size_t write = rm_facts.writes.front();
-      std::string message = absl::StrCat(
-          tx, " ", DescribeCommit(history, anchor), " but never committed on ", rm,
-          ", where it wrote ", Place(rm, history.events[write].key), " at ", At(history, write));
-      if (rm_facts.first_aborted != kNone) {
-        absl::StrAppend(&message, "; ", rm, " rolled it back at ",
-                        At(history, rm_facts.first_aborted));
-      }
-      out.push_back(MakeViolation("atomicity", tx, std::move(message),
-                                  {anchor, write, rm_facts.first_aborted}));
-    }
+    out.push_back(MakeViolation("atomicity", tx, std::move(message),
+                                {anchor, write, rm_facts.first_aborted}));
   }
 }
 
+// The first write of `value` at the place of `index`, or kNone.
+size_t FirstWriteOf(const Facts& facts, size_t index) {
+  auto it = facts.first_write_of.find(
+      std::make_pair(facts.event_place[index], absl::string_view(facts.event(index).value)));
+  return it == facts.first_write_of.end() ? kNone : it->second;
+}
+
 // One kFinalValue that differs from the model: say whose fault it is.
-Violation FinalValueViolation(const History& history, const Facts& facts, size_t final_index,
-                              const CommittedValue* expected) {
-  const HistoryEvent& final_event = history.events[final_index];
+// `expected` is the model's write there (kNone: absent).
+Violation FinalValueViolation(const Facts& facts, size_t final_index, size_t expected) {
+  const HistoryEvent& final_event = facts.event(final_index);
   const std::string place = Place(final_event.rm, final_event.key);
+  const HistoryEvent* expected_write = expected == kNone ? nullptr : &facts.event(expected);
   const std::string expectation =
-      expected == nullptr
+      expected_write == nullptr
           ? std::string("the model expects it absent")
-          : absl::StrCat("the model expects ", Quote(expected->value), " from ", expected->tx);
+          : absl::StrCat("the model expects ", Quote(expected_write->value), " from ",
+                         expected_write->tx);
   const std::string seen = absl::StrCat("final value of ", place, " is ",
                                         Quote(final_event.value));
   size_t writer = kNone;
   if (!final_event.value.empty()) {
-    auto it = facts.first_write_of.find({final_event.rm, final_event.key, final_event.value});
-    if (it == facts.first_write_of.end()) {
+    writer = FirstWriteOf(facts, final_index);
+    if (writer == kNone) {
       return MakeViolation("atomicity", "",
                            absl::StrCat(seen, ", which no transaction wrote there; ", expectation),
                            {final_index});
     }
-    writer = it->second;
-    const std::string& writer_tx = history.events[writer].tx;
-    if (facts.txs.at(writer_tx).rms.at(final_event.rm).first_committed == kNone) {
+    const std::string& writer_tx = facts.event(writer).tx;
+    if (facts.RmFactsOf(writer).first_committed == kNone) {
       return MakeViolation(
           "atomicity", writer_tx,
-          absl::StrCat(seen, ", written by ", writer_tx, " at ", At(history, writer),
+          absl::StrCat(seen, ", written by ", writer_tx, " at ", At(facts, writer),
                        ", which never committed on ", final_event.rm, "; ", expectation),
           {final_index, writer});
     }
@@ -258,101 +433,86 @@ Violation FinalValueViolation(const History& history, const Facts& facts, size_t
   // The shown value is absent or from a tx that committed here, so the model
   // holds a write for this key (that tx's, at least): an expected effect is
   // missing. The fallback only guards against a broken Facts.
-  if (expected == nullptr) {
+  if (expected_write == nullptr) {
     return MakeViolation("atomicity", "", absl::StrCat(seen, "; ", expectation),
                          {final_index, writer});
   }
-  const std::string& expected_tx = expected->tx;
-  const size_t commit = facts.txs.at(expected_tx).rms.at(final_event.rm).first_committed;
+  const std::string& expected_tx = expected_write->tx;
+  const size_t commit = facts.RmFactsOf(expected).first_committed;
   return MakeViolation(
       "atomicity", expected_tx,
       absl::StrCat(seen, " but ", expected_tx, " committed on ", final_event.rm, " at ",
-                   At(history, commit), " and its write ", Quote(expected->value), " at ",
-                   At(history, expected->write_event), " is missing"),
-      {final_index, writer, expected->write_event, commit});
+                   At(facts, commit), " and its write ", Quote(expected_write->value), " at ",
+                   At(facts, expected), " is missing"),
+      {final_index, writer, expected, commit});
 }
 
-void CheckFinalValues(const History& history, const Facts& facts,
-                      const std::map<RmKey, CommittedValue>& reference,
+void CheckFinalValues(const Facts& facts, const std::vector<size_t>& reference,
                       std::vector<Violation>& out) {
-  for (const auto& [rm_key, finals] : facts.finals) {
-    auto it = reference.find(rm_key);
-    const CommittedValue* expected = it == reference.end() ? nullptr : &it->second;
-    const std::string expected_value = expected == nullptr ? "" : expected->value;
-    for (size_t final_index : finals) {
-      if (history.events[final_index].value == expected_value) continue;
-      out.push_back(FinalValueViolation(history, facts, final_index, expected));
+  for (uint32_t place : facts.place_order) {
+    const size_t expected = reference[place];
+    const absl::string_view expected_value =
+        expected == kNone ? absl::string_view() : absl::string_view(facts.event(expected).value);
+    for (size_t final_index : facts.finals[place]) {
+      if (facts.event(final_index).value == expected_value) continue;
+      out.push_back(FinalValueViolation(facts, final_index, expected));
     }
   }
-}
-
-std::vector<Violation> Atomicity(const History& history, const Facts& facts,
-                                 const std::map<RmKey, CommittedValue>& reference) {
-  std::vector<Violation> out;
-  CheckAllOrNothing(history, facts, out);
-  CheckFinalValues(history, facts, reference, out);
-  return out;
 }
 
 // ---- agreement -------------------------------------------------------------
 
-std::vector<Violation> Agreement(const History& history, const Facts& facts) {
-  std::vector<Violation> out;
-  for (const auto& [tx, tx_facts] : facts.txs) {
-    const size_t committed = FirstRmCommitted(tx_facts);
-    const size_t aborted = FirstRmAborted(tx_facts);
-    const size_t told_committed = FirstOutcome(history, tx_facts, "committed");
-    const size_t told_aborted = FirstOutcome(history, tx_facts, "aborted");
-    const std::string rolled_back =
-        aborted == kNone ? "" : absl::StrCat("rolled back on ", history.events[aborted].rm,
-                                             " at ", At(history, aborted));
-    if (committed != kNone && aborted != kNone) {
-      out.push_back(MakeViolation(
-          "agreement", tx,
-          absl::StrCat(tx, " ", DescribeCommit(history, committed), " but ", rolled_back),
-          {committed, aborted}));
-    }
-    if (told_committed != kNone && aborted != kNone) {
-      out.push_back(MakeViolation(
-          "agreement", tx,
-          absl::StrCat(tx, " ", DescribeCommit(history, told_committed), " but ", rolled_back),
-          {told_committed, aborted}));
-    }
-    if (told_aborted != kNone && committed != kNone) {
-      out.push_back(MakeViolation(
-          "agreement", tx,
-          absl::StrCat(tx, " was reported aborted to the client at ", At(history, told_aborted),
-                       " but ", DescribeCommit(history, committed)),
-          {told_aborted, committed}));
-    }
-    if (told_committed != kNone && told_aborted != kNone) {
-      out.push_back(MakeViolation(
-          "agreement", tx,
-          absl::StrCat(tx, " was reported committed to the client at ",
-                       At(history, told_committed), " and aborted at ",
-                       At(history, told_aborted)),
-          {told_committed, told_aborted}));
-    }
+void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
+                 std::vector<Violation>& out) {
+  const size_t committed = FirstRmCommitted(tx_facts);
+  const size_t aborted = FirstRmAborted(tx_facts);
+  const size_t told_committed = tx_facts.told_committed;
+  const size_t told_aborted = tx_facts.told_aborted;
+  const std::string rolled_back =
+      aborted == kNone ? "" : absl::StrCat("rolled back on ", facts.event(aborted).rm, " at ",
+                                           At(facts, aborted));
+  if (committed != kNone && aborted != kNone) {
+    out.push_back(MakeViolation(
+        "agreement", tx, absl::StrCat(tx, " ", DescribeCommit(facts, committed), " but ", rolled_back),
+        {committed, aborted}));
   }
-  return out;
+  if (told_committed != kNone && aborted != kNone) {
+    out.push_back(MakeViolation(
+        "agreement", tx,
+        absl::StrCat(tx, " ", DescribeCommit(facts, told_committed), " but ", rolled_back),
+        {told_committed, aborted}));
+  }
+  if (told_aborted != kNone && committed != kNone) {
+    out.push_back(MakeViolation(
+        "agreement", tx,
+        absl::StrCat(tx, " was reported aborted to the client at ", At(facts, told_aborted),
+                     " but ", DescribeCommit(facts, committed)),
+        {told_aborted, committed}));
+  }
+  if (told_committed != kNone && told_aborted != kNone) {
+    out.push_back(MakeViolation(
+        "agreement", tx,
+        absl::StrCat(tx, " was reported committed to the client at ", At(facts, told_committed),
+                     " and aborted at ", At(facts, told_aborted)),
+        {told_committed, told_aborted}));
+  }
 }
 
 // ---- validity --------------------------------------------------------------
 
 bool IsYesVote(const std::string& detail) { return detail == "yes" || detail == "readonly"; }
 
-// The first vote of `rm` that allows the commit, or kNone. `acknowledged` is
-// the first kOutcome "committed" (or kNone).
-size_t AcceptedVote(const History& history, const TxFacts& tx, const std::string& rm,
+// The first vote of `rm_facts` that allows the commit, or kNone.
+// `acknowledged` is the first kOutcome "committed" (or kNone).
+size_t AcceptedVote(const Facts& facts, const TxFacts& tx, const RmFacts& rm_facts,
                     size_t acknowledged) {
   size_t others_committed = acknowledged;
-  for (const auto& [other, other_facts] : tx.rms) {
-    if (other != rm) others_committed = Min(others_committed, other_facts.first_committed);
+  for (const RmFacts& other : tx.rms) {
+    if (other.rm != rm_facts.rm) others_committed = Min(others_committed, other.first_committed);
   }
-  const RmFacts& rm_facts = tx.rms.at(rm);
   const size_t own_deadline = Min(others_committed, rm_facts.first_committed);
   for (size_t vote : rm_facts.votes) {
-    const std::string& detail = history.events[vote].detail;
+    const std::string& detail = facts.event(vote).detail;
     if (IsYesVote(detail) && vote < own_deadline) return vote;
     if (detail == "spc" && vote < others_committed) return vote;
   }
@@ -360,11 +520,11 @@ size_t AcceptedVote(const History& history, const TxFacts& tx, const std::string
 }
 
 // Every enlisted writer voted in time; returns when the last vote came in.
-size_t CheckVotesIn(const History& history, const std::string& tx, const TxFacts& tx_facts,
+size_t CheckVotesIn(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
                     size_t commit, size_t acknowledged, std::vector<Violation>& out) {
   size_t all_votes_in = kNone;
-  for (const auto& [rm, rm_facts] : tx_facts.rms) {
-    const size_t vote = AcceptedVote(history, tx_facts, rm, acknowledged);
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    const size_t vote = AcceptedVote(facts, tx_facts, rm_facts, acknowledged);
     if (vote != kNone) {
       all_votes_in = all_votes_in == kNone ? vote : std::max(all_votes_in, vote);
       continue;
@@ -372,100 +532,107 @@ size_t CheckVotesIn(const History& history, const std::string& tx, const TxFacts
     if (rm_facts.enlist == kNone || rm_facts.writes.empty()) continue;
     out.push_back(MakeViolation(
         "validity", tx,
-        absl::StrCat(tx, " ", DescribeCommit(history, commit), " but ", rm,
+        absl::StrCat(tx, " ", DescribeCommit(facts, commit), " but ", facts.RmName(rm_facts.rm),
                      ", which enlisted and wrote, had no yes/readonly/spc vote before that"),
         {rm_facts.writes.front(), commit}));
   }
   return all_votes_in;
 }
 
-void CheckRequests(const History& history, const std::string& tx, const TxFacts& tx_facts,
+void CheckRequests(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
                    size_t commit, std::vector<Violation>& out) {
-  const std::string committed = absl::StrCat(tx, " ", DescribeCommit(history, commit));
+  auto committed = [&] { return absl::StrCat(tx, " ", DescribeCommit(facts, commit)); };
   if (tx_facts.first_commit_request == kNone || tx_facts.first_commit_request > commit) {
     out.push_back(MakeViolation("validity", tx,
-                                absl::StrCat(committed, " without a commit request before it"),
+                                absl::StrCat(committed(), " without a commit request before it"),
                                 {commit, tx_facts.first_commit_request}));
   }
   const size_t limit = Min(tx_facts.first_commit_request, commit);
   if (!tx_facts.rollback_requests.empty() && tx_facts.rollback_requests.front() < limit) {
     const size_t rollback = tx_facts.rollback_requests.front();
-    const std::string& by = history.events[rollback].detail;
+    const std::string& by = facts.event(rollback).detail;
     out.push_back(MakeViolation(
         "validity", tx,
-        absl::StrCat(committed, " although a rollback was requested",
+        absl::StrCat(committed(), " although a rollback was requested",
                      by.empty() ? "" : absl::StrCat(" (by ", by, ")"), " at ",
-                     At(history, rollback), ", before its commit request"),
+                     At(facts, rollback), ", before its commit request"),
         {rollback, limit}));
   }
 }
 
-void CheckValidityOf(const History& history, const std::string& tx, const TxFacts& tx_facts,
+void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
                      std::vector<Violation>& out) {
-  const size_t acknowledged = FirstOutcome(history, tx_facts, "committed");
+  const size_t acknowledged = tx_facts.told_committed;
   const size_t commit = Min(FirstRmCommitted(tx_facts), acknowledged);
   if (commit == kNone) return;
-  CheckRequests(history, tx, tx_facts, commit, out);
-  for (const auto& [rm, rm_facts] : tx_facts.rms) {
+  CheckRequests(facts, tx, tx_facts, commit, out);
+  for (const RmFacts& rm_facts : tx_facts.rms) {
     for (size_t vote : rm_facts.votes) {
-      if (history.events[vote].detail != "no") continue;
+      if (facts.event(vote).detail != "no") continue;
       out.push_back(MakeViolation("validity", tx,
-                                  absl::StrCat(tx, " ", DescribeCommit(history, commit), " but ",
-                                               rm, " voted no at ", At(history, vote)),
+                                  absl::StrCat(tx, " ", DescribeCommit(facts, commit), " but ",
+                                               facts.RmName(rm_facts.rm), " voted no at ",
+                                               At(facts, vote)),
                                   {vote, commit}));
     }
   }
-  size_t all_votes_in = CheckVotesIn(history, tx, tx_facts, commit, acknowledged, out);
+  size_t all_votes_in = CheckVotesIn(facts, tx, tx_facts, commit, acknowledged, out);
   if (all_votes_in == kNone) all_votes_in = Min(tx_facts.first_commit_request, commit);
   if (!tx_facts.timeouts.empty() && tx_facts.timeouts.front() < all_votes_in) {
     const size_t timeout = tx_facts.timeouts.front();
     out.push_back(MakeViolation(
         "validity", tx,
-        absl::StrCat(tx, " ", DescribeCommit(history, commit), " but its timeout fired at ",
-                     At(history, timeout), ", before all votes were in (at ",
-                     At(history, all_votes_in), ")"),
+        absl::StrCat(tx, " ", DescribeCommit(facts, commit), " but its timeout fired at ",
+                     At(facts, timeout), ", before all votes were in (at ",
+                     At(facts, all_votes_in), ")"),
         {timeout, all_votes_in}));
   }
 }
 
-std::vector<Violation> Validity(const History& history, const Facts& facts) {
-  std::vector<Violation> out;
-  for (const auto& [tx, tx_facts] : facts.txs) CheckValidityOf(history, tx, tx_facts, out);
-  return out;
-}
-
 // ---- durability ------------------------------------------------------------
 
-void CheckDurableAt(const History& history, const Facts& facts,
-                    const std::map<RmKey, CommittedValue>& reference, const std::string& tx,
-                    const std::string& rm, size_t acknowledged, std::vector<Violation>& out) {
-  const RmFacts& rm_facts = facts.txs.at(tx).rms.at(rm);
-  const std::string acked =
-      absl::StrCat(tx, " was acknowledged committed at ", At(history, acknowledged));
+void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, uint32_t tx_id,
+                    const RmFacts& rm_facts, size_t acknowledged, std::vector<Violation>& out) {
+  const absl::string_view tx = facts.TxName(tx_id);
+  const absl::string_view rm = facts.RmName(rm_facts.rm);
+  auto acked = [&] { return absl::StrCat(tx, " was acknowledged committed at ", At(facts, acknowledged)); };
   if (rm_facts.first_committed == kNone) {
     if (rm_facts.lost != kNone) return;  // a volatile RM promises nothing across a crash
     const size_t write = rm_facts.writes.front();
     out.push_back(MakeViolation(
         "durability", tx,
-        absl::StrCat(acked, " but never committed on ", rm, ", where it wrote ",
-                     Place(rm, history.events[write].key), " at ", At(history, write)),
+        absl::StrCat(acked(), " but never committed on ", rm, ", where it wrote ",
+                     Place(rm, facts.event(write).key), " at ", At(facts, write)),
         {acknowledged, write}));
     return;
   }
-  std::map<std::string, size_t> last_write;  // key -> last kWrite of tx at rm
-  for (size_t write : rm_facts.writes) last_write[history.events[write].key] = write;
-  for (const auto& [key, write] : last_write) {
-    const CommittedValue& expected = reference.at({rm, key});
-    if (expected.tx != tx) continue;  // a later committed tx overwrote the key
-    auto finals = facts.finals.find({rm, key});
-    if (finals == facts.finals.end()) continue;
-    for (size_t final_index : finals->second) {
-      const std::string& seen = history.events[final_index].value;
-      if (seen == expected.value) continue;
+  // The last write of tx per key at rm, in key order.
+  absl::InlinedVector<std::pair<uint32_t, size_t>, 2> last_write;  // (place rank, write)
+  for (size_t write : rm_facts.writes) {
+    const uint32_t rank = facts.place_rank[facts.event_place[write]];
+    auto it = std::find_if(last_write.begin(), last_write.end(),
+                           [rank](const auto& entry) { return entry.first == rank; });
+    if (it == last_write.end()) {
+      last_write.push_back({rank, write});
+    } else {
+      it->second = write;
+    }
+  }
+  std::sort(last_write.begin(), last_write.end());
+  for (const auto& [rank, write] : last_write) {
+    const uint32_t place = facts.place_order[rank];
+    // The model keeps this tx's last write there unless a later committed tx
+    // overwrote the key.
+    const size_t expected = reference[place];
+    if (expected != write) continue;
+    const std::string& expected_value = facts.event(expected).value;
+    for (size_t final_index : facts.finals[place]) {
+      const std::string& seen = facts.event(final_index).value;
+      if (seen == expected_value) continue;
       out.push_back(MakeViolation(
           "durability", tx,
-          absl::StrCat(acked, " but its write ", Place(rm, key), "=", Quote(expected.value),
-                       " is missing at the end (final value ", Quote(seen),
+          absl::StrCat(acked(), " but its write ", Place(rm, facts.event(write).key), "=",
+                       Quote(expected_value), " is missing at the end (final value ", Quote(seen),
                        ") although no later committed transaction overwrote it"),
           {acknowledged, write, rm_facts.first_committed, final_index}));
       break;  // one report per key
@@ -473,93 +640,90 @@ void CheckDurableAt(const History& history, const Facts& facts,
   }
 }
 
-std::vector<Violation> Durability(const History& history, const Facts& facts,
-                                  const std::map<RmKey, CommittedValue>& reference) {
-  std::vector<Violation> out;
-  for (const auto& [tx, tx_facts] : facts.txs) {
-    const size_t acknowledged = FirstOutcome(history, tx_facts, "committed");
-    if (acknowledged == kNone) continue;
-    for (const auto& [rm, rm_facts] : tx_facts.rms) {
-      if (rm_facts.writes.empty()) continue;
-      CheckDurableAt(history, facts, reference, tx, rm, acknowledged, out);
-    }
+void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint32_t id,
+                  std::vector<Violation>& out) {
+  const TxFacts& tx_facts = facts.tx[id];
+  const size_t acknowledged = tx_facts.told_committed;
+  if (acknowledged == kNone) return;
+  for (const RmFacts& rm_facts : tx_facts.rms) {
+    if (rm_facts.writes.empty()) continue;
+    CheckDurableAt(facts, reference, id, rm_facts, acknowledged, out);
   }
-  return out;
 }
 
 // ---- isolation -------------------------------------------------------------
 
 // A read with no earlier own write: it must see "" or a value committed there.
-void CheckForeignRead(const History& history, const Facts& facts, size_t read,
-                      std::vector<Violation>& out) {
-  const HistoryEvent& event = history.events[read];
+void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& out) {
+  const HistoryEvent& event = facts.event(read);
   if (event.value.empty()) return;
   const std::string seen = absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=",
-                                        Quote(event.value), " at ", At(history, read));
-  auto it = facts.first_write_of.find({event.rm, event.key, event.value});
-  if (it == facts.first_write_of.end()) {
+                                        Quote(event.value), " at ", At(facts, read));
+  const size_t write = FirstWriteOf(facts, read);
+  if (write == kNone) {
     out.push_back(MakeViolation(
         "isolation", event.tx, absl::StrCat(seen, ", a value no transaction wrote there"),
         {read}));
     return;
   }
-  const size_t write = it->second;
-  const std::string& writer = history.events[write].tx;
-  if (writer == event.tx) {
+  const std::string& writer = facts.event(write).tx;
+  if (facts.event_tx[write] == facts.event_tx[read]) {
     out.push_back(MakeViolation(
         "isolation", event.tx,
-        absl::StrCat(seen, ", its own write made only later at ", At(history, write)),
-        {read, write}));
+        absl::StrCat(seen, ", its own write made only later at ", At(facts, write)), {read, write}));
     return;
   }
-  const size_t commit = facts.txs.at(writer).rms.at(event.rm).first_committed;
+  const size_t commit = facts.RmFactsOf(write).first_committed;
   if (commit != kNone && commit < read) return;
-  const std::string when =
-      commit == kNone ? "never committed there"
-                      : absl::StrCat("committed there only at ", At(history, commit));
+  const std::string when = commit == kNone
+                               ? "never committed there"
+                               : absl::StrCat("committed there only at ", At(facts, commit));
   out.push_back(MakeViolation(
       "isolation", event.tx,
-      absl::StrCat(seen, ", written by ", writer, " at ", At(history, write),
-                   ", which ", when, " (dirty read)"),
+      absl::StrCat(seen, ", written by ", writer, " at ", At(facts, write), ", which ", when,
+                   " (dirty read)"),
       {read, write, commit}));
 }
 
-std::vector<Violation> Isolation(const History& history, const Facts& facts) {
-  std::vector<Violation> found;
-  // (tx, rm, key) -> latest own kWrite so far, maintained in event order.
-  std::map<std::tuple<std::string, std::string, std::string>, size_t> own_write;
-  for (size_t i = 0; i < history.events.size(); ++i) {
-    const HistoryEvent& event = history.events[i];
-    if (event.tx.empty()) continue;
-    if (event.kind == EventKind::kWrite) own_write[{event.tx, event.rm, event.key}] = i;
-    if (event.kind != EventKind::kRead) continue;
-    auto own = own_write.find({event.tx, event.rm, event.key});
-    if (own == own_write.end()) {
-      CheckForeignRead(history, facts, i, found);
+// The latest kWrite of the tx at the place of `read` before it, or kNone. A
+// scan of the tx's own writes there: bounded by the operations of one
+// transaction, not by the history.
+size_t OwnWriteBefore(const Facts& facts, const TxFacts& tx, size_t read) {
+  const uint32_t place = facts.event_place[read];
+  const RmFacts* rm_facts = tx.Find(facts.places[place].first);
+  if (rm_facts == nullptr) return kNone;
+  for (auto it = rm_facts->writes.rbegin(); it != rm_facts->writes.rend(); ++it) {
+    if (*it < read && facts.event_place[*it] == place) return *it;
+  }
+  return kNone;
+}
+
+void IsolationOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
+  for (size_t read : facts.tx[id].reads) {
+    const size_t own = OwnWriteBefore(facts, facts.tx[id], read);
+    if (own == kNone) {
+      CheckForeignRead(facts, read, out);
       continue;
     }
-    const HistoryEvent& write = history.events[own->second];
+    const HistoryEvent& event = facts.event(read);
+    const HistoryEvent& write = facts.event(own);
     if (write.value == event.value) continue;
-    found.push_back(MakeViolation(
+    out.push_back(MakeViolation(
         "isolation", event.tx,
         absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=", Quote(event.value),
-                     " at ", At(history, i), " but its own latest write there was ",
-                     Quote(write.value), " at ", At(history, own->second)),
-        {own->second, i}));
+                     " at ", At(facts, read), " but its own latest write there was ",
+                     Quote(write.value), " at ", At(facts, own)),
+        {own, read}));
   }
-  // Order like the other rules: by transaction, then event index.
-  std::stable_sort(found.begin(), found.end(),
-                   [](const Violation& a, const Violation& b) { return a.tx < b.tx; });
-  return found;
 }
 
 // ---- termination -----------------------------------------------------------
 
 // The index at which the tx's participation at one RM ended, or kNone.
-size_t RmResolution(const History& history, const RmFacts& rm_facts) {
+size_t RmResolution(const Facts& facts, const RmFacts& rm_facts) {
   size_t resolved = Min(Min(rm_facts.first_committed, rm_facts.first_aborted), rm_facts.lost);
   for (size_t vote : rm_facts.votes) {
-    const std::string& detail = history.events[vote].detail;
+    const std::string& detail = facts.event(vote).detail;
     if (detail == "readonly" || detail == "spc") resolved = Min(resolved, vote);
   }
   return resolved;
@@ -567,14 +731,14 @@ size_t RmResolution(const History& history, const RmFacts& rm_facts) {
 
 // The index at which the tx counts as resolved, or kNone; `unresolved` and
 // `enlists` collect the enlisted RMs without a resolution and their kEnlist.
-size_t Resolution(const History& history, const TxFacts& tx, std::vector<std::string>& unresolved,
+size_t Resolution(const Facts& facts, const TxFacts& tx, std::vector<absl::string_view>& unresolved,
                   std::vector<size_t>& enlists) {
   size_t all_rms = tx.begin;  // vacuous when it enlisted nowhere
-  for (const auto& [rm, rm_facts] : tx.rms) {
+  for (const RmFacts& rm_facts : tx.rms) {
     if (rm_facts.enlist == kNone) continue;
-    const size_t resolved = RmResolution(history, rm_facts);
+    const size_t resolved = RmResolution(facts, rm_facts);
     if (resolved == kNone) {
-      unresolved.push_back(rm);
+      unresolved.push_back(facts.RmName(rm_facts.rm));
       enlists.push_back(rm_facts.enlist);
     } else if (all_rms != kNone) {
       all_rms = std::max(all_rms, resolved);
@@ -585,38 +749,82 @@ size_t Resolution(const History& history, const TxFacts& tx, std::vector<std::st
   return Min(outcome, all_rms);
 }
 
-std::vector<Violation> Termination(const History& history, const Facts& facts,
-                                   int64_t bound_ns) {
-  std::vector<Violation> out;
+void TerminationOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
+                   int64_t bound_ns, std::vector<Violation>& out) {
   const int64_t stop = facts.faults_stop_ns;
-  if (history.end_ns < SaturatingAdd(stop, bound_ns)) return out;  // run too short to judge
-  for (const auto& [tx, tx_facts] : facts.txs) {
-    if (tx_facts.begin == kNone) continue;
-    const int64_t began = history.events[tx_facts.begin].time_ns;
-    const int64_t deadline = SaturatingAdd(std::max(stop, began), bound_ns);
-    if (history.end_ns < deadline) continue;
-    std::vector<std::string> unresolved;
-    std::vector<size_t> enlists;
-    const size_t resolved = Resolution(history, tx_facts, unresolved, enlists);
-    if (resolved != kNone && history.events[resolved].time_ns <= deadline) continue;
-    const std::string context =
-        absl::StrCat(" (faults stopped at ", FormatTimeNs(stop), ", bound ",
-                     FormatTimeNs(bound_ns), ")");
-    std::string message = absl::StrCat(tx, " began at ", At(history, tx_facts.begin));
-    std::vector<size_t> evidence = {tx_facts.begin};
-    if (resolved == kNone) {
-      evidence.insert(evidence.end(), enlists.begin(), enlists.end());
-      absl::StrAppend(&message, " and was still unresolved at the deadline ",
-                      FormatTimeNs(deadline), context, ": no outcome, and no commit or abort on ",
-                      absl::StrJoin(unresolved, ", "));
-    } else {
-      evidence.push_back(resolved);
-      absl::StrAppend(&message, " and was resolved only at ", At(history, resolved),
-                      ", after the deadline ", FormatTimeNs(deadline), context);
-    }
-    out.push_back(MakeViolation("termination", tx, std::move(message), std::move(evidence)));
+  const History& history = *facts.history;
+  const int64_t began = facts.event(tx_facts.begin).time_ns;
+  const int64_t deadline = SaturatingAdd(std::max(stop, began), bound_ns);
+  if (history.end_ns < deadline) return;
+  std::vector<absl::string_view> unresolved;
+  std::vector<size_t> enlists;
+  const size_t resolved = Resolution(facts, tx_facts, unresolved, enlists);
+  if (resolved != kNone && facts.event(resolved).time_ns <= deadline) return;
+  const std::string context = absl::StrCat(" (faults stopped at ", FormatTimeNs(stop), ", bound ",
+                                           FormatTimeNs(bound_ns), ")");
+  std::string message = absl::StrCat(tx, " began at ", At(facts, tx_facts.begin));
+  std::vector<size_t> evidence = {tx_facts.begin};
+  if (resolved == kNone) {
+    evidence.insert(evidence.end(), enlists.begin(), enlists.end());
+    absl::StrAppend(&message, " and was still unresolved at the deadline ", FormatTimeNs(deadline),
+                    context, ": no outcome, and no commit or abort on ",
+                    absl::StrJoin(unresolved, ", "));
+  } else {
+    evidence.push_back(resolved);
+    absl::StrAppend(&message, " and was resolved only at ", At(facts, resolved),
+                    ", after the deadline ", FormatTimeNs(deadline), context);
   }
-  return out;
+  out.push_back(MakeViolation("termination", tx, std::move(message), std::move(evidence)));
+}
+
+// The rules in CheckerCatalog() order (checked by RuleEnumMatchesCatalog).
+enum Rule { kAtomicity, kAgreement, kValidity, kDurability, kIsolation, kTermination, kRuleCount };
+using Wanted = std::array<bool, kRuleCount>;
+
+constexpr std::array<std::string_view, kRuleCount> kRuleNames = {
+    "atomicity", "agreement", "validity", "durability", "isolation", "termination"};
+
+// The built-in rule named `name`, or kRuleCount for another catalog entry.
+Rule RuleNamed(std::string_view name) {
+  for (int rule = 0; rule < kRuleCount; ++rule) {
+    if (kRuleNames[rule] == name) return static_cast<Rule>(rule);
+  }
+  return kRuleCount;
+}
+
+// Every wanted built-in rule, in one walk over the transactions (so each
+// one's events are read once, while they are in cache); each rule's
+// violations in transaction name order, atomicity's final-value checks after
+// its per-transaction ones.
+using Found = std::array<std::vector<Violation>, kRuleCount>;
+Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns) {
+  const Facts facts = BuildFacts(history);
+  const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
+  const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
+  const bool judge_termination =
+      wanted[kTermination] && history.end_ns >= SaturatingAdd(facts.faults_stop_ns, bound_ns);
+  std::array<std::vector<Violation>, kRuleCount> found;
+  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
+    const TxFacts& tx_facts = facts.tx[id];
+    const absl::string_view tx = facts.TxName(id);
+    if (wanted[kAtomicity]) AllOrNothingOf(facts, id, found[kAtomicity]);
+    if (wanted[kAgreement]) AgreementOf(facts, tx, tx_facts, found[kAgreement]);
+    if (wanted[kValidity]) CheckValidityOf(facts, tx, tx_facts, found[kValidity]);
+    if (wanted[kDurability]) DurabilityOf(facts, reference, id, found[kDurability]);
+    if (wanted[kIsolation]) IsolationOf(facts, id, found[kIsolation]);
+    if (judge_termination && tx_facts.begin != kNone) {
+      TerminationOf(facts, tx, tx_facts, bound_ns, found[kTermination]);
+    }
+  }
+  for (std::vector<Violation>& violations : found) SortByTx(violations, 0);
+  if (wanted[kAtomicity]) CheckFinalValues(facts, reference, found[kAtomicity]);
+  return found;
+}
+
+std::vector<Violation> RunRule(const History& history, Rule rule, int64_t bound_ns = 0) {
+  Wanted wanted{};
+  wanted[rule] = true;
+  return std::move(RunRules(history, wanted, bound_ns)[rule]);
 }
 
 }  // namespace
@@ -629,8 +837,11 @@ std::string Violation::ToText() const {
 }
 
 const std::vector<std::string>& RuleNames() {
-  static const std::vector<std::string>* const kNames = new std::vector<std::string>{
-      "atomicity", "agreement", "validity", "durability", "isolation", "termination"};
+  static const std::vector<std::string>* const kNames = [] {
+    auto* names = new std::vector<std::string>;
+    for (const CheckerInfo& checker : CheckerCatalog()) names->emplace_back(checker.name);
+    return names;
+  }();
   return *kNames;
 }
 
@@ -640,52 +851,59 @@ bool IsRuleName(std::string_view name) {
 }
 
 std::map<RmKey, CommittedValue> ReferenceState(const History& history) {
-  return BuildReference(history, BuildFacts(history));
+  const Facts facts = BuildFacts(history);
+  const std::vector<size_t> reference = BuildReference(facts);
+  std::map<RmKey, CommittedValue> state;
+  for (uint32_t place = 0; place < reference.size(); ++place) {
+    const size_t write = reference[place];
+    if (write == kNone) continue;
+    const HistoryEvent& event = history.events[write];
+    state[{event.rm, event.key}] = CommittedValue{event.value, event.tx, write};
+  }
+  return state;
 }
 
 std::vector<Violation> CheckAtomicity(const History& history) {
-  const Facts facts = BuildFacts(history);
-  return Atomicity(history, facts, BuildReference(history, facts));
+  return RunRule(history, kAtomicity);
 }
 
 std::vector<Violation> CheckAgreement(const History& history) {
-  return Agreement(history, BuildFacts(history));
+  return RunRule(history, kAgreement);
 }
 
 std::vector<Violation> CheckValidity(const History& history) {
-  return Validity(history, BuildFacts(history));
+  return RunRule(history, kValidity);
 }
 
 std::vector<Violation> CheckDurability(const History& history) {
-  const Facts facts = BuildFacts(history);
-  return Durability(history, facts, BuildReference(history, facts));
+  return RunRule(history, kDurability);
 }
 
 std::vector<Violation> CheckIsolation(const History& history) {
-  return Isolation(history, BuildFacts(history));
+  return RunRule(history, kIsolation);
 }
 
 std::vector<Violation> CheckTermination(const History& history, int64_t bound_ns) {
-  return Termination(history, BuildFacts(history), bound_ns);
+  return RunRule(history, kTermination, bound_ns);
 }
 
 std::vector<Violation> CheckAll(const History& history, const std::vector<std::string>& rules,
                                 int64_t termination_bound_ns) {
-  const Facts facts = BuildFacts(history);
-  const std::map<RmKey, CommittedValue> reference = BuildReference(history, facts);
-  auto wanted = [&](const std::string& name) {
+  auto is_wanted = [&rules](std::string_view name) {
     return rules.empty() || std::find(rules.begin(), rules.end(), name) != rules.end();
   };
+  Wanted wanted{};
+  for (int rule = 0; rule < kRuleCount; ++rule) wanted[rule] = is_wanted(kRuleNames[rule]);
+  Found found = RunRules(history, wanted, termination_bound_ns);
+  // In catalog order; a checker outside the built-in walk runs on its own.
   std::vector<Violation> out;
-  auto append = [&out](std::vector<Violation> found) {
-    for (Violation& violation : found) out.push_back(std::move(violation));
-  };
-  if (wanted("atomicity")) append(Atomicity(history, facts, reference));
-  if (wanted("agreement")) append(Agreement(history, facts));
-  if (wanted("validity")) append(Validity(history, facts));
-  if (wanted("durability")) append(Durability(history, facts, reference));
-  if (wanted("isolation")) append(Isolation(history, facts));
-  if (wanted("termination")) append(Termination(history, facts, termination_bound_ns));
+  for (const CheckerInfo& checker : CheckerCatalog()) {
+    if (!is_wanted(checker.name)) continue;
+    const Rule rule = RuleNamed(checker.name);
+    std::vector<Violation> violations =
+        rule == kRuleCount ? checker.check(history, termination_bound_ns) : std::move(found[rule]);
+    for (Violation& violation : violations) out.push_back(std::move(violation));
+  }
   for (const std::string& name : rules) {
     if (IsRuleName(name)) continue;
     out.push_back(MakeViolation(

@@ -3,7 +3,9 @@
 // returns every Violation it finds (empty = the rule holds), ordered
 // deterministically (by transaction, RM, key, then event index). Checkers
 // only read the history, never assume anything the history does not say, and
-// run in O(n log n) over its events, so 100k-event runs are cheap.
+// run in time linear in its events (plus sorting the distinct RM and key
+// names and the violations found), so million-event runs are cheap
+// (bench/checker_bench.cc). The list of checkers is model/checker_catalog.h.
 //
 // The rules, by name (RuleNames()):
 //   atomicity   all or nothing per transaction over the RMs it wrote; the

@@ -6,7 +6,7 @@
 # (harness/rm_kinds.h); KTMSIM_SOURCE_DIR locates scenarios/ and tests/data/.
 ktmsim_test(scenario_toml_test cli
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/scenario_toml_test.cc
-  LIBS harness sim absl::status absl::statusor absl::strings absl::str_format)
+  LIBS harness model sim absl::status absl::statusor absl::strings absl::str_format)
 target_compile_definitions(scenario_toml_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # --- end scenario files -----------------------------------------------------
 

@@ -16,3 +16,11 @@ gtest_discover_tests(model_stateful_test PROPERTIES LABELS model DISCOVERY_TIMEO
 # The "beyond" budget's refusals over the default suite's latent_sector_errors scenario.
 ktmsim_test(fault_budget_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fault_budget_test.cc LIBS harness)
 target_compile_definitions(fault_budget_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# The interned-id checkers against the string-keyed ones they replaced (issue 19).
+ktmsim_test(model_checkers_equivalence_test model
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checkers_equivalence_test.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/model_checkers_reference.cc
+  LIBS model sim)
+# The checker catalog: one list of checkers, with kinds (issue 14).
+ktmsim_test(model_checker_catalog_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checker_catalog_test.cc LIBS model sim)

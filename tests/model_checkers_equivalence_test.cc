@@ -1,0 +1,111 @@
+// The interned-id checkers (model/checkers.cc) give exactly the violations
+// of the string-keyed checkers they replaced (tests/model_checkers_reference.cc):
+// same rules, transactions, messages, evidence and order, for every rule and
+// for CheckAll, on random histories over small name pools, so that every rule
+// fires often (many histories break several rules at once), including odd
+// ones: empty tx / rm / key names, kinds in any order, duplicate events,
+// values nobody wrote. Also on a long generated history that passes.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "bench/history_gen.h"
+#include "model/checkers.h"
+#include "model/history.h"
+#include "tests/model_checkers_reference.h"
+
+namespace model {
+namespace {
+
+const std::vector<std::string> kTxs = {"t1", "t2", "t3", "t10", "t2b", ""};
+const std::vector<std::string> kRms = {"rmA", "rmB", "kv1", ""};
+const std::vector<std::string> kKeys = {"x", "y", "k\n", ""};
+const std::vector<std::string> kValues = {"", "t1.0", "t2.0", "t3.0", "t10.1", "v"};
+const std::vector<std::string> kDetails = {"yes",       "no", "readonly", "spc", "committed",
+                                           "aborted", "rm", ""};
+constexpr int kKinds = static_cast<int>(EventKind::kRmLost) + 1;
+
+rc::Gen<HistoryEvent> GenEvent() {
+  return rc::gen::apply(
+      [](int kind, std::string tx, std::string rm, std::string key, std::string value,
+         std::string detail) {
+        HistoryEvent event;
+        event.kind = static_cast<EventKind>(kind);
+        event.tx = std::move(tx);
+        event.rm = std::move(rm);
+        event.key = std::move(key);
+        event.value = std::move(value);
+        event.detail = std::move(detail);
+        return event;
+      },
+      rc::gen::inRange(0, kKinds), rc::gen::elementOf(kTxs), rc::gen::elementOf(kRms),
+      rc::gen::elementOf(kKeys), rc::gen::elementOf(kValues), rc::gen::elementOf(kDetails));
+}
+
+History GenHistory() {
+  History history;
+  history.events = *rc::gen::container<std::vector<HistoryEvent>>(GenEvent());
+  int64_t now = 0;
+  for (HistoryEvent& event : history.events) {
+    now += *rc::gen::inRange<int64_t>(0, 3) * 1'000'000;
+    event.time_ns = now;
+  }
+  history.end_ns = now + *rc::gen::inRange<int64_t>(0, 6) * 1'000'000;
+  return history;
+}
+
+void ExpectSame(const std::vector<Violation>& got, const std::vector<Violation>& want) {
+  RC_ASSERT(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    RC_ASSERT(got[i].ToText() == want[i].ToText());
+    RC_ASSERT(got[i] == want[i]);
+  }
+}
+
+// CommittedValue has no operator== in checkers.h: compare its fields.
+bool SameReference(const std::map<RmKey, CommittedValue>& got,
+                   const std::map<RmKey, CommittedValue>& want) {
+  if (got.size() != want.size()) return false;
+  for (auto a = got.begin(), b = want.begin(); a != got.end(); ++a, ++b) {
+    if (a->first != b->first || a->second.value != b->second.value ||
+        a->second.tx != b->second.tx || a->second.write_event != b->second.write_event) {
+      return false;
+    }
+  }
+  return true;
+}
+
+RC_GTEST_PROP(CheckersEquivalence, EveryRuleGivesTheReferenceViolations, ()) {
+  const History history = GenHistory();
+  const int64_t bound = *rc::gen::inRange<int64_t>(0, 4) * 1'000'000;
+  ExpectSame(CheckAtomicity(history), reference::CheckAtomicity(history));
+  ExpectSame(CheckAgreement(history), reference::CheckAgreement(history));
+  ExpectSame(CheckValidity(history), reference::CheckValidity(history));
+  ExpectSame(CheckDurability(history), reference::CheckDurability(history));
+  ExpectSame(CheckIsolation(history), reference::CheckIsolation(history));
+  ExpectSame(CheckTermination(history, bound), reference::CheckTermination(history, bound));
+  ExpectSame(CheckAll(history, {}, bound), reference::CheckAll(history, {}, bound));
+  const std::vector<std::string> some = {"isolation", "atomicity", "nonsense"};
+  ExpectSame(CheckAll(history, some, bound), reference::CheckAll(history, some, bound));
+  RC_ASSERT(SameReference(ReferenceState(history), reference::ReferenceState(history)));
+  RC_TAG(CheckAll(history, {}, bound).empty() ? "passes" : "violations");
+}
+
+TEST(CheckersEquivalence, ReferenceStatesOfAGeneratedHistoryAreEqual) {
+  const History history = bench::GenerateHistory(300, 7);
+  EXPECT_FALSE(ReferenceState(history).empty());
+  EXPECT_TRUE(SameReference(ReferenceState(history), reference::ReferenceState(history)));
+}
+
+TEST(CheckersEquivalence, ALongGeneratedHistoryPassesBoth) {
+  const History history = bench::GenerateHistory(5000, 19);
+  EXPECT_TRUE(CheckAll(history, {}, bench::kGeneratedBoundNs).empty());
+  EXPECT_TRUE(reference::CheckAll(history, {}, bench::kGeneratedBoundNs).empty());
+}
+
+}  // namespace
+}  // namespace model
