@@ -427,10 +427,11 @@ void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes
   if (check != format::BlockCheck::kValid) {
     // A sector is written whole or not at all, so one that names this log and
     // this LSN, or another LSN of this position, was written as this block
-    // (or as this position's block of an earlier lap) and then damaged.
+    // (or as this position's block of an earlier lap) and then damaged. A
+    // block of another format is a clean end (old formats' blocks stay on
+    // the disk, and their ids are not all known).
     ScanStop stop = ScanStop::kCorrupt;
-    if (check == format::BlockCheck::kNoBlock ||
-        (check == format::BlockCheck::kOtherLog && header.log_id < scan_->area.log_id) ||
+    if (check == format::BlockCheck::kNoBlock || check == format::BlockCheck::kOtherLog ||
         (check == format::BlockCheck::kStale && (lsn - header.lsn) % region_bytes_ == 0)) {
       stop = ScanStop::kCleanEnd;
     }
