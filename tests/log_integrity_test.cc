@@ -270,6 +270,38 @@ TEST(LogIntegrity, DamageToTheNewestOneSectorBlockIsRefusedOutsideItsMagicAndLog
   }
 }
 
+// The newest block of two sectors: a tear changes only its second sector,
+// so damage to a record that lies in its first sector is refused, while
+// damage to the second sector or to the block checksum field looks like a
+// tear (the documented limit) and ends the log before the block.
+TEST(LogIntegrity, DamageToTheFirstSectorOfTheNewestMultiSectorBlockIsRefused) {
+  struct Case {
+    size_t at;
+    bool refused;
+  };
+  const size_t first_payload = format::kBlockHeaderBytes + format::kRecordHeaderBytes + 10;
+  for (const Case c : {Case{first_payload, true}, Case{format::kBlockHeaderBytes + 9, true},
+                       Case{kSector + 100, false}, Case{24, false}}) {
+    SCOPED_TRACE("byte " + std::to_string(c.at));
+    World w(c.at);
+    w.AppendForced(1, 50);
+    const Lsn newest = w.log->durable_lsn();
+    w.Append(2, 100);  // ends at byte 156 of the block: inside the first sector
+    w.Append(3, 500);  // runs into the second sector
+    ASSERT_TRUE(w.Force().ok());
+    ASSERT_EQ(w.log->durable_lsn(), newest + 2 * kSector);
+    w.FlipBit(w.SectorOf(newest) + c.at / kSector, c.at % kSector, 2);
+    absl::StatusOr<RecoveredLog> got = w.Open();
+    if (c.refused) {
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
+    } else {
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->records.size(), 1u);
+      EXPECT_TRUE(got->stopped_at_invalid_block);
+    }
+  }
+}
+
 // The other side: a crash that tears the newest, unacknowledged, block (and
 // keeps a later pipelined block) still recovers every acknowledged record.
 TEST(LogIntegrity, ATornTailAfterACrashStillRecovers) {
