@@ -29,6 +29,13 @@ struct Log::RestartSectors {
   format::RestartArea area[format::kRestartSectorCount];
 };
 
+struct Log::Probe {
+  Lsn stop = 0;
+  std::string reason;
+  bool invalid = false;
+  std::vector<uint8_t> bytes;  // the window read after the stop
+};
+
 struct Log::Scan {
   format::RestartArea area;
   bool repair = false;  // RestartChoice::repair
@@ -367,14 +374,16 @@ void Log::OnOpenRestartRead(const RestartSectors& sectors,
   ScanNext();
 }
 
-// Bytes after a scan's end that may hold a block vouching for the one the scan
-// stopped at. Blocks written while the durable LSN is D end below D + max(
-// pipeline window, block size) (log.h), so when a block at stop_lsn became
-// durable, the first block written after that starts below stop_lsn + that
-// bound and every later one written before it was durable ends below twice it.
+// Bytes after a scan's end (plus the stopped block's own length, when known)
+// that hold a block vouching for the stopped one if any does. While a block B
+// at the stop is in flight, every other block in flight ends below the stop
+// + pipeline_bytes_max (log.h), so the first block written once B is durable
+// starts below max(that, B's end), and its header sector is in the window
+// (a block that runs past the window is read whole). Also the blank probe:
+// the stale-tail clear zeroes at most pipeline_bytes_max of it.
 uint64_t Log::ProbeWindowBytes() const {
-  const uint64_t span = std::max<uint64_t>(options_.pipeline_bytes_max, write_limits_.block_bytes_max);
-  return std::min<uint64_t>(format::RoundUp(2 * span + sector_size_, sector_size_),
+  const uint64_t pipeline = std::max<uint64_t>(options_.pipeline_bytes_max, sector_size_);
+  return std::min<uint64_t>(format::RoundUp(2 * pipeline + sector_size_, sector_size_),
                             region_bytes_ / sector_size_ * sector_size_);
 }
 
@@ -435,12 +444,19 @@ void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes
         (check == format::BlockCheck::kStale && (lsn - header.lsn) % region_bytes_ == 0)) {
       stop = ScanStop::kCleanEnd;
     }
-    StopScan(lsn, format::BlockCheckName(check), stop);
+    // Only the magic damaged: the length tells how far the block reached
+    // (the probe for a block that vouches for it must look beyond it).
+    uint64_t stopped_bytes = 0;
+    if (check == format::BlockCheck::kNoBlock && format::GetU32(bytes, 4) == scan_->area.log_id &&
+        format::GetU64(bytes, 8) == lsn) {
+      stopped_bytes = std::min<uint64_t>(format::GetU32(bytes, 16), write_limits_.block_bytes_max);
+    }
+    StopScan(lsn, format::BlockCheckName(check), stop, stopped_bytes);
     return;
   }
   const uint64_t padded = format::RoundUp(header.length, sector_size_);
   if (lsn + padded - scan_->area.scan_lsn > region_bytes_) {
-    StopScan(lsn, "block longer than the rest of the lap", ScanStop::kCorrupt);
+    StopScan(lsn, "block longer than the rest of the lap", ScanStop::kCorrupt, 0);
     return;
   }
   if (padded == sector_size_) {
@@ -475,7 +491,7 @@ void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
             format::BlockCheck::kValid &&
         format::FirstSectorConsistent(bytes, header, sector_size_, read_limits_);
     StopScan(lsn, format::BlockCheckName(check),
-             torn_possible ? ScanStop::kTornOrCorrupt : ScanStop::kCorrupt);
+             torn_possible ? ScanStop::kTornOrCorrupt : ScanStop::kCorrupt, bytes.size());
     return;
   }
   if (scan_->repair) {
@@ -506,7 +522,7 @@ void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
 // once; otherwise the stop must lie at or above what the restart area
 // recorded as durable, and no valid block after it may vouch (its durable
 // gap) for the block at stop_lsn. Nothing is written before that is settled.
-void Log::StopScan(Lsn stop_lsn, std::string reason, ScanStop stop) {
+void Log::StopScan(Lsn stop_lsn, std::string reason, ScanStop stop, uint64_t stopped_bytes) {
   if (stop == ScanStop::kCorrupt) {
     RefuseScan(absl::DataLossError(absl::StrFormat(
         "Open: the log block at LSN %d is damaged (%s), which no crash leaves: refusing rather "
@@ -521,12 +537,13 @@ void Log::StopScan(Lsn stop_lsn, std::string reason, ScanStop stop) {
         stop_lsn, reason, scan_->area.durable_hint_lsn)));
     return;
   }
-  ProbeAfterStop(stop_lsn, std::move(reason), stop != ScanStop::kCleanEnd);
+  ProbeAfterStop(stop_lsn, std::move(reason), stop != ScanStop::kCleanEnd, stopped_bytes);
 }
 
-void Log::ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid) {
+void Log::ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid, uint64_t stopped_bytes) {
   const Lsn lap_end = scan_->area.scan_lsn + region_bytes_;
-  const uint64_t length = std::min<uint64_t>(ProbeWindowBytes(), lap_end - stop_lsn);
+  const uint64_t length = std::min<uint64_t>(
+      ProbeWindowBytes() + format::RoundUp(stopped_bytes, sector_size_), lap_end - stop_lsn);
   if (length == 0) {
     FinishScan(stop_lsn, std::move(reason), invalid);
     return;
@@ -539,29 +556,60 @@ void Log::ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid) {
           sim::IoStatusName(status), stop_lsn)));
       return;
     }
-    for (uint64_t at = sector_size_; at < bytes.size(); at += sector_size_) {
-      const Lsn lsn = stop_lsn + at;
-      format::BlockHeader header;
-      auto rest = std::span<const uint8_t>(bytes).subspan(at);
-      if (format::CheckBlockHeader(rest, scan_->area.log_id, lsn, read_limits_, &header) !=
-          format::BlockCheck::kValid) {
-        continue;
-      }
-      const uint64_t padded = format::RoundUp(header.length, sector_size_);
-      if (padded > rest.size() || (header.vouched_lsn() <= stop_lsn && !scan_->repair) ||
-          format::DecodeBlock(rest.subspan(0, padded), scan_->area.log_id, lsn, read_limits_, nullptr) !=
-              format::BlockCheck::kValid) {
-        continue;  // a survivor of writes in flight at a crash vouches for nothing past stop_lsn
-      }
-      RefuseScan(absl::DataLossError(absl::StrFormat(
-          "Open: log scan stopped at LSN %d (%s), but the block at LSN %d records that everything "
-          "below LSN %d was durable%s: a forced block is damaged",
-          stop_lsn, reason, lsn, header.vouched_lsn(),
-          scan_->repair ? " (and only Format's restart area is valid)" : "")));
-      return;
-    }
-    FinishScan(stop_lsn, std::move(reason), invalid);
+    ProbeFrom(std::make_shared<Probe>(Probe{stop_lsn, std::move(reason), invalid, std::move(bytes)}),
+              sector_size_);
   });
+}
+
+// Looks, from offset `at` of the window on, for a valid block of this lap
+// that vouches for the stop (any valid block when repairing a torn Format).
+// A survivor of writes in flight at a crash vouches for nothing past the
+// stop. A candidate that runs past the window is read whole before going on.
+void Log::ProbeFrom(std::shared_ptr<Probe> probe, uint64_t at) {
+  const std::span<const uint8_t> window(probe->bytes);
+  for (; at < window.size(); at += sector_size_) {
+    const Lsn lsn = probe->stop + at;
+    format::BlockHeader header;
+    if (format::CheckBlockHeader(window.subspan(at), scan_->area.log_id, lsn, read_limits_, &header) !=
+            format::BlockCheck::kValid ||
+        (header.vouched_lsn() <= probe->stop && !scan_->repair)) {
+      continue;
+    }
+    const uint64_t padded = format::RoundUp(header.length, sector_size_);
+    if (lsn + padded - scan_->area.scan_lsn > region_bytes_) continue;  // not a block of this lap
+    if (at + padded <= window.size()) {
+      if (format::DecodeBlock(window.subspan(at, padded), scan_->area.log_id, lsn, read_limits_,
+                              nullptr) == format::BlockCheck::kValid) {
+        return RefuseVouched(*probe, lsn, header.vouched_lsn());
+      }
+      continue;
+    }
+    ReadStream(lsn, padded, [this, probe, at, lsn, vouched = header.vouched_lsn()](
+                                sim::IoStatus status, std::vector<uint8_t> block) {
+      if (status != sim::IoStatus::kOk) {
+        RefuseScan(absl::DataLossError(absl::StrFormat(
+            "Open: read error %s in a block after the log's end at LSN %d: cannot tell a torn "
+            "tail from damage",
+            sim::IoStatusName(status), probe->stop)));
+        return;
+      }
+      if (format::DecodeBlock(block, scan_->area.log_id, lsn, read_limits_, nullptr) ==
+          format::BlockCheck::kValid) {
+        return RefuseVouched(*probe, lsn, vouched);
+      }
+      ProbeFrom(probe, at + sector_size_);
+    });
+    return;
+  }
+  FinishScan(probe->stop, std::move(probe->reason), probe->invalid);
+}
+
+void Log::RefuseVouched(const Probe& probe, Lsn lsn, Lsn vouched) {
+  RefuseScan(absl::DataLossError(absl::StrFormat(
+      "Open: log scan stopped at LSN %d (%s), but the block at LSN %d records that everything "
+      "below LSN %d was durable%s: a forced block is damaged",
+      probe.stop, probe.reason, lsn, vouched,
+      scan_->repair ? " (and only Format's restart area is valid)" : "")));
 }
 
 // Open refuses: nothing was written, the Log is new again.

@@ -226,8 +226,11 @@ class Log {
   void ScanNext();
   void OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes);
   void OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes);
-  void StopScan(Lsn stop_lsn, std::string reason, ScanStop stop);
-  void ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid);
+  struct Probe;
+  void StopScan(Lsn stop_lsn, std::string reason, ScanStop stop, uint64_t stopped_bytes);
+  void ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid, uint64_t stopped_bytes);
+  void ProbeFrom(std::shared_ptr<Probe> probe, uint64_t at);
+  void RefuseVouched(const Probe& probe, Lsn lsn, Lsn vouched);
   void RefuseScan(absl::Status status);
   void FailScan(Lsn lsn, sim::IoStatus status);
   void FinishScan(Lsn stop_lsn, std::string reason, bool invalid);
