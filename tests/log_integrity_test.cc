@@ -78,7 +78,8 @@ std::vector<uint8_t> MakePayload(uint64_t seed, size_t size) {
 
 // A formatted log on its own disk, and what was appended and forced.
 struct World {
-  explicit World(uint64_t seed) : disk(&scheduler, &trace, 0, "log", seed, SmallDisk()) {
+  explicit World(uint64_t seed, LogOptions log_options = SmallLog())
+      : disk(&scheduler, &trace, 0, "log", seed, SmallDisk()), options(log_options) {
     log = std::make_unique<Log>(&disk, options);
     std::optional<absl::Status> formatted;
     log->Format([&](absl::Status status) { formatted = status; });
@@ -159,7 +160,7 @@ struct World {
   sim::Scheduler scheduler;
   sim::Trace trace{/*keep_events=*/false};
   sim::Disk disk;
-  LogOptions options = SmallLog();
+  LogOptions options;
   std::unique_ptr<Log> log;
   std::vector<LogRecord> records;
   size_t forced_count = 0;
@@ -300,6 +301,24 @@ TEST(LogIntegrity, DamageToTheFirstSectorOfTheNewestMultiSectorBlockIsRefused) {
       EXPECT_TRUE(got->stopped_at_invalid_block);
     }
   }
+}
+
+// The block that vouches for a damaged one may run past the window Open reads
+// after the stop (twice the pipeline window, here one sector): it is read
+// whole. The damaged block lost only its magic, so it looks never written.
+TEST(LogIntegrity, AVoucherThatRunsPastTheProbeWindowIsReadWhole) {
+  LogOptions options = SmallLog();
+  options.pipeline_bytes_max = kSector;
+  World w(5, options);
+  w.AppendForced(1, 50);
+  const Lsn damaged = w.AppendForced(2, 50);
+  const Lsn voucher = w.log->durable_lsn();
+  for (uint16_t type = 3; type <= 5; ++type) w.Append(type, 600);  // one block of 4 sectors
+  ASSERT_TRUE(w.Force().ok());
+  ASSERT_EQ(w.log->durable_lsn() - voucher, 4 * kSector) << "the voucher runs past the window";
+  w.FlipBit(w.SectorOf(damaged), 1, 4);  // the block magic
+  absl::StatusOr<RecoveredLog> got = w.Open();
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
 }
 
 // The other side: a crash that tears the newest, unacknowledged, block (and
