@@ -29,8 +29,16 @@ struct Log::RestartSectors {
   format::RestartArea area[format::kRestartSectorCount];
 };
 
+struct Log::Probe {
+  Lsn stop = 0;
+  std::string reason;
+  bool invalid = false;
+  std::vector<uint8_t> bytes;  // the window read after the stop
+};
+
 struct Log::Scan {
   format::RestartArea area;
+  bool repair = false;  // RestartChoice::repair
   RecoveredLog result;
   Lsn next = 0;  // LSN where the next block is expected
   std::deque<BlockSpan> blocks;
@@ -254,38 +262,92 @@ void Log::Open(std::function<void(absl::StatusOr<RecoveredLog>)> done) {
   });
 }
 
-absl::Status Log::ChooseRestartArea(const RestartSectors& sectors, int* chosen) const {
-  *chosen = -1;
-  // An unreadable restart sector may hold the newest restart area, whose base
-  // may already have let the log reuse space the older area still points at:
-  // falling back to the other copy could silently scan a stale log. Refuse.
+// Once a Format or an Open completed, both restart sectors hold valid areas
+// (Format writes both; Open repairs a Format torn on a blank disk; client
+// writes alternate, and a sector is written whole or not at all), so any
+// other state is damage and Open refuses rather than fall back on an older
+// area whose base may point at space the log has since reused.
+absl::Status Log::ChooseRestartArea(const RestartSectors& sectors, RestartChoice* choice) const {
+  *choice = RestartChoice{};
   for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
     if (sectors.unreadable[i]) {
       return absl::DataLossError(absl::StrFormat(
           "Open: restart sector %d is unreadable (media error); the newest restart area may be lost", i));
     }
   }
-  bool any_magic = false;
+  static_assert(format::kRestartSectorCount == 2);
+  const bool valid[2] = {sectors.check[0] == format::RestartCheck::kValid,
+                         sectors.check[1] == format::RestartCheck::kValid};
+  if (!valid[0] && !valid[1]) {
+    for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
+      if (sectors.check[i] == format::RestartCheck::kCorrupt) {
+        return absl::DataLossError(absl::StrFormat(
+            "Open: no valid restart area; restart sector %d holds a damaged one", i));
+      }
+    }
+    choice->maybe_blank = true;
+    return absl::OkStatus();
+  }
   for (uint32_t i = 0; i < format::kRestartSectorCount; ++i) {
-    if (sectors.check[i] != format::RestartCheck::kNoRestartArea) any_magic = true;
-    if (sectors.check[i] != format::RestartCheck::kValid) continue;
-    const format::RestartArea& area = sectors.area[i];
-    if (area.sequence % format::kRestartSectorCount != i) continue;  // not where it was written
-    if (*chosen < 0 || area.sequence > sectors.area[*chosen].sequence) *chosen = static_cast<int>(i);
+    if (valid[i] && sectors.area[i].sequence % format::kRestartSectorCount != i) {
+      return absl::DataLossError(absl::StrFormat(
+          "Open: restart area %d lies in sector %d, where the log never writes it",
+          sectors.area[i].sequence, i));
+    }
   }
-  if (*chosen < 0) {
-    if (!any_magic) return absl::NotFoundError("Open: no restart area (log not formatted)");
-    return absl::DataLossError("Open: both restart sectors are corrupt or unreadable");
+  if (valid[0] && valid[1]) {
+    const int chosen = sectors.area[1].sequence > sectors.area[0].sequence ? 1 : 0;
+    const format::RestartArea& newer = sectors.area[chosen];
+    const format::RestartArea& older = sectors.area[1 - chosen];
+    const bool consistent =
+        newer.log_id == older.log_id
+            ? older.sequence + 1 == newer.sequence && older.base_lsn <= newer.base_lsn &&
+                  older.scan_lsn <= newer.scan_lsn && older.durable_hint_lsn <= newer.durable_hint_lsn
+            : newer.log_id > older.log_id && (newer.flags & format::kRestartFlagClient) == 0;
+    if (!consistent) {
+      return absl::DataLossError(absl::StrFormat(
+          "Open: the restart areas contradict each other (sequence %d log %d base %d, sequence %d "
+          "log %d base %d)",
+          older.sequence, older.log_id, older.base_lsn, newer.sequence, newer.log_id, newer.base_lsn));
+    }
+    choice->chosen = chosen;
+  } else {
+    const int chosen = valid[1] ? 1 : 0;
+    if (sectors.check[1 - chosen] == format::RestartCheck::kCorrupt ||
+        (sectors.area[chosen].flags & format::kRestartFlagClient) != 0) {
+      return absl::DataLossError(absl::StrFormat(
+          "Open: restart sector %d holds no valid restart area: it may have held the newest one",
+          1 - chosen));
+    }
+    // Only Format's area and no restart magic beside it: a Format torn on a
+    // blank disk, accepted only while the log holds no block (OnScanBlock).
+    choice->chosen = chosen;
+    choice->repair = true;
   }
-  const format::RestartArea& area = sectors.area[*chosen];
+  return CheckRestartArea(sectors.area[choice->chosen]);
+}
+
+// A restart area must agree with the options and with itself: the log never
+// writes one whose base lies beyond what it had forced (a base is at most
+// end_lsn(), and WriteRestartArea forces everything before writing it).
+absl::Status Log::CheckRestartArea(const format::RestartArea& area) const {
   if (area.region_bytes != region_bytes_ || area.sector_size != sector_size_) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "Open: log geometry on disk (region %d bytes, sector %d) differs from the options "
         "(region %d bytes, sector %d)",
         area.region_bytes, area.sector_size, region_bytes_, sector_size_));
   }
-  if (area.base_lsn > area.scan_lsn && area.base_lsn - area.scan_lsn >= region_bytes_) {
-    return absl::DataLossError("Open: restart area base and scan LSNs are inconsistent");
+  const bool consistent =
+      area.log_id != 0 && area.durable_hint_lsn % sector_size_ == 0 &&
+      area.durable_hint_lsn - std::min(area.durable_hint_lsn, area.scan_lsn) <= region_bytes_ &&
+      area.base_lsn <= area.durable_hint_lsn + format::kBlockHeaderBytes &&
+      (area.base_lsn <= area.scan_lsn || area.base_lsn - area.scan_lsn < region_bytes_);
+  if (!consistent) {
+    return absl::DataLossError(absl::StrFormat(
+        "Open: restart area %d contradicts itself (log %d, base %d, scan %d, durable %d, region "
+        "%d bytes)",
+        area.sequence, area.log_id, area.base_lsn, area.scan_lsn, area.durable_hint_lsn,
+        region_bytes_));
   }
   return absl::OkStatus();
 }
@@ -293,25 +355,69 @@ absl::Status Log::ChooseRestartArea(const RestartSectors& sectors, int* chosen) 
 void Log::OnOpenRestartRead(const RestartSectors& sectors,
                             std::function<void(absl::StatusOr<RecoveredLog>)> done) {
   KTM_LOG_ASSERT(state_ == State::kOpening, "restart read completion outside Open");
-  int chosen = -1;
-  absl::Status status = ChooseRestartArea(sectors, &chosen);
+  RestartChoice choice;
+  absl::Status status = ChooseRestartArea(sectors, &choice);
   if (!status.ok()) {
     state_ = State::kNew;
     done(status);
     return;
   }
+  if (choice.maybe_blank) {
+    ProbeBlank(std::move(done));
+    return;
+  }
   scan_ = std::make_unique<Scan>();
-  scan_->area = sectors.area[chosen];
+  scan_->area = sectors.area[choice.chosen];
+  scan_->repair = choice.repair;
   scan_->next = scan_->area.scan_lsn;
-
   scan_->done = std::move(done);
   ScanNext();
+}
+
+// Bytes after a scan's end (plus the stopped block's own length, when known)
+// that hold a block vouching for the stopped one if any does. While a block B
+// at the stop is in flight, every other block in flight ends below the stop
+// + pipeline_bytes_max (log.h), so the first block written once B is durable
+// starts below max(that, B's end), and its header sector is in the window
+// (a block that runs past the window is read whole). Also the blank probe:
+// the stale-tail clear zeroes at most pipeline_bytes_max of it.
+uint64_t Log::ProbeWindowBytes() const {
+  const uint64_t pipeline = std::max<uint64_t>(options_.pipeline_bytes_max, sector_size_);
+  return std::min<uint64_t>(format::RoundUp(2 * pipeline + sector_size_, sector_size_),
+                            region_bytes_ / sector_size_ * sector_size_);
+}
+
+// No restart magic in either sector: a blank log, or both magics damaged.
+// Reading garbage is harmless, reformatting a log that holds blocks is not:
+// if the first window of the region holds a block header, refuse.
+void Log::ProbeBlank(std::function<void(absl::StatusOr<RecoveredLog>)> done) {
+  ReadStream(0, ProbeWindowBytes(),
+             [this, done = std::move(done)](sim::IoStatus status, std::vector<uint8_t> bytes) {
+               state_ = State::kNew;
+               if (status != sim::IoStatus::kOk) {
+                 done(absl::DataLossError(absl::StrFormat(
+                     "Open: no restart area, and reading the log region failed (%s): cannot tell "
+                     "a blank log from a damaged one",
+                     sim::IoStatusName(status))));
+                 return;
+               }
+               for (uint64_t at = 0; at < bytes.size(); at += sector_size_) {
+                 if (format::GetU32(bytes, at) == format::kBlockMagic) {
+                   done(absl::DataLossError(absl::StrFormat(
+                       "Open: no restart area, but the region holds a log block at byte %d: the "
+                       "restart sectors are damaged (not treating the log as unformatted)",
+                       at)));
+                   return;
+                 }
+               }
+               done(absl::NotFoundError("Open: no restart area (log not formatted)"));
+             });
 }
 
 void Log::ScanNext() {
   const Lsn lsn = scan_->next;
   if (lsn - scan_->area.scan_lsn >= region_bytes_) {
-    FinishScan(lsn, "a whole lap of valid blocks", /*invalid=*/false);
+    FinishScan(lsn, "a whole lap of valid blocks", /*invalid=*/false);  // nothing after it
     return;
   }
   ReadStream(lsn, sector_size_, [this, lsn](sim::IoStatus status, std::vector<uint8_t> bytes) {
@@ -328,12 +434,29 @@ void Log::OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes
   const format::BlockCheck check =
       format::CheckBlockHeader(bytes, scan_->area.log_id, lsn, read_limits_, &header);
   if (check != format::BlockCheck::kValid) {
-    FinishScan(lsn, format::BlockCheckName(check), !format::IsCleanEnd(check));
+    // A sector is written whole or not at all, so one that names this log and
+    // this LSN, or another LSN of this position, was written as this block
+    // (or as this position's block of an earlier lap) and then damaged. A
+    // block of another format is a clean end (old formats' blocks stay on
+    // the disk, and their ids are not all known).
+    ScanStop stop = ScanStop::kCorrupt;
+    if (check == format::BlockCheck::kNoBlock || check == format::BlockCheck::kOtherLog ||
+        (check == format::BlockCheck::kStale && (lsn - header.lsn) % region_bytes_ == 0)) {
+      stop = ScanStop::kCleanEnd;
+    }
+    // Only the magic damaged: the length tells how far the block reached
+    // (the probe for a block that vouches for it must look beyond it).
+    uint64_t stopped_bytes = 0;
+    if (check == format::BlockCheck::kNoBlock && format::GetU32(bytes, 4) == scan_->area.log_id &&
+        format::GetU64(bytes, 8) == lsn) {
+      stopped_bytes = std::min<uint64_t>(format::GetU32(bytes, 16), write_limits_.block_bytes_max);
+    }
+    StopScan(lsn, format::BlockCheckName(check), stop, stopped_bytes);
     return;
   }
   const uint64_t padded = format::RoundUp(header.length, sector_size_);
   if (lsn + padded - scan_->area.scan_lsn > region_bytes_) {
-    FinishScan(lsn, "block longer than the rest of the lap", true);
+    StopScan(lsn, "block longer than the rest of the lap", ScanStop::kCorrupt, 0);
     return;
   }
   if (padded == sector_size_) {
@@ -357,7 +480,25 @@ void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
   const format::BlockCheck check =
       format::DecodeBlock(bytes, scan_->area.log_id, lsn, read_limits_, &records);
   if (check != format::BlockCheck::kValid) {
-    FinishScan(lsn, format::BlockCheckName(check), !format::IsCleanEnd(check));
+    // Its header checked, so its first sector was written here as this block.
+    // A torn write leaves some later sector old, which only a block of several
+    // sectors has, and never changes the first sector; a matching checksum
+    // over inconsistent records no crash leaves either.
+    format::BlockHeader header;
+    const bool torn_possible =
+        check == format::BlockCheck::kBadChecksum && bytes.size() > sector_size_ &&
+        format::CheckBlockHeader(bytes, scan_->area.log_id, lsn, read_limits_, &header) ==
+            format::BlockCheck::kValid &&
+        format::FirstSectorConsistent(bytes, header, sector_size_, read_limits_);
+    StopScan(lsn, format::BlockCheckName(check),
+             torn_possible ? ScanStop::kTornOrCorrupt : ScanStop::kCorrupt, bytes.size());
+    return;
+  }
+  if (scan_->repair) {
+    RefuseScan(absl::DataLossError(absl::StrFormat(
+        "Open: only Format's restart area is valid and the other restart sector holds none, yet "
+        "the log holds a block at LSN %d: a restart area was lost",
+        lsn)));
     return;
   }
   const Lsn block_end = records.back().lsn + format::kRecordHeaderBytes + records.back().payload.size();
@@ -377,29 +518,120 @@ void Log::OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes) {
   ScanNext();
 }
 
+// The scan stopped at stop_lsn. Damage no crash could leave is refused at
+// once; otherwise the stop must lie at or above what the restart area
+// recorded as durable, and no valid block after it may vouch (its durable
+// gap) for the block at stop_lsn. Nothing is written before that is settled.
+void Log::StopScan(Lsn stop_lsn, std::string reason, ScanStop stop, uint64_t stopped_bytes) {
+  if (stop == ScanStop::kCorrupt) {
+    RefuseScan(absl::DataLossError(absl::StrFormat(
+        "Open: the log block at LSN %d is damaged (%s), which no crash leaves: refusing rather "
+        "than dropping the records from there on",
+        stop_lsn, reason)));
+    return;
+  }
+  if (stop_lsn < scan_->area.durable_hint_lsn) {
+    RefuseScan(absl::DataLossError(absl::StrFormat(
+        "Open: log scan stopped at LSN %d (%s) below LSN %d, which was durable when the "
+        "restart area was written: acknowledged records are lost",
+        stop_lsn, reason, scan_->area.durable_hint_lsn)));
+    return;
+  }
+  ProbeAfterStop(stop_lsn, std::move(reason), stop != ScanStop::kCleanEnd, stopped_bytes);
+}
+
+void Log::ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid, uint64_t stopped_bytes) {
+  const Lsn lap_end = scan_->area.scan_lsn + region_bytes_;
+  const uint64_t length = std::min<uint64_t>(
+      ProbeWindowBytes() + format::RoundUp(stopped_bytes, sector_size_), lap_end - stop_lsn);
+  if (length == 0) {
+    FinishScan(stop_lsn, std::move(reason), invalid);
+    return;
+  }
+  ReadStream(stop_lsn, length, [this, stop_lsn, reason = std::move(reason), invalid](
+                                   sim::IoStatus status, std::vector<uint8_t> bytes) mutable {
+    if (status != sim::IoStatus::kOk) {
+      RefuseScan(absl::DataLossError(absl::StrFormat(
+          "Open: read error %s after the log's end at LSN %d: cannot tell a torn tail from damage",
+          sim::IoStatusName(status), stop_lsn)));
+      return;
+    }
+    ProbeFrom(std::make_shared<Probe>(Probe{stop_lsn, std::move(reason), invalid, std::move(bytes)}),
+              sector_size_);
+  });
+}
+
+// Looks, from offset `at` of the window on, for a valid block of this lap
+// that vouches for the stop (any valid block when repairing a torn Format).
+// A survivor of writes in flight at a crash vouches for nothing past the
+// stop. A candidate that runs past the window is read whole before going on.
+void Log::ProbeFrom(std::shared_ptr<Probe> probe, uint64_t at) {
+  const std::span<const uint8_t> window(probe->bytes);
+  for (; at < window.size(); at += sector_size_) {
+    const Lsn lsn = probe->stop + at;
+    format::BlockHeader header;
+    if (format::CheckBlockHeader(window.subspan(at), scan_->area.log_id, lsn, read_limits_, &header) !=
+            format::BlockCheck::kValid ||
+        (header.vouched_lsn() <= probe->stop && !scan_->repair)) {
+      continue;
+    }
+    const uint64_t padded = format::RoundUp(header.length, sector_size_);
+    if (lsn + padded - scan_->area.scan_lsn > region_bytes_) continue;  // not a block of this lap
+    if (at + padded <= window.size()) {
+      if (format::DecodeBlock(window.subspan(at, padded), scan_->area.log_id, lsn, read_limits_,
+                              nullptr) == format::BlockCheck::kValid) {
+        return RefuseVouched(*probe, lsn, header.vouched_lsn());
+      }
+      continue;
+    }
+    ReadStream(lsn, padded, [this, probe, at, lsn, vouched = header.vouched_lsn()](
+                                sim::IoStatus status, std::vector<uint8_t> block) {
+      if (status != sim::IoStatus::kOk) {
+        RefuseScan(absl::DataLossError(absl::StrFormat(
+            "Open: read error %s in a block after the log's end at LSN %d: cannot tell a torn "
+            "tail from damage",
+            sim::IoStatusName(status), probe->stop)));
+        return;
+      }
+      if (format::DecodeBlock(block, scan_->area.log_id, lsn, read_limits_, nullptr) ==
+          format::BlockCheck::kValid) {
+        return RefuseVouched(*probe, lsn, vouched);
+      }
+      ProbeFrom(probe, at + sector_size_);
+    });
+    return;
+  }
+  FinishScan(probe->stop, std::move(probe->reason), probe->invalid);
+}
+
+void Log::RefuseVouched(const Probe& probe, Lsn lsn, Lsn vouched) {
+  RefuseScan(absl::DataLossError(absl::StrFormat(
+      "Open: log scan stopped at LSN %d (%s), but the block at LSN %d records that everything "
+      "below LSN %d was durable%s: a forced block is damaged",
+      probe.stop, probe.reason, lsn, vouched,
+      scan_->repair ? " (and only Format's restart area is valid)" : "")));
+}
+
+// Open refuses: nothing was written, the Log is new again.
+void Log::RefuseScan(absl::Status status) {
+  std::unique_ptr<Scan> scan = std::move(scan_);
+  state_ = State::kNew;
+  scan->done(std::move(status));
+}
+
 // An unreadable sector is not a torn tail: what it held may have been
 // durable, so treating it as the end of the log could silently drop
 // acknowledged records. Open refuses instead (the caller sees kDataLoss).
 void Log::FailScan(Lsn lsn, sim::IoStatus status) {
-  std::unique_ptr<Scan> scan = std::move(scan_);
-  auto done = std::move(scan->done);
-  state_ = State::kNew;
-  done(absl::DataLossError(absl::StrFormat(
+  RefuseScan(absl::DataLossError(absl::StrFormat(
       "Open: read error %s in the log block at LSN %d: records there may have been durable",
       sim::IoStatusName(status), lsn)));
 }
 
 void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
+  KTM_LOG_ASSERT(stop_lsn >= scan_->area.durable_hint_lsn, "the scan ends at or above the durable hint");
   std::unique_ptr<Scan> scan = std::move(scan_);
   auto done = std::move(scan->done);
-  if (stop_lsn < scan->area.durable_hint_lsn) {
-    state_ = State::kNew;
-    done(absl::DataLossError(absl::StrFormat(
-        "Open: log scan stopped at LSN %d (%s) below LSN %d, which was durable when the "
-        "restart area was written: acknowledged records are lost",
-        stop_lsn, reason, scan->area.durable_hint_lsn)));
-    return;
-  }
   log_id_ = scan->area.log_id;
   restart_sequence_ = scan->area.sequence;
   base_lsn_ = requested_base_ = scan->area.base_lsn;
@@ -416,7 +648,41 @@ void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
   result.end_lsn = end_lsn_;
   result.stopped_at_invalid_block = invalid;
   result.scan_stop_reason = std::move(reason);
+  if (scan->repair) {
+    RepairRestartSector(stop_lsn, std::move(result), std::move(done));
+    return;
+  }
   InvalidateStaleTail(stop_lsn, std::move(result), std::move(done));
+}
+
+// A Format torn on a blank disk left one restart sector without an area:
+// write the chosen area's successor there (an empty log: no block was found),
+// so that once Open completes both sectors are valid again (ChooseRestartArea).
+void Log::RepairRestartSector(Lsn stop_lsn, RecoveredLog result,
+                              std::function<void(absl::StatusOr<RecoveredLog>)> done) {
+  format::RestartArea area;
+  area.flags = result.has_restart_area ? format::kRestartFlagClient : 0;
+  area.sequence = restart_sequence_ + 1;
+  area.base_lsn = base_lsn_;
+  area.scan_lsn = tail_lsn_;
+  area.durable_hint_lsn = durable_lsn_;
+  area.region_bytes = region_bytes_;
+  area.log_id = log_id_;
+  area.sector_size = sector_size_;
+  area.payload = result.restart_payload;
+  disk_->Write(RestartSectorOffset(area.sequence), format::EncodeRestartArea(area, sector_size_),
+               /*fua=*/true,
+               GuardWrite([this, stop_lsn, sequence = area.sequence, result = std::move(result),
+                           done = std::move(done)](sim::IoStatus status) mutable {
+                 if (status != sim::IoStatus::kOk) {
+                   state_ = State::kNew;
+                   done(absl::UnavailableError(absl::StrFormat(
+                       "Open: repairing the restart sectors failed: %s", sim::IoStatusName(status))));
+                   return;
+                 }
+                 restart_sequence_ = sequence;
+                 InvalidateStaleTail(stop_lsn, std::move(result), std::move(done));
+               }));
 }
 
 // Blocks the previous incarnation had in flight together lie inside
@@ -574,7 +840,7 @@ void Log::KickBlockWrites() {
     sealed_.pop_front();
     const Lsn start = block->start();
     KTM_LOG_ASSERT(start == written_end_, "blocks must be written in order, without gaps");
-    std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_);
+    std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_, durable_lsn_);
     KTM_LOG_ASSERT(start + bytes.size() - tail_lsn_ <= region_bytes_,
                    "a block write would overwrite the live part of the log");
     written_end_ = start + bytes.size();

@@ -33,10 +33,19 @@
 // is two ops). forced_writes() counts blocks written.
 //
 // Recovery (Open): read both restart sectors, take the newest valid one,
-// then scan blocks from its base LSN; the scan stops cleanly at the first
-// block whose header, LSN or checksum does not match (a torn, lost or stale
-// tail), never reading garbage as a record. Appends then continue at the end
-// of the valid prefix.
+// then scan blocks from its base LSN; the scan stops at the first block whose
+// header, LSN or checksum does not match, never reading garbage as a record.
+// Appends then continue at the end of the valid prefix.
+// Damage: a crash only loses unacknowledged writes and tears multi-sector
+// writes at sector granularity; anything else is damage, and Open refuses
+// (kDataLoss) before writing anything rather than take it for a torn tail.
+// Each block header carries a durable gap (LSN - durable LSN when written):
+// a valid block after the scan's stop that vouches for the stopped block, the
+// restart area's durable hint above the stop, a block whose first sector
+// names it but is not what was written, two restart areas that disagree or
+// one that contradicts itself, or a lone restart area once the log holds
+// blocks are all refused. docs/ktm-logging.md ("Damage") lists what is
+// detected and what cannot be (the newest blocks that nothing vouches for).
 //
 // Tail: WriteRestartArea(payload, new_base) persists the client's checkpoint
 // and moves the base LSN; space before the base is reusable. Append fails
@@ -61,6 +70,7 @@ namespace ktm::log {
 
 namespace format {
 class BlockBuilder;
+struct RestartArea;
 // Size limits of a block (header + records) and of one record's payload.
 struct BlockLimits {
   uint32_t block_bytes_max = 0;
@@ -111,11 +121,13 @@ class Log {
   // be read as part of the new log (a new log id is stamped in every block).
   void Format(std::function<void(absl::Status)> done);
   // Reads the restart area and scans the tail; afterwards Append may be used.
-  // Errors (the Log object stays unopened and Format may then be used):
-  // kNotFound (no restart area: never formatted), kDataLoss (restart sectors
-  // corrupt, or the scan stopped below the LSN the restart area recorded as
-  // durable: media corruption of acknowledged records), kFailedPrecondition
-  // (on-disk geometry differs from the options, or the Log is not new).
+  // Errors (the Log object stays unopened, nothing was written, and Format
+  // may then be used): kNotFound (no restart area and no block in the first
+  // window of the region: never formatted), kDataLoss (damage: see "Damage"
+  // above and docs/ktm-logging.md), kFailedPrecondition (on-disk geometry
+  // differs from the options, or the Log is not new), kUnavailable (a write
+  // of a successful Open failed: clearing the stale tail, or repairing the
+  // restart sector a Format torn on a blank disk left without an area).
   void Open(std::function<void(absl::StatusOr<RecoveredLog>)> done);
 
   // Buffers a record; returns its LSN. Not durable until a Force covers it.
@@ -193,14 +205,37 @@ class Log {
   void WriteFormat(const RestartSectors& sectors, std::function<void(absl::Status)> done);
   void OnFormatWritten(uint32_t log_id, uint64_t sequence, sim::IoStatus status,
                        std::function<void(absl::Status)> done);
-  absl::Status ChooseRestartArea(const RestartSectors& sectors, int* chosen) const;
+  // What the restart sectors tell Open (see ChooseRestartArea).
+  struct RestartChoice {
+    int chosen = -1;           // sector whose area the scan uses
+    bool maybe_blank = false;  // no restart magic at all: blank, unless the region holds blocks
+    bool repair = false;       // a Format torn on a blank disk: rewrite the other sector
+  };
+  // How a scan ended at a block that did not check (see StopScan).
+  enum class ScanStop : uint8_t {
+    kCleanEnd,       // nothing of this lap there: never written, cleared, earlier lap or format
+    kTornOrCorrupt,  // what a torn write of the newest block leaves, or damage
+    kCorrupt,        // no crash leaves this: damage
+  };
+  absl::Status ChooseRestartArea(const RestartSectors& sectors, RestartChoice* choice) const;
+  absl::Status CheckRestartArea(const format::RestartArea& area) const;
   void OnOpenRestartRead(const RestartSectors& sectors,
                          std::function<void(absl::StatusOr<RecoveredLog>)> done);
+  void ProbeBlank(std::function<void(absl::StatusOr<RecoveredLog>)> done);
+  uint64_t ProbeWindowBytes() const;
   void ScanNext();
   void OnScanHeader(Lsn lsn, sim::IoStatus status, std::vector<uint8_t> bytes);
   void OnScanBlock(Lsn lsn, std::vector<uint8_t> bytes);
+  struct Probe;
+  void StopScan(Lsn stop_lsn, std::string reason, ScanStop stop, uint64_t stopped_bytes);
+  void ProbeAfterStop(Lsn stop_lsn, std::string reason, bool invalid, uint64_t stopped_bytes);
+  void ProbeFrom(std::shared_ptr<Probe> probe, uint64_t at);
+  void RefuseVouched(const Probe& probe, Lsn lsn, Lsn vouched);
+  void RefuseScan(absl::Status status);
   void FailScan(Lsn lsn, sim::IoStatus status);
   void FinishScan(Lsn stop_lsn, std::string reason, bool invalid);
+  void RepairRestartSector(Lsn stop_lsn, RecoveredLog result,
+                           std::function<void(absl::StatusOr<RecoveredLog>)> done);
 
   // Appending, forcing and the restart area.
   void SealOpenBlock();

@@ -5,6 +5,7 @@
 // untrusted disk bytes and never assert on them.
 #include "ktm/log/log_format.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -32,7 +33,7 @@ constexpr const std::array<uint32_t, 256>& kCrc32cTable = kCrc32cTables[0];
 
 // Block header field offsets.
 constexpr size_t kBlockMagicAt = 0, kBlockLogIdAt = 4, kBlockLsnAt = 8, kBlockLengthAt = 16,
-                 kBlockCountAt = 20, kBlockChecksumAt = 24, kBlockReservedAt = 28;
+                 kBlockCountAt = 20, kBlockChecksumAt = 24, kBlockDurableGapAt = 28;
 // Record header field offsets (relative to the record).
 constexpr size_t kRecordTypeAt = 0, kRecordFlagsAt = 2, kRecordLengthAt = 4, kRecordLsnAt = 8,
                  kRecordChecksumAt = 16, kRecordReservedAt = 20;
@@ -41,7 +42,7 @@ constexpr size_t kRestartMagicAt = 0, kRestartFlagsAt = 4, kRestartSequenceAt = 
                  kRestartBaseAt = 16, kRestartScanAt = 24, kRestartHintAt = 32,
                  kRestartRegionAt = 40, kRestartLogIdAt = 48, kRestartSectorAt = 52,
                  kRestartPayloadLengthAt = 56, kRestartChecksumAt = 60;
-static_assert(kBlockReservedAt + 4 == kBlockHeaderBytes);
+static_assert(kBlockDurableGapAt + 4 == kBlockHeaderBytes);
 static_assert(kRecordReservedAt + 4 == kRecordHeaderBytes);
 static_assert(kRestartChecksumAt + 4 == kRestartHeaderBytes);
 
@@ -265,8 +266,10 @@ Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
   return lsn;
 }
 
-std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size) && {
+std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn) && {
   KTM_LOG_ASSERT(record_count_ > 0, "an empty block is never written");
+  KTM_LOG_ASSERT(durable_lsn <= start_ && start_ - durable_lsn <= UINT32_MAX,
+                 "a block's durable LSN lies at most 4 GiB below its start");
   KTM_LOG_ASSERT(start_ % sector_size == 0, "a block starts on a sector boundary");
   const uint32_t length = static_cast<uint32_t>(bytes_.size());
   PutU32(bytes_, kBlockMagicAt, kBlockMagic);
@@ -275,7 +278,7 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size) && {
   PutU32(bytes_, kBlockLengthAt, length);
   PutU32(bytes_, kBlockCountAt, record_count_);
   PutU32(bytes_, kBlockChecksumAt, 0);
-  PutU32(bytes_, kBlockReservedAt, 0);
+  PutU32(bytes_, kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
   PutU32(bytes_, kBlockChecksumAt, ChecksumSkipping(bytes_, kBlockChecksumAt));
   std::vector<uint8_t> out = std::move(bytes_);
   out.resize(RoundUp(length, sector_size), 0);
@@ -298,11 +301,12 @@ BlockCheck CheckBlockHeader(std::span<const uint8_t> bytes, uint32_t log_id, Lsn
   header->length = GetU32(bytes, kBlockLengthAt);
   header->record_count = GetU32(bytes, kBlockCountAt);
   header->checksum = GetU32(bytes, kBlockChecksumAt);
+  header->durable_gap = GetU32(bytes, kBlockDurableGapAt);
   if (header->log_id != log_id) return BlockCheck::kOtherLog;
   if (header->lsn < expected_lsn) return BlockCheck::kStale;
   if (header->lsn > expected_lsn) return BlockCheck::kBadLsn;
   const uint64_t min_length = uint64_t{kBlockHeaderBytes} + kRecordHeaderBytes;
-  if (GetU32(bytes, kBlockReservedAt) != 0 || header->length < min_length ||
+  if (header->durable_gap > header->lsn || header->length < min_length ||
       header->length > limits.block_bytes_max || header->record_count == 0 ||
       header->record_count > (header->length - kBlockHeaderBytes) / kRecordHeaderBytes) {
     return BlockCheck::kBadHeader;
@@ -315,6 +319,32 @@ BlockCheck DecodeBlock(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expe
   uint32_t count = 0;
   Lsn last_lsn = 0;
   return CheckBlock(bytes, log_id, expected_lsn, limits, records, &count, &last_lsn);
+}
+
+bool FirstSectorConsistent(std::span<const uint8_t> bytes, const BlockHeader& header,
+                           uint32_t sector_size, BlockLimits limits) {
+  const size_t first = std::min<size_t>(bytes.size(), sector_size);
+  size_t offset = kBlockHeaderBytes;
+  for (uint32_t i = 0; i < header.record_count; ++i) {
+    if (offset + kRecordHeaderBytes > first) return true;  // the rest lies in later sectors
+    auto record_header = bytes.subspan(offset, kRecordHeaderBytes);
+    const uint32_t payload_length = GetU32(record_header, kRecordLengthAt);
+    if (GetU16(record_header, kRecordFlagsAt) != 0 || GetU32(record_header, kRecordReservedAt) != 0 ||
+        GetU64(record_header, kRecordLsnAt) != header.lsn + offset ||
+        payload_length > limits.record_payload_max ||
+        offset + kRecordHeaderBytes + payload_length > header.length) {
+      return false;
+    }
+    const size_t end = offset + kRecordHeaderBytes + payload_length;
+    if (end > first) return true;
+    if (ChecksumSkipping(bytes.subspan(offset, end - offset), kRecordChecksumAt) !=
+        GetU32(record_header, kRecordChecksumAt)) {
+      return false;
+    }
+    offset = end;
+  }
+  // Every record ended inside the first sector: so must the block, then zeros.
+  return offset == header.length && AllZero(bytes.subspan(offset, first - offset));
 }
 
 std::vector<uint8_t> EncodeRestartArea(const RestartArea& area, uint32_t sector_size) {

@@ -9,12 +9,15 @@
 //
 // Block (starts on a sector boundary; its LSN is its stream offset):
 //   u32 magic | u32 log_id | u64 block_lsn | u32 length | u32 record_count |
-//   u32 checksum | u32 reserved(0)          = kBlockHeaderBytes (32)
+//   u32 checksum | u32 durable_gap          = kBlockHeaderBytes (32)
 //   then record_count records packed back to back, then zero padding to the
 //   next sector boundary. length = header + records (padding excluded);
 //   checksum = CRC32C over those `length` bytes with the checksum field zero;
 //   a reader also requires the padding it read to be zero.
-// Record (its LSN is the stream offset of its header):
+//   durable_gap chains the blocks: block_lsn - durable_gap is the log's
+//   durable LSN when the block was written (everything below it had been
+//   forced and acknowledged), so a valid later block vouches for every block
+//   below it and recovery can tell a damaged forced block from a torn tail.// Record (its LSN is the stream offset of its header):
 //   u16 type | u16 flags(0) | u32 payload_length | u64 record_lsn |
 //   u32 checksum | u32 reserved(0)          = kRecordHeaderBytes (24)
 //   then the payload; checksum = CRC32C over header (checksum zero) + payload.
@@ -71,6 +74,8 @@ struct BlockHeader {
   uint32_t length = 0;
   uint32_t record_count = 0;
   uint32_t checksum = 0;
+  uint32_t durable_gap = 0;  // lsn - durable_gap: durable LSN when the block was written
+  Lsn vouched_lsn() const { return lsn - durable_gap; }
 };
 
 // Why a block was accepted or rejected. kNoBlock and kStale are a clean end
@@ -82,7 +87,7 @@ enum class BlockCheck : uint8_t {
   kOtherLog,     // a block of an earlier format of this region
   kStale,        // LSN below the expected one: a block from an earlier lap
   kBadLsn,       // LSN above the expected one: impossible unless corrupt
-  kBadHeader,    // length, count or reserved fields out of range
+  kBadHeader,    // length, count or durable_gap fields out of range
   kBadChecksum,  // torn or corrupt body
   kBadRecord,    // checksum fine but a record is inconsistent
 };
@@ -101,9 +106,10 @@ class BlockBuilder {
   bool Fits(size_t payload_size) const;
   // Appends a record; returns its LSN. Asserts Fits and payload size.
   Lsn Add(uint16_t type, std::span<const uint8_t> payload);
-  // Fills the header, pads to the sector size and checks the block by
+  // Fills the header (durable_lsn: the log's durable LSN now, <= start, at
+  // most 4 GiB below it), pads to the sector size and checks the block by
   // decoding it back. Returns the bytes to write (a multiple of sector_size).
-  std::vector<uint8_t> Finish(uint32_t sector_size) &&;
+  std::vector<uint8_t> Finish(uint32_t sector_size, Lsn durable_lsn) &&;
 
   Lsn start() const { return start_; }
   Lsn end() const { return start_ + bytes_.size(); }  // unpadded
@@ -126,9 +132,17 @@ BlockCheck CheckBlockHeader(std::span<const uint8_t> bytes, uint32_t log_id, Lsn
                             BlockLimits limits, BlockHeader* header);
 // Checks a whole block (bytes: the block as read, header.length bytes or more;
 // bytes past header.length must be zero padding) and appends its records to
-// *records only when every check passes.
+// *records only when every check passes (records may be nullptr: check only).
 BlockCheck DecodeBlock(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expected_lsn,
                        BlockLimits limits, std::vector<LogRecord>* records);
+
+// For a block whose header checked but whose checksum did not: false when
+// its first sector cannot be what the writer wrote (a record that starts in
+// it is inconsistent, or the records end in it while the header says the
+// block goes on). A crash never damages a block's first sector while keeping
+// its header: a sector is written whole or not at all.
+bool FirstSectorConsistent(std::span<const uint8_t> bytes, const BlockHeader& header,
+                           uint32_t sector_size, BlockLimits limits);
 
 struct RestartArea {
   uint32_t flags = 0;
