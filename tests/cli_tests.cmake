@@ -9,6 +9,8 @@ ktmsim_test(scenario_toml_test cli
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/scenario_toml_test.cc
           ${CMAKE_SOURCE_DIR}/harness/scenario.cc
           ${CMAKE_SOURCE_DIR}/harness/scenario_toml.cc
+          ${CMAKE_SOURCE_DIR}/harness/scenario_toml_prescan.cc
+          ${CMAKE_SOURCE_DIR}/harness/schedule_validation.cc
   LIBS sim absl::status absl::statusor absl::strings absl::str_format)
 target_compile_definitions(scenario_toml_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # --- end scenario files -----------------------------------------------------
