@@ -54,6 +54,7 @@ class Prescan {
   explicit Prescan(std::string_view text) : text_(text) {}
 
   absl::Status Run() {
+    if (At("\xEF\xBB\xBF")) i_ = 3;  // a UTF-8 byte order mark (toml++ skips it too)
     while (i_ < text_.size()) {
       uint32_t code_point = 0;
       const size_t length = Utf8Length(text_, i_, &code_point);

@@ -10,7 +10,7 @@
 // The rules, stricter than TOML 1.0 only where TOML 1.0 itself has no use for
 // the input:
 // 1. the text is valid UTF-8 (no overlong forms, surrogates or code points
-//    above U+10FFFF);
+//    above U+10FFFF), optionally after a byte order mark;
 // 2. non-ASCII characters appear only inside strings and comments (TOML 1.0
 //    bare keys, numbers, booleans and whitespace are ASCII);
 // 3. ASCII control characters other than tab, LF and CR appear nowhere

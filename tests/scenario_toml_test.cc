@@ -864,6 +864,7 @@ TEST(ScenarioPrescan, NonAsciiOutsideStringsAndCommentsIsRefused) {
                            "name = '''\xC3\xA9'''\n" +
                            std::string(kMinimal);
   EXPECT_EQ(LoadError(text), "(loaded)");
+  EXPECT_EQ(LoadError("\xEF\xBB\xBF" + text), "(loaded)");  // a byte order mark first is fine
   EXPECT_EQ(LoadError("description = \"\xC3\xA9\" \xC3\xA9\n"),
             "s.toml:1:19: non-ASCII character U+00E9 outside a string or comment (TOML keys, values and "
             "whitespace are ASCII)");
