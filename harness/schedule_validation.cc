@@ -3,6 +3,7 @@
 // schedule_validation.h for what is checked and why.
 #include "harness/schedule_validation.h"
 
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -125,6 +126,7 @@ std::vector<sim::DiskOptions> HostDisks(const Scenario& scenario, size_t host) {
 
 std::vector<ScheduleProblem> CheckFaultSchedule(const Scenario& scenario, const std::string& text) {
   std::vector<ScheduleProblem> problems;
+  std::map<uint64_t, int64_t> message_lines;  // seq -> the line that gave its fate
   int64_t line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -134,7 +136,15 @@ std::vector<ScheduleProblem> CheckFaultSchedule(const Scenario& scenario, const 
       continue;
     }
     LineChecker checker(scenario, line_number, &problems);
-    for (const sim::FaultEvent& event : parsed->events) checker.Event(event);
+    for (const sim::FaultEvent& event : parsed->events) {
+      checker.Event(event);
+      if (event.kind != Kind::kMessage) continue;
+      const auto [it, first] = message_lines.emplace(event.message_seq, line_number);
+      if (!first) {
+        checker.Add(absl::StrCat("message ", event.message_seq, " already has a fate (line ", it->second,
+                                 "): only the last would count"));
+      }
+    }
   }
   return problems;
 }

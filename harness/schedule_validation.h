@@ -18,9 +18,9 @@
 //   the sector lies inside that disk, and the budget is "beyond" (a log has
 //   no second copy: under "recoverable" these faults would be blamed on the
 //   engine; docs/faults.md);
-// - msg: time 0 (the time of a message fate is not used) and an extra delay
+// - msg: time 0 (the time of a message fate is not used), an extra delay
 //   of at most kScheduleDelayMaxNs (a larger one would overflow the
-//   delivery time).
+//   delivery time), and one line per message sequence number.
 #pragma once
 
 #include <cstdint>

@@ -792,8 +792,9 @@ TEST(ScheduleValidation, EveryLineIsCheckedWithItsLineNumber) {
       "5 msg seq=4 drop\n"
       "4000 crash host=x seed=2\n"
       "4000 partition groups=0|1\n"
-      "4000 latent host=0 disk=1 sector=4095\n");
-  ASSERT_EQ(problems.size(), 7u);
+      "4000 latent host=0 disk=1 sector=4095\n"
+      "0 msg seq=3 dup\n");
+  ASSERT_EQ(problems.size(), 8u);
   EXPECT_EQ(problems[0].line, 2);
   EXPECT_THAT(problems[0].message, HasSubstr("no disk 2 on host 0"));
   EXPECT_EQ(problems[1].line, 4);
@@ -808,6 +809,8 @@ TEST(ScheduleValidation, EveryLineIsCheckedWithItsLineNumber) {
   EXPECT_THAT(problems[5].message, HasSubstr("bad number 'x' for 'host'"));
   EXPECT_EQ(problems[6].line, 9);
   EXPECT_THAT(problems[6].message, HasSubstr("names host 1"));
+  EXPECT_EQ(problems[7].line, 11);
+  EXPECT_THAT(problems[7].message, HasSubstr("message 3 already has a fate (line 6)"));
 }
 
 TEST(ScheduleValidation, CheckScheduleTextNamesFileAndLine) {
