@@ -8,11 +8,13 @@
 // lost without an error).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
 #include "ktm/log/log.h"
+#include "ktm/log/log_format.h"
 #include "sim/disk.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
@@ -39,7 +41,53 @@ absl::StatusOr<ktm::log::RecoveredLog> OpenSync(sim::Scheduler& scheduler, ktm::
   return *std::move(result);
 }
 
+// Recomputes the checksums of every restart area, block and record that a
+// mutation left with a plausible header, so mutations reach the logic past
+// the CRC checks (base, scan and durable LSNs, lengths, log ids) instead of
+// stopping at "bad checksum" almost every time.
+void RepairChecksums(uint8_t* data, size_t size) {
+  namespace format = ktm::log::format;
+  const std::span<uint8_t> image(data, size);
+  for (size_t offset = 0; offset + kSectorSize <= size; offset += kSectorSize) {
+    const std::span<uint8_t> sector = image.subspan(offset, kSectorSize);
+    const uint32_t magic = format::GetU32(sector, 0);
+    if (offset < 2 * kSectorSize && magic == format::kRestartMagic) {
+      format::PutU32(sector, 60, 0);
+      format::PutU32(sector, 60, format::Crc32c(sector));
+      continue;
+    }
+    if (magic != format::kBlockMagic) continue;
+    const std::span<uint8_t> rest = image.subspan(offset);
+    const uint32_t length = format::GetU32(rest, 16);
+    if (length < format::kBlockHeaderBytes || length > rest.size()) continue;
+    for (size_t record = format::kBlockHeaderBytes; record + format::kRecordHeaderBytes <= length;) {
+      const uint64_t end = record + format::kRecordHeaderBytes + uint64_t{format::GetU32(rest, record + 4)};
+      if (end > length) break;
+      format::PutU32(rest, record + 16, 0);
+      format::PutU32(rest, record + 16, format::Crc32c(rest.subspan(record, end - record)));
+      record = end;  // records are packed back to back
+    }
+    format::PutU32(rest, 24, 0);
+    format::PutU32(rest, 24, format::Crc32c(rest.subspan(0, length)));
+  }
+}
+
 }  // namespace
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
+// With KTMSIM_FUZZ_REPAIR_CRC set, half of the mutations are repaired (see
+// RepairChecksums), half keep their broken checksums (the refusal paths).
+// Off by default for now: with it, this target finds within seconds a
+// restart area whose scan LSN lies below its base that opens and then loses
+// forced records (fuzz/known/log_open_fuzz/, issue 15, being fixed in
+// ktm/log); turn it on by default once that input passes.
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  static const bool repair = std::getenv("KTMSIM_FUZZ_REPAIR_CRC") != nullptr;
+  size = LLVMFuzzerMutate(data, size, max_size);
+  if (repair && seed % 2 == 0) RepairChecksums(data, size);
+  return size;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sim::Scheduler scheduler;
