@@ -79,8 +79,8 @@ extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 // With KTMSIM_FUZZ_REPAIR_CRC set, half of the mutations are repaired (see
 // RepairChecksums), half keep their broken checksums (the refusal paths).
 // Off by default for now: with it, this target finds within seconds a
-// restart area whose scan LSN lies below its base that opens and then loses
-// forced records (fuzz/known/log_open_fuzz/, issue 15, being fixed in
+// restart area whose base lies beyond the log's end that opens and then
+// loses forced records (fuzz/known/log_open_fuzz/, issue 15, being fixed in
 // ktm/log); turn it on by default once that input passes.
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
   static const bool repair = std::getenv("KTMSIM_FUZZ_REPAIR_CRC") != nullptr;
