@@ -2,8 +2,10 @@
 // drives toml++ 3.3 (Debian 12) into undefined behaviour or a failed
 // assertion, so the parser is only ever given text it handles.
 //
-// Known reaches in toml++ 3.3 (found by fuzz/scenario_loader_fuzz.cc):
-// - some non-ASCII whitespace after a value reaches TOML_UNREACHABLE;
+// Known reaches in toml++ 3.3 (found by libFuzzer on toml::parse itself;
+// the inputs are in fuzz/corpus/scenario_loader_fuzz/crash_*):
+// - some non-ASCII characters after a value reach TOML_UNREACHABLE in
+//   is_non_ascii_horizontal_whitespace (U+3001 after "a = 1");
 // - a table header whose first key character is neither a bare-key
 //   character nor a quote ("[[*", "[ %") fails TOML_ASSERT_ASSUME in
 //   parse_key (an assertion without NDEBUG, undefined behaviour with it).
