@@ -25,9 +25,11 @@ int MergeMain(const ParsedArgs& args);
 int TraceMain(const ParsedArgs& args);
 int ShrinkMain(const ParsedArgs& args);
 
-// Reads and parses a fault schedule file (--schedule) into options->schedule;
+// Reads and parses a fault schedule file (--schedule) into options->schedule,
+// checked against the scenario it will run on (harness/schedule_validation.h);
 // prints every problem as "FILE:line: message" and returns false on failure.
-bool LoadScheduleFile(const std::string& file, harness::RunOptions* options);
+bool LoadScheduleFile(const std::string& file, const harness::Scenario& scenario,
+                      harness::RunOptions* options);
 int BenchMain(const ParsedArgs& args);  // cli/bench_command.cc
 int ExploreMain(const ParsedArgs& args);  // cli/explore_command.cc
 

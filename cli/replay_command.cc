@@ -20,6 +20,7 @@
 #include "cli/scenario_set.h"
 #include "harness/explore.h"
 #include "harness/runner.h"
+#include "harness/schedule_validation.h"
 #include "reports/atomic_file.h"
 #include "reports/summary.h"
 #include "sim/fault_plan.h"
@@ -45,7 +46,8 @@ std::vector<std::string> ScheduleErrors(const std::string& file, const std::stri
 
 }  // namespace
 
-bool LoadScheduleFile(const std::string& file, harness::RunOptions* options) {
+bool LoadScheduleFile(const std::string& file, const harness::Scenario& scenario,
+                      harness::RunOptions* options) {
   absl::StatusOr<std::string> text = reports::ReadFile(file);
   if (!text.ok()) {
     absl::FPrintF(stderr, "%s: %s\n", file, text.status().message());
@@ -56,6 +58,10 @@ bool LoadScheduleFile(const std::string& file, harness::RunOptions* options) {
     for (const std::string& line : ScheduleErrors(file, std::string(schedule.status().message()))) {
       absl::FPrintF(stderr, "%s\n", line);
     }
+    return false;
+  }
+  if (absl::Status valid = harness::CheckScheduleText(scenario, *text, file); !valid.ok()) {
+    absl::FPrintF(stderr, "%s\n", valid.message());
     return false;
   }
   options->schedule = *std::move(schedule);
@@ -122,7 +128,7 @@ int ReplayMain(const ParsedArgs& args) {
     }
     points = *std::move(parsed);
   }
-  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
+  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, scenario, &options)) return kExitBadInput;
   const harness::RunResult result =
       points ? harness::RunWithFaultPoints(scenario, absl::GetFlag(FLAGS_seed), options, *points)
              : harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);

@@ -65,8 +65,8 @@ int TraceMain(const ParsedArgs& args) {
   options.keep_trace = true;
   options.planted_bug = *planted_bug;
   const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
-  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
   const harness::Scenario& scenario = set.scenarios.front();
+  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, scenario, &options)) return kExitBadInput;
   const harness::RunResult result = harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
   absl::StatusOr<std::string> output = Render(format, scenario, result, *planted_bug);
   if (!output.ok()) {

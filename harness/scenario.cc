@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "harness/schedule_validation.h"
 #include "model/checkers.h"
 
 namespace harness {
@@ -40,6 +41,18 @@ constexpr uint64_t kNetworkInflightMax = 10'000'000;
 constexpr sim::TimeNs kLatencyMaxNs = 60 * sim::kSecond;
 constexpr sim::TimeNs kRunUntilMaxNs = 3600 * sim::kSecond;
 constexpr double kFractionSlack = 1e-9;
+// Engine limits a scenario must stay inside, or the run could not check
+// anything (every transaction refused, the TM never online).
+// The engine refuses a transaction's 65th enlistment with
+// STATUS_INSUFFICIENT_RESOURCES (kEnlistmentsPerTransactionMax in ktm/kernel.cc);
+// one RM is one enlistment.
+constexpr uint64_t kEnlistmentsPerTransactionMax = 64;
+// A TM's log keeps its checkpoint in the log's restart area, one sector:
+// a 64-byte header (ktm/log/log_format.h kRestartHeaderBytes) and the TM's
+// 32-byte payload (magic, TM id, clock: EncodeRestart in ktm/kernel.cc).
+// 64-byte sectors leave no room, so the TM never comes online; 128 is the
+// smallest power of two that fits. RM logs write an empty restart payload.
+constexpr uint64_t kTmLogSectorSizeMin = 128;
 static_assert(kSectorSizeMin <= kSectorSizeMax && kSectorCountMin <= kSectorCountMax);
 
 // Collects problems; one method per kind of range check.
@@ -142,6 +155,15 @@ void CheckHosts(const Scenario& scenario, ProblemList& problems) {
       problems.Add(path + ".name", absl::StrCat("duplicate host name ", Quoted(host.name)));
     }
     CheckDisk(problems, path + ".log_disk", host.log_disk);
+    const uint64_t size = host.log_disk.sector_size;
+    if (!host.tm_volatile && (size & (size - 1)) == 0 && size >= kSectorSizeMin &&
+        size < kTmLogSectorSizeMin) {
+      problems.Add(path + ".log_disk.sector_size",
+                   absl::StrCat("must be at least ", kTmLogSectorSizeMin,
+                                " for a durable TM: its checkpoint (a 64-byte restart header and 32 "
+                                "bytes) must fit in one sector, or the TM never comes online; got ",
+                                host.log_disk.sector_size));
+    }
   }
 }
 
@@ -222,6 +244,35 @@ void CheckRms(const Scenario& scenario, ProblemList& problems) {
   }
 }
 
+// The most RMs one transaction can touch: rms_per_tx_max, clamped to the RMs
+// of one host (local transactions) or of all hosts (distributed ones), as
+// the harness picks them (harness/cluster.cc PickLocal, PickDistributed).
+uint64_t RmsPerTransactionReach(const Scenario& scenario) {
+  const WorkloadSpec& w = scenario.workload;
+  uint64_t reach = 0;
+  for (const HostSpec& host : scenario.hosts) {
+    const auto on_host = std::count_if(scenario.rms.begin(), scenario.rms.end(),
+                                       [&host](const RmSpec& rm) { return rm.host == host.name; });
+    reach = std::max<uint64_t>(reach, static_cast<uint64_t>(on_host));
+  }
+  if (w.distributed_fraction > 0) reach = scenario.rms.size();
+  return std::min<uint64_t>(reach, w.rms_per_tx_max);
+}
+
+void CheckEnlistmentLimit(const Scenario& scenario, ProblemList& problems) {
+  const WorkloadSpec& w = scenario.workload;
+  if (w.rms_per_tx_min > w.rms_per_tx_max) return;  // reported already
+  const uint64_t reach = RmsPerTransactionReach(scenario);
+  if (reach <= kEnlistmentsPerTransactionMax) return;
+  const bool every = std::min<uint64_t>(w.rms_per_tx_min, reach) > kEnlistmentsPerTransactionMax;
+  problems.Add(every ? "workload.rms_per_tx_min" : "workload.rms_per_tx_max",
+               absl::StrCat("a transaction could touch ", reach, " RMs, but the engine allows at most ",
+                            kEnlistmentsPerTransactionMax, " enlistments per transaction (",
+                            every ? "every" : "such a", " transaction would be refused): must be at most ",
+                            kEnlistmentsPerTransactionMax, ", got ",
+                            every ? w.rms_per_tx_min : w.rms_per_tx_max));
+}
+
 void CheckWorkloadCounts(const Scenario& scenario, ProblemList& problems) {
   const WorkloadSpec& w = scenario.workload;
   problems.Count("workload.transactions", w.transactions, 1, kTransactionsMax);
@@ -243,6 +294,7 @@ void CheckWorkloadCounts(const Scenario& scenario, ProblemList& problems) {
                               w.rms_per_tx_min));
   }
   problems.Count("workload.keys", w.keys, 1, kKeysMax);
+  CheckEnlistmentLimit(scenario, problems);
 }
 
 void CheckWorkloadMix(const WorkloadSpec& w, ProblemList& problems) {
@@ -308,28 +360,6 @@ void CheckProbabilities(const sim::FaultProbabilities& p, ProblemList& problems)
   problems.Time(path + "partition_duration_max_ns", p.partition_duration_max_ns, 0, kLatencyMaxNs);
 }
 
-// A schedule names hosts by index (the order of scenario.hosts).
-void CheckScheduleHosts(const Scenario& scenario, const sim::FaultSchedule& schedule,
-                        ProblemList& problems) {
-  const size_t hosts = scenario.hosts.size();
-  for (const sim::FaultEvent& event : schedule.events) {
-    std::vector<uint32_t> named;
-    using Kind = sim::FaultEvent::Kind;
-    if (event.kind == Kind::kCrash || event.kind == Kind::kRestart ||
-        event.kind == Kind::kLatentError || event.kind == Kind::kCorruptSector) {
-      named.push_back(event.host);
-    }
-    for (const auto& group : event.groups) named.insert(named.end(), group.begin(), group.end());
-    for (uint32_t host : named) {
-      if (host >= hosts) {
-        problems.Add("faults.schedule_text",
-                     absl::StrCat("event \"", event.ToText(), "\" names host ", host,
-                                  ", but the scenario has ", hosts, " host(s), numbered from 0"));
-      }
-    }
-  }
-}
-
 void CheckSchedule(const Scenario& scenario, ProblemList& problems) {
   const FaultSpec& faults = scenario.faults;
   const bool has_text = !absl::StripAsciiWhitespace(faults.schedule_text).empty();
@@ -341,12 +371,10 @@ void CheckSchedule(const Scenario& scenario, ProblemList& problems) {
     problems.Add("faults.schedule_text", "mode \"schedule\" needs a schedule");
     return;
   }
-  absl::StatusOr<sim::FaultSchedule> schedule = sim::FaultSchedule::Parse(faults.schedule_text);
-  if (!schedule.ok()) {
-    problems.Add("faults.schedule_text", std::string(schedule.status().message()));
-    return;
+  // Every line against the scenario (hosts, disks, sectors, times, budget).
+  for (const ScheduleProblem& problem : CheckFaultSchedule(scenario, faults.schedule_text)) {
+    problems.Add("faults.schedule_text", absl::StrCat("line ", problem.line, ": ", problem.message));
   }
-  CheckScheduleHosts(scenario, *schedule, problems);
 }
 
 void CheckFaults(const Scenario& scenario, ProblemList& problems) {
@@ -356,6 +384,15 @@ void CheckFaults(const Scenario& scenario, ProblemList& problems) {
       faults.budget != "beyond") {
     problems.Add("faults.probabilities.corrupt_per_second",
                  "corrupting flushed sectors is a beyond-recoverable fault: needs budget \"beyond\"");
+  }
+  // A latent error under a log loses data that has no second copy: the run
+  // would drop the rate to 0 under "recoverable" (harness/cluster.cc), so a
+  // rate given there is refused rather than silently ignored.
+  if (faults.mode == FaultMode::kProbabilities && faults.probabilities.latent_error_per_second > 0 &&
+      faults.budget != "beyond") {
+    problems.Add("faults.probabilities.latent_error_per_second",
+                 "latent sector errors under a log are a beyond-recoverable fault: needs budget "
+                 "\"beyond\" (under \"recoverable\" the rate would be ignored)");
   }
   CheckSchedule(scenario, problems);
   problems.Time("faults.faults_until_ns", faults.faults_until_ns, 0, scenario.run_until_ns);

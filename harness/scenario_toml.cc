@@ -32,6 +32,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "harness/scenario_toml_prescan.h"
+#include "harness/schedule_validation.h"
 
 namespace harness {
 namespace {
@@ -558,38 +560,40 @@ Position InlineScheduleLine(const std::string& document, Position begin, int64_t
   return {begin.line + schedule_line - 1, 1};
 }
 
-// Splits "line N: message" (FaultSchedule::Parse's form) into N and message.
-std::optional<std::pair<int64_t, std::string>> SplitLinePrefix(absl::string_view message) {
-  if (!absl::ConsumePrefix(&message, "line ")) return std::nullopt;
-  const size_t colon = message.find(": ");
-  int64_t line = 0;
-  if (colon == absl::string_view::npos || !absl::SimpleAtoi(message.substr(0, colon), &line) || line < 1) {
-    return std::nullopt;
-  }
-  return std::pair(line, std::string(message.substr(colon + 2)));
-}
+// Where the schedule text came from, so its problems can be reported at
+// their line (in the scenario file or in the schedule file).
+struct ScheduleSource {
+  const toml::node* node = nullptr;  // the `schedule` or `schedule_file` value
+  bool is_inline = false;
+  std::string file;                  // schedule_file: the path that was read
+  std::string key_path;              // "faults.schedule" / "faults.schedule_file"
+};
 
-// Reads `schedule` or `schedule_file` into faults->schedule_text and, in
-// schedule mode, reports a parse error at its line (in whichever file).
-void ReadSchedule(TableReader& reader, const std::string& document, FaultSpec* faults) {
+// Reads `schedule` or `schedule_file` into faults->schedule_text and records
+// where it came from; ReportScheduleProblems checks it once the whole
+// scenario is read.
+void ReadSchedule(TableReader& reader, FaultSpec* faults, ScheduleSource* source) {
   Loader& loader = reader.loader();
   const toml::node* inline_node = reader.Get("schedule");
   const toml::node* file_node = reader.Get("schedule_file");
-  std::string schedule_path;
   if (inline_node != nullptr && file_node != nullptr) {
     reader.Error("schedule_file", file_node, "give either schedule or schedule_file, not both",
                  "schedule_text");
     return;
   }
   if (inline_node != nullptr) {
-    if (!reader.Text("schedule", &faults->schedule_text)) loader.Suppress("faults.schedule_text");
+    if (!reader.Text("schedule", &faults->schedule_text)) {
+      loader.Suppress("faults.schedule_text");
+      return;
+    }
+    *source = {inline_node, true, "", reader.KeyPath("schedule")};
   } else if (file_node != nullptr) {
     std::string name;
     if (!reader.Text("schedule_file", &name)) {
       loader.Suppress("faults.schedule_text");
       return;
     }
-    schedule_path = (std::filesystem::path(loader.path()).parent_path() / name).string();
+    const std::string schedule_path = (std::filesystem::path(loader.path()).parent_path() / name).string();
     absl::StatusOr<std::string> text = ReadWholeFile(schedule_path);
     if (!text.ok()) {
       reader.Error("schedule_file", file_node,
@@ -598,23 +602,27 @@ void ReadSchedule(TableReader& reader, const std::string& document, FaultSpec* f
       return;
     }
     faults->schedule_text = *text;
+    *source = {file_node, false, schedule_path, reader.KeyPath("schedule_file")};
   }
-  if (faults->mode != FaultMode::kSchedule || faults->schedule_text.empty()) return;
-  absl::StatusOr<sim::FaultSchedule> parsed = sim::FaultSchedule::Parse(faults->schedule_text);
-  if (parsed.ok()) return;
+}
+
+// In schedule mode, checks every line of the schedule against the scenario
+// (harness/schedule_validation.h) and reports each problem at its line.
+void ReportScheduleProblems(Loader& loader, const std::string& document, const Scenario& scenario,
+                            const ScheduleSource& source) {
+  const FaultSpec& faults = scenario.faults;
+  if (source.node == nullptr || faults.mode != FaultMode::kSchedule || faults.schedule_text.empty()) return;
+  const std::vector<ScheduleProblem> problems = CheckFaultSchedule(scenario, faults.schedule_text);
+  if (problems.empty()) return;
   loader.Suppress("faults.schedule_text");
-  const std::string message(parsed.status().message());
-  const auto split = SplitLinePrefix(message);
-  const toml::node* node = inline_node != nullptr ? inline_node : file_node;
-  if (!split.has_value()) {
-    reader.Error(inline_node != nullptr ? "schedule" : "schedule_file", node,
-                 absl::StrCat("fault schedule: ", message));
-  } else if (inline_node != nullptr) {
-    loader.Report(InlineScheduleLine(document, PositionOf(node), split->first),
-                  reader.KeyPath("schedule"), split->second);
-  } else {
-    loader.ReportIn(schedule_path, {split->first, 1}, PositionOf(node),
-                    absl::StrCat("fault schedule: ", split->second));
+  for (const ScheduleProblem& problem : problems) {
+    if (source.is_inline) {
+      loader.Report(InlineScheduleLine(document, PositionOf(source.node), problem.line), source.key_path,
+                    problem.message);
+    } else {
+      loader.ReportIn(source.file, {problem.line, 1}, PositionOf(source.node),
+                      absl::StrCat("fault schedule: ", problem.message));
+    }
   }
 }
 
@@ -657,7 +665,7 @@ void ReadProbabilities(TableReader& reader, FaultMode mode, bool mode_known, sim
   }
 }
 
-void ReadFaults(TableReader& reader, const std::string& document, FaultSpec* faults) {
+void ReadFaults(TableReader& reader, FaultSpec* faults, ScheduleSource* source) {
   const bool mode_known = reader.Choice("mode",
                                         Choices<FaultMode>{{"none", FaultMode::kNone},
                                                            {"probabilities", FaultMode::kProbabilities},
@@ -670,7 +678,7 @@ void ReadFaults(TableReader& reader, const std::string& document, FaultSpec* fau
   reader.Number("crash_on_probability", &faults->crash_on_probability);
   reader.Text("budget", &faults->budget);
   if (mode_known) {
-    ReadSchedule(reader, document, faults);
+    ReadSchedule(reader, faults, source);
   } else {
     // Unknown mode: the default (none) stands in, so checks that depend on
     // the mode would only add noise.
@@ -716,7 +724,7 @@ void ReadSection(TableReader& parent, const std::string& key, Read read) {
   reader.ReportUnknownKeys();
 }
 
-void ReadScenario(Loader& loader, const toml::table& root, const std::string& document, Scenario* s) {
+void ReadScenario(Loader& loader, const toml::table& root, Scenario* s, ScheduleSource* source) {
   TableReader top(loader, root, "", "", "");
   top.Text("name", &s->name);
   top.Text("description", &s->description);
@@ -734,7 +742,7 @@ void ReadScenario(Loader& loader, const toml::table& root, const std::string& do
   });
   ReadSection(top, "workload", [&](TableReader& reader) { ReadWorkload(reader, &s->workload); });
   ReadSection(top, "network", [&](TableReader& reader) { ReadNetwork(reader, &s->network); });
-  ReadSection(top, "faults", [&](TableReader& reader) { ReadFaults(reader, document, &s->faults); });
+  ReadSection(top, "faults", [&](TableReader& reader) { ReadFaults(reader, &s->faults, source); });
   ReadSection(top, "checkers", [&](TableReader& reader) { ReadCheckers(reader, &s->checkers); });
   ReadSection(top, "expect", [&](TableReader& reader) { ReadExpect(reader, s); });
   top.ReportUnknownKeys();
@@ -795,19 +803,25 @@ void ReportProblem(Loader& loader, const toml::table& root, const ScenarioProble
 absl::StatusOr<Scenario> Load(const std::string& text, const std::string& path,
                               std::set<std::string>* keys_read) {
   Loader loader(path, keys_read);
+  // toml++ 3.3 has undefined behaviour on some inputs: refuse them first.
+  if (absl::Status prescan = PrescanScenarioToml(text); !prescan.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", prescan.message()));
+  }
   toml::parse_result parsed = toml::parse(std::string_view(text), std::string_view(path));
   if (!parsed) {
     const toml::parse_error& error = parsed.error();
-    loader.Report(PositionOf(error.source()), "", std::string(error.description()));
+    loader.Report(PositionOf(error.source()), "", OneLine(error.description()));
     return loader.Result();
   }
   const toml::table& root = parsed.table();
   Scenario scenario;
-  ReadScenario(loader, root, text, &scenario);
+  ScheduleSource schedule_source;
+  ReadScenario(loader, root, &scenario, &schedule_source);
   if (scenario.name.empty() && root.get("name") == nullptr) {
     scenario.name = std::filesystem::path(path).stem().string();
   }
   scenario.file = path;
+  ReportScheduleProblems(loader, text, scenario, schedule_source);
   for (const ScenarioProblem& problem : FindProblems(scenario)) {
     if (!loader.Suppressed(problem.path)) ReportProblem(loader, root, problem);
   }

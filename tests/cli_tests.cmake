@@ -34,3 +34,16 @@ if(TARGET ktmsim AND TARGET reports)
   add_dependencies(cli_suite_test ktmsim)
 endif()
 # --- end ktmsim command line and reports -------------------------------------
+
+# --- input validation, issue 15 (harness/schedule_validation.*, vacuous.*) --
+# input_validation_test: vacuous runs, the enlistment limit against the
+# engine, schedule checks against the Cluster, and replay --schedule refusals.
+if(TARGET ktmsim)
+  ktmsim_test(input_validation_test cli
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/input_validation_test.cc
+    LIBS harness absl::strings)
+  target_compile_definitions(input_validation_test PRIVATE
+    KTMSIM_BINARY="$<TARGET_FILE:ktmsim>" KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  add_dependencies(input_validation_test ktmsim)
+endif()
+# --- end input validation ---------------------------------------------------

@@ -23,6 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "harness/scenario.h"
 #include "harness/scenario_toml.h"
+#include "harness/scenario_toml_prescan.h"
+#include "harness/schedule_validation.h"
 
 namespace harness {
 namespace {
@@ -123,7 +125,27 @@ const std::vector<BadFile>& BadFiles() {
       {"bad_schedule_file_parse.toml",
        {{3, 1, "fault schedule: missing key 'host'", "bad_schedule_file_parse.txt"}}},
       {"bad_schedule_host.toml",
-       {{11, 12, "faults.schedule: event \""}, }},
+       {{11, 12, "faults.schedule: names host 3, but the scenario has 1 host(s), numbered from 0"}}},
+      {"bad_schedule_events.toml",
+       {{13, 1, "faults.schedule: no disk 5 on host 0 (\"node1\" has 2 disk(s)"},
+        {14, 1, "faults.schedule: no sector 4096 on disk 1 of host 0 (4096 sectors, numbered from 0)"},
+        {15, 1, "faults.schedule: delay must be at most 60000000000 (60s), got 9223372036854775807"},
+        {16, 1, "faults.schedule: time must be at most 3600000000000 (3600s, the longest run), got "
+                "9223372036854775807"},
+        {17, 1, "faults.schedule: host 0 is in two partition groups"}}},
+      {"bad_schedule_budget.toml",
+       {{13, 1, "faults.schedule: a corrupted sector is a beyond-recoverable fault (a log has no second "
+                "copy): needs budget \"beyond\""},
+        {14, 1, "faults.schedule: a latent sector error is a beyond-recoverable fault"}}},
+      {"bad_schedule_file_events.toml",
+       {{3, 1, "fault schedule: a latent sector error is a beyond-recoverable fault",
+         "bad_schedule_file_events.txt"},
+        {3, 1, "fault schedule: no disk 0 on host 0 (\"node1\" has 0 disk(s)", "bad_schedule_file_events.txt"},
+        {4, 1, "fault schedule: names host 1, but the scenario has 1 host(s)", "bad_schedule_file_events.txt"}}},
+      {"bad_engine_limits.toml",
+       {{7, 15, "hosts[0].log_disk.sector_size: must be at least 128 for a durable TM"},
+        {25, 27, "faults.latent_error_per_second: latent sector errors under a log are a "
+                 "beyond-recoverable fault: needs budget \"beyond\""}}},
       {"bad_checker_name.toml",
        {{10, 21, "checkers.run[1]: unknown value \"atomicty\"; expected \"atomicity\", \"agreement\", "
                  "\"validity\", \"durability\", \"isolation\" or \"termination\"; did you mean \"atomicity\"?"},
@@ -681,6 +703,198 @@ TEST(ScenarioValidate, EveryCheckerNameIsAccepted) {
   EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario).message();
   EXPECT_EQ(AllCheckerNames(), (std::vector<std::string>{"atomicity", "agreement", "validity",
                                                          "durability", "isolation", "termination"}));
+}
+
+// ---------------------------------------------------------------------------
+// Engine limits checked at load (issue 15): a scenario the engine cannot run
+// is refused instead of passing with nothing checked.
+
+// A scenario with `rms` kv RMs on one host.
+Scenario ManyRmScenario(size_t rms) {
+  Scenario scenario = MinimalScenario();
+  scenario.rms.clear();
+  for (size_t r = 0; r < rms; ++r) {
+    RmSpec rm;
+    rm.name = absl::StrCat("kv", r);
+    rm.host = "node1";
+    scenario.rms.push_back(rm);
+  }
+  return scenario;
+}
+
+TEST(ScenarioEngineLimits, MoreRmsPerTransactionThanEnlistmentsIsRefused) {
+  Scenario scenario = ManyRmScenario(65);
+  scenario.workload.rms_per_tx_min = 65;
+  scenario.workload.rms_per_tx_max = 65;
+  EXPECT_THAT(std::string(Validate(scenario).message()),
+              HasSubstr("workload.rms_per_tx_min: a transaction could touch 65 RMs, but the engine allows "
+                        "at most 64 enlistments per transaction (every transaction would be refused)"));
+  scenario.workload.rms_per_tx_min = 1;  // now only some transactions would be refused
+  EXPECT_THAT(std::string(Validate(scenario).message()),
+              HasSubstr("workload.rms_per_tx_max: a transaction could touch 65 RMs"));
+  scenario.workload.rms_per_tx_max = 64;
+  EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario);
+}
+
+TEST(ScenarioEngineLimits, RmsPerTransactionIsClampedToTheRmsOfOneHost) {
+  // 65 RMs split over two hosts: a local transaction touches at most 33.
+  Scenario scenario = ManyRmScenario(65);
+  scenario.hosts.push_back({.name = "node2"});
+  for (size_t r = 0; r < 32; ++r) scenario.rms[r].host = "node2";
+  scenario.workload.rms_per_tx_max = 200;
+  EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario);
+  scenario.workload.distributed_fraction = 0.5;  // now all 65 are reachable
+  EXPECT_THAT(std::string(Validate(scenario).message()), HasSubstr("could touch 65 RMs"));
+}
+
+TEST(ScenarioEngineLimits, TmLogSectorsMustHoldTheTmCheckpoint) {
+  Scenario scenario = MinimalScenario();
+  scenario.hosts[0].log_disk.sector_size = 64;
+  EXPECT_THAT(std::string(Validate(scenario).message()),
+              HasSubstr("hosts[0].log_disk.sector_size: must be at least 128 for a durable TM"));
+  scenario.hosts[0].log_disk.sector_size = 128;
+  EXPECT_TRUE(Validate(scenario).ok());
+  // A volatile TM has no log; an RM's log writes an empty checkpoint.
+  scenario.hosts[0].tm_volatile = true;
+  scenario.hosts[0].log_disk.sector_size = 64;
+  scenario.rms[0].durable = false;
+  EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario);
+  scenario = MinimalScenario();
+  scenario.rms[0].disk.sector_size = 64;
+  EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario);
+}
+
+TEST(ScenarioEngineLimits, LatentErrorsNeedTheBeyondBudget) {
+  Scenario scenario = MinimalScenario();
+  scenario.faults.mode = FaultMode::kProbabilities;
+  scenario.faults.probabilities.latent_error_per_second = 5;
+  EXPECT_THAT(std::string(Validate(scenario).message()),
+              HasSubstr("faults.probabilities.latent_error_per_second: latent sector errors under a log are a "
+                        "beyond-recoverable fault"));
+  scenario.faults.budget = "beyond";
+  EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario);
+}
+
+// ---------------------------------------------------------------------------
+// Schedules checked against the scenario (harness/schedule_validation.h).
+
+TEST(ScheduleValidation, EveryLineIsCheckedWithItsLineNumber) {
+  Scenario scenario = MinimalScenario();  // node1: disk 0 = TM log, disk 1 = kv1's log
+  scenario.faults.budget = "beyond";
+  const std::vector<ScheduleProblem> problems = CheckFaultSchedule(
+      scenario,
+      "# comment\n"
+      "1000 corrupt host=0 disk=2 sector=1 seed=1\n"
+      "\n"
+      "2000 latent host=0 disk=0 sector=4096\n"
+      "3000 crash host=1 seed=2\n"
+      "0 msg seq=3 delay=60000000001\n"
+      "5 msg seq=4 drop\n"
+      "4000 crash host=x seed=2\n"
+      "4000 partition groups=0|1\n"
+      "4000 latent host=0 disk=1 sector=4095\n"
+      "0 msg seq=3 dup\n");
+  ASSERT_EQ(problems.size(), 8u);
+  EXPECT_EQ(problems[0].line, 2);
+  EXPECT_THAT(problems[0].message, HasSubstr("no disk 2 on host 0"));
+  EXPECT_EQ(problems[1].line, 4);
+  EXPECT_THAT(problems[1].message, HasSubstr("no sector 4096 on disk 0 of host 0"));
+  EXPECT_EQ(problems[2].line, 5);
+  EXPECT_THAT(problems[2].message, HasSubstr("names host 1"));
+  EXPECT_EQ(problems[3].line, 6);
+  EXPECT_THAT(problems[3].message, HasSubstr("delay must be at most 60000000000"));
+  EXPECT_EQ(problems[4].line, 7);
+  EXPECT_THAT(problems[4].message, HasSubstr("its time must be 0, got 5"));
+  EXPECT_EQ(problems[5].line, 8);
+  EXPECT_THAT(problems[5].message, HasSubstr("bad number 'x' for 'host'"));
+  EXPECT_EQ(problems[6].line, 9);
+  EXPECT_THAT(problems[6].message, HasSubstr("names host 1"));
+  EXPECT_EQ(problems[7].line, 11);
+  EXPECT_THAT(problems[7].message, HasSubstr("message 3 already has a fate (line 6)"));
+}
+
+TEST(ScheduleValidation, CheckScheduleTextNamesFileAndLine) {
+  const absl::Status status =
+      CheckScheduleText(MinimalScenario(), "10 crash host=0 seed=1\n20 restart host=4\n", "s.txt");
+  EXPECT_EQ(status.message(), "s.txt:2: names host 4, but the scenario has 1 host(s), numbered from 0");
+  EXPECT_TRUE(CheckScheduleText(MinimalScenario(), "10 crash host=0 seed=1\n", "s.txt").ok());
+}
+
+TEST(ScheduleValidation, HostDisksFollowTheHarnessOrder) {
+  Scenario scenario = MinimalScenario();
+  scenario.hosts.push_back({.name = "node2"});
+  RmSpec rm = scenario.rms[0];
+  rm.name = "kv2";
+  rm.host = "node2";
+  rm.disk.sector_count = 100;
+  scenario.rms.push_back(rm);
+  rm.name = "kv3";
+  rm.durable = false;
+  scenario.rms.push_back(rm);
+  ASSERT_EQ(HostDisks(scenario, 1).size(), 2u);  // TM log, kv2 (kv3 is volatile)
+  EXPECT_EQ(HostDisks(scenario, 1)[1].sector_count, 100u);
+  scenario.workload.distributed_fraction = 0.5;
+  EXPECT_EQ(HostDisks(scenario, 1).size(), 3u);  // + the Dtc's log
+  EXPECT_TRUE(HostDisks(scenario, 2).empty());
+}
+
+// ---------------------------------------------------------------------------
+// Input toml++ 3.3 cannot handle safely is refused before parsing (issue 15).
+
+std::string LoadError(const std::string& text) {
+  const absl::StatusOr<Scenario> scenario = LoadScenarioString(text, "s.toml");
+  return scenario.ok() ? "(loaded)" : std::string(scenario.status().message());
+}
+
+TEST(ScenarioPrescan, TableHeaderThatDoesNotStartWithAKeyIsRefused) {
+  // toml++ fails TOML_ASSERT_ASSUME in parse_key on these (undefined
+  // behaviour when built with NDEBUG).
+  EXPECT_EQ(LoadError("[[*"), "s.toml:1:3: a table header must start with a key (A-Z a-z 0-9 _ - or a quote)");
+  EXPECT_EQ(LoadError("name = \"x\"\n  [ %x]\n"),
+            "s.toml:2:5: a table header must start with a key (A-Z a-z 0-9 _ - or a quote)");
+  EXPECT_EQ(LoadError(std::string(kMinimal) + "[ \"workload\" ]\ntransactions = 3\n"), "(loaded)");
+}
+
+TEST(ScenarioPrescan, NonAsciiOutsideStringsAndCommentsIsRefused) {
+  // U+3000 IDEOGRAPHIC SPACE after a value; U+00A0 NO-BREAK SPACE before it.
+  EXPECT_EQ(LoadError("run_until_ms = 5\xE3\x80\x80\n"),
+            "s.toml:1:17: non-ASCII character U+3000 outside a string or comment (TOML keys, values and "
+            "whitespace are ASCII)");
+  EXPECT_THAT(LoadError("run_until_ms =\xC2\xA0" "5\n"), HasSubstr("s.toml:1:15: non-ASCII character U+00A0"));
+  // Inside strings and comments non-ASCII text is fine, and columns count characters.
+  const std::string text = "# caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x98\x80\n"
+                           "description = \"na\xC3\xAFve \\\"\xE2\x80\x94\\\"\" # \xE2\x80\x94\n"
+                           "name = '''\xC3\xA9'''\n" +
+                           std::string(kMinimal);
+  EXPECT_EQ(LoadError(text), "(loaded)");
+  EXPECT_EQ(LoadError("\xEF\xBB\xBF" + text), "(loaded)");  // a byte order mark first is fine
+  EXPECT_EQ(LoadError("description = \"\xC3\xA9\" \xC3\xA9\n"),
+            "s.toml:1:19: non-ASCII character U+00E9 outside a string or comment (TOML keys, values and "
+            "whitespace are ASCII)");
+}
+
+TEST(ScenarioPrescan, InputThatReachedTomlUnreachableIsRefused) {
+  // Found by fuzzing toml++ 3.3 itself (fuzz/corpus/scenario_loader_fuzz/
+  // crash_unreachable_u3001): U+3001 after a value reaches TOML_UNREACHABLE
+  // in is_non_ascii_horizontal_whitespace (unicode_autogenerated.h:44).
+  EXPECT_EQ(LoadError("a = 1\xE3\x80\x81\n"),
+            "s.toml:1:6: non-ASCII character U+3001 outside a string or comment (TOML keys, values and "
+            "whitespace are ASCII)");
+}
+
+TEST(ScenarioPrescan, InvalidUtf8AndControlCharactersAreRefused) {
+  EXPECT_EQ(LoadError("description = \"\xC3\"\n"), "s.toml:1:16: invalid UTF-8 (byte 0xC3)");
+  EXPECT_EQ(LoadError("# \xED\xA0\x80 surrogate\n"), "s.toml:1:3: invalid UTF-8 (byte 0xED)");
+  EXPECT_EQ(LoadError("# \xC0\xAF overlong\n"), "s.toml:1:3: invalid UTF-8 (byte 0xC0)");
+  EXPECT_EQ(LoadError("a = 1\x01\n"), "s.toml:1:6: control character U+0001 outside a string");
+}
+
+TEST(ScenarioPrescan, ParserMessagesStayOnOneLine) {
+  // toml++ says "expected 'true', saw 'tru\n'" with a real newline.
+  const std::string message = LoadError("name = tru\n");
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_THAT(message, HasSubstr("saw 'tru\\n'"));
+  EXPECT_EQ(OneLine("a\nb\x01\t"), "a\\nb\\x01\\t");
 }
 
 TEST(ScenarioFormatTime, UsesTheLargestExactUnit) {

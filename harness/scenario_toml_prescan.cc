@@ -1,0 +1,210 @@
+// Scenario TOML pre-scan: a small lexer that knows comments, the four string
+// forms and table headers, and nothing else; see scenario_toml_prescan.h.
+#include "harness/scenario_toml_prescan.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace harness {
+namespace {
+
+// Decodes the UTF-8 sequence at text[i]; returns its length (0: invalid).
+size_t Utf8Length(std::string_view text, size_t i, uint32_t* code_point) {
+  const auto byte = [&text](size_t k) { return static_cast<uint8_t>(text[k]); };
+  const uint8_t lead = byte(i);
+  if (lead < 0x80) {
+    *code_point = lead;
+    return 1;
+  }
+  size_t length = 0;
+  uint32_t value = 0;
+  uint32_t minimum = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, value = lead & 0x1F, minimum = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, value = lead & 0x0F, minimum = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, value = lead & 0x07, minimum = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    value = (value << 6) | (byte(i + k) & 0x3F);
+  }
+  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+  *code_point = value;
+  return length;
+}
+
+bool IsKeyStart(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '"' || c == '\'';
+}
+
+enum class Mode : uint8_t { kNormal, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+
+// Walks the text once; Run returns the first problem.
+class Prescan {
+ public:
+  explicit Prescan(std::string_view text) : text_(text) {}
+
+  absl::Status Run() {
+    if (At("\xEF\xBB\xBF")) i_ = 3;  // a UTF-8 byte order mark (toml++ skips it too)
+    while (i_ < text_.size()) {
+      uint32_t code_point = 0;
+      const size_t length = Utf8Length(text_, i_, &code_point);
+      if (length == 0) {
+        return Problem(absl::StrFormat("invalid UTF-8 (byte 0x%02X)", static_cast<uint8_t>(text_[i_])));
+      }
+      if (absl::Status status = Step(code_point, length); !status.ok()) return status;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Problem(const std::string& message) const {
+    return absl::InvalidArgumentError(absl::StrCat(line_, ":", column_, ": ", message));
+  }
+  bool At(std::string_view token) const { return text_.substr(i_, token.size()) == token; }
+  void Advance(size_t bytes) {
+    for (size_t k = 0; k < bytes && i_ < text_.size(); ++k) {
+      const char c = text_[i_++];
+      if (c == '\n') {
+        ++line_;
+        column_ = 1;
+        line_start_ = true;
+      } else if ((static_cast<uint8_t>(c) & 0xC0) != 0x80) {
+        ++column_;  // one per character: continuation bytes do not count
+      }
+    }
+  }
+
+  absl::Status Step(uint32_t code_point, size_t length) {
+    switch (mode_) {
+      case Mode::kNormal: return Normal(code_point, length);
+      case Mode::kComment:
+        if (code_point == '\n') mode_ = Mode::kNormal;
+        break;
+      case Mode::kBasic:
+        if (escaped_) {
+          escaped_ = false;
+        } else if (code_point == '\\') {
+          escaped_ = true;
+        } else if (code_point == '"' || code_point == '\n') {
+          mode_ = Mode::kNormal;
+        }
+        break;
+      case Mode::kLiteral:
+        if (code_point == '\'' || code_point == '\n') mode_ = Mode::kNormal;
+        break;
+      case Mode::kMultiBasic:
+        if (escaped_) {
+          escaped_ = false;
+        } else if (code_point == '\\') {
+          escaped_ = true;
+        } else if (At("\"\"\"")) {
+          Advance(3);
+          while (At("\"")) Advance(1);  // up to two quotes may end the content
+          mode_ = Mode::kNormal;
+          return absl::OkStatus();
+        }
+        break;
+      case Mode::kMultiLiteral:
+        if (At("'''")) {
+          Advance(3);
+          while (At("'")) Advance(1);
+          mode_ = Mode::kNormal;
+          return absl::OkStatus();
+        }
+        break;
+    }
+    Advance(length);
+    return absl::OkStatus();
+  }
+
+  absl::Status Normal(uint32_t code_point, size_t length) {
+    if (code_point >= 0x80) {
+      return Problem(absl::StrFormat(
+          "non-ASCII character U+%04X outside a string or comment (TOML keys, values and "
+          "whitespace are ASCII)",
+          code_point));
+    }
+    if (code_point < 0x20 && code_point != '\t' && code_point != '\n' && code_point != '\r') {
+      return Problem(absl::StrFormat("control character U+%04X outside a string", code_point));
+    }
+    if (code_point == 0x7F) return Problem("control character U+007F outside a string");
+    const bool at_line_start = line_start_;
+    if (code_point != ' ' && code_point != '\t' && code_point != '\n' && code_point != '\r') {
+      line_start_ = false;
+    }
+    if (code_point == '#') {
+      mode_ = Mode::kComment;
+    } else if (At("\"\"\"") || At("'''")) {
+      mode_ = code_point == '"' ? Mode::kMultiBasic : Mode::kMultiLiteral;
+      Advance(3);
+      return absl::OkStatus();
+    } else if (code_point == '"') {
+      mode_ = Mode::kBasic;
+    } else if (code_point == '\'') {
+      mode_ = Mode::kLiteral;
+    } else if (code_point == '[' && at_line_start && depth_ == 0) {
+      return Header();
+    } else if (code_point == '[' || code_point == '{') {
+      ++depth_;
+    } else if ((code_point == ']' || code_point == '}') && depth_ > 0) {
+      --depth_;
+    }
+    Advance(length);
+    return absl::OkStatus();
+  }
+
+  // At the '[' of a table header: its key must start like a key.
+  absl::Status Header() {
+    Advance(1);
+    if (At("[")) Advance(1);
+    while (At(" ") || At("\t")) Advance(1);
+    if (i_ < text_.size() && !IsKeyStart(text_[i_]) && text_[i_] != ']') {
+      return Problem("a table header must start with a key (A-Z a-z 0-9 _ - or a quote)");
+    }
+    return absl::OkStatus();
+  }
+
+  std::string_view text_;
+  size_t i_ = 0;
+  int64_t line_ = 1;
+  int64_t column_ = 1;
+  bool line_start_ = true;
+  size_t depth_ = 0;  // open '[' and '{' of values
+  Mode mode_ = Mode::kNormal;
+  bool escaped_ = false;  // in a basic string, right after a backslash
+};
+
+}  // namespace
+
+absl::Status PrescanScenarioToml(std::string_view text) { return Prescan(text).Run(); }
+
+std::string OneLine(std::string_view message) {
+  std::string out;
+  for (const char c : message) {
+    const auto byte = static_cast<uint8_t>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += absl::StrFormat("\\x%02X", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace harness

@@ -1,0 +1,38 @@
+// Scenario TOML pre-scan: refuses, before toml++ sees it, the input that
+// drives toml++ 3.3 (Debian 12) into undefined behaviour or a failed
+// assertion, so the parser is only ever given text it handles.
+//
+// Known reaches in toml++ 3.3 (found by libFuzzer on toml::parse itself;
+// the inputs are in fuzz/corpus/scenario_loader_fuzz/crash_*):
+// - some non-ASCII characters after a value reach TOML_UNREACHABLE in
+//   is_non_ascii_horizontal_whitespace (U+3001 after "a = 1");
+// - a table header whose first key character is neither a bare-key
+//   character nor a quote ("[[*", "[ %") fails TOML_ASSERT_ASSUME in
+//   parse_key (an assertion without NDEBUG, undefined behaviour with it).
+// The rules, stricter than TOML 1.0 only where TOML 1.0 itself has no use for
+// the input:
+// 1. the text is valid UTF-8 (no overlong forms, surrogates or code points
+//    above U+10FFFF), optionally after a byte order mark;
+// 2. non-ASCII characters appear only inside strings and comments (TOML 1.0
+//    bare keys, numbers, booleans and whitespace are ASCII);
+// 3. ASCII control characters other than tab, LF and CR appear nowhere
+//    outside strings and comments (TOML 1.0 forbids them there too);
+// 4. after the "[" or "[[" that opens a table header (and any spaces), the
+//    next character starts a key: A-Z a-z 0-9 _ - or a quote.
+#pragma once
+
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace harness {
+
+// OK, or kInvalidArgument "LINE:COLUMN: message" (1-based; the column counts
+// characters, as toml++ does) for the first violation of the rules above.
+absl::Status PrescanScenarioToml(std::string_view text);
+
+// toml++'s error text as one line: control characters (a newline in a
+// message would read as two problems) become escapes ("\n", "\x01").
+std::string OneLine(std::string_view message);
+
+}  // namespace harness
