@@ -1,0 +1,3 @@
+# Conformance: the executable TLA+ specs (model/spec_*) and the conformance
+# checker (harness/conformance.*) that projects every run onto them.
+ktmsim_test(spec_model_test conformance SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/spec_model_test.cc LIBS model)
