@@ -680,7 +680,8 @@ TEST(ScenarioValidate, EveryCheckerNameIsAccepted) {
   scenario.checkers = AllCheckerNames();
   EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario).message();
   EXPECT_EQ(AllCheckerNames(), (std::vector<std::string>{"atomicity", "agreement", "validity",
-                                                         "durability", "isolation", "termination"}));
+                                                         "durability", "isolation", "termination",
+                                                         "conformance"}));
 }
 
 TEST(ScenarioFormatTime, UsesTheLargestExactUnit) {
