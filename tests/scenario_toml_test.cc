@@ -126,7 +126,7 @@ const std::vector<BadFile>& BadFiles() {
        {{11, 12, "faults.schedule: event \""}, }},
       {"bad_checker_name.toml",
        {{10, 21, "checkers.run[1]: unknown value \"atomicty\"; expected \"atomicity\", \"agreement\", "
-                 "\"validity\", \"durability\", \"isolation\" or \"termination\"; did you mean \"atomicity\"?"},
+                 "\"validity\", \"durability\", \"isolation\", \"termination\" or \"conformance\"; did you mean \"atomicity\"?"},
         {10, 47, "checkers.run[3]: \"durability\" is listed twice"},
         {10, 61, "checkers.run[4]: expected a string, got an integer"}}},
       {"bad_durable_on_volatile.toml",
