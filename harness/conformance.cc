@@ -395,3 +395,43 @@ void ConformanceChecker::AppendTo(const Scenario& scenario, RunResult* result) c
 }
 
 }  // namespace harness
+
+namespace harness {
+
+bool AtMostOneRmInFlight(const model::spec::TwoPhaseState& s, int n) {
+  if (s.tm != model::spec::TmPhase::kInit) return true;
+  int in_flight = 0;
+  for (int i = 0; i < n; ++i) {
+    if (s.rm[i] == model::spec::RmPhase::kAborted) ++in_flight;
+    if ((s.msg_prepared & (1u << i)) && !(s.tm_prepared & (1u << i))) ++in_flight;
+  }
+  return in_flight <= 1;
+}
+
+std::vector<SpecCoverageFigure> SpecCoverageFigures(const std::map<int, std::set<uint64_t>>& spec_states,
+                                                    int rms_max) {
+  std::vector<SpecCoverageFigure> figures;
+  static const std::set<uint64_t> kNone;
+  for (int n = 1; n <= rms_max; ++n) {
+    auto it = spec_states.find(n);
+    const std::set<uint64_t>& seen = it == spec_states.end() ? kNone : it->second;
+    SpecCoverageFigure f;
+    f.rms = n;
+    for (const auto& s : model::spec::Reachable<model::spec::TwoPhase>(n)) {
+      ++f.two_phase_states;
+      if (seen.count(s.Key())) {
+        ++f.two_phase_reached;
+      } else {
+        f.two_phase_unreached.push_back(s.ToText(n));
+      }
+    }
+    for (const auto& s : model::spec::Reachable<model::spec::TwoPhaseCrash>(n)) {
+      ++f.crash_states;
+      if (seen.count(s.Key())) ++f.crash_reached;
+    }
+    figures.push_back(std::move(f));
+  }
+  return figures;
+}
+
+}  // namespace harness

@@ -104,3 +104,28 @@ class ConformanceChecker {
 };
 
 }  // namespace harness
+
+namespace harness {
+
+// Spec-state coverage for one number of RMs: how many of the spec's
+// reachable states the conformance projection visited.
+struct SpecCoverageFigure {
+  int rms = 0;
+  size_t two_phase_reached = 0, two_phase_states = 0;  // KtmTwoPhase (everybody up)
+  size_t crash_reached = 0, crash_states = 0;          // KtmTwoPhaseCrash
+  std::vector<std::string> two_phase_unreached;        // ToText of each, BFS order
+};
+
+// KTM's PrepareComplete and RollbackEnlistment are calls into the TM, and a
+// world runs one call at a time: while the TM is undecided at most one RM is
+// "in flight" (prepared but not yet in tmPrepared, or aborted on its own —
+// a no vote aborts the transaction in the same call). False for the
+// KtmTwoPhase states KTM cannot reach without a crash (32 of 288 with 3 RMs).
+bool AtMostOneRmInFlight(const model::spec::TwoPhaseState& s, int n);
+
+// Figures for 1..rms_max RMs (states enumerated once per call; 4 RMs:
+// 20,836 crash states).
+std::vector<SpecCoverageFigure> SpecCoverageFigures(const std::map<int, std::set<uint64_t>>& spec_states,
+                                                    int rms_max = 3);
+
+}  // namespace harness
