@@ -435,3 +435,93 @@ std::vector<SpecCoverageFigure> SpecCoverageFigures(const std::map<int, std::set
 }
 
 }  // namespace harness
+
+namespace harness {
+
+namespace {
+
+const ConformanceBehaviour* PickBehaviour(const ConformanceResult& r) {
+  const ConformanceBehaviour* best = nullptr;
+  for (const auto& b : r.behaviours) {
+    if (!b.steps.empty() && !b.steps.back().accepted) return &b;
+    if (best == nullptr || b.steps.size() > best->steps.size()) best = &b;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string TlaTraceModule(const Scenario& scenario, uint64_t seed, RunOptions options, RunResult* result) {
+  std::unique_ptr<ConformanceChecker> checker;
+  auto hook = options.world_hook;
+  options.world_hook = [&checker, hook](sim::World& world) {
+    checker = std::make_unique<ConformanceChecker>(&world);
+    if (hook) hook(world);
+  };
+  *result = RunScenario(scenario, seed, options);
+  ConformanceResult conformance = checker->Finish(/*keep_behaviours=*/true);
+  const ConformanceBehaviour* b = PickBehaviour(conformance);
+  std::string out = "------------------------------ MODULE KtmTrace ------------------------------\n";
+  absl::StrAppend(&out, "(* ktmsim trace --format tla: scenario ", scenario.name, ", seed ", seed, ".\n");
+  if (b == nullptr) {
+    absl::StrAppend(&out, "   No transaction was checked (none had an RM). *)\n",
+                    "EXTENDS KtmTwoPhaseCrash\n=============================================================================\n");
+    return out;
+  }
+  bool violates = !b->steps.empty() && !b->steps.back().accepted;
+  absl::StrAppend(&out, "   Transaction ", b->tx, " on host h", b->host, ", ", b->rms, " RMs, ", b->steps.size(),
+                  " steps", violates ? "; its last step is the first that is no step of KtmTwoPhaseCrash" : "",
+                  ".\n   Check with TLC (KtmTrace.cfg):\n     CONSTANTS ");
+  std::string rms;
+  for (int i = 0; i < b->rms; ++i) {
+    absl::StrAppend(&out, "rm", i + 1, " = rm", i + 1, "  ");
+    absl::StrAppend(&rms, i ? ", " : "", "rm", i + 1);
+  }
+  absl::StrAppend(&out, "RM = {", rms, "}\n     SPECIFICATION TraceSpec\n     PROPERTY TraceIsBehaviour\n",
+                  violates ? "   TLC is expected to report TraceIsBehaviour violated at the last step.\n"
+                           : "   TLC is expected to find no violation.\n",
+                  "   Steps (trace event index: event -> actions):\n");
+  for (const ConformanceStep& step : b->steps) {
+    std::string actions;
+    for (const auto& a : step.actions) absl::StrAppend(&actions, actions.empty() ? "" : ", ", a.ToText());
+    absl::StrAppend(&out, "     #", step.event_index, " ", step.event, " -> ",
+                    step.accepted ? actions : std::string("NOT A SPEC STEP"), "\n");
+  }
+  absl::StrAppend(&out, "*)\nEXTENDS KtmTwoPhaseCrash, Sequences, TLC\n\nCONSTANTS ", rms, "\nASSUME RM = {", rms,
+                  "}\n\nVARIABLE i  \\* the position in Trace\n\n",
+                  "Trace == <<\n  ", model::spec::TwoPhaseState{}.ToTlaRecord(b->rms));
+  for (const auto& step : b->steps) {
+    // A step that stands for several actions is written out state by state.
+    State s = step.from;
+    for (size_t a = 0; step.accepted && a + 1 < step.actions.size(); ++a) {
+      std::vector<std::pair<Action, State>> next;
+      TwoPhaseCrash::Next(s, b->rms, &next);
+      for (const auto& [action, t] : next) {
+        if (std::string_view(action.name) == step.actions[a].name && action.rm == step.actions[a].rm) {
+          s = t;
+          break;
+        }
+      }
+      absl::StrAppend(&out, ",\n  ", s.ToTlaRecord(b->rms));
+    }
+    absl::StrAppend(&out, ",\n  ", step.to.ToTlaRecord(b->rms));
+  }
+  absl::StrAppend(&out, "\n>>\n\n",
+                  "Is(k) == /\\ rmState = Trace[k].rmState /\\ tmState = Trace[k].tmState\n",
+                  "         /\\ tmPrepared = Trace[k].tmPrepared /\\ msgs = Trace[k].msgs\n",
+                  "         /\\ tmUp = Trace[k].tmUp /\\ rmUp = Trace[k].rmUp\n",
+                  "TraceInit == i = 1 /\\ Is(1)\n",
+                  "TraceNext == /\\ i < Len(Trace)\n",
+                  "             /\\ i' = i + 1\n",
+                  "             /\\ rmState' = Trace[i + 1].rmState /\\ tmState' = Trace[i + 1].tmState\n",
+                  "             /\\ tmPrepared' = Trace[i + 1].tmPrepared /\\ msgs' = Trace[i + 1].msgs\n",
+                  "             /\\ tmUp' = Trace[i + 1].tmUp /\\ rmUp' = Trace[i + 1].rmUp\n",
+                  "TraceSpec == TraceInit /\\ [][TraceNext]_<<i, vars>>\n\n",
+                  "\\* Each step of the trace is a step of KtmTwoPhaseCrash (an engine call that\n",
+                  "\\* does several actions at once is written out one state per action).\n",
+                  "TraceIsBehaviour == [][Next]_vars\n",
+                  "=============================================================================\n");
+  return out;
+}
+
+}  // namespace harness

@@ -129,3 +129,16 @@ std::vector<SpecCoverageFigure> SpecCoverageFigures(const std::map<int, std::set
                                                     int rms_max = 3);
 
 }  // namespace harness
+
+namespace harness {
+
+// `ktmsim trace --format tla`: runs (scenario, seed, options) and writes one
+// transaction's projected behaviour as a TLA+ module KtmTrace that extends
+// KtmTwoPhaseCrash: the first transaction with a conformance violation (its
+// behaviour up to and including the bad step), else the checked transaction
+// with the most steps. The module's header says which, lists the steps with
+// their trace events, and gives the .cfg to check it with TLC
+// (TraceSpec, property TraceIsBehaviour). *result gets the run's result.
+std::string TlaTraceModule(const Scenario& scenario, uint64_t seed, RunOptions options, RunResult* result);
+
+}  // namespace harness

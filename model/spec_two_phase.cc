@@ -143,6 +143,24 @@ std::string TwoPhaseState::ToTla(int n, bool with_crash) const {
   return out;
 }
 
+std::string TwoPhaseState::ToTlaRecord(int n) const {
+  std::string out = "[rmState |-> (";
+  for (int i = 0; i < n; ++i) absl::StrAppend(&out, i ? " @@ " : "", "rm", i + 1, " :> \"", RmPhaseName(rm[i]), "\"");
+  absl::StrAppend(&out, "), tmState |-> \"", TmPhaseName(tm), "\", tmPrepared |-> ", RmSet(tm_prepared, n),
+                  ", msgs |-> {");
+  bool first = true;
+  for (int i = 0; i < n; ++i) {
+    if (!(msg_prepared & (1u << i))) continue;
+    absl::StrAppend(&out, first ? "" : ", ", "[type |-> \"Prepared\", rm |-> rm", i + 1, "]");
+    first = false;
+  }
+  if (msg_commit) absl::StrAppend(&out, first ? "" : ", ", "[type |-> \"Commit\"]"), first = false;
+  if (msg_abort) absl::StrAppend(&out, first ? "" : ", ", "[type |-> \"Abort\"]"), first = false;
+  absl::StrAppend(&out, "}, tmUp |-> ", tm_down ? "FALSE" : "TRUE", ", rmUp |-> (");
+  for (int i = 0; i < n; ++i) absl::StrAppend(&out, i ? " @@ " : "", "rm", i + 1, " :> ", (rm_down & (1u << i)) ? "FALSE" : "TRUE");
+  return out + ")]";
+}
+
 std::string TwoPhaseState::ToText(int n) const {
   std::string out = "rm=[";
   for (int i = 0; i < n; ++i) {

@@ -52,6 +52,9 @@ struct TwoPhaseState {
   // Every variable as a TLA+ conjunction, "/\ rmState = ... /\ tmState = ...";
   // with_crash adds tmUp and rmUp.
   std::string ToTla(int n, bool with_crash) const;
+  // The same as a TLA+ record with one field per variable, crash variables
+  // included: [rmState |-> ..., tmState |-> ..., ..., rmUp |-> ...].
+  std::string ToTlaRecord(int n) const;
   // One line for messages: "rm=[working,prepared,...] tm=init tmPrepared={1} msgs={Prepared1}".
   std::string ToText(int n) const;
   // The same state with the up/down flags cleared: a TwoPhase state.

@@ -331,3 +331,40 @@ TEST(SpecCoverage, FiguresCountVisitedStatesPerNumberOfRms) {
 
 }  // namespace
 }  // namespace harness
+
+namespace harness {
+namespace {
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(TlaTraceModule, WritesOneStatePerSpecActionOfACleanRun) {
+  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/two_phase_3rms.toml");
+  ASSERT_TRUE(scenario.ok());
+  RunResult result;
+  std::string tla = TlaTraceModule(*scenario, 1, RunOptions{.keep_trace = false}, &result);
+  EXPECT_TRUE(result.passed);
+  EXPECT_NE(tla.find("MODULE KtmTrace"), std::string::npos);
+  EXPECT_NE(tla.find("EXTENDS KtmTwoPhaseCrash"), std::string::npos);
+  EXPECT_NE(tla.find("ASSUME RM = {rm1, rm2, rm3}"), std::string::npos);
+  EXPECT_NE(tla.find("TLC is expected to find no violation"), std::string::npos);
+  // Init plus one record per action: 3 x (RMPrepare, TMRcvPrepared), TMCommit, 3 x RMRcvCommitMsg.
+  EXPECT_EQ(Count(tla, "[rmState |-> "), 11u) << tla;
+  EXPECT_EQ(Count(tla, "NOT A SPEC STEP"), 0u);
+}
+
+TEST(TlaTraceModule, EndsAtTheFirstNonSpecStepOfAFailingRun) {
+  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/two_phase_3rms.toml");
+  ASSERT_TRUE(scenario.ok());
+  RunResult result;
+  std::string tla = TlaTraceModule(*scenario, 1, RunOptions{.keep_trace = false, .planted_bug = 4}, &result);
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(Count(tla, "NOT A SPEC STEP"), 1u) << tla;
+  EXPECT_NE(tla.find("TLC is expected to report TraceIsBehaviour violated"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace harness
