@@ -69,7 +69,8 @@ bool Wanted(std::string_view kind) {
 // Replays one transaction's records through the projection.
 class Replay {
  public:
-  Replay(const TxRec& rec, ConformanceResult* out, bool keep) : rec_(rec), out_(out), keep_(keep) {}
+  Replay(const TxRec& rec, ConformanceResult* out, bool keep, std::vector<std::pair<Action, State>>* scratch)
+      : rec_(rec), out_(out), keep_(keep), next_(*scratch) {}
 
   void Run() {
     participant_.assign(rec_.ens.size(), -1);
@@ -116,8 +117,10 @@ class Replay {
   // depth: how many spec actions the event may stand for (1 but for the
   // engine calls that do several at once, see the header).
   bool Step(const State& target, const Ev& ev, int depth = 1) {
+    if (target == s_) return true;  // a stutter
     ConformanceStep step;
-    step.accepted = model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &step.actions);
+    step.accepted = OneAction(target, &step.actions) ||
+                    (depth > 1 && model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &step.actions));
     if (keep_ || !step.accepted) {
       step.event_index = ev.index;
       step.event = Describe(ev);
@@ -135,11 +138,23 @@ class Replay {
       if (keep_) behaviour_.steps.push_back(std::move(step));
       return false;
     }
-    if (target == s_) return true;  // a stutter: nothing to record
     if (keep_) behaviour_.steps.push_back(std::move(step));
     s_ = target;
     Visit(s_);
     return true;
+  }
+
+  // The common case without allocation once warm: one action leads there.
+  bool OneAction(const State& target, std::vector<Action>* actions) {
+    next_.clear();
+    TwoPhaseCrash::Next(s_, n_, &next_);
+    for (const auto& [action, t] : next_) {
+      if (t == target) {
+        actions->assign(1, action);
+        return true;
+      }
+    }
+    return false;
   }
 
   bool TmUp(const Ev& ev) {
@@ -269,6 +284,7 @@ class Replay {
   int delegated_ = -1;
   State s_;
   ConformanceBehaviour behaviour_;
+  std::vector<std::pair<Action, State>>& next_;  // reused across transactions
 };
 
 }  // namespace
@@ -276,14 +292,23 @@ class Replay {
 struct ConformanceChecker::Impl {
   sim::World* world = nullptr;
   std::vector<TxRec> txs;
-  std::map<std::pair<uint32_t, std::string>, size_t, std::less<>> tx_index;
-  std::map<std::pair<uint32_t, std::string>, std::pair<size_t, int>, std::less<>> en_index;
+  // host -> id -> index (lookups by the event's field, no copy).
+  std::map<uint32_t, std::map<std::string, size_t, std::less<>>> tx_index;
+  std::map<uint32_t, std::map<std::string, std::pair<size_t, int>, std::less<>>> en_index;
+
+  const std::pair<size_t, int>* FindEn(uint32_t host, const std::string& en) const {
+    auto h = en_index.find(host);
+    if (h == en_index.end()) return nullptr;
+    auto it = h->second.find(en);
+    return it == h->second.end() ? nullptr : &it->second;
+  }
 
   TxRec* FindTx(uint32_t host, const std::string& tx, bool create) {
-    auto it = tx_index.find(std::make_pair(host, tx));
-    if (it != tx_index.end()) return &txs[it->second];
+    auto& on_host = tx_index[host];
+    auto it = on_host.find(tx);
+    if (it != on_host.end()) return &txs[it->second];
     if (!create) return nullptr;
-    tx_index.emplace(std::make_pair(host, tx), txs.size());
+    on_host.emplace(tx, txs.size());
     txs.push_back(TxRec{host, tx, {}, {}, {}, -1, false, {}});
     return &txs.back();
   }
@@ -309,15 +334,14 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     rec->ens.push_back(e.Field("en"));
     rec->en_flags.push_back(0);
     rec->last_created = slot;
-    en_index[std::make_pair(e.host, e.Field("en"))] = {static_cast<size_t>(rec - txs.data()), slot};
+    en_index[e.host][e.Field("en")] = {static_cast<size_t>(rec - txs.data()), slot};
   } else if (kind == "dist.branch") {
     // A participant's branch: the enlistment just created for it is the
     // superior enlistment (the TM's own superior), no RM of the instance.
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec != nullptr && rec->last_created >= 0) rec->en_flags[rec->last_created] |= kSuperior;
   } else if (kind == "en.superior_commit" || kind == "en.superior_rollback") {
-    auto it = en_index.find(std::make_pair(e.host, e.Field("en")));
-    if (it != en_index.end()) txs[it->second.first].en_flags[it->second.second] |= kSuperior;
+    if (const auto* at = FindEn(e.host, e.Field("en"))) txs[at->first].en_flags[at->second] |= kSuperior;
   } else if (kind == "kv.enlist") {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec != nullptr && rec->last_created >= 0) rec->rm_slot.emplace(e.Field("rm"), rec->last_created);
@@ -327,10 +351,10 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     if (to == kForgotten) rec->forgotten = true;
     rec->events.push_back({index, Kind::kTxState, -1, EngOf(e.Field("from")), to});
   } else if (kind == "en.state" || kind == "en.vote_no") {
-    auto it = en_index.find(std::make_pair(e.host, e.Field("en")));
-    if (it == en_index.end()) return;
-    TxRec& rec = txs[it->second.first];
-    int slot = it->second.second;
+    const auto* at = FindEn(e.host, e.Field("en"));
+    if (at == nullptr) return;
+    TxRec& rec = txs[at->first];
+    int slot = at->second;
     rec.en_flags[slot] |= kSeen;
     if (kind == "en.vote_no") {
       rec.events.push_back({index, Kind::kEnVoteNo, static_cast<int16_t>(slot), kOther, kOther});
@@ -376,7 +400,8 @@ void ConformanceChecker::OnEvent(const sim::TraceEvent& event, uint64_t index) {
 
 ConformanceResult ConformanceChecker::Finish(bool keep_behaviours) const {
   ConformanceResult result;
-  for (const TxRec& rec : impl_->txs) Replay(rec, &result, keep_behaviours).Run();
+  std::vector<std::pair<Action, State>> scratch;
+  for (const TxRec& rec : impl_->txs) Replay(rec, &result, keep_behaviours, &scratch).Run();
   return result;
 }
 
