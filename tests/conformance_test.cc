@@ -299,7 +299,7 @@ TEST(SpecCoverage, KtmCannotReachTwoUndecidedRmMoves) {
   }
   EXPECT_EQ(unreachable, 32);
   // No crash-free run reaches one: the calls are synchronous.
-  auto states = SuiteStates({"two_phase_3rms", "timeouts", "read_only", "swarm"}, 3);
+  auto states = SuiteStates({"two_phase_3rms", "timeouts", "read_only", "spec_states_3rms"}, 3);
   std::set<uint64_t> bad;
   for (const auto& s : model::spec::Reachable<model::spec::TwoPhase>(3)) {
     if (!AtMostOneRmInFlight(s, 3)) bad.insert(s.Key());
