@@ -46,7 +46,7 @@ struct Ev {
   Eng from, to;
 };
 
-constexpr uint8_t kSeen = 1, kReadOnlyFlag = 2, kSuperior = 4;
+constexpr uint8_t kSeen = 1, kReadOnlyFlag = 2, kSuperior = 4, kTracesVotes = 8;
 
 struct TxRec {
   uint32_t host;
@@ -75,7 +75,7 @@ class Replay {
   void Run() {
     participant_.assign(rec_.ens.size(), -1);
     for (size_t slot = 0; slot < rec_.ens.size(); ++slot) {
-      if (rec_.en_flags[slot] == kSeen) participant_[slot] = n_++;
+      if ((rec_.en_flags[slot] & (kSeen | kReadOnlyFlag | kSuperior)) == kSeen) participant_[slot] = n_++;
     }
     if (n_ == 0 || n_ > kSpecRmMax) {
       ++out_->transactions_skipped;
@@ -238,9 +238,12 @@ class Replay {
     if (ev.to == kPrepared || ev.to == kInDoubt) {
       // PrepareComplete reached the TM (the RM prepared before it called it).
       if (ev.to == kPrepared && !RmUp(i, ev)) return false;
-      State t = s_.rm[i] == RmPhase::kWorking ? WithRm(i, RmPhase::kPrepared) : s_;
+      // An RM that traces its votes (kv.vote) must have voted yes already;
+      // for one that does not (the DTC's), its vote is implied.
+      const bool traces_votes = (rec_.en_flags[ev.slot] & kTracesVotes) != 0;
+      State t = s_.rm[i] == RmPhase::kWorking && !traces_votes ? WithRm(i, RmPhase::kPrepared) : s_;
       if (t.tm == TmPhase::kInit) t.tm_prepared |= Bit(i);
-      return Step(t, ev, 2);  // RMPrepare (when the RM traced no vote), TMRcvPrepared
+      return Step(t, ev, traces_votes ? 1 : 2);  // [RMPrepare,] TMRcvPrepared
     }
     if (ev.to == kCommitted) return RmUp(i, ev) && Committed(ev, i);
     if (ev.to == kAborted) return RmUp(i, ev) && Step(WithRm(i, RmPhase::kAborted), ev);
@@ -344,7 +347,9 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     if (const auto* at = FindEn(e.host, e.Field("en"))) txs[at->first].en_flags[at->second] |= kSuperior;
   } else if (kind == "kv.enlist") {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
-    if (rec != nullptr && rec->last_created >= 0) rec->rm_slot.emplace(e.Field("rm"), rec->last_created);
+    if (rec != nullptr && rec->last_created >= 0 && rec->rm_slot.emplace(e.Field("rm"), rec->last_created).second) {
+      rec->en_flags[rec->last_created] |= kTracesVotes;
+    }
   } else if (kind == "tx.state") {
     TxRec* rec = FindTx(e.host, e.Field("tx"), true);
     Eng to = EngOf(e.Field("to"));

@@ -15,7 +15,7 @@
 // RMCrash for every live transaction on it, and the first event of a
 // crashed process afterwards is TMRecover / RMRecover first. An engine event
 // that does in one call what the spec does in several (PrepareComplete is
-// RMPrepare + TMRcvPrepared when the RM traced no vote; single-phase commit
+// RMPrepare + TMRcvPrepared for an RM kind that traces no votes; single-phase commit
 // is RMPrepare, TMRcvPrepared, TMCommit, RMRcvCommitMsg) is accepted when a
 // path of that many spec actions (at most kConformancePathMax) leads there;
 // every other event must be one action or a stutter.

@@ -113,6 +113,29 @@ TEST(ConformanceTrace, PreparedAfterANoVoteIsTheFirstNonSpecStep) {
       << r.violations[0].message;
 }
 
+TEST(ConformanceTrace, PreparedBeforeTheRmsVoteIsRejected) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").En(1, "Active", "Preparing").En(2, "Active", "Preparing");
+  t.Rm("kv.vote", 1, {{"vote", "yes"}}).En(1, "Preparing", "Prepared");
+  uint64_t bad = t.next();
+  t.En(2, "Preparing", "Prepared");  // kv2 traces its votes and has not voted
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad) + " (en.state en=e2"), std::string::npos)
+      << r.violations[0].message;
+}
+
+TEST(ConformanceTrace, AnRmThatTracesNoVotesIsPreparedByItsPrepareComplete) {
+  TraceBuilder t;
+  t.Add("tx.create", {{"tx", "T"}}).Add("en.create", {{"en", "d1"}, {"tx", "T"}, {"rm", "Gdtc"}});
+  t.Tx("Active", "Preparing").Add("en.state", {{"en", "d1"}, {"from", "Preparing"}, {"to", "Prepared"}});
+  t.Tx("Preparing", "Committed").Add("en.state", {{"en", "d1"}, {"from", "CommittedNotify"}, {"to", "Committed"}});
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  EXPECT_EQ(ActionNames(r.behaviours[0]),
+            (std::vector<std::string>{"RMPrepare(rm1)", "TMRcvPrepared(rm1)", "TMCommit", "RMRcvCommitMsg(rm1)"}));
+}
+
 TEST(ConformanceTrace, CommitWithoutEveryPreparedIsRejected) {
   TraceBuilder t;
   t.Begin(2).Tx("Active", "Preparing").En(1, "Active", "Preparing").En(2, "Active", "Preparing");
@@ -218,17 +241,19 @@ TEST(ConformanceTrace, WorkLostInACrashCannotBePreparedLater) {
 
 struct PlantedCase {
   uint32_t bug;
-  const char* scenario;
+  const char* scenario;  // path from the source directory
   uint64_t seed;
   const char* event_kind;  // the kind of the first non-spec step
+  const char* strategy = "";  // tie-breaking override ("": the scenario's)
 };
 
 class ConformancePlantedBug : public ::testing::TestWithParam<PlantedCase> {};
 
 TEST_P(ConformancePlantedBug, IsReportedAtItsFirstNonSpecStep) {
   const PlantedCase& c = GetParam();
-  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/" + c.scenario + ".toml");
+  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/" + c.scenario);
   ASSERT_TRUE(scenario.ok()) << scenario.status();
+  if (*c.strategy) scenario->schedule_strategy = c.strategy;
   // Clean without the bug.
   RunResult clean = RunScenario(*scenario, c.seed, RunOptions{.keep_trace = false});
   for (const auto& v : clean.violations) EXPECT_NE(v.rule, "conformance") << v.message;
@@ -259,15 +284,18 @@ INSTANTIATE_TEST_SUITE_P(
     Bugs, ConformancePlantedBug,
     ::testing::Values(
         // 1: COMMIT sent before the commit record is forced; a crash loses it and recovery presumes abort.
-        PlantedCase{1, "crash_during_commit", 1, "kv.aborted"},
+        PlantedCase{1, "scenarios/crash_during_commit.toml", 1, "kv.aborted"},
         // 2: the commit record is never written: the same after a crash.
-        PlantedCase{2, "crash_during_commit", 1, "kv.aborted"},
+        PlantedCase{2, "scenarios/crash_during_commit.toml", 1, "kv.aborted"},
         // 3: recovery rolls back an enlistment of a committed transaction.
-        PlantedCase{3, "crash_during_commit", 2, "kv.aborted"},
+        PlantedCase{3, "scenarios/crash_during_commit.toml", 2, "kv.aborted"},
         // 4: a no vote is taken as prepared.
-        PlantedCase{4, "two_phase_3rms", 1, "en.state"},
+        PlantedCase{4, "scenarios/two_phase_3rms.toml", 1, "en.state"},
         // 5: single-phase commit delegated while other enlistments have work.
-        PlantedCase{5, "swarm", 1, "kv.committed"}),
+        PlantedCase{5, "scenarios/swarm.toml", 1, "kv.committed"},
+        // 7: the TM takes one response as every enlistment's vote: an
+        // enlistment is Prepared before its RM voted (PCT finds the order).
+        PlantedCase{7, "tests/data/ordering_bug.toml", 107, "en.state", "pct"}),
     [](const ::testing::TestParamInfo<PlantedCase>& info) { return "Bug" + std::to_string(info.param.bug); });
 
 }  // namespace
