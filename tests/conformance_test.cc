@@ -5,6 +5,9 @@
 // run that is clean without the bug.
 #include "harness/conformance.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -343,6 +346,23 @@ TEST(SpecCoverage, TheSpecStatesScenarioReachesStatesTheOthersDoNot) {
   size_t after = SpecCoverageFigures(with, 3)[2].two_phase_reached;
   // 69 of 288 on its own over seeds 1-3 when written.
   EXPECT_GE(after, before + 30) << before << " -> " << after;
+}
+
+// The figures spec/README.md quotes (seeds 1-10 of the default suite), printed.
+TEST(SpecCoverage, DefaultSuiteFigures) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(KTMSIM_SOURCE_DIR) + "/scenarios")) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<SpecCoverageFigure> figures = SpecCoverageFigures(SuiteStates(names, 10), 3);
+  for (const auto& f : figures) {
+    std::printf("spec coverage, %d RMs: KtmTwoPhase %zu/%zu, KtmTwoPhaseCrash %zu/%zu\n", f.rms, f.two_phase_reached,
+                f.two_phase_states, f.crash_reached, f.crash_states);
+  }
+  EXPECT_EQ(figures[0].two_phase_reached, 12u);
+  EXPECT_GE(figures[2].two_phase_reached, 119u);
+  EXPECT_GE(figures[2].crash_reached, 229u);
 }
 
 TEST(SpecCoverage, FiguresCountVisitedStatesPerNumberOfRms) {
