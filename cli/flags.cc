@@ -53,7 +53,8 @@ ABSL_FLAG(int32_t, budget, 200,
           "shrink: simulations the shrinker may spend; explore: runs at most (default there 10000)");
 ABSL_FLAG(std::string, format, "txt",
           "output format. trace: txt (the marked trace), svg (sequence diagram), dot (its "
-          "Graphviz source) or json (Chrome trace-event format, for Perfetto / chrome://tracing); "
+          "Graphviz source), json (Chrome trace-event format, for Perfetto / chrome://tracing) or "
+          "tla (TLA+ trace module, spec/README.md); "
           "bench: text, json or svg (default text)");
 
 ABSL_FLAG(uint32_t, depth, 2, "explore: faults per run, at most (1 to 3)");

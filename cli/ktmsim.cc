@@ -106,13 +106,14 @@ const std::vector<Subcommand>& Subcommands() {
        "missing input, else 1 when the merged report has a failed run, else 0.\n",
        {"out"},
        &MergeMain},
-      {"trace", "ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json] [--out FILE] [--schedule FILE]\n"
+      {"trace", "ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json|tla] [--out FILE] [--schedule FILE]\n"
        "                    [--planted-bug N]",
        "Runs one scenario with one seed, failing or not, and renders it: txt (the verdict and\n"
        "violations, then the trace with the violating events marked), svg (a sequence diagram:\n"
        "a lane per client, TM and RM, time downward, violating events red), dot (its Graphviz\n"
-       "source) or json (Chrome trace-event format: open it in ui.perfetto.dev). Writes to\n"
-       "stdout, or to FILE with --out. Exit 0 when the run passed, 1 when it failed (the\n"
+       "source), json (Chrome trace-event format: open it in ui.perfetto.dev) or tla (a TLA+\n"
+       "trace module of one transaction's behaviour projected onto spec/KtmTwoPhaseCrash.tla,\n"
+       "for TLC; spec/README.md). Writes to stdout, or to FILE with --out. Exit 0 when the run passed, 1 when it failed (the\n"
        "output is written either way), 2 on bad input.\n",
        {"seed", "format", "out", "schedule", "planted_bug"},
        &TraceMain},

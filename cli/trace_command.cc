@@ -1,8 +1,10 @@
-// `ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json] [--out FILE]`:
+// `ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json|tla] [--out FILE]`:
 // renders one run, failing or not, in one of the failure folder's trace
 // forms: txt (trace.txt: the verdict and violations, then the trace with the
 // violating events marked), svg / dot (the sequence diagram and its Graphviz
-// source) or json (Chrome trace-event format for Perfetto). Writes to stdout,
+// source), json (Chrome trace-event format for Perfetto) or tla (a TLA+
+// trace module of one transaction's projected behaviour, harness/conformance.h
+// and spec/README.md). Writes to stdout,
 // or atomically to FILE with --out. Accepts --schedule and --planted-bug like
 // replay. Exit 0 when the run passed, 1 when it failed (the output is
 // written either way), 2 on bad input or when the output cannot be written.
@@ -16,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/scenario_set.h"
+#include "harness/conformance.h"
 #include "harness/runner.h"
 #include "reports/atomic_file.h"
 #include "reports/chrome_trace.h"
@@ -46,8 +49,8 @@ int TraceMain(const ParsedArgs& args) {
   if (args.positional.size() != 1) return UsageError("trace", "expected exactly one scenario file");
   if (args.specified.count("seed") == 0) return UsageError("trace", "--seed is required");
   const std::string format = absl::GetFlag(FLAGS_format);
-  if (format != "txt" && format != "svg" && format != "dot" && format != "json") {
-    return UsageError("trace", absl::StrCat("bad --format '", format, "': txt, svg, dot or json"));
+  if (format != "txt" && format != "svg" && format != "dot" && format != "json" && format != "tla") {
+    return UsageError("trace", absl::StrCat("bad --format '", format, "': txt, svg, dot, json or tla"));
   }
   absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
   if (!planted_bug.ok()) return UsageError("trace", std::string(planted_bug.status().message()));
@@ -67,8 +70,14 @@ int TraceMain(const ParsedArgs& args) {
   const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
   const harness::Scenario& scenario = set.scenarios.front();
   if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, scenario, &options)) return kExitBadInput;
-  const harness::RunResult result = harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
-  absl::StatusOr<std::string> output = Render(format, scenario, result, *planted_bug);
+  harness::RunResult result;
+  absl::StatusOr<std::string> output;
+  if (format == "tla") {
+    output = harness::TlaTraceModule(scenario, absl::GetFlag(FLAGS_seed), options, &result);
+  } else {
+    result = harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
+    output = Render(format, scenario, result, *planted_bug);
+  }
   if (!output.ok()) {
     absl::FPrintF(stderr, "ktmsim trace: %s\n", output.status().message());
     return kExitBadInput;

@@ -38,6 +38,7 @@ void Coverage::Merge(const Coverage& other) {
   }
   for (const auto& [row, count] : other.transitions) transitions[row] += count;
   for (const auto& [probe, hits] : other.probes) probes[probe] += hits;
+  for (const auto& [n, keys] : other.spec_states) spec_states[n].insert(keys.begin(), keys.end());
 }
 
 uint64_t Coverage::Cell(const std::string& row, const std::string& column) const {

@@ -35,6 +35,9 @@ struct Coverage {
   std::map<std::string, uint64_t> transitions;
   // Every declared probe (zeros included) -> hits.
   std::map<std::string, uint64_t> probes;
+  // Spec coverage (harness/conformance.h): number of RMs -> keys of the
+  // KtmTwoPhaseCrash states the conformance projection visited.
+  std::map<int, std::set<uint64_t>> spec_states;
 
   void Merge(const Coverage& other);
   uint64_t Cell(const std::string& row, const std::string& column) const;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/cluster.h"
+#include "harness/conformance.h"
 #include "harness/vacuous.h"
 #include "ktm/api.h"
 #include "ktm/assert.h"
@@ -36,9 +37,11 @@ RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions&
                                      ReplayCommand(scenario, seed, "")));
   Cluster cluster(scenario, seed, options);
   CoverageRecorder coverage(&cluster.world());
+  ConformanceChecker conformance(&cluster.world());
   if (options.world_hook) options.world_hook(cluster.world());
   RunResult result = cluster.Run();
   result.coverage = coverage.Finish();
+  conformance.AppendTo(scenario, &result);
   result.schedule = cluster.world().scheduler().schedule_stats();
   FlagVacuousRun(&result);  // a run that checked nothing never passes (harness/vacuous.h)
   ktm::SetAssertContext("");

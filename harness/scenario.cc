@@ -489,7 +489,16 @@ absl::Status Validate(const Scenario& scenario) {
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
-const std::vector<std::string>& AllCheckerNames() { return model::RuleNames(); }  // model/checker_catalog.h
+// The model's rules (model/checker_catalog.h), then the harness-level
+// conformance checker (harness/conformance.h: a run's trace against the spec).
+const std::vector<std::string>& AllCheckerNames() {
+  static const std::vector<std::string>* const kNames = [] {
+    auto* names = new std::vector<std::string>(model::RuleNames());
+    names->push_back("conformance");
+    return names;
+  }();
+  return *kNames;
+}
 
 std::string FormatTime(sim::TimeNs ns) {
   if (ns == 0) return "0ns";

@@ -148,7 +148,7 @@ const std::vector<BadFile>& BadFiles() {
                  "beyond-recoverable fault: needs budget \"beyond\""}}},
       {"bad_checker_name.toml",
        {{10, 21, "checkers.run[1]: unknown value \"atomicty\"; expected \"atomicity\", \"agreement\", "
-                 "\"validity\", \"durability\", \"isolation\" or \"termination\"; did you mean \"atomicity\"?"},
+                 "\"validity\", \"durability\", \"isolation\", \"termination\" or \"conformance\"; did you mean \"atomicity\"?"},
         {10, 47, "checkers.run[3]: \"durability\" is listed twice"},
         {10, 61, "checkers.run[4]: expected a string, got an integer"}}},
       {"bad_durable_on_volatile.toml",
@@ -702,7 +702,8 @@ TEST(ScenarioValidate, EveryCheckerNameIsAccepted) {
   scenario.checkers = AllCheckerNames();
   EXPECT_TRUE(Validate(scenario).ok()) << Validate(scenario).message();
   EXPECT_EQ(AllCheckerNames(), (std::vector<std::string>{"atomicity", "agreement", "validity",
-                                                         "durability", "isolation", "termination"}));
+                                                         "durability", "isolation", "termination",
+                                                         "conformance"}));
 }
 
 // ---------------------------------------------------------------------------

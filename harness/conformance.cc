@@ -1,0 +1,557 @@
+// Conformance checker: a trace listener that keeps compact per-transaction
+// records, and a replay that projects them onto KtmTwoPhaseCrash states and
+// checks each step (harness/conformance.h, spec/README.md).
+#include "harness/conformance.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "model/spec_common.h"
+
+namespace harness {
+namespace {
+
+using model::spec::Action;
+using model::spec::kSpecRmMax;
+using model::spec::RmPhase;
+using model::spec::TmPhase;
+using model::spec::TwoPhaseCrash;
+using State = model::spec::TwoPhaseState;
+
+// Engine state names (tx.state / en.state "from" and "to"), by index; the
+// projection tells apart the few it names below, the rest are kOther.
+constexpr std::array<const char*, 20> kEngNames = {
+    "other",     "Prepared",  "InDoubt",      "Committed",       "Aborted",         "Delegated",      "Active",
+    "ReadOnly",  "Forgotten", "Recovering",   "PrePreparing",    "PrePrepared",     "Preparing",      "CommittedNotify",
+    "Aborting",  "CommitRequested", "DelegatedDisconnected", "OutcomeUnavailable", "Offline", "Initialized"};
+enum Eng : uint8_t { kOther, kPrepared, kInDoubt, kCommitted, kAborted, kDelegated, kActive, kReadOnly, kForgotten, kRecovering };
+Eng EngOf(std::string_view name) {
+  for (size_t i = 1; i < kEngNames.size(); ++i) {
+    if (name == kEngNames[i]) return static_cast<Eng>(i);
+  }
+  return kOther;
+}
+const char* EngName(Eng e) { return e < kEngNames.size() ? kEngNames[e] : "other"; }
+
+enum class Kind : uint8_t { kTxState, kEnState, kEnVoteNo, kRmVoteYes, kRmVoteNo, kRmCommitted, kRmAborted, kRmPresumedAbort, kCrash };
+
+struct Ev {
+  uint64_t index;
+  Kind kind;
+  int16_t slot;  // enlistment slot in its transaction; -1 for transaction events
+  Eng from, to;
+};
+
+constexpr uint8_t kSeen = 1, kReadOnlyFlag = 2, kSuperior = 4, kTracesVotes = 8;
+
+struct TxRec {
+  uint32_t host;
+  std::string tx;
+  std::vector<std::string> ens;   // slot -> enlistment id
+  std::vector<uint8_t> en_flags;  // slot -> kSeen | kReadOnly
+  std::map<std::string, int, std::less<>> rm_slot;  // RM name -> slot
+  int last_created = -1;
+  bool forgotten = false;
+  std::vector<Ev> events;
+};
+
+bool Wanted(std::string_view kind) {
+  return kind == "tx.create" || kind == "tx.state" || kind == "en.create" || kind == "en.state" ||
+         kind == "en.vote_no" || kind == "kv.enlist" || kind == "kv.vote" || kind == "kv.committed" ||
+         kind == "kv.aborted" || kind == "crash" || kind == "dist.branch" || kind == "en.superior_commit" ||
+         kind == "en.superior_rollback";
+}
+
+// Replays one transaction's records through the projection.
+class Replay {
+ public:
+  Replay(const TxRec& rec, ConformanceResult* out, bool keep, std::vector<std::pair<Action, State>>* scratch)
+      : rec_(rec), out_(out), keep_(keep), next_(*scratch) {}
+
+  void Run() {
+    participant_.assign(rec_.ens.size(), -1);
+    for (size_t slot = 0; slot < rec_.ens.size(); ++slot) {
+      if ((rec_.en_flags[slot] & (kSeen | kReadOnlyFlag | kSuperior)) == kSeen) participant_[slot] = n_++;
+    }
+    if (n_ == 0 || n_ > kSpecRmMax) {
+      ++out_->transactions_skipped;
+      return;
+    }
+    ++out_->transactions_checked;
+    behaviour_.host = rec_.host;
+    behaviour_.tx = rec_.tx;
+    behaviour_.rms = n_;
+    Visit(s_);
+    for (const Ev& ev : rec_.events) {
+      if (!Apply(ev)) break;
+    }
+    if (keep_) out_->behaviours.push_back(std::move(behaviour_));
+  }
+
+ private:
+  uint8_t Bit(int i) const { return static_cast<uint8_t>(1u << i); }
+  void Visit(const State& s) { out_->spec_states[n_].insert(s.Key()); }
+
+  std::string Describe(const Ev& ev) const {
+    std::string en = ev.slot >= 0 ? absl::StrCat(" en=", rec_.ens[ev.slot]) : "";
+    switch (ev.kind) {
+      case Kind::kTxState: return absl::StrCat("tx.state tx=", rec_.tx, " to=", EngName(ev.to));
+      case Kind::kEnState: return absl::StrCat("en.state", en, " from=", EngName(ev.from), " to=", EngName(ev.to));
+      case Kind::kEnVoteNo: return absl::StrCat("en.vote_no", en);
+      case Kind::kRmVoteYes: return absl::StrCat("kv.vote vote=yes uow=", rec_.tx, en);
+      case Kind::kRmVoteNo: return absl::StrCat("kv.vote vote=no uow=", rec_.tx, en);
+      case Kind::kRmCommitted: return absl::StrCat("kv.committed uow=", rec_.tx, en);
+      case Kind::kRmAborted: return absl::StrCat("kv.aborted uow=", rec_.tx, en);
+      case Kind::kRmPresumedAbort: return absl::StrCat("kv.aborted why=presumed uow=", rec_.tx, en);
+      case Kind::kCrash: return absl::StrCat("crash h", rec_.host);
+    }
+    return "?";
+  }
+
+  // One observed (or implied) step to `target`: a stutter, a spec action, or
+  // a short path of them; anything else is the violation.
+  // depth: how many spec actions the event may stand for (1 but for the
+  // engine calls that do several at once, see the header).
+  bool Step(const State& target, const Ev& ev, int depth = 1) {
+    if (target == s_) return true;  // a stutter
+    ConformanceStep step;
+    step.accepted = OneAction(target, &step.actions) ||
+                    (depth > 1 && model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &step.actions));
+    if (keep_ || !step.accepted) {
+      step.event_index = ev.index;
+      step.event = Describe(ev);
+      step.from = s_;
+      step.to = target;
+    }
+    if (!step.accepted) {
+      out_->violations.push_back(
+          {kConformanceRule, rec_.tx,
+           absl::StrFormat("transaction %s (h%d, %d RMs): trace event #%d (%s) is no step of KtmTwoPhaseCrash: "
+                           "from %s to %s %s leads",
+                           rec_.tx, rec_.host, n_, ev.index, step.event, s_.ToText(n_), target.ToText(n_),
+                           depth == 1 ? "no action" : absl::StrCat("no path of at most ", depth, " actions")),
+           {}});
+      if (keep_) behaviour_.steps.push_back(std::move(step));
+      return false;
+    }
+    if (keep_) behaviour_.steps.push_back(std::move(step));
+    s_ = target;
+    Visit(s_);
+    return true;
+  }
+
+  // The common case without allocation once warm: one action leads there.
+  bool OneAction(const State& target, std::vector<Action>* actions) {
+    next_.clear();
+    TwoPhaseCrash::Next(s_, n_, &next_);
+    for (const auto& [action, t] : next_) {
+      if (t == target) {
+        actions->assign(1, action);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool TmUp(const Ev& ev) {
+    if (!s_.tm_down) return true;
+    State t = s_;
+    t.tm_down = false;
+    return Step(t, ev);
+  }
+  bool RmUp(int i, const Ev& ev) {
+    if (!(s_.rm_down & Bit(i))) return true;
+    State t = s_;
+    t.rm_down &= static_cast<uint8_t>(~Bit(i));
+    return Step(t, ev);
+  }
+  // A recovered TM reads the prepared enlistments back from its log record.
+  bool RereadPrepared(const Ev& ev) {
+    for (int i = 0; i < n_; ++i) {
+      if (s_.tm != TmPhase::kInit || !(s_.msg_prepared & Bit(i)) || (s_.tm_prepared & Bit(i))) continue;
+      State t = s_;
+      t.tm_prepared |= Bit(i);
+      if (!Step(t, ev)) return false;
+    }
+    return true;
+  }
+  State WithRm(int i, RmPhase phase) const {
+    State t = s_;
+    t.rm[i] = phase;
+    if (phase == RmPhase::kPrepared) t.msg_prepared |= Bit(i);
+    return t;
+  }
+
+  bool Apply(const Ev& ev) {
+    int i = ev.slot >= 0 ? participant_[ev.slot] : -1;
+    if (ev.slot >= 0 && i < 0) {
+      // Not an RM of the instance; only its delegation matters.
+      return true;
+    }
+    switch (ev.kind) {
+      case Kind::kTxState: return TxState(ev);
+      case Kind::kEnState: return EnState(ev, i);
+      case Kind::kEnVoteNo:
+      case Kind::kRmVoteNo:
+      case Kind::kRmAborted:
+        return RmUp(i, ev) && Step(WithRm(i, RmPhase::kAborted), ev);
+      case Kind::kRmVoteYes:
+        return RmUp(i, ev) && Step(WithRm(i, RmPhase::kPrepared), ev);
+      case Kind::kRmCommitted: return RmUp(i, ev) && Committed(ev, i);
+      case Kind::kRmPresumedAbort: {
+        if (!TmUp(ev)) return false;
+        if (s_.tm == TmPhase::kInit) {
+          State t = s_;
+          t.tm = TmPhase::kAborted;
+          t.msg_abort = true;
+          if (!Step(t, ev)) return false;
+        }
+        return RmUp(i, ev) && Step(WithRm(i, RmPhase::kAborted), ev);
+      }
+      case Kind::kCrash: return Crash(ev);
+    }
+    return true;
+  }
+
+  bool TxState(const Ev& ev) {
+    if (!TmUp(ev)) return false;
+    if (ev.from == kRecovering && !RereadPrepared(ev)) return false;
+    State t = s_;
+    if (ev.to == kCommitted) {
+      t.tm = TmPhase::kCommitted;
+      t.msg_commit = true;
+    } else if (ev.to == kAborted) {
+      t.tm = TmPhase::kAborted;
+      t.msg_abort = true;
+    }
+    return Step(t, ev);
+  }
+
+  bool EnState(const Ev& ev, int i) {
+    if (ev.to == kDelegated) delegated_ = i;
+    if (ev.from == kDelegated && ev.to == kActive) delegated_ = -1;
+    if (!TmUp(ev)) return false;
+    if (ev.to == kPrepared || ev.to == kInDoubt) {
+      // PrepareComplete reached the TM (the RM prepared before it called it).
+      if (ev.to == kPrepared && !RmUp(i, ev)) return false;
+      // An RM that traces its votes (kv.vote) must have voted yes already;
+      // for one that does not (the DTC's), its vote is implied.
+      const bool traces_votes = (rec_.en_flags[ev.slot] & kTracesVotes) != 0;
+      State t = s_.rm[i] == RmPhase::kWorking && !traces_votes ? WithRm(i, RmPhase::kPrepared) : s_;
+      if (t.tm == TmPhase::kInit) t.tm_prepared |= Bit(i);
+      return Step(t, ev, traces_votes ? 1 : 2);  // [RMPrepare,] TMRcvPrepared
+    }
+    if (ev.to == kCommitted) return RmUp(i, ev) && Committed(ev, i);
+    if (ev.to == kAborted) return RmUp(i, ev) && Step(WithRm(i, RmPhase::kAborted), ev);
+    return true;
+  }
+
+  // The RM committed. Under single-phase commit the delegated RM's commit is
+  // the decision itself: the TM's commit and its Prepared message with it.
+  bool Committed(const Ev& ev, int i) {
+    State t = WithRm(i, RmPhase::kCommitted);
+    if (delegated_ != i || s_.tm != TmPhase::kInit) return Step(t, ev);
+    if (s_.rm[i] == RmPhase::kWorking) t.msg_prepared |= Bit(i);
+    t.tm_prepared |= Bit(i);
+    t.tm = TmPhase::kCommitted;
+    t.msg_commit = true;
+    return Step(t, ev, kConformancePathMax);  // RMPrepare, TMRcvPrepared, TMCommit, RMRcvCommitMsg
+  }
+
+  bool Crash(const Ev& ev) {
+    if (!s_.tm_down) {
+      State t = s_;
+      t.tm_down = true;
+      t.tm_prepared = 0;
+      if (!Step(t, ev)) return false;
+    }
+    for (int i = 0; i < n_; ++i) {
+      if (s_.rm_down & Bit(i)) continue;
+      State t = s_;
+      t.rm_down |= Bit(i);
+      if (t.rm[i] == RmPhase::kWorking) t.rm[i] = RmPhase::kAborted;
+      if (!Step(t, ev)) return false;
+    }
+    return true;
+  }
+
+  const TxRec& rec_;
+  ConformanceResult* out_;
+  bool keep_;
+  std::vector<int> participant_;  // slot -> RM index, or -1
+  int n_ = 0;
+  int delegated_ = -1;
+  State s_;
+  ConformanceBehaviour behaviour_;
+  std::vector<std::pair<Action, State>>& next_;  // reused across transactions
+};
+
+}  // namespace
+
+struct ConformanceChecker::Impl {
+  sim::World* world = nullptr;
+  std::vector<TxRec> txs;
+  // host -> id -> index (lookups by the event's field, no copy).
+  std::map<uint32_t, std::map<std::string, size_t, std::less<>>> tx_index;
+  std::map<uint32_t, std::map<std::string, std::pair<size_t, int>, std::less<>>> en_index;
+
+  const std::pair<size_t, int>* FindEn(uint32_t host, const std::string& en) const {
+    auto h = en_index.find(host);
+    if (h == en_index.end()) return nullptr;
+    auto it = h->second.find(en);
+    return it == h->second.end() ? nullptr : &it->second;
+  }
+
+  TxRec* FindTx(uint32_t host, const std::string& tx, bool create) {
+    auto& on_host = tx_index[host];
+    auto it = on_host.find(tx);
+    if (it != on_host.end()) return &txs[it->second];
+    if (!create) return nullptr;
+    on_host.emplace(tx, txs.size());
+    txs.push_back(TxRec{host, tx, {}, {}, {}, -1, false, {}});
+    return &txs.back();
+  }
+  // The slot an RM event is about: (host, uow, rm name).
+  std::pair<TxRec*, int> RmSlot(const sim::TraceEvent& e) {
+    TxRec* rec = FindTx(e.host, e.Field("uow"), false);
+    if (rec == nullptr) return {nullptr, -1};
+    auto it = rec->rm_slot.find(e.Field("rm"));
+    if (it == rec->rm_slot.end()) return {nullptr, -1};
+    rec->en_flags[it->second] |= kSeen;
+    return {rec, it->second};
+  }
+  void OnEvent(const sim::TraceEvent& e, uint64_t index);
+};
+
+void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index) {
+  const std::string& kind = e.kind;
+  if (kind == "tx.create") {
+    FindTx(e.host, e.Field("tx"), true);
+  } else if (kind == "en.create") {
+    TxRec* rec = FindTx(e.host, e.Field("tx"), true);
+    int slot = static_cast<int>(rec->ens.size());
+    rec->ens.push_back(e.Field("en"));
+    rec->en_flags.push_back(0);
+    rec->last_created = slot;
+    en_index[e.host][e.Field("en")] = {static_cast<size_t>(rec - txs.data()), slot};
+  } else if (kind == "dist.branch") {
+    // A participant's branch: the enlistment just created for it is the
+    // superior enlistment (the TM's own superior), no RM of the instance.
+    TxRec* rec = FindTx(e.host, e.Field("uow"), false);
+    if (rec != nullptr && rec->last_created >= 0) rec->en_flags[rec->last_created] |= kSuperior;
+  } else if (kind == "en.superior_commit" || kind == "en.superior_rollback") {
+    if (const auto* at = FindEn(e.host, e.Field("en"))) txs[at->first].en_flags[at->second] |= kSuperior;
+  } else if (kind == "kv.enlist") {
+    TxRec* rec = FindTx(e.host, e.Field("uow"), false);
+    if (rec != nullptr && rec->last_created >= 0 && rec->rm_slot.emplace(e.Field("rm"), rec->last_created).second) {
+      rec->en_flags[rec->last_created] |= kTracesVotes;
+    }
+  } else if (kind == "tx.state") {
+    TxRec* rec = FindTx(e.host, e.Field("tx"), true);
+    Eng to = EngOf(e.Field("to"));
+    if (to == kForgotten) rec->forgotten = true;
+    rec->events.push_back({index, Kind::kTxState, -1, EngOf(e.Field("from")), to});
+  } else if (kind == "en.state" || kind == "en.vote_no") {
+    const auto* at = FindEn(e.host, e.Field("en"));
+    if (at == nullptr) return;
+    TxRec& rec = txs[at->first];
+    int slot = at->second;
+    rec.en_flags[slot] |= kSeen;
+    if (kind == "en.vote_no") {
+      rec.events.push_back({index, Kind::kEnVoteNo, static_cast<int16_t>(slot), kOther, kOther});
+      return;
+    }
+    Eng to = EngOf(e.Field("to"));
+    if (to == kReadOnly) rec.en_flags[slot] |= kReadOnlyFlag;
+    rec.events.push_back({index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Field("from")), to});
+  } else if (kind == "kv.vote" || kind == "kv.committed" || kind == "kv.aborted") {
+    auto [rec, slot] = RmSlot(e);
+    if (rec == nullptr) return;
+    Kind k = Kind::kRmCommitted;
+    if (kind == "kv.vote") {
+      const std::string& vote = e.Field("vote");
+      if (vote == "readonly") rec->en_flags[slot] |= kReadOnlyFlag;
+      if (vote != "yes" && vote != "no") return;
+      k = vote == "yes" ? Kind::kRmVoteYes : Kind::kRmVoteNo;
+    } else if (kind == "kv.aborted") {
+      k = e.Field("why") == "presumed" ? Kind::kRmPresumedAbort : Kind::kRmAborted;
+    }
+    rec->events.push_back({index, k, static_cast<int16_t>(slot), kOther, kOther});
+  } else if (kind == "crash") {
+    for (TxRec& rec : txs) {
+      if (rec.host == e.host && !rec.forgotten) rec.events.push_back({index, Kind::kCrash, -1, kOther, kOther});
+    }
+  }
+}
+
+ConformanceChecker::ConformanceChecker() : impl_(std::make_unique<Impl>()) {}
+
+ConformanceChecker::ConformanceChecker(sim::World* world) : ConformanceChecker() {
+  impl_->world = world;
+  Impl* impl = impl_.get();
+  world->trace().add_listener(
+      [impl, world](const sim::TraceEvent& e) { impl->OnEvent(e, world->trace().count() - 1); }, Wanted);
+}
+
+ConformanceChecker::~ConformanceChecker() = default;
+
+void ConformanceChecker::OnEvent(const sim::TraceEvent& event, uint64_t index) {
+  if (Wanted(event.kind)) impl_->OnEvent(event, index);
+}
+
+ConformanceResult ConformanceChecker::Finish(bool keep_behaviours) const {
+  ConformanceResult result;
+  std::vector<std::pair<Action, State>> scratch;
+  for (const TxRec& rec : impl_->txs) Replay(rec, &result, keep_behaviours, &scratch).Run();
+  return result;
+}
+
+void ConformanceChecker::AppendTo(const Scenario& scenario, RunResult* result) const {
+  ConformanceResult conformance = Finish();
+  for (const auto& [n, keys] : conformance.spec_states) result->coverage.spec_states[n].insert(keys.begin(), keys.end());
+  const auto& run = scenario.checkers;
+  if (!run.empty() && std::find(run.begin(), run.end(), kConformanceRule) == run.end()) return;
+  if (conformance.violations.empty()) return;
+  for (Violation& v : conformance.violations) result->violations.push_back(std::move(v));
+  if (scenario.expect == Expect::kPass) {
+    result->passed = false;
+  } else if (scenario.expect_rule.empty() || scenario.expect_rule == kConformanceRule) {
+    result->passed = true;
+  }
+}
+
+}  // namespace harness
+
+namespace harness {
+
+bool AtMostOneRmInFlight(const model::spec::TwoPhaseState& s, int n) {
+  if (s.tm != model::spec::TmPhase::kInit) return true;
+  int in_flight = 0;
+  for (int i = 0; i < n; ++i) {
+    if (s.rm[i] == model::spec::RmPhase::kAborted) ++in_flight;
+    if ((s.msg_prepared & (1u << i)) && !(s.tm_prepared & (1u << i))) ++in_flight;
+  }
+  return in_flight <= 1;
+}
+
+std::vector<SpecCoverageFigure> SpecCoverageFigures(const std::map<int, std::set<uint64_t>>& spec_states,
+                                                    int rms_max) {
+  std::vector<SpecCoverageFigure> figures;
+  static const std::set<uint64_t> kNone;
+  for (int n = 1; n <= rms_max; ++n) {
+    auto it = spec_states.find(n);
+    const std::set<uint64_t>& seen = it == spec_states.end() ? kNone : it->second;
+    SpecCoverageFigure f;
+    f.rms = n;
+    for (const auto& s : model::spec::Reachable<model::spec::TwoPhase>(n)) {
+      ++f.two_phase_states;
+      if (seen.count(s.Key())) {
+        ++f.two_phase_reached;
+      } else {
+        f.two_phase_unreached.push_back(s.ToText(n));
+      }
+    }
+    for (const auto& s : model::spec::Reachable<model::spec::TwoPhaseCrash>(n)) {
+      ++f.crash_states;
+      if (seen.count(s.Key())) ++f.crash_reached;
+    }
+    figures.push_back(std::move(f));
+  }
+  return figures;
+}
+
+}  // namespace harness
+
+namespace harness {
+
+namespace {
+
+const ConformanceBehaviour* PickBehaviour(const ConformanceResult& r) {
+  const ConformanceBehaviour* best = nullptr;
+  for (const auto& b : r.behaviours) {
+    if (!b.steps.empty() && !b.steps.back().accepted) return &b;
+    if (best == nullptr || b.steps.size() > best->steps.size()) best = &b;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string TlaTraceModule(const Scenario& scenario, uint64_t seed, RunOptions options, RunResult* result) {
+  std::unique_ptr<ConformanceChecker> checker;
+  auto hook = options.world_hook;
+  options.world_hook = [&checker, hook](sim::World& world) {
+    checker = std::make_unique<ConformanceChecker>(&world);
+    if (hook) hook(world);
+  };
+  *result = RunScenario(scenario, seed, options);
+  ConformanceResult conformance = checker->Finish(/*keep_behaviours=*/true);
+  const ConformanceBehaviour* b = PickBehaviour(conformance);
+  std::string out = "------------------------------ MODULE KtmTrace ------------------------------\n";
+  absl::StrAppend(&out, "(* ktmsim trace --format tla: scenario ", scenario.name, ", seed ", seed, ".\n");
+  if (b == nullptr) {
+    absl::StrAppend(&out, "   No transaction was checked (none had an RM). *)\n",
+                    "EXTENDS KtmTwoPhaseCrash\n=============================================================================\n");
+    return out;
+  }
+  bool violates = !b->steps.empty() && !b->steps.back().accepted;
+  absl::StrAppend(&out, "   Transaction ", b->tx, " on host h", b->host, ", ", b->rms, " RMs, ", b->steps.size(),
+                  " steps", violates ? "; its last step is the first that is no step of KtmTwoPhaseCrash" : "",
+                  ".\n   Check with TLC (KtmTrace.cfg):\n     CONSTANTS ");
+  std::string rms;
+  for (int i = 0; i < b->rms; ++i) {
+    absl::StrAppend(&out, "rm", i + 1, " = rm", i + 1, "  ");
+    absl::StrAppend(&rms, i ? ", " : "", "rm", i + 1);
+  }
+  absl::StrAppend(&out, "RM = {", rms, "}\n     SPECIFICATION TraceSpec\n     PROPERTY TraceIsBehaviour\n",
+                  violates ? "   TLC is expected to report TraceIsBehaviour violated at the last step.\n"
+                           : "   TLC is expected to find no violation.\n",
+                  "   Steps (trace event index: event -> actions):\n");
+  for (const ConformanceStep& step : b->steps) {
+    std::string actions;
+    for (const auto& a : step.actions) absl::StrAppend(&actions, actions.empty() ? "" : ", ", a.ToText());
+    absl::StrAppend(&out, "     #", step.event_index, " ", step.event, " -> ",
+                    step.accepted ? actions : std::string("NOT A SPEC STEP"), "\n");
+  }
+  absl::StrAppend(&out, "*)\nEXTENDS KtmTwoPhaseCrash, Sequences, TLC\n\nCONSTANTS ", rms, "\nASSUME RM = {", rms,
+                  "}\n\nVARIABLE i  \\* the position in Trace\n\n",
+                  "Trace == <<\n  ", model::spec::TwoPhaseState{}.ToTlaRecord(b->rms));
+  for (const auto& step : b->steps) {
+    // A step that stands for several actions is written out state by state.
+    State s = step.from;
+    for (size_t a = 0; step.accepted && a + 1 < step.actions.size(); ++a) {
+      std::vector<std::pair<Action, State>> next;
+      TwoPhaseCrash::Next(s, b->rms, &next);
+      for (const auto& [action, t] : next) {
+        if (std::string_view(action.name) == step.actions[a].name && action.rm == step.actions[a].rm) {
+          s = t;
+          break;
+        }
+      }
+      absl::StrAppend(&out, ",\n  ", s.ToTlaRecord(b->rms));
+    }
+    absl::StrAppend(&out, ",\n  ", step.to.ToTlaRecord(b->rms));
+  }
+  absl::StrAppend(&out, "\n>>\n\n",
+                  "Is(k) == /\\ rmState = Trace[k].rmState /\\ tmState = Trace[k].tmState\n",
+                  "         /\\ tmPrepared = Trace[k].tmPrepared /\\ msgs = Trace[k].msgs\n",
+                  "         /\\ tmUp = Trace[k].tmUp /\\ rmUp = Trace[k].rmUp\n",
+                  "TraceInit == i = 1 /\\ Is(1)\n",
+                  "TraceNext == /\\ i < Len(Trace)\n",
+                  "             /\\ i' = i + 1\n",
+                  "             /\\ rmState' = Trace[i + 1].rmState /\\ tmState' = Trace[i + 1].tmState\n",
+                  "             /\\ tmPrepared' = Trace[i + 1].tmPrepared /\\ msgs' = Trace[i + 1].msgs\n",
+                  "             /\\ tmUp' = Trace[i + 1].tmUp /\\ rmUp' = Trace[i + 1].rmUp\n",
+                  "TraceSpec == TraceInit /\\ [][TraceNext]_<<i, vars>>\n\n",
+                  "\\* Each step of the trace is a step of KtmTwoPhaseCrash (an engine call that\n",
+                  "\\* does several actions at once is written out one state per action).\n",
+                  "TraceIsBehaviour == [][Next]_vars\n",
+                  "=============================================================================\n");
+  return out;
+}
+
+}  // namespace harness

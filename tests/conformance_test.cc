@@ -1,0 +1,427 @@
+// The conformance checker (harness/conformance.h): hand-built traces that
+// are behaviours of KtmTwoPhaseCrash pass, ones that are not are reported at
+// their first non-spec step; and each planted engine bug that breaks the
+// protocol is reported, at a trace event of the kind the bug produces, in a
+// run that is clean without the bug.
+#include "harness/conformance.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "harness/coverage.h"
+#include "harness/runner.h"
+#include "model/spec_common.h"
+#include "harness/scenario_toml.h"
+#include "sim/trace.h"
+
+namespace harness {
+namespace {
+
+// Builds a trace by hand, event by event, indexes counted from 0.
+class TraceBuilder {
+ public:
+  TraceBuilder& Add(std::string kind, std::vector<std::pair<std::string, std::string>> fields, uint32_t host = 0) {
+    sim::TraceEvent e;
+    e.host = host;
+    e.kind = std::move(kind);
+    e.fields = std::move(fields);
+    checker_.OnEvent(e, next_++);
+    return *this;
+  }
+  // A transaction with enlistments e1..en by RMs kv1..kvn.
+  TraceBuilder& Begin(int n) {
+    Add("tx.create", {{"tx", "T"}});
+    for (int i = 1; i <= n; ++i) {
+      std::string en = "e" + std::to_string(i), rm = "kv" + std::to_string(i);
+      Add("en.create", {{"en", en}, {"tx", "T"}, {"rm", "G" + rm}});
+      Add("kv.enlist", {{"rm", rm}, {"uow", "T"}});
+    }
+    return *this;
+  }
+  TraceBuilder& Tx(std::string from, std::string to) { return Add("tx.state", {{"tx", "T"}, {"from", from}, {"to", to}}); }
+  TraceBuilder& En(int i, std::string from, std::string to) {
+    return Add("en.state", {{"en", "e" + std::to_string(i)}, {"from", from}, {"to", to}});
+  }
+  TraceBuilder& Rm(std::string kind, int i, std::vector<std::pair<std::string, std::string>> extra = {}) {
+    std::vector<std::pair<std::string, std::string>> fields = {{"rm", "kv" + std::to_string(i)}, {"uow", "T"}};
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    return Add(std::move(kind), fields);
+  }
+  TraceBuilder& PrepareAll(int n) {
+    Tx("Active", "Preparing");
+    for (int i = 1; i <= n; ++i) En(i, "Active", "Preparing");
+    for (int i = 1; i <= n; ++i) Rm("kv.vote", i, {{"vote", "yes"}}).En(i, "Preparing", "Prepared");
+    return Tx("Preparing", "Prepared");
+  }
+  uint64_t next() const { return next_; }
+  ConformanceResult Finish() { return checker_.Finish(true); }
+
+ private:
+  ConformanceChecker checker_;
+  uint64_t next_ = 0;
+};
+
+std::vector<std::string> ActionNames(const ConformanceBehaviour& b) {
+  std::vector<std::string> names;
+  for (const auto& step : b.steps) {
+    for (const auto& a : step.actions) names.push_back(a.ToText());
+  }
+  return names;
+}
+
+TEST(ConformanceTrace, TwoPhaseCommitIsTheSpecsActionsInOrder) {
+  TraceBuilder t;
+  t.Begin(2).PrepareAll(2).Tx("Prepared", "Committed");
+  t.En(1, "Prepared", "CommittedNotify").En(2, "Prepared", "CommittedNotify");
+  t.Rm("kv.committed", 1).En(1, "CommittedNotify", "Committed").Rm("kv.committed", 2).Tx("Committed", "Forgotten");
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  ASSERT_EQ(r.behaviours.size(), 1u);
+  EXPECT_EQ(ActionNames(r.behaviours[0]),
+            (std::vector<std::string>{"RMPrepare(rm1)", "TMRcvPrepared(rm1)", "RMPrepare(rm2)", "TMRcvPrepared(rm2)",
+                                      "TMCommit", "RMRcvCommitMsg(rm1)", "RMRcvCommitMsg(rm2)"}));
+  EXPECT_EQ(r.transactions_checked, 1u);
+  EXPECT_EQ(r.spec_states.at(2).size(), 8u);  // Init and one state per action
+}
+
+TEST(ConformanceTrace, NoVoteThenAbortIsAccepted) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").En(1, "Active", "Preparing").En(2, "Active", "Preparing");
+  t.Rm("kv.vote", 1, {{"vote", "yes"}}).En(1, "Preparing", "Prepared");
+  t.Rm("kv.vote", 2, {{"vote", "no"}}).Add("en.vote_no", {{"en", "e2"}, {"tx", "T"}});
+  t.Tx("Preparing", "Aborted").En(1, "Prepared", "Aborting").Rm("kv.aborted", 1).En(1, "Aborting", "Aborted");
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  EXPECT_EQ(ActionNames(r.behaviours[0]),
+            (std::vector<std::string>{"RMPrepare(rm1)", "TMRcvPrepared(rm1)", "RMChooseToAbort(rm2)", "TMAbort",
+                                      "RMRcvAbortMsg(rm1)"}));
+}
+
+TEST(ConformanceTrace, PreparedAfterANoVoteIsTheFirstNonSpecStep) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").En(1, "Active", "Preparing").En(2, "Active", "Preparing");
+  t.Rm("kv.vote", 2, {{"vote", "no"}});
+  uint64_t bad = t.next();
+  t.En(2, "Preparing", "Prepared");   // the TM took the no as a yes
+  t.Tx("Preparing", "Committed");     // later steps are not judged again
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_EQ(r.violations[0].rule, "conformance");
+  EXPECT_NE(r.violations[0].message.find("trace event #" + std::to_string(bad) + " (en.state en=e2 from=Preparing to=Prepared)"),
+            std::string::npos)
+      << r.violations[0].message;
+}
+
+TEST(ConformanceTrace, PreparedBeforeTheRmsVoteIsRejected) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").En(1, "Active", "Preparing").En(2, "Active", "Preparing");
+  t.Rm("kv.vote", 1, {{"vote", "yes"}}).En(1, "Preparing", "Prepared");
+  uint64_t bad = t.next();
+  t.En(2, "Preparing", "Prepared");  // kv2 traces its votes and has not voted
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad) + " (en.state en=e2"), std::string::npos)
+      << r.violations[0].message;
+}
+
+TEST(ConformanceTrace, AnRmThatTracesNoVotesIsPreparedByItsPrepareComplete) {
+  TraceBuilder t;
+  t.Add("tx.create", {{"tx", "T"}}).Add("en.create", {{"en", "d1"}, {"tx", "T"}, {"rm", "Gdtc"}});
+  t.Tx("Active", "Preparing").Add("en.state", {{"en", "d1"}, {"from", "Preparing"}, {"to", "Prepared"}});
+  t.Tx("Preparing", "Committed").Add("en.state", {{"en", "d1"}, {"from", "CommittedNotify"}, {"to", "Committed"}});
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  EXPECT_EQ(ActionNames(r.behaviours[0]),
+            (std::vector<std::string>{"RMPrepare(rm1)", "TMRcvPrepared(rm1)", "TMCommit", "RMRcvCommitMsg(rm1)"}));
+}
+
+TEST(ConformanceTrace, CommitWithoutEveryPreparedIsRejected) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").En(1, "Active", "Preparing").En(2, "Active", "Preparing");
+  t.Rm("kv.vote", 1, {{"vote", "yes"}}).En(1, "Preparing", "Prepared");
+  uint64_t bad = t.next();
+  t.Tx("Preparing", "Committed");
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad) + " (tx.state"), std::string::npos);
+}
+
+TEST(ConformanceTrace, RmCommitBeforeTheDecisionIsRejected) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").Rm("kv.vote", 1, {{"vote", "yes"}});
+  uint64_t bad = t.next();
+  t.Rm("kv.committed", 1);
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad) + " (kv.committed"), std::string::npos);
+}
+
+TEST(ConformanceTrace, SinglePhaseCommitIsFourActionsInOneStep) {
+  TraceBuilder t;
+  t.Begin(1).Tx("Active", "Delegated").En(1, "Active", "Delegated").Rm("kv.vote", 1, {{"vote", "spc"}});
+  t.Rm("kv.committed", 1).En(1, "Delegated", "Committed").Tx("Delegated", "Committed");
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  EXPECT_EQ(ActionNames(r.behaviours[0]),
+            (std::vector<std::string>{"RMPrepare(rm1)", "TMRcvPrepared(rm1)", "TMCommit", "RMRcvCommitMsg(rm1)"}));
+}
+
+TEST(ConformanceTrace, SinglePhaseWithAnotherEnlistmentIsRejected) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Delegated").En(1, "Active", "Delegated").En(2, "Active", "CommittedNotify");
+  uint64_t bad = t.next();
+  t.Rm("kv.committed", 1);
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad) + " (kv.committed"), std::string::npos);
+}
+
+TEST(ConformanceTrace, ReadOnlyEnlistmentsAreNoRmsOfTheInstance) {
+  TraceBuilder t;
+  t.Begin(2).Tx("Active", "Preparing").Rm("kv.vote", 2, {{"vote", "readonly"}}).En(2, "Preparing", "ReadOnly");
+  t.Rm("kv.vote", 1, {{"vote", "yes"}}).En(1, "Preparing", "Prepared").Tx("Preparing", "Committed");
+  t.Rm("kv.committed", 1);
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  EXPECT_EQ(r.behaviours[0].rms, 1);
+}
+
+TEST(ConformanceTrace, CrashRecoverAndRedriveTheCommitIsAccepted) {
+  TraceBuilder t;
+  t.Begin(2).PrepareAll(2).Tx("Prepared", "Committed").Rm("kv.committed", 1);
+  t.Add("crash", {});
+  t.Tx("Recovering", "Committed").En(2, "Recovering", "CommittedNotify").Rm("kv.committed", 2);
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+  std::vector<std::string> names = ActionNames(r.behaviours[0]);
+  std::vector<std::string> tail(names.end() - 6, names.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"TMCrash", "RMCrash(rm1)", "RMCrash(rm2)", "TMRecover", "RMRecover(rm2)",
+                                            "RMRcvCommitMsg(rm2)"}));
+}
+
+TEST(ConformanceTrace, CommitLogForcedBeforeTheCrashIsRecoveredAsTheDecision) {
+  TraceBuilder t;
+  t.Begin(2).PrepareAll(2).Add("crash", {});
+  t.Tx("Recovering", "Committed").Rm("kv.committed", 1);
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+}
+
+TEST(ConformanceTrace, PresumedAbortOfAnUndecidedTransactionIsAccepted) {
+  TraceBuilder t;
+  t.Begin(2).PrepareAll(2).Add("crash", {}).Rm("kv.aborted", 1, {{"why", "presumed"}});
+  ConformanceResult r = t.Finish();
+  EXPECT_TRUE(r.violations.empty()) << r.violations[0].message;
+}
+
+TEST(ConformanceTrace, PresumedAbortAfterTheCommitDecisionIsRejected) {
+  TraceBuilder t;
+  t.Begin(2).PrepareAll(2).Tx("Prepared", "Committed").Add("crash", {});
+  uint64_t bad = t.next();
+  t.Rm("kv.aborted", 1, {{"why", "presumed"}});
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad) + " (kv.aborted why=presumed"), std::string::npos)
+      << r.violations[0].message;
+}
+
+TEST(ConformanceTrace, WorkLostInACrashCannotBePreparedLater) {
+  TraceBuilder t;
+  t.Begin(1).Add("crash", {});
+  uint64_t bad = t.next();
+  t.Rm("kv.vote", 1, {{"vote", "yes"}});
+  ConformanceResult r = t.Finish();
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_NE(r.violations[0].message.find("#" + std::to_string(bad)), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Planted engine bugs (ktm/bugs.h) in real runs.
+
+struct PlantedCase {
+  uint32_t bug;
+  const char* scenario;  // path from the source directory
+  uint64_t seed;
+  const char* event_kind;  // the kind of the first non-spec step
+  const char* strategy = "";  // tie-breaking override ("": the scenario's)
+};
+
+class ConformancePlantedBug : public ::testing::TestWithParam<PlantedCase> {};
+
+TEST_P(ConformancePlantedBug, IsReportedAtItsFirstNonSpecStep) {
+  const PlantedCase& c = GetParam();
+  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/" + c.scenario);
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  if (*c.strategy) scenario->schedule_strategy = c.strategy;
+  // Clean without the bug.
+  RunResult clean = RunScenario(*scenario, c.seed, RunOptions{.keep_trace = false});
+  for (const auto& v : clean.violations) EXPECT_NE(v.rule, "conformance") << v.message;
+  std::vector<std::string> kinds;
+  RunOptions options{.keep_trace = false, .planted_bug = c.bug};
+  options.world_hook = [&kinds](sim::World& world) {
+    world.trace().add_listener([&kinds](const sim::TraceEvent& e) { kinds.push_back(e.kind); });
+  };
+  RunResult buggy = RunScenario(*scenario, c.seed, options);
+  const Violation* found = nullptr;
+  for (const auto& v : buggy.violations) {
+    if (v.rule == "conformance") {
+      found = &v;
+      break;
+    }
+  }
+  ASSERT_NE(found, nullptr) << "bug " << c.bug << " not reported by the conformance checker";
+  // The message names the trace event; it is of the kind the bug produces.
+  size_t at = found->message.find("trace event #");
+  ASSERT_NE(at, std::string::npos) << found->message;
+  uint64_t index = std::stoull(found->message.substr(at + 13));
+  ASSERT_LT(index, kinds.size());
+  EXPECT_EQ(kinds[index], c.event_kind) << found->message;
+  EXPECT_NE(found->message.find(std::string("(") + c.event_kind), std::string::npos) << found->message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bugs, ConformancePlantedBug,
+    ::testing::Values(
+        // 1: COMMIT sent before the commit record is forced; a crash loses it and recovery presumes abort.
+        PlantedCase{1, "scenarios/crash_during_commit.toml", 1, "kv.aborted"},
+        // 2: the commit record is never written: the same after a crash.
+        PlantedCase{2, "scenarios/crash_during_commit.toml", 1, "kv.aborted"},
+        // 3: recovery rolls back an enlistment of a committed transaction.
+        PlantedCase{3, "scenarios/crash_during_commit.toml", 2, "kv.aborted"},
+        // 4: a no vote is taken as prepared.
+        PlantedCase{4, "scenarios/two_phase_3rms.toml", 1, "en.state"},
+        // 5: single-phase commit delegated while other enlistments have work.
+        PlantedCase{5, "scenarios/swarm.toml", 1, "kv.committed"},
+        // 7: the TM takes one response as every enlistment's vote: an
+        // enlistment is Prepared before its RM voted (PCT finds the order).
+        PlantedCase{7, "tests/data/ordering_bug.toml", 107, "en.state", "pct"}),
+    [](const ::testing::TestParamInfo<PlantedCase>& info) { return "Bug" + std::to_string(info.param.bug); });
+
+}  // namespace
+}  // namespace harness
+
+// ---------------------------------------------------------------------------
+// Spec-state coverage.
+
+namespace harness {
+namespace {
+
+std::map<int, std::set<uint64_t>> SuiteStates(const std::vector<std::string>& names, uint64_t seeds) {
+  Coverage total;
+  for (const std::string& name : names) {
+    auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/" + name + ".toml");
+    EXPECT_TRUE(scenario.ok()) << scenario.status();
+    if (!scenario.ok()) continue;
+    for (uint64_t seed = 1; seed <= seeds; ++seed) {
+      total.Merge(RunScenario(*scenario, seed, RunOptions{.keep_trace = false}).coverage);
+    }
+  }
+  return total.spec_states;
+}
+
+TEST(SpecCoverage, KtmCannotReachTwoUndecidedRmMoves) {
+  int unreachable = 0;
+  for (const auto& s : model::spec::Reachable<model::spec::TwoPhase>(3)) {
+    if (!AtMostOneRmInFlight(s, 3)) ++unreachable;
+  }
+  EXPECT_EQ(unreachable, 32);
+  // No crash-free run reaches one: the calls are synchronous.
+  auto states = SuiteStates({"two_phase_3rms", "timeouts", "read_only", "spec_states_3rms"}, 3);
+  std::set<uint64_t> bad;
+  for (const auto& s : model::spec::Reachable<model::spec::TwoPhase>(3)) {
+    if (!AtMostOneRmInFlight(s, 3)) bad.insert(s.Key());
+  }
+  ASSERT_TRUE(states.count(3));
+  for (uint64_t key : states.at(3)) EXPECT_FALSE(bad.count(key)) << key;
+}
+
+TEST(SpecCoverage, TheSpecStatesScenarioReachesStatesTheOthersDoNot) {
+  auto others = SuiteStates({"two_phase_3rms", "timeouts"}, 3);
+  auto with = SuiteStates({"two_phase_3rms", "timeouts", "spec_states_3rms"}, 3);
+  size_t before = SpecCoverageFigures(others, 3)[2].two_phase_reached;
+  size_t after = SpecCoverageFigures(with, 3)[2].two_phase_reached;
+  // 69 of 288 on its own over seeds 1-3 when written.
+  EXPECT_GE(after, before + 30) << before << " -> " << after;
+}
+
+// The figures spec/README.md quotes (seeds 1-10 of the default suite), printed.
+TEST(SpecCoverage, DefaultSuiteFigures) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(KTMSIM_SOURCE_DIR) + "/scenarios")) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<SpecCoverageFigure> figures = SpecCoverageFigures(SuiteStates(names, 10), 3);
+  for (const auto& f : figures) {
+    std::printf("spec coverage, %d RMs: KtmTwoPhase %zu/%zu, KtmTwoPhaseCrash %zu/%zu\n", f.rms, f.two_phase_reached,
+                f.two_phase_states, f.crash_reached, f.crash_states);
+  }
+  EXPECT_EQ(figures[0].two_phase_reached, 12u);
+  EXPECT_GE(figures[2].two_phase_reached, 119u);
+  EXPECT_GE(figures[2].crash_reached, 229u);
+}
+
+TEST(SpecCoverage, FiguresCountVisitedStatesPerNumberOfRms) {
+  auto states = SuiteStates({"single_rm", "two_phase_3rms", "crash_during_prepare"}, 3);
+  std::vector<SpecCoverageFigure> figures = SpecCoverageFigures(states, 3);
+  ASSERT_EQ(figures.size(), 3u);
+  EXPECT_EQ(figures[2].two_phase_states, 288u);
+  EXPECT_EQ(figures[2].crash_states, 2334u);
+  // Lower bounds measured on these three scenarios (8 and 18 at the time of
+  // writing): recording must not lose states.
+  EXPECT_GE(figures[0].two_phase_reached, 8u);
+  EXPECT_GE(figures[2].two_phase_reached, 18u);
+  EXPECT_LE(figures[2].two_phase_reached, figures[2].two_phase_states);
+  EXPECT_GT(figures[2].crash_reached, figures[2].two_phase_reached);  // crash_during_prepare
+  EXPECT_EQ(figures[2].two_phase_unreached.size(), figures[2].two_phase_states - figures[2].two_phase_reached);
+  // Merging two runs' coverage unites their states.
+  Coverage a, b;
+  a.spec_states[1] = {1, 2};
+  b.spec_states[1] = {2, 3};
+  a.Merge(b);
+  EXPECT_EQ(a.spec_states[1], (std::set<uint64_t>{1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace harness
+
+namespace harness {
+namespace {
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(TlaTraceModule, WritesOneStatePerSpecActionOfACleanRun) {
+  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/two_phase_3rms.toml");
+  ASSERT_TRUE(scenario.ok());
+  RunResult result;
+  std::string tla = TlaTraceModule(*scenario, 1, RunOptions{.keep_trace = false}, &result);
+  EXPECT_TRUE(result.passed);
+  EXPECT_NE(tla.find("MODULE KtmTrace"), std::string::npos);
+  EXPECT_NE(tla.find("EXTENDS KtmTwoPhaseCrash"), std::string::npos);
+  EXPECT_NE(tla.find("ASSUME RM = {rm1, rm2, rm3}"), std::string::npos);
+  EXPECT_NE(tla.find("TLC is expected to find no violation"), std::string::npos);
+  // Init plus one record per action: 3 x (RMPrepare, TMRcvPrepared), TMCommit, 3 x RMRcvCommitMsg.
+  EXPECT_EQ(Count(tla, "[rmState |-> "), 11u) << tla;
+  EXPECT_EQ(Count(tla, "NOT A SPEC STEP"), 0u);
+}
+
+TEST(TlaTraceModule, EndsAtTheFirstNonSpecStepOfAFailingRun) {
+  auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/two_phase_3rms.toml");
+  ASSERT_TRUE(scenario.ok());
+  RunResult result;
+  std::string tla = TlaTraceModule(*scenario, 1, RunOptions{.keep_trace = false, .planted_bug = 4}, &result);
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(Count(tla, "NOT A SPEC STEP"), 1u) << tla;
+  EXPECT_NE(tla.find("TLC is expected to report TraceIsBehaviour violated"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace harness
