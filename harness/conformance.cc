@@ -61,8 +61,8 @@ struct TxRec {
 
 bool Wanted(std::string_view kind) {
   return kind == "tx.create" || kind == "tx.state" || kind == "en.create" || kind == "en.state" ||
-         kind == "en.vote_no" || kind == "kv.enlist" || kind == "kv.vote" || kind == "kv.committed" ||
-         kind == "kv.aborted" || kind == "crash" || kind == "dist.branch" || kind == "en.superior_commit" ||
+         kind == "en.vote_no" || kind == "rm.enlist" || kind == "rm.vote" || kind == "rm.committed" ||
+         kind == "rm.aborted" || kind == "crash" || kind == "dist.branch" || kind == "en.superior_commit" ||
          kind == "en.superior_rollback";
 }
 
@@ -102,11 +102,11 @@ class Replay {
       case Kind::kTxState: return absl::StrCat("tx.state tx=", rec_.tx, " to=", EngName(ev.to));
       case Kind::kEnState: return absl::StrCat("en.state", en, " from=", EngName(ev.from), " to=", EngName(ev.to));
       case Kind::kEnVoteNo: return absl::StrCat("en.vote_no", en);
-      case Kind::kRmVoteYes: return absl::StrCat("kv.vote vote=yes uow=", rec_.tx, en);
-      case Kind::kRmVoteNo: return absl::StrCat("kv.vote vote=no uow=", rec_.tx, en);
-      case Kind::kRmCommitted: return absl::StrCat("kv.committed uow=", rec_.tx, en);
-      case Kind::kRmAborted: return absl::StrCat("kv.aborted uow=", rec_.tx, en);
-      case Kind::kRmPresumedAbort: return absl::StrCat("kv.aborted why=presumed uow=", rec_.tx, en);
+      case Kind::kRmVoteYes: return absl::StrCat("rm.vote vote=yes uow=", rec_.tx, en);
+      case Kind::kRmVoteNo: return absl::StrCat("rm.vote vote=no uow=", rec_.tx, en);
+      case Kind::kRmCommitted: return absl::StrCat("rm.committed uow=", rec_.tx, en);
+      case Kind::kRmAborted: return absl::StrCat("rm.aborted uow=", rec_.tx, en);
+      case Kind::kRmPresumedAbort: return absl::StrCat("rm.aborted why=presumed uow=", rec_.tx, en);
       case Kind::kCrash: return absl::StrCat("crash h", rec_.host);
     }
     return "?";
@@ -238,7 +238,7 @@ class Replay {
     if (ev.to == kPrepared || ev.to == kInDoubt) {
       // PrepareComplete reached the TM (the RM prepared before it called it).
       if (ev.to == kPrepared && !RmUp(i, ev)) return false;
-      // An RM that traces its votes (kv.vote) must have voted yes already;
+      // An RM that traces its votes (rm.vote) must have voted yes already;
       // for one that does not (the DTC's), its vote is implied.
       const bool traces_votes = (rec_.en_flags[ev.slot] & kTracesVotes) != 0;
       State t = s_.rm[i] == RmPhase::kWorking && !traces_votes ? WithRm(i, RmPhase::kPrepared) : s_;
@@ -345,7 +345,7 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     if (rec != nullptr && rec->last_created >= 0) rec->en_flags[rec->last_created] |= kSuperior;
   } else if (kind == "en.superior_commit" || kind == "en.superior_rollback") {
     if (const auto* at = FindEn(e.host, e.Field("en"))) txs[at->first].en_flags[at->second] |= kSuperior;
-  } else if (kind == "kv.enlist") {
+  } else if (kind == "rm.enlist") {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec != nullptr && rec->last_created >= 0 && rec->rm_slot.emplace(e.Field("rm"), rec->last_created).second) {
       rec->en_flags[rec->last_created] |= kTracesVotes;
@@ -368,16 +368,16 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     Eng to = EngOf(e.Field("to"));
     if (to == kReadOnly) rec.en_flags[slot] |= kReadOnlyFlag;
     rec.events.push_back({index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Field("from")), to});
-  } else if (kind == "kv.vote" || kind == "kv.committed" || kind == "kv.aborted") {
+  } else if (kind == "rm.vote" || kind == "rm.committed" || kind == "rm.aborted") {
     auto [rec, slot] = RmSlot(e);
     if (rec == nullptr) return;
     Kind k = Kind::kRmCommitted;
-    if (kind == "kv.vote") {
+    if (kind == "rm.vote") {
       const std::string& vote = e.Field("vote");
       if (vote == "readonly") rec->en_flags[slot] |= kReadOnlyFlag;
       if (vote != "yes" && vote != "no") return;
       k = vote == "yes" ? Kind::kRmVoteYes : Kind::kRmVoteNo;
-    } else if (kind == "kv.aborted") {
+    } else if (kind == "rm.aborted") {
       k = e.Field("why") == "presumed" ? Kind::kRmPresumedAbort : Kind::kRmAborted;
     }
     rec->events.push_back({index, k, static_cast<int16_t>(slot), kOther, kOther});

@@ -410,7 +410,7 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
 }
 
 // Targeted crashes (crash_on) are in the recorded schedule like every other
-// fault ("crash ... after=prepare#3 restart=..."), and a run given a
+// fault ("crash ... on=prepare nth=3 restart=..."), and a run given a
 // schedule applies exactly that schedule: the scenario's crash_on no longer
 // changes anything and goes, so ddmin can drop targeted crashes one by one.
 void Shrinker::ScheduleTargetedCrashes() {

@@ -88,7 +88,7 @@ std::string FaultEvent::ToText() const {
   switch (kind) {
     case Kind::kCrash:
       if (trigger != CrashTrigger::kNone) {
-        return absl::StrFormat("%d crash host=%d seed=%d after=%s#%d restart=%d", time, host, seed,
+        return absl::StrFormat("%d crash host=%d seed=%d on=%s nth=%d restart=%d", time, host, seed,
                                CrashTriggerName(trigger), trigger_count, restart_after_ns);
       }
       return absl::StrFormat("%d crash host=%d seed=%d", time, host, seed);
@@ -209,17 +209,15 @@ absl::Status ParseMessage(LineFields& fields, FaultEvent* event) {
   return absl::OkStatus();
 }
 
-// "after=<trigger>#<n> restart=<ns>" of a targeted crash.
+// "on=<trigger> nth=<n> restart=<ns>" of a targeted crash.
 absl::Status ParseTargeted(LineFields& fields, FaultEvent* event) {
-  std::string after;
-  SIM_RETURN_IF_ERROR(fields.TakeString("after", &after));
-  const size_t hash = after.find('#');
-  if (hash == std::string::npos || !ParseCrashTrigger(after.substr(0, hash), &event->trigger)) {
-    return LineFields::Error("bad trigger '", after, "' (want prepare#N, commit#N or log_force#N)");
+  std::string on;
+  SIM_RETURN_IF_ERROR(fields.TakeString("on", &on));
+  if (!ParseCrashTrigger(on, &event->trigger)) {
+    return LineFields::Error("bad trigger '", on, "' (want prepare, commit or log_force)");
   }
-  if (!absl::SimpleAtoi(after.substr(hash + 1), &event->trigger_count) || event->trigger_count == 0) {
-    return LineFields::Error("bad trigger count in '", after, "' (want N >= 1)");
-  }
+  SIM_RETURN_IF_ERROR(fields.Take("nth", &event->trigger_count));
+  if (event->trigger_count == 0) return LineFields::Error("nth must be >= 1");
   SIM_RETURN_IF_ERROR(fields.Take("restart", &event->restart_after_ns));
   if (event->restart_after_ns < 0 || event->restart_after_ns > kTimeNever / 4) {
     return LineFields::Error("restart delay out of range: ", event->restart_after_ns);
@@ -233,7 +231,7 @@ absl::Status ParseEvent(const std::string& kind, LineFields& fields, FaultEvent*
     event->kind = Kind::kCrash;
     SIM_RETURN_IF_ERROR(fields.Take("host", &event->host));
     SIM_RETURN_IF_ERROR(fields.Take("seed", &event->seed));
-    if (!fields.Has("after")) return absl::OkStatus();
+    if (!fields.Has("on")) return absl::OkStatus();
     return ParseTargeted(fields, event);
   }
   if (kind == "restart") {

@@ -13,7 +13,8 @@
 //
 // Text form of a schedule, one event per line, '#' comments allowed:
 //   <time_ns> crash host=<h> seed=<s>
-//   <time_ns> crash host=<h> seed=<s> after=<trigger>#<n> restart=<ns>   (targeted)
+//   <time_ns> crash host=<h> seed=<s> on=<trigger> nth=<n> restart=<ns>   (targeted:
+//             right after the n-th prepare|commit|log_force of the run, on host h)
 //   <time_ns> restart host=<h>
 //   <time_ns> partition groups=<h,h|h,h>
 //   <time_ns> heal

@@ -73,6 +73,7 @@ TEST(VacuousRuns, NothingCommittedWithoutAFaultFails) {
     rm.vote_no_probability = 1;  // every prepare is refused: no transaction can commit
   }
   scenario.workload.rms_per_tx_min = 2;
+  scenario.workload.transactions = 40;  // enough commit requests to rule out chance (harness/vacuous.cc)
   scenario.workload.read_only_fraction = 0;
   scenario.workload.read_fraction = 0;
   const RunResult result = RunScenario(scenario, 1, {.keep_trace = false});

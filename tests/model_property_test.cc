@@ -80,6 +80,9 @@ RC_GTEST_PROP(ModelProperty, RandomWorkloadsAndFaultPlansPassEveryChecker, ()) {
   uint64_t seed = *rc::gen::arbitrary<uint64_t>();
   harness::RunResult r = harness::RunScenario(s, seed, {.keep_trace = false});
   RC_ASSERT_FALSE(r.transactions == 0 && s.workload.transactions > 0);
+  // "vacuous" judges the scenario (a random one may time every transaction
+  // out), not the engine: harness/vacuous.h has its own tests.
+  std::erase_if(r.violations, [](const harness::Violation& v) { return v.rule == "vacuous"; });
   if (!r.violations.empty()) RC_FAIL(Describe(r));
 }
 
