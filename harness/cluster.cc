@@ -130,14 +130,16 @@ void Cluster::Boot(size_t i) {
     if (r.host->incarnation() != incarnation) return;
     if (s != ktm::STATUS_SUCCESS) {
       Record(model::EventKind::kDiskError, r.host->id(), "", "", "", "", "tm: " + ktm::StatusName(s));
+      ResolveRefusedTm(i);
       return;
     }
     r.tm = tm;
     ktm::RecoverTransactionManager(*r.kernel, tm, [this, i, incarnation](ktm::NTSTATUS st) {
       HostRuntime& h = hosts_[i];
       if (h.host->incarnation() != incarnation) return;
-      if (st != ktm::STATUS_SUCCESS) {
+      if (!ktm::NT_SUCCESS(st)) {
         Record(model::EventKind::kDiskError, h.host->id(), "", "", "", "", "tm recover: " + ktm::StatusName(st));
+        ResolveRefusedTm(i);
         return;
       }
       if (h.has_dtc) return StartDtc(i);
@@ -190,6 +192,17 @@ void Cluster::OnCrash(size_t i) {
   rt.kernel.reset();
   rt.tm = ktm::INVALID_HANDLE_VALUE;
   ScheduleArrival();  // other hosts may take the freed slots
+}
+
+// Beyond the recoverable budget a TM that detects damage to its own log
+// refuses to start (docs/faults.md); its RMs then never start either. Like a
+// refusing RM, that leaves their open transactions unavailable there, never
+// half-applied. Under the recoverable budget a refusal stays unexplained.
+void Cluster::ResolveRefusedTm(size_t i) {
+  if (scenario_.faults.budget != "beyond") return;
+  for (size_t r : hosts_[i].rm_indexes) {
+    recorder_.ResolveRefusedRm(scenario_.rms[r].name, hosts_[i].host->id(), "tm refused");
+  }
 }
 
 void Cluster::ResolveCrashedEnlistments(size_t i) {

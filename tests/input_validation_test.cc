@@ -188,4 +188,18 @@ TEST(ReplaySchedule, AValidScheduleReplays) {
 }
 
 }  // namespace
+// Memory stays bounded under maximal fault rates: rates that would plan
+// more than 100,000 timed faults are refused at load (file:line), not run
+// (1e6 corruptions/s per disk planned 737,000 faults and 386 MB before).
+TEST(FaultRateLimits, RatesThatPlanTooManyFaultsAreRefusedAtLoad) {
+  const std::string base =
+      "[[hosts]]\nname = \"a\"\n[[rms]]\nname = \"kv1\"\nhost = \"a\"\n[faults]\nmode = \"probabilities\"\n"
+      "budget = \"beyond\"\nfaults_until_ms = 250\n";
+  absl::StatusOr<Scenario> too_many = LoadScenarioString(base + "corrupt_per_second = 1000000\n", "max.toml");
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_THAT(std::string(too_many.status().message()), HasSubstr("max.toml:6:1: faults: these rates"));
+  EXPECT_THAT(std::string(too_many.status().message()), HasSubstr("at most 100000"));
+  EXPECT_TRUE(LoadScenarioString(base + "corrupt_per_second = 100000\n", "ok.toml").ok());
+}
+
 }  // namespace harness
