@@ -463,7 +463,7 @@ void CheckCheckersAndExpect(const Scenario& scenario, ProblemList& problems) {
     problems.Add("expect_rule", "a rule is only used with verdict \"fail\"");
     return;
   }
-  const std::vector<std::string>& all = AllCheckerNames();
+  const std::vector<std::string> all = AllCheckerNames();
   if (std::find(all.begin(), all.end(), scenario.expect_rule) == all.end()) {
     problems.Add("expect_rule", UnknownChoice(scenario.expect_rule, all));
   } else if (!scenario.checkers.empty() && seen.count(scenario.expect_rule) == 0) {
@@ -516,13 +516,10 @@ absl::Status Validate(const Scenario& scenario) {
 
 // The model's rules (model/checker_catalog.h), then the harness-level
 // conformance checker (harness/conformance.h: a run's trace against the spec).
-const std::vector<std::string>& AllCheckerNames() {
-  static const std::vector<std::string>* const kNames = [] {
-    auto* names = new std::vector<std::string>(model::RuleNames());
-    names->push_back("conformance");
-    return names;
-  }();
-  return *kNames;
+std::vector<std::string> AllCheckerNames() {
+  std::vector<std::string> names = model::RuleNames();
+  names.push_back("conformance");
+  return names;
 }
 
 std::string FormatTime(sim::TimeNs ns) {

@@ -116,7 +116,7 @@ struct ScenarioProblem {
 std::vector<ScenarioProblem> FindProblems(const Scenario& scenario);
 
 // The names of every checker the model provides.
-const std::vector<std::string>& AllCheckerNames();
+std::vector<std::string> AllCheckerNames();
 
 // A time for messages: the largest of s, ms, us, ns that divides it exactly
 // ("5ms", "1500us", "0ns").

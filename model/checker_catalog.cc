@@ -3,6 +3,8 @@
 // runner agrees with it.
 #include "model/checker_catalog.h"
 
+#include "absl/strings/str_cat.h"
+
 
 namespace model {
 namespace {
@@ -19,8 +21,10 @@ const char* CheckerKindName(CheckerKind kind) {
   return kind == CheckerKind::kSafety ? "safety" : "liveness";
 }
 
-const std::vector<CheckerInfo>& CheckerCatalog() {
-  static const std::vector<CheckerInfo>* const kCatalog = new std::vector<CheckerInfo>{
+namespace {
+
+std::vector<CheckerInfo>& MutableCatalog() {
+  static std::vector<CheckerInfo>* const kCatalog = new std::vector<CheckerInfo>{
       {"atomicity", CheckerKind::kSafety, &Atomicity,
        "all or nothing per transaction; final state = sequential replay of committed writes"},
       {"agreement", CheckerKind::kSafety, &Agreement,
@@ -35,6 +39,21 @@ const std::vector<CheckerInfo>& CheckerCatalog() {
        "every transaction is resolved within the bound once faults stop"},
   };
   return *kCatalog;
+}
+
+}  // namespace
+
+const std::vector<CheckerInfo>& CheckerCatalog() { return MutableCatalog(); }
+
+absl::Status RegisterChecker(const CheckerInfo& checker) {
+  if (checker.name.empty() || checker.check == nullptr) {
+    return absl::InvalidArgumentError("a checker needs a name and a function");
+  }
+  if (FindChecker(checker.name) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("checker \"", std::string(checker.name), "\" is registered twice"));
+  }
+  MutableCatalog().push_back(checker);
+  return absl::OkStatus();
 }
 
 const CheckerInfo* FindChecker(std::string_view name) {

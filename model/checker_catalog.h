@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "model/checkers.h"
 #include "model/history.h"
 
@@ -33,6 +34,13 @@ struct CheckerInfo {
 
 // Every checker, in the order CheckAll runs them.
 const std::vector<CheckerInfo>& CheckerCatalog();
+
+// Adds a checker at the end of the catalog (docs/extending.md): scenarios
+// may then name it, CheckAll runs it, and runs report it like the built-in
+// ones. `name` and `promise` must outlive the process (string literals).
+// Call at start-up, before any run (the catalog is not locked against runs).
+// Errors: kInvalidArgument (no name or function), kAlreadyExists.
+absl::Status RegisterChecker(const CheckerInfo& checker);
 
 // The catalog entry named `name`, or nullptr.
 const CheckerInfo* FindChecker(std::string_view name);

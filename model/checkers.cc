@@ -836,17 +836,14 @@ std::string Violation::ToText() const {
   return text;
 }
 
-const std::vector<std::string>& RuleNames() {
-  static const std::vector<std::string>* const kNames = [] {
-    auto* names = new std::vector<std::string>;
-    for (const CheckerInfo& checker : CheckerCatalog()) names->emplace_back(checker.name);
-    return names;
-  }();
-  return *kNames;
+std::vector<std::string> RuleNames() {
+  std::vector<std::string> names;
+  for (const CheckerInfo& checker : CheckerCatalog()) names.emplace_back(checker.name);
+  return names;
 }
 
 bool IsRuleName(std::string_view name) {
-  const std::vector<std::string>& names = RuleNames();
+  const std::vector<std::string> names = RuleNames();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 

@@ -52,7 +52,7 @@ struct Violation {
 
 // The six rules, in the order CheckAll runs them:
 // {"atomicity","agreement","validity","durability","isolation","termination"}.
-const std::vector<std::string>& RuleNames();
+std::vector<std::string> RuleNames();
 bool IsRuleName(std::string_view name);
 
 // The value the reference model expects at one (rm, key) at the end of a run.
