@@ -28,6 +28,24 @@ int ShrinkMain(const ParsedArgs& args);
 // Reads and parses a fault schedule file (--schedule) into options->schedule;
 // prints every problem as "FILE:line: message" and returns false on failure.
 bool LoadScheduleFile(const std::string& file, harness::RunOptions* options);
+
+// Every flag that changes a run (docs/cli.md): run takes the first four,
+// replay, trace and shrink all five (each names one run).
+inline const std::vector<std::string> kRunFlags = {"strategy", "pct_depth", "planted_bug", "schedule",
+                                                   "fault_points"};
+
+// The run-changing flags the command line specified, applied to `options`
+// (the schedule file read into options->schedule, its errors printed as
+// FILE:line: message) and `fault_points` (explore's text, unparsed).
+absl::Status ApplyRunFlags(const ParsedArgs& args, harness::RunOptions* options, std::string* fault_points);
+
+// One run named on the command line (replay, trace): SCENARIO, --seed and
+// the run flags. `scenario` is the scenario as run (overrides applied).
+struct OneRun {
+  harness::Scenario scenario;
+  harness::RunResult result;
+};
+absl::StatusOr<OneRun> RunFromArgs(const ParsedArgs& args, bool keep_trace);
 int BenchMain(const ParsedArgs& args);  // cli/bench_command.cc
 int ExploreMain(const ParsedArgs& args);  // cli/explore_command.cc
 

@@ -64,6 +64,11 @@ int Help(const std::vector<std::string>& args) {
   return kExitPass;
 }
 
+std::vector<std::string> WithRunFlags(std::vector<std::string> flags) {
+  flags.insert(flags.end(), kRunFlags.begin(), kRunFlags.end());
+  return flags;
+}
+
 }  // namespace
 
 const std::vector<Subcommand>& Subcommands() {
@@ -97,7 +102,7 @@ const std::vector<Subcommand>& Subcommands() {
        "with --fault-points, exactly those faults (as 'ktmsim explore' names them, e.g.\n"
        "crash:h0:disk.write:3,drop:msg:7). --planted-bug N switches on a planted engine bug\n"
        "(test-only, ktm/bugs.h). Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
-       {"seed", "schedule", "fault_points", "trace", "planted_bug"},
+       WithRunFlags({"seed", "trace"}),
        &ReplayMain},
       {"merge", "ktmsim merge DIR... --out DIR",
        "Merges the reports of the shards of one run (each DIR from 'ktmsim run --shard i/n')\n"
@@ -114,7 +119,7 @@ const std::vector<Subcommand>& Subcommands() {
        "source) or json (Chrome trace-event format: open it in ui.perfetto.dev). Writes to\n"
        "stdout, or to FILE with --out. Exit 0 when the run passed, 1 when it failed (the\n"
        "output is written either way), 2 on bad input.\n",
-       {"seed", "format", "out", "schedule", "planted_bug"},
+       WithRunFlags({"seed", "format", "out"}),
        &TraceMain},
       {"shrink", "ktmsim shrink FAILURE_DIR [--budget N] [--planted-bug N]",
        "Shrinks the failed run of a failure folder (DIR/failures/<scenario>-<seed>): fewer faults\n"
@@ -125,7 +130,7 @@ const std::vector<Subcommand>& Subcommands() {
        "states.svg, trace.json), adds the before/after figures to result.json and index.html,\n"
        "and prints them with the replay command. Exit 0 when written, 1 when the failure does\n"
        "not reproduce, 2 on bad input.\n",
-       {"budget", "planted_bug"},
+       WithRunFlags({"budget"}),
        &ShrinkMain},
       {"bench", "ktmsim bench [SCENARIO...] [--transactions N] [--out DIR] [--format text|json|svg] [--jobs J]",
        "Commit latency (p50..max) and throughput of each protocol case at concurrency 1, 4, 16, 64\n"

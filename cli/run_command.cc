@@ -39,11 +39,6 @@
 #include "reports/index_html.h"
 #include "reports/summary.h"
 
-ABSL_FLAG(std::string, strategy, "",
-          "run: how ties between events due at the same virtual time are broken in every scenario: fifo, "
-          "random or pct (docs/scheduling.md); default: each scenario's schedule_strategy");
-ABSL_FLAG(uint32_t, pct_depth, 0,
-          "run: the PCT depth d (1-64) for every scenario; 0: each scenario's schedule_pct_depth");
 ABSL_FLAG(bool, check_determinism, false,
           "run: run each seed twice and compare digests; on a mismatch print the first event where the two "
           "runs diverge (exit 1)");
@@ -97,27 +92,20 @@ absl::StatusOr<RunSettings> ReadRunFlags() {
     return absl::InvalidArgumentError(absl::StrCat("bad --shrink_budget ", settings.shrink_budget,
                                                    ": need 0 (off) <= runs <= ", kShrinkBudgetMax));
   }
-  settings.strategy = absl::GetFlag(FLAGS_strategy);
-  sim::ScheduleStrategy strategy;
-  if (!settings.strategy.empty() && !sim::ParseScheduleStrategy(settings.strategy, &strategy)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --strategy '", settings.strategy, "': need fifo, random or pct"));
-  }
-  settings.pct_depth = absl::GetFlag(FLAGS_pct_depth);
-  if (settings.pct_depth > 64) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --pct-depth ", settings.pct_depth, ": need 1 <= depth <= 64 (0: the scenario's)"));
-  }
+  if (absl::Status status = ScheduleFlags(&settings.strategy, &settings.pct_depth); !status.ok()) return status;
   settings.check_determinism = absl::GetFlag(FLAGS_check_determinism);
   return settings;
 }
 
-// --strategy and --pct-depth override every scenario's schedule keys.
-void ApplyScheduleFlags(const RunSettings& settings, std::vector<harness::Scenario>* scenarios) {
-  for (harness::Scenario& scenario : *scenarios) {
-    if (!settings.strategy.empty()) scenario.schedule_strategy = settings.strategy;
-    if (settings.pct_depth != 0) scenario.schedule_pct_depth = settings.pct_depth;
-  }
+// The options every run of this invocation has: the planted bug and the
+// --strategy / --pct-depth overrides (part of each run's identity).
+harness::RunOptions BaseOptions(const RunSettings& settings, bool keep_trace) {
+  harness::RunOptions options;
+  options.keep_trace = keep_trace;
+  options.planted_bug = settings.planted_bug;
+  options.strategy = settings.strategy;
+  options.pct_depth = settings.pct_depth;
+  return options;
 }
 
 // Runs body(i) for every i in [0, count) on up to `jobs` threads, each
@@ -142,9 +130,7 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
                                          const RunSettings& settings, size_t* nondeterministic) {
   std::vector<reports::RunRecord> records(items.size());
   Progress progress(items.size(), settings.quiet);
-  harness::RunOptions options;
-  options.keep_trace = false;
-  options.planted_bug = settings.planted_bug;
+  const harness::RunOptions options = BaseOptions(settings, false);
   std::vector<std::string> divergences(items.size());
   ParallelFor(
       items.size(), settings.jobs,
@@ -153,12 +139,12 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
         if (settings.check_determinism) {
           const harness::DeterminismCheck check = harness::CheckDeterminism(scenario, items[i].seed, options);
           if (!check.same) divergences[i] = harness::DescribeDivergence(scenario, items[i].seed, check);
-          records[i] = reports::MakeRunRecord(scenario, check.first, settings.planted_bug);
+          records[i] = reports::MakeRunRecord(scenario, check.first);
           progress.Advance(!check.first.passed || !check.same);
           return;
         }
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
-        records[i] = reports::MakeRunRecord(scenario, result, settings.planted_bug);
+        records[i] = reports::MakeRunRecord(scenario, result);
         progress.Advance(!result.passed);
       },
       [&progress] { progress.Run(); });
@@ -222,10 +208,7 @@ harness::ShrinkResult ShrinkFailure(const harness::Scenario& scenario, const har
     none.error = "not shrunk: the run has no violation to keep (it misses an expected one)";
     return none;
   }
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = settings.planted_bug;
-  return harness::Shrink(scenario, result.seed, options, result.violations.front().rule,
+  return harness::Shrink(scenario, result.seed, BaseOptions(settings, true), result.violations.front().rule,
                          settings.shrink_budget);
 }
 
@@ -259,12 +242,7 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
   }
   reports::FailureFolderOptions folder_options;
   folder_options.ktmsim_binary = SelfPath();
-  folder_options.planted_bug = settings.planted_bug;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) != nullptr) folder_options.working_directory = cwd;
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = settings.planted_bug;
+  const harness::RunOptions options = BaseOptions(settings, true);
   std::mutex mutex;
   absl::Status first_error;
   ParallelFor(
@@ -351,7 +329,6 @@ int RunMain(const ParsedArgs& args) {
                   set.scenarios.size(), settings->seeds.first, settings->seeds.last,
                   settings->shard.index, settings->shard.count, items->size(), settings->jobs);
   }
-  ApplyScheduleFlags(*settings, &set.scenarios);
   size_t nondeterministic = 0;
   const std::vector<reports::RunRecord> records = RunSwarm(set.scenarios, *items, *settings, &nondeterministic);
   return Report(set.scenarios, *items, records, *settings, nondeterministic);

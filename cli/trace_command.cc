@@ -29,8 +29,8 @@ namespace cli {
 namespace {
 
 absl::StatusOr<std::string> Render(const std::string& format, const harness::Scenario& scenario,
-                                   const harness::RunResult& result, uint32_t planted_bug) {
-  if (format == "txt") return reports::FailureTraceText(scenario, result, planted_bug);
+                                   const harness::RunResult& result) {
+  if (format == "txt") return reports::FailureTraceText(scenario, result);
   const reports::TraceModel model = reports::BuildTraceModel(scenario, result);
   if (format == "json") {
     return reports::ChromeTraceJson(model).dump(-1, ' ', false, reports::Json::error_handler_t::replace) + "\n";
@@ -43,32 +43,14 @@ absl::StatusOr<std::string> Render(const std::string& format, const harness::Sce
 }  // namespace
 
 int TraceMain(const ParsedArgs& args) {
-  if (args.positional.size() != 1) return UsageError("trace", "expected exactly one scenario file");
-  if (args.specified.count("seed") == 0) return UsageError("trace", "--seed is required");
   const std::string format = absl::GetFlag(FLAGS_format);
   if (format != "txt" && format != "svg" && format != "dot" && format != "json") {
     return UsageError("trace", absl::StrCat("bad --format '", format, "': txt, svg, dot or json"));
   }
-  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
-  if (!planted_bug.ok()) return UsageError("trace", std::string(planted_bug.status().message()));
-  const std::string& file = args.positional[0];
-  std::error_code error;
-  if (std::filesystem::is_directory(file, error)) {
-    return UsageError("trace", absl::StrCat(file, " is a directory; name one scenario file"));
-  }
-  ScenarioSet set = LoadScenarios({file});
-  if (!set.errors.empty()) {
-    for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
-    return kExitBadInput;
-  }
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = *planted_bug;
-  const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
-  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, &options)) return kExitBadInput;
-  const harness::Scenario& scenario = set.scenarios.front();
-  const harness::RunResult result = harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
-  absl::StatusOr<std::string> output = Render(format, scenario, result, *planted_bug);
+  absl::StatusOr<OneRun> run = RunFromArgs(args, true);
+  if (!run.ok()) return UsageError("trace", std::string(run.status().message()));
+  const harness::RunResult& result = run->result;
+  absl::StatusOr<std::string> output = Render(format, run->scenario, result);
   if (!output.ok()) {
     absl::FPrintF(stderr, "ktmsim trace: %s\n", output.status().message());
     return kExitBadInput;

@@ -273,19 +273,21 @@ absl::Status CheckExplorable(const Scenario& scenario) {
 RunResult RunWithFaultPoints(const Scenario& scenario, uint64_t seed, const RunOptions& options,
                              const std::vector<FaultPoint>& points) {
   KTM_ASSERT(!options.schedule.has_value(), "fault points replace the fault schedule");
-  ktm::SetAssertContext(absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ",
-                                     FaultPointsReplayCommand(scenario, seed, options.planted_bug, points)));
-  PointRunOutcome outcome = PointRun(scenario, seed, options, points, nullptr).Run();
+  const RunIdentity identity = FaultPointsIdentity(scenario, seed, options, points);
+  ktm::SetAssertContext(
+      absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ", ReplayCommandLine(identity)));
+  const Scenario as_run = ScenarioAsRun(scenario, options);
+  PointRunOutcome outcome = PointRun(as_run, seed, options, points, nullptr).Run();
   ktm::SetAssertContext("");
+  outcome.result.identity = identity;
   return std::move(outcome.result);
 }
 
-std::string FaultPointsReplayCommand(const Scenario& scenario, uint64_t seed, uint32_t planted_bug,
-                                     const std::vector<FaultPoint>& points) {
-  std::string command = ReplayCommand(scenario, seed, "");
-  if (planted_bug != 0) absl::StrAppend(&command, " --planted-bug ", planted_bug);
-  if (!points.empty()) absl::StrAppend(&command, " --fault-points ", FaultPointsText(points));
-  return command;
+RunIdentity FaultPointsIdentity(const Scenario& scenario, uint64_t seed, const RunOptions& options,
+                                const std::vector<FaultPoint>& points) {
+  RunIdentity identity = IdentityOf(scenario, seed, options);
+  identity.fault_points = FaultPointsText(points);
+  return identity;
 }
 
 // ---------------------------------------------------------------------------
@@ -347,11 +349,12 @@ class Explorer {
   }
 
   PointRunOutcome RunOne(uint32_t depth, const std::vector<FaultPoint>& points, uint64_t queued) {
-    ktm::SetAssertContext(absl::StrCat("scenario=", scenario_.name, " seed=", options_.seed, " explore replay: ",
-                                       FaultPointsReplayCommand(scenario_, options_.seed, options_.planted_bug,
-                                                                points)));
+    const RunIdentity identity = FaultPointsIdentity(scenario_, options_.seed, run_options_, points);
+    ktm::SetAssertContext(absl::StrCat("scenario=", scenario_.name, " seed=", options_.seed,
+                                       " explore replay: ", ReplayCommandLine(identity)));
     PointRunOutcome outcome = PointRun(scenario_, options_.seed, run_options_, points, &prune_).Run();
     ktm::SetAssertContext("");
+    outcome.result.identity = identity;
     ++result_.runs;
     ++result_.runs_by_depth[depth];
     if (outcome.pruned) {

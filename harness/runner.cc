@@ -23,22 +23,46 @@
 
 namespace harness {
 
-std::string ReplayCommand(const Scenario& scenario, uint64_t seed, const std::string& schedule_file) {
-  std::string cmd = absl::StrCat("ktmsim replay ", scenario.file.empty() ? scenario.name : scenario.file,
-                                 " --seed ", seed);
-  if (!schedule_file.empty()) absl::StrAppend(&cmd, " --schedule ", schedule_file);
-  return cmd;
+RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  RunIdentity identity;
+  identity.scenario_file = scenario.file.empty() ? scenario.name : scenario.file;
+  identity.seed = seed;
+  identity.strategy = options.strategy;
+  identity.pct_depth = options.pct_depth;
+  identity.schedule_file = options.schedule_file;
+  identity.planted_bug = options.planted_bug;
+  return identity;
 }
 
-RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
-  ktm::SetAssertContext(absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ",
-                                     ReplayCommand(scenario, seed, "")));
+Scenario ScenarioAsRun(const Scenario& scenario, const RunOptions& options) {
+  Scenario as_run = scenario;
+  ApplyScheduleOverrides(IdentityOf(scenario, 0, options), &as_run);
+  return as_run;
+}
+
+namespace {
+
+RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
   Cluster cluster(scenario, seed, options);
   CoverageRecorder coverage(&cluster.world());
   if (options.world_hook) options.world_hook(cluster.world());
   RunResult result = cluster.Run();
   result.coverage = coverage.Finish();
   result.schedule = cluster.world().scheduler().schedule_stats();
+  return result;
+}
+
+}  // namespace
+
+RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  const RunIdentity identity = IdentityOf(scenario, seed, options);
+  ktm::SetAssertContext(
+      absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ", ReplayCommandLine(identity)));
+  const bool overridden = (!options.strategy.empty() && options.strategy != scenario.schedule_strategy) ||
+                          (options.pct_depth != 0 && options.pct_depth != scenario.schedule_pct_depth);
+  RunResult result =
+      overridden ? RunCluster(ScenarioAsRun(scenario, options), seed, options) : RunCluster(scenario, seed, options);
+  result.identity = identity;
   ktm::SetAssertContext("");
   return result;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/coverage.h"
+#include "harness/run_identity.h"
 #include "harness/scenario.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
@@ -17,10 +18,15 @@
 
 namespace harness {
 
+// What changes a run besides (scenario, seed): these fields and the
+// scenario file make its RunIdentity (harness/run_identity.h).
 struct RunOptions {
   bool keep_trace = true;           // keep the trace text (failures need it)
   std::optional<sim::FaultSchedule> schedule;  // replay these faults instead of the scenario's
+  std::string schedule_file;        // where `schedule` was read from (named in replay commands)
   uint32_t planted_bug = 0;         // 0: none; see ktm/bugs.h (test-only)
+  std::string strategy;             // "" or fifo|random|pct: overrides scenario.schedule_strategy
+  uint32_t pct_depth = 0;           // 0 or 1-64: overrides scenario.schedule_pct_depth
   // TEST-ONLY: called with the run's world after it is built, before it runs
   // (e.g. to plant nondeterminism that --check-determinism must catch).
   std::function<void(sim::World&)> world_hook;
@@ -36,6 +42,7 @@ struct Violation {
 struct RunResult {
   std::string scenario;
   uint64_t seed = 0;
+  RunIdentity identity;             // how to replay this run (RunScenario fills it)
   bool passed = false;              // verdict matches the scenario's expectation
   std::vector<Violation> violations;
   uint64_t digest = 0;              // trace digest
@@ -51,9 +58,13 @@ struct RunResult {
   sim::ScheduleStats schedule;      // what the tie-breaking strategy did
 };
 
+// Runs `scenario` with options.strategy / pct_depth applied to it.
 RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options = {});
 
-// The command line that replays this run: "ktmsim replay <file> --seed <S> [--schedule F]".
-std::string ReplayCommand(const Scenario& scenario, uint64_t seed, const std::string& schedule_file);
+// The identity of the run RunScenario(scenario, seed, options) makes.
+RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions& options);
+
+// The scenario as that run runs it: the strategy overrides applied.
+Scenario ScenarioAsRun(const Scenario& scenario, const RunOptions& options);
 
 }  // namespace harness

@@ -516,8 +516,7 @@ std::string ExpectationText(const harness::Scenario& scenario) {
   return absl::StrCat("fail:", scenario.expect_rule);
 }
 
-RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result,
-                        uint32_t planted_bug) {
+RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result) {
   RunRecord record;
   record.scenario = scenario.name;
   record.seed = result.seed;
@@ -534,7 +533,7 @@ RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunRes
     for (const harness::Violation& violation : result.violations) {
       record.violations.push_back({violation.rule, violation.tx, violation.message});
     }
-    record.replay_command = ReplayCommandLine(scenario, result.seed, "", planted_bug);
+    record.replay_command = harness::ReplayCommandLine(result.identity);
   }
   return record;
 }

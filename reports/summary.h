@@ -75,10 +75,9 @@ struct RunRecord {
 // "pass", "fail" or "fail:<rule>" for the scenario's expectation.
 std::string ExpectationText(const harness::Scenario& scenario);
 
-// The record of one run; the replay command comes from harness::ReplayCommand
-// (with --planted-bug N when the run had planted bug N on, a test-only switch).
-RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result,
-                        uint32_t planted_bug = 0);
+// The record of one run; the replay command is result.identity's
+// (harness/run_identity.h).
+RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result);
 
 // Limit: failure folders per scenario unless --failure_folders_max says
 // otherwise. A broken build can fail every run of a large swarm; each folder

@@ -464,6 +464,8 @@ harness::RunResult FailingResult() {
   harness::RunResult result;
   result.scenario = "two/phase x";
   result.seed = 42;
+  result.identity.scenario_file = "scenarios/two phase.toml";
+  result.identity.seed = 42;
   result.passed = false;
   result.digest = 0x0123456789abcdefull;
   result.transactions = 3;
@@ -497,8 +499,7 @@ TEST_F(FailureFolderTest, HoldsTheExplanationTraceHistoryScheduleAndReplay) {
   const harness::Scenario scenario = FailingScenario();
   const harness::RunResult result = FailingResult();
   reports::FailureFolderOptions options;
-  options.ktmsim_binary = "/opt/ktmsim/bin/ktmsim";
-  options.working_directory = "/work/it's here";
+  options.ktmsim_binary = "/opt/it's here/ktmsim";
   ASSERT_TRUE(reports::WriteFailureFolder(dir_, scenario, result, options).ok());
   const std::string folder = Path("failures/two_phase_x-42");
   EXPECT_EQ(ListDir(folder), FailureFolderFiles());
@@ -530,9 +531,10 @@ TEST_F(FailureFolderTest, HoldsTheExplanationTraceHistoryScheduleAndReplay) {
 
   const std::string script = ReadAll(folder + "/replay.sh");
   EXPECT_TRUE(absl::StartsWith(script, "#!/bin/sh\n"));
-  EXPECT_TRUE(absl::StrContains(script, "cd '/work/it'\\''s here' || exit 2\n")) << script;
-  EXPECT_TRUE(absl::StrContains(script, "${KTMSIM:-/opt/ktmsim/bin/ktmsim}")) << script;
-  EXPECT_TRUE(absl::StrContains(script, "--seed 42")) << script;
+  EXPECT_TRUE(absl::StrContains(script, "ktmsim='/opt/it'\\''s here/ktmsim'\n")) << script;
+  // The folder's own scenario.toml, wherever the folder is.
+  EXPECT_TRUE(absl::StrContains(script, "\"$ktmsim\" replay \"$here\"/scenario.toml --seed 42")) << script;
+  EXPECT_TRUE(absl::StrContains(script, "expected=0123456789abcdef\n")) << script;
   EXPECT_TRUE(absl::StrContains(script, "digest 0123456789abcdef")) << script;
   struct stat info;
   ASSERT_EQ(::stat((folder + "/replay.sh").c_str(), &info), 0);
