@@ -20,7 +20,7 @@
 #include "cli/output_dir.h"
 #include "reports/atomic_file.h"
 #include "reports/coverage_json.h"
-#include "reports/index_html.h"
+#include "reports/report_files.h"
 #include "reports/summary.h"
 
 namespace cli {
@@ -99,17 +99,7 @@ absl::Status WriteMerged(const std::vector<MergeInput>& inputs, const reports::J
       !status.ok()) {
     return status;
   }
-  absl::Status status = reports::WriteFileAtomically(directory.staging() + "/junit.xml",
-                                                     reports::JunitXml(merged));
-  if (status.ok()) status = reports::WriteIndexHtml(directory.staging(), merged);
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(directory.staging() + "/coverage.json",
-                                          reports::CoverageFileText(merged["coverage"]));
-  }
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(directory.staging() + "/summary.json",
-                                          reports::SummaryText(merged));
-  }
+  absl::Status status = reports::WriteReportFiles(directory.staging(), merged);
   return status.ok() ? directory.Commit() : status;
 }
 

@@ -36,7 +36,7 @@
 #include "reports/atomic_file.h"
 #include "reports/coverage_json.h"
 #include "reports/failure.h"
-#include "reports/index_html.h"
+#include "reports/report_files.h"
 #include "reports/summary.h"
 
 ABSL_FLAG(bool, check_determinism, false,
@@ -264,18 +264,6 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
   return first_error;
 }
 
-absl::Status WriteReport(const reports::Json& summary, const std::string& report_dir) {
-  absl::Status status =
-      reports::WriteFileAtomically(report_dir + "/junit.xml", reports::JunitXml(summary));
-  if (status.ok()) status = reports::WriteIndexHtml(report_dir, summary);
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(report_dir + "/coverage.json",
-                                          reports::CoverageFileText(summary["coverage"]));
-  }
-  if (!status.ok()) return status;
-  return reports::WriteFileAtomically(report_dir + "/summary.json", reports::SummaryText(summary));
-}
-
 // From the finished runs to the committed report directory.
 int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<WorkItem>& items,
            const std::vector<reports::RunRecord>& records, const RunSettings& settings, size_t nondeterministic) {
@@ -294,7 +282,7 @@ int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<Wo
   }
   absl::Status status =
       WriteFailureFolders(scenarios, items, records, *summary, settings, directory->staging());
-  if (status.ok()) status = WriteReport(*summary, directory->staging());
+  if (status.ok()) status = reports::WriteReportFiles(directory->staging(), *summary);
   if (status.ok()) status = directory->Commit();
   if (!status.ok()) {
     directory->Abandon();

@@ -38,6 +38,7 @@
 #include "model/history.h"
 #include "reports/atomic_file.h"
 #include "reports/failure.h"
+#include "reports/report_files.h"
 #include "reports/summary.h"
 
 namespace {
@@ -716,6 +717,25 @@ TEST_F(CliTest, ReportDoesNotDependOnJobs) {
   EXPECT_EQ(ListDir(one + "/failures"), ListDir(two + "/failures"));
   EXPECT_TRUE(TemporaryFilesUnder(dir_).empty());
   for (const std::string& name : ListDir(dir_)) EXPECT_FALSE(absl::StrContains(name, ".tmp-")) << name;
+}
+
+// run and merge write exactly the report files of the catalog
+// (reports/report_files.h), and every one of them is in the commit order.
+TEST_F(CliTest, RunAndMergeWriteTheReportFileCatalog) {
+  fs::create_directory(Path("suite"));
+  WriteText(Path("suite/expect_fail.toml"), kExpectFailScenario);
+  std::vector<std::string> expected = reports::CommitOrder();
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(expected.size(), reports::ReportFiles().size() + 1);
+  CommandResult run = Ktmsim(absl::StrCat("run ", Path("suite"), " --seeds 1 --quiet --out ", Path("out")));
+  ASSERT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(ListDir(Path("out")), expected);
+  CommandResult merge = Ktmsim(absl::StrCat("merge ", Path("out"), " --out ", Path("merged")));
+  ASSERT_EQ(merge.exit_code, 1) << merge.err;
+  EXPECT_EQ(ListDir(Path("merged")), expected);
+  for (const reports::ReportFile& file : reports::ReportFiles()) {
+    EXPECT_EQ(ReadAll(Path("out/") + file.name), ReadAll(Path("merged/") + file.name)) << file.name;
+  }
 }
 
 TEST_F(CliTest, ReplayPrintsTheDigestRecordedByRun) {
