@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "harness/cluster.h"
 #include "ktm/assert.h"
+#include "sim/invariant.h"
 #include "sim/fault_plan.h"
 #include "sim/rng.h"
 
@@ -85,9 +86,14 @@ class PointRun {
   }
 
   PointRunOutcome Run() {
-    cluster_ = std::make_unique<Cluster>(scenario_, seed_, options_);
-    cluster_->set_trace_hook([this](const sim::TraceEvent& event) { OnEvent(event); });
-    outcome_.result = cluster_->Run();
+    sim::InvariantTrap trap;  // a broken invariant is this run's violation (harness/runner.h)
+    try {
+      cluster_ = std::make_unique<Cluster>(scenario_, seed_, options_);
+      cluster_->set_trace_hook([this](const sim::TraceEvent& event) { OnEvent(event); });
+      outcome_.result = cluster_->Run();
+    } catch (const sim::InvariantFailure& failure) {
+      outcome_.result = AssertionResult(scenario_, seed_, cluster_.get(), failure, options_);
+    }
     outcome_.pruned = cluster_->stop_requested();
     outcome_.all_injected = std::all_of(injected_.begin(), injected_.end(), [](bool b) { return b; });
     cluster_.reset();

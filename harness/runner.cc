@@ -19,6 +19,7 @@
 #include "ktm/kv/kv_rm.h"
 #include "model/checkers.h"
 #include "sim/fault_plan.h"
+#include "sim/invariant.h"
 #include "sim/world.h"
 
 namespace harness {
@@ -42,14 +43,48 @@ Scenario ScenarioAsRun(const Scenario& scenario, const RunOptions& options) {
 
 namespace {
 
-RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
-  Cluster cluster(scenario, seed, options);
-  CoverageRecorder coverage(&cluster.world());
-  if (options.world_hook) options.world_hook(cluster.world());
-  RunResult result = cluster.Run();
-  result.coverage = coverage.Finish();
-  result.schedule = cluster.world().scheduler().schedule_stats();
+bool ExpectsAssertion(const Scenario& scenario) {
+  return scenario.expect != Expect::kPass && scenario.expect_rule == kAssertionRule;
+}
+
+}  // namespace
+
+// The digest is deterministic: the same seed breaks the same check at the
+// same event.
+RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* cluster,
+                          const sim::InvariantFailure& failure, const RunOptions& options) {
+  RunResult result;
+  result.scenario = scenario.name;
+  result.seed = seed;
+  result.violations.push_back(
+      {kAssertionRule, "", absl::StrCat(failure.check(), " failed at ", failure.location(), ": ", failure.message()),
+       {}});
+  result.passed = ExpectsAssertion(scenario);
+  if (cluster == nullptr) return result;
+  const sim::Trace& trace = cluster->world().trace();
+  result.digest = trace.digest();
+  result.trace_events = trace.count();
+  result.sim_time_ns = cluster->world().scheduler().Now();
+  if (options.keep_trace) result.trace_text = trace.ToText();
   return result;
+}
+
+namespace {
+
+RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  sim::InvariantTrap trap;  // a broken invariant ends this run, not the process
+  std::unique_ptr<Cluster> cluster;
+  try {
+    cluster = std::make_unique<Cluster>(scenario, seed, options);
+    CoverageRecorder coverage(&cluster->world());
+    if (options.world_hook) options.world_hook(cluster->world());
+    RunResult result = cluster->Run();
+    result.coverage = coverage.Finish();
+    result.schedule = cluster->world().scheduler().schedule_stats();
+    return result;
+  } catch (const sim::InvariantFailure& failure) {
+    return AssertionResult(scenario, seed, cluster.get(), failure, options);
+  }
 }
 
 }  // namespace

