@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace cli {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 constexpr char kGeneralUsage[] =
     "ktmsim: a deterministic simulator and reimplementation of the Kernel Transaction Manager.\n"
     "\n"
-    "usage: ktmsim <command> [arguments] [flags]\n"
+    "usage: ktmsim <command> [arguments] [flags]     ktmsim --version\n"
     "\n"
     "commands:\n"
     "  run     run scenarios over many seeds and write a report (summary.json, junit.xml,\n"
@@ -178,6 +179,10 @@ int main(int argc, char** argv) {
     return cli::kExitBadInput;
   }
   const std::string& command = args[0];
+  if (command == "--version" || command == "version") {
+    absl::PrintF("ktmsim %s\n", cli::kVersion);
+    return cli::kExitPass;
+  }
   if (command == "help" || command == "--help" || command == "-h" || command == "--helpfull") {
     return cli::Help(args);
   }

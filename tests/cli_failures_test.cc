@@ -133,4 +133,72 @@ TEST_F(CliFailuresTest, ExploreReportsAnAssertionAsAViolation) {
   EXPECT_EQ(replay.exit_code, 1) << replay.err << replay.out;
 }
 
+// The console: a start line naming the version, strategy and planted bug;
+// at the end every failure's replay command, grouped by signature.
+TEST_F(CliFailuresTest, ConsoleNamesEveryFailureWithAReplayCommand) {
+  const Output run = Ktmsim(absl::StrCat("run scenarios/two_phase_3rms.toml --seeds 7 --strategy pct --planted-bug 4 ",
+                                         "--shrink_budget 0 --failure_folders_max 1 --out ", dir_, "/out"));
+  ASSERT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_TRUE(absl::StartsWith(run.err, "ktmsim 0.16.0: 1 scenarios, seeds 1-7, strategy pct, planted bug 4,"))
+      << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "1 failure folders in")) << run.err;  // progress of the folder phase
+  const Json summary = Json::parse(ReadAll(dir_ + "/out/summary.json"));
+  const Json& failures = summary["scenarios"][0]["failures"];
+  ASSERT_GE(failures.size(), 6u);
+  EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat("failures (", failures.size(), "), by signature")))
+      << run.out;
+  EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat("  validity: ", failures.size(), "\n"))) << run.out;
+  // Five commands per signature, the rest counted.
+  for (size_t f = 0; f < failures.size(); ++f) {
+    EXPECT_EQ(absl::StrContains(run.out, "    " + failures[f]["replay"].get<std::string>() + "\n"), f < 5) << f;
+  }
+  EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat("... and ", failures.size() - 5, " more"))) << run.out;
+  // summary.json records the version and the options that decide the report.
+  EXPECT_EQ(summary["ktmsim"]["version"], "0.16.0");
+  EXPECT_EQ(summary["ktmsim"]["options"]["strategy"], "pct");
+  EXPECT_EQ(summary["ktmsim"]["options"]["planted_bug"], 4);
+  EXPECT_EQ(summary["ktmsim"]["options"]["seeds"], "1-7");
+}
+
+TEST_F(CliFailuresTest, VersionIsPrinted) {
+  const Output version = Ktmsim("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out, "ktmsim 0.16.0\n");
+}
+
+// A bad --out is refused before the first run, not after the last one.
+TEST_F(CliFailuresTest, BadOutIsRefusedBeforeAnyRun) {
+  std::ofstream(dir_ + "/file") << "x";
+  for (const std::string& out : {dir_ + "/file", dir_ + "/file/below"}) {
+    const Output run = Ktmsim(absl::StrCat("run scenarios --seeds 200 --out ", harness::ShellQuote(out)));
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_FALSE(absl::StrContains(run.err, "runs on")) << run.err;  // no start line: nothing ran
+  }
+  EXPECT_EQ(ReadAll(dir_ + "/file"), "x");
+}
+
+// SIGINT mid-run: a valid report of the finished runs, marked interrupted,
+// no temporaries, exit 130.
+TEST_F(CliFailuresTest, InterruptWritesAPartialReportAndNoTemporaries) {
+  const std::string out = dir_ + "/out";
+  const Output run = Sh(absl::StrCat("{ ", harness::ShellQuote(KTMSIM_BINARY), " run scenarios --seeds 5000 --jobs 2 ",
+                                     "--quiet --out ", harness::ShellQuote(out), " & pid=$!; sleep 3; kill -INT $pid; ",
+                                     "wait $pid; }"));
+  EXPECT_EQ(run.exit_code, 130) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "interrupted")) << run.err;
+  const Json summary = Json::parse(ReadAll(out + "/summary.json"));
+  EXPECT_EQ(summary["interrupted"], true);
+  const uint64_t runs = summary["totals"]["runs"].get<uint64_t>();
+  EXPECT_GT(runs, 0u);
+  EXPECT_LT(runs, 19u * 5000u);
+  uint64_t listed = 0;
+  for (const Json& scenario : summary["scenarios"]) listed += scenario["runs"].size();
+  EXPECT_EQ(listed, runs);
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    EXPECT_FALSE(absl::StrContains(entry.path().string(), ".tmp")) << entry.path();
+  }
+  // The partial report is a report: merge reads it.
+  EXPECT_EQ(Ktmsim(absl::StrCat("merge ", out, " --out ", dir_, "/merged")).exit_code, 0);
+}
+
 }  // namespace
