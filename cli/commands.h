@@ -3,6 +3,7 @@
 // returns the process exit status (cli/args.h: 0 pass, 1 fail, 2 bad input).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct Subcommand {
   const char* description;  // what it does, exit statuses
   std::vector<std::string> flags;
   int (*main)(const ParsedArgs& args);
+  std::map<std::string, std::string> defaults = {};  // this command's own defaults (FlagsUsage)
+  const char* example = "";                          // one command line that shows it in use
 };
 
 int RunMain(const ParsedArgs& args);

@@ -4,7 +4,7 @@
 // Order of work, so a bad invocation leaves nothing behind: read the flags,
 // load the scenario (errors as file:line:col, exit 2), check it can be
 // explored, explore (progress on stderr unless --quiet), then write the
-// outputs: each violating run (at most --failure_folders_max) is re-run with
+// outputs: each violating run (at most --failure-folders-max) is re-run with
 // its trace (same digest, or the simulator is not deterministic: abort) into
 // DIR/.explore.tmp-<pid>/failures/<scenario>-<seed>-<points>/ with the same
 // files as `run` writes, its replay.sh replaying the fault points; the

@@ -1,8 +1,8 @@
 // Flag definitions for the ktmsim subcommands (see flags.h). Defaults are
 // part of the documented interface (docs/cli.md): --seeds 20, --jobs = the
 // number of hardware threads, --out ktmsim-out, --shard 1/1,
-// --failure_folders_max reports::kFailureFoldersMaxDefault (100), --shrink_budget 100,
-// --budget 200 (ktmsim shrink), --planted_bug 0, --format txt.
+// --failure-folders-max reports::kFailureFoldersMaxDefault (100), --shrink-budget 100,
+// --budget 200 (ktmsim shrink), --planted-bug 0, --format txt.
 #include "cli/flags.h"
 
 #include <algorithm>

@@ -48,7 +48,8 @@ const Subcommand* FindSubcommand(const std::string& name) {
 
 std::string SubcommandUsage(const Subcommand& subcommand) {
   return absl::StrCat("usage: ", subcommand.synopsis, "\n\n", subcommand.description, "\n",
-                      FlagsUsage(subcommand.flags));
+                      FlagsUsage(subcommand.flags, subcommand.defaults),
+                      *subcommand.example != '\0' ? absl::StrCat("\nexample:\n  ", subcommand.example, "\n") : "");
 }
 
 int Help(const std::vector<std::string>& args) {
@@ -75,7 +76,7 @@ std::vector<std::string> WithRunFlags(std::vector<std::string> flags) {
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run", "ktmsim run [FILE|DIR...] [--seeds N|A-B] [--jobs J] [--out DIR] [--shard i/n] [--quiet]\n"
-       "                  [--failure_folders_max K] [--shrink_budget N] [--planted-bug N]\n"
+       "                  [--failure-folders-max K] [--shrink-budget N] [--planted-bug N]\n"
        "                  [--strategy fifo|random|pct] [--pct-depth D] [--check-determinism]",
        "Runs every scenario (each FILE, and every *.toml in each DIR, sorted; default: scenarios)\n"
        "with every seed, on J worker threads. All scenarios are loaded first: any error is\n"
@@ -86,7 +87,7 @@ const std::vector<Subcommand>& Subcommands() {
        "but gets new summary.json, junit.xml and failures/. The report does not depend on\n"
        "--jobs, and the reports of --shard 1/n .. n/n merge ('ktmsim merge') into the\n"
        "unsharded report. Each failure folder has the run's pictures (trace.svg, states.svg,\n"
-       "trace.json for Perfetto) and, unless --shrink_budget 0, shrunk/: the minimal run that\n"
+       "trace.json for Perfetto) and, unless --shrink-budget 0, shrunk/: the minimal run that\n"
        "still fails; DIR/index.html links them all. --planted-bug is a test-only switch.\n"
        "DIR/coverage.json (and summary.json's \"coverage\") counts the states reached by the\n"
        "fault kinds active then, and the code probes hit (docs/coverage.md). --strategy and\n"
@@ -95,7 +96,9 @@ const std::vector<Subcommand>& Subcommands() {
        "Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
        {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max", "shrink_budget", "planted_bug",
         "strategy", "pct_depth", "check_determinism"},
-       &RunMain},
+       &RunMain,
+       {},
+       "ktmsim run scenarios --seeds 20 --planted-bug 4   # a planted bug: failures, folders, exit 1"},
       {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace] [--planted-bug N]",
        "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"
        "violations and the counters (with --trace, the trace too). With --schedule, the faults\n"
@@ -104,14 +107,18 @@ const std::vector<Subcommand>& Subcommands() {
        "crash:h0:disk.write:3,drop:msg:7). --planted-bug N switches on a planted engine bug\n"
        "(test-only, ktm/bugs.h). Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
        WithRunFlags({"seed", "trace"}),
-       &ReplayMain},
+       &ReplayMain,
+       {{"seed", "(required)"}},
+       "ktmsim replay scenarios/two_phase_3rms.toml --seed 3 --strategy pct --planted-bug 4"},
       {"merge", "ktmsim merge DIR... --out DIR",
        "Merges the reports of the shards of one run (each DIR from 'ktmsim run --shard i/n')\n"
        "into one: summary.json merged (equal to the unsharded run's), junit.xml regenerated,\n"
        "failure folders copied. A seed reported by two inputs is an error. Exit 2 on a bad or\n"
        "missing input, else 1 when the merged report has a failed run, else 0.\n",
        {"out"},
-       &MergeMain},
+       &MergeMain,
+       {{"out", "(required)"}},
+       "ktmsim merge shard1 shard2 --out merged"},
       {"trace", "ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json] [--out FILE] [--schedule FILE]\n"
        "                    [--planted-bug N]",
        "Runs one scenario with one seed, failing or not, and renders it: txt (the verdict and\n"
@@ -121,7 +128,9 @@ const std::vector<Subcommand>& Subcommands() {
        "stdout, or to FILE with --out. Exit 0 when the run passed, 1 when it failed (the\n"
        "output is written either way), 2 on bad input.\n",
        WithRunFlags({"seed", "format", "out"}),
-       &TraceMain},
+       &TraceMain,
+       {{"seed", "(required)"}, {"out", "(stdout)"}},
+       "ktmsim trace scenarios/single_rm.toml --seed 1 --format svg --out trace.svg"},
       {"shrink", "ktmsim shrink FAILURE_DIR [--budget N] [--planted-bug N]",
        "Shrinks the failed run of a failure folder (DIR/failures/<scenario>-<seed>): fewer faults\n"
        "(delta debugging over its fault schedule), fewer transactions, lower concurrency, fewer\n"
@@ -132,16 +141,20 @@ const std::vector<Subcommand>& Subcommands() {
        "and prints them with the replay command. Exit 0 when written, 1 when the failure does\n"
        "not reproduce, 2 on bad input.\n",
        WithRunFlags({"budget"}),
-       &ShrinkMain},
+       &ShrinkMain,
+       {{"schedule", "(none; the folder's own faults)"}},
+       "ktmsim shrink ktmsim-out/failures/two_phase_3rms-3 --budget 200"},
       {"bench", "ktmsim bench [SCENARIO...] [--transactions N] [--out DIR] [--format text|json|svg] [--jobs J]",
        "Commit latency (p50..max) and throughput of each protocol case at concurrency 1, 4, 16, 64\n"
        "in simulated time, against the protocol minimum; disk/network latencies from each SCENARIO\n"
        "(default bench/latency.toml). Writes DIR/bench.txt, bench.json, bench.svg; prints --format.\n"
        "Exit 0 when every run passed its checkers, 1 when one did not, 2 on bad input.\n",
        {"transactions", "out", "format", "jobs", "quiet"},
-       &BenchMain},
+       &BenchMain,
+       {{"format", "text"}},
+       "ktmsim bench --format json"},
       {"explore", "ktmsim explore SCENARIO [--depth K] [--budget N] [--seed S] [--out DIR] [--quiet]\n"
-       "                      [--failure_folders_max K] [--planted-bug N]",
+       "                      [--failure-folders-max K] [--planted-bug N]",
        "Bounded exhaustive fault exploration of one small scenario with one seed (default 1):\n"
        "runs it without faults to find every fault point (crash a host right after its n-th\n"
        "disk.write, disk.flush, net.send or ktm.notify; drop, duplicate or delay the n-th\n"
@@ -152,7 +165,9 @@ const std::vector<Subcommand>& Subcommands() {
        "folder per violating run (at most K; replay.sh replays it with --fault-points).\n"
        "Exit 0 when no run violated a rule, 1 when one did, 2 on bad input.\n",
        {"depth", "budget", "seed", "out", "quiet", "failure_folders_max", "planted_bug"},
-       &ExploreMain},
+       &ExploreMain,
+       {{"budget", "10000"}, {"seed", "1"}},
+       "ktmsim explore scenarios/explore/two_rms_2pc.toml --depth 2 --planted-bug 1"},
   };
   return subcommands;
 }

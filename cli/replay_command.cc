@@ -46,6 +46,10 @@ std::vector<std::string> ScheduleErrors(const std::string& file, const std::stri
 }  // namespace
 
 bool LoadScheduleFile(const std::string& file, harness::RunOptions* options) {
+  if (absl::Status input = CheckInputFile(file); !input.ok()) {
+    absl::FPrintF(stderr, "%s:1:1: %s\n", file, input.message());
+    return false;
+  }
   absl::StatusOr<std::string> text = reports::ReadFile(file);
   if (!text.ok()) {
     absl::FPrintF(stderr, "%s: %s\n", file, text.status().message());

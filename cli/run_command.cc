@@ -7,7 +7,7 @@
 // re-run each failed seed with keep_trace=true to write its failure folder
 // (the digest must match the first run: determinism), write summary.json and
 // junit.xml, and commit the directory (cli/output_dir.h). Each failure that
-// gets a folder is also shrunk (harness/shrink.h, --shrink_budget runs; 0
+// gets a folder is also shrunk (harness/shrink.h, --shrink-budget runs; 0
 // turns it off) into the folder's shrunk/, and index.html links them all.
 #include <atomic>
 #include <csignal>
@@ -112,7 +112,7 @@ absl::StatusOr<RunSettings> ReadRunFlags() {
   settings.planted_bug = *planted_bug;
   settings.shrink_budget = absl::GetFlag(FLAGS_shrink_budget);
   if (settings.shrink_budget < 0 || settings.shrink_budget > kShrinkBudgetMax) {
-    return absl::InvalidArgumentError(absl::StrCat("bad --shrink_budget ", settings.shrink_budget,
+    return absl::InvalidArgumentError(absl::StrCat("bad --shrink-budget ", settings.shrink_budget,
                                                    ": need 0 (off) <= runs <= ", kShrinkBudgetMax));
   }
   if (absl::Status status = ScheduleFlags(&settings.strategy, &settings.pct_depth); !status.ok()) return status;

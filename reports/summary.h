@@ -111,8 +111,9 @@ absl::StatusOr<Json> MergeSummaries(const std::vector<Json>& summaries);
 std::string SummaryText(const Json& summary);
 
 // JUnit XML for a summary: one <testsuite> per scenario, one failing
-// <testcase> per failed seed, one aggregated passing <testcase> per scenario
-// ("passing seeds (P of N)") when any seed passed, and a skipped one when the
+// <testcase> per failed seed ("seed S"), one aggregated passing <testcase>
+// per scenario named "passing seeds" (a stable name; "P of N seeds passed"
+// in its system-out) when any seed passed, and a skipped one when the
 // scenario ran no seeds (an empty shard). Every text is XML-escaped.
 std::string JunitXml(const Json& summary);
 

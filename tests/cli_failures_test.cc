@@ -3,13 +3,17 @@
 // whose replay.sh reproduces it) and the sweep goes on; explore likewise; the
 // console names every failure with a replay command; --out is checked
 // before any run; --version.
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -105,7 +109,7 @@ TEST_F(CliFailuresTest, PlantedBugsThatAssertRunToCompletionWithFolders) {
     SCOPED_TRACE(absl::StrCat("planted bug ", c.bug));
     const std::string out = absl::StrCat(dir_, "/out", c.bug);
     const Output run = Ktmsim(absl::StrCat("run scenarios/", c.scenario, ".toml --seeds ", c.seeds, " --planted-bug ",
-                                           c.bug, " --shrink_budget ", c.bug == 3 ? 4 : 0, " --out ", out));
+                                           c.bug, " --shrink-budget ", c.bug == 3 ? 4 : 0, " --out ", out));
     ASSERT_EQ(run.exit_code, 1) << run.err;
     const Json summary = Json::parse(ReadAll(out + "/summary.json"));
     const Json& failure = summary["scenarios"][0]["failures"][0];
@@ -137,7 +141,7 @@ TEST_F(CliFailuresTest, ExploreReportsAnAssertionAsAViolation) {
 // at the end every failure's replay command, grouped by signature.
 TEST_F(CliFailuresTest, ConsoleNamesEveryFailureWithAReplayCommand) {
   const Output run = Ktmsim(absl::StrCat("run scenarios/two_phase_3rms.toml --seeds 7 --strategy pct --planted-bug 4 ",
-                                         "--shrink_budget 0 --failure_folders_max 1 --out ", dir_, "/out"));
+                                         "--shrink-budget 0 --failure-folders-max 1 --out ", dir_, "/out"));
   ASSERT_EQ(run.exit_code, 1) << run.err;
   EXPECT_TRUE(absl::StartsWith(run.err, "ktmsim 0.16.0: 1 scenarios, seeds 1-7, strategy pct, planted bug 4,"))
       << run.err;
@@ -199,6 +203,55 @@ TEST_F(CliFailuresTest, InterruptWritesAPartialReportAndNoTemporaries) {
   }
   // The partial report is a report: merge reads it.
   EXPECT_EQ(Ktmsim(absl::StrCat("merge ", out, " --out ", dir_, "/merged")).exit_code, 0);
+}
+
+// Bad input of any kind is refused at once (exit 2, FILE:1:1: why), and
+// nothing is written.
+TEST_F(CliFailuresTest, FifoDirectoryUnreadableAndBinaryInputsAreRefusedAtOnce) {
+  const std::string fifo = dir_ + "/fifo.toml", binary = dir_ + "/binary.toml", locked = dir_ + "/locked.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  std::ofstream(binary, std::ios::binary) << std::string("name = \"x\"\0\x01\x02", 13);
+  std::ofstream(locked) << "name = \"x\"\n";
+  ::chmod(locked.c_str(), 0);
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"run " + fifo, fifo + ":1:1: not a regular file"},
+      {"replay " + fifo + " --seed 1", "not a regular file"},
+      {"replay scenarios/single_rm.toml --seed 1 --schedule " + fifo, fifo + ":1:1: not a regular file"},
+      {"run " + binary, binary + ":1:1: binary file"},
+      {"trace " + binary + " --seed 1", "binary file"},
+      {"replay scenarios --seed 1", "is a directory"},
+  };
+  if (::geteuid() != 0) cases.push_back({"run " + locked, locked + ":1:1: cannot read"});  // root reads anything
+  for (const auto& [arguments, message] : cases) {
+    const bool writes = absl::StartsWith(arguments, "run ") || absl::StartsWith(arguments, "trace ");
+    const Output run = Ktmsim(absl::StrCat(arguments, writes ? absl::StrCat(" --out ", dir_, "/out") : ""));
+    EXPECT_EQ(run.exit_code, 2) << arguments << "\n" << run.err;
+    EXPECT_TRUE(absl::StrContains(run.err, message)) << arguments << "\n" << run.err;
+    EXPECT_FALSE(fs::exists(dir_ + "/out")) << arguments;
+  }
+}
+
+// Each command's --help: one spelling per flag (with '-'), that command's
+// own defaults, and an example.
+TEST_F(CliFailuresTest, HelpShowsOneSpellingTheCommandsOwnDefaultsAndAnExample) {
+  const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"trace", "--out (stdout)"},       {"trace", "--seed (required)"}, {"replay", "--seed (required)"},
+      {"explore", "--budget (default: 10000)"}, {"explore", "--seed (default: 1)"},
+      {"bench", "--format (default: text)"},    {"shrink", "--budget (default: 200)"},
+      {"run", "--planted-bug (default: 0)"},    {"run", "--shrink-budget (default: 100)"}};
+  for (const auto& [command, line] : defaults) {
+    const Output help = Ktmsim(command + " --help");
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_TRUE(absl::StrContains(help.out, "\n  " + line + "\n")) << command << ": " << line << "\n" << help.out;
+    EXPECT_TRUE(absl::StrContains(help.out, "\nexample:\n  ktmsim " + command)) << help.out;
+    for (const char* underscore : {"--planted_bug", "--shrink_budget", "--failure_folders_max", "--pct_depth"}) {
+      EXPECT_FALSE(absl::StrContains(help.out, underscore)) << command << ": " << underscore;
+    }
+  }
+  const Output bad = Ktmsim("replay scenarios/single_rm.toml --seed 1 --jobs 2");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad.err, "--planted-bug")) << bad.err;
+  EXPECT_FALSE(absl::StrContains(bad.err, "--planted_bug")) << bad.err;
 }
 
 }  // namespace

@@ -146,7 +146,7 @@ std::string HtmlUnescape(std::string text) {
 
 TEST_P(ReplayCommandsTest, EveryWrittenReplayCommandReproducesTheDigest) {
   const std::string out = dir_ + "/out dir";
-  const Output run = Sh(absl::StrCat("ktmsim run ", GetParam().arguments, " --shrink_budget 0 --quiet --out ",
+  const Output run = Sh(absl::StrCat("ktmsim run ", GetParam().arguments, " --shrink-budget 0 --quiet --out ",
                                      harness::ShellQuote(out)),
                         dir_);
   ASSERT_EQ(run.exit_code, 1) << run.out;
