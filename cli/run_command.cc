@@ -326,7 +326,7 @@ void PrintFailures(const reports::Json& summary) {
       const reports::Json& violations = failure["violations"];
       if (!violations.empty() && violations[0]["rule"] == harness::kAssertionRule) {
         const std::string message = violations[0]["message"].get<std::string>();
-        signature = "assertion at " + message.substr(0, message.find(": "));
+        signature = "assertion: " + message.substr(0, message.find(": "));
       } else if (failure["rules"].empty()) {
         signature = "no violation, expected " + failure["expected"].get<std::string>();
       } else {
