@@ -50,6 +50,11 @@ struct OneRun {
 };
 absl::StatusOr<OneRun> RunFromArgs(const ParsedArgs& args, bool keep_trace);
 int BenchMain(const ParsedArgs& args);  // cli/bench_command.cc
+int PromoteMain(const ParsedArgs& args);  // cli/promote_command.cc
+
+// The regression corpus: `ktmsim promote` writes here, `ktmsim run` without
+// paths runs it with scenarios/.
+inline constexpr char kRegressionsDir[] = "scenarios/regressions";
 int ExploreMain(const ParsedArgs& args);  // cli/explore_command.cc
 
 // Every subcommand, in the order `ktmsim help` lists them.

@@ -35,6 +35,7 @@ constexpr char kGeneralUsage[] =
     "  shrink  shrink a failure folder's run to a minimal one that still fails\n"
     "  bench   commit latency and throughput per protocol case, against the protocol minimum\n"
     "  explore bounded exhaustive exploration of crash and message fault points of one scenario\n"
+    "  promote turn a failure folder into a regression scenario (scenarios/regressions/)\n"
     "  help    'ktmsim help <command>' or 'ktmsim <command> --help' shows a command's usage\n"
     "\n"
     "exit status: 0 every run passed, 1 some run failed, 2 bad input.\n";
@@ -168,6 +169,17 @@ const std::vector<Subcommand>& Subcommands() {
        &ExploreMain,
        {{"budget", "10000"}, {"seed", "1"}},
        "ktmsim explore scenarios/explore/two_rms_2pc.toml --depth 2 --planted-bug 1"},
+      {"promote", "ktmsim promote FAILURE_DIR [--name N] [--out DIR]",
+       "Turns a failure folder into a regression scenario: the folder's shrunk run when it has\n"
+       "one, else its run, renamed N (default <scenario>-seed<S>), pinned to the failing seed\n"
+       "(seeds = [S]) and written to DIR/N.toml (default scenarios/regressions, which 'ktmsim run'\n"
+       "without paths runs). A planted bug is not kept: the regression fails while the bug is in\n"
+       "the engine and passes once it is fixed. Exit 0 when written, 2 on bad input or when the\n"
+       "file exists.\n",
+       {"name", "out"},
+       &PromoteMain,
+       {{"out", "scenarios/regressions"}},
+       "ktmsim promote ktmsim-out/failures/two_phase_3rms-3 --name ignored_no_vote"},
   };
   return subcommands;
 }

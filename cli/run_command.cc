@@ -400,6 +400,20 @@ int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<Wo
   return failed == 0 && nondeterministic == 0 ? kExitPass : kExitFail;
 }
 
+// `ktmsim run` without paths: scenarios/ and, when it holds any, the
+// regression corpus scenarios/regressions/ (`ktmsim promote` writes it).
+std::vector<std::string> DefaultSuite() {
+  std::vector<std::string> paths = {"scenarios"};
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(kRegressionsDir, error)) {
+    if (entry.path().extension() == ".toml") {
+      paths.push_back(kRegressionsDir);
+      break;
+    }
+  }
+  return paths;
+}
+
 std::string StartLine(const RunSettings& settings, size_t scenarios, size_t runs) {
   return absl::StrFormat(
       "ktmsim %s: %d scenarios, seeds %d-%d, strategy %s, planted bug %s, shard %d/%d: %d runs on %d jobs\n",
@@ -417,8 +431,7 @@ std::string StartLine(const RunSettings& settings, size_t scenarios, size_t runs
 int RunMain(const ParsedArgs& args) {
   absl::StatusOr<RunSettings> settings = ReadRunFlags();
   if (!settings.ok()) return UsageError("run", std::string(settings.status().message()));
-  const std::vector<std::string> paths =
-      args.positional.empty() ? std::vector<std::string>{"scenarios"} : args.positional;
+  const std::vector<std::string> paths = args.positional.empty() ? DefaultSuite() : args.positional;
   ScenarioSet set = LoadScenarios(paths);
   if (!set.errors.empty()) {
     for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
@@ -426,8 +439,9 @@ int RunMain(const ParsedArgs& args) {
                   set.errors.size());
     return kExitBadInput;
   }
-  absl::StatusOr<std::vector<WorkItem>> items =
-      ShardItems(set.scenarios.size(), settings->seeds, settings->shard);
+  std::vector<std::vector<uint64_t>> pinned;
+  for (const harness::Scenario& scenario : set.scenarios) pinned.push_back(scenario.seeds);
+  absl::StatusOr<std::vector<WorkItem>> items = ShardItemsPinned(pinned, settings->seeds, settings->shard);
   if (!items.ok()) return UsageError("run", std::string(items.status().message()));
   // --out is checked (and the staging directory made) before any run.
   absl::StatusOr<ReportDirectory> directory = ReportDirectory::Create(settings->out);

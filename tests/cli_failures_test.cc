@@ -21,6 +21,7 @@
 #include "harness/run_identity.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
+#include "harness/scenario_toml_writer.h"
 #include "ktm/assert.h"
 #include "nlohmann/json.hpp"
 #include "sim/world.h"
@@ -252,6 +253,59 @@ TEST_F(CliFailuresTest, HelpShowsOneSpellingTheCommandsOwnDefaultsAndAnExample) 
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(bad.err, "--planted-bug")) << bad.err;
   EXPECT_FALSE(absl::StrContains(bad.err, "--planted_bug")) << bad.err;
+}
+
+// The regression loop: fail -> shrink -> promote -> (bug still in) fail ->
+// fix -> green; the promoted scenario pins its seed, and `ktmsim run`
+// without paths runs scenarios/regressions/ too.
+TEST_F(CliFailuresTest, PromoteLoopEndToEnd) {
+  const std::string out = dir_ + "/out";
+  ASSERT_EQ(Ktmsim(absl::StrCat("run scenarios/two_phase_3rms.toml --seeds 1 --planted-bug 4 --shrink-budget 20 ",
+                                "--quiet --out ", out)).exit_code, 1);
+  const std::string work = dir_ + "/work";
+  const std::string regressions = work + "/scenarios/regressions";
+  const Output promote = Ktmsim(absl::StrCat("promote ", out, "/failures/two_phase_3rms-1 --name caught --out ",
+                                             regressions));
+  ASSERT_EQ(promote.exit_code, 0) << promote.err;
+  const std::string toml = ReadAll(regressions + "/caught.toml");
+  EXPECT_TRUE(absl::StrContains(toml, "\nname = \"caught\"\n")) << toml;
+  EXPECT_TRUE(absl::StrContains(toml, "\nseeds = [1]\n")) << toml;
+  // Promoting again under the same name is refused.
+  EXPECT_EQ(Ktmsim(absl::StrCat("promote ", out, "/failures/two_phase_3rms-1 --name caught --out ", regressions))
+                .exit_code,
+            2);
+  // The default suite (no paths) of a checkout with scenarios/regressions runs it, its pinned seed only.
+  fs::copy_file(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/single_rm.toml", work + "/scenarios/single_rm.toml");
+  const std::string binary = harness::ShellQuote(KTMSIM_BINARY);
+  const Output buggy = Sh(absl::StrCat("cd ", harness::ShellQuote(work), " && ", binary,
+                                       " run --seeds 3 --planted-bug 4 --quiet --out r1"));
+  EXPECT_EQ(buggy.exit_code, 1) << buggy.err;
+  const Json summary = Json::parse(ReadAll(work + "/r1/summary.json"));
+  ASSERT_EQ(summary["scenarios"].size(), 2u);
+  EXPECT_EQ(summary["scenarios"][0]["name"], "caught");
+  EXPECT_EQ(summary["scenarios"][0]["seeds_run"], 1);  // pinned: seed 1 only, whatever --seeds says
+  EXPECT_EQ(summary["scenarios"][0]["failed"], 1);
+  // "Fixed" (the planted bug off): green.
+  const Output fixed = Sh(absl::StrCat("cd ", harness::ShellQuote(work), " && ", binary, " run --seeds 3 --quiet --out r2"));
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err << fixed.out;
+}
+
+// seeds = [..] pins a scenario's seeds; bad entries are file:line:col errors;
+// the writer keeps them.
+TEST(PinnedSeedsTest, AreReadCheckedAndWrittenBack) {
+  const std::string base = ReadAll(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/single_rm.toml");
+  absl::StatusOr<harness::Scenario> pinned = harness::LoadScenarioString("seeds = [7, 3]\n" + base, "p.toml");
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_EQ(pinned->seeds, (std::vector<uint64_t>{7, 3}));
+  absl::StatusOr<harness::Scenario> again =
+      harness::LoadScenarioString(harness::ScenarioToToml(*pinned), "p.toml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->seeds, pinned->seeds);
+  absl::StatusOr<harness::Scenario> bad = harness::LoadScenarioString("seeds = [1, -2, \"x\"]\n" + base, "b.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "b.toml:1:")) << bad.status();
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "seeds[1]")) << bad.status();
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "seeds[2]")) << bad.status();
 }
 
 }  // namespace
