@@ -322,17 +322,7 @@ void PrintFailures(const reports::Json& summary) {
   std::map<std::string, std::vector<const reports::Json*>> by_signature;
   for (const reports::Json& scenario : summary["scenarios"]) {
     for (const reports::Json& failure : scenario["failures"]) {
-      std::string signature = failure["rules"].dump();
-      const reports::Json& violations = failure["violations"];
-      if (!violations.empty() && violations[0]["rule"] == harness::kAssertionRule) {
-        const std::string message = violations[0]["message"].get<std::string>();
-        signature = "assertion: " + message.substr(0, message.find(": "));
-      } else if (failure["rules"].empty()) {
-        signature = "no violation, expected " + failure["expected"].get<std::string>();
-      } else {
-        std::vector<std::string> rules = failure["rules"].get<std::vector<std::string>>();
-        signature = absl::StrJoin(rules, ", ");
-      }
+      const std::string signature = reports::FailureSignature(failure);
       by_signature[signature].push_back(&failure);
     }
   }

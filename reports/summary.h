@@ -23,7 +23,7 @@
 //     "coverage": { states x fault kinds, code probes: reports/coverage_json.h } }
 // "digest" is the 16 hex digit trace digest (sim::DigestHex's form),
 // "folder" is relative to the report directory ("failures/<scenario>-<seed>";
-// "" for a failure beyond the folder limit, see BuildSummary),
+// "" for a failure beyond the folder limits, see BuildSummary),
 // "expected" is "pass", "fail" or "fail:<rule>".
 #pragma once
 
@@ -83,6 +83,17 @@ RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunRes
 // otherwise. A broken build can fail every run of a large swarm; each folder
 // costs a re-run with its trace and disk space.
 inline constexpr uint64_t kFailureFoldersMaxDefault = 100;
+
+// Limit: failure folders per signature within a scenario (the failed runs
+// with the smallest seeds): 80 runs failing the same way need not cost 80
+// folders; the rest are listed in summary.json with their replay commands.
+inline constexpr uint64_t kFailureFoldersPerSignatureMax = 10;
+
+// A failure's signature: its violated rules ("atomicity, agreement"), for an
+// engine assertion the check and its source line ("assertion: KTM_ASSERT(x)
+// failed at ktm/kernel.cc:120"), or "no violation, expected fail:<rule>".
+// The console groups failures by it; folders are capped per signature.
+std::string FailureSignature(const Json& failure);
 
 // summary.json's value for these runs. Per scenario, the failed runs with the
 // `failure_folders_max` smallest seeds get a folder ("folder" non-empty);

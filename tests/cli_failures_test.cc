@@ -24,6 +24,7 @@
 #include "harness/scenario_toml_writer.h"
 #include "ktm/assert.h"
 #include "nlohmann/json.hpp"
+#include "reports/summary.h"
 #include "sim/world.h"
 
 namespace {
@@ -306,6 +307,52 @@ TEST(PinnedSeedsTest, AreReadCheckedAndWrittenBack) {
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "b.toml:1:")) << bad.status();
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "seeds[1]")) << bad.status();
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "seeds[2]")) << bad.status();
+}
+
+// trace.json is capped (reports/chrome_trace.h): a long run's file ends in a
+// "truncated" event counting what was left out.
+TEST_F(CliFailuresTest, TraceJsonIsCappedWithATruncationNote) {
+  const std::string file = dir_ + "/trace.json";
+  const Output trace = Ktmsim(absl::StrCat("trace scenarios/soak.toml --seed 1 --format json --out ", file));
+  ASSERT_NE(trace.exit_code, 2) << trace.err;
+  const Json events = Json::parse(ReadAll(file));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["name"], "truncated");
+  EXPECT_GT(events.back()["args"]["records_not_converted"].get<uint64_t>(), 0u);
+  EXPECT_LT(fs::file_size(file), 4u << 20);
+}
+
+// Failure folders are capped per signature: 14 runs failing the same way get
+// kFailureFoldersPerSignatureMax folders, another signature still gets its own.
+TEST(FolderCapTest, FoldersAreCappedPerSignatureAndShardsAgree) {
+  std::vector<reports::RunRecord> records;
+  for (uint64_t seed = 1; seed <= 15; ++seed) {
+    reports::RunRecord record;
+    record.scenario = "s";
+    record.seed = seed;
+    record.replay_command = absl::StrCat("ktmsim replay s.toml --seed ", seed);
+    record.violations.push_back({seed == 15 ? "atomicity" : "validity", "t1", "m"});
+    records.push_back(record);
+  }
+  absl::StatusOr<Json> summary = reports::BuildSummary({{"s", "s.toml"}}, records);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  uint64_t validity = 0, atomicity = 0;
+  for (const Json& failure : (*summary)["scenarios"][0]["failures"]) {
+    if (failure["folder"] == "") continue;
+    (failure["rules"][0] == "validity" ? validity : atomicity) += 1;
+  }
+  EXPECT_EQ(validity, reports::kFailureFoldersPerSignatureMax);
+  EXPECT_EQ(atomicity, 1u);
+  EXPECT_EQ((*summary)["totals"]["failure_folders"], reports::kFailureFoldersPerSignatureMax + 1);
+  // Two shards (odd and even seeds) merge into the same summary.
+  std::vector<reports::RunRecord> odd, even;
+  for (const reports::RunRecord& record : records) (record.seed % 2 ? odd : even).push_back(record);
+  absl::StatusOr<Json> a = reports::BuildSummary({{"s", "s.toml"}}, odd);
+  absl::StatusOr<Json> b = reports::BuildSummary({{"s", "s.toml"}}, even);
+  ASSERT_TRUE(a.ok() && b.ok());
+  absl::StatusOr<Json> merged = reports::MergeSummaries({*a, *b});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(reports::SummaryText(*merged), reports::SummaryText(*summary));
 }
 
 }  // namespace

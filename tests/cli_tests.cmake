@@ -49,7 +49,7 @@ if(TARGET ktmsim AND TARGET reports)
   # console's failure list, --out checked first, --version.
   ktmsim_test(cli_failures_test cli
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cli_failures_test.cc
-    LIBS harness nlohmann_json::nlohmann_json absl::strings)
+    LIBS reports harness nlohmann_json::nlohmann_json absl::strings)
   target_compile_definitions(cli_failures_test PRIVATE
     KTMSIM_BINARY="$<TARGET_FILE:ktmsim>" KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   add_dependencies(cli_failures_test ktmsim)
