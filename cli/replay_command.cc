@@ -68,12 +68,21 @@ bool LoadScheduleFile(const std::string& file, harness::RunOptions* options) {
 
 namespace {
 
+// The verdict in words that read right for scenarios that expect a failure too.
+std::string VerdictText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  if (scenario.expect == harness::Expect::kPass) {
+    return result.passed ? "pass (no violation, as expected)" : "FAIL (a violation; the scenario expects none)";
+  }
+  const std::string wanted = scenario.expect_rule.empty() ? "a violation" : "a violation of " + scenario.expect_rule;
+  return result.passed ? absl::StrCat("pass (", wanted, ", as the scenario expects)")
+                       : absl::StrCat("FAIL (the scenario expects ", wanted, "; none found)");
+}
+
 void PrintResult(const harness::Scenario& scenario, const harness::RunResult& result,
                  bool with_trace) {
   absl::PrintF("digest %s\n", reports::DigestText(result.digest));
   absl::PrintF("scenario %s seed %d\n", scenario.name, result.seed);
-  absl::PrintF("verdict %s (expected %s)\n", result.passed ? "pass" : "FAIL",
-               reports::ExpectationText(scenario));
+  absl::PrintF("verdict %s\n", VerdictText(scenario, result));
   for (size_t v = 0; v < result.violations.size(); ++v) {
     const harness::Violation& violation = result.violations[v];
     absl::PrintF("violation V%d %s tx=%s: %s\n", v + 1, violation.rule, violation.tx,

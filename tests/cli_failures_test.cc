@@ -355,4 +355,22 @@ TEST(FolderCapTest, FoldersAreCappedPerSignatureAndShardsAgree) {
   EXPECT_EQ(reports::SummaryText(*merged), reports::SummaryText(*summary));
 }
 
+// replay's verdict line reads right both for scenarios that expect a pass and
+// for those that expect a failure.
+TEST_F(CliFailuresTest, ReplayVerdictReadsRightForExpectedFailures) {
+  const std::string file = dir_ + "/expect_fail.toml";
+  std::ofstream(file) << ReadAll(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/two_phase_3rms.toml")
+                      << "\n[expect]\nverdict = \"fail\"\nrule = \"validity\"\n";
+  const Output caught = Ktmsim(absl::StrCat("replay ", file, " --seed 1 --planted-bug 4"));
+  EXPECT_EQ(caught.exit_code, 0) << caught.err;
+  EXPECT_TRUE(absl::StrContains(caught.out, "\nverdict pass (a violation of validity, as the scenario expects)\n"))
+      << caught.out;
+  const Output missed = Ktmsim(absl::StrCat("replay ", file, " --seed 1"));
+  EXPECT_EQ(missed.exit_code, 1) << missed.err;
+  EXPECT_TRUE(absl::StrContains(missed.out, "\nverdict FAIL (the scenario expects a violation of validity; none found)\n"))
+      << missed.out;
+  const Output plain = Ktmsim("replay scenarios/single_rm.toml --seed 1");
+  EXPECT_TRUE(absl::StrContains(plain.out, "\nverdict pass (no violation, as expected)\n")) << plain.out;
+}
+
 }  // namespace
