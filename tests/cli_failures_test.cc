@@ -373,4 +373,27 @@ TEST_F(CliFailuresTest, ReplayVerdictReadsRightForExpectedFailures) {
   EXPECT_TRUE(absl::StrContains(plain.out, "\nverdict pass (no violation, as expected)\n")) << plain.out;
 }
 
+// Every report file, pictures included, is the same bytes for --jobs 1,
+// --jobs 2 and two shards merged (states.svg used to depend on what the
+// process had rendered before: reports/graphviz.cc).
+TEST_F(CliFailuresTest, ReportsAreByteIdenticalForAnyJobsAndShardSplit) {
+  const std::string common = "run scenarios/two_phase_3rms.toml scenarios/dist_swarm.toml --seeds 4 --planted-bug 4 "
+                             "--shrink-budget 0 --quiet";
+  ASSERT_EQ(Ktmsim(absl::StrCat(common, " --jobs 1 --out ", dir_, "/j1")).exit_code, 1);
+  ASSERT_EQ(Ktmsim(absl::StrCat(common, " --jobs 2 --out ", dir_, "/j2")).exit_code, 1);
+  ASSERT_EQ(Ktmsim(absl::StrCat(common, " --jobs 2 --shard 1/2 --out ", dir_, "/s1")).exit_code, 1);
+  ASSERT_NE(Ktmsim(absl::StrCat(common, " --jobs 1 --shard 2/2 --out ", dir_, "/s2")).exit_code, 2);
+  ASSERT_EQ(Ktmsim(absl::StrCat("merge ", dir_, "/s1 ", dir_, "/s2 --out ", dir_, "/merged")).exit_code, 1);
+  size_t svgs = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/j1")) {
+    if (!entry.is_regular_file()) continue;
+    const std::string relative = fs::relative(entry.path(), dir_ + "/j1").string();
+    if (absl::EndsWith(relative, ".svg")) ++svgs;
+    const std::string bytes = ReadAll(entry.path().string());
+    EXPECT_EQ(bytes, ReadAll(dir_ + "/j2/" + relative)) << relative << " differs between --jobs 1 and 2";
+    EXPECT_EQ(bytes, ReadAll(dir_ + "/merged/" + relative)) << relative << " differs in the merged shards";
+  }
+  EXPECT_GE(svgs, 4u);
+}
+
 }  // namespace
