@@ -37,13 +37,21 @@ absl::StatusOr<absl::CommandLineFlag*> LookUp(const std::vector<std::string>& al
   absl::CommandLineFlag* flag =
       Allowed(allowed, resolved) ? absl::FindCommandLineFlag(resolved) : nullptr;
   if (flag == nullptr || (*negated && !flag->IsOfType<bool>())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown flag --", name, " (accepted: --", absl::StrJoin(allowed, ", --"), ")"));
+    std::vector<std::string> spelled;
+    for (const std::string& a : allowed) spelled.push_back(FlagSpelling(a));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag ", FlagSpelling(name), " (accepted: ", absl::StrJoin(spelled, ", "), ")"));
   }
   return flag;
 }
 
 }  // namespace
+
+std::string FlagSpelling(const std::string& name) {
+  std::string spelled = name;
+  std::replace(spelled.begin(), spelled.end(), '_', '-');
+  return "--" + spelled;
+}
 
 absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
                                      const std::vector<std::string>& allowed) {
@@ -93,14 +101,18 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
   return parsed;
 }
 
-std::string FlagsUsage(const std::vector<std::string>& allowed) {
+std::string FlagsUsage(const std::vector<std::string>& allowed,
+                       const std::map<std::string, std::string>& defaults) {
   std::string usage = "flags:\n";
   for (const std::string& name : allowed) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
-    const std::string default_value = flag->DefaultValue();
-    absl::StrAppend(&usage, "  --", name,
-                    default_value.empty() ? "" : absl::StrCat(" (default: ", default_value, ")"),
+    const auto own = defaults.find(name);
+    const std::string default_value = own != defaults.end() ? own->second : flag->DefaultValue();
+    absl::StrAppend(&usage, "  ", FlagSpelling(name),
+                    default_value.empty()        ? ""
+                    : default_value[0] == '(' ? absl::StrCat(" ", default_value)
+                                              : absl::StrCat(" (default: ", default_value, ")"),
                     "\n      ", flag->Help(), "\n");
   }
   return usage;

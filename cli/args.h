@@ -9,6 +9,7 @@
 // Values go into the ABSL_FLAG variables of cli/flags.h.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,8 +35,14 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
                                      const std::vector<std::string>& allowed);
 
 // The "flags:" part of a subcommand's usage: each allowed flag with its help
-// text and default value, from the flag registry.
-std::string FlagsUsage(const std::vector<std::string>& allowed);
+// text and default value, from the flag registry unless `defaults` gives
+// this command's own (a flag shared by commands with different defaults).
+std::string FlagsUsage(const std::vector<std::string>& allowed,
+                       const std::map<std::string, std::string>& defaults = {});
+
+// The one spelling of a flag in help, errors and docs: "--planted-bug" for
+// planted_bug (the parser also takes the underscore form).
+std::string FlagSpelling(const std::string& name);
 
 // Prints "ktmsim <command>: <message>" and a pointer to --help on stderr;
 // returns kExitBadInput.

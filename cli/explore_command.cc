@@ -4,7 +4,7 @@
 // Order of work, so a bad invocation leaves nothing behind: read the flags,
 // load the scenario (errors as file:line:col, exit 2), check it can be
 // explored, explore (progress on stderr unless --quiet), then write the
-// outputs: each violating run (at most --failure_folders_max) is re-run with
+// outputs: each violating run (at most --failure-folders-max) is re-run with
 // its trace (same digest, or the simulator is not deterministic: abort) into
 // DIR/.explore.tmp-<pid>/failures/<scenario>-<seed>-<points>/ with the same
 // files as `run` writes, its replay.sh replaying the fault points; the
@@ -123,20 +123,6 @@ std::string FolderName(const harness::Scenario& scenario, const harness::Explore
                       PointsSlug(violation.points));
 }
 
-std::string ReplayScript(const harness::Scenario& scenario, const harness::RunResult& result,
-                         const std::string& command, const std::string& working_directory) {
-  const std::string program_prefix = "ktmsim ";
-  std::string script = absl::StrCat("#!/bin/sh\n# Replays the explored run of scenario ", scenario.name, " seed ",
-                                    result.seed, "; a faithful replay prints\n#   digest ",
-                                    reports::DigestText(result.digest),
-                                    "\n# Extra arguments are passed on (--trace prints the trace). Set KTMSIM to "
-                                    "use another ktmsim binary.\n");
-  if (!working_directory.empty()) absl::StrAppend(&script, "cd '", working_directory, "' || exit 2\n");
-  absl::StrAppend(&script, "exec \"${KTMSIM:-", SelfPath(), "}\" ", command.substr(program_prefix.size()),
-                  " \"$@\"\n");
-  return script;
-}
-
 // Writes one violation's folder into staging/failures/<FolderName>.
 absl::Status WriteViolationFolder(const std::string& staging, const harness::Scenario& scenario,
                                   const harness::ExploreViolation& violation, uint32_t planted_bug, size_t index) {
@@ -153,9 +139,6 @@ absl::Status WriteViolationFolder(const std::string& staging, const harness::Sce
   }
   reports::FailureFolderOptions folder_options;
   folder_options.ktmsim_binary = SelfPath();
-  folder_options.planted_bug = planted_bug;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) != nullptr) folder_options.working_directory = cwd;
   const std::string scratch = absl::StrCat(staging, "/scratch-", index);
   std::error_code made;
   fs::create_directories(scratch, made);
@@ -169,28 +152,16 @@ absl::Status WriteViolationFolder(const std::string& staging, const harness::Sce
   fs::rename(absl::StrCat(scratch, "/", reports::FailureFolderName(scenario.name, result.seed)), folder, error);
   if (error) return absl::InternalError(absl::StrCat("rename into ", folder, ": ", error.message()));
   fs::remove_all(scratch, error);
-  // The run's own replay command names the fault points.
-  const std::string command = harness::FaultPointsReplayCommand(scenario, result.seed, planted_bug, violation.points);
+  // result.json, trace.txt and replay.sh already name the fault points (the run's identity).
   absl::StatusOr<std::string> text = reports::ReadFile(folder + "/result.json");
   if (!text.ok()) return text.status();
   Json json = Json::parse(*text, nullptr, false);
   if (json.is_discarded()) return absl::InternalError(folder + "/result.json does not parse");
-  json["replay"] = command;
   json["folder"] = name;
   json["fault_points"] = harness::FaultPointsText(violation.points);
   absl::Status status = reports::WriteFileAtomically(
       folder + "/result.json", json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
-  absl::StatusOr<std::string> trace = reports::ReadFile(folder + "/trace.txt");
-  if (status.ok() && trace.ok()) {
-    const std::string plain = reports::ReplayCommandLine(scenario, result.seed, "", planted_bug);
-    status = reports::WriteFileAtomically(
-        folder + "/trace.txt", absl::StrReplaceAll(*trace, {{"replay    " + plain + "\n", "replay    " + command + "\n"}}));
-  }
   if (status.ok()) status = reports::WriteFileAtomically(folder + "/fault_points.txt", harness::FaultPointsText(violation.points) + "\n");
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(folder + "/replay.sh",
-                                          ReplayScript(scenario, result, command, folder_options.working_directory), 0755);
-  }
   return status;
 }
 
@@ -225,7 +196,7 @@ Json ExploreJson(const harness::Scenario& scenario, const harness::ExploreResult
       rules.push_back({{"rule", broken.rule}, {"tx", broken.tx}, {"message", broken.message}});
     }
     item["violations"] = rules;
-    item["replay"] = harness::FaultPointsReplayCommand(scenario, violation.result.seed, planted_bug, violation.points);
+    item["replay"] = harness::ReplayCommandLine(violation.result.identity);
     item["folder"] = v < folders.size() ? folders[v] : "";
     violations.push_back(item);
   }

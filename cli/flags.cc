@@ -1,8 +1,8 @@
 // Flag definitions for the ktmsim subcommands (see flags.h). Defaults are
 // part of the documented interface (docs/cli.md): --seeds 20, --jobs = the
 // number of hardware threads, --out ktmsim-out, --shard 1/1,
-// --failure_folders_max reports::kFailureFoldersMaxDefault (100), --shrink_budget 100,
-// --budget 200 (ktmsim shrink), --planted_bug 0, --format txt.
+// --failure-folders-max reports::kFailureFoldersMaxDefault (100), --shrink-budget 100,
+// --budget 200 (ktmsim shrink), --planted-bug 0, --format txt.
 #include "cli/flags.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "ktm/bugs.h"
+#include "sim/scheduler.h"
 #include "reports/summary.h"
 
 namespace {
@@ -57,6 +58,11 @@ ABSL_FLAG(std::string, format, "txt",
           "tla (TLA+ trace module, spec/README.md); "
           "bench: text, json or svg (default text)");
 
+ABSL_FLAG(std::string, strategy, "",
+          "how ties between events due at the same virtual time are broken in every scenario: fifo, "
+          "random or pct (docs/scheduling.md); default: each scenario's schedule_strategy");
+ABSL_FLAG(uint32_t, pct_depth, 0,
+          "the PCT depth d (1-64) for every scenario; 0: each scenario's schedule_pct_depth");
 ABSL_FLAG(uint32_t, depth, 2, "explore: faults per run, at most (1 to 3)");
 ABSL_FLAG(std::string, fault_points, "",
           "replay: inject exactly these fault points (from explore), e.g. "
@@ -71,6 +77,20 @@ absl::StatusOr<uint32_t> PlantedBugFromFlag() {
                                                    ktm::kBugCount - 1));
   }
   return bug;
+}
+
+absl::Status ScheduleFlags(std::string* strategy, uint32_t* pct_depth) {
+  *strategy = absl::GetFlag(FLAGS_strategy);
+  sim::ScheduleStrategy parsed;
+  if (!strategy->empty() && !sim::ParseScheduleStrategy(*strategy, &parsed)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --strategy '", *strategy, "': need fifo, random or pct"));
+  }
+  *pct_depth = absl::GetFlag(FLAGS_pct_depth);
+  if (*pct_depth > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --pct-depth ", *pct_depth, ": need 1 <= depth <= 64 (0: the scenario's)"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cli

@@ -25,11 +25,17 @@ ABSL_DECLARE_FLAG(int32_t, budget);
 ABSL_DECLARE_FLAG(std::string, format);
 ABSL_DECLARE_FLAG(uint32_t, depth);
 ABSL_DECLARE_FLAG(std::string, fault_points);
+ABSL_DECLARE_FLAG(std::string, strategy);
+ABSL_DECLARE_FLAG(uint32_t, pct_depth);
 
 namespace cli {
 
 // --planted-bug checked against ktm/bugs.h: 0 (none) or a planted bug's
 // number; kInvalidArgument naming the valid range otherwise.
 absl::StatusOr<uint32_t> PlantedBugFromFlag();
+
+// --strategy and --pct-depth checked: "" (the scenario's) or fifo, random,
+// pct; 0 (the scenario's) to 64. kInvalidArgument naming the flag otherwise.
+absl::Status ScheduleFlags(std::string* strategy, uint32_t* pct_depth);
 
 }  // namespace cli

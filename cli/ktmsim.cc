@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace cli {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 constexpr char kGeneralUsage[] =
     "ktmsim: a deterministic simulator and reimplementation of the Kernel Transaction Manager.\n"
     "\n"
-    "usage: ktmsim <command> [arguments] [flags]\n"
+    "usage: ktmsim <command> [arguments] [flags]     ktmsim --version\n"
     "\n"
     "commands:\n"
     "  run     run scenarios over many seeds and write a report (summary.json, junit.xml,\n"
@@ -34,6 +35,7 @@ constexpr char kGeneralUsage[] =
     "  shrink  shrink a failure folder's run to a minimal one that still fails\n"
     "  bench   commit latency and throughput per protocol case, against the protocol minimum\n"
     "  explore bounded exhaustive exploration of crash and message fault points of one scenario\n"
+    "  promote turn a failure folder into a regression scenario (scenarios/regressions/)\n"
     "  help    'ktmsim help <command>' or 'ktmsim <command> --help' shows a command's usage\n"
     "\n"
     "exit status: 0 every run passed, 1 some run failed, 2 bad input.\n";
@@ -47,7 +49,8 @@ const Subcommand* FindSubcommand(const std::string& name) {
 
 std::string SubcommandUsage(const Subcommand& subcommand) {
   return absl::StrCat("usage: ", subcommand.synopsis, "\n\n", subcommand.description, "\n",
-                      FlagsUsage(subcommand.flags));
+                      FlagsUsage(subcommand.flags, subcommand.defaults),
+                      *subcommand.example != '\0' ? absl::StrCat("\nexample:\n  ", subcommand.example, "\n") : "");
 }
 
 int Help(const std::vector<std::string>& args) {
@@ -64,12 +67,17 @@ int Help(const std::vector<std::string>& args) {
   return kExitPass;
 }
 
+std::vector<std::string> WithRunFlags(std::vector<std::string> flags) {
+  flags.insert(flags.end(), kRunFlags.begin(), kRunFlags.end());
+  return flags;
+}
+
 }  // namespace
 
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run", "ktmsim run [FILE|DIR...] [--seeds N|A-B] [--jobs J] [--out DIR] [--shard i/n] [--quiet]\n"
-       "                  [--failure_folders_max K] [--shrink_budget N] [--planted-bug N]\n"
+       "                  [--failure-folders-max K] [--shrink-budget N] [--planted-bug N]\n"
        "                  [--strategy fifo|random|pct] [--pct-depth D] [--check-determinism]",
        "Runs every scenario (each FILE, and every *.toml in each DIR, sorted; default: scenarios)\n"
        "with every seed, on J worker threads. All scenarios are loaded first: any error is\n"
@@ -80,7 +88,7 @@ const std::vector<Subcommand>& Subcommands() {
        "but gets new summary.json, junit.xml and failures/. The report does not depend on\n"
        "--jobs, and the reports of --shard 1/n .. n/n merge ('ktmsim merge') into the\n"
        "unsharded report. Each failure folder has the run's pictures (trace.svg, states.svg,\n"
-       "trace.json for Perfetto) and, unless --shrink_budget 0, shrunk/: the minimal run that\n"
+       "trace.json for Perfetto) and, unless --shrink-budget 0, shrunk/: the minimal run that\n"
        "still fails; DIR/index.html links them all. --planted-bug is a test-only switch.\n"
        "DIR/coverage.json (and summary.json's \"coverage\") counts the states reached by the\n"
        "fault kinds active then, and the code probes hit (docs/coverage.md). --strategy and\n"
@@ -89,7 +97,9 @@ const std::vector<Subcommand>& Subcommands() {
        "Exit 0 when every run passed, 1 when one failed, 2 on bad input.\n",
        {"seeds", "jobs", "out", "shard", "quiet", "failure_folders_max", "shrink_budget", "planted_bug",
         "strategy", "pct_depth", "check_determinism"},
-       &RunMain},
+       &RunMain,
+       {},
+       "ktmsim run scenarios --seeds 20 --planted-bug 4   # a planted bug: failures, folders, exit 1"},
       {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace] [--planted-bug N]",
        "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"
        "violations and the counters (with --trace, the trace too). With --schedule, the faults\n"
@@ -97,15 +107,19 @@ const std::vector<Subcommand>& Subcommands() {
        "with --fault-points, exactly those faults (as 'ktmsim explore' names them, e.g.\n"
        "crash:h0:disk.write:3,drop:msg:7). --planted-bug N switches on a planted engine bug\n"
        "(test-only, ktm/bugs.h). Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
-       {"seed", "schedule", "fault_points", "trace", "planted_bug"},
-       &ReplayMain},
+       WithRunFlags({"seed", "trace"}),
+       &ReplayMain,
+       {{"seed", "(required)"}},
+       "ktmsim replay scenarios/two_phase_3rms.toml --seed 3 --strategy pct --planted-bug 4"},
       {"merge", "ktmsim merge DIR... --out DIR",
        "Merges the reports of the shards of one run (each DIR from 'ktmsim run --shard i/n')\n"
        "into one: summary.json merged (equal to the unsharded run's), junit.xml regenerated,\n"
        "failure folders copied. A seed reported by two inputs is an error. Exit 2 on a bad or\n"
        "missing input, else 1 when the merged report has a failed run, else 0.\n",
        {"out"},
-       &MergeMain},
+       &MergeMain,
+       {{"out", "(required)"}},
+       "ktmsim merge shard1 shard2 --out merged"},
       {"trace", "ktmsim trace SCENARIO --seed S [--format txt|svg|dot|json|tla] [--out FILE] [--schedule FILE]\n"
        "                    [--planted-bug N]",
        "Runs one scenario with one seed, failing or not, and renders it: txt (the verdict and\n"
@@ -115,8 +129,10 @@ const std::vector<Subcommand>& Subcommands() {
        "trace module of one transaction's behaviour projected onto spec/KtmTwoPhaseCrash.tla,\n"
        "for TLC; spec/README.md). Writes to stdout, or to FILE with --out. Exit 0 when the run passed, 1 when it failed (the\n"
        "output is written either way), 2 on bad input.\n",
-       {"seed", "format", "out", "schedule", "planted_bug"},
-       &TraceMain},
+       WithRunFlags({"seed", "format", "out"}),
+       &TraceMain,
+       {{"seed", "(required)"}, {"out", "(stdout)"}},
+       "ktmsim trace scenarios/single_rm.toml --seed 1 --format svg --out trace.svg"},
       {"shrink", "ktmsim shrink FAILURE_DIR [--budget N] [--planted-bug N]",
        "Shrinks the failed run of a failure folder (DIR/failures/<scenario>-<seed>): fewer faults\n"
        "(delta debugging over its fault schedule), fewer transactions, lower concurrency, fewer\n"
@@ -126,17 +142,21 @@ const std::vector<Subcommand>& Subcommands() {
        "states.svg, trace.json), adds the before/after figures to result.json and index.html,\n"
        "and prints them with the replay command. Exit 0 when written, 1 when the failure does\n"
        "not reproduce, 2 on bad input.\n",
-       {"budget", "planted_bug"},
-       &ShrinkMain},
+       WithRunFlags({"budget"}),
+       &ShrinkMain,
+       {{"schedule", "(none; the folder's own faults)"}},
+       "ktmsim shrink ktmsim-out/failures/two_phase_3rms-3 --budget 200"},
       {"bench", "ktmsim bench [SCENARIO...] [--transactions N] [--out DIR] [--format text|json|svg] [--jobs J]",
        "Commit latency (p50..max) and throughput of each protocol case at concurrency 1, 4, 16, 64\n"
        "in simulated time, against the protocol minimum; disk/network latencies from each SCENARIO\n"
        "(default bench/latency.toml). Writes DIR/bench.txt, bench.json, bench.svg; prints --format.\n"
        "Exit 0 when every run passed its checkers, 1 when one did not, 2 on bad input.\n",
        {"transactions", "out", "format", "jobs", "quiet"},
-       &BenchMain},
+       &BenchMain,
+       {{"format", "text"}},
+       "ktmsim bench --format json"},
       {"explore", "ktmsim explore SCENARIO [--depth K] [--budget N] [--seed S] [--out DIR] [--quiet]\n"
-       "                      [--failure_folders_max K] [--planted-bug N]",
+       "                      [--failure-folders-max K] [--planted-bug N]",
        "Bounded exhaustive fault exploration of one small scenario with one seed (default 1):\n"
        "runs it without faults to find every fault point (crash a host right after its n-th\n"
        "disk.write, disk.flush, net.send or ktm.notify; drop, duplicate or delay the n-th\n"
@@ -147,7 +167,20 @@ const std::vector<Subcommand>& Subcommands() {
        "folder per violating run (at most K; replay.sh replays it with --fault-points).\n"
        "Exit 0 when no run violated a rule, 1 when one did, 2 on bad input.\n",
        {"depth", "budget", "seed", "out", "quiet", "failure_folders_max", "planted_bug"},
-       &ExploreMain},
+       &ExploreMain,
+       {{"budget", "10000"}, {"seed", "1"}},
+       "ktmsim explore scenarios/explore/two_rms_2pc.toml --depth 2 --planted-bug 1"},
+      {"promote", "ktmsim promote FAILURE_DIR [--name N] [--out DIR]",
+       "Turns a failure folder into a regression scenario: the folder's shrunk run when it has\n"
+       "one, else its run, renamed N (default <scenario>-seed<S>), pinned to the failing seed\n"
+       "(seeds = [S]) and written to DIR/N.toml (default scenarios/regressions, which 'ktmsim run'\n"
+       "without paths runs). A planted bug is not kept: the regression fails while the bug is in\n"
+       "the engine and passes once it is fixed. Exit 0 when written, 2 on bad input or when the\n"
+       "file exists.\n",
+       {"name", "out"},
+       &PromoteMain,
+       {{"out", "scenarios/regressions"}},
+       "ktmsim promote ktmsim-out/failures/two_phase_3rms-3 --name ignored_no_vote"},
   };
   return subcommands;
 }
@@ -174,6 +207,10 @@ int main(int argc, char** argv) {
     return cli::kExitBadInput;
   }
   const std::string& command = args[0];
+  if (command == "--version" || command == "version") {
+    absl::PrintF("ktmsim %s\n", cli::kVersion);
+    return cli::kExitPass;
+  }
   if (command == "help" || command == "--help" || command == "-h" || command == "--helpfull") {
     return cli::Help(args);
   }

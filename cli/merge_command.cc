@@ -20,7 +20,7 @@
 #include "cli/output_dir.h"
 #include "reports/atomic_file.h"
 #include "reports/coverage_json.h"
-#include "reports/index_html.h"
+#include "reports/report_files.h"
 #include "reports/summary.h"
 
 namespace cli {
@@ -99,17 +99,7 @@ absl::Status WriteMerged(const std::vector<MergeInput>& inputs, const reports::J
       !status.ok()) {
     return status;
   }
-  absl::Status status = reports::WriteFileAtomically(directory.staging() + "/junit.xml",
-                                                     reports::JunitXml(merged));
-  if (status.ok()) status = reports::WriteIndexHtml(directory.staging(), merged);
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(directory.staging() + "/coverage.json",
-                                          reports::CoverageFileText(merged["coverage"]));
-  }
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(directory.staging() + "/summary.json",
-                                          reports::SummaryText(merged));
-  }
+  absl::Status status = reports::WriteReportFiles(directory.staging(), merged);
   return status.ok() ? directory.Commit() : status;
 }
 
@@ -136,6 +126,16 @@ int MergeMain(const ParsedArgs& args) {
     absl::FPrintF(stderr, "ktmsim merge: %s\n", merged.status().message());
     return kExitBadInput;
   }
+  // The shards' invocation (version and options, cli/run_command.cc) must agree.
+  for (size_t i = 0; i < summaries.size(); ++i) {
+    if (summaries[i].value("ktmsim", reports::Json()) != summaries[0].value("ktmsim", reports::Json())) {
+      absl::FPrintF(stderr, "ktmsim merge: %s was written by another ktmsim version or with other options than %s\n",
+                    inputs[i].summary_path, inputs[0].summary_path);
+      return kExitBadInput;
+    }
+    if (summaries[i].value("interrupted", false)) (*merged)["interrupted"] = true;
+  }
+  if (summaries[0].contains("ktmsim")) (*merged)["ktmsim"] = summaries[0]["ktmsim"];
   absl::StatusOr<ReportDirectory> directory = ReportDirectory::Create(*out);
   absl::Status status = directory.ok() ? WriteMerged(inputs, *merged, *directory) : directory.status();
   if (!status.ok()) {

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "reports/report_files.h"
 
 namespace cli {
 namespace {
@@ -63,9 +64,8 @@ absl::Status ReportDirectory::Commit() {
   if (fs::exists(dir / "failures", error)) {
     if (absl::Status status = Rename(dir / "failures", old_failures); !status.ok()) return status;
   }
-  for (const char* name : {"failures", "junit.xml", "index.html", "coverage.json", "summary.json"}) {
-    const bool optional = std::string(name) == "index.html" || std::string(name) == "coverage.json";
-    if (optional && !fs::exists(staging / name, error)) continue;
+  for (const std::string& name : reports::CommitOrder()) {
+    if (!fs::exists(staging / name, error)) continue;  // e.g. a report without index.html
     if (absl::Status status = Rename(staging / name, dir / name); !status.ok()) return status;
   }
   fs::remove_all(old_failures, error);

@@ -3,8 +3,8 @@
 //
 // Contract: the report is built in "<DIR>.tmp-<pid>" next to DIR. Commit():
 // - DIR does not exist: the staging directory is renamed to DIR (atomic).
-// - DIR exists: its failures/, junit.xml, index.html, coverage.json (when
-//   the report has them) and summary.json are replaced, in that order, each by one rename (the old failures/ is moved aside first
+// - DIR exists: its failures/ and the report files (reports/report_files.h,
+//   in CommitOrder) are replaced, each by one rename (the old failures/ is moved aside first
 //   and then deleted); other files in DIR are left alone. summary.json goes
 //   last, so a reader that sees the new summary also sees its failures.
 // A run that stops before Commit() leaves DIR untouched (the staging

@@ -3,6 +3,8 @@
 // run's completion ends Run() at once.
 #include "cli/progress.h"
 
+#include <utility>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,8 +27,9 @@ std::string Duration(double seconds) {
 
 }  // namespace
 
-Progress::Progress(uint64_t total, bool quiet)
-    : total_(total),
+Progress::Progress(uint64_t total, bool quiet, std::string unit)
+    : unit_(std::move(unit)),
+      total_(total),
       quiet_(quiet),
       terminal_(::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()) {}
@@ -64,21 +67,21 @@ void Progress::Draw(bool final) {
   const std::string eta =
       rate > 0 ? Duration(static_cast<double>(total_ - done) / rate) : std::string("?");
   if (!terminal_) {
-    absl::FPrintF(stderr, "ktmsim: %d/%d runs, %.1f runs/s, ETA %s, %d failures\n", done, total_,
+    absl::FPrintF(stderr, "ktmsim: %d/%d %s, %.1f/s, ETA %s, %d failures\n", done, total_, unit_,
                   rate, eta, failures_.load());
     return;
   }
   const int filled =
       total_ == 0 ? kBarWidth : static_cast<int>(kBarWidth * static_cast<double>(done) / total_);
-  absl::FPrintF(stderr, "\r[%s%s] %d/%d  %.1f runs/s  ETA %s  failures %d\033[K%s",
-                std::string(filled, '#'), std::string(kBarWidth - filled, '.'), done, total_, rate,
+  absl::FPrintF(stderr, "\r[%s%s] %d/%d %s  %.1f/s  ETA %s  failures %d\033[K%s",
+                std::string(filled, '#'), std::string(kBarWidth - filled, '.'), done, total_, unit_, rate,
                 eta, failures_.load(), final ? "\n" : "");
 }
 
 std::string Progress::FinalLine() const {
   const double elapsed = finished_seconds_;
   const uint64_t done = done_.load();
-  return absl::StrFormat("ktmsim: %d runs in %.1fs (%.1f runs/s), %d failures", done, elapsed,
+  return absl::StrFormat("ktmsim: %d %s in %.1fs (%.1f/s), %d failures", done, unit_, elapsed,
                          elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, failures_.load());
 }
 

@@ -18,8 +18,9 @@ namespace cli {
 
 class Progress {
  public:
-  // quiet: print nothing at all.
-  Progress(uint64_t total, bool quiet);
+  // quiet: print nothing at all. `unit` names what is counted ("runs",
+  // "failure folders").
+  Progress(uint64_t total, bool quiet, std::string unit = "runs");
 
   // One run finished (thread-safe).
   void Advance(bool failed);
@@ -33,6 +34,7 @@ class Progress {
   void Draw(bool final);
   double ElapsedSeconds() const;
 
+  const std::string unit_;
   const uint64_t total_;
   const bool quiet_;
   const bool terminal_;

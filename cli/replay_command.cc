@@ -46,8 +46,11 @@ std::vector<std::string> ScheduleErrors(const std::string& file, const std::stri
 
 }  // namespace
 
-bool LoadScheduleFile(const std::string& file, const harness::Scenario& scenario,
-                      harness::RunOptions* options) {
+bool LoadScheduleFile(const std::string& file, const harness::Scenario& scenario, harness::RunOptions* options) {
+  if (absl::Status input = CheckInputFile(file); !input.ok()) {
+    absl::FPrintF(stderr, "%s:1:1: %s\n", file, input.message());
+    return false;
+  }
   absl::StatusOr<std::string> text = reports::ReadFile(file);
   if (!text.ok()) {
     absl::FPrintF(stderr, "%s: %s\n", file, text.status().message());
@@ -70,12 +73,21 @@ bool LoadScheduleFile(const std::string& file, const harness::Scenario& scenario
 
 namespace {
 
+// The verdict in words that read right for scenarios that expect a failure too.
+std::string VerdictText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  if (scenario.expect == harness::Expect::kPass) {
+    return result.passed ? "pass (no violation, as expected)" : "FAIL (a violation; the scenario expects none)";
+  }
+  const std::string wanted = scenario.expect_rule.empty() ? "a violation" : "a violation of " + scenario.expect_rule;
+  return result.passed ? absl::StrCat("pass (", wanted, ", as the scenario expects)")
+                       : absl::StrCat("FAIL (the scenario expects ", wanted, "; none found)");
+}
+
 void PrintResult(const harness::Scenario& scenario, const harness::RunResult& result,
                  bool with_trace) {
   absl::PrintF("digest %s\n", reports::DigestText(result.digest));
   absl::PrintF("scenario %s seed %d\n", scenario.name, result.seed);
-  absl::PrintF("verdict %s (expected %s)\n", result.passed ? "pass" : "FAIL",
-               reports::ExpectationText(scenario));
+  absl::PrintF("verdict %s\n", VerdictText(scenario, result));
   for (size_t v = 0; v < result.violations.size(); ++v) {
     const harness::Violation& violation = result.violations[v];
     absl::PrintF("violation V%d %s tx=%s: %s\n", v + 1, violation.rule, violation.tx,
@@ -94,46 +106,71 @@ void PrintResult(const harness::Scenario& scenario, const harness::RunResult& re
 
 }  // namespace
 
-int ReplayMain(const ParsedArgs& args) {
-  if (args.positional.size() != 1) {
-    return UsageError("replay", "expected exactly one scenario file");
+absl::Status ApplyRunFlags(const ParsedArgs& args, const harness::Scenario& scenario, harness::RunOptions* options,
+                           std::string* fault_points) {
+  std::string strategy;
+  uint32_t pct_depth = 0;
+  if (absl::Status status = ScheduleFlags(&strategy, &pct_depth); !status.ok()) return status;
+  if (args.specified.count("strategy") != 0) options->strategy = strategy;
+  if (args.specified.count("pct_depth") != 0) options->pct_depth = pct_depth;
+  if (args.specified.count("planted_bug") != 0) {
+    absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
+    if (!planted_bug.ok()) return planted_bug.status();
+    options->planted_bug = *planted_bug;
   }
-  if (args.specified.count("seed") == 0) return UsageError("replay", "--seed is required");
+  if (args.specified.count("fault_points") != 0) *fault_points = absl::GetFlag(FLAGS_fault_points);
+  if (args.specified.count("schedule") != 0) options->schedule_file = absl::GetFlag(FLAGS_schedule);
+  if (!options->schedule_file.empty() && !fault_points->empty()) {
+    return absl::InvalidArgumentError("--fault-points and --schedule exclude each other");
+  }
+  if (!options->schedule_file.empty() && !LoadScheduleFile(options->schedule_file, scenario, options)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --schedule ", options->schedule_file));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<harness::RunResult> RunIdentified(const harness::Scenario& scenario, uint64_t seed,
+                                                 const harness::RunOptions& options, const std::string& fault_points) {
+  if (fault_points.empty()) return harness::RunScenario(scenario, seed, options);
+  absl::StatusOr<std::vector<harness::FaultPoint>> points = harness::ParseFaultPoints(fault_points, scenario);
+  if (!points.ok()) return points.status();
+  if (absl::Status explorable = harness::CheckExplorable(scenario); !explorable.ok()) return explorable;
+  return harness::RunWithFaultPoints(scenario, seed, options, *points);
+}
+
+absl::StatusOr<OneRun> RunFromArgs(const ParsedArgs& args, bool keep_trace) {
+  if (args.positional.size() != 1) return absl::InvalidArgumentError("expected exactly one scenario file");
+  if (args.specified.count("seed") == 0) return absl::InvalidArgumentError("--seed is required");
   const std::string& file = args.positional[0];
   std::error_code error;
   if (std::filesystem::is_directory(file, error)) {
-    return UsageError("replay", absl::StrCat(file, " is a directory; name one scenario file"));
+    return absl::InvalidArgumentError(absl::StrCat(file, " is a directory; name one scenario file"));
   }
   ScenarioSet set = LoadScenarios({file});
   if (!set.errors.empty()) {
     for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
-    return kExitBadInput;
+    return absl::InvalidArgumentError(absl::StrCat(file, ": not a scenario (see above)"));
   }
-  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
-  if (!planted_bug.ok()) return UsageError("replay", std::string(planted_bug.status().message()));
   harness::RunOptions options;
-  options.keep_trace = absl::GetFlag(FLAGS_trace);
-  options.planted_bug = *planted_bug;
-  const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
-  const harness::Scenario& scenario = set.scenarios.front();
-  // --fault-points (from `ktmsim explore`): exactly those faults, none of the scenario's.
-  std::optional<std::vector<harness::FaultPoint>> points;
-  if (args.specified.count("fault_points") != 0) {
-    if (!schedule_file.empty()) return UsageError("replay", "--fault-points and --schedule exclude each other");
-    absl::StatusOr<std::vector<harness::FaultPoint>> parsed =
-        harness::ParseFaultPoints(absl::GetFlag(FLAGS_fault_points), scenario);
-    if (!parsed.ok()) return UsageError("replay", std::string(parsed.status().message()));
-    if (absl::Status explorable = harness::CheckExplorable(scenario); !explorable.ok()) {
-      return UsageError("replay", std::string(explorable.message()));
-    }
-    points = *std::move(parsed);
-  }
-  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, scenario, &options)) return kExitBadInput;
-  const harness::RunResult result =
-      points ? harness::RunWithFaultPoints(scenario, absl::GetFlag(FLAGS_seed), options, *points)
-             : harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
-  PrintResult(scenario, result, options.keep_trace);
-  return result.passed ? kExitPass : kExitFail;
+  options.keep_trace = keep_trace;
+  std::string fault_points;
+  OneRun run;
+  run.scenario = set.scenarios.front();
+  if (absl::Status status = ApplyRunFlags(args, run.scenario, &options, &fault_points); !status.ok()) return status;
+  run.options = options;
+  absl::StatusOr<harness::RunResult> result =
+      RunIdentified(run.scenario, absl::GetFlag(FLAGS_seed), options, fault_points);
+  if (!result.ok()) return result.status();
+  run.result = *std::move(result);
+  harness::ApplyScheduleOverrides(run.result.identity, &run.scenario);
+  return run;
+}
+
+int ReplayMain(const ParsedArgs& args) {
+  absl::StatusOr<OneRun> run = RunFromArgs(args, absl::GetFlag(FLAGS_trace));
+  if (!run.ok()) return UsageError("replay", std::string(run.status().message()));
+  PrintResult(run->scenario, run->result, absl::GetFlag(FLAGS_trace));
+  return run->result.passed ? kExitPass : kExitFail;
 }
 
 }  // namespace cli

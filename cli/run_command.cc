@@ -7,12 +7,15 @@
 // re-run each failed seed with keep_trace=true to write its failure folder
 // (the digest must match the first run: determinism), write summary.json and
 // junit.xml, and commit the directory (cli/output_dir.h). Each failure that
-// gets a folder is also shrunk (harness/shrink.h, --shrink_budget runs; 0
+// gets a folder is also shrunk (harness/shrink.h, --shrink-budget runs; 0
 // turns it off) into the folder's shrunk/, and index.html links them all.
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -24,11 +27,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/output_dir.h"
 #include "cli/progress.h"
 #include "cli/scenario_set.h"
+#include "cli/version.h"
 #include "cli/work_items.h"
 #include "harness/determinism.h"
 #include "harness/runner.h"
@@ -36,20 +41,33 @@
 #include "reports/atomic_file.h"
 #include "reports/coverage_json.h"
 #include "reports/failure.h"
-#include "reports/index_html.h"
+#include "reports/report_files.h"
 #include "reports/summary.h"
 
-ABSL_FLAG(std::string, strategy, "",
-          "run: how ties between events due at the same virtual time are broken in every scenario: fifo, "
-          "random or pct (docs/scheduling.md); default: each scenario's schedule_strategy");
-ABSL_FLAG(uint32_t, pct_depth, 0,
-          "run: the PCT depth d (1-64) for every scenario; 0: each scenario's schedule_pct_depth");
 ABSL_FLAG(bool, check_determinism, false,
           "run: run each seed twice and compare digests; on a mismatch print the first event where the two "
           "runs diverge (exit 1)");
 
 namespace cli {
 namespace {
+
+// SIGINT / SIGTERM: the first one stops starting runs (and folders); the
+// report of what finished is written, marked "interrupted", and the exit
+// status is 130. A second one ends the process at once (default action).
+std::atomic<bool> interrupted{false};
+
+void OnInterrupt(int signal_number) {
+  interrupted.store(true);
+  std::signal(signal_number, SIG_DFL);
+}
+
+void CatchInterrupts() {
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+}
+
+// Exit status after an interruption (128 + SIGINT, as shells report it).
+constexpr int kExitInterrupted = 130;
 
 // Limit: worker threads (each runs one single-threaded world at a time).
 constexpr int32_t kJobsMax = 1024;
@@ -94,30 +112,23 @@ absl::StatusOr<RunSettings> ReadRunFlags() {
   settings.planted_bug = *planted_bug;
   settings.shrink_budget = absl::GetFlag(FLAGS_shrink_budget);
   if (settings.shrink_budget < 0 || settings.shrink_budget > kShrinkBudgetMax) {
-    return absl::InvalidArgumentError(absl::StrCat("bad --shrink_budget ", settings.shrink_budget,
+    return absl::InvalidArgumentError(absl::StrCat("bad --shrink-budget ", settings.shrink_budget,
                                                    ": need 0 (off) <= runs <= ", kShrinkBudgetMax));
   }
-  settings.strategy = absl::GetFlag(FLAGS_strategy);
-  sim::ScheduleStrategy strategy;
-  if (!settings.strategy.empty() && !sim::ParseScheduleStrategy(settings.strategy, &strategy)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --strategy '", settings.strategy, "': need fifo, random or pct"));
-  }
-  settings.pct_depth = absl::GetFlag(FLAGS_pct_depth);
-  if (settings.pct_depth > 64) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --pct-depth ", settings.pct_depth, ": need 1 <= depth <= 64 (0: the scenario's)"));
-  }
+  if (absl::Status status = ScheduleFlags(&settings.strategy, &settings.pct_depth); !status.ok()) return status;
   settings.check_determinism = absl::GetFlag(FLAGS_check_determinism);
   return settings;
 }
 
-// --strategy and --pct-depth override every scenario's schedule keys.
-void ApplyScheduleFlags(const RunSettings& settings, std::vector<harness::Scenario>* scenarios) {
-  for (harness::Scenario& scenario : *scenarios) {
-    if (!settings.strategy.empty()) scenario.schedule_strategy = settings.strategy;
-    if (settings.pct_depth != 0) scenario.schedule_pct_depth = settings.pct_depth;
-  }
+// The options every run of this invocation has: the planted bug and the
+// --strategy / --pct-depth overrides (part of each run's identity).
+harness::RunOptions BaseOptions(const RunSettings& settings, bool keep_trace) {
+  harness::RunOptions options;
+  options.keep_trace = keep_trace;
+  options.planted_bug = settings.planted_bug;
+  options.strategy = settings.strategy;
+  options.pct_depth = settings.pct_depth;
+  return options;
 }
 
 // Runs body(i) for every i in [0, count) on up to `jobs` threads, each
@@ -137,28 +148,31 @@ void ParallelFor(size_t count, int32_t jobs, const std::function<void(size_t)>& 
   for (std::thread& worker : workers) worker.join();
 }
 
+// The records of the runs; with an interruption, only those that finished
+// (`finished` says which).
 std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& scenarios,
-                                         const std::vector<WorkItem>& items,
-                                         const RunSettings& settings, size_t* nondeterministic) {
+                                         const std::vector<WorkItem>& items, const RunSettings& settings,
+                                         size_t* nondeterministic, std::vector<char>* finished) {
   std::vector<reports::RunRecord> records(items.size());
+  finished->assign(items.size(), 0);
   Progress progress(items.size(), settings.quiet);
-  harness::RunOptions options;
-  options.keep_trace = false;
-  options.planted_bug = settings.planted_bug;
+  const harness::RunOptions options = BaseOptions(settings, false);
   std::vector<std::string> divergences(items.size());
   ParallelFor(
       items.size(), settings.jobs,
       [&](size_t i) {
+        if (interrupted.load()) return progress.Advance(false);
         const harness::Scenario& scenario = scenarios[items[i].scenario];
+        (*finished)[i] = 1;
         if (settings.check_determinism) {
           const harness::DeterminismCheck check = harness::CheckDeterminism(scenario, items[i].seed, options);
           if (!check.same) divergences[i] = harness::DescribeDivergence(scenario, items[i].seed, check);
-          records[i] = reports::MakeRunRecord(scenario, check.first, settings.planted_bug);
+          records[i] = reports::MakeRunRecord(scenario, check.first);
           progress.Advance(!check.first.passed || !check.same);
           return;
         }
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
-        records[i] = reports::MakeRunRecord(scenario, result, settings.planted_bug);
+        records[i] = reports::MakeRunRecord(scenario, result);
         progress.Advance(!result.passed);
       },
       [&progress] { progress.Run(); });
@@ -222,10 +236,7 @@ harness::ShrinkResult ShrinkFailure(const harness::Scenario& scenario, const har
     none.error = "not shrunk: the run has no violation to keep (it misses an expected one)";
     return none;
   }
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = settings.planted_bug;
-  return harness::Shrink(scenario, result.seed, options, result.violations.front().rule,
+  return harness::Shrink(scenario, result.seed, BaseOptions(settings, true), result.violations.front().rule,
                          settings.shrink_budget);
 }
 
@@ -259,17 +270,15 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
   }
   reports::FailureFolderOptions folder_options;
   folder_options.ktmsim_binary = SelfPath();
-  folder_options.planted_bug = settings.planted_bug;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) != nullptr) folder_options.working_directory = cwd;
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = settings.planted_bug;
+  const harness::RunOptions options = BaseOptions(settings, true);
   std::mutex mutex;
   absl::Status first_error;
+  Progress progress(failed.size(), settings.quiet, "failure folders");
+  const bool progress_terminal = ::isatty(STDERR_FILENO) == 1;  // shrink lines would break the bar
   ParallelFor(
       failed.size(), settings.jobs,
       [&](size_t f) {
+        if (interrupted.load()) return progress.Advance(false);
         const size_t i = failed[f];
         const harness::Scenario& scenario = scenarios[items[i].scenario];
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
@@ -278,55 +287,133 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
         if (settings.shrink_budget > 0) shrink = ShrinkFailure(scenario, result, settings);
         absl::Status status = reports::WriteFailureFolder(report_dir, scenario, result, folder_options,
                                                           shrink ? &*shrink : nullptr, settings.shrink_budget);
+        progress.Advance(true);
         std::lock_guard<std::mutex> lock(mutex);
-        if (shrink && !settings.quiet) PrintShrink(scenario, items[i].seed, *shrink);
+        if (shrink && !settings.quiet && !progress_terminal) PrintShrink(scenario, items[i].seed, *shrink);
         if (first_error.ok()) first_error = status;
       },
-      [] {});
+      [&progress] { progress.Run(); });
+  if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
   return first_error;
 }
 
-absl::Status WriteReport(const reports::Json& summary, const std::string& report_dir) {
-  absl::Status status =
-      reports::WriteFileAtomically(report_dir + "/junit.xml", reports::JunitXml(summary));
-  if (status.ok()) status = reports::WriteIndexHtml(report_dir, summary);
-  if (status.ok()) {
-    status = reports::WriteFileAtomically(report_dir + "/coverage.json",
-                                          reports::CoverageFileText(summary["coverage"]));
-  }
-  if (!status.ok()) return status;
-  return reports::WriteFileAtomically(report_dir + "/summary.json", reports::SummaryText(summary));
+// summary.json's "ktmsim": the version and every option that decides what
+// the report holds. Not --jobs, --shard, --out or --quiet: the report does
+// not depend on them (shards merge into the unsharded report).
+reports::Json Invocation(const RunSettings& settings) {
+  reports::Json options = reports::Json::object();
+  options["seeds"] = absl::StrCat(settings.seeds.first, "-", settings.seeds.last);
+  options["strategy"] = settings.strategy;
+  options["pct_depth"] = settings.pct_depth;
+  options["planted_bug"] = settings.planted_bug;
+  options["shrink_budget"] = settings.shrink_budget;
+  options["failure_folders_max"] = settings.failure_folders_max;
+  options["check_determinism"] = settings.check_determinism;
+  return reports::Json{{"version", kVersion}, {"options", options}};
 }
 
-// From the finished runs to the committed report directory.
+// Limit: failures the console lists per signature (the rest: summary.json).
+constexpr size_t kConsoleFailuresPerSignature = 5;
+
+// The end-of-run failure list on stdout: per signature (the rules of the
+// failure and, for an assertion, where it broke), each failure with a replay
+// command to paste.
+void PrintFailures(const reports::Json& summary) {
+  std::map<std::string, std::vector<const reports::Json*>> by_signature;
+  for (const reports::Json& scenario : summary["scenarios"]) {
+    for (const reports::Json& failure : scenario["failures"]) {
+      const std::string signature = reports::FailureSignature(failure);
+      by_signature[signature].push_back(&failure);
+    }
+  }
+  if (by_signature.empty()) return;
+  absl::PrintF("\nfailures (%d), by signature; replay one with the command shown:\n",
+               summary["totals"]["failed"].get<uint64_t>());
+  for (const auto& [signature, failures] : by_signature) {
+    absl::PrintF("  %s: %d\n", signature, failures.size());
+    for (size_t f = 0; f < failures.size() && f < kConsoleFailuresPerSignature; ++f) {
+      absl::PrintF("    %s\n", (*failures[f])["replay"].get<std::string>());
+    }
+    if (failures.size() > kConsoleFailuresPerSignature) {
+      absl::PrintF("    ... and %d more (summary.json)\n", failures.size() - kConsoleFailuresPerSignature);
+    }
+  }
+  absl::PrintF("\n");
+}
+
+// From the finished runs to the committed report directory (created, and
+// so checked, before any run started). After an interruption: only the
+// finished runs, no failure folders, "interrupted": true.
 int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<WorkItem>& items,
-           const std::vector<reports::RunRecord>& records, const RunSettings& settings, size_t nondeterministic) {
+           std::vector<reports::RunRecord> records, const std::vector<char>& finished, const RunSettings& settings,
+           size_t nondeterministic, ReportDirectory& directory) {
   std::vector<reports::ScenarioInfo> infos;
   for (const harness::Scenario& scenario : scenarios) infos.push_back({scenario.name, scenario.file});
-  absl::StatusOr<reports::Json> summary =
-      reports::BuildSummary(infos, records, settings.failure_folders_max);
-  if (!summary.ok()) {
-    absl::FPrintF(stderr, "ktmsim run: %s\n", summary.status().message());
-    return kExitBadInput;
+  const bool cut = interrupted.load();
+  if (cut) {
+    std::vector<reports::RunRecord> done;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (finished[i]) done.push_back(std::move(records[i]));
+    }
+    records = std::move(done);
   }
-  absl::StatusOr<ReportDirectory> directory = ReportDirectory::Create(settings.out);
-  if (!directory.ok()) {
-    absl::FPrintF(stderr, "ktmsim run: %s\n", directory.status().message());
-    return kExitBadInput;
+  absl::StatusOr<reports::Json> summary = reports::BuildSummary(infos, records, settings.failure_folders_max);
+  absl::Status status = summary.status();
+  if (status.ok() && !cut) status = WriteFailureFolders(scenarios, items, records, *summary, settings, directory.staging());
+  if (status.ok() && interrupted.load()) {
+    // Interrupted now or before: a report of the finished runs, without folders.
+    summary = reports::BuildSummary(infos, records, 0);
+    status = summary.status();
+    std::error_code error;
+    std::filesystem::remove_all(directory.staging() + "/" + reports::kFailuresDir, error);
+    std::filesystem::create_directory(directory.staging() + "/" + reports::kFailuresDir, error);
   }
-  absl::Status status =
-      WriteFailureFolders(scenarios, items, records, *summary, settings, directory->staging());
-  if (status.ok()) status = WriteReport(*summary, directory->staging());
-  if (status.ok()) status = directory->Commit();
+  if (status.ok()) {
+    (*summary)["ktmsim"] = Invocation(settings);
+    if (interrupted.load()) (*summary)["interrupted"] = true;
+    status = reports::WriteReportFiles(directory.staging(), *summary);
+  }
+  if (status.ok()) status = directory.Commit();
   if (!status.ok()) {
-    directory->Abandon();
+    directory.Abandon();
     absl::FPrintF(stderr, "ktmsim run: cannot write the report: %s\n", status.message());
     return kExitBadInput;
   }
   const uint64_t failed = (*summary)["totals"]["failed"].get<uint64_t>();
   absl::PrintF("%s", reports::SummaryTable(*summary));
+  PrintFailures(*summary);
   PrintReportLocation(settings.out, (*summary)["totals"]["failure_folders"].get<uint64_t>());
+  if (interrupted.load()) {
+    absl::FPrintF(stderr, "ktmsim run: interrupted: the report holds the %d finished runs\n", records.size());
+    return kExitInterrupted;
+  }
   return failed == 0 && nondeterministic == 0 ? kExitPass : kExitFail;
+}
+
+// `ktmsim run` without paths: scenarios/ and, when it holds any, the
+// regression corpus scenarios/regressions/ (`ktmsim promote` writes it).
+std::vector<std::string> DefaultSuite() {
+  std::vector<std::string> paths = {"scenarios"};
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(kRegressionsDir, error)) {
+    if (entry.path().extension() == ".toml") {
+      paths.push_back(kRegressionsDir);
+      break;
+    }
+  }
+  return paths;
+}
+
+std::string StartLine(const RunSettings& settings, size_t scenarios, size_t runs) {
+  return absl::StrFormat(
+      "ktmsim %s: %d scenarios, seeds %d-%d, strategy %s, planted bug %s, shard %d/%d: %d runs on %d jobs\n",
+      kVersion, scenarios, settings.seeds.first, settings.seeds.last,
+      settings.strategy.empty() ? "as each scenario says"
+                                : absl::StrCat(settings.strategy, settings.pct_depth != 0
+                                                                      ? absl::StrCat(" depth ", settings.pct_depth)
+                                                                      : ""),
+      settings.planted_bug == 0 ? std::string("none") : absl::StrCat(settings.planted_bug),
+      settings.shard.index, settings.shard.count, runs, settings.jobs);
 }
 
 }  // namespace
@@ -334,8 +421,7 @@ int Report(const std::vector<harness::Scenario>& scenarios, const std::vector<Wo
 int RunMain(const ParsedArgs& args) {
   absl::StatusOr<RunSettings> settings = ReadRunFlags();
   if (!settings.ok()) return UsageError("run", std::string(settings.status().message()));
-  const std::vector<std::string> paths =
-      args.positional.empty() ? std::vector<std::string>{"scenarios"} : args.positional;
+  const std::vector<std::string> paths = args.positional.empty() ? DefaultSuite() : args.positional;
   ScenarioSet set = LoadScenarios(paths);
   if (!set.errors.empty()) {
     for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
@@ -343,18 +429,20 @@ int RunMain(const ParsedArgs& args) {
                   set.errors.size());
     return kExitBadInput;
   }
-  absl::StatusOr<std::vector<WorkItem>> items =
-      ShardItems(set.scenarios.size(), settings->seeds, settings->shard);
+  std::vector<std::vector<uint64_t>> pinned;
+  for (const harness::Scenario& scenario : set.scenarios) pinned.push_back(scenario.seeds);
+  absl::StatusOr<std::vector<WorkItem>> items = ShardItemsPinned(pinned, settings->seeds, settings->shard);
   if (!items.ok()) return UsageError("run", std::string(items.status().message()));
-  if (!settings->quiet) {
-    absl::FPrintF(stderr, "ktmsim: %d scenarios, seeds %d-%d, shard %d/%d: %d runs on %d jobs\n",
-                  set.scenarios.size(), settings->seeds.first, settings->seeds.last,
-                  settings->shard.index, settings->shard.count, items->size(), settings->jobs);
-  }
-  ApplyScheduleFlags(*settings, &set.scenarios);
+  // --out is checked (and the staging directory made) before any run.
+  absl::StatusOr<ReportDirectory> directory = ReportDirectory::Create(settings->out);
+  if (!directory.ok()) return UsageError("run", std::string(directory.status().message()));
+  if (!settings->quiet) absl::FPrintF(stderr, "%s", StartLine(*settings, set.scenarios.size(), items->size()));
+  CatchInterrupts();
   size_t nondeterministic = 0;
-  const std::vector<reports::RunRecord> records = RunSwarm(set.scenarios, *items, *settings, &nondeterministic);
-  return Report(set.scenarios, *items, records, *settings, nondeterministic);
+  std::vector<char> finished;
+  std::vector<reports::RunRecord> records =
+      RunSwarm(set.scenarios, *items, *settings, &nondeterministic, &finished);
+  return Report(set.scenarios, *items, std::move(records), finished, *settings, nondeterministic, *directory);
 }
 
 }  // namespace cli

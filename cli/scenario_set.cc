@@ -9,6 +9,12 @@
 #include <set>
 #include <system_error>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -65,6 +71,26 @@ void AppendLoadErrors(const std::string& file, const std::string& message,
 
 }  // namespace
 
+absl::Status CheckInputFile(const std::string& path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (error || !fs::exists(status)) return absl::NotFoundError("no such file");
+  if (fs::is_directory(status)) return absl::InvalidArgumentError("is a directory; name a file");
+  if (!fs::is_regular_file(status)) {
+    return absl::InvalidArgumentError("not a regular file (a FIFO, socket or device): refused");
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot read: ", std::strerror(errno)));
+  char buffer[kInputSniffBytes];
+  const ssize_t got = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (got < 0) return absl::PermissionDeniedError(absl::StrCat("cannot read: ", std::strerror(errno)));
+  if (std::memchr(buffer, '\0', static_cast<size_t>(got)) != nullptr) {
+    return absl::InvalidArgumentError("binary file (a NUL byte), not text: refused");
+  }
+  return absl::OkStatus();
+}
+
 ScenarioSet LoadScenarios(const std::vector<std::string>& paths) {
   ScenarioSet set;
   std::set<std::string> seen_files;
@@ -72,6 +98,10 @@ ScenarioSet LoadScenarios(const std::vector<std::string>& paths) {
   for (const std::string& argument : paths) {
     for (const std::string& file : FilesOf(argument, &set.errors)) {
       if (!seen_files.insert(file).second) continue;
+      if (absl::Status input = CheckInputFile(file); !input.ok()) {
+        set.errors.push_back(absl::StrCat(file, ":1:1: ", input.message()));
+        continue;
+      }
       absl::StatusOr<harness::Scenario> scenario = harness::LoadScenarioFile(file);
       if (!scenario.ok()) {
         AppendLoadErrors(file, std::string(scenario.status().message()), &set.errors);

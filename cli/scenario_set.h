@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "harness/scenario.h"
 
 namespace cli {
@@ -15,6 +16,14 @@ struct ScenarioSet {
   std::vector<harness::Scenario> scenarios;  // in argument order, directories sorted
   std::vector<std::string> errors;           // "file:line:col: message" lines
 };
+
+// Limit: bytes of an input file read to tell text from binary.
+inline constexpr size_t kInputSniffBytes = 64 * 1024;
+
+// An input file (scenario, schedule) is refused at once unless it is a
+// readable regular file whose first kInputSniffBytes hold no NUL byte: a
+// FIFO would block the read, a binary file would give pages of parse errors.
+absl::Status CheckInputFile(const std::string& path);
 
 // Loads the scenarios named by `paths` (files or directories). A duplicate
 // scenario name, a missing path or a directory without *.toml files is an

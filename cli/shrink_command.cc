@@ -41,7 +41,8 @@ struct FailureFolder {
   std::string scenario_file;  // scenario.toml, or result.json's "file"
   std::string rule;
   uint64_t seed = 0;
-  uint32_t planted_bug = 0;
+  harness::RunOptions options;  // the run's identity as its replay command says (result.json "replay")
+  std::string fault_points;
 };
 
 absl::StatusOr<FailureFolder> ReadFailureFolder(std::string dir) {
@@ -62,7 +63,15 @@ absl::StatusOr<FailureFolder> ReadFailureFolder(std::string dir) {
   }
   folder.seed = r["seed"].get<uint64_t>();
   folder.rule = r["violations"][0].value("rule", std::string());
-  folder.planted_bug = r.value("planted_bug", 0u);
+  folder.options.planted_bug = r.value("planted_bug", 0u);
+  if (r.contains("replay") && r["replay"].is_string()) {
+    absl::StatusOr<harness::RunIdentity> identity = harness::ParseReplayCommandLine(r["replay"].get<std::string>());
+    if (!identity.ok()) return absl::InvalidArgumentError(absl::StrCat(dir, "/result.json: ", identity.status().message()));
+    folder.options.planted_bug = identity->planted_bug;
+    folder.options.strategy = identity->strategy;
+    folder.options.pct_depth = identity->pct_depth;
+    folder.fault_points = identity->fault_points;
+  }
   std::error_code error;
   folder.scenario_file = fs::exists(dir + "/scenario.toml", error) ? dir + "/scenario.toml" : r.value("file", std::string());
   const fs::path path(dir);
@@ -112,31 +121,36 @@ int ShrinkMain(const ParsedArgs& args) {
   if (budget < 2 || budget > kBudgetMax) {
     return UsageError("shrink", absl::StrCat("bad --budget ", budget, ": need 2 <= runs <= ", kBudgetMax));
   }
-  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
-  if (!planted_bug.ok()) return UsageError("shrink", std::string(planted_bug.status().message()));
   absl::StatusOr<FailureFolder> folder = ReadFailureFolder(args.positional[0]);
   if (!folder.ok()) {
     absl::FPrintF(stderr, "ktmsim shrink: %s\n", folder.status().message());
     return kExitBadInput;
   }
-  if (args.specified.count("planted_bug") != 0) folder->planted_bug = *planted_bug;
+  folder->options.keep_trace = true;
   ScenarioSet set = LoadScenarios({folder->scenario_file});
   if (!set.errors.empty()) {
     for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
     return kExitBadInput;
   }
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = folder->planted_bug;
+  if (absl::Status status = ApplyRunFlags(args, set.scenarios.front(), &folder->options, &folder->fault_points);
+      !status.ok()) {
+    return UsageError("shrink", std::string(status.message()));
+  }
+  if (!folder->fault_points.empty()) {
+    absl::FPrintF(stderr,
+                  "ktmsim shrink: %s: the run's faults are explore's fault points (%s), which the shrinker "
+                  "cannot reduce; shrink with --schedule %s/schedule.txt to start from the faults it injected\n",
+                  folder->dir, folder->fault_points, folder->dir);
+    return kExitBadInput;
+  }
   const harness::ShrinkResult shrink =
-      harness::Shrink(set.scenarios.front(), folder->seed, options, folder->rule, budget);
+      harness::Shrink(set.scenarios.front(), folder->seed, folder->options, folder->rule, budget);
   if (!shrink.ok) {
     absl::FPrintF(stderr, "ktmsim shrink: %s: %s\n", folder->dir, shrink.error);
     return kExitFail;
   }
   reports::FailureFolderOptions folder_options;
   folder_options.ktmsim_binary = SelfPath();
-  folder_options.planted_bug = folder->planted_bug;
   absl::Status status = reports::WriteShrunkFolder(folder->dir, folder->display, shrink, budget, folder_options);
   if (status.ok()) status = UpdateReport(*folder, shrink, budget);
   if (!status.ok()) {

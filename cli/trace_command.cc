@@ -2,9 +2,8 @@
 // renders one run, failing or not, in one of the failure folder's trace
 // forms: txt (trace.txt: the verdict and violations, then the trace with the
 // violating events marked), svg / dot (the sequence diagram and its Graphviz
-// source), json (Chrome trace-event format for Perfetto) or tla (a TLA+
-// trace module of one transaction's projected behaviour, harness/conformance.h
-// and spec/README.md). Writes to stdout,
+// source), json (Chrome trace-event format for Perfetto) or tla (one
+// transaction's projected behaviour as a TLA+ module, spec/README.md). Writes to stdout,
 // or atomically to FILE with --out. Accepts --schedule and --planted-bug like
 // replay. Exit 0 when the run passed, 1 when it failed (the output is
 // written either way), 2 on bad input or when the output cannot be written.
@@ -32,8 +31,8 @@ namespace cli {
 namespace {
 
 absl::StatusOr<std::string> Render(const std::string& format, const harness::Scenario& scenario,
-                                   const harness::RunResult& result, uint32_t planted_bug) {
-  if (format == "txt") return reports::FailureTraceText(scenario, result, planted_bug);
+                                   const harness::RunResult& result) {
+  if (format == "txt") return reports::FailureTraceText(scenario, result);
   const reports::TraceModel model = reports::BuildTraceModel(scenario, result);
   if (format == "json") {
     return reports::ChromeTraceJson(model).dump(-1, ' ', false, reports::Json::error_handler_t::replace) + "\n";
@@ -46,37 +45,20 @@ absl::StatusOr<std::string> Render(const std::string& format, const harness::Sce
 }  // namespace
 
 int TraceMain(const ParsedArgs& args) {
-  if (args.positional.size() != 1) return UsageError("trace", "expected exactly one scenario file");
-  if (args.specified.count("seed") == 0) return UsageError("trace", "--seed is required");
   const std::string format = absl::GetFlag(FLAGS_format);
   if (format != "txt" && format != "svg" && format != "dot" && format != "json" && format != "tla") {
     return UsageError("trace", absl::StrCat("bad --format '", format, "': txt, svg, dot, json or tla"));
   }
-  absl::StatusOr<uint32_t> planted_bug = PlantedBugFromFlag();
-  if (!planted_bug.ok()) return UsageError("trace", std::string(planted_bug.status().message()));
-  const std::string& file = args.positional[0];
-  std::error_code error;
-  if (std::filesystem::is_directory(file, error)) {
-    return UsageError("trace", absl::StrCat(file, " is a directory; name one scenario file"));
-  }
-  ScenarioSet set = LoadScenarios({file});
-  if (!set.errors.empty()) {
-    for (const std::string& line : set.errors) absl::FPrintF(stderr, "%s\n", line);
-    return kExitBadInput;
-  }
-  harness::RunOptions options;
-  options.keep_trace = true;
-  options.planted_bug = *planted_bug;
-  const std::string schedule_file = absl::GetFlag(FLAGS_schedule);
-  const harness::Scenario& scenario = set.scenarios.front();
-  if (!schedule_file.empty() && !LoadScheduleFile(schedule_file, scenario, &options)) return kExitBadInput;
-  harness::RunResult result;
+  absl::StatusOr<OneRun> run = RunFromArgs(args, true);
+  if (!run.ok()) return UsageError("trace", std::string(run.status().message()));
+  const harness::RunResult& result = run->result;
   absl::StatusOr<std::string> output;
   if (format == "tla") {
-    output = harness::TlaTraceModule(scenario, absl::GetFlag(FLAGS_seed), options, &result);
+    // The same run again (deterministic), watched by the conformance checker.
+    harness::RunResult again;
+    output = harness::TlaTraceModule(run->scenario, result.seed, run->options, &again);
   } else {
-    result = harness::RunScenario(scenario, absl::GetFlag(FLAGS_seed), options);
-    output = Render(format, scenario, result, *planted_bug);
+    output = Render(format, run->scenario, result);
   }
   if (!output.ok()) {
     absl::FPrintF(stderr, "ktmsim trace: %s\n", output.status().message());

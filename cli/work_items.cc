@@ -79,4 +79,34 @@ absl::StatusOr<std::vector<WorkItem>> ShardItems(size_t scenario_count, const Se
   return items;
 }
 
+absl::StatusOr<std::vector<WorkItem>> ShardItemsPinned(const std::vector<std::vector<uint64_t>>& pinned,
+                                                       const SeedRange& seeds, const Shard& shard) {
+  bool any = false;
+  for (const std::vector<uint64_t>& list : pinned) any = any || !list.empty();
+  if (!any) return ShardItems(pinned.size(), seeds, shard);
+  std::vector<WorkItem> items;
+  uint64_t k = 0;
+  const auto add = [&](size_t scenario, uint64_t seed) -> absl::Status {
+    if (k++ % shard.count == shard.index - 1) items.push_back({scenario, seed});
+    if (items.size() > kItemsPerProcessMax) {
+      return absl::InvalidArgumentError(absl::StrCat("too many runs: more than ", kItemsPerProcessMax,
+                                                     " in this process; split it with --shard"));
+    }
+    return absl::OkStatus();
+  };
+  for (size_t scenario = 0; scenario < pinned.size(); ++scenario) {
+    if (!pinned[scenario].empty()) {
+      for (uint64_t seed : pinned[scenario]) {
+        if (absl::Status status = add(scenario, seed); !status.ok()) return status;
+      }
+      continue;
+    }
+    for (uint64_t seed = seeds.first;; ++seed) {
+      if (absl::Status status = add(scenario, seed); !status.ok()) return status;
+      if (seed == seeds.last) break;
+    }
+  }
+  return items;
+}
+
 }  // namespace cli

@@ -47,4 +47,11 @@ struct WorkItem {
 absl::StatusOr<std::vector<WorkItem>> ShardItems(size_t scenario_count, const SeedRange& seeds,
                                                  const Shard& shard);
 
+// As ShardItems, but a scenario whose `pinned` list is non-empty runs
+// exactly those seeds (a regression scenario: harness::Scenario::seeds)
+// instead of `seeds`. Items are still numbered scenario-major and shard i of
+// n owns those with k % n == i - 1.
+absl::StatusOr<std::vector<WorkItem>> ShardItemsPinned(const std::vector<std::vector<uint64_t>>& pinned,
+                                                       const SeedRange& seeds, const Shard& shard);
+
 }  // namespace cli

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "harness/cluster.h"
 #include "ktm/assert.h"
+#include "sim/invariant.h"
 #include "sim/fault_plan.h"
 #include "sim/rng.h"
 
@@ -85,9 +86,14 @@ class PointRun {
   }
 
   PointRunOutcome Run() {
-    cluster_ = std::make_unique<Cluster>(scenario_, seed_, options_);
-    cluster_->set_trace_hook([this](const sim::TraceEvent& event) { OnEvent(event); });
-    outcome_.result = cluster_->Run();
+    sim::InvariantTrap trap;  // a broken invariant is this run's violation (harness/runner.h)
+    try {
+      cluster_ = std::make_unique<Cluster>(scenario_, seed_, options_);
+      cluster_->set_trace_hook([this](const sim::TraceEvent& event) { OnEvent(event); });
+      outcome_.result = cluster_->Run();
+    } catch (const sim::InvariantFailure& failure) {
+      outcome_.result = AssertionResult(scenario_, seed_, cluster_.get(), failure, options_);
+    }
     outcome_.pruned = cluster_->stop_requested();
     outcome_.all_injected = std::all_of(injected_.begin(), injected_.end(), [](bool b) { return b; });
     cluster_.reset();
@@ -273,19 +279,21 @@ absl::Status CheckExplorable(const Scenario& scenario) {
 RunResult RunWithFaultPoints(const Scenario& scenario, uint64_t seed, const RunOptions& options,
                              const std::vector<FaultPoint>& points) {
   KTM_ASSERT(!options.schedule.has_value(), "fault points replace the fault schedule");
-  ktm::SetAssertContext(absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ",
-                                     FaultPointsReplayCommand(scenario, seed, options.planted_bug, points)));
-  PointRunOutcome outcome = PointRun(scenario, seed, options, points, nullptr).Run();
+  const RunIdentity identity = FaultPointsIdentity(scenario, seed, options, points);
+  ktm::SetAssertContext(
+      absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ", ReplayCommandLine(identity)));
+  const Scenario as_run = ScenarioAsRun(scenario, options);
+  PointRunOutcome outcome = PointRun(as_run, seed, options, points, nullptr).Run();
   ktm::SetAssertContext("");
+  outcome.result.identity = identity;
   return std::move(outcome.result);
 }
 
-std::string FaultPointsReplayCommand(const Scenario& scenario, uint64_t seed, uint32_t planted_bug,
-                                     const std::vector<FaultPoint>& points) {
-  std::string command = ReplayCommand(scenario, seed, "");
-  if (planted_bug != 0) absl::StrAppend(&command, " --planted-bug ", planted_bug);
-  if (!points.empty()) absl::StrAppend(&command, " --fault-points ", FaultPointsText(points));
-  return command;
+RunIdentity FaultPointsIdentity(const Scenario& scenario, uint64_t seed, const RunOptions& options,
+                                const std::vector<FaultPoint>& points) {
+  RunIdentity identity = IdentityOf(scenario, seed, options);
+  identity.fault_points = FaultPointsText(points);
+  return identity;
 }
 
 // ---------------------------------------------------------------------------
@@ -347,11 +355,12 @@ class Explorer {
   }
 
   PointRunOutcome RunOne(uint32_t depth, const std::vector<FaultPoint>& points, uint64_t queued) {
-    ktm::SetAssertContext(absl::StrCat("scenario=", scenario_.name, " seed=", options_.seed, " explore replay: ",
-                                       FaultPointsReplayCommand(scenario_, options_.seed, options_.planted_bug,
-                                                                points)));
+    const RunIdentity identity = FaultPointsIdentity(scenario_, options_.seed, run_options_, points);
+    ktm::SetAssertContext(absl::StrCat("scenario=", scenario_.name, " seed=", options_.seed,
+                                       " explore replay: ", ReplayCommandLine(identity)));
     PointRunOutcome outcome = PointRun(scenario_, options_.seed, run_options_, points, &prune_).Run();
     ktm::SetAssertContext("");
+    outcome.result.identity = identity;
     ++result_.runs;
     ++result_.runs_by_depth[depth];
     if (outcome.pruned) {

@@ -77,9 +77,9 @@ absl::Status CheckExplorable(const Scenario& scenario);
 RunResult RunWithFaultPoints(const Scenario& scenario, uint64_t seed, const RunOptions& options,
                              const std::vector<FaultPoint>& points);
 
-// The replay command of such a run: ReplayCommand + --planted-bug + --fault-points.
-std::string FaultPointsReplayCommand(const Scenario& scenario, uint64_t seed, uint32_t planted_bug,
-                                     const std::vector<FaultPoint>& points);
+// The identity of such a run (its RunResult::identity): IdentityOf with the points.
+RunIdentity FaultPointsIdentity(const Scenario& scenario, uint64_t seed, const RunOptions& options,
+                                const std::vector<FaultPoint>& points);
 
 // What Explore reports after every run (ExploreOptions::progress).
 struct ExploreProgress {

@@ -21,29 +21,88 @@
 #include "ktm/kv/kv_rm.h"
 #include "model/checkers.h"
 #include "sim/fault_plan.h"
+#include "sim/invariant.h"
 #include "sim/world.h"
 
 namespace harness {
 
-std::string ReplayCommand(const Scenario& scenario, uint64_t seed, const std::string& schedule_file) {
-  std::string cmd = absl::StrCat("ktmsim replay ", scenario.file.empty() ? scenario.name : scenario.file,
-                                 " --seed ", seed);
-  if (!schedule_file.empty()) absl::StrAppend(&cmd, " --schedule ", schedule_file);
-  return cmd;
+RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  RunIdentity identity;
+  identity.scenario_file = scenario.file.empty() ? scenario.name : scenario.file;
+  identity.seed = seed;
+  identity.strategy = options.strategy;
+  identity.pct_depth = options.pct_depth;
+  identity.schedule_file = options.schedule_file;
+  identity.planted_bug = options.planted_bug;
+  return identity;
 }
 
+Scenario ScenarioAsRun(const Scenario& scenario, const RunOptions& options) {
+  Scenario as_run = scenario;
+  ApplyScheduleOverrides(IdentityOf(scenario, 0, options), &as_run);
+  return as_run;
+}
+
+namespace {
+
+bool ExpectsAssertion(const Scenario& scenario) {
+  return scenario.expect != Expect::kPass && scenario.expect_rule == kAssertionRule;
+}
+
+}  // namespace
+
+// The digest is deterministic: the same seed breaks the same check at the
+// same event.
+RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* cluster,
+                          const sim::InvariantFailure& failure, const RunOptions& options) {
+  RunResult result;
+  result.scenario = scenario.name;
+  result.seed = seed;
+  result.violations.push_back(
+      {kAssertionRule, "", absl::StrCat(failure.check(), " failed at ", failure.location(), ": ", failure.message()),
+       {}});
+  result.passed = ExpectsAssertion(scenario);
+  if (cluster == nullptr) return result;
+  const sim::Trace& trace = cluster->world().trace();
+  result.digest = trace.digest();
+  result.trace_events = trace.count();
+  result.sim_time_ns = cluster->world().scheduler().Now();
+  if (options.keep_trace) result.trace_text = trace.ToText();
+  return result;
+}
+
+namespace {
+
+RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
+  sim::InvariantTrap trap;  // a broken invariant ends this run, not the process
+  std::unique_ptr<Cluster> cluster;
+  try {
+    cluster = std::make_unique<Cluster>(scenario, seed, options);
+    CoverageRecorder coverage(&cluster->world());
+    ConformanceChecker conformance(&cluster->world());
+    if (options.world_hook) options.world_hook(cluster->world());
+    RunResult result = cluster->Run();
+    result.coverage = coverage.Finish();
+    conformance.AppendTo(scenario, &result);
+    result.schedule = cluster->world().scheduler().schedule_stats();
+    FlagVacuousRun(&result);  // a run that checked nothing never passes (harness/vacuous.h)
+    return result;
+  } catch (const sim::InvariantFailure& failure) {
+    return AssertionResult(scenario, seed, cluster.get(), failure, options);
+  }
+}
+
+}  // namespace
+
 RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
-  ktm::SetAssertContext(absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ",
-                                     ReplayCommand(scenario, seed, "")));
-  Cluster cluster(scenario, seed, options);
-  CoverageRecorder coverage(&cluster.world());
-  ConformanceChecker conformance(&cluster.world());
-  if (options.world_hook) options.world_hook(cluster.world());
-  RunResult result = cluster.Run();
-  result.coverage = coverage.Finish();
-  conformance.AppendTo(scenario, &result);
-  result.schedule = cluster.world().scheduler().schedule_stats();
-  FlagVacuousRun(&result);  // a run that checked nothing never passes (harness/vacuous.h)
+  const RunIdentity identity = IdentityOf(scenario, seed, options);
+  ktm::SetAssertContext(
+      absl::StrCat("scenario=", scenario.name, " seed=", seed, " replay: ", ReplayCommandLine(identity)));
+  const bool overridden = (!options.strategy.empty() && options.strategy != scenario.schedule_strategy) ||
+                          (options.pct_depth != 0 && options.pct_depth != scenario.schedule_pct_depth);
+  RunResult result =
+      overridden ? RunCluster(ScenarioAsRun(scenario, options), seed, options) : RunCluster(scenario, seed, options);
+  result.identity = identity;
   ktm::SetAssertContext("");
   return result;
 }

@@ -10,25 +10,36 @@
 
 #include "harness/coverage.h"
 #include "harness/history_recorder.h"
+#include "harness/run_identity.h"
 #include "harness/scenario.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
+#include "sim/invariant.h"
 #include "sim/scheduler.h"
 #include "sim/world.h"
 
 namespace harness {
 
+// What changes a run besides (scenario, seed): these fields and the
+// scenario file make its RunIdentity (harness/run_identity.h).
 struct RunOptions {
   bool keep_trace = true;           // keep the trace text (failures need it)
   std::optional<sim::FaultSchedule> schedule;  // replay these faults instead of the scenario's
+  std::string schedule_file;        // where `schedule` was read from (named in replay commands)
   uint32_t planted_bug = 0;         // 0: none; see ktm/bugs.h (test-only)
+  std::string strategy;             // "" or fifo|random|pct: overrides scenario.schedule_strategy
+  uint32_t pct_depth = 0;           // 0 or 1-64: overrides scenario.schedule_pct_depth
   // TEST-ONLY: called with the run's world after it is built, before it runs
   // (e.g. to plant nondeterminism that --check-determinism must catch).
   std::function<void(sim::World&)> world_hook;
 };
 
+// The rule of a run a broken invariant ended (KTM_ASSERT, KTM_LOG_ASSERT, a
+// simulator check; sim/invariant.h): its message says which check, where.
+inline constexpr char kAssertionRule[] = "assertion";
+
 struct Violation {
-  std::string rule;                 // "atomicity", "agreement", ...
+  std::string rule;                 // "atomicity", "agreement", ..., kAssertionRule
   std::string tx;
   std::string message;
   std::vector<size_t> events;       // indexes into history.events
@@ -37,6 +48,7 @@ struct Violation {
 struct RunResult {
   std::string scenario;
   uint64_t seed = 0;
+  RunIdentity identity;             // how to replay this run (RunScenario fills it)
   bool passed = false;              // verdict matches the scenario's expectation
   std::vector<Violation> violations;
   uint64_t digest = 0;              // trace digest
@@ -54,9 +66,24 @@ struct RunResult {
   sim::ScheduleStats schedule;      // what the tie-breaking strategy did
 };
 
+// Runs `scenario` with options.strategy / pct_depth applied to it. A broken
+// invariant inside the run (sim/invariant.h) ends the run, not the process:
+// the result has one violation of kAssertionRule and the trace up to there.
 RunResult RunScenario(const Scenario& scenario, uint64_t seed, const RunOptions& options = {});
 
-// The command line that replays this run: "ktmsim replay <file> --seed <S> [--schedule F]".
-std::string ReplayCommand(const Scenario& scenario, uint64_t seed, const std::string& schedule_file);
+class Cluster;
+// The result of a run that a broken invariant (sim/invariant.h) ended inside
+// `cluster` (nullptr: while building it): one kAssertionRule violation naming
+// the check, its message and source location; the digest, trace event count
+// (and trace text with keep_trace) of the world up to there. Passed only when
+// the scenario expects rule "assertion". For run boundaries (runner, explore).
+RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* cluster,
+                          const sim::InvariantFailure& failure, const RunOptions& options);
+
+// The identity of the run RunScenario(scenario, seed, options) makes.
+RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions& options);
+
+// The scenario as that run runs it: the strategy overrides applied.
+Scenario ScenarioAsRun(const Scenario& scenario, const RunOptions& options);
 
 }  // namespace harness

@@ -95,7 +95,13 @@ struct Scenario {
   sim::TimeNs termination_bound_ns = 2 * sim::kSecond;  // after faults stop
   std::string schedule_strategy = "fifo";  // "fifo" | "random" | "pct"
   uint32_t schedule_pct_depth = 3;  // pct: the depth d (d-1 priority change points)
+  // Pinned seeds (a regression scenario, `ktmsim promote`): `ktmsim run`
+  // runs exactly these instead of --seeds. Empty: --seeds decides.
+  std::vector<uint64_t> seeds;
 };
+
+// Limit: seeds one scenario may pin.
+inline constexpr size_t kPinnedSeedsMax = 10'000;
 
 // Cross-field checks (host names exist, fractions sum to <= 1, ...) and the
 // range of every field. Returns kInvalidArgument listing every problem, one

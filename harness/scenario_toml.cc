@@ -690,6 +690,24 @@ void ReadFaults(TableReader& reader, FaultSpec* faults, ScheduleSource* source) 
   ReadProbabilities(reader, faults->mode, mode_known, &faults->probabilities);
 }
 
+// seeds = [3, 17]: non-negative integers, at most kPinnedSeedsMax.
+void ReadSeeds(TableReader& reader, std::vector<uint64_t>* seeds) {
+  const toml::array* list = reader.Array("seeds");
+  if (list == nullptr) return;
+  for (size_t i = 0; i < list->size() && i < kPinnedSeedsMax; ++i) {
+    const toml::node& element = *list->get(i);
+    if (!element.is_integer() || element.as_integer()->get() < 0) {
+      reader.loader().Report(PositionOf(&element), absl::StrCat("seeds[", i, "]"),
+                             absl::StrCat("expected a seed (an integer >= 0), got ", TypeName(element)), "seeds");
+      continue;
+    }
+    seeds->push_back(static_cast<uint64_t>(element.as_integer()->get()));
+  }
+  if (list->size() > kPinnedSeedsMax) {
+    reader.loader().Report(PositionOf(list), "seeds", absl::StrCat("at most ", kPinnedSeedsMax, " seeds"), "seeds");
+  }
+}
+
 void ReadCheckers(TableReader& reader, std::vector<std::string>* checkers) {
   const toml::array* run = reader.Array("run");
   if (run == nullptr) return;
@@ -732,6 +750,7 @@ void ReadScenario(Loader& loader, const toml::table& root, Scenario* s, Schedule
   top.Time("termination_bound", &s->termination_bound_ns);
   top.Text("schedule_strategy", &s->schedule_strategy);
   top.Unsigned("schedule_pct_depth", &s->schedule_pct_depth);
+  ReadSeeds(top, &s->seeds);
   ReadTableArray(top, "hosts", [&](TableReader* reader, size_t) {
     s->hosts.emplace_back();
     if (reader != nullptr) ReadHost(*reader, &s->hosts.back());

@@ -88,6 +88,7 @@ void AppendTop(const Scenario& s, std::string* out) {
                   TimeKey("termination_bound", s.termination_bound_ns), "\n",
                   "schedule_strategy = ", TomlString(s.schedule_strategy), "\n",
                   "schedule_pct_depth = ", s.schedule_pct_depth, "\n");
+  absl::StrAppend(out, "seeds = [", absl::StrJoin(s.seeds, ", "), "]\n");
 }
 
 void AppendHosts(const Scenario& s, std::string* out) {

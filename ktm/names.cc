@@ -11,6 +11,7 @@
 #include "ktm/bugs.h"
 #include "ktm/status.h"
 #include "ktm/types.h"
+#include "sim/invariant.h"
 
 namespace ktm {
 
@@ -185,6 +186,8 @@ thread_local std::string assert_context;
 void SetAssertContext(const std::string& context) { assert_context = context; }
 
 void AssertFailed(const char* condition, const char* file, int line, const std::string& message) {
+  // Inside a harness run: a failed run with rule "assertion" (sim/invariant.h).
+  if (sim::InvariantTrapped()) sim::FailInvariant(std::string("KTM_ASSERT(") + condition + ")", message, file, line);
   std::fprintf(stderr, "KTM_ASSERT failed at %s:%d: %s\n  %s\n  %s\n", file, line, condition, message.c_str(),
                assert_context.empty() ? "(no run context)" : assert_context.c_str());
   std::fflush(stderr);

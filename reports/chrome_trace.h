@@ -14,8 +14,10 @@
 // time (ns / 1000). Events a violation names carry "VIOLATION V1 <rule>" in
 // their name, the violation in args, and cname "terrible" (red).
 //
-// Limit: kChromeTraceRecordsMax trace records are converted (more are
-// counted in the last event's args, see "truncated").
+// Limit: the first kChromeTraceRecordsMax trace records are converted (the
+// rest are counted in a last event "truncated", args.records_not_converted):
+// about 300 bytes a record, so trace.json stays under about 3 MB per failure
+// folder. trace.txt always holds the whole trace.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +27,7 @@
 
 namespace reports {
 
-inline constexpr size_t kChromeTraceRecordsMax = 500'000;
+inline constexpr size_t kChromeTraceRecordsMax = 8'000;
 
 nlohmann::ordered_json ChromeTraceJson(const TraceModel& model);
 

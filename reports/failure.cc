@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "harness/scenario_toml_writer.h"
@@ -204,13 +205,13 @@ std::string HistoryEventText(const harness::RunResult& result, size_t event) {
   return absl::StrCat("history #", event, ": ", result.history.events[event].ToText());
 }
 
-std::string ExplanationText(const harness::Scenario& scenario, const harness::RunResult& result,
-                            uint32_t planted_bug) {
+std::string ExplanationText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  const uint32_t planted_bug = result.identity.planted_bug;
   std::string text = absl::StrCat(
       result.passed ? "ktmsim run report\n" : "ktmsim failure report\n", "scenario  ", scenario.name,
       " (", scenario.file, ")\n", "seed      ", result.seed, "\n", "digest    ", DigestText(result.digest),
       "\n", "expected  ", ExpectationText(scenario), "\n", "verdict   ", result.passed ? "pass" : "FAIL",
-      "\n", "replay    ", ReplayCommandLine(scenario, result.seed, "", planted_bug), "\n");
+      "\n", "replay    ", harness::ReplayCommandLine(result.identity), "\n");
   if (planted_bug != 0) {
     absl::StrAppend(&text, "planted   bug ", planted_bug, " (", ktm::PlantedBugName(planted_bug),
                     ", a test-only switch)\n");
@@ -233,18 +234,6 @@ std::string ExplanationText(const harness::Scenario& scenario, const harness::Ru
     }
   }
   return text;
-}
-
-std::string ShellQuote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted.push_back(c);
-    }
-  }
-  return quoted + "'";
 }
 
 Json ViolationsJson(const harness::RunResult& result) {
@@ -321,16 +310,15 @@ std::string FailureFolderName(const std::string& scenario, uint64_t seed) {
   return absl::StrCat("failures/", name, "-", seed);
 }
 
-std::string ReplayCommandLine(const harness::Scenario& scenario, uint64_t seed,
-                              const std::string& schedule_file, uint32_t planted_bug) {
-  std::string command = harness::ReplayCommand(scenario, seed, schedule_file);
-  if (planted_bug != 0) absl::StrAppend(&command, " --planted-bug ", planted_bug);
-  return command;
+harness::RunIdentity FolderIdentity(const harness::RunResult& result, const std::string& folder) {
+  harness::RunIdentity identity = result.identity;
+  identity.scenario_file = folder + "/scenario.toml";
+  if (!identity.schedule_file.empty()) identity.schedule_file = folder + "/schedule.txt";
+  return identity;
 }
 
-std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result,
-                             uint32_t planted_bug) {
-  std::string text = ExplanationText(scenario, result, planted_bug);
+std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result) {
+  std::string text = ExplanationText(scenario, result);
   if (result.trace_text.empty()) {
     absl::StrAppend(&text, "\n(no trace kept: run with keep_trace to see one)\n");
     return text;
@@ -390,40 +378,57 @@ std::string MarkedHistoryText(const harness::RunResult& result) {
   return text;
 }
 
+namespace {
+
+harness::RunIdentity FolderIdentityWithSchedule(const harness::RunResult& result, const std::string& folder) {
+  harness::RunIdentity identity = FolderIdentity(result, folder);
+  identity.schedule_file = folder + "/schedule.txt";
+  return identity;
+}
+
+}  // namespace
+
 std::string ScheduleFileText(const harness::Scenario& scenario, const harness::RunResult& result) {
   std::string text = absl::StrCat(
       "# Faults injected in scenario ", scenario.name, " seed ", result.seed, " (digest ",
       DigestText(result.digest), "), as a fault schedule.\n",
-      "# Replay only these faults, from this folder: ./replay.sh --schedule \"$PWD/schedule.txt\"\n");
+      "# Replay only these faults, from this folder (the digest may differ from the run's: the\n",
+      "# fault plan's own random draws are not made):\n#   ",
+      result.identity.fault_points.empty()
+          ? harness::ReplayCommandLine(FolderIdentityWithSchedule(result, "."))
+          : "(none: the run's faults are its --fault-points, see replay.sh)",
+      "\n");
   text += result.schedule_text;
   if (!text.empty() && text.back() != '\n') text.push_back('\n');
   return text;
 }
 
-std::string ReplayScript(const harness::Scenario& scenario, const harness::RunResult& result,
+std::string ReplayScript(const std::string& title, const harness::RunIdentity& identity, uint64_t digest,
                          const FailureFolderOptions& options) {
-  std::string command = ReplayCommandLine(scenario, result.seed, "", options.planted_bug);
-  // The command names the program "ktmsim"; run the binary that made the run.
-  const std::string program_prefix = "ktmsim ";
-  std::string program = absl::StrCat("\"${KTMSIM:-", options.ktmsim_binary, "}\"");
-  if (command.compare(0, program_prefix.size(), program_prefix) == 0) {
-    command = absl::StrCat(program, " ", command.substr(program_prefix.size()));
+  // The folder's paths are written relative to a placeholder that becomes
+  // "$here" (quoted for sh) after the words are shell-quoted.
+  constexpr char kHere[] = "@HERE@";
+  harness::RunIdentity located = identity;
+  for (std::string* path : {&located.scenario_file, &located.schedule_file}) {
+    if (path->rfind("$here", 0) == 0) path->replace(0, 5, kHere);
   }
-  std::string script = absl::StrCat(
-      "#!/bin/sh\n", "# Replays scenario ", scenario.name, " seed ", result.seed,
-      "; a faithful replay prints\n", "#   digest ", DigestText(result.digest), "\n",
-      "# Extra arguments are passed on (--trace prints the trace; --schedule \"$here/schedule.txt\"\n",
-      "# replays only the recorded faults). Set KTMSIM to use another ktmsim binary.\n",
-      "here=$(cd \"$(dirname \"$0\")\" && pwd)\n");
-  if (!options.working_directory.empty()) {
-    absl::StrAppend(&script, "cd ", ShellQuote(options.working_directory), " || exit 2\n");
-  }
-  absl::StrAppend(&script, "exec ", command, " \"$@\"\n");
-  return script;
+  std::string command = harness::ReplayCommandLine(located, "\"$ktmsim\"");
+  command = absl::StrReplaceAll(command, {{kHere, "\"$here\""}});
+  return absl::StrCat(
+      "#!/bin/sh\n", "# Replays ", title, " from this folder (move it anywhere); a faithful replay\n",
+      "# prints digest ", DigestText(digest), ", which this script checks (exit 3 when it differs).\n",
+      "# Extra arguments are passed on (--trace prints the trace). Set KTMSIM to use another binary.\n",
+      "here=$(cd \"$(dirname \"$0\")\" && pwd) || exit 2\n", "ktmsim=${KTMSIM:-}\n",
+      "[ -n \"$ktmsim\" ] || ktmsim=", harness::ShellQuote(options.ktmsim_binary), "\n",
+      "expected=", DigestText(digest), "\n", "output=$(", command, " \"$@\")\n", "status=$?\n",
+      "printf '%s\\n' \"$output\"\n",
+      "digest=$(printf '%s\\n' \"$output\" | sed -n 's/^digest //p' | head -n 1)\n",
+      "if [ \"$digest\" != \"$expected\" ]; then\n",
+      "  echo \"replay.sh: NOT REPRODUCED: expected digest $expected, got ${digest:-none} (exit $status)\" >&2\n",
+      "  exit 3\n", "fi\n", "exit $status\n");
 }
 
-Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& result,
-                uint32_t planted_bug) {
+Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& result) {
   Json json = Json::object();
   json["scenario"] = scenario.name;
   json["file"] = scenario.file;
@@ -441,8 +446,10 @@ Json ResultJson(const harness::Scenario& scenario, const harness::RunResult& res
   json["faults_injected"] = result.faults_injected;
   json["sim_time_ns"] = result.sim_time_ns;
   json["commit_latency"] = LatencyJson(result.commit_latencies_ns);
-  json["planted_bug"] = planted_bug;
-  json["replay"] = ReplayCommandLine(scenario, result.seed, "", planted_bug);
+  json["planted_bug"] = result.identity.planted_bug;
+  json["strategy"] = scenario.schedule_strategy;
+  json["pct_depth"] = scenario.schedule_pct_depth;
+  json["replay"] = harness::ReplayCommandLine(result.identity);
   json["folder"] = FailureFolderName(scenario.name, result.seed);
   return json;
 }
@@ -459,7 +466,7 @@ absl::Status WriteTraceOutputs(const std::string& dir, const harness::Scenario& 
   absl::StatusOr<std::string> states_svg = RenderSvg(states_dot);
   if (!states_svg.ok()) return states_svg.status();
   const std::pair<const char*, std::string> files[] = {
-      {"trace.txt", FailureTraceText(scenario, result, options.planted_bug)},
+      {"trace.txt", FailureTraceText(scenario, result)},
       {"trace.dot", trace_dot},
       {"trace.svg", *trace_svg},
       {"states.dot", states_dot},
@@ -470,10 +477,7 @@ absl::Status WriteTraceOutputs(const std::string& dir, const harness::Scenario& 
 }
 
 std::string ShrunkReplayCommand(const std::string& shrunk_dir, const harness::ShrinkResult& shrink) {
-  harness::Scenario located = shrink.scenario;
-  located.file = shrunk_dir + "/scenario.toml";
-  return ReplayCommandLine(located, shrink.seed, shrink.uses_schedule ? shrunk_dir + "/schedule.txt" : "",
-                           shrink.planted_bug);
+  return harness::ReplayCommandLine(ShrunkIdentity(shrunk_dir, shrink));
 }
 
 Json ShrinkJson(const harness::ShrinkResult& shrink, int budget, const std::string& shrunk_dir) {
@@ -499,20 +503,25 @@ Json ShrinkJson(const harness::ShrinkResult& shrink, int budget, const std::stri
   return json;
 }
 
+harness::RunIdentity ShrunkIdentity(const std::string& shrunk_dir, const harness::ShrinkResult& shrink) {
+  harness::RunIdentity identity = shrink.result.identity;
+  identity.scenario_file = shrunk_dir + "/scenario.toml";
+  identity.seed = shrink.seed;
+  identity.planted_bug = shrink.planted_bug;
+  identity.schedule_file = shrink.uses_schedule ? shrunk_dir + "/schedule.txt" : "";
+  return identity;
+}
+
 absl::Status WriteShrunkFolder(const std::string& folder, const std::string& display_folder,
                                const harness::ShrinkResult& shrink, int budget,
                                const FailureFolderOptions& options) {
   const std::string dir = folder + "/shrunk";
   if (absl::Status status = MakeDirectory(dir); !status.ok()) return status;
   const harness::RunResult& result = shrink.result;
-  std::string script = absl::StrCat(
-      "#!/bin/sh\n", "# Replays the minimal run ktmsim shrink found (", shrink.rule, " still fails);\n",
-      "# a faithful replay prints\n#   digest ", DigestText(result.digest), "\n",
-      "# Works from anywhere: the paths are this folder's. Extra arguments are passed on\n",
-      "# (--trace prints the trace). Set KTMSIM to use another ktmsim binary.\n",
-      "here=$(cd \"$(dirname \"$0\")\" && pwd)\n", "exec \"${KTMSIM:-", options.ktmsim_binary, "}\" ",
-      ShrunkReplayCommand("\"$here\"", shrink).substr(std::string("ktmsim ").size()), " \"$@\"\n");
-  Json json = ResultJson(shrink.scenario, result, shrink.planted_bug);
+  const std::string script =
+      ReplayScript(absl::StrCat("the minimal run ktmsim shrink found (", shrink.rule, " still fails)"),
+                   ShrunkIdentity("$here", shrink), result.digest, options);
+  Json json = ResultJson(shrink.scenario, result);
   json["file"] = "scenario.toml";
   json["replay"] = ShrunkReplayCommand(display_folder + "/shrunk", shrink);
   json["folder"] = display_folder + "/shrunk";
@@ -538,9 +547,7 @@ absl::Status WriteShrunkFolder(const std::string& folder, const std::string& dis
   if (absl::Status status = WriteFileAtomically(dir + "/replay.sh", script, 0755); !status.ok()) {
     return status;
   }
-  FailureFolderOptions shrunk_options = options;
-  shrunk_options.planted_bug = shrink.planted_bug;
-  return WriteTraceOutputs(dir, located, result, shrunk_options);
+  return WriteTraceOutputs(dir, located, result, options);
 }
 
 absl::Status WriteFailureFolder(const std::string& report_dir, const harness::Scenario& scenario,
@@ -551,13 +558,15 @@ absl::Status WriteFailureFolder(const std::string& report_dir, const harness::Sc
   for (const std::string& directory : {report_dir + "/failures", folder}) {
     if (absl::Status status = MakeDirectory(directory); !status.ok()) return status;
   }
-  Json json = ResultJson(scenario, result, options.planted_bug);
+  harness::Scenario as_run = scenario;
+  harness::ApplyScheduleOverrides(result.identity, &as_run);
+  Json json = ResultJson(scenario, result);
   if (shrink != nullptr) json["shrink"] = ShrinkJson(*shrink, shrink_budget, name + "/shrunk");
   const std::pair<const char*, std::string> files[] = {
       {"history.txt", MarkedHistoryText(result)},
       {"schedule.txt", ScheduleFileText(scenario, result)},
       {"scenario.toml",
-       harness::ScenarioToToml(scenario, absl::StrCat("Scenario ", scenario.name, " as run (from ", scenario.file,
+       harness::ScenarioToToml(as_run, absl::StrCat("Scenario ", scenario.name, " as run (from ", scenario.file,
                                                      "); 'ktmsim shrink' of this folder reads it."))},
       {"result.json", json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"},
   };
@@ -568,7 +577,9 @@ absl::Status WriteFailureFolder(const std::string& report_dir, const harness::Sc
       return status;
     }
   }
-  return WriteFileAtomically(folder + "/replay.sh", ReplayScript(scenario, result, options), 0755);
+  const std::string title = absl::StrCat("scenario ", scenario.name, " seed ", result.seed);
+  return WriteFileAtomically(folder + "/replay.sh",
+                             ReplayScript(title, FolderIdentity(result, "$here"), result.digest, options), 0755);
 }
 
 }  // namespace reports

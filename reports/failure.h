@@ -5,7 +5,9 @@
 //                 with the lines of the violating history events marked ">>"
 //   history.txt   the recorded history, violating events marked ">>"
 //   schedule.txt  the faults injected, as a replayable FaultSchedule text
-//   replay.sh     the exact replay command (executable)
+//   replay.sh     replays the run from this folder's own scenario.toml (and
+//                 schedule.txt when the run had a schedule), wherever the
+//                 folder is, and compares the digest (exit 3 on a mismatch)
 //   result.json   the run's result without trace and history (with the
 //                 shrinker's figures under "shrink" when it ran)
 //   scenario.toml the scenario as run (harness/scenario_toml_writer.h), so
@@ -41,20 +43,14 @@ std::string FailureFolderName(const std::string& scenario, uint64_t seed);
 struct FailureFolderOptions {
   // The ktmsim binary replay.sh runs unless $KTMSIM is set (absolute path).
   std::string ktmsim_binary = "ktmsim";
-  // The directory `ktmsim run` ran in: replay.sh changes to it first, so a
-  // scenario path given relative to it still resolves. "" = do not change.
-  std::string working_directory;
-  // Test-only: the planted bug the run had on (ktm/bugs.h); every replay
-  // command written says --planted-bug N so it replays the same engine.
-  uint32_t planted_bug = 0;
   // Rows of trace.svg (reports/sequence_diagram.h).
   size_t sequence_events_max = 150;
 };
 
-// "ktmsim replay FILE --seed S [--schedule SCHEDULE] [--planted-bug N]":
-// harness::ReplayCommand plus the planted bug when there is one.
-std::string ReplayCommandLine(const harness::Scenario& scenario, uint64_t seed,
-                              const std::string& schedule_file, uint32_t planted_bug);
+// The identity of `result` replayed from the folder `folder` (as the reader
+// names it): its scenario.toml, and its schedule.txt when the run had a
+// schedule.
+harness::RunIdentity FolderIdentity(const harness::RunResult& result, const std::string& folder);
 
 // The trace lines (0-based, of result.trace_text) that show a history event
 // named by a violation, each with the numbers (1-based) of those violations:
@@ -67,18 +63,19 @@ std::set<std::string> TraceIdsOfTransaction(const std::string& tx, const harness
 
 // trace.txt's text.
 // For a run that passed, the header says so instead of explaining a failure.
-std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result,
-                             uint32_t planted_bug = 0);
+std::string FailureTraceText(const harness::Scenario& scenario, const harness::RunResult& result);
 // history.txt's text.
 std::string MarkedHistoryText(const harness::RunResult& result);
 // schedule.txt's text: a comment header, then result.schedule_text.
 std::string ScheduleFileText(const harness::Scenario& scenario, const harness::RunResult& result);
-// replay.sh's text.
-std::string ReplayScript(const harness::Scenario& scenario, const harness::RunResult& result,
+// replay.sh's text: runs `identity` with the folder as "$here" (the
+// directory of the script), compares the printed digest with `digest` and
+// exits 3 with a message on a mismatch, else with replay's status.
+std::string ReplayScript(const std::string& title, const harness::RunIdentity& identity, uint64_t digest,
                          const FailureFolderOptions& options);
 // result.json's value.
 nlohmann::ordered_json ResultJson(const harness::Scenario& scenario,
-                                  const harness::RunResult& result, uint32_t planted_bug = 0);
+                                  const harness::RunResult& result);
 
 // The pictures and machine-readable trace of one run into the existing
 // directory `dir`: trace.txt, trace.dot, trace.svg, states.dot, states.svg,
@@ -90,6 +87,8 @@ absl::Status WriteTraceOutputs(const std::string& dir, const harness::Scenario& 
 // reader will type it ("failures/soak-3/shrunk"): its scenario.toml, seed,
 // schedule.txt when the run needs it, and the planted bug.
 std::string ShrunkReplayCommand(const std::string& shrunk_dir, const harness::ShrinkResult& shrink);
+// Its identity.
+harness::RunIdentity ShrunkIdentity(const std::string& shrunk_dir, const harness::ShrinkResult& shrink);
 
 // result.json's "shrink" object: ok (and error), rule, runs, runs_died
 // (candidates an engine assertion aborted), budget,

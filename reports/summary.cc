@@ -105,10 +105,27 @@ absl::Status AddAccumulator(ScenarioAccumulator from, Accumulators* accumulators
   return absl::OkStatus();
 }
 
-// The failed runs with the failure_folders_max smallest seeds have folders.
-std::string FolderOf(const ScenarioAccumulator& scenario, uint64_t seed, size_t rank,
-                     uint64_t failure_folders_max) {
-  return rank < failure_folders_max ? FailureFolderName(scenario.name, seed) : "";
+// Per scenario, the failed runs with the failure_folders_max smallest seeds
+// have folders, and of those at most kFailureFoldersPerSignatureMax per
+// signature (the smallest seeds again). Seed -> folder ("" for none). Both
+// choices depend only on the set of failures, so shards and merge agree: a
+// failure among the smallest of the union is among the smallest of its shard.
+std::map<uint64_t, std::string> FoldersOf(const ScenarioAccumulator& scenario, uint64_t failure_folders_max) {
+  std::map<uint64_t, std::string> folders;
+  std::map<std::string, uint64_t> per_signature;
+  uint64_t rank = 0;
+  for (const auto& [seed, failure] : scenario.failures) {
+    const bool within = rank++ < failure_folders_max &&
+                        per_signature[FailureSignature(failure)]++ < kFailureFoldersPerSignatureMax;
+    folders[seed] = within ? FailureFolderName(scenario.name, seed) : "";
+  }
+  return folders;
+}
+
+uint64_t FolderCount(const ScenarioAccumulator& scenario, uint64_t failure_folders_max) {
+  uint64_t count = 0;
+  for (const auto& [seed, folder] : FoldersOf(scenario, failure_folders_max)) count += folder.empty() ? 0 : 1;
+  return count;
 }
 
 Json ScenarioJson(const ScenarioAccumulator& scenario, uint64_t failure_folders_max) {
@@ -120,9 +137,10 @@ Json ScenarioJson(const ScenarioAccumulator& scenario, uint64_t failure_folders_
   entry["failed"] = scenario.failures.size();
   for (size_t i = 0; i < kCounterCount; ++i) entry[kCounterNames[i]] = scenario.counters[i];
   Json failures = Json::array();
+  const std::map<uint64_t, std::string> folders = FoldersOf(scenario, failure_folders_max);
   for (const auto& [seed, failure] : scenario.failures) {
     failures.push_back(failure);
-    failures.back()["folder"] = FolderOf(scenario, seed, failures.size() - 1, failure_folders_max);
+    failures.back()["folder"] = folders.at(seed);
   }
   entry["failures"] = std::move(failures);
   Json runs = Json::array();
@@ -137,7 +155,7 @@ Json TotalsJson(const Accumulators& accumulators, uint64_t failure_folders_max) 
     runs += scenario.runs.size();
     passed += scenario.passed();
     failed += scenario.failures.size();
-    folders += std::min<uint64_t>(scenario.failures.size(), failure_folders_max);
+    folders += FolderCount(scenario, failure_folders_max);
     for (size_t i = 0; i < kCounterCount; ++i) counters[i] += scenario.counters[i];
   }
   Json totals = Json::object();
@@ -289,9 +307,9 @@ absl::Status CheckScenarioCounts(const Json& entry, const std::string& where,
 // for the failures the limit gives a folder, is accepted.
 absl::Status CheckFolders(const std::string& where, const ScenarioAccumulator& scenario,
                           uint64_t failure_folders_max) {
-  size_t rank = 0;
+  const std::map<uint64_t, std::string> folders = FoldersOf(scenario, failure_folders_max);
   for (const auto& [seed, failure] : scenario.failures) {
-    const std::string expected = FolderOf(scenario, seed, rank++, failure_folders_max);
+    const std::string& expected = folders.at(seed);
     if (failure["folder"] != expected) {
       return Invalid(absl::StrCat(where, ": failure of seed ", seed, ": 'folder' must be \"",
                                   expected, "\""));
@@ -468,8 +486,10 @@ void AppendTestsuite(const Json& scenario, std::string* xml) {
                     "</failure>\n    </testcase>\n");
   }
   if (passed > 0) {
-    absl::StrAppend(xml, "    <testcase classname=\"ktmsim.", name, "\" name=\"passing seeds (",
-                    passed, " of ", seeds_run, ")\"/>\n");
+    // The name does not carry the count: CI tools track a test case by name.
+    absl::StrAppend(xml, "    <testcase classname=\"ktmsim.", name, "\" name=\"passing seeds\">\n",
+                    "      <system-out>", passed, " of ", seeds_run, " seeds passed</system-out>\n",
+                    "    </testcase>\n");
   } else if (seeds_run == 0) {
     absl::StrAppend(xml, "    <testcase classname=\"ktmsim.", name,
                     "\" name=\"no seeds\">\n      <skipped message=\"no seed of this scenario in "
@@ -510,14 +530,23 @@ size_t Utf8SequenceLength(std::string_view text, size_t at) {
 
 std::string DigestText(uint64_t digest) { return absl::StrFormat("%016x", digest); }
 
+std::string FailureSignature(const Json& failure) {
+  const Json& violations = failure["violations"];
+  if (!violations.empty() && violations[0]["rule"] == harness::kAssertionRule) {
+    const std::string message = violations[0]["message"].get<std::string>();
+    return "assertion: " + message.substr(0, message.find(": "));
+  }
+  if (failure["rules"].empty()) return "no violation, expected " + failure["expected"].get<std::string>();
+  return absl::StrJoin(failure["rules"].get<std::vector<std::string>>(), ", ");
+}
+
 std::string ExpectationText(const harness::Scenario& scenario) {
   if (scenario.expect == harness::Expect::kPass) return "pass";
   if (scenario.expect_rule.empty()) return "fail";
   return absl::StrCat("fail:", scenario.expect_rule);
 }
 
-RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result,
-                        uint32_t planted_bug) {
+RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result) {
   RunRecord record;
   record.scenario = scenario.name;
   record.seed = result.seed;
@@ -534,7 +563,7 @@ RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunRes
     for (const harness::Violation& violation : result.violations) {
       record.violations.push_back({violation.rule, violation.tx, violation.message});
     }
-    record.replay_command = ReplayCommandLine(scenario, result.seed, "", planted_bug);
+    record.replay_command = harness::ReplayCommandLine(result.identity);
   }
   return record;
 }

@@ -23,7 +23,7 @@
 //     "coverage": { states x fault kinds, code probes: reports/coverage_json.h } }
 // "digest" is the 16 hex digit trace digest (sim::DigestHex's form),
 // "folder" is relative to the report directory ("failures/<scenario>-<seed>";
-// "" for a failure beyond the folder limit, see BuildSummary),
+// "" for a failure beyond the folder limits, see BuildSummary),
 // "expected" is "pass", "fail" or "fail:<rule>".
 #pragma once
 
@@ -75,15 +75,25 @@ struct RunRecord {
 // "pass", "fail" or "fail:<rule>" for the scenario's expectation.
 std::string ExpectationText(const harness::Scenario& scenario);
 
-// The record of one run; the replay command comes from harness::ReplayCommand
-// (with --planted-bug N when the run had planted bug N on, a test-only switch).
-RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result,
-                        uint32_t planted_bug = 0);
+// The record of one run; the replay command is result.identity's
+// (harness/run_identity.h).
+RunRecord MakeRunRecord(const harness::Scenario& scenario, const harness::RunResult& result);
 
 // Limit: failure folders per scenario unless --failure_folders_max says
 // otherwise. A broken build can fail every run of a large swarm; each folder
 // costs a re-run with its trace and disk space.
 inline constexpr uint64_t kFailureFoldersMaxDefault = 100;
+
+// Limit: failure folders per signature within a scenario (the failed runs
+// with the smallest seeds): 80 runs failing the same way need not cost 80
+// folders; the rest are listed in summary.json with their replay commands.
+inline constexpr uint64_t kFailureFoldersPerSignatureMax = 10;
+
+// A failure's signature: its violated rules ("atomicity, agreement"), for an
+// engine assertion the check and its source line ("assertion: KTM_ASSERT(x)
+// failed at ktm/kernel.cc:120"), or "no violation, expected fail:<rule>".
+// The console groups failures by it; folders are capped per signature.
+std::string FailureSignature(const Json& failure);
 
 // summary.json's value for these runs. Per scenario, the failed runs with the
 // `failure_folders_max` smallest seeds get a folder ("folder" non-empty);
@@ -112,8 +122,9 @@ absl::StatusOr<Json> MergeSummaries(const std::vector<Json>& summaries);
 std::string SummaryText(const Json& summary);
 
 // JUnit XML for a summary: one <testsuite> per scenario, one failing
-// <testcase> per failed seed, one aggregated passing <testcase> per scenario
-// ("passing seeds (P of N)") when any seed passed, and a skipped one when the
+// <testcase> per failed seed ("seed S"), one aggregated passing <testcase>
+// per scenario named "passing seeds" (a stable name; "P of N seeds passed"
+// in its system-out) when any seed passed, and a skipped one when the
 // scenario ran no seeds (an empty shard). Every text is XML-escaped.
 std::string JunitXml(const Json& summary);
 

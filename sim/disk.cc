@@ -25,12 +25,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
+
+#include "sim/invariant.h"
 
 namespace sim {
 namespace {
 
 [[noreturn]] void DiskFail(const std::string& name, const char* what, uint64_t value) {
+  if (InvariantTrapped()) {
+    FailInvariant("sim::Disk " + name, std::string(what) + " (" + std::to_string(value) + ")", __FILE__, __LINE__);
+  }
   std::fprintf(stderr, "sim::Disk %s: %s (%" PRIu64 ")\n", name.c_str(), what, value);
   std::abort();
 }

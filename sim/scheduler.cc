@@ -21,6 +21,9 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/strings/str_format.h"
+#include "sim/invariant.h"
+
 namespace sim {
 namespace {
 
@@ -70,6 +73,11 @@ uint32_t Scheduler::Chain(std::string_view name) {
 }
 
 void Scheduler::Fail(const char* what) const {
+  if (InvariantTrapped()) {
+    FailInvariant("sim::Scheduler", absl::StrFormat("%s (now=%dns, events_run=%d, events_max=%d, pending=%d)", what,
+                                                    now_, events_run_, events_max_, pending_),
+                  __FILE__, __LINE__);
+  }
   std::fprintf(stderr,
                "sim::Scheduler: %s (now=%" PRId64 "ns, events_run=%" PRIu64 ", events_max=%" PRIu64
                ", pending=%" PRIu64 ")\n",

@@ -38,6 +38,7 @@
 #include "model/history.h"
 #include "reports/atomic_file.h"
 #include "reports/failure.h"
+#include "reports/report_files.h"
 #include "reports/summary.h"
 
 namespace {
@@ -415,8 +416,9 @@ TEST_F(JunitTest, IsWellFormedAndEscaped) {
   EXPECT_FALSE(absl::StrContains(xml, "\xff"));
   // 4 suites; 6 failing cases + 3 aggregated passing + 1 skipped.
   EXPECT_TRUE(absl::StrContains(xml, "<testsuites name=\"ktmsim\" tests=\"10\" failures=\"6\""));
-  EXPECT_TRUE(absl::StrContains(xml, "name=\"passing seeds (37 of 40)\""));
-  EXPECT_TRUE(absl::StrContains(xml, "name=\"passing seeds (40 of 40)\""));
+  EXPECT_TRUE(absl::StrContains(xml, "name=\"passing seeds\">\n      <system-out>37 of 40 seeds passed"));
+  EXPECT_TRUE(absl::StrContains(xml, "name=\"passing seeds\">\n      <system-out>40 of 40 seeds passed"));
+  EXPECT_FALSE(absl::StrContains(xml, "passing seeds (")) << "the name must not change with the count";
   EXPECT_TRUE(absl::StrContains(xml, "<skipped"));
   if (!HaveProgram("xmllint")) GTEST_SKIP() << "xmllint not installed; structure checked above";
   WriteText(Path("junit.xml"), xml);
@@ -464,6 +466,8 @@ harness::RunResult FailingResult() {
   harness::RunResult result;
   result.scenario = "two/phase x";
   result.seed = 42;
+  result.identity.scenario_file = "scenarios/two phase.toml";
+  result.identity.seed = 42;
   result.passed = false;
   result.digest = 0x0123456789abcdefull;
   result.transactions = 3;
@@ -497,8 +501,7 @@ TEST_F(FailureFolderTest, HoldsTheExplanationTraceHistoryScheduleAndReplay) {
   const harness::Scenario scenario = FailingScenario();
   const harness::RunResult result = FailingResult();
   reports::FailureFolderOptions options;
-  options.ktmsim_binary = "/opt/ktmsim/bin/ktmsim";
-  options.working_directory = "/work/it's here";
+  options.ktmsim_binary = "/opt/it's here/ktmsim";
   ASSERT_TRUE(reports::WriteFailureFolder(dir_, scenario, result, options).ok());
   const std::string folder = Path("failures/two_phase_x-42");
   EXPECT_EQ(ListDir(folder), FailureFolderFiles());
@@ -530,9 +533,10 @@ TEST_F(FailureFolderTest, HoldsTheExplanationTraceHistoryScheduleAndReplay) {
 
   const std::string script = ReadAll(folder + "/replay.sh");
   EXPECT_TRUE(absl::StartsWith(script, "#!/bin/sh\n"));
-  EXPECT_TRUE(absl::StrContains(script, "cd '/work/it'\\''s here' || exit 2\n")) << script;
-  EXPECT_TRUE(absl::StrContains(script, "${KTMSIM:-/opt/ktmsim/bin/ktmsim}")) << script;
-  EXPECT_TRUE(absl::StrContains(script, "--seed 42")) << script;
+  EXPECT_TRUE(absl::StrContains(script, "ktmsim='/opt/it'\\''s here/ktmsim'\n")) << script;
+  // The folder's own scenario.toml, wherever the folder is.
+  EXPECT_TRUE(absl::StrContains(script, "\"$ktmsim\" replay \"$here\"/scenario.toml --seed 42")) << script;
+  EXPECT_TRUE(absl::StrContains(script, "expected=0123456789abcdef\n")) << script;
   EXPECT_TRUE(absl::StrContains(script, "digest 0123456789abcdef")) << script;
   struct stat info;
   ASSERT_EQ(::stat((folder + "/replay.sh").c_str(), &info), 0);
@@ -714,6 +718,25 @@ TEST_F(CliTest, ReportDoesNotDependOnJobs) {
   EXPECT_EQ(ListDir(one + "/failures"), ListDir(two + "/failures"));
   EXPECT_TRUE(TemporaryFilesUnder(dir_).empty());
   for (const std::string& name : ListDir(dir_)) EXPECT_FALSE(absl::StrContains(name, ".tmp-")) << name;
+}
+
+// run and merge write exactly the report files of the catalog
+// (reports/report_files.h), and every one of them is in the commit order.
+TEST_F(CliTest, RunAndMergeWriteTheReportFileCatalog) {
+  fs::create_directory(Path("suite"));
+  WriteText(Path("suite/expect_fail.toml"), kExpectFailScenario);
+  std::vector<std::string> expected = reports::CommitOrder();
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(expected.size(), reports::ReportFiles().size() + 1);
+  CommandResult run = Ktmsim(absl::StrCat("run ", Path("suite"), " --seeds 1 --quiet --out ", Path("out")));
+  ASSERT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(ListDir(Path("out")), expected);
+  CommandResult merge = Ktmsim(absl::StrCat("merge ", Path("out"), " --out ", Path("merged")));
+  ASSERT_EQ(merge.exit_code, 1) << merge.err;
+  EXPECT_EQ(ListDir(Path("merged")), expected);
+  for (const reports::ReportFile& file : reports::ReportFiles()) {
+    EXPECT_EQ(ReadAll(Path("out/") + file.name), ReadAll(Path("merged/") + file.name)) << file.name;
+  }
 }
 
 TEST_F(CliTest, ReplayPrintsTheDigestRecordedByRun) {

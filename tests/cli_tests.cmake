@@ -32,6 +32,24 @@ if(TARGET ktmsim AND TARGET reports)
   target_compile_definitions(cli_suite_test PRIVATE KTMSIM_CLI_SUITE_ONLY=1
     KTMSIM_BINARY="$<TARGET_FILE:ktmsim>" KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   add_dependencies(cli_suite_test ktmsim)
+
+  # run_identity_test: the replay command round trip, and every replay command
+  # `ktmsim run` writes reproducing its run (strategies, planted bug, crash_on).
+  ktmsim_test(run_identity_test cli
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/run_identity_test.cc
+    LIBS harness nlohmann_json::nlohmann_json absl::strings)
+  target_compile_definitions(run_identity_test PRIVATE
+    KTMSIM_BINARY="$<TARGET_FILE:ktmsim>" KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  add_dependencies(run_identity_test ktmsim)
+
+  # cli_failures_test: engine assertions as failed runs (run, explore), the
+  # console's failure list, --out checked first, --version.
+  ktmsim_test(cli_failures_test cli
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cli_failures_test.cc
+    LIBS reports harness nlohmann_json::nlohmann_json absl::strings)
+  target_compile_definitions(cli_failures_test PRIVATE
+    KTMSIM_BINARY="$<TARGET_FILE:ktmsim>" KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  add_dependencies(cli_failures_test ktmsim)
 endif()
 # --- end ktmsim command line and reports -------------------------------------
 

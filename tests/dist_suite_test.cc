@@ -47,7 +47,7 @@ TEST(DistSuite, EveryDistributedScenarioPasses500Seeds) {
         aborted += r.aborted;
         if (r.passed) continue;
         std::lock_guard<std::mutex> lock(mu);
-        std::string line = harness::ReplayCommand(*scenario, seed, "");
+        std::string line = harness::ReplayCommandLine(r.identity);
         for (const auto& v : r.violations) line += "\n    " + v.rule + " " + v.tx + ": " + v.message;
         failures.push_back(line);
       }

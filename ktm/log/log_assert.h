@@ -8,11 +8,16 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+
+#include "sim/invariant.h"
 
 namespace ktm::log::internal {
 
 [[noreturn]] inline void AssertFailed(const char* condition, const char* message, const char* file,
                                       int line) {
+  // Inside a harness run: a failed run with rule "assertion" (sim/invariant.h).
+  if (sim::InvariantTrapped()) sim::FailInvariant(std::string("KTM_LOG_ASSERT(") + condition + ")", message, file, line);
   std::fprintf(stderr, "%s:%d: KTM_LOG_ASSERT(%s) failed: %s\n", file, line, condition, message);
   std::fflush(stderr);
   std::abort();
