@@ -30,6 +30,9 @@ namespace ktm::log {
 namespace {
 
 constexpr uint32_t kSector = 512;
+// These tests decode back every block the log writes (the default samples
+// one block in kSelfCheckEveryDefault: format::SetSelfCheckEvery).
+[[maybe_unused]] const bool kEveryBlockSelfChecked = (format::SetSelfCheckEvery(1), true);
 constexpr int kPropertyCasesMin = 200;
 
 // RapidCheck reads RC_PARAMS once, at its first check: raise the default case
@@ -245,6 +248,28 @@ TEST(LogFormat, EveryFlippedByteOfABlockIsRejected) {
         << "byte " << at;
     EXPECT_TRUE(out.empty()) << "a rejected block must not yield records";
   }
+}
+
+// Finish's decode-back self-check is sampled: the first block of a thread
+// and every SelfCheckEvery()-th after it; 1 checks every block.
+TEST(LogFormat, FinishSelfCheckIsSampledUnderAFlag) {
+  const format::BlockLimits limits{4096, 1000};
+  const uint32_t saved = format::SelfCheckEvery();
+  auto finish_blocks = [&](int blocks) {
+    const uint64_t before = format::SelfChecksRun();
+    for (int i = 0; i < blocks; ++i) {
+      format::BlockBuilder builder(/*log_id=*/7, /*start=*/3 * kSector, limits);
+      builder.Add(1, MakePayload(1, 100));
+      std::move(builder).Finish(kSector, /*durable_lsn=*/kSector);
+    }
+    return format::SelfChecksRun() - before;
+  };
+  format::SetSelfCheckEvery(1);
+  EXPECT_EQ(finish_blocks(40), 40u);
+  format::SetSelfCheckEvery(16);
+  EXPECT_EQ(finish_blocks(40), 3u);  // blocks 0, 16 and 32
+  EXPECT_EQ(format::kSelfCheckEveryDefault, 16u);
+  format::SetSelfCheckEvery(saved);
 }
 
 TEST(LogFormat, RestartAreaRoundTripsAndRejectsCorruption) {
