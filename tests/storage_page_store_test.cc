@@ -170,14 +170,16 @@ TEST(PageStore, AFullPageRefusesTheCommitAndChangesNothing) {
 // (every scheduler event: log block writes, page writes, restart-area
 // writes, completions), recover, and the store holds exactly the state after
 // some prefix of the commits that includes every acknowledged one.
-TEST(PageStore, CrashAfterEveryStepRecoversToAPrefixOfTheCommits) {
-  const auto mix = Workload(11, 14);
+void CrashAfterEveryStep(uint64_t workload_seed, uint32_t checkpoint_every) {
+  StorageOptions options = SmallStore();
+  options.checkpoint_every_commits = checkpoint_every;
+  const auto mix = Workload(workload_seed, 14);
   std::vector<std::map<std::string, std::string>> states{{}};
   for (const auto& changes : mix) states.push_back(ApplyModel(states.back(), changes));
   // Count the steps of an uncrashed run.
   uint64_t total_steps = 0;
   {
-    Env env(3, SmallStore());
+    Env env(3, options);
     ASSERT_TRUE(env.Open().ok());
     size_t acked = 0;
     for (const auto& changes : mix) env.store->Commit(changes, [&](absl::Status s) { acked += s.ok(); });
@@ -188,7 +190,7 @@ TEST(PageStore, CrashAfterEveryStepRecoversToAPrefixOfTheCommits) {
   uint64_t page_writes_seen = 0, repaired = 0;
   for (uint64_t k = 0; k <= total_steps; ++k) {
     for (uint64_t crash_seed : {k * 2 + 1, k * 2 + 2}) {
-      Env env(3, SmallStore());
+      Env env(3, options);
       ASSERT_TRUE(env.Open().ok());
       size_t acked = 0;
       for (const auto& changes : mix) env.store->Commit(changes, [&](absl::Status s) { acked += s.ok(); });
@@ -211,6 +213,10 @@ TEST(PageStore, CrashAfterEveryStepRecoversToAPrefixOfTheCommits) {
   std::printf("crash points %llu, pages repaired over all recoveries %llu\n",
               static_cast<unsigned long long>(total_steps), static_cast<unsigned long long>(repaired));
 }
+
+TEST(PageStore, CrashAfterEveryStepRecoversToAPrefixOfTheCommits) { CrashAfterEveryStep(11, 4); }
+TEST(PageStore, CrashAfterEveryStepWithACheckpointEveryOtherCommit) { CrashAfterEveryStep(12, 2); }
+TEST(PageStore, CrashAfterEveryStepWithoutCheckpoints) { CrashAfterEveryStep(13, 0); }
 
 // A page write torn by a crash (or any damage to a page that is still dirty
 // since its image record) is rebuilt from the log.
