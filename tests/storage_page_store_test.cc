@@ -154,6 +154,22 @@ TEST(PageStore, CommitsSurviveEvictionAndReopen) {
   EXPECT_FALSE(value->has_value());
 }
 
+TEST(PageStore, BadOptionsAreRefusedAtOpen) {
+  StorageOptions overlap = SmallStore();
+  overlap.data_offset = 128 * 1024;  // inside the log region
+  Env a(30, overlap);
+  EXPECT_TRUE(absl::IsInvalidArgument(a.Open()));
+  StorageOptions big_page = SmallStore();
+  big_page.page_bytes = 32 * 1024;  // its image exceeds record_payload_max (16 KiB)
+  big_page.page_count = 4;
+  Env b(31, big_page);
+  EXPECT_TRUE(absl::IsInvalidArgument(b.Open()));
+  StorageOptions odd_page = SmallStore();
+  odd_page.page_bytes = 1000;  // not a multiple of the sector
+  Env c(32, odd_page);
+  EXPECT_TRUE(absl::IsInvalidArgument(c.Open()));
+}
+
 TEST(PageStore, AFullPageRefusesTheCommitAndChangesNothing) {
   StorageOptions options = SmallStore(/*page_count=*/1, /*frames_max=*/4);
   Env env(2, options);

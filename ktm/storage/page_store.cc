@@ -321,6 +321,9 @@ void PageStore::Open(std::function<void(absl::Status)> done) {
     return done(absl::InvalidArgumentError("storage options: bad page size, frames or overlapping regions"));
   }
   log_ = std::make_unique<log::Log>(disk_, options_.log);
+  if (uint64_t{options_.page_bytes} + 64 > log_->record_payload_max()) {
+    return done(absl::InvalidArgumentError("storage options: a page image does not fit one log record"));
+  }
   std::weak_ptr<char> life = life_;
   log_->Open([this, life, done](absl::StatusOr<log::RecoveredLog> recovered) {
     if (life.expired()) return;
