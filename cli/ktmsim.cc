@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/plugins.h"
 #include "cli/version.h"
 
 namespace cli {
@@ -201,7 +202,8 @@ void PrintReportLocation(const std::string& dir, uint64_t failure_folders) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(cli::kGeneralUsage);
-  const std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (const int rc = cli::LoadPluginFlags(&args); rc >= 0) return rc;  // --plugin PATH (cli/plugins.h)
   if (args.empty()) {
     absl::FPrintF(stderr, "%s", absl::ProgramUsageMessage());
     return cli::kExitBadInput;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct RmSpec {
   double delete_fraction = 0;
   double move_fraction = 0;
   sim::DiskOptions disk;            // the RM's own log disk
+  // The kind's own options ([rms.options] key = value; strings, integers,
+  // booleans and numbers, kept as their text): what a plugin RM kind reads
+  // in its factory (RmKindContext::spec). The built-in kinds take none.
+  std::map<std::string, std::string> options;
 };
 
 struct WorkloadSpec {

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -493,6 +494,28 @@ void ReadHost(TableReader& reader, HostSpec* host) {
   ReadDisk(reader, "log_disk", &host->log_disk);
 }
 
+// [rms.options]: the kind's own options, each value kept as its text
+// (a string as is; an integer, number or boolean as TOML writes it).
+void ReadRmOptions(TableReader& parent, std::map<std::string, std::string>* options) {
+  const toml::table* table = parent.Table("options");
+  if (table == nullptr) return;
+  TableReader reader = parent.Child(*table, "options");
+  for (const auto& [key, node] : *table) {
+    const std::string name(key.str());  // any name: the kind reads what it knows
+    if (node.is_string()) {
+      (*options)[name] = node.as_string()->get();
+    } else if (node.is_integer()) {
+      (*options)[name] = absl::StrCat(node.as_integer()->get());
+    } else if (node.is_boolean()) {
+      (*options)[name] = node.as_boolean()->get() ? "true" : "false";
+    } else if (node.is_floating_point()) {
+      (*options)[name] = absl::StrCat(node.as_floating_point()->get());
+    } else {
+      reader.TypeError(name, node, "a string, integer, number or boolean");
+    }
+  }
+}
+
 void ReadRm(TableReader& reader, RmSpec* rm) {
   reader.Require("name");
   reader.Text("name", &rm->name);
@@ -508,6 +531,7 @@ void ReadRm(TableReader& reader, RmSpec* rm) {
   reader.Number("delete_fraction", &rm->delete_fraction);
   reader.Number("move_fraction", &rm->move_fraction);
   ReadDisk(reader, "disk", &rm->disk);
+  ReadRmOptions(reader, &rm->options);
 }
 
 void ReadWorkload(TableReader& reader, WorkloadSpec* w) {

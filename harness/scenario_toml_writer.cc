@@ -111,6 +111,10 @@ void AppendRms(const Scenario& s, std::string* out) {
                     "delete_fraction = ", Number(rm.delete_fraction), "\n",
                     "move_fraction = ", Number(rm.move_fraction), "\n");
     AppendDisk("rms.disk", rm.disk, out);
+    if (!rm.options.empty()) {
+      absl::StrAppend(out, "\n[rms.options]\n");
+      for (const auto& [key, value] : rm.options) absl::StrAppend(out, TomlString(key), " = ", TomlString(value), "\n");
+    }
   }
 }
 

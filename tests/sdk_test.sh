@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The sdk test (label sdk, tests/sdk_tests.cmake): installs ktmsim into a
+# temporary prefix, builds examples/ against it with nothing but
+# find_package(ktmsim), runs the ledger example's scenarios through
+# --plugin with the installed binary, checks that each planted bug of the
+# ledger fails its scenario, and that bad plugins are refused with one line
+# and exit 2.
+# usage: sdk_test.sh SOURCE_DIR BUILD_DIR NO_SYMBOL.so WRONG_VERSION.so DUPLICATE_KIND.so FAILING_REGISTER.so
+set -euo pipefail
+src=$1 build=$2 no_symbol=$3 wrong_version=$4 duplicate_kind=$5 failing_register=$6
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "sdk_test: FAIL: $*" >&2; exit 1; }
+
+# 1. Install; the package has a config and a version file.
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+pkg=$tmp/prefix/lib/cmake/ktmsim
+for f in ktmsimConfig.cmake ktmsimConfigVersion.cmake ktmsimTargets.cmake; do
+  [[ -f $pkg/$f ]] || fail "the install has no $pkg/$f"
+done
+grep -q 'find_dependency(absl' "$pkg/ktmsimConfig.cmake" || fail "ktmsimConfig.cmake does not find absl"
+[[ -f $tmp/prefix/include/ktm/rm_base.h && -f $tmp/prefix/include/harness/plugin_api.h ]] ||
+  fail "headers not installed"
+ktmsim=$tmp/prefix/bin/ktmsim
+[[ -x $ktmsim ]] || fail "ktmsim not installed"
+
+# 2. Build examples/ out of tree against the prefix only (ccache: the
+#    objects are cached between runs of this test).
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$src/examples" -B "$tmp/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCMAKE_PREFIX_PATH="$tmp/prefix" "${launcher[@]}" >/dev/null ||
+  fail "configuring examples/ against the installed package"
+ninja -C "$tmp/examples" >/dev/null || fail "building examples/"
+plugin=$tmp/examples/ledger/libledger_plugin.so
+[[ -f $plugin ]] || fail "no $plugin"
+"$tmp/examples/ledger/ledger_link_check" >/dev/null || fail "ledger_link_check (linked against ktmsim::ktm) failed"
+
+# 3. The example's scenarios pass through --plugin; without it the kind is unknown.
+"$ktmsim" run "$src/examples/ledger/scenarios" --plugin "$plugin" --seeds 8 --jobs 2 --quiet \
+  --out "$tmp/out-clean" >/dev/null || fail "the ledger scenarios failed with the clean ledger (see $tmp/out-clean)"
+set +e
+"$ktmsim" run "$src/examples/ledger/scenarios" --seeds 1 --quiet --out "$tmp/out-none" >/dev/null 2>&1
+rc=$?
+set -e
+[[ $rc == 2 ]] || fail "without --plugin the ledger kind must be unknown (exit 2), got exit $rc"
+
+# 4. Each planted bug fails its scenario (exit 1: some run failed), by the
+#    checker rule it breaks, and by no other.
+declare -A bug_rule=([lose_replayed_commits]=durability [dirty_read]=isolation)
+declare -A bug_other=([lose_replayed_commits]=isolation [dirty_read]='atomicity\|durability')
+for bug in lose_replayed_commits dirty_read; do
+  set +e
+  "$ktmsim" run "$src/examples/ledger/bugs/$bug.toml" --plugin "$plugin" --seeds 30 --jobs 2 --quiet \
+    --failure_folders_max 3 --out "$tmp/out-$bug" >/dev/null 2>&1
+  rc=$?
+  set -e
+  [[ $rc == 1 ]] || fail "planted bug $bug: expected failed runs (exit 1), got exit $rc"
+  grep -q "\"rule\": *\"${bug_rule[$bug]}\"" "$tmp"/out-$bug/failures/*/result.json ||
+    fail "planted bug $bug: no ${bug_rule[$bug]} violation in its failure folders"
+  if grep -q "\"rule\": *\"\(${bug_other[$bug]}\)\"" "$tmp"/out-$bug/failures/*/result.json; then
+    fail "planted bug $bug: a violation of another rule (${bug_other[$bug]})"
+  fi
+done
+
+# 5. Bad plugins: one line on stderr, exit 2, nothing run.
+refuse() {  # refuse NAME PATH EXPECTED-TEXT
+  local name=$1 path=$2 want=$3 rc
+  set +e
+  "$ktmsim" run "$src/examples/ledger/scenarios" --plugin "$plugin" --plugin "$path" --seeds 1 --quiet \
+    --out "$tmp/out-bad-$name" >"$tmp/bad.out" 2>"$tmp/bad.err"
+  rc=$?
+  set -e
+  [[ $rc == 2 ]] || fail "bad plugin $name: expected exit 2, got $rc"
+  [[ $(wc -l <"$tmp/bad.err") == 1 ]] || fail "bad plugin $name: expected one line on stderr, got: $(cat "$tmp/bad.err")"
+  grep -q -- "$want" "$tmp/bad.err" || fail "bad plugin $name: expected '$want' in: $(cat "$tmp/bad.err")"
+  [[ ! -e $tmp/out-bad-$name ]] || fail "bad plugin $name: a report was written"
+}
+echo "not a shared library" >"$tmp/text.so"
+refuse not_elf "$tmp/text.so" "plugin $tmp/text.so: "
+refuse missing "$tmp/missing.so" "No such file"
+refuse no_symbol "$no_symbol" "no ktmsim_plugin_register symbol"
+refuse wrong_version "$wrong_version" "built for SDK version 2, this ktmsim has SDK version 1"
+refuse duplicate_kind "$duplicate_kind" 'RM kind "kv" is registered twice'
+refuse failing_register "$failing_register" "registration failed (returned 3)"
+refuse twice "$plugin" 'RM kind "ledger" is registered twice'
+echo "sdk_test: OK"

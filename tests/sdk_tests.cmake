@@ -1,0 +1,19 @@
+# sdk: the installable SDK, plugins and the out-of-tree example
+# (docs/writing-an-rm.md). The bad plugins are built here (they need only
+# the plugin header); sdk_test.sh installs, builds examples/ against the
+# install and runs it through the installed ktmsim.
+if(TARGET ktmsim AND TARGET ktmsim_plugin)
+  set(_sdk_bad_plugins no_symbol wrong_version duplicate_kind failing_register)
+  set(_sdk_bad_plugin_files)
+  foreach(_p IN LISTS _sdk_bad_plugins)
+    add_library(sdk_bad_plugin_${_p} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/plugins/${_p}.cc)
+    target_link_libraries(sdk_bad_plugin_${_p} PRIVATE ktmsim_plugin)
+    list(APPEND _sdk_bad_plugin_files $<TARGET_FILE:sdk_bad_plugin_${_p}>)
+  endforeach()
+  add_test(NAME sdk_install_examples_plugins
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sdk_test.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}
+            ${_sdk_bad_plugin_files})
+  set_tests_properties(sdk_install_examples_plugins PROPERTIES LABELS sdk TIMEOUT 300)
+endif()
+
+ktmsim_test(sdk_rm_options_test sdk SOURCES sdk_rm_options_test.cc LIBS harness)
