@@ -3,11 +3,15 @@
 // the renderer writes, the parser reads, and a test round-trips both.
 #include "harness/run_identity.h"
 
+#include "ktm/bugs.h"
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace harness {
+
+std::string PlantedBugName(uint32_t bug) { return bug == 0 ? "" : std::string(ktm::PlantedBugName(bug)); }
 namespace {
 
 bool SafeShellChar(char c) {

@@ -44,6 +44,10 @@ struct RunIdentity {
   bool operator==(const RunIdentity&) const = default;
 };
 
+// The planted bug's name (ktm/bugs.h), for reports that must not reach
+// into the engine ("" for 0).
+std::string PlantedBugName(uint32_t bug);
+
 // The program name replay commands start with.
 inline constexpr char kReplayProgram[] = "ktmsim";
 

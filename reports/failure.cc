@@ -29,7 +29,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "harness/scenario_toml_writer.h"
-#include "ktm/bugs.h"
 #include "model/history.h"
 #include "reports/chrome_trace.h"
 #include "reports/graphviz.h"
@@ -213,7 +212,7 @@ std::string ExplanationText(const harness::Scenario& scenario, const harness::Ru
       "\n", "expected  ", ExpectationText(scenario), "\n", "verdict   ", result.passed ? "pass" : "FAIL",
       "\n", "replay    ", harness::ReplayCommandLine(result.identity), "\n");
   if (planted_bug != 0) {
-    absl::StrAppend(&text, "planted   bug ", planted_bug, " (", ktm::PlantedBugName(planted_bug),
+    absl::StrAppend(&text, "planted   bug ", planted_bug, " (", harness::PlantedBugName(planted_bug),
                     ", a test-only switch)\n");
   }
   text += "\n";

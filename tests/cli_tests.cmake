@@ -65,3 +65,7 @@ if(TARGET ktmsim)
   add_dependencies(input_validation_test ktmsim)
 endif()
 # --- end input validation ---------------------------------------------------
+
+# --- extending (docs/extending.md): a new RM kind, checker and the fault-kind catalog
+ktmsim_test(extending_test cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/extending_test.cc LIBS harness ktm model sim)
+target_compile_definitions(extending_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
