@@ -82,45 +82,22 @@ std::optional<std::pair<int64_t, uint32_t>> TraceLineTimeHost(absl::string_view 
   return std::make_pair(time, host);
 }
 
-// True when `line` holds "=<value>" with <value> ending at a word boundary.
-bool MentionsValue(absl::string_view line, const std::string& value) {
-  if (value.empty()) return true;
-  const std::string needle = "=" + value;
-  for (size_t at = line.find(needle); at != absl::string_view::npos;
-       at = line.find(needle, at + 1)) {
-    const size_t end = at + needle.size();
-    if (end == line.size()) return true;
-    const char next = line[end];
-    if (!std::isalnum(static_cast<unsigned char>(next)) && next != '_' && next != '.') return true;
-  }
-  return false;
-}
 
-// The trace's own ids for history transaction `tx` (the engine names
-// transactions differently): the tx= and uow= values on the trace lines
-// that write one of its values (a kind containing "write") ("=t7.1"; history.h: values are
-// "t<N>.<op>"), plus `tx` itself.
-std::set<std::string> TraceIdsOf(const std::string& tx, const std::vector<absl::string_view>& lines) {
+// The engine ids of history transaction `tx`: its own name and every
+// transaction id the run's name map files under it (its local transaction
+// and the local transactions of its distributed branches).
+std::set<std::string> TraceIdsOf(const std::string& tx, const harness::RunResult& result) {
   std::set<std::string> ids = {tx};
-  const std::string written = "=" + tx + ".";
-  for (absl::string_view line : lines) {
-    // Only the lines that write the value: a read of it names the reader.
-    const std::vector<absl::string_view> head = absl::StrSplit(line, absl::MaxSplits(' ', 3));
-    if (head.size() < 3 || !absl::StrContains(head[2], "write")) continue;
-    const size_t at = line.find(written);
-    if (at == absl::string_view::npos || at + written.size() >= line.size() ||
-        !std::isdigit(static_cast<unsigned char>(line[at + written.size()]))) {
-      continue;
-    }
-    for (absl::string_view word : absl::StrSplit(line, ' ')) {
-      for (absl::string_view key : {absl::string_view("tx="), absl::string_view("uow=")}) {
-        if (absl::StartsWith(word, key) && word.size() > key.size()) {
-          ids.emplace(word.substr(key.size()));
-        }
-      }
-    }
+  for (const auto& [uow, name] : result.names.tx_by_uow) {
+    if (name == tx) ids.insert(uow);
   }
   return ids;
+}
+
+// True when a field of `event` has exactly `value`.
+bool HasFieldValue(const sim::TraceEvent& event, const std::string& value) {
+  return std::any_of(event.fields.begin(), event.fields.end(),
+                     [&value](const auto& field) { return field.second == value; });
 }
 
 // "RmCommitted" -> "committed", "Crash" -> "crash": what a trace event kind
@@ -137,23 +114,19 @@ std::string KindKeyword(model::EventKind kind) {
 // the event's RM scores 2 and one whose kind contains the history kind's
 // keyword 1; the first best line wins. -1 when there is none.
 int64_t FindTraceLine(const model::HistoryEvent& event, const std::set<std::string>& ids,
-                      const std::vector<absl::string_view>& lines) {
+                      const std::vector<sim::TraceEvent>& trace) {
   const std::string keyword = KindKeyword(event.kind);
   int64_t best = -1;
   int best_score = -1;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const auto time_host = TraceLineTimeHost(lines[i]);
-    if (!time_host || time_host->first != event.time_ns || time_host->second != event.host) {
-      continue;
-    }
-    const bool names_tx =
-        event.tx.empty() || std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-          return MentionsValue(lines[i], id);
-        });
+  for (size_t i = 0; i < trace.size(); ++i) {
+    const sim::TraceEvent& record = trace[i];
+    if (record.time != event.time_ns || record.host != event.host) continue;
+    const bool names_tx = event.tx.empty() || std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+                            return HasFieldValue(record, id);
+                          });
     if (!names_tx) continue;
-    const std::vector<absl::string_view> words = absl::StrSplit(lines[i], absl::MaxSplits(' ', 3));
-    const int score = (!event.rm.empty() && MentionsValue(lines[i], event.rm) ? 2 : 0) +
-                      (words.size() > 2 && absl::StrContains(words[2], keyword) ? 1 : 0);
+    const int score = (!event.rm.empty() && HasFieldValue(record, event.rm) ? 2 : 0) +
+                      (absl::StrContains(record.kind, keyword) ? 1 : 0);
     if (score > best_score) {
       best = static_cast<int64_t>(i);
       best_score = score;
@@ -164,10 +137,9 @@ int64_t FindTraceLine(const model::HistoryEvent& event, const std::set<std::stri
 
 // For each trace line, the marks placed on it; events without a line are
 // returned in `unmatched`.
-std::vector<std::vector<Mark>> MatchTraceLines(const std::vector<absl::string_view>& lines,
-                                               const harness::RunResult& result,
-                                               std::vector<Mark>* unmatched) {
-  std::vector<std::vector<Mark>> marks(lines.size());
+std::vector<std::vector<Mark>> MatchTraceLines(const harness::RunResult& result, std::vector<Mark>* unmatched) {
+  const std::vector<sim::TraceEvent>& trace = result.trace;
+  std::vector<std::vector<Mark>> marks(trace.size());
   std::map<std::string, std::set<std::string>> ids_of_tx;
   for (const auto& [event, violations] : ViolatingEvents(result)) {
     int64_t line = -1;
@@ -175,9 +147,9 @@ std::vector<std::vector<Mark>> MatchTraceLines(const std::vector<absl::string_vi
       const model::HistoryEvent& history_event = result.history.events[event];
       auto ids = ids_of_tx.find(history_event.tx);
       if (ids == ids_of_tx.end()) {
-        ids = ids_of_tx.emplace(history_event.tx, TraceIdsOf(history_event.tx, lines)).first;
+        ids = ids_of_tx.emplace(history_event.tx, TraceIdsOf(history_event.tx, result)).first;
       }
-      line = FindTraceLine(history_event, ids->second, lines);
+      line = FindTraceLine(history_event, ids->second, trace);
     }
     for (size_t v : violations) {
       if (line >= 0) {
@@ -280,9 +252,8 @@ absl::Status WriteFiles(const std::string& dir, const std::pair<const char*, std
 }  // namespace
 
 std::map<size_t, std::vector<size_t>> ViolatingTraceLines(const harness::RunResult& result) {
-  const std::vector<absl::string_view> lines = TraceLines(result.trace_text);
   std::vector<Mark> unmatched;
-  const std::vector<std::vector<Mark>> marks = MatchTraceLines(lines, result, &unmatched);
+  const std::vector<std::vector<Mark>> marks = MatchTraceLines(result, &unmatched);
   std::map<size_t, std::vector<size_t>> violating;
   for (size_t line = 0; line < marks.size(); ++line) {
     for (const Mark& mark : marks[line]) {
@@ -296,7 +267,7 @@ std::map<size_t, std::vector<size_t>> ViolatingTraceLines(const harness::RunResu
 }
 
 std::set<std::string> TraceIdsOfTransaction(const std::string& tx, const harness::RunResult& result) {
-  return TraceIdsOf(tx, TraceLines(result.trace_text));
+  return TraceIdsOf(tx, result);
 }
 
 std::string FailureFolderName(const std::string& scenario, uint64_t seed) {
@@ -322,9 +293,10 @@ std::string FailureTraceText(const harness::Scenario& scenario, const harness::R
     absl::StrAppend(&text, "\n(no trace kept: run with keep_trace to see one)\n");
     return text;
   }
-  const std::vector<absl::string_view> lines = TraceLines(result.trace_text);
+  const std::vector<absl::string_view> lines = TraceLines(result.trace_text);  // for printing only
   std::vector<Mark> unmatched;
-  const std::vector<std::vector<Mark>> marks = MatchTraceLines(lines, result, &unmatched);
+  std::vector<std::vector<Mark>> marks = MatchTraceLines(result, &unmatched);
+  marks.resize(lines.size());
   absl::StrAppend(&text, "\ntrace (", lines.size(),
                   " lines; \">>\" marks the history events named by the violations):\n");
   // Notes for unmatched events go before the first line later than the event.

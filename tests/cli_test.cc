@@ -31,6 +31,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "harness/runner.h"
@@ -462,6 +463,26 @@ model::HistoryEvent Event(int64_t time, uint32_t host, model::EventKind kind, co
   return event;
 }
 
+// A run's structured trace from hand-written lines "<time> h<host> <kind> k=v ...",
+// and its rendering (what a run keeps: RunResult::trace and trace_text).
+void SetTrace(harness::RunResult* result, const std::string& lines) {
+  result->trace.clear();
+  result->trace_text.clear();
+  for (absl::string_view line : absl::StrSplit(lines, '\n', absl::SkipEmpty())) {
+    const std::vector<std::string> words = absl::StrSplit(line, ' ');
+    sim::TraceEvent event;
+    EXPECT_TRUE(absl::SimpleAtoi(words[0], &event.time)) << line;
+    EXPECT_TRUE(absl::SimpleAtoi(words[1].substr(1), &event.host)) << line;
+    event.kind = words[2];
+    for (size_t i = 3; i < words.size(); ++i) {
+      const size_t eq = words[i].find('=');
+      event.fields.emplace_back(words[i].substr(0, eq), words[i].substr(eq + 1));
+    }
+    result->trace_text += event.ToText() + "\n";
+    result->trace.push_back(std::move(event));
+  }
+}
+
 harness::RunResult FailingResult() {
   harness::RunResult result;
   result.scenario = "two/phase x";
@@ -484,12 +505,12 @@ harness::RunResult FailingResult() {
   result.history.end_ns = 400;
   result.violations = {{"atomicity", "t1", "kv1 committed t1 but kv2 aborted it", {1, 3}},
                         {"agreement", "t1", "participants disagree", {3}}};
-  result.trace_text =
-      "100 h0 tx_begin tx=t1\n"
-      "200 h1 rm_commit tx=t1 rm=kv1\n"
-      "200 h1 rm_commit tx=t10 rm=kv1\n"
-      "250 h0 crash\n"
-      "400 h0 end\n";
+  SetTrace(&result,
+           "100 h0 tx_begin tx=t1\n"
+           "200 h1 rm_commit tx=t1 rm=kv1\n"
+           "200 h1 rm_commit tx=t10 rm=kv1\n"
+           "250 h0 crash\n"
+           "400 h0 end\n");
   result.schedule_text = "250 crash host=0 seed=7\n";
   result.commit_latencies_ns = {50, 10, 30};
   return result;
@@ -559,12 +580,13 @@ TEST_F(FailureFolderTest, MarksTheTraceLineThatUsesTheEngineIdOfTheTransaction) 
   write.value = "t9.1";
   result.history.events = {write, Event(200, 0, model::EventKind::kRmCommitted, "t9", "kv1")};
   result.violations = {{"agreement", "t9", "kv1 committed t9, the client saw it abort", {1}}};
-  result.trace_text =
-      "100 h0 tx.create tx=abc123\n"
-      "150 h0 kv.write rm=kv1 uow=abc123 key=k1 value=t9.1\n"
-      "200 h0 kv.committed rm=kv1 uow=def456\n"
-      "200 h0 kv.notify rm=kv1 uow=abc123 n=COMMIT\n"
-      "200 h0 kv.committed rm=kv1 uow=abc123\n";
+  SetTrace(&result,
+           "100 h0 tx.create tx=abc123\n"
+           "150 h0 kv.write rm=kv1 uow=abc123 key=k1 value=t9.1\n"
+           "200 h0 kv.committed rm=kv1 uow=def456\n"
+           "200 h0 kv.notify rm=kv1 uow=abc123 n=COMMIT\n"
+           "200 h0 kv.committed rm=kv1 uow=abc123\n");
+  result.names.tx_by_uow = {{"abc123", "t9"}, {"def456", "t8"}};  // the run's name map
   const std::string trace = reports::FailureTraceText(FailingScenario(), result);
   EXPECT_TRUE(absl::StrContains(trace, ">> 200 h0 kv.committed rm=kv1 uow=abc123    <-- V1 agreement"))
       << trace;
