@@ -70,19 +70,6 @@ std::string ViolationTags(const harness::RunResult& result, const std::vector<si
   return tags;
 }
 
-// "<time_ns> h<host> ..." -> (time, host); nullopt for other lines.
-std::optional<std::pair<int64_t, uint32_t>> TraceLineTimeHost(absl::string_view line) {
-  std::vector<absl::string_view> words = absl::StrSplit(line, absl::MaxSplits(' ', 2));
-  int64_t time = 0;
-  uint32_t host = 0;
-  if (words.size() < 2 || !absl::SimpleAtoi(words[0], &time)) return std::nullopt;
-  if (words[1].size() < 2 || words[1][0] != 'h' || !absl::SimpleAtoi(words[1].substr(1), &host)) {
-    return std::nullopt;
-  }
-  return std::make_pair(time, host);
-}
-
-
 // The engine ids of history transaction `tx`: its own name and every
 // transaction id the run's name map files under it (its local transaction
 // and the local transactions of its distributed branches).
@@ -314,8 +301,8 @@ std::string FailureTraceText(const harness::Scenario& scenario, const harness::R
                     HistoryEventText(result, unmatched[n].event), "\n");
   };
   for (size_t i = 0; i < lines.size(); ++i) {
-    const auto time_host = TraceLineTimeHost(lines[i]);
-    while (time_host && next_note < unmatched.size() && note_time(next_note) < time_host->first) {
+    const bool timed = i < result.trace.size();  // line i renders result.trace[i]
+    while (timed && next_note < unmatched.size() && note_time(next_note) < result.trace[i].time) {
       append_note(next_note++);
     }
     if (marks[i].empty()) {
