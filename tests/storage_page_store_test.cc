@@ -361,14 +361,18 @@ TEST(PageStore, OneHundredThousandKeysInABoundedPool) {
   Env env(17, options, 16 * 1024 * 1024);
   ASSERT_TRUE(env.Open().ok());
   constexpr int kKeys = 100000, kPerCommit = 20;
+  int acked = 0;  // outlives every commit callback (they run after the loop's iteration)
   for (int base = 0; base < kKeys; base += kPerCommit) {
     std::vector<Change> changes;
     for (int i = base; i < base + kPerCommit; ++i) changes.push_back({"key" + std::to_string(i), std::to_string(i * 7)});
-    bool acked = false;
-    env.store->Commit(std::move(changes), [&](absl::Status s) { ASSERT_TRUE(s.ok()) << s; acked = true; });
+    env.store->Commit(std::move(changes), [&acked](absl::Status s) {
+      ASSERT_TRUE(s.ok()) << s;
+      ++acked;
+    });
     if (base % 2000 == 0) env.scheduler.RunUntilIdle();
   }
   env.scheduler.RunUntilIdle();
+  EXPECT_EQ(acked, kKeys / kPerCommit);
   EXPECT_LE(env.store->stats().frames_peak, 64u);
   ASSERT_TRUE(env.CrashAndRecover(18).ok());
   auto all = env.ReadAll();
