@@ -28,8 +28,12 @@ ktmsim=$tmp/prefix/bin/ktmsim
 #    objects are cached between runs of this test).
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# A sanitizer build installs instrumented libraries (KTMSIM_SDK_SANITIZE_FLAGS, tests/sdk_tests.cmake).
+san=${KTMSIM_SDK_SANITIZE_FLAGS:-}
 cmake -S "$src/examples" -B "$tmp/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCMAKE_PREFIX_PATH="$tmp/prefix" "${launcher[@]}" >/dev/null ||
+  "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" "-DCMAKE_CXX_FLAGS=$san" "-DCMAKE_EXE_LINKER_FLAGS=$san" \
+  "-DCMAKE_SHARED_LINKER_FLAGS=$san" "-DCMAKE_MODULE_LINKER_FLAGS=$san" \
+  -DCMAKE_PREFIX_PATH="$tmp/prefix" "${launcher[@]}" >/dev/null ||
   fail "configuring examples/ against the installed package"
 ninja -C "$tmp/examples" >/dev/null || fail "building examples/"
 plugin=$tmp/examples/ledger/libledger_plugin.so

@@ -14,6 +14,11 @@ if(TARGET ktmsim AND TARGET ktmsim_plugin)
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sdk_test.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}
             ${_sdk_bad_plugin_files})
   set_tests_properties(sdk_install_examples_plugins PROPERTIES LABELS sdk TIMEOUT 300)
+  if(KTMSIM_SANITIZE)
+    # The installed libraries are instrumented: the example links them with the same flags.
+    set_tests_properties(sdk_install_examples_plugins PROPERTIES ENVIRONMENT
+      "KTMSIM_SDK_SANITIZE_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp")
+  endif()
 endif()
 
 ktmsim_test(sdk_rm_options_test sdk SOURCES sdk_rm_options_test.cc LIBS harness)
