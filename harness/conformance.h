@@ -9,8 +9,8 @@
 // Projection (spec/README.md has the full table): tx.state -> tmState
 // (Committed: TMCommit, Aborted: TMAbort); en.state -> Prepared: the TM got
 // the RM's Prepared message (TMRcvPrepared), -> Committed / Aborted: the RM
-// applied the decision; the RM's own kv.vote yes / no, kv.committed and
-// kv.aborted events are RMPrepare, RMChooseToAbort, RMRcvCommitMsg and
+// applied the decision; the RM's own rm.vote yes / no, rm.committed and
+// rm.aborted events are RMPrepare, RMChooseToAbort, RMRcvCommitMsg and
 // RMRcvAbortMsg; en.vote_no is RMChooseToAbort; a host crash is TMCrash and
 // RMCrash for every live transaction on it, and the first event of a
 // crashed process afterwards is TMRecover / RMRecover first. An engine event

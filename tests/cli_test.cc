@@ -582,16 +582,16 @@ TEST_F(FailureFolderTest, MarksTheTraceLineThatUsesTheEngineIdOfTheTransaction) 
   result.violations = {{"agreement", "t9", "kv1 committed t9, the client saw it abort", {1}}};
   SetTrace(&result,
            "100 h0 tx.create tx=abc123\n"
-           "150 h0 kv.write rm=kv1 uow=abc123 key=k1 value=t9.1\n"
-           "200 h0 kv.committed rm=kv1 uow=def456\n"
-           "200 h0 kv.notify rm=kv1 uow=abc123 n=COMMIT\n"
-           "200 h0 kv.committed rm=kv1 uow=abc123\n");
+           "150 h0 rm.write rm=kv1 uow=abc123 key=k1 value=t9.1\n"
+           "200 h0 rm.committed rm=kv1 uow=def456\n"
+           "200 h0 rm.notify rm=kv1 uow=abc123 n=COMMIT\n"
+           "200 h0 rm.committed rm=kv1 uow=abc123\n");
   result.names.tx_by_uow = {{"abc123", "t9"}, {"def456", "t8"}};  // the run's name map
   const std::string trace = reports::FailureTraceText(FailingScenario(), result);
-  EXPECT_TRUE(absl::StrContains(trace, ">> 200 h0 kv.committed rm=kv1 uow=abc123    <-- V1 agreement"))
+  EXPECT_TRUE(absl::StrContains(trace, ">> 200 h0 rm.committed rm=kv1 uow=abc123    <-- V1 agreement"))
       << trace;
-  EXPECT_TRUE(absl::StrContains(trace, "   200 h0 kv.committed rm=kv1 uow=def456\n")) << trace;
-  EXPECT_TRUE(absl::StrContains(trace, "   200 h0 kv.notify rm=kv1 uow=abc123 n=COMMIT\n")) << trace;
+  EXPECT_TRUE(absl::StrContains(trace, "   200 h0 rm.committed rm=kv1 uow=def456\n")) << trace;
+  EXPECT_TRUE(absl::StrContains(trace, "   200 h0 rm.notify rm=kv1 uow=abc123 n=COMMIT\n")) << trace;
   EXPECT_FALSE(absl::StrContains(trace, "(no trace line)")) << trace;
 }
 
