@@ -4,6 +4,7 @@
 // fuzz/corpus/<target>/. Text corpora (scenarios, schedules) are copied from
 // scenarios/ and tests/data/ by scripts/fuzz. Run by `scripts/fuzz seeds`;
 // the output is committed, so a change of format shows up as a diff.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -52,6 +53,21 @@ void LogFormatSeeds(const std::string& dir) {
     area.payload = std::vector<uint8_t>(32, 0x11);
     WriteFile(dir + "/restart_" + std::to_string(sector), 1, format::EncodeRestartArea(area, sector), true);
   }
+  // crash_restart_padding: a valid 128-byte area with its last byte set and
+  // the checksum re-sealed; it once decoded as valid and did not encode back.
+  format::RestartArea area;
+  area.sequence = 2;
+  area.base_lsn = 1024;
+  area.scan_lsn = 1024;
+  area.log_id = 5;
+  area.sector_size = 128;
+  area.payload = std::vector<uint8_t>(8, 0x22);
+  std::vector<uint8_t> sector = format::EncodeRestartArea(area, 128);
+  sector.back() = 0x5A;
+  std::vector<uint8_t> zeroed = sector;
+  std::fill(zeroed.begin() + 60, zeroed.begin() + 64, uint8_t{0});
+  format::PutU32(sector, 60, format::Crc32c(zeroed));
+  WriteFile(dir + "/crash_restart_padding", 1, sector, true);
 }
 
 // Images of a 64 x 512-byte disk holding a log (log_open_fuzz's geometry).

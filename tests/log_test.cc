@@ -297,6 +297,28 @@ TEST(LogFormat, RestartAreaRoundTripsAndRejectsCorruption) {
   EXPECT_EQ(format::DecodeRestartArea(garbage, &back), format::RestartCheck::kNoRestartArea);
 }
 
+// Found by log_format_fuzz: a byte after the payload changed and the checksum
+// recomputed to match decoded as valid, so the area no longer encoded back to
+// the sector it was read from. The padding must be zero.
+TEST(LogFormat, RestartAreaWithNonZeroPaddingIsCorruptEvenWithAMatchingChecksum) {
+  format::RestartArea area;
+  area.sequence = 2;
+  area.base_lsn = 1024;
+  area.scan_lsn = 512;
+  area.region_bytes = 32 * kSector;
+  area.log_id = 1;
+  area.sector_size = kSector;
+  area.payload = MakePayload(3, 40);
+  std::vector<uint8_t> sector = format::EncodeRestartArea(area, kSector);
+  sector.back() = 0x5a;
+  // Re-seal: the checksum (bytes 60..63) covers the sector with itself zeroed.
+  std::vector<uint8_t> zeroed = sector;
+  std::fill(zeroed.begin() + 60, zeroed.begin() + 64, 0);
+  format::PutU32(sector, 60, format::Crc32c(zeroed));
+  format::RestartArea back;
+  EXPECT_EQ(format::DecodeRestartArea(sector, &back), format::RestartCheck::kCorrupt);
+}
+
 // ---------------------------------------------------------------------------
 // Basic operation.
 
