@@ -46,6 +46,8 @@ struct RmKindInfo {
   std::string description;            // one line, for --help and docs
   bool supports_delete = false;       // the workload may delete keys (delete_fraction)
   bool supports_move = false;         // the workload may move keys (move_fraction)
+  bool supports_volatile_keys = false;  // volatile twins "v<N>" of keys (volatile_fraction)
+  bool supports_nontransacted_opens = false;  // RmAdapter::HoldWriterOpen (nontransacted_open_fraction)
   std::function<std::unique_ptr<RmAdapter>(const RmKindContext&)> make;
 };
 
