@@ -231,6 +231,8 @@ void Cluster::StartDtc(size_t i) {
   o.name = scenario_.hosts[i].name;
   o.rm_id = DtcGuid(o.name);
   o.observer = &recorder_;
+  o.answer_request_outcome = std::any_of(scenario_.rms.begin(), scenario_.rms.end(),
+                                         [](const RmSpec& rm) { return rm.request_outcome_after_ns > 0; });
   rt.dtc = std::make_unique<ktm::dist::Dtc>(
       rt.kernel.get(), rt.host, FindDisk(rt.host, kDtcDisk), rt.tm, o,
       [this, i](ktm::HANDLE transaction, const ktm::dist::RemoteOp& op, std::string* value) {

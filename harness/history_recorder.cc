@@ -74,6 +74,10 @@ void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Gui
          is_volatile ? "volatile" : "");
 }
 
+void HistoryRecorder::OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
+  Record(model::EventKind::kRequestOutcome, host, TxName(uow), std::string(rm));
+}
+
 void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {
   std::string tx = TxName(uow);
   if (notification == ktm::TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) Pair(tx, rm).spc_notified = true;

@@ -83,6 +83,7 @@ class HistoryRecorder : public ktm::RmObserver {
   void OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
   void OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view why) override;
   void OnBranch(uint32_t host, const ktm::Guid& root_uow, const ktm::Guid& local_uow) override;
+  void OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
 
   // ---- Structured trace events (kernel and world) ----
   static bool WantsTraceKind(std::string_view kind);

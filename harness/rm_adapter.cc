@@ -307,6 +307,7 @@ std::vector<RmKindInfo> BuiltInRmKinds() {
                    .supports_delete = true,
                    .supports_move = true,
                    .supports_nontransacted_opens = true,
+                   .supports_request_outcome = true,
                    .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
                      ktm::txf::TxfOptions o;
                      o.rm = RmOptionsFor(c);
@@ -317,6 +318,7 @@ std::vector<RmKindInfo> BuiltInRmKinds() {
                    .description = "the Transactional Registry (ktm/txr): key k<N> is HKLM\\Software\\ktmsim\\k<N>",
                    .supports_delete = true,
                    .supports_volatile_keys = true,
+                   .supports_request_outcome = true,
                    .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
                      ktm::txr::TxrOptions o;
                      o.rm = RmOptionsFor(c);

@@ -218,6 +218,11 @@ void CheckRmOperations(const RmSpec& rm, const std::string& path, ProblemList& p
   problems.Fraction(path + ".volatile_fraction", rm.volatile_fraction);
   problems.Fraction(path + ".nontransacted_open_fraction", rm.nontransacted_open_fraction);
   problems.NonNegativeTime(path + ".nontransacted_hold_ns", rm.nontransacted_hold_ns);
+  problems.NonNegativeTime(path + ".request_outcome_after_ns", rm.request_outcome_after_ns);
+  if (rm.request_outcome_after_ns > 0 && !kind->supports_request_outcome) {
+    problems.Add(path + ".request_outcome_after_ns",
+                 absl::StrCat("must be 0 for a ", rm.kind, " RM (only txf and txr RMs request outcomes)"));
+  }
   if (rm.volatile_fraction > 0 && !kind->supports_volatile_keys) {
     problems.Add(path + ".volatile_fraction",
                  absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no volatile keys; txr has)"));

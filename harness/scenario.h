@@ -52,6 +52,11 @@ struct RmSpec {
   double volatile_fraction = 0;
   double nontransacted_open_fraction = 0;
   sim::TimeNs nontransacted_hold_ns = 2 * sim::kMillisecond;
+  // - request_outcome_after_ns (txf, txr): a transaction this RM prepared
+  //   and has no outcome for this long after its yes vote gets
+  //   TmRequestOutcomeEnlistment (ktm::RmOptions); the DTCs then answer
+  //   TRANSACTION_NOTIFY_REQUEST_OUTCOME with an inquiry. 0: never.
+  sim::TimeNs request_outcome_after_ns = 0;
   sim::DiskOptions disk;            // the RM's own log disk
   // The kind's own options ([rms.options] key = value; strings, integers,
   // booleans and numbers, kept as their text): what a plugin RM kind reads

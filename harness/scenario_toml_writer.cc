@@ -121,6 +121,9 @@ void AppendRms(const Scenario& s, std::string* out) {
       absl::StrAppend(out, "nontransacted_open_fraction = ", Number(rm.nontransacted_open_fraction), "\n",
                       TimeKey("nontransacted_hold", rm.nontransacted_hold_ns), "\n");
     }
+    if (rm.request_outcome_after_ns != defaults.request_outcome_after_ns) {
+      absl::StrAppend(out, TimeKey("request_outcome_after", rm.request_outcome_after_ns), "\n");
+    }
     AppendDisk("rms.disk", rm.disk, out);
     if (!rm.options.empty()) {
       absl::StrAppend(out, "\n[rms.options]\n");

@@ -46,6 +46,8 @@ enum class EventKind : uint8_t {
                      // GENERIC_WRITE, held until its "close" or a crash of the host),
                      // "close", or "refused <status>". With a tx: an operation of tx on
                      // the file refused (detail "refused <status>"), for the reader only
+  kRequestOutcome,   // rm asked KTM for tx's outcome (TmRequestOutcomeEnlistment) while
+                     // prepared; what it then does must agree with everyone (agreement)
 };
 // Stable name of a kind without the leading 'k' ("Begin", "RmCommitted", ...).
 const char* EventKindName(EventKind kind);

@@ -5,7 +5,9 @@
 // history that passes and a planted mistake that is flagged: a volatile key
 // surviving a crash, a read of one after the crash removed it, a
 // non-transacted writer open granted while a transaction holds the file,
-// and a transaction reaching a file a non-transacted writer holds open.
+// and a transaction reaching a file a non-transacted writer holds open; and
+// an RM that requested the outcome (kRequestOutcome) acting against the
+// global decision is an agreement violation.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -233,6 +235,32 @@ TEST(ShareModes, HoldsEndAtCloseCrashAndTransactionEnd) {
   b.Add(EventKind::kOpen, "", kFiles, kFile, "t9.3", "write");
   const History h = b.Build();
   EXPECT_TRUE(CheckIsolation(h).empty()) << Texts(CheckIsolation(h));
+}
+
+// ---- request outcome -------------------------------------------------------
+
+// Planted mistake: an RM asked for the outcome and then rolled back what the
+// other RM committed and the client was told committed.
+TEST(RequestOutcome, WrongOutcomeAfterARequestIsFlagged) {
+  Builder b;
+  b.Add(EventKind::kBegin, "t1");
+  b.Add(EventKind::kEnlist, "t1", "rmA");
+  b.Add(EventKind::kEnlist, "t1", "rmB");
+  b.Add(EventKind::kWrite, "t1", "rmA", "k1", "t1.1");
+  b.Add(EventKind::kWrite, "t1", "rmB", "k1", "t1.2");
+  b.Add(EventKind::kCommitRequest, "t1");
+  b.Add(EventKind::kVote, "t1", "rmA", "", "", "yes");
+  b.Add(EventKind::kVote, "t1", "rmB", "", "", "yes");
+  b.Add(EventKind::kRequestOutcome, "t1", "rmB");
+  b.Add(EventKind::kRmCommitted, "t1", "rmA");
+  b.Add(EventKind::kOutcome, "t1", "", "", "", "committed");
+  const size_t wrong = b.Add(EventKind::kRmAborted, "t1", "rmB");
+  const History h = b.Build();
+  const std::vector<Violation> v = CheckAgreement(h);
+  ASSERT_FALSE(v.empty());
+  EXPECT_EQ(v[0].tx, "t1");
+  EXPECT_NE(std::find(v[0].events.begin(), v[0].events.end(), wrong), v[0].events.end()) << Texts(v);
+  EXPECT_STREQ(EventKindName(EventKind::kRequestOutcome), "RequestOutcome");
 }
 
 }  // namespace

@@ -5,7 +5,10 @@
 // crashes). Each passes over seeds and its history shows the piece really
 // ran: volatile writes committed and then lost in a crash (which the
 // checkers accepted), granted and refused non-transacted opens, transacted
-// opens refused with STATUS_TRANSACTIONAL_CONFLICT. Also: the options are
+// opens refused with STATUS_TRANSACTIONAL_CONFLICT. And
+// scenarios/dist_request_outcome.toml: prepared RMs asking for the outcome
+// (TmRequestOutcomeEnlistment) in distributed transactions under message
+// loss and crashes get the global decision. Also: the options are
 // checked at load with file:line, default off, and round-trip.
 #include <cstdint>
 #include <map>
@@ -21,6 +24,7 @@
 #include "harness/scenario_toml.h"
 #include "harness/scenario_toml_writer.h"
 #include "model/history.h"
+#include "sim/trace.h"
 
 namespace harness {
 namespace {
@@ -121,16 +125,64 @@ TEST(TxfShareModes, ScenarioPassesAndBothDirectionsAreRefused) {
   EXPECT_GT(transactional_conflicts, 10u);  // a non-transacted writer held it first
 }
 
+// Prepared RMs ask for the outcome; on participant hosts the DTC asks the
+// coordinator. What each asking RM then did is what the transaction's
+// other RMs and its client saw.
+TEST(DistRequestOutcome, ScenarioPassesAndAskingRmsGetTheGlobalDecision) {
+  const Scenario scenario = Load("dist_request_outcome");
+  uint64_t requests = 0, remote_requests = 0, answered_committed = 0, answered_aborted = 0, dtc_asked = 0;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    RunOptions options;
+    options.keep_trace = true;
+    const RunResult r = RunScenario(scenario, seed, options);
+    EXPECT_TRUE(r.passed) << "seed " << seed << Failures(r);
+    for (const sim::TraceEvent& t : r.trace) {
+      if (t.kind == "dist.notify" && t.Field("n") == "REQUEST_OUTCOME") ++dtc_asked;
+    }
+    const std::vector<model::HistoryEvent>& events = r.history.events;
+    std::map<std::string, uint32_t> begin_host;
+    std::map<std::string, std::set<std::string>> decided;  // tx -> {"committed", "aborted"} over RMs and client
+    for (const model::HistoryEvent& e : events) {
+      if (e.kind == EventKind::kBegin) begin_host[e.tx] = e.host;
+      if (e.kind == EventKind::kRmCommitted) decided[e.tx].insert("committed");
+      if (e.kind == EventKind::kRmAborted) decided[e.tx].insert("aborted");
+      if (e.kind == EventKind::kOutcome) decided[e.tx].insert(e.detail);
+    }
+    for (size_t i = 0; i < events.size(); ++i) {
+      const model::HistoryEvent& asked = events[i];
+      if (asked.kind != EventKind::kRequestOutcome) continue;
+      ++requests;
+      if (begin_host.count(asked.tx) && begin_host[asked.tx] != asked.host) ++remote_requests;
+      for (size_t j = i + 1; j < events.size(); ++j) {
+        const model::HistoryEvent& e = events[j];
+        if (e.tx != asked.tx || e.rm != asked.rm) continue;
+        if (e.kind != EventKind::kRmCommitted && e.kind != EventKind::kRmAborted) continue;
+        const std::string got = e.kind == EventKind::kRmCommitted ? "committed" : "aborted";
+        ++(got == "committed" ? answered_committed : answered_aborted);
+        EXPECT_EQ(decided[asked.tx], std::set<std::string>{got}) << "seed " << seed << ": " << asked.ToText();
+        break;
+      }
+    }
+  }
+  EXPECT_GT(requests, 20u);
+  EXPECT_GT(remote_requests, 10u);
+  EXPECT_GT(dtc_asked, 10u);
+  EXPECT_GT(answered_committed, 10u);
+  EXPECT_GT(answered_aborted, 0u);
+}
+
 // The options are off by default: scenarios that do not name them run and
 // write themselves as before.
 TEST(Issue18Options, DefaultOffAndRoundTrip) {
   const RmSpec defaults;
   EXPECT_EQ(defaults.volatile_fraction, 0);
   EXPECT_EQ(defaults.nontransacted_open_fraction, 0);
+  EXPECT_EQ(defaults.request_outcome_after_ns, 0);
   const Scenario plain = Load("txf_txr_commit");
   EXPECT_FALSE(absl::StrContains(ScenarioToToml(plain), "volatile_fraction"));
   EXPECT_FALSE(absl::StrContains(ScenarioToToml(plain), "nontransacted"));
-  for (const std::string name : {"txr_volatile_keys", "txf_share_modes"}) {
+  EXPECT_FALSE(absl::StrContains(ScenarioToToml(plain), "request_outcome"));
+  for (const std::string name : {"txr_volatile_keys", "txf_share_modes", "dist_request_outcome"}) {
     const Scenario s = Load(name);
     absl::StatusOr<Scenario> back = LoadScenarioString(ScenarioToToml(s), "round-trip.toml");
     ASSERT_TRUE(back.ok()) << back.status().message();
@@ -139,6 +191,7 @@ TEST(Issue18Options, DefaultOffAndRoundTrip) {
       EXPECT_EQ(back->rms[i].volatile_fraction, s.rms[i].volatile_fraction);
       EXPECT_EQ(back->rms[i].nontransacted_open_fraction, s.rms[i].nontransacted_open_fraction);
       EXPECT_EQ(back->rms[i].nontransacted_hold_ns, s.rms[i].nontransacted_hold_ns);
+      EXPECT_EQ(back->rms[i].request_outcome_after_ns, s.rms[i].request_outcome_after_ns);
     }
   }
 }
@@ -164,6 +217,7 @@ name = "kv"
 host = "node1"
 volatile_fraction = 1.5
 nontransacted_hold_ms = -1
+request_outcome_after_ms = 2
 )";
   absl::StatusOr<Scenario> s = LoadScenarioString(text, "bad.toml");
   ASSERT_FALSE(s.ok());
@@ -174,10 +228,12 @@ nontransacted_hold_ms = -1
   EXPECT_TRUE(absl::StrContains(message, "must be 0 for a txr RM (its kind has no file opens")) << message;
   EXPECT_TRUE(absl::StrContains(message, "bad.toml:19:")) << message;
   EXPECT_TRUE(absl::StrContains(message, "bad.toml:20:")) << message;
+  EXPECT_TRUE(absl::StrContains(message, "bad.toml:21:")) << message;
+  EXPECT_TRUE(absl::StrContains(message, "only txf and txr RMs request outcomes")) << message;
 }
 
 TEST(Issue18Options, RunsAreDeterministic) {
-  for (const std::string name : {"txr_volatile_keys", "txf_share_modes"}) {
+  for (const std::string name : {"txr_volatile_keys", "txf_share_modes", "dist_request_outcome"}) {
     const Scenario scenario = Load(name);
     const RunResult a = RunSeed(scenario, 5);
     const RunResult b = RunSeed(scenario, 5);
