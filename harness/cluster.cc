@@ -459,8 +459,8 @@ void Cluster::HoldWriterOpen(ClientTx& tx, size_t r, RmAdapter& rm, const std::s
   const uint32_t host = hosts_[tx.host].host->id();
   std::string id = absl::StrCat(tx.name, ".", ++tx.op_number);  // names the open in the history
   const std::string file = rm.HistoryKey(key);
-  ktm::NTSTATUS s = rm.HoldWriterOpen(key, spec.nontransacted_hold_ns, [this, host, spec, file, id] {
-    Record(model::EventKind::kOpen, host, "", spec.name, file, id, "close");
+  ktm::NTSTATUS s = rm.HoldWriterOpen(key, spec.nontransacted_hold_ns, [this, host, name = spec.name, file, id] {
+    Record(model::EventKind::kOpen, host, "", name, file, id, "close");
   });
   Record(model::EventKind::kOpen, host, "", spec.name, file, id,
          s == ktm::STATUS_SUCCESS ? std::string("write") : "refused " + ktm::StatusName(s));
