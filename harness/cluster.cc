@@ -107,6 +107,10 @@ void Cluster::Build() {
       Boot(i);
     });
   }
+  recorder_.set_volatile_keys([this](std::string_view rm, std::string_view key) {
+    auto it = rm_index_.find(std::string(rm));
+    return it != rm_index_.end() && IsVolatileHistoryKey(scenario_.rms[it->second], key);
+  });
   world_->trace().set_observer(
       [this](const sim::TraceEvent& e) {
         if (HistoryRecorder::WantsTraceKind(e.kind)) recorder_.OnTraceEvent(e);
@@ -244,6 +248,8 @@ void Cluster::StartDtc(size_t i) {
   o.name = scenario_.hosts[i].name;
   o.rm_id = DtcGuid(o.name);
   o.observer = &recorder_;
+  o.answer_request_outcome = std::any_of(scenario_.rms.begin(), scenario_.rms.end(),
+                                         [](const RmSpec& rm) { return rm.request_outcome_after_ns > 0; });
   rt.dtc = std::make_unique<ktm::dist::Dtc>(
       rt.kernel.get(), rt.host, FindDisk(rt.host, kDtcDisk), rt.tm, o,
       [this, i](ktm::HANDLE transaction, const ktm::dist::RemoteOp& op, std::string* value) {
@@ -420,8 +426,15 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   const RmSpec& spec = scenario_.rms[r];
   std::string key = absl::StrCat("k", workload_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
   bool is_read = tx->read_only || workload_rng_.Bernoulli(scenario_.workload.read_fraction);
+  // Issue 18's operations draw from the RM-ops stream, and only where asked.
+  if (spec.volatile_fraction > 0 && rm_ops_rng_.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
   if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
   ktm::NTSTATUS s = ktm::STATUS_RM_NOT_ACTIVE;
+  if (rm && !is_read && spec.nontransacted_open_fraction > 0 &&
+      rm_ops_rng_.Bernoulli(spec.nontransacted_open_fraction)) {
+    HoldWriterOpen(*tx, r, *rm, key);
+    return Step(tx);
+  }
   if (rm && is_read) {
     std::string value;
     bool traced = true;
@@ -431,6 +444,10 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
     s = LocalWrite(*tx, r, *rm, key);
   }
   if (s != ktm::STATUS_SUCCESS) {
+    if (rm && spec.nontransacted_open_fraction > 0) {  // share-mode runs: the refusal's status, for the reader
+      Record(model::EventKind::kOpen, hosts_[tx->host].host->id(), tx->name, spec.name, rm->HistoryKey(key), "",
+             "refused " + ktm::StatusName(s));
+    }
     // Conflict, timeout or an RM that is not there: the client gives up.
     tx->end = ClientTx::End::kRollback;
     tx->ops_left = 0;
@@ -453,6 +470,18 @@ ktm::NTSTATUS Cluster::LocalWrite(ClientTx& tx, size_t r, RmAdapter& rm, const s
     }
   }
   return rm.Write(tx.handle, key, value);
+}
+
+void Cluster::HoldWriterOpen(ClientTx& tx, size_t r, RmAdapter& rm, const std::string& key) {
+  const RmSpec& spec = scenario_.rms[r];
+  const uint32_t host = hosts_[tx.host].host->id();
+  std::string id = absl::StrCat(tx.name, ".", ++tx.op_number);  // names the open in the history
+  const std::string file = rm.HistoryKey(key);
+  ktm::NTSTATUS s = rm.HoldWriterOpen(key, spec.nontransacted_hold_ns, [this, host, name = spec.name, file, id] {
+    Record(model::EventKind::kOpen, host, "", name, file, id, "close");
+  });
+  Record(model::EventKind::kOpen, host, "", spec.name, file, id,
+         s == ktm::STATUS_SUCCESS ? std::string("write") : "refused " + ktm::StatusName(s));
 }
 
 void Cluster::RecordAbsentRead(size_t host_index, ktm::HANDLE transaction, size_t r, const std::string& key) {
@@ -595,8 +624,13 @@ void Cluster::RecordFinalValues() {
     std::map<std::string, std::string> committed = rm->committed();
     uint32_t host = world_->host(static_cast<uint32_t>(host_index_.at(scenario_.rms[r].host)))->id();
     // Every workload key (absent ones too), then anything else the RM holds.
+    std::vector<std::string> keys;
     for (uint32_t k = 0; k < std::max<uint32_t>(scenario_.workload.keys, 1); ++k) {
-      std::string key = rm->HistoryKey(absl::StrCat("k", k));
+      keys.push_back(absl::StrCat("k", k));
+      if (scenario_.rms[r].volatile_fraction > 0) keys.push_back(VolatileTwin(keys.back()));
+    }
+    for (const std::string& workload_key : keys) {
+      std::string key = rm->HistoryKey(workload_key);
       auto it = committed.find(key);
       if (held.count({scenario_.rms[r].name, key}) > 0) {
         if (it != committed.end()) committed.erase(it);

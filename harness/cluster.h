@@ -119,6 +119,9 @@ class Cluster {
   // A write-side operation on a local RM: a write, or (txf/txr, per the
   // RM's delete_fraction / move_fraction) a delete or a move-then-write.
   ktm::NTSTATUS LocalWrite(ClientTx& tx, size_t rm_index, RmAdapter& rm, const std::string& key);
+  // A non-transacted writer open of key's file (txf), held for the RM's
+  // nontransacted_hold_ns; recorded as kOpen events (granted, refused, closed).
+  void HoldWriterOpen(ClientTx& tx, size_t rm_index, RmAdapter& rm, const std::string& key);
   // A read whose RM traced nothing because the file or key is absent in the
   // transaction's view (RmAdapter::Read): the recorder files a read of "".
   void RecordAbsentRead(size_t host_index, ktm::HANDLE transaction, size_t rm_index, const std::string& key);

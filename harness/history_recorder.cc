@@ -72,7 +72,13 @@ void HistoryRecorder::OnRead(uint32_t host, std::string_view rm, const ktm::Guid
 
 void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                               std::string_view value) {
-  Record(model::EventKind::kWrite, host, TxName(uow), std::string(rm), std::string(key), std::string(value));
+  const bool is_volatile = is_volatile_ && is_volatile_(rm, key);
+  Record(model::EventKind::kWrite, host, TxName(uow), std::string(rm), std::string(key), std::string(value),
+         is_volatile ? "volatile" : "");
+}
+
+void HistoryRecorder::OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
+  Record(model::EventKind::kRequestOutcome, host, TxName(uow), std::string(rm));
 }
 
 void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {

@@ -55,6 +55,11 @@ class HistoryRecorder : public ktm::RmObserver {
   explicit HistoryRecorder(const sim::Scheduler* scheduler) : scheduler_(scheduler) {}
 
   void set_trigger(TriggerFn trigger) { trigger_ = std::move(trigger); }
+  // Which writes are of volatile registry keys (the workload created them
+  // REG_OPTION_VOLATILE): their kWrite events get detail "volatile", so the
+  // checkers expect them gone after a crash of the RM's host.
+  using VolatileKeyFn = std::function<bool(std::string_view rm, std::string_view key)>;
+  void set_volatile_keys(VolatileKeyFn is_volatile) { is_volatile_ = std::move(is_volatile); }
 
   // One history event now.
   void Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm = "", std::string key = "",
@@ -78,6 +83,7 @@ class HistoryRecorder : public ktm::RmObserver {
   void OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
   void OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view why) override;
   void OnBranch(uint32_t host, const ktm::Guid& root_uow, const ktm::Guid& local_uow) override;
+  void OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
 
   // ---- Structured trace events (kernel and world) ----
   static bool WantsTraceKind(std::string_view kind);
@@ -126,6 +132,7 @@ class HistoryRecorder : public ktm::RmObserver {
 
   const sim::Scheduler* scheduler_;
   TriggerFn trigger_;
+  VolatileKeyFn is_volatile_;
   model::History history_;
   RunNames names_;
   std::map<std::string, std::string> uow_by_tx_;

@@ -67,7 +67,8 @@ class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
   static constexpr const char* kDirectory = "\\d";
   static constexpr uint32_t kReadBytes = 4096;
 
-  using AdapterOf::AdapterOf;
+  TxfAdapter(std::unique_ptr<ktm::txf::TxfRm> rm, sim::Host* host) : AdapterOf(std::move(rm)), host_(host) {}
+  ~TxfAdapter() override { *alive_ = false; }
   std::string HistoryKey(const std::string& key) const override { return absl::StrCat(kDirectory, "\\", key); }
   bool SupportsDelete() const override { return true; }
   bool SupportsMove() const override { return true; }
@@ -129,22 +130,43 @@ class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
     return Write(transaction, key, value);
   }
 
+  ktm::NTSTATUS HoldWriterOpen(const std::string& key, sim::TimeNs hold_ns, std::function<void()> closed) override {
+    ktm::HANDLE file = ktm::INVALID_HANDLE_VALUE;
+    const ktm::NTSTATUS s = rm().CreateFileTransacted(HistoryKey(key), ktm::txf::GENERIC_WRITE,
+                                                      ktm::txf::OPEN_EXISTING, ktm::INVALID_HANDLE_VALUE, &file);
+    if (s != ktm::STATUS_SUCCESS) return s;
+    // Timers die with the host (sim/host.h); alive_ covers the adapter
+    // going away without a crash (the end of the run).
+    host_->After(hold_ns, [this, alive = alive_, file, closed = std::move(closed)] {
+      if (!*alive) return;
+      Close(file);
+      closed();
+    });
+    return s;
+  }
+
  private:
   void Close(ktm::HANDLE file) {
     const ktm::NTSTATUS s = rm().CloseFileHandle(file);
     KTM_ASSERT(s == ktm::STATUS_SUCCESS, "txf adapter: closing its own file handle: " + ktm::StatusName(s));
   }
+
+  sim::Host* host_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // TxR: workload key k -> value "v" of key "HKLM\Software\ktmsim\k".
 class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
  public:
   static constexpr const char* kParent = "Software\\ktmsim\\";
+  static constexpr const char* kVolatileParent = "Software\\ktmsim\\volatile";
   static constexpr const char* kValueName = "v";
+  static constexpr const char* kStableChild = "stable";
 
-  using AdapterOf::AdapterOf;
+  TxrAdapter(std::unique_ptr<ktm::txr::TxrRm> rm, bool volatile_keys)
+      : AdapterOf(std::move(rm)), volatile_keys_(volatile_keys) {}
   std::string HistoryKey(const std::string& key) const override {
-    return absl::StrCat("HKLM\\", kParent, key, "\\", kValueName);
+    return absl::StrCat("HKLM\\", SubKey(key), "\\", kValueName);
   }
   bool SupportsDelete() const override { return true; }
 
@@ -158,16 +180,27 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
                                     ktm::INVALID_HANDLE_VALUE) == ktm::STATUS_SUCCESS) {
       (void)rm().RegCloseKey(handle);
     }
+    // The volatile twins' parent, again at every start (a crash removed it).
+    if (volatile_keys_ &&
+        rm().RegCreateKeyTransacted(ktm::txr::HKEY_LOCAL_MACHINE, kVolatileParent, ktm::txr::REG_OPTION_VOLATILE,
+                                    ktm::txr::KEY_ALL_ACCESS, &handle, nullptr,
+                                    ktm::INVALID_HANDLE_VALUE) == ktm::STATUS_SUCCESS) {
+      (void)rm().RegCloseKey(handle);
+    }
   }
 
  public:
 
   ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
+    const bool twin = IsTwin(key);
     ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
-    ktm::NTSTATUS s =
-        rm().RegCreateKeyTransacted(ktm::txr::HKEY_LOCAL_MACHINE, SubKey(key), ktm::txr::REG_OPTION_NON_VOLATILE,
-                                    ktm::txr::KEY_SET_VALUE, &handle, nullptr, transaction);
+    ktm::NTSTATUS s = rm().RegCreateKeyTransacted(
+        ktm::txr::HKEY_LOCAL_MACHINE, SubKey(key),
+        twin ? ktm::txr::REG_OPTION_VOLATILE : ktm::txr::REG_OPTION_NON_VOLATILE,
+        twin ? ktm::txr::KEY_SET_VALUE | ktm::txr::KEY_CREATE_SUB_KEY : ktm::txr::KEY_SET_VALUE, &handle, nullptr,
+        transaction);
     if (!ktm::NT_SUCCESS(s)) return s;
+    if (twin) RefuseStableChild(handle, transaction);
     s = rm().RegSetValueEx(handle, kValueName, ktm::txr::REG_SZ, ktm::txr::RegSz(value));
     Close(handle);
     return s;
@@ -199,11 +232,29 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
   }
 
  private:
-  static std::string SubKey(const std::string& key) { return absl::StrCat(kParent, key); }
+  bool IsTwin(const std::string& key) const { return volatile_keys_ && !key.empty() && key[0] == 'v'; }
+  // "k<N>" -> Software\ktmsim\k<N>; its twin "v<N>" -> Software\ktmsim\volatile\k<N>.
+  std::string SubKey(const std::string& key) const {
+    if (!IsTwin(key)) return absl::StrCat(kParent, key);
+    return absl::StrCat(kVolatileParent, "\\k", key.substr(1));
+  }
+  // RegCreateKeyEx: "a stable key cannot be created under a volatile one"
+  // (ERROR_CHILD_MUST_BE_VOLATILE). The twin was just created or opened in
+  // this transaction, so nothing else can refuse first; a granted child is
+  // an engine bug (closed again so the run ends cleanly before the assert).
+  void RefuseStableChild(ktm::HANDLE twin, ktm::HANDLE transaction) {
+    ktm::HANDLE child = ktm::INVALID_HANDLE_VALUE;
+    const ktm::NTSTATUS s = rm().RegCreateKeyTransacted(twin, kStableChild, ktm::txr::REG_OPTION_NON_VOLATILE,
+                                                        ktm::txr::KEY_SET_VALUE, &child, nullptr, transaction);
+    if (ktm::NT_SUCCESS(s)) Close(child);
+    KTM_ASSERT(s == ktm::STATUS_CHILD_MUST_BE_VOLATILE,
+               "txr: a stable child under a volatile key got " + ktm::StatusName(s));
+  }
   void Close(ktm::HANDLE handle) {
     const ktm::NTSTATUS s = rm().RegCloseKey(handle);
     KTM_ASSERT(s == ktm::STATUS_SUCCESS, "txr adapter: closing its own key handle: " + ktm::StatusName(s));
   }
+  bool volatile_keys_;
 };
 
 }  // namespace
@@ -216,6 +267,21 @@ ktm::NTSTATUS RmAdapter::Delete(ktm::HANDLE, const std::string&) {
 ktm::NTSTATUS RmAdapter::MoveThenWrite(ktm::HANDLE, const std::string&, const std::string&, const std::string&) {
   KTM_ASSERT(false, "a move on an RM kind without one (Validate allows move_fraction only for txf)");
   return ktm::STATUS_INVALID_PARAMETER;
+}
+
+ktm::NTSTATUS RmAdapter::HoldWriterOpen(const std::string&, sim::TimeNs, std::function<void()>) {
+  KTM_ASSERT(false, "a non-transacted open on an RM kind without one (Validate allows it only for txf)");
+  return ktm::STATUS_INVALID_PARAMETER;
+}
+
+std::string VolatileTwin(const std::string& key) {
+  KTM_ASSERT(!key.empty() && key[0] == 'k', "a volatile twin of a workload key k<N>, got " + key);
+  return absl::StrCat("v", key.substr(1));
+}
+
+bool IsVolatileHistoryKey(const RmSpec& spec, std::string_view history_key) {
+  static constexpr std::string_view kPrefix = "HKLM\\Software\\ktmsim\\volatile\\";
+  return spec.kind == "txr" && spec.volatile_fraction > 0 && history_key.substr(0, kPrefix.size()) == kPrefix;
 }
 
 std::vector<RmKindInfo> BuiltInRmKinds() {
@@ -240,20 +306,25 @@ std::vector<RmKindInfo> BuiltInRmKinds() {
                    .description = "Transactional NTFS (ktm/txf): key k<N> is the file \\d\\k<N>",
                    .supports_delete = true,
                    .supports_move = true,
+                   .supports_nontransacted_opens = true,
+                   .supports_request_outcome = true,
                    .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
                      ktm::txf::TxfOptions o;
                      o.rm = RmOptionsFor(c);
                      return std::make_unique<TxfAdapter>(
-                         std::make_unique<ktm::txf::TxfRm>(c.kernel, c.host, c.disk, c.tm, o));
+                         std::make_unique<ktm::txf::TxfRm>(c.kernel, c.host, c.disk, c.tm, o), c.host);
                    }});
   kinds.push_back({.name = "txr",
                    .description = "the Transactional Registry (ktm/txr): key k<N> is HKLM\\Software\\ktmsim\\k<N>",
                    .supports_delete = true,
+                   .supports_volatile_keys = true,
+                   .supports_request_outcome = true,
                    .make = [](const RmKindContext& c) -> std::unique_ptr<RmAdapter> {
                      ktm::txr::TxrOptions o;
                      o.rm = RmOptionsFor(c);
                      return std::make_unique<TxrAdapter>(
-                         std::make_unique<ktm::txr::TxrRm>(c.kernel, c.host, c.disk, c.tm, o));
+                         std::make_unique<ktm::txr::TxrRm>(c.kernel, c.host, c.disk, c.tm, o),
+                         c.spec->volatile_fraction > 0);
                    }});
   return kinds;
 }

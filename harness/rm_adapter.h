@@ -30,6 +30,21 @@
 // RM before any data call, so the RM reports nothing: Read then reports
 // *traced = false and the cluster records the read of "" (absent) itself.
 //
+// Issue 18's workload pieces (off unless the scenario's RmSpec asks):
+// - txr, volatile_fraction: workload key "v<N>" is the volatile twin of
+//   "k<N>": the value "v" of HKLM\Software\ktmsim\volatile\k<N>, created
+//   with REG_OPTION_VOLATILE under a volatile parent the adapter provisions
+//   at every start. Each write of a twin then asks for a stable child
+//   ("...\k<N>\stable") and asserts STATUS_CHILD_MUST_BE_VOLATILE (a
+//   granted one would outlive its volatile parent). The recorder marks
+//   writes of twins (IsVolatileHistoryKey) so the checkers expect them gone
+//   after a crash of the RM's host (model/checkers.h).
+// - txf, nontransacted_open_fraction: HoldWriterOpen opens the key's file
+//   for GENERIC_WRITE, OPEN_EXISTING, outside any transaction, and closes it
+//   hold_ns later (unless the host crashed first), so transacted opens of it
+//   meet a non-transacted writer (STATUS_TRANSACTIONAL_CONFLICT) and it
+//   meets transactions' writers (STATUS_SHARING_VIOLATION).
+//
 // Statuses: STATUS_SUCCESS, or the RM's failure status unchanged (a
 // conflict, STATUS_SHARING_VIOLATION, STATUS_RM_NOT_ACTIVE, ...), after
 // which the client rolls the transaction back. Informational successes
@@ -42,6 +57,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "harness/scenario.h"
 #include "ktm/api.h"
@@ -81,7 +97,20 @@ class RmAdapter {
   // from_key that does not exist makes it a plain Write.
   virtual ktm::NTSTATUS MoveThenWrite(ktm::HANDLE transaction, const std::string& from_key, const std::string& key,
                                       const std::string& value);
+  // Only where the kind supports_nontransacted_opens (txf): the
+  // non-transacted writer open of key's file, held hold_ns; `closed` runs
+  // when the adapter closes it (never when the host crashed first). A
+  // refusal (STATUS_SHARING_VIOLATION, STATUS_OBJECT_NAME_NOT_FOUND, ...)
+  // comes back as the status and nothing is held.
+  virtual ktm::NTSTATUS HoldWriterOpen(const std::string& key, sim::TimeNs hold_ns, std::function<void()> closed);
 };
+
+// "k<N>" -> "v<N>": the volatile twin of a workload key (txr).
+std::string VolatileTwin(const std::string& key);
+// True when history_key (as an RM of `spec` reports it) is a volatile twin's:
+// spec is a txr RM with volatile_fraction > 0 and the key lies under
+// HKLM\Software\ktmsim\volatile.
+bool IsVolatileHistoryKey(const RmSpec& spec, std::string_view history_key);
 
 // The adapter of the RM `spec` (its kind, options and identity), built on
 // the host's kernel and TM. disk: the RM's log disk (nullptr when volatile).

@@ -78,6 +78,7 @@ ktm::RmOptions RmOptionsFor(const RmKindContext& context) {
   o.vote_no_probability = spec.vote_no_probability;
   o.reject_single_phase_probability = spec.reject_single_phase_probability;
   o.response_delay_ns = spec.response_delay_ns;
+  o.request_outcome_after_ns = spec.request_outcome_after_ns;
   o.observer = context.observer;
   return o;
 }

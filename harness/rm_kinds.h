@@ -46,6 +46,9 @@ struct RmKindInfo {
   std::string description;            // one line, for --help and docs
   bool supports_delete = false;       // the workload may delete keys (delete_fraction)
   bool supports_move = false;         // the workload may move keys (move_fraction)
+  bool supports_volatile_keys = false;  // volatile twins "v<N>" of keys (volatile_fraction)
+  bool supports_nontransacted_opens = false;  // RmAdapter::HoldWriterOpen (nontransacted_open_fraction)
+  bool supports_request_outcome = false;  // RmOptionsFor's request_outcome_after_ns reaches the RM
   std::function<std::unique_ptr<RmAdapter>(const RmKindContext&)> make;
 };
 
@@ -58,7 +61,8 @@ const RmKindInfo* FindRmKind(std::string_view name);
 std::vector<std::string> RmKindNames();
 
 // The RmOptions a scenario's RM spec asks for (name, id, durability,
-// single-phase, vote and reject probabilities, response delay, observer):
+// single-phase, vote and reject probabilities, response delay, request-outcome
+// delay, observer):
 // what every RM kind built on RmBase starts from.
 ktm::RmOptions RmOptionsFor(const RmKindContext& context);
 

@@ -217,6 +217,22 @@ void CheckRmOperations(const RmSpec& rm, const std::string& path, ProblemList& p
   if (rm.move_fraction > 0 && !kind->supports_move) {
     problems.Add(path + ".move_fraction", absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no moves)"));
   }
+  problems.Fraction(path + ".volatile_fraction", rm.volatile_fraction);
+  problems.Fraction(path + ".nontransacted_open_fraction", rm.nontransacted_open_fraction);
+  problems.NonNegativeTime(path + ".nontransacted_hold_ns", rm.nontransacted_hold_ns);
+  problems.NonNegativeTime(path + ".request_outcome_after_ns", rm.request_outcome_after_ns);
+  if (rm.request_outcome_after_ns > 0 && !kind->supports_request_outcome) {
+    problems.Add(path + ".request_outcome_after_ns",
+                 absl::StrCat("must be 0 for a ", rm.kind, " RM (only txf and txr RMs request outcomes)"));
+  }
+  if (rm.volatile_fraction > 0 && !kind->supports_volatile_keys) {
+    problems.Add(path + ".volatile_fraction",
+                 absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no volatile keys; txr has)"));
+  }
+  if (rm.nontransacted_open_fraction > 0 && !kind->supports_nontransacted_opens) {
+    problems.Add(path + ".nontransacted_open_fraction",
+                 absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no file opens; txf has)"));
+  }
   if (rm.delete_fraction + rm.move_fraction > 1 + 1e-9) {
     problems.Add(path + ".delete_fraction", absl::StrCat("delete_fraction + move_fraction must be at most 1, got ",
                                                          rm.delete_fraction + rm.move_fraction));

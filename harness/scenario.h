@@ -39,6 +39,24 @@ struct RmSpec {
   // write it (txf); see harness/rm_adapter.h. 0 for kv; sum <= 1.
   double delete_fraction = 0;
   double move_fraction = 0;
+  // Issue 18's workload pieces, each 0 (off) unless the scenario asks:
+  // - volatile_fraction (txr): share of this RM's operations (reads and
+  //   writes, local or remote) on the volatile twin "v<N>" of key "k<N>": the
+  //   registry key HKLM\Software\ktmsim\volatile\k<N>, created
+  //   REG_OPTION_VOLATILE, so a host crash removes it; each such write also
+  //   checks that a stable child of it is refused.
+  // - nontransacted_open_fraction (txf): share of this RM's local operations
+  //   that instead open the file of the key for writing outside any
+  //   transaction (OPEN_EXISTING) and hold it nontransacted_hold_ns before
+  //   closing it, so transacted opens meet it (share modes, both directions).
+  double volatile_fraction = 0;
+  double nontransacted_open_fraction = 0;
+  sim::TimeNs nontransacted_hold_ns = 2 * sim::kMillisecond;
+  // - request_outcome_after_ns (txf, txr): a transaction this RM prepared
+  //   and has no outcome for this long after its yes vote gets
+  //   TmRequestOutcomeEnlistment (ktm::RmOptions); the DTCs then answer
+  //   TRANSACTION_NOTIFY_REQUEST_OUTCOME with an inquiry. 0: never.
+  sim::TimeNs request_outcome_after_ns = 0;
   sim::DiskOptions disk;            // the RM's own log disk
   // The kind's own options ([rms.options] key = value; strings, integers,
   // booleans and numbers, kept as their text): what a plugin RM kind reads

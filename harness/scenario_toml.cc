@@ -530,6 +530,10 @@ void ReadRm(TableReader& reader, RmSpec* rm) {
   reader.Time("response_delay", &rm->response_delay_ns);
   reader.Number("delete_fraction", &rm->delete_fraction);
   reader.Number("move_fraction", &rm->move_fraction);
+  reader.Number("volatile_fraction", &rm->volatile_fraction);
+  reader.Number("nontransacted_open_fraction", &rm->nontransacted_open_fraction);
+  reader.Time("nontransacted_hold", &rm->nontransacted_hold_ns);
+  reader.Time("request_outcome_after", &rm->request_outcome_after_ns);
   ReadDisk(reader, "disk", &rm->disk);
   ReadRmOptions(reader, &rm->options);
 }

@@ -110,6 +110,20 @@ void AppendRms(const Scenario& s, std::string* out) {
                     "\n", TimeKey("response_delay", rm.response_delay_ns), "\n",
                     "delete_fraction = ", Number(rm.delete_fraction), "\n",
                     "move_fraction = ", Number(rm.move_fraction), "\n");
+    // Issue 18's workload options: written only when set, so the scenario as
+    // run of every other scenario reads as before.
+    const RmSpec defaults;
+    if (rm.volatile_fraction != defaults.volatile_fraction) {
+      absl::StrAppend(out, "volatile_fraction = ", Number(rm.volatile_fraction), "\n");
+    }
+    if (rm.nontransacted_open_fraction != defaults.nontransacted_open_fraction ||
+        rm.nontransacted_hold_ns != defaults.nontransacted_hold_ns) {
+      absl::StrAppend(out, "nontransacted_open_fraction = ", Number(rm.nontransacted_open_fraction), "\n",
+                      TimeKey("nontransacted_hold", rm.nontransacted_hold_ns), "\n");
+    }
+    if (rm.request_outcome_after_ns != defaults.request_outcome_after_ns) {
+      absl::StrAppend(out, TimeKey("request_outcome_after", rm.request_outcome_after_ns), "\n");
+    }
     AppendDisk("rms.disk", rm.disk, out);
     if (!rm.options.empty()) {
       absl::StrAppend(out, "\n[rms.options]\n");

@@ -437,6 +437,7 @@ void RmBase::OnPrepare(TxContext& ctx) {
     SetPhase(ctx, RmTxPhase::kPrepared);
     ReportVote(ctx, RmVote::kYes, "");
     (void)PrepareComplete(*kernel_, ctx.enlistment);
+    ArmRequestOutcome(ctx.uow);
     return;
   }
   Writer w;
@@ -462,6 +463,20 @@ void RmBase::OnPrepareForced(const Guid& uow, absl::Status status) {
   SetPhase(*c, RmTxPhase::kPrepared);
   ReportVote(*c, RmVote::kYes, "");
   (void)PrepareComplete(*kernel_, c->enlistment);
+  ArmRequestOutcome(uow);
+}
+
+void RmBase::ArmRequestOutcome(const Guid& uow) {
+  if (options_.request_outcome_after_ns <= 0) return;
+  std::weak_ptr<bool> alive = alive_;
+  host_->After(options_.request_outcome_after_ns, [this, alive, uow] {
+    if (!Alive(alive)) return;
+    TxContext* c = Find(uow);
+    if (c == nullptr || c->phase != RmTxPhase::kPrepared) return;  // the outcome came first
+    if (options_.observer) options_.observer->OnRequestOutcome(host_->id(), options_.name, uow);
+    TraceTx("rm.request_outcome", uow);
+    (void)RequestOutcomeEnlistment(*kernel_, c->enlistment);
+  });
 }
 
 void RmBase::Finish(const Guid& uow) {

@@ -66,6 +66,11 @@ struct RmOptions {
   double reject_single_phase_probability = 0;
   sim::TimeNs response_delay_ns = 0;
   uint32_t transactions_max = 256;  // transactions enlisted at once (more: STATUS_INSUFFICIENT_RESOURCES)
+  // > 0: a transaction still prepared (no COMMIT or ROLLBACK yet) this long
+  // after the RM's yes vote gets TmRequestOutcomeEnlistment (reported to the
+  // observer first); under a superior KTM asks the superior
+  // (TRANSACTION_NOTIFY_REQUEST_OUTCOME). 0: never.
+  sim::TimeNs request_outcome_after_ns = 0;
   RmObserver* observer = nullptr;   // the run's history recorder (not owned; may be null)
 };
 
@@ -185,6 +190,8 @@ class RmBase {
   void OnRecover(const TRANSACTION_NOTIFICATION& n);
   void OnLastRecover();
   void VoteNo(TxContext& ctx, const std::string& why);
+  // RmOptions::request_outcome_after_ns: the timer armed at the yes vote.
+  void ArmRequestOutcome(const Guid& uow);
   void Abandon(TxContext& ctx, const std::string& why);
   void ApplyBytes(const std::vector<uint8_t>& changes);
   void Finish(const Guid& uow);

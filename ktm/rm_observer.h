@@ -53,6 +53,10 @@ class RmObserver {
   virtual void OnAborted(uint32_t host, std::string_view rm, const Guid& uow, std::string_view why) = 0;
   // A participant's local transaction `local_uow` serves the superior's `root_uow`.
   virtual void OnBranch(uint32_t host, const Guid& root_uow, const Guid& local_uow) = 0;
+  // The RM asked KTM for the outcome of a transaction it prepared
+  // (TmRequestOutcomeEnlistment, RmOptions::request_outcome_after_ns).
+  // Not pure, so observers written before it keep compiling.
+  virtual void OnRequestOutcome(uint32_t host, std::string_view rm, const Guid& uow) {}
 };
 
 }  // namespace ktm

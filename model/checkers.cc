@@ -15,6 +15,8 @@
 #include <array>
 #include <deque>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
@@ -148,6 +150,21 @@ struct Facts {
   // (place, value) -> first kWrite of that value there.
   absl::flat_hash_map<std::pair<uint32_t, absl::string_view>, size_t> first_write_of;
   int64_t faults_stop_ns = 0;       // time of the last kFaultsStop
+  // kCrash indexes per host, ascending (volatile keys, sharing).
+  std::map<uint32_t, std::vector<size_t>> crashes;
+  std::vector<size_t> opens;        // kOpen indexes (non-transacted file opens)
+
+  // The first crash of the host of `index` after it, or kNone.
+  size_t CrashAfter(size_t index) const {
+    auto it = crashes.find(history->events[index].host);
+    if (it == crashes.end()) return kNone;
+    auto next = std::upper_bound(it->second.begin(), it->second.end(), index);
+    return next == it->second.end() ? kNone : *next;
+  }
+  // A write of a volatile key with a crash of its host after it: gone.
+  size_t LostInCrash(size_t write) const {
+    return history->events[write].detail == "volatile" ? CrashAfter(write) : kNone;
+  }
 
   const HistoryEvent& event(size_t index) const { return history->events[index]; }
   absl::string_view TxName(uint32_t id) const { return txs.Name(id); }
@@ -293,6 +310,10 @@ Facts BuildFacts(const History& history) {
       facts.finals[facts.event_place[i]].push_back(i);
     } else if (event.kind == EventKind::kFaultsStop) {
       facts.faults_stop_ns = event.time_ns;
+    } else if (event.kind == EventKind::kCrash) {
+      facts.crashes[event.host].push_back(i);
+    } else if (event.kind == EventKind::kOpen) {
+      facts.opens.push_back(i);
     } else if (!event.tx.empty()) {
       RecordTxEvent(event, i, facts);
     }
@@ -310,6 +331,14 @@ std::vector<size_t> BuildReference(const Facts& facts) {
   for (const auto& [commit, rm] : facts.commits) {
     for (size_t write : facts.tx[facts.event_tx[commit]].At(rm).writes) {
       state[facts.event_place[write]] = write;
+    }
+  }
+  // A volatile key's last committed write with a crash of its host after it
+  // is gone, and with it every earlier one there (a later write to the key
+  // after the crash would be the last).
+  if (!facts.crashes.empty()) {
+    for (size_t& write : state) {
+      if (write != kNone && facts.LostInCrash(write) != kNone) write = kNone;
     }
   }
   return state;
@@ -422,6 +451,14 @@ Violation FinalValueViolation(const Facts& facts, size_t final_index, size_t exp
                            {final_index});
     }
     const std::string& writer_tx = facts.event(writer).tx;
+    if (const size_t crash = facts.LostInCrash(writer); crash != kNone && expected == kNone) {
+      return MakeViolation(
+          "atomicity", writer_tx,
+          absl::StrCat(seen, ", a volatile key written by ", writer_tx, " at ", At(facts, writer),
+                       "; its host crashed at ", At(facts, crash), ", which removes volatile keys; ",
+                       expectation),
+          {final_index, writer, crash});
+    }
     if (facts.RmFactsOf(writer).first_committed == kNone) {
       return MakeViolation(
           "atomicity", writer_tx,
@@ -674,6 +711,14 @@ void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& o
     return;
   }
   const size_t commit = facts.RmFactsOf(write).first_committed;
+  if (const size_t crash = facts.LostInCrash(write); crash != kNone && crash < read) {
+    out.push_back(MakeViolation(
+        "isolation", event.tx,
+        absl::StrCat(seen, ", a volatile key written by ", writer, " at ", At(facts, write),
+                     "; its host crashed at ", At(facts, crash), ", which removed it"),
+        {read, write, crash}));
+    return;
+  }
   if (commit != kNone && commit < read) return;
   const std::string when = commit == kNone
                                ? "never committed there"
@@ -716,6 +761,124 @@ void IsolationOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
         {own, read}));
   }
 }
+
+// Share modes of files (TxF: files are opened without sharing write or
+// delete). Only files that some non-transacted open (kOpen) touched are
+// followed. A transaction holds a file from its first write there until its
+// outcome, read-only vote or loss at that RM, or a crash of the RM's host
+// (after which a restored prepared transaction may hold it again unseen:
+// forgetting it only misses violations, never invents one). A granted
+// non-transacted writer open is held until its "close" or a crash.
+class SharingWalk {
+ public:
+  SharingWalk(const Facts& facts, std::vector<Violation>& out) : facts_(facts), out_(out) {}
+
+  void Run() {
+    for (size_t open : facts_.opens) followed_.insert(PlaceOf(facts_.event(open)));
+    if (followed_.empty()) return;
+    const std::vector<HistoryEvent>& events = facts_.history->events;
+    for (size_t i = 0; i < events.size(); ++i) Step(i, events[i]);
+  }
+
+ private:
+  using FilePlace = std::pair<std::string, std::string>;  // (rm, file)
+  static FilePlace PlaceOf(const HistoryEvent& e) { return {e.rm, e.key}; }
+
+  void Step(size_t i, const HistoryEvent& e) {
+    switch (e.kind) {
+      case EventKind::kOpen: return OnOpen(i, e);
+      case EventKind::kWrite: return OnTransactedAccess(i, e, true);
+      case EventKind::kRead:
+        if (e.detail != "absent") OnTransactedAccess(i, e, false);
+        return;
+      case EventKind::kRmCommitted:
+      case EventKind::kRmAborted:
+      case EventKind::kRmLost: return Release(e.tx, e.rm);
+      case EventKind::kVote:
+        if (e.detail == "readonly") Release(e.tx, e.rm);
+        return;
+      case EventKind::kCrash: return Crash(e.host);
+      default: return;
+    }
+  }
+
+  void OnOpen(size_t i, const HistoryEvent& e) {
+    const FilePlace place = PlaceOf(e);
+    if (e.detail == "close") {
+      holds_[place].erase(e.value);
+      return;
+    }
+    if (e.detail != "write") return;  // refused: an accepted outcome
+    if (auto lock = locks_.find(place); lock != locks_.end()) {
+      out_.push_back(MakeViolation(
+          "isolation", "",
+          absl::StrCat("a non-transacted writer open (", e.value, ") of ", Place(e.rm, e.key), " was granted at ",
+                       At(facts_, i), " while ", lock->second.first, " held the file (it wrote it at ",
+                       At(facts_, lock->second.second), "); it should get STATUS_SHARING_VIOLATION"),
+          {lock->second.second, i}));
+    }
+    holds_[place][e.value] = i;
+  }
+
+  void OnTransactedAccess(size_t i, const HistoryEvent& e, bool write) {
+    const FilePlace place = PlaceOf(e);
+    if (followed_.count(place) == 0) return;
+    if (auto held = holds_.find(place); held != holds_.end() && !held->second.empty()) {
+      const auto& [id, open] = *held->second.begin();
+      out_.push_back(MakeViolation(
+          "isolation", e.tx,
+          absl::StrCat(e.tx, (write ? " wrote " : " read "), Place(e.rm, e.key), " at ", At(facts_, i),
+                       " while a non-transacted writer (", id, ", granted at ", At(facts_, open),
+                       ") held it open; its open should get STATUS_TRANSACTIONAL_CONFLICT"),
+          {open, i}));
+    }
+    if (!write) return;
+    auto [lock, inserted] = locks_.try_emplace(place, e.tx, i);
+    if (inserted) {
+      held_by_[{e.tx, e.rm}].push_back(place);
+    } else if (lock->second.first != e.tx) {
+      out_.push_back(MakeViolation(
+          "isolation", e.tx,
+          absl::StrCat(e.tx, " wrote ", Place(e.rm, e.key), " at ", At(facts_, i), " while ", lock->second.first,
+                       " held the file (it wrote it at ", At(facts_, lock->second.second),
+                       "); its open should get STATUS_SHARING_VIOLATION"),
+          {lock->second.second, i}));
+    }
+  }
+
+  void Release(const std::string& tx, const std::string& rm) {
+    auto it = held_by_.find({tx, rm});
+    if (it == held_by_.end()) return;
+    for (const FilePlace& place : it->second) {
+      if (auto lock = locks_.find(place); lock != locks_.end() && lock->second.first == tx) locks_.erase(lock);
+    }
+    held_by_.erase(it);
+  }
+
+  // Handles and locks are volatile state of the RM's host.
+  void Crash(uint32_t host) {
+    for (auto& [place, ids] : holds_) {
+      std::erase_if(ids, [&](const auto& entry) { return facts_.event(entry.second).host == host; });
+    }
+    for (auto it = held_by_.begin(); it != held_by_.end();) {
+      const FilePlace& first = it->second.front();
+      const auto lock = locks_.find(first);
+      if (lock == locks_.end() || facts_.event(lock->second.second).host != host) {
+        ++it;
+        continue;
+      }
+      for (const FilePlace& place : it->second) locks_.erase(place);
+      it = held_by_.erase(it);
+    }
+  }
+
+  const Facts& facts_;
+  std::vector<Violation>& out_;
+  std::set<FilePlace> followed_;
+  std::map<FilePlace, std::map<std::string, size_t>> holds_;       // open id -> its kOpen
+  std::map<FilePlace, std::pair<std::string, size_t>> locks_;      // -> (tx, its first write)
+  std::map<std::pair<std::string, std::string>, std::vector<FilePlace>> held_by_;  // (tx, rm) -> files
+};
 
 // ---- termination -----------------------------------------------------------
 
@@ -818,6 +981,7 @@ Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns) {
   }
   for (std::vector<Violation>& violations : found) SortByTx(violations, 0);
   if (wanted[kAtomicity]) CheckFinalValues(facts, reference, found[kAtomicity]);
+  if (wanted[kIsolation]) SharingWalk(facts, found[kIsolation]).Run();
   return found;
 }
 

@@ -19,7 +19,14 @@
 //   durability  an acknowledged commit is visible at the end unless a later
 //               committed transaction overwrote it.
 //   isolation   (key-value RMs) no dirty reads, read-your-own-writes, and no
-//               read of a value nobody wrote.
+//               read of a value nobody wrote; (files) share modes: no
+//               transacted access to a file a non-transacted writer holds
+//               open, no non-transacted writer open granted while a
+//               transaction holds the file, no two transactions writing it.
+//
+// Volatile keys: a kWrite with detail "volatile" is gone once its host
+// crashes after it (the reference state expects the key absent; a read of
+// it after that crash is an isolation violation).
 //   termination every transaction is resolved within a bound once faults stop.
 //
 // Final values are checked only where the history has a kFinalValue event:
@@ -65,7 +72,8 @@ using RmKey = std::pair<std::string, std::string>;  // (rm, key)
 
 // Replays, per RM, the committed writes: transactions in the order of their
 // first kRmCommitted on that RM (repeats after recovery count once), each
-// applying its last kWrite per key there. Keys no committed transaction wrote
+// applying its last kWrite per key there. A volatile write (detail "volatile")
+// followed by a kCrash of its host leaves the key absent. Keys no committed transaction wrote
 // are not in the map (they are expected absent).
 std::map<RmKey, CommittedValue> ReferenceState(const History& history);
 
@@ -103,6 +111,14 @@ std::vector<Violation> CheckDurability(const History& history);
 // earlier write of k at r if there is one; otherwise either "" (absent) or a
 // value that another tx U wrote to k at r and had committed on r (first
 // kRmCommitted) before the read. Any other value is a violation.
+// Share modes, over the files some kOpen names: a non-transacted writer
+// open (kOpen "write") holds the file until its "close" or a crash of its
+// host; a tx holds a file from its first kWrite there until its kRmCommitted,
+// kRmAborted, kRmLost or "readonly" vote at that RM, or a crash. Violations:
+// a kWrite or (non-absent) kRead by T while a non-transacted writer holds the
+// file (T's open should have been refused with STATUS_TRANSACTIONAL_CONFLICT);
+// a granted kOpen "write" while a tx holds the file, or a kWrite by T while
+// another tx holds it (STATUS_SHARING_VIOLATION). Refused opens are fine.
 std::vector<Violation> CheckIsolation(const History& history);
 
 // "termination": let stop = time of the last kFaultsStop (0 if none). If

@@ -36,6 +36,8 @@ const char* EventKindName(EventKind kind) {
     case EventKind::kHeal: return "Heal";
     case EventKind::kFaultsStop: return "FaultsStop";
     case EventKind::kRmLost: return "RmLost";
+    case EventKind::kOpen: return "Open";
+    case EventKind::kRequestOutcome: return "RequestOutcome";
   }
   return "Unknown";  // only reachable with a value cast from outside the enum
 }

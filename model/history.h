@@ -17,7 +17,8 @@ namespace model {
 enum class EventKind : uint8_t {
   kBegin,            // client created tx
   kEnlist,           // rm enlisted in tx
-  kWrite,            // tx wrote key=value at rm (accepted by the RM)
+  kWrite,            // tx wrote key=value at rm (accepted by the RM); detail "volatile": a
+                     // volatile key's (a crash of the host removes it)
   kRead,             // tx read key at rm; value = what it saw ("" = absent)
   kCommitRequest,    // client asked to commit tx
   kRollbackRequest,  // client (or RM: detail="rm") asked to roll back tx
@@ -40,6 +41,13 @@ enum class EventKind : uint8_t {
                      // counting as a commit or an abort); also a durable rm that refused to
                      // start after detecting log damage beyond the recoverable budget
                      // (detail "refused": its effects are unavailable, not half-applied)
+  kOpen,             // a file open outside any transaction (tx ""), for sharing checks: rm,
+                     // key = the file, value = the open's id; detail = "write" (granted for
+                     // GENERIC_WRITE, held until its "close" or a crash of the host),
+                     // "close", or "refused <status>". With a tx: an operation of tx on
+                     // the file refused (detail "refused <status>"), for the reader only
+  kRequestOutcome,   // rm asked KTM for tx's outcome (TmRequestOutcomeEnlistment) while
+                     // prepared; what it then does must agree with everyone (agreement)
 };
 // Stable name of a kind without the leading 'k' ("Begin", "RmCommitted", ...).
 const char* EventKindName(EventKind kind);

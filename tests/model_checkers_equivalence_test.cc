@@ -26,7 +26,7 @@ const std::vector<std::string> kRms = {"rmA", "rmB", "kv1", ""};
 const std::vector<std::string> kKeys = {"x", "y", "k\n", ""};
 const std::vector<std::string> kValues = {"", "t1.0", "t2.0", "t3.0", "t10.1", "v"};
 const std::vector<std::string> kDetails = {"yes",       "no", "readonly", "spc", "committed",
-                                           "aborted", "rm", ""};
+                                           "aborted", "rm", "volatile", ""};
 constexpr int kKinds = static_cast<int>(EventKind::kRmLost) + 1;
 
 rc::Gen<HistoryEvent> GenEvent() {

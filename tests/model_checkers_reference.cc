@@ -48,7 +48,21 @@ struct Facts {
   std::map<RmKey, std::vector<size_t>> finals;              // (rm, key) -> kFinalValue indexes
   std::map<ValueKey, size_t> first_write_of;                // (rm, key, value) -> first kWrite
   int64_t faults_stop_ns = 0;                               // time of the last kFaultsStop
+  std::map<uint32_t, std::vector<size_t>> crashes;          // host -> kCrash indexes
 };
+
+// A volatile write (detail "volatile") followed by a crash of its host: the
+// first such crash, or kNone.
+size_t LostInCrash(const History& history, const Facts& facts, size_t write) {
+  const HistoryEvent& event = history.events[write];
+  if (event.detail != "volatile") return kNone;
+  auto it = facts.crashes.find(event.host);
+  if (it == facts.crashes.end()) return kNone;
+  for (size_t crash : it->second) {
+    if (crash > write) return crash;
+  }
+  return kNone;
+}
 
 size_t Min(size_t a, size_t b) { return std::min(a, b); }
 
@@ -125,6 +139,8 @@ Facts BuildFacts(const History& history) {
       facts.finals[{event.rm, event.key}].push_back(i);
     } else if (event.kind == EventKind::kFaultsStop) {
       facts.faults_stop_ns = event.time_ns;
+    } else if (event.kind == EventKind::kCrash) {
+      facts.crashes[event.host].push_back(i);
     } else if (!event.tx.empty()) {
       RecordTxEvent(event, i, facts);
     }
@@ -143,6 +159,9 @@ std::map<RmKey, CommittedValue> BuildReference(const History& history, const Fac
       }
     }
   }
+  std::erase_if(state, [&](const auto& entry) {
+    return LostInCrash(history, facts, entry.second.write_event) != kNone;
+  });
   return state;
 }
 
@@ -245,6 +264,14 @@ Violation FinalValueViolation(const History& history, const Facts& facts, size_t
     }
     writer = it->second;
     const std::string& writer_tx = history.events[writer].tx;
+    if (const size_t crash = LostInCrash(history, facts, writer); crash != kNone && expected == nullptr) {
+      return MakeViolation(
+          "atomicity", writer_tx,
+          absl::StrCat(seen, ", a volatile key written by ", writer_tx, " at ", At(history, writer),
+                       "; its host crashed at ", At(history, crash), ", which removes volatile keys; ",
+                       expectation),
+          {final_index, writer, crash});
+    }
     if (facts.txs.at(writer_tx).rms.at(final_event.rm).first_committed == kNone) {
       return MakeViolation(
           "atomicity", writer_tx,
@@ -453,7 +480,9 @@ void CheckDurableAt(const History& history, const Facts& facts,
   std::map<std::string, size_t> last_write;  // key -> last kWrite of tx at rm
   for (size_t write : rm_facts.writes) last_write[history.events[write].key] = write;
   for (const auto& [key, write] : last_write) {
-    const CommittedValue& expected = reference.at({rm, key});
+    auto entry = reference.find({rm, key});
+    if (entry == reference.end()) continue;  // a volatile key gone in a crash
+    const CommittedValue& expected = entry->second;
     if (expected.tx != tx) continue;  // a later committed tx overwrote the key
     auto finals = facts.finals.find({rm, key});
     if (finals == facts.finals.end()) continue;
@@ -511,6 +540,14 @@ void CheckForeignRead(const History& history, const Facts& facts, size_t read,
     return;
   }
   const size_t commit = facts.txs.at(writer).rms.at(event.rm).first_committed;
+  if (const size_t crash = LostInCrash(history, facts, write); crash != kNone && crash < read) {
+    out.push_back(MakeViolation(
+        "isolation", event.tx,
+        absl::StrCat(seen, ", a volatile key written by ", writer, " at ", At(history, write),
+                     "; its host crashed at ", At(history, crash), ", which removed it"),
+        {read, write, crash}));
+    return;
+  }
   if (commit != kNone && commit < read) return;
   const std::string when =
       commit == kNone ? "never committed there"

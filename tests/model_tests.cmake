@@ -24,3 +24,5 @@ ktmsim_test(model_checkers_equivalence_test model
   LIBS model sim)
 # The checker catalog: one list of checkers, with kinds (issue 14).
 ktmsim_test(model_checker_catalog_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checker_catalog_test.cc LIBS model sim)
+# Issue 18's rules: volatile registry keys and file share modes, with planted mistakes.
+ktmsim_test(model_volatile_sharing_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_volatile_sharing_test.cc LIBS model)

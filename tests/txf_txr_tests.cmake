@@ -24,3 +24,11 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/txf_txr_harness_labels.cmake
   "  set_tests_properties(\${txf_txr_harness_test_TESTS} PROPERTIES LABELS \"txf;txr\")\n"
   "endif()\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${CMAKE_CURRENT_BINARY_DIR}/txf_txr_harness_labels.cmake)
+# Issue 18's workloads (volatile keys, share modes) through harness::RunScenario; labels txf and txr.
+ktmsim_test(txf_txr_workloads_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_txr_workloads_test.cc LIBS harness)
+target_compile_definitions(txf_txr_workloads_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/txf_txr_workloads_labels.cmake
+  "if(txf_txr_workloads_test_TESTS)\n"
+  "  set_tests_properties(\${txf_txr_workloads_test_TESTS} PROPERTIES LABELS \"txf;txr\")\n"
+  "endif()\n")
+set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${CMAKE_CURRENT_BINARY_DIR}/txf_txr_workloads_labels.cmake)

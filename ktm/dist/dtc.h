@@ -72,6 +72,10 @@ struct DtcOptions {
   sim::TimeNs indoubt_inquiry_ns = 30 * sim::kMillisecond;  // a prepared branch silent this long inquires
   uint32_t branches_max = 1024;                        // live branches per role
   RmObserver* observer = nullptr;                      // told of each branch (OnBranch); not owned
+  // The superior enlistment also asks for TRANSACTION_NOTIFY_REQUEST_OUTCOME
+  // and answers it with an inquiry at once (a local RM's
+  // TmRequestOutcomeEnlistment); off: the same as before.
+  bool answer_request_outcome = false;
 };
 
 // One client operation on a remote RM.

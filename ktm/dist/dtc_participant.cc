@@ -117,7 +117,8 @@ NTSTATUS Dtc::CreateLocalTransaction(const Message& m, Inbound* b) {
   if (s != STATUS_SUCCESS) return s;
   b->key = NewKey();
   HANDLE en;
-  s = CreateEnlistment(*kernel_, rm(), tx, kSuperiorMask, ENLISTMENT_SUPERIOR, b->key, &en);
+  const uint32_t mask = kSuperiorMask | (options_.answer_request_outcome ? TRANSACTION_NOTIFY_REQUEST_OUTCOME : 0);
+  s = CreateEnlistment(*kernel_, rm(), tx, mask, ENLISTMENT_SUPERIOR, b->key, &en);
   if (s != STATUS_SUCCESS) {
     (void)CloseHandle(*kernel_, tx);
     return s;
@@ -446,6 +447,10 @@ void Dtc::OnParticipantNotification(Inbound& b, const TRANSACTION_NOTIFICATION& 
     b.local_done = true;
     if (b.state == P::kAborted) CloseLocalHandles(b);
     MaybeForgetInbound(b);
+  } else if (what == TRANSACTION_NOTIFY_REQUEST_OUTCOME && (b.state == P::kPrepared || b.state == P::kInDoubt)) {
+    // A local RM wants the outcome now: ask the coordinator without waiting
+    // out indoubt_inquiry_ns (its kOutcome answer drives T' as usual).
+    SendInquiry(b);
   }
 }
 
