@@ -47,6 +47,10 @@ struct RmKindInfo {
   bool supports_delete = false;       // the workload may delete keys (delete_fraction)
   bool supports_move = false;         // the workload may move keys (move_fraction)
   std::function<std::unique_ptr<RmAdapter>(const RmKindContext&)> make;
+  // Checks one entry of a scenario's [rms.options] table when the scenario
+  // loads (Validate): OK, or why the key or value is refused (reported at
+  // the key's file:line). Empty: the kind takes any option.
+  std::function<absl::Status(const std::string& key, const std::string& value)> check_option;
 };
 
 // Adds a kind. Errors: kInvalidArgument (empty name or no factory),
