@@ -20,10 +20,12 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "harness/conform.h"
+#include "harness/rm_kinds.h"
 #include "harness/run_identity.h"
 #include "nlohmann/json.hpp"
 #include "reports/atomic_file.h"
@@ -150,6 +152,18 @@ int ConformMain(const ParsedArgs& args) {
   if (kind.empty()) return UsageError("conform", "--kind is required (the RM kind a --plugin registers)");
   absl::StatusOr<std::map<std::string, std::string>> options = RmOptions();
   if (!options.ok()) return UsageError("conform", std::string(options.status().message()));
+  const harness::RmKindInfo* info = harness::FindRmKind(kind);
+  if (info == nullptr) {
+    return UsageError("conform", absl::StrCat("unknown RM kind '", kind, "' (known: ",
+                                              absl::StrJoin(harness::RmKindNames(), ", "),
+                                              "; a --plugin registers more)"));
+  }
+  for (const auto& [key, value] : *options) {
+    if (!info->check_option) break;
+    if (absl::Status s = info->check_option(key, value); !s.ok()) {
+      return UsageError("conform", absl::StrCat("--rm-option ", key, "=", value, ": ", s.message()));
+    }
+  }
   std::string dir = args.specified.count("out") ? absl::GetFlag(FLAGS_out) : "ktmsim-conform";
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   std::error_code error;

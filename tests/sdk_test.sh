@@ -106,6 +106,15 @@ for rule in "${rules[@]}"; do
   [[ $rc == 0 || $rc == 1 ]] || fail "conform with bug $bug: the replay command failed ($rc): $replay: $(cat "$tmp/replay.err")"
 done
 
+set +e
+"$ktmsim" conform --plugin "$plugin" --kind ledger --rm-option bug=no_such_bug --out "$tmp/conform-bad" \
+  >/dev/null 2>"$tmp/conform-bad.err"
+rc=$?
+set -e
+[[ $rc == 2 ]] || fail "conform with an unknown bug: expected exit 2, got $rc"
+grep -q "unknown ledger bug 'no_such_bug'" "$tmp/conform-bad.err" || fail "conform: the bad --rm-option is not named"
+[[ ! -e $tmp/conform-bad ]] || fail "conform with a bad --rm-option wrote a report"
+
 # 6. RM options are checked when the scenario loads: file:line, exit 2.
 cat >"$tmp/bad_option.toml" <<'TOML'
 [[hosts]]
