@@ -433,7 +433,7 @@ std::vector<ConformCase> ConformBattery(const std::string& kind, const std::map<
       "every crash point of a distributed transaction under a superior (two hosts, the Dtc): INDOUBT",
       "[[hosts]]\nname = \"h0\"\n\n[[hosts]]\nname = \"h1\"\n\n" + rm("r1", "h0", "single_phase = false\n") +
           rm("r2", "h1", "single_phase = false\n") +
-          Workload("transactions = 1\nconcurrency = 1\nrms_per_tx_min = 2\nrms_per_tx_max = 2\nops_min = 1\n"
+          Workload("transactions = 2\nconcurrency = 1\nrms_per_tx_min = 2\nrms_per_tx_max = 2\nops_min = 1\n"
                    "ops_max = 2\nkeys = 1\nread_fraction = 0\ncommit_fraction = 1\nrollback_fraction = 0\n"
                    "read_only_fraction = 0\nasync_commit_fraction = 0\ndistributed_fraction = 1\n") +
           "[faults]\nmode = \"none\"\n",
