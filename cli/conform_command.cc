@@ -88,7 +88,11 @@ Json ConformJson(const harness::ConformResult& result, const std::map<Index, std
   json["runs"] = result.runs;
   Json cases = Json::array();
   for (const harness::ConformCaseStats& c : result.cases) {
-    cases.push_back({{"name", c.name}, {"purpose", c.purpose}, {"runs", c.runs}, {"runs_failed", c.runs_failed}});
+    cases.push_back({{"name", c.name},
+                     {"purpose", c.purpose},
+                     {"runs", c.runs},
+                     {"runs_failed", c.runs_failed},
+                     {"runs_asserted", c.runs_asserted}});
   }
   json["cases"] = cases;
   Json rules = Json::array();
@@ -113,6 +117,15 @@ Json ConformJson(const harness::ConformResult& result, const std::map<Index, std
                      {"failures", failures}});
   }
   json["rules"] = rules;
+  Json asserted = Json::array();
+  for (const harness::ConformFailure& failure : result.asserted) {
+    asserted.push_back({{"case", failure.case_name},
+                        {"seed", failure.seed},
+                        {"fault_points", harness::FaultPointsText(failure.points)},
+                        {"message", failure.result.violations.front().message},
+                        {"replay", harness::ReplayCommandLine(failure.result.identity)}});
+  }
+  json["asserted"] = asserted;
   return json;
 }
 
@@ -128,6 +141,11 @@ void PrintVerdicts(const harness::ConformResult& result, const std::map<Index, s
       if (folders.count({r, f})) absl::PrintF("       folder: %s/%s\n", dir, folders.at({r, f}));
       if (replays.count({r, f})) absl::PrintF("       replay (in %s): %s\n", dir, replays.at({r, f}));
     }
+  }
+  for (const harness::ConformFailure& failure : result.asserted) {
+    absl::PrintF("FAIL a broken invariant ended %s seed %d %s: %s\n       replay: %s\n", failure.case_name,
+                 failure.seed, harness::FaultPointsText(failure.points), failure.result.violations.front().message,
+                 harness::ReplayCommandLine(failure.result.identity));
   }
   absl::PrintF("%s: %s/conform.json, %s/junit.xml\n", result.passed() ? "PASSED" : "FAILED", dir, dir);
 }
@@ -174,8 +192,9 @@ int ConformMain(const ParsedArgs& args) {
   absl::StatusOr<harness::ConformResult> result = harness::RunConform(
       kind, *options, [quiet](size_t done, size_t total, const harness::ConformCaseStats& stats) {
         if (quiet) return;
-        absl::FPrintF(stderr, "conform: [%d/%d] %s: %d runs, %d failing\n", done, total, stats.name, stats.runs,
-                      stats.runs_failed);
+        absl::FPrintF(stderr, "conform: [%d/%d] %s: %d runs, %d failing%s\n", done, total, stats.name, stats.runs,
+                      stats.runs_failed,
+                      stats.runs_asserted == 0 ? "" : absl::StrCat(", ", stats.runs_asserted, " ended by an assertion"));
       });
   if (!result.ok()) {
     absl::FPrintF(stderr, "%s\n", result.status().message());

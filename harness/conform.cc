@@ -464,7 +464,7 @@ std::vector<ConformCase> ConformBattery(const std::string& kind, const std::map<
 }
 
 bool ConformResult::passed() const {
-  return std::all_of(rules.begin(), rules.end(), [](const ConformRuleVerdict& v) { return v.passed(); });
+  return asserted.empty() && std::all_of(rules.begin(), rules.end(), [](const ConformRuleVerdict& v) { return v.passed(); });
 }
 
 RunResult WithFindings(RunResult result, const std::vector<ConformFinding>& findings) {
@@ -491,6 +491,19 @@ void Judge(const ConformCase& c, const Scenario& scenario, uint64_t seed, const 
            RunResult run, ConformResult& result, ConformCaseStats& stats) {
   ++stats.runs;
   ++result.runs;
+  const bool asserted = std::any_of(run.violations.begin(), run.violations.end(),
+                                    [](const Violation& v) { return v.rule == kAssertionRule; });
+  if (asserted) {
+    // A broken invariant ended the run (an RM's KTM_ASSERT included): its
+    // history stops there, so the rules are not judged on it; the run fails.
+    ++stats.runs_asserted;
+    if (result.asserted.size() < kConformFailuresPerRuleMax) {
+      run.trace.clear();
+      run.trace_text.clear();
+      result.asserted.push_back(ConformFailure{c.name, scenario, seed, points, {}, std::move(run)});
+    }
+    return;
+  }
   const std::vector<ConformFinding> findings = CheckRmContract(run, RmsOf(scenario));
   if (findings.empty()) return;
   ++stats.runs_failed;
@@ -595,10 +608,24 @@ std::string ConformJunitXml(const ConformResult& result,
                             const std::map<std::pair<size_t, size_t>, std::string>& folders) {
   size_t failures = 0;
   for (const ConformRuleVerdict& verdict : result.rules) failures += verdict.passed() ? 0 : 1;
+  // Runs a broken invariant ended: one more (failing) testcase.
+  const size_t tests = kConformRuleCount + (result.asserted.empty() ? 0 : 1);
+  failures += result.asserted.empty() ? 0 : 1;
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  absl::StrAppend(&xml, "<testsuites tests=\"", kConformRuleCount, "\" failures=\"", failures, "\">\n");
-  absl::StrAppend(&xml, "  <testsuite name=\"conform.", XmlEscape(result.kind), "\" tests=\"", kConformRuleCount,
+  absl::StrAppend(&xml, "<testsuites tests=\"", tests, "\" failures=\"", failures, "\">\n");
+  absl::StrAppend(&xml, "  <testsuite name=\"conform.", XmlEscape(result.kind), "\" tests=\"", tests,
                   "\" failures=\"", failures, "\">\n");
+  if (!result.asserted.empty()) {
+    std::string body;
+    for (const ConformFailure& failure : result.asserted) {
+      absl::StrAppend(&body, failure.case_name, " seed ", failure.seed, " ", FaultPointsText(failure.points), ": ",
+                      failure.result.violations.front().message, "\n  replay: ",
+                      ReplayCommandLine(failure.result.identity), "\n");
+    }
+    absl::StrAppend(&xml, "    <testcase classname=\"conform.", XmlEscape(result.kind),
+                    "\" name=\"broken_invariant\">\n      <failure message=\"a broken invariant ended ",
+                    result.asserted.size(), "+ runs\">", XmlEscape(body), "</failure>\n    </testcase>\n");
+  }
   for (size_t r = 0; r < kConformRuleCount; ++r) {
     const ConformRuleVerdict& verdict = result.rules[r];
     absl::StrAppend(&xml, "    <testcase classname=\"conform.", XmlEscape(result.kind), "\" name=\"",

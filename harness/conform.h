@@ -141,6 +141,7 @@ struct ConformRuleVerdict {
 struct ConformCaseStats {
   std::string name, purpose;
   uint64_t runs = 0, runs_failed = 0;
+  uint64_t runs_asserted = 0;  // ended by a broken invariant (not judged; conform fails)
 };
 
 struct ConformResult {
@@ -149,7 +150,10 @@ struct ConformResult {
   std::vector<ConformCaseStats> cases;
   std::array<ConformRuleVerdict, kConformRuleCount> rules;
   uint64_t runs = 0;
-  bool passed() const;
+  // Runs a broken invariant ended (the first kConformFailuresPerRuleMax;
+  // finding empty, result.violations names the assertion): any fails conform.
+  std::vector<ConformFailure> asserted;
+  bool passed() const;  // every rule passed and no run asserted
 };
 
 // Called after each case: (cases done, cases in all, the case's stats).

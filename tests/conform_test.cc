@@ -224,6 +224,27 @@ TEST(ConformReportTest, JunitHasATestcasePerRuleAndAFailureWithItsReplay) {
   EXPECT_TRUE(absl::StrContains(xml, "folder: failures/wait_out_indoubt-1"));
 }
 
+TEST(ConformReportTest, ARunEndedByABrokenInvariantFailsConform) {
+  ConformResult result;
+  result.kind = "ledger";
+  for (size_t r = 0; r < kConformRuleCount; ++r) result.rules[r].info = ConformRules()[r];
+  EXPECT_TRUE(result.passed());
+  EXPECT_FALSE(absl::StrContains(ConformJunitXml(result, {}, {}), "broken_invariant"));
+  ConformFailure asserted;
+  asserted.case_name = "random_faults";
+  asserted.seed = 4;
+  asserted.result.identity.scenario_file = "conform_random_faults.toml";
+  asserted.result.identity.seed = 4;
+  asserted.result.violations.push_back(Violation{.rule = kAssertionRule, .message = "rm_base.cc:1: boom"});
+  result.asserted.push_back(asserted);
+  EXPECT_FALSE(result.passed());
+  const std::string xml = ConformJunitXml(result, {}, {});
+  EXPECT_TRUE(absl::StrContains(xml, "tests=\"8\" failures=\"1\""));
+  EXPECT_TRUE(absl::StrContains(xml, "name=\"broken_invariant\""));
+  EXPECT_TRUE(absl::StrContains(xml, "rm_base.cc:1: boom"));
+  EXPECT_TRUE(absl::StrContains(xml, "replay: ktmsim replay conform_random_faults.toml --seed 4"));
+}
+
 TEST(RmKindOptionsTest, ARefusedOptionIsReportedAtItsLine) {
   RmKindInfo kind;
   for (const RmKindInfo& builtin : BuiltInRmKinds()) {
