@@ -63,6 +63,10 @@ for bug in lose_replayed_commits dirty_read; do
   [[ $rc == 1 ]] || fail "planted bug $bug: expected failed runs (exit 1), got exit $rc"
   grep -q "\"rule\": *\"${bug_rule[$bug]}\"" "$tmp"/out-$bug/failures/*/result.json ||
     fail "planted bug $bug: no ${bug_rule[$bug]} violation in its failure folders"
+  # The run's identity names the plugin: failure folders replay without being told.
+  for script in "$tmp"/out-$bug/failures/*/replay.sh; do
+    grep -q -- "--plugin $plugin" "$script" || fail "planted bug $bug: $script does not pass --plugin"
+  done
   if grep -q "\"rule\": *\"\(${bug_other[$bug]}\)\"" "$tmp"/out-$bug/failures/*/result.json; then
     fail "planted bug $bug: a violation of another rule (${bug_other[$bug]})"
   fi
