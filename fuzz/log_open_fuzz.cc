@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
@@ -76,14 +77,16 @@ void RepairChecksums(uint8_t* data, size_t size) {
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
-// With KTMSIM_FUZZ_REPAIR_CRC set, half of the mutations are repaired (see
-// RepairChecksums), half keep their broken checksums (the refusal paths).
-// Off by default for now: with it, this target finds within seconds a
-// restart area whose base lies beyond the log's end that opens and then
-// loses forced records (fuzz/known/log_open_fuzz/, issue 15, being fixed in
-// ktm/log); turn it on by default once that input passes.
+// Half of the mutations are repaired (see RepairChecksums), half keep their
+// broken checksums (the refusal paths). KTMSIM_FUZZ_REPAIR_CRC=0 turns the
+// repair off. With it, this target once found within seconds a restart area
+// whose base lay beyond the log's end that opened and then lost forced
+// records (corpus/log_open_fuzz/crash_restart_base_beyond_end, issue 15).
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
-  static const bool repair = std::getenv("KTMSIM_FUZZ_REPAIR_CRC") != nullptr;
+  static const bool repair = [] {
+    const char* setting = std::getenv("KTMSIM_FUZZ_REPAIR_CRC");
+    return setting == nullptr || std::string_view(setting) != "0";
+  }();
   size = LLVMFuzzerMutate(data, size, max_size);
   if (repair && seed % 2 == 0) RepairChecksums(data, size);
   return size;

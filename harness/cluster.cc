@@ -205,6 +205,23 @@ void Cluster::ResolveRefusedTm(size_t i) {
   }
 }
 
+// Beyond the budget a Dtc that detects damage to its log refuses to start:
+// the branches that cross its host (a transaction begun here with an RM on
+// another host, or begun elsewhere with an RM here) lose the superior or the
+// subordinate that would resolve them, so they are unavailable, like the
+// open transactions of a refusing TM. Local transactions are the TM's and
+// stay checked.
+void Cluster::ResolveRefusedDtc(size_t i) {
+  if (scenario_.faults.budget != "beyond") return;
+  const uint32_t here = hosts_[i].host->id();
+  recorder_.ResolveRefusedPairs(here, "dtc refused", [&](const std::string&, uint32_t begin_host, const std::string& rm) {
+    const auto r = rm_index_.find(rm);
+    if (r == rm_index_.end()) return false;
+    const uint32_t rm_host = hosts_[host_index_.at(scenario_.rms[r->second].host)].host->id();
+    return begin_host != rm_host && (begin_host == here || rm_host == here);
+  });
+}
+
 void Cluster::ResolveCrashedEnlistments(size_t i) {
   std::set<std::string> rms_here, volatile_here;
   for (size_t r : hosts_[i].rm_indexes) {
@@ -239,6 +256,7 @@ void Cluster::StartDtc(size_t i) {
     if (s != ktm::STATUS_SUCCESS) {
       // The host still serves local transactions; remote ones fail to reach it.
       Record(model::EventKind::kDiskError, h.host->id(), "", "", "", "", "dtc start: " + ktm::StatusName(s));
+      ResolveRefusedDtc(i);
     }
     StartRms(i, 0);
   });
@@ -565,6 +583,11 @@ uint64_t Cluster::Fingerprint() const {
 // The run.
 
 void Cluster::RecordFinalValues() {
+  // Beyond the budget a refusal may strand in-doubt transactions for good:
+  // the keys they hold have no observable final value (history_recorder.h).
+  const std::set<std::pair<std::string, std::string>> held =
+      scenario_.faults.budget == "beyond" ? recorder_.ResolveStrandedInDoubt()
+                                          : std::set<std::pair<std::string, std::string>>{};
   for (size_t r = 0; r < scenario_.rms.size(); ++r) {
     RmAdapter* rm = RmOf(r);
     // A volatile RM keeps nothing across a crash by design: no final state to check.
@@ -575,11 +598,16 @@ void Cluster::RecordFinalValues() {
     for (uint32_t k = 0; k < std::max<uint32_t>(scenario_.workload.keys, 1); ++k) {
       std::string key = rm->HistoryKey(absl::StrCat("k", k));
       auto it = committed.find(key);
+      if (held.count({scenario_.rms[r].name, key}) > 0) {
+        if (it != committed.end()) committed.erase(it);
+        continue;
+      }
       Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key,
              it == committed.end() ? "" : it->second);
       if (it != committed.end()) committed.erase(it);
     }
     for (const auto& [key, value] : committed) {
+      if (held.count({scenario_.rms[r].name, key}) > 0) continue;
       Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key, value);
     }
   }

@@ -134,6 +134,8 @@ class Cluster {
   // that RM; a single-phase commit cut mid-force is decided by the RM's log.
   void ResolveCrashedEnlistments(size_t host_index);
   void ResolveCutSinglePhaseCommits(size_t rm_index);
+  // Beyond the recoverable budget: the host's Dtc refused to start.
+  void ResolveRefusedDtc(size_t i);
   // Beyond the recoverable budget: the host's TM refused to start.
   void ResolveRefusedTm(size_t host_index);
 

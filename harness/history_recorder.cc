@@ -1,6 +1,8 @@
 // HistoryRecorder implementation: see history_recorder.h.
 #include "harness/history_recorder.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ktm/api.h"
 #include "sim/rng.h"
@@ -22,6 +24,7 @@ uint64_t MixString(uint64_t hash, const std::string& text) { return Mix(hash, si
 
 void HistoryRecorder::Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm, std::string key,
                              std::string value, std::string detail) {
+  if (kind == model::EventKind::kBegin) begin_host_[tx] = host;
   model::HistoryEvent e;
   e.time_ns = scheduler_->Now();
   e.host = host;
@@ -75,6 +78,11 @@ void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Gui
 void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {
   std::string tx = TxName(uow);
   if (notification == ktm::TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) Pair(tx, rm).spc_notified = true;
+  if (notification == ktm::TRANSACTION_NOTIFY_INDOUBT) {
+    PairState& pair = Pair(tx, rm);
+    pair.in_doubt = true;
+    pair.in_doubt_host = host;
+  }
   Record(model::EventKind::kNotification, host, std::move(tx), std::string(rm), "", "",
          ktm::NotificationName(notification));
   if (notification == ktm::TRANSACTION_NOTIFY_PREPARE) Trigger(sim::CrashTrigger::kPrepare, host);
@@ -91,14 +99,18 @@ void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid
 
 void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
   std::string tx = TxName(uow);
-  Pair(tx, rm).resolved = true;
+  PairState& pair = Pair(tx, rm);
+  pair.resolved = true;
+  pair.in_doubt = false;
   Record(model::EventKind::kRmCommitted, host, std::move(tx), std::string(rm));
   Trigger(sim::CrashTrigger::kCommit, host);
 }
 
 void HistoryRecorder::OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view /*why*/) {
   std::string tx = TxName(uow);
-  Pair(tx, rm).resolved = true;
+  PairState& pair = Pair(tx, rm);
+  pair.resolved = true;
+  pair.in_doubt = false;
   Record(model::EventKind::kRmAborted, host, std::move(tx), std::string(rm));
 }
 
@@ -162,6 +174,42 @@ void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host
     pair.resolved = true;
     Record(model::EventKind::kRmLost, host, tx, rm, "", "", std::string(why));
   }
+}
+
+void HistoryRecorder::ResolveRefusedPairs(
+    uint32_t host, std::string_view why,
+    const std::function<bool(const std::string& tx, uint32_t begin_host, const std::string& rm)>& unavailable) {
+  for (auto& [key, pair] : pairs_) {
+    const auto& [tx, rm] = key;
+    if (pair.resolved) continue;
+    const auto begun = begin_host_.find(tx);
+    if (begun == begin_host_.end() || !unavailable(tx, begun->second, rm)) continue;
+    pair.resolved = true;
+    Record(model::EventKind::kRmLost, host, tx, rm, "", "", std::string(why));
+  }
+}
+
+std::set<std::pair<std::string, std::string>> HistoryRecorder::ResolveStrandedInDoubt() {
+  std::set<std::pair<std::string, std::string>> stranded;  // (tx, rm)
+  // Only a refusal can strand a transaction: without one, an in-doubt pair
+  // left at the end is the engine's to explain, and stays checked.
+  const bool refused = std::any_of(history_.events.begin(), history_.events.end(), [](const model::HistoryEvent& e) {
+    return e.kind == model::EventKind::kDiskError;
+  });
+  if (!refused) return {};
+  for (auto& [key, pair] : pairs_) {
+    if (!pair.in_doubt) continue;
+    pair.in_doubt = false;
+    pair.resolved = true;
+    stranded.insert(key);
+    Record(model::EventKind::kRmLost, pair.in_doubt_host, key.first, key.second, "", "", "in doubt at end");
+  }
+  std::set<std::pair<std::string, std::string>> places;  // (rm, key)
+  if (stranded.empty()) return places;
+  for (const model::HistoryEvent& e : history_.events) {
+    if (e.kind == model::EventKind::kWrite && stranded.count({e.tx, e.rm}) > 0) places.insert({e.rm, e.key});
+  }
+  return places;
 }
 
 void HistoryRecorder::ResolveCutSinglePhaseCommits(const std::string& rm_name, uint32_t host,

@@ -90,6 +90,17 @@ class HistoryRecorder : public ktm::RmObserver {
   void ResolveCrashedRms(uint32_t host, const std::set<std::string>& rms, const std::set<std::string>& volatile_rms);
   // Every open pair at a refusing RM (or every RM of a refusing TM) is unavailable.
   void ResolveRefusedRm(const std::string& rm, uint32_t host, std::string_view why);
+  // Every open pair for which unavailable(tx, begin host, rm) holds is
+  // unavailable (a refusing Dtc strands the branches that cross its host).
+  void ResolveRefusedPairs(uint32_t host, std::string_view why,
+                           const std::function<bool(const std::string& tx, uint32_t begin_host,
+                                                    const std::string& rm)>& unavailable);
+  // Beyond the budget, at the end of the run: every pair an RM was told is in
+  // doubt (TRANSACTION_NOTIFY_INDOUBT) and that never resolved since, when
+  // the run had a refusal: it stranded them (a Dtc, a superior's TM). Records kRmLost "in
+  // doubt at end" for each and returns the places (rm, key) they wrote: the
+  // in-doubt transaction holds them, so they have no observable final value.
+  std::set<std::pair<std::string, std::string>> ResolveStrandedInDoubt();
   // After the RM restarted: replayed(uow short) says whether its log held the commit record.
   void ResolveCutSinglePhaseCommits(const std::string& rm, uint32_t host,
                                     const std::function<bool(const std::string&)>& replayed);
@@ -105,6 +116,8 @@ class HistoryRecorder : public ktm::RmObserver {
     bool spc_notified = false;
     bool prepared = false;   // voted yes: recovery decides
     bool resolved = false;
+    bool in_doubt = false;   // told TRANSACTION_NOTIFY_INDOUBT, not resolved since
+    uint32_t in_doubt_host = 0;
   };
   PairState& Pair(const std::string& tx, std::string_view rm) { return pairs_[{tx, std::string(rm)}]; }
   void Trigger(sim::CrashTrigger trigger, uint32_t host) {
@@ -116,6 +129,7 @@ class HistoryRecorder : public ktm::RmObserver {
   model::History history_;
   RunNames names_;
   std::map<std::string, std::string> uow_by_tx_;
+  std::map<std::string, uint32_t> begin_host_;  // tx -> the host its client began it on
   std::map<std::pair<std::string, std::string>, PairState> pairs_;  // (tx, rm)
   std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
 };

@@ -86,6 +86,7 @@ RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& 
     conformance.AppendTo(scenario, &result);
     result.schedule = cluster->world().scheduler().schedule_stats();
     FlagVacuousRun(&result);  // a run that checked nothing never passes (harness/vacuous.h)
+    FlagUndetectedCorruption(scenario.expect_refusals_min, &result);
     return result;
   } catch (const sim::InvariantFailure& failure) {
     return AssertionResult(scenario, seed, cluster.get(), failure, options);

@@ -7,6 +7,7 @@
 #include "harness/scenario.h"
 
 #include "harness/rm_kinds.h"
+#include "harness/scenario_toml_prescan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -33,6 +34,7 @@ constexpr uint64_t kKeysMax = 1'000'000;
 constexpr double kArrivalPerSecondMax = 1e9;
 constexpr double kFaultRatePerSecondMax = 1e6;
 constexpr uint64_t kPlannedFaultsMax = 100'000;  // expected timed faults per run (CheckPlannedFaults)
+constexpr uint64_t kRefusalsMinMax = 1'000;      // expect.refusals_min
 constexpr uint64_t kSectorSizeMin = 64;
 constexpr uint64_t kSectorSizeMax = 65'536;
 constexpr uint64_t kSectorCountMin = 8;
@@ -457,6 +459,14 @@ void CheckRun(const Scenario& scenario, ProblemList& problems) {
 }
 
 void CheckCheckersAndExpect(const Scenario& scenario, ProblemList& problems) {
+  if (scenario.expect_refusals_min > 0) {
+    if (scenario.faults.budget != "beyond") {
+      problems.Add("expect_refusals_min", "refusals only happen under budget \"beyond\"");
+    } else if (scenario.expect != Expect::kPass) {
+      problems.Add("expect_refusals_min", "only with verdict \"pass\" (a refusal is part of a passing run)");
+    }
+    problems.Count("expect_refusals_min", scenario.expect_refusals_min, 0, kRefusalsMinMax);
+  }
   std::set<std::string> seen;
   for (size_t i = 0; i < scenario.checkers.size(); ++i) {
     const std::string path = absl::StrCat("checkers[", i, "]");
@@ -514,8 +524,8 @@ absl::Status Validate(const Scenario& scenario) {
   if (problems.empty()) return absl::OkStatus();
   std::vector<std::string> lines;
   for (const ScenarioProblem& problem : problems) {
-    lines.push_back(problem.path.empty() ? problem.message
-                                         : absl::StrCat(problem.path, ": ", problem.message));
+    lines.push_back(OneLine(problem.path.empty() ? problem.message
+                                                 : absl::StrCat(problem.path, ": ", problem.message)));
   }
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }

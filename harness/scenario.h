@@ -96,6 +96,10 @@ struct Scenario {
   std::vector<std::string> checkers;  // empty: all
   Expect expect = Expect::kPass;
   std::string expect_rule;          // with kFail: the rule that must be violated ("" any)
+  // Budget "beyond" only: the run must report at least this many refusals (a
+  // TM, RM or Dtc that would not come online over a damaged log), so a
+  // scenario that corrupts forced log data proves it was detected.
+  uint32_t expect_refusals_min = 0;
   sim::TimeNs run_until_ns = 10 * sim::kSecond;      // hard stop of virtual time
   sim::TimeNs termination_bound_ns = 2 * sim::kSecond;  // after faults stop
   std::string schedule_strategy = "fifo";  // "fifo" | "random" | "pct"

@@ -116,7 +116,7 @@ class Loader {
   // A problem in another file (a schedule_file), sorted as if at `order`.
   void ReportIn(const std::string& file, Position where, Position order, const std::string& text) {
     problems_.push_back(
-        {order, absl::StrCat(file, ":", where.line, ":", where.column, ": ", text)});
+        {order, absl::StrCat(file, ":", where.line, ":", where.column, ": ", OneLine(text))});
   }
   void Suppress(const std::string& cpp_path) { suppressed_.insert(cpp_path); }
   // True if `cpp_path` or a field inside it was suppressed.
@@ -754,6 +754,7 @@ void ReadExpect(TableReader& reader, Scenario* scenario) {
     reader.loader().Suppress("expect_rule");
   }
   reader.Text("rule", &scenario->expect_rule);
+  reader.Unsigned("refusals_min", &scenario->expect_refusals_min);
 }
 
 // Reads the sub-table `key` of `parent` with `read`, then reports its unknown keys.
@@ -802,6 +803,7 @@ std::vector<std::string> TomlCandidates(std::string path) {
   replace_prefix("faults.probabilities", "faults");
   replace_prefix("checkers", "checkers.run");
   if (path == "expect_rule") path = "expect.rule";
+  if (path == "expect_refusals_min") path = "expect.refusals_min";
   if (path == "expect") path = "expect.verdict";
   if (path == "faults.schedule_text") return {"faults.schedule", "faults.schedule_file"};
   if (!absl::EndsWith(path, "_ns")) return {path};

@@ -184,6 +184,7 @@ void AppendCheckersAndExpect(const Scenario& s, std::string* out) {
   }
   absl::StrAppend(out, "\n[expect]\nverdict = \"", s.expect == Expect::kFail ? "fail" : "pass", "\"\n");
   if (!s.expect_rule.empty()) absl::StrAppend(out, "rule = ", TomlString(s.expect_rule), "\n");
+  absl::StrAppend(out, "refusals_min = ", s.expect_refusals_min, "\n");
 }
 
 }  // namespace

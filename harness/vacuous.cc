@@ -46,6 +46,27 @@ std::string VacuousReason(const RunResult& result) {
                       "every transaction from committing");
 }
 
+size_t CountRefusals(const RunResult& result) {
+  size_t refusals = 0;
+  for (const model::HistoryEvent& event : result.history.events) {
+    if (event.kind == model::EventKind::kDiskError) ++refusals;
+  }
+  return refusals;
+}
+
+void FlagUndetectedCorruption(uint32_t refusals_min, RunResult* result) {
+  if (!result->passed || refusals_min == 0) return;
+  const size_t refusals = CountRefusals(*result);
+  if (refusals >= refusals_min) return;
+  result->passed = false;
+  result->violations.push_back(
+      {kUndetectedRule, "",
+       absl::StrCat("the scenario damages forced log data and expects at least ", refusals_min,
+                    " refusal(s) (expect.refusals_min), but the run reported ", refusals,
+                    ": the damage went undetected, or the damaged log was never opened again"),
+       {}});
+}
+
 void FlagVacuousRun(RunResult* result) {
   if (!result->passed) return;
   const std::string reason = VacuousReason(*result);

@@ -19,6 +19,8 @@
 //   disk error): nothing but the configuration can explain it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "harness/runner.h"
@@ -27,11 +29,22 @@ namespace harness {
 
 inline constexpr const char* kVacuousRule = "vacuous";
 
+inline constexpr const char* kUndetectedRule = "undetected";
+
 // The reason `result` is vacuous, or "" when it is not.
 std::string VacuousReason(const RunResult& result);
 
 // When the run passed but is vacuous: passed = false and a "vacuous"
 // violation saying why. A run that already failed is left alone.
 void FlagVacuousRun(RunResult* result);
+
+// Refusals the run reports: a TM, RM or Dtc that would not come online
+// because its log or disk failed (kDiskError events in the history).
+size_t CountRefusals(const RunResult& result);
+
+// A scenario with expect.refusals_min > 0 corrupts forced log data on
+// purpose; a run that passed with fewer refusals did not detect it (or never
+// reopened the damaged log): passed = false and an "undetected" violation.
+void FlagUndetectedCorruption(uint32_t refusals_min, RunResult* result);
 
 }  // namespace harness

@@ -321,6 +321,19 @@ std::vector<std::string> SuiteFiles() {
   return files;
 }
 
+// Found by scenario_loader_fuzz (fuzz/corpus/scenario_loader_fuzz/
+// crash_multiline_value): a multi-line string where a choice was expected was
+// quoted into the message as it stood, so one problem printed as three lines,
+// two of them without their place. Every problem is one line.
+TEST(ScenarioLoadString, AMultiLineValueIsEscapedIntoOneProblemLine) {
+  const std::string text = std::string(kMinimal) + "[faults]\nmode = \"\"\"\n1 crash\n\t2 heal\n\"\"\"\n";
+  const absl::StatusOr<Scenario> scenario = LoadScenarioString(text, "mem.toml");
+  ASSERT_FALSE(scenario.ok());
+  EXPECT_EQ(scenario.status().message(),
+            "mem.toml:9:8: faults.mode: unknown value \"1 crash\\n\\t2 heal\\n\"; expected \"none\", "
+            "\"probabilities\", \"swarm\" or \"schedule\"");
+}
+
 TEST(ScenarioDefaultSuite, EveryScenarioLoadsValidatesAndExpectsPass) {
   const std::vector<std::string> files = SuiteFiles();
   ASSERT_GE(files.size(), 10u);
