@@ -61,6 +61,7 @@ int PromoteMain(const ParsedArgs& args);  // cli/promote_command.cc
 // paths runs it with scenarios/.
 inline constexpr char kRegressionsDir[] = "scenarios/regressions";
 int ExploreMain(const ParsedArgs& args);  // cli/explore_command.cc
+int ConformMain(const ParsedArgs& args);  // cli/conform_command.cc
 
 // Every subcommand, in the order `ktmsim help` lists them.
 const std::vector<Subcommand>& Subcommands();

@@ -6,7 +6,9 @@
 #include "cli/flags.h"
 
 #include <algorithm>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -63,6 +65,10 @@ ABSL_FLAG(std::string, strategy, "",
           "random or pct (docs/scheduling.md); default: each scenario's schedule_strategy");
 ABSL_FLAG(uint32_t, pct_depth, 0,
           "the PCT depth d (1-64) for every scenario; 0: each scenario's schedule_pct_depth");
+ABSL_FLAG(std::string, kind, "", "conform: the RM kind under test (registered by a --plugin)");
+ABSL_FLAG(std::vector<std::string>, rm_option, {},
+          "conform: KEY=VALUE[,KEY=VALUE...], the [rms.options] table of every RM of the battery "
+          "(e.g. bug=ignore_rollback)");
 ABSL_FLAG(uint32_t, depth, 2, "explore: faults per run, at most (1 to 3)");
 ABSL_FLAG(std::string, fault_points, "",
           "replay: inject exactly these fault points (from explore), e.g. "

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
@@ -27,6 +28,8 @@ ABSL_DECLARE_FLAG(uint32_t, depth);
 ABSL_DECLARE_FLAG(std::string, fault_points);
 ABSL_DECLARE_FLAG(std::string, strategy);
 ABSL_DECLARE_FLAG(uint32_t, pct_depth);
+ABSL_DECLARE_FLAG(std::string, kind);
+ABSL_DECLARE_FLAG(std::vector<std::string>, rm_option);
 
 namespace cli {
 

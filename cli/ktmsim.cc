@@ -37,6 +37,7 @@ constexpr char kGeneralUsage[] =
     "  bench   commit latency and throughput per protocol case, against the protocol minimum\n"
     "  explore bounded exhaustive exploration of crash and message fault points of one scenario\n"
     "  promote turn a failure folder into a regression scenario (scenarios/regressions/)\n"
+    "  conform run a plugin's RM kind through the RM-contract battery, a verdict per rule\n"
     "  help    'ktmsim help <command>' or 'ktmsim <command> --help' shows a command's usage\n"
     "\n"
     "exit status: 0 every run passed, 1 some run failed, 2 bad input.\n";
@@ -182,6 +183,19 @@ const std::vector<Subcommand>& Subcommands() {
        &PromoteMain,
        {{"out", "scenarios/regressions"}},
        "ktmsim promote ktmsim-out/failures/two_phase_3rms-3 --name ignored_no_vote"},
+      {"conform", "ktmsim conform --plugin PATH --kind K [--rm-option KEY=VALUE,...] [--out DIR] [--quiet]",
+       "The RM conformance kit (docs/writing-an-rm.md): runs RMs of kind K (registered by the\n"
+       "--plugin) through a fixed battery - every crash point of a small 2PC and of single-phase\n"
+       "commits, random crashes over seeds, recovery after PREPARE, in-doubt under a superior,\n"
+       "COMMIT re-delivered after recovery, no votes, SinglePhaseReject - and prints a verdict\n"
+       "per rule of the RM contract, each failure with its folder and replay command. Progress\n"
+       "k/N per case on stderr. Writes DIR (default ktmsim-conform): conform.json, junit.xml,\n"
+       "failures/<rule>-<n>/. --rm-option sets every RM's [rms.options].\n"
+       "Exit 0 when every rule passed, 1 when one failed, 2 on bad input.\n",
+       {"kind", "rm_option", "out", "quiet"},
+       &ConformMain,
+       {{"out", "ktmsim-conform"}},
+       "ktmsim conform --plugin ./libledger_plugin.so --kind ledger"},
   };
   return subcommands;
 }

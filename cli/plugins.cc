@@ -4,6 +4,8 @@
 #include <dlfcn.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -11,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "harness/plugin_api.h"
+#include "harness/run_identity.h"
 #include "harness/rm_kinds.h"
 
 namespace cli {
@@ -82,6 +85,10 @@ int LoadPluginFlags(std::vector<std::string>* args) {
       absl::FPrintF(stderr, "ktmsim: plugin %s: %s\n", path, why);
       return kExitPluginError;
     }
+    // Replay commands name it (harness/run_identity.h): absolute, so they work from anywhere.
+    std::error_code error;
+    const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+    harness::AddLoadedPlugin(error ? path : absolute.lexically_normal().string());
   }
   *args = std::move(rest);
   return -1;

@@ -18,7 +18,7 @@
 include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 
-set(KTMSIM_SDK_PACKAGE_VERSION 0.1.0)
+set(KTMSIM_SDK_PACKAGE_VERSION 0.2.0)
 set(KTMSIM_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/ktmsim)
 
 set(_ktmsim_sdk_libs sim ktm_log ktm model harness)

@@ -27,7 +27,8 @@
 #include "absl/status/status.h"
 #include "harness/rm_kinds.h"
 
-#define KTMSIM_SDK_VERSION 1u
+// 2: RmKindInfo::check_option, RmOptions::protocol_bug.
+#define KTMSIM_SDK_VERSION 2u
 
 extern "C" {
 struct ktmsim_plugin_api {

@@ -50,6 +50,10 @@ struct RmKindInfo {
   bool supports_nontransacted_opens = false;  // RmAdapter::HoldWriterOpen (nontransacted_open_fraction)
   bool supports_request_outcome = false;  // RmOptionsFor's request_outcome_after_ns reaches the RM
   std::function<std::unique_ptr<RmAdapter>(const RmKindContext&)> make;
+  // Checks one entry of a scenario's [rms.options] table when the scenario
+  // loads (Validate): OK, or why the key or value is refused (reported at
+  // the key's file:line). Empty: the kind takes any option.
+  std::function<absl::Status(const std::string& key, const std::string& value)> check_option;
 };
 
 // Adds a kind. Errors: kInvalidArgument (empty name or no factory),

@@ -11,6 +11,16 @@
 
 namespace harness {
 
+namespace {
+std::vector<std::string>& Plugins() {
+  static auto* plugins = new std::vector<std::string>();
+  return *plugins;
+}
+}  // namespace
+
+void AddLoadedPlugin(std::string path) { Plugins().push_back(std::move(path)); }
+const std::vector<std::string>& LoadedPlugins() { return Plugins(); }
+
 std::string PlantedBugName(uint32_t bug) { return bug == 0 ? "" : std::string(ktm::PlantedBugName(bug)); }
 namespace {
 
@@ -94,6 +104,7 @@ std::vector<std::string> ReplayArguments(const RunIdentity& identity) {
   if (!identity.schedule_file.empty()) add("--schedule", identity.schedule_file);
   if (!identity.fault_points.empty()) add("--fault-points", identity.fault_points);
   if (identity.planted_bug != 0) add("--planted-bug", absl::StrCat(identity.planted_bug));
+  for (const std::string& plugin : identity.plugins) add("--plugin", plugin);
   return words;
 }
 
@@ -108,6 +119,7 @@ absl::StatusOr<RunIdentity> ParseReplayCommandLine(std::string_view command) {
   if (!words.ok()) return BadCommand(command, std::string(words.status().message()));
   if (words->size() < 3 || (*words)[1] != "replay") return BadCommand(command, "expected PROGRAM replay FILE");
   RunIdentity identity;
+  identity.plugins.clear();  // only what the command names
   bool have_seed = false;
   for (size_t i = 2; i < words->size(); ++i) {
     const std::string& word = (*words)[i];
@@ -133,6 +145,8 @@ absl::StatusOr<RunIdentity> ParseReplayCommandLine(std::string_view command) {
       identity.fault_points = value;
     } else if (word == "--planted-bug" && numeric && number <= UINT32_MAX) {
       identity.planted_bug = static_cast<uint32_t>(number);
+    } else if (word == "--plugin") {
+      identity.plugins.push_back(value);
     } else {
       return BadCommand(command, absl::StrCat("bad option ", word, " ", value));
     }

@@ -29,6 +29,13 @@
 
 namespace harness {
 
+// The RM-kind plugins loaded into this process (`--plugin`, cli/plugins.cc),
+// as absolute paths in load order: a run needs them to replay, so every
+// identity made in the process names them. Loading is single-threaded and
+// happens before any run.
+void AddLoadedPlugin(std::string path);
+const std::vector<std::string>& LoadedPlugins();
+
 struct RunIdentity {
   // The scenario file `ktmsim replay` loads: the source file of the scenario,
   // or a failure folder's scenario.toml. A scenario built in memory (tests)
@@ -40,6 +47,7 @@ struct RunIdentity {
   std::string schedule_file;  // "" = the scenario's fault plan; else this schedule's faults
   std::string fault_points;   // "" = none; else explore's points ("crash:h0:disk.write:3,...")
   uint32_t planted_bug = 0;   // 0 = none; else ktm/bugs.h's bug N (test-only)
+  std::vector<std::string> plugins = LoadedPlugins();  // --plugin PATH each, in load order
 
   bool operator==(const RunIdentity&) const = default;
 };
@@ -52,7 +60,7 @@ std::string PlantedBugName(uint32_t bug);
 inline constexpr char kReplayProgram[] = "ktmsim";
 
 // "ktmsim replay FILE --seed S [--strategy X] [--pct-depth D]
-//  [--schedule F] [--fault-points P] [--planted-bug N]", shell-quoted,
+//  [--schedule F] [--fault-points P] [--planted-bug N] [--plugin PATH...]", shell-quoted,
 // options in that order, each only when set. `program` replaces "ktmsim"
 // (replay.sh passes a quoted binary path; it is inserted verbatim).
 std::string ReplayCommandLine(const RunIdentity& identity, std::string_view program = kReplayProgram);

@@ -233,6 +233,12 @@ void CheckRmOperations(const RmSpec& rm, const std::string& path, ProblemList& p
     problems.Add(path + ".nontransacted_open_fraction",
                  absl::StrCat("must be 0 for a ", rm.kind, " RM (its kind has no file opens; txf has)"));
   }
+  for (const auto& [key, value] : rm.options) {
+    if (!kind->check_option) break;
+    if (absl::Status s = kind->check_option(key, value); !s.ok()) {
+      problems.Add(path + ".options." + key, std::string(s.message()));
+    }
+  }
   if (rm.delete_fraction + rm.move_fraction > 1 + 1e-9) {
     problems.Add(path + ".delete_fraction", absl::StrCat("delete_fraction + move_fraction must be at most 1, got ",
                                                          rm.delete_fraction + rm.move_fraction));

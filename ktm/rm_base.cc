@@ -283,6 +283,7 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
   KTM_ASSERT(s == STATUS_SUCCESS, absl::StrCat("OpenEnlistment of a RECOVER notification failed: ", StatusName(s)));
   ctx->enlistment = en;
   ctx->recovering = true;
+  if (options_.protocol_bug == RmProtocolBug::kSkipRecoverEnlistment) return;  // planted bug
   s = RecoverEnlistment(*kernel_, en, ctx->key);
   KTM_ASSERT(s == STATUS_SUCCESS, absl::StrCat("RecoverEnlistment failed: ", StatusName(s)));
 }
@@ -389,7 +390,10 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
     case TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT:
       return OnSinglePhaseCommit(*ctx);
     case TRANSACTION_NOTIFY_ROLLBACK:
+      if (options_.protocol_bug == RmProtocolBug::kIgnoreRollback && ctx->phase == RmTxPhase::kActive) return;
       return OnRollback(*ctx);
+    case TRANSACTION_NOTIFY_INDOUBT:
+      return OnInDoubt(*ctx);
     default:
       return;
   }
@@ -451,6 +455,9 @@ void RmBase::OnPrepare(TxContext& ctx) {
   ctx.prepare_logged = true;
   std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
+  if (options_.protocol_bug == RmProtocolBug::kPrepareCompleteBeforeForce) {
+    return OnPrepareForced(uow, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
+  }
   log()->Force(*lsn, [this, alive, uow](absl::Status status) {
     if (Alive(alive)) OnPrepareForced(uow, status);
   });
@@ -571,6 +578,12 @@ void RmBase::FinishSinglePhase(const Guid& uow) {
   ReportCommitted(*c);
   (void)CommitComplete(*kernel_, c->enlistment);
   Finish(uow);
+}
+
+// Prepared, the outcome is the superior's: wait for COMMIT or ROLLBACK.
+void RmBase::OnInDoubt(TxContext& ctx) {
+  if (options_.protocol_bug != RmProtocolBug::kDecideInDoubt || ctx.phase != RmTxPhase::kPrepared) return;
+  Abandon(ctx, "indoubt");  // planted bug: a heuristic abort
 }
 
 void RmBase::OnRollback(TxContext& ctx) {

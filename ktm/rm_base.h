@@ -57,6 +57,18 @@
 
 namespace ktm {
 
+// Protocol bugs an RM can be told to commit on purpose, so that a
+// conformance kit (`ktmsim conform`, harness/conform.h) can prove it catches
+// each one by the rule of the RM contract it breaks. kNone in every real RM;
+// examples/ledger maps its `bug` option onto them.
+enum class RmProtocolBug : uint8_t {
+  kNone,
+  kPrepareCompleteBeforeForce,  // PrepareComplete without forcing the prepare record
+  kIgnoreRollback,              // a ROLLBACK of an active transaction is neither applied nor answered
+  kSkipRecoverEnlistment,       // RECOVER is taken but never answered with RecoverEnlistment
+  kDecideInDoubt,               // INDOUBT: abort on its own instead of waiting for the outcome
+};
+
 struct RmOptions {
   std::string name;                 // the "rm" field of trace events
   Guid rm_id;                       // persistent identity
@@ -72,6 +84,7 @@ struct RmOptions {
   // (TRANSACTION_NOTIFY_REQUEST_OUTCOME). 0: never.
   sim::TimeNs request_outcome_after_ns = 0;
   RmObserver* observer = nullptr;   // the run's history recorder (not owned; may be null)
+  RmProtocolBug protocol_bug = RmProtocolBug::kNone;  // test-only, see RmProtocolBug
 };
 
 // Where a transaction stands at this RM. kNone: unknown (never enlisted, or
@@ -188,6 +201,7 @@ class RmBase {
   void FinishSinglePhase(const Guid& uow);
   void OnRollback(TxContext& ctx);
   void OnRecover(const TRANSACTION_NOTIFICATION& n);
+  void OnInDoubt(TxContext& ctx);
   void OnLastRecover();
   void VoteNo(TxContext& ctx, const std::string& why);
   // RmOptions::request_outcome_after_ns: the timer armed at the yes vote.

@@ -22,3 +22,7 @@ if(TARGET ktmsim AND TARGET ktmsim_plugin)
 endif()
 
 ktmsim_test(sdk_rm_options_test sdk SOURCES sdk_rm_options_test.cc LIBS harness)
+# conform_test: each RM-contract rule's check (harness/conform.h) fires on a
+# history that breaks it and not on one that keeps it; the battery passes
+# the clean kv RM; JUnit; option checks at file:line; --plugin in replay commands.
+ktmsim_test(conform_test sdk SOURCES conform_test.cc LIBS harness)

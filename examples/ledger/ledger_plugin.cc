@@ -1,11 +1,13 @@
 // The ledger plugin: registers RM kind "ledger" (LedgerRm behind an
 // RmAdapter) with the ktmsim binary. Options ([rms.options]):
-//   bug = "none" | "lose_replayed_commits" | "dirty_read"   (ledger_rm.h)
-// An unknown option or value is a programmer error of the scenario: the
-// factory cannot fail, so it is refused when the RM is built (KTM_ASSERT).
+//   bug = "none" | one of kBugs below   (ledger_rm.h; each breaks one rule)
+// An unknown option or value is refused when the scenario loads
+// (RmKindInfo::check_option: file:line, exit 2).
+#include <map>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "harness/plugin_api.h"
 #include "harness/rm_adapter.h"
 #include "harness/rm_kinds.h"
@@ -15,17 +17,56 @@
 namespace ledger {
 namespace {
 
-LedgerBug BugOption(const harness::RmSpec& spec) {
-  for (const auto& [key, value] : spec.options) {
-    KTM_ASSERT(key == "bug", "ledger RM " + spec.name + ": unknown option '" + key + "' (known: bug)");
+struct BugChoice {
+  LedgerBug ledger = LedgerBug::kNone;
+  ktm::RmProtocolBug protocol = ktm::RmProtocolBug::kNone;
+};
+
+// The planted bugs by option value; the comment names the rule each breaks.
+const std::map<std::string, BugChoice>& Bugs() {
+  static const auto* bugs = new std::map<std::string, BugChoice>{
+      {"none", {}},
+      // prepare durable before PrepareComplete
+      {"prepare_complete_early", {.protocol = ktm::RmProtocolBug::kPrepareCompleteBeforeForce}},
+      // commit idempotent after recovery
+      {"reapply_commit", {.ledger = LedgerBug::kReapplyCommit}},
+      // answer every notification
+      {"ignore_rollback", {.protocol = ktm::RmProtocolBug::kIgnoreRollback}},
+      // no new work after PREPARE
+      {"work_after_prepare", {.ledger = LedgerBug::kWorkAfterPrepare}},
+      // RecoverEnlistment on RECOVER
+      {"skip_recover_enlistment", {.protocol = ktm::RmProtocolBug::kSkipRecoverEnlistment}},
+      // wait out INDOUBT
+      {"decide_in_doubt", {.protocol = ktm::RmProtocolBug::kDecideInDoubt}},
+      // durable after CommitComplete
+      {"lose_replayed_commits", {.ledger = LedgerBug::kLoseReplayedCommits}},
+      // isolation (not an RM-contract rule: `ktmsim run`'s checkers catch it)
+      {"dirty_read", {.ledger = LedgerBug::kDirtyRead}},
+  };
+  return *bugs;
+}
+
+std::string BugNames() {
+  std::string names;
+  for (const auto& [name, choice] : Bugs()) names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
+absl::Status CheckOption(const std::string& key, const std::string& value) {
+  if (key != "bug") return absl::InvalidArgumentError("unknown ledger option '" + key + "' (known: bug)");
+  if (Bugs().count(value) == 0) {
+    return absl::InvalidArgumentError("unknown ledger bug '" + value + "' (one of: " + BugNames() + ")");
   }
+  return absl::OkStatus();
+}
+
+// Options were checked when the scenario loaded (CheckOption).
+BugChoice BugOption(const harness::RmSpec& spec) {
   auto it = spec.options.find("bug");
-  if (it == spec.options.end() || it->second == "none") return LedgerBug::kNone;
-  if (it->second == "lose_replayed_commits") return LedgerBug::kLoseReplayedCommits;
-  if (it->second == "dirty_read") return LedgerBug::kDirtyRead;
-  KTM_ASSERT(false, "ledger RM " + spec.name + ": unknown bug '" + it->second +
-                        "' (none, lose_replayed_commits, dirty_read)");
-  return LedgerBug::kNone;
+  if (it == spec.options.end()) return {};
+  auto bug = Bugs().find(it->second);
+  KTM_ASSERT(bug != Bugs().end(), "ledger RM " + spec.name + ": unchecked bug option " + it->second);
+  return bug->second;
 }
 
 // Workload key k<N> is the account k<N>; a write posts the value, a read
@@ -58,9 +99,13 @@ int Register(const ktmsim_plugin_api& api) {
       .name = "ledger",
       .description = "example ledger RM (examples/ledger): accounts k<N> with a journal of posts",
       .make = [](const harness::RmKindContext& c) -> std::unique_ptr<harness::RmAdapter> {
-        return std::make_unique<LedgerAdapter>(std::make_unique<LedgerRm>(
-            c.kernel, c.host, c.disk, c.tm, harness::RmOptionsFor(c), BugOption(*c.spec)));
-      }};
+        const BugChoice bug = BugOption(*c.spec);
+        ktm::RmOptions options = harness::RmOptionsFor(c);
+        options.protocol_bug = bug.protocol;
+        return std::make_unique<LedgerAdapter>(
+            std::make_unique<LedgerRm>(c.kernel, c.host, c.disk, c.tm, std::move(options), bug.ledger));
+      },
+      .check_option = CheckOption};
   return api.register_rm_kind(std::move(kind)).ok() ? 0 : 1;
 }
 

@@ -71,14 +71,29 @@ bool LedgerRm::HasChanges(const ktm::Guid& uow) const {
 }
 
 void LedgerRm::EncodeChanges(const ktm::Guid& uow, ktm::Writer& w) const {
+  if (bug_ == LedgerBug::kWorkAfterPrepare) {
+    // The planted bug: a fee posted while the transaction prepares (EncodeChanges
+    // runs at PREPARE / SINGLE_PHASE_COMMIT), after the RM was asked to vote.
+    auto* self = const_cast<LedgerRm*>(this);
+    const std::string fee_account = "fee." + std::string(uow.Short());  // its own account: no lock to take
+    self->posts_[uow][fee_account] = fee_account;
+    self->ReportWrite(uow, fee_account, fee_account);
+  }
+  w.Id(uow);
   auto it = posts_.find(uow);
   PutPosts(w, it == posts_.end() ? std::map<std::string, std::string>{} : it->second);
 }
 
 void LedgerRm::ApplyChanges(ktm::Reader& r) {
+  const ktm::Guid uow = r.Id();
   std::map<std::string, std::string> posts = GetPosts(r);
   // Replay runs before the RM is online (RmBase::Start).
   if (bug_ == LedgerBug::kLoseReplayedCommits && !online()) return;
+  if (bug_ == LedgerBug::kReapplyCommit && !online()) replayed_[uow] = posts;
+  PostEntries(std::move(posts));
+}
+
+void LedgerRm::PostEntries(std::map<std::string, std::string> posts) {
   for (auto& [account, text] : posts) {
     std::deque<Entry>& entries = journal_[account];
     entries.push_back(Entry{.sequence = next_sequence_++, .text = std::move(text)});
@@ -87,6 +102,7 @@ void LedgerRm::ApplyChanges(ktm::Reader& r) {
 }
 
 void LedgerRm::RestorePrepared(const ktm::Guid& uow, ktm::Reader& r) {
+  (void)r.Id();
   std::map<std::string, std::string> posts = GetPosts(r);
   for (auto& [account, text] : posts) {
     locks_[account] = uow;
@@ -95,6 +111,16 @@ void LedgerRm::RestorePrepared(const ktm::Guid& uow, ktm::Reader& r) {
 }
 
 void LedgerRm::EndTransaction(const ktm::Guid& uow) {
+  if (auto replayed = replayed_.find(uow); replayed != replayed_.end()) {
+    // The planted bug: the COMMIT KTM re-delivers after recovery for a
+    // transaction whose commit the log already replayed is applied again.
+    std::map<std::string, std::string> posts = std::move(replayed->second);
+    replayed_.erase(replayed);
+    if (posts_.count(uow) == 0) {
+      for (const auto& [account, text] : posts) ReportWrite(uow, account, text);  // posted like new work
+      PostEntries(std::move(posts));
+    }
+  }
   auto it = posts_.find(uow);
   if (it == posts_.end()) return;
   for (const auto& [account, text] : it->second) {

@@ -13,12 +13,18 @@
 // - History: every post is a write of (account, entry), every read a read,
 //   reported through ReportWrite / ReportRead.
 // - Planted bugs (LedgerBug, the plugin option `bug`), for `ktmsim conform`
-//   and the sdk test; each breaks one rule of the RM contract:
+//   and the sdk test; each breaks one rule of the RM contract
+//   (docs/writing-an-rm.md) and conform catches it by that rule:
 //   kLoseReplayedCommits drops the commits replayed from the log at start
-//   (durable after CommitComplete: the atomicity / durability checkers see
-//   committed writes missing from the final state); kDirtyRead lets a
-//   balance read see another transaction's pending post (isolation: the
-//   checkers see a read of a value that was never committed).
+//   (durable after CommitComplete); kReapplyCommit posts a replayed commit
+//   again when KTM re-delivers its COMMIT after recovery (commit idempotent
+//   after recovery); kWorkAfterPrepare posts a fee entry while preparing
+//   (no new work after PREPARE); the protocol bugs of ktm::RmProtocolBug
+//   (prepare durable before PrepareComplete, answer every notification,
+//   RecoverEnlistment on RECOVER, wait out INDOUBT) are passed to RmBase.
+//   kDirtyRead lets a balance read see another transaction's pending post
+//   (isolation: the checkers of `ktmsim run` see a read of a value that was
+//   never committed).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +36,7 @@
 
 namespace ledger {
 
-enum class LedgerBug : uint8_t { kNone, kLoseReplayedCommits, kDirtyRead };
+enum class LedgerBug : uint8_t { kNone, kLoseReplayedCommits, kDirtyRead, kReapplyCommit, kWorkAfterPrepare };
 
 inline constexpr size_t kJournalEntriesMax = 4;  // entries kept per account
 
@@ -59,11 +65,14 @@ class LedgerRm : public ktm::RmBase {
   uint64_t StateBytesMax() const override { return ktm::kStateBytesUnbounded; }
 
  private:
+  void PostEntries(std::map<std::string, std::string> posts);
+
   LedgerBug bug_;
   uint64_t next_sequence_ = 1;
   std::map<std::string, std::deque<Entry>> journal_;             // committed, per account
   std::map<ktm::Guid, std::map<std::string, std::string>> posts_;  // per open transaction
   std::map<std::string, ktm::Guid> locks_;                        // account -> poster
+  std::map<ktm::Guid, std::map<std::string, std::string>> replayed_;  // kReapplyCommit: commits replayed at start
 };
 
 }  // namespace ledger
