@@ -64,6 +64,9 @@ ABSL_FLAG(std::string, strategy, "",
 ABSL_FLAG(uint32_t, pct_depth, 0,
           "the PCT depth d (1-64) for every scenario; 0: each scenario's schedule_pct_depth");
 ABSL_FLAG(uint32_t, depth, 2, "explore: faults per run, at most (1 to 3)");
+ABSL_FLAG(bool, target_spec_states, false,
+          "explore: run first the extensions of runs that reached spec states not reached before "
+          "(harness/explore.h); reports the spec states closed either way");
 ABSL_FLAG(std::string, fault_points, "",
           "replay: inject exactly these fault points (from explore), e.g. "
           "crash:h0:disk.write:3,drop:msg:7; see docs/explore.md");
