@@ -33,6 +33,7 @@
 #include "harness/explore.h"
 #include "reports/atomic_file.h"
 #include "reports/failure.h"
+#include "reports/spec_coverage.h"
 #include "reports/summary.h"
 #include "nlohmann/json.hpp"
 
@@ -88,6 +89,23 @@ absl::StatusOr<ExploreSettings> ReadExploreFlags(const ParsedArgs& args) {
   }
   settings.quiet = absl::GetFlag(FLAGS_quiet);
   settings.options.target_spec_states = absl::GetFlag(FLAGS_target_spec_states);
+  if (const std::string baseline = absl::GetFlag(FLAGS_spec_baseline); !baseline.empty()) {
+    absl::StatusOr<std::string> text = reports::ReadFile(baseline);
+    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--spec-baseline: ", text.status().message()));
+    const Json json = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded() || !json.is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat("--spec-baseline ", baseline, ": not a JSON object"));
+    }
+    // summary.json keeps the coverage under "coverage"; coverage.json is it.
+    const Json& coverage = json.contains("coverage") ? json["coverage"] : json;
+    if (!coverage.contains("spec_states")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--spec-baseline ", baseline, ": no coverage.spec_states (a summary.json or coverage.json)"));
+    }
+    if (absl::Status status = reports::ReadSpecStates(coverage, &settings.options.spec_baseline); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--spec-baseline ", baseline, ": ", status.message()));
+    }
+  }
   settings.failure_folders_max = absl::GetFlag(FLAGS_failure_folders_max);
   return settings;
 }

@@ -317,6 +317,7 @@ class Explorer {
     result_.depth = options.depth;
     result_.budget = options.budget;
     result_.target_spec_states = options.target_spec_states;
+    known_ = options.spec_baseline;
     result_.runs_by_depth.assign(options.depth + 1, 0);
     result_.pruned_by_depth.assign(options.depth + 1, 0);
   }
@@ -336,7 +337,8 @@ class Explorer {
         const size_t fresh = RecordSpecStates(outcome);
         if (depth == 0) {
           RecordFrontier(outcome);
-          result_.baseline_spec_states = outcome.spec_states;
+          result_.baseline_spec_states = options_.spec_baseline;
+          for (const auto& [n, keys] : outcome.spec_states) result_.baseline_spec_states[n].insert(keys.begin(), keys.end());
         }
         // A run that broke a rule is not extended: its faults already show
         // the bug, and the report keeps to minimal fault sets.
@@ -407,11 +409,13 @@ class Explorer {
     return outcome;
   }
 
-  // Unites the run's spec states into the result; returns how many were new.
+  // Unites the run's spec states into the result; returns how many were new
+  // (to the baseline and every earlier run).
   size_t RecordSpecStates(const PointRunOutcome& outcome) {
     size_t fresh = 0;
     for (const auto& [n, keys] : outcome.spec_states) {
-      for (uint64_t key : keys) fresh += result_.spec_states[n].insert(key).second ? 1 : 0;
+      result_.spec_states[n].insert(keys.begin(), keys.end());
+      for (uint64_t key : keys) fresh += known_[n].insert(key).second ? 1 : 0;
     }
     return fresh;
   }
@@ -427,7 +431,11 @@ class Explorer {
 
   ExploreResult Finish() {
     result_.distinct_states = prune_.fingerprints.size();
-    result_.spec_targets = SpecTargetsOf(result_.baseline_spec_states, result_.spec_states);
+    std::map<int, std::set<uint64_t>> after = result_.spec_states;
+    for (const auto& [n, keys] : result_.baseline_spec_states) after[n].insert(keys.begin(), keys.end());
+    for (const SpecTarget& t : SpecTargetsOf(result_.baseline_spec_states, after)) {
+      if (result_.spec_states.count(t.rms) != 0) result_.spec_targets.push_back(t);  // N of this scenario
+    }
     return std::move(result_);
   }
 
@@ -436,6 +444,7 @@ class Explorer {
   RunOptions run_options_;
   PruneState prune_;
   ExploreResult result_;
+  std::map<int, std::set<uint64_t>> known_;  // baseline and every run's spec states
 };
 
 }  // namespace

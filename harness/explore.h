@@ -101,6 +101,10 @@ struct ExploreOptions {
   // cannot run everything goes to the fault points that lead to unreached
   // states first. Without it the order is plain breadth first.
   bool target_spec_states = false;
+  // Spec states already reached elsewhere (per N; e.g. a suite's
+  // summary.json): they count as reached before the search, so "closed" and
+  // targeting's "new" mean new to the suite too. Empty: only the fault-free run.
+  std::map<int, std::set<uint64_t>> spec_baseline;
   // Called after every run (progress output); may be empty.
   std::function<void(const ExploreProgress&)> progress;
 };
@@ -141,9 +145,10 @@ struct ExploreResult {
   bool budget_exhausted = false;
   bool stopped_at_violation = false;
   std::vector<ExploreViolation> violations;  // in run order
-  // Spec states (per N RMs) of the fault-free run and of all runs, and what
-  // the faults closed (every exploration computes them; targeting changes
-  // only the order of the runs).
+  // Spec states (per N RMs) of the baseline (ExploreOptions::spec_baseline
+  // and the fault-free run) and of all runs, and what the faults closed:
+  // states of some run not in the baseline (every exploration computes them;
+  // targeting changes only the order of the runs).
   std::map<int, std::set<uint64_t>> baseline_spec_states, spec_states;
   std::vector<SpecTarget> spec_targets;
   bool target_spec_states = false;

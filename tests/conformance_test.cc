@@ -446,13 +446,14 @@ TEST(TlaTraceModule, EndsAtTheFirstNonSpecStepOfAFailingRun) {
 namespace harness {
 namespace {
 
-ExploreResult ExploreTwoRms(bool target, uint64_t budget) {
+ExploreResult ExploreTwoRms(bool target, uint64_t budget, std::map<int, std::set<uint64_t>> baseline = {}) {
   auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/explore/two_rms_2pc.toml");
   KTM_ASSERT(scenario.ok(), "scenario loads");
   ExploreOptions options;
   options.depth = 2;
   options.budget = budget;
   options.target_spec_states = target;
+  options.spec_baseline = std::move(baseline);
   return Explore(*scenario, options);
 }
 
@@ -490,6 +491,29 @@ TEST(SpecTargeting, ExploreClosesStatesTheFaultFreeRunMissedAndTargetingClosesMo
   const ExploreResult full = ExploreTwoRms(false, 10'000);
   ASSERT_FALSE(full.budget_exhausted);
   EXPECT_LE(t.crash_closed, TargetFor(full, 2).crash_closed);
+}
+
+// A baseline (e.g. a suite's states) counts as reached: what the whole
+// exploration visits leaves nothing to close, and part of it leaves less.
+TEST(SpecTargeting, BaselineStatesCountAsReached) {
+  const ExploreResult full = ExploreTwoRms(false, 10'000);
+  const size_t closed = TargetFor(full, 2).crash_closed;
+  ASSERT_GT(closed, 0u);
+  const ExploreResult again = ExploreTwoRms(true, 10'000, full.spec_states);
+  ASSERT_EQ(again.spec_targets.size(), full.spec_targets.size());  // only the N the scenario has
+  for (const SpecTarget& t : again.spec_targets) {
+    EXPECT_EQ(t.two_phase_closed, 0u) << t.rms;
+    EXPECT_EQ(t.crash_closed, 0u) << t.rms;
+  }
+  // Half of the closed states given: the other half is still closed.
+  std::map<int, std::set<uint64_t>> part = full.baseline_spec_states;
+  size_t given = 0;
+  for (uint64_t key : full.spec_states.at(2)) {
+    if (full.baseline_spec_states.at(2).count(key) == 0 && given++ < closed / 2) part[2].insert(key);
+  }
+  const ExploreResult half = ExploreTwoRms(false, 10'000, part);
+  EXPECT_EQ(TargetFor(half, 2).crash_closed, closed - closed / 2);
+  EXPECT_EQ(TargetFor(half, 2).crash_unreached, TargetFor(full, 2).crash_unreached - closed / 2);
 }
 
 }  // namespace

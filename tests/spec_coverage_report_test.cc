@@ -142,5 +142,44 @@ TEST(SpecCoverageReport, RunWritesPlausibleFigures) {
   fs::remove_all(dir);
 }
 
+// `explore --spec-baseline SUMMARY`: the suite's states count as reached, so
+// the explore reports fewer unreached states than without; a file that is
+// no summary is bad input (exit 2).
+TEST(SpecCoverageReport, ExploreTakesASuiteSummaryAsBaseline) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/spec_baseline.", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto run = [&](const std::string& arguments) {
+    const std::string line = absl::StrCat("cd '", KTMSIM_SOURCE_DIR, "' && '", KTMSIM_BINARY, "' ", arguments,
+                                          " >'", dir, "/out.txt' 2>&1");
+    const int status = std::system(line.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(run(absl::StrCat("run scenarios/two_phase_3rms.toml scenarios/spec_states_vote_no.toml --seeds 1-3 --quiet --out '",
+                             dir, "/suite'")), 0);
+  const std::string explore = "explore scenarios/explore/two_rms_2pc.toml --depth 1 --quiet";
+  ASSERT_EQ(run(absl::StrCat(explore, " --out '", dir, "/plain'")), 0) << ReadAll(dir + "/out.txt");
+  ASSERT_EQ(run(absl::StrCat(explore, " --target-spec-states --spec-baseline '", dir, "/suite/summary.json' --out '",
+                             dir, "/based'")), 0) << ReadAll(dir + "/out.txt");
+  EXPECT_TRUE(absl::StrContains(ReadAll(dir + "/out.txt"), "(targeted)"));
+  const Json plain = Json::parse(ReadAll(dir + "/plain/explore.json"));
+  const Json based = Json::parse(ReadAll(dir + "/based/explore.json"));
+  ASSERT_EQ(plain["spec_states_closed"].size(), based["spec_states_closed"].size());
+  bool fewer = false;
+  for (size_t i = 0; i < plain["spec_states_closed"].size(); ++i) {
+    const Json &p = plain["spec_states_closed"][i], &b = based["spec_states_closed"][i];
+    EXPECT_EQ(p["rms"], b["rms"]);
+    EXPECT_LE(b["crash_unreached"].get<uint64_t>(), p["crash_unreached"].get<uint64_t>());
+    EXPECT_LE(b["crash_closed"].get<uint64_t>(), p["crash_closed"].get<uint64_t>());
+    fewer = fewer || b["crash_unreached"].get<uint64_t>() < p["crash_unreached"].get<uint64_t>();
+  }
+  EXPECT_TRUE(fewer) << plain["spec_states_closed"].dump() << " vs " << based["spec_states_closed"].dump();
+  std::ofstream(dir + "/bad.json") << "{\"schema\": 1}";
+  EXPECT_EQ(run(absl::StrCat(explore, " --spec-baseline '", dir, "/bad.json' --out '", dir, "/bad'")), 2);
+  EXPECT_TRUE(absl::StrContains(ReadAll(dir + "/out.txt"), "--spec-baseline")) << ReadAll(dir + "/out.txt");
+  EXPECT_FALSE(fs::exists(dir + "/bad/explore.json"));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace reports
