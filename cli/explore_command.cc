@@ -33,6 +33,7 @@
 #include "harness/explore.h"
 #include "reports/atomic_file.h"
 #include "reports/failure.h"
+#include "reports/spec_coverage.h"
 #include "reports/summary.h"
 #include "nlohmann/json.hpp"
 
@@ -87,6 +88,24 @@ absl::StatusOr<ExploreSettings> ReadExploreFlags(const ParsedArgs& args) {
     return absl::InvalidArgumentError(absl::StrCat("--out ", settings.out, " exists and is not a directory"));
   }
   settings.quiet = absl::GetFlag(FLAGS_quiet);
+  settings.options.target_spec_states = absl::GetFlag(FLAGS_target_spec_states);
+  if (const std::string baseline = absl::GetFlag(FLAGS_spec_baseline); !baseline.empty()) {
+    absl::StatusOr<std::string> text = reports::ReadFile(baseline);
+    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--spec-baseline: ", text.status().message()));
+    const Json json = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded() || !json.is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat("--spec-baseline ", baseline, ": not a JSON object"));
+    }
+    // summary.json keeps the coverage under "coverage"; coverage.json is it.
+    const Json& coverage = json.contains("coverage") ? json["coverage"] : json;
+    if (!coverage.contains("spec_states")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--spec-baseline ", baseline, ": no coverage.spec_states (a summary.json or coverage.json)"));
+    }
+    if (absl::Status status = reports::ReadSpecStates(coverage, &settings.options.spec_baseline); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--spec-baseline ", baseline, ": ", status.message()));
+    }
+  }
   settings.failure_folders_max = absl::GetFlag(FLAGS_failure_folders_max);
   return settings;
 }
@@ -183,6 +202,16 @@ Json ExploreJson(const harness::Scenario& scenario, const harness::ExploreResult
   json["pruned_by_depth"] = result.pruned_by_depth;
   json["distinct_states"] = result.distinct_states;
   json["budget_exhausted"] = result.budget_exhausted;
+  json["target_spec_states"] = result.target_spec_states;
+  Json spec = Json::array();
+  for (const harness::SpecTarget& t : result.spec_targets) {
+    spec.push_back({{"rms", t.rms},
+                    {"two_phase_unreached", t.two_phase_unreached},
+                    {"two_phase_closed", t.two_phase_closed},
+                    {"crash_unreached", t.crash_unreached},
+                    {"crash_closed", t.crash_closed}});
+  }
+  json["spec_states_closed"] = spec;
   json["seconds"] = seconds;
   Json violations = Json::array();
   for (size_t v = 0; v < result.violations.size(); ++v) {
@@ -219,6 +248,13 @@ std::string Table(const harness::Scenario& scenario, const harness::ExploreResul
   absl::StrAppendFormat(&text, "runs %d, pruned %d, distinct states %d, violations %d, %.2f s%s\n", result.runs,
                         result.pruned, result.distinct_states, result.violations.size(), seconds,
                         result.budget_exhausted ? " (budget used up: not exhaustive)" : "");
+  for (const harness::SpecTarget& t : result.spec_targets) {
+    absl::StrAppendFormat(&text,
+                          "spec states, %d RMs: closed %d of %d unreached KtmTwoPhase states, %d of %d "
+                          "KtmTwoPhaseCrash states%s\n",
+                          t.rms, t.two_phase_closed, t.two_phase_unreached, t.crash_closed, t.crash_unreached,
+                          result.target_spec_states ? " (targeted)" : "");
+  }
   for (size_t v = 0; v < result.violations.size(); ++v) {
     const harness::ExploreViolation& violation = result.violations[v];
     const harness::Violation& first = violation.result.violations.front();

@@ -70,6 +70,12 @@ ABSL_FLAG(std::vector<std::string>, rm_option, {},
           "conform: KEY=VALUE[,KEY=VALUE...], the [rms.options] table of every RM of the battery "
           "(e.g. bug=ignore_rollback)");
 ABSL_FLAG(uint32_t, depth, 2, "explore: faults per run, at most (1 to 3)");
+ABSL_FLAG(bool, target_spec_states, false,
+          "explore: run first the extensions of runs that reached spec states not reached before "
+          "(harness/explore.h); reports the spec states closed either way");
+ABSL_FLAG(std::string, spec_baseline, "",
+          "explore: a summary.json or coverage.json whose spec states count as reached already "
+          "(closed and targeted states are then new to that suite too)");
 ABSL_FLAG(std::string, fault_points, "",
           "replay: inject exactly these fault points (from explore), e.g. "
           "crash:h0:disk.write:3,drop:msg:7; see docs/explore.md");

@@ -25,6 +25,8 @@ ABSL_DECLARE_FLAG(int32_t, shrink_budget);
 ABSL_DECLARE_FLAG(int32_t, budget);
 ABSL_DECLARE_FLAG(std::string, format);
 ABSL_DECLARE_FLAG(uint32_t, depth);
+ABSL_DECLARE_FLAG(bool, target_spec_states);
+ABSL_DECLARE_FLAG(std::string, spec_baseline);
 ABSL_DECLARE_FLAG(std::string, fault_points);
 ABSL_DECLARE_FLAG(std::string, strategy);
 ABSL_DECLARE_FLAG(uint32_t, pct_depth);

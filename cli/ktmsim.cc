@@ -158,7 +158,8 @@ const std::vector<Subcommand>& Subcommands() {
        {{"format", "text"}},
        "ktmsim bench --format json"},
       {"explore", "ktmsim explore SCENARIO [--depth K] [--budget N] [--seed S] [--out DIR] [--quiet]\n"
-       "                      [--failure-folders-max K] [--planted-bug N]",
+       "                      [--failure-folders-max K] [--planted-bug N]\n"
+       "                      [--target-spec-states] [--spec-baseline SUMMARY_JSON]",
        "Bounded exhaustive fault exploration of one small scenario with one seed (default 1):\n"
        "runs it without faults to find every fault point (crash a host right after its n-th\n"
        "disk.write, disk.flush, net.send or ktm.notify; drop, duplicate or delay the n-th\n"
@@ -167,8 +168,14 @@ const std::vector<Subcommand>& Subcommands() {
        "the same faults to come; at most N runs (default 10000). Prints a table (points, runs,\n"
        "pruned, distinct states, violations, time) and writes DIR/explore.json and a failure\n"
        "folder per violating run (at most K; replay.sh replays it with --fault-points).\n"
+       "It also reports, per number of RMs, how many of the spec states (spec/KtmTwoPhase,\n"
+       "KtmTwoPhaseCrash) the fault-free run did not reach the faulty runs closed;\n"
+       "--target-spec-states runs first the extensions of the runs that reached the most new\n"
+       "spec states, so a budget too small for everything goes there; --spec-baseline counts\n"
+       "the spec states of a suite's summary.json (or coverage.json) as reached already.\n"
        "Exit 0 when no run violated a rule, 1 when one did, 2 on bad input.\n",
-       {"depth", "budget", "seed", "out", "quiet", "failure_folders_max", "planted_bug"},
+       {"depth", "budget", "seed", "out", "quiet", "failure_folders_max", "planted_bug", "target_spec_states",
+        "spec_baseline"},
        &ExploreMain,
        {{"budget", "10000"}, {"seed", "1"}},
        "ktmsim explore scenarios/explore/two_rms_2pc.toml --depth 2 --planted-bug 1"},

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "harness/cluster.h"
+#include "harness/conformance.h"
 #include "ktm/assert.h"
 #include "sim/invariant.h"
 #include "sim/fault_plan.h"
@@ -53,6 +54,9 @@ struct PointRunOutcome {
   uint64_t messages_total = 0;    // last datagram sequence number sent before faults stopped
   Counters at_last;               // counters when the last point was injected
   uint64_t message_at_last = 0;
+  // The KtmTwoPhaseCrash states the conformance projection of the run
+  // visited (up to its prune point), per number of RMs.
+  std::map<int, std::set<uint64_t>> spec_states;
 };
 
 // Shared by the runs of one exploration: the keys and fingerprints seen.
@@ -90,7 +94,9 @@ class PointRun {
     try {
       cluster_ = std::make_unique<Cluster>(scenario_, seed_, options_);
       cluster_->set_trace_hook([this](const sim::TraceEvent& event) { OnEvent(event); });
+      ConformanceChecker conformance(&cluster_->world());
       outcome_.result = cluster_->Run();
+      outcome_.spec_states = conformance.Finish().spec_states;
     } catch (const sim::InvariantFailure& failure) {
       outcome_.result = AssertionResult(scenario_, seed_, cluster_.get(), failure, options_);
     }
@@ -310,6 +316,8 @@ class Explorer {
     result_.seed = options.seed;
     result_.depth = options.depth;
     result_.budget = options.budget;
+    result_.target_spec_states = options.target_spec_states;
+    known_ = options.spec_baseline;
     result_.runs_by_depth.assign(options.depth + 1, 0);
     result_.pruned_by_depth.assign(options.depth + 1, 0);
   }
@@ -318,12 +326,20 @@ class Explorer {
     std::deque<std::vector<FaultPoint>> current = {{}};
     for (uint32_t depth = 0; depth <= options_.depth && !current.empty(); ++depth) {
       std::deque<std::vector<FaultPoint>> next;
+      // Targeting: the extensions of runs that visited new spec states, most
+      // new states first (stable, so ties keep the breadth-first order).
+      std::vector<std::pair<size_t, std::vector<FaultPoint>>> ranked;
       while (!current.empty()) {
         if (Done()) return Finish();
         std::vector<FaultPoint> points = std::move(current.front());
         current.pop_front();
-        const PointRunOutcome outcome = RunOne(depth, points, current.size() + next.size());
-        if (depth == 0) RecordFrontier(outcome);
+        const PointRunOutcome outcome = RunOne(depth, points, current.size() + next.size() + ranked.size());
+        const size_t fresh = RecordSpecStates(outcome);
+        if (depth == 0) {
+          RecordFrontier(outcome);
+          result_.baseline_spec_states = options_.spec_baseline;
+          for (const auto& [n, keys] : outcome.spec_states) result_.baseline_spec_states[n].insert(keys.begin(), keys.end());
+        }
         // A run that broke a rule is not extended: its faults already show
         // the bug, and the report keeps to minimal fault sets.
         if (outcome.pruned || !outcome.all_injected || depth == options_.depth ||
@@ -333,9 +349,15 @@ class Explorer {
         for (const FaultPoint& later : LaterPoints(outcome)) {
           std::vector<FaultPoint> extended = points;
           extended.push_back(later);
-          next.push_back(std::move(extended));
+          if (options_.target_spec_states) {
+            ranked.emplace_back(fresh, std::move(extended));
+          } else {
+            next.push_back(std::move(extended));
+          }
         }
       }
+      std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      for (auto& [fresh, points] : ranked) next.push_back(std::move(points));
       current = std::move(next);
     }
     return Finish();
@@ -387,6 +409,17 @@ class Explorer {
     return outcome;
   }
 
+  // Unites the run's spec states into the result; returns how many were new
+  // (to the baseline and every earlier run).
+  size_t RecordSpecStates(const PointRunOutcome& outcome) {
+    size_t fresh = 0;
+    for (const auto& [n, keys] : outcome.spec_states) {
+      result_.spec_states[n].insert(keys.begin(), keys.end());
+      for (uint64_t key : keys) fresh += known_[n].insert(key).second ? 1 : 0;
+    }
+    return fresh;
+  }
+
   void RecordFrontier(const PointRunOutcome& outcome) {
     for (const auto& [where, total] : outcome.totals) {
       result_.frontier[absl::StrCat("h", where.first, " ", where.second)] = total;
@@ -398,6 +431,11 @@ class Explorer {
 
   ExploreResult Finish() {
     result_.distinct_states = prune_.fingerprints.size();
+    std::map<int, std::set<uint64_t>> after = result_.spec_states;
+    for (const auto& [n, keys] : result_.baseline_spec_states) after[n].insert(keys.begin(), keys.end());
+    for (const SpecTarget& t : SpecTargetsOf(result_.baseline_spec_states, after)) {
+      if (result_.spec_states.count(t.rms) != 0) result_.spec_targets.push_back(t);  // N of this scenario
+    }
     return std::move(result_);
   }
 
@@ -406,9 +444,28 @@ class Explorer {
   RunOptions run_options_;
   PruneState prune_;
   ExploreResult result_;
+  std::map<int, std::set<uint64_t>> known_;  // baseline and every run's spec states
 };
 
 }  // namespace
+
+std::vector<SpecTarget> SpecTargetsOf(const std::map<int, std::set<uint64_t>>& baseline,
+                                      const std::map<int, std::set<uint64_t>>& reached) {
+  std::vector<SpecTarget> targets;
+  const std::vector<SpecCoverageFigure> before = SpecCoverageFigures(baseline, kSpecTargetRmsMax);
+  const std::vector<SpecCoverageFigure> after = SpecCoverageFigures(reached, kSpecTargetRmsMax);
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (reached.count(before[i].rms) == 0) continue;  // no transaction with that many RMs
+    SpecTarget t;
+    t.rms = before[i].rms;
+    t.two_phase_unreached = before[i].two_phase_states - before[i].two_phase_reached;
+    t.two_phase_closed = after[i].two_phase_reached - before[i].two_phase_reached;
+    t.crash_unreached = before[i].crash_states - before[i].crash_reached;
+    t.crash_closed = after[i].crash_reached - before[i].crash_reached;
+    targets.push_back(t);
+  }
+  return targets;
+}
 
 ExploreResult Explore(const Scenario& scenario, const ExploreOptions& options) {
   KTM_ASSERT(CheckExplorable(scenario).ok(), "Explore of a scenario CheckExplorable rejects");

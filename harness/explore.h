@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,16 @@ struct ExploreOptions {
   uint64_t budget = 10'000;       // runs, at most (pruned runs count: they ran up to their prune point)
   uint32_t planted_bug = 0;       // ktm/bugs.h (test-only)
   bool stop_at_first_violation = false;
+  // Spec-state targeting (issue 21): the next depth's runs start with the
+  // extensions of the runs that visited the most spec states (KtmTwoPhaseCrash,
+  // harness/conformance.h) no earlier run had visited, so a budget that
+  // cannot run everything goes to the fault points that lead to unreached
+  // states first. Without it the order is plain breadth first.
+  bool target_spec_states = false;
+  // Spec states already reached elsewhere (per N; e.g. a suite's
+  // summary.json): they count as reached before the search, so "closed" and
+  // targeting's "new" mean new to the suite too. Empty: only the fault-free run.
+  std::map<int, std::set<uint64_t>> spec_baseline;
   // Called after every run (progress output); may be empty.
   std::function<void(const ExploreProgress&)> progress;
 };
@@ -103,6 +114,19 @@ struct ExploreViolation {
   uint64_t run = 0;               // 1-based number of the run that found it
   RunResult result;               // without trace (re-run RunWithFaultPoints with keep_trace for one)
 };
+
+// Spec states an exploration closed, per number of RMs: of the states the
+// fault-free run did not visit (unreached), how many a faulty run visited.
+struct SpecTarget {
+  int rms = 0;
+  size_t two_phase_unreached = 0, two_phase_closed = 0;  // KtmTwoPhase
+  size_t crash_unreached = 0, crash_closed = 0;          // KtmTwoPhaseCrash
+};
+// Figures for 1..kSpecTargetRmsMax RMs (the numbers the state spaces are
+// enumerated for), for each N some run had a transaction of.
+inline constexpr int kSpecTargetRmsMax = 3;
+std::vector<SpecTarget> SpecTargetsOf(const std::map<int, std::set<uint64_t>>& baseline,
+                                      const std::map<int, std::set<uint64_t>>& reached);
 
 struct ExploreResult {
   std::string scenario;
@@ -121,6 +145,13 @@ struct ExploreResult {
   bool budget_exhausted = false;
   bool stopped_at_violation = false;
   std::vector<ExploreViolation> violations;  // in run order
+  // Spec states (per N RMs) of the baseline (ExploreOptions::spec_baseline
+  // and the fault-free run) and of all runs, and what the faults closed:
+  // states of some run not in the baseline (every exploration computes them;
+  // targeting changes only the order of the runs).
+  std::map<int, std::set<uint64_t>> baseline_spec_states, spec_states;
+  std::vector<SpecTarget> spec_targets;
+  bool target_spec_states = false;
 };
 
 ExploreResult Explore(const Scenario& scenario, const ExploreOptions& options);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "reports/spec_coverage.h"
 
 namespace reports {
 namespace {
@@ -89,6 +90,8 @@ Json CoverageJson(const harness::Coverage& coverage) {
   }
   value["probes"] = std::move(probes);
   value["probes_never_reached"] = coverage.NeverReachedProbes();
+  value["spec_states"] = SpecStatesJson(coverage.spec_states);
+  value["spec_coverage"] = SpecCoverageJson(coverage.spec_states);
   return value;
 }
 
@@ -101,6 +104,7 @@ absl::StatusOr<harness::Coverage> CoverageFromJson(const Json& value) {
   if (!value.contains("states")) return Invalid("'states' is missing");
   if (absl::Status status = ReadStates(value["states"], &coverage); !status.ok()) return status;
   if (absl::Status status = ReadProbes(value, &coverage); !status.ok()) return status;
+  if (absl::Status status = ReadSpecStates(value, &coverage.spec_states); !status.ok()) return status;
   return coverage;
 }
 
@@ -127,7 +131,8 @@ std::string CoverageHtml(const Json& coverage) {
   for (size_t i = 0; i < never.size(); ++i) {
     absl::StrAppend(&html, i > 0 ? ", " : "", HtmlEscape(never[i].get<std::string>()));
   }
-  return html + (never.empty() ? "none.</p>\n" : ".</p>\n");
+  html += never.empty() ? "none.</p>\n" : ".</p>\n";
+  return html + SpecCoverageHtml(coverage);
 }
 
 std::string CoverageFileText(const Json& coverage) {

@@ -5,7 +5,8 @@
 //   { "columns": ["transitions", "none", "crash", ...],
 //     "states": [ ["en Committed", transitions, none, crash, ...], ... ],
 //     "probes": [ ["tx.vote_no", hits], ... ],          // declaration order
-//     "probes_never_reached": ["log.commit_append_failed", ...] }
+//     "probes_never_reached": ["log.commit_append_failed", ...],
+//     "spec_states": {...}, "spec_coverage": [...] }   // reports/spec_coverage.h
 // Rows are sorted by name; a row is a state entered at least once. The
 // value is a pure function of the summed harness::Coverage, so the merge of
 // shards' summaries equals the unsharded summary.
