@@ -70,6 +70,10 @@ struct ShrinkResult {
   int runs = 0;               // simulations spent, the final one included
   int died = 0;               // of those, candidates an engine assertion aborted (rejected)
   bool budget_exhausted = false;
+  // A whole round of candidates (transactions, faults, hosts, RMs, settings)
+  // kept nothing: the run is 1-minimal for them. False when the budget or
+  // kShrinkRoundsMax stopped it first.
+  bool fixed_point = false;
   std::vector<std::string> steps;  // the reductions kept, in order ("transactions 100 -> 12")
 
   // after.trace_events / before.trace_events (1 when before is 0).
@@ -77,7 +81,7 @@ struct ShrinkResult {
 };
 
 // Limit: rounds of (faults, scenario parameters) reductions.
-inline constexpr int kShrinkRoundsMax = 4;
+inline constexpr int kShrinkRoundsMax = 12;
 
 // Shrinks the run (scenario, seed, options) while `rule` still fails, with at
 // most `budget_runs` simulations (at least 2 are needed: the original run
