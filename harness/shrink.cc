@@ -200,7 +200,12 @@ Outcome RunIsolated(const Scenario& scenario, uint64_t seed, const RunOptions& o
     ::close(fds[0]);
     const int null = ::open("/dev/null", O_WRONLY);
     if (null >= 0) ::dup2(null, STDERR_FILENO);
-    const std::string payload = Encode(OutcomeOf(RunScenario(scenario, seed, options)));
+    std::string payload;
+    try {
+      payload = Encode(OutcomeOf(RunScenario(scenario, seed, options)));
+    } catch (...) {
+      ::_exit(1);  // a candidate that throws dies like one that asserts; never back into the caller's copy
+    }
     const uint64_t size = payload.size();
     const bool sent = WriteAll(fds[1], std::string(reinterpret_cast<const char*>(&size), sizeof size) + payload);
     ::_exit(sent ? 0 : 1);  // no atexit handlers, no leak check: the parent owns the process's life
@@ -764,6 +769,30 @@ RunSizes SizesOf(const Scenario& scenario, const RunResult& result) {
 double ShrinkResult::ratio() const {
   if (before.trace_events == 0) return 1;
   return static_cast<double>(after.trace_events) / static_cast<double>(before.trace_events);
+}
+
+ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {
+  ShrinkSummary summary;
+  std::vector<double> ratios;
+  for (const ShrinkResult& r : results) {
+    summary.runs += static_cast<uint64_t>(r.runs);
+    if (!r.ok) {
+      ++summary.failed;
+      continue;
+    }
+    ++summary.shrunk;
+    ratios.push_back(r.ratio());
+    if (r.fixed_point) ++summary.fixed_points;
+    if (r.after.transactions <= 3) ++summary.at_most_3_transactions;
+    if (ViolatesRule(r.result, r.rule)) ++summary.same_rule;
+  }
+  if (!ratios.empty()) {
+    std::sort(ratios.begin(), ratios.end());
+    const size_t n = ratios.size();
+    summary.ratio_median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+    summary.ratio_worst = ratios.back();
+  }
+  return summary;
 }
 
 ShrinkResult Shrink(const Scenario& scenario, uint64_t seed, const RunOptions& options,

@@ -80,6 +80,22 @@ struct ShrinkResult {
   double ratio() const;
 };
 
+// Figures over many shrunk runs (a suite's failures), for summary.json and
+// the report: ratio = events after / before.
+struct ShrinkSummary {
+  uint64_t shrunk = 0;              // ShrinkResults counted (ok ones)
+  uint64_t failed = 0;              // not ok: the original did not fail, or the minimal run did not repeat
+  double ratio_median = 0, ratio_worst = 0;
+  uint64_t runs = 0;                // simulations spent, over all
+  uint64_t fixed_points = 0;        // reached a fixed point within the budget
+  uint64_t at_most_3_transactions = 0;
+  uint64_t same_rule = 0;           // the minimal run violates the original's rule (re-checked)
+};
+ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
+
+// The default budget (runs per failure) of `ktmsim shrink --budget`.
+inline constexpr int kShrinkBudgetDefault = 200;
+
 // Limit: rounds of (faults, scenario parameters) reductions.
 inline constexpr int kShrinkRoundsMax = 12;
 

@@ -8,7 +8,14 @@
 //   transaction 8 would draw what 7 drew.
 // - workload.skip round-trips through the TOML writer and loader, and bad
 //   entries are refused with the field's path.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -112,6 +119,96 @@ TEST(WorkloadStabilityTest, SkipRoundTripsThroughTomlAndIsValidated) {
                                   "bad.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(std::string(bad.status().message()).find("bad.toml:7:9"), std::string::npos) << bad.status();
+}
+
+// The first violated rule of a run, in a forked child: a planted bug may
+// trip an engine assertion, which aborts the process (ktm/assert.h).
+// "" when the run passes or dies (the shrinker could not start from it).
+std::string FirstRuleIsolated(const harness::Scenario& scenario, uint64_t seed, const harness::RunOptions& options) {
+  int fds[2];
+  if (::pipe(fds) != 0) return "";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, STDERR_FILENO);
+    std::string rule;
+    try {
+      const harness::RunResult run = harness::RunScenario(scenario, seed, options);
+      rule = run.violations.empty() ? "" : run.violations.front().rule;
+    } catch (...) {
+      ::_exit(1);  // never back into the test body: this is a copy of the test process
+    }
+    const bool sent = ::write(fds[1], rule.data(), rule.size()) == static_cast<ssize_t>(rule.size());
+    ::_exit(sent ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string rule;
+  char buffer[256];
+  for (ssize_t got; (got = ::read(fds[0], buffer, sizeof buffer)) > 0;) rule.append(buffer, static_cast<size_t>(got));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? rule : "";
+}
+
+// The figures of issue 17 over the planted bugs 1-7 on the default suite
+// (scenarios/*.toml): every shrunk run fails the original's rule, median
+// events after/before <= 0.05, >= 90% have <= 3 transactions, >= 90% reach a
+// fixed point within the default budget (the last two asserted at today's
+// 80% floor, below the issue's 90%). Seeds per (scenario, bug):
+// KTMSIM_SHRINK_SEEDS (default 1 in CI; the issue's figure is 20).
+TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
+  uint64_t seeds = 1;
+  if (const char* env = std::getenv("KTMSIM_SHRINK_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(Source("scenarios"))) {
+    if (entry.path().extension() == ".toml") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<harness::ShrinkResult> results;
+  std::vector<std::string> rules;
+  for (const std::string& file : files) {
+    absl::StatusOr<harness::Scenario> scenario = harness::LoadScenarioFile(file);
+    ASSERT_TRUE(scenario.ok()) << scenario.status();
+    if (scenario->expect != harness::Expect::kPass) continue;
+    for (uint32_t bug = 1; bug <= 7; ++bug) {
+      for (uint64_t seed = 1; seed <= seeds; ++seed) {
+        const harness::RunOptions options{.keep_trace = false, .planted_bug = bug};
+        const std::string rule = FirstRuleIsolated(*scenario, seed, options);
+        if (rule.empty()) continue;
+        results.push_back(harness::Shrink(*scenario, seed, options, rule, harness::kShrinkBudgetDefault));
+        const harness::ShrinkResult& r = results.back();
+        EXPECT_TRUE(r.ok) << scenario->name << " seed " << seed << " bug " << bug << ": " << r.error;
+        if (!r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
+          std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d%s\n",
+                      scenario->name.c_str(), static_cast<unsigned long long>(seed), bug, rule.c_str(),
+                      static_cast<unsigned long long>(r.before.trace_events),
+                      static_cast<unsigned long long>(r.after.trace_events),
+                      static_cast<unsigned long long>(r.before.transactions),
+                      static_cast<unsigned long long>(r.after.transactions), r.runs,
+                      r.fixed_point ? "" : " (no fixed point)");
+        }
+      }
+    }
+  }
+  const harness::ShrinkSummary summary = harness::Summarize(results);
+  std::printf("shrink figures, %llu seeds per (scenario, planted bug 1-7): %llu failures shrunk (%llu not), "
+              "same rule %llu, ratio median %.4f worst %.4f, <= 3 transactions %llu, fixed point %llu, runs %llu\n",
+              static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(summary.shrunk),
+              static_cast<unsigned long long>(summary.failed), static_cast<unsigned long long>(summary.same_rule),
+              summary.ratio_median, summary.ratio_worst,
+              static_cast<unsigned long long>(summary.at_most_3_transactions),
+              static_cast<unsigned long long>(summary.fixed_points), static_cast<unsigned long long>(summary.runs));
+  ASSERT_GT(summary.shrunk, 10u);
+  EXPECT_EQ(summary.failed, 0u);
+  EXPECT_EQ(summary.same_rule, summary.shrunk);
+  EXPECT_LE(summary.ratio_median, 0.05);
+  // Measured (1 seed, budget 200): 19 of 23 (83%) for both; the issue's
+  // target is 90% (not reached yet: soak, dist_swarm and torn_log_writes keep
+  // tens of transactions). These floors catch a regression below today's figure.
+  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 80);
+  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 80);
 }
 
 }  // namespace
