@@ -410,7 +410,10 @@ void Cluster::Step(std::shared_ptr<ClientTx> tx) {
 
 void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   --tx->ops_left;
-  size_t r = tx->rms[tx->rng.Uniform(tx->rms.size())];
+  // The first operations visit each chosen RM once (so every RM a
+  // transaction picked takes part), the rest pick at random.
+  const size_t visit = tx->ops_done++;
+  size_t r = visit < tx->rms.size() ? tx->rms[visit] : tx->rms[tx->rng.Uniform(tx->rms.size())];
   RmAdapter* rm = RmOf(r);
   const RmSpec& spec = scenario_.rms[r];
   std::string key = absl::StrCat("k", tx->rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));

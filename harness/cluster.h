@@ -95,6 +95,7 @@ class Cluster {
     std::vector<size_t> rms;                      // scenario rm indexes
     uint32_t ops_left = 0;
     uint32_t op_number = 0;
+    uint32_t ops_done = 0;                        // operations started
     enum class End { kCommit, kRollback } end = End::kCommit;
     bool read_only = false;
     bool async_commit = false;

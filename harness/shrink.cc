@@ -296,6 +296,8 @@ RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
   RunSizes sizes;
   sizes.trace_events = outcome.trace_events;
   sizes.transactions = outcome.transactions;
+  sizes.hosts = scenario.hosts.size();
+  sizes.rms = scenario.rms.size();
   uint64_t planned_crashes = 0;
   absl::StatusOr<sim::FaultSchedule> schedule = sim::FaultSchedule::Parse(outcome.schedule_text);
   if (schedule.ok()) {

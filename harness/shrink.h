@@ -51,6 +51,10 @@ struct RunSizes {
   uint64_t transactions = 0;  // transactions the client started
   uint64_t faults = 0;        // faults injected before faults_until (the fault plan's and
                               // targeted crash_on crashes); not the restarts when faults stop
+  uint64_t hosts = 0, rms = 0;  // of the scenario run
+  // Trace lines: one per trace event (sim::Trace::ToText), so equal to
+  // trace_events; a report's "trace lines" before -> after reads this.
+  uint64_t trace_lines() const { return trace_events; }
 };
 
 // The sizes of a finished run of `scenario` (needs its history, not its trace).

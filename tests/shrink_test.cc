@@ -121,6 +121,48 @@ TEST(WorkloadStabilityTest, SkipRoundTripsThroughTomlAndIsValidated) {
   EXPECT_NE(std::string(bad.status().message()).find("bad.toml:7:9"), std::string::npos) << bad.status();
 }
 
+// A no vote ignored (planted bug 4) in two_phase_3rms: the shrinker deletes
+// every transaction but the one that shows it, reaches a fixed point, and the
+// emitted scenario (with workload.skip) replays the failure alone.
+TEST(ShrinkTest, DeletesTransactionsToAFixedPointAndTheShrunkScenarioReplaysAlone) {
+  const harness::Scenario scenario = LoadSuite("two_phase_3rms");
+  const harness::RunOptions options{.keep_trace = false, .planted_bug = 4};
+  uint64_t seed = 0;
+  std::string rule;
+  for (uint64_t candidate = 1; candidate <= 20 && seed == 0; ++candidate) {
+    const harness::RunResult run = harness::RunScenario(scenario, candidate, options);
+    if (!run.violations.empty()) {
+      seed = candidate;
+      rule = run.violations.front().rule;
+    }
+  }
+  ASSERT_NE(seed, 0u) << "no seed of 20 shows planted bug 4";
+  const harness::ShrinkResult r = harness::Shrink(scenario, seed, options, rule, harness::kShrinkBudgetDefault);
+  ASSERT_TRUE(r.ok) << r.error;
+  std::printf("two_phase_3rms seed %llu bug 4 (%s): events %llu -> %llu, transactions %llu -> %llu, rms %llu -> %llu, "
+              "runs %d, fixed point %d\n",
+              static_cast<unsigned long long>(seed), rule.c_str(), static_cast<unsigned long long>(r.before.trace_events),
+              static_cast<unsigned long long>(r.after.trace_events),
+              static_cast<unsigned long long>(r.before.transactions),
+              static_cast<unsigned long long>(r.after.transactions), static_cast<unsigned long long>(r.before.rms),
+              static_cast<unsigned long long>(r.after.rms), r.runs, r.fixed_point ? 1 : 0);
+  EXPECT_TRUE(r.fixed_point);
+  EXPECT_FALSE(r.budget_exhausted);
+  EXPECT_EQ(r.after.transactions, 1u);
+  EXPECT_LE(r.ratio(), 0.05);
+  EXPECT_EQ(r.before.transactions, 100u);
+  EXPECT_EQ(r.before.rms, 3u);
+  EXPECT_LE(r.after.rms, r.before.rms);
+  absl::StatusOr<harness::Scenario> emitted =
+      harness::LoadScenarioString(harness::ScenarioToToml(r.scenario), "shrunk.toml");
+  ASSERT_TRUE(emitted.ok()) << emitted.status();
+  const harness::RunResult alone = harness::RunScenario(*emitted, seed, options);
+  EXPECT_EQ(alone.digest, r.result.digest);
+  bool violates = false;
+  for (const harness::Violation& v : alone.violations) violates |= v.rule == rule;
+  EXPECT_TRUE(violates);
+}
+
 // The first violated rule of a run, in a forked child: a planted bug may
 // trip an engine assertion, which aborts the process (ktm/assert.h).
 // "" when the run passes or dies (the shrinker could not start from it).
