@@ -201,6 +201,14 @@ void Cluster::ResolveRefusedTm(size_t i) {
   for (size_t r : hosts_[i].rm_indexes) {
     recorder_.ResolveRefusedRm(scenario_.rms[r].name, hosts_[i].host->id(), "tm refused");
   }
+  // The root of a distributed transaction is gone for good too: its prepared
+  // participants elsewhere wait in doubt for an answer that never comes.
+  recorder_.ResolveInDoubtOfRefusedRoot(
+      hosts_[i].host->id(),
+      [this](const std::string& rm) {
+        return hosts_[host_index_.at(scenario_.rms[rm_index_.at(rm)].host)].host->id();
+      },
+      "root tm refused");
 }
 
 void Cluster::ResolveCrashedEnlistments(size_t i) {

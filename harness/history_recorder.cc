@@ -31,6 +31,7 @@ void HistoryRecorder::Record(model::EventKind kind, uint32_t host, std::string t
   e.key = std::move(key);
   e.value = std::move(value);
   e.detail = std::move(detail);
+  if (kind == model::EventKind::kBegin) root_host_.emplace(e.tx, host);
   history_.events.push_back(std::move(e));
 }
 
@@ -161,6 +162,19 @@ void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host
     if (pair.resolved || rm != rm_name) continue;
     pair.resolved = true;
     Record(model::EventKind::kRmLost, host, tx, rm, "", "", std::string(why));
+  }
+}
+
+void HistoryRecorder::ResolveInDoubtOfRefusedRoot(uint32_t root_host,
+                                                  const std::function<uint32_t(const std::string&)>& host_of,
+                                                  std::string_view why) {
+  for (auto& [key, pair] : pairs_) {
+    const auto& [tx, rm] = key;
+    if (pair.resolved || !pair.prepared) continue;
+    auto root = root_host_.find(tx);
+    if (root == root_host_.end() || root->second != root_host) continue;
+    pair.resolved = true;
+    Record(model::EventKind::kRmLost, host_of(rm), tx, rm, "", "", std::string(why));
   }
 }
 

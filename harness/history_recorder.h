@@ -90,6 +90,13 @@ class HistoryRecorder : public ktm::RmObserver {
   void ResolveCrashedRms(uint32_t host, const std::set<std::string>& rms, const std::set<std::string>& volatile_rms);
   // Every open pair at a refusing RM (or every RM of a refusing TM) is unavailable.
   void ResolveRefusedRm(const std::string& rm, uint32_t host, std::string_view why);
+  // A refusing TM on a transaction's root host (where the client began it)
+  // never answers its participants again: every prepared, open pair of such
+  // a transaction elsewhere stays in doubt for good (two-phase commit
+  // blocks), unavailable, not half-applied.
+  // host_of(rm) is the host an RM runs on (where the pair is recorded).
+  void ResolveInDoubtOfRefusedRoot(uint32_t root_host, const std::function<uint32_t(const std::string&)>& host_of,
+                                   std::string_view why);
   // After the RM restarted: replayed(uow short) says whether its log held the commit record.
   void ResolveCutSinglePhaseCommits(const std::string& rm, uint32_t host,
                                     const std::function<bool(const std::string&)>& replayed);
@@ -116,6 +123,7 @@ class HistoryRecorder : public ktm::RmObserver {
   model::History history_;
   RunNames names_;
   std::map<std::string, std::string> uow_by_tx_;
+  std::map<std::string, uint32_t> root_host_;  // tx -> the host of its kBegin
   std::map<std::pair<std::string, std::string>, PairState> pairs_;  // (tx, rm)
   std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
 };
