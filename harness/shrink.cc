@@ -22,6 +22,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
@@ -771,6 +772,20 @@ RunSizes SizesOf(const Scenario& scenario, const RunResult& result) {
 double ShrinkResult::ratio() const {
   if (before.trace_events == 0) return 1;
   return static_cast<double>(after.trace_events) / static_cast<double>(before.trace_events);
+}
+
+const char* ShrinkResult::stopped_by() const {
+  if (fixed_point) return "fixed point";
+  return budget_exhausted ? "budget" : "rounds limit";
+}
+
+std::string SummaryLine(const ShrinkSummary& s) {
+  const auto percent = [&s](uint64_t n) { return s.shrunk == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(s.shrunk); };
+  return absl::StrFormat(
+      "%d shrunk (%d not), same rule %d, events after/before median %.4f worst %.4f, <= 3 transactions %d "
+      "(%.0f%%), fixed point %d (%.0f%%), runs %d",
+      s.shrunk, s.failed, s.same_rule, s.ratio_median, s.ratio_worst, s.at_most_3_transactions,
+      percent(s.at_most_3_transactions), s.fixed_points, percent(s.fixed_points), s.runs);
 }
 
 ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {

@@ -82,6 +82,8 @@ struct ShrinkResult {
 
   // after.trace_events / before.trace_events (1 when before is 0).
   double ratio() const;
+  // What ended the search: "fixed point", "budget" or "rounds limit".
+  const char* stopped_by() const;
 };
 
 // Figures over many shrunk runs (a suite's failures), for summary.json and
@@ -96,6 +98,9 @@ struct ShrinkSummary {
   uint64_t same_rule = 0;           // the minimal run violates the original's rule (re-checked)
 };
 ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
+// One line: "N shrunk (M not), same rule S, events after/before median X worst Y, <= 3 transactions T,
+// fixed point F, runs R".
+std::string SummaryLine(const ShrinkSummary& summary);
 
 // The default budget (runs per failure) of `ktmsim shrink --budget`.
 inline constexpr int kShrinkBudgetDefault = 200;

@@ -613,6 +613,12 @@ TEST_F(ReportsCliTest, RunShrinksEveryFailureAndTheShrunkRunFailsTheSameRule) {
     EXPECT_LE(shrink["after"]["faults"].get<uint64_t>(), shrink["before"]["faults"].get<uint64_t>());
     if (shrink["after"]["faults"] < shrink["before"]["faults"]) faults_dropped = true;
     EXPECT_LE(shrink["runs"].get<int>(), shrink["budget"].get<int>());
+    // Before -> after for every size, and what stopped the search.
+    for (const char* size : {"hosts", "rms", "trace_lines"}) {
+      EXPECT_LE(shrink["after"][size].get<uint64_t>(), shrink["before"][size].get<uint64_t>()) << size;
+    }
+    EXPECT_EQ(shrink["after"]["trace_lines"], shrink["after"]["trace_events"]);
+    EXPECT_EQ(shrink["stopped_by"], shrink["fixed_point"].get<bool>() ? "fixed point" : "budget") << shrink.dump(2);
     // shrunk/replay.sh, run from elsewhere, fails the same rule with the recorded digest.
     const Json shrunk = Json::parse(ReadAll(folder + "/shrunk/result.json"));
     CommandResult replay = Shell(ShellQuote(folder + "/shrunk/replay.sh"), "/");
@@ -629,6 +635,15 @@ TEST_F(ReportsCliTest, RunShrinksEveryFailureAndTheShrunkRunFailsTheSameRule) {
     EXPECT_TRUE(absl::StrContains(toml, "name = \"ignore_no_vote-shrunk\"")) << toml.substr(0, 600);
   }
   EXPECT_TRUE(faults_dropped) << "no failure lost a fault while shrinking";
+  // The suite's figures (harness::ShrinkSummary) in shrink.json.
+  const Json figures = Json::parse(ReadAll(out + "/shrink.json"));
+  EXPECT_EQ(figures["total"]["shrunk"].get<size_t>(), failures.size()) << figures.dump(2);
+  EXPECT_EQ(figures["total"]["same_rule"], figures["total"]["shrunk"]);
+  EXPECT_LE(figures["total"]["ratio_median"].get<double>(), figures["total"]["ratio_worst"].get<double>());
+  EXPECT_LE(figures["total"]["ratio_worst"].get<double>(), 0.5);
+  EXPECT_GT(figures["total"]["runs"].get<uint64_t>(), 0u);
+  EXPECT_LE(figures["total"]["fixed_points"].get<size_t>(), failures.size());
+  EXPECT_EQ(figures["scenarios"].size(), 1u);
 }
 
 TEST_F(ReportsCliTest, FailureFoldersHaveSvgJsonAndDotThatNameHostsAndTheTransaction) {
