@@ -291,8 +291,10 @@ void Cluster::ScheduleArrival() {
   }
   world_->scheduler().After(delay, [this] {
     arrival_pending_ = false;
-    StartTransaction();
-    ScheduleArrival();
+    // No host ready: the next arrival comes when one is (StartRms), not
+    // now - with back-to-back arrivals (arrival_per_second 0) that would
+    // loop at one virtual instant for ever.
+    if (StartTransaction()) ScheduleArrival();
   });
 }
 
@@ -309,10 +311,10 @@ bool Cluster::ClientAlive(const ClientTx& tx) const {
   return rt.host->up() && rt.host->incarnation() == tx.incarnation && rt.kernel != nullptr;
 }
 
-void Cluster::StartTransaction() {
+bool Cluster::StartTransaction() {
   const WorkloadSpec& w = scenario_.workload;
   const uint64_t number = NextNumber();
-  if (number == 0 || active_ >= w.concurrency) return;
+  if (number == 0 || active_ >= w.concurrency) return true;  // nothing to start: ScheduleArrival says so too
   // Pick a host whose software is ready and that has RMs.
   std::vector<size_t> ready;
   for (size_t i = 0; i < hosts_.size(); ++i) {
@@ -323,7 +325,7 @@ void Cluster::StartTransaction() {
   auto tx = std::make_shared<ClientTx>(seed_, number);
   const bool distributed = distributed_ && tx->rng.Bernoulli(w.distributed_fraction) && PickDistributed(*tx);
   if (!distributed) {
-    if (ready.empty()) return;  // retried when a host becomes ready
+    if (ready.empty()) return false;  // retried when a host becomes ready
     PickLocal(*tx, ready);
   }
   last_number_ = number;
@@ -348,6 +350,7 @@ void Cluster::StartTransaction() {
   ++rt.clients;
   Record(model::EventKind::kBegin, rt.host->id(), tx->name);
   Step(tx);
+  return true;
 }
 
 void Cluster::PickLocal(ClientTx& tx, const std::vector<size_t>& ready) {

@@ -119,7 +119,8 @@ class Cluster {
   // at most workload.transactions, not in workload.skip; 0 when none is left.
   uint64_t NextNumber() const;
   void ScheduleArrival();
-  void StartTransaction();
+  // Starts the next transaction; false when no host is ready to run it.
+  bool StartTransaction();
   // Picks the root host and RMs of a distributed transaction; false if no
   // two hosts can take part right now.
   bool PickDistributed(ClientTx& tx);

@@ -447,9 +447,9 @@ std::string ShrinkFiguresText(const harness::ShrinkResult& shrink) {
   line("faults", shrink.before.faults, shrink.after.faults);
   line("hosts", shrink.before.hosts, shrink.after.hosts);
   line("rms", shrink.before.rms, shrink.after.rms);
-  line("events", shrink.before.trace_events, shrink.after.trace_events);
+  absl::StrAppend(&text, absl::StrFormat("  %-13s %d -> %d (ratio %.4f)\n", "events", shrink.before.trace_events,
+                                         shrink.after.trace_events, shrink.ratio()));
   line("trace lines", shrink.before.trace_lines(), shrink.after.trace_lines());
-  absl::StrAppend(&text, absl::StrFormat("  ratio         %.4f (events after / before)\n", shrink.ratio()));
   absl::StrAppend(&text, absl::StrFormat("  stopped by    %s after %d runs\n", shrink.stopped_by(), shrink.runs));
   return text;
 }

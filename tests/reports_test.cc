@@ -703,6 +703,11 @@ TEST_F(ReportsCliTest, FailureFoldersHaveSvgJsonAndDotThatNameHostsAndTheTransac
   ASSERT_EQ(shrink.exit_code, 0) << shrink.out << shrink.err;
   std::printf("%s", shrink.out.c_str());
   EXPECT_TRUE(absl::StrContains(shrink.out, "(ratio ")) << shrink.out;
+  // Before -> after for every size, and what stopped the search.
+  for (const char* size : {"\n  transactions  60 -> ", "\n  faults  ", "\n  hosts         2 -> ",
+                           "\n  rms           4 -> ", "\n  events  ", "\n  trace lines  ", "\n  stopped by    "}) {
+    EXPECT_TRUE(absl::StrContains(shrink.out, size)) << size << "\n" << shrink.out;
+  }
   EXPECT_TRUE(absl::StrContains(shrink.out, "replay: ktmsim replay " + folder + "/shrunk/scenario.toml")) << shrink.out;
   for (const char* file : {"scenario.toml", "schedule.txt", "replay.sh", "trace.txt", "trace.svg", "trace.dot",
                            "states.svg", "states.dot", "trace.json", "result.json"}) {

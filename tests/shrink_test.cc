@@ -254,3 +254,29 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
 }
 
 }  // namespace
+
+namespace {
+
+// Back-to-back arrivals (what the shrinker's simplification writes) while
+// the only host is down: the client waits for the host instead of retrying
+// at the same virtual instant for ever (a livelock the shrinker once hit:
+// its candidate never finished). The run ends, and transactions start again
+// after the restart.
+TEST(WorkloadStabilityTest, BackToBackArrivalsWaitForADownHost) {
+  harness::Scenario scenario = LoadSuite("single_rm");
+  scenario.workload.arrival_per_second = 0;
+  scenario.workload.transactions = 20;
+  scenario.faults.mode = harness::FaultMode::kSchedule;
+  scenario.faults.schedule_text = "1000000 crash host=0 seed=1\n40000000 restart host=0\n";
+  ASSERT_TRUE(harness::Validate(scenario).ok()) << harness::Validate(scenario);
+  const harness::RunResult run = harness::RunScenario(scenario, 1, {.keep_trace = false});
+  EXPECT_EQ(run.transactions, 20u);
+  EXPECT_LT(run.sim_time_ns, scenario.run_until_ns);
+  bool started_after_restart = false;
+  for (const model::HistoryEvent& e : run.history.events) {
+    started_after_restart |= e.kind == model::EventKind::kBegin && e.time_ns > 40000000;
+  }
+  EXPECT_TRUE(started_after_restart);
+}
+
+}  // namespace
