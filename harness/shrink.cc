@@ -498,7 +498,7 @@ void Shrinker::ShrinkTransactions() {
   }
   const size_t before = present.size();
   const uint32_t transactions = w.transactions;
-  Ddmin<uint32_t>(present, [this, transactions](const std::vector<uint32_t>& kept) {
+  const auto attempt = [this, transactions](const std::vector<uint32_t>& kept) {
     if (kept.empty()) return false;  // a run needs a transaction
     Scenario candidate = current_;
     candidate.workload.transactions = kept.back();  // the tail goes without a skip entry
@@ -508,7 +508,22 @@ void Shrinker::ShrinkTransactions() {
     }
     (void)transactions;
     return TryScenario(candidate);
-  });
+  };
+  // First the transactions the violation names, alone: one run, and often
+  // the whole answer.
+  std::vector<uint32_t> named;
+  for (const Violation& v : last_.violations) {
+    uint64_t number = 0;
+    if (v.rule == rule_ && v.tx.size() >= 2 && v.tx[0] == 't' &&
+        absl::SimpleAtoi(absl::string_view(v.tx).substr(1), &number) &&
+        std::find(present.begin(), present.end(), number) != present.end() &&
+        std::find(named.begin(), named.end(), number) == named.end()) {
+      named.push_back(static_cast<uint32_t>(number));
+    }
+  }
+  std::sort(named.begin(), named.end());
+  if (!named.empty() && named.size() < present.size() && attempt(named)) present = named;
+  Ddmin<uint32_t>(present, attempt);
   size_t after = current_.workload.transactions - current_.workload.skip.size();
   if (after != before) steps_.push_back(absl::StrCat("transactions: ", before, " -> ", after));
 }

@@ -242,6 +242,13 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
               summary.ratio_median, summary.ratio_worst,
               static_cast<unsigned long long>(summary.at_most_3_transactions),
               static_cast<unsigned long long>(summary.fixed_points), static_cast<unsigned long long>(summary.runs));
+  // A run that ends in an engine assertion has no history (0 transactions
+  // counted): the figures without those runs, for the README.
+  std::vector<harness::ShrinkResult> protocol;
+  for (const harness::ShrinkResult& r : results) {
+    if (r.rule != "assertion") protocol.push_back(r);
+  }
+  std::printf("without engine assertions: %s\n", harness::SummaryLine(harness::Summarize(protocol)).c_str());
   ASSERT_GT(summary.shrunk, 10u);
   EXPECT_EQ(summary.failed, 0u);
   EXPECT_EQ(summary.same_rule, summary.shrunk);
