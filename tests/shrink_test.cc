@@ -287,3 +287,38 @@ TEST(WorkloadStabilityTest, BackToBackArrivalsWaitForADownHost) {
 }
 
 }  // namespace
+
+namespace {
+
+// Under --strategy pct (and random) the tie-breaking choices are pinned: every
+// candidate runs with the same strategy and seed (RunOptions::strategy), the
+// shrunk run keeps them in its identity, and replaying the emitted scenario
+// with them fails the same rule with the same digest.
+TEST(ShrinkTest, UnderPctTheScheduleChoicesArePinnedAndTheShrunkRunStillFails) {
+  const harness::Scenario scenario = LoadSuite("two_phase_3rms");
+  harness::RunOptions options{.keep_trace = false, .planted_bug = 4};
+  options.strategy = "pct";
+  uint64_t seed = 0;
+  std::string rule;
+  for (uint64_t candidate = 1; candidate <= 20 && seed == 0; ++candidate) {
+    const harness::RunResult run = harness::RunScenario(scenario, candidate, options);
+    if (!run.violations.empty()) {
+      seed = candidate;
+      rule = run.violations.front().rule;
+    }
+  }
+  ASSERT_NE(seed, 0u) << "no seed of 20 shows planted bug 4 under pct";
+  const harness::ShrinkResult r = harness::Shrink(scenario, seed, options, rule, harness::kShrinkBudgetDefault);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.result.identity.strategy, "pct");
+  EXPECT_LT(r.after.transactions, r.before.transactions);
+  harness::RunOptions replay = options;
+  replay.schedule = r.uses_schedule ? std::optional<sim::FaultSchedule>(r.schedule) : std::nullopt;
+  const harness::RunResult again = harness::RunScenario(r.scenario, seed, replay);
+  EXPECT_EQ(again.digest, r.result.digest);
+  bool violates = false;
+  for (const harness::Violation& v : again.violations) violates |= v.rule == rule;
+  EXPECT_TRUE(violates);
+}
+
+}  // namespace
