@@ -2,6 +2,7 @@
 #include "harness/cluster.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -205,8 +206,10 @@ void Cluster::ResolveRefusedTm(size_t i) {
   // participants elsewhere wait in doubt for an answer that never comes.
   recorder_.ResolveInDoubtOfRefusedRoot(
       hosts_[i].host->id(),
-      [this](const std::string& rm) {
-        return hosts_[host_index_.at(scenario_.rms[rm_index_.at(rm)].host)].host->id();
+      [this](const std::string& rm) -> std::optional<uint32_t> {
+        auto it = rm_index_.find(rm);
+        if (it == rm_index_.end()) return std::nullopt;  // not a scenario RM
+        return hosts_[host_index_.at(scenario_.rms[it->second].host)].host->id();
       },
       "root tm refused");
 }

@@ -166,15 +166,17 @@ void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host
 }
 
 void HistoryRecorder::ResolveInDoubtOfRefusedRoot(uint32_t root_host,
-                                                  const std::function<uint32_t(const std::string&)>& host_of,
+                                                  const std::function<std::optional<uint32_t>(const std::string&)>& host_of,
                                                   std::string_view why) {
   for (auto& [key, pair] : pairs_) {
     const auto& [tx, rm] = key;
     if (pair.resolved || !pair.prepared) continue;
     auto root = root_host_.find(tx);
     if (root == root_host_.end() || root->second != root_host) continue;
+    const std::optional<uint32_t> host = host_of(rm);
+    if (!host) continue;
     pair.resolved = true;
-    Record(model::EventKind::kRmLost, host_of(rm), tx, rm, "", "", std::string(why));
+    Record(model::EventKind::kRmLost, *host, tx, rm, "", "", std::string(why));
   }
 }
 

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -94,8 +95,10 @@ class HistoryRecorder : public ktm::RmObserver {
   // never answers its participants again: every prepared, open pair of such
   // a transaction elsewhere stays in doubt for good (two-phase commit
   // blocks), unavailable, not half-applied.
-  // host_of(rm) is the host an RM runs on (where the pair is recorded).
-  void ResolveInDoubtOfRefusedRoot(uint32_t root_host, const std::function<uint32_t(const std::string&)>& host_of,
+  // host_of(rm) is the host a scenario RM runs on (where the pair is
+  // recorded); nullopt for any other participant name, which is left alone.
+  void ResolveInDoubtOfRefusedRoot(uint32_t root_host,
+                                   const std::function<std::optional<uint32_t>(const std::string&)>& host_of,
                                    std::string_view why);
   // After the RM restarted: replayed(uow short) says whether its log held the commit record.
   void ResolveCutSinglePhaseCommits(const std::string& rm, uint32_t host,
