@@ -10,6 +10,7 @@
 // gets a folder is also shrunk (harness/shrink.h, --shrink-budget runs; 0
 // turns it off) into the folder's shrunk/, and index.html links them all.
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -246,13 +247,52 @@ void PrintShrink(const harness::Scenario& scenario, uint64_t seed, const harness
     return;
   }
   absl::FPrintF(stderr,
-                "ktmsim: shrunk %s seed %d (%s) in %d runs%s: trace events %d -> %d (ratio %.3f), "
-                "transactions %d -> %d, faults %d -> %d\n",
+                "ktmsim: shrunk %s seed %d (%s) in %d runs%s, stopped by %s: events %d -> %d (ratio %.3f), "
+                "transactions %d -> %d, faults %d -> %d, hosts %d -> %d, rms %d -> %d\n",
                 scenario.name, seed, shrink.rule, shrink.runs,
                 shrink.died > 0 ? absl::StrCat(" (", shrink.died, " died on an engine assertion)") : "",
-                shrink.before.trace_events,
-                shrink.after.trace_events, shrink.ratio(), shrink.before.transactions,
-                shrink.after.transactions, shrink.before.faults, shrink.after.faults);
+                shrink.stopped_by(), shrink.before.trace_events, shrink.after.trace_events, shrink.ratio(),
+                shrink.before.transactions, shrink.after.transactions, shrink.before.faults, shrink.after.faults,
+                shrink.before.hosts, shrink.after.hosts, shrink.before.rms, shrink.after.rms);
+}
+
+// The shrink figures of the suite (harness::ShrinkSummary): per scenario and
+// in total, on stderr (one line each) and in <report>/shrink.json. In
+// failure-folder order, so the same for any --jobs.
+absl::Status WriteShrinkFigures(const std::vector<harness::Scenario>& scenarios, const std::vector<WorkItem>& items,
+                                const std::vector<size_t>& failed,
+                                const std::vector<std::optional<harness::ShrinkResult>>& shrinks,
+                                const RunSettings& settings, const std::string& report_dir) {
+  std::map<std::string, std::vector<harness::ShrinkResult>> by_scenario;
+  std::vector<harness::ShrinkResult> all;
+  for (size_t f = 0; f < failed.size(); ++f) {
+    if (!shrinks[f]) continue;
+    by_scenario[scenarios[items[failed[f]].scenario].name].push_back(*shrinks[f]);
+    all.push_back(*shrinks[f]);
+  }
+  if (all.empty()) return absl::OkStatus();
+  const auto json_of = [](const harness::ShrinkSummary& s) {
+    return reports::Json{{"shrunk", s.shrunk},
+                         {"not_shrunk", s.failed},
+                         {"same_rule", s.same_rule},
+                         {"ratio_median", std::round(s.ratio_median * 10000) / 10000},
+                         {"ratio_worst", std::round(s.ratio_worst * 10000) / 10000},
+                         {"at_most_3_transactions", s.at_most_3_transactions},
+                         {"fixed_points", s.fixed_points},
+                         {"runs", s.runs}};
+  };
+  reports::Json json = reports::Json::object();
+  json["budget"] = settings.shrink_budget;
+  json["total"] = json_of(harness::Summarize(all));
+  json["scenarios"] = reports::Json::object();
+  for (const auto& [name, results] : by_scenario) {
+    const harness::ShrinkSummary summary = harness::Summarize(results);
+    json["scenarios"][name] = json_of(summary);
+    if (!settings.quiet) absl::FPrintF(stderr, "ktmsim: shrink %s: %s\n", name, harness::SummaryLine(summary));
+  }
+  absl::FPrintF(stderr, "ktmsim: shrink figures (budget %d): %s\n", settings.shrink_budget,
+                harness::SummaryLine(harness::Summarize(all)));
+  return reports::WriteFileAtomically(report_dir + "/shrink.json", json.dump(2) + "\n");
 }
 
 absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios,
@@ -273,6 +313,7 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
   const harness::RunOptions options = BaseOptions(settings, true);
   std::mutex mutex;
   absl::Status first_error;
+  std::vector<std::optional<harness::ShrinkResult>> shrinks(failed.size());  // without traces: for the figures
   Progress progress(failed.size(), settings.quiet, "failure folders");
   const bool progress_terminal = ::isatty(STDERR_FILENO) == 1;  // shrink lines would break the bar
   ParallelFor(
@@ -290,10 +331,19 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
         progress.Advance(true);
         std::lock_guard<std::mutex> lock(mutex);
         if (shrink && !settings.quiet && !progress_terminal) PrintShrink(scenario, items[i].seed, *shrink);
+        if (shrink && shrink->error.rfind("not shrunk:", 0) != 0) {
+          harness::ShrinkResult light = *shrink;
+          light.result = harness::RunResult{};
+          light.result.violations = shrink->result.violations;
+          shrinks[f] = std::move(light);
+        }
         if (first_error.ok()) first_error = status;
       },
       [&progress] { progress.Run(); });
   if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
+  if (settings.shrink_budget > 0 && first_error.ok()) {
+    first_error = WriteShrinkFigures(scenarios, items, failed, shrinks, settings, report_dir);
+  }
   return first_error;
 }
 

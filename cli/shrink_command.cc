@@ -104,10 +104,7 @@ void PrintFigures(const FailureFolder& folder, const harness::ShrinkResult& shri
   absl::PrintF("shrunk %s (%s still fails) in %d runs%s%s:\n", folder.dir, shrink.rule, shrink.runs,
                shrink.budget_exhausted ? " (budget used up)" : "",
                shrink.died > 0 ? absl::StrCat("; ", shrink.died, " candidates died on an engine assertion") : "");
-  absl::PrintF("  trace events  %d -> %d (ratio %.4f)\n", shrink.before.trace_events, shrink.after.trace_events,
-               shrink.ratio());
-  absl::PrintF("  transactions  %d -> %d\n", shrink.before.transactions, shrink.after.transactions);
-  absl::PrintF("  faults        %d -> %d\n", shrink.before.faults, shrink.after.faults);
+  absl::PrintF("%s", reports::ShrinkFiguresText(shrink));
   for (const std::string& step : shrink.steps) absl::PrintF("  step: %s\n", step);
   absl::PrintF("minimal scenario: %s/shrunk/scenario.toml\n", folder.dir);
   absl::PrintF("replay: %s\n", reports::ShrunkReplayCommand(folder.dir + "/shrunk", shrink));

@@ -2,6 +2,7 @@
 #include "harness/cluster.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -48,8 +49,6 @@ Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& opti
     : scenario_(scenario),
       seed_(seed),
       options_(options),
-      workload_rng_(sim::Rng::Derive(seed, "workload")),
-      rm_ops_rng_(sim::Rng::Derive(seed, "workload.rm_ops")),
       recorder_(nullptr) {
   sim::WorldOptions wo;
   wo.seed = seed;
@@ -159,7 +158,7 @@ void Cluster::StartRms(size_t i, size_t next) {
   if (next == rt.rm_indexes.size()) {
     rt.ready = true;
     Record(model::EventKind::kRecovered, rt.host->id(), "");
-    if (started_ < scenario_.workload.transactions) ScheduleArrival();
+    if (NextNumber() != 0) ScheduleArrival();
     return;
   }
   size_t r = rt.rm_indexes[next];
@@ -207,6 +206,16 @@ void Cluster::ResolveRefusedTm(size_t i) {
   for (size_t r : hosts_[i].rm_indexes) {
     recorder_.ResolveRefusedRm(scenario_.rms[r].name, hosts_[i].host->id(), "tm refused");
   }
+  // The root of a distributed transaction is gone for good too: its prepared
+  // participants elsewhere wait in doubt for an answer that never comes.
+  const uint32_t here = hosts_[i].host->id();
+  recorder_.ResolveRefusedPairs(
+      "root tm refused",
+      [&](const std::string&, uint32_t begin_host, const std::string& rm, bool prepared) -> std::optional<uint32_t> {
+        const std::optional<uint32_t> rm_host = ScenarioRmHost(rm);
+        if (!prepared || begin_host != here || !rm_host || *rm_host == here) return std::nullopt;
+        return rm_host;
+      });
 }
 
 // Beyond the budget a Dtc that detects damage to its log refuses to start:
@@ -218,12 +227,20 @@ void Cluster::ResolveRefusedTm(size_t i) {
 void Cluster::ResolveRefusedDtc(size_t i) {
   if (scenario_.faults.budget != "beyond") return;
   const uint32_t here = hosts_[i].host->id();
-  recorder_.ResolveRefusedPairs(here, "dtc refused", [&](const std::string&, uint32_t begin_host, const std::string& rm) {
-    const auto r = rm_index_.find(rm);
-    if (r == rm_index_.end()) return false;
-    const uint32_t rm_host = hosts_[host_index_.at(scenario_.rms[r->second].host)].host->id();
-    return begin_host != rm_host && (begin_host == here || rm_host == here);
-  });
+  recorder_.ResolveRefusedPairs(
+      "dtc refused",
+      [&](const std::string&, uint32_t begin_host, const std::string& rm, bool) -> std::optional<uint32_t> {
+        const std::optional<uint32_t> rm_host = ScenarioRmHost(rm);
+        if (!rm_host || begin_host == *rm_host || (begin_host != here && *rm_host != here)) return std::nullopt;
+        return rm_host;
+      });
+}
+
+// The host id a scenario RM runs on; nullopt for any other participant name.
+std::optional<uint32_t> Cluster::ScenarioRmHost(const std::string& rm) const {
+  const auto it = rm_index_.find(rm);
+  if (it == rm_index_.end()) return std::nullopt;
+  return hosts_[host_index_.at(scenario_.rms[it->second].host)].host->id();
 }
 
 void Cluster::ResolveCrashedEnlistments(size_t i) {
@@ -293,22 +310,35 @@ RmAdapter* Cluster::RmOf(size_t r) {
 // Workload: a client process per transaction, on the host of its RMs.
 
 void Cluster::ScheduleArrival() {
-  if (arrival_pending_ || started_ >= scenario_.workload.transactions) return;
+  const uint64_t number = NextNumber();
+  if (arrival_pending_ || number == 0) return;
   const WorkloadSpec& w = scenario_.workload;
   if (w.duration_ns > 0 && world_->scheduler().Now() >= w.duration_ns) return;
   if (active_ >= w.concurrency) return;
   arrival_pending_ = true;
   sim::TimeNs delay = 0;
   if (w.arrival_per_second > 0) {
+    // The gap before transaction n: its own stream, so deleting another transaction moves no gap.
+    sim::Rng arrival = sim::Rng::Derive(seed_, absl::StrCat("workload/arrival/", number));
     auto mean = static_cast<sim::TimeNs>(1e9 / w.arrival_per_second);
     delay = sim::Latency::Exponential(0, std::max<sim::TimeNs>(mean, 1), 50 * std::max<sim::TimeNs>(mean, 1))
-                .Sample(workload_rng_);
+                .Sample(arrival);
   }
   world_->scheduler().After(delay, [this] {
     arrival_pending_ = false;
-    StartTransaction();
-    ScheduleArrival();
+    // No host ready: the next arrival comes when one is (StartRms), not
+    // now - with back-to-back arrivals (arrival_per_second 0) that would
+    // loop at one virtual instant for ever.
+    if (StartTransaction()) ScheduleArrival();
   });
+}
+
+uint64_t Cluster::NextNumber() const {
+  const WorkloadSpec& w = scenario_.workload;
+  for (uint64_t n = last_number_ + 1; n <= w.transactions; ++n) {
+    if (std::find(w.skip.begin(), w.skip.end(), n) == w.skip.end()) return n;
+  }
+  return 0;
 }
 
 bool Cluster::ClientAlive(const ClientTx& tx) const {
@@ -316,31 +346,35 @@ bool Cluster::ClientAlive(const ClientTx& tx) const {
   return rt.host->up() && rt.host->incarnation() == tx.incarnation && rt.kernel != nullptr;
 }
 
-void Cluster::StartTransaction() {
+bool Cluster::StartTransaction() {
   const WorkloadSpec& w = scenario_.workload;
-  if (started_ >= w.transactions || active_ >= w.concurrency) return;
+  const uint64_t number = NextNumber();
+  if (number == 0 || active_ >= w.concurrency) return true;  // nothing to start: ScheduleArrival says so too
   // Pick a host whose software is ready and that has RMs.
   std::vector<size_t> ready;
   for (size_t i = 0; i < hosts_.size(); ++i) {
     if (hosts_[i].ready && !hosts_[i].rm_indexes.empty()) ready.push_back(i);
   }
-  auto tx = std::make_shared<ClientTx>();
-  const bool distributed = distributed_ && workload_rng_.Bernoulli(w.distributed_fraction) && PickDistributed(*tx);
+  // Every choice of transaction n comes from streams of (seed, n): deleting
+  // (skipping) another transaction leaves this one's choices as they were.
+  auto tx = std::make_shared<ClientTx>(seed_, number);
+  const bool distributed = distributed_ && tx->rng.Bernoulli(w.distributed_fraction) && PickDistributed(*tx);
   if (!distributed) {
-    if (ready.empty()) return;  // retried when a host becomes ready
+    if (ready.empty()) return false;  // retried when a host becomes ready
     PickLocal(*tx, ready);
   }
-  tx->number = ++started_;
+  last_number_ = number;
+  ++started_;
   tx->name = absl::StrCat("t", tx->number);
   HostRuntime& rt = hosts_[tx->host];
   tx->incarnation = rt.host->incarnation();
   const uint32_t want = static_cast<uint32_t>(tx->rms.size());
-  double mix = workload_rng_.UnitDouble();
+  double mix = tx->rng.UnitDouble();
   tx->read_only = mix < w.read_only_fraction;
   tx->end = (!tx->read_only && mix < w.read_only_fraction + w.rollback_fraction) ? ClientTx::End::kRollback
                                                                                  : ClientTx::End::kCommit;
-  tx->async_commit = workload_rng_.Bernoulli(w.async_commit_fraction);
-  tx->ops_left = static_cast<uint32_t>(workload_rng_.Range(w.ops_min, w.ops_max)) * want;
+  tx->async_commit = tx->rng.Bernoulli(w.async_commit_fraction);
+  tx->ops_left = static_cast<uint32_t>(tx->rng.Range(w.ops_min, w.ops_max)) * want;
   uint32_t timeout_ms = static_cast<uint32_t>(w.timeout_ns / sim::kMillisecond);
   ktm::NTSTATUS s = ktm::CreateTransaction(*rt.kernel, 0, timeout_ms, tx->name, &tx->handle);
   KTM_ASSERT(s == ktm::STATUS_SUCCESS, "CreateTransaction failed: " + ktm::StatusName(s));
@@ -351,16 +385,17 @@ void Cluster::StartTransaction() {
   ++rt.clients;
   Record(model::EventKind::kBegin, rt.host->id(), tx->name);
   Step(tx);
+  return true;
 }
 
 void Cluster::PickLocal(ClientTx& tx, const std::vector<size_t>& ready) {
   const WorkloadSpec& w = scenario_.workload;
-  tx.host = ready[workload_rng_.Uniform(ready.size())];
+  tx.host = ready[tx.rng.Uniform(ready.size())];
   std::vector<size_t> candidates = hosts_[tx.host].rm_indexes;
-  uint32_t want = static_cast<uint32_t>(workload_rng_.Range(w.rms_per_tx_min, w.rms_per_tx_max));
+  uint32_t want = static_cast<uint32_t>(tx.rng.Range(w.rms_per_tx_min, w.rms_per_tx_max));
   want = std::min<uint32_t>(std::max<uint32_t>(want, 1), static_cast<uint32_t>(candidates.size()));
   for (uint32_t j = 0; j < want; ++j) {
-    size_t pick = workload_rng_.Uniform(candidates.size());
+    size_t pick = tx.rng.Uniform(candidates.size());
     tx.rms.push_back(candidates[pick]);
     candidates.erase(candidates.begin() + static_cast<long>(pick));
   }
@@ -381,33 +416,33 @@ bool Cluster::PickDistributed(ClientTx& tx) {
     }
   }
   if (roots.empty()) return false;
-  tx.host = roots[workload_rng_.Uniform(roots.size())];
+  tx.host = roots[tx.rng.Uniform(roots.size())];
   std::vector<size_t> local = hosts_[tx.host].rm_indexes;
   std::vector<size_t> remote;
   for (size_t j = 0; j < hosts_.size(); ++j) {
     if (j == tx.host || !hosts_[j].has_dtc) continue;
     remote.insert(remote.end(), hosts_[j].rm_indexes.begin(), hosts_[j].rm_indexes.end());
   }
-  auto take = [this, &tx](std::vector<size_t>& from, size_t k) {
+  auto take = [&tx](std::vector<size_t>& from, size_t k) {
     tx.rms.push_back(from[k]);
     from.erase(from.begin() + static_cast<long>(k));
   };
-  uint32_t want = static_cast<uint32_t>(workload_rng_.Range(w.rms_per_tx_min, w.rms_per_tx_max));
+  uint32_t want = static_cast<uint32_t>(tx.rng.Range(w.rms_per_tx_min, w.rms_per_tx_max));
   want = std::min<uint32_t>(std::max<uint32_t>(want, 2), static_cast<uint32_t>(local.size() + remote.size()));
   // The first RM is local when the root has any; the second is on another host.
   if (!local.empty()) {
-    take(local, workload_rng_.Uniform(local.size()));
+    take(local, tx.rng.Uniform(local.size()));
   } else {
-    take(remote, workload_rng_.Uniform(remote.size()));
+    take(remote, tx.rng.Uniform(remote.size()));
   }
   std::vector<size_t> elsewhere;
   for (size_t k = 0; k < remote.size(); ++k) {
     if (rm_host(remote[k]) != rm_host(tx.rms[0])) elsewhere.push_back(k);
   }
-  if (!elsewhere.empty()) take(remote, elsewhere[workload_rng_.Uniform(elsewhere.size())]);
+  if (!elsewhere.empty()) take(remote, elsewhere[tx.rng.Uniform(elsewhere.size())]);
   std::vector<size_t> pool = local;
   pool.insert(pool.end(), remote.begin(), remote.end());
-  while (tx.rms.size() < want && !pool.empty()) take(pool, workload_rng_.Uniform(pool.size()));
+  while (tx.rms.size() < want && !pool.empty()) take(pool, tx.rng.Uniform(pool.size()));
   return true;
 }
 
@@ -421,17 +456,21 @@ void Cluster::Step(std::shared_ptr<ClientTx> tx) {
 
 void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   --tx->ops_left;
-  size_t r = tx->rms[workload_rng_.Uniform(tx->rms.size())];
+  // The first operations visit each chosen RM once (so every RM a
+  // transaction picked takes part), the rest pick at random.
+  const size_t visit = tx->ops_done++;
+  size_t r = visit < tx->rms.size() ? tx->rms[visit] : tx->rms[tx->rng.Uniform(tx->rms.size())];
   RmAdapter* rm = RmOf(r);
   const RmSpec& spec = scenario_.rms[r];
-  std::string key = absl::StrCat("k", workload_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
-  bool is_read = tx->read_only || workload_rng_.Bernoulli(scenario_.workload.read_fraction);
-  // Issue 18's operations draw from the RM-ops stream, and only where asked.
-  if (spec.volatile_fraction > 0 && rm_ops_rng_.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
+  std::string key = absl::StrCat("k", tx->rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
+  bool is_read = tx->read_only || tx->rng.Bernoulli(scenario_.workload.read_fraction);
+  // Issue 18's operations draw from the transaction's own stream too, and
+  // only where asked (older scenarios draw exactly as before).
+  if (spec.volatile_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
   if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
   ktm::NTSTATUS s = ktm::STATUS_RM_NOT_ACTIVE;
   if (rm && !is_read && spec.nontransacted_open_fraction > 0 &&
-      rm_ops_rng_.Bernoulli(spec.nontransacted_open_fraction)) {
+      tx->rm_ops_rng.Bernoulli(spec.nontransacted_open_fraction)) {
     HoldWriterOpen(*tx, r, *rm, key);
     return Step(tx);
   }
@@ -451,7 +490,7 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
     // Conflict, timeout or an RM that is not there: the client gives up.
     tx->end = ClientTx::End::kRollback;
     tx->ops_left = 0;
-  } else if (rm && workload_rng_.Bernoulli(spec.disconnect_probability)) {
+  } else if (rm && tx->rng.Bernoulli(spec.disconnect_probability)) {
     (void)rm->Disconnect(tx->handle);
   }
   Step(tx);
@@ -462,10 +501,10 @@ ktm::NTSTATUS Cluster::LocalWrite(ClientTx& tx, size_t r, RmAdapter& rm, const s
   std::string value = absl::StrCat(tx.name, ".", ++tx.op_number);
   // Only RMs with deletes or moves draw (from their own stream): kv runs are unchanged.
   if (spec.delete_fraction + spec.move_fraction > 0) {
-    double pick = rm_ops_rng_.UnitDouble();
+    double pick = tx.rm_ops_rng.UnitDouble();
     if (pick < spec.delete_fraction) return rm.Delete(tx.handle, key);
     if (pick < spec.delete_fraction + spec.move_fraction) {
-      std::string from = absl::StrCat("k", rm_ops_rng_.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
+      std::string from = absl::StrCat("k", tx.rm_ops_rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
       if (from != key) return rm.MoveThenWrite(tx.handle, from, key, value);
     }
   }
@@ -683,7 +722,7 @@ RunResult Cluster::Run() {
   });
   for (size_t i = 0; i < hosts_.size(); ++i) Boot(i);
 
-  auto workload_done = [this] { return started_ >= scenario_.workload.transactions && active_ == 0; };
+  auto workload_done = [this] { return NextNumber() == 0 && active_ == 0; };
   while (scheduler.Step()) {
     if (stop_requested_) break;
     if (scheduler.Now() >= scenario_.run_until_ns) break;

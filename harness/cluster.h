@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "harness/history_recorder.h"
 #include "harness/rm_adapter.h"
 #include "harness/runner.h"
@@ -80,7 +81,13 @@ class Cluster {
     uint32_t clients = 0;                         // client processes running here (die with the host)
   };
   struct ClientTx {
+    ClientTx(uint64_t seed, uint64_t n)
+        : number(n),
+          rng(sim::Rng::Derive(seed, absl::StrCat("workload/tx/", n))),
+          rm_ops_rng(sim::Rng::Derive(seed, absl::StrCat("workload/tx/", n, "/rm_ops"))) {}
     uint64_t number = 0;
+    sim::Rng rng;                                 // this transaction's choices (RMs, keys, ops, outcome)
+    sim::Rng rm_ops_rng;                          // its deletes and moves on txf/txr RMs
     std::string name;                             // "t<N>"
     size_t host = 0;
     uint64_t incarnation = 0;
@@ -88,6 +95,7 @@ class Cluster {
     std::vector<size_t> rms;                      // scenario rm indexes
     uint32_t ops_left = 0;
     uint32_t op_number = 0;
+    uint32_t ops_done = 0;                        // operations started
     enum class End { kCommit, kRollback } end = End::kCommit;
     bool read_only = false;
     bool async_commit = false;
@@ -107,8 +115,12 @@ class Cluster {
   }
 
   // Workload.
+  // The number of the next transaction to start: above the last one started,
+  // at most workload.transactions, not in workload.skip; 0 when none is left.
+  uint64_t NextNumber() const;
   void ScheduleArrival();
-  void StartTransaction();
+  // Starts the next transaction; false when no host is ready to run it.
+  bool StartTransaction();
   // Picks the root host and RMs of a distributed transaction; false if no
   // two hosts can take part right now.
   bool PickDistributed(ClientTx& tx);
@@ -137,6 +149,7 @@ class Cluster {
   // that RM; a single-phase commit cut mid-force is decided by the RM's log.
   void ResolveCrashedEnlistments(size_t host_index);
   void ResolveCutSinglePhaseCommits(size_t rm_index);
+  std::optional<uint32_t> ScenarioRmHost(const std::string& rm) const;
   // Beyond the recoverable budget: the host's Dtc refused to start.
   void ResolveRefusedDtc(size_t i);
   // Beyond the recoverable budget: the host's TM refused to start.
@@ -151,10 +164,9 @@ class Cluster {
   std::unique_ptr<sim::FaultInjector> injector_;
   std::vector<HostRuntime> hosts_;
   std::map<std::string, size_t> host_index_;
-  sim::Rng workload_rng_;
-  sim::Rng rm_ops_rng_;                           // deletes and moves on txf/txr RMs only
   HistoryRecorder recorder_;
-  uint64_t started_ = 0;
+  uint64_t started_ = 0;                          // transactions started
+  uint64_t last_number_ = 0;                      // the number of the last one started
   uint64_t active_ = 0;
   uint64_t outcomes_ = 0, committed_ = 0, aborted_ = 0;
   bool arrival_pending_ = false;

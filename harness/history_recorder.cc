@@ -182,16 +182,16 @@ void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host
   }
 }
 
-void HistoryRecorder::ResolveRefusedPairs(
-    uint32_t host, std::string_view why,
-    const std::function<bool(const std::string& tx, uint32_t begin_host, const std::string& rm)>& unavailable) {
+void HistoryRecorder::ResolveRefusedPairs(std::string_view why, const StrandedAt& stranded_at) {
   for (auto& [key, pair] : pairs_) {
     const auto& [tx, rm] = key;
     if (pair.resolved) continue;
     const auto begun = begin_host_.find(tx);
-    if (begun == begin_host_.end() || !unavailable(tx, begun->second, rm)) continue;
+    if (begun == begin_host_.end()) continue;
+    const std::optional<uint32_t> host = stranded_at(tx, begun->second, rm, pair.prepared);
+    if (!host) continue;
     pair.resolved = true;
-    Record(model::EventKind::kRmLost, host, tx, rm, "", "", std::string(why));
+    Record(model::EventKind::kRmLost, *host, tx, rm, "", "", std::string(why));
   }
 }
 

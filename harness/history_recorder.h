@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -96,11 +97,14 @@ class HistoryRecorder : public ktm::RmObserver {
   void ResolveCrashedRms(uint32_t host, const std::set<std::string>& rms, const std::set<std::string>& volatile_rms);
   // Every open pair at a refusing RM (or every RM of a refusing TM) is unavailable.
   void ResolveRefusedRm(const std::string& rm, uint32_t host, std::string_view why);
-  // Every open pair for which unavailable(tx, begin host, rm) holds is
-  // unavailable (a refusing Dtc strands the branches that cross its host).
-  void ResolveRefusedPairs(uint32_t host, std::string_view why,
-                           const std::function<bool(const std::string& tx, uint32_t begin_host,
-                                                    const std::string& rm)>& unavailable);
+  // A refusal elsewhere strands open pairs: every open pair for which
+  // stranded_at(tx, begin host, rm, prepared) names a host is unavailable,
+  // recorded there (kRmLost `why`). A refusing Dtc strands the branches that
+  // cross its host; a refusing root TM its prepared participants elsewhere,
+  // which wait in doubt for an answer that never comes (2PC blocks).
+  using StrandedAt = std::function<std::optional<uint32_t>(const std::string& tx, uint32_t begin_host,
+                                                           const std::string& rm, bool prepared)>;
+  void ResolveRefusedPairs(std::string_view why, const StrandedAt& stranded_at);
   // Beyond the budget, at the end of the run: every pair an RM was told is in
   // doubt (TRANSACTION_NOTIFY_INDOUBT) and that never resolved since, when
   // the run had a refusal: it stranded them (a Dtc, a superior's TM). Records kRmLost "in

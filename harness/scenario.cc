@@ -319,6 +319,12 @@ void CheckWorkloadCounts(const Scenario& scenario, ProblemList& problems) {
                               w.rms_per_tx_min));
   }
   problems.Count("workload.keys", w.keys, 1, kKeysMax);
+  std::set<uint32_t> skipped;
+  for (size_t i = 0; i < w.skip.size(); ++i) {
+    const std::string path = absl::StrCat("workload.skip[", i, "]");
+    problems.Count(path, w.skip[i], 1, w.transactions);
+    if (!skipped.insert(w.skip[i]).second) problems.Add(path, absl::StrCat("transaction ", w.skip[i], " twice"));
+  }
   CheckEnlistmentLimit(scenario, problems);
 }
 

@@ -83,6 +83,10 @@ struct WorkloadSpec {
   // on one host and reaches the others through the hosts' Dtcs
   // (ktm/dist, docs/distributed.md). Needs two hosts with durable TMs.
   double distributed_fraction = 0;
+  // Transaction numbers (1..transactions) the client does not start; the
+  // others keep their numbers and their choices (every transaction draws from
+  // its own stream of (seed, number)). The shrinker deletes transactions so.
+  std::vector<uint32_t> skip;
 };
 
 enum class FaultMode : uint8_t { kNone, kProbabilities, kSwarm, kSchedule };

@@ -556,6 +556,19 @@ void ReadWorkload(TableReader& reader, WorkloadSpec* w) {
   reader.Time("timeout", &w->timeout_ns);
   reader.Time("think", &w->think_ns);
   reader.Number("distributed_fraction", &w->distributed_fraction);
+  if (const toml::array* skip = reader.Array("skip")) {
+    for (size_t i = 0; i < skip->size(); ++i) {
+      const toml::node& element = *skip->get(i);
+      const std::optional<int64_t> number = element.value<int64_t>();
+      if (!element.is_integer() || !number || *number < 1 || *number > int64_t{UINT32_MAX}) {
+        reader.loader().Report(PositionOf(&element), absl::StrCat(reader.KeyPath("skip"), "[", i, "]"),
+                               absl::StrCat("expected a transaction number >= 1, got ", TypeName(element)),
+                               absl::StrCat("workload.skip[", i, "]"));
+        continue;
+      }
+      w->skip.push_back(static_cast<uint32_t>(*number));
+    }
+  }
 }
 
 void ReadNetwork(TableReader& reader, sim::NetworkOptions* network) {

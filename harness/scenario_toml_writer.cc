@@ -146,6 +146,7 @@ void AppendWorkload(const WorkloadSpec& w, std::string* out) {
                   "async_commit_fraction = ", Number(w.async_commit_fraction), "\n",
                   "distributed_fraction = ", Number(w.distributed_fraction), "\n",
                   TimeKey("timeout", w.timeout_ns), "\n", TimeKey("think", w.think_ns), "\n");
+  absl::StrAppend(out, "skip = [", absl::StrJoin(w.skip, ", "), "]\n");
 }
 
 void AppendNetwork(const sim::NetworkOptions& n, std::string* out) {

@@ -22,6 +22,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
@@ -200,7 +201,12 @@ Outcome RunIsolated(const Scenario& scenario, uint64_t seed, const RunOptions& o
     ::close(fds[0]);
     const int null = ::open("/dev/null", O_WRONLY);
     if (null >= 0) ::dup2(null, STDERR_FILENO);
-    const std::string payload = Encode(OutcomeOf(RunScenario(scenario, seed, options)));
+    std::string payload;
+    try {
+      payload = Encode(OutcomeOf(RunScenario(scenario, seed, options)));
+    } catch (...) {
+      ::_exit(1);  // a candidate that throws dies like one that asserts; never back into the caller's copy
+    }
     const uint64_t size = payload.size();
     const bool sent = WriteAll(fds[1], std::string(reinterpret_cast<const char*>(&size), sizeof size) + payload);
     ::_exit(sent ? 0 : 1);  // no atexit handlers, no leak check: the parent owns the process's life
@@ -254,7 +260,11 @@ std::vector<Knob> Knobs() {
   constexpr uint64_t kMs = static_cast<uint64_t>(sim::kMillisecond);
   return {
       {"workload.transactions", [](const Scenario& s) { return uint64_t{s.workload.transactions}; },
-       [](Scenario& s, uint64_t v) { s.workload.transactions = static_cast<uint32_t>(v); },
+       [](Scenario& s, uint64_t v) {
+         s.workload.transactions = static_cast<uint32_t>(v);
+         std::vector<uint32_t>& skip = s.workload.skip;
+         skip.erase(std::remove_if(skip.begin(), skip.end(), [v](uint32_t n) { return n > v; }), skip.end());
+       },
        [](const Scenario&) { return uint64_t{1}; }},
       {"workload.concurrency", [](const Scenario& s) { return uint64_t{s.workload.concurrency}; },
        [](Scenario& s, uint64_t v) { s.workload.concurrency = static_cast<uint32_t>(v); },
@@ -287,6 +297,8 @@ RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
   RunSizes sizes;
   sizes.trace_events = outcome.trace_events;
   sizes.transactions = outcome.transactions;
+  sizes.hosts = scenario.hosts.size();
+  sizes.rms = scenario.rms.size();
   uint64_t planned_crashes = 0;
   absl::StatusOr<sim::FaultSchedule> schedule = sim::FaultSchedule::Parse(outcome.schedule_text);
   if (schedule.ok()) {
@@ -334,6 +346,16 @@ class Shrinker {
     return Try(current_, schedule);
   }
   void ScheduleTargetedCrashes();
+  // ddmin over `items` (complements only: halves, quarters, ... single
+  // items); `attempt` tries a kept subset and adopts it when it fails.
+  // Returns the items kept.
+  template <typename T>
+  std::vector<T> Ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& attempt);
+  void ShrinkTransactions();
+  void ShrinkRms();
+  void ShrinkHosts();
+  void Simplify();
+  void ShrinkFaultTimes();
   void ShrinkFaults();
   void ShrinkKnob(const Knob& knob);
   void ShrinkRunUntil();
@@ -353,6 +375,7 @@ class Shrinker {
   Outcome last_;                      // the run of (current_, schedule_)
   int died_ = 0;                      // candidate runs an engine assertion aborted
   std::set<std::string> passed_;      // candidates that did not fail the rule
+  bool fixed_point_ = false;
   std::vector<std::string> steps_;
 };
 
@@ -425,37 +448,174 @@ void Shrinker::ScheduleTargetedCrashes() {
   }
 }
 
-// ddmin over the schedule's events, complements only: drop everything, then
-// each of n chunks (n = 2, 4, ... up to single events), restarting with
-// n - 1 chunks after every successful drop.
+template <typename T>
+std::vector<T> Shrinker::Ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& attempt) {
+  if (items.empty()) return items;
+  if (attempt({})) return {};
+  size_t chunks = 2;
+  while (items.size() >= 2 && !exhausted_) {
+    chunks = std::min(chunks, items.size());
+    const size_t chunk = (items.size() + chunks - 1) / chunks;
+    bool dropped = false;
+    for (size_t start = 0; start < items.size() && !exhausted_; start += chunk) {
+      std::vector<T> rest(items.begin(), items.begin() + static_cast<long>(start));
+      rest.insert(rest.end(), items.begin() + static_cast<long>(std::min(start + chunk, items.size())), items.end());
+      if (attempt(rest)) {
+        items = std::move(rest);
+        dropped = true;
+        chunks = std::max<size_t>(chunks - 1, 2);
+        break;
+      }
+    }
+    if (dropped) continue;
+    if (chunks >= items.size()) break;
+    chunks = std::min(chunks * 2, items.size());
+  }
+  return items;
+}
+
+// ddmin over the schedule's events (bisection down to single events).
 void Shrinker::ShrinkFaults() {
   if (!uses_schedule_ || schedule_.events.empty()) return;
   const size_t before = schedule_.events.size();
-  if (!TryEvents({})) {
-    size_t chunks = 2;
-    while (schedule_.events.size() >= 2 && !exhausted_) {
-      const std::vector<sim::FaultEvent> events = schedule_.events;
-      chunks = std::min(chunks, events.size());
-      const size_t chunk = (events.size() + chunks - 1) / chunks;
-      bool dropped = false;
-      for (size_t start = 0; start < events.size() && !exhausted_; start += chunk) {
-        std::vector<sim::FaultEvent> rest(events.begin(), events.begin() + static_cast<long>(start));
-        rest.insert(rest.end(), events.begin() + static_cast<long>(std::min(start + chunk, events.size())),
-                    events.end());
-        if (TryEvents(rest)) {
-          dropped = true;
-          chunks = std::max<size_t>(chunks - 1, 2);
-          break;
-        }
-      }
-      if (dropped) continue;
-      if (chunks >= events.size()) break;
-      chunks = std::min(chunks * 2, events.size());
-    }
-  }
+  Ddmin<sim::FaultEvent>(schedule_.events, [this](const std::vector<sim::FaultEvent>& events) {
+    return TryEvents(events);
+  });
   if (schedule_.events.size() != before) {
     steps_.push_back(absl::StrCat("fault schedule: ", before, " -> ", schedule_.events.size(), " events"));
   }
+}
+
+// Transactions: first the tail after the first violating one (the knob
+// workload.transactions), then ddmin over the numbers still started, written
+// as workload.skip. Every transaction draws from its own stream (cluster.h),
+// so deleting one leaves the others' choices as they were.
+void Shrinker::ShrinkTransactions() {
+  const WorkloadSpec& w = current_.workload;
+  std::vector<uint32_t> present;
+  for (uint32_t n = 1; n <= w.transactions; ++n) {
+    if (std::find(w.skip.begin(), w.skip.end(), n) == w.skip.end()) present.push_back(n);
+  }
+  const size_t before = present.size();
+  const uint32_t transactions = w.transactions;
+  const auto attempt = [this, transactions](const std::vector<uint32_t>& kept) {
+    if (kept.empty()) return false;  // a run needs a transaction
+    Scenario candidate = current_;
+    candidate.workload.transactions = kept.back();  // the tail goes without a skip entry
+    candidate.workload.skip.clear();
+    for (uint32_t n = 1; n < kept.back(); ++n) {
+      if (std::find(kept.begin(), kept.end(), n) == kept.end()) candidate.workload.skip.push_back(n);
+    }
+    (void)transactions;
+    return TryScenario(candidate);
+  };
+  // First the transactions the violation names, alone: one run, and often
+  // the whole answer.
+  std::vector<uint32_t> named;
+  for (const Violation& v : last_.violations) {
+    uint64_t number = 0;
+    if (v.rule == rule_ && v.tx.size() >= 2 && v.tx[0] == 't' &&
+        absl::SimpleAtoi(absl::string_view(v.tx).substr(1), &number) &&
+        std::find(present.begin(), present.end(), number) != present.end() &&
+        std::find(named.begin(), named.end(), number) == named.end()) {
+      named.push_back(static_cast<uint32_t>(number));
+    }
+  }
+  std::sort(named.begin(), named.end());
+  if (!named.empty() && named.size() < present.size() && attempt(named)) present = named;
+  Ddmin<uint32_t>(present, attempt);
+  size_t after = current_.workload.transactions - current_.workload.skip.size();
+  if (after != before) steps_.push_back(absl::StrCat("transactions: ", before, " -> ", after));
+}
+
+// RMs one by one (from the last): the workload spreads over those left.
+void Shrinker::ShrinkRms() {
+  for (size_t r = current_.rms.size(); r-- > 0 && current_.rms.size() > 1 && !exhausted_;) {
+    if (r >= current_.rms.size()) continue;
+    Scenario candidate = current_;
+    const std::string name = candidate.rms[r].name;
+    candidate.rms.erase(candidate.rms.begin() + static_cast<long>(r));
+    const uint32_t rms = static_cast<uint32_t>(candidate.rms.size());
+    candidate.workload.rms_per_tx_min = std::min(candidate.workload.rms_per_tx_min, rms);
+    candidate.workload.rms_per_tx_max = std::min(candidate.workload.rms_per_tx_max, rms);
+    if (TryScenario(candidate)) steps_.push_back(absl::StrCat("rm ", name, " removed"));
+  }
+}
+
+// Hosts from the last (ids of the others stay), with their RMs and the
+// faults that name them.
+void Shrinker::ShrinkHosts() {
+  while (current_.hosts.size() > 1 && !exhausted_) {
+    Scenario candidate = current_;
+    const std::string host = candidate.hosts.back().name;
+    const uint32_t id = static_cast<uint32_t>(candidate.hosts.size() - 1);
+    candidate.hosts.pop_back();
+    candidate.rms.erase(std::remove_if(candidate.rms.begin(), candidate.rms.end(),
+                                       [&host](const RmSpec& rm) { return rm.host == host; }),
+                        candidate.rms.end());
+    if (candidate.rms.empty()) return;
+    const uint32_t rms = static_cast<uint32_t>(candidate.rms.size());
+    candidate.workload.rms_per_tx_min = std::min(candidate.workload.rms_per_tx_min, rms);
+    candidate.workload.rms_per_tx_max = std::min(candidate.workload.rms_per_tx_max, rms);
+    sim::FaultSchedule schedule = schedule_;
+    schedule.events.erase(std::remove_if(schedule.events.begin(), schedule.events.end(),
+                                         [id](const sim::FaultEvent& e) {
+                                           if (e.kind == sim::FaultEvent::Kind::kMessage) return false;
+                                           if (e.host == id) return true;
+                                           for (const auto& group : e.groups) {
+                                             if (std::find(group.begin(), group.end(), id) != group.end()) return true;
+                                           }
+                                           return false;
+                                         }),
+                          schedule.events.end());
+    if (!Try(candidate, schedule)) return;
+    steps_.push_back(absl::StrCat("host ", host, " removed"));
+  }
+}
+
+// Simpler settings, each kept when the run still fails: zero delays, back-to-
+// back arrivals, one client at a time, no async commits, the fifo schedule.
+void Shrinker::Simplify() {
+  const std::vector<std::pair<const char*, std::function<bool(Scenario&)>>> edits = {
+      {"workload.think = 0", [](Scenario& s) { return std::exchange(s.workload.think_ns, 0) != 0; }},
+      {"rms.response_delay = 0",
+       [](Scenario& s) {
+         bool changed = false;
+         for (RmSpec& rm : s.rms) changed |= std::exchange(rm.response_delay_ns, 0) != 0;
+         return changed;
+       }},
+      {"workload.arrival_per_second = 0 (back to back)",
+       [](Scenario& s) { return std::exchange(s.workload.arrival_per_second, 0.0) != 0; }},
+      {"workload.async_commit_fraction = 0",
+       [](Scenario& s) { return std::exchange(s.workload.async_commit_fraction, 0.0) != 0; }},
+      {"schedule_strategy = fifo",
+       [](Scenario& s) { return std::exchange(s.schedule_strategy, std::string("fifo")) != "fifo"; }},
+  };
+  for (const auto& [what, edit] : edits) {
+    if (exhausted_) return;
+    Scenario candidate = current_;
+    if (edit(candidate) && TryScenario(candidate)) steps_.push_back(what);
+  }
+}
+
+// Earlier fault times: each timed fault (not a message fate, not a targeted
+// crash) moved to half its time, kept when the run still fails.
+void Shrinker::ShrinkFaultTimes() {
+  if (!uses_schedule_) return;
+  int moved = 0;
+  for (size_t i = 0; i < schedule_.events.size() && !exhausted_; ++i) {
+    const sim::FaultEvent& event = schedule_.events[i];
+    if (event.kind == sim::FaultEvent::Kind::kMessage || event.trigger != sim::CrashTrigger::kNone ||
+        event.time < 2 * sim::kMillisecond) {
+      continue;
+    }
+    sim::FaultSchedule schedule = schedule_;
+    schedule.events[i].time = event.time / 2;
+    std::stable_sort(schedule.events.begin(), schedule.events.end(),
+                     [](const sim::FaultEvent& a, const sim::FaultEvent& b) { return a.time < b.time; });
+    if (Try(current_, schedule)) ++moved;
+  }
+  if (moved > 0) steps_.push_back(absl::StrCat("fault times: ", moved, " moved earlier"));
 }
 
 // Binary search for the lowest value in [lowest, current] that still fails
@@ -578,11 +738,21 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
     ScheduleTargetedCrashes();
     for (int round = 0; round < kShrinkRoundsMax && !exhausted_; ++round) {
       const std::string before = ScenarioToToml(current_) + schedule_.ToText();
+      ShrinkKnob(Knobs().front());  // transactions after the first violating one
+      ShrinkTransactions();
       ShrinkFaults();
-      for (const Knob& knob : Knobs()) ShrinkKnob(knob);
+      ShrinkHosts();
+      ShrinkRms();
+      const std::vector<Knob> knobs = Knobs();
+      for (size_t k = 1; k < knobs.size(); ++k) ShrinkKnob(knobs[k]);
+      Simplify();
+      ShrinkFaultTimes();
       ShrinkCrashOnProbability();
       ShrinkRunUntil();
-      if (ScenarioToToml(current_) + schedule_.ToText() == before) break;
+      if (!exhausted_ && ScenarioToToml(current_) + schedule_.ToText() == before) {
+        fixed_point_ = true;  // a whole round of candidates kept nothing
+        break;
+      }
     }
     AdoptEffectiveSchedule();
     out.scenario = Emitted();
@@ -603,6 +773,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
   out.runs = runs_;
   out.died = died_;
   out.budget_exhausted = exhausted_;
+  out.fixed_point = fixed_point_;
   out.steps = steps_;
   return out;
 }
@@ -616,6 +787,44 @@ RunSizes SizesOf(const Scenario& scenario, const RunResult& result) {
 double ShrinkResult::ratio() const {
   if (before.trace_events == 0) return 1;
   return static_cast<double>(after.trace_events) / static_cast<double>(before.trace_events);
+}
+
+const char* ShrinkResult::stopped_by() const {
+  if (fixed_point) return "fixed point";
+  return budget_exhausted ? "budget" : "rounds limit";
+}
+
+std::string SummaryLine(const ShrinkSummary& s) {
+  const auto percent = [&s](uint64_t n) { return s.shrunk == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(s.shrunk); };
+  return absl::StrFormat(
+      "%d shrunk (%d not), same rule %d, events after/before median %.4f worst %.4f, <= 3 transactions %d "
+      "(%.0f%%), fixed point %d (%.0f%%), runs %d",
+      s.shrunk, s.failed, s.same_rule, s.ratio_median, s.ratio_worst, s.at_most_3_transactions,
+      percent(s.at_most_3_transactions), s.fixed_points, percent(s.fixed_points), s.runs);
+}
+
+ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {
+  ShrinkSummary summary;
+  std::vector<double> ratios;
+  for (const ShrinkResult& r : results) {
+    summary.runs += static_cast<uint64_t>(r.runs);
+    if (!r.ok) {
+      ++summary.failed;
+      continue;
+    }
+    ++summary.shrunk;
+    ratios.push_back(r.ratio());
+    if (r.fixed_point) ++summary.fixed_points;
+    if (r.after.transactions <= 3) ++summary.at_most_3_transactions;
+    if (ViolatesRule(r.result, r.rule)) ++summary.same_rule;
+  }
+  if (!ratios.empty()) {
+    std::sort(ratios.begin(), ratios.end());
+    const size_t n = ratios.size();
+    summary.ratio_median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+    summary.ratio_worst = ratios.back();
+  }
+  return summary;
 }
 
 ShrinkResult Shrink(const Scenario& scenario, uint64_t seed, const RunOptions& options,

@@ -51,6 +51,10 @@ struct RunSizes {
   uint64_t transactions = 0;  // transactions the client started
   uint64_t faults = 0;        // faults injected before faults_until (the fault plan's and
                               // targeted crash_on crashes); not the restarts when faults stop
+  uint64_t hosts = 0, rms = 0;  // of the scenario run
+  // Trace lines: one per trace event (sim::Trace::ToText), so equal to
+  // trace_events; a report's "trace lines" before -> after reads this.
+  uint64_t trace_lines() const { return trace_events; }
 };
 
 // The sizes of a finished run of `scenario` (needs its history, not its trace).
@@ -70,14 +74,39 @@ struct ShrinkResult {
   int runs = 0;               // simulations spent, the final one included
   int died = 0;               // of those, candidates an engine assertion aborted (rejected)
   bool budget_exhausted = false;
+  // A whole round of candidates (transactions, faults, hosts, RMs, settings)
+  // kept nothing: the run is 1-minimal for them. False when the budget or
+  // kShrinkRoundsMax stopped it first.
+  bool fixed_point = false;
   std::vector<std::string> steps;  // the reductions kept, in order ("transactions 100 -> 12")
 
   // after.trace_events / before.trace_events (1 when before is 0).
   double ratio() const;
+  // What ended the search: "fixed point", "budget" or "rounds limit".
+  const char* stopped_by() const;
 };
 
+// Figures over many shrunk runs (a suite's failures), for summary.json and
+// the report: ratio = events after / before.
+struct ShrinkSummary {
+  uint64_t shrunk = 0;              // ShrinkResults counted (ok ones)
+  uint64_t failed = 0;              // not ok: the original did not fail, or the minimal run did not repeat
+  double ratio_median = 0, ratio_worst = 0;
+  uint64_t runs = 0;                // simulations spent, over all
+  uint64_t fixed_points = 0;        // reached a fixed point within the budget
+  uint64_t at_most_3_transactions = 0;
+  uint64_t same_rule = 0;           // the minimal run violates the original's rule (re-checked)
+};
+ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
+// One line: "N shrunk (M not), same rule S, events after/before median X worst Y, <= 3 transactions T,
+// fixed point F, runs R".
+std::string SummaryLine(const ShrinkSummary& summary);
+
+// The default budget (runs per failure) of `ktmsim shrink --budget`.
+inline constexpr int kShrinkBudgetDefault = 200;
+
 // Limit: rounds of (faults, scenario parameters) reductions.
-inline constexpr int kShrinkRoundsMax = 4;
+inline constexpr int kShrinkRoundsMax = 12;
 
 // Shrinks the run (scenario, seed, options) while `rule` still fails, with at
 // most `budget_runs` simulations (at least 2 are needed: the original run

@@ -420,9 +420,19 @@ void RmBase::VoteNo(TxContext& ctx, const std::string& why) {
   Abandon(ctx, why);
 }
 
+// A decision about one transaction draws from a stream keyed by what it
+// decides (the RM, the decision, the transaction's description: the
+// workload's "t<N>"), so deleting another transaction moves no vote. Without
+// a description (a Dtc branch), the RM's own stream.
+sim::Rng RmBase::DecisionRng(const TxContext& ctx, std::string_view decision) {
+  const Tx* tx = kernel_->FindTransaction(ctx.uow);
+  if (tx == nullptr || tx->description.empty()) return sim::Rng(rng_.Next());
+  return host_->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", std::string(decision), ".", tx->description));
+}
+
 void RmBase::OnPrepare(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;  // voted no already
-  if (rng_.Bernoulli(options_.vote_no_probability)) return VoteNo(ctx, "");
+  if (DecisionRng(ctx, "vote").Bernoulli(options_.vote_no_probability)) return VoteNo(ctx, "");
   if (!HasChanges(ctx.uow)) {
     ReportVote(ctx, RmVote::kReadOnly, "");
     NTSTATUS s = ReadOnlyEnlistment(*kernel_, ctx.enlistment);
@@ -539,7 +549,7 @@ void RmBase::OnCommit(TxContext& ctx) {
 
 void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;
-  if (rng_.Bernoulli(options_.reject_single_phase_probability)) {
+  if (DecisionRng(ctx, "spc").Bernoulli(options_.reject_single_phase_probability)) {
     TraceRm("spc_reject", {{"uow", ctx.uow.Short()}});
     (void)SinglePhaseReject(*kernel_, ctx.enlistment);
     return;

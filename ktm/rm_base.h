@@ -194,6 +194,7 @@ class RmBase {
   void ReportCommitted(TxContext& ctx);
   void ReportAborted(TxContext& ctx, std::string_view why);
   void Handle(const TRANSACTION_NOTIFICATION& n);
+  sim::Rng DecisionRng(const TxContext& ctx, std::string_view decision);
   void OnPrepare(TxContext& ctx);
   void OnPrepareForced(const Guid& uow, absl::Status status);
   void OnCommit(TxContext& ctx);

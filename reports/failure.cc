@@ -438,9 +438,26 @@ std::string ShrunkReplayCommand(const std::string& shrunk_dir, const harness::Sh
   return harness::ReplayCommandLine(ShrunkIdentity(shrunk_dir, shrink));
 }
 
+std::string ShrinkFiguresText(const harness::ShrinkResult& shrink) {
+  std::string text;
+  const auto line = [&text](const char* what, uint64_t before, uint64_t after) {
+    absl::StrAppend(&text, absl::StrFormat("  %-13s %d -> %d\n", what, before, after));
+  };
+  line("transactions", shrink.before.transactions, shrink.after.transactions);
+  line("faults", shrink.before.faults, shrink.after.faults);
+  line("hosts", shrink.before.hosts, shrink.after.hosts);
+  line("rms", shrink.before.rms, shrink.after.rms);
+  absl::StrAppend(&text, absl::StrFormat("  %-13s %d -> %d (ratio %.4f)\n", "events", shrink.before.trace_events,
+                                         shrink.after.trace_events, shrink.ratio()));
+  line("trace lines", shrink.before.trace_lines(), shrink.after.trace_lines());
+  absl::StrAppend(&text, absl::StrFormat("  stopped by    %s after %d runs\n", shrink.stopped_by(), shrink.runs));
+  return text;
+}
+
 Json ShrinkJson(const harness::ShrinkResult& shrink, int budget, const std::string& shrunk_dir) {
   const auto sizes = [](const harness::RunSizes& s) {
-    return Json{{"trace_events", s.trace_events}, {"transactions", s.transactions}, {"faults", s.faults}};
+    return Json{{"trace_events", s.trace_events}, {"trace_lines", s.trace_lines()}, {"transactions", s.transactions},
+                {"faults", s.faults}, {"hosts", s.hosts}, {"rms", s.rms}};
   };
   Json json = Json::object();
   json["ok"] = shrink.ok;
@@ -450,6 +467,8 @@ Json ShrinkJson(const harness::ShrinkResult& shrink, int budget, const std::stri
   json["runs_died"] = shrink.died;
   json["budget"] = budget;
   json["budget_exhausted"] = shrink.budget_exhausted;
+  json["fixed_point"] = shrink.fixed_point;
+  json["stopped_by"] = shrink.stopped_by();
   json["before"] = sizes(shrink.before);
   if (!shrink.ok) return json;
   json["after"] = sizes(shrink.after);

@@ -90,9 +90,14 @@ std::string ShrunkReplayCommand(const std::string& shrunk_dir, const harness::Sh
 // Its identity.
 harness::RunIdentity ShrunkIdentity(const std::string& shrunk_dir, const harness::ShrinkResult& shrink);
 
+// The before -> after table of a successful shrink, one line per size
+// ("  transactions  80 -> 2"), then what stopped it (fixed point or budget).
+std::string ShrinkFiguresText(const harness::ShrinkResult& shrink);
+
 // result.json's "shrink" object: ok (and error), rule, runs, runs_died
-// (candidates an engine assertion aborted), budget,
-// budget_exhausted, before/after {trace_events, transactions, faults},
+// (candidates an engine assertion aborted), budget, budget_exhausted,
+// fixed_point, stopped_by ("fixed point", "budget", "rounds limit"),
+// before/after {trace_events, trace_lines, transactions, faults, hosts, rms},
 // ratio (after / before trace events), steps, folder ("shrunk") and replay
 // (ShrunkReplayCommand with `shrunk_dir`).
 nlohmann::ordered_json ShrinkJson(const harness::ShrinkResult& shrink, int budget,
