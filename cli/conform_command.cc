@@ -57,12 +57,11 @@ absl::StatusOr<std::string> WriteFolder(const std::string& staging, const std::s
                                         const harness::ConformFailure& failure) {
   harness::RunOptions options;
   options.keep_trace = true;
+  options.rm_contract = true;  // its replay command says --rm-contract
   harness::RunResult result = failure.points.empty()
                                   ? harness::RunScenario(failure.scenario, failure.seed, options)
                                   : harness::RunWithFaultPoints(failure.scenario, failure.seed, options, failure.points);
-  std::set<std::string> rms;
-  for (const harness::RmSpec& rm : failure.scenario.rms) rms.insert(rm.name);
-  result = harness::WithFindings(std::move(result), harness::CheckRmContract(result, rms));
+  result = harness::JudgeRmContract(failure.scenario, std::move(result));
   const std::string scratch = absl::StrCat(staging, "/scratch");
   std::error_code error;
   fs::create_directories(scratch, error);

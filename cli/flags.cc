@@ -45,6 +45,9 @@ ABSL_FLAG(std::string, schedule, "",
           "replay this fault schedule file (a failure folder's schedule.txt) instead of the "
           "scenario's faults");
 ABSL_FLAG(bool, trace, false, "print the run's trace after the verdict");
+ABSL_FLAG(bool, rm_contract, false,
+          "replay: judge the run by the RM contract rules too, as 'ktmsim conform' did (its "
+          "replay commands say so)");
 ABSL_FLAG(uint32_t, planted_bug, 0,
           "TEST-ONLY: switch on planted protocol bug N (1-7, ktm/bugs.h) in the engine, to check "
           "that the checkers, the shrinker and the reports catch it; 0 = none. Recorded in every "

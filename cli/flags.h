@@ -21,6 +21,7 @@ ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(std::string, schedule);
 ABSL_DECLARE_FLAG(bool, trace);
 ABSL_DECLARE_FLAG(uint32_t, planted_bug);
+ABSL_DECLARE_FLAG(bool, rm_contract);
 ABSL_DECLARE_FLAG(int32_t, shrink_budget);
 ABSL_DECLARE_FLAG(int32_t, budget);
 ABSL_DECLARE_FLAG(std::string, format);

@@ -102,14 +102,16 @@ const std::vector<Subcommand>& Subcommands() {
        &RunMain,
        {},
        "ktmsim run scenarios --seeds 20 --planted-bug 4   # a planted bug: failures, folders, exit 1"},
-      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace] [--planted-bug N]",
+      {"replay", "ktmsim replay SCENARIO --seed S [--schedule FILE | --fault-points P] [--trace] [--planted-bug N] [--rm-contract]",
        "Runs one scenario with one seed and prints 'digest <16 hex>', the verdict, the\n"
        "violations and the counters (with --trace, the trace too). With --schedule, the faults\n"
        "come from FILE (a failure folder's schedule.txt) instead of the scenario's fault plan;\n"
        "with --fault-points, exactly those faults (as 'ktmsim explore' names them, e.g.\n"
        "crash:h0:disk.write:3,drop:msg:7). --planted-bug N switches on a planted engine bug\n"
-       "(test-only, ktm/bugs.h). Exit 0 when the run passed, 1 when it failed, 2 on bad input.\n",
-       WithRunFlags({"seed", "trace"}),
+       "(test-only, ktm/bugs.h). --rm-contract judges the run by the RM contract rules too, as\n"
+       "'ktmsim conform' did (its replay commands carry it). Exit 0 when the run passed, 1 when\n"
+       "it failed, 2 on bad input.\n",
+       WithRunFlags({"seed", "trace", "rm_contract"}),
        &ReplayMain,
        {{"seed", "(required)"}},
        "ktmsim replay scenarios/two_phase_3rms.toml --seed 3 --strategy pct --planted-bug 4"},

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/scenario_set.h"
+#include "harness/conform.h"
 #include "harness/explore.h"
 #include "harness/runner.h"
 #include "harness/schedule_validation.h"
@@ -119,6 +120,10 @@ absl::Status ApplyRunFlags(const ParsedArgs& args, const harness::Scenario& scen
     options->planted_bug = *planted_bug;
   }
   if (args.specified.count("fault_points") != 0) *fault_points = absl::GetFlag(FLAGS_fault_points);
+  if (args.specified.count("rm_contract") != 0) {
+    options->rm_contract = absl::GetFlag(FLAGS_rm_contract);
+    if (options->rm_contract) options->keep_trace = true;  // the rules read the trace
+  }
   if (args.specified.count("schedule") != 0) options->schedule_file = absl::GetFlag(FLAGS_schedule);
   if (!options->schedule_file.empty() && !fault_points->empty()) {
     return absl::InvalidArgumentError("--fault-points and --schedule exclude each other");
@@ -162,6 +167,7 @@ absl::StatusOr<OneRun> RunFromArgs(const ParsedArgs& args, bool keep_trace) {
       RunIdentified(run.scenario, absl::GetFlag(FLAGS_seed), options, fault_points);
   if (!result.ok()) return result.status();
   run.result = *std::move(result);
+  if (options.rm_contract) run.result = harness::JudgeRmContract(run.scenario, std::move(run.result));
   harness::ApplyScheduleOverrides(run.result.identity, &run.scenario);
   return run;
 }

@@ -486,14 +486,27 @@ std::set<std::string> RmsOf(const Scenario& scenario) {
   return rms;
 }
 
+bool Asserted(const RunResult& run) {
+  return std::any_of(run.violations.begin(), run.violations.end(),
+                     [](const Violation& v) { return v.rule == kAssertionRule; });
+}
+
+}  // namespace
+
+RunResult JudgeRmContract(const Scenario& scenario, RunResult run) {
+  if (Asserted(run)) return run;
+  const std::vector<ConformFinding> findings = CheckRmContract(run, RmsOf(scenario));
+  return WithFindings(std::move(run), findings);
+}
+
+namespace {
+
 // Judges one run and files its findings (the first per rule) into `result`.
 void Judge(const ConformCase& c, const Scenario& scenario, uint64_t seed, const std::vector<FaultPoint>& points,
            RunResult run, ConformResult& result, ConformCaseStats& stats) {
   ++stats.runs;
   ++result.runs;
-  const bool asserted = std::any_of(run.violations.begin(), run.violations.end(),
-                                    [](const Violation& v) { return v.rule == kAssertionRule; });
-  if (asserted) {
+  if (Asserted(run)) {
     // A broken invariant ended the run (an RM's KTM_ASSERT included): its
     // history stops there, so the rules are not judged on it; the run fails.
     ++stats.runs_asserted;
@@ -560,6 +573,7 @@ absl::StatusOr<ConformResult> RunConform(const std::string& kind, const std::map
   }
   RunOptions run_options;
   run_options.keep_trace = true;  // ForgottenOf reads the trace
+  run_options.rm_contract = true;  // replay commands say --rm-contract
   for (size_t i = 0; i < battery.size(); ++i) {
     const ConformCase& c = battery[i];
     const Scenario& scenario = scenarios[i];

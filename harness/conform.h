@@ -168,6 +168,12 @@ absl::StatusOr<ConformResult> RunConform(const std::string& kind, const std::map
 // failure folder's trace.txt and history.txt mark their events.
 RunResult WithFindings(RunResult result, const std::vector<ConformFinding>& findings);
 
+// `ktmsim replay --rm-contract`: the run's findings under the contract rules
+// (over the scenario's RMs) added to its violations, as conform judged it. A
+// run ended by a broken invariant is left as it is (conform does not judge
+// it either: its history stops there).
+RunResult JudgeRmContract(const Scenario& scenario, RunResult run);
+
 // JUnit XML: one <testsuite name="conform.<kind>">, one <testcase> per
 // rule, a <failure> per kept failing run (message, folder, replay command:
 // `replays` maps (rule index, failure index) to the command).

@@ -104,6 +104,7 @@ std::vector<std::string> ReplayArguments(const RunIdentity& identity) {
   if (!identity.schedule_file.empty()) add("--schedule", identity.schedule_file);
   if (!identity.fault_points.empty()) add("--fault-points", identity.fault_points);
   if (identity.planted_bug != 0) add("--planted-bug", absl::StrCat(identity.planted_bug));
+  if (identity.rm_contract) words.push_back("--rm-contract");
   for (const std::string& plugin : identity.plugins) add("--plugin", plugin);
   return words;
 }
@@ -126,6 +127,10 @@ absl::StatusOr<RunIdentity> ParseReplayCommandLine(std::string_view command) {
     if (word.rfind("--", 0) != 0) {
       if (!identity.scenario_file.empty()) return BadCommand(command, "two scenario files");
       identity.scenario_file = word;
+      continue;
+    }
+    if (word == "--rm-contract") {  // the one option without a value
+      identity.rm_contract = true;
       continue;
     }
     if (i + 1 >= words->size()) return BadCommand(command, absl::StrCat(word, " needs a value"));

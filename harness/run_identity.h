@@ -47,6 +47,7 @@ struct RunIdentity {
   std::string schedule_file;  // "" = the scenario's fault plan; else this schedule's faults
   std::string fault_points;   // "" = none; else explore's points ("crash:h0:disk.write:3,...")
   uint32_t planted_bug = 0;   // 0 = none; else ktm/bugs.h's bug N (test-only)
+  bool rm_contract = false;   // judged by the RM contract rules too (ktmsim conform)
   std::vector<std::string> plugins = LoadedPlugins();  // --plugin PATH each, in load order
 
   bool operator==(const RunIdentity&) const = default;
@@ -60,7 +61,7 @@ std::string PlantedBugName(uint32_t bug);
 inline constexpr char kReplayProgram[] = "ktmsim";
 
 // "ktmsim replay FILE --seed S [--strategy X] [--pct-depth D]
-//  [--schedule F] [--fault-points P] [--planted-bug N] [--plugin PATH...]", shell-quoted,
+//  [--schedule F] [--fault-points P] [--planted-bug N] [--rm-contract] [--plugin PATH...]", shell-quoted,
 // options in that order, each only when set. `program` replaces "ktmsim"
 // (replay.sh passes a quoted binary path; it is inserted verbatim).
 std::string ReplayCommandLine(const RunIdentity& identity, std::string_view program = kReplayProgram);

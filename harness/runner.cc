@@ -34,6 +34,7 @@ RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions
   identity.pct_depth = options.pct_depth;
   identity.schedule_file = options.schedule_file;
   identity.planted_bug = options.planted_bug;
+  identity.rm_contract = options.rm_contract;
   return identity;
 }
 

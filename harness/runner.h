@@ -27,6 +27,10 @@ struct RunOptions {
   std::optional<sim::FaultSchedule> schedule;  // replay these faults instead of the scenario's
   std::string schedule_file;        // where `schedule` was read from (named in replay commands)
   uint32_t planted_bug = 0;         // 0: none; see ktm/bugs.h (test-only)
+  // The run is judged by the RM contract rules too (harness/conform.h): set
+  // by `ktmsim conform`, which judges its runs itself; recorded in the run's
+  // identity so its replay command says --rm-contract and replay judges alike.
+  bool rm_contract = false;
   std::string strategy;             // "" or fifo|random|pct: overrides scenario.schedule_strategy
   uint32_t pct_depth = 0;           // 0 or 1-64: overrides scenario.schedule_pct_depth
   // TEST-ONLY: called with the run's world after it is built, before it runs

@@ -279,6 +279,24 @@ TEST(PluginIdentityTest, ReplayCommandsNameThePlugins) {
   EXPECT_EQ(*parsed, identity);
 }
 
+// A conform run's identity says the contract judged it; its replay command
+// carries that (a flag without a value) and parses back to the same identity.
+TEST(PluginIdentityTest, ConformReplayCommandsSayTheContractJudgesThem) {
+  RunIdentity identity;
+  identity.scenario_file = "conform_vote_no.toml";
+  identity.seed = 3;
+  identity.rm_contract = true;
+  identity.plugins = {"/opt/rm/libledger_plugin.so"};
+  const std::string line = ReplayCommandLine(identity);
+  EXPECT_EQ(line, "ktmsim replay conform_vote_no.toml --seed 3 --rm-contract --plugin /opt/rm/libledger_plugin.so");
+  absl::StatusOr<RunIdentity> parsed = ParseReplayCommandLine(line);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, identity);
+  Scenario scenario;
+  EXPECT_TRUE(IdentityOf(scenario, 1, RunOptions{.rm_contract = true}).rm_contract);
+  EXPECT_FALSE(IdentityOf(scenario, 1, RunOptions{}).rm_contract);
+}
+
 // Last in this binary: it changes what every later identity carries.
 TEST(PluginIdentityTest, EveryIdentityCarriesTheLoadedPlugins) {
   EXPECT_TRUE(RunIdentity{}.plugins.empty());

@@ -101,13 +101,16 @@ for rule in "${rules[@]}"; do
   grep -q '<failure message=' "$tmp/conform-$bug/junit.xml" || fail "conform with bug $bug: no <failure> in junit.xml"
   replay=$(grep -m1 'replay (in ' "$tmp/conform.out" | sed 's/.*): //')
   [[ $replay == *"--plugin $plugin"* ]] || fail "conform with bug $bug: replay command without --plugin: $replay"
-  # The replay command runs from the report directory and reproduces the run.
+  [[ $replay == *"--rm-contract"* ]] || fail "conform with bug $bug: replay command without --rm-contract: $replay"
+  # The replay command runs from the report directory, reproduces the run
+  # and judges it as conform did: it fails the same rule.
   read -r -a words <<<"$replay"
   set +e
-  (cd "$tmp/conform-$bug" && "$ktmsim" "${words[@]:1}" >/dev/null 2>"$tmp/replay.err")
+  (cd "$tmp/conform-$bug" && "$ktmsim" "${words[@]:1}" >"$tmp/replay.out" 2>"$tmp/replay.err")
   rc=$?
   set -e
-  [[ $rc == 0 || $rc == 1 ]] || fail "conform with bug $bug: the replay command failed ($rc): $replay: $(cat "$tmp/replay.err")"
+  [[ $rc == 1 ]] || fail "conform with bug $bug: the replay command should fail (exit 1), got $rc: $replay: $(cat "$tmp/replay.err")"
+  grep -q "rm\.$rule" "$tmp/replay.out" || fail "conform with bug $bug: replay does not report rm.$rule: $(cat "$tmp/replay.out")"
 done
 
 set +e
