@@ -99,6 +99,8 @@ class PointRun {
       outcome_.spec_states = conformance.Finish().spec_states;
     } catch (const sim::InvariantFailure& failure) {
       outcome_.result = AssertionResult(scenario_, seed_, cluster_.get(), failure, options_);
+    } catch (const std::exception& error) {
+      outcome_.result = AssertionResult(scenario_, seed_, cluster_.get(), UncaughtException(error), options_);
     }
     outcome_.pruned = cluster_->stop_requested();
     outcome_.all_injected = std::all_of(injected_.begin(), injected_.end(), [](bool b) { return b; });

@@ -72,6 +72,11 @@ RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* clus
   return result;
 }
 
+sim::InvariantFailure UncaughtException(const std::exception& error) {
+  return sim::InvariantFailure("no exception escapes a run", absl::StrCat("uncaught exception: ", error.what()),
+                               "(unknown: a C++ exception, not a KTM_ASSERT)");
+}
+
 namespace {
 
 RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
@@ -91,6 +96,10 @@ RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& 
     return result;
   } catch (const sim::InvariantFailure& failure) {
     return AssertionResult(scenario, seed, cluster.get(), failure, options);
+  } catch (const std::exception& error) {
+    // A library check the engine did not guard (std::map::at, ...): the
+    // same as a broken invariant, this run's failure, not the process's.
+    return AssertionResult(scenario, seed, cluster.get(), UncaughtException(error), options);
   }
 }
 

@@ -83,6 +83,9 @@ class Cluster;
 // the scenario expects rule "assertion". For run boundaries (runner, explore).
 RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* cluster,
                           const sim::InvariantFailure& failure, const RunOptions& options);
+// A C++ exception that escaped a run (std::map::at, ...) as the broken
+// invariant it is, so it too ends only its run.
+sim::InvariantFailure UncaughtException(const std::exception& error);
 
 // The identity of the run RunScenario(scenario, seed, options) makes.
 RunIdentity IdentityOf(const Scenario& scenario, uint64_t seed, const RunOptions& options);

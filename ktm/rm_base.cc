@@ -512,7 +512,7 @@ void RmBase::OnCommit(TxContext& ctx) {
     // a planted engine bug does that). The RM does what it is told and the
     // checkers judge the history (validity: a commit without a yes vote).
     KTM_CODE_PROBE(host_, "rm.commit_without_prepare");
-    if (ctx.phase == RmTxPhase::kActive) {
+    if (ctx.phase == RmTxPhase::kActive && HasChanges(ctx.uow)) {  // nothing to apply otherwise
       Writer changes;
       EncodeChanges(ctx.uow, changes);
       ctx.changes = std::move(changes.data());

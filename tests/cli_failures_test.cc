@@ -95,6 +95,39 @@ TEST(AssertionTest, ABrokenInvariantIsAFailedRunNotAProcessExit) {
   EXPECT_TRUE(harness::RunScenario(*scenario, 5, {.keep_trace = false}).passed);
 }
 
+// A C++ exception the engine did not guard (std::map::at) ends its run as a
+// broken invariant would, not the process (it once terminated a whole sweep:
+// planted bug 5 on txf_txr_swarm, TxR encoding the changes of a transaction
+// with none, fixed in RmBase::OnCommit).
+TEST(AssertionTest, AnEscapingExceptionIsAFailedRunNotAProcessExit) {
+  absl::StatusOr<harness::Scenario> scenario =
+      harness::LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/single_rm.toml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  harness::RunOptions options;
+  options.keep_trace = false;
+  options.world_hook = [](sim::World& world) {
+    world.scheduler().After(2'000'000, [] { (void)std::map<int, int>{}.at(7); });
+  };
+  const harness::RunResult result = harness::RunScenario(*scenario, 5, options);
+  ASSERT_EQ(result.violations.size(), 1u);
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(result.violations[0].rule, harness::kAssertionRule);
+  EXPECT_TRUE(absl::StrContains(result.violations[0].message, "uncaught exception: map::at")) << result.violations[0].message;
+  EXPECT_TRUE(harness::RunScenario(*scenario, 5, {.keep_trace = false}).passed);
+}
+
+TEST(AssertionTest, ACommitBeforePrepareAtAnRmWithNoChangesIsJudgedNotThrown) {
+  absl::StatusOr<harness::Scenario> scenario =
+      harness::LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/txf_txr_swarm.toml");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    const harness::RunResult result = harness::RunScenario(*scenario, seed, {.keep_trace = false, .planted_bug = 5});
+    for (const harness::Violation& v : result.violations) {
+      EXPECT_FALSE(absl::StrContains(v.message, "uncaught exception")) << "seed " << seed << ": " << v.message;
+    }
+  }
+}
+
 struct AssertingBug {
   uint32_t bug;
   const char* scenario;
