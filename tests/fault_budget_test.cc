@@ -121,8 +121,9 @@ TEST(FaultBudget, CorruptedForcedLogDataIsDetectedOnEverySeed) {
 
 // Issue 15's run-level property: under the "beyond" budget, corruption of any
 // sector near the start of any log (TM, RM or Dtc; that is where the forced
-// blocks of these short runs are) at any time, followed by more workload, a
-// crash and a restart of its host, leaves a run that passes every checker,
+// blocks of these short runs are) at any time, followed by more workload
+// that writes that log durably, a crash and a restart of its host, leaves a
+// run that passes every checker,
 // the damage being either harmless (a dead or not yet written sector) or
 // refused (a refusing TM, RM or Dtc makes what it held unavailable); never a
 // silent loss. Some cases must end in a refusal, or the property says
@@ -140,6 +141,13 @@ TEST(FaultBudget, CorruptingAnyForcedLogSectorEitherPassesOrIsRefused) {
     uint32_t disks = 2;  // the TM log and the Dtc log
     for (const harness::RmSpec& rm : base->rms) disks += rm.host == base->hosts[host].name && rm.durable ? 1 : 0;
     const uint32_t disk = *rc::gen::inRange<uint32_t>(0, disks);
+    // The harness's disk order on a host: tmlog, rm.<name> per durable RM in
+    // scenario order, dtc (harness/cluster.cc, Cluster::Build).
+    std::vector<std::string> disk_names = {"tmlog"};
+    for (const harness::RmSpec& rm : base->rms) {
+      if (rm.host == base->hosts[host].name && rm.durable) disk_names.push_back("rm." + rm.name);
+    }
+    disk_names.push_back("dtc");
     const uint64_t sector = *rc::gen::inRange<uint64_t>(0, 24);
     const sim::TimeNs at = *rc::gen::inRange<sim::TimeNs>(5, 150) * sim::kMillisecond;
     const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1000);
@@ -152,8 +160,25 @@ TEST(FaultBudget, CorruptingAnyForcedLogSectorEitherPassesOrIsRefused) {
         at, " corrupt host=", host, " disk=", disk, " sector=", sector, " seed=", seed, "\n", at + 10 * sim::kMillisecond,
         " crash host=", host, " seed=", seed, "\n", at + 15 * sim::kMillisecond, " restart host=", host, "\n");
     RC_ASSERT(harness::Validate(scenario).ok());
-    const harness::RunResult result = harness::RunScenario(scenario, seed, {.keep_trace = false});
+    const harness::RunResult result = harness::RunScenario(scenario, seed, {.keep_trace = true});
     ++cases;
+    // The log can only tell damage from a torn tail when a block written
+    // durably after the damage vouches for it: a FUA write, or a write then a
+    // flush, on that disk between the corruption and the crash. Without one,
+    // the damaged block may be the newest, which nothing vouches for: the
+    // documented blind spot (docs/ktm-logging.md), not judged here.
+    const sim::TimeNs crash_at = at + 10 * sim::kMillisecond;
+    bool written = false, vouched = false;
+    for (const sim::TraceEvent& e : result.trace) {
+      if (e.host != host || e.time <= at || e.time >= crash_at || e.Field("disk") != disk_names[disk]) continue;
+      if (e.kind == "disk.write" && e.Field("status") == "ok") {
+        written = true;
+        vouched = vouched || e.Field("fua") == "1";
+      }
+      if (e.kind == "disk.flush" && written && e.Field("status") == "ok") vouched = true;
+    }
+    RC_CLASSIFY(!vouched, "no durable write after the damage (not judged)");
+    if (!vouched) return;
     refused += harness::CountRefusals(result) > 0 ? 1 : 0;
     RC_CLASSIFY(harness::CountRefusals(result) > 0, "refused");
     if (!result.passed) {
