@@ -382,7 +382,7 @@ TEST(FolderCapTest, FoldersAreCappedPerSignatureAndShardsAgree) {
     reports::RunRecord record;
     record.scenario = "s";
     record.seed = seed;
-    record.replay_command = absl::StrCat("ktmsim replay s.toml --seed ", seed);
+    record.replay_command = harness::ReplayCommandLine({.scenario_file = "s.toml", .seed = seed});
     record.violations.push_back({seed == 15 ? "atomicity" : "validity", "t1", "m"});
     records.push_back(record);
   }
