@@ -11,10 +11,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "harness/plugin_api.h"
 #include "harness/run_identity.h"
 #include "harness/rm_kinds.h"
+#include "harness/scenario_toml_prescan.h"
 
 namespace cli {
 namespace {
@@ -31,8 +31,6 @@ absl::Status RegisterFromPlugin(harness::RmKindInfo kind) {
   return status;
 }
 
-std::string OneLine(std::string text) { return absl::StrReplaceAll(text, {{"\n", " "}}); }
-
 }  // namespace
 
 std::string LoadPlugin(const std::string& path) {
@@ -41,7 +39,7 @@ std::string LoadPlugin(const std::string& path) {
   void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* error = dlerror();
-    return OneLine(error != nullptr ? error : "cannot be loaded");
+    return harness::OneLine(error != nullptr ? error : "cannot be loaded");
   }
   // Registered kinds keep pointers into the library: it stays loaded.
   const auto* version = static_cast<const uint32_t*>(dlsym(handle, "ktmsim_plugin_sdk_version"));
@@ -57,7 +55,7 @@ std::string LoadPlugin(const std::string& path) {
   const ktmsim_plugin_api api{.sdk_version = KTMSIM_SDK_VERSION, .register_rm_kind = &RegisterFromPlugin};
   const int rc = register_fn(&api);
   first_refusal = nullptr;
-  if (!refusal.ok()) return OneLine(std::string(refusal.message()));
+  if (!refusal.ok()) return harness::OneLine(std::string(refusal.message()));
   if (rc != 0) return absl::StrCat("registration failed (returned ", rc, ")");
   return "";
 }

@@ -34,6 +34,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "harness/run_identity.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "model/history.h"
@@ -232,7 +233,8 @@ reports::RunRecord Record(const std::string& scenario, uint64_t seed, bool passe
   if (!passed) {
     record.violations = {{"atomicity", absl::StrCat("t", seed), "rm kv2 committed, kv1 aborted"},
                          {"durability", "t1", "acknowledged commit lost <&>\"'"}};
-    record.replay_command = absl::StrCat("ktmsim replay scenarios/", scenario, ".toml --seed ", seed);
+    record.replay_command =
+        harness::ReplayCommandLine({.scenario_file = absl::StrCat("scenarios/", scenario, ".toml"), .seed = seed});
   }
   return record;
 }
