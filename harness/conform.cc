@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "harness/markup.h"
 #include "harness/scenario_toml.h"
 
 namespace harness {
@@ -593,30 +594,6 @@ absl::StatusOr<ConformResult> RunConform(const std::string& kind, const std::map
   return result;
 }
 
-namespace {
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += "?";
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string ConformJunitXml(const ConformResult& result,
                             const std::map<std::pair<size_t, size_t>, std::string>& replays,
                             const std::map<std::pair<size_t, size_t>, std::string>& folders) {
@@ -627,7 +604,7 @@ std::string ConformJunitXml(const ConformResult& result,
   failures += result.asserted.empty() ? 0 : 1;
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   absl::StrAppend(&xml, "<testsuites tests=\"", tests, "\" failures=\"", failures, "\">\n");
-  absl::StrAppend(&xml, "  <testsuite name=\"conform.", XmlEscape(result.kind), "\" tests=\"", tests,
+  absl::StrAppend(&xml, "  <testsuite name=\"conform.", harness::MarkupEscape(result.kind), "\" tests=\"", tests,
                   "\" failures=\"", failures, "\">\n");
   if (!result.asserted.empty()) {
     std::string body;
@@ -636,13 +613,13 @@ std::string ConformJunitXml(const ConformResult& result,
                       failure.result.violations.front().message, "\n  replay: ",
                       ReplayCommandLine(failure.result.identity), "\n");
     }
-    absl::StrAppend(&xml, "    <testcase classname=\"conform.", XmlEscape(result.kind),
+    absl::StrAppend(&xml, "    <testcase classname=\"conform.", harness::MarkupEscape(result.kind),
                     "\" name=\"broken_invariant\">\n      <failure message=\"a broken invariant ended ",
-                    result.asserted.size(), "+ runs\">", XmlEscape(body), "</failure>\n    </testcase>\n");
+                    result.asserted.size(), "+ runs\">", harness::MarkupEscape(body), "</failure>\n    </testcase>\n");
   }
   for (size_t r = 0; r < kConformRuleCount; ++r) {
     const ConformRuleVerdict& verdict = result.rules[r];
-    absl::StrAppend(&xml, "    <testcase classname=\"conform.", XmlEscape(result.kind), "\" name=\"",
+    absl::StrAppend(&xml, "    <testcase classname=\"conform.", harness::MarkupEscape(result.kind), "\" name=\"",
                     std::string(verdict.info.name), "\">\n");
     if (!verdict.passed()) {
       std::string body;
@@ -656,8 +633,8 @@ std::string ConformJunitXml(const ConformResult& result,
         if (folder != folders.end()) absl::StrAppend(&body, "  folder: ", folder->second, "\n");
         if (replay != replays.end()) absl::StrAppend(&body, "  replay: ", replay->second, "\n");
       }
-      absl::StrAppend(&xml, "      <failure message=\"", XmlEscape(verdict.info.title), ": ", verdict.runs_failed,
-                      " failing runs\">", XmlEscape(body), "</failure>\n");
+      absl::StrAppend(&xml, "      <failure message=\"", harness::MarkupEscape(verdict.info.title), ": ", verdict.runs_failed,
+                      " failing runs\">", harness::MarkupEscape(body), "</failure>\n");
     }
     absl::StrAppend(&xml, "    </testcase>\n");
   }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "harness/markup.h"
 #include "reports/spec_coverage.h"
 
 namespace reports {
@@ -14,21 +15,6 @@ using Json = nlohmann::ordered_json;
 
 absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("coverage: ", message));
-}
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
 }
 
 Json Columns() {
@@ -113,23 +99,23 @@ std::string CoverageHtml(const Json& coverage) {
       "<h2>Coverage</h2>\n<p>Transitions into each transaction (tx) and enlistment (en) state, by the fault kinds "
       "active when they happened (docs/coverage.md). A transition with several kinds active counts in each.</p>\n"
       "<table>\n<tr><th>state</th>";
-  for (const Json& column : coverage["columns"]) absl::StrAppend(&html, "<th>", HtmlEscape(column.get<std::string>()), "</th>");
+  for (const Json& column : coverage["columns"]) absl::StrAppend(&html, "<th>", harness::MarkupEscape(column.get<std::string>()), "</th>");
   html += "</tr>\n";
   for (const Json& row : coverage["states"]) {
-    absl::StrAppend(&html, "<tr><td>", HtmlEscape(row[0].get<std::string>()), "</td>");
+    absl::StrAppend(&html, "<tr><td>", harness::MarkupEscape(row[0].get<std::string>()), "</td>");
     for (size_t i = 1; i < row.size(); ++i) absl::StrAppend(&html, "<td>", row[i].dump(), "</td>");
     html += "</tr>\n";
   }
   html += "</table>\n<h3>Code probes</h3>\n<table>\n<tr><th>probe</th><th>hits</th></tr>\n";
   for (const Json& probe : coverage["probes"]) {
     const bool never = probe[1].get<uint64_t>() == 0;
-    absl::StrAppend(&html, "<tr><td", never ? " class=\"fail\"" : "", ">", HtmlEscape(probe[0].get<std::string>()),
+    absl::StrAppend(&html, "<tr><td", never ? " class=\"fail\"" : "", ">", harness::MarkupEscape(probe[0].get<std::string>()),
                     "</td><td>", probe[1].dump(), "</td></tr>\n");
   }
   const Json& never = coverage["probes_never_reached"];
   absl::StrAppend(&html, "</table>\n<p>Never reached (", never.size(), "): ");
   for (size_t i = 0; i < never.size(); ++i) {
-    absl::StrAppend(&html, i > 0 ? ", " : "", HtmlEscape(never[i].get<std::string>()));
+    absl::StrAppend(&html, i > 0 ? ", " : "", harness::MarkupEscape(never[i].get<std::string>()));
   }
   html += never.empty() ? "none.</p>\n" : ".</p>\n";
   return html + SpecCoverageHtml(coverage);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "harness/markup.h"
 #include "reports/atomic_file.h"
 #include "reports/coverage_json.h"
 
@@ -13,21 +14,6 @@ namespace reports {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string Text(const Json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
@@ -46,7 +32,7 @@ std::string SummaryTable(const Json& summary) {
       "<th>committed</th><th>aborted</th><th>unresolved</th><th>faults</th></tr>\n";
   const auto row = [&html](const std::string& name, const Json& entry, const Json& seeds) {
     const bool failed = entry["failed"].get<uint64_t>() > 0;
-    absl::StrAppend(&html, "<tr><td>", Escape(name), "</td><td>", Text(seeds), "</td><td>", Text(entry["passed"]),
+    absl::StrAppend(&html, "<tr><td>", harness::MarkupEscape(name), "</td><td>", Text(seeds), "</td><td>", Text(entry["passed"]),
                     "</td><td", failed ? " class=\"fail\"" : "", ">", Text(entry["failed"]), "</td><td>",
                     Text(entry["committed"]), "</td><td>", Text(entry["aborted"]), "</td><td>",
                     Text(entry["unresolved"]), "</td><td>", Text(entry["faults_injected"]), "</td></tr>\n");
@@ -57,16 +43,16 @@ std::string SummaryTable(const Json& summary) {
 }
 
 std::string Link(const std::string& href, const std::string& text) {
-  return absl::StrCat("<a href=\"", Escape(href), "\">", Escape(text), "</a>");
+  return absl::StrCat("<a href=\"", harness::MarkupEscape(href), "\">", harness::MarkupEscape(text), "</a>");
 }
 
 std::string ShrinkHtml(const std::string& folder, const Json& shrink) {
   if (!shrink.is_object()) return "<p>Not shrunk (shrinking was off).</p>\n";
   if (!shrink.value("ok", false)) {
-    return absl::StrCat("<p>Not shrunk: ", Escape(shrink.value("error", std::string("unknown reason"))), "</p>\n");
+    return absl::StrCat("<p>Not shrunk: ", harness::MarkupEscape(shrink.value("error", std::string("unknown reason"))), "</p>\n");
   }
   std::string html = absl::StrCat(
-      "<h4>Shrunk (", Escape(Text(shrink["rule"])), " still fails; ", Text(shrink["runs"]), " of ",
+      "<h4>Shrunk (", harness::MarkupEscape(Text(shrink["rule"])), " still fails; ", Text(shrink["runs"]), " of ",
       Text(shrink["budget"]), " runs", shrink.value("budget_exhausted", false) ? ", budget used up" : "",
       shrink.value("runs_died", 0) > 0 ? absl::StrCat(", ", shrink.value("runs_died", 0),
                                                        " candidates died on an engine assertion")
@@ -78,37 +64,37 @@ std::string ShrinkHtml(const std::string& folder, const Json& shrink) {
   }
   absl::StrAppend(&html, "<tr><td>ratio (events after / before)</td><td colspan=\"2\">",
                   absl::StrFormat("%.4f", shrink.value("ratio", 0.0)), "</td></tr></table>\n<ul>\n");
-  for (const Json& step : shrink["steps"]) absl::StrAppend(&html, "<li>", Escape(Text(step)), "</li>\n");
+  for (const Json& step : shrink["steps"]) absl::StrAppend(&html, "<li>", harness::MarkupEscape(Text(step)), "</li>\n");
   const std::string dir = folder + "/shrunk/";
-  absl::StrAppend(&html, "</ul>\n<p>Replay the minimal run (from this directory):</p><pre>", Escape(Text(shrink["replay"])),
+  absl::StrAppend(&html, "</ul>\n<p>Replay the minimal run (from this directory):</p><pre>", harness::MarkupEscape(Text(shrink["replay"])),
                   "</pre>\n<p>", Link(dir + "scenario.toml", "scenario.toml"), " · ",
                   Link(dir + "schedule.txt", "schedule.txt"), " · ", Link(dir + "trace.txt", "trace.txt"), " · ",
                   Link(dir + "trace.json", "trace.json"), " · ", Link(dir + "trace.dot", "trace.dot"), " · ",
-                  Link(dir + "states.svg", "states.svg"), "</p>\n", "<p><a href=\"", Escape(dir + "trace.svg"),
-                  "\"><img loading=\"lazy\" src=\"", Escape(dir + "trace.svg"),
+                  Link(dir + "states.svg", "states.svg"), "</p>\n", "<p><a href=\"", harness::MarkupEscape(dir + "trace.svg"),
+                  "\"><img loading=\"lazy\" src=\"", harness::MarkupEscape(dir + "trace.svg"),
                   "\" alt=\"sequence diagram of the minimal run\"></a></p>\n");
   return html;
 }
 
 std::string FailureHtml(const Json& failure, const std::map<std::string, Json>& results) {
   const std::string folder = failure["folder"].get<std::string>();
-  std::string html = absl::StrCat(folder.empty() ? "<div class=\"failure\">" : "<div class=\"failure\" id=\"" + Escape(folder) + "\">",
+  std::string html = absl::StrCat(folder.empty() ? "<div class=\"failure\">" : "<div class=\"failure\" id=\"" + harness::MarkupEscape(folder) + "\">",
                                   "\n<h3 class=\"fail\">",
-                                  Escape(Text(failure["scenario"])), " seed ", Text(failure["seed"]), ": FAIL (",
-                                  failure["rules"].empty() ? "expected " + Escape(Text(failure["expected"])) : "");
+                                  harness::MarkupEscape(Text(failure["scenario"])), " seed ", Text(failure["seed"]), ": FAIL (",
+                                  failure["rules"].empty() ? "expected " + harness::MarkupEscape(Text(failure["expected"])) : "");
   for (size_t r = 0; r < failure["rules"].size(); ++r) {
-    absl::StrAppend(&html, r > 0 ? ", " : "", Escape(Text(failure["rules"][r])));
+    absl::StrAppend(&html, r > 0 ? ", " : "", harness::MarkupEscape(Text(failure["rules"][r])));
   }
   html += ")</h3>\n<ul>\n";
   for (const Json& violation : failure["violations"]) {
-    absl::StrAppend(&html, "<li>", Escape(Text(violation["rule"])), " ", Escape(Text(violation["tx"])), ": ",
-                    Escape(Text(violation["message"])), "</li>\n");
+    absl::StrAppend(&html, "<li>", harness::MarkupEscape(Text(violation["rule"])), " ", harness::MarkupEscape(Text(violation["tx"])), ": ",
+                    harness::MarkupEscape(Text(violation["message"])), "</li>\n");
   }
-  absl::StrAppend(&html, "</ul>\n<p>Replay:</p><pre>", Escape(Text(failure["replay"])), "</pre>\n");
+  absl::StrAppend(&html, "</ul>\n<p>Replay:</p><pre>", harness::MarkupEscape(Text(failure["replay"])), "</pre>\n");
   if (folder.empty()) return html + "<p>No folder (beyond --failure_folders_max).</p>\n</div>\n";
   auto result = results.find(folder);
   if (result == results.end()) {
-    return html + absl::StrCat("<p>Folder ", Escape(folder), " has no result.json.</p>\n</div>\n");
+    return html + absl::StrCat("<p>Folder ", harness::MarkupEscape(folder), " has no result.json.</p>\n</div>\n");
   }
   const std::string dir = folder + "/";
   absl::StrAppend(&html, "<p>", Link(dir + "trace.txt", "trace.txt"), " · ", Link(dir + "history.txt", "history.txt"),
@@ -116,9 +102,9 @@ std::string FailureHtml(const Json& failure, const std::map<std::string, Json>& 
                   " · ", Link(dir + "replay.sh", "replay.sh"), " · ", Link(dir + "trace.json", "trace.json"),
                   " (open in ui.perfetto.dev or chrome://tracing) · ", Link(dir + "trace.dot", "trace.dot"), " · ",
                   Link(dir + "states.dot", "states.dot"), "</p>\n");
-  absl::StrAppend(&html, "<p><a href=\"", Escape(dir + "trace.svg"), "\"><img loading=\"lazy\" src=\"",
-                  Escape(dir + "trace.svg"), "\" alt=\"sequence diagram\"></a></p>\n<p><a href=\"",
-                  Escape(dir + "states.svg"), "\"><img loading=\"lazy\" src=\"", Escape(dir + "states.svg"),
+  absl::StrAppend(&html, "<p><a href=\"", harness::MarkupEscape(dir + "trace.svg"), "\"><img loading=\"lazy\" src=\"",
+                  harness::MarkupEscape(dir + "trace.svg"), "\" alt=\"sequence diagram\"></a></p>\n<p><a href=\"",
+                  harness::MarkupEscape(dir + "states.svg"), "\"><img loading=\"lazy\" src=\"", harness::MarkupEscape(dir + "states.svg"),
                   "\" alt=\"state machines of the failing transaction\"></a></p>\n");
   html += ShrinkHtml(folder, result->second.contains("shrink") ? result->second["shrink"] : Json());
   return html + "</div>\n";
@@ -143,7 +129,7 @@ std::string IndexHtml(const Json& summary, const std::map<std::string, Json>& re
     for (const Json& failure : scenario["failures"]) {
       ++failures;
       const std::string folder = failure["folder"].get<std::string>();
-      absl::StrAppend(&list, "<li>", folder.empty() ? Escape(Text(failure["scenario"])) + " seed " + Text(failure["seed"])
+      absl::StrAppend(&list, "<li>", folder.empty() ? harness::MarkupEscape(Text(failure["scenario"])) + " seed " + Text(failure["seed"])
                                                     : Link("#" + folder, Text(failure["scenario"]) + " seed " + Text(failure["seed"])),
                       "</li>\n");
     }

@@ -35,6 +35,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "harness/markup.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/scenario_toml.h"
@@ -771,3 +772,10 @@ TEST_F(ReportsCliTest, TraceRendersAPassingSeedInEveryFormat) {
 }
 
 }  // namespace
+
+TEST(MarkupEscapeTest, EscapesMarkupAndReplacesCharactersXmlForbids) {
+  EXPECT_EQ(harness::MarkupEscape("a<b>&\"c\"'d'"), "a&lt;b&gt;&amp;&quot;c&quot;&#39;d&#39;");
+  EXPECT_EQ(harness::MarkupEscape("line\n\tnext\r"), "line\n\tnext\r");
+  EXPECT_EQ(harness::MarkupEscape(std::string("x\x01y\x7Fz\0", 6)), "x?y?z?");
+  EXPECT_EQ(harness::MarkupEscape("caf\xC3\xA9"), "caf\xC3\xA9");  // UTF-8 passes through
+}
