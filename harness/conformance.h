@@ -120,7 +120,8 @@ struct SpecCoverageFigure {
 // world runs one call at a time: while the TM is undecided at most one RM is
 // "in flight" (prepared but not yet in tmPrepared, or aborted on its own —
 // a no vote aborts the transaction in the same call). False for the
-// KtmTwoPhase states KTM cannot reach without a crash (32 of 288 with 3 RMs).
+// KtmTwoPhase states KTM cannot reach without a crash (32 of 288 with 3 RMs):
+// exactly the states model::spec::TwoPhaseKtmCalls does not reach.
 bool AtMostOneRmInFlight(const model::spec::TwoPhaseState& s, int n);
 
 // Figures for 1..rms_max RMs (states enumerated once per call; 4 RMs:

@@ -202,4 +202,30 @@ void TwoPhaseCrash::Next(const State& s, int n, std::vector<std::pair<Action, St
   CrashActions(s, n, out);
 }
 
+TwoPhaseKtmCalls::State TwoPhaseKtmCalls::Init(int /*n*/) { return State{}; }
+
+void TwoPhaseKtmCalls::Next(const State& s, int n, std::vector<std::pair<Action, State>>* out) {
+  if (s.tm == TmPhase::kInit) {
+    for (int i = 0; i < n; ++i) {
+      const uint8_t bit = static_cast<uint8_t>(1u << i);
+      if ((s.msg_prepared & bit) && !(s.tm_prepared & bit)) {
+        // Inside PrepareComplete: the RM voted yes, the TM takes the vote.
+        State t = s;
+        t.tm_prepared |= bit;
+        out->push_back({{"TMRcvPrepared", i}, t});
+        return;
+      }
+      if (s.rm[i] == RmPhase::kAborted) {
+        // Inside RollbackEnlistment: the RM voted no, the TM aborts.
+        State t = s;
+        t.tm = TmPhase::kAborted;
+        t.msg_abort = true;
+        out->push_back({{"TMAbort", -1}, t});
+        return;
+      }
+    }
+  }
+  TwoPhase::Next(s, n, out);
+}
+
 }  // namespace model::spec

@@ -7,6 +7,9 @@
 // RMChooseToAbort(rm), RMRcvCommitMsg(rm), RMRcvAbortMsg(rm). Reachable
 // states with 3 RMs: 288 (TLC's published count for the classic module).
 //
+// TwoPhaseKtmCalls (below) is TwoPhase with KTM's synchronous calls: the
+// states KTM can reach without a crash.
+//
 // TwoPhaseCrash adds availability: the TM and each RM are up or down, a
 // process that is down takes no protocol step, and
 //   TMCrash       the TM's volatile state is lost: tmPrepared := {}
@@ -69,6 +72,22 @@ class TwoPhase {
 };
 
 class TwoPhaseCrash {
+ public:
+  using State = TwoPhaseState;
+  static State Init(int n);
+  static void Next(const State& s, int n, std::vector<std::pair<Action, State>>* out);
+};
+
+// TwoPhase as KTM's API lets it run (spec/README.md, spec-state coverage):
+// PrepareComplete and RollbackEnlistment are calls into the TM, so while the
+// TM is undecided an RM's yes vote and the TM's receipt of it (RMPrepare,
+// TMRcvPrepared) are one call, and so are a no vote and the abort it causes
+// (RMChooseToAbort, TMAbort). The state between the two actions of a call is
+// visited (the trace shows the RM's vote first), but its only successor is
+// the call's second action. Every other step is TwoPhase's. A TwoPhase state
+// is reachable here iff AtMostOneRmInFlight (harness/conformance.h) holds:
+// 256 of 288 with 3 RMs; the test enumerates both.
+class TwoPhaseKtmCalls {
  public:
   using State = TwoPhaseState;
   static State Init(int n);
