@@ -29,6 +29,9 @@ struct TxfTxrRigConfig {
   // Extra latency of every forced write on the TxF and TxR disks: makes
   // their log forces finish after the TM's and the KV RM's.
   sim::TimeNs rm_disk_extra_latency_ns = 0;
+  // Paged storage (disks of ktm::kPagedDiskBytesMin or more): flush the RMs'
+  // dirty records to their stores every this many log bytes (0: default).
+  uint64_t paged_flush_log_bytes = 0;
   ktm::txf::TxfOptions txf_options;
   ktm::txr::TxrOptions txr_options;
 };
@@ -138,6 +141,7 @@ class TxfTxrRig {
     o.rm_id = ktm::Guid{0x7F00u, 0x42};
     o.single_phase = config_.single_phase;
     o.observer = observer_;
+    o.paged_flush_log_bytes = config_.paged_flush_log_bytes;
     kv_ = std::make_unique<ktm::kv::KvRm>(kernel_.get(), host_, host_->disk(kDiskKv), tm_, o);
     kv_->Start([this](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
@@ -150,6 +154,7 @@ class TxfTxrRig {
     ktm::txf::TxfOptions o = config_.txf_options;
     o.rm = RmOptionsFor("txf", 1, config_.single_phase);
     o.rm.observer = observer_;
+    o.rm.paged_flush_log_bytes = config_.paged_flush_log_bytes;
     txf_ = std::make_unique<ktm::txf::TxfRm>(kernel_.get(), host_, host_->disk(kDiskTxf), tm_, o);
     txf_->Start([this](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
@@ -165,6 +170,7 @@ class TxfTxrRig {
     ktm::txr::TxrOptions o = config_.txr_options;
     o.rm = RmOptionsFor("txr", 2, config_.single_phase);
     o.rm.observer = observer_;
+    o.rm.paged_flush_log_bytes = config_.paged_flush_log_bytes;
     txr_ = std::make_unique<ktm::txr::TxrRm>(kernel_.get(), host_, host_->disk(kDiskTxr), tm_, o);
     txr_->Start([this](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
