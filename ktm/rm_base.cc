@@ -57,16 +57,22 @@ static_assert(static_cast<size_t>(RmTxPhase::kDone) + 1 == kRmTxPhaseCount);
 
 }  // namespace
 
+uint64_t PagedLogBytes(uint64_t disk_bytes) {
+  const uint64_t eighth = disk_bytes / 8 / (1024 * 1024) * (1024 * 1024);  // whole MiB
+  return std::clamp(eighth, kPagedLogBytesMin, kPagedLogBytesMax);
+}
+
 storage::StorageOptions PagedStorageOptions(uint64_t disk_bytes) {
   KTM_ASSERT(disk_bytes >= kPagedDiskBytesMin, "a paged RM disk below kPagedDiskBytesMin");
   storage::StorageOptions o;
-  o.log = log::LogOptions{.disk_offset = kPagedRmLogBytes, .size_bytes = kPagedStoreLogBytes};
-  o.data_offset = kPagedRmLogBytes + kPagedStoreLogBytes;
+  const uint64_t log_bytes = PagedLogBytes(disk_bytes);
+  o.log = log::LogOptions{.disk_offset = log_bytes, .size_bytes = log_bytes};
+  o.data_offset = 2 * log_bytes;
   o.page_bytes = kPagedPageBytes;
   o.page_count = static_cast<uint32_t>((disk_bytes - o.data_offset) / kPagedPageBytes);
   o.frames_max = kPagedFramesMax;
-  o.page_writes_in_flight_max = 32;
-  o.writer_interval_ns = 2 * sim::kMillisecond;
+  o.page_writes_in_flight_max = 64;
+  o.writer_interval_ns = 1 * sim::kMillisecond;
   o.checkpoint_every_commits = 4;
   return o;
 }
@@ -111,7 +117,7 @@ RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOp
                               .rm_id = options_.rm_id,
                               .durable = options_.durable,
                               .response_delay_ns = options_.response_delay_ns,
-                              .log_bytes = PagedDisk(options_, disk) ? kPagedRmLogBytes : 0},
+                              .log_bytes = PagedDisk(options_, disk) ? PagedLogBytes(disk->size_bytes()) : 0},
               [this](const TRANSACTION_NOTIFICATION& n) { Handle(n); }),
       paged_(PagedDisk(options_, disk)),
       alive_(std::make_shared<bool>(true)) {
@@ -693,7 +699,7 @@ void RmBase::MaybeSnapshot() {
   if (!options_.durable || log() == nullptr || log()->failed() || snapshot_in_flight_) return;
   const uint64_t threshold = !paged_ ? disk_->size_bytes() / 4
                              : options_.paged_flush_log_bytes > 0 ? options_.paged_flush_log_bytes
-                                                                  : kPagedRmLogBytes / 4;
+                                                                  : PagedLogBytes(disk_->size_bytes()) / 4;
   if (log()->end_lsn() - log()->base_lsn() < threshold) return;
   // A single-phase commit record being forced holds changes that are not in
   // the committed state yet: moving the base past it would lose them.
@@ -752,6 +758,10 @@ void RmBase::FlushToStore() {
   changes->reserve(dirty_keys_.size());
   for (const auto& key : dirty_keys_) changes->push_back(storage::Change{key, CommittedRecord(key)});
   dirty_keys_.clear();
+  // By page: each page is fetched, imaged and changed once per flush.
+  std::stable_sort(changes->begin(), changes->end(), [this](const storage::Change& a, const storage::Change& b) {
+    return store_->PageOf(a.key) < store_->PageOf(b.key);
+  });
   snapshot_in_flight_ = true;
   TraceRm("flush", {{"base", absl::StrCat(*lsn)}, {"records", absl::StrCat(changes->size())}});
   FlushBatch(std::move(changes), 0, *lsn);
@@ -766,7 +776,7 @@ void RmBase::FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, s
     return;
   }
   log::Log* store_log = store_->log();
-  if (store_log->end_lsn() - store_log->base_lsn() > kPagedStoreLogBytes / kFlushStoreLogDivisor) {
+  if (store_log->end_lsn() - store_log->base_lsn() > PagedLogBytes(disk_->size_bytes()) / kFlushStoreLogDivisor) {
     // Let the store's writer clean pages, then checkpoint (moves its base).
     store_->Checkpoint([this, alive, changes, next, base](absl::Status) {
       if (!Alive(alive)) return;

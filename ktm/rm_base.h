@@ -40,8 +40,8 @@
 //   disk of kPagedDiskBytesMin or more, an RM whose subclass supports it
 //   (SupportsPagedStorage) keeps its committed state as records of a
 //   storage::PageStore on the same disk instead of snapshot records: the RM
-//   log takes [0, kPagedRmLogBytes), the store's log and data pages the
-//   rest. The subclass reports every committed record it changes
+//   log takes [0, L), the store's log [L, 2L) and its data pages the rest
+//   (L = PagedLogBytes(disk size)). The subclass reports every committed record it changes
 //   (MarkCommittedDirty: the key of one record); when the RM log is a
 //   quarter full the core appends a store-snapshot record (only the prepared
 //   transactions), commits the dirty records' current values to the store
@@ -115,10 +115,16 @@ inline constexpr uint64_t kStateBytesUnbounded = UINT64_MAX;
 
 // Paged storage layout of an RM disk (see the file comment).
 inline constexpr uint64_t kPagedDiskBytesMin = 16ull * 1024 * 1024;
-inline constexpr uint64_t kPagedRmLogBytes = 4ull * 1024 * 1024;
-inline constexpr uint64_t kPagedStoreLogBytes = 4ull * 1024 * 1024;
-inline constexpr uint32_t kPagedPageBytes = 8 * 1024;
-inline constexpr uint32_t kPagedFramesMax = 128;          // buffer pool: 1 MiB of pages
+// The RM log and the store's log each take an eighth of the disk, at least
+// 4 MiB (a 16 MiB disk: 4 + 4 MiB of logs, 8 MiB of pages), at most 64 MiB:
+// a flush rewrites the pages its records hash to (and logs their images),
+// so the more log between flushes, the less page work per record.
+inline constexpr uint64_t kPagedLogBytesMin = 4ull * 1024 * 1024;
+inline constexpr uint64_t kPagedLogBytesMax = 64ull * 1024 * 1024;
+inline constexpr uint32_t kPagedPageBytes = 16 * 1024;
+inline constexpr uint32_t kPagedFramesMax = 128;          // buffer pool: 2 MiB of pages
+// Bytes of the RM log (and of the store's log) on a paged disk.
+uint64_t PagedLogBytes(uint64_t disk_bytes);
 // The share of the data region the RM lets its records use (a static hash
 // directory: a page must not overflow; 1/4 keeps that improbable).
 inline constexpr uint64_t kPagedFillDivisor = 4;
