@@ -270,5 +270,27 @@ TEST(StorageRm, RecoveryTimeAgainstVolumeAndFlushInterval) {
   EXPECT_LT(rows[0].ns, rows[6].ns);
 }
 
+// The write-ahead rule on the RMs' data pages: a TxF page written while the
+// store's redo record of the flush that changed it is still being forced
+// (a planted violation) trips the assertion.
+void WritePageBeforeItsFlushIsDurable() {
+  TxfTxrRig rig(903, PagedConfig());
+  bool planted = false;
+  rig.world().trace().set_observer([&](const sim::TraceEvent& e) {
+    if (planted || e.kind != "txf.flush") return;
+    planted = true;
+    rig.world().scheduler().After(500 * sim::kMicrosecond, [&rig] {
+      storage::PageStore* store = rig.txf().store();
+      store->WritePageIgnoringWalForTest(store->PageOf("\\f0"));
+    });
+  });
+  for (int i = 0; i < kSteps; ++i) (void)Step(rig, i);
+}
+
+TEST(StorageRmDeathTest, ATxfPageWrittenBeforeItsFlushIsDurableTripsTheWriteAheadAssertion) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(WritePageBeforeItsFlushIsDurable(), "write-ahead rule");
+}
+
 }  // namespace
 }  // namespace ktmtest
