@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "harness/runner.h"
 #include "ktm/assert.h"
+#include "ktm/rm_base.h"
 #include "sim/trace.h"
 
 namespace harness {
@@ -29,7 +30,10 @@ namespace {
 
 constexpr double kRmMissProbabilityMax = 1e-4;  // OpsPerRm's target
 constexpr uint32_t kKeysMin = 1024;
-constexpr uint32_t kTxfTxrKeysMax = 384;
+// TxF and TxR keep their records on a PageStore when their disk is paged
+// (ktm/rm_base.h, kPagedDiskBytesMin): their cases get at least this many
+// keys (files / registry values) per RM and paged disks.
+constexpr uint32_t kTxfTxrKeysMin = 10000;
 constexpr uint64_t kKeysMax = 1000000;  // scenarios/README.md's limit
 // Keys x RMs bounds the final-value events a run records (one per key per
 // RM): at most this many per transaction started, and at least kKeysMin x RMs.
@@ -76,11 +80,9 @@ WorkloadSpec BenchWorkload(const LatencyCase& kase, uint32_t concurrency, uint32
   w.ops_min = w.ops_max = ops;
   w.rms_per_tx_min = w.rms_per_tx_max = kase.rms;
   w.keys = KeysFor(concurrency, transactions, ops, kase.rms);
-  // TxF and TxR hold their whole committed namespace in one snapshot record
-  // (volume_bytes_max / registry_bytes_max = 32 KiB: STATUS_DISK_FULL past
-  // it): 1024+ files or values would fill the volume within a few hundred
-  // transactions, so these cases use fewer keys (and see more conflicts).
-  if (!kase.rm_kinds.empty()) w.keys = std::min(w.keys, kTxfTxrKeysMax);
+  // TxF and TxR on paged disks: the volume is bounded by the disk, not by a
+  // 32 KiB snapshot record, so they get 10,000+ keys (few lock conflicts).
+  if (!kase.rm_kinds.empty()) w.keys = std::max(w.keys, kTxfTxrKeysMin);
   w.read_fraction = read_only ? 1 : 0;
   w.commit_fraction = read_only ? 0 : 1;
   w.rollback_fraction = 0;
@@ -323,6 +325,9 @@ absl::StatusOr<Scenario> BuildLatencyScenario(const std::string& base_name, cons
     rm.single_phase = kase.kind == LatencyCaseKind::kSinglePhase;
     rm.disk = disks.rm_disk;
     rm.disk.sector_count = LogSectors(rm.disk, transactions, writes_per_tx);
+    if (rm.kind != "kv") {  // TxF / TxR: a paged disk (records on the RM's PageStore)
+      rm.disk.sector_count = std::max<uint64_t>(rm.disk.sector_count, ktm::kPagedDiskBytesMin / rm.disk.sector_size);
+    }
     s.rms.push_back(rm);
   }
   s.network = disks.network;

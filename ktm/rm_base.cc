@@ -18,6 +18,18 @@ constexpr uint16_t kRecAbort = 3;
 constexpr uint16_t kRecSinglePhaseCommit = 4;
 constexpr uint16_t kRecSnapshot = 5;
 constexpr uint16_t kRecNonTransacted = 6;
+constexpr uint16_t kRecStoreSnapshot = 7;  // paged storage: the prepared transactions at a flush
+
+// A flush commits its records to the store in batches: at most this many
+// bytes of records per store commit (one redo record) ...
+constexpr uint64_t kFlushBatchBytesMax = 32 * 1024;
+// ... and waits (the store's writer cleans pages, a checkpoint moves its
+// base) while the store's log is fuller than 1 / this.
+constexpr uint64_t kFlushStoreLogDivisor = 2;
+
+bool PagedDisk(const RmOptions& options, const sim::Disk* disk) {
+  return options.durable && disk != nullptr && disk->size_bytes() >= kPagedDiskBytesMin;
+}
 
 constexpr uint32_t kMask = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT |
                            TRANSACTION_NOTIFY_ROLLBACK | TRANSACTION_NOTIFY_RM_DISCONNECTED;
@@ -44,6 +56,26 @@ constexpr uint8_t kPhaseTransitions[kRmTxPhaseCount] = {
 static_assert(static_cast<size_t>(RmTxPhase::kDone) + 1 == kRmTxPhaseCount);
 
 }  // namespace
+
+uint64_t PagedLogBytes(uint64_t disk_bytes) {
+  const uint64_t eighth = disk_bytes / 8 / (1024 * 1024) * (1024 * 1024);  // whole MiB
+  return std::clamp(eighth, kPagedLogBytesMin, kPagedLogBytesMax);
+}
+
+storage::StorageOptions PagedStorageOptions(uint64_t disk_bytes) {
+  KTM_ASSERT(disk_bytes >= kPagedDiskBytesMin, "a paged RM disk below kPagedDiskBytesMin");
+  storage::StorageOptions o;
+  const uint64_t log_bytes = PagedLogBytes(disk_bytes);
+  o.log = log::LogOptions{.disk_offset = log_bytes, .size_bytes = log_bytes};
+  o.data_offset = 2 * log_bytes;
+  o.page_bytes = kPagedPageBytes;
+  o.page_count = static_cast<uint32_t>((disk_bytes - o.data_offset) / kPagedPageBytes);
+  o.frames_max = kPagedFramesMax;
+  o.page_writes_in_flight_max = 64;
+  o.writer_interval_ns = 1 * sim::kMillisecond;
+  o.checkpoint_every_commits = 4;
+  return o;
+}
 
 const char* RmTxPhaseName(RmTxPhase phase) {
   switch (phase) {
@@ -84,10 +116,27 @@ RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOp
                               .description = options_.name,
                               .rm_id = options_.rm_id,
                               .durable = options_.durable,
-                              .response_delay_ns = options_.response_delay_ns},
+                              .response_delay_ns = options_.response_delay_ns,
+                              .log_bytes = PagedDisk(options_, disk) ? PagedLogBytes(disk->size_bytes()) : 0},
               [this](const TRANSACTION_NOTIFICATION& n) { Handle(n); }),
+      paged_(PagedDisk(options_, disk)),
       alive_(std::make_shared<bool>(true)) {
   KTM_ASSERT(options_.transactions_max > 0, "transactions_max must be positive");
+}
+
+std::optional<std::string> RmBase::CommittedRecord(const std::string&) const {
+  KTM_ASSERT(false, options_.name + ": CommittedRecord of an RM without paged storage");
+  return std::nullopt;
+}
+
+void RmBase::LoadCommittedRecord(const std::string&, const std::string&) {
+  KTM_ASSERT(false, options_.name + ": LoadCommittedRecord of an RM without paged storage");
+}
+
+uint64_t RmBase::PagedCapacityBytes() const {
+  if (!paged_) return 0;
+  const storage::StorageOptions o = PagedStorageOptions(disk_->size_bytes());
+  return uint64_t{o.page_count} * (o.page_bytes - storage::kPageHeaderBytes) / kPagedFillDivisor;
 }
 
 RmBase::~RmBase() { *alive_ = false; }
@@ -173,7 +222,39 @@ RmTxPhase RmBase::PhaseOf(const Guid& uow) const {
 // Start and recovery.
 
 void RmBase::Start(std::function<void(NTSTATUS)> done) {
-  if (options_.durable && StateBytesMax() != kStateBytesUnbounded) {
+  if (paged_ && !SupportsPagedStorage()) {
+    paged_ = false;
+    dirty_keys_.clear();
+  }
+  if (!paged_) return StartClient(std::move(done));
+  // Paged: recover the store, load its records, then the RM log as always.
+  dirty_keys_.clear();  // what the constructor set up is the state of an empty store
+  store_ = std::make_unique<storage::PageStore>(disk_, PagedStorageOptions(disk_->size_bytes()));
+  std::weak_ptr<bool> alive = alive_;
+  auto fail = [this, done](const absl::Status& status) {
+    TraceRm("start_failed", {{"error", absl::StrCat("store: ", status.ToString())}});
+    done(STATUS_LOG_CORRUPTION_DETECTED);
+  };
+  store_->Open([this, alive, done, fail](absl::Status status) {
+    if (!Alive(alive)) return;
+    if (!status.ok()) return fail(status);
+    store_->ReadAll([this, alive, done, fail](absl::StatusOr<std::map<std::string, std::string>> records) {
+      if (!Alive(alive)) return;
+      if (!records.ok()) return fail(records.status());
+      for (const auto& [key, record] : *records) LoadCommittedRecord(key, record);
+      dirty_keys_.clear();
+      const storage::StorageStats& st = store_->stats();
+      TraceRm("store_recovered", {{"records", absl::StrCat(records->size())},
+                                  {"redo", absl::StrCat(st.redo_records_scanned)},
+                                  {"page_reads", absl::StrCat(st.page_reads)},
+                                  {"repaired", absl::StrCat(st.pages_repaired)}});
+      StartClient(done);
+    });
+  });
+}
+
+void RmBase::StartClient(std::function<void(NTSTATUS)> done) {
+  if (options_.durable && !paged_ && StateBytesMax() != kStateBytesUnbounded) {
     KTM_ASSERT(StateBytesMax() + kSnapshotBytesFixed + options_.transactions_max * kSnapshotBytesPerTransaction <=
                    log()->record_payload_max(),
                absl::StrCat(options_.name, ": a snapshot of ", StateBytesMax(), " bytes does not fit one log record of ",
@@ -240,6 +321,16 @@ void RmBase::ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vect
     case kRecNonTransacted:
       ApplyBytes(r.Bytes());
       break;
+    case kRecStoreSnapshot: {
+      KTM_ASSERT(paged_, options_.name + ": a store-snapshot record in an RM log without a store");
+      prepared.clear();
+      uint32_t n = r.U32();
+      for (uint32_t i = 0; i < n && r.ok(); ++i) {
+        Guid u = r.Id();
+        prepared[u] = r.Bytes();
+      }
+      break;
+    }
     default:
       KTM_ASSERT(false, absl::StrCat(options_.name, ": log record of unknown type ", record.type));
   }
@@ -606,12 +697,16 @@ void RmBase::OnRollback(TxContext& ctx) {
 
 void RmBase::MaybeSnapshot() {
   if (!options_.durable || log() == nullptr || log()->failed() || snapshot_in_flight_) return;
-  if (log()->end_lsn() - log()->base_lsn() < disk_->size_bytes() / 4) return;
+  const uint64_t threshold = !paged_ ? disk_->size_bytes() / 4
+                             : options_.paged_flush_log_bytes > 0 ? options_.paged_flush_log_bytes
+                                                                  : PagedLogBytes(disk_->size_bytes()) / 4;
+  if (log()->end_lsn() - log()->base_lsn() < threshold) return;
   // A single-phase commit record being forced holds changes that are not in
   // the committed state yet: moving the base past it would lose them.
   for (const auto& [uow, ctx] : txs_) {
     if (ctx.phase == RmTxPhase::kSinglePhase) return;
   }
+  if (paged_) return FlushToStore();
   Writer committed;
   EncodeCommitted(committed);
   Writer w;
@@ -636,6 +731,87 @@ void RmBase::MaybeSnapshot() {
   std::weak_ptr<bool> alive = alive_;
   log()->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {
     if (Alive(alive)) snapshot_in_flight_ = false;
+  });
+}
+
+// Paged storage: the store-snapshot record (the prepared transactions, as a
+// snapshot keeps them) marks the new base; every record before it is in the
+// committed state now, so the dirty records' values captured now are what
+// the store must hold before the base may move there.
+void RmBase::FlushToStore() {
+  if (store_ == nullptr || store_failed_ || !store_->open()) return;
+  Writer w;
+  auto keep = [](const TxContext& c) {
+    return c.prepare_logged && (c.phase == RmTxPhase::kPrepared || c.phase == RmTxPhase::kPreparing);
+  };
+  uint32_t n = 0;
+  for (const auto& [uow, ctx] : txs_) n += keep(ctx) ? 1 : 0;
+  w.U32(n);
+  for (const auto& [uow, ctx] : txs_) {
+    if (!keep(ctx)) continue;
+    w.Id(uow);
+    w.Bytes(ctx.changes);
+  }
+  auto lsn = log()->Append(kRecStoreSnapshot, w.data());
+  if (!lsn.ok()) return;
+  auto changes = std::make_shared<std::vector<storage::Change>>();
+  changes->reserve(dirty_keys_.size());
+  for (const auto& key : dirty_keys_) changes->push_back(storage::Change{key, CommittedRecord(key)});
+  dirty_keys_.clear();
+  // By page: each page is fetched, imaged and changed once per flush.
+  std::stable_sort(changes->begin(), changes->end(), [this](const storage::Change& a, const storage::Change& b) {
+    return store_->PageOf(a.key) < store_->PageOf(b.key);
+  });
+  snapshot_in_flight_ = true;
+  TraceRm("flush", {{"base", absl::StrCat(*lsn)}, {"records", absl::StrCat(changes->size())}});
+  FlushBatch(std::move(changes), 0, *lsn);
+}
+
+void RmBase::FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, size_t next, log::Lsn base) {
+  std::weak_ptr<bool> alive = alive_;
+  if (next == changes->size()) {
+    log()->WriteRestartArea({}, base, [this, alive](absl::Status) {
+      if (Alive(alive)) snapshot_in_flight_ = false;
+    });
+    return;
+  }
+  log::Log* store_log = store_->log();
+  if (store_log->end_lsn() - store_log->base_lsn() > PagedLogBytes(disk_->size_bytes()) / kFlushStoreLogDivisor) {
+    // Let the store's writer clean pages, then checkpoint (moves its base).
+    store_->Checkpoint([this, alive, changes, next, base](absl::Status) {
+      if (!Alive(alive)) return;
+      host_->After(PagedStorageOptions(disk_->size_bytes()).writer_interval_ns, [this, alive, changes, next, base] {
+        if (Alive(alive)) FlushBatch(changes, next, base);
+      });
+    });
+    return;
+  }
+  const uint32_t pages_max = kPagedFramesMax / 2;
+  std::vector<storage::Change> batch;
+  std::set<uint32_t> pages;
+  uint64_t bytes = 0;
+  size_t i = next;
+  for (; i < changes->size(); ++i) {
+    const storage::Change& c = (*changes)[i];
+    const uint32_t page = store_->PageOf(c.key);
+    const uint64_t size = 16 + c.key.size() + (c.value ? c.value->size() : 0);
+    if (!batch.empty() && ((pages.size() >= pages_max && pages.count(page) == 0) || bytes + size > kFlushBatchBytesMax)) {
+      break;
+    }
+    pages.insert(page);
+    bytes += size;
+    batch.push_back(c);
+  }
+  store_->Commit(std::move(batch), [this, alive, changes, i, base](absl::Status status) {
+    if (!Alive(alive)) return;
+    if (!status.ok()) {
+      // The records stay in the RM log (the base does not move); no more flushes.
+      store_failed_ = true;
+      snapshot_in_flight_ = false;
+      TraceRm("store_failed", {{"error", status.ToString()}});
+      return;
+    }
+    FlushBatch(changes, i, base);
   });
 }
 

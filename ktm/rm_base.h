@@ -36,6 +36,20 @@
 //   encoded changes; Start asserts a snapshot of that size fits one record.
 //   kStateBytesUnbounded: no bound; a snapshot that does not fit one record
 //   is then not taken (the log keeps growing until it is full).
+// - Paged storage (issue 22, docs/rm-storage.md "RMs on the store"): on a
+//   disk of kPagedDiskBytesMin or more, an RM whose subclass supports it
+//   (SupportsPagedStorage) keeps its committed state as records of a
+//   storage::PageStore on the same disk instead of snapshot records: the RM
+//   log takes [0, L), the store's log [L, 2L) and its data pages the rest
+//   (L = PagedLogBytes(disk size)). The subclass reports every committed record it changes
+//   (MarkCommittedDirty: the key of one record); when the RM log is a
+//   quarter full the core appends a store-snapshot record (only the prepared
+//   transactions), commits the dirty records' current values to the store
+//   (CommittedRecord) and, once they are durable there, moves the log base
+//   to that record. Start recovers the store (ARIES redo), loads its records
+//   (LoadCommittedRecord) and then replays the RM log from its base as
+//   before (puts are idempotent, so a flush cut by a crash is harmless).
+//   State is limited by the disk (PagedCapacityBytes), not by a record.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +57,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -53,6 +68,7 @@
 #include "ktm/log/log.h"
 #include "ktm/rm_client.h"
 #include "ktm/rm_observer.h"
+#include "ktm/storage/page_store.h"
 #include "sim/host.h"
 
 namespace ktm {
@@ -85,6 +101,9 @@ struct RmOptions {
   sim::TimeNs request_outcome_after_ns = 0;
   RmObserver* observer = nullptr;   // the run's history recorder (not owned; may be null)
   RmProtocolBug protocol_bug = RmProtocolBug::kNone;  // test-only, see RmProtocolBug
+  // Paged storage: flush the dirty records to the store once the RM log
+  // holds this many bytes past its base; 0: a quarter of the RM log.
+  uint64_t paged_flush_log_bytes = 0;
 };
 
 // Where a transaction stands at this RM. kNone: unknown (never enlisted, or
@@ -93,6 +112,24 @@ struct RmOptions {
 // kSinglePhase: the RM's own commit record (SINGLE_PHASE_COMMIT) is being
 // forced: that decides. kDone: outcome settled, enlistment not closed yet.
 inline constexpr uint64_t kStateBytesUnbounded = UINT64_MAX;
+
+// Paged storage layout of an RM disk (see the file comment).
+inline constexpr uint64_t kPagedDiskBytesMin = 16ull * 1024 * 1024;
+// The RM log and the store's log each take an eighth of the disk, at least
+// 4 MiB (a 16 MiB disk: 4 + 4 MiB of logs, 8 MiB of pages), at most 64 MiB:
+// a flush rewrites the pages its records hash to (and logs their images),
+// so the more log between flushes, the less page work per record.
+inline constexpr uint64_t kPagedLogBytesMin = 4ull * 1024 * 1024;
+inline constexpr uint64_t kPagedLogBytesMax = 64ull * 1024 * 1024;
+inline constexpr uint32_t kPagedPageBytes = 16 * 1024;
+inline constexpr uint32_t kPagedFramesMax = 128;          // buffer pool: 2 MiB of pages
+// Bytes of the RM log (and of the store's log) on a paged disk.
+uint64_t PagedLogBytes(uint64_t disk_bytes);
+// The share of the data region the RM lets its records use (a static hash
+// directory: a page must not overflow; 1/4 keeps that improbable).
+inline constexpr uint64_t kPagedFillDivisor = 4;
+// The store options of a paged RM disk of disk_bytes (>= kPagedDiskBytesMin).
+storage::StorageOptions PagedStorageOptions(uint64_t disk_bytes);
 
 enum class RmTxPhase : uint8_t { kNone, kActive, kPreparing, kPrepared, kSinglePhase, kDone };
 inline constexpr size_t kRmTxPhaseCount = 6;
@@ -148,6 +185,12 @@ class RmBase {
   // Replaces the committed state with the decoded one.
   virtual void DecodeCommitted(Reader& r) = 0;
   virtual uint64_t StateBytesMax() const = 0;
+  // Paged storage (optional; default: not supported, snapshot records).
+  virtual bool SupportsPagedStorage() const { return false; }
+  // The store record of a committed key (nullopt: the key is gone).
+  virtual std::optional<std::string> CommittedRecord(const std::string& key) const;
+  // Adds one store record to the committed state (Start, before the replay).
+  virtual void LoadCommittedRecord(const std::string& key, const std::string& record);
 
   // ---- Services for a subclass ----
   // Joins the transaction behind a client's handle (enlisting on first use).
@@ -175,6 +218,21 @@ class RmBase {
   void TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra = {});
   Kernel& kernel() { return *kernel_; }
   sim::Host* host() const { return host_; }
+  // Paged storage: a committed record changed (flushed to the store later).
+  void MarkCommittedDirty(const std::string& key) {
+    if (paged_) dirty_keys_.insert(key);
+  }
+
+ public:
+  // Whether the committed state lives on the store (decided by the disk size
+  // at construction; off again at Start if the subclass does not support it).
+  bool paged() const { return paged_; }
+  // Bytes of records the disk takes (0 when not paged): the state bound.
+  uint64_t PagedCapacityBytes() const;
+  // The store (nullptr when not paged or before Start): tests and stats.
+  storage::PageStore* store() const { return store_.get(); }
+
+ protected:
 
  private:
   struct TxContext {
@@ -213,6 +271,9 @@ class RmBase {
   void Replay(const log::RecoveredLog& recovered);
   void ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vector<uint8_t>>& prepared);
   void MaybeSnapshot();
+  void StartClient(std::function<void(NTSTATUS)> done);
+  void FlushToStore();
+  void FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, size_t next, log::Lsn base);
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;
   log::Log* log() const { return client_.log(); }
@@ -230,6 +291,11 @@ class RmBase {
   std::map<Guid, TxContext> txs_;       // by UOW
   std::map<uint64_t, Guid> by_key_;     // enlistment key -> UOW
   std::set<std::string> replayed_commits_;
+  // Paged storage.
+  bool paged_ = false;
+  bool store_failed_ = false;            // a flush failed: the log base stays (records kept)
+  std::unique_ptr<storage::PageStore> store_;
+  std::set<std::string> dirty_keys_;    // committed records changed since the last flush
   std::shared_ptr<bool> alive_;
 };
 

@@ -26,7 +26,9 @@ RmClient::RmClient(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, 
   KTM_ASSERT(handler_ != nullptr, "RmClient without a notification handler");
   if (options_.durable) {
     KTM_ASSERT(disk != nullptr, "a durable RM without a log disk: " + options_.name);
-    log_ = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = disk->size_bytes()});
+    const uint64_t log_bytes = options_.log_bytes == 0 ? disk->size_bytes() : options_.log_bytes;
+    KTM_ASSERT(log_bytes <= disk->size_bytes(), "an RM log region larger than its disk: " + options_.name);
+    log_ = std::make_unique<log::Log>(disk, log::LogOptions{.disk_offset = 0, .size_bytes = log_bytes});
   }
 }
 

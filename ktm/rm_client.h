@@ -42,6 +42,7 @@ struct RmClientOptions {
   Guid rm_id;                       // the RM's persistent identity
   bool durable = true;              // false: a volatile RM, no log
   sim::TimeNs response_delay_ns = 0;  // think time before each notification is handled
+  uint64_t log_bytes = 0;           // the log region [0, log_bytes) of the disk; 0: the whole disk
 };
 
 class RmClient {

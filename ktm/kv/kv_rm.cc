@@ -2,6 +2,7 @@
 // here; the commit protocol is RmBase's.
 #include "ktm/kv/kv_rm.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "ktm/assert.h"
@@ -20,6 +21,7 @@ RmOptions BaseOptions(const KvOptions& o) {
   rm.reject_single_phase_probability = o.reject_single_phase_probability;
   rm.response_delay_ns = o.response_delay_ns;
   rm.observer = o.observer;
+  rm.paged_flush_log_bytes = o.paged_flush_log_bytes;
   return rm;
 }
 
@@ -65,7 +67,7 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   const auto& writes = writes_[uow];
   auto own = writes.find(key);
   const uint64_t before = own == writes.end() ? 0 : PairBytes(key, own->second);
-  if (options_.state_bytes_max > 0 && bytes_ - before + PairBytes(key, value) > options_.state_bytes_max) {
+  if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
     return STATUS_DISK_FULL;
   }
   TakeWrite(uow, key, value);
@@ -112,8 +114,28 @@ void KvRm::ApplyChanges(Reader& r) {
     auto it = committed_.find(key);
     if (it != committed_.end()) bytes_ -= PairBytes(key, it->second);
     bytes_ += PairBytes(key, value);
+    MarkCommittedDirty(key);
     committed_[key] = std::move(value);
   }
+}
+
+uint64_t KvRm::BytesMax() const {
+  if (!paged()) return options_.state_bytes_max;
+  if (options_.state_bytes_max == 0) return PagedCapacityBytes();
+  return std::min(options_.state_bytes_max, PagedCapacityBytes());
+}
+
+std::optional<std::string> KvRm::CommittedRecord(const std::string& key) const {
+  auto it = committed_.find(key);
+  if (it == committed_.end()) return std::nullopt;
+  return it->second;
+}
+
+void KvRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
+  auto it = committed_.find(key);
+  if (it != committed_.end()) bytes_ -= PairBytes(key, it->second);
+  bytes_ += PairBytes(key, record);
+  committed_[key] = record;
 }
 
 void KvRm::RestorePrepared(const Guid& uow, Reader& r) {

@@ -12,7 +12,9 @@
 //   fits one log record); a write past it gets STATUS_DISK_FULL and changes
 //   nothing. With 0 (the default) the state is unbounded: a snapshot that
 //   does not fit one record is not taken, and the RM's capacity is its log
-//   (once full, prepares vote no). Paged storage is issue 22's.
+//   (once full, prepares vote no). On a paged disk (ktm/rm_base.h,
+//   kPagedDiskBytesMin) each key is one record of the RM's PageStore and the
+//   bound is min(state_bytes_max if set, RmBase::PagedCapacityBytes()).
 // - Durability and recovery: RmBase's (prepare record forced before
 //   PrepareComplete, commit record before CommitComplete, one commit record
 //   for a single-phase commit; replay, RECOVER, presumed abort).
@@ -39,6 +41,7 @@ struct KvOptions {
   sim::TimeNs response_delay_ns = 0;
   RmObserver* observer = nullptr;   // not owned; may be null
   uint64_t state_bytes_max = 0;     // committed state + open writes, encoded; 0: unbounded
+  uint64_t paged_flush_log_bytes = 0;  // RmOptions::paged_flush_log_bytes
 };
 
 class KvRm : public RmBase {
@@ -63,8 +66,12 @@ class KvRm : public RmBase {
   void EncodeCommitted(Writer& w) const override;
   void DecodeCommitted(Reader& r) override;
   uint64_t StateBytesMax() const override;
+  bool SupportsPagedStorage() const override { return true; }
+  std::optional<std::string> CommittedRecord(const std::string& key) const override;
+  void LoadCommittedRecord(const std::string& key, const std::string& record) override;
 
  private:
+  uint64_t BytesMax() const;
   // Bytes a key/value pair takes encoded (two length-prefixed strings).
   static uint64_t PairBytes(const std::string& key, const std::string& value) {
     return 8 + key.size() + value.size();

@@ -82,6 +82,13 @@ std::string Resized(std::string contents, uint64_t size) {
   return contents;
 }
 
+// The store key of a path: names compare without case (ktm/case_fold.h).
+std::string StoreKey(std::string_view path) {
+  std::string key(path);
+  for (char& c : key) c = FoldCase(c);
+  return key;
+}
+
 }  // namespace
 
 std::string TxfRm::ContentDigest(const std::string& contents) {
@@ -162,6 +169,7 @@ void TxfRm::ApplyChanges(Reader& r) { ApplyToCommitted(DecodeList(r)); }
 void TxfRm::ApplyToCommitted(const ChangeList& changes) {
   for (const auto& [path, node] : changes) {
     KTM_ASSERT(path != "\\" || (node && node->directory), "txf: the root directory cannot change");
+    MarkCommittedDirty(StoreKey(path));
     if (auto it = committed_.find(path); it != committed_.end()) {
       committed_bytes_ -= EntryBytes(path, it->second);
       committed_.erase(it);
@@ -185,6 +193,22 @@ void TxfRm::EndTransaction(const Guid& uow) {
   for (auto it = locks_.begin(); it != locks_.end();) {
     it = it->second == uow ? locks_.erase(it) : std::next(it);
   }
+}
+
+std::optional<std::string> TxfRm::CommittedRecord(const std::string& key) const {
+  auto it = committed_.find(key);
+  if (it == committed_.end()) return std::nullopt;
+  Writer w;
+  PutEntry(w, it->first, it->second);
+  return std::string(w.data().begin(), w.data().end());
+}
+
+void TxfRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
+  Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
+  Change change = GetEntry(r);
+  KTM_ASSERT(r.done() && change.second.has_value() && StoreKey(change.first) == key,
+             "txf: a store record does not decode to its key");
+  ApplyToCommitted({change});
 }
 
 void TxfRm::EncodeCommitted(Writer& w) const {
@@ -404,7 +428,8 @@ NTSTATUS TxfRm::CheckBudget(const Actor& a, const ChangeList& changes) const {
     }
   }
   int64_t total = static_cast<int64_t>(committed_bytes_ + pending_bytes_) + delta;
-  return total <= static_cast<int64_t>(options_.volume_bytes_max) ? STATUS_SUCCESS : STATUS_DISK_FULL;
+  const uint64_t limit = paged() ? PagedCapacityBytes() : options_.volume_bytes_max;
+  return total <= static_cast<int64_t>(limit) ? STATUS_SUCCESS : STATUS_DISK_FULL;
 }
 
 void TxfRm::Stage(const Guid& uow, const ChangeList& changes) {

@@ -82,6 +82,8 @@ struct TxfOptions {
   uint64_t file_bytes_max = 4096;         // a write past this: STATUS_DISK_FULL
   // Encoded committed namespace + every transaction's encoded changes; a
   // change past it: STATUS_DISK_FULL. Must fit one log record (asserted).
+  // Ignored on a paged disk (ktm/rm_base.h): the bound is then
+  // RmBase::PagedCapacityBytes(), records on the RM's PageStore.
   uint64_t volume_bytes_max = 32 * 1024;
   uint32_t handles_max = 1024;            // open file + find handles (more: STATUS_INSUFFICIENT_RESOURCES)
 };
@@ -143,6 +145,11 @@ class TxfRm : public RmBase {
   void EncodeCommitted(Writer& w) const override;
   void DecodeCommitted(Reader& r) override;
   uint64_t StateBytesMax() const override;
+  // Paged storage: one store record per path (key: the path folded to lower
+  // case; record: the entry as a change list encodes it, spelling included).
+  bool SupportsPagedStorage() const override { return true; }
+  std::optional<std::string> CommittedRecord(const std::string& key) const override;
+  void LoadCommittedRecord(const std::string& key, const std::string& record) override;
 
  private:
   struct Node {

@@ -63,6 +63,13 @@ bool IsBeneath(const std::string& path, const std::string& key) {
   return path.size() > key.size() + 1 && StartsWithIgnoringCase(path, key) && path[key.size()] == '\\';
 }
 
+// The store key of a path: names compare without case (ktm/case_fold.h).
+std::string StoreKey(std::string_view path) {
+  std::string key(path);
+  for (char& c : key) c = FoldCase(c);
+  return key;
+}
+
 }  // namespace
 
 std::vector<uint8_t> RegSz(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
@@ -174,6 +181,7 @@ void TxrRm::ApplyChanges(Reader& r) { ApplyToCommitted(DecodeList(r)); }
 void TxrRm::ApplyToCommitted(const ChangeList& changes) {
   for (const auto& [path, key] : changes) {
     KTM_ASSERT(key || !IsProtected(path), absl::StrCat("txr: protected key ", path, " deleted"));
+    MarkCommittedDirty(StoreKey(path));
     if (auto it = committed_.find(path); it != committed_.end()) {
       committed_bytes_ -= EntryBytes(path, it->second);
       committed_.erase(it);
@@ -199,6 +207,22 @@ void TxrRm::EndTransaction(const Guid& uow) {
   for (auto it = locks_.begin(); it != locks_.end();) {
     it = it->second == uow ? locks_.erase(it) : std::next(it);
   }
+}
+
+std::optional<std::string> TxrRm::CommittedRecord(const std::string& key) const {
+  auto it = committed_.find(key);
+  if (it == committed_.end()) return std::nullopt;
+  Writer w;
+  PutEntry(w, it->first, it->second);
+  return std::string(w.data().begin(), w.data().end());
+}
+
+void TxrRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
+  Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
+  Change change = GetEntry(r);
+  KTM_ASSERT(r.done() && change.second.has_value() && StoreKey(change.first) == key,
+             "txr: a store record does not decode to its key");
+  ApplyToCommitted({change});
 }
 
 void TxrRm::EncodeCommitted(Writer& w) const {
@@ -343,7 +367,8 @@ NTSTATUS TxrRm::CheckBudget(const Actor& a, const ChangeList& changes) const {
     }
   }
   int64_t total = static_cast<int64_t>(committed_bytes_ + pending_bytes_) + delta;
-  return total <= static_cast<int64_t>(options_.registry_bytes_max) ? STATUS_SUCCESS : STATUS_DISK_FULL;
+  const uint64_t limit = paged() ? PagedCapacityBytes() : options_.registry_bytes_max;
+  return total <= static_cast<int64_t>(limit) ? STATUS_SUCCESS : STATUS_DISK_FULL;
 }
 
 void TxrRm::Stage(const Guid& uow, const ChangeList& changes) {
