@@ -64,6 +64,11 @@ struct ShrinkResult {
   bool ok = false;            // the original run violates `rule`; everything below is set
   std::string error;          // why not, when !ok
   std::string rule;
+  // The kind of event the original run violated `rule` on, where it can be
+  // said ("" where not): for rule "assertion" the check and its source
+  // location, else the kind of the last history event the violation names.
+  // Every candidate kept, and the minimal run, fails `rule` on this kind.
+  std::string kind;
   uint64_t seed = 0;
   uint32_t planted_bug = 0;
   Scenario scenario;          // the minimal scenario, named "<name>-shrunk" (file: the input's)
@@ -79,6 +84,8 @@ struct ShrinkResult {
   // kShrinkRoundsMax stopped it first.
   bool fixed_point = false;
   std::vector<std::string> steps;  // the reductions kept, in order ("transactions 100 -> 12")
+  // Runs spent per phase, one line per round: "round 2 runs: faults 3 cut 1 ...".
+  std::vector<std::string> rounds;
 
   // after.trace_events / before.trace_events (1 when before is 0).
   double ratio() const;
@@ -96,6 +103,7 @@ struct ShrinkSummary {
   uint64_t fixed_points = 0;        // reached a fixed point within the budget
   uint64_t at_most_3_transactions = 0;
   uint64_t same_rule = 0;           // the minimal run violates the original's rule (re-checked)
+  uint64_t same_kind = 0;           // ... on the original's kind of event too (ShrinkResult::kind)
 };
 ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
 // One line: "N shrunk (M not), same rule S, events after/before median X worst Y, <= 3 transactions T,

@@ -203,9 +203,14 @@ std::string FirstRuleIsolated(const harness::Scenario& scenario, uint64_t seed, 
 TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   uint64_t seeds = 1;
   if (const char* env = std::getenv("KTMSIM_SHRINK_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
+  const char* only = std::getenv("KTMSIM_SHRINK_ONLY");
+  const char* bugs_env = std::getenv("KTMSIM_SHRINK_BUGS");
+  const bool verbose = std::getenv("KTMSIM_SHRINK_VERBOSE") != nullptr;
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(Source("scenarios"))) {
-    if (entry.path().extension() == ".toml") files.push_back(entry.path().string());
+    if (entry.path().extension() != ".toml") continue;
+    if (only != nullptr && std::string(only).find(entry.path().stem().string()) == std::string::npos) continue;
+    files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());
   std::vector<harness::ShrinkResult> results;
@@ -215,6 +220,7 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
     ASSERT_TRUE(scenario.ok()) << scenario.status();
     if (scenario->expect != harness::Expect::kPass) continue;
     for (uint32_t bug = 1; bug <= 7; ++bug) {
+      if (bugs_env != nullptr && std::string(bugs_env).find(std::to_string(bug)) == std::string::npos) continue;
       for (uint64_t seed = 1; seed <= seeds; ++seed) {
         const harness::RunOptions options{.keep_trace = false, .planted_bug = bug};
         const std::string rule = FirstRuleIsolated(*scenario, seed, options);
@@ -222,7 +228,7 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
         results.push_back(harness::Shrink(*scenario, seed, options, rule, harness::kShrinkBudgetDefault));
         const harness::ShrinkResult& r = results.back();
         EXPECT_TRUE(r.ok) << scenario->name << " seed " << seed << " bug " << bug << ": " << r.error;
-        if (!r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
+        if (verbose || !r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
           std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d%s\n",
                       scenario->name.c_str(), static_cast<unsigned long long>(seed), bug, rule.c_str(),
                       static_cast<unsigned long long>(r.before.trace_events),
@@ -230,6 +236,10 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
                       static_cast<unsigned long long>(r.before.transactions),
                       static_cast<unsigned long long>(r.after.transactions), r.runs,
                       r.fixed_point ? "" : " (no fixed point)");
+          if (verbose) {
+            for (const std::string& step : r.steps) std::printf("      %s\n", step.c_str());
+            for (const std::string& round : r.rounds) std::printf("      %s\n", round.c_str());
+          }
         }
       }
     }
