@@ -472,6 +472,7 @@ class Shrinker {
   template <typename T>
   std::vector<T> Ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& attempt);
   void ShrinkFaultKinds();
+  void ShrinkTransactionTail();
   void ShrinkTransactions();
   void ShrinkRms();
   void ShrinkHosts();
@@ -852,20 +853,54 @@ void Shrinker::ShrinkFaultTimes() {
 
 // Binary search for the lowest value in [lowest, current] that still fails
 // (the current value is known to fail; every value kept was seen to fail).
+// The tail of transactions: the numbers still started are P[0] < P[1] < ...;
+// a cut keeps P[0..i] (workload.transactions = P[i]). Cheap first: the cut
+// after the first violating transaction (those after it often matter
+// little), then the first alone, then a binary search over i (cuts between
+// two numbers started are the same run, so only these are tried).
+void Shrinker::ShrinkTransactionTail() {
+  const WorkloadSpec& w = current_.workload;
+  std::vector<uint32_t> present;
+  for (uint32_t n = 1; n <= w.transactions; ++n) {
+    if (std::find(w.skip.begin(), w.skip.end(), n) == w.skip.end()) present.push_back(n);
+  }
+  if (present.size() < 2) return;
+  const uint32_t start = w.transactions;
+  const Knob knob = Knobs().front();
+  const auto cut = [this, &knob, &present](size_t i) {
+    Scenario candidate = current_;
+    knob.set(candidate, present[i]);
+    return TryScenario(candidate);
+  };
+  size_t low = 0, high = present.size() - 1;
+  const uint64_t first = FirstViolatingTransaction(last_, rule_);
+  for (size_t i = 0; i < high; ++i) {
+    if (present[i] == first) {
+      if (cut(i)) high = i;
+      break;
+    }
+  }
+  if (low < high && !exhausted_) {
+    if (cut(low)) high = low;
+    else ++low;
+  }
+  while (low < high && !exhausted_) {
+    const size_t middle = low + (high - low) / 2;
+    if (cut(middle)) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  if (current_.workload.transactions != start) {
+    steps_.push_back(absl::StrCat("workload.transactions: ", start, " -> ", current_.workload.transactions));
+  }
+}
+
 void Shrinker::ShrinkKnob(const Knob& knob) {
   const uint64_t start = knob.get(current_);
   uint64_t low = knob.lowest(current_);
   uint64_t high = start;
-  if (knob.name == std::string("workload.transactions")) {
-    // Transactions that never started cost nothing to drop, and those after
-    // the first violating one often matter little: try both cuts first.
-    for (uint64_t cut : {last_.transactions, FirstViolatingTransaction(last_, rule_)}) {
-      if (cut < low || cut >= high) continue;
-      Scenario candidate = current_;
-      knob.set(candidate, cut);
-      if (TryScenario(candidate)) high = cut;
-    }
-  }
   if (low < high) {  // cheap first: the lowest value, often the answer
     Scenario candidate = current_;
     knob.set(candidate, low);
@@ -996,7 +1031,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
       ShrinkFaultKinds();
       ShrinkFaults();
       phase("faults");
-      ShrinkKnob(Knobs().front());  // transactions after the first violating one
+      ShrinkTransactionTail();
       phase("cut");
       ShrinkTransactions();
       phase("tx");
