@@ -810,8 +810,12 @@ void Shrinker::Simplify() {
        [](Scenario& s) { return std::exchange(s.workload.arrival_per_second, 0.0) != 0; }},
       {"workload.async_commit_fraction = 0",
        [](Scenario& s) { return std::exchange(s.workload.async_commit_fraction, 0.0) != 0; }},
+      // Unless the run's options pin the strategy (RunOptions::strategy
+      // overrides the scenario's; every candidate keeps it and its seed).
       {"schedule_strategy = fifo",
-       [](Scenario& s) { return std::exchange(s.schedule_strategy, std::string("fifo")) != "fifo"; }},
+       [this](Scenario& s) {
+         return options_.strategy.empty() && std::exchange(s.schedule_strategy, std::string("fifo")) != "fifo";
+       }},
   };
   for (const auto& [what, edit] : edits) {
     if (exhausted_) return;
@@ -1102,9 +1106,9 @@ const char* ShrinkResult::stopped_by() const {
 std::string SummaryLine(const ShrinkSummary& s) {
   const auto percent = [&s](uint64_t n) { return s.shrunk == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(s.shrunk); };
   return absl::StrFormat(
-      "%d shrunk (%d not), same rule %d, events after/before median %.4f worst %.4f, <= 3 transactions %d "
-      "(%.0f%%), fixed point %d (%.0f%%), runs %d",
-      s.shrunk, s.failed, s.same_rule, s.ratio_median, s.ratio_worst, s.at_most_3_transactions,
+      "%d shrunk (%d not), same rule %d (same kind of event %d), events after/before median %.4f worst %.4f, "
+      "<= 3 transactions %d (%.0f%%), fixed point %d (%.0f%%), runs %d",
+      s.shrunk, s.failed, s.same_rule, s.same_kind, s.ratio_median, s.ratio_worst, s.at_most_3_transactions,
       percent(s.at_most_3_transactions), s.fixed_points, percent(s.fixed_points), s.runs);
 }
 

@@ -106,7 +106,7 @@ struct ShrinkSummary {
   uint64_t same_kind = 0;           // ... on the original's kind of event too (ShrinkResult::kind)
 };
 ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
-// One line: "N shrunk (M not), same rule S, events after/before median X worst Y, <= 3 transactions T,
+// One line: "N shrunk (M not), same rule S (same kind of event K), events after/before median X worst Y, <= 3 transactions T,
 // fixed point F, runs R".
 std::string SummaryLine(const ShrinkSummary& summary);
 
