@@ -490,6 +490,7 @@ class Shrinker {
   RunOptions options_;
   std::string rule_;
   std::string kind_;                  // the original's ViolationKind; "" where it cannot be said
+  uint64_t original_events_ = 0;      // a candidate with more trace events is not kept (ratio <= 1)
   int budget_;
   int runs_ = 0;
   bool exhausted_ = false;
@@ -518,6 +519,7 @@ bool Shrinker::Start(ShrinkResult* out) {
   }
   kind_ = *kind;
   out->kind = kind_;
+  original_events_ = first.trace_events;
   last_ = std::move(first);
   if (options_.schedule) {
     uses_schedule_ = true;
@@ -554,6 +556,10 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
   if (!FailsAlike(result, rule_, kind_)) {
     passed_.insert(std::move(key));
     rejected_ = std::move(result);
+    return false;
+  }
+  if (result.trace_events > original_events_) {
+    passed_.insert(std::move(key));  // fails, but longer than the original: never kept
     return false;
   }
   current_ = scenario;
