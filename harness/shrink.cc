@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -57,6 +58,9 @@ struct Outcome {
   // run, in the order the fault injector counts them: "<tx> <rm>" each (see
   // Occurrences). A targeted crash's nth names one of them.
   std::vector<std::string> prepares, commits;
+  // The log force occurrences ("<tx> h<host>" each), from the structured
+  // trace (kept only for candidates whose schedule has a log_force crash).
+  std::vector<std::string> forces;
   uint64_t digest = 0, trace_events = 0, transactions = 0, faults_injected = 0;
   uint64_t crashes = 0;    // history Crash events
   int64_t sim_time_ns = 0;
@@ -93,10 +97,29 @@ void Occurrences(const model::History& history, std::vector<std::string>* prepar
   }
 }
 
+// The log force occurrences of a run with a structured trace (the recorder
+// counts one per "ktm.log_forced" / "dist.log_forced" event, which names
+// the transaction's UOW), before faults stop.
+std::vector<std::string> Forces(const RunResult& result) {
+  std::vector<std::string> forces;
+  sim::TimeNs stop = std::numeric_limits<sim::TimeNs>::max();
+  for (const model::HistoryEvent& e : result.history.events) {
+    if (e.kind == model::EventKind::kFaultsStop) stop = e.time_ns;
+  }
+  for (const sim::TraceEvent& e : result.trace) {
+    if (e.time >= stop) break;
+    if (e.kind != "ktm.log_forced" && e.kind != "dist.log_forced") continue;
+    const auto name = result.names.tx_by_uow.find(e.Field("tx"));
+    forces.push_back(absl::StrCat(name == result.names.tx_by_uow.end() ? e.Field("tx") : name->second, " h", e.host));
+  }
+  return forces;
+}
+
 Outcome OutcomeOf(const RunResult& result) {
   Outcome outcome;
   outcome.completed = true;
   Occurrences(result.history, &outcome.prepares, &outcome.commits);
+  outcome.forces = Forces(result);
   outcome.violations = result.violations;
   for (const Violation& v : result.violations) outcome.kinds.push_back(ViolationKind(result, v));
   outcome.digest = result.digest;
@@ -158,7 +181,7 @@ std::string Encode(const Outcome& outcome) {
   }
   PutString(&out, outcome.schedule_text);
   PutString(&out, outcome.trace_text);
-  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits}) {
+  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits, &outcome.forces}) {
     PutNumber(&out, list->size());
     for (const std::string& occurrence : *list) PutString(&out, occurrence);
   }
@@ -184,7 +207,7 @@ bool Decode(absl::string_view data, Outcome* outcome) {
   }
   outcome->sim_time_ns = static_cast<int64_t>(sim_time);
   if (!in.String(&outcome->schedule_text) || !in.String(&outcome->trace_text)) return false;
-  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits}) {
+  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits, &outcome->forces}) {
     uint64_t size = 0;
     if (!in.Number(&size) || size > data.size()) return false;
     list->resize(size);
@@ -387,6 +410,11 @@ RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
 // transaction cut moved the occurrence it fired after.
 inline constexpr uint64_t kReaimCountsMax = 6;
 
+bool HasTrigger(const sim::FaultSchedule& schedule, sim::CrashTrigger trigger) {
+  return std::any_of(schedule.events.begin(), schedule.events.end(),
+                     [trigger](const sim::FaultEvent& e) { return e.trigger == trigger; });
+}
+
 bool HasTargetedCrash(const sim::FaultSchedule& schedule) {
   return std::any_of(schedule.events.begin(), schedule.events.end(),
                      [](const sim::FaultEvent& e) { return e.trigger != sim::CrashTrigger::kNone; });
@@ -440,8 +468,10 @@ class Shrinker {
     ++runs_;
     RunOptions options = options_;
     options.schedule = schedule;
-    options.keep_trace = keep_trace;
+    // A log_force crash is re-aimed by the trace's log force events (Forces).
+    options.keep_trace = keep_trace || (schedule && HasTrigger(*schedule, sim::CrashTrigger::kLogForce));
     Outcome outcome = RunIsolated(scenario, seed_, options);
+    if (!keep_trace) outcome.trace_text.clear();
     if (!outcome.completed) ++died_;
     return outcome;
   }
@@ -570,20 +600,23 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
 
 // A targeted crash fires after the nth occurrence of its trigger over the
 // run; in the current failing run (last_) that occurrence is a (transaction,
-// RM) pair's prepare or commit. When the rejected candidate had that pair's
+// RM) pair's prepare or commit, or a (transaction, host) pair's log force. When the rejected candidate had that pair's
 // occurrence earlier (the run up to there is the same with the crash aimed
-// there: it fires after), the schedule with the crash re-aimed at it. Not
-// for log_force crashes (no history event names their transaction).
+// there: it fires after), the schedule with the crash re-aimed at it. A
+// log_force occurrence is a (transaction, host) pair, read from the trace.
 std::optional<sim::FaultSchedule> Shrinker::AimedSchedule() const {
   if (!uses_schedule_ || !rejected_.completed || !HasTargetedCrash(schedule_)) return std::nullopt;
   sim::FaultSchedule aimed = schedule_;
   bool moved = false;
   for (size_t i = 0; i < aimed.events.size(); ++i) {
     sim::FaultEvent& e = aimed.events[i];
-    const bool prepare = e.trigger == sim::CrashTrigger::kPrepare;
-    if (!prepare && e.trigger != sim::CrashTrigger::kCommit) continue;
-    const std::vector<std::string>& was = prepare ? last_.prepares : last_.commits;
-    const std::vector<std::string>& now = prepare ? rejected_.prepares : rejected_.commits;
+    if (e.trigger == sim::CrashTrigger::kNone) continue;
+    const auto list = [&e](const Outcome& o) -> const std::vector<std::string>& {
+      if (e.trigger == sim::CrashTrigger::kPrepare) return o.prepares;
+      return e.trigger == sim::CrashTrigger::kCommit ? o.commits : o.forces;
+    };
+    const std::vector<std::string>& was = list(last_);
+    const std::vector<std::string>& now = list(rejected_);
     if (e.trigger_count == 0 || e.trigger_count > was.size()) continue;
     const std::string& target = was[e.trigger_count - 1];
     // The k-th occurrence of that pair (a pair prepares again after a crash).
