@@ -1,8 +1,9 @@
 // Flag definitions for the ktmsim subcommands (see flags.h). Defaults are
 // part of the documented interface (docs/cli.md): --seeds 20, --jobs = the
 // number of hardware threads, --out ktmsim-out, --shard 1/1,
-// --failure-folders-max reports::kFailureFoldersMaxDefault (100), --shrink-budget 100,
-// --budget 200 (ktmsim shrink), --planted-bug 0, --format txt.
+// --failure-folders-max reports::kFailureFoldersMaxDefault (100),
+// --shrink-budget and ktmsim shrink's --budget harness::kShrinkBudgetDefault
+// (200), --planted-bug 0, --format txt.
 #include "cli/flags.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "harness/shrink.h"
 #include "ktm/bugs.h"
 #include "sim/scheduler.h"
 #include "reports/summary.h"
@@ -52,11 +54,12 @@ ABSL_FLAG(uint32_t, planted_bug, 0,
           "TEST-ONLY: switch on planted protocol bug N (1-7, ktm/bugs.h) in the engine, to check "
           "that the checkers, the shrinker and the reports catch it; 0 = none. Recorded in every "
           "replay command");
-ABSL_FLAG(int32_t, shrink_budget, 100,
+ABSL_FLAG(int32_t, shrink_budget, harness::kShrinkBudgetDefault,
           "simulations spent shrinking each failure that gets a folder (written to its shrunk/); "
           "0 disables shrinking");
-ABSL_FLAG(int32_t, budget, 200,
-          "shrink: simulations the shrinker may spend; explore: runs at most (default there 10000)");
+ABSL_FLAG(int32_t, budget, harness::kShrinkBudgetDefault,
+          "shrink: simulations the shrinker may spend (default as --shrink-budget); explore: runs at most "
+          "(default there 10000)");
 ABSL_FLAG(std::string, format, "txt",
           "output format. trace: txt (the marked trace), svg (sequence diagram), dot (its "
           "Graphviz source), json (Chrome trace-event format, for Perfetto / chrome://tracing) or "

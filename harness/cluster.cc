@@ -333,6 +333,8 @@ void Cluster::ScheduleArrival() {
   });
 }
 
+std::string Cluster::InjectedScheduleText() const { return injector_ ? injector_->Injected().ToText() : ""; }
+
 uint64_t Cluster::NextNumber() const {
   const WorkloadSpec& w = scenario_.workload;
   for (uint64_t n = last_number_ + 1; n <= w.transactions; ++n) {

@@ -67,6 +67,13 @@ class Cluster {
   // the rest of the run is known to repeat one already explored.
   void RequestStop() { stop_requested_ = true; }
   bool stop_requested() const { return stop_requested_; }
+  // For a run a broken invariant ended (runner.h AssertionResult): the
+  // transactions started and the faults injected so far (a replayable
+  // schedule, "" without an injector), so the shrinker can cut them too.
+  uint64_t transactions_started() const { return started_; }
+  std::string InjectedScheduleText() const;
+  // The history recorded so far (moved out: call once, after the run ended).
+  model::History TakeHistorySoFar() { return recorder_.TakeHistory(world_->scheduler().Now()); }
 
  private:
   struct HostRuntime {

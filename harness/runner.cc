@@ -68,6 +68,13 @@ RunResult AssertionResult(const Scenario& scenario, uint64_t seed, Cluster* clus
   result.digest = trace.digest();
   result.trace_events = trace.count();
   result.sim_time_ns = cluster->world().scheduler().Now();
+  // What the shrinker cuts (harness/shrink.h): the transactions started and
+  // the faults injected up to the broken invariant.
+  result.transactions = cluster->transactions_started();
+  result.schedule_text = cluster->InjectedScheduleText();
+  absl::StatusOr<sim::FaultSchedule> injected = sim::FaultSchedule::Parse(result.schedule_text);
+  if (injected.ok()) result.faults_injected = injected->fault_count();
+  result.history = cluster->TakeHistorySoFar();
   if (options.keep_trace) result.trace_text = trace.ToText();
   return result;
 }

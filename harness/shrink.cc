@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -27,6 +28,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "harness/scenario_toml_writer.h"
+#include "ktm/types.h"
 #include "model/history.h"
 
 namespace harness {
@@ -51,6 +53,14 @@ std::vector<sim::FaultEvent> FaultsBefore(const std::vector<sim::FaultEvent>& ev
 struct Outcome {
   bool completed = false;  // false: the run died (an engine assertion aborted it)
   std::vector<Violation> violations;
+  std::vector<std::string> kinds;  // ViolationKind of each violation (same order)
+  // The occurrences of the prepare and commit crash triggers while faults
+  // run, in the order the fault injector counts them: "<tx> <rm>" each (see
+  // Occurrences). A targeted crash's nth names one of them.
+  std::vector<std::string> prepares, commits;
+  // The log force occurrences ("<tx> h<host>" each), from the structured
+  // trace (kept only for candidates whose schedule has a log_force crash).
+  std::vector<std::string> forces;
   uint64_t digest = 0, trace_events = 0, transactions = 0, faults_injected = 0;
   uint64_t crashes = 0;    // history Crash events
   int64_t sim_time_ns = 0;
@@ -58,10 +68,60 @@ struct Outcome {
   std::string trace_text;  // when the run kept it
 };
 
+// The kind of event a violation happened on, where it can be said: for a
+// broken invariant the check and its source location ("<check> failed at
+// <file:line>", without the run's own message); for a checker rule the kind
+// of the last history event it names ("commit", "read", ...); "" otherwise.
+std::string ViolationKind(const RunResult& result, const Violation& v) {
+  if (v.rule == kAssertionRule) {
+    const size_t at = v.message.find(" failed at ");
+    if (at == std::string::npos) return "";
+    const size_t colon = v.message.find(": ", at);
+    return v.message.substr(0, colon);
+  }
+  if (v.events.empty() || v.events.back() >= result.history.events.size()) return "";
+  return model::EventKindName(result.history.events[v.events.back()].kind);
+}
+
+// The trigger occurrences of a run (harness/history_recorder.cc counts a
+// prepare right after recording a PREPARE notification and a commit right
+// after an RM's commit), up to the end of faults: the injector counts from
+// its start, before any transaction, until faults stop.
+void Occurrences(const model::History& history, std::vector<std::string>* prepares,
+                 std::vector<std::string>* commits) {
+  const std::string prepare = ktm::NotificationName(ktm::TRANSACTION_NOTIFY_PREPARE);
+  for (const model::HistoryEvent& e : history.events) {
+    if (e.kind == model::EventKind::kFaultsStop) return;
+    if (e.kind == model::EventKind::kNotification && e.detail == prepare) prepares->push_back(e.tx + " " + e.rm);
+    if (e.kind == model::EventKind::kRmCommitted) commits->push_back(e.tx + " " + e.rm);
+  }
+}
+
+// The log force occurrences of a run with a structured trace (the recorder
+// counts one per "ktm.log_forced" / "dist.log_forced" event, which names
+// the transaction's UOW), before faults stop.
+std::vector<std::string> Forces(const RunResult& result) {
+  std::vector<std::string> forces;
+  sim::TimeNs stop = std::numeric_limits<sim::TimeNs>::max();
+  for (const model::HistoryEvent& e : result.history.events) {
+    if (e.kind == model::EventKind::kFaultsStop) stop = e.time_ns;
+  }
+  for (const sim::TraceEvent& e : result.trace) {
+    if (e.time >= stop) break;
+    if (e.kind != "ktm.log_forced" && e.kind != "dist.log_forced") continue;
+    const auto name = result.names.tx_by_uow.find(e.Field("tx"));
+    forces.push_back(absl::StrCat(name == result.names.tx_by_uow.end() ? e.Field("tx") : name->second, " h", e.host));
+  }
+  return forces;
+}
+
 Outcome OutcomeOf(const RunResult& result) {
   Outcome outcome;
   outcome.completed = true;
+  Occurrences(result.history, &outcome.prepares, &outcome.commits);
+  outcome.forces = Forces(result);
   outcome.violations = result.violations;
+  for (const Violation& v : result.violations) outcome.kinds.push_back(ViolationKind(result, v));
   outcome.digest = result.digest;
   outcome.trace_events = result.trace_events;
   outcome.transactions = result.transactions;
@@ -108,10 +168,12 @@ class Reader {
 std::string Encode(const Outcome& outcome) {
   std::string out;
   PutNumber(&out, outcome.violations.size());
-  for (const Violation& v : outcome.violations) {
+  for (size_t i = 0; i < outcome.violations.size(); ++i) {
+    const Violation& v = outcome.violations[i];
     PutString(&out, v.rule);
     PutString(&out, v.tx);
     PutString(&out, v.message);
+    PutString(&out, outcome.kinds[i]);
   }
   for (uint64_t value : {outcome.digest, outcome.trace_events, outcome.transactions, outcome.faults_injected,
                          outcome.crashes, static_cast<uint64_t>(outcome.sim_time_ns)}) {
@@ -119,6 +181,10 @@ std::string Encode(const Outcome& outcome) {
   }
   PutString(&out, outcome.schedule_text);
   PutString(&out, outcome.trace_text);
+  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits, &outcome.forces}) {
+    PutNumber(&out, list->size());
+    for (const std::string& occurrence : *list) PutString(&out, occurrence);
+  }
   return out;
 }
 
@@ -127,8 +193,12 @@ bool Decode(absl::string_view data, Outcome* outcome) {
   uint64_t count = 0;
   if (!in.Number(&count) || count > data.size()) return false;
   outcome->violations.resize(count);
-  for (Violation& v : outcome->violations) {
-    if (!in.String(&v.rule) || !in.String(&v.tx) || !in.String(&v.message)) return false;
+  outcome->kinds.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    Violation& v = outcome->violations[i];
+    if (!in.String(&v.rule) || !in.String(&v.tx) || !in.String(&v.message) || !in.String(&outcome->kinds[i])) {
+      return false;
+    }
   }
   uint64_t sim_time = 0;
   for (uint64_t* value : {&outcome->digest, &outcome->trace_events, &outcome->transactions,
@@ -136,7 +206,16 @@ bool Decode(absl::string_view data, Outcome* outcome) {
     if (!in.Number(value)) return false;
   }
   outcome->sim_time_ns = static_cast<int64_t>(sim_time);
-  if (!in.String(&outcome->schedule_text) || !in.String(&outcome->trace_text) || !in.Done()) return false;
+  if (!in.String(&outcome->schedule_text) || !in.String(&outcome->trace_text)) return false;
+  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits, &outcome->forces}) {
+    uint64_t size = 0;
+    if (!in.Number(&size) || size > data.size()) return false;
+    list->resize(size);
+    for (std::string& occurrence : *list) {
+      if (!in.String(&occurrence)) return false;
+    }
+  }
+  if (!in.Done()) return false;
   outcome->completed = true;
   return true;
 }
@@ -229,8 +308,23 @@ bool ViolatesRule(const std::vector<Violation>& violations, const std::string& r
 
 bool ViolatesRule(const RunResult& result, const std::string& rule) { return ViolatesRule(result.violations, rule); }
 
-bool ViolatesRule(const Outcome& outcome, const std::string& rule) {
-  return outcome.completed && ViolatesRule(outcome.violations, rule);
+// The first violation of `rule` of a completed run: its kind (ViolationKind).
+std::optional<std::string> KindOf(const Outcome& outcome, const std::string& rule) {
+  if (!outcome.completed) return std::nullopt;
+  for (size_t i = 0; i < outcome.violations.size(); ++i) {
+    if (outcome.violations[i].rule == rule) return outcome.kinds[i];
+  }
+  return std::nullopt;
+}
+
+// The run fails as the original did: `rule`, and when the original's kind
+// of event could be said (non-empty), a violation of `rule` on that kind.
+bool FailsAlike(const Outcome& outcome, const std::string& rule, const std::string& kind) {
+  if (!outcome.completed) return false;
+  for (size_t i = 0; i < outcome.violations.size(); ++i) {
+    if (outcome.violations[i].rule == rule && (kind.empty() || outcome.kinds[i] == kind)) return true;
+  }
+  return false;
 }
 
 // The number N of the first transaction "t<N>" named by a violation of
@@ -312,6 +406,51 @@ RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
   return sizes;
 }
 
+// Limit: values of a targeted crash's occurrence count (nth) tried when a
+// transaction cut moved the occurrence it fired after.
+inline constexpr uint64_t kReaimCountsMax = 6;
+
+bool HasTrigger(const sim::FaultSchedule& schedule, sim::CrashTrigger trigger) {
+  return std::any_of(schedule.events.begin(), schedule.events.end(),
+                     [trigger](const sim::FaultEvent& e) { return e.trigger == trigger; });
+}
+
+bool HasTargetedCrash(const sim::FaultSchedule& schedule) {
+  return std::any_of(schedule.events.begin(), schedule.events.end(),
+                     [](const sim::FaultEvent& e) { return e.trigger != sim::CrashTrigger::kNone; });
+}
+
+// `schedule` with targeted crash `index` re-aimed at occurrence `nth`; none
+// when another targeted crash already fires after that occurrence.
+std::optional<sim::FaultSchedule> Reaimed(const sim::FaultSchedule& schedule, size_t index, uint64_t nth) {
+  const sim::FaultEvent& target = schedule.events[index];
+  for (size_t i = 0; i < schedule.events.size(); ++i) {
+    const sim::FaultEvent& e = schedule.events[i];
+    if (i != index && e.trigger == target.trigger && e.trigger_count == nth) return std::nullopt;
+  }
+  sim::FaultSchedule reaimed = schedule;
+  reaimed.events[index].trigger_count = nth;
+  return reaimed;
+}
+
+// A targeted crash fires after the n-th occurrence of its trigger counted
+// over the whole run, so deleting transactions moves the occurrence it hits.
+// The schedules with the first targeted crash re-aimed at occurrences 1, 2,
+// ... (at most kReaimCountsMax, below its current count): cheap guesses for a
+// run with few transactions left, where the occurrence wanted is early.
+std::vector<sim::FaultSchedule> ReaimedSchedules(const sim::FaultSchedule& schedule) {
+  std::vector<sim::FaultSchedule> out;
+  for (size_t i = 0; i < schedule.events.size(); ++i) {
+    const sim::FaultEvent& e = schedule.events[i];
+    if (e.trigger == sim::CrashTrigger::kNone) continue;
+    for (uint64_t nth = 1; nth < e.trigger_count && nth <= kReaimCountsMax; ++nth) {
+      if (std::optional<sim::FaultSchedule> reaimed = Reaimed(schedule, i, nth)) out.push_back(*std::move(reaimed));
+    }
+    break;
+  }
+  return out;
+}
+
 class Shrinker {
  public:
   Shrinker(const Scenario& scenario, uint64_t seed, const RunOptions& options, std::string rule,
@@ -329,8 +468,10 @@ class Shrinker {
     ++runs_;
     RunOptions options = options_;
     options.schedule = schedule;
-    options.keep_trace = keep_trace;
+    // A log_force crash is re-aimed by the trace's log force events (Forces).
+    options.keep_trace = keep_trace || (schedule && HasTrigger(*schedule, sim::CrashTrigger::kLogForce));
     Outcome outcome = RunIsolated(scenario, seed_, options);
+    if (!keep_trace) outcome.trace_text.clear();
     if (!outcome.completed) ++died_;
     return outcome;
   }
@@ -339,7 +480,16 @@ class Shrinker {
   }
   bool Start(ShrinkResult* out);
   bool Try(const Scenario& scenario, const sim::FaultSchedule& schedule);
-  bool TryScenario(const Scenario& scenario) { return Try(scenario, schedule_); }
+  // Try(scenario, schedule_), and when that candidate did not fail because
+  // its targeted crashes now fire after other occurrences (the candidate
+  // moved them: fewer transactions, other settings), once more with them
+  // re-aimed at their transaction's occurrence (AimedSchedule).
+  bool TryScenario(const Scenario& scenario) {
+    if (Try(scenario, schedule_)) return true;
+    std::optional<sim::FaultSchedule> aimed = AimedSchedule();
+    return aimed && Try(scenario, *aimed);
+  }
+  std::optional<sim::FaultSchedule> AimedSchedule() const;
   bool TryEvents(const std::vector<sim::FaultEvent>& events) {
     sim::FaultSchedule schedule = schedule_;
     schedule.events = events;
@@ -351,6 +501,8 @@ class Shrinker {
   // Returns the items kept.
   template <typename T>
   std::vector<T> Ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& attempt);
+  void ShrinkFaultKinds();
+  void ShrinkTransactionTail();
   void ShrinkTransactions();
   void ShrinkRms();
   void ShrinkHosts();
@@ -367,16 +519,20 @@ class Shrinker {
   uint64_t seed_;
   RunOptions options_;
   std::string rule_;
+  std::string kind_;                  // the original's ViolationKind; "" where it cannot be said
+  uint64_t original_events_ = 0;      // a candidate with more trace events is not kept (ratio <= 1)
   int budget_;
   int runs_ = 0;
   bool exhausted_ = false;
   bool uses_schedule_ = false;
   sim::FaultSchedule schedule_;
   Outcome last_;                      // the run of (current_, schedule_)
+  Outcome rejected_;                  // the run of the last candidate Try rejected (completed false: none)
   int died_ = 0;                      // candidate runs an engine assertion aborted
   std::set<std::string> passed_;      // candidates that did not fail the rule
   bool fixed_point_ = false;
   std::vector<std::string> steps_;
+  std::vector<std::string> rounds_;   // runs spent per phase, one line per round
 };
 
 bool Shrinker::Start(ShrinkResult* out) {
@@ -386,10 +542,14 @@ bool Shrinker::Start(ShrinkResult* out) {
     return false;
   }
   out->before = SizesOfOutcome(current_, first);
-  if (!ViolatesRule(first, rule_)) {
+  const std::optional<std::string> kind = KindOf(first, rule_);
+  if (!kind) {
     out->error = absl::StrCat("the run does not violate '", rule_, "': nothing to shrink");
     return false;
   }
+  kind_ = *kind;
+  out->kind = kind_;
+  original_events_ = first.trace_events;
   last_ = std::move(first);
   if (options_.schedule) {
     uses_schedule_ = true;
@@ -400,7 +560,7 @@ bool Shrinker::Start(ShrinkResult* out) {
   if (!recorded.ok()) return true;  // shrink the scenario only
   // The recorded faults must reproduce the failure before they can be cut.
   Outcome replayed = RunOnce(current_, *recorded);
-  if (ViolatesRule(replayed, rule_)) {
+  if (FailsAlike(replayed, rule_, kind_)) {
     uses_schedule_ = true;
     schedule_ = *recorded;
     last_ = std::move(replayed);
@@ -411,6 +571,7 @@ bool Shrinker::Start(ShrinkResult* out) {
 }
 
 bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule) {
+  rejected_ = Outcome{};
   if (exhausted_) return false;
   if (runs_ >= budget_ - 1) {  // one run stays reserved for the final, traced run
     exhausted_ = true;
@@ -422,14 +583,61 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
   if (passed_.count(key) != 0) return false;
   Outcome result =
       RunOnce(scenario, uses_schedule_ ? std::optional<sim::FaultSchedule>(schedule) : std::nullopt);
-  if (!ViolatesRule(result, rule_)) {
+  if (!FailsAlike(result, rule_, kind_)) {
     passed_.insert(std::move(key));
+    rejected_ = std::move(result);
+    return false;
+  }
+  if (result.trace_events > original_events_) {
+    passed_.insert(std::move(key));  // fails, but longer than the original: never kept
     return false;
   }
   current_ = scenario;
   if (uses_schedule_) schedule_ = schedule;
   last_ = std::move(result);
   return true;
+}
+
+// A targeted crash fires after the nth occurrence of its trigger over the
+// run; in the current failing run (last_) that occurrence is a (transaction,
+// RM) pair's prepare or commit, or a (transaction, host) pair's log force. When the rejected candidate had that pair's
+// occurrence earlier (the run up to there is the same with the crash aimed
+// there: it fires after), the schedule with the crash re-aimed at it. A
+// log_force occurrence is a (transaction, host) pair, read from the trace.
+std::optional<sim::FaultSchedule> Shrinker::AimedSchedule() const {
+  if (!uses_schedule_ || !rejected_.completed || !HasTargetedCrash(schedule_)) return std::nullopt;
+  sim::FaultSchedule aimed = schedule_;
+  bool moved = false;
+  for (size_t i = 0; i < aimed.events.size(); ++i) {
+    sim::FaultEvent& e = aimed.events[i];
+    if (e.trigger == sim::CrashTrigger::kNone) continue;
+    const auto list = [&e](const Outcome& o) -> const std::vector<std::string>& {
+      if (e.trigger == sim::CrashTrigger::kPrepare) return o.prepares;
+      return e.trigger == sim::CrashTrigger::kCommit ? o.commits : o.forces;
+    };
+    const std::vector<std::string>& was = list(last_);
+    const std::vector<std::string>& now = list(rejected_);
+    if (e.trigger_count == 0 || e.trigger_count > was.size()) continue;
+    const std::string& target = was[e.trigger_count - 1];
+    // The k-th occurrence of that pair (a pair prepares again after a crash).
+    const auto k = std::count(was.begin(), was.begin() + static_cast<long>(e.trigger_count), target);
+    long seen = 0;
+    for (size_t n = 0; n < now.size() && n + 1 < e.trigger_count; ++n) {
+      if (now[n] == target && ++seen == k) {
+        e.trigger_count = n + 1;
+        moved = true;
+        break;
+      }
+    }
+  }
+  if (!moved) return std::nullopt;
+  std::set<std::pair<sim::CrashTrigger, uint64_t>> occurrences;
+  for (const sim::FaultEvent& e : aimed.events) {
+    if (e.trigger != sim::CrashTrigger::kNone && !occurrences.emplace(e.trigger, e.trigger_count).second) {
+      return std::nullopt;  // two crashes after one occurrence: not a valid schedule
+    }
+  }
+  return aimed;
 }
 
 // Targeted crashes (crash_on) are in the recorded schedule like every other
@@ -474,6 +682,35 @@ std::vector<T> Shrinker::Ddmin(std::vector<T> items, const std::function<bool(co
   return items;
 }
 
+// Cheap first: all faults of one kind at once (message fates, which a lossy
+// network records by the hundred, then partitions, disk faults, timed
+// crashes and restarts, targeted crashes), one run each, before ddmin.
+void Shrinker::ShrinkFaultKinds() {
+  if (!uses_schedule_ || schedule_.events.empty()) return;
+  using Kind = sim::FaultEvent::Kind;
+  const std::vector<std::pair<const char*, std::function<bool(const sim::FaultEvent&)>>> groups = {
+      {"message fates", [](const sim::FaultEvent& e) { return e.kind == Kind::kMessage; }},
+      {"partitions", [](const sim::FaultEvent& e) { return e.kind == Kind::kPartition || e.kind == Kind::kHeal; }},
+      {"disk faults",
+       [](const sim::FaultEvent& e) { return e.kind == Kind::kLatentError || e.kind == Kind::kCorruptSector; }},
+      {"timed crashes",
+       [](const sim::FaultEvent& e) {
+         return (e.kind == Kind::kCrash && e.trigger == sim::CrashTrigger::kNone) || e.kind == Kind::kRestart;
+       }},
+      {"targeted crashes", [](const sim::FaultEvent& e) { return e.trigger != sim::CrashTrigger::kNone; }},
+  };
+  for (const auto& [what, in_group] : groups) {
+    if (exhausted_) return;
+    std::vector<sim::FaultEvent> rest;
+    for (const sim::FaultEvent& e : schedule_.events) {
+      if (!in_group(e)) rest.push_back(e);
+    }
+    if (rest.size() == schedule_.events.size() || rest.empty()) continue;  // none, or all (ddmin tries that)
+    const size_t before = schedule_.events.size();
+    if (TryEvents(rest)) steps_.push_back(absl::StrCat("fault schedule: ", before, " -> ", rest.size(), " events (no ", what, ")"));
+  }
+}
+
 // ddmin over the schedule's events (bisection down to single events).
 void Shrinker::ShrinkFaults() {
   if (!uses_schedule_ || schedule_.events.empty()) return;
@@ -497,17 +734,17 @@ void Shrinker::ShrinkTransactions() {
     if (std::find(w.skip.begin(), w.skip.end(), n) == w.skip.end()) present.push_back(n);
   }
   const size_t before = present.size();
-  const uint32_t transactions = w.transactions;
-  const auto attempt = [this, transactions](const std::vector<uint32_t>& kept) {
-    if (kept.empty()) return false;  // a run needs a transaction
+  const auto with = [this](const std::vector<uint32_t>& kept) {
     Scenario candidate = current_;
     candidate.workload.transactions = kept.back();  // the tail goes without a skip entry
     candidate.workload.skip.clear();
     for (uint32_t n = 1; n < kept.back(); ++n) {
       if (std::find(kept.begin(), kept.end(), n) == kept.end()) candidate.workload.skip.push_back(n);
     }
-    (void)transactions;
-    return TryScenario(candidate);
+    return candidate;
+  };
+  const auto attempt = [this, &with](const std::vector<uint32_t>& kept) {
+    return !kept.empty() && TryScenario(with(kept));  // a run needs a transaction
   };
   // First the transactions the violation names, alone: one run, and often
   // the whole answer.
@@ -522,7 +759,31 @@ void Shrinker::ShrinkTransactions() {
     }
   }
   std::sort(named.begin(), named.end());
-  if (!named.empty() && named.size() < present.size() && attempt(named)) present = named;
+  if (!named.empty() && named.size() < present.size()) {
+    if (attempt(named)) {
+      present = named;
+    } else if (uses_schedule_ && HasTargetedCrash(schedule_)) {
+      // The cut moved the occurrence a targeted crash fires after: re-aim it.
+      const Scenario alone = with(named);
+      std::vector<sim::FaultSchedule> schedules = ReaimedSchedules(schedule_);
+      sim::FaultSchedule targeted_only = schedule_;
+      targeted_only.events.clear();
+      for (const sim::FaultEvent& e : schedule_.events) {
+        if (e.trigger != sim::CrashTrigger::kNone) targeted_only.events.push_back(e);
+      }
+      if (targeted_only.events.size() < schedule_.events.size()) {  // the other faults hit other messages now
+        schedules.push_back(targeted_only);
+        for (sim::FaultSchedule& reaimed : ReaimedSchedules(targeted_only)) schedules.push_back(std::move(reaimed));
+      }
+      for (const sim::FaultSchedule& reaimed : schedules) {
+        if (Try(alone, reaimed)) {
+          present = named;
+          steps_.push_back("targeted crash re-aimed at an earlier occurrence");
+          break;
+        }
+      }
+    }
+  }
   Ddmin<uint32_t>(present, attempt);
   size_t after = current_.workload.transactions - current_.workload.skip.size();
   if (after != before) steps_.push_back(absl::StrCat("transactions: ", before, " -> ", after));
@@ -588,8 +849,12 @@ void Shrinker::Simplify() {
        [](Scenario& s) { return std::exchange(s.workload.arrival_per_second, 0.0) != 0; }},
       {"workload.async_commit_fraction = 0",
        [](Scenario& s) { return std::exchange(s.workload.async_commit_fraction, 0.0) != 0; }},
+      // Unless the run's options pin the strategy (RunOptions::strategy
+      // overrides the scenario's; every candidate keeps it and its seed).
       {"schedule_strategy = fifo",
-       [](Scenario& s) { return std::exchange(s.schedule_strategy, std::string("fifo")) != "fifo"; }},
+       [this](Scenario& s) {
+         return options_.strategy.empty() && std::exchange(s.schedule_strategy, std::string("fifo")) != "fifo";
+       }},
   };
   for (const auto& [what, edit] : edits) {
     if (exhausted_) return;
@@ -605,10 +870,21 @@ void Shrinker::ShrinkFaultTimes() {
   int moved = 0;
   for (size_t i = 0; i < schedule_.events.size() && !exhausted_; ++i) {
     const sim::FaultEvent& event = schedule_.events[i];
-    if (event.kind == sim::FaultEvent::Kind::kMessage || event.trigger != sim::CrashTrigger::kNone ||
-        event.time < 2 * sim::kMillisecond) {
+    if (event.trigger != sim::CrashTrigger::kNone) {
+      // A targeted crash: an earlier occurrence of its trigger (the first,
+      // half its count, the one before), the first that still fails.
+      const uint64_t nth = event.trigger_count;
+      for (uint64_t earlier : {uint64_t{1}, nth / 2, nth - 1}) {
+        if (earlier == 0 || earlier >= schedule_.events[i].trigger_count) continue;
+        std::optional<sim::FaultSchedule> reaimed = Reaimed(schedule_, i, earlier);
+        if (reaimed && Try(current_, *reaimed)) {
+          ++moved;
+          break;
+        }
+      }
       continue;
     }
+    if (event.kind == sim::FaultEvent::Kind::kMessage || event.time < 2 * sim::kMillisecond) continue;
     sim::FaultSchedule schedule = schedule_;
     schedule.events[i].time = event.time / 2;
     std::stable_sort(schedule.events.begin(), schedule.events.end(),
@@ -620,19 +896,59 @@ void Shrinker::ShrinkFaultTimes() {
 
 // Binary search for the lowest value in [lowest, current] that still fails
 // (the current value is known to fail; every value kept was seen to fail).
+// The tail of transactions: the numbers still started are P[0] < P[1] < ...;
+// a cut keeps P[0..i] (workload.transactions = P[i]). Cheap first: the cut
+// after the first violating transaction (those after it often matter
+// little), then the first alone, then a binary search over i (cuts between
+// two numbers started are the same run, so only these are tried).
+void Shrinker::ShrinkTransactionTail() {
+  const WorkloadSpec& w = current_.workload;
+  std::vector<uint32_t> present;
+  for (uint32_t n = 1; n <= w.transactions; ++n) {
+    if (std::find(w.skip.begin(), w.skip.end(), n) == w.skip.end()) present.push_back(n);
+  }
+  if (present.size() < 2) return;
+  const uint32_t start = w.transactions;
+  const Knob knob = Knobs().front();
+  const auto cut = [this, &knob, &present](size_t i) {
+    Scenario candidate = current_;
+    knob.set(candidate, present[i]);
+    return TryScenario(candidate);
+  };
+  size_t low = 0, high = present.size() - 1;
+  const uint64_t first = FirstViolatingTransaction(last_, rule_);
+  for (size_t i = 0; i < high; ++i) {
+    if (present[i] == first) {
+      if (cut(i)) high = i;
+      break;
+    }
+  }
+  if (low < high && !exhausted_) {
+    if (cut(low)) high = low;
+    else ++low;
+  }
+  while (low < high && !exhausted_) {
+    const size_t middle = low + (high - low) / 2;
+    if (cut(middle)) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  if (current_.workload.transactions != start) {
+    steps_.push_back(absl::StrCat("workload.transactions: ", start, " -> ", current_.workload.transactions));
+  }
+}
+
 void Shrinker::ShrinkKnob(const Knob& knob) {
   const uint64_t start = knob.get(current_);
   uint64_t low = knob.lowest(current_);
   uint64_t high = start;
-  if (knob.name == std::string("workload.transactions")) {
-    // Transactions that never started cost nothing to drop, and those after
-    // the first violating one often matter little: try both cuts first.
-    for (uint64_t cut : {last_.transactions, FirstViolatingTransaction(last_, rule_)}) {
-      if (cut < low || cut >= high) continue;
-      Scenario candidate = current_;
-      knob.set(candidate, cut);
-      if (TryScenario(candidate)) high = cut;
-    }
+  if (low < high) {  // cheap first: the lowest value, often the answer
+    Scenario candidate = current_;
+    knob.set(candidate, low);
+    if (TryScenario(candidate)) high = low;
+    else ++low;
   }
   while (low < high && !exhausted_) {
     const uint64_t middle = low + (high - low) / 2;
@@ -665,6 +981,12 @@ void Shrinker::ShrinkRunUntil() {
   }
   sim::TimeNs low = (floor_ns + kMs - 1) / kMs;
   sim::TimeNs high_ms = high / kMs;
+  if (low < high_ms && !exhausted_) {  // cheap first: the least the format allows
+    Scenario candidate = current_;
+    candidate.run_until_ns = low * kMs;
+    if (TryScenario(candidate)) high_ms = low;
+    else ++low;
+  }
   while (low < high_ms && !exhausted_) {
     const sim::TimeNs middle = low + (high_ms - low) / 2;
     Scenario candidate = current_;
@@ -738,17 +1060,42 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
     ScheduleTargetedCrashes();
     for (int round = 0; round < kShrinkRoundsMax && !exhausted_; ++round) {
       const std::string before = ScenarioToToml(current_) + schedule_.ToText();
-      ShrinkKnob(Knobs().front());  // transactions after the first violating one
-      ShrinkTransactions();
+      int mark = runs_;
+      std::string tally = absl::StrCat("round ", round + 1, " runs:");
+      const auto phase = [&](const char* name) {
+        if (runs_ != mark) absl::StrAppend(&tally, " ", name, " ", runs_ - mark);
+        mark = runs_;
+      };
+      // Cheap first: faults by kind and then one by one (message fates are
+      // keyed by the message's sequence number and targeted crashes by an
+      // occurrence count, both of which move when transactions go, so the
+      // faults are cut before the transactions), then the tail of
+      // transactions, those the violation names alone, ddmin over the rest.
+      ShrinkFaultKinds();
       ShrinkFaults();
+      phase("faults");
+      ShrinkTransactionTail();
+      phase("cut");
+      ShrinkTransactions();
+      phase("tx");
       ShrinkHosts();
+      phase("hosts");
       ShrinkRms();
+      phase("rms");
       const std::vector<Knob> knobs = Knobs();
-      for (size_t k = 1; k < knobs.size(); ++k) ShrinkKnob(knobs[k]);
+      for (size_t k = 1; k < knobs.size(); ++k) {
+        ShrinkKnob(knobs[k]);
+        phase(knobs[k].name);
+      }
       Simplify();
+      phase("simplify");
       ShrinkFaultTimes();
+      phase("times");
       ShrinkCrashOnProbability();
+      phase("crashp");
       ShrinkRunUntil();
+      phase("until");
+      rounds_.push_back(tally);
       if (!exhausted_ && ScenarioToToml(current_) + schedule_.ToText() == before) {
         fixed_point_ = true;  // a whole round of candidates kept nothing
         break;
@@ -761,7 +1108,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
     final_options.schedule = CurrentSchedule();
     ++runs_;
     out.result = RunScenario(out.scenario, seed_, final_options);
-    out.ok = ViolatesRule(out.result, rule_);
+    out.ok = FailsAlike(OutcomeOf(out.result), rule_, kind_);
     if (!out.ok) {
       out.error = absl::StrCat("nondeterminism: the minimal run no longer violates '", rule_,
                                "' when run again (digest ", out.result.digest, ")");
@@ -775,6 +1122,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
   out.budget_exhausted = exhausted_;
   out.fixed_point = fixed_point_;
   out.steps = steps_;
+  out.rounds = rounds_;
   return out;
 }
 
@@ -797,9 +1145,9 @@ const char* ShrinkResult::stopped_by() const {
 std::string SummaryLine(const ShrinkSummary& s) {
   const auto percent = [&s](uint64_t n) { return s.shrunk == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(s.shrunk); };
   return absl::StrFormat(
-      "%d shrunk (%d not), same rule %d, events after/before median %.4f worst %.4f, <= 3 transactions %d "
-      "(%.0f%%), fixed point %d (%.0f%%), runs %d",
-      s.shrunk, s.failed, s.same_rule, s.ratio_median, s.ratio_worst, s.at_most_3_transactions,
+      "%d shrunk (%d not), same rule %d (same kind of event %d), events after/before median %.4f worst %.4f, "
+      "<= 3 transactions %d (%.0f%%), fixed point %d (%.0f%%), runs %d",
+      s.shrunk, s.failed, s.same_rule, s.same_kind, s.ratio_median, s.ratio_worst, s.at_most_3_transactions,
       percent(s.at_most_3_transactions), s.fixed_points, percent(s.fixed_points), s.runs);
 }
 
@@ -817,6 +1165,7 @@ ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {
     if (r.fixed_point) ++summary.fixed_points;
     if (r.after.transactions <= 3) ++summary.at_most_3_transactions;
     if (ViolatesRule(r.result, r.rule)) ++summary.same_rule;
+    if (FailsAlike(OutcomeOf(r.result), r.rule, r.kind)) ++summary.same_kind;
   }
   if (!ratios.empty()) {
     std::sort(ratios.begin(), ratios.end());

@@ -3,18 +3,35 @@
 // instead of 20,000.
 //
 // How: every candidate is a full deterministic re-run (RunScenario) and is
-// kept only if it still reports a violation of `rule`. First the faults: the
-// run's injected faults (RunResult::schedule_text) are replayed as an
-// explicit schedule (RunOptions::schedule) and delta-debugged (ddmin over
-// complements: drop all, then halves, quarters, ... down to single events).
-// Then the scenario: fewer transactions, lower concurrency, ops_max/ops_min,
-// rms_per_tx_max/min and keys, an earlier faults_until and a shorter
-// run_until (each a binary search for the smallest value that still fails;
-// the search is not exhaustive because failure need not be monotone, but
-// every value it keeps was seen to fail), and for targeted crashes
-// (`crash_on`) a lower crash_on_probability. The rounds repeat while they
-// make progress. Finally the faults that actually took effect in the last
-// failing run replace the schedule when that still fails.
+// kept only if it still reports a violation of `rule` on the same kind of
+// event (ShrinkResult::kind) and has no more trace events than the original.
+// The run's injected faults (RunResult::schedule_text, also for a run an
+// engine assertion ended) are replayed as an explicit schedule
+// (RunOptions::schedule). Each round, cheap candidates first:
+//  1. faults: all of one kind at once (message fates, partitions, disk
+//     faults, timed crashes, targeted crashes), then ddmin (complements:
+//     drop all, halves, quarters, ... single events). Faults go before
+//     transactions: a message fate is keyed by the message's sequence
+//     number and a targeted crash by an occurrence count, which both move
+//     when transactions go.
+//  2. transactions: the tail after the first violating one, a binary search
+//     over the tail, the transactions the violation names alone, ddmin over
+//     the rest (workload.skip; every transaction draws from its own stream).
+//  3. hosts, then RMs, one by one.
+//  4. settings, each the lowest value first, then a binary search (the
+//     search is not exhaustive because failure need not be monotone; every
+//     value kept was seen to fail): concurrency, rms_per_tx, ops, keys,
+//     faults_until.
+//  5. zero delays (think, RM response), back-to-back arrivals, no async
+//     commits, fifo tie-breaking (unless the options pin a strategy).
+//  6. earlier faults: timed faults at half their time, targeted crashes at an
+//     earlier occurrence; a lower crash_on_probability; a shorter run_until.
+// A candidate whose targeted prepare/commit crash now fires after another
+// (transaction, RM) pair's occurrence is tried once more with the crash
+// re-aimed at its pair's occurrence (seen in the rejected run's history).
+// Rounds repeat until one keeps nothing (a fixed point). Finally the faults
+// that actually took effect in the last failing run replace the schedule
+// when that still fails.
 //
 // Isolation: every candidate runs in a forked child process (POSIX fork +
 // pipe), because a broken invariant aborts the process (ktm/assert.h): a
@@ -64,6 +81,11 @@ struct ShrinkResult {
   bool ok = false;            // the original run violates `rule`; everything below is set
   std::string error;          // why not, when !ok
   std::string rule;
+  // The kind of event the original run violated `rule` on, where it can be
+  // said ("" where not): for rule "assertion" the check and its source
+  // location, else the kind of the last history event the violation names.
+  // Every candidate kept, and the minimal run, fails `rule` on this kind.
+  std::string kind;
   uint64_t seed = 0;
   uint32_t planted_bug = 0;
   Scenario scenario;          // the minimal scenario, named "<name>-shrunk" (file: the input's)
@@ -79,6 +101,8 @@ struct ShrinkResult {
   // kShrinkRoundsMax stopped it first.
   bool fixed_point = false;
   std::vector<std::string> steps;  // the reductions kept, in order ("transactions 100 -> 12")
+  // Runs spent per phase, one line per round: "round 2 runs: faults 3 cut 1 ...".
+  std::vector<std::string> rounds;
 
   // after.trace_events / before.trace_events (1 when before is 0).
   double ratio() const;
@@ -96,9 +120,10 @@ struct ShrinkSummary {
   uint64_t fixed_points = 0;        // reached a fixed point within the budget
   uint64_t at_most_3_transactions = 0;
   uint64_t same_rule = 0;           // the minimal run violates the original's rule (re-checked)
+  uint64_t same_kind = 0;           // ... on the original's kind of event too (ShrinkResult::kind)
 };
 ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
-// One line: "N shrunk (M not), same rule S, events after/before median X worst Y, <= 3 transactions T,
+// One line: "N shrunk (M not), same rule S (same kind of event K), events after/before median X worst Y, <= 3 transactions T,
 // fixed point F, runs R".
 std::string SummaryLine(const ShrinkSummary& summary);
 

@@ -291,7 +291,7 @@ TEST_F(CliFailuresTest, HelpShowsOneSpellingTheCommandsOwnDefaultsAndAnExample) 
       {"trace", "--out (stdout)"},       {"trace", "--seed (required)"}, {"replay", "--seed (required)"},
       {"explore", "--budget (default: 10000)"}, {"explore", "--seed (default: 1)"},
       {"bench", "--format (default: text)"},    {"shrink", "--budget (default: 200)"},
-      {"run", "--planted-bug (default: 0)"},    {"run", "--shrink-budget (default: 100)"}};
+      {"run", "--planted-bug (default: 0)"},    {"run", "--shrink-budget (default: 200)"}};
   for (const auto& [command, line] : defaults) {
     const Output help = Ktmsim(command + " --help");
     EXPECT_EQ(help.exit_code, 0);

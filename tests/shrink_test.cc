@@ -194,27 +194,46 @@ std::string FirstRuleIsolated(const harness::Scenario& scenario, uint64_t seed, 
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? rule : "";
 }
 
+// Under ASan a candidate runs in-process (harness/shrink.cc: no fork) and
+// every run is several times slower: the figures test takes a smaller sample.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // The figures of issue 17 over the planted bugs 1-7 on the default suite
-// (scenarios/*.toml): every shrunk run fails the original's rule, median
-// events after/before <= 0.05, >= 90% have <= 3 transactions, >= 90% reach a
-// fixed point within the default budget (the last two asserted at today's
-// 80% floor, below the issue's 90%). Seeds per (scenario, bug):
-// KTMSIM_SHRINK_SEEDS (default 1 in CI; the issue's figure is 20).
+// (scenarios/*.toml, those that expect a pass): every shrunk run fails the
+// original's rule on the same kind of event, median events after/before
+// <= 0.05 (checker-rule runs), never above 1, >= 85% (target 90%) have <= 3
+// transactions and reach a fixed point within the default budget. The sample: seed 1 of every (scenario, planted bug)
+// whose run fails (44 failures, under a minute in a Release build); under
+// ASan only crash_during_commit, txf_txr_commit and read_only (9 failures). Environment, to
+// measure more: KTMSIM_SHRINK_SEEDS=N (seeds 1..N; the issue's figure is
+// 20), KTMSIM_SHRINK_ONLY=a,b (scenario names), KTMSIM_SHRINK_BUGS=123,
+// KTMSIM_SHRINK_VERBOSE=1 (every shrunk run with its steps and runs per phase).
 TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   uint64_t seeds = 1;
   if (const char* env = std::getenv("KTMSIM_SHRINK_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
+  const char* only = std::getenv("KTMSIM_SHRINK_ONLY");
+  const char* bugs_env = std::getenv("KTMSIM_SHRINK_BUGS");
+  // Under ASan seed 1 of three scenarios: 9 failures (bugs 1-5), about 260 runs.
+  if (kSanitized && only == nullptr) only = "crash_during_commit,txf_txr_commit,read_only";
+  const bool verbose = std::getenv("KTMSIM_SHRINK_VERBOSE") != nullptr;
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(Source("scenarios"))) {
-    if (entry.path().extension() == ".toml") files.push_back(entry.path().string());
+    if (entry.path().extension() != ".toml") continue;
+    if (only != nullptr && std::string(only).find(entry.path().stem().string()) == std::string::npos) continue;
+    files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());
   std::vector<harness::ShrinkResult> results;
-  std::vector<std::string> rules;
   for (const std::string& file : files) {
     absl::StatusOr<harness::Scenario> scenario = harness::LoadScenarioFile(file);
     ASSERT_TRUE(scenario.ok()) << scenario.status();
     if (scenario->expect != harness::Expect::kPass) continue;
     for (uint32_t bug = 1; bug <= 7; ++bug) {
+      if (bugs_env != nullptr && std::string(bugs_env).find(std::to_string(bug)) == std::string::npos) continue;
       for (uint64_t seed = 1; seed <= seeds; ++seed) {
         const harness::RunOptions options{.keep_trace = false, .planted_bug = bug};
         const std::string rule = FirstRuleIsolated(*scenario, seed, options);
@@ -222,7 +241,7 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
         results.push_back(harness::Shrink(*scenario, seed, options, rule, harness::kShrinkBudgetDefault));
         const harness::ShrinkResult& r = results.back();
         EXPECT_TRUE(r.ok) << scenario->name << " seed " << seed << " bug " << bug << ": " << r.error;
-        if (!r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
+        if (verbose || !r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
           std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d%s\n",
                       scenario->name.c_str(), static_cast<unsigned long long>(seed), bug, rule.c_str(),
                       static_cast<unsigned long long>(r.before.trace_events),
@@ -230,40 +249,42 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
                       static_cast<unsigned long long>(r.before.transactions),
                       static_cast<unsigned long long>(r.after.transactions), r.runs,
                       r.fixed_point ? "" : " (no fixed point)");
+          if (verbose) {
+            for (const std::string& step : r.steps) std::printf("      %s\n", step.c_str());
+            for (const std::string& round : r.rounds) std::printf("      %s\n", round.c_str());
+          }
         }
       }
     }
   }
   const harness::ShrinkSummary summary = harness::Summarize(results);
-  std::printf("shrink figures, %llu seeds per (scenario, planted bug 1-7): %llu failures shrunk (%llu not), "
-              "same rule %llu, ratio median %.4f worst %.4f, <= 3 transactions %llu, fixed point %llu, runs %llu\n",
-              static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(summary.shrunk),
-              static_cast<unsigned long long>(summary.failed), static_cast<unsigned long long>(summary.same_rule),
-              summary.ratio_median, summary.ratio_worst,
-              static_cast<unsigned long long>(summary.at_most_3_transactions),
-              static_cast<unsigned long long>(summary.fixed_points), static_cast<unsigned long long>(summary.runs));
-  // A run that ends in an engine assertion has no history (0 transactions
-  // counted): the figures without those runs, for the README.
+  std::printf("shrink figures (seeds 1-%llu, planted bugs 1-7, budget %d): %s\n",
+              static_cast<unsigned long long>(seeds), harness::kShrinkBudgetDefault,
+              harness::SummaryLine(summary).c_str());
   std::vector<harness::ShrinkResult> protocol;
   for (const harness::ShrinkResult& r : results) {
-    if (r.rule != "assertion") protocol.push_back(r);
+    if (r.rule != harness::kAssertionRule) protocol.push_back(r);
   }
   std::printf("without engine assertions: %s\n", harness::SummaryLine(harness::Summarize(protocol)).c_str());
-  ASSERT_GT(summary.shrunk, 10u);
+  ASSERT_GE(summary.shrunk, kSanitized ? 4u : 20u);
   EXPECT_EQ(summary.failed, 0u);
   EXPECT_EQ(summary.same_rule, summary.shrunk);
-  // The issue's median (<= 0.05) holds for the protocol violations; a run
-  // ended by an engine assertion is short already (the assertion stops it
-  // after a few hundred events, about 110 of them boot and log format), so
-  // its ratio stays near 0.4 and, with the suite's dist and txr scenarios,
-  // lifts the all-runs median above 0.05 (0.069 measured): not asserted.
+  EXPECT_EQ(summary.same_kind, summary.shrunk);
+  // The median <= 0.05 holds for the checker-rule runs. A run an engine
+  // assertion ends (rule "assertion", most runs of bugs 5 and 6) is short
+  // already: it stops after a few hundred events, about 110 of them boot and
+  // log format that any run has, so shrunk to one transaction its ratio stays
+  // near 0.3 and lifts the median over all runs above 0.05 (printed above,
+  // not asserted).
   EXPECT_LE(harness::Summarize(protocol).ratio_median, 0.05);
-  // Measured (1 seed, budget 200): 32 shrunk, 30 with <= 3 transactions, 27
-  // fixed points (84%); the issue's target is 90% (not reached yet: soak and
-  // dist_coordinator_crash keep tens of transactions, and the engine-assertion
-  // runs count 0 transactions). These floors catch a regression below today's figure.
-  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 80);
-  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 80);
+  EXPECT_LE(summary.ratio_worst, 1.0);
+  // The issue's target is >= 90% for both; this sample measures 39 of 44
+  // (89%) each (seeds 1-20: 88% and 91%): soak (300 transactions),
+  // dist_coordinator_crash bug 4, dist_participant_crash bug 3 and
+  // txr_volatile_keys bug 4 still stop on the budget. The floor catches a
+  // regression below today's figure.
+  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 85);
+  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 85);
 }
 
 }  // namespace
@@ -325,6 +346,53 @@ TEST(ShrinkTest, UnderPctTheScheduleChoicesArePinnedAndTheShrunkRunStillFails) {
   bool violates = false;
   for (const harness::Violation& v : again.violations) violates |= v.rule == rule;
   EXPECT_TRUE(violates);
+}
+
+}  // namespace
+
+namespace {
+
+// Planted bug 7 is an ordering bug that fifo tie-breaking never takes
+// (ktm/bugs.h): a failure under --strategy random exists only through the
+// strategy's choices. The shrinker runs every candidate with the same
+// strategy and seed (RunOptions::strategy pins them; Simplify does not try
+// fifo then), so the shrunk run still fails under random, replays with the
+// same digest, and passes when the choices are taken away (fifo).
+TEST(ShrinkTest, UnderRandomTheScheduleChoicesArePinnedAndTheShrunkRunStillFails) {
+  // docs/scheduling.md: random finds bug 7 in 9 of seeds 1..200 here.
+  absl::StatusOr<harness::Scenario> loaded = harness::LoadScenarioFile(Source("tests/data/ordering_bug.toml"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const harness::Scenario& scenario = *loaded;
+  harness::RunOptions options{.keep_trace = false, .planted_bug = 7};
+  options.strategy = "random";
+  uint64_t seed = 0;
+  std::string rule;
+  for (uint64_t candidate = 1; candidate <= 200 && seed == 0; ++candidate) {
+    rule = FirstRuleIsolated(scenario, candidate, options);
+    if (!rule.empty()) seed = candidate;
+  }
+  ASSERT_NE(seed, 0u) << "no seed of 200 shows planted bug 7 under random";
+  const harness::ShrinkResult r = harness::Shrink(scenario, seed, options, rule, harness::kShrinkBudgetDefault);
+  ASSERT_TRUE(r.ok) << r.error;
+  std::printf("ordering_bug seed %llu bug 7 under random (%s): events %llu -> %llu, transactions %llu -> %llu, "
+              "runs %d, %s\n",
+              static_cast<unsigned long long>(seed), rule.c_str(), static_cast<unsigned long long>(r.before.trace_events),
+              static_cast<unsigned long long>(r.after.trace_events),
+              static_cast<unsigned long long>(r.before.transactions),
+              static_cast<unsigned long long>(r.after.transactions), r.runs, r.stopped_by());
+  EXPECT_EQ(r.result.identity.strategy, "random");
+  EXPECT_LT(r.after.transactions, r.before.transactions);
+  EXPECT_LT(r.ratio(), 0.5);
+  harness::RunOptions replay = options;
+  replay.schedule = r.uses_schedule ? std::optional<sim::FaultSchedule>(r.schedule) : std::nullopt;
+  const harness::RunResult again = harness::RunScenario(r.scenario, seed, replay);
+  EXPECT_EQ(again.digest, r.result.digest);
+  bool violates = false;
+  for (const harness::Violation& v : again.violations) violates |= v.rule == rule;
+  EXPECT_TRUE(violates);
+  harness::RunOptions fifo = replay;
+  fifo.strategy = "fifo";
+  EXPECT_EQ(FirstRuleIsolated(r.scenario, seed, fifo), "") << "the shrunk run fails without the random choices";
 }
 
 }  // namespace
