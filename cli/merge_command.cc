@@ -3,12 +3,15 @@
 // are validated and merged (reports::MergeSummaries: a (scenario, seed) in
 // two inputs is an error), junit.xml and index.html are regenerated from the
 // merged summary and the failure folders it names are copied (shrunk/ and
-// pictures included); the output directory is staged and
+// pictures included), with shrink.json recomputed from the shards' records of
+// those failures; the output directory is staged and
 // committed like `ktmsim run`'s. Exit 2 on any bad or missing input, else
 // 1 when the merged report has a failed run, else 0.
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <utility>
 #include <system_error>
 
@@ -18,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/output_dir.h"
+#include "cli/shrink_figures.h"
 #include "reports/atomic_file.h"
 #include "reports/coverage_json.h"
 #include "reports/report_files.h"
@@ -93,10 +97,53 @@ absl::Status CopyFailureFolders(const std::vector<MergeInput>& inputs, const rep
   return absl::OkStatus();
 }
 
+// The shards' shrink.json records of the failures that have a folder in the
+// merged report, as one shrink.json (cli/shrink_figures.h); nothing when no
+// input has one. The budget is part of the invocation the shards agree on.
+absl::Status WriteMergedShrinkFigures(const std::vector<MergeInput>& inputs, const reports::Json& merged,
+                                      const std::string& report_dir) {
+  std::set<std::pair<std::string, uint64_t>> folders;
+  for (const reports::Json& scenario : merged["scenarios"]) {
+    for (const reports::Json& failure : scenario["failures"]) {
+      if (failure["folder"] != "") folders.insert({scenario["name"].get<std::string>(), failure["seed"].get<uint64_t>()});
+    }
+  }
+  std::vector<ShrinkRecord> records;
+  std::optional<int> budget;
+  for (const MergeInput& input : inputs) {
+    const std::string path = (fs::path(input.dir) / reports::kShrinkFile).string();
+    std::error_code error;
+    if (!fs::exists(path, error)) continue;
+    absl::StatusOr<std::string> text = reports::ReadFile(path);
+    if (!text.ok()) return text.status();
+    const reports::Json json = reports::Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
+    if (!json.contains("budget") || !json["budget"].is_number_integer()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": 'budget' must be an integer"));
+    }
+    if (budget && *budget != json["budget"].get<int>()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": shrink budget ", json["budget"].get<int>(),
+                                                     ", another input's is ", *budget));
+    }
+    budget = json["budget"].get<int>();
+    absl::StatusOr<std::vector<ShrinkRecord>> shard = ShrinkRecordsFromJson(json, path);
+    if (!shard.ok()) return shard.status();
+    for (ShrinkRecord& record : *shard) {
+      if (folders.count({record.scenario, record.seed}) != 0) records.push_back(std::move(record));
+    }
+  }
+  if (!budget) return absl::OkStatus();
+  return reports::WriteFileAtomically((fs::path(report_dir) / reports::kShrinkFile).string(),
+                                      ShrinkFiguresJson(*budget, std::move(records)).dump(2) + "\n");
+}
+
 absl::Status WriteMerged(const std::vector<MergeInput>& inputs, const reports::Json& merged,
                          ReportDirectory& directory) {
   if (absl::Status status = CopyFailureFolders(inputs, merged, directory.staging());
       !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = WriteMergedShrinkFigures(inputs, merged, directory.staging()); !status.ok()) {
     return status;
   }
   absl::Status status = reports::WriteReportFiles(directory.staging(), merged);

@@ -65,7 +65,12 @@ absl::Status ReportDirectory::Commit() {
     if (absl::Status status = Rename(dir / "failures", old_failures); !status.ok()) return status;
   }
   for (const std::string& name : reports::CommitOrder()) {
-    if (!fs::exists(staging / name, error)) continue;  // e.g. a report without index.html
+    if (!fs::exists(staging / name, error)) {
+      // e.g. a run that shrank nothing: the previous report's file would be stale.
+      fs::remove(dir / name, error);
+      if (error) return FsError("cannot remove", dir / name, error);
+      continue;
+    }
     if (absl::Status status = Rename(staging / name, dir / name); !status.ok()) return status;
   }
   fs::remove_all(old_failures, error);

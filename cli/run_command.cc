@@ -34,6 +34,7 @@
 #include "cli/output_dir.h"
 #include "cli/progress.h"
 #include "cli/scenario_set.h"
+#include "cli/shrink_figures.h"
 #include "cli/version.h"
 #include "cli/work_items.h"
 #include "harness/determinism.h"
@@ -257,43 +258,26 @@ void PrintShrink(const harness::Scenario& scenario, uint64_t seed, const harness
 }
 
 // The shrink figures of the suite (harness::ShrinkSummary): per scenario and
-// in total, on stderr (one line each) and in <report>/shrink.json. In
-// failure-folder order, so the same for any --jobs.
-absl::Status WriteShrinkFigures(const std::vector<harness::Scenario>& scenarios, const std::vector<WorkItem>& items,
-                                const std::vector<size_t>& failed,
-                                const std::vector<std::optional<harness::ShrinkResult>>& shrinks,
-                                const RunSettings& settings, const std::string& report_dir) {
-  std::map<std::string, std::vector<harness::ShrinkResult>> by_scenario;
-  std::vector<harness::ShrinkResult> all;
-  for (size_t f = 0; f < failed.size(); ++f) {
-    if (!shrinks[f]) continue;
-    by_scenario[scenarios[items[failed[f]].scenario].name].push_back(*shrinks[f]);
-    all.push_back(*shrinks[f]);
+// in total, on stderr (one line each) and in <report>/shrink.json
+// (cli/shrink_figures.h).
+absl::Status WriteShrinkFigures(std::vector<ShrinkRecord> records, const RunSettings& settings,
+                                const std::string& report_dir) {
+  if (records.empty()) return absl::OkStatus();
+  std::map<std::string, std::vector<harness::ShrinkFigure>> by_scenario;
+  std::vector<harness::ShrinkFigure> all;
+  for (const ShrinkRecord& record : records) {
+    by_scenario[record.scenario].push_back(record.figure);
+    all.push_back(record.figure);
   }
-  if (all.empty()) return absl::OkStatus();
-  const auto json_of = [](const harness::ShrinkSummary& s) {
-    return reports::Json{{"shrunk", s.shrunk},
-                         {"not_shrunk", s.failed},
-                         {"same_rule", s.same_rule},
-                         {"same_kind", s.same_kind},
-                         {"ratio_median", std::round(s.ratio_median * 10000) / 10000},
-                         {"ratio_worst", std::round(s.ratio_worst * 10000) / 10000},
-                         {"at_most_3_transactions", s.at_most_3_transactions},
-                         {"fixed_points", s.fixed_points},
-                         {"runs", s.runs}};
-  };
-  reports::Json json = reports::Json::object();
-  json["budget"] = settings.shrink_budget;
-  json["total"] = json_of(harness::Summarize(all));
-  json["scenarios"] = reports::Json::object();
-  for (const auto& [name, results] : by_scenario) {
-    const harness::ShrinkSummary summary = harness::Summarize(results);
-    json["scenarios"][name] = json_of(summary);
-    if (!settings.quiet) absl::FPrintF(stderr, "ktmsim: shrink %s: %s\n", name, harness::SummaryLine(summary));
+  if (!settings.quiet) {
+    for (const auto& [name, figures] : by_scenario) {
+      absl::FPrintF(stderr, "ktmsim: shrink %s: %s\n", name, harness::SummaryLine(harness::Summarize(figures)));
+    }
   }
   absl::FPrintF(stderr, "ktmsim: shrink figures (budget %d): %s\n", settings.shrink_budget,
                 harness::SummaryLine(harness::Summarize(all)));
-  return reports::WriteFileAtomically(report_dir + "/shrink.json", json.dump(2) + "\n");
+  const reports::Json json = ShrinkFiguresJson(settings.shrink_budget, std::move(records));
+  return reports::WriteFileAtomically(report_dir + "/" + reports::kShrinkFile, json.dump(2) + "\n");
 }
 
 absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios,
@@ -314,7 +298,7 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
   const harness::RunOptions options = BaseOptions(settings, true);
   std::mutex mutex;
   absl::Status first_error;
-  std::vector<std::optional<harness::ShrinkResult>> shrinks(failed.size());  // without traces: for the figures
+  std::vector<ShrinkRecord> shrinks;  // for the figures
   Progress progress(failed.size(), settings.quiet, "failure folders");
   const bool progress_terminal = ::isatty(STDERR_FILENO) == 1;  // shrink lines would break the bar
   ParallelFor(
@@ -333,17 +317,14 @@ absl::Status WriteFailureFolders(const std::vector<harness::Scenario>& scenarios
         std::lock_guard<std::mutex> lock(mutex);
         if (shrink && !settings.quiet && !progress_terminal) PrintShrink(scenario, items[i].seed, *shrink);
         if (shrink && shrink->error.rfind("not shrunk:", 0) != 0) {
-          harness::ShrinkResult light = *shrink;
-          light.result = harness::RunResult{};
-          light.result.violations = shrink->result.violations;
-          shrinks[f] = std::move(light);
+          shrinks.push_back({scenario.name, items[i].seed, harness::FigureOf(*shrink)});
         }
         if (first_error.ok()) first_error = status;
       },
       [&progress] { progress.Run(); });
   if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
   if (settings.shrink_budget > 0 && first_error.ok()) {
-    first_error = WriteShrinkFigures(scenarios, items, failed, shrinks, settings, report_dir);
+    first_error = WriteShrinkFigures(std::move(shrinks), settings, report_dir);
   }
   return first_error;
 }

@@ -1151,21 +1151,34 @@ std::string SummaryLine(const ShrinkSummary& s) {
       percent(s.at_most_3_transactions), s.fixed_points, percent(s.fixed_points), s.runs);
 }
 
-ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {
+ShrinkFigure FigureOf(const ShrinkResult& r) {
+  ShrinkFigure figure;
+  figure.ok = r.ok;
+  figure.runs = static_cast<uint64_t>(r.runs);
+  if (!r.ok) return figure;
+  figure.ratio = r.ratio();
+  figure.fixed_point = r.fixed_point;
+  figure.transactions_after = r.after.transactions;
+  figure.same_rule = ViolatesRule(r.result, r.rule);
+  figure.same_kind = FailsAlike(OutcomeOf(r.result), r.rule, r.kind);
+  return figure;
+}
+
+ShrinkSummary Summarize(const std::vector<ShrinkFigure>& figures) {
   ShrinkSummary summary;
   std::vector<double> ratios;
-  for (const ShrinkResult& r : results) {
-    summary.runs += static_cast<uint64_t>(r.runs);
-    if (!r.ok) {
+  for (const ShrinkFigure& f : figures) {
+    summary.runs += f.runs;
+    if (!f.ok) {
       ++summary.failed;
       continue;
     }
     ++summary.shrunk;
-    ratios.push_back(r.ratio());
-    if (r.fixed_point) ++summary.fixed_points;
-    if (r.after.transactions <= 3) ++summary.at_most_3_transactions;
-    if (ViolatesRule(r.result, r.rule)) ++summary.same_rule;
-    if (FailsAlike(OutcomeOf(r.result), r.rule, r.kind)) ++summary.same_kind;
+    ratios.push_back(f.ratio);
+    if (f.fixed_point) ++summary.fixed_points;
+    if (f.transactions_after <= 3) ++summary.at_most_3_transactions;
+    if (f.same_rule) ++summary.same_rule;
+    if (f.same_kind) ++summary.same_kind;
   }
   if (!ratios.empty()) {
     std::sort(ratios.begin(), ratios.end());
@@ -1174,6 +1187,13 @@ ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {
     summary.ratio_worst = ratios.back();
   }
   return summary;
+}
+
+ShrinkSummary Summarize(const std::vector<ShrinkResult>& results) {
+  std::vector<ShrinkFigure> figures;
+  figures.reserve(results.size());
+  for (const ShrinkResult& r : results) figures.push_back(FigureOf(r));
+  return Summarize(figures);
 }
 
 ShrinkResult Shrink(const Scenario& scenario, uint64_t seed, const RunOptions& options,

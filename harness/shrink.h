@@ -122,6 +122,19 @@ struct ShrinkSummary {
   uint64_t same_rule = 0;           // the minimal run violates the original's rule (re-checked)
   uint64_t same_kind = 0;           // ... on the original's kind of event too (ShrinkResult::kind)
 };
+// One shrink's figures: what ShrinkSummary counts, without the runs, so a
+// report can keep them per failure (shrink.json) and shards can be merged.
+struct ShrinkFigure {
+  bool ok = false;
+  double ratio = 1;                  // ShrinkResult::ratio()
+  uint64_t runs = 0;
+  bool fixed_point = false;
+  uint64_t transactions_after = 0;
+  bool same_rule = false, same_kind = false;  // re-checked on the minimal run
+};
+// Needs r.result's history and violations (the minimal run), for same_rule / same_kind.
+ShrinkFigure FigureOf(const ShrinkResult& r);
+ShrinkSummary Summarize(const std::vector<ShrinkFigure>& figures);
 ShrinkSummary Summarize(const std::vector<ShrinkResult>& results);
 // One line: "N shrunk (M not), same rule S (same kind of event K), events after/before median X worst Y, <= 3 transactions T,
 // fixed point F, runs R".

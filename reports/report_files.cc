@@ -34,7 +34,7 @@ const std::vector<ReportFile>& ReportFiles() {
 }
 
 std::vector<std::string> CommitOrder() {
-  std::vector<std::string> order = {kFailuresDir};
+  std::vector<std::string> order = {kFailuresDir, kShrinkFile};
   for (const ReportFile& file : ReportFiles()) order.push_back(file.name);
   return order;
 }

@@ -19,6 +19,9 @@
 namespace reports {
 
 inline constexpr char kFailuresDir[] = "failures";
+// Written by the caller, not from the summary: `ktmsim run` when it shrinks,
+// `ktmsim merge` when a shard has one (cli/shrink_figures.h).
+inline constexpr char kShrinkFile[] = "shrink.json";
 
 struct ReportFile {
   const char* name;         // relative to the report directory
@@ -31,7 +34,8 @@ struct ReportFile {
 // The files, summary.json last.
 const std::vector<ReportFile>& ReportFiles();
 
-// failures/, then every ReportFiles() name: the order a commit moves them in.
+// failures/, shrink.json, then every ReportFiles() name: the order a commit
+// moves them in.
 std::vector<std::string> CommitOrder();
 
 // Writes every file of ReportFiles() into `dir`, in order; the first error.

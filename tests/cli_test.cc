@@ -750,8 +750,11 @@ TEST_F(CliTest, RunAndMergeWriteTheReportFileCatalog) {
   fs::create_directory(Path("suite"));
   WriteText(Path("suite/expect_fail.toml"), kExpectFailScenario);
   std::vector<std::string> expected = reports::CommitOrder();
+  EXPECT_EQ(expected.size(), reports::ReportFiles().size() + 2);  // + failures/ and shrink.json
+  // Nothing here is shrunk (the run meets no rule to keep failing), so no
+  // shrink.json (MergeRecomputesTheShrinkFiguresOfTheShards has one).
+  std::erase(expected, std::string(reports::kShrinkFile));
   std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(expected.size(), reports::ReportFiles().size() + 1);
   CommandResult run = Ktmsim(absl::StrCat("run ", Path("suite"), " --seeds 1 --quiet --out ", Path("out")));
   ASSERT_EQ(run.exit_code, 1) << run.err;
   EXPECT_EQ(ListDir(Path("out")), expected);
@@ -761,6 +764,40 @@ TEST_F(CliTest, RunAndMergeWriteTheReportFileCatalog) {
   for (const reports::ReportFile& file : reports::ReportFiles()) {
     EXPECT_EQ(ReadAll(Path("out/") + file.name), ReadAll(Path("merged/") + file.name)) << file.name;
   }
+}
+
+// shrink.json keeps one record per shrunk failure, so merging shards gives
+// the unsharded figures byte for byte (a median does not merge, its inputs do).
+TEST_F(CliTest, MergeRecomputesTheShrinkFiguresOfTheShards) {
+  const std::string common = "run scenarios/two_phase_3rms.toml --seeds 4 --planted-bug 4 --quiet";
+  ASSERT_EQ(Ktmsim(absl::StrCat(common, " --out ", Path("all"))).exit_code, 1);
+  ASSERT_EQ(Ktmsim(absl::StrCat(common, " --shard 1/2 --out ", Path("s1"))).exit_code, 1);
+  ASSERT_EQ(Ktmsim(absl::StrCat(common, " --shard 2/2 --out ", Path("s2"))).exit_code, 1);
+  CommandResult merge = Ktmsim(absl::StrCat("merge ", Path("s1"), " ", Path("s2"), " --out ", Path("merged")));
+  ASSERT_EQ(merge.exit_code, 1) << merge.err;
+  const std::string all = ReadAll(Path("all/shrink.json"));
+  EXPECT_EQ(ReadAll(Path("merged/shrink.json")), all);
+  const Json figures = Json::parse(all);
+  EXPECT_GE(figures["failures"].size(), 2u) << all;
+  EXPECT_LT(Json::parse(ReadAll(Path("s1/shrink.json")))["failures"].size(), figures["failures"].size());
+  EXPECT_EQ(figures["total"]["shrunk"], figures["failures"].size());
+  // The kind of event is re-checked on the minimal run (it needs its history).
+  EXPECT_EQ(figures["total"]["same_kind"], figures["total"]["shrunk"]) << all;
+}
+
+// A report re-written into the same directory is the new run's alone: a
+// shrink.json of an earlier run that shrank is removed when this one did not.
+TEST_F(CliTest, ARunIntoAnExistingReportReplacesEveryFileAndDropsAStaleShrinkFile) {
+  const std::string out = Path("out");
+  ASSERT_EQ(Ktmsim("run scenarios/two_phase_3rms.toml --seeds 2 --planted-bug 4 --quiet --out " + out).exit_code, 1);
+  ASSERT_TRUE(fs::exists(out + "/shrink.json"));
+  CommandResult again = Ktmsim("run scenarios/two_phase_3rms.toml --seeds 2 --planted-bug 4 --quiet --out " + out);
+  ASSERT_EQ(again.exit_code, 1) << again.err;
+  ASSERT_TRUE(fs::exists(out + "/shrink.json"));
+  CommandResult clean = Ktmsim("run scenarios/two_phase_3rms.toml --seeds 2 --quiet --out " + out);
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_FALSE(fs::exists(out + "/shrink.json"));
+  for (const std::string& name : ListDir(Path(""))) EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
 }
 
 TEST_F(CliTest, ReplayPrintsTheDigestRecordedByRun) {
