@@ -295,6 +295,9 @@ class Replay {
 struct ConformanceChecker::Impl {
   sim::World* world = nullptr;
   std::vector<TxRec> txs;
+  // Indexes of txs not known forgotten (pruned at each crash): what a crash
+  // walks, so its cost follows the live transactions, not the run's length.
+  std::vector<size_t> live;
   // host -> id -> index (lookups by the event's field, no copy).
   std::map<uint32_t, std::map<std::string, size_t, std::less<>>> tx_index;
   std::map<uint32_t, std::map<std::string, std::pair<size_t, int>, std::less<>>> en_index;
@@ -312,6 +315,7 @@ struct ConformanceChecker::Impl {
     if (it != on_host.end()) return &txs[it->second];
     if (!create) return nullptr;
     on_host.emplace(tx, txs.size());
+    live.push_back(txs.size());
     txs.push_back(TxRec{host, tx, {}, {}, {}, -1, false, {}});
     return &txs.back();
   }
@@ -382,9 +386,14 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     }
     rec->events.push_back({index, k, static_cast<int16_t>(slot), kOther, kOther});
   } else if (kind == "crash") {
-    for (TxRec& rec : txs) {
-      if (rec.host == e.host && !rec.forgotten) rec.events.push_back({index, Kind::kCrash, -1, kOther, kOther});
+    size_t kept = 0;
+    for (size_t i : live) {
+      TxRec& rec = txs[i];
+      if (rec.forgotten) continue;
+      live[kept++] = i;
+      if (rec.host == e.host) rec.events.push_back({index, Kind::kCrash, -1, kOther, kOther});
     }
+    live.resize(kept);
   }
 }
 
