@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "model/spec_common.h"
@@ -298,9 +299,10 @@ struct ConformanceChecker::Impl {
   // Indexes of txs not known forgotten (pruned at each crash): what a crash
   // walks, so its cost follows the live transactions, not the run's length.
   std::vector<size_t> live;
-  // host -> id -> index (lookups by the event's field, no copy).
-  std::map<uint32_t, std::map<std::string, size_t, std::less<>>> tx_index;
-  std::map<uint32_t, std::map<std::string, std::pair<size_t, int>, std::less<>>> en_index;
+  // host -> id -> index (lookups by the event's field, no copy; hashed, so a
+  // lookup costs the same however long the run).
+  std::map<uint32_t, absl::flat_hash_map<std::string, size_t>> tx_index;
+  std::map<uint32_t, absl::flat_hash_map<std::string, std::pair<size_t, int>>> en_index;
 
   const std::pair<size_t, int>* FindEn(uint32_t host, const std::string& en) const {
     auto h = en_index.find(host);
