@@ -38,8 +38,12 @@ HistoryRecorder::PairEntry& HistoryRecorder::PairAt(const std::string& tx, std::
 }
 
 void HistoryRecorder::SetTxName(std::string_view short_uow, std::string tx) {
-  auto it = names_.tx_by_uow.insert_or_assign(std::string(short_uow), std::move(tx)).first;
-  tx_of_uow_[std::string_view(it->first)] = &it->second;
+  tx_by_uow_.insert_or_assign(std::string(short_uow), std::move(tx));
+}
+
+const RunNames& HistoryRecorder::names() const {
+  names_.tx_by_uow = std::map<std::string, std::string>(tx_by_uow_.begin(), tx_by_uow_.end());
+  return names_;
 }
 
 void HistoryRecorder::Resolve(PairEntry& entry) {
@@ -57,8 +61,8 @@ void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { na
 
 std::string HistoryRecorder::TxName(const ktm::Guid& uow) const {
   const ktm::GuidShort short_uow = uow.Short();
-  auto it = tx_of_uow_.find(short_uow.view());
-  return it == tx_of_uow_.end() ? "uow-" + std::string(short_uow) : *it->second;
+  auto it = tx_by_uow_.find(absl::string_view(short_uow.text, sizeof short_uow.text));
+  return it == tx_by_uow_.end() ? "uow-" + std::string(short_uow) : it->second;
 }
 
 std::string HistoryRecorder::UowOf(const std::string& tx) const {
@@ -147,8 +151,8 @@ bool HistoryRecorder::WantsTraceKind(std::string_view kind) {
 void HistoryRecorder::OnTraceEvent(const sim::TraceEvent& e) {
   const std::string& kind = e.kind;
   if (kind == "ktm.timeout") {
-    auto it = tx_of_uow_.find(std::string_view(e.Field("tx")));
-    Record(model::EventKind::kTimeoutFired, e.host, it == tx_of_uow_.end() ? "uow-" + e.Field("tx") : *it->second);
+    auto it = tx_by_uow_.find(e.Field("tx"));
+    Record(model::EventKind::kTimeoutFired, e.host, it == tx_by_uow_.end() ? "uow-" + e.Field("tx") : it->second);
   } else if (kind == "ktm.log_forced" || kind == "dist.log_forced") {
     Trigger(sim::CrashTrigger::kLogForce, e.host);
   } else if (kind == "net.partition" || kind == "partition") {

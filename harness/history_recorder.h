@@ -123,7 +123,9 @@ class HistoryRecorder : public ktm::RmObserver {
   // Unresolved (transaction, RM) pairs: what crash handling walks (bounded by
   // what is in flight, not by the run's length).
   size_t open_pairs() const { return open_.size(); }
-  const RunNames& names() const { return names_; }
+  // The run's names (tx_by_uow built from the recorder's hashed index on
+  // each call: call it once, at the end of the run).
+  const RunNames& names() const;
 
  private:
   struct PairState {
@@ -143,7 +145,7 @@ class HistoryRecorder : public ktm::RmObserver {
   PairState& Pair(const std::string& tx, std::string_view rm) { return PairAt(tx, rm).second; }
   // Marks `entry` resolved and drops it from open_.
   void Resolve(PairEntry& entry);
-  // names_.tx_by_uow[short_uow] = tx, indexed.
+  // The history name of engine transaction `short_uow` is `tx`.
   void SetTxName(std::string_view short_uow, std::string tx);
   void Trigger(sim::CrashTrigger trigger, uint32_t host) {
     if (trigger_) trigger_(trigger, host);
@@ -153,10 +155,10 @@ class HistoryRecorder : public ktm::RmObserver {
   TriggerFn trigger_;
   VolatileKeyFn is_volatile_;
   model::History history_;
-  RunNames names_;
-  // names_.tx_by_uow by key, for lookups in O(1) without building a string
-  // (the map is kept for the reports, which walk it in order).
-  absl::flat_hash_map<std::string_view, const std::string*> tx_of_uow_;
+  mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
+  // UOW short id -> "t<N>": hashed, so naming and looking up a transaction
+  // costs the same however long the run (names() orders it for the reports).
+  absl::flat_hash_map<std::string, std::string> tx_by_uow_;
   absl::flat_hash_map<std::string, std::string> uow_by_tx_;
   absl::flat_hash_map<std::string, uint32_t> begin_host_;  // tx -> the host its client began it on
   std::map<PairKey, PairState> pairs_;  // every pair seen (the fingerprint hashes them all)
