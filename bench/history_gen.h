@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,10 +35,10 @@ inline model::History GenerateHistory(uint64_t transactions, uint64_t seed) {
   std::map<std::pair<std::string, std::string>, std::string> committed;  // (rm, key) -> value
   std::vector<std::pair<std::pair<std::string, std::string>, std::string>> applied;
   std::vector<model::HistoryEvent> window;
-  auto add = [&window](int64_t time_ns, EventKind kind, std::string tx, std::string rm,
-                       std::string key, std::string value, std::string detail) {
-    window.push_back(model::HistoryEvent{time_ns, 0, kind, std::move(tx), std::move(rm),
-                                         std::move(key), std::move(value), std::move(detail)});
+  auto add = [&window, &history](int64_t time_ns, EventKind kind, std::string_view tx, std::string_view rm,
+                                 std::string_view key, std::string_view value, std::string_view detail) {
+    window.push_back(model::HistoryEvent{time_ns, 0, kind, history.Intern(tx), history.Intern(rm),
+                                         history.Intern(key), history.Intern(value), history.Intern(detail)});
   };
   for (uint64_t first = 0; first < transactions; first += kWindow) {
     const int64_t base = static_cast<int64_t>(first / kWindow) * kWindowNs;
@@ -86,8 +87,7 @@ inline model::History GenerateHistory(uint64_t transactions, uint64_t seed) {
   }
   const int64_t end = static_cast<int64_t>(transactions / kWindow + 1) * kWindowNs;
   for (const auto& [place, value] : committed) {
-    history.events.push_back(model::HistoryEvent{end, 0, EventKind::kFinalValue, "", place.first,
-                                                 place.second, value, ""});
+    history.Add(end, 0, EventKind::kFinalValue, "", place.first, place.second, value, "");
   }
   history.end_ns = end + kGeneratedBoundNs + 1;
   return history;

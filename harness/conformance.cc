@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "model/spec_common.h"
@@ -295,9 +296,13 @@ class Replay {
 struct ConformanceChecker::Impl {
   sim::World* world = nullptr;
   std::vector<TxRec> txs;
-  // host -> id -> index (lookups by the event's field, no copy).
-  std::map<uint32_t, std::map<std::string, size_t, std::less<>>> tx_index;
-  std::map<uint32_t, std::map<std::string, std::pair<size_t, int>, std::less<>>> en_index;
+  // Indexes of txs not known forgotten (pruned at each crash): what a crash
+  // walks, so its cost follows the live transactions, not the run's length.
+  std::vector<size_t> live;
+  // host -> id -> index (lookups by the event's field, no copy; hashed, so a
+  // lookup costs the same however long the run).
+  std::map<uint32_t, absl::flat_hash_map<std::string, size_t>> tx_index;
+  std::map<uint32_t, absl::flat_hash_map<std::string, std::pair<size_t, int>>> en_index;
 
   const std::pair<size_t, int>* FindEn(uint32_t host, const std::string& en) const {
     auto h = en_index.find(host);
@@ -312,6 +317,7 @@ struct ConformanceChecker::Impl {
     if (it != on_host.end()) return &txs[it->second];
     if (!create) return nullptr;
     on_host.emplace(tx, txs.size());
+    live.push_back(txs.size());
     txs.push_back(TxRec{host, tx, {}, {}, {}, -1, false, {}});
     return &txs.back();
   }
@@ -382,9 +388,14 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     }
     rec->events.push_back({index, k, static_cast<int16_t>(slot), kOther, kOther});
   } else if (kind == "crash") {
-    for (TxRec& rec : txs) {
-      if (rec.host == e.host && !rec.forgotten) rec.events.push_back({index, Kind::kCrash, -1, kOther, kOther});
+    size_t kept = 0;
+    for (size_t i : live) {
+      TxRec& rec = txs[i];
+      if (rec.forgotten) continue;
+      live[kept++] = i;
+      if (rec.host == e.host) rec.events.push_back({index, Kind::kCrash, -1, kOther, kOther});
     }
+    live.resize(kept);
   }
 }
 

@@ -25,21 +25,35 @@ uint64_t MixString(uint64_t hash, const std::string& text) { return Mix(hash, si
 void HistoryRecorder::Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm, std::string key,
                              std::string value, std::string detail) {
   if (kind == model::EventKind::kBegin) begin_host_[tx] = host;
-  model::HistoryEvent e;
-  e.time_ns = scheduler_->Now();
-  e.host = host;
-  e.kind = kind;
-  e.tx = std::move(tx);
-  e.rm = std::move(rm);
-  e.key = std::move(key);
-  e.value = std::move(value);
-  e.detail = std::move(detail);
-  history_.events.push_back(std::move(e));
+  history_.Add(scheduler_->Now(), host, kind, tx, rm, key, value, detail);
+}
+
+HistoryRecorder::PairEntry& HistoryRecorder::PairAt(const std::string& tx, std::string_view rm) {
+  auto found = pair_index_.find(std::make_pair(std::string_view(tx), rm));
+  if (found != pair_index_.end()) return *found->second;
+  auto it = pairs_.try_emplace({tx, std::string(rm)}).first;
+  open_.insert(&*it);
+  pair_index_.emplace(std::make_pair(std::string_view(it->first.first), std::string_view(it->first.second)), &*it);
+  return *it;
+}
+
+void HistoryRecorder::SetTxName(std::string_view short_uow, std::string tx) {
+  tx_by_uow_.insert_or_assign(std::string(short_uow), std::move(tx));
+}
+
+const RunNames& HistoryRecorder::names() const {
+  names_.tx_by_uow = std::map<std::string, std::string>(tx_by_uow_.begin(), tx_by_uow_.end());
+  return names_;
+}
+
+void HistoryRecorder::Resolve(PairEntry& entry) {
+  entry.second.resolved = true;
+  open_.erase(&entry);
 }
 
 void HistoryRecorder::NameTransaction(const std::string& tx, const ktm::Guid& uow) {
   const std::string short_uow = uow.Short();
-  names_.tx_by_uow[short_uow] = tx;
+  SetTxName(short_uow, tx);
   uow_by_tx_[tx] = short_uow;
 }
 
@@ -47,8 +61,8 @@ void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { na
 
 std::string HistoryRecorder::TxName(const ktm::Guid& uow) const {
   const ktm::GuidShort short_uow = uow.Short();
-  auto it = names_.tx_by_uow.find(std::string(short_uow));
-  return it == names_.tx_by_uow.end() ? "uow-" + std::string(short_uow) : it->second;
+  auto it = tx_by_uow_.find(absl::string_view(short_uow.text, sizeof short_uow.text));
+  return it == tx_by_uow_.end() ? "uow-" + std::string(short_uow) : it->second;
 }
 
 std::string HistoryRecorder::UowOf(const std::string& tx) const {
@@ -97,32 +111,32 @@ void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Gu
 void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,
                              std::string_view /*why*/) {
   std::string tx = TxName(uow);
-  PairState& pair = Pair(tx, rm);
-  if (vote == ktm::RmVote::kYes) pair.prepared = true;
-  if (vote == ktm::RmVote::kReadOnly || vote == ktm::RmVote::kSinglePhase) pair.resolved = true;
+  PairEntry& entry = PairAt(tx, rm);
+  if (vote == ktm::RmVote::kYes) entry.second.prepared = true;
+  if (vote == ktm::RmVote::kReadOnly || vote == ktm::RmVote::kSinglePhase) Resolve(entry);
   Record(model::EventKind::kVote, host, std::move(tx), std::string(rm), "", "", std::string(ktm::RmVoteName(vote)));
 }
 
 void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
   std::string tx = TxName(uow);
-  PairState& pair = Pair(tx, rm);
-  pair.resolved = true;
-  pair.in_doubt = false;
+  PairEntry& entry = PairAt(tx, rm);
+  entry.second.in_doubt = false;
+  Resolve(entry);
   Record(model::EventKind::kRmCommitted, host, std::move(tx), std::string(rm));
   Trigger(sim::CrashTrigger::kCommit, host);
 }
 
 void HistoryRecorder::OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view /*why*/) {
   std::string tx = TxName(uow);
-  PairState& pair = Pair(tx, rm);
-  pair.resolved = true;
-  pair.in_doubt = false;
+  PairEntry& entry = PairAt(tx, rm);
+  entry.second.in_doubt = false;
+  Resolve(entry);
   Record(model::EventKind::kRmAborted, host, std::move(tx), std::string(rm));
 }
 
 void HistoryRecorder::OnBranch(uint32_t /*host*/, const ktm::Guid& root_uow, const ktm::Guid& local_uow) {
   // A participant's local transaction: its RMs' events belong to the root.
-  names_.tx_by_uow[local_uow.Short()] = TxName(root_uow);
+  SetTxName(local_uow.Short(), TxName(root_uow));
 }
 
 // ---------------------------------------------------------------------------
@@ -137,9 +151,8 @@ bool HistoryRecorder::WantsTraceKind(std::string_view kind) {
 void HistoryRecorder::OnTraceEvent(const sim::TraceEvent& e) {
   const std::string& kind = e.kind;
   if (kind == "ktm.timeout") {
-    auto it = names_.tx_by_uow.find(e.Field("tx"));
-    Record(model::EventKind::kTimeoutFired, e.host,
-           it == names_.tx_by_uow.end() ? "uow-" + e.Field("tx") : it->second);
+    auto it = tx_by_uow_.find(e.Field("tx"));
+    Record(model::EventKind::kTimeoutFired, e.host, it == tx_by_uow_.end() ? "uow-" + e.Field("tx") : it->second);
   } else if (kind == "ktm.log_forced" || kind == "dist.log_forced") {
     Trigger(sim::CrashTrigger::kLogForce, e.host);
   } else if (kind == "net.partition" || kind == "partition") {
@@ -154,12 +167,15 @@ void HistoryRecorder::OnTraceEvent(const sim::TraceEvent& e) {
 
 void HistoryRecorder::ResolveCrashedRms(uint32_t host, const std::set<std::string>& rms,
                                         const std::set<std::string>& volatile_rms) {
-  for (auto& [key, pair] : pairs_) {
-    const auto& [tx, rm] = key;
-    if (pair.resolved || !rms.count(rm)) continue;
+  // Only open pairs, in (tx, rm) order; resolving one drops it from open_.
+  for (auto next = open_.begin(); next != open_.end();) {
+    PairEntry& entry = **next++;
+    const auto& [tx, rm] = entry.first;
+    const PairState& pair = entry.second;
+    if (!rms.count(rm)) continue;
     if (volatile_rms.count(rm)) {
       // Prepared or not, a volatile RM's work is gone: nothing recovers it.
-      pair.resolved = true;
+      Resolve(entry);
       Record(model::EventKind::kRmLost, host, tx, rm, "", "", "crash");
       continue;
     }
@@ -168,29 +184,30 @@ void HistoryRecorder::ResolveCrashedRms(uint32_t host, const std::set<std::strin
       cut_single_phase_[rm].push_back(tx);
       continue;
     }
-    pair.resolved = true;
+    Resolve(entry);
     Record(model::EventKind::kRmAborted, host, tx, rm, "", "", "crash");
   }
 }
 
 void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host, std::string_view why) {
-  for (auto& [key, pair] : pairs_) {
-    const auto& [tx, rm] = key;
-    if (pair.resolved || rm != rm_name) continue;
-    pair.resolved = true;
+  for (auto next = open_.begin(); next != open_.end();) {
+    PairEntry& entry = **next++;
+    const auto& [tx, rm] = entry.first;
+    if (rm != rm_name) continue;
+    Resolve(entry);
     Record(model::EventKind::kRmLost, host, tx, rm, "", "", std::string(why));
   }
 }
 
 void HistoryRecorder::ResolveRefusedPairs(std::string_view why, const StrandedAt& stranded_at) {
-  for (auto& [key, pair] : pairs_) {
-    const auto& [tx, rm] = key;
-    if (pair.resolved) continue;
+  for (auto next = open_.begin(); next != open_.end();) {
+    PairEntry& entry = **next++;
+    const auto& [tx, rm] = entry.first;
     const auto begun = begin_host_.find(tx);
     if (begun == begin_host_.end()) continue;
-    const std::optional<uint32_t> host = stranded_at(tx, begun->second, rm, pair.prepared);
+    const std::optional<uint32_t> host = stranded_at(tx, begun->second, rm, entry.second.prepared);
     if (!host) continue;
-    pair.resolved = true;
+    Resolve(entry);
     Record(model::EventKind::kRmLost, *host, tx, rm, "", "", std::string(why));
   }
 }
@@ -203,10 +220,12 @@ std::set<std::pair<std::string, std::string>> HistoryRecorder::ResolveStrandedIn
     return e.kind == model::EventKind::kDiskError;
   });
   if (!refused) return {};
-  for (auto& [key, pair] : pairs_) {
+  for (auto& entry : pairs_) {
+    const PairKey& key = entry.first;
+    PairState& pair = entry.second;
     if (!pair.in_doubt) continue;
     pair.in_doubt = false;
-    pair.resolved = true;
+    Resolve(entry);
     stranded.insert(key);
     Record(model::EventKind::kRmLost, pair.in_doubt_host, key.first, key.second, "", "", "in doubt at end");
   }
@@ -223,9 +242,9 @@ void HistoryRecorder::ResolveCutSinglePhaseCommits(const std::string& rm_name, u
   auto it = cut_single_phase_.find(rm_name);
   if (it == cut_single_phase_.end()) return;
   for (const std::string& tx : it->second) {
-    PairState& pair = pairs_[{tx, rm_name}];
-    if (pair.resolved) continue;
-    pair.resolved = true;
+    PairEntry& entry = PairAt(tx, rm_name);
+    if (entry.second.resolved) continue;
+    Resolve(entry);
     if (replayed(UowOf(tx))) {
       // The single-phase commit record reached the disk: that was the RM's decision.
       Record(model::EventKind::kVote, host, tx, rm_name, "", "", "spc");

@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ktm/rm_observer.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
@@ -119,7 +120,12 @@ class HistoryRecorder : public ktm::RmObserver {
   uint64_t Fingerprint() const;
 
   model::History TakeHistory(sim::TimeNs end_ns);
-  const RunNames& names() const { return names_; }
+  // Unresolved (transaction, RM) pairs: what crash handling walks (bounded by
+  // what is in flight, not by the run's length).
+  size_t open_pairs() const { return open_.size(); }
+  // The run's names (tx_by_uow built from the recorder's hashed index on
+  // each call: call it once, at the end of the run).
+  const RunNames& names() const;
 
  private:
   struct PairState {
@@ -129,7 +135,18 @@ class HistoryRecorder : public ktm::RmObserver {
     bool in_doubt = false;   // told TRANSACTION_NOTIFY_INDOUBT, not resolved since
     uint32_t in_doubt_host = 0;
   };
-  PairState& Pair(const std::string& tx, std::string_view rm) { return pairs_[{tx, std::string(rm)}]; }
+  using PairKey = std::pair<std::string, std::string>;  // (tx, rm)
+  using PairEntry = std::pair<const PairKey, PairState>;
+  struct ByKey {
+    bool operator()(const PairEntry* a, const PairEntry* b) const { return a->first < b->first; }
+  };
+  // The pair's state, created (open) on first use.
+  PairEntry& PairAt(const std::string& tx, std::string_view rm);
+  PairState& Pair(const std::string& tx, std::string_view rm) { return PairAt(tx, rm).second; }
+  // Marks `entry` resolved and drops it from open_.
+  void Resolve(PairEntry& entry);
+  // The history name of engine transaction `short_uow` is `tx`.
+  void SetTxName(std::string_view short_uow, std::string tx);
   void Trigger(sim::CrashTrigger trigger, uint32_t host) {
     if (trigger_) trigger_(trigger, host);
   }
@@ -138,10 +155,18 @@ class HistoryRecorder : public ktm::RmObserver {
   TriggerFn trigger_;
   VolatileKeyFn is_volatile_;
   model::History history_;
-  RunNames names_;
-  std::map<std::string, std::string> uow_by_tx_;
-  std::map<std::string, uint32_t> begin_host_;  // tx -> the host its client began it on
-  std::map<std::pair<std::string, std::string>, PairState> pairs_;  // (tx, rm)
+  mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
+  // UOW short id -> "t<N>": hashed, so naming and looking up a transaction
+  // costs the same however long the run (names() orders it for the reports).
+  absl::flat_hash_map<std::string, std::string> tx_by_uow_;
+  absl::flat_hash_map<std::string, std::string> uow_by_tx_;
+  absl::flat_hash_map<std::string, uint32_t> begin_host_;  // tx -> the host its client began it on
+  std::map<PairKey, PairState> pairs_;  // every pair seen (the fingerprint hashes them all)
+  // The unresolved pairs of pairs_, in the same order: what crash and refusal
+  // handling walk, so their cost follows what is live, not the run's length.
+  std::set<PairEntry*, ByKey> open_;
+  // pairs_ by key in O(1) (views of the map's own strings).
+  absl::flat_hash_map<std::pair<std::string_view, std::string_view>, PairEntry*> pair_index_;
   std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
 };
 

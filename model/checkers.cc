@@ -1,13 +1,16 @@
 // Checkers over a recorded History (see checkers.h for the rules). One pass
-// over the events interns every transaction, RM and (rm, key) place to a
-// dense integer id and builds Facts in flat vectors indexed by those ids: per
+// over the events maps every transaction, RM and (rm, key) place to a dense
+// integer id and builds Facts in flat vectors indexed by those ids: per
 // transaction and per (transaction, RM) the indexes of the events that matter
 // (first commit, first abort, writes, votes, ...), the commit order, per
-// place the final values. Each rule is then a walk over those vectors in
-// name order (ids sorted by name once), so output order is what a walk over
-// std::maps keyed by the strings gives, and the cost is linear in the number
-// of events (plus sorting the distinct names). Indexes are compared as
-// "happened before" because History::events is in time order.
+// place the final values. A name's id in the history's NameTable indexes a
+// flat vector, so nothing hashes or compares strings (a history with names
+// from other tables, built by hand, is re-interned into one table first).
+// Each rule is then a walk over those vectors in name order (ids sorted by
+// name once), so output order is what a walk over std::maps keyed by the
+// strings gives, and the cost is linear in the number of events (plus
+// sorting the distinct names). Indexes are compared as "happened before"
+// because History::events is in time order.
 #include "model/checkers.h"
 
 
@@ -16,6 +19,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -35,36 +39,33 @@ constexpr uint32_t kNoId = std::numeric_limits<uint32_t>::max();
 
 using Indexes = absl::InlinedVector<size_t, 2>;
 
-// Equal names, with short ones (most ids: "t123", "kv1", "k7") compared
-// without a call to memcmp.
-bool SameName(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  if (a.back() != b.back()) return false;  // names of one kind differ at the end: "t17", "t18"
-  if (a.size() > 16) return a == b;
-  for (size_t i = 0; i + 1 < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-// Strings to dense ids (first seen = 0), and the ids in name order. Events
-// of one transaction cluster in time, so the last few ids interned are
-// checked before the hash table (most lookups then touch no cold memory).
+// Names of one kind (transactions, RMs, keys) to dense ids (first seen = 0),
+// and the ids in name order. Every name of the history is in one NameTable
+// (BuildFacts sees to it), so a name's table id indexes a flat vector: no
+// hashing, no string comparison.
 class Names {
  public:
-  uint32_t Intern(absl::string_view name) {
-    for (uint32_t id : recent_) {
-      if (id != kNoId && SameName(names_[id], name)) return id;
+  uint32_t Intern(const Name& name) {
+    if (name.table() != table_ && !name.empty()) {  // "" is id 0 in every table
+      foreign_ = true;
+      return 0;  // the facts are thrown away (BuildFacts)
     }
-    auto [it, inserted] = ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
-    if (inserted) names_.push_back(name);
-    recent_[next_recent_++ % recent_.size()] = it->second;
-    return it->second;
+    const uint32_t table_id = name.id();
+    if (table_id >= dense_.size()) dense_.resize(std::max<size_t>(table_id + 1, dense_.size() * 2), kNoId);
+    uint32_t& dense = dense_[table_id];
+    if (dense == kNoId) {
+      dense = static_cast<uint32_t>(names_.size());
+      names_.push_back(name);
+    }
+    return dense;
   }
   absl::string_view Name(uint32_t id) const { return names_[id]; }
-  void Reserve(size_t names) {
-    ids_.reserve(names);
+  // Room for ids of a table of `table_size` names and about `names` of this kind.
+  // (names of this kind are spread over the whole table when `spread`, else
+  // the table ids seen grow the flat index as needed).
+  void Reserve(const NameTable* table, size_t names, bool spread) {
+    table_ = table;
+    dense_.assign(spread && table != nullptr ? table->size() : 1, kNoId);
     names_.reserve(names);
   }
   size_t size() const { return names_.size(); }
@@ -81,15 +82,21 @@ class Names {
   }
   const std::vector<uint32_t>& order() const { return order_; }
   uint32_t rank(uint32_t id) const { return rank_[id]; }
+  // A name from another table was seen.
+  bool foreign() const { return foreign_; }
 
  private:
-  absl::flat_hash_map<absl::string_view, uint32_t> ids_;
+  const NameTable* table_ = nullptr;
+  bool foreign_ = false;
+  std::vector<uint32_t> dense_;  // table id -> dense id, kNoId when not seen
   std::vector<absl::string_view> names_;
   std::vector<uint32_t> order_;
   std::vector<uint32_t> rank_;
-  std::array<uint32_t, 8> recent_ = {kNoId, kNoId, kNoId, kNoId, kNoId, kNoId, kNoId, kNoId};
-  uint32_t next_recent_ = 0;
 };
+
+uint64_t PlaceValue(uint32_t place, const Name& value) {
+  return (uint64_t{place} << 32) | value.id();
+}
 
 // What one transaction did at one RM.
 struct RmFacts {
@@ -132,6 +139,10 @@ struct TxFacts {
 
 struct Facts {
   const History* history = nullptr;
+  // The history re-interned into one table, when `history` was not (events
+  // built by hand): `history` points at it.
+  std::shared_ptr<const History> compacted;
+  bool foreign = false;  // a written value from another table was seen
   Names txs;                        // transaction names
   Names rms;                        // RM names
   Names keys;                       // keys (only their order matters, with the RM's)
@@ -147,8 +158,10 @@ struct Facts {
   // Every first kRmCommitted of a tx at an RM, in event (= commit) order,
   // with that RM: per RM, its commit order.
   std::vector<std::pair<size_t, uint32_t>> commits;
-  // (place, value) -> first kWrite of that value there.
-  absl::flat_hash_map<std::pair<uint32_t, absl::string_view>, size_t> first_write_of;
+  // Value's table id -> its first kWrite (at any place); a value also
+  // written at another place: (place, value id) -> first kWrite there.
+  std::vector<size_t> first_write_of_value;
+  absl::flat_hash_map<uint64_t, size_t> first_write_elsewhere;
   int64_t faults_stop_ns = 0;       // time of the last kFaultsStop
   // kCrash indexes per host, ascending (volatile keys, sharing).
   std::map<uint32_t, std::vector<size_t>> crashes;
@@ -167,6 +180,37 @@ struct Facts {
   }
 
   const HistoryEvent& event(size_t index) const { return history->events[index]; }
+  // A name from another table than the history's was seen: ids do not apply.
+  bool AnyForeign() const { return foreign || txs.foreign() || rms.foreign() || keys.foreign(); }
+  // Notes a name whose table id is used (a value looked up by id).
+  void Own(const Name& name) {
+    if (name.table() != history->names.get() && !name.empty()) foreign = true;
+  }
+  // The kWrite at `index` (its place already in event_place) wrote `value`.
+  void NoteWrite(size_t index, const Name& value) {
+    Own(value);
+    const uint32_t id = value.id();
+    if (id >= first_write_of_value.size()) {
+      first_write_of_value.resize(std::max<size_t>(id + 1, first_write_of_value.size() * 2), kNone);
+    }
+    size_t& first = first_write_of_value[id];
+    if (first == kNone) {
+      first = index;
+    } else if (event_place[first] != event_place[index]) {
+      first_write_elsewhere.try_emplace(PlaceValue(event_place[index], value), index);
+    }
+  }
+  // The first kWrite of `value` at `place`, or kNone.
+  size_t FirstWriteAt(uint32_t place, const Name& value) const {
+    const uint32_t id = value.id();
+    if (id < first_write_of_value.size()) {
+      const size_t first = first_write_of_value[id];
+      if (first == kNone) return kNone;
+      if (event_place[first] == place) return first;
+    }
+    auto it = first_write_elsewhere.find(PlaceValue(place, value));
+    return it == first_write_elsewhere.end() ? kNone : it->second;
+  }
   absl::string_view TxName(uint32_t id) const { return txs.Name(id); }
   absl::string_view RmName(uint32_t id) const { return rms.Name(id); }
   uint32_t Place(const HistoryEvent& event) {
@@ -187,6 +231,7 @@ struct Facts {
 
 size_t Min(size_t a, size_t b) { return std::min(a, b); }
 
+
 int64_t SaturatingAdd(int64_t a, int64_t b) {
   if (b > 0 && a > std::numeric_limits<int64_t>::max() - b) {
     return std::numeric_limits<int64_t>::max();
@@ -204,7 +249,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       break;
     case EventKind::kWrite:
       rm_facts.writes.push_back(index);
-      facts.first_write_of.try_emplace({facts.event_place[index], event.value}, index);
+      facts.NoteWrite(index, event.value);
       break;
     case EventKind::kVote:
       rm_facts.votes.push_back(index);
@@ -246,6 +291,7 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
       if (tx.told_aborted == kNone && event.detail == "aborted") tx.told_aborted = index;
       break;
     case EventKind::kRead:
+      facts.Own(event.value);
       tx.reads.push_back(index);
       facts.event_place[index] = facts.Place(event);
       break;
@@ -292,7 +338,7 @@ void SortNames(Facts& facts) {
   }
 }
 
-Facts BuildFacts(const History& history) {
+Facts BuildFactsOwn(const History& history) {
   Facts facts;
   facts.history = &history;
   const size_t count = history.events.size();
@@ -301,11 +347,14 @@ Facts BuildFacts(const History& history) {
   // Growing the big tables by rehashing costs about as much as filling them:
   // start them at a size a typical history needs (about 10 events per
   // transaction, 1.5 writes per transaction).
-  facts.txs.Reserve(count / 8);
-  facts.first_write_of.reserve(count / 5);
+  facts.txs.Reserve(history.names.get(), count / 8, true);
+  facts.rms.Reserve(history.names.get(), 16, false);
+  facts.keys.Reserve(history.names.get(), 64, false);
+  facts.first_write_of_value.assign(history.names == nullptr ? 1 : history.names->size(), kNone);
   for (size_t i = 0; i < count; ++i) {
     const HistoryEvent& event = history.events[i];
     if (event.kind == EventKind::kFinalValue) {
+      facts.Own(event.value);
       facts.event_place[i] = facts.Place(event);
       facts.finals[facts.event_place[i]].push_back(i);
     } else if (event.kind == EventKind::kFaultsStop) {
@@ -317,8 +366,24 @@ Facts BuildFacts(const History& history) {
     } else if (!event.tx.empty()) {
       RecordTxEvent(event, i, facts);
     }
+    if (facts.AnyForeign()) return facts;  // half-built: BuildFacts starts over
   }
   SortNames(facts);
+  return facts;
+}
+
+// Facts of `history`, re-interned into one table first unless it is in one.
+Facts BuildFacts(const History& history) {
+  {
+    Facts facts = BuildFactsOwn(history);
+    if (!facts.AnyForeign()) return facts;
+  }
+  auto compacted = std::make_shared<History>();
+  compacted->events.reserve(history.events.size());
+  for (const HistoryEvent& event : history.events) compacted->Add(event);
+  compacted->end_ns = history.end_ns;
+  Facts facts = BuildFactsOwn(*compacted);
+  facts.compacted = std::move(compacted);
   return facts;
 }
 
@@ -424,9 +489,7 @@ void AllOrNothingOf(const Facts& facts, uint32_t id, std::vector<Violation>& out
 
 // The first write of `value` at the place of `index`, or kNone.
 size_t FirstWriteOf(const Facts& facts, size_t index) {
-  auto it = facts.first_write_of.find(
-      std::make_pair(facts.event_place[index], absl::string_view(facts.event(index).value)));
-  return it == facts.first_write_of.end() ? kNone : it->second;
+  return facts.FirstWriteAt(facts.event_place[index], facts.event(index).value);
 }
 
 // One kFinalValue that differs from the model: say whose fault it is.

@@ -5,6 +5,7 @@
 #include "model/history.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -69,6 +70,95 @@ std::string FormatTimeNs(int64_t ns) {
     return absl::StrCat(sign, TrimDecimals(absl::StrFormat("%.3f", value / 1e6)), "ms");
   }
   return absl::StrCat(sign, TrimDecimals(absl::StrFormat("%.3f", value / 1e9)), "s");
+}
+
+const Name::Header* Name::EmptyHeader() {
+  // A header followed by "\0", 8-byte aligned.
+  static const uint64_t kEmpty[3] = {0, 0, 0};
+  return reinterpret_cast<const Header*>(kEmpty);
+}
+
+Name::Name(std::string_view text) : Name(EmptyHeader()) {
+  if (text.empty()) return;
+  NameTable& shared = NameTable::Shared();
+  std::lock_guard<std::mutex> lock(shared.mutex_);
+  *this = shared.Intern(text);
+}
+
+NameTable& NameTable::Shared() {
+  static NameTable* const kShared = new NameTable();
+  return *kShared;
+}
+
+Name NameTable::Intern(std::string_view text) {
+  if (text.empty()) return Name();
+  auto it = index_.find(text);
+  if (it != index_.end()) return At(it->second);
+  // Header, characters, '\0', rounded up to 8 bytes.
+  const size_t bytes = (sizeof(Name::Header) + text.size() + 1 + 7) / 8 * 8;
+  uint64_t* at = nullptr;
+  if (bytes > kBlockBytes / 4) {
+    // A long string gets a block of its own, placed before the current one.
+    blocks_.push_back(std::make_unique<uint64_t[]>(bytes / 8));
+    at = blocks_.back().get();
+    if (blocks_.size() >= 2) std::swap(blocks_[blocks_.size() - 1], blocks_[blocks_.size() - 2]);
+    else block_used_ = block_size_ = 0;
+  } else {
+    if (blocks_.empty() || block_used_ + bytes > block_size_) {
+      blocks_.push_back(std::make_unique<uint64_t[]>(kBlockBytes / 8));
+      block_used_ = 0;
+      block_size_ = kBlockBytes;
+    }
+    at = blocks_.back().get() + block_used_ / 8;
+    block_used_ += bytes;
+  }
+  auto* header = reinterpret_cast<Name::Header*>(at);
+  header->table = this;
+  header->id = static_cast<uint32_t>(headers_.size() + 1);
+  header->size = static_cast<uint32_t>(text.size());
+  char* chars = reinterpret_cast<char*>(header + 1);
+  std::memcpy(chars, text.data(), text.size());
+  chars[text.size()] = '\0';
+  headers_.push_back(header);
+  index_.emplace(std::string_view(chars, text.size()), header->id);
+  return Name(header);
+}
+
+uint32_t NameTable::Find(std::string_view text) const {
+  if (text.empty()) return 0;
+  auto it = index_.find(text);
+  return it == index_.end() ? kAbsent : it->second;
+}
+
+Name History::Intern(std::string_view text) {
+  if (names == nullptr) names = std::make_shared<NameTable>();
+  return names->Intern(text);
+}
+
+void History::Add(int64_t time_ns, uint32_t host, EventKind kind, std::string_view tx, std::string_view rm,
+                  std::string_view key, std::string_view value, std::string_view detail) {
+  HistoryEvent& event = events.emplace_back();
+  event.time_ns = time_ns;
+  event.host = host;
+  event.kind = kind;
+  event.tx = Intern(tx);
+  event.rm = Intern(rm);
+  event.key = Intern(key);
+  event.value = Intern(value);
+  event.detail = Intern(detail);
+}
+
+void History::Add(const HistoryEvent& event) {
+  Add(event.time_ns, event.host, event.kind, event.tx, event.rm, event.key, event.value, event.detail);
+}
+
+bool History::NamesAreOwn() const {
+  const NameTable* own = names.get();
+  auto ok = [own](const Name& name) { return name.id() == 0 || name.table() == own; };
+  for (const HistoryEvent& e : events) {
+    if (!ok(e.tx) || !ok(e.rm) || !ok(e.key) || !ok(e.value) || !ok(e.detail)) return false;
+  }
+  return true;
 }
 
 std::string HistoryEvent::ToText() const {

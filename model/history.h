@@ -6,13 +6,112 @@
 // transaction number, unique in a run), rm = RM name from the scenario
 // (unique in a run), key = RM-local key. Written values are unique per run
 // ("t<N>.<op>"), so a value names the transaction that wrote it.
+//
+// Storage: every string of a history lives once in its NameTable (a
+// per-history string table, shared by copies of the History); an event holds
+// 8-byte Name handles into it, so an event is 56 bytes whatever its strings,
+// and the checkers use the table's dense ids instead of hashing strings. A
+// Name reads as a const std::string& (and converts to string views), so code
+// that reads events reads them as before. Names assigned outside a History
+// (HistoryEvent built by hand, tests) go to one process-wide table; the
+// checkers accept such histories too (they re-intern them first, slower).
+// An event's names live as long as the table they point into: to move events
+// between histories, Add() them (which interns into the target's table).
 #pragma once
 
+#include <compare>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+
 namespace model {
+
+class NameTable;
+
+// An interned, immutable string: a string view of its characters in a
+// NameTable, which keeps a small header (table, dense id) just before them
+// and a '\0' after. Reads like an absl::string_view (absl::StrCat takes it,
+// comparisons, find, ...) and converts to std::string and std::string_view.
+// Default = "" (id 0 in every table).
+class Name : public absl::string_view {
+ public:
+  // What the table keeps before the characters.
+  struct Header {
+    const NameTable* table = nullptr;  // nullptr for the shared ""
+    uint32_t id = 0;                   // dense id in `table` (0 = "")
+    uint32_t size = 0;
+  };
+
+  Name() : Name(EmptyHeader()) {}
+  // Interns into the process-wide table (for events built outside a History).
+  Name(std::string_view text);  // NOLINT: implicit, so `event.tx = "t1"` keeps working
+  Name(const char* text) : Name(std::string_view(text)) {}         // NOLINT
+  Name(const std::string& text) : Name(std::string_view(text)) {}  // NOLINT
+  Name(absl::string_view text) : Name(std::string_view(text.data(), text.size())) {}  // NOLINT
+
+  std::string str() const { return std::string(data(), size()); }
+  const char* c_str() const { return data(); }  // '\0'-terminated
+  operator std::string() const { return str(); }                               // NOLINT
+  operator std::string_view() const { return std::string_view(data(), size()); }  // NOLINT
+  bool starts_with(std::string_view prefix) const { return std::string_view(*this).starts_with(prefix); }
+  bool ends_with(std::string_view suffix) const { return std::string_view(*this).ends_with(suffix); }
+
+  // The dense id in table() (0 = "", in any table).
+  uint32_t id() const { return header()->id; }
+  const NameTable* table() const { return header()->table; }
+
+  friend std::string operator+(const Name& a, const std::string& b) { return a.str() + b; }
+  friend std::string operator+(const std::string& a, const Name& b) { return a + b.str(); }
+  friend std::string operator+(const Name& a, const char* b) { return a.str() + b; }
+  friend std::string operator+(const char* a, const Name& b) { return a + b.str(); }
+  friend std::string operator+(const Name& a, char b) { return a.str() + b; }
+
+ private:
+  friend class NameTable;
+  explicit Name(const Header* header)
+      : absl::string_view(reinterpret_cast<const char*>(header + 1), header->size) {}
+  const Header* header() const { return reinterpret_cast<const Header*>(data()) - 1; }
+  static const Header* EmptyHeader();
+};
+
+// A history's strings, each once, with dense ids (0 = ""). Append-only:
+// characters never move, so Names stay valid while the table lives. Not
+// thread-safe (Name(string) locks the shared table).
+class NameTable {
+ public:
+  NameTable() = default;
+  NameTable(const NameTable&) = delete;
+  NameTable& operator=(const NameTable&) = delete;
+
+  Name Intern(std::string_view text);
+  // The name with this id (0 <= id < size()).
+  Name At(uint32_t id) const { return id == 0 ? Name() : Name(headers_[id - 1]); }
+  // The id of `text` if interned here, else kAbsent.
+  uint32_t Find(std::string_view text) const;
+  // Ids in use: 0 ("") and one per distinct non-empty string.
+  uint32_t size() const { return static_cast<uint32_t>(headers_.size() + 1); }
+  static constexpr uint32_t kAbsent = 0xffffffffu;
+  // The table that Name(string) interns into (lives for the process).
+  static NameTable& Shared();
+
+ private:
+  static constexpr size_t kBlockBytes = 64 * 1024;  // arena block; longer strings get their own
+  friend class Name;
+  std::vector<std::unique_ptr<uint64_t[]>> blocks_;
+  size_t block_used_ = 0;     // bytes used of blocks_.back() (when it is a shared block)
+  size_t block_size_ = 0;     // bytes of blocks_.back()
+  std::vector<const Name::Header*> headers_;  // id - 1
+  absl::flat_hash_map<std::string_view, uint32_t> index_;
+  std::mutex mutex_;  // taken for Shared() only
+};
 
 enum class EventKind : uint8_t {
   kBegin,            // client created tx
@@ -60,11 +159,11 @@ struct HistoryEvent {
   int64_t time_ns = 0;
   uint32_t host = 0;
   EventKind kind = EventKind::kBegin;
-  std::string tx;
-  std::string rm;
-  std::string key;
-  std::string value;
-  std::string detail;
+  Name tx;
+  Name rm;
+  Name key;
+  Name value;
+  Name detail;
   // One stable line: "<time_ns> h<host> <Kind> tx=.. rm=.. key=.. value=".."
   // detail=..". Empty fields are left out, except value for kWrite, kRead
   // and kFinalValue, where "" (absent / deleted) is meaningful. Keys, values
@@ -75,6 +174,19 @@ struct HistoryEvent {
 struct History {
   std::vector<HistoryEvent> events;  // in time order (ties: recording order)
   int64_t end_ns = 0;                // virtual time at which the run ended
+  // The strings of `events` (created by the first Intern/Add; shared by copies).
+  std::shared_ptr<NameTable> names;
+
+  // `text` in this history's table.
+  Name Intern(std::string_view text);
+  // Appends one event, its strings interned in this history's table.
+  void Add(int64_t time_ns, uint32_t host, EventKind kind, std::string_view tx, std::string_view rm = {},
+           std::string_view key = {}, std::string_view value = {}, std::string_view detail = {});
+  // Appends `event` with its strings interned here (events from another history).
+  void Add(const HistoryEvent& event);
+  // Whether every name of every event is in `names` (or ""): the checkers'
+  // fast path (dense ids without hashing).
+  bool NamesAreOwn() const;
   // One line per event, "#<index> <event line>", then "end <end_ns>".
   std::string ToText() const;
 };

@@ -2,12 +2,20 @@
 // thousands of 2PC commits the kernel keeps no forgotten transaction, no
 // leftover handle, and each RM's enlistment list (Rm::enlistments, which
 // used to grow by one entry per transaction forever) stays near the live
-// enlistments. Counts, not timings: speed is measured in bench/.
+// enlistments. The harness's history recorder likewise keeps only the
+// unresolved (transaction, RM) pairs where crash handling walks them, so a
+// crash costs what is in flight, not what the run did before. Counts, not
+// timings: speed is measured in bench/.
+#include <algorithm>
 #include <cstdint>
+#include <set>
+#include <string>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "harness/history_recorder.h"
+#include "sim/scheduler.h"
 #include "ktm/api.h"
 #include "ktm/kernel.h"
 #include "tests/ktm_rig.h"
@@ -42,6 +50,50 @@ TEST(KtmLiveObjects, TenThousandCommitsLeaveTheLiveObjectCountsBounded) {
   EXPECT_EQ(late.handles, early.handles);
   EXPECT_LE(late.rm_enlistments, kRmEnlistmentsMax)
       << "each RM's enlistment list grows with every transaction";
+}
+
+// 20,000 transactions over two RMs, eight in flight, a crash of the RMs'
+// host after every 100: the recorder's open pairs stay at what is in flight,
+// and each crash aborts exactly the unprepared pairs in flight (and no
+// resolved one of the thousands before it).
+TEST(HistoryRecorderLiveObjects, OpenPairsStayAtWhatIsInFlight) {
+  constexpr uint64_t kTransactions = 20'000;
+  constexpr uint64_t kInFlight = 8;
+  constexpr uint64_t kCrashEvery = 100;
+  constexpr size_t kOpenPairsMax = 2 * kInFlight;
+  sim::Scheduler scheduler;
+  harness::HistoryRecorder recorder(&scheduler);
+  const std::set<std::string> rms = {"kv1", "kv2"};
+  auto uow_of = [](uint64_t n) { return ktm::Guid{n + 1, 7}; };
+  size_t open_max = 0;
+  uint64_t crash_aborts = 0;
+  for (uint64_t n = 0; n < kTransactions; ++n) {
+    const std::string tx = absl::StrCat("t", n);
+    recorder.NameTransaction(tx, uow_of(n));
+    recorder.Record(model::EventKind::kBegin, 1, tx);
+    for (const std::string& rm : rms) recorder.OnEnlist(1, rm, uow_of(n));
+    if (n >= kInFlight) {
+      // The oldest in flight commits: both RMs vote yes and commit.
+      const ktm::Guid old = uow_of(n - kInFlight);
+      for (const std::string& rm : rms) recorder.OnVote(1, rm, old, ktm::RmVote::kYes, "");
+      for (const std::string& rm : rms) recorder.OnCommitted(1, rm, old);
+    }
+    open_max = std::max(open_max, recorder.open_pairs());
+    if (n % kCrashEvery == kCrashEvery - 1) {
+      const size_t before = recorder.open_pairs();
+      recorder.ResolveCrashedRms(1, rms, {});
+      crash_aborts += before - recorder.open_pairs();
+    }
+  }
+  EXPECT_LE(open_max, kOpenPairsMax);
+  const model::History history = recorder.TakeHistory(scheduler.Now());
+  uint64_t crash_events = 0;
+  for (const model::HistoryEvent& e : history.events) {
+    if (e.kind == model::EventKind::kRmAborted && e.detail == "crash") ++crash_events;
+  }
+  EXPECT_EQ(crash_events, crash_aborts);
+  // Each crash aborts the (unprepared) pairs of the transactions in flight then.
+  EXPECT_EQ(crash_aborts, kTransactions / kCrashEvery * kInFlight * rms.size());
 }
 
 }  // namespace

@@ -6,4 +6,4 @@ ktmsim_test(ktm_status_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_status_t
 ktmsim_test(ktm_windows_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_windows_test.cc LIBS ktm sim)
 ktmsim_test(ktm_win32_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_win32_test.cc LIBS ktm sim)
 # A long engine run's live kernel objects stay bounded (issue 19).
-ktmsim_test(ktm_live_objects_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_live_objects_test.cc LIBS ktm sim)
+ktmsim_test(ktm_live_objects_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_live_objects_test.cc LIBS harness ktm sim)

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "bench/history_gen.h"
 #include "model/checkers.h"
 #include "model/history.h"
@@ -93,6 +94,62 @@ RC_GTEST_PROP(CheckersEquivalence, EveryRuleGivesTheReferenceViolations, ()) {
   ExpectSame(CheckAll(history, some, bound), reference::CheckAll(history, some, bound));
   RC_ASSERT(SameReference(ReferenceState(history), reference::ReferenceState(history)));
   RC_TAG(CheckAll(history, {}, bound).empty() ? "passes" : "violations");
+  // The same events with their names in the history's own table (what the
+  // recorder makes: the checkers' fast path, on table ids), and mixed (every
+  // other event's names in the shared table: the checkers re-intern).
+  History own, mixed;
+  own.end_ns = mixed.end_ns = history.end_ns;
+  for (size_t i = 0; i < history.events.size(); ++i) {
+    own.Add(history.events[i]);
+    if (i % 2 == 0) mixed.Add(history.events[i]);
+    else mixed.events.push_back(history.events[i]);
+  }
+  RC_ASSERT(own.NamesAreOwn());
+  RC_ASSERT(own.ToText() == history.ToText());
+  RC_ASSERT(mixed.ToText() == history.ToText());
+  ExpectSame(CheckAll(own, {}, bound), reference::CheckAll(history, {}, bound));
+  ExpectSame(CheckAll(own, some, bound), reference::CheckAll(history, some, bound));
+  ExpectSame(CheckAll(mixed, {}, bound), reference::CheckAll(history, {}, bound));
+  RC_ASSERT(SameReference(ReferenceState(own), reference::ReferenceState(history)));
+}
+
+TEST(HistoryNames, InternedOncePerTableWithDenseIds) {
+  History history;
+  const Name a = history.Intern("t1");
+  const Name b = history.Intern(std::string("t1"));
+  const Name c = history.Intern("kv1");
+  EXPECT_EQ(a.id(), b.id());
+  EXPECT_EQ(a.data(), b.data());  // one copy of the characters
+  EXPECT_NE(a.id(), c.id());
+  EXPECT_EQ(history.Intern("").id(), 0u);
+  EXPECT_EQ(history.names->size(), 3u);  // "", "t1", "kv1"
+  EXPECT_EQ(history.names->At(c.id()), "kv1");
+  EXPECT_EQ(history.names->Find("t1"), a.id());
+  EXPECT_EQ(history.names->Find("t2"), NameTable::kAbsent);
+  EXPECT_STREQ(c.c_str(), "kv1");
+  // A name from the shared table equals the same text from a history's table.
+  const Name shared = "t1";
+  EXPECT_EQ(shared, a);
+  EXPECT_NE(shared.table(), a.table());
+  const std::string copy = a;
+  EXPECT_EQ(copy, "t1");
+  // A long string (its own arena block) survives many later interns.
+  const std::string long_text(100'000, 'x');
+  const Name big = history.Intern(long_text);
+  for (int i = 0; i < 20'000; ++i) history.Intern(absl::StrCat("v", i));
+  EXPECT_EQ(big, long_text);
+  EXPECT_EQ(a, "t1");
+  EXPECT_EQ(history.names->At(a.id()), "t1");
+}
+
+TEST(HistoryNames, AnEventIsSmallAndCopiesShareTheTable) {
+  static_assert(sizeof(HistoryEvent) <= 96, "an event holds five 16-byte names, time, host and kind");
+  History history;
+  history.Add(5, 1, EventKind::kWrite, "t1", "kv1", "k", "t1.0", "volatile");
+  const History copy = history;
+  EXPECT_EQ(copy.names, history.names);
+  EXPECT_TRUE(copy.NamesAreOwn());
+  EXPECT_EQ(copy.ToText(), "#0 5 h1 Write tx=t1 rm=kv1 key=k value=\"t1.0\" detail=\"volatile\"\nend 0\n");
 }
 
 TEST(CheckersEquivalence, ReferenceStatesOfAGeneratedHistoryAreEqual) {
