@@ -30,6 +30,7 @@
 #include <utility>
 
 #include "sim/invariant.h"
+#include "sim/rng_bytes.h"
 
 namespace sim {
 namespace {
@@ -328,24 +329,11 @@ void Disk::CorruptSector(uint64_t sector, uint64_t corrupt_seed) {
 }
 
 void Disk::FillGarbage(uint64_t sector, uint8_t* out) const {
-  // Each draw gives the next 8 bytes, least significant byte first: one
-  // 8-byte store per draw (a byte loop here was a fifth of a default-suite
-  // run: recovery reads whole unwritten log regions).
-  Rng rng(garbage_seed_ ^ (sector * 0x9e3779b97f4a7c15ull));
-  const size_t size = options_.sector_size;
-  size_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    uint64_t word = rng.Next();
-    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-    std::memcpy(out + i, &word, 8);
-  }
-  if (i < size) {
-    uint64_t word = rng.Next();
-    for (; i < size; ++i) {
-      out[i] = static_cast<uint8_t>(word);
-      word >>= 8;
-    }
-  }
+  // The bytes of Rng(garbage seed ^ scrambled sector), 8 per draw, least
+  // significant first (RandomBytes: inlined draws, one store per 8 bytes; a
+  // byte loop here was a fifth of a default-suite run, whose recoveries read
+  // whole unwritten log regions).
+  RandomBytes(garbage_seed_ ^ (sector * 0x9e3779b97f4a7c15ull), std::span<uint8_t>(out, options_.sector_size));
 }
 
 const uint8_t* Disk::MediaBytes(uint64_t sector) const {

@@ -13,6 +13,7 @@
 
 #include "sim/latency.h"
 #include "sim/rng.h"
+#include "sim/rng_bytes.h"
 #include "sim/trace.h"
 
 namespace sim {
@@ -28,6 +29,22 @@ TEST(Rng, MatchesReferenceXoshiro256StarStarSeededBySplitMix64) {
   EXPECT_EQ(other.Next(), 0xbe6a36374160d49bull);
   EXPECT_EQ(other.Next(), 0x214aaa0637a688c6ull);
   EXPECT_EQ(other.Next(), 0xf69d16de9954d388ull);
+}
+
+// RandomBytes is Rng::Next, 8 bytes per draw, least significant first, with
+// a partial last draw.
+TEST(Rng, RandomBytesAreTheDrawsLittleEndian) {
+  for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{512}}) {
+    std::vector<uint8_t> bytes(size, 0xee);
+    RandomBytes(99, bytes);
+    Rng rng(99);
+    std::vector<uint8_t> want;
+    while (want.size() < size) {
+      uint64_t word = rng.Next();
+      for (int j = 0; j < 8 && want.size() < size; ++j, word >>= 8) want.push_back(static_cast<uint8_t>(word));
+    }
+    EXPECT_EQ(bytes, want) << size;
+  }
 }
 
 TEST(Rng, HashNameIsFnv1a64) {
