@@ -202,16 +202,23 @@ void Kernel::SetEnState(En& en, EnState to) {
 }
 
 void Kernel::Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n) {
-  rm.queue.push_back(n);
-  if (rm.waiter) {
-    auto waiter = std::move(rm.waiter);
-    rm.waiter = nullptr;
-    if (rm.waiter_timer != sim::kNoEvent) host_->Cancel(rm.waiter_timer);
-    rm.waiter_timer = sim::kNoEvent;
-    TRANSACTION_NOTIFICATION first = rm.queue.front();
-    rm.queue.pop_front();
-    DeferToRm(rm, [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
+  if (!rm.waiter) {
+    rm.queue.push_back(n);
+    return;
   }
+  auto waiter = std::move(rm.waiter);
+  rm.waiter = nullptr;
+  if (rm.waiter_timer != sim::kNoEvent) host_->Cancel(rm.waiter_timer);
+  rm.waiter_timer = sim::kNoEvent;
+  // The waiter gets the oldest notification: n itself when none is queued
+  // (no trip through the deque).
+  TRANSACTION_NOTIFICATION first = n;
+  if (!rm.queue.empty()) {
+    first = rm.queue.front();
+    rm.queue.pop_front();
+    rm.queue.push_back(n);
+  }
+  DeferToRm(rm, [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
 }
 
 void Kernel::Notify(En& en, uint32_t notification) {
