@@ -9,12 +9,20 @@
 // - runs (scenario x seed) per second of the default suite, and the ratio of
 //   simulated time to wall time over those runs.
 // Timing is measured here, never asserted in tests.
+// For instruction counts (callgrind, perf stat) without the benchmark
+// library's calibration runs: `engine_bench --commits=N --rms=R` sets up one
+// engine, runs N commits and exits; the difference between two N gives the
+// cost per commit, e.g.
+//   valgrind --tool=callgrind engine_bench --commits=2000 --rms=2   (and 4000)
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -153,6 +161,28 @@ BENCHMARK(BM_DefaultSuiteRuns)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --commits=N [--rms=R]: N commits through one engine, no benchmark library.
+  uint64_t commits = 0;
+  int rms = 2;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with("--commits=")) commits = std::strtoull(argv[i] + 10, nullptr, 10);
+    if (arg.starts_with("--rms=")) rms = std::atoi(argv[i] + 6);
+  }
+  if (commits > 0) {
+    if (rms < 1 || rms > 16) {
+      std::fprintf(stderr, "engine_bench: --rms must be 1..16\n");
+      return 2;
+    }
+    Engine engine(rms);
+    uint64_t failed = 0;
+    for (uint64_t n = 0; n < commits; ++n) failed += engine.CommitOne(n) ? 0 : 1;
+    std::printf("%llu commits with %d RMs, %llu failed, %llu scheduler events, %llu trace events\n",
+                static_cast<unsigned long long>(commits), rms, static_cast<unsigned long long>(failed),
+                static_cast<unsigned long long>(engine.world.scheduler().events_run()),
+                static_cast<unsigned long long>(engine.world.trace().count()));
+    return failed == 0 ? 0 : 1;
+  }
   return bench::RunWithRatios(argc, argv, {{"BM_EngineCommit/1", "BM_FloorCommit/1", ""},
                                            {"BM_EngineCommit/2", "BM_FloorCommit/2", ""},
                                            {"BM_EngineCommit/4", "BM_FloorCommit/4", ""}});

@@ -97,7 +97,7 @@ Kernel::Kernel(sim::Host* host, uint32_t planted_bug)
       rng_(host->DeriveRng(absl::StrCat("ktm.", host->incarnation()))),
       incarnation_(host->incarnation()),
       alive_(std::make_shared<bool>(true)) {
-  Trace("ktm.boot", {{"inc", absl::StrCat(incarnation_)}});
+  Trace("ktm.boot", {{"inc", incarnation_}});
 }
 
 Kernel::~Kernel() { *alive_ = false; }
@@ -122,17 +122,10 @@ void Kernel::Trace(const char* kind, std::initializer_list<sim::TraceField> fiel
   host_->TraceEvent(kind, fields);
 }
 
-void Kernel::Defer(std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
-  host_->After(0, [alive, fn = std::move(fn)] {
-    if (auto a = alive.lock(); a && *a) fn();
-  });
-}
-
-void Kernel::DeferToRm(const Rm& rm, std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
-  host_->AfterInChain(0, rm.chain, [alive, fn = std::move(fn)] {
-    if (auto a = alive.lock(); a && *a) fn();
+template <typename F>
+void Kernel::DeferToRm(const Rm& rm, F&& fn) {
+  host_->AfterInChain(0, rm.chain, [alive = std::weak_ptr<bool>(alive_), fn = std::forward<F>(fn)]() mutable {
+    if (!alive.expired()) fn();
   });
 }
 
@@ -209,16 +202,23 @@ void Kernel::SetEnState(En& en, EnState to) {
 }
 
 void Kernel::Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n) {
-  rm.queue.push_back(n);
-  if (rm.waiter) {
-    auto waiter = std::move(rm.waiter);
-    rm.waiter = nullptr;
-    if (rm.waiter_timer != sim::kNoEvent) host_->Cancel(rm.waiter_timer);
-    rm.waiter_timer = sim::kNoEvent;
-    TRANSACTION_NOTIFICATION first = rm.queue.front();
-    rm.queue.pop_front();
-    DeferToRm(rm, [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
+  if (!rm.waiter) {
+    rm.queue.push_back(n);
+    return;
   }
+  auto waiter = std::move(rm.waiter);
+  rm.waiter = nullptr;
+  if (rm.waiter_timer != sim::kNoEvent) host_->Cancel(rm.waiter_timer);
+  rm.waiter_timer = sim::kNoEvent;
+  // The waiter gets the oldest notification: n itself when none is queued
+  // (no trip through the deque).
+  TRANSACTION_NOTIFICATION first = n;
+  if (!rm.queue.empty()) {
+    first = rm.queue.front();
+    rm.queue.pop_front();
+    rm.queue.push_back(n);
+  }
+  DeferToRm(rm, [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
 }
 
 void Kernel::Notify(En& en, uint32_t notification) {
@@ -236,6 +236,7 @@ void Kernel::Notify(En& en, uint32_t notification) {
 
 std::vector<std::shared_ptr<En>> Kernel::LiveEnlistments(const Tx& tx) const {
   std::vector<std::shared_ptr<En>> live;
+  live.reserve(tx.enlistments.size());  // one allocation, not one per doubling
   for (const auto& en : tx.enlistments) {
     if (en->superior || en->state == EnState::kReadOnly || en->state == EnState::kAborted ||
         !IsResponseMask(en->mask)) {
@@ -397,7 +398,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   tx->logged = true;
   ++tm->commit_records;
   tm->transactions[tx->id] = tx;
-  Trace("ktm.log_commit", {{"tx", tx->id.Short()}, {"lsn", absl::StrCat(*lsn)}});
+  Trace("ktm.log_commit", {{"tx", tx->id.Short()}, {"lsn", *lsn}});
   if (planted_bug_ == kBugAckBeforeForce) {
     CommitDecided(tx);
     tm->log->Force(*lsn, [](absl::Status) {});
@@ -452,7 +453,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
   }
   tx->prepared_logged = true;
   tm->transactions[tx->id] = tx;
-  Trace("ktm.log_prepared", {{"tx", tx->id.Short()}, {"lsn", absl::StrCat(*lsn)}});
+  Trace("ktm.log_prepared", {{"tx", tx->id.Short()}, {"lsn", *lsn}});
   std::weak_ptr<bool> alive = alive_;
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
     if (auto a = alive.lock(); !a || !*a) return;
@@ -588,7 +589,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   tx->description = description;
   tx->timeout_ms = timeout_ms;
   transactions_[tx->id] = tx;
-  Trace("tx.create", {{"tx", tx->id.Short()}, {"timeout_ms", absl::StrCat(timeout_ms)}});
+  Trace("tx.create", {{"tx", tx->id.Short()}, {"timeout_ms", timeout_ms}});
   ArmTimeout(tx);
   *out = NewHandle(tx);
   return STATUS_SUCCESS;
@@ -840,7 +841,7 @@ void Kernel::FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTST
   tm->recovered = std::move(*recovered);
   tm->state = TmState::kInitialized;
   tms_[tm->id] = tm;
-  Trace("tm.open", {{"tm", tm->id.Short()}, {"records", absl::StrCat(tm->recovered.records.size())}});
+  Trace("tm.open", {{"tm", tm->id.Short()}, {"records", tm->recovered.records.size()}});
   done(STATUS_SUCCESS, NewHandle(tm));
 }
 
@@ -953,8 +954,8 @@ void Kernel::RecoverTransactionManager(HANDLE h, uint64_t clock_limit, Completio
   if (!tm->is_volatile) ReplayLog(*tm, clock_limit);
   tm->recovered.records.clear();
   tm->state = TmState::kOnline;
-  Trace("tm.online", {{"tm", tm->id.Short()}, {"in_flight", absl::StrCat(tm->transactions.size())},
-                      {"clock", absl::StrCat(tm->clock)}});
+  Trace("tm.online", {{"tm", tm->id.Short()}, {"in_flight", tm->transactions.size()},
+                      {"clock", tm->clock}});
   Defer([done] { done(STATUS_SUCCESS); });
 }
 
@@ -1016,7 +1017,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   tm.checkpoint_in_flight = true;
   tm.ends_since_checkpoint = 0;
   KTM_CODE_PROBE(host_, "tm.checkpoint");
-  Trace("ktm.checkpoint", {{"tm", tm.id.Short()}, {"base", absl::StrCat(*lsn)}, {"live", absl::StrCat(n)}});
+  Trace("ktm.checkpoint", {{"tm", tm.id.Short()}, {"base", *lsn}, {"live", n}});
   std::weak_ptr<bool> alive = alive_;
   Tm* tmp = &tm;
   tm.log->WriteRestartArea(EncodeRestart(tm), *lsn, [alive, tmp](absl::Status) {
@@ -1103,7 +1104,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
   last.TransactionNotification = TRANSACTION_NOTIFY_LAST_RECOVER;
   last.TmVirtualClock = rm->tm->clock;
   Enqueue(*rm, last);
-  Trace("rm.recover", {{"rm", rm->id.Short()}, {"enlistments", absl::StrCat(count)}});
+  Trace("rm.recover", {{"rm", rm->id.Short()}, {"enlistments", count}});
   return STATUS_SUCCESS;
 }
 

@@ -213,7 +213,15 @@ class Kernel {
   HANDLE NewHandle(Object object);
   Guid NewGuid();
   void Trace(const char* kind, std::initializer_list<sim::TraceField> fields);
-  void Defer(std::function<void()> fn);
+  // Runs fn at Now() in a later event, unless the kernel is gone by then.
+  // Templates so the guard and fn share one inline sim::Callback (no
+  // allocation per deferral); expired() suffices: a world is single-threaded.
+  template <typename F>
+  void Defer(F&& fn) {
+    host_->After(0, [alive = std::weak_ptr<bool>(alive_), fn = std::forward<F>(fn)]() mutable {
+      if (!alive.expired()) fn();
+    });
+  }
 
   // Transaction state machine: one function per transition.
   void SetTxState(Tx& tx, TxState to);
@@ -242,7 +250,8 @@ class Kernel {
   // the bug took its shortcut and finished the phase itself.
   bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared_ptr<En>& en);
   // Defer in the delivery chain of an RM (Scheduler chains; only PCT looks at them).
-  void DeferToRm(const Rm& rm, std::function<void()> fn);
+  template <typename F>
+  void DeferToRm(const Rm& rm, F&& fn);
 
   // Log plumbing.
   void AppendRmRegistration(Tm& tm, const Rm& rm);

@@ -171,12 +171,18 @@ uint64_t HexWord(uint32_t v) {
 }  // namespace
 
 GuidShort Guid::Short() const {
-  // Hot path (every trace event names a transaction or enlistment): no
-  // formatting library, no allocation.
-  const uint64_t words[2] = {HexWord(static_cast<uint32_t>(hi >> 32)), HexWord(static_cast<uint32_t>(hi))};
+  // Hot path (every trace event names a transaction or enlistment): the word
+  // only; the text is rendered when somebody asks for it.
   GuidShort out;
-  std::memcpy(out.text, words, sizeof out.text);
+  out.value = hi;
   return out;
+}
+
+std::string_view GuidShort::view() const {
+  // No formatting library, no allocation.
+  const uint64_t words[2] = {HexWord(static_cast<uint32_t>(value >> 32)), HexWord(static_cast<uint32_t>(value))};
+  std::memcpy(text_, words, sizeof text_);
+  return {text_, sizeof text_};
 }
 
 namespace {

@@ -8,16 +8,23 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/trace.h"
+
 namespace ktm {
 
-// Guid::Short's text, held inline so the hot trace path allocates nothing.
-// Converts to std::string_view (a trace field's value) and to std::string.
-struct GuidShort {
-  char text[16];
-  std::string_view view() const { return {text, sizeof text}; }
+// Guid::Short: the Guid's hi word. As a trace field's value it is recorded
+// as a number (sim::TraceHex: 16 hex digits when somebody wants the text, no
+// formatting on the hot path); view() and the conversions to std::string_view
+// and std::string render the 16 hex digits into the object on demand (a view
+// lives as long as the GuidShort).
+struct GuidShort : sim::TraceHex {
+  std::string_view view() const;
   operator std::string_view() const { return view(); }
   operator std::string() const { return std::string(view()); }
   friend bool operator==(const GuidShort& a, std::string_view b) { return a.view() == b; }
+
+ private:
+  mutable char text_[16];
 };
 
 // A GUID drawn from sim's Rng (deterministic per seed).

@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/function.h"
 #include "sim/latency.h"
 #include "sim/rng.h"
 #include "sim/scheduler.h"
@@ -62,7 +63,9 @@ struct DiskOptions {
 
 class Disk {
  public:
-  using Done = std::function<void(IoStatus)>;
+  // A write's or flush's completion: any callable; captures up to 48 bytes
+  // (a log's guard and its own lambda) are kept inline, no allocation.
+  using Done = InlineFunction<void(IoStatus), 48>;
   using ReadDone = std::function<void(IoStatus, std::vector<uint8_t>)>;
 
   // host/name label trace events; seed derives the latency, garbage and crash streams.
@@ -149,7 +152,7 @@ class Disk {
   // Completes a rejected request (status != kOk) through the scheduler.
   // fua_field: -1 (not a write), 0 or 1; offset UINT64_MAX: no off/len fields.
   void Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field, IoStatus status,
-              std::function<void(IoStatus)> done);
+              Done done);
   void FinishWrite(uint64_t request);
   void FinishRead(uint64_t request);
   void FinishFlush(uint64_t request);

@@ -35,18 +35,6 @@ Disk* Host::AddDisk(const std::string& name, const DiskOptions& options) {
   return disks_.back().get();
 }
 
-EventId Host::After(TimeNs delay, std::function<void()> fn) {
-  return scheduler_->After(delay, [this, incarnation = incarnation_, fn = std::move(fn)] {
-    if (up_ && incarnation_ == incarnation) fn();
-  });
-}
-
-EventId Host::AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn) {
-  return scheduler_->AfterInChain(delay, chain, [this, incarnation = incarnation_, fn = std::move(fn)] {
-    if (up_ && incarnation_ == incarnation) fn();
-  });
-}
-
 void Host::Listen(Network::Handler handler) {
   handler_ = std::move(handler);
   if (up_) network_->Attach(id_, handler_);
@@ -55,7 +43,7 @@ void Host::Listen(Network::Handler handler) {
 uint64_t Host::Send(uint32_t to, std::vector<uint8_t> payload) {
   if (!up_) {
     // A down host has no engine; a send from it is a stale caller. Nothing leaves.
-    trace_->Record(scheduler_->Now(), id_, "net.send_down", {{"to", std::to_string(to)}});
+    trace_->Record(scheduler_->Now(), id_, "net.send_down", {{"to", to}});
     return 0;
   }
   return network_->Send(id_, to, std::move(payload));
@@ -73,13 +61,14 @@ bool Host::Crash(uint64_t crash_seed) {
   if (!up_) return false;
   up_ = false;
   ++incarnation_;
+  live_incarnation_ = 0;
   for (size_t i = 0; i < disks_.size(); ++i) {
     disks_[i]->Crash(Rng::Derive(crash_seed, "disk/" + std::to_string(i)).Next());
   }
   network_->Detach(id_);
   trace_->Record(
       scheduler_->Now(), id_, "crash",
-      {{"seed", std::to_string(crash_seed)}, {"incarnation", std::to_string(incarnation_)}});
+      {{"seed", crash_seed}, {"incarnation", incarnation_}});
   if (on_crash_) on_crash_();
   return true;
 }
@@ -88,9 +77,10 @@ bool Host::Restart() {
   if (up_) return false;
   up_ = true;
   ++incarnation_;
+  live_incarnation_ = incarnation_;
   if (handler_) network_->Attach(id_, handler_);
   trace_->Record(scheduler_->Now(), id_, "restart",
-                 {{"incarnation", std::to_string(incarnation_)}});
+                 {{"incarnation", incarnation_}});
   if (on_restart_) on_restart_();
   return true;
 }

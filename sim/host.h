@@ -44,10 +44,17 @@ class Host {
   size_t disk_count() const { return disks_.size(); }
 
   TimeNs Now() const { return scheduler_->Now(); }
-  // A timer that is dropped if the host crashes before it fires.
-  EventId After(TimeNs delay, std::function<void()> fn);
+  // A timer that is dropped if the host crashes before it fires (any
+  // callable; captures up to Callback::inline_bytes cost no allocation).
+  EventId After(TimeNs delay, Callback fn) {
+    return scheduler_->AtInChainGuarded(scheduler_->Now() + delay, scheduler_->current_chain(), &live_incarnation_,
+                                        incarnation_, std::move(fn));
+  }
   // After, in a chain of its own (Scheduler: chains matter to PCT only).
-  EventId AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn);
+  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback fn) {
+    return scheduler_->AtInChainGuarded(scheduler_->Now() + delay, chain, &live_incarnation_, incarnation_,
+                                        std::move(fn));
+  }
   // The chain id of "<host name>/<purpose>" ("node1/tm", "node1/rm/kv1").
   uint32_t Chain(const std::string& purpose) const { return scheduler_->Chain(name_ + "/" + purpose); }
   bool Cancel(EventId id) { return scheduler_->Cancel(id); }
@@ -85,6 +92,9 @@ class Host {
   uint64_t seed_;
   bool up_ = true;
   uint64_t incarnation_ = 1;
+  // incarnation_ while up, 0 while down: a timer runs only if it equals the
+  // incarnation the timer was set in (so never while down, nor after a restart).
+  uint64_t live_incarnation_ = 1;
   std::vector<std::unique_ptr<Disk>> disks_;
   Network::Handler handler_;
   std::function<void()> on_crash_;

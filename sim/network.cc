@@ -66,16 +66,16 @@ MessageFate Network::DrawFate() {
 void Network::Drop(uint64_t seq, uint32_t from, uint32_t to, const char* reason) {
   trace_->Record(
       scheduler_->Now(), to, "net.drop",
-      {{"seq", std::to_string(seq)}, {"from", std::to_string(from)}, {"reason", reason}});
+      {{"seq", seq}, {"from", from}, {"reason", reason}});
 }
 
 uint64_t Network::Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
   const uint64_t seq = next_seq_++;
   ++stats_.sent;
   trace_->Record(scheduler_->Now(), from, "net.send",
-                 {{"seq", std::to_string(seq)},
-                  {"to", std::to_string(to)},
-                  {"len", std::to_string(payload.size())}});
+                 {{"seq", seq},
+                  {"to", to},
+                  {"len", payload.size()}});
   if (inflight_ >= options_.inflight_max) {
     ++stats_.dropped;
     Drop(seq, from, to, "congestion");
@@ -150,7 +150,7 @@ void Network::Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to, s
   }
   ++stats_.delivered;
   trace_->Record(scheduler_->Now(), to, "net.deliver",
-                 {{"seq", std::to_string(seq)}, {"from", std::to_string(from)}});
+                 {{"seq", seq}, {"from", from}});
   const std::shared_ptr<const Handler> handler = it->second;
   (*handler)(from, std::move(payload));
 }

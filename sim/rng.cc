@@ -6,8 +6,12 @@
 // changing a probability never shifts the draws that follow it.
 #include "sim/rng.h"
 
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include "sim/rng_bytes.h"
 
 namespace sim {
 namespace {
@@ -88,6 +92,25 @@ uint64_t HashName(std::string_view name) {
     hash *= 1099511628211ull;
   }
   return hash;
+}
+
+void RandomBytes(uint64_t seed, std::span<uint8_t> out) {
+  Rng rng(seed);
+  uint8_t* data = out.data();
+  const size_t size = out.size();
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word = rng.Next();
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    std::memcpy(data + i, &word, 8);
+  }
+  if (i < size) {
+    uint64_t word = rng.Next();
+    for (; i < size; ++i) {
+      data[i] = static_cast<uint8_t>(word);
+      word >>= 8;
+    }
+  }
 }
 
 }  // namespace sim

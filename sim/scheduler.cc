@@ -126,19 +126,24 @@ void Scheduler::HeapPop() {
   heap_[hole] = last;
 }
 
-EventId Scheduler::At(TimeNs t, std::function<void()> fn) {
-  return AtInChain(t, current_chain_, std::move(fn));
+EventId Scheduler::At(TimeNs t, Callback fn) {
+  return Schedule(t, current_chain_, /*end_of_instant=*/false, nullptr, 0, std::move(fn));
 }
 
-EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn) {
-  return Schedule(t, chain, /*end_of_instant=*/false, std::move(fn));
+EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, Callback fn) {
+  return Schedule(t, chain, /*end_of_instant=*/false, nullptr, 0, std::move(fn));
 }
 
-EventId Scheduler::AtEndOfInstant(std::function<void()> fn) {
-  return Schedule(now_, current_chain_, /*end_of_instant=*/true, std::move(fn));
+EventId Scheduler::AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, Callback fn) {
+  return Schedule(t, chain, /*end_of_instant=*/false, guard, value, std::move(fn));
 }
 
-EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, std::function<void()> fn) {
+EventId Scheduler::AtEndOfInstant(Callback fn) {
+  return Schedule(now_, current_chain_, /*end_of_instant=*/true, nullptr, 0, std::move(fn));
+}
+
+EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard,
+                            uint64_t guard_value, Callback fn) {
   if (t < now_) Fail("At: time in the past");
   if (!fn) Fail("At: empty callback");
   uint32_t slot;
@@ -152,6 +157,8 @@ EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, std::
   }
   Slot& s = slots_[slot];
   s.fn = std::move(fn);
+  s.guard = guard;
+  s.guard_value = guard_value;
   s.chain = chain;
   s.live = true;
   if (next_sequence_ >= kEndOfInstantBit) Fail("At: sequence numbers exhausted");
@@ -218,16 +225,20 @@ bool Scheduler::Step() {
   } else {
     top = PickAmongTies();
   }
-  std::function<void()> fn = std::move(slots_[top.slot].fn);
-  const uint32_t chain = slots_[top.slot].chain;
-  FreeSlot(top.slot);
+  // The event runs in its slot: no longer live (Cancel of it returns false),
+  // but not reusable until the callback returns (slots_ is a deque, so
+  // events the callback schedules never move it).
+  Slot& slot = slots_[top.slot];
+  slot.live = false;
   --pending_;
   ++events_run_;
   now_ = top.time;
   const uint32_t outer_chain = current_chain_;
-  current_chain_ = chain;
-  fn();
+  current_chain_ = slot.chain;
+  if (slot.guard == nullptr || *slot.guard == slot.guard_value) slot.fn();
+  slot.fn.reset();
   current_chain_ = outer_chain;
+  FreeSlot(top.slot);
   return true;
 }
 

@@ -24,12 +24,13 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/function.h"
 #include "sim/rng.h"
 #include "sim/time.h"
 
@@ -72,9 +73,11 @@ class Scheduler {
   TimeNs Now() const { return now_; }
 
   // Run fn at absolute time t (t >= Now()). Returns an id for Cancel.
-  EventId At(TimeNs t, std::function<void()> fn);
+  // Callbacks are sim::Callback: any callable (a lambda, a std::function)
+  // converts, and captures up to Callback::inline_bytes cost no allocation.
+  EventId At(TimeNs t, Callback fn);
   // Run fn after delay (>= 0) from Now().
-  EventId After(TimeNs delay, std::function<void()> fn) { return At(now_ + delay, std::move(fn)); }
+  EventId After(TimeNs delay, Callback fn) { return At(now_ + delay, std::move(fn)); }
   // Run fn at Now(), after every other event due at Now(): also after the
   // ones scheduled at Now() while the instant runs (At/After(0) chains),
   // which a plain After(0) would not wait for. The end of the instant is the
@@ -83,12 +86,18 @@ class Scheduler {
   // never put one before an ordinary event of the same instant). An ordinary
   // event one schedules at Now() runs before the next of them. For work that
   // should see everything the instant produced: group commit (ktm/log).
-  EventId AtEndOfInstant(std::function<void()> fn);
+  EventId AtEndOfInstant(Callback fn);
   // At, in the named chain (see Chain) instead of the running event's.
-  EventId AtInChain(TimeNs t, uint32_t chain, std::function<void()> fn);
-  EventId AfterInChain(TimeNs delay, uint32_t chain, std::function<void()> fn) {
+  EventId AtInChain(TimeNs t, uint32_t chain, Callback fn);
+  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback fn) {
     return AtInChain(now_ + delay, chain, std::move(fn));
   }
+  // AtInChain with a guard: when the event's time comes, fn runs only if
+  // *guard == value then (the event still counts as run, at its time, as if
+  // fn had returned at once). For an owner that outlives the scheduler's
+  // events and invalidates its timers in bulk by changing one word (Host:
+  // crash and restart) without wrapping every callback in another.
+  EventId AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, Callback fn);
   // The id of a chain name: the same name always gives the same id in one
   // scheduler (ids 1, 2, ... in first-use order; 0 is the top level).
   uint32_t Chain(std::string_view name);
@@ -117,13 +126,16 @@ class Scheduler {
   // An end-of-instant event is an entry with kEndOfInstantBit set in its
   // sequence: (time, sequence) order then puts it after every ordinary entry
   // of its time. Callbacks live in reusable slots (no per-event allocation
-  // beyond what std::function needs); the heap holds small (time, sequence, slot,
+  // for captures up to Callback::inline_bytes); the heap holds small (time, sequence, slot,
   // generation) entries. An EventId is (generation << 32 | slot + 1): Cancel
   // frees the slot at once and bumps its generation, which turns the heap
   // entry stale; stale entries are skipped when they surface (and compacted
   // when they outnumber the live ones).
   static constexpr uint64_t kEndOfInstantBit = uint64_t{1} << 63;
-  EventId Schedule(TimeNs t, uint32_t chain, bool end_of_instant, std::function<void()> fn);
+  // Slots live in a deque (stable addresses): an event runs in its slot, which
+  // is freed for reuse only after the callback returns.
+  EventId Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard, uint64_t guard_value,
+                   Callback fn);
   struct Entry {
     TimeNs time;
     uint64_t sequence;
@@ -131,7 +143,9 @@ class Scheduler {
     uint32_t generation;
   };
   struct Slot {
-    std::function<void()> fn;
+    Callback fn;
+    const uint64_t* guard = nullptr;  // see AtInChainGuarded
+    uint64_t guard_value = 0;
     uint32_t generation = 1;
     uint32_t chain = 0;
     bool live = false;
@@ -159,7 +173,7 @@ class Scheduler {
   uint64_t events_max_;
   uint64_t stale_in_heap_ = 0;
   std::vector<Entry> heap_;  // 4-ary min-heap on (time, sequence)
-  std::vector<Slot> slots_;
+  std::deque<Slot> slots_;
   std::vector<uint32_t> free_slots_;
 
   ScheduleOptions schedule_;

@@ -62,6 +62,35 @@ inline uint64_t MixString(uint64_t hash, std::string_view text) {
   return hash;
 }
 
+// 32 bits as 8 lower-case hex digits, most significant first, as the word a
+// little-endian load of that text gives: nibbles spread to bytes, reversed,
+// then turned into ASCII all at once ('0'..'9', 'a'..'f').
+inline uint64_t HexDigitsWord(uint32_t value) {
+  uint64_t x = value;
+  x = (x | (x << 16)) & 0x0000ffff0000ffffull;
+  x = (x | (x << 8)) & 0x00ff00ff00ff00ffull;
+  x = (x | (x << 4)) & 0x0f0f0f0f0f0f0f0full;  // byte k: nibble k (least significant first)
+  x = __builtin_bswap64(x);                    // byte 0: the most significant nibble
+  const uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+  return x + 0x3030303030303030ull + letters * ('a' - '0' - 10);
+}
+
+// MixString of a number's text form, without building the text in memory
+// for words (16 hex digits: length, then two 8-byte words); decimal numbers
+// go through a stack buffer.
+inline uint64_t MixNumber(uint64_t hash, const TraceField& field) {
+  if (field.type == TraceField::Type::kHex) {
+    hash = Mix(hash, 16);
+    hash = Mix(hash, HexDigitsWord(static_cast<uint32_t>(field.number >> 32)));
+    return Mix(hash, HexDigitsWord(static_cast<uint32_t>(field.number)));
+  }
+  char buffer[24];
+  char* end = field.type == TraceField::Type::kSigned
+                  ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<int64_t>(field.number)).ptr
+                  : std::to_chars(buffer, buffer + sizeof buffer, field.number).ptr;
+  return MixString(hash, std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
+
 // Appends the "<time> h<host> " prefix to buffer; returns its length.
 size_t FormatPrefix(TimeNs time, uint32_t host, char* buffer) {
   char* p = std::to_chars(buffer, buffer + 24, time).ptr;
@@ -77,6 +106,40 @@ size_t FormatPrefix(TimeNs time, uint32_t host, char* buffer) {
 }
 
 }  // namespace
+
+void TraceField::AppendValueText(std::string* out) const {
+  switch (type) {
+    case Type::kText:
+      out->append(text);
+      return;
+    case Type::kHex: {
+      char digits[16];
+      const uint64_t high = HexDigitsWord(static_cast<uint32_t>(number >> 32));
+      const uint64_t low = HexDigitsWord(static_cast<uint32_t>(number));
+      for (int i = 0; i < 8; ++i) {
+        digits[i] = static_cast<char>(high >> (8 * i));
+        digits[8 + i] = static_cast<char>(low >> (8 * i));
+      }
+      out->append(digits, sizeof digits);
+      return;
+    }
+    case Type::kUnsigned:
+    case Type::kSigned: {
+      char buffer[24];
+      char* end = type == Type::kSigned
+                      ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<int64_t>(number)).ptr
+                      : std::to_chars(buffer, buffer + sizeof buffer, number).ptr;
+      out->append(buffer, static_cast<size_t>(end - buffer));
+      return;
+    }
+  }
+}
+
+std::string TraceField::ValueText() const {
+  std::string text_form;
+  AppendValueText(&text_form);
+  return text_form;
+}
 
 std::string TraceEvent::ToText() const {
   char prefix[48];
@@ -111,7 +174,7 @@ uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::str
   hash = MixString(hash, kind);
   for (const TraceField& field : fields) {
     hash = MixString(hash, field.key);
-    hash = MixString(hash, field.value);
+    hash = field.type == TraceField::Type::kText ? MixString(hash, field.text) : MixNumber(hash, field);
   }
   return hash;
 }
@@ -146,7 +209,12 @@ void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view
   }
   for (size_t i = 0; i < fields.size(); ++i) {
     event.fields[i].first.assign(fields[i].key);
-    event.fields[i].second.assign(fields[i].value);
+    if (fields[i].type == TraceField::Type::kText) {
+      event.fields[i].second.assign(fields[i].text);
+    } else {
+      event.fields[i].second.clear();
+      fields[i].AppendValueText(&event.fields[i].second);
+    }
   }
 }
 

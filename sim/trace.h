@@ -8,13 +8,18 @@
 // text: equal text forms give equal encodings and back, so two runs with equal
 // digests recorded the same events in the same order, and the first differing
 // event can be found by comparing kept events (keep_events=true).
-// Cost: Record takes its fields as string views (no allocation); an event is
-// copied into owned strings only when it is kept or somebody observes it, and
-// observers see a reused event (its strings keep their capacity).
+// Cost: Record takes its fields as views (no allocation). A field's value is
+// text, an integer or a TraceHex (a 64-bit word shown as 16 hex digits, e.g.
+// a Guid's short form): integers and words are recorded as numbers and turned
+// into text only when an event is kept or somebody observes it. The digest
+// hashes a number's text bytes computed in registers (no formatting into
+// strings), so a field hashes the same whether recorded as text or number.
+// Observers see a reused event (its strings keep their capacity).
 // host is kNoHost for world-level events (the scheduler, the fault plan).
 // Limit: events_max bounds the kept events (the digest always covers all).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -30,11 +35,34 @@ namespace sim {
 
 constexpr uint32_t kNoHost = UINT32_MAX;
 
+// A 64-bit word a trace shows as 16 lower-case hex digits ("00000000000000ff").
+struct TraceHex {
+  uint64_t value = 0;
+};
+
 // One key=value pair as the recorder passes it: views into strings that live
-// until Record returns (literals, or temporaries of the calling expression).
+// until Record returns (literals, or temporaries of the calling expression),
+// or a number kept as a number until somebody wants text.
 struct TraceField {
+  enum class Type : uint8_t { kText, kUnsigned, kSigned, kHex };
   std::string_view key;
-  std::string_view value;
+  std::string_view text;  // kText
+  uint64_t number = 0;    // kUnsigned, kSigned (two's complement), kHex
+  Type type = Type::kText;
+
+  constexpr TraceField() = default;
+  constexpr TraceField(std::string_view k, std::string_view v) : key(k), text(v) {}
+  constexpr TraceField(std::string_view k, const char* v) : key(k), text(v) {}
+  TraceField(std::string_view k, const std::string& v) : key(k), text(v) {}
+  template <std::integral I>
+    requires(!std::same_as<I, bool> && !std::same_as<I, char>)
+  constexpr TraceField(std::string_view k, I v)
+      : key(k), number(static_cast<uint64_t>(v)), type(std::is_signed_v<I> ? Type::kSigned : Type::kUnsigned) {}
+  constexpr TraceField(std::string_view k, const TraceHex& v) : key(k), number(v.value), type(Type::kHex) {}
+
+  // The value's text form (what TraceEvent holds).
+  std::string ValueText() const;
+  void AppendValueText(std::string* out) const;
 };
 
 struct TraceEvent {

@@ -6,12 +6,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "sim/latency.h"
 #include "sim/rng.h"
+#include "sim/rng_bytes.h"
 #include "sim/trace.h"
 
 namespace sim {
@@ -27,6 +29,22 @@ TEST(Rng, MatchesReferenceXoshiro256StarStarSeededBySplitMix64) {
   EXPECT_EQ(other.Next(), 0xbe6a36374160d49bull);
   EXPECT_EQ(other.Next(), 0x214aaa0637a688c6ull);
   EXPECT_EQ(other.Next(), 0xf69d16de9954d388ull);
+}
+
+// RandomBytes is Rng::Next, 8 bytes per draw, least significant first, with
+// a partial last draw.
+TEST(Rng, RandomBytesAreTheDrawsLittleEndian) {
+  for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{512}}) {
+    std::vector<uint8_t> bytes(size, 0xee);
+    RandomBytes(99, bytes);
+    Rng rng(99);
+    std::vector<uint8_t> want;
+    while (want.size() < size) {
+      uint64_t word = rng.Next();
+      for (int j = 0; j < 8 && want.size() < size; ++j, word >>= 8) want.push_back(static_cast<uint8_t>(word));
+    }
+    EXPECT_EQ(bytes, want) << size;
+  }
 }
 
 TEST(Rng, HashNameIsFnv1a64) {
@@ -233,6 +251,37 @@ TEST(Trace, DigestSeesEveryPartOfAnEvent) {
   EXPECT_EQ(digests.size(), 18u);
   // And the same event always gives the same digest.
   EXPECT_EQ(digest(1, 0, "k", {{"a", "b"}}), digest(1, 0, "k", {{"a", "b"}}));
+}
+
+// Numbers are recorded as numbers and rendered only for kept or observed
+// events; an event hashes and reads the same whether a value was given as a
+// number or as its text (decimal; TraceHex: 16 lower-case hex digits).
+TEST(Trace, NumbersHashAndRenderAsTheirText) {
+  Trace typed(true), text(true);
+  std::vector<std::string> observed;
+  typed.set_observer([&observed](const TraceEvent& e) { observed.push_back(e.ToText()); });
+  const uint64_t words[] = {0, 1, 0x0123456789abcdefull, 0xfedcba9876543210ull, 0x00000000ffffffffull, UINT64_MAX};
+  for (uint64_t w : words) {
+    typed.Record(1, 0, "hex", {{"w", TraceHex{w}}});
+    char buffer[17];
+    std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(w));
+    text.Record(1, 0, "hex", {{"w", std::string(buffer)}});
+  }
+  typed.Record(2, 1, "ints", {{"u", uint64_t{0}}, {"v", UINT64_MAX}, {"i", -5}, {"j", INT64_MIN}, {"k", uint32_t{42}}});
+  text.Record(2, 1, "ints",
+              {{"u", "0"}, {"v", "18446744073709551615"}, {"i", "-5"}, {"j", "-9223372036854775808"}, {"k", "42"}});
+  EXPECT_EQ(typed.ToText(), text.ToText());
+  EXPECT_EQ(typed.digest(), text.digest());
+  EXPECT_EQ(typed.digest(), DigestOfKept(typed));
+  ASSERT_EQ(observed.size(), 7u);
+  EXPECT_EQ(observed[2], "1 h0 hex w=0123456789abcdef");
+  EXPECT_EQ(observed[6], "2 h1 ints u=0 v=18446744073709551615 i=-5 j=-9223372036854775808 k=42");
+  EXPECT_EQ(TraceField("x", TraceHex{0xabcull}).ValueText(), "0000000000000abc");
+  // A different number is a different digest.
+  Trace other(false);
+  for (uint64_t w : words) other.Record(1, 0, "hex", {{"w", TraceHex{w == 1 ? 2 : w}}});
+  other.Record(2, 1, "ints", {{"u", uint64_t{0}}, {"v", UINT64_MAX}, {"i", -5}, {"j", INT64_MIN}, {"k", uint32_t{42}}});
+  EXPECT_NE(other.digest(), typed.digest());
 }
 
 TEST(Trace, DigestHexIsSixteenDigits) {

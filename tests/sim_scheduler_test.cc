@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -232,6 +233,67 @@ RC_GTEST_PROP(Scheduler, RunOrderMatchesSortedModel, ()) {
   ran.clear();
   scheduler.RunUntilIdle();
   RC_ASSERT(ran == expected);
+}
+
+// The engine's captures fit inline (no allocation per event); larger ones
+// still work from the heap; an empty std::function gives an empty callback;
+// moving keeps the callable and empties the source.
+TEST(Callback, SmallCapturesInlineLargeOnesOnTheHeap) {
+  int ran = 0;
+  auto token = std::make_shared<int>(1);
+  std::weak_ptr<int> weak = token;
+  Callback small([&ran, token, weak, a = uint64_t{1}, b = uint64_t{2}, c = uint64_t{3}] { ran += 1; });
+  EXPECT_TRUE(small.is_inline());
+  struct Big {
+    char bytes[Callback::inline_bytes + 8] = {};
+  };
+  Callback big([&ran, big = Big{}] { ran += 10 + big.bytes[0]; });
+  EXPECT_TRUE(static_cast<bool>(big));
+  EXPECT_FALSE(big.is_inline());
+  Callback from_function(std::function<void()>([&ran] { ran += 100; }));
+  EXPECT_TRUE(from_function.is_inline());
+  EXPECT_FALSE(static_cast<bool>(Callback(std::function<void()>())));
+  Callback moved = std::move(small);
+  EXPECT_FALSE(static_cast<bool>(small));  // NOLINT: checking the moved-from state
+  moved();
+  big();
+  from_function();
+  EXPECT_EQ(ran, 111);
+  EXPECT_EQ(token.use_count(), 2);
+  moved.reset();
+  EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(Scheduler, GuardedEventsRunOnlyWhileTheGuardHoldsItsValue) {
+  Scheduler scheduler;
+  uint64_t guard = 7;
+  std::vector<int> ran;
+  scheduler.AtInChainGuarded(10, 0, &guard, 7, [&] { ran.push_back(1); });
+  scheduler.AtInChainGuarded(20, 0, &guard, 7, [&] { ran.push_back(2); });
+  scheduler.AtInChainGuarded(30, 0, &guard, 8, [&] { ran.push_back(3); });
+  scheduler.After(15, [&] { guard = 8; });
+  EXPECT_EQ(scheduler.RunUntilIdle(), 4u);  // a skipped event still counts as run
+  EXPECT_EQ(ran, (std::vector<int>{1, 3}));
+  EXPECT_EQ(scheduler.Now(), 30);
+}
+
+// An event runs in its slot: it cannot cancel itself, and events it schedules
+// (which may grow the slot storage) do not disturb it.
+TEST(Scheduler, AnEventThatSchedulesManyMoreKeepsItsCaptures) {
+  Scheduler scheduler;
+  std::vector<int> ran;
+  EventId self = kNoEvent;
+  auto token = std::make_shared<int>(5);
+  self = scheduler.After(1, [&, token] {
+    EXPECT_FALSE(scheduler.Cancel(self));
+    for (int i = 0; i < 1000; ++i) scheduler.After(1, [&ran, i] { ran.push_back(i); });
+    ran.push_back(*token);
+  });
+  token.reset();
+  scheduler.RunUntilIdle();
+  ASSERT_EQ(ran.size(), 1001u);
+  EXPECT_EQ(ran[0], 5);
+  EXPECT_EQ(ran[1000], 999);
 }
 
 }  // namespace

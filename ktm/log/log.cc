@@ -83,8 +83,9 @@ uint32_t Log::record_payload_max() const { return write_limits_.record_payload_m
 // ---------------------------------------------------------------------------
 // Disk access.
 
-sim::Disk::Done Log::GuardWrite(std::function<void(sim::IoStatus)> fn) const {
-  return [life = std::weak_ptr<char>(life_), fn = std::move(fn)](sim::IoStatus status) {
+template <typename F>
+sim::Disk::Done Log::GuardWrite(F&& fn) const {
+  return [life = std::weak_ptr<char>(life_), fn = std::forward<F>(fn)](sim::IoStatus status) mutable {
     if (!life.expired()) fn(status);
   };
 }
@@ -134,30 +135,32 @@ void Log::ReadStream(Lsn lsn, uint64_t length, ReadDone done) {
 
 // Writes bytes at lsn with FUA; a block crossing the region end is two
 // concurrent writes, and done runs once, when both completed (first error wins).
-void Log::WriteStream(Lsn lsn, std::vector<uint8_t> bytes,
-                      std::function<void(sim::IoStatus)> done) {
+template <typename F>
+void Log::WriteStream(Lsn lsn, std::vector<uint8_t> bytes, F&& done) {
   KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes.size() % sector_size_ == 0 && !bytes.empty() &&
                      bytes.size() <= region_bytes_,
                  "WriteStream range must be sector aligned and within one lap");
   const uint64_t position = lsn % region_bytes_;
   const uint64_t first = std::min<uint64_t>(bytes.size(), region_bytes_ - position);
+  if (first == bytes.size()) {  // one piece (the common case): no join
+    disk_->Write(region_start_ + position, bytes, /*fua=*/true, GuardWrite(std::forward<F>(done)));
+    return;
+  }
   struct Join {
     int pending = 0;
     sim::IoStatus status = sim::IoStatus::kOk;
     std::function<void(sim::IoStatus)> done;
   };
   auto join = std::make_shared<Join>();
-  join->pending = first == bytes.size() ? 1 : 2;
-  join->done = std::move(done);
+  join->pending = 2;
+  join->done = std::forward<F>(done);
   auto on_piece = [join](sim::IoStatus status) {
     if (join->status == sim::IoStatus::kOk) join->status = status;
     if (--join->pending == 0) join->done(join->status);
   };
   std::span<const uint8_t> all(bytes);
   disk_->Write(region_start_ + position, all.subspan(0, first), /*fua=*/true, GuardWrite(on_piece));
-  if (first < bytes.size()) {
-    disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
-  }
+  disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
 }
 
 // Reads restart sector 0, then 1 (separately, so a media error on one

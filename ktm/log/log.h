@@ -194,11 +194,15 @@ class Log {
   using ReadDone = std::function<void(sim::IoStatus, std::vector<uint8_t>)>;
 
   // Disk access inside the region; callbacks are dropped once the Log is gone.
-  sim::Disk::Done GuardWrite(std::function<void(sim::IoStatus)> fn) const;
+  // Templates (defined in log.cc, used only there) so the guard and fn share
+  // one inline sim::Disk::Done: no allocation per block write.
+  template <typename F>
+  sim::Disk::Done GuardWrite(F&& fn) const;
   sim::Disk::ReadDone GuardRead(ReadDone fn) const;
   uint64_t RestartSectorOffset(uint64_t sequence) const;
   void ReadStream(Lsn lsn, uint64_t length, ReadDone done);
-  void WriteStream(Lsn lsn, std::vector<uint8_t> bytes, std::function<void(sim::IoStatus)> done);
+  template <typename F>
+  void WriteStream(Lsn lsn, std::vector<uint8_t> bytes, F&& done);
   void ReadRestartSectors(std::function<void(const RestartSectors&)> done);
 
   // Format and Open.
