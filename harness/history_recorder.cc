@@ -61,7 +61,8 @@ void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { na
 
 std::string HistoryRecorder::TxName(const ktm::Guid& uow) const {
   const ktm::GuidShort short_uow = uow.Short();
-  auto it = tx_by_uow_.find(absl::string_view(short_uow.text, sizeof short_uow.text));
+  const std::string_view text = short_uow.view();
+  auto it = tx_by_uow_.find(absl::string_view(text.data(), text.size()));
   return it == tx_by_uow_.end() ? "uow-" + std::string(short_uow) : it->second;
 }
 
