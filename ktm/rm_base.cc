@@ -711,19 +711,7 @@ void RmBase::MaybeSnapshot() {
   EncodeCommitted(committed);
   Writer w;
   w.Bytes(committed.data());
-  // Transactions whose prepare record is (or is being) forced must survive
-  // the base moving past that record.
-  auto keep = [](const TxContext& c) {
-    return c.prepare_logged && (c.phase == RmTxPhase::kPrepared || c.phase == RmTxPhase::kPreparing);
-  };
-  uint32_t n = 0;
-  for (const auto& [uow, ctx] : txs_) n += keep(ctx) ? 1 : 0;
-  w.U32(n);
-  for (const auto& [uow, ctx] : txs_) {
-    if (!keep(ctx)) continue;
-    w.Id(uow);
-    w.Bytes(ctx.changes);
-  }
+  EncodePreparedTransactions(w);
   auto lsn = log()->Append(kRecSnapshot, w.data());
   if (!lsn.ok()) return;
   snapshot_in_flight_ = true;
@@ -734,13 +722,10 @@ void RmBase::MaybeSnapshot() {
   });
 }
 
-// Paged storage: the store-snapshot record (the prepared transactions, as a
-// snapshot keeps them) marks the new base; every record before it is in the
-// committed state now, so the dirty records' values captured now are what
-// the store must hold before the base may move there.
-void RmBase::FlushToStore() {
-  if (store_ == nullptr || store_failed_ || !store_->open()) return;
-  Writer w;
+// Transactions whose prepare record is (or is being) forced must survive the
+// log's base moving past that record: a snapshot and a store-snapshot record
+// carry them (count, then each uow and its changes).
+void RmBase::EncodePreparedTransactions(Writer& w) const {
   auto keep = [](const TxContext& c) {
     return c.prepare_logged && (c.phase == RmTxPhase::kPrepared || c.phase == RmTxPhase::kPreparing);
   };
@@ -752,6 +737,16 @@ void RmBase::FlushToStore() {
     w.Id(uow);
     w.Bytes(ctx.changes);
   }
+}
+
+// Paged storage: the store-snapshot record (the prepared transactions, as a
+// snapshot keeps them) marks the new base; every record before it is in the
+// committed state now, so the dirty records' values captured now are what
+// the store must hold before the base may move there.
+void RmBase::FlushToStore() {
+  if (store_ == nullptr || store_failed_ || !store_->open()) return;
+  Writer w;
+  EncodePreparedTransactions(w);
   auto lsn = log()->Append(kRecStoreSnapshot, w.data());
   if (!lsn.ok()) return;
   auto changes = std::make_shared<std::vector<storage::Change>>();

@@ -273,6 +273,7 @@ class RmBase {
   void MaybeSnapshot();
   void StartClient(std::function<void(NTSTATUS)> done);
   void FlushToStore();
+  void EncodePreparedTransactions(Writer& w) const;
   void FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, size_t next, log::Lsn base);
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;
