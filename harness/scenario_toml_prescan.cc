@@ -139,8 +139,11 @@ class Prescan {
     }
     if (code_point == 0x7F) return Problem("control character U+007F outside a string");
     const bool at_line_start = line_start_;
-    if (code_point != ' ' && code_point != '\t' && code_point != '\n' && code_point != '\r') {
-      line_start_ = false;
+    const bool blank = code_point == ' ' || code_point == '\t' || code_point == '\n' || code_point == '\r';
+    if (!blank) line_start_ = false;
+    if (!blank && code_point != '#' && array_value_next_) {
+      array_value_next_ = false;
+      if (code_point == '}') return Problem("'}' where an array expects a value or ']'");
     }
     if (code_point == '#') {
       mode_ = Mode::kComment;
@@ -152,12 +155,15 @@ class Prescan {
       mode_ = Mode::kBasic;
     } else if (code_point == '\'') {
       mode_ = Mode::kLiteral;
-    } else if (code_point == '[' && at_line_start && depth_ == 0) {
+    } else if (code_point == '[' && at_line_start && open_.empty()) {
       return Header();
     } else if (code_point == '[' || code_point == '{') {
-      ++depth_;
-    } else if ((code_point == ']' || code_point == '}') && depth_ > 0) {
-      --depth_;
+      open_.push_back(static_cast<char>(code_point));
+      array_value_next_ = code_point == '[';
+    } else if ((code_point == ']' || code_point == '}') && !open_.empty()) {
+      open_.pop_back();
+    } else if (code_point == ',' && !open_.empty() && open_.back() == '[') {
+      array_value_next_ = true;
     }
     Advance(length);
     return absl::OkStatus();
@@ -179,7 +185,10 @@ class Prescan {
   int64_t line_ = 1;
   int64_t column_ = 1;
   bool line_start_ = true;
-  size_t depth_ = 0;  // open '[' and '{' of values
+  std::string open_;  // the open '[' and '{' of values, innermost last
+  // After an array's '[' or ',': the next character that is not blank or a
+  // comment starts a value or is ']' (rule 5).
+  bool array_value_next_ = false;
   Mode mode_ = Mode::kNormal;
   bool escaped_ = false;  // in a basic string, right after a backslash
 };

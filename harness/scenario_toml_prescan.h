@@ -6,6 +6,8 @@
 // the inputs are in fuzz/corpus/scenario_loader_fuzz/crash_*):
 // - some non-ASCII characters after a value reach TOML_UNREACHABLE in
 //   is_non_ascii_horizontal_whitespace (U+3001 after "a = 1");
+// - "}" where an array expects a value ("x = [ }", "x = [1, }]")
+//   fails TOML_ASSERT_ASSUME in parse_value;
 // - a table header whose first key character is neither a bare-key
 //   character nor a quote ("[[*", "[ %") fails TOML_ASSERT_ASSUME in
 //   parse_key (an assertion without NDEBUG, undefined behaviour with it).
@@ -19,6 +21,10 @@
 //    outside strings and comments (TOML 1.0 forbids them there too);
 // 4. after the "[" or "[[" that opens a table header (and any spaces), the
 //    next character starts a key: A-Z a-z 0-9 _ - or a quote.
+// 5. inside an array, after its "[" or a "," (and any blanks, line breaks
+//    and comments), the next character is not "}" (toml++ 3.3 fails
+//    TOML_ASSERT_ASSUME in parse_value on "[{ a = 1 }, }]"; TOML 1.0 has no
+//    use for it).
 #pragma once
 
 #include <string_view>

@@ -869,6 +869,18 @@ TEST(ScenarioPrescan, TableHeaderThatDoesNotStartWithAKeyIsRefused) {
   EXPECT_EQ(LoadError(std::string(kMinimal) + "[ \"workload\" ]\ntransactions = 3\n"), "(loaded)");
 }
 
+TEST(ScenarioPrescan, AClosingBraceWhereAnArrayExpectsAValueIsRefused) {
+  // toml++ fails TOML_ASSERT_ASSUME in parse_value on these (found by
+  // scenario_loader_fuzz in CI's run: fuzz/corpus/.../crash_array_brace).
+  const std::string message = "'}' where an array expects a value or ']'";
+  EXPECT_EQ(LoadError("hosts = [{ name = \"node1\" }, }]\n"), "s.toml:1:30: " + message);
+  EXPECT_EQ(LoadError("x = [ }\n"), "s.toml:1:7: " + message);
+  EXPECT_EQ(LoadError("x = [1,\n  # a comment\n  }\n"), "s.toml:3:3: " + message);
+  // A brace that closes an inline table inside an array is fine.
+  EXPECT_EQ(LoadError(std::string(kMinimal) + "[workload]\ntransactions = 3\n"), "(loaded)");
+  EXPECT_THAT(LoadError("x = [ { a = [1, 2] }, {b = 1} ]\n"), ::testing::Not(HasSubstr(message)));
+}
+
 TEST(ScenarioPrescan, NonAsciiOutsideStringsAndCommentsIsRefused) {
   // U+3000 IDEOGRAPHIC SPACE after a value; U+00A0 NO-BREAK SPACE before it.
   EXPECT_EQ(LoadError("run_until_ms = 5\xE3\x80\x80\n"),
