@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "harness/markup.h"
 #include "harness/runner.h"
 #include "ktm/assert.h"
 #include "ktm/rm_base.h"
@@ -518,24 +519,6 @@ constexpr double kPlotLeft = 80, kPlotTop = 50, kPlotWidth = 560, kPlotHeight = 
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 
-std::string XmlEscape(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '"') {
-      out += "&quot;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // A step CDF through at most kCdfPointsMax samples of the sorted latencies:
 // a horizontal segment to each new latency, then a vertical one up to the
 // fraction of commits at or below it (runs of equal latencies make one).
@@ -686,14 +669,14 @@ std::string LatencyCdfSvg(const LatencyReport& report) {
                           "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\"%s points=\"%s\">"
                           "<title>%s</title></polyline>\n",
                           c.color, c.dashed ? " stroke-dasharray=\"6 4\"" : "",
-                          CdfPoints(c.row->latencies_ns, x_max_ns), XmlEscape(c.label));
+                          CdfPoints(c.row->latencies_ns, x_max_ns), harness::MarkupEscape(c.label));
     const double ly = kPlotTop + 10 + 20.0 * static_cast<double>(i);
     absl::StrAppendFormat(&out,
                           "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n"
                           "<text x=\"%.0f\" y=\"%.0f\" font-size=\"12\">%s</text>\n",
                           kPlotLeft + kPlotWidth + 20, ly, kPlotLeft + kPlotWidth + 50, ly, c.color,
                           c.dashed ? " stroke-dasharray=\"6 4\"" : "", kPlotLeft + kPlotWidth + 56, ly + 4,
-                          XmlEscape(c.label));
+                          harness::MarkupEscape(c.label));
   }
   out += "</svg>\n";
   return out;

@@ -310,12 +310,7 @@ void RmBase::ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vect
       Reader state(committed);
       DecodeCommitted(state);
       KTM_ASSERT(state.done(), absl::StrCat(options_.name, ": snapshot state does not decode"));
-      prepared.clear();
-      uint32_t n = r.U32();
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        Guid u = r.Id();
-        prepared[u] = r.Bytes();
-      }
+      DecodePreparedTransactions(r, prepared);
       break;
     }
     case kRecNonTransacted:
@@ -323,12 +318,7 @@ void RmBase::ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vect
       break;
     case kRecStoreSnapshot: {
       KTM_ASSERT(paged_, options_.name + ": a store-snapshot record in an RM log without a store");
-      prepared.clear();
-      uint32_t n = r.U32();
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        Guid u = r.Id();
-        prepared[u] = r.Bytes();
-      }
+      DecodePreparedTransactions(r, prepared);
       break;
     }
     default:
@@ -736,6 +726,17 @@ void RmBase::EncodePreparedTransactions(Writer& w) const {
     if (!keep(ctx)) continue;
     w.Id(uow);
     w.Bytes(ctx.changes);
+  }
+}
+
+// The inverse of EncodePreparedTransactions: the transactions prepared at
+// the record replace those replayed before it.
+void RmBase::DecodePreparedTransactions(Reader& r, std::map<Guid, std::vector<uint8_t>>& prepared) {
+  prepared.clear();
+  const uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    Guid u = r.Id();
+    prepared[u] = r.Bytes();
   }
 }
 

@@ -274,6 +274,7 @@ class RmBase {
   void StartClient(std::function<void(NTSTATUS)> done);
   void FlushToStore();
   void EncodePreparedTransactions(Writer& w) const;
+  static void DecodePreparedTransactions(Reader& r, std::map<Guid, std::vector<uint8_t>>& prepared);
   void FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, size_t next, log::Lsn base);
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "harness/conformance.h"
+#include "harness/markup.h"
 #include "model/spec_common.h"
 #include "model/spec_two_phase.h"
 
@@ -17,20 +18,6 @@ using Json = nlohmann::ordered_json;
 
 absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("coverage: ", message));
-}
-
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
 }
 
 // How many of the unreached KtmTwoPhase states with n RMs KTM cannot reach
@@ -111,7 +98,7 @@ std::string SpecCoverageHtml(const Json& coverage) {
     if (unreached.empty()) continue;
     absl::StrAppend(&html, "<details><summary>Unreached KtmTwoPhase states with ", f["rms"].dump(), " RMs (",
                     unreached.size(), ")</summary>\n<ul>\n");
-    for (const Json& s : unreached) absl::StrAppend(&html, "<li><code>", Escape(s.get<std::string>()), "</code></li>\n");
+    for (const Json& s : unreached) absl::StrAppend(&html, "<li><code>", harness::MarkupEscape(s.get<std::string>()), "</code></li>\n");
     html += "</ul>\n</details>\n";
   }
   return html;
