@@ -431,6 +431,34 @@ bool KtmCallsPath(model::spec::TwoPhaseState s, const model::spec::TwoPhaseState
   return s == to;
 }
 
+// The check the engine test below relies on fails where it should: one
+// RM's vote taken inside its call is a KtmCalls path, two RMs' yes votes in
+// flight at once (a TwoPhase path) are not, nor is a path that ends in
+// another state than the one it claims.
+TEST(SpecCoverage, KtmCallsPathRejectsTwoVotesInFlight) {
+  using model::spec::Action;
+  using model::spec::TwoPhase;
+  auto apply = [](model::spec::TwoPhaseState s, const std::vector<Action>& path) {
+    std::vector<std::pair<Action, model::spec::TwoPhaseState>> next;
+    for (const Action& a : path) {
+      next.clear();
+      TwoPhase::Next(s, 3, &next);
+      bool found = false;
+      for (const auto& [action, t] : next) {
+        if (std::string_view(action.name) == a.name && action.rm == a.rm) s = t, found = true;
+      }
+      EXPECT_TRUE(found) << a.ToText();
+    }
+    return s;
+  };
+  const auto init = TwoPhase::Init(3);
+  const std::vector<Action> call = {{"RMPrepare", 0}, {"TMRcvPrepared", 0}};
+  EXPECT_TRUE(KtmCallsPath(init, apply(init, call), call, 3));
+  const std::vector<Action> two_in_flight = {{"RMPrepare", 0}, {"RMPrepare", 1}, {"TMRcvPrepared", 0}};
+  EXPECT_FALSE(KtmCallsPath(init, apply(init, two_in_flight), two_in_flight, 3));
+  EXPECT_FALSE(KtmCallsPath(init, init, call, 3));
+}
+
 // The premise of TwoPhaseKtmCalls, on the engine: in the runs of the
 // scenarios that drive votes hardest, every step of a transaction that saw
 // no crash is a TwoPhaseKtmCalls step (a yes vote is taken, a no vote aborts,
