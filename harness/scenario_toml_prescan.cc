@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -39,6 +40,23 @@ size_t Utf8Length(std::string_view text, size_t i, uint32_t* code_point) {
   if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
   *code_point = value;
   return length;
+}
+
+// True for the characters toml++ 3.3's is_non_ascii_horizontal_whitespace
+// cannot classify: it reaches TOML_UNREACHABLE on them (its generated table
+// covers only U+00A0, U+1680, U+180E, U+2000-U+200B, U+202F, U+205F-U+2060,
+// U+3000 and U+FEFF, and the other code points of their 1018-wide blocks fall
+// through to the default case). This mirrors that function's arithmetic.
+bool TomlCannotClassify(uint32_t c) {
+  if (c < 0xA0 || c > 0xFEFF) return false;
+  const uint64_t block = (static_cast<uint64_t>(c) - 0xA0) / 0x3FA;
+  if (((uint64_t{1} << block) & 0x7FFFFFFFFFFFF75EULL) != 0) return false;
+  if (c == 0xA0 || c == 0x3000 || c == 0xFEFF) return false;
+  return block != 0x05 && block != 0x07;
+}
+
+bool IsBareKeyChar(uint32_t c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 bool IsKeyStart(char c) {
@@ -88,7 +106,10 @@ class Prescan {
     switch (mode_) {
       case Mode::kNormal: return Normal(code_point, length);
       case Mode::kComment:
-        if (code_point == '\n') mode_ = Mode::kNormal;
+        if (code_point == '\n') {
+          mode_ = Mode::kNormal;
+          EndOfLine();
+        }
         break;
       case Mode::kBasic:
         if (escaped_) {
@@ -104,7 +125,24 @@ class Prescan {
         break;
       case Mode::kMultiBasic:
         if (escaped_) {
+          // toml++ asks whether the character after a backslash, and the first
+          // one after a line-ending backslash's blanks and line breaks, is
+          // whitespace (rule 6).
+          if (code_point == ' ' || code_point == '\t' || code_point == '\n' || code_point == '\r') {
+            after_blank_ = true;
+            break;
+          }
           escaped_ = false;
+          const bool was_blank = after_blank_;
+          after_blank_ = false;
+          if (TomlCannotClassify(code_point)) {
+            return Problem(absl::StrFormat(
+                "U+%04X right after a backslash (or a line-ending backslash's line break) in a "
+                "multi-line string: toml++ 3.3 cannot read it there",
+                code_point));
+          }
+          if (!was_blank) break;  // the escaped character itself
+          return Step(code_point, length);  // after a line-ending backslash: an ordinary character
         } else if (code_point == '\\') {
           escaped_ = true;
         } else if (At("\"\"\"")) {
@@ -145,6 +183,19 @@ class Prescan {
       array_value_next_ = false;
       if (code_point == '}') return Problem("'}' where an array expects a value or ']'");
     }
+    if (code_point == '"' || code_point == '\'') {
+      // Rule 7: toml++ reads a quote right after a bare key or value character
+      // as part of that key or value, and scans on past it.
+      const bool after_value_start = prev_ == ' ' || prev_ == '\t' || prev_ == '\n' || prev_ == '\r' ||
+                                     prev_ == '=' || prev_ == '[' || prev_ == ',';
+      if (value_ ? !after_value_start : IsBareKeyChar(prev_)) {
+        return Problem(absl::StrFormat("a quote right after '%c': a string starts a key or a value",
+                                       static_cast<char>(prev_)));
+      }
+    }
+    prev_ = code_point;
+    if (code_point == '\n' && open_.empty()) EndOfLine();
+    if (code_point == '=') value_ = true;
     if (code_point == '#') {
       mode_ = Mode::kComment;
     } else if (At("\"\"\"") || At("'''")) {
@@ -159,14 +210,26 @@ class Prescan {
       return Header();
     } else if (code_point == '[' || code_point == '{') {
       open_.push_back(static_cast<char>(code_point));
+      enclosing_value_.push_back(value_);
+      value_ = code_point == '[';  // an array holds values; an inline table starts with a key
       array_value_next_ = code_point == '[';
     } else if ((code_point == ']' || code_point == '}') && !open_.empty()) {
       open_.pop_back();
+      value_ = enclosing_value_.back();
+      enclosing_value_.pop_back();
     } else if (code_point == ',' && !open_.empty() && open_.back() == '[') {
       array_value_next_ = true;
+    } else if (code_point == ',' && !open_.empty() && open_.back() == '{') {
+      value_ = false;
     }
     Advance(length);
     return absl::OkStatus();
+  }
+
+  // A line break outside arrays and inline tables: the next line starts with a key.
+  void EndOfLine() {
+    prev_ = '\n';
+    if (open_.empty()) value_ = false;
   }
 
   // At the '[' of a table header: its key must start like a key.
@@ -190,7 +253,14 @@ class Prescan {
   // comment starts a value or is ']' (rule 5).
   bool array_value_next_ = false;
   Mode mode_ = Mode::kNormal;
-  bool escaped_ = false;  // in a basic string, right after a backslash
+  bool escaped_ = false;      // in a basic string, right after a backslash
+  bool after_blank_ = false;  // in a multi-line basic string, blanks after a backslash
+  // Rule 7: the last character outside strings and comments, and whether a
+  // value (not a key) is being read there; enclosing_value_ holds that flag for
+  // each open '[' and '{'.
+  uint32_t prev_ = '\n';
+  bool value_ = false;
+  std::vector<bool> enclosing_value_;
 };
 
 }  // namespace

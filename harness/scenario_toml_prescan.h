@@ -4,8 +4,11 @@
 //
 // Known reaches in toml++ 3.3 (found by libFuzzer on toml::parse itself;
 // the inputs are in fuzz/corpus/scenario_loader_fuzz/crash_*):
-// - some non-ASCII characters after a value reach TOML_UNREACHABLE in
-//   is_non_ascii_horizontal_whitespace (U+3001 after "a = 1");
+// - some non-ASCII characters reach TOML_UNREACHABLE in
+//   is_non_ascii_horizontal_whitespace wherever toml++ asks whether a
+//   character is whitespace: after a value (U+3001 after "a = 1"), inside a
+//   value it scans past a quote ("a = 1'<U+3001>"), and in a multi-line basic
+//   string after a backslash or a line-ending backslash ("\"\"\"\\<LF>é\"\"\"");
 // - "}" where an array expects a value ("x = [ }", "x = [1, }]")
 //   fails TOML_ASSERT_ASSUME in parse_value;
 // - a table header whose first key character is neither a bare-key
@@ -25,6 +28,16 @@
 //    and comments), the next character is not "}" (toml++ 3.3 fails
 //    TOML_ASSERT_ASSUME in parse_value on "[{ a = 1 }, }]"; TOML 1.0 has no
 //    use for it).
+// 6. in a multi-line basic string, the first character after a backslash
+//    (and after a line-ending backslash's blanks and line breaks) is none of
+//    the non-ASCII characters toml++ 3.3 cannot classify as whitespace or not
+//    (e.g. U+00E9, U+3001; TOML 1.0 allows them there after a line-ending
+//    backslash, toml++ 3.3 does not survive them);
+// 7. a quote does not follow a bare key character directly (A-Z a-z 0-9 _ -:
+//    "a'b' = 1"), nor, where a value is read, anything but a blank, "=", "["
+//    or "," ("a = 1'x'"): toml++ reads such a quote as part of the key or
+//    value, so the string the pre-scan would see is not one, and TOML 1.0 has
+//    no use for it.
 #pragma once
 
 #include <string_view>

@@ -908,6 +908,42 @@ TEST(ScenarioPrescan, InputThatReachedTomlUnreachableIsRefused) {
             "whitespace are ASCII)");
 }
 
+TEST(ScenarioPrescan, AQuoteInsideABareKeyOrValueIsRefused) {
+  // toml++ scans a value up to the next value terminator, quotes included, and
+  // asks of every character whether it is whitespace: "a = 1'<U+3001>" reached
+  // TOML_UNREACHABLE (CI's fixed fuzz run; corpus crash_quote_in_value).
+  EXPECT_EQ(LoadError("a = 1'\xE3\x80\x81\n"), "s.toml:1:6: a quote right after '1': a string starts a key or a value");
+  EXPECT_EQ(LoadError("a = [1, x\"\xC3\xA9\"]\n"), "s.toml:1:10: a quote right after 'x': a string starts a key or a value");
+  EXPECT_EQ(LoadError("a = { b = 1.'\xC3\xA9' }\n"), "s.toml:1:13: a quote right after '.': a string starts a key or a value");
+  EXPECT_EQ(LoadError("a'\xC3\xA9' = 1\n"), "s.toml:1:2: a quote right after 'a': a string starts a key or a value");
+  EXPECT_EQ(LoadError("x = { a = 1, b'c' = 2 }\n"), "s.toml:1:15: a quote right after 'b': a string starts a key or a value");
+  // Quotes that start keys and values are fine: after blanks, '=', '[', ',',
+  // '.' in a dotted key, and on the line after a comment.
+  for (const char* text : {"x = \"a\"\n", "x=['a',\"b\" ,\n'c']\n", "\"q\".'r' = 1\n", "a.\"b\" = 1\n",
+                           "x = { a = \"1\", 'b' = 2, c.\"d\" = [\"e\"] }\n", "x = 1 # c\n\"y\" = 2\n",
+                           "[a.\"b\"]\n", "x = [\n  # c\n  \"a\", # d\n]\n"}) {
+    EXPECT_THAT(LoadError(text), ::testing::Not(HasSubstr("a quote right after"))) << text;
+  }
+}
+
+TEST(ScenarioPrescan, WhatFollowsABackslashInAMultiLineStringIsCheckedAsTomlPlusPlusReadsIt) {
+  // toml++ asks is_whitespace of the character after a backslash and of the
+  // first one after a line-ending backslash's blanks and line breaks; on
+  // U+00E9 (valid TOML there) and U+3001 it reaches TOML_UNREACHABLE.
+  EXPECT_EQ(LoadError("description = \"\"\"x \\\n  \n  \xC3\xA9\"\"\"\n"),
+            "s.toml:3:3: U+00E9 right after a backslash (or a line-ending backslash's line break) in a "
+            "multi-line string: toml++ 3.3 cannot read it there");
+  EXPECT_THAT(LoadError("description = \"\"\"\\\xE3\x80\x81\"\"\"\n"), HasSubstr("s.toml:1:19: U+3001 right after"));
+  EXPECT_THAT(LoadError("description = \"\"\"\\  \xC3\xA9\"\"\"\n"), HasSubstr("s.toml:1:21: U+00E9 right after"));
+  // Elsewhere in the string, after an escape letter, and the characters toml++
+  // does classify (U+2000 is whitespace to it) are fine.
+  EXPECT_EQ(LoadError("description = \"\"\"caf\xC3\xA9 \\\n  ok \\\\\xC3\xA9 \\t\xC3\xA9\"\"\"\n" + std::string(kMinimal)),
+            "(loaded)");
+  EXPECT_THAT(LoadError("description = \"\"\"\\\n\xE2\x80\x80x\"\"\"\n"), ::testing::Not(HasSubstr("right after")));
+  // A backslash at the end of a line, then the closing quotes or another escape.
+  EXPECT_EQ(LoadError("description = \"\"\"a \\\n  \\\\ \\\n\"\"\"\n" + std::string(kMinimal)), "(loaded)");
+}
+
 TEST(ScenarioPrescan, InvalidUtf8AndControlCharactersAreRefused) {
   EXPECT_EQ(LoadError("description = \"\xC3\"\n"), "s.toml:1:16: invalid UTF-8 (byte 0xC3)");
   EXPECT_EQ(LoadError("# \xED\xA0\x80 surrogate\n"), "s.toml:1:3: invalid UTF-8 (byte 0xED)");
