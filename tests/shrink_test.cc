@@ -94,6 +94,123 @@ TEST(WorkloadStabilityTest, DeletingOneTransactionLeavesEveryOtherTransactionsOp
   }
 }
 
+// `a` is `b` with some entries left out, in order.
+bool IsSubsequence(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  size_t i = 0;
+  for (const std::string& entry : b) {
+    if (i < a.size() && a[i] == entry) ++i;
+  }
+  return i == a.size();
+}
+
+// Skipping operation `op` of transaction `number` (workload.skip_ops): that
+// transaction loses operations (the one skipped, and no more: it still ends
+// as before), every other transaction runs exactly the same operations.
+void ExpectDroppedOperationLeavesOthersAlone(harness::Scenario scenario, uint64_t seed, uint32_t number,
+                                            uint32_t op) {
+  const harness::RunResult whole = harness::RunScenario(scenario, seed, {.keep_trace = false});
+  scenario.workload.skip_ops = {{number, op}};
+  ASSERT_TRUE(harness::Validate(scenario).ok()) << harness::Validate(scenario);
+  const harness::RunResult without = harness::RunScenario(scenario, seed, {.keep_trace = false});
+  const auto before = OpsByTransaction(whole.history);
+  const auto after = OpsByTransaction(without.history);
+  const std::string changed = absl::StrCat("t", number);
+  ASSERT_EQ(before.count(changed), 1u);
+  const std::vector<std::string>& had = before.at(changed);
+  if (had.size() <= op) return;  // the transaction did not reach operation `op` (its end is the last entry)
+  ASSERT_EQ(after.count(changed), 1u);
+  const std::vector<std::string>& has = after.at(changed);
+  // One history event per operation in kv runs; a txf move records two.
+  bool one_event_per_op = true;
+  for (const harness::RmSpec& rm : scenario.rms) one_event_per_op &= rm.move_fraction == 0;
+  if (one_event_per_op) {
+    std::vector<std::string> expected = had;
+    expected.erase(expected.begin() + (op - 1));
+    EXPECT_EQ(has, expected) << scenario.name << " seed " << seed << ": " << changed << " without operation " << op;
+  }
+  // (An operation that records no event of its own, such as a file held open
+  // outside the transaction, leaves the list as it was.)
+  EXPECT_LE(has.size(), had.size()) << scenario.name << " seed " << seed << ": " << changed;
+  EXPECT_TRUE(IsSubsequence(has, had)) << scenario.name << " seed " << seed << ": " << changed;
+  EXPECT_EQ(has.back(), had.back()) << scenario.name << " seed " << seed << ": " << changed << " ends otherwise";
+  size_t compared = 0;
+  for (const auto& [tx, ops] : before) {
+    if (tx == changed) continue;
+    auto it = after.find(tx);
+    ASSERT_NE(it, after.end()) << scenario.name << " seed " << seed << ": " << tx << " vanished";
+    EXPECT_EQ(it->second, ops) << scenario.name << " seed " << seed << ": " << tx << " changed";
+    compared += ops.size();
+  }
+  EXPECT_GT(compared, 20u);
+}
+
+// One client at a time: dropping one operation of a transaction changes
+// only that operation. The skipped operation still draws what it would have
+// drawn, so the transaction's later operations (keys, values, reads or
+// writes) and every other transaction are as they were.
+TEST(WorkloadStabilityTest, DroppingOneOperationLeavesEveryOtherOperationUnchanged) {
+  for (const char* name : {"two_phase_3rms", "txf_txr_commit", "single_rm", "txr_volatile_keys"}) {
+    harness::Scenario scenario = LoadSuite(name);
+    scenario.workload.concurrency = 1;
+    scenario.workload.transactions = 20;
+    scenario.faults = harness::FaultSpec{};  // no faults: a crash would meet other operations
+    for (uint64_t seed : {1, 2}) {
+      for (uint32_t number : {1u, 7u, 20u}) {
+        for (uint32_t op : {1u, 2u, 3u}) ExpectDroppedOperationLeavesOthersAlone(scenario, seed, number, op);
+      }
+    }
+  }
+}
+
+TEST(WorkloadStabilityTest, SkipOpsRoundTripsThroughTomlAndIsValidated) {
+  harness::Scenario scenario = LoadSuite("single_rm");
+  scenario.workload.transactions = 10;
+  scenario.workload.skip_ops = {{2, 1}, {7, 3}};
+  const std::string text = harness::ScenarioToToml(scenario);
+  EXPECT_NE(text.find("skip_ops = [[2, 1], [7, 3]]"), std::string::npos) << text;
+  absl::StatusOr<harness::Scenario> loaded = harness::LoadScenarioString(text, "skip_ops.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->workload.skip_ops, scenario.workload.skip_ops);
+  EXPECT_EQ(harness::ScenarioToToml(*loaded), text);
+  scenario.workload.skip_ops = {{11, 1}};
+  EXPECT_NE(harness::Validate(scenario).message().find("workload.skip_ops[0]: transaction must be in [1, 10]"),
+            std::string::npos)
+      << harness::Validate(scenario);
+  scenario.workload.skip_ops = {{3, 1}, {3, 1}};
+  EXPECT_NE(harness::Validate(scenario).message().find("workload.skip_ops[1]"), std::string::npos);
+  absl::StatusOr<harness::Scenario> bad =
+      harness::LoadScenarioString("[[hosts]]\nname = \"h\"\n[[rms]]\nname = \"r\"\nhost = \"h\"\n"
+                                  "[workload]\nskip_ops = [[1, 2], [3], \"x\", [0, 1]]\n",
+                                  "bad.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string message(bad.status().message());
+  EXPECT_NE(message.find("bad.toml:7:21"), std::string::npos) << message;  // [3]
+  EXPECT_NE(message.find("bad.toml:7:26"), std::string::npos) << message;  // "x"
+  EXPECT_NE(message.find("bad.toml:7:31"), std::string::npos) << message;  // [0, 1]
+}
+
+// With skipped transactions, the later ones arrive when they did: the gaps
+// of the skipped ones are still waited (one client at a time, so only the
+// arrival gaps and each transaction's own length decide its begin time).
+TEST(WorkloadStabilityTest, SkippedTransactionsKeepTheLaterOnesArrivalTimes) {
+  harness::Scenario scenario = LoadSuite("single_rm");
+  scenario.workload.transactions = 12;
+  scenario.workload.concurrency = 100;
+  const auto begins = [](const harness::RunResult& run) {
+    std::map<std::string, int64_t> at;
+    for (const model::HistoryEvent& e : run.history.events) {
+      if (e.kind == model::EventKind::kBegin) at[e.tx] = e.time_ns;
+    }
+    return at;
+  };
+  const auto whole = begins(harness::RunScenario(scenario, 3, {.keep_trace = false}));
+  scenario.workload.skip = {4, 5, 9};
+  const auto without = begins(harness::RunScenario(scenario, 3, {.keep_trace = false}));
+  ASSERT_EQ(whole.size(), 12u);
+  ASSERT_EQ(without.size(), 9u);
+  for (const auto& [tx, at] : without) EXPECT_EQ(at, whole.at(tx)) << tx;
+}
+
 TEST(WorkloadStabilityTest, SkipRoundTripsThroughTomlAndIsValidated) {
   harness::Scenario scenario = LoadSuite("single_rm");
   scenario.workload.transactions = 10;
