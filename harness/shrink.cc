@@ -437,6 +437,10 @@ RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
   return sizes;
 }
 
+// Limit: runs per round spent skipping operations (ddmin over every
+// operation of 19 transactions once took 84 runs of a 200-run budget).
+inline constexpr int kShrinkOpsRunsPerRound = 24;
+
 // Limit: operations per transaction the shrinker offers to skip.
 inline constexpr uint32_t kShrinkOpsPerTransactionMax = 64;
 
@@ -586,6 +590,12 @@ class Shrinker {
   // operations a transaction never started; skipping those changes the
   // scenario, not the run, and would never reach a fixed point).
   bool require_new_run_ = false;
+  // A phase with a cap on its runs per round (ShrinkOperations): Try runs no
+  // candidate at or past phase_runs_end_, and says so in phase_capped_; a
+  // round that was capped is no fixed point (the next round repeats the
+  // candidates already seen to pass for free and goes further).
+  int phase_runs_end_ = std::numeric_limits<int>::max();
+  bool phase_capped_ = false;
   std::vector<std::string> steps_;
   std::vector<std::string> rounds_;   // runs spent per phase, one line per round
 };
@@ -636,6 +646,10 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
   std::string key = ScenarioToToml(scenario);
   if (uses_schedule_) absl::StrAppend(&key, "\n--schedule--\n", schedule.ToText());
   if (passed_.count(key) != 0) return false;
+  if (runs_ >= phase_runs_end_) {  // the phase's share of this round is spent: next round goes on
+    phase_capped_ = true;
+    return false;
+  }
   Outcome result =
       RunOnce(scenario, uses_schedule_ ? std::optional<sim::FaultSchedule>(schedule) : std::nullopt);
   if (!FailsAlike(result, rule_, kind_)) {
@@ -782,7 +796,9 @@ void Shrinker::ShrinkOperations() {
     return TryScenario(candidate);
   };
   require_new_run_ = true;
+  phase_runs_end_ = runs_ + kShrinkOpsRunsPerRound;
   const std::vector<WorkloadSpec::OpRef> kept = Ddmin<WorkloadSpec::OpRef>(items, attempt);
+  phase_runs_end_ = std::numeric_limits<int>::max();
   require_new_run_ = false;
   if (kept.size() != before) steps_.push_back(absl::StrCat("operations: ", before, " -> ", kept.size()));
 }
@@ -1271,6 +1287,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
     ScheduleTargetedCrashes();
     for (int round = 0; round < kShrinkRoundsMax && !exhausted_; ++round) {
       const std::string before = ScenarioToToml(current_) + schedule_.ToText();
+      phase_capped_ = false;
       int mark = runs_;
       std::string tally = absl::StrCat("round ", round + 1, " runs:");
       const auto phase = [&](const char* name) {
@@ -1311,7 +1328,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
       ShrinkRunUntil();
       phase("until");
       rounds_.push_back(tally);
-      if (!exhausted_ && ScenarioToToml(current_) + schedule_.ToText() == before) {
+      if (!exhausted_ && !phase_capped_ && ScenarioToToml(current_) + schedule_.ToText() == before) {
         fixed_point_ = true;  // a whole round of candidates kept nothing
         break;
       }
