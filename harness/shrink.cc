@@ -66,6 +66,10 @@ struct Outcome {
   // refused-open events the history names transaction t<N> in), for the
   // candidates that skip single operations (workload.skip_ops).
   std::vector<std::string> ops;
+  // When each transaction ran ("<N> <first ns> <last ns>": the times of the
+  // first and last history events naming t<N>), for the candidate that keeps
+  // the transactions that overlap the violating ones.
+  std::vector<std::string> spans;
   uint64_t digest = 0, trace_events = 0, transactions = 0, faults_injected = 0;
   uint64_t crashes = 0;    // history Crash events
   int64_t sim_time_ns = 0;
@@ -141,10 +145,24 @@ std::vector<std::string> OperationCounts(const model::History& history) {
   return out;
 }
 
+std::vector<std::string> Spans(const model::History& history) {
+  std::map<uint64_t, std::pair<int64_t, int64_t>> spans;
+  for (const model::HistoryEvent& e : history.events) {
+    const uint64_t n = TransactionNumber(e.tx);
+    if (n == 0) continue;
+    auto [it, inserted] = spans.try_emplace(n, e.time_ns, e.time_ns);
+    if (!inserted) it->second.second = std::max<int64_t>(it->second.second, e.time_ns);
+  }
+  std::vector<std::string> out;
+  for (const auto& [n, span] : spans) out.push_back(absl::StrCat(n, " ", span.first, " ", span.second));
+  return out;
+}
+
 Outcome OutcomeOf(const RunResult& result) {
   Outcome outcome;
   outcome.completed = true;
   outcome.ops = OperationCounts(result.history);
+  outcome.spans = Spans(result.history);
   Occurrences(result.history, &outcome.prepares, &outcome.commits);
   outcome.forces = Forces(result);
   outcome.violations = result.violations;
@@ -208,7 +226,7 @@ std::string Encode(const Outcome& outcome) {
   }
   PutString(&out, outcome.schedule_text);
   PutString(&out, outcome.trace_text);
-  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits, &outcome.forces, &outcome.ops}) {
+  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits, &outcome.forces, &outcome.ops, &outcome.spans}) {
     PutNumber(&out, list->size());
     for (const std::string& occurrence : *list) PutString(&out, occurrence);
   }
@@ -234,7 +252,7 @@ bool Decode(absl::string_view data, Outcome* outcome) {
   }
   outcome->sim_time_ns = static_cast<int64_t>(sim_time);
   if (!in.String(&outcome->schedule_text) || !in.String(&outcome->trace_text)) return false;
-  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits, &outcome->forces, &outcome->ops}) {
+  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits, &outcome->forces, &outcome->ops, &outcome->spans}) {
     uint64_t size = 0;
     if (!in.Number(&size) || size > data.size()) return false;
     list->resize(size);
@@ -561,6 +579,11 @@ class Shrinker {
   // current run's occurrences without those of the transactions and RMs the
   // candidate deletes; none when nothing moves or it cannot be said.
   std::optional<sim::FaultSchedule> PredictedSchedule(const Scenario& candidate) const;
+  // The schedule with every timed fault moved by as much as transaction
+  // `anchor` began later (or earlier) in the candidate Try just rejected
+  // than in the current run; none when it did not move or a fault would
+  // leave the faults window.
+  std::optional<sim::FaultSchedule> TimeAimedSchedule(uint64_t anchor) const;
   void ShrinkFaultTimes();
   void ShrinkFaults();
   void ShrinkKnob(const Knob& knob);
@@ -711,6 +734,69 @@ std::optional<sim::FaultSchedule> Shrinker::AimedSchedule() const {
     }
   }
   return aimed;
+}
+
+// The transactions of `present` whose span (Outcome::spans) meets the span
+// of one of `named` (the named ones included), in order.
+std::vector<uint32_t> Overlapping(const Outcome& outcome, const std::vector<uint32_t>& present,
+                                  const std::vector<uint32_t>& named) {
+  std::map<uint64_t, std::pair<int64_t, int64_t>> spans;
+  for (const std::string& entry : outcome.spans) {
+    const std::vector<std::string> parts = absl::StrSplit(entry, ' ');
+    uint64_t n = 0;
+    int64_t first = 0, last = 0;
+    if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &n) && absl::SimpleAtoi(parts[1], &first) &&
+        absl::SimpleAtoi(parts[2], &last)) {
+      spans[n] = {first, last};
+    }
+  }
+  std::vector<uint32_t> out;
+  for (uint32_t n : present) {
+    const auto span = spans.find(n);
+    bool meets = std::find(named.begin(), named.end(), n) != named.end();
+    for (uint32_t v : named) {
+      const auto other = spans.find(v);
+      if (meets || span == spans.end() || other == spans.end()) continue;
+      meets = span->second.first <= other->second.second && other->second.first <= span->second.second;
+    }
+    if (meets) out.push_back(n);
+  }
+  return out;
+}
+
+// Begin time of transaction `n` in `outcome` (Outcome::spans); none if it did not run.
+std::optional<int64_t> BeginOf(const Outcome& outcome, uint64_t n) {
+  for (const std::string& entry : outcome.spans) {
+    const std::vector<std::string> parts = absl::StrSplit(entry, ' ');
+    uint64_t number = 0;
+    int64_t first = 0;
+    if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &number) && number == n &&
+        absl::SimpleAtoi(parts[1], &first)) {
+      return first;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<sim::FaultSchedule> Shrinker::TimeAimedSchedule(uint64_t anchor) const {
+  if (!uses_schedule_ || !rejected_.completed) return std::nullopt;
+  const std::optional<int64_t> was = BeginOf(last_, anchor), now = BeginOf(rejected_, anchor);
+  if (!was || !now || *was == *now) return std::nullopt;
+  const sim::TimeNs delta = *now - *was;
+  sim::FaultSchedule moved = schedule_;
+  bool any = false;
+  for (sim::FaultEvent& e : moved.events) {
+    if (e.kind == sim::FaultEvent::Kind::kMessage || e.trigger != sim::CrashTrigger::kNone) continue;
+    const sim::TimeNs time = std::max<sim::TimeNs>(e.time + delta, 0);
+    // Still a fault (before faults_until), or it would be dropped.
+    if (time >= current_.faults.faults_until_ns) return std::nullopt;
+    any |= time != e.time;
+    e.time = time;
+  }
+  if (!any) return std::nullopt;
+  std::stable_sort(moved.events.begin(), moved.events.end(),
+                   [](const sim::FaultEvent& a, const sim::FaultEvent& b) { return a.time < b.time; });
+  return moved;
 }
 
 // The transaction numbers a scenario starts (1..transactions, not skipped).
@@ -941,6 +1027,30 @@ void Shrinker::ShrinkTransactions() {
           steps_.push_back("targeted crash re-aimed at an earlier occurrence");
           break;
         }
+      }
+    }
+  }
+  // A timed fault hit the named transaction at some point of its run; alone
+  // it begins at another time. Once more with the timed faults moved by as
+  // much as its begin moved (in the run just rejected).
+  if (!named.empty() && named.size() < present.size() && present != named && !exhausted_) {
+    if (std::optional<sim::FaultSchedule> timed = TimeAimedSchedule(named.front())) {
+      if (Try(with(named), *timed)) {
+        present = named;
+        steps_.push_back("timed faults moved with the transaction they hit");
+      }
+    }
+  }
+  // Then the named ones with every transaction that ran while they did (the
+  // ones they can meet: conflicts, shared RMs, a crash between them), one
+  // run, and ddmin starts from those when it fails alike.
+  if (!named.empty() && present.size() > named.size() && !exhausted_) {
+    const std::vector<uint32_t> overlapping = Overlapping(last_, present, named);
+    if (overlapping.size() > named.size() && overlapping.size() < present.size()) {
+      if (attempt(overlapping)) {
+        present = overlapping;
+      } else if (std::optional<sim::FaultSchedule> timed = TimeAimedSchedule(named.front())) {
+        if (Try(with(overlapping), *timed)) present = overlapping;
       }
     }
   }
