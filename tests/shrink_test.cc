@@ -322,10 +322,12 @@ constexpr bool kSanitized = false;
 // The figures of issue 17 over the planted bugs 1-7 on the default suite
 // (scenarios/*.toml, those that expect a pass): every shrunk run fails the
 // original's rule on the same kind of event, median events after/before
-// <= 0.05 (checker-rule runs), never above 1, >= 85% (target 90%) have <= 3
-// transactions and reach a fixed point within the default budget. The sample: seed 1 of every (scenario, planted bug)
-// whose run fails (44 failures, under a minute in a Release build); under
-// ASan only crash_during_commit, txf_txr_commit and read_only (9 failures). Environment, to
+// <= 0.05 (over all runs and over the checker-rule runs), never above 1,
+// >= 90% have <= 3 transactions and >= 90% reach a fixed point within the
+// default budget. The sample: seed 1 of every (scenario, planted bug) whose
+// run fails (47 failures, about 3,000 runs, 10-20 s of CPU in a Release
+// build); under ASan only crash_during_commit, txf_txr_commit and read_only
+// (9 failures). Environment, to
 // measure more: KTMSIM_SHRINK_SEEDS=N (seeds 1..N; the issue's figure is
 // 20), KTMSIM_SHRINK_ONLY=a,b (scenario names), KTMSIM_SHRINK_BUGS=123,
 // KTMSIM_SHRINK_VERBOSE=1 (every shrunk run with its steps and runs per phase).
@@ -359,12 +361,12 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
         const harness::ShrinkResult& r = results.back();
         EXPECT_TRUE(r.ok) << scenario->name << " seed " << seed << " bug " << bug << ": " << r.error;
         if (verbose || !r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
-          std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d%s\n",
+          std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d (died %d)%s\n",
                       scenario->name.c_str(), static_cast<unsigned long long>(seed), bug, rule.c_str(),
                       static_cast<unsigned long long>(r.before.trace_events),
                       static_cast<unsigned long long>(r.after.trace_events),
                       static_cast<unsigned long long>(r.before.transactions),
-                      static_cast<unsigned long long>(r.after.transactions), r.runs,
+                      static_cast<unsigned long long>(r.after.transactions), r.runs, r.died,
                       r.fixed_point ? "" : " (no fixed point)");
           if (verbose) {
             for (const std::string& step : r.steps) std::printf("      %s\n", step.c_str());
@@ -387,21 +389,20 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   EXPECT_EQ(summary.failed, 0u);
   EXPECT_EQ(summary.same_rule, summary.shrunk);
   EXPECT_EQ(summary.same_kind, summary.shrunk);
-  // The median <= 0.05 holds for the checker-rule runs. A run an engine
-  // assertion ends (rule "assertion", most runs of bugs 5 and 6) is short
-  // already: it stops after a few hundred events, about 110 of them boot and
-  // log format that any run has, so shrunk to one transaction its ratio stays
-  // near 0.3 and lifts the median over all runs above 0.05 (printed above,
-  // not asserted).
+  // A run an engine assertion ends (rule "assertion", most runs of bugs 5
+  // and 6) is short already (a few hundred events, of which boot and log
+  // format are about 110 on two durable hosts with a Dtc), so its ratio
+  // stays near 0.2-0.4 even at one transaction; the median over all runs
+  // still holds, and the checker-rule runs' median is asserted on its own.
+  // Seed 1 measures 0.022 over all (0.018 for checker rules), 100% with
+  // <= 3 transactions, 94% fixed points: dist_coordinator_crash bug 4 and
+  // dist_participant_crash bug 3 (network latency from one shared stream
+  // moves when transactions go) and txr_volatile_keys bug 4 stop on the budget.
+  EXPECT_LE(summary.ratio_median, 0.05);
   EXPECT_LE(harness::Summarize(protocol).ratio_median, 0.05);
   EXPECT_LE(summary.ratio_worst, 1.0);
-  // The issue's target is >= 90% for both; this sample measures 39 of 44
-  // (89%) each (seeds 1-20: 88% and 91%): soak (300 transactions),
-  // dist_coordinator_crash bug 4, dist_participant_crash bug 3 and
-  // txr_volatile_keys bug 4 still stop on the budget. The floor catches a
-  // regression below today's figure.
-  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 85);
-  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 85);
+  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 90);
+  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 90);
 }
 
 }  // namespace
