@@ -329,11 +329,14 @@ constexpr bool kSanitized = false;
 // build); under ASan only crash_during_commit, txf_txr_commit and read_only
 // (9 failures). Environment, to
 // measure more: KTMSIM_SHRINK_SEEDS=N (seeds 1..N; the figure is
-// 20), KTMSIM_SHRINK_ONLY=a,b (scenario names), KTMSIM_SHRINK_BUGS=123,
+// 20), KTMSIM_SHRINK_SEED_FIRST=F (seeds F..N, to split a measurement),
+// KTMSIM_SHRINK_ONLY=a,b (scenario names), KTMSIM_SHRINK_BUGS=123,
 // KTMSIM_SHRINK_VERBOSE=1 (every shrunk run with its steps and runs per phase).
 TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   uint64_t seeds = 1;
   if (const char* env = std::getenv("KTMSIM_SHRINK_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
+  uint64_t seed_first = 1;
+  if (const char* env = std::getenv("KTMSIM_SHRINK_SEED_FIRST")) seed_first = std::strtoull(env, nullptr, 10);
   const char* only = std::getenv("KTMSIM_SHRINK_ONLY");
   const char* bugs_env = std::getenv("KTMSIM_SHRINK_BUGS");
   // Under ASan seed 1 of three scenarios: 9 failures (bugs 1-5), about 260 runs.
@@ -353,7 +356,7 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
     if (scenario->expect != harness::Expect::kPass) continue;
     for (uint32_t bug = 1; bug <= 7; ++bug) {
       if (bugs_env != nullptr && std::string(bugs_env).find(std::to_string(bug)) == std::string::npos) continue;
-      for (uint64_t seed = 1; seed <= seeds; ++seed) {
+      for (uint64_t seed = seed_first; seed <= seeds; ++seed) {
         const harness::RunOptions options{.keep_trace = false, .planted_bug = bug};
         const std::string rule = FirstRuleIsolated(*scenario, seed, options);
         if (rule.empty()) continue;
@@ -377,8 +380,8 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
     }
   }
   const harness::ShrinkSummary summary = harness::Summarize(results);
-  std::printf("shrink figures (seeds 1-%llu, planted bugs 1-7, budget %d): %s\n",
-              static_cast<unsigned long long>(seeds), harness::kShrinkBudgetDefault,
+  std::printf("shrink figures (seeds %llu-%llu, planted bugs 1-7, budget %d): %s\n",
+              static_cast<unsigned long long>(seed_first), static_cast<unsigned long long>(seeds), harness::kShrinkBudgetDefault,
               harness::SummaryLine(summary).c_str());
   std::vector<harness::ShrinkResult> protocol;
   for (const harness::ShrinkResult& r : results) {
