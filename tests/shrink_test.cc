@@ -401,6 +401,11 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   // <= 3 transactions, 94% fixed points: dist_coordinator_crash bug 4 and
   // dist_participant_crash bug 3 (network latency from one shared stream
   // moves when transactions go) and txr_volatile_keys bug 4 stop on the budget.
+  // Seeds 1-20 (1,067 failures, 78,694 runs; KTMSIM_SHRINK_SEEDS=20, split
+  // by KTMSIM_SHRINK_BUGS and KTMSIM_SHRINK_SEED_FIRST): same rule and kind
+  // 100%, median 0.031 (0.019 for checker rules), <= 3 transactions 93%,
+  // fixed points 93%; bug 7 keeps 4 or more transactions, and the dist crash
+  // scenarios and torn_log_writes make most of the runs without a fixed point.
   EXPECT_LE(summary.ratio_median, 0.05);
   EXPECT_LE(harness::Summarize(protocol).ratio_median, 0.05);
   EXPECT_LE(summary.ratio_worst, 1.0);
