@@ -318,11 +318,17 @@ void Cluster::ScheduleArrival() {
   arrival_pending_ = true;
   sim::TimeNs delay = 0;
   if (w.arrival_per_second > 0) {
-    // The gap before transaction n: its own stream, so deleting another transaction moves no gap.
-    sim::Rng arrival = sim::Rng::Derive(seed_, absl::StrCat("workload/arrival/", number));
+    // The gap before transaction n: its own stream, so deleting another
+    // transaction moves no gap. The gaps of the skipped transactions since
+    // the last one started are waited too, so a transaction after a deleted
+    // one arrives when it did (unless the concurrency limit held it back).
     auto mean = static_cast<sim::TimeNs>(1e9 / w.arrival_per_second);
-    delay = sim::Latency::Exponential(0, std::max<sim::TimeNs>(mean, 1), 50 * std::max<sim::TimeNs>(mean, 1))
-                .Sample(arrival);
+    const sim::Latency gap =
+        sim::Latency::Exponential(0, std::max<sim::TimeNs>(mean, 1), 50 * std::max<sim::TimeNs>(mean, 1));
+    for (uint64_t n = last_number_ + 1; n <= number; ++n) {
+      sim::Rng arrival = sim::Rng::Derive(seed_, absl::StrCat("workload/arrival/", n));
+      delay += gap.Sample(arrival);
+    }
   }
   world_->scheduler().After(delay, [this] {
     arrival_pending_ = false;
@@ -469,6 +475,7 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   // Issue 18's operations draw from the transaction's own stream too, and
   // only where asked (older scenarios draw exactly as before).
   if (spec.volatile_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
+  if (SkipsOperation(tx->number, visit + 1)) return SkipOperation(tx, r, is_read);
   if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
   ktm::NTSTATUS s = ktm::STATUS_RM_NOT_ACTIVE;
   if (rm && !is_read && spec.nontransacted_open_fraction > 0 &&
@@ -495,6 +502,39 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   } else if (rm && tx->rng.Bernoulli(spec.disconnect_probability)) {
     (void)rm->Disconnect(tx->handle);
   }
+  Step(tx);
+}
+
+bool Cluster::SkipsOperation(uint64_t number, uint64_t op) const {
+  const std::vector<WorkloadSpec::OpRef>& skip = scenario_.workload.skip_ops;
+  return std::any_of(skip.begin(), skip.end(),
+                     [number, op](const WorkloadSpec::OpRef& s) { return s.transaction == number && s.op == op; });
+}
+
+// A skipped operation (workload.skip_ops) is not done, but makes the draws
+// that a successful one would make (DoOperation, LocalWrite, HoldWriterOpen:
+// the same streams, the same order) and numbers its write, so every later
+// operation of the transaction draws and writes what it did before.
+void Cluster::SkipOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool is_read) {
+  const RmSpec& spec = scenario_.rms[r];
+  if (host_index_.at(spec.host) != tx->host) {  // remote: DoRemoteOperation draws nothing more
+    if (!is_read) ++tx->op_number;
+    return Step(tx);
+  }
+  if (!is_read && spec.nontransacted_open_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.nontransacted_open_fraction)) {
+    ++tx->op_number;  // HoldWriterOpen's id
+    return Step(tx);
+  }
+  if (!is_read) {
+    ++tx->op_number;
+    if (spec.delete_fraction + spec.move_fraction > 0) {
+      const double pick = tx->rm_ops_rng.UnitDouble();
+      if (pick >= spec.delete_fraction && pick < spec.delete_fraction + spec.move_fraction) {
+        (void)tx->rm_ops_rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1));
+      }
+    }
+  }
+  (void)tx->rng.Bernoulli(spec.disconnect_probability);
   Step(tx);
 }
 

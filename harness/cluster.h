@@ -135,6 +135,9 @@ class Cluster {
   void DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t rm_index, bool is_read, const std::string& key);
   void Step(std::shared_ptr<ClientTx> tx);
   void DoOperation(const std::shared_ptr<ClientTx>& tx);
+  // Operation `op` (from 1) of transaction `number` is in workload.skip_ops.
+  bool SkipsOperation(uint64_t number, uint64_t op) const;
+  void SkipOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool is_read);
   // A write-side operation on a local RM: a write, or (txf/txr, per the
   // RM's delete_fraction / move_fraction) a delete or a move-then-write.
   ktm::NTSTATUS LocalWrite(ClientTx& tx, size_t rm_index, RmAdapter& rm, const std::string& key);

@@ -325,6 +325,20 @@ void CheckWorkloadCounts(const Scenario& scenario, ProblemList& problems) {
     problems.Count(path, w.skip[i], 1, w.transactions);
     if (!skipped.insert(w.skip[i]).second) problems.Add(path, absl::StrCat("transaction ", w.skip[i], " twice"));
   }
+  std::set<WorkloadSpec::OpRef> skipped_ops;
+  for (size_t i = 0; i < w.skip_ops.size(); ++i) {
+    const std::string path = absl::StrCat("workload.skip_ops[", i, "]");
+    const WorkloadSpec::OpRef& op = w.skip_ops[i];
+    if (op.transaction < 1 || op.transaction > w.transactions) {
+      problems.Add(path, absl::StrCat("transaction must be in [1, ", w.transactions, "], got ", op.transaction));
+    }
+    if (op.op < 1 || op.op > kOpsMax * kRmsMax) {
+      problems.Add(path, absl::StrCat("operation must be in [1, ", kOpsMax * kRmsMax, "], got ", op.op));
+    }
+    if (!skipped_ops.insert(op).second) {
+      problems.Add(path, absl::StrCat("operation ", op.op, " of transaction ", op.transaction, " twice"));
+    }
+  }
   CheckEnlistmentLimit(scenario, problems);
 }
 

@@ -87,6 +87,17 @@ struct WorkloadSpec {
   // others keep their numbers and their choices (every transaction draws from
   // its own stream of (seed, number)). The shrinker deletes transactions so.
   std::vector<uint32_t> skip;
+  // Single operations the client does not do: {transaction number, operation
+  // number} (both from 1; operation n is the n-th the transaction starts).
+  // A skipped operation still makes every draw it would have made (as if it
+  // succeeded) and still waits its think time, so every other operation of
+  // every transaction stays as it was. The shrinker deletes operations so.
+  struct OpRef {
+    uint32_t transaction = 0, op = 0;
+    bool operator==(const OpRef&) const = default;
+    auto operator<=>(const OpRef&) const = default;
+  };
+  std::vector<OpRef> skip_ops;
 };
 
 enum class FaultMode : uint8_t { kNone, kProbabilities, kSwarm, kSchedule };

@@ -569,6 +569,27 @@ void ReadWorkload(TableReader& reader, WorkloadSpec* w) {
       w->skip.push_back(static_cast<uint32_t>(*number));
     }
   }
+  if (const toml::array* skip_ops = reader.Array("skip_ops")) {
+    for (size_t i = 0; i < skip_ops->size(); ++i) {
+      const toml::node& element = *skip_ops->get(i);
+      const toml::array* pair = element.as_array();
+      std::optional<int64_t> numbers[2];
+      if (pair != nullptr && pair->size() == 2) {
+        for (size_t j = 0; j < 2; ++j) {
+          if (pair->get(j)->is_integer()) numbers[j] = pair->get(j)->value<int64_t>();
+        }
+      }
+      const auto in_range = [](const std::optional<int64_t>& n) { return n && *n >= 1 && *n <= int64_t{UINT32_MAX}; };
+      if (!in_range(numbers[0]) || !in_range(numbers[1])) {
+        reader.loader().Report(PositionOf(&element), absl::StrCat(reader.KeyPath("skip_ops"), "[", i, "]"),
+                               absl::StrCat("expected [transaction, operation], two integers >= 1, got ",
+                                            pair != nullptr ? absl::StrCat("an array of ", pair->size()) : TypeName(element)),
+                               absl::StrCat("workload.skip_ops[", i, "]"));
+        continue;
+      }
+      w->skip_ops.push_back({static_cast<uint32_t>(*numbers[0]), static_cast<uint32_t>(*numbers[1])});
+    }
+  }
 }
 
 void ReadNetwork(TableReader& reader, sim::NetworkOptions* network) {

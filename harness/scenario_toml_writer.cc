@@ -147,6 +147,12 @@ void AppendWorkload(const WorkloadSpec& w, std::string* out) {
                   "distributed_fraction = ", Number(w.distributed_fraction), "\n",
                   TimeKey("timeout", w.timeout_ns), "\n", TimeKey("think", w.think_ns), "\n");
   absl::StrAppend(out, "skip = [", absl::StrJoin(w.skip, ", "), "]\n");
+  absl::StrAppend(out, "skip_ops = [",
+                  absl::StrJoin(w.skip_ops, ", ",
+                                [](std::string* o, const WorkloadSpec::OpRef& op) {
+                                  absl::StrAppend(o, "[", op.transaction, ", ", op.op, "]");
+                                }),
+                  "]\n");
 }
 
 void AppendNetwork(const sim::NetworkOptions& n, std::string* out) {

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -61,6 +62,14 @@ struct Outcome {
   // The log force occurrences ("<tx> h<host>" each), from the structured
   // trace (kept only for candidates whose schedule has a log_force crash).
   std::vector<std::string> forces;
+  // Operations per transaction ("<N> <count>" each: the write, read and
+  // refused-open events the history names transaction t<N> in), for the
+  // candidates that skip single operations (workload.skip_ops).
+  std::vector<std::string> ops;
+  // When each transaction ran ("<N> <first ns> <last ns>": the times of the
+  // first and last history events naming t<N>), for the candidate that keeps
+  // the transactions that overlap the violating ones.
+  std::vector<std::string> spans;
   uint64_t digest = 0, trace_events = 0, transactions = 0, faults_injected = 0;
   uint64_t crashes = 0;    // history Crash events
   int64_t sim_time_ns = 0;
@@ -115,9 +124,45 @@ std::vector<std::string> Forces(const RunResult& result) {
   return forces;
 }
 
+// The number N of transaction "t<N>" (history.h: transactions are "t<N>" in
+// start order); 0 when `name` is not one.
+uint64_t TransactionNumber(absl::string_view name) {
+  uint64_t number = 0;
+  if (name.size() < 2 || name[0] != 't' || !absl::SimpleAtoi(name.substr(1), &number)) return 0;
+  return number;
+}
+
+std::vector<std::string> OperationCounts(const model::History& history) {
+  std::map<uint64_t, uint64_t> counts;
+  for (const model::HistoryEvent& e : history.events) {
+    if (e.kind != model::EventKind::kWrite && e.kind != model::EventKind::kRead && e.kind != model::EventKind::kOpen) {
+      continue;
+    }
+    if (const uint64_t n = TransactionNumber(e.tx)) ++counts[n];
+  }
+  std::vector<std::string> out;
+  for (const auto& [n, count] : counts) out.push_back(absl::StrCat(n, " ", count));
+  return out;
+}
+
+std::vector<std::string> Spans(const model::History& history) {
+  std::map<uint64_t, std::pair<int64_t, int64_t>> spans;
+  for (const model::HistoryEvent& e : history.events) {
+    const uint64_t n = TransactionNumber(e.tx);
+    if (n == 0) continue;
+    auto [it, inserted] = spans.try_emplace(n, e.time_ns, e.time_ns);
+    if (!inserted) it->second.second = std::max<int64_t>(it->second.second, e.time_ns);
+  }
+  std::vector<std::string> out;
+  for (const auto& [n, span] : spans) out.push_back(absl::StrCat(n, " ", span.first, " ", span.second));
+  return out;
+}
+
 Outcome OutcomeOf(const RunResult& result) {
   Outcome outcome;
   outcome.completed = true;
+  outcome.ops = OperationCounts(result.history);
+  outcome.spans = Spans(result.history);
   Occurrences(result.history, &outcome.prepares, &outcome.commits);
   outcome.forces = Forces(result);
   outcome.violations = result.violations;
@@ -181,7 +226,7 @@ std::string Encode(const Outcome& outcome) {
   }
   PutString(&out, outcome.schedule_text);
   PutString(&out, outcome.trace_text);
-  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits, &outcome.forces}) {
+  for (const std::vector<std::string>* list : {&outcome.prepares, &outcome.commits, &outcome.forces, &outcome.ops, &outcome.spans}) {
     PutNumber(&out, list->size());
     for (const std::string& occurrence : *list) PutString(&out, occurrence);
   }
@@ -207,7 +252,7 @@ bool Decode(absl::string_view data, Outcome* outcome) {
   }
   outcome->sim_time_ns = static_cast<int64_t>(sim_time);
   if (!in.String(&outcome->schedule_text) || !in.String(&outcome->trace_text)) return false;
-  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits, &outcome->forces}) {
+  for (std::vector<std::string>* list : {&outcome->prepares, &outcome->commits, &outcome->forces, &outcome->ops, &outcome->spans}) {
     uint64_t size = 0;
     if (!in.Number(&size) || size > data.size()) return false;
     list->resize(size);
@@ -358,6 +403,10 @@ std::vector<Knob> Knobs() {
          s.workload.transactions = static_cast<uint32_t>(v);
          std::vector<uint32_t>& skip = s.workload.skip;
          skip.erase(std::remove_if(skip.begin(), skip.end(), [v](uint32_t n) { return n > v; }), skip.end());
+         std::vector<WorkloadSpec::OpRef>& ops = s.workload.skip_ops;
+         ops.erase(std::remove_if(ops.begin(), ops.end(),
+                                  [v](const WorkloadSpec::OpRef& op) { return op.transaction > v; }),
+                   ops.end());
        },
        [](const Scenario&) { return uint64_t{1}; }},
       {"workload.concurrency", [](const Scenario& s) { return uint64_t{s.workload.concurrency}; },
@@ -405,6 +454,13 @@ RunSizes SizesOfOutcome(const Scenario& scenario, const Outcome& outcome) {
   sizes.faults += outcome.crashes > planned_crashes ? outcome.crashes - planned_crashes : 0;
   return sizes;
 }
+
+// Limit: runs per round spent skipping operations (ddmin over every
+// operation of 19 transactions once took 84 runs of a 200-run budget).
+inline constexpr int kShrinkOpsRunsPerRound = 24;
+
+// Limit: operations per transaction the shrinker offers to skip.
+inline constexpr uint32_t kShrinkOpsPerTransactionMax = 64;
 
 // Limit: values of a targeted crash's occurrence count (nth) tried when a
 // transaction cut moved the occurrence it fired after.
@@ -484,8 +540,16 @@ class Shrinker {
   // its targeted crashes now fire after other occurrences (the candidate
   // moved them: fewer transactions, other settings), once more with them
   // re-aimed at their transaction's occurrence (AimedSchedule).
+  // When the candidate deletes transactions or RMs, the crashes are re-aimed
+  // first where the deletion will move their occurrences (PredictedSchedule):
+  // one run instead of two (the old count, which hits another pair, and the
+  // re-aimed one).
   bool TryScenario(const Scenario& scenario) {
-    if (Try(scenario, schedule_)) return true;
+    if (std::optional<sim::FaultSchedule> predicted = PredictedSchedule(scenario)) {
+      if (Try(scenario, *predicted)) return true;
+    } else if (Try(scenario, schedule_)) {
+      return true;
+    }
     std::optional<sim::FaultSchedule> aimed = AimedSchedule();
     return aimed && Try(scenario, *aimed);
   }
@@ -507,6 +571,19 @@ class Shrinker {
   void ShrinkRms();
   void ShrinkHosts();
   void Simplify();
+  void TurnOffFeatures();
+  // ddmin over the operations of the transactions left (workload.skip_ops).
+  void ShrinkOperations();
+  // The schedule with each targeted crash re-aimed at the occurrence its
+  // (transaction, RM) pair will have in `candidate`, predicted from the
+  // current run's occurrences without those of the transactions and RMs the
+  // candidate deletes; none when nothing moves or it cannot be said.
+  std::optional<sim::FaultSchedule> PredictedSchedule(const Scenario& candidate) const;
+  // The schedule with every timed fault moved by as much as transaction
+  // `anchor` began later (or earlier) in the candidate Try just rejected
+  // than in the current run; none when it did not move or a fault would
+  // leave the faults window.
+  std::optional<sim::FaultSchedule> TimeAimedSchedule(uint64_t anchor) const;
   void ShrinkFaultTimes();
   void ShrinkFaults();
   void ShrinkKnob(const Knob& knob);
@@ -531,6 +608,17 @@ class Shrinker {
   int died_ = 0;                      // candidate runs an engine assertion aborted
   std::set<std::string> passed_;      // candidates that did not fail the rule
   bool fixed_point_ = false;
+  // Try keeps a candidate only when its run differs from the current one
+  // (ShrinkOperations: the operation count read from the history may name
+  // operations a transaction never started; skipping those changes the
+  // scenario, not the run, and would never reach a fixed point).
+  bool require_new_run_ = false;
+  // A phase with a cap on its runs per round (ShrinkOperations): Try runs no
+  // candidate at or past phase_runs_end_, and says so in phase_capped_; a
+  // round that was capped is no fixed point (the next round repeats the
+  // candidates already seen to pass for free and goes further).
+  int phase_runs_end_ = std::numeric_limits<int>::max();
+  bool phase_capped_ = false;
   std::vector<std::string> steps_;
   std::vector<std::string> rounds_;   // runs spent per phase, one line per round
 };
@@ -581,6 +669,10 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
   std::string key = ScenarioToToml(scenario);
   if (uses_schedule_) absl::StrAppend(&key, "\n--schedule--\n", schedule.ToText());
   if (passed_.count(key) != 0) return false;
+  if (runs_ >= phase_runs_end_) {  // the phase's share of this round is spent: next round goes on
+    phase_capped_ = true;
+    return false;
+  }
   Outcome result =
       RunOnce(scenario, uses_schedule_ ? std::optional<sim::FaultSchedule>(schedule) : std::nullopt);
   if (!FailsAlike(result, rule_, kind_)) {
@@ -590,6 +682,10 @@ bool Shrinker::Try(const Scenario& scenario, const sim::FaultSchedule& schedule)
   }
   if (result.trace_events > original_events_) {
     passed_.insert(std::move(key));  // fails, but longer than the original: never kept
+    return false;
+  }
+  if (require_new_run_ && result.digest == last_.digest) {
+    passed_.insert(std::move(key));  // the same run: it skipped operations that never happen
     return false;
   }
   current_ = scenario;
@@ -640,6 +736,159 @@ std::optional<sim::FaultSchedule> Shrinker::AimedSchedule() const {
   return aimed;
 }
 
+// The transactions of `present` whose span (Outcome::spans) meets the span
+// of one of `named` (the named ones included), in order.
+std::vector<uint32_t> Overlapping(const Outcome& outcome, const std::vector<uint32_t>& present,
+                                  const std::vector<uint32_t>& named) {
+  std::map<uint64_t, std::pair<int64_t, int64_t>> spans;
+  for (const std::string& entry : outcome.spans) {
+    const std::vector<std::string> parts = absl::StrSplit(entry, ' ');
+    uint64_t n = 0;
+    int64_t first = 0, last = 0;
+    if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &n) && absl::SimpleAtoi(parts[1], &first) &&
+        absl::SimpleAtoi(parts[2], &last)) {
+      spans[n] = {first, last};
+    }
+  }
+  std::vector<uint32_t> out;
+  for (uint32_t n : present) {
+    const auto span = spans.find(n);
+    bool meets = std::find(named.begin(), named.end(), n) != named.end();
+    for (uint32_t v : named) {
+      const auto other = spans.find(v);
+      if (meets || span == spans.end() || other == spans.end()) continue;
+      meets = span->second.first <= other->second.second && other->second.first <= span->second.second;
+    }
+    if (meets) out.push_back(n);
+  }
+  return out;
+}
+
+// Begin time of transaction `n` in `outcome` (Outcome::spans); none if it did not run.
+std::optional<int64_t> BeginOf(const Outcome& outcome, uint64_t n) {
+  for (const std::string& entry : outcome.spans) {
+    const std::vector<std::string> parts = absl::StrSplit(entry, ' ');
+    uint64_t number = 0;
+    int64_t first = 0;
+    if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &number) && number == n &&
+        absl::SimpleAtoi(parts[1], &first)) {
+      return first;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<sim::FaultSchedule> Shrinker::TimeAimedSchedule(uint64_t anchor) const {
+  if (!uses_schedule_ || !rejected_.completed) return std::nullopt;
+  const std::optional<int64_t> was = BeginOf(last_, anchor), now = BeginOf(rejected_, anchor);
+  if (!was || !now || *was == *now) return std::nullopt;
+  const sim::TimeNs delta = *now - *was;
+  sim::FaultSchedule moved = schedule_;
+  bool any = false;
+  for (sim::FaultEvent& e : moved.events) {
+    if (e.kind == sim::FaultEvent::Kind::kMessage || e.trigger != sim::CrashTrigger::kNone) continue;
+    const sim::TimeNs time = std::max<sim::TimeNs>(e.time + delta, 0);
+    // Still a fault (before faults_until), or it would be dropped.
+    if (time >= current_.faults.faults_until_ns) return std::nullopt;
+    any |= time != e.time;
+    e.time = time;
+  }
+  if (!any) return std::nullopt;
+  std::stable_sort(moved.events.begin(), moved.events.end(),
+                   [](const sim::FaultEvent& a, const sim::FaultEvent& b) { return a.time < b.time; });
+  return moved;
+}
+
+// The transaction numbers a scenario starts (1..transactions, not skipped).
+std::set<uint64_t> Started(const Scenario& scenario) {
+  std::set<uint64_t> started;
+  for (uint64_t n = 1; n <= scenario.workload.transactions; ++n) started.insert(n);
+  for (uint32_t n : scenario.workload.skip) started.erase(n);
+  return started;
+}
+
+std::optional<sim::FaultSchedule> Shrinker::PredictedSchedule(const Scenario& candidate) const {
+  if (!uses_schedule_ || !HasTargetedCrash(schedule_)) return std::nullopt;
+  const std::set<uint64_t> started = Started(candidate);
+  std::set<std::string> rms;
+  for (const RmSpec& rm : candidate.rms) rms.insert(rm.name);
+  // An occurrence "<tx> <rm>" stays when its transaction is still started
+  // and its RM still there (a log force's "h<host>" is not an RM: it stays).
+  const auto stays = [&started, &rms](const std::string& occurrence) {
+    const size_t space = occurrence.find(' ');
+    const std::string rm = occurrence.substr(space + 1);
+    if (!started.count(TransactionNumber(occurrence.substr(0, space)))) return false;
+    return rm.empty() || rm[0] == 'h' || rms.count(rm) != 0;
+  };
+  sim::FaultSchedule predicted = schedule_;
+  bool moved = false;
+  for (sim::FaultEvent& e : predicted.events) {
+    if (e.trigger == sim::CrashTrigger::kNone) continue;
+    const std::vector<std::string>& was = e.trigger == sim::CrashTrigger::kPrepare  ? last_.prepares
+                                          : e.trigger == sim::CrashTrigger::kCommit ? last_.commits
+                                                                                    : last_.forces;
+    if (e.trigger_count == 0 || e.trigger_count > was.size()) return std::nullopt;
+    if (!stays(was[e.trigger_count - 1])) return std::nullopt;  // its pair goes: nothing to aim at
+    uint64_t kept = 0;
+    for (uint64_t n = 0; n < e.trigger_count; ++n) kept += stays(was[n]) ? 1 : 0;
+    moved |= kept != e.trigger_count;
+    e.trigger_count = kept;
+  }
+  if (!moved) return std::nullopt;
+  std::set<std::pair<sim::CrashTrigger, uint64_t>> occurrences;
+  for (const sim::FaultEvent& e : predicted.events) {
+    if (e.trigger != sim::CrashTrigger::kNone && !occurrences.emplace(e.trigger, e.trigger_count).second) {
+      return std::nullopt;
+    }
+  }
+  return predicted;
+}
+
+// Operations: ddmin over (transaction, operation) of the transactions still
+// started, written as workload.skip_ops. A skipped operation still makes its
+// draws (cluster.cc), so the others stay as they were. The operations of a
+// transaction are counted from the current run's history (ops).
+void Shrinker::ShrinkOperations() {
+  const std::set<uint64_t> started = Started(current_);
+  std::map<uint64_t, uint64_t> done;
+  for (const std::string& entry : last_.ops) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(entry, ' ');
+    uint64_t n = 0, count = 0;
+    if (absl::SimpleAtoi(parts.first, &n) && absl::SimpleAtoi(parts.second, &count)) done[n] = count;
+  }
+  const std::vector<WorkloadSpec::OpRef> skipped = current_.workload.skip_ops;
+  const auto is_skipped = [&skipped](const WorkloadSpec::OpRef& op) {
+    return std::find(skipped.begin(), skipped.end(), op) != skipped.end();
+  };
+  std::vector<WorkloadSpec::OpRef> items;
+  for (const auto& [n, count] : done) {
+    if (!started.count(n)) continue;
+    uint64_t seen = 0;
+    for (uint32_t k = 1; seen < count && k <= kShrinkOpsPerTransactionMax; ++k) {
+      if (is_skipped({static_cast<uint32_t>(n), k})) continue;
+      items.push_back({static_cast<uint32_t>(n), k});
+      ++seen;
+    }
+  }
+  if (items.size() < 2) return;  // a transaction's only operation: deleting the transaction is the candidate
+  const size_t before = items.size();
+  const auto attempt = [this, &items, &skipped](const std::vector<WorkloadSpec::OpRef>& kept) {
+    Scenario candidate = current_;
+    candidate.workload.skip_ops = skipped;
+    for (const WorkloadSpec::OpRef& op : items) {
+      if (std::find(kept.begin(), kept.end(), op) == kept.end()) candidate.workload.skip_ops.push_back(op);
+    }
+    std::sort(candidate.workload.skip_ops.begin(), candidate.workload.skip_ops.end());
+    return TryScenario(candidate);
+  };
+  require_new_run_ = true;
+  phase_runs_end_ = runs_ + kShrinkOpsRunsPerRound;
+  const std::vector<WorkloadSpec::OpRef> kept = Ddmin<WorkloadSpec::OpRef>(items, attempt);
+  phase_runs_end_ = std::numeric_limits<int>::max();
+  require_new_run_ = false;
+  if (kept.size() != before) steps_.push_back(absl::StrCat("operations: ", before, " -> ", kept.size()));
+}
+
 // Targeted crashes (crash_on) are in the recorded schedule like every other
 // fault ("crash ... on=prepare nth=3 restart=..."), and a run given a
 // schedule applies exactly that schedule: the scenario's crash_on no longer
@@ -660,24 +909,21 @@ template <typename T>
 std::vector<T> Shrinker::Ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& attempt) {
   if (items.empty()) return items;
   if (attempt({})) return {};
-  size_t chunks = 2;
-  while (items.size() >= 2 && !exhausted_) {
-    chunks = std::min(chunks, items.size());
-    const size_t chunk = (items.size() + chunks - 1) / chunks;
-    bool dropped = false;
-    for (size_t start = 0; start < items.size() && !exhausted_; start += chunk) {
+  // One sweep per chunk size (halves, quarters, ... single items): a chunk
+  // whose removal still fails goes, and the sweep goes on with the next
+  // chunk of what is left instead of starting over (the round loop repeats
+  // the whole search until nothing goes).
+  for (size_t chunk = (items.size() + 1) / 2; chunk >= 1 && items.size() >= 2 && !exhausted_;
+       chunk = chunk == 1 ? 0 : (chunk + 1) / 2) {
+    for (size_t start = 0; start < items.size() && items.size() >= 2 && !exhausted_;) {
       std::vector<T> rest(items.begin(), items.begin() + static_cast<long>(start));
       rest.insert(rest.end(), items.begin() + static_cast<long>(std::min(start + chunk, items.size())), items.end());
-      if (attempt(rest)) {
+      if (!rest.empty() && attempt(rest)) {
         items = std::move(rest);
-        dropped = true;
-        chunks = std::max<size_t>(chunks - 1, 2);
-        break;
+      } else {
+        start += chunk;
       }
     }
-    if (dropped) continue;
-    if (chunks >= items.size()) break;
-    chunks = std::min(chunks * 2, items.size());
   }
   return items;
 }
@@ -784,6 +1030,30 @@ void Shrinker::ShrinkTransactions() {
       }
     }
   }
+  // A timed fault hit the named transaction at some point of its run; alone
+  // it begins at another time. Once more with the timed faults moved by as
+  // much as its begin moved (in the run just rejected).
+  if (!named.empty() && named.size() < present.size() && present != named && !exhausted_) {
+    if (std::optional<sim::FaultSchedule> timed = TimeAimedSchedule(named.front())) {
+      if (Try(with(named), *timed)) {
+        present = named;
+        steps_.push_back("timed faults moved with the transaction they hit");
+      }
+    }
+  }
+  // Then the named ones with every transaction that ran while they did (the
+  // ones they can meet: conflicts, shared RMs, a crash between them), one
+  // run, and ddmin starts from those when it fails alike.
+  if (!named.empty() && present.size() > named.size() && !exhausted_) {
+    const std::vector<uint32_t> overlapping = Overlapping(last_, present, named);
+    if (overlapping.size() > named.size() && overlapping.size() < present.size()) {
+      if (attempt(overlapping)) {
+        present = overlapping;
+      } else if (std::optional<sim::FaultSchedule> timed = TimeAimedSchedule(named.front())) {
+        if (Try(with(overlapping), *timed)) present = overlapping;
+      }
+    }
+  }
   Ddmin<uint32_t>(present, attempt);
   size_t after = current_.workload.transactions - current_.workload.skip.size();
   if (after != before) steps_.push_back(absl::StrCat("transactions: ", before, " -> ", after));
@@ -803,34 +1073,46 @@ void Shrinker::ShrinkRms() {
   }
 }
 
-// Hosts from the last (ids of the others stay), with their RMs and the
-// faults that name them.
+// `schedule` without host `id` (its faults go, and every fault of a host
+// after it names that host's new id, one lower; a partition's groups too).
+// Message fates are keyed by sequence number, not host: they stay.
+sim::FaultSchedule WithoutHost(const sim::FaultSchedule& schedule, uint32_t id) {
+  sim::FaultSchedule out = schedule;
+  out.events.clear();
+  for (sim::FaultEvent e : schedule.events) {
+    if (e.kind != sim::FaultEvent::Kind::kMessage) {
+      bool names = e.host == id;
+      for (const auto& group : e.groups) names |= std::find(group.begin(), group.end(), id) != group.end();
+      if (names) continue;
+      if (e.host > id) --e.host;
+      for (auto& group : e.groups) {
+        for (uint32_t& member : group) member -= member > id ? 1 : 0;
+      }
+    }
+    out.events.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Hosts one by one, from the last (any host, not only the last: the ids of
+// the hosts after it move down one, and their faults with them), each with
+// its RMs and the faults that name it.
 void Shrinker::ShrinkHosts() {
-  while (current_.hosts.size() > 1 && !exhausted_) {
+  for (size_t h = current_.hosts.size(); h-- > 0 && current_.hosts.size() > 1 && !exhausted_;) {
+    if (h >= current_.hosts.size()) continue;
     Scenario candidate = current_;
-    const std::string host = candidate.hosts.back().name;
-    const uint32_t id = static_cast<uint32_t>(candidate.hosts.size() - 1);
-    candidate.hosts.pop_back();
+    const std::string host = candidate.hosts[h].name;
+    candidate.hosts.erase(candidate.hosts.begin() + static_cast<long>(h));
     candidate.rms.erase(std::remove_if(candidate.rms.begin(), candidate.rms.end(),
                                        [&host](const RmSpec& rm) { return rm.host == host; }),
                         candidate.rms.end());
-    if (candidate.rms.empty()) return;
+    if (candidate.rms.empty()) continue;
     const uint32_t rms = static_cast<uint32_t>(candidate.rms.size());
     candidate.workload.rms_per_tx_min = std::min(candidate.workload.rms_per_tx_min, rms);
     candidate.workload.rms_per_tx_max = std::min(candidate.workload.rms_per_tx_max, rms);
-    sim::FaultSchedule schedule = schedule_;
-    schedule.events.erase(std::remove_if(schedule.events.begin(), schedule.events.end(),
-                                         [id](const sim::FaultEvent& e) {
-                                           if (e.kind == sim::FaultEvent::Kind::kMessage) return false;
-                                           if (e.host == id) return true;
-                                           for (const auto& group : e.groups) {
-                                             if (std::find(group.begin(), group.end(), id) != group.end()) return true;
-                                           }
-                                           return false;
-                                         }),
-                          schedule.events.end());
-    if (!Try(candidate, schedule)) return;
-    steps_.push_back(absl::StrCat("host ", host, " removed"));
+    if (Try(candidate, WithoutHost(schedule_, static_cast<uint32_t>(h)))) {
+      steps_.push_back(absl::StrCat("host ", host, " removed"));
+    }
   }
 }
 
@@ -860,6 +1142,61 @@ void Shrinker::Simplify() {
     if (exhausted_) return;
     Scenario candidate = current_;
     if (edit(candidate) && TryScenario(candidate)) steps_.push_back(what);
+  }
+}
+
+// A field of every RM set to its "off" value; true when one changed.
+template <typename T>
+bool TurnOff(Scenario& s, T RmSpec::*field) {
+  bool changed = false;
+  for (RmSpec& rm : s.rms) changed |= std::exchange(rm.*field, T{}) != T{};
+  return changed;
+}
+
+// Features the failure may not need, each turned off when the run still
+// fails: distributed transactions (no Dtc: its boot, log and messages go),
+// the transaction timeout, the RMs' shares of no votes, disconnects,
+// single-phase rejects, deletes, moves, volatile keys and nontransacted
+// opens and their outcome requests; then volatile RMs one by one (no RM log)
+// and volatile TMs one by one (no TM log; only on a host whose RMs are all
+// volatile by then).
+void Shrinker::TurnOffFeatures() {
+  const std::vector<std::pair<const char*, std::function<bool(Scenario&)>>> edits = {
+      {"workload.distributed_fraction = 0 (no Dtc)",
+       [](Scenario& s) { return std::exchange(s.workload.distributed_fraction, 0.0) != 0; }},
+      {"workload.timeout = 0", [](Scenario& s) { return std::exchange(s.workload.timeout_ns, 0) != 0; }},
+      {"rms.vote_no_probability = 0", [](Scenario& s) { return TurnOff(s, &RmSpec::vote_no_probability); }},
+      {"rms.disconnect_probability = 0", [](Scenario& s) { return TurnOff(s, &RmSpec::disconnect_probability); }},
+      {"rms.reject_single_phase_probability = 0",
+       [](Scenario& s) { return TurnOff(s, &RmSpec::reject_single_phase_probability); }},
+      {"rms.delete_fraction = 0", [](Scenario& s) { return TurnOff(s, &RmSpec::delete_fraction); }},
+      {"rms.move_fraction = 0", [](Scenario& s) { return TurnOff(s, &RmSpec::move_fraction); }},
+      {"rms.volatile_fraction = 0", [](Scenario& s) { return TurnOff(s, &RmSpec::volatile_fraction); }},
+      {"rms.nontransacted_open_fraction = 0",
+       [](Scenario& s) { return TurnOff(s, &RmSpec::nontransacted_open_fraction); }},
+      {"rms.request_outcome_after = 0", [](Scenario& s) { return TurnOff(s, &RmSpec::request_outcome_after_ns); }},
+  };
+  for (const auto& [what, edit] : edits) {
+    if (exhausted_) return;
+    Scenario candidate = current_;
+    if (edit(candidate) && TryScenario(candidate)) steps_.push_back(what);
+  }
+  for (size_t r = 0; r < current_.rms.size() && !exhausted_; ++r) {
+    if (!current_.rms[r].durable) continue;
+    Scenario candidate = current_;
+    candidate.rms[r].durable = false;
+    if (TryScenario(candidate)) steps_.push_back(absl::StrCat("rm ", candidate.rms[r].name, ": volatile"));
+  }
+  for (size_t h = 0; h < current_.hosts.size() && !exhausted_; ++h) {
+    if (current_.hosts[h].tm_volatile) continue;
+    const std::string& name = current_.hosts[h].name;
+    if (std::any_of(current_.rms.begin(), current_.rms.end(),
+                    [&name](const RmSpec& rm) { return rm.host == name && rm.durable; })) {
+      continue;  // a volatile TM takes only volatile RMs (Validate)
+    }
+    Scenario candidate = current_;
+    candidate.hosts[h].tm_volatile = true;
+    if (TryScenario(candidate)) steps_.push_back(absl::StrCat("host ", name, ": volatile TM"));
   }
 }
 
@@ -1060,6 +1397,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
     ScheduleTargetedCrashes();
     for (int round = 0; round < kShrinkRoundsMax && !exhausted_; ++round) {
       const std::string before = ScenarioToToml(current_) + schedule_.ToText();
+      phase_capped_ = false;
       int mark = runs_;
       std::string tally = absl::StrCat("round ", round + 1, " runs:");
       const auto phase = [&](const char* name) {
@@ -1087,8 +1425,12 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
         ShrinkKnob(knobs[k]);
         phase(knobs[k].name);
       }
+      ShrinkOperations();
+      phase("ops");
       Simplify();
       phase("simplify");
+      TurnOffFeatures();
+      phase("off");
       ShrinkFaultTimes();
       phase("times");
       ShrinkCrashOnProbability();
@@ -1096,7 +1438,7 @@ ShrinkResult Shrinker::Run(bool keep_trace) {
       ShrinkRunUntil();
       phase("until");
       rounds_.push_back(tally);
-      if (!exhausted_ && ScenarioToToml(current_) + schedule_.ToText() == before) {
+      if (!exhausted_ && !phase_capped_ && ScenarioToToml(current_) + schedule_.ToText() == before) {
         fixed_point_ = true;  // a whole round of candidates kept nothing
         break;
       }

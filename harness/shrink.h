@@ -9,26 +9,41 @@
 // engine assertion ended) are replayed as an explicit schedule
 // (RunOptions::schedule). Each round, cheap candidates first:
 //  1. faults: all of one kind at once (message fates, partitions, disk
-//     faults, timed crashes, targeted crashes), then ddmin (complements:
-//     drop all, halves, quarters, ... single events). Faults go before
+//     faults, timed crashes, targeted crashes), then ddmin (one sweep each
+//     of halves, quarters, ... single events). Faults go before
 //     transactions: a message fate is keyed by the message's sequence
 //     number and a targeted crash by an occurrence count, which both move
 //     when transactions go.
 //  2. transactions: the tail after the first violating one, a binary search
-//     over the tail, the transactions the violation names alone, ddmin over
-//     the rest (workload.skip; every transaction draws from its own stream).
-//  3. hosts, then RMs, one by one.
+//     over the tail, the transactions the violation names alone (once more
+//     with the timed faults moved by as much as the first named one's begin
+//     moved: a timed crash follows the transaction it hit), those with every
+//     transaction that overlapped them in time, ddmin over the rest
+//     (workload.skip; every transaction draws from its own stream).
+//  3. hosts (any one: the later hosts' ids and faults move down one), then
+//     RMs, one by one.
 //  4. settings, each the lowest value first, then a binary search (the
 //     search is not exhaustive because failure need not be monotone; every
 //     value kept was seen to fail): concurrency, rms_per_tx, ops, keys,
 //     faults_until.
-//  5. zero delays (think, RM response), back-to-back arrivals, no async
+//  5. operations: ddmin over single operations of the transactions left
+//     (workload.skip_ops; a skipped operation still makes its draws), kept
+//     only when the run changes, at most kShrinkOpsRunsPerRound runs a
+//     round (a round so capped is no fixed point).
+//  6. zero delays (think, RM response), back-to-back arrivals, no async
 //     commits, fifo tie-breaking (unless the options pin a strategy).
-//  6. earlier faults: timed faults at half their time, targeted crashes at an
+//  7. features off: distributed transactions (no Dtc), the timeout, the RMs'
+//     shares (no votes, disconnects, single-phase rejects, deletes, moves,
+//     volatile keys, nontransacted opens, outcome requests); volatile RMs,
+//     then volatile TMs, one by one.
+//  8. earlier faults: timed faults at half their time, targeted crashes at an
 //     earlier occurrence; a lower crash_on_probability; a shorter run_until.
-// A candidate whose targeted prepare/commit crash now fires after another
-// (transaction, RM) pair's occurrence is tried once more with the crash
-// re-aimed at its pair's occurrence (seen in the rejected run's history).
+// A candidate that deletes transactions or RMs runs with its targeted
+// prepare/commit/log-force crashes re-aimed where the deletion will move
+// their occurrence (predicted from the current run's occurrences); one whose
+// crash still fires after another (transaction, RM) pair's occurrence is
+// tried once more with the crash re-aimed at its pair's occurrence (seen in
+// the rejected run's history).
 // Rounds repeat until one keeps nothing (a fixed point). Finally the faults
 // that actually took effect in the last failing run replace the schedule
 // when that still fails.

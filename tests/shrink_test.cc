@@ -94,6 +94,123 @@ TEST(WorkloadStabilityTest, DeletingOneTransactionLeavesEveryOtherTransactionsOp
   }
 }
 
+// `a` is `b` with some entries left out, in order.
+bool IsSubsequence(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  size_t i = 0;
+  for (const std::string& entry : b) {
+    if (i < a.size() && a[i] == entry) ++i;
+  }
+  return i == a.size();
+}
+
+// Skipping operation `op` of transaction `number` (workload.skip_ops): that
+// transaction loses operations (the one skipped, and no more: it still ends
+// as before), every other transaction runs exactly the same operations.
+void ExpectDroppedOperationLeavesOthersAlone(harness::Scenario scenario, uint64_t seed, uint32_t number,
+                                            uint32_t op) {
+  const harness::RunResult whole = harness::RunScenario(scenario, seed, {.keep_trace = false});
+  scenario.workload.skip_ops = {{number, op}};
+  ASSERT_TRUE(harness::Validate(scenario).ok()) << harness::Validate(scenario);
+  const harness::RunResult without = harness::RunScenario(scenario, seed, {.keep_trace = false});
+  const auto before = OpsByTransaction(whole.history);
+  const auto after = OpsByTransaction(without.history);
+  const std::string changed = absl::StrCat("t", number);
+  ASSERT_EQ(before.count(changed), 1u);
+  const std::vector<std::string>& had = before.at(changed);
+  if (had.size() <= op) return;  // the transaction did not reach operation `op` (its end is the last entry)
+  ASSERT_EQ(after.count(changed), 1u);
+  const std::vector<std::string>& has = after.at(changed);
+  // One history event per operation in kv runs; a txf move records two.
+  bool one_event_per_op = true;
+  for (const harness::RmSpec& rm : scenario.rms) one_event_per_op &= rm.move_fraction == 0;
+  if (one_event_per_op) {
+    std::vector<std::string> expected = had;
+    expected.erase(expected.begin() + (op - 1));
+    EXPECT_EQ(has, expected) << scenario.name << " seed " << seed << ": " << changed << " without operation " << op;
+  }
+  // (An operation that records no event of its own, such as a file held open
+  // outside the transaction, leaves the list as it was.)
+  EXPECT_LE(has.size(), had.size()) << scenario.name << " seed " << seed << ": " << changed;
+  EXPECT_TRUE(IsSubsequence(has, had)) << scenario.name << " seed " << seed << ": " << changed;
+  EXPECT_EQ(has.back(), had.back()) << scenario.name << " seed " << seed << ": " << changed << " ends otherwise";
+  size_t compared = 0;
+  for (const auto& [tx, ops] : before) {
+    if (tx == changed) continue;
+    auto it = after.find(tx);
+    ASSERT_NE(it, after.end()) << scenario.name << " seed " << seed << ": " << tx << " vanished";
+    EXPECT_EQ(it->second, ops) << scenario.name << " seed " << seed << ": " << tx << " changed";
+    compared += ops.size();
+  }
+  EXPECT_GT(compared, 20u);
+}
+
+// One client at a time: dropping one operation of a transaction changes
+// only that operation. The skipped operation still draws what it would have
+// drawn, so the transaction's later operations (keys, values, reads or
+// writes) and every other transaction are as they were.
+TEST(WorkloadStabilityTest, DroppingOneOperationLeavesEveryOtherOperationUnchanged) {
+  for (const char* name : {"two_phase_3rms", "txf_txr_commit", "single_rm", "txr_volatile_keys"}) {
+    harness::Scenario scenario = LoadSuite(name);
+    scenario.workload.concurrency = 1;
+    scenario.workload.transactions = 20;
+    scenario.faults = harness::FaultSpec{};  // no faults: a crash would meet other operations
+    for (uint64_t seed : {1, 2}) {
+      for (uint32_t number : {1u, 7u, 20u}) {
+        for (uint32_t op : {1u, 2u, 3u}) ExpectDroppedOperationLeavesOthersAlone(scenario, seed, number, op);
+      }
+    }
+  }
+}
+
+TEST(WorkloadStabilityTest, SkipOpsRoundTripsThroughTomlAndIsValidated) {
+  harness::Scenario scenario = LoadSuite("single_rm");
+  scenario.workload.transactions = 10;
+  scenario.workload.skip_ops = {{2, 1}, {7, 3}};
+  const std::string text = harness::ScenarioToToml(scenario);
+  EXPECT_NE(text.find("skip_ops = [[2, 1], [7, 3]]"), std::string::npos) << text;
+  absl::StatusOr<harness::Scenario> loaded = harness::LoadScenarioString(text, "skip_ops.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->workload.skip_ops, scenario.workload.skip_ops);
+  EXPECT_EQ(harness::ScenarioToToml(*loaded), text);
+  scenario.workload.skip_ops = {{11, 1}};
+  EXPECT_NE(harness::Validate(scenario).message().find("workload.skip_ops[0]: transaction must be in [1, 10]"),
+            std::string::npos)
+      << harness::Validate(scenario);
+  scenario.workload.skip_ops = {{3, 1}, {3, 1}};
+  EXPECT_NE(harness::Validate(scenario).message().find("workload.skip_ops[1]"), std::string::npos);
+  absl::StatusOr<harness::Scenario> bad =
+      harness::LoadScenarioString("[[hosts]]\nname = \"h\"\n[[rms]]\nname = \"r\"\nhost = \"h\"\n"
+                                  "[workload]\nskip_ops = [[1, 2], [3], \"x\", [0, 1]]\n",
+                                  "bad.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string message(bad.status().message());
+  EXPECT_NE(message.find("bad.toml:7:21"), std::string::npos) << message;  // [3]
+  EXPECT_NE(message.find("bad.toml:7:26"), std::string::npos) << message;  // "x"
+  EXPECT_NE(message.find("bad.toml:7:31"), std::string::npos) << message;  // [0, 1]
+}
+
+// With skipped transactions, the later ones arrive when they did: the gaps
+// of the skipped ones are still waited (one client at a time, so only the
+// arrival gaps and each transaction's own length decide its begin time).
+TEST(WorkloadStabilityTest, SkippedTransactionsKeepTheLaterOnesArrivalTimes) {
+  harness::Scenario scenario = LoadSuite("single_rm");
+  scenario.workload.transactions = 12;
+  scenario.workload.concurrency = 100;
+  const auto begins = [](const harness::RunResult& run) {
+    std::map<std::string, int64_t> at;
+    for (const model::HistoryEvent& e : run.history.events) {
+      if (e.kind == model::EventKind::kBegin) at[e.tx] = e.time_ns;
+    }
+    return at;
+  };
+  const auto whole = begins(harness::RunScenario(scenario, 3, {.keep_trace = false}));
+  scenario.workload.skip = {4, 5, 9};
+  const auto without = begins(harness::RunScenario(scenario, 3, {.keep_trace = false}));
+  ASSERT_EQ(whole.size(), 12u);
+  ASSERT_EQ(without.size(), 9u);
+  for (const auto& [tx, at] : without) EXPECT_EQ(at, whole.at(tx)) << tx;
+}
+
 TEST(WorkloadStabilityTest, SkipRoundTripsThroughTomlAndIsValidated) {
   harness::Scenario scenario = LoadSuite("single_rm");
   scenario.workload.transactions = 10;
@@ -205,16 +322,21 @@ constexpr bool kSanitized = false;
 // The figures of issue 17 over the planted bugs 1-7 on the default suite
 // (scenarios/*.toml, those that expect a pass): every shrunk run fails the
 // original's rule on the same kind of event, median events after/before
-// <= 0.05 (checker-rule runs), never above 1, >= 85% (target 90%) have <= 3
-// transactions and reach a fixed point within the default budget. The sample: seed 1 of every (scenario, planted bug)
-// whose run fails (44 failures, under a minute in a Release build); under
-// ASan only crash_during_commit, txf_txr_commit and read_only (9 failures). Environment, to
+// <= 0.05 (over all runs and over the checker-rule runs), never above 1,
+// >= 90% have <= 3 transactions and >= 90% reach a fixed point within the
+// default budget. The sample: seed 1 of every (scenario, planted bug) whose
+// run fails (47 failures, about 3,000 runs, 10-20 s of CPU in a Release
+// build); under ASan only crash_during_commit, txf_txr_commit and read_only
+// (9 failures). Environment, to
 // measure more: KTMSIM_SHRINK_SEEDS=N (seeds 1..N; the issue's figure is
-// 20), KTMSIM_SHRINK_ONLY=a,b (scenario names), KTMSIM_SHRINK_BUGS=123,
+// 20), KTMSIM_SHRINK_SEED_FIRST=F (seeds F..N, to split a measurement),
+// KTMSIM_SHRINK_ONLY=a,b (scenario names), KTMSIM_SHRINK_BUGS=123,
 // KTMSIM_SHRINK_VERBOSE=1 (every shrunk run with its steps and runs per phase).
 TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   uint64_t seeds = 1;
   if (const char* env = std::getenv("KTMSIM_SHRINK_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
+  uint64_t seed_first = 1;
+  if (const char* env = std::getenv("KTMSIM_SHRINK_SEED_FIRST")) seed_first = std::strtoull(env, nullptr, 10);
   const char* only = std::getenv("KTMSIM_SHRINK_ONLY");
   const char* bugs_env = std::getenv("KTMSIM_SHRINK_BUGS");
   // Under ASan seed 1 of three scenarios: 9 failures (bugs 1-5), about 260 runs.
@@ -234,7 +356,7 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
     if (scenario->expect != harness::Expect::kPass) continue;
     for (uint32_t bug = 1; bug <= 7; ++bug) {
       if (bugs_env != nullptr && std::string(bugs_env).find(std::to_string(bug)) == std::string::npos) continue;
-      for (uint64_t seed = 1; seed <= seeds; ++seed) {
+      for (uint64_t seed = seed_first; seed <= seeds; ++seed) {
         const harness::RunOptions options{.keep_trace = false, .planted_bug = bug};
         const std::string rule = FirstRuleIsolated(*scenario, seed, options);
         if (rule.empty()) continue;
@@ -242,12 +364,12 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
         const harness::ShrinkResult& r = results.back();
         EXPECT_TRUE(r.ok) << scenario->name << " seed " << seed << " bug " << bug << ": " << r.error;
         if (verbose || !r.fixed_point || r.after.transactions > 3 || r.ratio() > 0.05) {
-          std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d%s\n",
+          std::printf("  %s seed %llu bug %u (%s): events %llu -> %llu, transactions %llu -> %llu, runs %d (died %d)%s\n",
                       scenario->name.c_str(), static_cast<unsigned long long>(seed), bug, rule.c_str(),
                       static_cast<unsigned long long>(r.before.trace_events),
                       static_cast<unsigned long long>(r.after.trace_events),
                       static_cast<unsigned long long>(r.before.transactions),
-                      static_cast<unsigned long long>(r.after.transactions), r.runs,
+                      static_cast<unsigned long long>(r.after.transactions), r.runs, r.died,
                       r.fixed_point ? "" : " (no fixed point)");
           if (verbose) {
             for (const std::string& step : r.steps) std::printf("      %s\n", step.c_str());
@@ -258,8 +380,8 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
     }
   }
   const harness::ShrinkSummary summary = harness::Summarize(results);
-  std::printf("shrink figures (seeds 1-%llu, planted bugs 1-7, budget %d): %s\n",
-              static_cast<unsigned long long>(seeds), harness::kShrinkBudgetDefault,
+  std::printf("shrink figures (seeds %llu-%llu, planted bugs 1-7, budget %d): %s\n",
+              static_cast<unsigned long long>(seed_first), static_cast<unsigned long long>(seeds), harness::kShrinkBudgetDefault,
               harness::SummaryLine(summary).c_str());
   std::vector<harness::ShrinkResult> protocol;
   for (const harness::ShrinkResult& r : results) {
@@ -270,21 +392,25 @@ TEST(ShrinkFiguresTest, PlantedBugsOnTheDefaultSuiteShrinkToMinimalRuns) {
   EXPECT_EQ(summary.failed, 0u);
   EXPECT_EQ(summary.same_rule, summary.shrunk);
   EXPECT_EQ(summary.same_kind, summary.shrunk);
-  // The median <= 0.05 holds for the checker-rule runs. A run an engine
-  // assertion ends (rule "assertion", most runs of bugs 5 and 6) is short
-  // already: it stops after a few hundred events, about 110 of them boot and
-  // log format that any run has, so shrunk to one transaction its ratio stays
-  // near 0.3 and lifts the median over all runs above 0.05 (printed above,
-  // not asserted).
+  // A run an engine assertion ends (rule "assertion", most runs of bugs 5
+  // and 6) is short already (a few hundred events, of which boot and log
+  // format are about 110 on two durable hosts with a Dtc), so its ratio
+  // stays near 0.2-0.4 even at one transaction; the median over all runs
+  // still holds, and the checker-rule runs' median is asserted on its own.
+  // Seed 1 measures 0.022 over all (0.018 for checker rules), 100% with
+  // <= 3 transactions, 94% fixed points: dist_coordinator_crash bug 4 and
+  // dist_participant_crash bug 3 (network latency from one shared stream
+  // moves when transactions go) and txr_volatile_keys bug 4 stop on the budget.
+  // Seeds 1-20 (1,067 failures, 78,694 runs; KTMSIM_SHRINK_SEEDS=20, split
+  // by KTMSIM_SHRINK_BUGS and KTMSIM_SHRINK_SEED_FIRST): same rule and kind
+  // 100%, median 0.031 (0.019 for checker rules), <= 3 transactions 93%,
+  // fixed points 93%; bug 7 keeps 4 or more transactions, and the dist crash
+  // scenarios and torn_log_writes make most of the runs without a fixed point.
+  EXPECT_LE(summary.ratio_median, 0.05);
   EXPECT_LE(harness::Summarize(protocol).ratio_median, 0.05);
   EXPECT_LE(summary.ratio_worst, 1.0);
-  // The issue's target is >= 90% for both; this sample measures 39 of 44
-  // (89%) each (seeds 1-20: 88% and 91%): soak (300 transactions),
-  // dist_coordinator_crash bug 4, dist_participant_crash bug 3 and
-  // txr_volatile_keys bug 4 still stop on the budget. The floor catches a
-  // regression below today's figure.
-  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 85);
-  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 85);
+  EXPECT_GE(summary.at_most_3_transactions * 100, summary.shrunk * 90);
+  EXPECT_GE(summary.fixed_points * 100, summary.shrunk * 90);
 }
 
 }  // namespace
