@@ -305,6 +305,12 @@ void PageStore::WriterTick() {
   ArmWriter();
 }
 
+bool PageStore::ImageStillCovers(const Frame& frame) const {
+  return frame.image_lsn != log::kLsnInvalid &&
+         (last_checkpoint_lsn_ == log::kLsnInvalid || frame.image_lsn > last_checkpoint_lsn_) &&
+         frame.image_lsn >= log_->base_lsn();
+}
+
 void PageStore::MarkDirty(Frame& frame, log::Lsn first_lsn) {
   if (frame.rec_lsn == log::kLsnInvalid) frame.rec_lsn = first_lsn;
 }
@@ -342,6 +348,7 @@ void PageStore::Recover(log::RecoveredLog recovered, StatusFn done) {
   if (recovered.has_restart_area && recovered.restart_payload.size() >= 8) {
     Reader r(recovered.restart_payload);
     checkpoint_lsn_ = r.U64();
+    last_checkpoint_lsn_ = checkpoint_lsn_;
     bool found = false;
     for (const log::LogRecord& record : recovered.records) {
       if (record.lsn != checkpoint_lsn_) continue;
@@ -421,6 +428,7 @@ absl::Status PageStore::RedoRecord(const log::LogRecord& record) {
     KTM_ASSERT(DecodeRecords(r, &image) && r.done(), "page image record does not decode");
     Frame& frame = frames_.at(page);
     image_seen_[page] = record.lsn;
+    frame.image_lsn = record.lsn;
     written_[page] = true;
     if (frame.damaged || frame.page_lsn < record.lsn) {
       if (frame.damaged) ++stats_.pages_repaired;
@@ -473,9 +481,9 @@ void PageStore::FetchAll(std::vector<uint32_t> pages, size_t next, StatusFn done
   if (next == pages.size()) return done(absl::OkStatus());
   const uint32_t page = pages[next];
   const bool recovering = !open_;
-  Fetch(page, recovering, [this, pages = std::move(pages), next, done](absl::Status status) mutable {
+  Fetch(page, recovering, [this, pages = std::move(pages), next, done = std::move(done)](absl::Status status) mutable {
     if (!status.ok()) return done(status);
-    FetchAll(std::move(pages), next + 1, done);
+    FetchAll(std::move(pages), next + 1, std::move(done));
   });
 }
 
@@ -488,16 +496,20 @@ void PageStore::Commit(std::vector<Change> changes, std::function<void(absl::Sta
   if (pages.size() > options_.frames_max / 2) {
     return done(absl::InvalidArgumentError("commit touches more pages than half the buffer pool"));
   }
-  Enqueue([this, changes = std::move(changes), pages, done]() mutable {
+  // Held by one shared pointer: the fetch chain copies its callbacks (into
+  // write waiters, MakeRoom and ReadPage continuations), and a by-value
+  // capture would copy the whole batch at every step of every page.
+  auto shared = std::make_shared<const std::vector<Change>>(std::move(changes));
+  Enqueue([this, shared, pages, done = std::move(done)]() mutable {
     if (!open_) { OpDone(); return done(absl::FailedPreconditionError("store not open")); }
-    FetchAll(pages, 0, [this, changes = std::move(changes), pages, done](absl::Status status) mutable {
+    FetchAll(pages, 0, [this, shared, pages, done = std::move(done)](absl::Status status) mutable {
       if (!status.ok()) { OpDone(); return done(status); }
-      CommitFetched(std::move(changes), std::move(pages), done);
+      CommitFetched(*shared, std::move(pages), std::move(done));
     });
   });
 }
 
-void PageStore::CommitFetched(std::vector<Change> changes, std::vector<uint32_t> pages, StatusFn done) {
+void PageStore::CommitFetched(const std::vector<Change>& changes, std::vector<uint32_t> pages, StatusFn done) {
   // Check every page still fits before logging anything.
   std::map<uint32_t, std::map<std::string, std::string>> after;
   for (uint32_t page : pages) after[page] = frames_.at(page).records;
@@ -516,17 +528,26 @@ void PageStore::CommitFetched(std::vector<Change> changes, std::vector<uint32_t>
       return done(absl::ResourceExhaustedError(absl::StrCat("page ", page, " is full")));
     }
   }
-  // A clean page logs its image first: its recovery LSN (torn-page repair).
+  // A clean page becoming dirty needs an image in the redo range: its recovery
+  // LSN (torn-page repair). The page's last image serves while no checkpoint
+  // came after it (redo never skips a record newer than the checkpoint, and
+  // only a checkpoint moves the log base); else a new one is logged first.
   std::map<uint32_t, log::Lsn> images;
   for (uint32_t page : pages) {
-    const Frame& frame = frames_.at(page);
+    Frame& frame = frames_.at(page);
     if (frame.rec_lsn != log::kLsnInvalid) continue;
+    if (ImageStillCovers(frame)) {
+      images[page] = frame.image_lsn;
+      ++stats_.page_images_reused;
+      continue;
+    }
     Writer image;
     image.U32(page);
     EncodeRecords(frame.records, image);
     absl::StatusOr<log::Lsn> lsn = log_->Append(kRecordPageImage, image.data());
     if (!lsn.ok()) { OpDone(); return done(lsn.status()); }
     images[page] = *lsn;
+    frame.image_lsn = *lsn;
     ++stats_.page_images_logged;
   }
   absl::StatusOr<log::Lsn> lsn = log_->Append(kRecordRedo, redo.data());
@@ -615,6 +636,7 @@ void PageStore::CheckpointNow(StatusFn done) {
   absl::StatusOr<log::Lsn> lsn = log_->Append(kRecordCheckpoint, w.data());
   if (!lsn.ok()) { OpDone(); return done(lsn.status()); }
   redo_point = std::min(redo_point, *lsn);
+  last_checkpoint_lsn_ = *lsn;
   Writer restart;
   restart.U64(*lsn);
   ++stats_.checkpoints;

@@ -84,6 +84,7 @@ struct StorageStats {
   uint64_t page_reads = 0;
   uint64_t page_writes = 0;
   uint64_t page_images_logged = 0;
+  uint64_t page_images_reused = 0;    // a clean page dirtied again within its image's checkpoint interval
   uint64_t checkpoints = 0;
   uint64_t pages_repaired = 0;        // rebuilt from an image during recovery
   uint64_t redo_records_scanned = 0;  // records recovery looked at
@@ -129,6 +130,10 @@ class PageStore {
     std::map<std::string, std::string> records;
     log::Lsn page_lsn = 0;
     log::Lsn rec_lsn = log::kLsnInvalid;  // first change since clean (an image record); invalid: clean
+    // The newest image record of this page (kLsnInvalid: none known). Reused
+    // as the recovery LSN of a clean page that becomes dirty again while it
+    // is newer than the newest checkpoint (one image per checkpoint interval).
+    log::Lsn image_lsn = log::kLsnInvalid;
     bool writing = false;
     bool damaged = false;   // recovery only: failed its checksum, awaiting its image
     uint64_t last_use = 0;
@@ -151,7 +156,7 @@ class PageStore {
   void ArmWriter();
   void WriterTick();
   void FetchAll(std::vector<uint32_t> pages, size_t next, StatusFn done);
-  void CommitFetched(std::vector<Change> changes, std::vector<uint32_t> pages, StatusFn done);
+  void CommitFetched(const std::vector<Change>& changes, std::vector<uint32_t> pages, StatusFn done);
   void CheckpointNow(StatusFn done);
   void ReadAllFrom(uint32_t page, std::shared_ptr<std::map<std::string, std::string>> all,
                    std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done);
@@ -160,6 +165,8 @@ class PageStore {
   absl::Status RedoRecord(const log::LogRecord& record);
   bool RedoSkips(uint32_t page, log::Lsn lsn) const;
   void MarkDirty(Frame& frame, log::Lsn first_lsn);
+  // Whether frame's last image record is still in every future redo range.
+  bool ImageStillCovers(const Frame& frame) const;
   absl::Status Fail(absl::Status status);
 
   sim::Disk* disk_;
@@ -177,6 +184,9 @@ class PageStore {
   bool writer_armed_ = false;
   uint64_t use_clock_ = 0;
   uint64_t commits_since_checkpoint_ = 0;
+  // The newest checkpoint record (appended, or the one recovery started
+  // from); an image at or below it may be skipped by redo, so it is not reused.
+  log::Lsn last_checkpoint_lsn_ = log::kLsnInvalid;
   // Recovery state.
   log::Lsn checkpoint_lsn_ = log::kLsnInvalid;
   std::map<uint32_t, log::Lsn> checkpoint_dpt_;
