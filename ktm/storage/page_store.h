@@ -111,6 +111,10 @@ class PageStore {
   void Get(std::string key, std::function<void(absl::StatusOr<std::optional<std::string>>)> done);
   // Every key -> value (reads every written page; for tests and checkers).
   void ReadAll(std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done);
+  // Calls record(key, value) for every record, page by page (pages with
+  // content only, half the pool at a time, read in parallel; memory stays
+  // bounded by the pool), then done. kDataLoss: a page fails its checksum.
+  void ScanAll(std::function<void(const std::string&, const std::string&)> record, std::function<void(absl::Status)> done);
   // A fuzzy checkpoint now (also taken every checkpoint_every_commits).
   void Checkpoint(std::function<void(absl::Status)> done);
 
@@ -144,8 +148,13 @@ class PageStore {
   void OpDone();
   // Brings page into a frame (reading it if written before), pinned for the
   // current op. tolerate_damage: recovery (mark damaged instead of failing).
-  void Fetch(uint32_t page, bool tolerate_damage, StatusFn done);
-  void MakeRoom(StatusFn done);
+  // Brings pages (sorted, distinct) into frames, pinned for the current op;
+  // the missing ones are read in parallel. Recovery (!open_) marks a damaged
+  // page instead of failing.
+  void FetchAll(std::vector<uint32_t> pages, StatusFn done);
+  void ReadPages(const std::vector<uint32_t>& pages, bool tolerate_damage, StatusFn done);
+  // Frees frames until `needed` more fit (drops clean ones, writes dirty ones).
+  void MakeRoom(size_t needed, StatusFn done);
   void ReadPage(uint32_t page, bool tolerate_damage, StatusFn done);
   std::vector<uint8_t> EncodePage(uint32_t page, const Frame& frame) const;
   absl::Status DecodePage(uint32_t page, const std::vector<uint8_t>& bytes, Frame* frame) const;
@@ -155,11 +164,10 @@ class PageStore {
   void OnWriteDone(uint32_t page, log::Lsn written_lsn, sim::IoStatus status);
   void ArmWriter();
   void WriterTick();
-  void FetchAll(std::vector<uint32_t> pages, size_t next, StatusFn done);
   void CommitFetched(const std::vector<Change>& changes, std::vector<uint32_t> pages, StatusFn done);
   void CheckpointNow(StatusFn done);
-  void ReadAllFrom(uint32_t page, std::shared_ptr<std::map<std::string, std::string>> all,
-                   std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done);
+  void ScanFrom(uint32_t page, std::shared_ptr<std::function<void(const std::string&, const std::string&)>> record,
+                StatusFn done);
   void Recover(log::RecoveredLog recovered, StatusFn done);
   void RedoNext(std::shared_ptr<log::RecoveredLog> recovered, size_t index, StatusFn done);
   absl::Status RedoRecord(const log::LogRecord& record);
