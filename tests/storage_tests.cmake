@@ -13,3 +13,8 @@ set_tests_properties(storage_volume_scenario PROPERTIES LABELS storage)
 add_test(NAME storage_volume_100k_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/volume/txf_txr_100k.toml
   --seeds 1 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_volume_100k_out)
 set_tests_properties(storage_volume_100k_scenario PROPERTIES LABELS "storage;suite")
+# Latent errors on TxF/TxR data pages, then a restart (scenarios/storage/latent_data_pages.toml,
+# beyond budget, expect.refusals_min = 1): every seed must refuse, never read a page as empty.
+add_test(NAME storage_latent_data_pages_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/storage
+  --seeds 3 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_latent_out)
+set_tests_properties(storage_latent_data_pages_scenario PROPERTIES LABELS storage)
