@@ -1,8 +1,8 @@
 // The built-in RMs on paged storage (issue 22, ktm/rm_base.h "Paged storage",
 // docs/rm-storage.md "RMs on the store"): KvRm, TxF and TxR on 16 MiB disks
 // keep their committed state as records of a PageStore behind their log.
-// - A small mix of two-phase transactions over all three RMs (writes,
-//   overwrites, file and key deletions) with a flush every 1 KiB of RM log,
+// - A small mix of 12 two-phase transactions over all three RMs (writes,
+//   overwrites of 1.5 KB files, file and key deletions) with a flush every 1 KiB of RM log,
 //   crashed after every disk write of the host (log blocks, restart areas,
 //   data pages) and at every flush's start with two crash seeds: the recovered state is the state after
 //   a prefix of the commits that holds every acknowledged one, nothing is
@@ -34,7 +34,7 @@ using txr::HKEY_CURRENT_USER;
 using txr::KEY_ALL_ACCESS;
 
 constexpr uint64_t kPagedSectors = kPagedDiskBytesMin / 512;
-constexpr int kSteps = 6;
+constexpr int kSteps = 12;
 
 struct State {
   std::map<std::string, std::string> kv, files, values;
@@ -70,7 +70,10 @@ NTSTATUS Step(TxfTxrRig& rig, int i) {
   HANDLE f = INVALID_HANDLE_VALUE;
   NTSTATUS s = rig.txf().CreateFileTransacted(absl::StrCat("\\f", i % 4), GENERIC_WRITE, txf::CREATE_ALWAYS, tx, &f);
   EXPECT_TRUE(s == STATUS_SUCCESS || s == STATUS_OBJECT_NAME_EXISTS) << StatusName(s);
-  EXPECT_EQ(rig.txf().WriteFile(f, 0, absl::StrCat("contents of step ", i)), STATUS_SUCCESS);
+  // 1.5 KB: a page of these spans several sectors, so a torn page write is a
+  // detectable mix of old and new sectors (a page of a few bytes never is).
+  const std::string filler(1500, static_cast<char>('a' + i % 26));
+  EXPECT_EQ(rig.txf().WriteFile(f, 0, absl::StrCat("contents of step ", i, filler)), STATUS_SUCCESS);
   EXPECT_EQ(rig.txf().CloseFileHandle(f), STATUS_SUCCESS);
   if (i % 4 == 3) {
     EXPECT_EQ(rig.txf().DeleteFileTransacted(absl::StrCat("\\f", (i + 2) % 4), tx), STATUS_SUCCESS);
