@@ -20,10 +20,13 @@
 // Write-ahead rule: a page is written only once every log record that
 // changed it is durable (page LSN < Log::durable_lsn()); KTM_ASSERT checks
 // it at every page write. Torn pages: whenever a clean page becomes dirty,
-// its current image is logged first (a page image record, as PostgreSQL's
-// full_page_writes), and the page's recovery LSN is that record, so every
-// page that may be torn (a write in flight at a crash is of a dirty page)
-// has its image in the redo range and is rebuilt from it.
+// its recovery LSN is an image record of its content (as PostgreSQL's
+// full_page_writes): its last one while no checkpoint came after it, else a
+// new one logged first (one image per page per checkpoint interval), so
+// every page that may be torn (a write in flight at a crash is of a dirty
+// page) has its image in the redo range and is rebuilt from it.
+// Reads: an operation's missing pages are read in parallel once the pool
+// has room for all of them.
 // Checkpoint (fuzzy): a record holding the dirty page table (page -> rec LSN)
 // and the bitmap of pages ever written; the restart area names it and the
 // log base moves to min(checkpoint LSN, every rec LSN).
