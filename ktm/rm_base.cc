@@ -238,13 +238,21 @@ void RmBase::Start(std::function<void(NTSTATUS)> done) {
   store_->Open([this, alive, done, fail](absl::Status status) {
     if (!Alive(alive)) return;
     if (!status.ok()) return fail(status);
-    store_->ReadAll([this, alive, done, fail](absl::StatusOr<std::map<std::string, std::string>> records) {
+    // Streamed page by page (half the pool at a time, read in parallel): no
+    // second copy of the state beside the RM's own.
+    auto records = std::make_shared<uint64_t>(0);
+    store_->ScanAll(
+        [this, alive, records](const std::string& key, const std::string& record) {
+          if (!Alive(alive)) return;
+          LoadCommittedRecord(key, record);
+          ++*records;
+        },
+        [this, alive, done, fail, records](absl::Status status) {
       if (!Alive(alive)) return;
-      if (!records.ok()) return fail(records.status());
-      for (const auto& [key, record] : *records) LoadCommittedRecord(key, record);
+      if (!status.ok()) return fail(status);
       dirty_keys_.clear();
       const storage::StorageStats& st = store_->stats();
-      TraceRm("store_recovered", {{"records", absl::StrCat(records->size())},
+      TraceRm("store_recovered", {{"records", absl::StrCat(*records)},
                                   {"redo", absl::StrCat(st.redo_records_scanned)},
                                   {"page_reads", absl::StrCat(st.page_reads)},
                                   {"repaired", absl::StrCat(st.pages_repaired)}});

@@ -3,8 +3,18 @@
 ktmsim_test(storage_page_store_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_page_store_test.cc LIBS ktm sim)
 # The built-in RMs (kv, TxF, TxR) on paged storage: crash after every disk write of a mix.
 ktmsim_test(storage_rm_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_rm_test.cc LIBS ktm sim)
-# The volume scenario (scenarios/volume: TxF + TxR on paged disks, ~24,000 files / keys each,
-# host crashes), two seeds; `ktmsim run scenarios/volume --seeds 20` is the full figure.
-add_test(NAME storage_volume_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/volume
+# The volume scenario (scenarios/volume/txf_txr_volume.toml: TxF + TxR on paged disks, ~24,000
+# files / keys each, host crashes), two seeds; `ktmsim run scenarios/volume --seeds 20` is the full figure.
+add_test(NAME storage_volume_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/volume/txf_txr_volume.toml
   --seeds 2 --quiet --out ${CMAKE_CURRENT_BINARY_DIR}/storage_volume_out)
 set_tests_properties(storage_volume_scenario PROPERTIES LABELS storage)
+# More than 100,000 TxF files and TxR keys with crashes (scenarios/volume/txf_txr_100k.toml), seed 1
+# (about 25 s of CPU in a Release build). Label `suite` too, so sanitizer builds leave it out (-LE suite).
+add_test(NAME storage_volume_100k_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/volume/txf_txr_100k.toml
+  --seeds 1 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_volume_100k_out)
+set_tests_properties(storage_volume_100k_scenario PROPERTIES LABELS "storage;suite")
+# Latent errors on TxF/TxR data pages, then a restart (scenarios/storage/latent_data_pages.toml,
+# beyond budget, expect.refusals_min = 1): every seed must refuse, never read a page as empty.
+add_test(NAME storage_latent_data_pages_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/storage
+  --seeds 3 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_latent_out)
+set_tests_properties(storage_latent_data_pages_scenario PROPERTIES LABELS storage)

@@ -34,6 +34,8 @@ struct TxfTxrRigConfig {
   uint64_t paged_flush_log_bytes = 0;
   // A TxF start that fails is recorded (txf_start_status) instead of failing the test.
   bool tolerate_txf_start_failure = false;
+  // Keep the world's trace events (false: only the digest; tests of millions of operations).
+  bool keep_trace_events = true;
   ktm::txf::TxfOptions txf_options;
   ktm::txr::TxrOptions txr_options;
 };
@@ -42,7 +44,8 @@ class TxfTxrRig {
  public:
   static constexpr size_t kDiskTm = 0, kDiskKv = 1, kDiskTxf = 2, kDiskTxr = 3;
 
-  explicit TxfTxrRig(uint64_t seed, TxfTxrRigConfig config = {}) : world_(Options(seed)), config_(std::move(config)) {
+  explicit TxfTxrRig(uint64_t seed, TxfTxrRigConfig config = {})
+      : world_(Options(seed, config.keep_trace_events)), config_(std::move(config)) {
     host_ = world_.AddHost("h0");
     sim::DiskOptions disk;
     disk.sector_count = config_.disk_sectors;
@@ -54,9 +57,10 @@ class TxfTxrRig {
   }
   ~TxfTxrRig() { DropSoftware(); }
 
-  static sim::WorldOptions Options(uint64_t seed) {
+  static sim::WorldOptions Options(uint64_t seed, bool keep_trace_events = true) {
     sim::WorldOptions o;
     o.seed = seed;
+    o.keep_trace_events = keep_trace_events;
     return o;
   }
 

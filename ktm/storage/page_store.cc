@@ -134,54 +134,87 @@ absl::Status PageStore::DecodePage(uint32_t page, const std::vector<uint8_t>& by
   return absl::OkStatus();
 }
 
-void PageStore::Fetch(uint32_t page, bool tolerate_damage, StatusFn done) {
-  auto it = frames_.find(page);
-  if (it != frames_.end()) {
-    if (it->second.writing) {  // changes wait for the write (its image would be stale)
-      write_waiters_.push_back([this, page, tolerate_damage, done](absl::Status) {
-        Fetch(page, tolerate_damage, done);
+// Brings every page of `pages` (sorted, distinct) into the pool, pinned for
+// the current op: resident pages at once, the others read in parallel once
+// the pool has room for all of them (recovery reads a damaged page as
+// damaged instead of failing). A page whose write is in flight is waited
+// for first (a change made now would be missing from the write).
+void PageStore::FetchAll(std::vector<uint32_t> pages, StatusFn done) {
+  for (uint32_t page : pages) {
+    auto it = frames_.find(page);
+    if (it != frames_.end() && it->second.writing) {
+      write_waiters_.push_back([this, pages = std::move(pages), done = std::move(done)](absl::Status) mutable {
+        FetchAll(std::move(pages), std::move(done));
       });
       return;
     }
+  }
+  auto missing = std::make_shared<std::vector<uint32_t>>();
+  for (uint32_t page : pages) {
+    auto it = frames_.find(page);
+    if (it == frames_.end()) {
+      missing->push_back(page);
+      continue;
+    }
     it->second.last_use = ++use_clock_;
     pinned_.insert(page);
-    done(absl::OkStatus());
-    return;
   }
-  MakeRoom([this, page, tolerate_damage, done](absl::Status status) {
+  if (missing->empty()) return done(absl::OkStatus());
+  KTM_ASSERT(pinned_.size() + missing->size() <= options_.frames_max, "one op pins more pages than the pool holds");
+  MakeRoom(missing->size(), [this, missing, done = std::move(done)](absl::Status status) mutable {
     if (!status.ok()) return done(status);
-    if (frames_.count(page) > 0) return Fetch(page, tolerate_damage, done);
-    ReadPage(page, tolerate_damage, done);
+    ReadPages(*missing, !open_, std::move(done));
   });
 }
 
-void PageStore::MakeRoom(StatusFn done) {
-  if (frames_.size() < options_.frames_max) return done(absl::OkStatus());
-  // Least recently used clean frame, else write the least recently used dirty one.
-  std::optional<uint32_t> clean, dirty;
-  uint64_t clean_use = UINT64_MAX, dirty_use = UINT64_MAX;
-  for (const auto& [page, frame] : frames_) {
-    if (pinned_.count(page) > 0 || frame.writing || frame.damaged) continue;
-    if (frame.rec_lsn == log::kLsnInvalid) {
-      if (frame.last_use < clean_use) { clean_use = frame.last_use; clean = page; }
-    } else if (frame.last_use < dirty_use) {
-      dirty_use = frame.last_use; dirty = page;
-    }
-  }
-  if (clean.has_value()) {
-    frames_.erase(*clean);
-    return done(absl::OkStatus());
-  }
-  if (dirty.has_value()) {
-    return WritePage(*dirty, [this, done](absl::Status status) {
-      if (!status.ok()) return done(status);
-      MakeRoom(done);
+// Every read is issued at once; done runs when the last completes, with the
+// first error (the pages that did read stay in the pool).
+void PageStore::ReadPages(const std::vector<uint32_t>& pages, bool tolerate_damage, StatusFn done) {
+  struct Pending {
+    size_t remaining;
+    absl::Status status;
+    StatusFn done;
+  };
+  auto pending = std::make_shared<Pending>(Pending{pages.size(), absl::OkStatus(), std::move(done)});
+  for (uint32_t page : pages) {
+    KTM_ASSERT(frames_.count(page) == 0, "a page read while resident");
+    ReadPage(page, tolerate_damage, [pending](absl::Status status) {
+      if (!status.ok() && pending->status.ok()) pending->status = status;
+      if (--pending->remaining == 0) pending->done(pending->status);
     });
   }
-  bool any_writing = false;
-  for (const auto& [page, frame] : frames_) any_writing = any_writing || frame.writing;
-  KTM_ASSERT(any_writing, "buffer pool full of pinned or damaged frames (frames_max too small for one op)");
-  write_waiters_.push_back([this, done](absl::Status) { MakeRoom(done); });
+}
+
+// Frees frames until `needed` more fit: least recently used clean frames are
+// dropped; when those are not enough, the least recently used dirty ones are
+// written (all that are needed at once) and the call retries once a write
+// completes.
+void PageStore::MakeRoom(size_t needed, StatusFn done) {
+  if (frames_.size() + needed <= options_.frames_max) return done(absl::OkStatus());
+  size_t excess = frames_.size() + needed - options_.frames_max;
+  std::vector<std::pair<uint64_t, uint32_t>> clean, dirty;
+  size_t writing = 0;
+  for (const auto& [page, frame] : frames_) {
+    if (pinned_.count(page) > 0 || frame.damaged) continue;
+    if (frame.writing) {
+      ++writing;
+    } else {
+      (frame.rec_lsn == log::kLsnInvalid ? clean : dirty).emplace_back(frame.last_use, page);
+    }
+  }
+  std::sort(clean.begin(), clean.end());
+  for (size_t i = 0; i < clean.size() && excess > 0; ++i, --excess) frames_.erase(clean[i].second);
+  if (excess == 0) return done(absl::OkStatus());
+  KTM_ASSERT(writing + dirty.size() >= excess,
+             "buffer pool full of pinned or damaged frames (frames_max too small for one op)");
+  std::sort(dirty.begin(), dirty.end());
+  for (size_t i = 0; i < dirty.size() && writing < excess; ++i, ++writing) {
+    WritePage(dirty[i].second, [](absl::Status) {});
+  }
+  write_waiters_.push_back([this, needed, done = std::move(done)](absl::Status status) mutable {
+    if (!status.ok()) return done(status);
+    MakeRoom(needed, std::move(done));
+  });
 }
 
 void PageStore::ReadPage(uint32_t page, bool tolerate_damage, StatusFn done) {
@@ -305,6 +338,12 @@ void PageStore::WriterTick() {
   ArmWriter();
 }
 
+bool PageStore::ImageStillCovers(const Frame& frame) const {
+  return frame.image_lsn != log::kLsnInvalid &&
+         (last_checkpoint_lsn_ == log::kLsnInvalid || frame.image_lsn > last_checkpoint_lsn_) &&
+         frame.image_lsn >= log_->base_lsn();
+}
+
 void PageStore::MarkDirty(Frame& frame, log::Lsn first_lsn) {
   if (frame.rec_lsn == log::kLsnInvalid) frame.rec_lsn = first_lsn;
 }
@@ -342,6 +381,7 @@ void PageStore::Recover(log::RecoveredLog recovered, StatusFn done) {
   if (recovered.has_restart_area && recovered.restart_payload.size() >= 8) {
     Reader r(recovered.restart_payload);
     checkpoint_lsn_ = r.U64();
+    last_checkpoint_lsn_ = checkpoint_lsn_;
     bool found = false;
     for (const log::LogRecord& record : recovered.records) {
       if (record.lsn != checkpoint_lsn_) continue;
@@ -399,7 +439,7 @@ void PageStore::RedoNext(std::shared_ptr<log::RecoveredLog> recovered, size_t in
   std::erase_if(pages, [&](uint32_t page) { return page >= options_.page_count || RedoSkips(page, record.lsn); });
   std::sort(pages.begin(), pages.end());
   pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
-  FetchAll(pages, 0, [this, recovered, index, done](absl::Status status) {
+  FetchAll(std::move(pages), [this, recovered, index, done](absl::Status status) {
     if (status.ok()) status = RedoRecord(recovered->records[index]);
     if (!status.ok()) {
       OpDone();
@@ -421,6 +461,7 @@ absl::Status PageStore::RedoRecord(const log::LogRecord& record) {
     KTM_ASSERT(DecodeRecords(r, &image) && r.done(), "page image record does not decode");
     Frame& frame = frames_.at(page);
     image_seen_[page] = record.lsn;
+    frame.image_lsn = record.lsn;
     written_[page] = true;
     if (frame.damaged || frame.page_lsn < record.lsn) {
       if (frame.damaged) ++stats_.pages_repaired;
@@ -469,16 +510,6 @@ absl::Status PageStore::RedoRecord(const log::LogRecord& record) {
   return absl::OkStatus();
 }
 
-void PageStore::FetchAll(std::vector<uint32_t> pages, size_t next, StatusFn done) {
-  if (next == pages.size()) return done(absl::OkStatus());
-  const uint32_t page = pages[next];
-  const bool recovering = !open_;
-  Fetch(page, recovering, [this, pages = std::move(pages), next, done](absl::Status status) mutable {
-    if (!status.ok()) return done(status);
-    FetchAll(std::move(pages), next + 1, done);
-  });
-}
-
 // ---- Operations.
 void PageStore::Commit(std::vector<Change> changes, std::function<void(absl::Status)> done) {
   std::vector<uint32_t> pages;
@@ -488,16 +519,20 @@ void PageStore::Commit(std::vector<Change> changes, std::function<void(absl::Sta
   if (pages.size() > options_.frames_max / 2) {
     return done(absl::InvalidArgumentError("commit touches more pages than half the buffer pool"));
   }
-  Enqueue([this, changes = std::move(changes), pages, done]() mutable {
+  // Held by one shared pointer: the fetch chain copies its callbacks (into
+  // write waiters, MakeRoom and ReadPage continuations), and a by-value
+  // capture would copy the whole batch at every step of every page.
+  auto shared = std::make_shared<const std::vector<Change>>(std::move(changes));
+  Enqueue([this, shared, pages, done = std::move(done)]() mutable {
     if (!open_) { OpDone(); return done(absl::FailedPreconditionError("store not open")); }
-    FetchAll(pages, 0, [this, changes = std::move(changes), pages, done](absl::Status status) mutable {
+    FetchAll(pages, [this, shared, pages, done = std::move(done)](absl::Status status) mutable {
       if (!status.ok()) { OpDone(); return done(status); }
-      CommitFetched(std::move(changes), std::move(pages), done);
+      CommitFetched(*shared, std::move(pages), std::move(done));
     });
   });
 }
 
-void PageStore::CommitFetched(std::vector<Change> changes, std::vector<uint32_t> pages, StatusFn done) {
+void PageStore::CommitFetched(const std::vector<Change>& changes, std::vector<uint32_t> pages, StatusFn done) {
   // Check every page still fits before logging anything.
   std::map<uint32_t, std::map<std::string, std::string>> after;
   for (uint32_t page : pages) after[page] = frames_.at(page).records;
@@ -516,17 +551,26 @@ void PageStore::CommitFetched(std::vector<Change> changes, std::vector<uint32_t>
       return done(absl::ResourceExhaustedError(absl::StrCat("page ", page, " is full")));
     }
   }
-  // A clean page logs its image first: its recovery LSN (torn-page repair).
+  // A clean page becoming dirty needs an image in the redo range: its recovery
+  // LSN (torn-page repair). The page's last image serves while no checkpoint
+  // came after it (redo never skips a record newer than the checkpoint, and
+  // only a checkpoint moves the log base); else a new one is logged first.
   std::map<uint32_t, log::Lsn> images;
   for (uint32_t page : pages) {
-    const Frame& frame = frames_.at(page);
+    Frame& frame = frames_.at(page);
     if (frame.rec_lsn != log::kLsnInvalid) continue;
+    if (ImageStillCovers(frame)) {
+      images[page] = frame.image_lsn;
+      ++stats_.page_images_reused;
+      continue;
+    }
     Writer image;
     image.U32(page);
     EncodeRecords(frame.records, image);
     absl::StatusOr<log::Lsn> lsn = log_->Append(kRecordPageImage, image.data());
     if (!lsn.ok()) { OpDone(); return done(lsn.status()); }
     images[page] = *lsn;
+    frame.image_lsn = *lsn;
     ++stats_.page_images_logged;
   }
   absl::StatusOr<log::Lsn> lsn = log_->Append(kRecordRedo, redo.data());
@@ -554,7 +598,7 @@ void PageStore::Get(std::string key, std::function<void(absl::StatusOr<std::opti
   Enqueue([this, key = std::move(key), done] {
     if (!open_) { OpDone(); return done(absl::FailedPreconditionError("store not open")); }
     const uint32_t page = PageOf(key);
-    Fetch(page, false, [this, page, key, done](absl::Status status) {
+    FetchAll({page}, [this, page, key, done](absl::Status status) {
       OpDone();
       if (!status.ok()) return done(status);
       const Frame& frame = frames_.at(page);
@@ -566,26 +610,45 @@ void PageStore::Get(std::string key, std::function<void(absl::StatusOr<std::opti
 }
 
 void PageStore::ReadAll(std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done) {
-  Enqueue([this, done] {
+  auto all = std::make_shared<std::map<std::string, std::string>>();
+  ScanAll(
+      [all](const std::string& key, const std::string& value) { (*all)[key] = value; },
+      [all, done](absl::Status status) {
+        if (!status.ok()) return done(status);
+        done(std::move(*all));
+      });
+}
+
+void PageStore::ScanAll(std::function<void(const std::string&, const std::string&)> record, StatusFn done) {
+  Enqueue([this, record = std::move(record), done = std::move(done)]() mutable {
     if (!open_) { OpDone(); return done(absl::FailedPreconditionError("store not open")); }
-    ReadAllFrom(0, std::make_shared<std::map<std::string, std::string>>(), done);
+    ScanFrom(0, std::make_shared<std::function<void(const std::string&, const std::string&)>>(std::move(record)),
+             std::move(done));
   });
 }
 
-// One page per scheduler event (no recursion over thousands of pages).
-void PageStore::ReadAllFrom(uint32_t page, std::shared_ptr<std::map<std::string, std::string>> all,
-                            std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done) {
-  if (page == options_.page_count) {
-    OpDone();
-    return done(std::move(*all));
-  }
+// A window of pages with content (half the pool) per step, read in
+// parallel, one step per scheduler event (no recursion over thousands of pages).
+void PageStore::ScanFrom(uint32_t page, std::shared_ptr<std::function<void(const std::string&, const std::string&)>> record,
+                         StatusFn done) {
   pinned_.clear();
-  Fetch(page, false, [this, page, all, done](absl::Status status) {
+  std::vector<uint32_t> window;
+  uint32_t next = page;
+  for (; next < options_.page_count && window.size() < options_.frames_max / 2; ++next) {
+    if (written_[next] || frames_.count(next) > 0) window.push_back(next);
+  }
+  if (window.empty()) {
+    OpDone();
+    return done(absl::OkStatus());
+  }
+  FetchAll(window, [this, window, next, record, done = std::move(done)](absl::Status status) mutable {
     if (!status.ok()) { OpDone(); return done(status); }
-    for (const auto& [key, value] : frames_.at(page).records) (*all)[key] = value;
+    for (uint32_t p : window) {
+      for (const auto& [key, value] : frames_.at(p).records) (*record)(key, value);
+    }
     std::weak_ptr<char> life = life_;
-    disk_->scheduler()->After(0, [this, life, page, all, done] {
-      if (!life.expired()) ReadAllFrom(page + 1, all, done);
+    disk_->scheduler()->After(0, [this, life, next, record, done = std::move(done)]() mutable {
+      if (!life.expired()) ScanFrom(next, record, std::move(done));
     });
   });
 }
@@ -615,6 +678,7 @@ void PageStore::CheckpointNow(StatusFn done) {
   absl::StatusOr<log::Lsn> lsn = log_->Append(kRecordCheckpoint, w.data());
   if (!lsn.ok()) { OpDone(); return done(lsn.status()); }
   redo_point = std::min(redo_point, *lsn);
+  last_checkpoint_lsn_ = *lsn;
   Writer restart;
   restart.U64(*lsn);
   ++stats_.checkpoints;

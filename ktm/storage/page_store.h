@@ -20,10 +20,13 @@
 // Write-ahead rule: a page is written only once every log record that
 // changed it is durable (page LSN < Log::durable_lsn()); KTM_ASSERT checks
 // it at every page write. Torn pages: whenever a clean page becomes dirty,
-// its current image is logged first (a page image record, as PostgreSQL's
-// full_page_writes), and the page's recovery LSN is that record, so every
-// page that may be torn (a write in flight at a crash is of a dirty page)
-// has its image in the redo range and is rebuilt from it.
+// its recovery LSN is an image record of its content (as PostgreSQL's
+// full_page_writes): its last one while no checkpoint came after it, else a
+// new one logged first (one image per page per checkpoint interval), so
+// every page that may be torn (a write in flight at a crash is of a dirty
+// page) has its image in the redo range and is rebuilt from it.
+// Reads: an operation's missing pages are read in parallel once the pool
+// has room for all of them.
 // Checkpoint (fuzzy): a record holding the dirty page table (page -> rec LSN)
 // and the bitmap of pages ever written; the restart area names it and the
 // log base moves to min(checkpoint LSN, every rec LSN).
@@ -84,6 +87,7 @@ struct StorageStats {
   uint64_t page_reads = 0;
   uint64_t page_writes = 0;
   uint64_t page_images_logged = 0;
+  uint64_t page_images_reused = 0;    // a clean page dirtied again within its image's checkpoint interval
   uint64_t checkpoints = 0;
   uint64_t pages_repaired = 0;        // rebuilt from an image during recovery
   uint64_t redo_records_scanned = 0;  // records recovery looked at
@@ -110,6 +114,10 @@ class PageStore {
   void Get(std::string key, std::function<void(absl::StatusOr<std::optional<std::string>>)> done);
   // Every key -> value (reads every written page; for tests and checkers).
   void ReadAll(std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done);
+  // Calls record(key, value) for every record, page by page (pages with
+  // content only, half the pool at a time, read in parallel; memory stays
+  // bounded by the pool), then done. kDataLoss: a page fails its checksum.
+  void ScanAll(std::function<void(const std::string&, const std::string&)> record, std::function<void(absl::Status)> done);
   // A fuzzy checkpoint now (also taken every checkpoint_every_commits).
   void Checkpoint(std::function<void(absl::Status)> done);
 
@@ -129,6 +137,10 @@ class PageStore {
     std::map<std::string, std::string> records;
     log::Lsn page_lsn = 0;
     log::Lsn rec_lsn = log::kLsnInvalid;  // first change since clean (an image record); invalid: clean
+    // The newest image record of this page (kLsnInvalid: none known). Reused
+    // as the recovery LSN of a clean page that becomes dirty again while it
+    // is newer than the newest checkpoint (one image per checkpoint interval).
+    log::Lsn image_lsn = log::kLsnInvalid;
     bool writing = false;
     bool damaged = false;   // recovery only: failed its checksum, awaiting its image
     uint64_t last_use = 0;
@@ -139,8 +151,13 @@ class PageStore {
   void OpDone();
   // Brings page into a frame (reading it if written before), pinned for the
   // current op. tolerate_damage: recovery (mark damaged instead of failing).
-  void Fetch(uint32_t page, bool tolerate_damage, StatusFn done);
-  void MakeRoom(StatusFn done);
+  // Brings pages (sorted, distinct) into frames, pinned for the current op;
+  // the missing ones are read in parallel. Recovery (!open_) marks a damaged
+  // page instead of failing.
+  void FetchAll(std::vector<uint32_t> pages, StatusFn done);
+  void ReadPages(const std::vector<uint32_t>& pages, bool tolerate_damage, StatusFn done);
+  // Frees frames until `needed` more fit (drops clean ones, writes dirty ones).
+  void MakeRoom(size_t needed, StatusFn done);
   void ReadPage(uint32_t page, bool tolerate_damage, StatusFn done);
   std::vector<uint8_t> EncodePage(uint32_t page, const Frame& frame) const;
   absl::Status DecodePage(uint32_t page, const std::vector<uint8_t>& bytes, Frame* frame) const;
@@ -150,16 +167,17 @@ class PageStore {
   void OnWriteDone(uint32_t page, log::Lsn written_lsn, sim::IoStatus status);
   void ArmWriter();
   void WriterTick();
-  void FetchAll(std::vector<uint32_t> pages, size_t next, StatusFn done);
-  void CommitFetched(std::vector<Change> changes, std::vector<uint32_t> pages, StatusFn done);
+  void CommitFetched(const std::vector<Change>& changes, std::vector<uint32_t> pages, StatusFn done);
   void CheckpointNow(StatusFn done);
-  void ReadAllFrom(uint32_t page, std::shared_ptr<std::map<std::string, std::string>> all,
-                   std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done);
+  void ScanFrom(uint32_t page, std::shared_ptr<std::function<void(const std::string&, const std::string&)>> record,
+                StatusFn done);
   void Recover(log::RecoveredLog recovered, StatusFn done);
   void RedoNext(std::shared_ptr<log::RecoveredLog> recovered, size_t index, StatusFn done);
   absl::Status RedoRecord(const log::LogRecord& record);
   bool RedoSkips(uint32_t page, log::Lsn lsn) const;
   void MarkDirty(Frame& frame, log::Lsn first_lsn);
+  // Whether frame's last image record is still in every future redo range.
+  bool ImageStillCovers(const Frame& frame) const;
   absl::Status Fail(absl::Status status);
 
   sim::Disk* disk_;
@@ -177,6 +195,9 @@ class PageStore {
   bool writer_armed_ = false;
   uint64_t use_clock_ = 0;
   uint64_t commits_since_checkpoint_ = 0;
+  // The newest checkpoint record (appended, or the one recovery started
+  // from); an image at or below it may be skipped by redo, so it is not reused.
+  log::Lsn last_checkpoint_lsn_ = log::kLsnInvalid;
   // Recovery state.
   log::Lsn checkpoint_lsn_ = log::kLsnInvalid;
   std::map<uint32_t, log::Lsn> checkpoint_dpt_;
