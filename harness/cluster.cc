@@ -57,6 +57,7 @@ Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& opti
   wo.schedule = ScheduleOptionsFor(scenario);
   world_ = std::make_unique<sim::World>(wo);
   recorder_ = HistoryRecorder(&world_->scheduler());
+  recorder_.Reserve(scenario.workload.transactions);
   recorder_.set_trigger([this](sim::CrashTrigger trigger, uint32_t host) {
     if (injector_) injector_->Trigger(trigger, host);
   });

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "model/spec_common.h"
@@ -25,7 +26,7 @@ using State = model::spec::TwoPhaseState;
 
 // Engine state names (tx.state / en.state "from" and "to"), by index; the
 // projection tells apart the few it names below, the rest are kOther.
-constexpr std::array<const char*, 20> kEngNames = {
+constexpr std::array<std::string_view, 20> kEngNames = {
     "other",     "Prepared",  "InDoubt",      "Committed",       "Aborted",         "Delegated",      "Active",
     "ReadOnly",  "Forgotten", "Recovering",   "PrePreparing",    "PrePrepared",     "Preparing",      "CommittedNotify",
     "Aborting",  "CommitRequested", "DelegatedDisconnected", "OutcomeUnavailable", "Offline", "Initialized"};
@@ -36,7 +37,10 @@ Eng EngOf(std::string_view name) {
   }
   return kOther;
 }
-const char* EngName(Eng e) { return e < kEngNames.size() ? kEngNames[e] : "other"; }
+absl::string_view EngName(Eng e) {
+  const std::string_view name = e < kEngNames.size() ? kEngNames[e] : "other";
+  return absl::string_view(name.data(), name.size());
+}
 
 enum class Kind : uint8_t { kTxState, kEnState, kEnVoteNo, kRmVoteYes, kRmVoteNo, kRmCommitted, kRmAborted, kRmPresumedAbort, kCrash };
 
@@ -52,20 +56,55 @@ constexpr uint8_t kSeen = 1, kReadOnlyFlag = 2, kSuperior = 4, kTracesVotes = 8;
 struct TxRec {
   uint32_t host;
   std::string tx;
-  std::vector<std::string> ens;   // slot -> enlistment id
-  std::vector<uint8_t> en_flags;  // slot -> kSeen | kReadOnly
-  std::map<std::string, int, std::less<>> rm_slot;  // RM name -> slot
+  // Inline for the usual few enlistments and RMs: a record allocates
+  // nothing but its events (and a crash walks, and the run's end frees, one
+  // block per transaction, not one per enlistment and RM).
+  absl::InlinedVector<std::string, 3> ens;  // slot -> enlistment id
+  absl::InlinedVector<uint8_t, 8> en_flags;  // slot -> kSeen | kReadOnly
+  absl::InlinedVector<std::pair<std::string, int>, 3> rm_slot;  // RM name -> slot, first enlist wins
+  // The slot of RM `rm`, or -1.
+  int SlotOfRm(std::string_view rm) const {
+    for (const auto& [name, slot] : rm_slot) {
+      if (name == rm) return slot;
+    }
+    return -1;
+  }
   int last_created = -1;
   bool forgotten = false;
   std::vector<Ev> events;
 };
 
-bool Wanted(std::string_view kind) {
-  return kind == "tx.create" || kind == "tx.state" || kind == "en.create" || kind == "en.state" ||
-         kind == "en.vote_no" || kind == "rm.enlist" || kind == "rm.vote" || kind == "rm.committed" ||
-         kind == "rm.aborted" || kind == "crash" || kind == "dist.branch" || kind == "en.superior_commit" ||
-         kind == "en.superior_rollback";
+// The trace kinds the checker reads (every trace event's kind is looked up
+// here once: string_view compares, length first).
+enum class TraceKind : uint8_t {
+  kTxCreate, kTxState, kEnCreate, kEnState, kEnVoteNo, kRmEnlist, kRmVote, kRmCommitted, kRmAborted,
+  kCrash, kDistBranch, kEnSuperiorCommit, kEnSuperiorRollback, kOther
+};
+constexpr std::array<std::pair<std::string_view, TraceKind>, 13> kTraceKinds = {{
+    {"tx.create", TraceKind::kTxCreate}, {"tx.state", TraceKind::kTxState}, {"en.create", TraceKind::kEnCreate},
+    {"en.state", TraceKind::kEnState}, {"en.vote_no", TraceKind::kEnVoteNo}, {"rm.enlist", TraceKind::kRmEnlist},
+    {"rm.vote", TraceKind::kRmVote}, {"rm.committed", TraceKind::kRmCommitted},
+    {"rm.aborted", TraceKind::kRmAborted}, {"crash", TraceKind::kCrash}, {"dist.branch", TraceKind::kDistBranch},
+    {"en.superior_commit", TraceKind::kEnSuperiorCommit}, {"en.superior_rollback", TraceKind::kEnSuperiorRollback},
+}};
+// Bit n set: some kind above is n characters long (most trace events are
+// rejected by their length alone).
+constexpr uint32_t KindLengths() {
+  uint32_t bits = 0;
+  for (const auto& [name, value] : kTraceKinds) bits |= 1u << name.size();
+  return bits;
 }
+static_assert(kTraceKinds.back().first.size() < 32);
+
+TraceKind TraceKindOf(std::string_view kind) {
+  if (kind.size() >= 32 || ((KindLengths() >> kind.size()) & 1) == 0) return TraceKind::kOther;
+  for (const auto& [name, value] : kTraceKinds) {
+    if (name == kind) return value;
+  }
+  return TraceKind::kOther;
+}
+
+bool Wanted(std::string_view kind) { return TraceKindOf(kind) != TraceKind::kOther; }
 
 // Replays one transaction's records through the projection.
 class Replay {
@@ -325,69 +364,70 @@ struct ConformanceChecker::Impl {
   std::pair<TxRec*, int> RmSlot(const sim::TraceEvent& e) {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec == nullptr) return {nullptr, -1};
-    auto it = rec->rm_slot.find(e.Field("rm"));
-    if (it == rec->rm_slot.end()) return {nullptr, -1};
-    rec->en_flags[it->second] |= kSeen;
-    return {rec, it->second};
+    const int slot = rec->SlotOfRm(e.Field("rm"));
+    if (slot < 0) return {nullptr, -1};
+    rec->en_flags[slot] |= kSeen;
+    return {rec, slot};
   }
   void OnEvent(const sim::TraceEvent& e, uint64_t index);
 };
 
 void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index) {
-  const std::string& kind = e.kind;
-  if (kind == "tx.create") {
+  const TraceKind kind = TraceKindOf(e.kind);
+  if (kind == TraceKind::kTxCreate) {
     FindTx(e.host, e.Field("tx"), true);
-  } else if (kind == "en.create") {
+  } else if (kind == TraceKind::kEnCreate) {
     TxRec* rec = FindTx(e.host, e.Field("tx"), true);
     int slot = static_cast<int>(rec->ens.size());
     rec->ens.push_back(e.Field("en"));
     rec->en_flags.push_back(0);
     rec->last_created = slot;
     en_index[e.host][e.Field("en")] = {static_cast<size_t>(rec - txs.data()), slot};
-  } else if (kind == "dist.branch") {
+  } else if (kind == TraceKind::kDistBranch) {
     // A participant's branch: the enlistment just created for it is the
     // superior enlistment (the TM's own superior), no RM of the instance.
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec != nullptr && rec->last_created >= 0) rec->en_flags[rec->last_created] |= kSuperior;
-  } else if (kind == "en.superior_commit" || kind == "en.superior_rollback") {
+  } else if (kind == TraceKind::kEnSuperiorCommit || kind == TraceKind::kEnSuperiorRollback) {
     if (const auto* at = FindEn(e.host, e.Field("en"))) txs[at->first].en_flags[at->second] |= kSuperior;
-  } else if (kind == "rm.enlist") {
+  } else if (kind == TraceKind::kRmEnlist) {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
-    if (rec != nullptr && rec->last_created >= 0 && rec->rm_slot.emplace(e.Field("rm"), rec->last_created).second) {
+    if (rec != nullptr && rec->last_created >= 0 && rec->SlotOfRm(e.Field("rm")) < 0) {
+      rec->rm_slot.emplace_back(e.Field("rm"), rec->last_created);
       rec->en_flags[rec->last_created] |= kTracesVotes;
     }
-  } else if (kind == "tx.state") {
+  } else if (kind == TraceKind::kTxState) {
     TxRec* rec = FindTx(e.host, e.Field("tx"), true);
     Eng to = EngOf(e.Field("to"));
     if (to == kForgotten) rec->forgotten = true;
     rec->events.push_back({index, Kind::kTxState, -1, EngOf(e.Field("from")), to});
-  } else if (kind == "en.state" || kind == "en.vote_no") {
+  } else if (kind == TraceKind::kEnState || kind == TraceKind::kEnVoteNo) {
     const auto* at = FindEn(e.host, e.Field("en"));
     if (at == nullptr) return;
     TxRec& rec = txs[at->first];
     int slot = at->second;
     rec.en_flags[slot] |= kSeen;
-    if (kind == "en.vote_no") {
+    if (kind == TraceKind::kEnVoteNo) {
       rec.events.push_back({index, Kind::kEnVoteNo, static_cast<int16_t>(slot), kOther, kOther});
       return;
     }
     Eng to = EngOf(e.Field("to"));
     if (to == kReadOnly) rec.en_flags[slot] |= kReadOnlyFlag;
     rec.events.push_back({index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Field("from")), to});
-  } else if (kind == "rm.vote" || kind == "rm.committed" || kind == "rm.aborted") {
+  } else if (kind == TraceKind::kRmVote || kind == TraceKind::kRmCommitted || kind == TraceKind::kRmAborted) {
     auto [rec, slot] = RmSlot(e);
     if (rec == nullptr) return;
     Kind k = Kind::kRmCommitted;
-    if (kind == "rm.vote") {
+    if (kind == TraceKind::kRmVote) {
       const std::string& vote = e.Field("vote");
       if (vote == "readonly") rec->en_flags[slot] |= kReadOnlyFlag;
       if (vote != "yes" && vote != "no") return;
       k = vote == "yes" ? Kind::kRmVoteYes : Kind::kRmVoteNo;
-    } else if (kind == "rm.aborted") {
+    } else if (kind == TraceKind::kRmAborted) {
       k = e.Field("why") == "presumed" ? Kind::kRmPresumedAbort : Kind::kRmAborted;
     }
     rec->events.push_back({index, k, static_cast<int16_t>(slot), kOther, kOther});
-  } else if (kind == "crash") {
+  } else if (kind == TraceKind::kCrash) {
     size_t kept = 0;
     for (size_t i : live) {
       TxRec& rec = txs[i];

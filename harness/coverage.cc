@@ -83,10 +83,11 @@ void CoverageRecorder::OnFault(sim::TimeNs time, const char* kind, uint32_t host
 }
 
 void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
+  const std::string_view kind = event.kind;  // compared length first, no strlen
   std::string_view prefix;
-  if (event.kind == "tx.state") prefix = "tx ";
-  if (event.kind == "en.state") prefix = "en ";
-  if (event.kind == "rm.phase") prefix = "rm ";
+  if (kind == "tx.state") prefix = "tx ";
+  if (kind == "en.state") prefix = "en ";
+  if (kind == "rm.phase") prefix = "rm ";
   if (prefix.empty()) return;
   const std::string& to = event.Field("to");
   char buffer[64];
@@ -100,7 +101,7 @@ void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
     long_row = std::string(prefix) + to;
     row = long_row;
   }
-  auto it = rows_.find(row);
+  auto it = rows_.find(absl::string_view(row.data(), row.size()));
   if (it == rows_.end()) it = rows_.emplace(std::string(row), RowCounts{}).first;
   RowCounts& counts = it->second;
   ++counts.transitions;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "sim/fault_kinds.h"
 #include "sim/time.h"
 #include "sim/trace.h"
@@ -78,8 +79,9 @@ class CoverageRecorder {
 
   sim::World* world_;
   // Counted per row with columns by index (every state change passes here:
-  // no string keys per column); Finish turns them into a Coverage.
-  std::map<std::string, RowCounts, std::less<>> rows_;
+  // one hash of the row's text, no string keys per column, no ordered-map
+  // walk); Finish turns them into a Coverage (ordered there).
+  absl::flat_hash_map<std::string, RowCounts> rows_;
   // Sustained faults in progress, per column: the hosts (kNoHost for a
   // network-wide fault) where the fault has not ended yet.
   std::array<std::set<uint32_t>, kColumns> ongoing_;

@@ -2,6 +2,7 @@
 #include "harness/history_recorder.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "ktm/api.h"
@@ -18,126 +19,158 @@ uint64_t Mix(uint64_t hash, uint64_t word) {
   return z ^ (z >> 31);
 }
 
-uint64_t MixString(uint64_t hash, const std::string& text) { return Mix(hash, sim::HashName(text)); }
+uint64_t MixString(uint64_t hash, std::string_view text) { return Mix(hash, sim::HashName(text)); }
 
 }  // namespace
 
-void HistoryRecorder::Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm, std::string key,
-                             std::string value, std::string detail) {
-  if (kind == model::EventKind::kBegin) begin_host_[tx] = host;
-  history_.Add(scheduler_->Now(), host, kind, tx, rm, key, value, detail);
+void HistoryRecorder::Record(model::EventKind kind, uint32_t host, std::string_view tx, std::string_view rm,
+                             std::string_view key, std::string_view value, std::string_view detail) {
+  const model::Name tx_name = Intern(tx);
+  if (kind == model::EventKind::kBegin) begin_host_[tx_name.id()] = host;
+  RecordNames(kind, host, tx_name, Intern(rm), Intern(key), Intern(value), Intern(detail));
 }
 
-HistoryRecorder::PairEntry& HistoryRecorder::PairAt(const std::string& tx, std::string_view rm) {
-  auto found = pair_index_.find(std::make_pair(std::string_view(tx), rm));
-  if (found != pair_index_.end()) return *found->second;
-  auto it = pairs_.try_emplace({tx, std::string(rm)}).first;
-  open_.insert(&*it);
-  pair_index_.emplace(std::make_pair(std::string_view(it->first.first), std::string_view(it->first.second)), &*it);
-  return *it;
+void HistoryRecorder::Reserve(uint64_t transactions) {
+  // About 30 events and 4 distinct names (the transaction, its written
+  // values) per transaction in the suite's scenarios; reserved pages that are
+  // never written cost no memory.
+  history_.events.reserve(transactions * 32);
+  table_->Reserve(transactions * 4);
+  pair_index_.reserve(transactions * 2);
+  tx_by_uow_.reserve(transactions);
 }
 
-void HistoryRecorder::SetTxName(std::string_view short_uow, std::string tx) {
-  tx_by_uow_.insert_or_assign(std::string(short_uow), std::move(tx));
+uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) {
+  const model::Name rm = Intern(rm_text);
+  const uint64_t key = (uint64_t{tx.id()} << 32) | rm.id();
+  auto [it, inserted] = pair_index_.try_emplace(key, static_cast<uint32_t>(pairs_.size()));
+  if (inserted) {
+    pairs_.push_back(PairState{.tx = tx, .rm = rm});
+    open_.emplace(std::make_pair(tx, rm), it->second);
+  }
+  return it->second;
+}
+
+void HistoryRecorder::Resolve(uint32_t index) {
+  PairState& pair = pairs_[index];
+  pair.resolved = true;
+  open_.erase(std::make_pair(pair.tx, pair.rm));
+}
+
+std::vector<uint32_t> HistoryRecorder::PairsByName() const {
+  std::vector<uint32_t> order(pairs_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    const PairState& x = pairs_[a];
+    const PairState& y = pairs_[b];
+    return std::make_pair(x.tx, x.rm) < std::make_pair(y.tx, y.rm);
+  });
+  return order;
 }
 
 const RunNames& HistoryRecorder::names() const {
-  names_.tx_by_uow = std::map<std::string, std::string>(tx_by_uow_.begin(), tx_by_uow_.end());
+  // A short id's text is its 16 lower-case hex digits, so numeric order is
+  // the text order: sorted once, the map is built by appending.
+  std::vector<std::pair<uint64_t, model::Name>> sorted(tx_by_uow_.begin(), tx_by_uow_.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  names_.tx_by_uow.clear();
+  for (const auto& [uow, tx] : sorted) {
+    ktm::GuidShort short_uow;
+    short_uow.value = uow;
+    names_.tx_by_uow.emplace_hint(names_.tx_by_uow.end(), std::string(short_uow.view()), tx.str());
+  }
   return names_;
 }
 
-void HistoryRecorder::Resolve(PairEntry& entry) {
-  entry.second.resolved = true;
-  open_.erase(&entry);
-}
-
 void HistoryRecorder::NameTransaction(const std::string& tx, const ktm::Guid& uow) {
-  const std::string short_uow = uow.Short();
-  SetTxName(short_uow, tx);
-  uow_by_tx_[tx] = short_uow;
+  const model::Name name = Intern(tx);
+  SetTxName(uow.hi, name);
+  uow_by_tx_[name.id()] = uow.hi;
 }
 
 void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { names_.rm_by_id[rm_id.Short()] = rm; }
 
-std::string HistoryRecorder::TxName(const ktm::Guid& uow) const {
-  const ktm::GuidShort short_uow = uow.Short();
-  const std::string_view text = short_uow.view();
-  auto it = tx_by_uow_.find(absl::string_view(text.data(), text.size()));
-  return it == tx_by_uow_.end() ? "uow-" + std::string(short_uow) : it->second;
+model::Name HistoryRecorder::TxName(const ktm::Guid& uow) {
+  auto it = tx_by_uow_.find(uow.Short().value);
+  if (it != tx_by_uow_.end()) return it->second;
+  return Intern("uow-" + std::string(uow.Short().view()));
 }
 
 std::string HistoryRecorder::UowOf(const std::string& tx) const {
-  auto it = uow_by_tx_.find(tx);
-  return it == uow_by_tx_.end() ? "" : it->second;
+  const uint32_t id = table_->Find(tx);
+  auto it = uow_by_tx_.find(id);
+  if (id == model::NameTable::kAbsent || it == uow_by_tx_.end()) return "";
+  ktm::GuidShort short_uow;
+  short_uow.value = it->second;
+  return std::string(short_uow.view());
 }
 
 // ---------------------------------------------------------------------------
 // ktm::RmObserver.
 
 void HistoryRecorder::OnEnlist(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
-  std::string tx = TxName(uow);
-  Pair(tx, rm);
-  Record(model::EventKind::kEnlist, host, std::move(tx), std::string(rm));
+  const model::Name tx = TxName(uow);
+  RecordNames(model::EventKind::kEnlist, host, tx, pairs_[PairAt(tx, rm)].rm);
 }
 
 void HistoryRecorder::OnRead(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                              std::string_view value) {
-  Record(model::EventKind::kRead, host, TxName(uow), std::string(rm), std::string(key), std::string(value));
+  RecordNames(model::EventKind::kRead, host, TxName(uow), Intern(rm), Intern(key), Intern(value));
 }
 
 void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                               std::string_view value) {
   const bool is_volatile = is_volatile_ && is_volatile_(rm, key);
-  Record(model::EventKind::kWrite, host, TxName(uow), std::string(rm), std::string(key), std::string(value),
-         is_volatile ? "volatile" : "");
+  RecordNames(model::EventKind::kWrite, host, TxName(uow), Intern(rm), Intern(key), Intern(value),
+              is_volatile ? Intern("volatile") : model::Name());
 }
 
 void HistoryRecorder::OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
-  Record(model::EventKind::kRequestOutcome, host, TxName(uow), std::string(rm));
+  RecordNames(model::EventKind::kRequestOutcome, host, TxName(uow), Intern(rm));
 }
 
 void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {
-  std::string tx = TxName(uow);
+  const model::Name tx = TxName(uow);
   if (notification == ktm::TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) Pair(tx, rm).spc_notified = true;
   if (notification == ktm::TRANSACTION_NOTIFY_INDOUBT) {
     PairState& pair = Pair(tx, rm);
     pair.in_doubt = true;
     pair.in_doubt_host = host;
   }
-  Record(model::EventKind::kNotification, host, std::move(tx), std::string(rm), "", "",
-         ktm::NotificationName(notification));
+  RecordNames(model::EventKind::kNotification, host, tx, Intern(rm), {}, {},
+              Intern(ktm::NotificationName(notification)));
   if (notification == ktm::TRANSACTION_NOTIFY_PREPARE) Trigger(sim::CrashTrigger::kPrepare, host);
 }
 
 void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,
                              std::string_view /*why*/) {
-  std::string tx = TxName(uow);
-  PairEntry& entry = PairAt(tx, rm);
-  if (vote == ktm::RmVote::kYes) entry.second.prepared = true;
-  if (vote == ktm::RmVote::kReadOnly || vote == ktm::RmVote::kSinglePhase) Resolve(entry);
-  Record(model::EventKind::kVote, host, std::move(tx), std::string(rm), "", "", std::string(ktm::RmVoteName(vote)));
+  const model::Name tx = TxName(uow);
+  const uint32_t index = PairAt(tx, rm);
+  if (vote == ktm::RmVote::kYes) pairs_[index].prepared = true;
+  if (vote == ktm::RmVote::kReadOnly || vote == ktm::RmVote::kSinglePhase) Resolve(index);
+  RecordNames(model::EventKind::kVote, host, tx, pairs_[index].rm, {}, {}, Intern(ktm::RmVoteName(vote)));
 }
 
 void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
-  std::string tx = TxName(uow);
-  PairEntry& entry = PairAt(tx, rm);
-  entry.second.in_doubt = false;
-  Resolve(entry);
-  Record(model::EventKind::kRmCommitted, host, std::move(tx), std::string(rm));
+  const model::Name tx = TxName(uow);
+  const uint32_t index = PairAt(tx, rm);
+  pairs_[index].in_doubt = false;
+  Resolve(index);
+  RecordNames(model::EventKind::kRmCommitted, host, tx, pairs_[index].rm);
   Trigger(sim::CrashTrigger::kCommit, host);
 }
 
 void HistoryRecorder::OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view /*why*/) {
-  std::string tx = TxName(uow);
-  PairEntry& entry = PairAt(tx, rm);
-  entry.second.in_doubt = false;
-  Resolve(entry);
-  Record(model::EventKind::kRmAborted, host, std::move(tx), std::string(rm));
+  const model::Name tx = TxName(uow);
+  const uint32_t index = PairAt(tx, rm);
+  pairs_[index].in_doubt = false;
+  Resolve(index);
+  RecordNames(model::EventKind::kRmAborted, host, tx, pairs_[index].rm);
 }
 
 void HistoryRecorder::OnBranch(uint32_t /*host*/, const ktm::Guid& root_uow, const ktm::Guid& local_uow) {
   // A participant's local transaction: its RMs' events belong to the root.
-  SetTxName(local_uow.Short(), TxName(root_uow));
+  SetTxName(local_uow.hi, TxName(root_uow));
 }
 
 // ---------------------------------------------------------------------------
@@ -149,11 +182,36 @@ bool HistoryRecorder::WantsTraceKind(std::string_view kind) {
          kind == "net.partition" || kind == "heal" || kind == "net.heal";
 }
 
+namespace {
+
+// The short id a trace field shows as 16 lower-case hex digits, if it is one.
+std::optional<uint64_t> ParseShortId(std::string_view text) {
+  if (text.size() != 16) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    uint64_t digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    value = (value << 4) | digit;
+  }
+  return value;
+}
+
+}  // namespace
+
 void HistoryRecorder::OnTraceEvent(const sim::TraceEvent& e) {
   const std::string& kind = e.kind;
   if (kind == "ktm.timeout") {
-    auto it = tx_by_uow_.find(e.Field("tx"));
-    Record(model::EventKind::kTimeoutFired, e.host, it == tx_by_uow_.end() ? "uow-" + e.Field("tx") : it->second);
+    const std::string& uow = e.Field("tx");
+    const std::optional<uint64_t> id = ParseShortId(uow);
+    auto it = id ? tx_by_uow_.find(*id) : tx_by_uow_.end();
+    const model::Name tx = it == tx_by_uow_.end() ? Intern("uow-" + uow) : it->second;
+    RecordNames(model::EventKind::kTimeoutFired, e.host, tx);
   } else if (kind == "ktm.log_forced" || kind == "dist.log_forced") {
     Trigger(sim::CrashTrigger::kLogForce, e.host);
   } else if (kind == "net.partition" || kind == "partition") {
@@ -170,46 +228,46 @@ void HistoryRecorder::ResolveCrashedRms(uint32_t host, const std::set<std::strin
                                         const std::set<std::string>& volatile_rms) {
   // Only open pairs, in (tx, rm) order; resolving one drops it from open_.
   for (auto next = open_.begin(); next != open_.end();) {
-    PairEntry& entry = **next++;
-    const auto& [tx, rm] = entry.first;
-    const PairState& pair = entry.second;
+    const uint32_t index = (next++)->second;
+    const PairState& pair = pairs_[index];
+    const std::string rm = pair.rm.str();
     if (!rms.count(rm)) continue;
     if (volatile_rms.count(rm)) {
       // Prepared or not, a volatile RM's work is gone: nothing recovers it.
-      Resolve(entry);
-      Record(model::EventKind::kRmLost, host, tx, rm, "", "", "crash");
+      Resolve(index);
+      RecordNames(model::EventKind::kRmLost, host, pair.tx, pair.rm, {}, {}, Intern("crash"));
       continue;
     }
     if (pair.prepared) continue;
     if (pair.spc_notified) {
-      cut_single_phase_[rm].push_back(tx);
+      cut_single_phase_[rm].push_back(pair.tx.str());
       continue;
     }
-    Resolve(entry);
-    Record(model::EventKind::kRmAborted, host, tx, rm, "", "", "crash");
+    Resolve(index);
+    RecordNames(model::EventKind::kRmAborted, host, pair.tx, pair.rm, {}, {}, Intern("crash"));
   }
 }
 
 void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host, std::string_view why) {
   for (auto next = open_.begin(); next != open_.end();) {
-    PairEntry& entry = **next++;
-    const auto& [tx, rm] = entry.first;
-    if (rm != rm_name) continue;
-    Resolve(entry);
-    Record(model::EventKind::kRmLost, host, tx, rm, "", "", std::string(why));
+    const uint32_t index = (next++)->second;
+    const PairState& pair = pairs_[index];
+    if (pair.rm != rm_name) continue;
+    Resolve(index);
+    RecordNames(model::EventKind::kRmLost, host, pair.tx, pair.rm, {}, {}, Intern(why));
   }
 }
 
 void HistoryRecorder::ResolveRefusedPairs(std::string_view why, const StrandedAt& stranded_at) {
   for (auto next = open_.begin(); next != open_.end();) {
-    PairEntry& entry = **next++;
-    const auto& [tx, rm] = entry.first;
-    const auto begun = begin_host_.find(tx);
+    const uint32_t index = (next++)->second;
+    const PairState& pair = pairs_[index];
+    const auto begun = begin_host_.find(pair.tx.id());
     if (begun == begin_host_.end()) continue;
-    const std::optional<uint32_t> host = stranded_at(tx, begun->second, rm, entry.second.prepared);
+    const std::optional<uint32_t> host = stranded_at(pair.tx.str(), begun->second, pair.rm.str(), pair.prepared);
     if (!host) continue;
-    Resolve(entry);
-    Record(model::EventKind::kRmLost, *host, tx, rm, "", "", std::string(why));
+    Resolve(index);
+    RecordNames(model::EventKind::kRmLost, *host, pair.tx, pair.rm, {}, {}, Intern(why));
   }
 }
 
@@ -221,14 +279,13 @@ std::set<std::pair<std::string, std::string>> HistoryRecorder::ResolveStrandedIn
     return e.kind == model::EventKind::kDiskError;
   });
   if (!refused) return {};
-  for (auto& entry : pairs_) {
-    const PairKey& key = entry.first;
-    PairState& pair = entry.second;
+  for (uint32_t index : PairsByName()) {
+    PairState& pair = pairs_[index];
     if (!pair.in_doubt) continue;
     pair.in_doubt = false;
-    Resolve(entry);
-    stranded.insert(key);
-    Record(model::EventKind::kRmLost, pair.in_doubt_host, key.first, key.second, "", "", "in doubt at end");
+    Resolve(index);
+    stranded.insert({pair.tx.str(), pair.rm.str()});
+    RecordNames(model::EventKind::kRmLost, pair.in_doubt_host, pair.tx, pair.rm, {}, {}, Intern("in doubt at end"));
   }
   std::set<std::pair<std::string, std::string>> places;  // (rm, key)
   if (stranded.empty()) return places;
@@ -243,15 +300,16 @@ void HistoryRecorder::ResolveCutSinglePhaseCommits(const std::string& rm_name, u
   auto it = cut_single_phase_.find(rm_name);
   if (it == cut_single_phase_.end()) return;
   for (const std::string& tx : it->second) {
-    PairEntry& entry = PairAt(tx, rm_name);
-    if (entry.second.resolved) continue;
-    Resolve(entry);
+    const uint32_t index = PairAt(Intern(tx), rm_name);
+    const PairState& pair = pairs_[index];
+    if (pair.resolved) continue;
+    Resolve(index);
     if (replayed(UowOf(tx))) {
       // The single-phase commit record reached the disk: that was the RM's decision.
-      Record(model::EventKind::kVote, host, tx, rm_name, "", "", "spc");
-      Record(model::EventKind::kRmCommitted, host, tx, rm_name, "", "", "replayed");
+      RecordNames(model::EventKind::kVote, host, pair.tx, pair.rm, {}, {}, Intern("spc"));
+      RecordNames(model::EventKind::kRmCommitted, host, pair.tx, pair.rm, {}, {}, Intern("replayed"));
     } else {
-      Record(model::EventKind::kRmAborted, host, tx, rm_name, "", "", "crash");
+      RecordNames(model::EventKind::kRmAborted, host, pair.tx, pair.rm, {}, {}, Intern("crash"));
     }
   }
   cut_single_phase_.erase(it);
@@ -259,8 +317,9 @@ void HistoryRecorder::ResolveCutSinglePhaseCommits(const std::string& rm_name, u
 
 uint64_t HistoryRecorder::Fingerprint() const {
   uint64_t hash = 0;
-  for (const auto& [key, pair] : pairs_) {
-    hash = MixString(MixString(hash, key.first), key.second);
+  for (uint32_t index : PairsByName()) {
+    const PairState& pair = pairs_[index];
+    hash = MixString(MixString(hash, pair.tx), pair.rm);
     hash = Mix(hash, (pair.spc_notified ? 1 : 0) | (pair.prepared ? 2 : 0) | (pair.resolved ? 4 : 0));
   }
   for (const auto& [rm, txs] : cut_single_phase_) {

@@ -23,11 +23,20 @@
 //
 // Targeted crashes: each PREPARE notification, RM commit and log force is
 // passed to the trigger callback (the FaultInjector decides).
+//
+// Cost: the recorder keeps names as model::Names of the history's own table
+// (interned once: a transaction's name when it is named, an RM's at its
+// first event) and keys its indexes by their integer ids and by the UOW's
+// 64-bit short id, so recording an event hashes no name it has seen before
+// and no index compares strings; open pairs are walked in (tx, rm) name
+// order, and what grows with the run (names, pairs) is kept in flat tables.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -54,7 +63,10 @@ class HistoryRecorder : public ktm::RmObserver {
  public:
   using TriggerFn = std::function<void(sim::CrashTrigger trigger, uint32_t host)>;
 
-  explicit HistoryRecorder(const sim::Scheduler* scheduler) : scheduler_(scheduler) {}
+  explicit HistoryRecorder(const sim::Scheduler* scheduler)
+      : scheduler_(scheduler), table_(std::make_shared<model::NameTable>()) {
+    history_.names = table_;
+  }
 
   void set_trigger(TriggerFn trigger) { trigger_ = std::move(trigger); }
   // Which writes are of volatile registry keys (the workload created them
@@ -64,13 +76,16 @@ class HistoryRecorder : public ktm::RmObserver {
   void set_volatile_keys(VolatileKeyFn is_volatile) { is_volatile_ = std::move(is_volatile); }
 
   // One history event now.
-  void Record(model::EventKind kind, uint32_t host, std::string tx, std::string rm = "", std::string key = "",
-              std::string value = "", std::string detail = "");
+  void Record(model::EventKind kind, uint32_t host, std::string_view tx, std::string_view rm = {},
+              std::string_view key = {}, std::string_view value = {}, std::string_view detail = {});
+  // Room for about `transactions` transactions (the history's events and
+  // names), so a long run does not copy its history as it grows.
+  void Reserve(uint64_t transactions);
   // The client's transaction `tx` has engine id `uow`.
   void NameTransaction(const std::string& tx, const ktm::Guid& uow);
   void NameRm(const std::string& rm, const ktm::Guid& rm_id);
   // The history name of an engine transaction ("uow-<short>" when unknown).
-  std::string TxName(const ktm::Guid& uow) const;
+  model::Name TxName(const ktm::Guid& uow);
   std::string UowOf(const std::string& tx) const;
 
   // ---- ktm::RmObserver ----
@@ -129,24 +144,28 @@ class HistoryRecorder : public ktm::RmObserver {
 
  private:
   struct PairState {
+    model::Name tx, rm;
     bool spc_notified = false;
     bool prepared = false;   // voted yes: recovery decides
     bool resolved = false;
     bool in_doubt = false;   // told TRANSACTION_NOTIFY_INDOUBT, not resolved since
     uint32_t in_doubt_host = 0;
   };
-  using PairKey = std::pair<std::string, std::string>;  // (tx, rm)
-  using PairEntry = std::pair<const PairKey, PairState>;
-  struct ByKey {
-    bool operator()(const PairEntry* a, const PairEntry* b) const { return a->first < b->first; }
-  };
-  // The pair's state, created (open) on first use.
-  PairEntry& PairAt(const std::string& tx, std::string_view rm);
-  PairState& Pair(const std::string& tx, std::string_view rm) { return PairAt(tx, rm).second; }
-  // Marks `entry` resolved and drops it from open_.
-  void Resolve(PairEntry& entry);
+  // One history event whose names are already in history_'s table.
+  void RecordNames(model::EventKind kind, uint32_t host, model::Name tx, model::Name rm = {},
+                   model::Name key = {}, model::Name value = {}, model::Name detail = {}) {
+    history_.AddInterned(scheduler_->Now(), host, kind, tx, rm, key, value, detail);
+  }
+  model::Name Intern(std::string_view text) { return table_->Intern(text); }
+  // The pair's index in pairs_, created (open) on first use.
+  uint32_t PairAt(model::Name tx, std::string_view rm);
+  PairState& Pair(model::Name tx, std::string_view rm) { return pairs_[PairAt(tx, rm)]; }
+  // Marks pair `index` resolved and drops it from open_.
+  void Resolve(uint32_t index);
+  // Every pair seen, in (tx, rm) name order (the fingerprint, stranded pairs).
+  std::vector<uint32_t> PairsByName() const;
   // The history name of engine transaction `short_uow` is `tx`.
-  void SetTxName(std::string_view short_uow, std::string tx);
+  void SetTxName(uint64_t short_uow, model::Name tx) { tx_by_uow_.insert_or_assign(short_uow, tx); }
   void Trigger(sim::CrashTrigger trigger, uint32_t host) {
     if (trigger_) trigger_(trigger, host);
   }
@@ -155,18 +174,20 @@ class HistoryRecorder : public ktm::RmObserver {
   TriggerFn trigger_;
   VolatileKeyFn is_volatile_;
   model::History history_;
+  // history_'s name table, kept after TakeHistory (the recorder's Names point into it).
+  std::shared_ptr<model::NameTable> table_;
   mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
-  // UOW short id -> "t<N>": hashed, so naming and looking up a transaction
-  // costs the same however long the run (names() orders it for the reports).
-  absl::flat_hash_map<std::string, std::string> tx_by_uow_;
-  absl::flat_hash_map<std::string, std::string> uow_by_tx_;
-  absl::flat_hash_map<std::string, uint32_t> begin_host_;  // tx -> the host its client began it on
-  std::map<PairKey, PairState> pairs_;  // every pair seen (the fingerprint hashes them all)
-  // The unresolved pairs of pairs_, in the same order: what crash and refusal
+  // UOW short id (Guid::hi) -> "t<N>": hashed by the number, so naming and
+  // looking up a transaction costs the same however long the run (names()
+  // orders it for the reports).
+  absl::flat_hash_map<uint64_t, model::Name> tx_by_uow_;
+  absl::flat_hash_map<uint32_t, uint64_t> uow_by_tx_;    // tx name id -> UOW short id
+  absl::flat_hash_map<uint32_t, uint32_t> begin_host_;   // tx name id -> the host its client began it on
+  std::deque<PairState> pairs_;  // every pair seen (the fingerprint hashes them all)
+  absl::flat_hash_map<uint64_t, uint32_t> pair_index_;  // (tx id << 32 | rm id) -> index in pairs_
+  // The unresolved pairs, in (tx, rm) name order: what crash and refusal
   // handling walk, so their cost follows what is live, not the run's length.
-  std::set<PairEntry*, ByKey> open_;
-  // pairs_ by key in O(1) (views of the map's own strings).
-  absl::flat_hash_map<std::pair<std::string_view, std::string_view>, PairEntry*> pair_index_;
+  std::map<std::pair<model::Name, model::Name>, uint32_t> open_;  // (tx, rm) -> index in pairs_
   std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
 };
 

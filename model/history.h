@@ -9,7 +9,7 @@
 //
 // Storage: every string of a history lives once in its NameTable (a
 // per-history string table, shared by copies of the History); an event holds
-// 8-byte Name handles into it, so an event is 56 bytes whatever its strings,
+// 16-byte Name handles into it, so an event is 96 bytes whatever its strings,
 // and the checkers use the table's dense ids instead of hashing strings. A
 // Name reads as a const std::string& (and converts to string views), so code
 // that reads events reads them as before. Names assigned outside a History
@@ -92,6 +92,11 @@ class NameTable {
   NameTable& operator=(const NameTable&) = delete;
 
   Name Intern(std::string_view text);
+  // Room for about `names` distinct names without rehashing the index.
+  void Reserve(size_t names) {
+    index_.reserve(names);
+    headers_.reserve(names);
+  }
   // The name with this id (0 <= id < size()).
   Name At(uint32_t id) const { return id == 0 ? Name() : Name(headers_[id - 1]); }
   // The id of `text` if interned here, else kAbsent.
@@ -184,6 +189,12 @@ struct History {
            std::string_view key = {}, std::string_view value = {}, std::string_view detail = {});
   // Appends `event` with its strings interned here (events from another history).
   void Add(const HistoryEvent& event);
+  // Appends one event whose names are already in this history's table (from
+  // Intern): no hashing. The recorder's path for names it holds.
+  void AddInterned(int64_t time_ns, uint32_t host, EventKind kind, Name tx, Name rm, Name key, Name value,
+                   Name detail) {
+    events.push_back(HistoryEvent{time_ns, host, kind, tx, rm, key, value, detail});
+  }
   // Whether every name of every event is in `names` (or ""): the checkers'
   // fast path (dense ids without hashing).
   bool NamesAreOwn() const;

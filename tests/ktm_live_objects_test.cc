@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -94,6 +96,43 @@ TEST(HistoryRecorderLiveObjects, OpenPairsStayAtWhatIsInFlight) {
   EXPECT_EQ(crash_events, crash_aborts);
   // Each crash aborts the (unprepared) pairs of the transactions in flight then.
   EXPECT_EQ(crash_aborts, kTransactions / kCrashEvery * kInFlight * rms.size());
+}
+
+// The recorder keys engine transactions by their 64-bit short id and files a
+// timeout (a trace event naming the UOW as 16 hex digits) under the client's
+// name; an unknown UOW, or a field that is no short id, as "uow-<text>".
+// names() lists every named UOW under its text, in text order.
+TEST(HistoryRecorderNames, TraceEventsAndNamesUseTheShortIdText) {
+  sim::Scheduler scheduler;
+  harness::HistoryRecorder recorder(&scheduler);
+  const ktm::Guid named{0xa1b2c3d4e5f60718ull, 1};
+  const ktm::Guid later{0x0000000000000fffull, 2};
+  const ktm::Guid unknown{0xffff000000000001ull, 3};
+  recorder.NameTransaction("t1", named);
+  recorder.NameTransaction("t2", later);
+  auto timeout = [&](std::string tx) {
+    sim::TraceEvent e;
+    e.host = 1;
+    e.kind = "ktm.timeout";
+    e.fields = {{"tx", std::move(tx)}};
+    recorder.OnTraceEvent(e);
+  };
+  timeout("a1b2c3d4e5f60718");
+  timeout("ffff000000000001");
+  timeout("A1B2C3D4E5F60718");  // not our rendering: no match
+  timeout("t1");
+  EXPECT_EQ(recorder.TxName(named), "t1");
+  EXPECT_EQ(recorder.TxName(unknown), "uow-ffff000000000001");
+  EXPECT_EQ(recorder.UowOf("t2"), "0000000000000fff");
+  EXPECT_EQ(recorder.UowOf("t3"), "");
+  const model::History history = recorder.TakeHistory(scheduler.Now());
+  std::vector<std::string> filed;
+  for (const model::HistoryEvent& e : history.events) filed.push_back(e.tx.str());
+  EXPECT_EQ(filed, (std::vector<std::string>{"t1", "uow-ffff000000000001", "uow-A1B2C3D4E5F60718", "uow-t1"}));
+  const harness::RunNames& names = recorder.names();
+  std::vector<std::pair<std::string, std::string>> listed(names.tx_by_uow.begin(), names.tx_by_uow.end());
+  EXPECT_EQ(listed, (std::vector<std::pair<std::string, std::string>>{{"0000000000000fff", "t2"},
+                                                                      {"a1b2c3d4e5f60718", "t1"}}));
 }
 
 }  // namespace
