@@ -186,7 +186,7 @@ void RmBase::ReportAborted(TxContext& ctx, std::string_view why) {
   TraceTx("rm.aborted", ctx.uow, {{"why", why}});
 }
 
-void RmBase::TraceTx(const char* kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
+void RmBase::TraceTx(std::string_view kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
   constexpr size_t kExtraMax = 6;
   KTM_ASSERT(extra.size() <= kExtraMax, "TraceTx: too many fields");
   const GuidShort short_uow = uow.Short();
@@ -535,13 +535,14 @@ void RmBase::OnPrepare(TxContext& ctx) {
     ArmRequestOutcome(ctx.uow);
     return;
   }
-  Writer w;
+  Writer w(std::move(record_buffer_));
   w.Id(ctx.uow);
   Guid en_id;
   (void)GetEnlistmentId(*kernel_, ctx.enlistment, &en_id);
   w.Id(en_id);
   w.Bytes(ctx.changes);
   auto lsn = log()->Append(kRecPrepare, w.data());
+  record_buffer_ = w.TakeBuffer();
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
   std::weak_ptr<bool> alive = alive_;
@@ -609,9 +610,10 @@ void RmBase::OnCommit(TxContext& ctx) {
     Finish(ctx.uow);
     return;
   }
-  Writer w;
+  Writer w(std::move(record_buffer_));
   w.Id(ctx.uow);
   auto lsn = log()->Append(kRecCommit, w.data());
+  record_buffer_ = w.TakeBuffer();
   std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
   auto complete = [this, alive, uow](absl::Status status) {
