@@ -32,11 +32,10 @@ class Writer {
   std::vector<uint8_t>& data() { return out_; }
 
  private:
-  // Appended from a local array: no zero-fill of the new bytes first.
+  // Byte by byte with push_back (inline; no out-of-line resize that
+  // zero-fills the new bytes before they are overwritten).
   void Little(uint64_t v, size_t bytes) {
-    uint8_t le[8];
-    for (size_t i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(v >> (8 * i));
-    out_.insert(out_.end(), le, le + bytes);
+    for (size_t i = 0; i < bytes; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
   std::vector<uint8_t> out_;
 };
