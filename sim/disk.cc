@@ -208,14 +208,19 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   ++stats_.writes;
   if (write.fua) ++stats_.fua_writes;
   stats_.bytes_written += write.data.size();
-  TraceOp("disk.write", write.first_sector * sector_size, write.data.size(), write.fua ? 1 : 0,
-          IoStatus::kOk);
-  // Free the slot (its buffer kept) before the callback, which may write again.
+  // Free the slot (its buffer kept) before anything else can run: the trace
+  // observers (one may crash this disk: the write is no longer in flight, as
+  // when the requests were a map and this one had been extracted) and the
+  // callback (which may write again).
+  const uint64_t offset = write.first_sector * sector_size;
+  const uint64_t length = write.data.size();
+  const int fua_field = write.fua ? 1 : 0;
   Done done = std::move(write.done);
   write.done = nullptr;
   write.request = 0;
   --writes_in_flight_;
   free_write_slots_.push_back(slot);
+  TraceOp("disk.write", offset, length, fua_field, IoStatus::kOk);
   done(IoStatus::kOk);
 }
 
