@@ -63,7 +63,7 @@ NTSTATUS GetNotificationResourceManager(Kernel& k, HANDLE rm, TRANSACTION_NOTIFI
   return k.GetNotificationResourceManager(rm, out);
 }
 void GetNotificationResourceManagerAsync(Kernel& k, HANDLE rm, sim::TimeNs timeout,
-                                         std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> done) {
+                                         NotificationDone done) {
   k.GetNotificationResourceManagerAsync(rm, timeout, std::move(done));
 }
 

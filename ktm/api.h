@@ -80,7 +80,7 @@ NTSTATUS GetNotificationResourceManager(Kernel& k, HANDLE rm, TRANSACTION_NOTIFI
 // RM: a second concurrent wait completes with STATUS_INVALID_PARAMETER.
 void GetNotificationResourceManagerAsync(
     Kernel& k, HANDLE rm, sim::TimeNs timeout,
-    std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> done);
+    NotificationDone done);
 
 // ---- Enlistments (RM side) ----------------------------------------------------
 NTSTATUS CreateEnlistment(Kernel& k, HANDLE rm, HANDLE transaction, uint32_t notification_mask,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ktm/types.h"
@@ -17,6 +18,11 @@ class Writer {
   // Most encodings are a few ids and counts: one allocation up front rather
   // than a regrowth every few bytes.
   Writer() { out_.reserve(64); }
+  // Encodes into `buffer`'s storage (cleared first): a caller that keeps one
+  // buffer for its records and takes it back after use (TakeBuffer)
+  // encodes without allocating once the buffer has grown.
+  explicit Writer(std::vector<uint8_t>&& buffer) : out_(std::move(buffer)) { out_.clear(); }
+  std::vector<uint8_t>&& TakeBuffer() { return std::move(out_); }
   void U8(uint8_t v) { out_.push_back(v); }
   void U32(uint32_t v) { Little(v, 4); }
   void U64(uint64_t v) { Little(v, 8); }
@@ -26,10 +32,10 @@ class Writer {
   std::vector<uint8_t>& data() { return out_; }
 
  private:
+  // Byte by byte with push_back (inline; no out-of-line resize that
+  // zero-fills the new bytes before they are overwritten).
   void Little(uint64_t v, size_t bytes) {
-    const size_t at = out_.size();
-    out_.resize(at + bytes);
-    for (size_t i = 0; i < bytes; ++i) out_[at + i] = static_cast<uint8_t>(v >> (8 * i));
+    for (size_t i = 0; i < bytes; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
   std::vector<uint8_t> out_;
 };
@@ -48,7 +54,14 @@ class Reader {
     pos_ += n;
     return b;
   }
-  std::string Str() { auto b = Bytes(); return std::string(b.begin(), b.end()); }
+  // Straight from the input: no intermediate byte vector.
+  std::string Str() {
+    uint32_t n = U32();
+    if (!Need(n)) return {};
+    std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
   bool ok() const { return ok_; }
   bool done() const { return ok_ && pos_ == in_.size(); }
 

@@ -118,7 +118,7 @@ Guid Kernel::NewGuid() {
   return g;
 }
 
-void Kernel::Trace(const char* kind, std::initializer_list<sim::TraceField> fields) {
+void Kernel::Trace(std::string_view kind, std::initializer_list<sim::TraceField> fields) {
   host_->TraceEvent(kind, fields);
 }
 
@@ -218,7 +218,10 @@ void Kernel::Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n) {
     rm.queue.pop_front();
     rm.queue.push_back(n);
   }
-  DeferToRm(rm, [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); });
+  auto deliver = [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); };
+  // With DeferToRm's weak_ptr guard it must fit one inline scheduler callback.
+  static_assert(sizeof(deliver) + sizeof(std::weak_ptr<bool>) <= sim::Callback::inline_bytes);
+  DeferToRm(rm, std::move(deliver));
 }
 
 void Kernel::Notify(En& en, uint32_t notification) {
@@ -376,18 +379,29 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     host_->Cancel(tx->timeout_timer);
     tx->timeout_timer = sim::kNoEvent;
   }
-  std::vector<LoggedEnlistment> durable;
-  for (const auto& en : tx->enlistments) {
-    if (en->state == EnState::kPrepared && en->durable()) {
-      durable.push_back({en->id, en->rm_id, en->recovery_blob});
-    }
-  }
+  // The commit record lists the durable prepared enlistments (EncodeCommit's
+  // layout), encoded straight from the transaction into the kernel's record
+  // buffer: no copies of the enlistments, no allocation once warm.
+  auto durable_prepared = [](const En& en) { return en.state == EnState::kPrepared && en.durable(); };
+  uint32_t durable = 0;
+  for (const auto& en : tx->enlistments) durable += durable_prepared(*en) ? 1 : 0;
   Tm* tm = tx->tm;
-  if (durable.empty() || tm == nullptr || tm->is_volatile || planted_bug_ == kBugSkipCommitRecord) {
+  if (durable == 0 || tm == nullptr || tm->is_volatile || planted_bug_ == kBugSkipCommitRecord) {
     CommitDecided(tx);
     return;
   }
-  auto lsn = tm->log->Append(kRecCommit, EncodeCommit(*tx, durable));
+  Writer w(std::move(record_buffer_));
+  w.Id(tx->id);
+  w.U64(tx->clock);
+  w.U32(durable);
+  for (const auto& en : tx->enlistments) {
+    if (!durable_prepared(*en)) continue;
+    w.Id(en->id);
+    w.Id(en->rm_id);
+    w.Bytes(en->recovery_blob);
+  }
+  auto lsn = tm->log->Append(kRecCommit, w.data());
+  record_buffer_ = w.TakeBuffer();
   if (!lsn.ok()) {
     KTM_CODE_PROBE(host_, "log.commit_append_failed");
     // Nothing was written: presumed abort makes rolling back safe.
@@ -536,9 +550,10 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
   if (tx->state == TxState::kForgotten) return;
   Tm* tm = tx->tm;
   if ((tx->logged || tx->prepared_logged) && tm != nullptr && tm->log && !tm->log->failed()) {
-    Writer w;
+    Writer w(std::move(record_buffer_));
     w.Id(tx->id);
     auto lsn = tm->log->Append(kRecEnd, w.data());
+    record_buffer_ = w.TakeBuffer();
     if (lsn.ok()) ++tm->ends_since_checkpoint;
   }
   for (const auto& en : tx->enlistments) {
@@ -1118,19 +1133,18 @@ NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATI
   return STATUS_SUCCESS;
 }
 
-void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout,
-                                                 std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> done) {
+void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done) {
   std::shared_ptr<Rm> rm;
   NTSTATUS s = Lookup(h, &rm);
   if (s == STATUS_SUCCESS && rm->waiter) s = STATUS_INVALID_PARAMETER;
   if (s != STATUS_SUCCESS) {
-    Defer([done, s] { done(s, {}); });
+    Defer([done = std::move(done), s] { done(s, {}); });
     return;
   }
   if (!rm->queue.empty()) {
     TRANSACTION_NOTIFICATION n = rm->queue.front();
     rm->queue.pop_front();
-    DeferToRm(*rm, [done, n] { done(STATUS_SUCCESS, n); });
+    DeferToRm(*rm, [done = std::move(done), n] { done(STATUS_SUCCESS, n); });
     return;
   }
   rm->waiter = std::move(done);

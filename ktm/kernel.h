@@ -32,6 +32,7 @@
 #include "ktm/log/log.h"
 #include "ktm/status.h"
 #include "ktm/types.h"
+#include "sim/function.h"
 #include "sim/host.h"
 #include "sim/rng.h"
 
@@ -44,6 +45,13 @@ struct Rm;
 struct En;
 
 using Completion = std::function<void(NTSTATUS)>;
+// What GetNotificationResourceManagerAsync calls back: captures of up to 24
+// bytes (an RM's `this` and its weak_ptr liveness guard) live inside it, so
+// re-arming the wait after every notification allocates nothing; it is the
+// size of a std::function, so a deferred delivery of it with its
+// notification still fits one inline scheduler callback.
+using NotificationDone = sim::InlineFunction<void(NTSTATUS, TRANSACTION_NOTIFICATION), 24, 8>;
+static_assert(sizeof(NotificationDone) == 32 && alignof(NotificationDone) == 8);
 
 // One enlistment as the TM log remembers it.
 struct LoggedEnlistment {
@@ -102,7 +110,7 @@ struct Rm {
   bool online = true;
   uint64_t handles = 0;
   std::deque<TRANSACTION_NOTIFICATION> queue;
-  std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> waiter;
+  NotificationDone waiter;
   sim::EventId waiter_timer = sim::kNoEvent;
   // The RM's enlistments, for aborting their transactions when it closes.
   // Entries whose enlistment or transaction is gone are pruned as the list
@@ -167,8 +175,7 @@ class Kernel {
   NTSTATUS OpenResourceManager(HANDLE tm, const Guid& id, HANDLE* out);
   NTSTATUS RecoverResourceManager(HANDLE h);
   NTSTATUS GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out);
-  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout,
-                                           std::function<void(NTSTATUS, TRANSACTION_NOTIFICATION)> done);
+  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done);
 
   NTSTATUS CreateEnlistment(HANDLE rm, HANDLE tx, uint32_t mask, uint32_t options, uint64_t key, HANDLE* out);
   NTSTATUS OpenEnlistment(HANDLE rm, const Guid& id, HANDLE* out);
@@ -212,7 +219,7 @@ class Kernel {
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
   HANDLE NewHandle(Object object);
   Guid NewGuid();
-  void Trace(const char* kind, std::initializer_list<sim::TraceField> fields);
+  void Trace(std::string_view kind, std::initializer_list<sim::TraceField> fields);
   // Runs fn at Now() in a later event, unless the kernel is gone by then.
   // Templates so the guard and fn share one inline sim::Callback (no
   // allocation per deferral); expired() suffices: a world is single-threaded.
@@ -273,6 +280,7 @@ class Kernel {
   std::map<Guid, std::shared_ptr<Rm>> rms_;
   std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash
+  std::vector<uint8_t> record_buffer_;  // reused by the hot log records (commit, end): Writer(vector&&)
   uint32_t win32_last_error_ = 0;
 };
 

@@ -213,7 +213,7 @@ class RmBase {
   void ReportWrite(const Guid& uow, std::string_view key, std::string_view value);
   // A trace event `kind` of a transaction (for people; the history goes
   // through the observer): {"rm", name}, {"uow", short}, extra...
-  void TraceTx(const char* kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
+  void TraceTx(std::string_view kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
   // An RM event "<prefix>.<what>" with {"rm", name} first.
   void TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra = {});
   Kernel& kernel() { return *kernel_; }
@@ -299,6 +299,7 @@ class RmBase {
   std::unique_ptr<storage::PageStore> store_;
   std::set<std::string> dirty_keys_;    // committed records changed since the last flush
   std::shared_ptr<bool> alive_;
+  std::vector<uint8_t> record_buffer_;  // reused by the hot log records (prepare, commit): Writer(vector&&)
 };
 
 }  // namespace ktm

@@ -86,7 +86,7 @@ IoStatus Disk::Check(uint64_t offset, uint64_t length) const {
   return IoStatus::kOk;
 }
 
-void Disk::TraceOp(const char* kind, uint64_t offset, uint64_t length, int fua, IoStatus status) {
+void Disk::TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status) {
   TraceField fields[5];
   size_t n = 0;
   fields[n++] = {"disk", name_};
@@ -121,13 +121,36 @@ void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done 
   }
   ++inflight_;
   const uint64_t request = next_request_++;
-  in_flight_writes_.emplace_hint(
-      in_flight_writes_.end(), request,
-      PendingWrite{offset / options_.sector_size, fua,
-                   std::vector<uint8_t>(data.begin(), data.end()), std::move(done)});
+  uint32_t slot;
+  if (!free_write_slots_.empty()) {
+    slot = free_write_slots_.back();
+    free_write_slots_.pop_back();
+  } else {
+    if (write_slots_.size() >= UINT32_MAX) DiskFail(name_, "too many write slots", write_slots_.size());
+    slot = static_cast<uint32_t>(write_slots_.size());
+    write_slots_.emplace_back();
+  }
+  PendingWrite& write = write_slots_[slot];
+  write.request = request;
+  write.first_sector = offset / options_.sector_size;
+  write.fua = fua;
+  write.data.assign(data.begin(), data.end());  // reuses the slot's buffer
+  write.done = std::move(done);
+  ++writes_in_flight_;
   TimeNs delay = options_.write_latency.Sample(latency_rng_);
   if (fua) delay += options_.fua_extra_latency.Sample(latency_rng_);
-  scheduler_->After(delay, [this, request] { FinishWrite(request); });
+  scheduler_->After(delay, [this, slot, request] { FinishWrite(slot, request); });
+}
+
+std::vector<uint32_t> Disk::WriteSlotsInRequestOrder() const {
+  std::vector<uint32_t> slots;
+  slots.reserve(writes_in_flight_);
+  for (uint32_t i = 0; i < write_slots_.size(); ++i) {
+    if (write_slots_[i].request != 0) slots.push_back(i);
+  }
+  std::sort(slots.begin(), slots.end(),
+            [this](uint32_t a, uint32_t b) { return write_slots_[a].request < write_slots_[b].request; });
+  return slots;
 }
 
 uint32_t Disk::NewCacheSlot() {
@@ -161,10 +184,10 @@ void Disk::StoreInCache(uint64_t sector, const uint8_t* bytes) {
   it->second.version = version;
 }
 
-void Disk::FinishWrite(uint64_t request) {
-  auto node = in_flight_writes_.extract(request);
-  if (node.empty()) return;  // dropped by a crash
-  PendingWrite& write = node.mapped();
+void Disk::FinishWrite(uint32_t slot, uint64_t request) {
+  // Dropped by a crash: the slot is free, or already holds a later write.
+  if (slot >= write_slots_.size() || write_slots_[slot].request != request) return;
+  PendingWrite& write = write_slots_[slot];
   --inflight_;
   const uint64_t sector_size = options_.sector_size;
   const uint64_t sectors = write.data.size() / sector_size;
@@ -185,9 +208,20 @@ void Disk::FinishWrite(uint64_t request) {
   ++stats_.writes;
   if (write.fua) ++stats_.fua_writes;
   stats_.bytes_written += write.data.size();
-  TraceOp("disk.write", write.first_sector * sector_size, write.data.size(), write.fua ? 1 : 0,
-          IoStatus::kOk);
-  write.done(IoStatus::kOk);
+  // Free the slot (its buffer kept) before anything else can run: the trace
+  // observers (one may crash this disk: the write is no longer in flight, as
+  // when the requests were a map and this one had been extracted) and the
+  // callback (which may write again).
+  const uint64_t offset = write.first_sector * sector_size;
+  const uint64_t length = write.data.size();
+  const int fua_field = write.fua ? 1 : 0;
+  Done done = std::move(write.done);
+  write.done = nullptr;
+  write.request = 0;
+  --writes_in_flight_;
+  free_write_slots_.push_back(slot);
+  TraceOp("disk.write", offset, length, fua_field, IoStatus::kOk);
+  done(IoStatus::kOk);
 }
 
 void Disk::Read(uint64_t offset, uint64_t length, ReadDone done) {
@@ -279,7 +313,8 @@ void Disk::Crash(uint64_t crash_seed) {
     }
   }
   const uint64_t sector_size = options_.sector_size;
-  for (auto& [request, write] : in_flight_writes_) {
+  for (const uint32_t slot : WriteSlotsInRequestOrder()) {
+    const PendingWrite& write = write_slots_[slot];
     const uint64_t sectors = write.data.size() / sector_size;
     for (uint64_t i = 0; i < sectors; ++i) {
       if (!rng.Bernoulli(p)) {
@@ -293,7 +328,15 @@ void Disk::Crash(uint64_t crash_seed) {
   cache_.clear();
   cache_pool_.clear();
   cache_free_slots_.clear();
-  in_flight_writes_.clear();
+  // Every write slot is freed (buffers kept); their completions find the
+  // request gone and do nothing.
+  free_write_slots_.clear();
+  for (uint32_t i = 0; i < write_slots_.size(); ++i) {
+    write_slots_[i].request = 0;
+    write_slots_[i].done = nullptr;
+    free_write_slots_.push_back(static_cast<uint32_t>(write_slots_.size()) - 1 - i);
+  }
+  writes_in_flight_ = 0;
   in_flight_reads_.clear();
   in_flight_flushes_.clear();
   inflight_ = 0;
@@ -424,8 +467,9 @@ uint64_t Disk::Fingerprint() const {
     hash = HashWord(hash, sector);
     hash = HashBytes(hash, CacheBytes(entry.slot), options_.sector_size);
   }
-  hash = HashWord(hash, in_flight_writes_.size());
-  for (const auto& [request, write] : in_flight_writes_) {
+  hash = HashWord(hash, writes_in_flight_);
+  for (const uint32_t slot : WriteSlotsInRequestOrder()) {
+    const PendingWrite& write = write_slots_[slot];
     hash = HashWord(hash, write.first_sector * 2 + (write.fua ? 1 : 0));
     hash = HashBytes(hash, write.data.data(), write.data.size());
   }

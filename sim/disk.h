@@ -117,12 +117,18 @@ class Disk {
 
  private:
   // Implementation detail: the implementer may change everything below.
-  // Every request in flight is kept in a map by request number; its
+  // Every read and flush in flight is kept in a map by request number; its
   // completion event captures only (this, request), so a Crash that clears
-  // the maps makes those completions find nothing and do nothing.
+  // the maps makes those completions find nothing and do nothing. Writes
+  // (the hot path) live in reused slots whose byte buffers keep their
+  // capacity: a write's completion captures (this, slot, request) and acts
+  // only while the slot still holds that request, so after a Crash frees the
+  // slots a dropped write's completion never completes a later write reusing
+  // its slot.
   struct PendingWrite {
-    uint64_t first_sector;
-    bool fua;
+    uint64_t request = 0;  // 0: the slot is free
+    uint64_t first_sector = 0;
+    bool fua = false;
     std::vector<uint8_t> data;
     Done done;
   };
@@ -153,7 +159,6 @@ class Disk {
   // fua_field: -1 (not a write), 0 or 1; offset UINT64_MAX: no off/len fields.
   void Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field, IoStatus status,
               Done done);
-  void FinishWrite(uint64_t request);
   void FinishRead(uint64_t request);
   void FinishFlush(uint64_t request);
   void StoreInCache(uint64_t sector, const uint8_t* bytes);
@@ -168,7 +173,8 @@ class Disk {
   uint32_t NewCacheSlot();
   // Copies what a Read would return for one sector into out.
   void CopyVisible(uint64_t sector, uint8_t* out) const;
-  void TraceOp(const char* kind, uint64_t offset, uint64_t length, int fua, IoStatus status);
+  void FinishWrite(uint32_t slot, uint64_t request);
+  void TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status);
   void FillGarbage(uint64_t sector, uint8_t* out) const;
   void CheckSector(uint64_t sector, const char* what) const;
 
@@ -188,7 +194,12 @@ class Disk {
   std::map<uint64_t, CacheEntry> cache_;  // completed, unflushed; by sector
   std::vector<uint8_t> cache_pool_;
   std::vector<uint32_t> cache_free_slots_;
-  std::map<uint64_t, PendingWrite> in_flight_writes_;  // by request number
+  std::vector<PendingWrite> write_slots_;  // in-flight writes (request != 0) and free slots
+  std::vector<uint32_t> free_write_slots_;
+  uint64_t writes_in_flight_ = 0;
+  // The in-flight writes' slots in request (issue) order: what a Crash
+  // persists and Fingerprint hashes, in the order the requests were made.
+  std::vector<uint32_t> WriteSlotsInRequestOrder() const;
   std::map<uint64_t, PendingRead> in_flight_reads_;
   std::map<uint64_t, PendingFlush> in_flight_flushes_;
   uint64_t next_request_ = 1;

@@ -2,10 +2,11 @@
 //
 // Text form: "<time_ns> h<host> <kind> k1=v1 k2=v2" ("h-" for kNoHost), built
 // only for kept events on demand (ToText) — never on the recording path.
-// The digest mixes 64-bit words: time, host with the field count, then each
-// string (kind, every key and value) with its length (MixString). Lengths make
-// the encoding unambiguous, and bytes are read in a fixed (little-endian)
-// order, so the digest is the same on every platform.
+// The digest mixes 64-bit words: time, host with the field count, the kind
+// (MixString), then per field its key with the value's type (MixKey) and the
+// value: text with its length (MixString), a number as one word. Lengths and
+// type tags make the encoding unambiguous, and bytes are read in a fixed
+// (little-endian) order, so the digest is the same on every platform.
 #include "sim/trace.h"
 
 #include <bit>
@@ -75,20 +76,32 @@ inline uint64_t HexDigitsWord(uint32_t value) {
   return x + 0x3030303030303030ull + letters * ('a' - '0' - 10);
 }
 
-// MixString of a number's text form, without building the text in memory
-// for words (16 hex digits: length, then two 8-byte words); decimal numbers
-// go through a stack buffer.
-inline uint64_t MixNumber(uint64_t hash, const TraceField& field) {
-  if (field.type == TraceField::Type::kHex) {
-    hash = Mix(hash, 16);
-    hash = Mix(hash, HexDigitsWord(static_cast<uint32_t>(field.number >> 32)));
-    return Mix(hash, HexDigitsWord(static_cast<uint32_t>(field.number)));
+// A field's key as MixString does it, with the type of the field's value in
+// bits 60-61 of its first word (that word holds the length there: < 2^56),
+// so a number and a text value never encode alike.
+inline uint64_t MixKey(uint64_t hash, std::string_view key, TraceField::Type type) {
+  const uint64_t tag = static_cast<uint64_t>(type) << 60;
+  const char* data = key.data();
+  size_t size = key.size();
+  if (size < 8) return Mix(hash, (size == 0 ? 0 : LoadTail(data, size)) | (static_cast<uint64_t>(size) << 56) | tag);
+  hash = Mix(hash, size | tag);
+  for (; size >= 8; data += 8, size -= 8) hash = Mix(hash, Load64(data));
+  if (size > 0) hash = Mix(hash, LoadTail(data, size));
+  return hash;
+}
+
+// A kept event's number field back from its text (what AppendValueText wrote).
+uint64_t ParseNumber(std::string_view text, TraceField::Type type) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (type == TraceField::Type::kSigned) {
+    int64_t value = 0;
+    std::from_chars(first, last, value);
+    return static_cast<uint64_t>(value);
   }
-  char buffer[24];
-  char* end = field.type == TraceField::Type::kSigned
-                  ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<int64_t>(field.number)).ptr
-                  : std::to_chars(buffer, buffer + sizeof buffer, field.number).ptr;
-  return MixString(hash, std::string_view(buffer, static_cast<size_t>(end - buffer)));
+  uint64_t value = 0;
+  std::from_chars(first, last, value, type == TraceField::Type::kHex ? 16 : 10);
+  return value;
 }
 
 // Appends the "<time> h<host> " prefix to buffer; returns its length.
@@ -173,8 +186,8 @@ uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::str
   hash = Mix(hash, static_cast<uint64_t>(host) | (static_cast<uint64_t>(fields.size()) << 32));
   hash = MixString(hash, kind);
   for (const TraceField& field : fields) {
-    hash = MixString(hash, field.key);
-    hash = field.type == TraceField::Type::kText ? MixString(hash, field.text) : MixNumber(hash, field);
+    hash = MixKey(hash, field.key, field.type);
+    hash = field.type == TraceField::Type::kText ? MixString(hash, field.text) : Mix(hash, field.number);
   }
   return hash;
 }
@@ -183,9 +196,12 @@ uint64_t Trace::DigestStep(uint64_t digest, const TraceEvent& event) {
   uint64_t hash = Mix(digest, static_cast<uint64_t>(event.time));
   hash = Mix(hash, static_cast<uint64_t>(event.host) | (static_cast<uint64_t>(event.fields.size()) << 32));
   hash = MixString(hash, event.kind);
-  for (const auto& [key, value] : event.fields) {
-    hash = MixString(hash, key);
-    hash = MixString(hash, value);
+  for (size_t i = 0; i < event.fields.size(); ++i) {
+    const auto& [key, value] = event.fields[i];
+    const TraceField::Type type =
+        i < event.field_types.size() ? event.field_types[i] : TraceField::Type::kText;
+    hash = MixKey(hash, key, type);
+    hash = type == TraceField::Type::kText ? MixString(hash, value) : Mix(hash, ParseNumber(value, type));
   }
   return hash;
 }
@@ -207,7 +223,9 @@ void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view
       spare_fields_.pop_back();
     }
   }
+  event.field_types.resize(fields.size());
   for (size_t i = 0; i < fields.size(); ++i) {
+    event.field_types[i] = fields[i].type;
     event.fields[i].first.assign(fields[i].key);
     if (fields[i].type == TraceField::Type::kText) {
       event.fields[i].second.assign(fields[i].text);

@@ -4,17 +4,19 @@
 // event is stable across versions of the same build and platform-independent:
 //   "<time_ns> h<host> <kind> k1=v1 k2=v2"
 // The digest is a running 64-bit hash over a compact binary encoding of each
-// event (time, host, then every string with its length), never over formatted
-// text: equal text forms give equal encodings and back, so two runs with equal
-// digests recorded the same events in the same order, and the first differing
-// event can be found by comparing kept events (keep_events=true).
+// event, typed, never over formatted text: time, host, the field count, the
+// kind and every key as strings with their lengths, and each value as what it
+// was recorded as: text with its length, or a number as one 64-bit word
+// tagged with its type (unsigned, signed, hex). Two runs with equal digests
+// recorded the same events in the same order, and the first differing event
+// can be found by comparing kept events (keep_events=true). A value recorded
+// as the number 5 and one recorded as the text "5" render alike but hash
+// differently: the digest sees what the engine recorded, not its rendering.
 // Cost: Record takes its fields as views (no allocation). A field's value is
 // text, an integer or a TraceHex (a 64-bit word shown as 16 hex digits, e.g.
-// a Guid's short form): integers and words are recorded as numbers and turned
-// into text only when an event is kept or somebody observes it. The digest
-// hashes a number's text bytes computed in registers (no formatting into
-// strings), so a field hashes the same whether recorded as text or number.
-// Observers see a reused event (its strings keep their capacity).
+// a Guid's short form): integers and words are recorded as numbers, hashed as
+// one word each, and turned into text only when an event is kept or somebody
+// observes it. Observers see a reused event (its strings keep their capacity).
 // host is kNoHost for world-level events (the scheduler, the fault plan).
 // Limit: events_max bounds the kept events (the digest always covers all).
 #pragma once
@@ -70,6 +72,10 @@ struct TraceEvent {
   uint32_t host = kNoHost;
   std::string kind;
   std::vector<std::pair<std::string, std::string>> fields;
+  // How each field's value was recorded (parallel to fields; a field without
+  // an entry counts as text): the digest of a kept event hashes numbers as
+  // numbers, as Record did.
+  std::vector<TraceField::Type> field_types;
 
   std::string ToText() const;
   // Value of a field, or "" when absent.
@@ -87,7 +93,8 @@ class Trace {
   void Record(TimeNs time, uint32_t host, std::string_view kind, std::span<const TraceField> fields);
 
   // The digest's step: `digest` extended by one event. Recomputing it over the
-  // kept events from kDigestStart gives digest() (tests check that).
+  // kept events from kDigestStart gives digest() (tests check that): a kept
+  // event's number fields are parsed back from their text by field_types.
   static constexpr uint64_t kDigestStart = 14695981039346656037ull;
   static uint64_t DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::string_view kind,
                              std::span<const TraceField> fields);

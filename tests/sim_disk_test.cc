@@ -441,5 +441,32 @@ RC_GTEST_PROP(DiskProperty, CrashKeepsFlushedDataAndOnlyWrittenData, ()) {
   model.CheckCrash(disk);
 }
 
+// A write in flight at a crash is dropped: its completion event still runs
+// later and must find nothing. In-flight writes live in reused slots, so the
+// first write after the crash takes the dropped one's slot; the dropped
+// write's completion (due first) must not complete that write early, nor
+// twice, nor with the dropped write's bytes.
+TEST(Disk, ADroppedWritesCompletionDoesNotCompleteTheWriteReusingItsSlot) {
+  Rig rig;
+  int dropped_done = 0;
+  std::vector<TimeNs> later_done;
+  rig.disk.Write(0, Bytes(16, 1), true, [&dropped_done](IoStatus) { ++dropped_done; });  // due at 30us
+  rig.scheduler.RunUntil(5 * kMicrosecond);
+  rig.disk.Crash(1);
+  rig.disk.Write(16, Bytes(16, 2), true, [&](IoStatus s) {  // due at 35us, in the dropped write's slot
+    EXPECT_EQ(s, IoStatus::kOk);
+    later_done.push_back(rig.scheduler.Now());
+  });
+  rig.scheduler.RunUntil(32 * kMicrosecond);  // the dropped write's completion has run
+  EXPECT_TRUE(later_done.empty());
+  EXPECT_EQ(rig.disk.inflight(), 1u);
+  EXPECT_NE(rig.disk.MediaSector(1), Bytes(16, 2));
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(dropped_done, 0);
+  EXPECT_EQ(later_done, (std::vector<TimeNs>{35 * kMicrosecond}));
+  EXPECT_EQ(rig.disk.MediaSector(1), Bytes(16, 2));
+  EXPECT_EQ(rig.disk.inflight(), 0u);
+}
+
 }  // namespace
 }  // namespace sim

@@ -247,16 +247,27 @@ TEST(Trace, DigestSeesEveryPartOfAnEvent) {
       digest(1, 0, "k", {{"a", "0123456789abcde"}}),  digest(1, 0, "k", {{"a", "x0123456789abcde"}}),
       digest(1, 0, "k", {{"a", "abc"}}),        digest(1, 0, "k", {{"a", "acc"}}),
       digest(1, 0, "k", {{"a", "abcdefg"}}),    digest(1, 0, "k", {{"a", "abcxefg"}}),
+      // Numbers: the value, and the type it was recorded as (text, unsigned,
+      // signed, hex), with short and long keys.
+      digest(1, 0, "k", {{"a", 1u}}),           digest(1, 0, "k", {{"a", 2u}}),
+      digest(1, 0, "k", {{"a", 1}}),            digest(1, 0, "k", {{"a", TraceHex{1}}}),
+      digest(1, 0, "k", {{"a", "1"}}),          digest(1, 0, "k", {{"a", -1}}),
+      digest(1, 0, "k", {{"a", UINT64_MAX}}),   digest(1, 0, "k", {{"b", 1u}}),
+      digest(1, 0, "k", {{"longer-key", 1u}}),  digest(1, 0, "k", {{"longer-key", 1}}),
+      digest(1, 0, "k", {{"longer-key", "1"}}), digest(1, 0, "k", {{"a", 1u}, {"b", 2u}}),
+      digest(1, 0, "k", {{"a", 2u}, {"b", 1u}}),
   };
-  EXPECT_EQ(digests.size(), 18u);
+  EXPECT_EQ(digests.size(), 31u);
   // And the same event always gives the same digest.
   EXPECT_EQ(digest(1, 0, "k", {{"a", "b"}}), digest(1, 0, "k", {{"a", "b"}}));
 }
 
 // Numbers are recorded as numbers and rendered only for kept or observed
-// events; an event hashes and reads the same whether a value was given as a
-// number or as its text (decimal; TraceHex: 16 lower-case hex digits).
-TEST(Trace, NumbersHashAndRenderAsTheirText) {
+// events; an event reads the same whether a value was given as a number or as
+// its text (decimal; TraceHex: 16 lower-case hex digits), but the digest is
+// typed: it hashes the number, so the two record streams digest differently,
+// and each digest is recomputed from its kept events (numbers parsed back).
+TEST(Trace, NumbersRenderAsTheirTextAndHashTyped) {
   Trace typed(true), text(true);
   std::vector<std::string> observed;
   typed.set_observer([&observed](const TraceEvent& e) { observed.push_back(e.ToText()); });
@@ -271,8 +282,14 @@ TEST(Trace, NumbersHashAndRenderAsTheirText) {
   text.Record(2, 1, "ints",
               {{"u", "0"}, {"v", "18446744073709551615"}, {"i", "-5"}, {"j", "-9223372036854775808"}, {"k", "42"}});
   EXPECT_EQ(typed.ToText(), text.ToText());
-  EXPECT_EQ(typed.digest(), text.digest());
+  EXPECT_NE(typed.digest(), text.digest());
   EXPECT_EQ(typed.digest(), DigestOfKept(typed));
+  EXPECT_EQ(text.digest(), DigestOfKept(text));
+  ASSERT_EQ(typed.events().size(), 7u);
+  EXPECT_EQ(typed.events()[6].field_types,
+            (std::vector<TraceField::Type>{TraceField::Type::kUnsigned, TraceField::Type::kUnsigned,
+                                           TraceField::Type::kSigned, TraceField::Type::kSigned,
+                                           TraceField::Type::kUnsigned}));
   ASSERT_EQ(observed.size(), 7u);
   EXPECT_EQ(observed[2], "1 h0 hex w=0123456789abcdef");
   EXPECT_EQ(observed[6], "2 h1 ints u=0 v=18446744073709551615 i=-5 j=-9223372036854775808 k=42");

@@ -136,7 +136,7 @@ void Log::ReadStream(Lsn lsn, uint64_t length, ReadDone done) {
 // Writes bytes at lsn with FUA; a block crossing the region end is two
 // concurrent writes, and done runs once, when both completed (first error wins).
 template <typename F>
-void Log::WriteStream(Lsn lsn, std::vector<uint8_t> bytes, F&& done) {
+void Log::WriteStream(Lsn lsn, std::span<const uint8_t> bytes, F&& done) {
   KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes.size() % sector_size_ == 0 && !bytes.empty() &&
                      bytes.size() <= region_bytes_,
                  "WriteStream range must be sector aligned and within one lap");
@@ -158,7 +158,7 @@ void Log::WriteStream(Lsn lsn, std::vector<uint8_t> bytes, F&& done) {
     if (join->status == sim::IoStatus::kOk) join->status = status;
     if (--join->pending == 0) join->done(join->status);
   };
-  std::span<const uint8_t> all(bytes);
+  std::span<const uint8_t> all = bytes;
   disk_->Write(region_start_ + position, all.subspan(0, first), /*fua=*/true, GuardWrite(on_piece));
   disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
 }
@@ -762,7 +762,7 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   }
   if (open_block_ != nullptr && !fits_open) SealOpenBlock();
   if (open_block_ == nullptr) {
-    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
+    open_block_ = NewBlock(stream_end_);
     blocks_.push_back(BlockSpan{stream_end_, open_block_->end()});
     KTM_LOG_ASSERT(blocks_.size() <= region_bytes_ / sector_size_ + 1,
                    "more live blocks than sectors in the region");
@@ -778,6 +778,14 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   return lsn;
 }
 
+std::unique_ptr<format::BlockBuilder> Log::NewBlock(Lsn start) {
+  std::unique_ptr<format::BlockBuilder> block = std::move(spare_block_);
+  format::BlockBuilder fresh(log_id_, start, write_limits_, std::move(spare_block_bytes_));
+  if (block == nullptr) return std::make_unique<format::BlockBuilder>(std::move(fresh));
+  *block = std::move(fresh);
+  return block;
+}
+
 void Log::SealOpenBlock() {
   KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
                  "sealing needs a non-empty open block");
@@ -786,7 +794,7 @@ void Log::SealOpenBlock() {
   end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
 }
 
-void Log::Force(Lsn lsn, std::function<void(absl::Status)> done) {
+void Log::Force(Lsn lsn, ForceDone done) {
   if (state_ != State::kOpen) {
     done(absl::FailedPreconditionError("Force: log is not open"));
     return;
@@ -849,7 +857,9 @@ void Log::KickBlockWrites() {
     written_end_ = start + bytes.size();
     in_flight_.push_back(InFlightBlock{start, written_end_, false});
     ++forced_writes_;
-    WriteStream(start, std::move(bytes), [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    spare_block_ = std::move(block);  // moved-from; NewBlock assigns it afresh
+    spare_block_bytes_ = std::move(bytes);
   }
 }
 
@@ -871,7 +881,8 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
     durable_lsn_ = in_flight_.front().padded_end;
     in_flight_.pop_front();
   }
-  std::vector<std::function<void(absl::Status)>> ready;
+  std::vector<ForceDone> ready = std::move(spare_ready_);
+  ready.clear();
   if (durable_lsn_ != before) {
     // Move the satisfied waiters out and compact the rest in place, keeping
     // their order (no new container per completion).
@@ -890,6 +901,10 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   KickBlockWrites();
   CheckInvariants();
   for (auto& done : ready) done(absl::OkStatus());
+  // Keep the list's storage for the next completion (a callback that led to
+  // a nested completion left its own list there: either will do).
+  ready.clear();
+  spare_ready_ = std::move(ready);
 }
 
 // ---------------------------------------------------------------------------
@@ -1002,14 +1017,16 @@ void Log::Fail(absl::Status status) {
   KTM_LOG_ASSERT(!status.ok() && !failed_, "Fail needs an error and a healthy log");
   failed_ = true;
   failure_ = status;
-  std::vector<std::function<void(absl::Status)>> callbacks;
-  for (auto& waiter : force_waiters_) callbacks.push_back(std::move(waiter.second));
+  std::vector<ForceDone> force_callbacks;
+  for (auto& waiter : force_waiters_) force_callbacks.push_back(std::move(waiter.second));
   force_waiters_.clear();
+  std::vector<std::function<void(absl::Status)>> callbacks;
   if (restart_in_flight_ != nullptr) callbacks.push_back(std::move(restart_in_flight_->done));
   restart_in_flight_.reset();
   for (auto& request : restart_queue_) callbacks.push_back(std::move(request.done));
   restart_queue_.clear();
   in_flight_.clear();
+  for (auto& done : force_callbacks) done(status);
   for (auto& done : callbacks) done(status);
 }
 

@@ -65,6 +65,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sim/disk.h"
+#include "sim/function.h"
 
 namespace ktm::log {
 
@@ -139,7 +140,10 @@ class Log {
   // Appends). lsn == kLsnInvalid: everything appended so far.
   // When nothing needs writing (already durable, log not open, log failed),
   // done runs inline, before Force returns; otherwise from a disk completion.
-  void Force(Lsn lsn, std::function<void(absl::Status)> done);
+  // done keeps captures of up to 48 bytes inline (an engine's `this`, a
+  // weak_ptr guard and a shared_ptr or id): no allocation per Force.
+  using ForceDone = sim::InlineFunction<void(absl::Status), 48>;
+  void Force(Lsn lsn, ForceDone done);
   // Forces everything appended, then writes the restart area (forced) and
   // moves the base LSN to new_base (<= end). Completes when durable.
   // kInvalidArgument (inline) when the payload exceeds restart_payload_max() or
@@ -202,7 +206,7 @@ class Log {
   uint64_t RestartSectorOffset(uint64_t sequence) const;
   void ReadStream(Lsn lsn, uint64_t length, ReadDone done);
   template <typename F>
-  void WriteStream(Lsn lsn, std::vector<uint8_t> bytes, F&& done);
+  void WriteStream(Lsn lsn, std::span<const uint8_t> bytes, F&& done);
   void ReadRestartSectors(std::function<void(const RestartSectors&)> done);
 
   // Format and Open.
@@ -280,7 +284,14 @@ class Log {
   std::deque<InFlightBlock> in_flight_;  // block writes not yet durable, ascending
   Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
   bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
-  std::deque<std::pair<Lsn, std::function<void(absl::Status)>>> force_waiters_;
+  std::deque<std::pair<Lsn, ForceDone>> force_waiters_;
+  // Reused between blocks, so a steady stream of forced blocks allocates
+  // nothing once warm: the builder and byte buffer of the last block written
+  // (the disk copies a write's bytes) and OnBlockWritten's list of waiters.
+  std::unique_ptr<format::BlockBuilder> spare_block_;
+  std::vector<uint8_t> spare_block_bytes_;
+  std::vector<ForceDone> spare_ready_;
+  std::unique_ptr<format::BlockBuilder> NewBlock(Lsn start);
   std::deque<RestartRequest> restart_queue_;
   std::unique_ptr<RestartRequest> restart_in_flight_;
   std::unique_ptr<Scan> scan_;

@@ -241,7 +241,11 @@ uint32_t SelfCheckEvery() { return self_check_every; }
 uint64_t SelfChecksRun() { return self_checks_run; }
 
 BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits)
-    : log_id_(log_id), start_(start), limits_(limits), bytes_(kBlockHeaderBytes, 0) {
+    : BlockBuilder(log_id, start, limits, std::vector<uint8_t>()) {}
+
+BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage)
+    : log_id_(log_id), start_(start), limits_(limits), bytes_(std::move(storage)) {
+  bytes_.assign(kBlockHeaderBytes, 0);
   KTM_LOG_ASSERT(limits.block_bytes_max >=
                      kBlockHeaderBytes + kRecordHeaderBytes + limits.record_payload_max,
                  "block_bytes_max must hold one record of record_payload_max bytes");

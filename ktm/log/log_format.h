@@ -114,6 +114,9 @@ uint64_t SelfChecksRun();
 class BlockBuilder {
  public:
   BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits);
+  // The same, building in `storage` (its bytes discarded, its capacity kept):
+  // the log passes the buffer of the block it wrote last.
+  BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage);
 
   // True when a record with this payload size still fits in the block.
   bool Fits(size_t payload_size) const;
