@@ -57,6 +57,25 @@ std::map<std::string, std::vector<std::string>> OpsByTransaction(const model::Hi
   return ops;
 }
 
+// Every transaction but `except` has the same operations in `after` as in
+// `before`; returns how many operations were compared.
+size_t ExpectOthersUnchanged(const std::map<std::string, std::vector<std::string>>& before,
+                             const std::map<std::string, std::vector<std::string>>& after, const std::string& except,
+                             const std::string& scenario, uint64_t seed) {
+  size_t compared = 0;
+  for (const auto& [tx, ops] : before) {
+    if (tx == except) continue;
+    auto it = after.find(tx);
+    if (it == after.end()) {
+      ADD_FAILURE() << scenario << " seed " << seed << ": " << tx << " vanished";
+      continue;
+    }
+    EXPECT_EQ(it->second, ops) << scenario << " seed " << seed << ": " << tx << " changed";
+    compared += ops.size();
+  }
+  return compared;
+}
+
 void ExpectDeletionLeavesOthersAlone(harness::Scenario scenario, uint64_t seed, uint32_t deleted) {
   const harness::RunResult whole = harness::RunScenario(scenario, seed, {.keep_trace = false});
   scenario.workload.skip = {deleted};
@@ -68,14 +87,7 @@ void ExpectDeletionLeavesOthersAlone(harness::Scenario scenario, uint64_t seed, 
   EXPECT_EQ(without.transactions, whole.transactions - 1);
   EXPECT_EQ(after.count(gone), 0u);
   ASSERT_EQ(before.count(gone), 1u);
-  size_t compared = 0;
-  for (const auto& [tx, ops] : before) {
-    if (tx == gone) continue;
-    auto it = after.find(tx);
-    ASSERT_NE(it, after.end()) << scenario.name << " seed " << seed << ": " << tx << " vanished";
-    EXPECT_EQ(it->second, ops) << scenario.name << " seed " << seed << ": " << tx << " changed";
-    compared += ops.size();
-  }
+  const size_t compared = ExpectOthersUnchanged(before, after, gone, scenario.name, seed);
   std::printf("%s seed %llu without t%u: %zu transactions, %zu operations unchanged\n", scenario.name.c_str(),
               static_cast<unsigned long long>(seed), deleted, before.size() - 1, compared);
   EXPECT_GT(compared, 20u);
@@ -133,14 +145,7 @@ void ExpectDroppedOperationLeavesOthersAlone(harness::Scenario scenario, uint64_
   EXPECT_LE(has.size(), had.size()) << scenario.name << " seed " << seed << ": " << changed;
   EXPECT_TRUE(IsSubsequence(has, had)) << scenario.name << " seed " << seed << ": " << changed;
   EXPECT_EQ(has.back(), had.back()) << scenario.name << " seed " << seed << ": " << changed << " ends otherwise";
-  size_t compared = 0;
-  for (const auto& [tx, ops] : before) {
-    if (tx == changed) continue;
-    auto it = after.find(tx);
-    ASSERT_NE(it, after.end()) << scenario.name << " seed " << seed << ": " << tx << " vanished";
-    EXPECT_EQ(it->second, ops) << scenario.name << " seed " << seed << ": " << tx << " changed";
-    compared += ops.size();
-  }
+  const size_t compared = ExpectOthersUnchanged(before, after, changed, scenario.name, seed);
   EXPECT_GT(compared, 20u);
 }
 
