@@ -257,16 +257,16 @@ void RmBase::Start(std::function<void(NTSTATUS)> done) {
           ++*records;
         },
         [this, alive, done, fail, records](absl::Status status) {
-      if (!Alive(alive)) return;
-      if (!status.ok()) return fail(status);
-      dirty_keys_.clear();
-      const storage::StorageStats& st = store_->stats();
-      TraceRm("store_recovered", {{"records", absl::StrCat(*records)},
-                                  {"redo", absl::StrCat(st.redo_records_scanned)},
-                                  {"page_reads", absl::StrCat(st.page_reads)},
-                                  {"repaired", absl::StrCat(st.pages_repaired)}});
-      StartClient(done);
-    });
+          if (!Alive(alive)) return;
+          if (!status.ok()) return fail(status);
+          dirty_keys_.clear();
+          const storage::StorageStats& st = store_->stats();
+          TraceRm("store_recovered", {{"records", absl::StrCat(*records)},
+                                      {"redo", absl::StrCat(st.redo_records_scanned)},
+                                      {"page_reads", absl::StrCat(st.page_reads)},
+                                      {"repaired", absl::StrCat(st.pages_repaired)}});
+          StartClient(done);
+        });
   });
 }
 
