@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "harness/schedule_validation.h"
 #include "model/checkers.h"
+#include "sim/fault_kinds.h"
 
 namespace harness {
 namespace {
@@ -387,14 +388,15 @@ void CheckNetwork(const sim::NetworkOptions& network, ProblemList& problems) {
 
 void CheckProbabilities(const sim::FaultProbabilities& p, ProblemList& problems) {
   const std::string path = "faults.probabilities.";
-  problems.Real(path + "crash_per_second", p.crash_per_second, 0, kFaultRatePerSecondMax);
-  problems.Real(path + "latent_error_per_second", p.latent_error_per_second, 0, kFaultRatePerSecondMax);
-  problems.Real(path + "corrupt_per_second", p.corrupt_per_second, 0, kFaultRatePerSecondMax);
-  problems.Real(path + "partition_per_second", p.partition_per_second, 0, kFaultRatePerSecondMax);
+  for (const sim::FaultKindInfo& kind : sim::kFaultKinds) {  // the catalog: one rate each
+    const std::string key = path + std::string(kind.rate_key);
+    if (kind.unit == sim::FaultRateUnit::kPerSecond) {
+      problems.Real(key, p.*kind.rate, 0, kFaultRatePerSecondMax);
+    } else {
+      problems.Fraction(key, p.*kind.rate);
+    }
+  }
   problems.Fraction(path + "unflushed_survive_probability", p.unflushed_survive_probability);
-  problems.Fraction(path + "message_loss", p.message_loss);
-  problems.Fraction(path + "message_duplicate", p.message_duplicate);
-  problems.Fraction(path + "message_reorder", p.message_reorder);
   problems.Time(path + "restart_delay_min_ns", p.restart_delay_min_ns, 0, kLatencyMaxNs);
   problems.Time(path + "restart_delay_max_ns", p.restart_delay_max_ns, 0, kLatencyMaxNs);
   if (p.restart_delay_min_ns > p.restart_delay_max_ns) {
@@ -435,8 +437,9 @@ void CheckPlannedFaults(const Scenario& scenario, ProblemList& problems) {
   for (const HostSpec& host : scenario.hosts) disks += host.tm_volatile ? 0 : 2;  // TM log (+ Dtc log)
   for (const RmSpec& rm : scenario.rms) disks += rm.durable ? 1 : 0;
   const double seconds = static_cast<double>(std::max<sim::TimeNs>(faults.faults_until_ns, 0)) / 1e9;
+  const double page_rates = p.page_torn_per_second + p.page_lost_per_second + p.page_latent_per_second;
   const double expected = seconds * (static_cast<double>(scenario.hosts.size()) * p.crash_per_second +
-                                     disks * (p.latent_error_per_second + p.corrupt_per_second) +
+                                     disks * (p.latent_error_per_second + p.corrupt_per_second + page_rates) +
                                      p.partition_per_second);
   if (expected > static_cast<double>(kPlannedFaultsMax)) {
     problems.Add("faults.probabilities", absl::StrCat("these rates over faults_until plan about ",
@@ -461,6 +464,16 @@ void CheckFaults(const Scenario& scenario, ProblemList& problems) {
     problems.Add("faults.probabilities.latent_error_per_second",
                  "latent sector errors under a log are a beyond-recoverable fault: needs budget "
                  "\"beyond\" (under \"recoverable\" the rate would be ignored)");
+  }
+  // The other beyond kinds of the catalog (page_latent: a clean data page
+  // has no second copy once the log forgot it; only a refusal is promised).
+  for (const sim::FaultKindInfo& kind : sim::kFaultKinds) {
+    if (kind.budget != sim::FaultBudget::kBeyond || kind.name == "latent" || kind.name == "corrupt") continue;
+    if (faults.mode == FaultMode::kProbabilities && faults.probabilities.*kind.rate > 0 && faults.budget != "beyond") {
+      problems.Add(absl::StrCat("faults.probabilities.", std::string(kind.rate_key)),
+                   absl::StrCat("'", std::string(kind.name), "' is a beyond-recoverable fault (", std::string(kind.what),
+                                "): needs budget \"beyond\" (under \"recoverable\" the rate would be ignored)"));
+    }
   }
   CheckSchedule(scenario, problems);
   CheckPlannedFaults(scenario, problems);

@@ -35,6 +35,7 @@
 #include "absl/strings/strip.h"
 #include "harness/scenario_toml_prescan.h"
 #include "harness/schedule_validation.h"
+#include "sim/fault_kinds.h"
 
 namespace harness {
 namespace {
@@ -688,24 +689,20 @@ void ReportScheduleProblems(Loader& loader, const std::string& document, const S
   }
 }
 
-// The FaultProbabilities keys: numbers, then times.
-const std::vector<std::string>& ProbabilityNumberKeys() {
-  static const std::vector<std::string>* const kKeys = new std::vector<std::string>{
-      "crash_per_second", "unflushed_survive_probability", "latent_error_per_second",
-      "corrupt_per_second", "message_loss", "message_duplicate", "message_reorder",
-      "partition_per_second"};
-  return *kKeys;
+// The FaultProbabilities number keys: every fault kind's rate key (the
+// catalog, sim/fault_kinds.h), then the crash survival probability.
+std::vector<std::pair<std::string, double sim::FaultProbabilities::*>> ProbabilityNumberKeys() {
+  std::vector<std::pair<std::string, double sim::FaultProbabilities::*>> keys;
+  for (const sim::FaultKindInfo& kind : sim::kFaultKinds) keys.emplace_back(std::string(kind.rate_key), kind.rate);
+  keys.emplace_back("unflushed_survive_probability", &sim::FaultProbabilities::unflushed_survive_probability);
+  return keys;
 }
 
 void ReadProbabilities(TableReader& reader, FaultMode mode, bool mode_known, sim::FaultProbabilities* p) {
   reader.set_cpp_path("faults.probabilities");
-  double* numbers[] = {&p->crash_per_second, &p->unflushed_survive_probability,
-                       &p->latent_error_per_second, &p->corrupt_per_second, &p->message_loss,
-                       &p->message_duplicate, &p->message_reorder, &p->partition_per_second};
   std::vector<std::pair<std::string, const toml::node*>> present;
-  for (size_t i = 0; i < ProbabilityNumberKeys().size(); ++i) {
-    const std::string& key = ProbabilityNumberKeys()[i];
-    if (reader.Number(key, numbers[i])) present.emplace_back(key, reader.table().get(key));
+  for (const auto& [key, field] : ProbabilityNumberKeys()) {
+    if (reader.Number(key, &(p->*field))) present.emplace_back(key, reader.table().get(key));
   }
   const std::pair<std::string, sim::TimeNs*> times[] = {
       {"restart_delay_min", &p->restart_delay_min_ns},

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
+#include "sim/fault_kinds.h"
 #include "sim/time.h"
 
 namespace harness {
@@ -195,6 +196,13 @@ void AppendFaults(const FaultSpec& f, std::string* out) {
                   "message_reorder = ", Number(p.message_reorder), "\n",
                   "partition_per_second = ", Number(p.partition_per_second), "\n",
                   TimeKey("partition_duration_max", p.partition_duration_max_ns), "\n");
+  // Kinds added after the keys above (the page kinds) only when set, so a
+  // scenario without them is written as before. Their keys come from the catalog.
+  static_assert(sim::FaultKindIndex("page_torn") < sim::kFaultKindCount);
+  for (size_t i = sim::FaultKindIndex("page_torn"); i < sim::kFaultKindCount; ++i) {
+    const sim::FaultKindInfo& kind = sim::kFaultKinds[i];
+    if (p.*kind.rate != 0) absl::StrAppend(out, std::string(kind.rate_key), " = ", Number(p.*kind.rate), "\n");
+  }
 }
 
 void AppendCheckersAndExpect(const Scenario& s, std::string* out) {

@@ -47,7 +47,10 @@ class LineChecker {
       case Kind::kHeal:
       case Kind::kMessage: return;
       case Kind::kLatentError:
-      case Kind::kCorruptSector: Disk(event); return;
+      case Kind::kCorruptSector:
+      case Kind::kPageLatent: Disk(event); return;
+      case Kind::kPageTorn:
+      case Kind::kPageLost: DiskOf(event); return;
     }
   }
 
@@ -72,20 +75,29 @@ class LineChecker {
     }
   }
 
-  void Disk(const sim::FaultEvent& event) {
-    const char* what = event.kind == Kind::kLatentError ? "a latent sector error" : "a corrupted sector";
-    if (scenario_.faults.budget != "beyond") {
-      Add(absl::StrCat(what, " is a beyond-recoverable fault (a log has no second copy): needs budget "
-                             "\"beyond\""));
-    }
-    if (!Host(event.host)) return;
+  // True when the event's host and disk exist (else reports them).
+  bool DiskOf(const sim::FaultEvent& event) {
+    if (!Host(event.host)) return false;
     const std::vector<sim::DiskOptions> disks = HostDisks(scenario_, event.host);
     if (event.disk >= disks.size()) {
       Add(absl::StrCat("no disk ", event.disk, " on host ", event.host, " (\"",
                        scenario_.hosts[event.host].name, "\" has ", disks.size(),
                        " disk(s): its TM log, then its durable RMs' logs, numbered from 0)"));
-      return;
+      return false;
     }
+    return true;
+  }
+
+  void Disk(const sim::FaultEvent& event) {
+    const char* what = event.kind == Kind::kLatentError   ? "a latent sector error"
+                       : event.kind == Kind::kPageLatent ? "a latent error on a data page"
+                                                         : "a corrupted sector";
+    if (scenario_.faults.budget != "beyond") {
+      Add(absl::StrCat(what, " is a beyond-recoverable fault (a log has no second copy): needs budget "
+                             "\"beyond\""));
+    }
+    if (!DiskOf(event)) return;
+    const std::vector<sim::DiskOptions> disks = HostDisks(scenario_, event.host);
     const uint64_t sectors = disks[event.disk].sector_count;
     if (event.sector >= sectors) {
       Add(absl::StrCat("no sector ", event.sector, " on disk ", event.disk, " of host ", event.host,

@@ -938,7 +938,10 @@ void Shrinker::ShrinkFaultKinds() {
       {"message fates", [](const sim::FaultEvent& e) { return e.kind == Kind::kMessage; }},
       {"partitions", [](const sim::FaultEvent& e) { return e.kind == Kind::kPartition || e.kind == Kind::kHeal; }},
       {"disk faults",
-       [](const sim::FaultEvent& e) { return e.kind == Kind::kLatentError || e.kind == Kind::kCorruptSector; }},
+       [](const sim::FaultEvent& e) {
+         return e.kind == Kind::kLatentError || e.kind == Kind::kCorruptSector || e.kind == Kind::kPageLatent;
+       }},
+      {"page write faults", [](const sim::FaultEvent& e) { return e.kind == Kind::kPageTorn || e.kind == Kind::kPageLost; }},
       {"timed crashes",
        [](const sim::FaultEvent& e) {
          return (e.kind == Kind::kCrash && e.trigger == sim::CrashTrigger::kNone) || e.kind == Kind::kRestart;

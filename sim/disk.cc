@@ -16,6 +16,12 @@
 //   "disk.crash") in that fixed order; all volatile state is dropped and
 //   callbacks of requests in flight never run.
 // - Zero-length requests are valid no-ops (offset must be <= size).
+// - Region write faults (disk.h): the armed fault fires in Write for the
+//   first write inside a region of its kind; kTorn schedules the crash at
+//   once and makes the next Crash keep only a prefix of that write; kLost
+//   marks the write so FinishWrite stores nothing and schedules the crash
+//   after its callback. A scheduled crash carries the epoch and does nothing
+//   once the disk crashed another way.
 // Every completed request is traced as disk.write / disk.read / disk.flush.
 #include "sim/disk.h"
 
@@ -57,6 +63,14 @@ const char* IoStatusName(IoStatus status) {
       return "busy";
     case IoStatus::kMediaError:
       return "media_error";
+  }
+  return "unknown";
+}
+
+const char* DiskRegionKindName(DiskRegionKind kind) {
+  switch (kind) {
+    case DiskRegionKind::kDataPages:
+      return "data pages";
   }
   return "unknown";
 }
@@ -136,7 +150,9 @@ void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done 
   write.fua = fua;
   write.data.assign(data.begin(), data.end());  // reuses the slot's buffer
   write.done = std::move(done);
+  write.lose = false;
   ++writes_in_flight_;
+  if (armed_) MaybeFireRegionFault(slot, request, write.first_sector, length / options_.sector_size);
   TimeNs delay = options_.write_latency.Sample(latency_rng_);
   if (fua) delay += options_.fua_extra_latency.Sample(latency_rng_);
   scheduler_->After(delay, [this, slot, request] { FinishWrite(slot, request); });
@@ -190,7 +206,7 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   PendingWrite& write = write_slots_[slot];
   --inflight_;
   const uint64_t sector_size = options_.sector_size;
-  const uint64_t sectors = write.data.size() / sector_size;
+  const uint64_t sectors = write.lose ? 0 : write.data.size() / sector_size;
   for (uint64_t i = 0; i < sectors; ++i) {
     const uint64_t sector = write.first_sector + i;
     const uint8_t* bytes = write.data.data() + i * sector_size;
@@ -220,8 +236,83 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   write.request = 0;
   --writes_in_flight_;
   free_write_slots_.push_back(slot);
+  const bool lost = write.lose;
+  write.lose = false;
   TraceOp("disk.write", offset, length, fua_field, IoStatus::kOk);
+  const uint64_t epoch = epoch_;
   done(IoStatus::kOk);
+  if (lost && lost_crash_) {
+    scheduler_->After(0, [this, epoch, crash = std::move(lost_crash_)] {
+      if (epoch_ == epoch) crash();
+    });
+    lost_crash_ = nullptr;
+  }
+}
+
+void Disk::TagRegion(DiskRegionKind kind, uint64_t offset, uint64_t length) {
+  const uint64_t sector_size = options_.sector_size;
+  if (length == 0 || offset % sector_size != 0 || length % sector_size != 0) {
+    DiskFail(name_, "TagRegion: empty or misaligned region at", offset);
+  }
+  if (offset > size_bytes() || length > size_bytes() - offset) {
+    DiskFail(name_, "TagRegion: region leaves the disk at", offset);
+  }
+  for (const DiskRegion& region : regions_) {
+    if (region.kind == kind && region.offset == offset && region.length == length) return;
+  }
+  std::erase_if(regions_, [offset, length](const DiskRegion& region) {
+    return offset < region.offset + region.length && region.offset < offset + length;
+  });
+  regions_.push_back({kind, offset, length});
+  std::sort(regions_.begin(), regions_.end(),
+            [](const DiskRegion& a, const DiskRegion& b) { return a.offset < b.offset; });
+}
+
+bool Disk::HasRegion(DiskRegionKind kind) const {
+  for (const DiskRegion& region : regions_) {
+    if (region.kind == kind) return true;
+  }
+  return false;
+}
+
+bool Disk::InRegion(DiskRegionKind kind, uint64_t first_sector, uint64_t sectors) const {
+  const uint64_t begin = first_sector * options_.sector_size;
+  const uint64_t end = (first_sector + sectors) * options_.sector_size;
+  for (const DiskRegion& region : regions_) {
+    if (region.kind == kind && begin < region.offset + region.length && region.offset < end) return true;
+  }
+  return false;
+}
+
+std::vector<uint64_t> Disk::WrittenSectorsIn(DiskRegionKind kind) const {
+  std::vector<uint64_t> sectors;
+  for (const uint64_t sector : WrittenSectors()) {
+    if (InRegion(kind, sector, 1)) sectors.push_back(sector);
+  }
+  return sectors;
+}
+
+bool Disk::ArmRegionWriteFault(DiskRegionKind kind, RegionWriteFault fault, std::function<void()> crash) {
+  if (armed_ || !HasRegion(kind) || !crash) return false;
+  armed_ = ArmedFault{kind, fault, std::move(crash)};
+  return true;
+}
+
+void Disk::DisarmRegionWriteFault() { armed_.reset(); }
+
+void Disk::MaybeFireRegionFault(uint32_t slot, uint64_t request, uint64_t first_sector, uint64_t sectors) {
+  if (sectors == 0 || !InRegion(armed_->kind, first_sector, sectors)) return;
+  ArmedFault fired = std::move(*armed_);
+  armed_.reset();
+  if (fired.fault == RegionWriteFault::kLost) {
+    write_slots_[slot].lose = true;
+    lost_crash_ = std::move(fired.crash);
+    return;
+  }
+  torn_request_ = request;
+  scheduler_->After(0, [this, epoch = epoch_, crash = std::move(fired.crash)] {
+    if (epoch_ == epoch) crash();
+  });
 }
 
 void Disk::Read(uint64_t offset, uint64_t length, ReadDone done) {
@@ -316,8 +407,15 @@ void Disk::Crash(uint64_t crash_seed) {
   for (const uint32_t slot : WriteSlotsInRequestOrder()) {
     const PendingWrite& write = write_slots_[slot];
     const uint64_t sectors = write.data.size() / sector_size;
+    // A kTorn region fault's write keeps its first `keep` sectors (the
+    // Bernoulli draws still run, so the other writes' fates stay the same).
+    uint64_t keep = sectors;
+    const bool torn = torn_request_ != 0 && write.request == torn_request_;
+    if (torn && sectors > 1) keep = 1 + Rng::Derive(crash_seed, "disk.torn").Uniform(sectors - 1);
+    if (torn && sectors <= 1) keep = 0;
     for (uint64_t i = 0; i < sectors; ++i) {
-      if (!rng.Bernoulli(p)) {
+      const bool survives = rng.Bernoulli(p);
+      if (torn ? i >= keep : !survives) {
         ++lost;
         continue;
       }
@@ -337,6 +435,9 @@ void Disk::Crash(uint64_t crash_seed) {
     free_write_slots_.push_back(static_cast<uint32_t>(write_slots_.size()) - 1 - i);
   }
   writes_in_flight_ = 0;
+  torn_request_ = 0;
+  armed_.reset();
+  lost_crash_ = nullptr;
   in_flight_reads_.clear();
   in_flight_flushes_.clear();
   inflight_ = 0;

@@ -25,12 +25,28 @@
 // Latent sector errors (AddLatentError) make Reads that touch the sector
 // complete with kMediaError until the sector is written again.
 // Beyond-recoverable faults (CorruptSector) flip bytes of a media sector.
+//
+// Regions: the disk knows nothing of what is stored where, but the engine
+// may tag a byte range with a region kind (TagRegion: a PageStore tags its
+// data pages at open) so the fault policy can aim at it (page_torn,
+// page_lost, page_latent in sim/fault_kinds.h). A region write fault
+// (ArmRegionWriteFault) picks the next write issued inside a region of the
+// kind and ties a crash to it:
+// - kTorn: the crash comes right after the write is issued, while it is in
+//   flight; the crash keeps its first k sectors and loses the rest (k drawn
+//   from the crash seed in [1, sectors - 1]; a one-sector write is lost);
+// - kLost: the write completes (its callback sees kOk) but its bytes reach
+//   neither cache nor media, and the crash comes right after the callback
+//   (a device that acknowledges a write it then loses at the power cut).
+// The crash itself is the caller's (`crash`, run through the scheduler,
+// never inside Write); a Crash disarms the disk.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -47,6 +63,18 @@ namespace sim {
 
 enum class IoStatus : uint8_t { kOk, kOutOfRange, kMisaligned, kBusy, kMediaError };
 const char* IoStatusName(IoStatus status);
+
+// What a tagged byte range of a disk holds (Disk::TagRegion).
+enum class DiskRegionKind : uint8_t { kDataPages };
+// "data pages".
+const char* DiskRegionKindName(DiskRegionKind kind);
+struct DiskRegion {
+  DiskRegionKind kind = DiskRegionKind::kDataPages;
+  uint64_t offset = 0;  // bytes, sector aligned
+  uint64_t length = 0;  // bytes, sector aligned, > 0
+};
+// How a region write fault damages its write (Disk::ArmRegionWriteFault).
+enum class RegionWriteFault : uint8_t { kTorn, kLost };
 
 struct DiskOptions {
   uint32_t sector_size = 512;
@@ -108,6 +136,28 @@ class Disk {
   void set_unflushed_survive_probability(double p) { options_.unflushed_survive_probability = p; }
   // Sectors that currently have a latent error, ascending.
   const std::set<uint64_t>& latent_errors() const { return latent_errors_; }
+
+  // Regions (see the file comment). The engine tags a range at every open;
+  // tagging the same range again is a no-op, a range that overlaps older
+  // regions replaces them (the layout changed: the newest tag wins), a range
+  // that is empty, misaligned or leaves the disk is a programmer error
+  // (abort). Regions are
+  // layout knowledge, not data: a Crash keeps them; they are not traced and
+  // not in the Fingerprint, so tagging changes no run digest.
+  void TagRegion(DiskRegionKind kind, uint64_t offset, uint64_t length);
+  const std::vector<DiskRegion>& regions() const { return regions_; }
+  bool HasRegion(DiskRegionKind kind) const;
+  // WrittenSectors() inside regions of `kind`, ascending.
+  std::vector<uint64_t> WrittenSectorsIn(DiskRegionKind kind) const;
+  // Arms a region write fault: the next write issued inside (overlapping) a
+  // region of `kind` is damaged as `fault` says and `crash` runs (through
+  // the scheduler) at the moment the file comment gives. One at a time:
+  // false (nothing changes) when one is armed already or no region of the
+  // kind exists. Crash and DisarmRegionWriteFault disarm; a fault whose
+  // write was issued but whose crash has not run yet is dropped by a Crash.
+  bool ArmRegionWriteFault(DiskRegionKind kind, RegionWriteFault fault, std::function<void()> crash);
+  void DisarmRegionWriteFault();
+  bool region_write_fault_armed() const { return armed_.has_value(); }
   // A 64-bit hash of the disk's state (harness/explore.h prunes on it): the
   // media sectors and cached sectors (number and bytes, ascending), the
   // writes in flight (sector, FUA, bytes, in issue order), the number of
@@ -131,6 +181,7 @@ class Disk {
     bool fua = false;
     std::vector<uint8_t> data;
     Done done;
+    bool lose = false;  // a kLost region write fault: complete, store nothing
   };
   struct PendingRead {
     uint64_t first_sector;
@@ -206,6 +257,20 @@ class Disk {
   uint64_t writes_completed_ = 0;  // version counter for cache entries
   std::set<uint64_t> latent_errors_;
   Stats stats_;
+  std::vector<DiskRegion> regions_;  // ascending by offset
+  struct ArmedFault {
+    DiskRegionKind kind;
+    RegionWriteFault fault;
+    std::function<void()> crash;
+  };
+  std::optional<ArmedFault> armed_;
+  // A kTorn fault's write (request number; 0: none): the next Crash keeps
+  // its first torn_keep_ sectors and loses the rest.
+  uint64_t torn_request_ = 0;
+  std::function<void()> lost_crash_;  // a kLost fault's crash, run after its write completes
+  // Fires armed_ if [first_sector, +sectors) is inside a region of its kind.
+  void MaybeFireRegionFault(uint32_t slot, uint64_t request, uint64_t first_sector, uint64_t sectors);
+  bool InRegion(DiskRegionKind kind, uint64_t first_sector, uint64_t sectors) const;
 };
 
 }  // namespace sim

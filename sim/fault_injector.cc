@@ -6,7 +6,11 @@
 // crash followed by a restart after a uniform delay; per disk Poisson latent
 // errors and corruptions (the sector is picked when the fault runs, among the
 // written resp. durable sectors); world-wide Poisson partitions into random
-// groups, each healed after a random duration. Message faults come from the
+// groups, each healed after a random duration; per disk Poisson page faults
+// (page_torn, page_lost: the disk is armed and the crash comes with the next
+// write into its data-page region; page_latent: a written data-page sector,
+// picked when it runs), each from its own sub-stream, derived only when its
+// rate is > 0 (a zero rate draws nothing). Message faults come from the
 // Network's fate probabilities, set from FaultProbabilities. Explicit mode
 // copies the schedule's timed events and answers message fates through the
 // Network's fate override. Both modes only plan events before
@@ -150,6 +154,37 @@ void FaultInjector::PlanDiskFaults(Rng& rng, uint32_t host, uint32_t disk, Fault
   }
 }
 
+void FaultInjector::PlanPageFaults(uint64_t base, uint32_t host, uint32_t disk) {
+  using Kind = FaultEvent::Kind;
+  const std::string where = std::to_string(host) + "/" + std::to_string(disk);
+  const std::pair<Kind, double> kinds[] = {{Kind::kPageTorn, probabilities_.page_torn_per_second},
+                                           {Kind::kPageLost, probabilities_.page_lost_per_second},
+                                           {Kind::kPageLatent, probabilities_.page_latent_per_second}};
+  const TimeNs restart_min = probabilities_.restart_delay_min_ns;
+  const TimeNs restart_max = std::max(restart_min, probabilities_.restart_delay_max_ns);
+  for (const auto& [kind, rate] : kinds) {
+    if (rate <= 0) continue;
+    const char* name = kind == Kind::kPageTorn ? "page_torn/" : kind == Kind::kPageLost ? "page_lost/" : "page_latent/";
+    Rng rng = Rng::Derive(base, name + where);
+    for (TimeNs t = world_->scheduler().Now() + ExponentialGapNs(rng, rate); t < faults_until_ns_;
+         t += ExponentialGapNs(rng, rate)) {
+      Planned fault;
+      fault.event.time = t;
+      fault.event.kind = kind;
+      fault.event.host = host;
+      fault.event.disk = disk;
+      if (kind == Kind::kPageLatent) {
+        fault.pick_sector = true;
+        fault.pick = rng.Next();
+      } else {
+        fault.event.seed = rng.Next();
+        fault.event.restart_after_ns = rng.Range(restart_min, restart_max);
+      }
+      planned_.push_back(fault);
+    }
+  }
+}
+
 void FaultInjector::PlanPartitions(Rng& rng) {
   const double rate = probabilities_.partition_per_second;
   const uint32_t hosts = static_cast<uint32_t>(world_->host_count());
@@ -211,6 +246,7 @@ void FaultInjector::Plan() {
       Rng corrupt_rng = Rng::Derive(base, "corrupt/" + disk);
       PlanDiskFaults(corrupt_rng, h, d, FaultEvent::Kind::kCorruptSector,
                      probabilities_.corrupt_per_second);
+      PlanPageFaults(base, h, d);
     }
   }
   Rng partition_rng = Rng::Derive(base, "partition");
@@ -272,7 +308,7 @@ void FaultInjector::Start() {
   scheduler.At(std::max(faults_until_ns_, scheduler.Now()), [this] { StopFaults(); });
 }
 
-void FaultInjector::Record(FaultEvent event) {
+void FaultInjector::Record(FaultEvent event, bool note) {
   using Kind = FaultEvent::Kind;
   const char* kind = "crash";
   switch (event.kind) {
@@ -283,11 +319,14 @@ void FaultInjector::Record(FaultEvent event) {
     case Kind::kLatentError: kind = "latent"; break;
     case Kind::kCorruptSector: kind = "corrupt"; break;
     case Kind::kMessage: kind = "message"; break;
+    case Kind::kPageTorn: kind = "page_torn"; break;
+    case Kind::kPageLost: kind = "page_lost"; break;
+    case Kind::kPageLatent: kind = "page_latent"; break;
   }
   const bool network_wide = event.kind == Kind::kPartition || event.kind == Kind::kHeal;
   const uint32_t host = network_wide ? kNoHost : event.host;
   injected_.push_back(std::move(event));
-  world_->NoteFault(kind, host);
+  if (note) world_->NoteFault(kind, host);
 }
 
 void FaultInjector::Apply(const Planned& planned) {
@@ -316,25 +355,55 @@ void FaultInjector::Apply(const Planned& planned) {
       Record(event);
       return;
     case Kind::kLatentError:
-    case Kind::kCorruptSector: {
-      Disk* disk = world_->host(event.host)->disk(event.disk);
-      if (planned.pick_sector) {
-        const std::vector<uint64_t> sectors =
-            event.kind == Kind::kLatentError ? disk->WrittenSectors() : disk->DurableSectors();
-        if (sectors.empty()) return;
-        event.sector = sectors[planned.pick % sectors.size()];
-      }
-      if (event.kind == Kind::kLatentError) {
-        disk->AddLatentError(event.sector);
-      } else {
-        disk->CorruptSector(event.sector, event.seed);
-      }
-      Record(event);
+    case Kind::kCorruptSector:
+    case Kind::kPageLatent:
+      if (ApplySectorFault(planned, &event)) Record(event);
       return;
-    }
+    case Kind::kPageTorn:
+    case Kind::kPageLost:
+      // Recorded when armed (a replay arms at the same point); noted to the
+      // fault listeners when its crash happens.
+      if (ArmPageWriteFault(event)) Record(event, /*note=*/false);
+      return;
     case Kind::kMessage:
       return;  // never planned: message fates go through the Network
   }
+}
+
+bool FaultInjector::ApplySectorFault(const Planned& planned, FaultEvent* event) {
+  using Kind = FaultEvent::Kind;
+  Disk* disk = world_->host(event->host)->disk(event->disk);
+  if (planned.pick_sector) {
+    const std::vector<uint64_t> sectors = event->kind == Kind::kLatentError  ? disk->WrittenSectors()
+                                          : event->kind == Kind::kPageLatent ? disk->WrittenSectorsIn(DiskRegionKind::kDataPages)
+                                                                             : disk->DurableSectors();
+    if (sectors.empty()) return false;
+    event->sector = sectors[planned.pick % sectors.size()];
+  }
+  if (event->kind == Kind::kCorruptSector) {
+    disk->CorruptSector(event->sector, event->seed);
+  } else {
+    disk->AddLatentError(event->sector);
+  }
+  return true;
+}
+
+bool FaultInjector::ArmPageWriteFault(const FaultEvent& event) {
+  Host* host = world_->host(event.host);
+  if (!host->up()) return false;
+  const bool torn = event.kind == FaultEvent::Kind::kPageTorn;
+  const uint32_t id = event.host;
+  const uint64_t seed = event.seed;
+  const TimeNs restart_after = event.restart_after_ns;
+  return host->disk(event.disk)->ArmRegionWriteFault(
+      DiskRegionKind::kDataPages, torn ? RegionWriteFault::kTorn : RegionWriteFault::kLost,
+      [this, host, id, seed, restart_after, torn] {
+        if (stopped_ || !host->Crash(seed)) return;
+        world_->NoteFault(torn ? "page_torn" : "page_lost", id);
+        world_->scheduler().After(restart_after, [this, host, id] {
+          if (host->Restart()) world_->NoteFault("restart", id);
+        });
+      });
 }
 
 void FaultInjector::StopFaults() {
@@ -350,7 +419,9 @@ void FaultInjector::StopFaults() {
     network.set_options(options);
   }
   for (uint32_t h = 0; h < world_->host_count(); ++h) {
-    if (world_->host(h)->Restart()) {
+    Host* host = world_->host(h);
+    for (size_t d = 0; d < host->disk_count(); ++d) host->disk(d)->DisarmRegionWriteFault();
+    if (host->Restart()) {
       FaultEvent restart;
       restart.time = scheduler.Now();
       restart.kind = FaultEvent::Kind::kRestart;

@@ -28,34 +28,63 @@ namespace sim {
 // under which only detection (a refusal) is promised.
 enum class FaultBudget : unsigned char { kRecoverable, kBeyond };
 
+// What a kind's rate counts: events per second (a Poisson process, per host,
+// per disk or world-wide), or a probability per datagram.
+enum class FaultRateUnit : unsigned char { kPerSecond, kPerMessage };
+
 struct FaultKindInfo {
   std::string_view name;                  // NoteFault kind, coverage column, docs
   std::string_view ends_by;               // sustained: the NoteFault kind that ends it; "" instantaneous
   FaultBudget budget;
   double FaultProbabilities::*rate;       // its rate (per second or per message)
   std::string_view what;                  // one line for docs and reports
+  std::string_view rate_key;              // the scenario key of its rate ([faults] table)
+  FaultRateUnit unit;
 };
 
 inline constexpr FaultKindInfo kFaultKinds[] = {
     {"crash", "restart", FaultBudget::kRecoverable, &FaultProbabilities::crash_per_second,
-     "a host loses power: volatile state and unflushed writes lost, multi-sector writes may tear"},
+     "a host loses power: volatile state and unflushed writes lost, multi-sector writes may tear",
+     "crash_per_second", FaultRateUnit::kPerSecond},
     {"partition", "heal", FaultBudget::kRecoverable, &FaultProbabilities::partition_per_second,
-     "the network splits into groups that cannot reach each other"},
-    {"loss", "", FaultBudget::kRecoverable, &FaultProbabilities::message_loss, "a datagram is dropped"},
-    {"dup", "", FaultBudget::kRecoverable, &FaultProbabilities::message_duplicate, "a datagram arrives twice"},
+     "the network splits into groups that cannot reach each other", "partition_per_second",
+     FaultRateUnit::kPerSecond},
+    {"loss", "", FaultBudget::kRecoverable, &FaultProbabilities::message_loss, "a datagram is dropped",
+     "message_loss", FaultRateUnit::kPerMessage},
+    {"dup", "", FaultBudget::kRecoverable, &FaultProbabilities::message_duplicate, "a datagram arrives twice",
+     "message_duplicate", FaultRateUnit::kPerMessage},
     {"reorder", "", FaultBudget::kRecoverable, &FaultProbabilities::message_reorder,
-     "a datagram is delayed past later ones"},
+     "a datagram is delayed past later ones", "message_reorder", FaultRateUnit::kPerMessage},
     {"latent", "", FaultBudget::kBeyond, &FaultProbabilities::latent_error_per_second,
-     "a written sector becomes unreadable"},
+     "a written sector becomes unreadable", "latent_error_per_second", FaultRateUnit::kPerSecond},
     {"corrupt", "", FaultBudget::kBeyond, &FaultProbabilities::corrupt_per_second,
-     "a durable sector's bytes change"},
+     "a durable sector's bytes change", "corrupt_per_second", FaultRateUnit::kPerSecond},
+    // Aimed at the data-page regions an engine tags on its disk (a PageStore's
+    // pages; sim/disk.h TagRegion): the simulator never learns a layout.
+    {"page_torn", "restart", FaultBudget::kRecoverable, &FaultProbabilities::page_torn_per_second,
+     "a host loses power while a data-page write is in flight: the page tears (a prefix of its sectors new)",
+     "page_torn_per_second", FaultRateUnit::kPerSecond},
+    {"page_lost", "restart", FaultBudget::kRecoverable, &FaultProbabilities::page_lost_per_second,
+     "a data-page write is acknowledged but never stored, then the host loses power",
+     "page_lost_per_second", FaultRateUnit::kPerSecond},
+    {"page_latent", "", FaultBudget::kBeyond, &FaultProbabilities::page_latent_per_second,
+     "a written data-page sector becomes unreadable", "page_latent_per_second", FaultRateUnit::kPerSecond},
 };
 inline constexpr size_t kFaultKindCount = std::size(kFaultKinds);
 
 // The catalog index of `name`, or kFaultKindCount.
+// (Also by rate key: FaultKindIndexByKey.)
 constexpr size_t FaultKindIndex(std::string_view name) {
   for (size_t i = 0; i < kFaultKindCount; ++i) {
     if (kFaultKinds[i].name == name) return i;
+  }
+  return kFaultKindCount;
+}
+
+// The catalog index of the kind whose rate key is `key`, or kFaultKindCount.
+constexpr size_t FaultKindIndexByKey(std::string_view key) {
+  for (size_t i = 0; i < kFaultKindCount; ++i) {
+    if (kFaultKinds[i].rate_key == key) return i;
   }
   return kFaultKindCount;
 }

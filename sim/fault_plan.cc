@@ -36,6 +36,9 @@ FaultProbabilities FaultProbabilities::Swarm(Rng& rng) {
   p.partition_per_second = rate(10);
   p.unflushed_survive_probability = rng.UnitDouble();
   p.corrupt_per_second = 0;  // beyond-recoverable faults are opt-in
+  // page_torn / page_lost / page_latent are opt-in too (aimed at data-page
+  // regions, which only paged RM disks have): not drawn, so every swarm
+  // seed keeps the rates and draws it had before they existed.
   return p;
 }
 
@@ -45,7 +48,12 @@ std::string FaultProbabilities::ToString() const {
       "reorder=%g partition=%g/s partition_max=%dns",
       crash_per_second, restart_delay_min_ns, restart_delay_max_ns, unflushed_survive_probability,
       latent_error_per_second, corrupt_per_second, message_loss, message_duplicate, message_reorder,
-      partition_per_second, partition_duration_max_ns);
+      partition_per_second, partition_duration_max_ns) +
+         // The page kinds only when set: the text of every run without them stays as it was.
+         (page_torn_per_second > 0 || page_lost_per_second > 0 || page_latent_per_second > 0
+              ? absl::StrFormat(" page_torn=%g/s page_lost=%g/s page_latent=%g/s", page_torn_per_second,
+                                page_lost_per_second, page_latent_per_second)
+              : std::string());
 }
 
 std::string_view CrashTriggerName(CrashTrigger trigger) {
@@ -103,6 +111,13 @@ std::string FaultEvent::ToText() const {
     case Kind::kCorruptSector:
       return absl::StrFormat("%d corrupt host=%d disk=%d sector=%d seed=%d", time, host, disk,
                              sector, seed);
+    case Kind::kPageTorn:
+    case Kind::kPageLost:
+      return absl::StrFormat("%d %s host=%d disk=%d seed=%d restart=%d", time,
+                             kind == Kind::kPageTorn ? "page_torn" : "page_lost", host, disk, seed,
+                             restart_after_ns);
+    case Kind::kPageLatent:
+      return absl::StrFormat("%d page_latent host=%d disk=%d sector=%d", time, host, disk, sector);
     case Kind::kMessage: {
       std::string text = absl::StrFormat("%d msg seq=%d", time, message_seq);
       if (fate.drop) text += " drop";
@@ -256,6 +271,23 @@ absl::Status ParseEvent(const std::string& kind, LineFields& fields, FaultEvent*
     if (kind == "corrupt") return fields.Take("seed", &event->seed);
     return absl::OkStatus();
   }
+  if (kind == "page_latent") {
+    event->kind = Kind::kPageLatent;
+    SIM_RETURN_IF_ERROR(fields.Take("host", &event->host));
+    SIM_RETURN_IF_ERROR(fields.Take("disk", &event->disk));
+    return fields.Take("sector", &event->sector);
+  }
+  if (kind == "page_torn" || kind == "page_lost") {
+    event->kind = kind == "page_torn" ? Kind::kPageTorn : Kind::kPageLost;
+    SIM_RETURN_IF_ERROR(fields.Take("host", &event->host));
+    SIM_RETURN_IF_ERROR(fields.Take("disk", &event->disk));
+    SIM_RETURN_IF_ERROR(fields.Take("seed", &event->seed));
+    SIM_RETURN_IF_ERROR(fields.Take("restart", &event->restart_after_ns));
+    if (event->restart_after_ns < 0 || event->restart_after_ns > kTimeNever / 4) {
+      return LineFields::Error("restart delay out of range: ", event->restart_after_ns);
+    }
+    return absl::OkStatus();
+  }
   if (kind == "msg") {
     event->kind = Kind::kMessage;
     return ParseMessage(fields, event);
@@ -333,9 +365,13 @@ absl::Status FaultSchedule::Validate(const World& world) const {
     }
     if (event.kind == Kind::kHeal || event.kind == Kind::kMessage) continue;
     if (event.host >= world.host_count()) return LineFields::Error(where, ": no host ", event.host);
-    if (event.kind != Kind::kLatentError && event.kind != Kind::kCorruptSector) continue;
+    const bool on_disk = event.kind == Kind::kLatentError || event.kind == Kind::kCorruptSector ||
+                         event.kind == Kind::kPageLatent || event.kind == Kind::kPageTorn ||
+                         event.kind == Kind::kPageLost;
+    if (!on_disk) continue;
     const Host* host = world.host(event.host);
     if (event.disk >= host->disk_count()) return LineFields::Error(where, ": no disk ", event.disk);
+    if (event.kind == Kind::kPageTorn || event.kind == Kind::kPageLost) continue;
     if (event.sector >= host->disk(event.disk)->options().sector_count) {
       return LineFields::Error(where, ": no sector ", event.sector);
     }

@@ -20,6 +20,10 @@
 //   <time_ns> heal
 //   <time_ns> latent host=<h> disk=<d> sector=<n>
 //   <time_ns> corrupt host=<h> disk=<d> sector=<n> seed=<s>
+//   <time_ns> page_torn host=<h> disk=<d> seed=<s> restart=<ns>   (armed at time_ns: the
+//   <time_ns> page_lost host=<h> disk=<d> seed=<s> restart=<ns>    next data-page write of the
+//             disk tears / is lost and host h crashes with seed s, restarting restart ns later)
+//   <time_ns> page_latent host=<h> disk=<d> sector=<n>
 //   0 msg seq=<n> drop|dup|delay=<ns>
 //   0 survive p=<probability>        (FaultSchedule::unflushed_survive_probability)
 // Faults are injected only before faults_until_ns; after it every host is
@@ -54,6 +58,13 @@ struct FaultProbabilities {
   double message_reorder = 0;
   double partition_per_second = 0;
   TimeNs partition_duration_max_ns = 100 * kMillisecond;
+  // Faults aimed at the data-page regions the engine tags on its disks
+  // (Disk::TagRegion); per disk, Poisson. A disk without such a region
+  // takes none. Opt-in: Swarm never draws them (so swarm runs keep their
+  // draws), and a zero rate draws nothing.
+  double page_torn_per_second = 0;    // crash while a page write is in flight; the write tears
+  double page_lost_per_second = 0;    // a page write is acknowledged, lost, then the host crashes
+  double page_latent_per_second = 0;  // a written data-page sector becomes unreadable
 
   // Each seed draws its own mix: every fault kind on or off, then a rate.
   // Never draws corrupt faults (those are "beyond" faults, opt-in).
@@ -71,14 +82,15 @@ bool ParseCrashTrigger(std::string_view name, CrashTrigger* trigger);
 
 struct FaultEvent {
   enum class Kind : uint8_t {
-    kCrash, kRestart, kPartition, kHeal, kLatentError, kCorruptSector, kMessage
+    kCrash, kRestart, kPartition, kHeal, kLatentError, kCorruptSector, kMessage,
+    kPageTorn, kPageLost, kPageLatent
   };
   TimeNs time = 0;
   Kind kind = Kind::kCrash;
   uint32_t host = 0;
   uint32_t disk = 0;
   uint64_t sector = 0;
-  uint64_t seed = 0;                        // crash / corrupt
+  uint64_t seed = 0;                        // crash / corrupt / page_torn / page_lost
   std::vector<std::vector<uint32_t>> groups;  // partition
   uint64_t message_seq = 0;                 // kMessage
   MessageFate fate;                         // kMessage
@@ -89,7 +101,7 @@ struct FaultEvent {
   // later. A replay counts the same occurrences and fires at the same one.
   CrashTrigger trigger = CrashTrigger::kNone;
   uint64_t trigger_count = 0;
-  TimeNs restart_after_ns = 0;
+  TimeNs restart_after_ns = 0;  // also kPageTorn / kPageLost: restart after their crash
 
   std::string ToText() const;
 };
@@ -153,12 +165,20 @@ class FaultInjector {
   void PlanCrashes(Rng& rng, uint32_t host);
   void PlanDiskFaults(Rng& rng, uint32_t host, uint32_t disk, FaultEvent::Kind kind, double rate);
   void PlanPartitions(Rng& rng);
+  // page_torn / page_lost / page_latent on every disk (only disks with a
+  // data-page region take them, decided when each runs).
+  void PlanPageFaults(uint64_t base, uint32_t host, uint32_t disk);
   void Apply(const Planned& planned);
+  // kPageTorn / kPageLost: arms the disk; false when it cannot take effect.
+  bool ArmPageWriteFault(const FaultEvent& event);
+  // kLatentError / kCorruptSector / kPageLatent; false when it cannot take effect.
+  bool ApplySectorFault(const Planned& planned, FaultEvent* event);
   void StopFaults();
   // Crashes `event.host` after the current event and restarts it later.
   void FireTargetedCrash(FaultEvent event);
   // Keeps an injected fault for Injected() and tells the world's fault listeners.
-  void Record(FaultEvent event);
+  // note: also tell the listeners now (page_torn / page_lost tell them at their crash).
+  void Record(FaultEvent event, bool note = true);
 
   World* world_;
   bool explicit_mode_;

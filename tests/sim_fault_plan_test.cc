@@ -21,7 +21,7 @@ using Kind = FaultEvent::Kind;
 
 FaultEvent RandomEvent() {
   FaultEvent e;
-  e.kind = static_cast<Kind>(*rc::gen::inRange(0, 7));
+  e.kind = static_cast<Kind>(*rc::gen::inRange(0, 10));
   e.time = *rc::gen::inRange<TimeNs>(0, INT64_MAX);
   switch (e.kind) {
     case Kind::kCrash:
@@ -43,6 +43,18 @@ FaultEvent RandomEvent() {
       e.disk = *rc::gen::arbitrary<uint32_t>();
       e.sector = *rc::gen::arbitrary<uint64_t>();
       if (e.kind == Kind::kCorruptSector) e.seed = *rc::gen::arbitrary<uint64_t>();
+      break;
+    case Kind::kPageTorn:
+    case Kind::kPageLost:
+      e.host = *rc::gen::arbitrary<uint32_t>();
+      e.disk = *rc::gen::arbitrary<uint32_t>();
+      e.seed = *rc::gen::arbitrary<uint64_t>();
+      e.restart_after_ns = *rc::gen::inRange<TimeNs>(0, kTimeNever / 4);
+      break;
+    case Kind::kPageLatent:
+      e.host = *rc::gen::arbitrary<uint32_t>();
+      e.disk = *rc::gen::arbitrary<uint32_t>();
+      e.sector = *rc::gen::arbitrary<uint64_t>();
       break;
     case Kind::kMessage:
       e.message_seq = *rc::gen::inRange<uint64_t>(1, UINT64_MAX);

@@ -359,6 +359,8 @@ void PageStore::Open(std::function<void(absl::Status)> done) {
       !(data_end <= options_.log.disk_offset || options_.data_offset >= log_end)) {
     return done(absl::InvalidArgumentError("storage options: bad page size, frames or overlapping regions"));
   }
+  // Tells the disk where the data pages are, so the fault plan can aim at them (page_torn, ...).
+  disk_->TagRegion(sim::DiskRegionKind::kDataPages, options_.data_offset, data_end - options_.data_offset);
   log_ = std::make_unique<log::Log>(disk_, options_.log);
   if (uint64_t{options_.page_bytes} + 64 > log_->record_payload_max()) {
     return done(absl::InvalidArgumentError("storage options: a page image does not fit one log record"));
