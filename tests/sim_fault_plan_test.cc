@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -322,6 +325,214 @@ TEST(FaultInjector, ReplayWithoutTheScheduleDiverges) {
   schedule.events.erase(crash);
   sim_test::Workload replay(options);
   EXPECT_NE(replay.Run(schedule), digest);
+}
+
+}  // namespace
+}  // namespace sim
+
+// ---- Faults aimed at data pages (page_torn, page_lost, page_latent) ---------
+
+namespace sim {
+namespace {
+
+// One host, one disk of 4,096 sectors whose sectors [2048, 3072) are tagged
+// as data pages. A writer on host timers writes 8-sector "pages" with FUA,
+// alternately inside and outside the region, every byte of a write its
+// write number (mod 251, + 1), and remembers (outside the host, so it
+// survives crashes) the last write issued to each page. Unflushed sectors
+// always survive a crash (p = 1), so right after any crash every page holds
+// its last issued write whole, unless a page fault tore or lost it.
+struct PageFaultRig {
+  static constexpr uint64_t kRegionFirst = 2048, kRegionSectors = 1024, kPageSectors = 8;
+  explicit PageFaultRig(uint64_t seed) : world(WorldOptions{.seed = seed}) {
+    host = world.AddHost("h0");
+    host->Listen([](uint32_t, std::vector<uint8_t>) {});
+    DiskOptions options;
+    options.unflushed_survive_probability = 1;
+    disk = host->AddDisk("d0", options);
+    disk->TagRegion(DiskRegionKind::kDataPages, kRegionFirst * 512, kRegionSectors * 512);
+    host->set_on_restart([this] { Tick(); });
+    world.add_fault_listener([this](TimeNs, const char* kind, uint32_t) {
+      ++noted[kind];
+      if (std::string(kind) == "page_torn") torn_after_crash.push_back(NewlyDamaged(true, &torn_before));
+      if (std::string(kind) == "page_lost") {
+        lost_after_crash.push_back(NewlyDamaged(false, &lost_before));
+        for (const uint64_t first : lost_after_crash.back()) lost_was_acknowledged.push_back(acked[first] == issued[first]);
+      }
+    });
+    Tick();
+  }
+  void Tick() {
+    host->After(150 * kMicrosecond, [this] {
+      const uint64_t n = ++writes;
+      const bool inside = n % 2 == 0;
+      const uint64_t pages = (inside ? kRegionSectors : kRegionFirst) / kPageSectors;
+      const uint64_t first = (inside ? kRegionFirst : 0) + (n / 2 * 7 % pages) * kPageSectors;
+      const uint8_t fill = static_cast<uint8_t>(n % 251 + 1);
+      disk->Write(first * 512, std::vector<uint8_t>(kPageSectors * 512, fill), true,
+                  [this, first, fill](IoStatus status) {
+                    if (status == IoStatus::kOk) acked[first] = fill;
+                  });
+      issued[first] = fill;
+      Tick();
+    });
+  }
+  // Pages (first sectors) not holding their last issued write whole: torn
+  // (mixed: sector 0 new, a later one not) or, with !torn, lost (sector 0 old).
+  std::vector<uint64_t> DamagedPages(bool torn) const {
+    std::vector<uint64_t> damaged;
+    for (const auto& [first, fill] : issued) {
+      const bool new_head = disk->MediaSector(first)[0] == fill;
+      const bool new_tail = disk->MediaSector(first + kPageSectors - 1)[0] == fill;
+      if (torn ? (new_head && !new_tail) : (!new_head && !new_tail)) damaged.push_back(first);
+    }
+    return damaged;
+  }
+  // DamagedPages not damaged at the previous check (a damaged page stays so
+  // until the writer comes back to it).
+  std::vector<uint64_t> NewlyDamaged(bool torn, std::set<uint64_t>* before) const {
+    std::vector<uint64_t> fresh;
+    const std::vector<uint64_t> now = DamagedPages(torn);
+    for (const uint64_t first : now) {
+      if (before->count(first) == 0) fresh.push_back(first);
+    }
+    *before = std::set<uint64_t>(now.begin(), now.end());
+    return fresh;
+  }
+  World world;
+  Host* host;
+  Disk* disk;
+  uint64_t writes = 0;
+  std::set<uint64_t> torn_before, lost_before;
+  std::map<uint64_t, uint8_t> issued;  // page's first sector -> fill of its last issued write
+  std::map<uint64_t, uint8_t> acked;   // ... of its last acknowledged write
+  std::vector<bool> lost_was_acknowledged;
+  std::map<std::string, int> noted;
+  std::vector<std::vector<uint64_t>> torn_after_crash, lost_after_crash;
+};
+
+bool InsideRegion(uint64_t sector) {
+  return sector >= PageFaultRig::kRegionFirst && sector < PageFaultRig::kRegionFirst + PageFaultRig::kRegionSectors;
+}
+
+TEST(FaultInjector, PageLatentErrorsHitOnlyWrittenDataPageSectors) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    PageFaultRig rig(seed);
+    FaultProbabilities p;
+    p.page_latent_per_second = 400;
+    FaultInjector injector(&rig.world, p, 40 * kMillisecond);
+    injector.Start();
+    rig.world.scheduler().RunUntil(50 * kMillisecond);
+    size_t latent = 0;
+    for (const FaultEvent& e : injector.Injected().events) {
+      ASSERT_EQ(e.kind, FaultEvent::Kind::kPageLatent);
+      EXPECT_TRUE(InsideRegion(e.sector)) << e.ToText();
+      ++latent;
+    }
+    EXPECT_GE(latent, 5u) << "seed " << seed;
+    EXPECT_EQ(rig.noted["page_latent"], static_cast<int>(latent));
+    for (const uint64_t sector : rig.disk->latent_errors()) EXPECT_TRUE(InsideRegion(sector)) << sector;
+  }
+}
+
+// Right after each page_torn crash exactly one more page is torn (the write the
+// crash was tied to), and it is a data page.
+TEST(FaultInjector, PageTornCrashesTearOneDataPageWrite) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    PageFaultRig rig(seed);
+    FaultProbabilities p;
+    p.page_torn_per_second = 30;
+    p.unflushed_survive_probability = 1;
+    FaultInjector injector(&rig.world, p, 150 * kMillisecond);
+    injector.Start();
+    rig.world.scheduler().RunUntil(200 * kMillisecond);
+    EXPECT_GE(rig.noted["page_torn"], 1) << "seed " << seed;
+    EXPECT_EQ(rig.noted["crash"], 0);  // noted as its own kind
+    ASSERT_EQ(rig.torn_after_crash.size(), static_cast<size_t>(rig.noted["page_torn"]));
+    for (const std::vector<uint64_t>& torn : rig.torn_after_crash) {
+      ASSERT_EQ(torn.size(), 1u) << "seed " << seed;
+      EXPECT_TRUE(InsideRegion(torn[0])) << "a torn page outside the region: " << torn[0];
+    }
+  }
+}
+
+// Right after each page_lost crash exactly one more page misses its last write
+// (acknowledged: the crash came after its completion), and it is a data page.
+TEST(FaultInjector, PageLostWritesAreAcknowledgedThenMissingOnlyInTheRegion) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    PageFaultRig rig(seed);
+    FaultProbabilities p;
+    p.page_lost_per_second = 30;
+    p.unflushed_survive_probability = 1;
+    FaultInjector injector(&rig.world, p, 150 * kMillisecond);
+    injector.Start();
+    rig.world.scheduler().RunUntil(200 * kMillisecond);
+    EXPECT_GE(rig.noted["page_lost"], 1) << "seed " << seed;
+    ASSERT_EQ(rig.lost_after_crash.size(), static_cast<size_t>(rig.noted["page_lost"]));
+    for (const std::vector<uint64_t>& lost : rig.lost_after_crash) {
+      ASSERT_EQ(lost.size(), 1u) << "seed " << seed;
+      EXPECT_TRUE(InsideRegion(lost[0])) << "a lost page outside the region: " << lost[0];
+    }
+    for (const bool acknowledged : rig.lost_was_acknowledged) EXPECT_TRUE(acknowledged);
+  }
+}
+
+TEST(FaultInjector, PageFaultsReplayFromTheirScheduleAndZeroRatesDrawNothing) {
+  auto run = [](const FaultProbabilities* p, const FaultSchedule* schedule, FaultSchedule* injected) {
+    PageFaultRig rig(7);
+    std::unique_ptr<FaultInjector> injector =
+        p != nullptr ? std::make_unique<FaultInjector>(&rig.world, *p, 150 * kMillisecond)
+                     : std::make_unique<FaultInjector>(&rig.world, *schedule, 150 * kMillisecond);
+    injector->Start();
+    rig.world.scheduler().RunUntil(200 * kMillisecond);
+    if (injected != nullptr) *injected = injector->Injected();
+    return rig.world.trace().digest();
+  };
+  FaultProbabilities p;
+  p.crash_per_second = 20;
+  p.page_torn_per_second = 20;
+  p.page_lost_per_second = 20;
+  p.page_latent_per_second = 100;
+  FaultSchedule recorded;
+  const uint64_t digest = run(&p, nullptr, &recorded);
+  const std::string text = recorded.ToText();
+  EXPECT_NE(text.find("page_torn"), std::string::npos) << text;
+  EXPECT_NE(text.find("page_lost"), std::string::npos) << text;
+  EXPECT_NE(text.find("page_latent"), std::string::npos) << text;
+  const absl::StatusOr<FaultSchedule> parsed = FaultSchedule::Parse(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(run(nullptr, &*parsed, nullptr), digest);
+  // The page kinds at zero draw nothing: the crash-only run is the same
+  // whether or not they exist.
+  FaultProbabilities crash_only;
+  crash_only.crash_per_second = 20;
+  FaultSchedule crash_schedule;
+  run(&crash_only, nullptr, &crash_schedule);
+  for (const FaultEvent& e : crash_schedule.events) {
+    EXPECT_TRUE(e.kind == FaultEvent::Kind::kCrash || e.kind == FaultEvent::Kind::kRestart) << e.ToText();
+  }
+  FaultProbabilities with_crashes_of_p = p;
+  with_crashes_of_p.page_torn_per_second = with_crashes_of_p.page_lost_per_second = 0;
+  with_crashes_of_p.page_latent_per_second = 0;
+  FaultSchedule same;
+  run(&with_crashes_of_p, nullptr, &same);
+  EXPECT_EQ(same.ToText(), crash_schedule.ToText());
+}
+
+TEST(FaultSchedule, PageFaultsRoundTripTheirText) {
+  const std::string text =
+      "100 page_torn host=0 disk=1 seed=5 restart=2000000\n"
+      "200 page_lost host=1 disk=2 seed=6 restart=3000000\n"
+      "300 page_latent host=0 disk=1 sector=16391\n";
+  const absl::StatusOr<FaultSchedule> parsed = FaultSchedule::Parse(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->fault_count(), 3u);
+  EXPECT_EQ(parsed->events[0].kind, FaultEvent::Kind::kPageTorn);
+  EXPECT_EQ(parsed->events[1].restart_after_ns, 3000000);
+  EXPECT_EQ(parsed->events[2].sector, 16391u);
+  EXPECT_EQ(parsed->ToText(), text);
+  EXPECT_EQ(FaultSchedule::Parse("1 page_torn host=0 disk=0 seed=1").status().message(),
+            "line 1: missing key 'restart'");
 }
 
 }  // namespace
