@@ -541,7 +541,7 @@ void Cluster::SkipOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool 
 
 ktm::NTSTATUS Cluster::LocalWrite(ClientTx& tx, size_t r, RmAdapter& rm, const std::string& key) {
   const RmSpec& spec = scenario_.rms[r];
-  std::string value = absl::StrCat(tx.name, ".", ++tx.op_number);
+  std::string value = WorkloadValue(scenario_.workload, absl::StrCat(tx.name, ".", ++tx.op_number));
   // Only RMs with deletes or moves draw (from their own stream): kv runs are unchanged.
   if (spec.delete_fraction + spec.move_fraction > 0) {
     double pick = tx.rm_ops_rng.UnitDouble();
@@ -583,7 +583,7 @@ void Cluster::DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t r, b
   op.rm = spec.name;
   op.write = !is_read;
   op.key = key;
-  if (!is_read) op.value = absl::StrCat(tx->name, ".", ++tx->op_number);
+  if (!is_read) op.value = WorkloadValue(scenario_.workload, absl::StrCat(tx->name, ".", ++tx->op_number));
   ktm::dist::Dtc* dtc = hosts_[tx->host].dtc.get();
   KTM_ASSERT(dtc != nullptr, "a remote operation from a host without a Dtc");
   const uint32_t to = hosts_[host_index_.at(spec.host)].host->id();

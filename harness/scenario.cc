@@ -32,6 +32,9 @@ constexpr uint64_t kTransactionsMax = 1'000'000;
 constexpr uint64_t kConcurrencyMax = 10'000;
 constexpr uint64_t kOpsMax = 1'000;
 constexpr uint64_t kKeysMax = 1'000'000;
+// workload.value_bytes: TxF's file_bytes_max (ktm/txf/txf_rm.h); TxR's values are at most 2048.
+constexpr uint64_t kValueBytesMax = 4096;
+constexpr uint64_t kTxrValueBytesMax = 2048;
 constexpr double kArrivalPerSecondMax = 1e9;
 constexpr double kFaultRatePerSecondMax = 1e6;
 constexpr uint64_t kPlannedFaultsMax = 100'000;  // expected timed faults per run (CheckPlannedFaults)
@@ -320,6 +323,15 @@ void CheckWorkloadCounts(const Scenario& scenario, ProblemList& problems) {
                               w.rms_per_tx_min));
   }
   problems.Count("workload.keys", w.keys, 1, kKeysMax);
+  problems.Count("workload.value_bytes", w.value_bytes, 0, kValueBytesMax);
+  for (const RmSpec& rm : scenario.rms) {
+    if (rm.kind == "txr" && w.value_bytes > kTxrValueBytesMax) {
+      problems.Add("workload.value_bytes", absl::StrCat("must be <= ", kTxrValueBytesMax, " with a txr RM (\"",
+                                                        rm.name, "\": registry values are at most ",
+                                                        kTxrValueBytesMax, " bytes), got ", w.value_bytes));
+      break;
+    }
+  }
   std::set<uint32_t> skipped;
   for (size_t i = 0; i < w.skip.size(); ++i) {
     const std::string path = absl::StrCat("workload.skip[", i, "]");
@@ -606,6 +618,11 @@ std::string ClosestName(const std::string& word, const std::vector<std::string>&
     }
   }
   return best;
+}
+
+std::string WorkloadValue(const WorkloadSpec& w, std::string name) {
+  if (name.size() < w.value_bytes) name.resize(w.value_bytes, '.');
+  return name;
 }
 
 }  // namespace harness

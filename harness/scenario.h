@@ -72,6 +72,10 @@ struct WorkloadSpec {
   uint32_t ops_min = 1, ops_max = 4;  // operations per transaction (per RM touched)
   uint32_t rms_per_tx_min = 1, rms_per_tx_max = 2;  // a tx touches at most rms.size() RMs
   uint32_t keys = 16;               // keys per RM
+  // > 0: every value written is padded to this many bytes (its unique
+  // "<tx>.<op>" name, then '.'s: WorkloadValue); 0: the name alone. Bounded
+  // by the RM kinds' value limits (kValueBytesMax; TxR 2048).
+  uint32_t value_bytes = 0;
   double read_fraction = 0.3;       // share of operations that are reads
   double commit_fraction = 0.8;     // the rest of the mix is rollback_fraction + read_only_fraction
   double rollback_fraction = 0.1;
@@ -174,5 +178,9 @@ std::string FormatTime(sim::TimeNs ns);
 // to be a likely typo (at most 2 edits, and fewer than half the letters);
 // "" otherwise. For "did you mean" hints.
 std::string ClosestName(const std::string& word, const std::vector<std::string>& candidates);
+
+// The value a workload write puts: `name` ("<tx>.<op>", unique per write,
+// what the checkers match), padded with '.' to w.value_bytes when longer.
+std::string WorkloadValue(const WorkloadSpec& w, std::string name);
 
 }  // namespace harness

@@ -549,6 +549,7 @@ void ReadWorkload(TableReader& reader, WorkloadSpec* w) {
   reader.Unsigned("rms_per_tx_min", &w->rms_per_tx_min);
   reader.Unsigned("rms_per_tx_max", &w->rms_per_tx_max);
   reader.Unsigned("keys", &w->keys);
+  reader.Unsigned("value_bytes", &w->value_bytes);
   reader.Number("read_fraction", &w->read_fraction);
   reader.Number("commit_fraction", &w->commit_fraction);
   reader.Number("rollback_fraction", &w->rollback_fraction);

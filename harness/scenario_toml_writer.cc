@@ -140,6 +140,7 @@ void AppendWorkload(const WorkloadSpec& w, std::string* out) {
                   "concurrency = ", w.concurrency, "\n", "ops_min = ", w.ops_min, "\n",
                   "ops_max = ", w.ops_max, "\n", "rms_per_tx_min = ", w.rms_per_tx_min, "\n",
                   "rms_per_tx_max = ", w.rms_per_tx_max, "\n", "keys = ", w.keys, "\n");
+  if (w.value_bytes != 0) absl::StrAppend(out, "value_bytes = ", w.value_bytes, "\n");  // as before when unset
   absl::StrAppend(out, "read_fraction = ", Number(w.read_fraction), "\n",
                   "commit_fraction = ", Number(w.commit_fraction), "\n",
                   "rollback_fraction = ", Number(w.rollback_fraction), "\n",
@@ -196,12 +197,11 @@ void AppendFaults(const FaultSpec& f, std::string* out) {
                   "message_reorder = ", Number(p.message_reorder), "\n",
                   "partition_per_second = ", Number(p.partition_per_second), "\n",
                   TimeKey("partition_duration_max", p.partition_duration_max_ns), "\n");
-  // Kinds added after the keys above (the page kinds) only when set, so a
-  // scenario without them is written as before. Their keys come from the catalog.
+  // The kinds added after the keys above (the page kinds), keys from the catalog.
   static_assert(sim::FaultKindIndex("page_torn") < sim::kFaultKindCount);
   for (size_t i = sim::FaultKindIndex("page_torn"); i < sim::kFaultKindCount; ++i) {
     const sim::FaultKindInfo& kind = sim::kFaultKinds[i];
-    if (p.*kind.rate != 0) absl::StrAppend(out, std::string(kind.rate_key), " = ", Number(p.*kind.rate), "\n");
+    absl::StrAppend(out, std::string(kind.rate_key), " = ", Number(p.*kind.rate), "\n");
   }
 }
 

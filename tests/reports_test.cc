@@ -40,6 +40,7 @@
 #include "harness/scenario.h"
 #include "harness/scenario_toml.h"
 #include "harness/scenario_toml_writer.h"
+#include "sim/fault_kinds.h"
 #include "harness/shrink.h"
 #include "model/history.h"
 #include "reports/failure.h"
@@ -106,6 +107,7 @@ void ExpectSameWorkload(const harness::WorkloadSpec& a, const harness::WorkloadS
   EXPECT_EQ(a.concurrency, b.concurrency) << w;
   EXPECT_EQ(a.ops_min, b.ops_min) << w;
   EXPECT_EQ(a.ops_max, b.ops_max) << w;
+  EXPECT_EQ(a.value_bytes, b.value_bytes) << w;
   EXPECT_EQ(a.rms_per_tx_min, b.rms_per_tx_min) << w;
   EXPECT_EQ(a.rms_per_tx_max, b.rms_per_tx_max) << w;
   EXPECT_EQ(a.keys, b.keys) << w;
@@ -139,6 +141,7 @@ void ExpectSameFaults(const harness::FaultSpec& a, const harness::FaultSpec& b, 
   EXPECT_EQ(p.message_reorder, q.message_reorder) << w;
   EXPECT_EQ(p.partition_per_second, q.partition_per_second) << w;
   EXPECT_EQ(p.partition_duration_max_ns, q.partition_duration_max_ns) << w;
+  for (const sim::FaultKindInfo& kind : sim::kFaultKinds) EXPECT_EQ(p.*kind.rate, q.*kind.rate) << w << " " << kind.name;
 }
 
 // Every field but `file`.
@@ -211,6 +214,23 @@ TEST(ScenarioTomlWriterTest, RoundTripsEveryScenarioFile) {
     ASSERT_TRUE(scenario.ok()) << scenario.status();
     ExpectRoundTrip(*scenario, file);
   }
+}
+
+// The storage and volume scenarios (not in the default suite's folder):
+// value_bytes and the page fault kinds round-trip.
+TEST(ScenarioTomlWriterTest, RoundTripsTheStorageAndVolumeScenarios) {
+  size_t page_kinds = 0;
+  for (const char* folder : {"scenarios/storage", "scenarios/volume"}) {
+    for (const auto& entry : fs::directory_iterator(fs::path(KTMSIM_SOURCE_DIR) / folder)) {
+      if (entry.path().extension() != ".toml") continue;
+      absl::StatusOr<harness::Scenario> scenario = harness::LoadScenarioFile(entry.path().string());
+      ASSERT_TRUE(scenario.ok()) << scenario.status();
+      ExpectRoundTrip(*scenario, entry.path().string());
+      const sim::FaultProbabilities& p = scenario->faults.probabilities;
+      page_kinds += (p.page_torn_per_second > 0) + (p.page_lost_per_second > 0) + (p.page_latent_per_second > 0);
+    }
+  }
+  EXPECT_GE(page_kinds, 3u);
 }
 
 TEST(ScenarioTomlWriterTest, RoundTripsTheReadmeExampleWithEveryKey) {

@@ -99,6 +99,11 @@ const std::vector<BadFile>& BadFiles() {
        {{10, 8, "workload.keys: must not be negative, got -3"},
         {11, 15, "workload.concurrency: must be at most 4294967295, got 5000000000"},
         {12, 16, "workload.transactions: must be in [1, 1000000], got 0"}}},
+      {"bad_page_faults.toml",
+       {{11, 15, "workload.value_bytes: must be <= 2048 with a txr RM (\"reg\": registry values are at most 2048 "
+                 "bytes), got 3000"},
+        {15, 26, "faults.page_latent_per_second: 'page_latent' is a beyond-recoverable fault"},
+        {16, 24, "faults.page_torn_per_second: must be in [0, 1e+06], got -1"}}},
       {"bad_ops_range.toml",
        {{10, 11, "workload.ops_min: must be <= ops_max (2), got 5"},
         {12, 18, "workload.rms_per_tx_min: must be in [1, 256], got 0"}}},

@@ -15,6 +15,18 @@ add_test(NAME storage_volume_100k_scenario COMMAND $<TARGET_FILE:ktmsim> run ${C
 set_tests_properties(storage_volume_100k_scenario PROPERTIES LABELS "storage;suite")
 # Latent errors on TxF/TxR data pages, then a restart (scenarios/storage/latent_data_pages.toml,
 # beyond budget, expect.refusals_min = 1): every seed must refuse, never read a page as empty.
-add_test(NAME storage_latent_data_pages_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/storage
+add_test(NAME storage_latent_data_pages_scenario COMMAND $<TARGET_FILE:ktmsim> run
+  ${CMAKE_SOURCE_DIR}/scenarios/storage/latent_data_pages.toml
   --seeds 3 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_latent_out)
 set_tests_properties(storage_latent_data_pages_scenario PROPERTIES LABELS storage)
+# The fault kinds aimed at data pages (sim/fault_kinds.h) on TxF + TxR + kv with 1 KiB values:
+# torn and lost page writes (recoverable: every checker) and latent page errors (beyond: repair
+# or refuse), 3 seeds each (about 1 s of CPU per seed).
+add_test(NAME storage_page_write_faults_scenario COMMAND $<TARGET_FILE:ktmsim> run
+  ${CMAKE_SOURCE_DIR}/scenarios/storage/page_write_faults.toml
+  --seeds 3 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_page_write_faults_out)
+set_tests_properties(storage_page_write_faults_scenario PROPERTIES LABELS storage)
+add_test(NAME storage_page_latent_faults_scenario COMMAND $<TARGET_FILE:ktmsim> run
+  ${CMAKE_SOURCE_DIR}/scenarios/storage/page_latent_faults.toml
+  --seeds 3 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_page_latent_faults_out)
+set_tests_properties(storage_page_latent_faults_scenario PROPERTIES LABELS storage)
