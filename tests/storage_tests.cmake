@@ -30,3 +30,9 @@ add_test(NAME storage_page_latent_faults_scenario COMMAND $<TARGET_FILE:ktmsim> 
   ${CMAKE_SOURCE_DIR}/scenarios/storage/page_latent_faults.toml
   --seeds 3 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_page_latent_faults_out)
 set_tests_properties(storage_page_latent_faults_scenario PROPERTIES LABELS storage)
+# One TxF volume past 64 MiB of committed data (scenarios/volume/txf_64mib.toml: 512 MiB paged disk,
+# 1,536-byte files, crashes), seed 1 (about 13 s of CPU and 740 MB peak RSS in a Release build).
+# Label `suite` too, so sanitizer builds leave it out (-LE suite).
+add_test(NAME storage_volume_64mib_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/volume/txf_64mib.toml
+  --seeds 1 --quiet --shrink-budget 0 --out ${CMAKE_CURRENT_BINARY_DIR}/storage_volume_64mib_out)
+set_tests_properties(storage_volume_64mib_scenario PROPERTIES LABELS "storage;suite")
