@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -181,6 +183,15 @@ TEST(Extending, FaultKindsComeFromOneCatalog) {
     EXPECT_EQ(columns[1 + i], sim::kFaultKinds[i].name);
     EXPECT_EQ(sim::FaultKindIndex(sim::kFaultKinds[i].name), i);
     for (size_t j = 0; j < i; ++j) EXPECT_NE(sim::kFaultKinds[i].rate, sim::kFaultKinds[j].rate) << "shared rate field";
+  }
+  // docs/faults.md lists every kind with its scenario key and budget.
+  std::ifstream docs(std::string(KTMSIM_SOURCE_DIR) + "/docs/faults.md");
+  const std::string text((std::istreambuf_iterator<char>(docs)), std::istreambuf_iterator<char>());
+  for (const sim::FaultKindInfo& kind : sim::kFaultKinds) {
+    const std::string row = "| `" + std::string(kind.name) + "` | `" + std::string(kind.rate_key) + "` | " +
+                            (kind.budget == sim::FaultBudget::kBeyond ? "beyond" : "recoverable") + " |";
+    EXPECT_NE(text.find(row), std::string::npos) << "docs/faults.md lacks the row " << row;
+    EXPECT_EQ(sim::FaultKindIndexByKey(kind.rate_key), sim::FaultKindIndex(kind.name));
   }
   // The recoverable budget switches off exactly the catalog's beyond kinds.
   sim::FaultProbabilities all;
