@@ -11,6 +11,7 @@
 //   data pages, and the state survives it.
 // - A volume past the snapshot caps (TxF 32 KiB, TxR 32 KiB): 2,000 files
 //   and 2,000 keys commit, survive a crash, and the RM log stays small.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -32,6 +33,7 @@ using namespace ktm;  // NOLINT
 using txf::GENERIC_WRITE;
 using txr::HKEY_CURRENT_USER;
 using txr::KEY_ALL_ACCESS;
+using kv::KvRm;
 
 constexpr uint64_t kPagedSectors = kPagedDiskBytesMin / 512;
 constexpr int kSteps = 12;
@@ -53,6 +55,18 @@ std::string Describe(const State& s) {
   for (const auto& [k, v] : s.files) absl::StrAppend(&out, "file ", k, "=", v, "; ");
   for (const auto& [k, v] : s.values) absl::StrAppend(&out, "value ", k, "=", v, "; ");
   return out;
+}
+
+// The committed value of a kv key, through the RM's cache: Fetch (a page
+// read on a miss), then Read, which must find it resident.
+std::string ReadCommittedKv(TxfTxrRig& rig, const std::string& key) {
+  std::optional<NTSTATUS> fetched;
+  rig.kv().Fetch(key, [&fetched](NTSTATUS s) { fetched = s; });
+  if (!fetched) rig.Settle();
+  EXPECT_EQ(fetched.value_or(STATUS_PENDING), STATUS_SUCCESS) << key;
+  std::string value;
+  EXPECT_EQ(rig.kv().Read(INVALID_HANDLE_VALUE, key, &value), STATUS_SUCCESS) << key;
+  return value;
 }
 
 TxfTxrRigConfig PagedConfig() {
@@ -358,6 +372,7 @@ TEST(StorageRm, TheKvRmHoldsAMillionKeysAcrossACrash) {
   };
   for (int t = 0; t < kTxs; ++t) ASSERT_EQ(write_range(t, "a"), STATUS_SUCCESS) << "transaction " << t;
   ASSERT_EQ(rig.kv().committed().size(), static_cast<size_t>(kKeys));
+  EXPECT_LT(rig.kv().memory().resident_records_peak, 100'000u);  // a bounded cache, not a map of every key
   // Overwrites until a flush starts; crash 3 ms into it.
   bool crashed = false;
   rig.world().trace().set_observer([&](const sim::TraceEvent& e) {
@@ -381,8 +396,7 @@ TEST(StorageRm, TheKvRmHoldsAMillionKeysAcrossACrash) {
   // The range in flight at the crash (if any) is all or nothing.
   int in_flight_b = 0;
   for (int k = 0; k < kKeys; ++k) {
-    std::string value;
-    ASSERT_EQ(rig.kv().Read(INVALID_HANDLE_VALUE, absl::StrCat("k", k), &value), STATUS_SUCCESS);
+    const std::string value = ReadCommittedKv(rig, absl::StrCat("k", k));
     const int range = k / kPerTx;
     if (range < acked) {
       ASSERT_EQ(value, "b") << "k" << k;
@@ -402,6 +416,119 @@ TEST(StorageRm, TheKvRmHoldsAMillionKeysAcrossACrash) {
               acked, static_cast<unsigned long long>(st.page_reads),
               static_cast<unsigned long long>(st.redo_records_scanned),
               static_cast<unsigned long long>(st.pages_repaired), static_cast<unsigned long long>(st.frames_peak));
+}
+
+// Memory bounded by the pool (docs/rm-storage.md "Memory bounded by the
+// pool"): a paged kv RM keeps a cache of its committed records, not a map
+// of every key. A long run (every key written, then transactions that read
+// random keys through the store and overwrite others, a crash and a
+// restart, every key read back) holds at most the same number of records
+// whether the RM has 10,000 or 100,000 keys: cache_records_max clean ones
+// plus the dirty ones of at most two flush intervals of RM log (each
+// record takes 8 bytes or more of a log record) and one transaction.
+struct KvMemoryRun {
+  KvRm::MemoryStats memory;
+  uint64_t frames_peak = 0;
+  uint64_t page_reads = 0;
+};
+
+constexpr int kMemoryKeysPerTx = 100;
+constexpr uint64_t kMemoryFlushLogBytes = 8 * 1024;
+constexpr uint64_t kMemoryRecordsBound =
+    kv::KvOptions{}.cache_records_max + (2 * kMemoryFlushLogBytes) / 8 + kMemoryKeysPerTx;
+
+KvMemoryRun RunKvOverKeys(int keys, uint64_t seed) {
+  TxfTxrRigConfig config;
+  config.txf = config.txr = false;
+  config.disk_sectors = 32ull * 1024 * 1024 / 512;  // 4 + 4 MiB of logs, 1,536 pages of 16 KiB
+  config.paged_flush_log_bytes = kMemoryFlushLogBytes;
+  config.keep_trace_events = false;
+  TxfTxrRig rig(seed, config);
+  EXPECT_TRUE(rig.kv().paged());
+  std::map<std::string, std::string> model;
+  for (int first = 0; first < keys; first += kMemoryKeysPerTx) {
+    HANDLE tx = rig.Begin();
+    for (int k = first; k < std::min(keys, first + kMemoryKeysPerTx); ++k) {
+      const std::string key = absl::StrCat("k", k);
+      EXPECT_EQ(rig.kv().Write(tx, key, absl::StrCat("a", k)), STATUS_SUCCESS);
+      model[key] = absl::StrCat("a", k);
+    }
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  }
+  // Transactions that read keys spread over the whole range (misses: the
+  // read goes to the store) and overwrite others.
+  uint64_t state = seed;
+  auto next_key = [&state, keys] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return absl::StrCat("k", (state >> 33) % static_cast<uint64_t>(keys));
+  };
+  for (int t = 0; t < 200; ++t) {
+    HANDLE tx = rig.Begin();
+    std::map<std::string, std::string> writes;
+    for (int i = 0; i < kMemoryKeysPerTx / 2; ++i) {
+      const std::string read_key = next_key();
+      std::string value;
+      NTSTATUS s = rig.kv().Read(tx, read_key, &value);
+      if (s == STATUS_PENDING) {  // not cached: the read started a fetch; read again once it is in
+        rig.Settle();
+        s = rig.kv().Read(tx, read_key, &value);
+      }
+      EXPECT_EQ(s, STATUS_SUCCESS) << read_key;
+      auto own = writes.find(read_key);
+      EXPECT_EQ(value, own != writes.end() ? own->second : model.at(read_key)) << read_key;
+      const std::string write_key = next_key();
+      writes[write_key] = absl::StrCat("b", t, ".", i);
+      EXPECT_EQ(rig.kv().Write(tx, write_key, writes[write_key]), STATUS_SUCCESS);
+    }
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+    for (auto& [key, value] : writes) model[key] = value;
+  }
+  KvMemoryRun run;
+  run.frames_peak = rig.kv().store()->stats().frames_peak;
+  const KvRm::MemoryStats before_crash = rig.kv().memory();
+  rig.CrashAndRecover(seed + 1);
+  EXPECT_TRUE(rig.ready());
+  EXPECT_EQ(rig.kv().committed(), model);  // inspection of the store under the cache
+  for (const auto& [key, value] : model) {
+    const std::string got = ReadCommittedKv(rig, key);
+    if (got != value) {
+      ADD_FAILURE() << key << " holds " << got << ", expected " << value;
+      break;
+    }
+  }
+  run.memory = rig.kv().memory();
+  run.memory.resident_records_peak = std::max(run.memory.resident_records_peak, before_crash.resident_records_peak);
+  run.memory.resident_bytes_peak = std::max(run.memory.resident_bytes_peak, before_crash.resident_bytes_peak);
+  run.memory.fetches += before_crash.fetches;
+  run.frames_peak = std::max(run.frames_peak, rig.kv().store()->stats().frames_peak);
+  run.page_reads = rig.kv().store()->stats().page_reads;
+  return run;
+}
+
+TEST(StorageRm, TheKvRmsMemoryIsBoundedByItsCacheNotByItsKeys) {
+  const KvMemoryRun small = RunKvOverKeys(10'000, 41);
+  const KvMemoryRun large = RunKvOverKeys(100'000, 41);
+  for (const KvMemoryRun* run : {&small, &large}) {
+    EXPECT_LE(run->memory.resident_records_peak, kMemoryRecordsBound);
+    // Keys "k<N>" and values "a<N>" / "b<t>.<i>" take at most 16 bytes.
+    EXPECT_LE(run->memory.resident_bytes_peak, kMemoryRecordsBound * (kv::KvRm::kCacheEntryBytes + 16));
+    EXPECT_LE(run->frames_peak, uint64_t{kPagedFramesMax});
+    EXPECT_GT(run->memory.fetches, 0u);
+  }
+  EXPECT_LT(small.memory.resident_records_peak, 10'000u);
+  // Ten times the keys: the same bound, and not more records held.
+  EXPECT_LE(large.memory.resident_records_peak, small.memory.resident_records_peak + kMemoryKeysPerTx);
+  EXPECT_GE(large.memory.fetches, 100'000u);  // every key read back after the restart came from the store
+  std::printf("kv memory, 10,000 keys: peak %llu records / %llu bytes; 100,000 keys: peak %llu records / %llu bytes "
+              "(bound %llu records); fetches %llu / %llu, page reads after restart %llu / %llu\n",
+              static_cast<unsigned long long>(small.memory.resident_records_peak),
+              static_cast<unsigned long long>(small.memory.resident_bytes_peak),
+              static_cast<unsigned long long>(large.memory.resident_records_peak),
+              static_cast<unsigned long long>(large.memory.resident_bytes_peak),
+              static_cast<unsigned long long>(kMemoryRecordsBound),
+              static_cast<unsigned long long>(small.memory.fetches),
+              static_cast<unsigned long long>(large.memory.fetches),
+              static_cast<unsigned long long>(small.page_reads), static_cast<unsigned long long>(large.page_reads));
 }
 
 }  // namespace
