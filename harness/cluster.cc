@@ -478,6 +478,18 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   if (spec.volatile_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
   if (SkipsOperation(tx->number, visit + 1)) return SkipOperation(tx, r, is_read);
   if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
+  // A paged kv RM's committed value may be on a page not in memory: read it first.
+  if (rm && is_read && !rm->Resident(key)) {
+    return rm->Prefetch(key, [this, tx, r, key] {
+      if (ClientAlive(*tx)) DoLocalOperation(tx, r, true, key);
+    });
+  }
+  DoLocalOperation(tx, r, is_read, key);
+}
+
+void Cluster::DoLocalOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool is_read, const std::string& key) {
+  RmAdapter* rm = RmOf(r);
+  const RmSpec& spec = scenario_.rms[r];
   ktm::NTSTATUS s = ktm::STATUS_RM_NOT_ACTIVE;
   if (rm && !is_read && spec.nontransacted_open_fraction > 0 &&
       tx->rm_ops_rng.Bernoulli(spec.nontransacted_open_fraction)) {

@@ -135,6 +135,8 @@ class Cluster {
   void DoRemoteOperation(const std::shared_ptr<ClientTx>& tx, size_t rm_index, bool is_read, const std::string& key);
   void Step(std::shared_ptr<ClientTx> tx);
   void DoOperation(const std::shared_ptr<ClientTx>& tx);
+  // The local part of DoOperation, once the key's record is resident (RmAdapter::Prefetch).
+  void DoLocalOperation(const std::shared_ptr<ClientTx>& tx, size_t rm_index, bool is_read, const std::string& key);
   // Operation `op` (from 1) of transaction `number` is in workload.skip_ops.
   bool SkipsOperation(uint64_t number, uint64_t op) const;
   void SkipOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool is_read);

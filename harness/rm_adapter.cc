@@ -42,6 +42,7 @@ class AdapterOf : public RmAdapter {
 
  protected:
   Rm& rm() { return *rm_; }
+  const Rm& rm_const() const { return *rm_; }
   virtual void Provision() {}
 
  private:
@@ -52,6 +53,10 @@ class KvAdapter : public AdapterOf<ktm::kv::KvRm> {
  public:
   using AdapterOf::AdapterOf;
   std::string HistoryKey(const std::string& key) const override { return key; }
+  bool Resident(const std::string& key) const override { return rm_const().Resident(key); }
+  void Prefetch(const std::string& key, std::function<void()> ready) override {
+    rm().Fetch(key, [ready = std::move(ready)](ktm::NTSTATUS) { ready(); });
+  }
   ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) override {
     return rm().Write(transaction, key, value);
   }

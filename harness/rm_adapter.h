@@ -84,6 +84,12 @@ class RmAdapter {
 
   // The key of the history events for workload key `key`.
   virtual std::string HistoryKey(const std::string& key) const = 0;
+  // Whether a read of key can be answered without a page read (false only
+  // for a kv RM on a paged disk whose cache lacks the key's record:
+  // ktm/kv/kv_rm.h). Prefetch reads it in and then runs ready (at once when
+  // nothing is missing; never when the RM goes away first, a crash).
+  virtual bool Resident(const std::string& /*key*/) const { return true; }
+  virtual void Prefetch(const std::string& /*key*/, std::function<void()> ready) { ready(); }
   // Workload operations, in `transaction`. value: unique per run.
   virtual ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) = 0;
   virtual ktm::NTSTATUS Read(ktm::HANDLE transaction, const std::string& key, std::string* value,

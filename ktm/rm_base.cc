@@ -247,6 +247,14 @@ void RmBase::Start(std::function<void(NTSTATUS)> done) {
   store_->Open([this, alive, done, fail](absl::Status status) {
     if (!Alive(alive)) return;
     if (!status.ok()) return fail(status);
+    if (!LoadsStoreAtStart()) {  // a bounded cache: records are read on a miss
+      dirty_keys_.clear();
+      TraceRm("store_recovered", {{"records", "0"},
+                                  {"redo", absl::StrCat(store_->stats().redo_records_scanned)},
+                                  {"page_reads", absl::StrCat(store_->stats().page_reads)},
+                                  {"repaired", absl::StrCat(store_->stats().pages_repaired)}});
+      return StartClient(done);
+    }
     // Streamed page by page (half the pool at a time, read in parallel): no
     // second copy of the state beside the RM's own.
     auto records = std::make_shared<uint64_t>(0);
@@ -817,7 +825,7 @@ void RmBase::FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, s
     bytes += size;
     batch.push_back(c);
   }
-  store_->Commit(std::move(batch), [this, alive, changes, i, base](absl::Status status) {
+  store_->Commit(std::move(batch), [this, alive, changes, next, i, base](absl::Status status) {
     if (!Alive(alive)) return;
     if (!status.ok()) {
       // The records stay in the RM log (the base does not move); no more flushes.
@@ -826,6 +834,7 @@ void RmBase::FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, s
       TraceRm("store_failed", {{"error", status.ToString()}});
       return;
     }
+    CommittedRecordsStored(std::span<const storage::Change>(changes->data() + next, i - next));
     FlushBatch(changes, i, base);
   });
 }

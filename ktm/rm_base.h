@@ -59,6 +59,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -191,6 +192,14 @@ class RmBase {
   virtual std::optional<std::string> CommittedRecord(const std::string& key) const;
   // Adds one store record to the committed state (Start, before the replay).
   virtual void LoadCommittedRecord(const std::string& key, const std::string& record);
+  // Paged storage: whether Start streams every store record into the RM
+  // (LoadCommittedRecord). An RM that keeps only a bounded cache of its
+  // committed records (KvRm: docs/rm-storage.md "Memory bounded by the
+  // pool") answers false and reads the store on a miss instead.
+  virtual bool LoadsStoreAtStart() const { return true; }
+  // Paged storage: these records (captured by a flush) are now in the
+  // store: a cache may drop the ones not dirtied again since (IsCommittedDirty).
+  virtual void CommittedRecordsStored(std::span<const storage::Change> /*records*/) {}
 
   // ---- Services for a subclass ----
   // Joins the transaction behind a client's handle (enlisting on first use).
@@ -222,6 +231,8 @@ class RmBase {
   void MarkCommittedDirty(const std::string& key) {
     if (paged_) dirty_keys_.insert(key);
   }
+  // Whether a committed record changed since the last flush captured it.
+  bool IsCommittedDirty(const std::string& key) const { return dirty_keys_.count(key) > 0; }
 
  public:
   // Whether the committed state lives on the store (decided by the disk size

@@ -11,6 +11,7 @@
 //   data pages, and the state survives it.
 // - A volume past the snapshot caps (TxF 32 KiB, TxR 32 KiB): 2,000 files
 //   and 2,000 keys commit, survive a crash, and the RM log stays small.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -32,6 +33,7 @@ using namespace ktm;  // NOLINT
 using txf::GENERIC_WRITE;
 using txr::HKEY_CURRENT_USER;
 using txr::KEY_ALL_ACCESS;
+using kv::KvRm;
 
 constexpr uint64_t kPagedSectors = kPagedDiskBytesMin / 512;
 constexpr int kSteps = 12;
@@ -53,6 +55,23 @@ std::string Describe(const State& s) {
   for (const auto& [k, v] : s.files) absl::StrAppend(&out, "file ", k, "=", v, "; ");
   for (const auto& [k, v] : s.values) absl::StrAppend(&out, "value ", k, "=", v, "; ");
   return out;
+}
+
+// The committed values of kv keys, through the RM's cache: every Fetch
+// queued (a page read on a miss), one settle, then Read, which must find
+// each resident.
+std::vector<std::string> ReadCommittedKvs(TxfTxrRig& rig, const std::vector<std::string>& keys) {
+  size_t fetched = 0;
+  for (const std::string& key : keys) {
+    rig.kv().Fetch(key, [&fetched](NTSTATUS s) { fetched += s == STATUS_SUCCESS; });
+  }
+  if (fetched < keys.size()) rig.Settle();
+  EXPECT_EQ(fetched, keys.size());
+  std::vector<std::string> values(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(rig.kv().Read(INVALID_HANDLE_VALUE, keys[i], &values[i]), STATUS_SUCCESS) << keys[i];
+  }
+  return values;
 }
 
 TxfTxrRigConfig PagedConfig() {
@@ -335,9 +354,11 @@ TEST(StorageRm, ALatentErrorOnADataPageIsRepairedOrRefusedNeverRead) {
 // transaction), then transactions overwrite them until a flush to the store
 // is in flight, and the host crashes 3 ms into it (pages being written,
 // store redo records being forced). After the restart every key holds the
-// value of the acknowledged transactions that wrote it last, the kv RM's
-// in-memory map was rebuilt from data pages (the RM log holds only what came
-// after the last flush), and its pool never held more than its bound.
+// value of the acknowledged transactions that wrote it last (every key by
+// inspection of the store, one in 97 through Fetch + Read: a page read on a
+// miss), the kv RM kept a bounded cache, not a map of every key (the RM log
+// holds only what came after the last flush), and its pool never held more
+// than its bound.
 // Trace events are not kept (the digest still covers them): the test's own
 // memory is the RM's map and the simulated disk's written sectors.
 TEST(StorageRm, TheKvRmHoldsAMillionKeysAcrossACrash) {
@@ -358,6 +379,10 @@ TEST(StorageRm, TheKvRmHoldsAMillionKeysAcrossACrash) {
   };
   for (int t = 0; t < kTxs; ++t) ASSERT_EQ(write_range(t, "a"), STATUS_SUCCESS) << "transaction " << t;
   ASSERT_EQ(rig.kv().committed().size(), static_cast<size_t>(kKeys));
+  // A bounded cache, not a map of every key: the clean records it keeps plus
+  // the dirty ones of the flush interval (a quarter of the 12 MiB RM log, at
+  // about 22 bytes a record: some 140,000; 204,000 peak measured).
+  EXPECT_LT(rig.kv().memory().resident_records_peak, uint64_t{kKeys} / 4);
   // Overwrites until a flush starts; crash 3 ms into it.
   bool crashed = false;
   rig.world().trace().set_observer([&](const sim::TraceEvent& e) {
@@ -379,29 +404,164 @@ TEST(StorageRm, TheKvRmHoldsAMillionKeysAcrossACrash) {
   rig.Boot();
   ASSERT_TRUE(rig.ready());
   // The range in flight at the crash (if any) is all or nothing.
+  // Every key from an inspection of the store under the RM's cache
+  // (committed(): each page decoded once), and one key in 97 through the
+  // RM's own read path (Fetch: a page read on a miss, then Read).
+  const std::map<std::string, std::string> all = rig.kv().committed();
+  ASSERT_EQ(all.size(), static_cast<size_t>(kKeys));
   int in_flight_b = 0;
+  std::vector<std::string> sample_keys, sample_values;
   for (int k = 0; k < kKeys; ++k) {
-    std::string value;
-    ASSERT_EQ(rig.kv().Read(INVALID_HANDLE_VALUE, absl::StrCat("k", k), &value), STATUS_SUCCESS);
+    const std::string key = absl::StrCat("k", k);
+    const std::string& value = all.at(key);
     const int range = k / kPerTx;
     if (range < acked) {
-      ASSERT_EQ(value, "b") << "k" << k;
+      ASSERT_EQ(value, "b") << key;
     } else if (range == acked && started > acked) {
-      ASSERT_TRUE(value == "a" || value == "b") << "k" << k;
+      ASSERT_TRUE(value == "a" || value == "b") << key;
       in_flight_b += value == "b";
     } else {
-      ASSERT_EQ(value, "a") << "k" << k;
+      ASSERT_EQ(value, "a") << key;
     }
+    if (k % 97 == 0) {
+      sample_keys.push_back(key);
+      sample_values.push_back(value);
+    }
+  }
+  for (size_t i = 0; i < sample_keys.size(); i += 64) {  // 64 fetches queued at a time
+    const size_t end = std::min(sample_keys.size(), i + 64);
+    const std::vector<std::string> keys(sample_keys.begin() + i, sample_keys.begin() + end);
+    ASSERT_EQ(ReadCommittedKvs(rig, keys), std::vector<std::string>(sample_values.begin() + i, sample_values.begin() + end));
   }
   EXPECT_TRUE(in_flight_b == 0 || in_flight_b == kPerTx) << in_flight_b;
   const storage::StorageStats& st = rig.kv().store()->stats();
-  EXPECT_GT(st.page_reads, 4000u);  // the map came back from (nearly) every data page
+  EXPECT_GT(st.page_reads, 3000u);  // the sampled reads came from the data pages (10,310 keys over 4,608 pages)
   EXPECT_LE(st.frames_peak, uint64_t{kPagedFramesMax});
   std::printf("1,000,000 kv keys: %d overwrite transactions acknowledged before the crash; restart read %llu pages, "
               "redid %llu store records, repaired %llu pages, pool peak %llu frames\n",
               acked, static_cast<unsigned long long>(st.page_reads),
               static_cast<unsigned long long>(st.redo_records_scanned),
               static_cast<unsigned long long>(st.pages_repaired), static_cast<unsigned long long>(st.frames_peak));
+}
+
+// Memory bounded by the pool (docs/rm-storage.md "Memory bounded by the
+// pool"): a paged kv RM keeps a cache of its committed records, not a map
+// of every key. A long run (every key written, then transactions that read
+// random keys through the store and overwrite others, a crash and a
+// restart, every key read back) holds at most the same number of records
+// whether the RM has 10,000 or 100,000 keys: cache_records_max clean ones
+// plus the dirty ones of at most two flush intervals of RM log (each
+// record takes 8 bytes or more of a log record) and one transaction.
+struct KvMemoryRun {
+  KvRm::MemoryStats memory;
+  uint64_t frames_peak = 0;
+  uint64_t page_reads = 0;
+};
+
+constexpr int kMemoryKeysPerTx = 100;
+constexpr uint64_t kMemoryFlushLogBytes = 8 * 1024;
+constexpr uint64_t kMemoryRecordsBound =
+    kv::KvOptions{}.cache_records_max + (2 * kMemoryFlushLogBytes) / 8 + kMemoryKeysPerTx;
+
+KvMemoryRun RunKvOverKeys(int keys, uint64_t seed) {
+  TxfTxrRigConfig config;
+  config.txf = config.txr = false;
+  config.disk_sectors = 32ull * 1024 * 1024 / 512;  // 4 + 4 MiB of logs, 1,536 pages of 16 KiB
+  config.paged_flush_log_bytes = kMemoryFlushLogBytes;
+  config.keep_trace_events = false;
+  TxfTxrRig rig(seed, config);
+  EXPECT_TRUE(rig.kv().paged());
+  std::map<std::string, std::string> model;
+  for (int first = 0; first < keys; first += kMemoryKeysPerTx) {
+    HANDLE tx = rig.Begin();
+    for (int k = first; k < std::min(keys, first + kMemoryKeysPerTx); ++k) {
+      const std::string key = absl::StrCat("k", k);
+      EXPECT_EQ(rig.kv().Write(tx, key, absl::StrCat("a", k)), STATUS_SUCCESS);
+      model[key] = absl::StrCat("a", k);
+    }
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  }
+  // Transactions that read keys spread over the whole range (misses: the
+  // read goes to the store) and overwrite others.
+  uint64_t state = seed;
+  auto next_key = [&state, keys] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return absl::StrCat("k", (state >> 33) % static_cast<uint64_t>(keys));
+  };
+  for (int t = 0; t < 200; ++t) {
+    HANDLE tx = rig.Begin();
+    std::map<std::string, std::string> writes;
+    for (int i = 0; i < kMemoryKeysPerTx / 2; ++i) {
+      const std::string read_key = next_key();
+      std::string value;
+      NTSTATUS s = rig.kv().Read(tx, read_key, &value);
+      if (s == STATUS_PENDING) {  // not cached: the read started a fetch; read again once it is in
+        rig.Settle();
+        s = rig.kv().Read(tx, read_key, &value);
+      }
+      EXPECT_EQ(s, STATUS_SUCCESS) << read_key;
+      auto own = writes.find(read_key);
+      EXPECT_EQ(value, own != writes.end() ? own->second : model.at(read_key)) << read_key;
+      const std::string write_key = next_key();
+      writes[write_key] = absl::StrCat("b", t, ".", i);
+      EXPECT_EQ(rig.kv().Write(tx, write_key, writes[write_key]), STATUS_SUCCESS);
+    }
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+    for (auto& [key, value] : writes) model[key] = value;
+  }
+  KvMemoryRun run;
+  run.frames_peak = rig.kv().store()->stats().frames_peak;
+  const KvRm::MemoryStats before_crash = rig.kv().memory();
+  rig.CrashAndRecover(seed + 1);
+  EXPECT_TRUE(rig.ready());
+  EXPECT_EQ(rig.kv().committed(), model);  // inspection of the store under the cache
+  // Every key read back, 64 fetches queued at a time (the store serves them in order).
+  std::vector<std::string> keys_read, expected;
+  auto check_batch = [&] {
+    const std::vector<std::string> got = ReadCommittedKvs(rig, keys_read);
+    EXPECT_EQ(got, expected);
+    keys_read.clear();
+    expected.clear();
+  };
+  for (const auto& [key, value] : model) {
+    keys_read.push_back(key);
+    expected.push_back(value);
+    if (keys_read.size() == 64) check_batch();
+  }
+  check_batch();
+  run.memory = rig.kv().memory();
+  run.memory.resident_records_peak = std::max(run.memory.resident_records_peak, before_crash.resident_records_peak);
+  run.memory.resident_bytes_peak = std::max(run.memory.resident_bytes_peak, before_crash.resident_bytes_peak);
+  run.memory.fetches += before_crash.fetches;
+  run.frames_peak = std::max(run.frames_peak, rig.kv().store()->stats().frames_peak);
+  run.page_reads = rig.kv().store()->stats().page_reads;
+  return run;
+}
+
+TEST(StorageRm, TheKvRmsMemoryIsBoundedByItsCacheNotByItsKeys) {
+  const KvMemoryRun small = RunKvOverKeys(10'000, 41);
+  const KvMemoryRun large = RunKvOverKeys(100'000, 41);
+  for (const KvMemoryRun* run : {&small, &large}) {
+    EXPECT_LE(run->memory.resident_records_peak, kMemoryRecordsBound);
+    // Keys "k<N>" and values "a<N>" / "b<t>.<i>" take at most 16 bytes.
+    EXPECT_LE(run->memory.resident_bytes_peak, kMemoryRecordsBound * (kv::KvRm::kCacheEntryBytes + 16));
+    EXPECT_LE(run->frames_peak, uint64_t{kPagedFramesMax});
+    EXPECT_GT(run->memory.fetches, 0u);
+  }
+  EXPECT_LT(small.memory.resident_records_peak, 10'000u);
+  // Ten times the keys: the same bound, and not more records held.
+  EXPECT_LE(large.memory.resident_records_peak, small.memory.resident_records_peak + kMemoryKeysPerTx);
+  EXPECT_GE(large.memory.fetches, 100'000u);  // every key read back after the restart came from the store
+  std::printf("kv memory, 10,000 keys: peak %llu records / %llu bytes; 100,000 keys: peak %llu records / %llu bytes "
+              "(bound %llu records); fetches %llu / %llu, page reads after restart %llu / %llu\n",
+              static_cast<unsigned long long>(small.memory.resident_records_peak),
+              static_cast<unsigned long long>(small.memory.resident_bytes_peak),
+              static_cast<unsigned long long>(large.memory.resident_records_peak),
+              static_cast<unsigned long long>(large.memory.resident_bytes_peak),
+              static_cast<unsigned long long>(kMemoryRecordsBound),
+              static_cast<unsigned long long>(small.memory.fetches),
+              static_cast<unsigned long long>(large.memory.fetches),
+              static_cast<unsigned long long>(small.page_reads), static_cast<unsigned long long>(large.page_reads));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "ktm/assert.h"
 #include "ktm/codec.h"
+#include "absl/status/statusor.h"
 
 namespace ktm::kv {
 namespace {
@@ -79,21 +80,132 @@ NTSTATUS KvRm::Read(HANDLE transaction, const std::string& key, std::string* val
   if (value == nullptr) return STATUS_INVALID_PARAMETER;
   if (transaction == INVALID_HANDLE_VALUE) {
     if (!online()) return STATUS_RM_NOT_ACTIVE;
-    auto it = committed_.find(key);
-    *value = it == committed_.end() ? "" : it->second;
-    return STATUS_SUCCESS;
+    if (LookupCommitted(key, value)) return STATUS_SUCCESS;
+    Fetch(key, [](NTSTATUS) {});
+    return STATUS_PENDING;
   }
   Guid uow;
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
   const auto& writes = writes_[uow];
   if (auto own = writes.find(key); own != writes.end()) {
     *value = own->second;
-  } else {
-    auto it = committed_.find(key);
-    *value = it == committed_.end() ? "" : it->second;
+  } else if (!LookupCommitted(key, value)) {
+    Fetch(key, [](NTSTATUS) {});
+    return STATUS_PENDING;
   }
   ReportRead(uow, key, *value);
   return STATUS_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------
+// The committed state: the whole map, or (paged) a bounded cache over the store.
+
+bool KvRm::LookupCommitted(const std::string& key, std::string* value) {
+  if (!paged()) {
+    auto it = committed_.find(key);
+    *value = it == committed_.end() ? "" : it->second;
+    return true;
+  }
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return false;
+  Touch(key, it->second);
+  *value = it->second.value.value_or("");
+  return true;
+}
+
+void KvRm::Fetch(const std::string& key, std::function<void(NTSTATUS)> done) {
+  if (!paged() || cache_.count(key) > 0) return done(STATUS_SUCCESS);
+  if (!online() || store() == nullptr) return done(STATUS_RM_NOT_ACTIVE);
+  auto [waiting, first] = fetching_.try_emplace(key);
+  waiting->second.push_back(std::move(done));
+  if (!first) return;
+  ++memory_.fetches;
+  std::weak_ptr<bool> alive = alive_;
+  store()->Get(key, [this, alive, key](absl::StatusOr<std::optional<std::string>> got) {
+    if (alive.expired()) return;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!got.ok()) {
+      status = got.status().code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
+                                                                  : STATUS_UNEXPECTED_IO_ERROR;
+    } else if (cache_.count(key) == 0) {  // a commit since the fetch started holds the newer value
+      CachePut(key, std::move(*got), false);
+      EvictClean();
+    }
+    auto node = fetching_.extract(key);
+    KTM_ASSERT(!node.empty(), name() + ": a fetch completed that nobody waits for");
+    for (auto& waiter : node.mapped()) waiter(status);
+  });
+}
+
+void KvRm::CachePut(const std::string& key, std::optional<std::string> value, bool dirty) {
+  auto [it, inserted] = cache_.try_emplace(key);
+  Cached& c = it->second;
+  if (!inserted) {
+    memory_.resident_bytes -= CachedBytes(key, c);
+    if (c.dirty) --memory_.dirty_records;
+    else clean_lru_.erase(c.last_use);
+  }
+  c.value = std::move(value);
+  c.dirty = dirty;
+  memory_.resident_bytes += CachedBytes(key, c);
+  if (dirty) {
+    ++memory_.dirty_records;
+  } else {
+    c.last_use = ++use_clock_;
+    clean_lru_.emplace(c.last_use, key);
+  }
+  memory_.resident_records = cache_.size();
+  UpdatePeaks();
+}
+
+void KvRm::Touch(const std::string& key, Cached& c) {
+  if (c.dirty) return;
+  clean_lru_.erase(c.last_use);
+  c.last_use = ++use_clock_;
+  clean_lru_.emplace(c.last_use, key);
+}
+
+// Drops least recently used clean records beyond cache_records_max (dirty
+// ones are pinned until the store holds them).
+void KvRm::EvictClean() {
+  while (clean_lru_.size() > options_.cache_records_max) {
+    auto oldest = clean_lru_.begin();
+    auto it = cache_.find(oldest->second);
+    KTM_ASSERT(it != cache_.end() && !it->second.dirty, name() + ": the clean LRU names a record not cached clean");
+    memory_.resident_bytes -= CachedBytes(it->first, it->second);
+    cache_.erase(it);
+    clean_lru_.erase(oldest);
+  }
+  memory_.resident_records = cache_.size();
+}
+
+void KvRm::UpdatePeaks() {
+  memory_.resident_records_peak = std::max(memory_.resident_records_peak, memory_.resident_records);
+  memory_.resident_bytes_peak = std::max(memory_.resident_bytes_peak, memory_.resident_bytes);
+}
+
+void KvRm::CommittedRecordsStored(std::span<const storage::Change> records) {
+  for (const storage::Change& change : records) {
+    auto it = cache_.find(change.key);
+    if (it == cache_.end() || !it->second.dirty || IsCommittedDirty(change.key)) continue;
+    CachePut(change.key, it->second.value, false);
+  }
+  EvictClean();
+}
+
+std::map<std::string, std::string> KvRm::committed() const {
+  if (!paged()) return committed_;
+  std::map<std::string, std::string> all;
+  if (store() != nullptr && store()->open()) {
+    absl::StatusOr<std::map<std::string, std::string>> stored = store()->InspectRecords();
+    KTM_ASSERT(stored.ok(), name() + ": inspecting the store: " + stored.status().ToString());
+    all = std::move(*stored);
+  }
+  for (const auto& [key, c] : cache_) {
+    if (c.value) all[key] = *c.value;
+    else all.erase(key);
+  }
+  return all;
 }
 
 // ---------------------------------------------------------------------------
@@ -111,11 +223,21 @@ void KvRm::EncodeChanges(const Guid& uow, Writer& w) const {
 
 void KvRm::ApplyChanges(Reader& r) {
   for (auto& [key, value] : GetWrites(r)) {
-    auto it = committed_.find(key);
-    if (it != committed_.end()) bytes_ -= PairBytes(key, it->second);
-    bytes_ += PairBytes(key, value);
     MarkCommittedDirty(key);
+    if (paged()) {
+      CachePut(key, std::move(value), true);
+      continue;
+    }
+    auto it = committed_.find(key);
+    if (it != committed_.end()) {
+      bytes_ -= PairBytes(key, it->second);
+      memory_.resident_bytes -= kCacheEntryBytes + key.size() + it->second.size();
+    }
+    bytes_ += PairBytes(key, value);
+    memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
     committed_[key] = std::move(value);
+    memory_.resident_records = committed_.size();
+    UpdatePeaks();
   }
 }
 
@@ -125,17 +247,12 @@ uint64_t KvRm::BytesMax() const {
   return std::min(options_.state_bytes_max, PagedCapacityBytes());
 }
 
+// Paged: a flush captures the records dirtied since the last one, which are
+// pinned in the cache.
 std::optional<std::string> KvRm::CommittedRecord(const std::string& key) const {
-  auto it = committed_.find(key);
-  if (it == committed_.end()) return std::nullopt;
-  return it->second;
-}
-
-void KvRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
-  auto it = committed_.find(key);
-  if (it != committed_.end()) bytes_ -= PairBytes(key, it->second);
-  bytes_ += PairBytes(key, record);
-  committed_[key] = record;
+  auto it = cache_.find(key);
+  KTM_ASSERT(it != cache_.end() && it->second.dirty, name() + ": a flush asks for " + key + ", not dirty in the cache");
+  return it->second.value;
 }
 
 void KvRm::RestorePrepared(const Guid& uow, Reader& r) {
@@ -159,12 +276,22 @@ uint64_t KvRm::StateBytesMax() const {
   return options_.state_bytes_max + 4ull * RmOptions{}.transactions_max;
 }
 
-void KvRm::EncodeCommitted(Writer& w) const { PutWrites(w, committed_); }
+void KvRm::EncodeCommitted(Writer& w) const {
+  KTM_ASSERT(!paged(), name() + ": a snapshot of a paged kv RM");
+  PutWrites(w, committed_);
+}
 
 void KvRm::DecodeCommitted(Reader& r) {
+  KTM_ASSERT(!paged(), name() + ": a snapshot record in a paged kv RM's log");
   for (const auto& [key, value] : committed_) bytes_ -= PairBytes(key, value);
   committed_ = GetWrites(r);
-  for (const auto& [key, value] : committed_) bytes_ += PairBytes(key, value);
+  memory_.resident_bytes = 0;
+  for (const auto& [key, value] : committed_) {
+    bytes_ += PairBytes(key, value);
+    memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
+  }
+  memory_.resident_records = committed_.size();
+  UpdatePeaks();
 }
 
 }  // namespace ktm::kv

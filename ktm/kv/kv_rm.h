@@ -14,7 +14,18 @@
 //   does not fit one record is not taken, and the RM's capacity is its log
 //   (once full, prepares vote no). On a paged disk (ktm/rm_base.h,
 //   kPagedDiskBytesMin) each key is one record of the RM's PageStore and the
-//   bound is min(state_bytes_max if set, RmBase::PagedCapacityBytes()).
+//   bound is min(state_bytes_max if set, RmBase::PagedCapacityBytes()),
+//   applied to the open transactions' writes (the store refuses a commit
+//   that would overflow a page: docs/rm-storage.md).
+// - Memory on a paged disk (docs/rm-storage.md "Memory bounded by the
+//   pool"): the committed state lives on the store; the RM keeps a cache of
+//   records: the ones committed since the last flush captured them (dirty:
+//   pinned until the store holds them; bounded by the RM log between
+//   flushes) plus at most cache_records_max clean ones (least recently used
+//   dropped). A committed value that is not cached is read from the store:
+//   Fetch(key) brings it in (a page read on a miss, with its latency and
+//   faults); Read of a key that is not cached starts that fetch and returns
+//   STATUS_PENDING (nothing reported; call again once Fetch completes).
 // - Durability and recovery: RmBase's (prepare record forced before
 //   PrepareComplete, commit record before CommitComplete, one commit record
 //   for a single-phase commit; replay, RECOVER, presumed abort).
@@ -25,7 +36,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "ktm/rm_base.h"
 
@@ -42,6 +57,7 @@ struct KvOptions {
   RmObserver* observer = nullptr;   // not owned; may be null
   uint64_t state_bytes_max = 0;     // committed state + open writes, encoded; 0: unbounded
   uint64_t paged_flush_log_bytes = 0;  // RmOptions::paged_flush_log_bytes
+  uint32_t cache_records_max = 4096;  // paged disk: clean committed records kept in memory
 };
 
 class KvRm : public RmBase {
@@ -54,8 +70,31 @@ class KvRm : public RmBase {
   // RM enlists on first use). Read with INVALID_HANDLE_VALUE: committed value.
   NTSTATUS Write(HANDLE transaction, const std::string& key, const std::string& value);
   NTSTATUS Read(HANDLE transaction, const std::string& key, std::string* value);
+  // Makes the committed value of key resident (paged disk; elsewhere, or when
+  // it is cached already, done runs at once). done: STATUS_SUCCESS, or
+  // STATUS_RM_NOT_ACTIVE (not online), STATUS_LOG_CORRUPTION_DETECTED (the
+  // page is damaged), STATUS_UNEXPECTED_IO_ERROR (another store failure).
+  void Fetch(const std::string& key, std::function<void(NTSTATUS)> done);
+  // Whether key's committed value is in memory (always, unless paged).
+  bool Resident(const std::string& key) const { return !paged() || cache_.count(key) > 0; }
 
-  std::map<std::string, std::string> committed() const override { return committed_; }
+  // Every committed key. On a paged disk: inspection of the store
+  // (PageStore::InspectRecords, no simulated I/O) under the cached records.
+  std::map<std::string, std::string> committed() const override;
+
+  // Memory held for the committed state (the cache on a paged disk, the
+  // whole map otherwise), as the bounded-memory tests read it.
+  struct MemoryStats {
+    uint64_t resident_records = 0;   // cached (or, not paged, all) committed records
+    uint64_t resident_bytes = 0;     // their keys, values and kCacheEntryBytes each
+    uint64_t dirty_records = 0;      // pinned: committed, not yet in the store
+    uint64_t resident_records_peak = 0;
+    uint64_t resident_bytes_peak = 0;
+    uint64_t fetches = 0;            // store reads for a miss
+  };
+  const MemoryStats& memory() const { return memory_; }
+  // Per-record bookkeeping counted in resident_bytes (map node, LRU entry).
+  static constexpr uint64_t kCacheEntryBytes = 128;
 
  protected:
   bool HasChanges(const Guid& uow) const override;
@@ -68,7 +107,8 @@ class KvRm : public RmBase {
   uint64_t StateBytesMax() const override;
   bool SupportsPagedStorage() const override { return true; }
   std::optional<std::string> CommittedRecord(const std::string& key) const override;
-  void LoadCommittedRecord(const std::string& key, const std::string& record) override;
+  bool LoadsStoreAtStart() const override { return false; }
+  void CommittedRecordsStored(std::span<const storage::Change> records) override;
 
  private:
   uint64_t BytesMax() const;
@@ -79,8 +119,31 @@ class KvRm : public RmBase {
   // Takes the writes of a transaction (a write or a replayed prepare): locks and byte count.
   void TakeWrite(const Guid& uow, const std::string& key, const std::string& value);
 
+  // Paged: the cached committed record of key (nullopt value: known absent).
+  struct Cached {
+    std::optional<std::string> value;
+    bool dirty = false;      // committed here, not yet stored: never dropped
+    uint64_t last_use = 0;   // its clean_lru_ key while clean
+  };
+  static uint64_t CachedBytes(const std::string& key, const Cached& c) {
+    return kCacheEntryBytes + key.size() + (c.value ? c.value->size() : 0);
+  }
+  // The committed value of key ("" when absent); false: paged and not
+  // cached (Fetch first).
+  bool LookupCommitted(const std::string& key, std::string* value);
+  void CachePut(const std::string& key, std::optional<std::string> value, bool dirty);
+  void Touch(const std::string& key, Cached& c);
+  void EvictClean();
+  void UpdatePeaks();
+
   KvOptions options_;
-  std::map<std::string, std::string> committed_;
+  std::map<std::string, std::string> committed_;  // not paged: the whole committed state
+  std::map<std::string, Cached> cache_;           // paged
+  std::map<uint64_t, std::string> clean_lru_;     // paged: last_use -> key of clean entries
+  uint64_t use_clock_ = 0;
+  std::map<std::string, std::vector<std::function<void(NTSTATUS)>>> fetching_;  // paged: key -> waiters
+  MemoryStats memory_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<Guid, std::map<std::string, std::string>> writes_;  // per open transaction
   std::map<std::string, Guid> locks_;   // key -> writer UOW
   uint64_t bytes_ = 4;                  // encoded committed state + open writes

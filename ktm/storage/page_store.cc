@@ -611,6 +611,30 @@ void PageStore::Get(std::string key, std::function<void(absl::StatusOr<std::opti
   });
 }
 
+absl::StatusOr<std::map<std::string, std::string>> PageStore::InspectRecords() const {
+  std::map<std::string, std::string> all;
+  const uint32_t sector = disk_->options().sector_size;
+  for (uint32_t page = 0; page < options_.page_count; ++page) {
+    auto it = frames_.find(page);
+    if (it != frames_.end()) {
+      all.insert(it->second.records.begin(), it->second.records.end());
+      continue;
+    }
+    if (!written_[page]) continue;
+    std::vector<uint8_t> bytes;
+    bytes.reserve(options_.page_bytes);
+    const uint64_t first = PageOffset(page) / sector;
+    for (uint64_t s = first; s < first + options_.page_bytes / sector; ++s) {
+      const std::vector<uint8_t> one = disk_->VisibleSector(s);
+      bytes.insert(bytes.end(), one.begin(), one.end());
+    }
+    Frame frame;
+    if (absl::Status status = DecodePage(page, bytes, &frame); !status.ok()) return status;
+    all.insert(frame.records.begin(), frame.records.end());
+  }
+  return all;
+}
+
 void PageStore::ReadAll(std::function<void(absl::StatusOr<std::map<std::string, std::string>>)> done) {
   auto all = std::make_shared<std::map<std::string, std::string>>();
   ScanAll(

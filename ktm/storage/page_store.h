@@ -118,6 +118,12 @@ class PageStore {
   // content only, half the pool at a time, read in parallel; memory stays
   // bounded by the pool), then done. kDataLoss: a page fails its checksum.
   void ScanAll(std::function<void(const std::string&, const std::string&)> record, std::function<void(absl::Status)> done);
+  // Inspection for tests and checkers (synchronous, no simulated I/O, like
+  // sim::Disk::VisibleSector): every record the store holds now, from the
+  // resident frames and, for the other pages with content, the bytes a
+  // read would return. kDataLoss: such a page fails its checksum. Not an
+  // operation of the store: an RM's reads go through Get.
+  absl::StatusOr<std::map<std::string, std::string>> InspectRecords() const;
   // A fuzzy checkpoint now (also taken every checkpoint_every_commits).
   void Checkpoint(std::function<void(absl::Status)> done);
 
