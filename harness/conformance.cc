@@ -51,19 +51,55 @@ struct Ev {
   Eng from, to;
 };
 
+// An engine id as the trace shows it (tx, en, uow fields): the kernel's 16
+// lower-case hex digits are kept as their number, anything else (hand-built
+// traces) as an id in the checker's table of other texts. No allocation per
+// id, and hashing one is hashing two words.
+struct IdKey {
+  uint64_t hex = 0;
+  uint32_t other = 0;  // 0: `hex` is the id; else 1 + index in Impl::other_ids
+  uint32_t host = 0;
+  bool operator==(const IdKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const IdKey& k) {
+    return H::combine(std::move(h), k.hex, k.other, k.host);
+  }
+};
+
+// Exactly 16 lower-case hex digits (what TraceHex prints), as a number.
+bool ParseHex16(std::string_view text, uint64_t* value) {
+  if (text.size() != 16) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    uint64_t digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+    v = (v << 4) | digit;
+  }
+  *value = v;
+  return true;
+}
+
 constexpr uint8_t kSeen = 1, kReadOnlyFlag = 2, kSuperior = 4, kTracesVotes = 8;
+constexpr uint32_t kNoEv = 0xffffffffu;
 
 struct TxRec {
   uint32_t host;
-  std::string tx;
+  IdKey tx;
   // Inline for the usual few enlistments and RMs: a record allocates
-  // nothing but its events (and a crash walks, and the run's end frees, one
-  // block per transaction, not one per enlistment and RM).
-  absl::InlinedVector<std::string, 3> ens;  // slot -> enlistment id
-  absl::InlinedVector<uint8_t, 8> en_flags;  // slot -> kSeen | kReadOnly
-  absl::InlinedVector<std::pair<std::string, int>, 3> rm_slot;  // RM name -> slot, first enlist wins
-  // The slot of RM `rm`, or -1.
-  int SlotOfRm(std::string_view rm) const {
+  // nothing of its own (ids are numbers, RM names ids in Impl::rm_names,
+  // events chained in Impl::events), so a long run's records do not
+  // fragment the heap and are freed as a few big blocks.
+  absl::InlinedVector<IdKey, 3> ens;           // slot -> enlistment id
+  absl::InlinedVector<uint8_t, 8> en_flags;    // slot -> kSeen | kReadOnly
+  absl::InlinedVector<std::pair<uint32_t, int>, 3> rm_slot;  // RM name id -> slot, first enlist wins
+  // The slot of RM `rm` (an id in Impl::rm_names), or -1.
+  int SlotOfRm(uint32_t rm) const {
     for (const auto& [name, slot] : rm_slot) {
       if (name == rm) return slot;
     }
@@ -71,7 +107,38 @@ struct TxRec {
   }
   int last_created = -1;
   bool forgotten = false;
-  std::vector<Ev> events;
+  bool cold = false;  // its index entries are in the cold tier (RecordStore)
+  uint32_t first_ev = kNoEv, last_ev = kNoEv;  // the record's events, chained through Impl::events
+};
+
+// Every record's events, in arrival order, each chained to its record's next.
+struct ChainedEv {
+  Ev ev;
+  uint32_t next = kNoEv;
+};
+
+// Texts of ids that are not 16 hex digits, and RM names: small tables.
+class TextIds {
+ public:
+  uint32_t Intern(std::string_view text) {
+    auto it = ids_.find(text);
+    if (it != ids_.end()) return it->second;
+    texts_.push_back(std::make_unique<std::string>(text));
+    const uint32_t id = static_cast<uint32_t>(texts_.size() - 1);
+    ids_.emplace(std::string_view(*texts_.back()), id);
+    return id;
+  }
+  // kAbsent when never interned.
+  static constexpr uint32_t kAbsent = 0xffffffffu;
+  uint32_t Find(std::string_view text) const {
+    auto it = ids_.find(text);
+    return it == ids_.end() ? kAbsent : it->second;
+  }
+  const std::string& Text(uint32_t id) const { return *texts_[id]; }
+
+ private:
+  std::vector<std::unique_ptr<std::string>> texts_;
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;
 };
 
 // The trace kinds the checker reads (every trace event's kind is looked up
@@ -106,11 +173,59 @@ TraceKind TraceKindOf(std::string_view kind) {
 
 bool Wanted(std::string_view kind) { return TraceKindOf(kind) != TraceKind::kOther; }
 
+// What the listener keeps: the records, their events, and the indexes that
+// find a record or an enlistment from a trace event. The indexes come in two
+// tiers: hot, transactions in flight (what nearly every event is about: a
+// small table, in cache whatever the run's length), and cold, those forgotten
+// or cut by a crash of their host (looked up only when the hot tier misses: a
+// new transaction, recovery, or the rare late event about a forgotten one).
+// A key is in one tier at a time, so a lookup's cost does not grow with the
+// run while every record stays findable exactly as before.
+struct RecordStore {
+  std::vector<TxRec> txs;
+  std::vector<ChainedEv> events;
+  TextIds other_ids;  // ids that are not 16 hex digits
+  TextIds rm_names;
+  absl::flat_hash_map<IdKey, uint32_t> hot_txs, cold_txs;  // (host, tx) -> index in txs
+  absl::flat_hash_map<IdKey, std::pair<uint32_t, int>> hot_ens, cold_ens;  // (host, en) -> (tx, slot)
+
+  IdKey Key(uint32_t host, std::string_view text) {
+    IdKey key;
+    key.host = host;
+    if (!ParseHex16(text, &key.hex)) key.other = 1 + other_ids.Intern(text);
+    return key;
+  }
+  // The key of an id only looked up: false when it cannot name anything
+  // (a text that is no hex id and was never interned).
+  bool KnownKey(uint32_t host, std::string_view text, IdKey* key) const {
+    key->host = host;
+    if (ParseHex16(text, &key->hex)) return true;
+    const uint32_t other = other_ids.Find(text);
+    if (other == TextIds::kAbsent) return false;
+    key->other = 1 + other;
+    return true;
+  }
+  std::string Text(const IdKey& key) const {
+    return key.other == 0 ? absl::StrFormat("%016x", key.hex) : other_ids.Text(key.other - 1);
+  }
+  void Append(TxRec& rec, const Ev& ev) {
+    const uint32_t at = static_cast<uint32_t>(events.size());
+    events.push_back(ChainedEv{ev, kNoEv});
+    if (rec.first_ev == kNoEv) {
+      rec.first_ev = at;
+    } else {
+      events[rec.last_ev].next = at;
+    }
+    rec.last_ev = at;
+  }
+};
+
 // Replays one transaction's records through the projection.
 class Replay {
  public:
-  Replay(const TxRec& rec, ConformanceResult* out, bool keep, std::vector<std::pair<Action, State>>* scratch)
-      : rec_(rec), out_(out), keep_(keep), next_(*scratch) {}
+  Replay(const RecordStore& store, const TxRec& rec, ConformanceResult* out, bool keep,
+         std::vector<std::pair<Action, State>>* scratch)
+      : store_(store), rec_(rec), out_(out), keep_(keep), next_(*scratch) {}
 
   void Run() {
     participant_.assign(rec_.ens.size(), -1);
@@ -123,30 +238,32 @@ class Replay {
     }
     ++out_->transactions_checked;
     behaviour_.host = rec_.host;
-    behaviour_.tx = rec_.tx;
+    if (keep_) behaviour_.tx = TxText();
     behaviour_.rms = n_;
     Visit(s_);
-    for (const Ev& ev : rec_.events) {
-      if (!Apply(ev)) break;
+    for (uint32_t at = rec_.first_ev; at != kNoEv; at = store_.events[at].next) {
+      if (!Apply(store_.events[at].ev)) break;
     }
     if (keep_) out_->behaviours.push_back(std::move(behaviour_));
   }
 
  private:
+  // The transaction's id as the trace shows it (built only for messages).
+  std::string TxText() const { return store_.Text(rec_.tx); }
   uint8_t Bit(int i) const { return static_cast<uint8_t>(1u << i); }
   void Visit(const State& s) { out_->spec_states[n_].insert(s.Key()); }
 
   std::string Describe(const Ev& ev) const {
-    std::string en = ev.slot >= 0 ? absl::StrCat(" en=", rec_.ens[ev.slot]) : "";
+    std::string en = ev.slot >= 0 ? absl::StrCat(" en=", store_.Text(rec_.ens[ev.slot])) : "";
     switch (ev.kind) {
-      case Kind::kTxState: return absl::StrCat("tx.state tx=", rec_.tx, " to=", EngName(ev.to));
+      case Kind::kTxState: return absl::StrCat("tx.state tx=", TxText(), " to=", EngName(ev.to));
       case Kind::kEnState: return absl::StrCat("en.state", en, " from=", EngName(ev.from), " to=", EngName(ev.to));
       case Kind::kEnVoteNo: return absl::StrCat("en.vote_no", en);
-      case Kind::kRmVoteYes: return absl::StrCat("rm.vote vote=yes uow=", rec_.tx, en);
-      case Kind::kRmVoteNo: return absl::StrCat("rm.vote vote=no uow=", rec_.tx, en);
-      case Kind::kRmCommitted: return absl::StrCat("rm.committed uow=", rec_.tx, en);
-      case Kind::kRmAborted: return absl::StrCat("rm.aborted uow=", rec_.tx, en);
-      case Kind::kRmPresumedAbort: return absl::StrCat("rm.aborted why=presumed uow=", rec_.tx, en);
+      case Kind::kRmVoteYes: return absl::StrCat("rm.vote vote=yes uow=", TxText(), en);
+      case Kind::kRmVoteNo: return absl::StrCat("rm.vote vote=no uow=", TxText(), en);
+      case Kind::kRmCommitted: return absl::StrCat("rm.committed uow=", TxText(), en);
+      case Kind::kRmAborted: return absl::StrCat("rm.aborted uow=", TxText(), en);
+      case Kind::kRmPresumedAbort: return absl::StrCat("rm.aborted why=presumed uow=", TxText(), en);
       case Kind::kCrash: return absl::StrCat("crash h", rec_.host);
     }
     return "?";
@@ -169,10 +286,10 @@ class Replay {
     }
     if (!step.accepted) {
       out_->violations.push_back(
-          {kConformanceRule, rec_.tx,
+          {kConformanceRule, TxText(),
            absl::StrFormat("transaction %s (h%d, %d RMs): trace event #%d (%s) is no step of KtmTwoPhaseCrash: "
                            "from %s to %s %s leads",
-                           rec_.tx, rec_.host, n_, ev.index, step.event, s_.ToText(n_), target.ToText(n_),
+                           TxText(), rec_.host, n_, ev.index, step.event, s_.ToText(n_), target.ToText(n_),
                            depth == 1 ? "no action" : absl::StrCat("no path of at most ", depth, " actions")),
            {}});
       if (keep_) behaviour_.steps.push_back(std::move(step));
@@ -319,6 +436,7 @@ class Replay {
     return true;
   }
 
+  const RecordStore& store_;
   const TxRec& rec_;
   ConformanceResult* out_;
   bool keep_;
@@ -334,37 +452,54 @@ class Replay {
 
 struct ConformanceChecker::Impl {
   sim::World* world = nullptr;
-  std::vector<TxRec> txs;
+  RecordStore store;
   // Indexes of txs not known forgotten (pruned at each crash): what a crash
   // walks, so its cost follows the live transactions, not the run's length.
-  std::vector<size_t> live;
-  // host -> id -> index (lookups by the event's field, no copy; hashed, so a
-  // lookup costs the same however long the run).
-  std::map<uint32_t, absl::flat_hash_map<std::string, size_t>> tx_index;
-  std::map<uint32_t, absl::flat_hash_map<std::string, std::pair<size_t, int>>> en_index;
+  std::vector<uint32_t> live;
 
-  const std::pair<size_t, int>* FindEn(uint32_t host, const std::string& en) const {
-    auto h = en_index.find(host);
-    if (h == en_index.end()) return nullptr;
-    auto it = h->second.find(en);
-    return it == h->second.end() ? nullptr : &it->second;
+  const std::pair<uint32_t, int>* FindEn(uint32_t host, std::string_view en) const {
+    IdKey key;
+    if (!store.KnownKey(host, en, &key)) return nullptr;
+    if (auto it = store.hot_ens.find(key); it != store.hot_ens.end()) return &it->second;
+    if (auto it = store.cold_ens.find(key); it != store.cold_ens.end()) return &it->second;
+    return nullptr;
   }
 
-  TxRec* FindTx(uint32_t host, const std::string& tx, bool create) {
-    auto& on_host = tx_index[host];
-    auto it = on_host.find(tx);
-    if (it != on_host.end()) return &txs[it->second];
+  TxRec* FindTx(uint32_t host, std::string_view tx, bool create) {
+    IdKey key;
+    if (create) {
+      key = store.Key(host, tx);
+    } else if (!store.KnownKey(host, tx, &key)) {
+      return nullptr;
+    }
+    if (auto it = store.hot_txs.find(key); it != store.hot_txs.end()) return &store.txs[it->second];
+    if (auto it = store.cold_txs.find(key); it != store.cold_txs.end()) return &store.txs[it->second];
     if (!create) return nullptr;
-    on_host.emplace(tx, txs.size());
-    live.push_back(txs.size());
-    txs.push_back(TxRec{host, tx, {}, {}, {}, -1, false, {}});
-    return &txs.back();
+    const uint32_t index = static_cast<uint32_t>(store.txs.size());
+    store.hot_txs.emplace(key, index);
+    live.push_back(index);
+    TxRec& rec = store.txs.emplace_back();
+    rec.host = host;
+    rec.tx = key;
+    return &rec;
+  }
+  // The record was forgotten or its host crashed: its index entries move to
+  // the cold tier (found as before, but no longer in the table nearly every
+  // event probes).
+  void MakeCold(TxRec& rec) {
+    if (rec.cold) return;
+    rec.cold = true;
+    if (auto node = store.hot_txs.extract(rec.tx)) store.cold_txs.insert(std::move(node));
+    for (const IdKey& en : rec.ens) {
+      if (auto node = store.hot_ens.extract(en)) store.cold_ens.insert(std::move(node));
+    }
   }
   // The slot an RM event is about: (host, uow, rm name).
   std::pair<TxRec*, int> RmSlot(const sim::TraceEvent& e) {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec == nullptr) return {nullptr, -1};
-    const int slot = rec->SlotOfRm(e.Field("rm"));
+    const uint32_t rm = store.rm_names.Find(e.Field("rm"));
+    const int slot = rm == TextIds::kAbsent ? -1 : rec->SlotOfRm(rm);
     if (slot < 0) return {nullptr, -1};
     rec->en_flags[slot] |= kSeen;
     return {rec, slot};
@@ -379,41 +514,53 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
   } else if (kind == TraceKind::kEnCreate) {
     TxRec* rec = FindTx(e.host, e.Field("tx"), true);
     int slot = static_cast<int>(rec->ens.size());
-    rec->ens.push_back(e.Field("en"));
+    const IdKey en = store.Key(e.host, e.Field("en"));
+    rec->ens.push_back(en);
     rec->en_flags.push_back(0);
     rec->last_created = slot;
-    en_index[e.host][e.Field("en")] = {static_cast<size_t>(rec - txs.data()), slot};
+    const std::pair<uint32_t, int> at = {static_cast<uint32_t>(rec - store.txs.data()), slot};
+    // Created again (a recovered enlistment): the latest creation wins, in
+    // whichever tier the id was.
+    store.hot_ens.erase(en);
+    store.cold_ens.erase(en);
+    (rec->cold ? store.cold_ens : store.hot_ens)[en] = at;
   } else if (kind == TraceKind::kDistBranch) {
     // A participant's branch: the enlistment just created for it is the
     // superior enlistment (the TM's own superior), no RM of the instance.
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
     if (rec != nullptr && rec->last_created >= 0) rec->en_flags[rec->last_created] |= kSuperior;
   } else if (kind == TraceKind::kEnSuperiorCommit || kind == TraceKind::kEnSuperiorRollback) {
-    if (const auto* at = FindEn(e.host, e.Field("en"))) txs[at->first].en_flags[at->second] |= kSuperior;
+    if (const auto* at = FindEn(e.host, e.Field("en"))) store.txs[at->first].en_flags[at->second] |= kSuperior;
   } else if (kind == TraceKind::kRmEnlist) {
     TxRec* rec = FindTx(e.host, e.Field("uow"), false);
-    if (rec != nullptr && rec->last_created >= 0 && rec->SlotOfRm(e.Field("rm")) < 0) {
-      rec->rm_slot.emplace_back(e.Field("rm"), rec->last_created);
-      rec->en_flags[rec->last_created] |= kTracesVotes;
+    if (rec != nullptr && rec->last_created >= 0) {
+      const uint32_t rm = store.rm_names.Intern(e.Field("rm"));
+      if (rec->SlotOfRm(rm) < 0) {
+        rec->rm_slot.emplace_back(rm, rec->last_created);
+        rec->en_flags[rec->last_created] |= kTracesVotes;
+      }
     }
   } else if (kind == TraceKind::kTxState) {
     TxRec* rec = FindTx(e.host, e.Field("tx"), true);
     Eng to = EngOf(e.Field("to"));
-    if (to == kForgotten) rec->forgotten = true;
-    rec->events.push_back({index, Kind::kTxState, -1, EngOf(e.Field("from")), to});
+    store.Append(*rec, {index, Kind::kTxState, -1, EngOf(e.Field("from")), to});
+    if (to == kForgotten) {
+      rec->forgotten = true;
+      MakeCold(*rec);
+    }
   } else if (kind == TraceKind::kEnState || kind == TraceKind::kEnVoteNo) {
     const auto* at = FindEn(e.host, e.Field("en"));
     if (at == nullptr) return;
-    TxRec& rec = txs[at->first];
+    TxRec& rec = store.txs[at->first];
     int slot = at->second;
     rec.en_flags[slot] |= kSeen;
     if (kind == TraceKind::kEnVoteNo) {
-      rec.events.push_back({index, Kind::kEnVoteNo, static_cast<int16_t>(slot), kOther, kOther});
+      store.Append(rec, {index, Kind::kEnVoteNo, static_cast<int16_t>(slot), kOther, kOther});
       return;
     }
     Eng to = EngOf(e.Field("to"));
     if (to == kReadOnly) rec.en_flags[slot] |= kReadOnlyFlag;
-    rec.events.push_back({index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Field("from")), to});
+    store.Append(rec, {index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Field("from")), to});
   } else if (kind == TraceKind::kRmVote || kind == TraceKind::kRmCommitted || kind == TraceKind::kRmAborted) {
     auto [rec, slot] = RmSlot(e);
     if (rec == nullptr) return;
@@ -426,14 +573,16 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
     } else if (kind == TraceKind::kRmAborted) {
       k = e.Field("why") == "presumed" ? Kind::kRmPresumedAbort : Kind::kRmAborted;
     }
-    rec->events.push_back({index, k, static_cast<int16_t>(slot), kOther, kOther});
+    store.Append(*rec, {index, k, static_cast<int16_t>(slot), kOther, kOther});
   } else if (kind == TraceKind::kCrash) {
     size_t kept = 0;
-    for (size_t i : live) {
-      TxRec& rec = txs[i];
+    for (uint32_t i : live) {
+      TxRec& rec = store.txs[i];
       if (rec.forgotten) continue;
       live[kept++] = i;
-      if (rec.host == e.host) rec.events.push_back({index, Kind::kCrash, -1, kOther, kOther});
+      if (rec.host != e.host) continue;
+      store.Append(rec, {index, Kind::kCrash, -1, kOther, kOther});
+      MakeCold(rec);
     }
     live.resize(kept);
   }
@@ -454,10 +603,12 @@ void ConformanceChecker::OnEvent(const sim::TraceEvent& event, uint64_t index) {
   if (Wanted(event.kind)) impl_->OnEvent(event, index);
 }
 
+size_t ConformanceChecker::hot_index_size() const { return impl_->store.hot_txs.size() + impl_->store.hot_ens.size(); }
+
 ConformanceResult ConformanceChecker::Finish(bool keep_behaviours) const {
   ConformanceResult result;
   std::vector<std::pair<Action, State>> scratch;
-  for (const TxRec& rec : impl_->txs) Replay(rec, &result, keep_behaviours, &scratch).Run();
+  for (const TxRec& rec : impl_->store.txs) Replay(impl_->store, rec, &result, keep_behaviours, &scratch).Run();
   return result;
 }
 

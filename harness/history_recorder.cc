@@ -36,19 +36,25 @@ void HistoryRecorder::Reserve(uint64_t transactions) {
   // never written cost no memory.
   history_.events.reserve(transactions * 32);
   table_->Reserve(transactions * 4);
-  pair_index_.reserve(transactions * 2);
+  first_pair_of_tx_.reserve(transactions * 4);
   tx_by_uow_.reserve(transactions);
 }
 
 uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) {
   const model::Name rm = Intern(rm_text);
-  const uint64_t key = (uint64_t{tx.id()} << 32) | rm.id();
-  auto [it, inserted] = pair_index_.try_emplace(key, static_cast<uint32_t>(pairs_.size()));
-  if (inserted) {
-    pairs_.push_back(PairState{.tx = tx, .rm = rm});
-    open_.emplace(std::make_pair(tx, rm), it->second);
+  const uint32_t tx_id = tx.id();
+  if (tx_id >= first_pair_of_tx_.size()) {
+    first_pair_of_tx_.resize(std::max<size_t>(tx_id + 1, first_pair_of_tx_.size() * 2), kNoPair);
   }
-  return it->second;
+  uint32_t& first = first_pair_of_tx_[tx_id];
+  for (uint32_t index = first; index != kNoPair; index = pairs_[index].next_of_tx) {
+    if (pairs_[index].rm.id() == rm.id()) return index;
+  }
+  const uint32_t index = static_cast<uint32_t>(pairs_.size());
+  pairs_.push_back(PairState{.tx = tx, .rm = rm, .next_of_tx = first});
+  first = index;
+  open_.emplace(std::make_pair(tx, rm), index);
+  return index;
 }
 
 void HistoryRecorder::Resolve(uint32_t index) {

@@ -143,6 +143,7 @@ class HistoryRecorder : public ktm::RmObserver {
   const RunNames& names() const;
 
  private:
+  static constexpr uint32_t kNoPair = 0xffffffffu;
   struct PairState {
     model::Name tx, rm;
     bool spc_notified = false;
@@ -150,6 +151,7 @@ class HistoryRecorder : public ktm::RmObserver {
     bool resolved = false;
     bool in_doubt = false;   // told TRANSACTION_NOTIFY_INDOUBT, not resolved since
     uint32_t in_doubt_host = 0;
+    uint32_t next_of_tx = kNoPair;  // the tx's next pair (first_pair_of_tx_)
   };
   // One history event whose names are already in history_'s table.
   void RecordNames(model::EventKind kind, uint32_t host, model::Name tx, model::Name rm = {},
@@ -184,7 +186,12 @@ class HistoryRecorder : public ktm::RmObserver {
   absl::flat_hash_map<uint32_t, uint64_t> uow_by_tx_;    // tx name id -> UOW short id
   absl::flat_hash_map<uint32_t, uint32_t> begin_host_;   // tx name id -> the host its client began it on
   std::deque<PairState> pairs_;  // every pair seen (the fingerprint hashes them all)
-  absl::flat_hash_map<uint64_t, uint32_t> pair_index_;  // (tx id << 32 | rm id) -> index in pairs_
+  // Tx name id -> its latest pair in pairs_ (kNoPair: none), the tx's
+  // pairs chained through PairState::next_of_tx: a tx's lookup reads a flat
+  // vector near its end (names are interned in run order) and a few pairs,
+  // where a hash of every pair ever seen cost a cache miss per lookup on a
+  // long run.
+  std::vector<uint32_t> first_pair_of_tx_;
   // The unresolved pairs, in (tx, rm) name order: what crash and refusal
   // handling walk, so their cost follows what is live, not the run's length.
   std::map<std::pair<model::Name, model::Name>, uint32_t> open_;  // (tx, rm) -> index in pairs_

@@ -138,8 +138,24 @@ class Names {
   std::vector<uint32_t> rank_;
 };
 
-uint64_t PlaceValue(uint32_t place, const Name& value) {
-  return (uint64_t{place} << 32) | value.id();
+uint64_t PlaceValue(uint32_t place, uint32_t value) {
+  return (uint64_t{place} << 32) | value;
+}
+
+// What the rules need of an event's detail, read once in the pass that builds
+// the facts (Facts::event_code), so the rules never go back to the events.
+enum Code : uint8_t {
+  kCodeNone = 0,
+  kVoteYes, kVoteNo, kVoteReadOnly, kVoteSpc, kVoteOther,  // kVote detail
+  kWriteVolatile,                                          // kWrite detail "volatile"
+};
+
+Code VoteCode(const Name& detail) {
+  if (detail == "yes") return kVoteYes;
+  if (detail == "no") return kVoteNo;
+  if (detail == "readonly") return kVoteReadOnly;
+  if (detail == "spc") return kVoteSpc;
+  return kVoteOther;
 }
 
 // What one transaction did at one RM.
@@ -151,6 +167,10 @@ struct RmFacts {
   Index first_committed = kNoId;
   Index first_aborted = kNoId;
   Index lost = kNoId;          // first kRmLost (a volatile RM's effects gone in a crash)
+  // Where its participation ended: the first of kRmCommitted, kRmAborted,
+  // kRmLost and a "readonly" or "spc" vote (termination), and when.
+  Index resolved = kNoId;
+  int64_t resolved_ns = 0;
 };
 
 // What one transaction did overall; rms in RM name order once built.
@@ -162,6 +182,8 @@ struct TxFacts {
   Index first_outcome = kNoId;
   Index told_committed = kNoId;  // first kOutcome "committed"
   Index told_aborted = kNoId;    // first kOutcome "aborted"
+  int64_t begin_ns = 0;          // time of `begin`
+  int64_t first_outcome_ns = 0;  // time of `first_outcome`
   List reads;
   absl::InlinedVector<RmFacts, 2> rms;
 
@@ -194,6 +216,10 @@ struct Facts {
   std::vector<uint32_t> event_tx;   // per event: tx id, kNoId when the event has no tx facts
   std::vector<uint32_t> event_place;  // per kWrite / kRead / kFinalValue: place id
   std::vector<Index> next;            // per event: the next one in its List, kNoId at the end
+  // Per kWrite / kRead / kFinalValue: the value's id in the history's table
+  // (0 = ""; equal ids are equal values, all names being in one table).
+  std::vector<uint32_t> event_value;
+  std::vector<uint8_t> event_code;    // per kVote / kWrite: its Code
   // (rm, key) places.
   absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> place_ids;
   std::vector<std::pair<uint32_t, uint32_t>> places;  // place id -> (rm id, key id)
@@ -221,7 +247,7 @@ struct Facts {
   }
   // A write of a volatile key with a crash of its host after it: gone.
   size_t LostInCrash(size_t write) const {
-    return history->events[write].detail == "volatile" ? CrashAfter(write) : kNone;
+    return event_code[write] == kWriteVolatile && !crashes.empty() ? CrashAfter(write) : kNone;
   }
 
   const HistoryEvent& event(size_t index) const { return history->events[index]; }
@@ -245,6 +271,7 @@ struct Facts {
   void NoteWrite(size_t index, const Name& value) {
     Own(value);
     const uint32_t id = value.id();
+    event_value[index] = id;
     if (id >= first_write_of_value.size()) {
       first_write_of_value.resize(std::max<size_t>(id + 1, first_write_of_value.size() * 2), kNone);
     }
@@ -252,18 +279,17 @@ struct Facts {
     if (first == kNone) {
       first = index;
     } else if (event_place[first] != event_place[index]) {
-      first_write_elsewhere.try_emplace(PlaceValue(event_place[index], value), index);
+      first_write_elsewhere.try_emplace(PlaceValue(event_place[index], id), index);
     }
   }
   // The first kWrite of `value` at `place`, or kNone.
-  size_t FirstWriteAt(uint32_t place, const Name& value) const {
-    const uint32_t id = value.id();
+  size_t FirstWriteAt(uint32_t place, uint32_t id) const {
     if (id < first_write_of_value.size()) {
       const size_t first = first_write_of_value[id];
       if (first == kNone) return kNone;
       if (event_place[first] == place) return first;
     }
-    auto it = first_write_elsewhere.find(PlaceValue(place, value));
+    auto it = first_write_elsewhere.find(PlaceValue(place, id));
     return it == first_write_elsewhere.end() ? kNone : it->second;
   }
   absl::string_view TxName(uint32_t id) const { return txs.Name(id); }
@@ -297,6 +323,13 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
   return a + b;
 }
 
+// The first resolving event of a tx at an RM (events come in index order).
+void NoteResolved(const HistoryEvent& event, size_t index, RmFacts& rm_facts) {
+  if (rm_facts.resolved != kNoId) return;
+  rm_facts.resolved = static_cast<Index>(index);
+  rm_facts.resolved_ns = event.time_ns;
+}
+
 void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, Facts& facts) {
   switch (event.kind) {
     case EventKind::kEnlist:
@@ -305,21 +338,29 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
     case EventKind::kWrite:
       facts.Append(rm_facts.writes, index);
       facts.NoteWrite(index, event.value);
+      if (event.detail == "volatile") facts.event_code[index] = kWriteVolatile;
       break;
-    case EventKind::kVote:
+    case EventKind::kVote: {
       facts.Append(rm_facts.votes, index);
+      const Code code = VoteCode(event.detail);
+      facts.event_code[index] = code;
+      if (code == kVoteReadOnly || code == kVoteSpc) NoteResolved(event, index, rm_facts);
       break;
+    }
     case EventKind::kRmCommitted:
       if (rm_facts.first_committed == kNone) {
         rm_facts.first_committed = index;
         facts.commits.push_back({index, rm_facts.rm});
       }
+      NoteResolved(event, index, rm_facts);
       break;
     case EventKind::kRmAborted:
       if (rm_facts.first_aborted == kNone) rm_facts.first_aborted = index;
+      NoteResolved(event, index, rm_facts);
       break;
     case EventKind::kRmLost:
       if (rm_facts.lost == kNone) rm_facts.lost = index;
+      NoteResolved(event, index, rm_facts);
       break;
     default:
       break;
@@ -333,7 +374,10 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
   TxFacts& tx = facts.tx[id];
   switch (event.kind) {
     case EventKind::kBegin:
-      if (tx.begin == kNone) tx.begin = index;
+      if (tx.begin == kNone) {
+        tx.begin = index;
+        tx.begin_ns = event.time_ns;
+      }
       break;
     case EventKind::kCommitRequest:
       if (tx.first_commit_request == kNone) tx.first_commit_request = index;
@@ -345,12 +389,16 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
       if (tx.first_timeout == kNone) tx.first_timeout = index;
       break;
     case EventKind::kOutcome:
-      if (tx.first_outcome == kNone) tx.first_outcome = index;
+      if (tx.first_outcome == kNone) {
+        tx.first_outcome = index;
+        tx.first_outcome_ns = event.time_ns;
+      }
       if (tx.told_committed == kNone && event.detail == "committed") tx.told_committed = index;
       if (tx.told_aborted == kNone && event.detail == "aborted") tx.told_aborted = index;
       break;
     case EventKind::kRead:
       facts.Own(event.value);
+      facts.event_value[index] = event.value.id();
       facts.Append(tx.reads, index);
       facts.event_place[index] = facts.Place(event);
       break;
@@ -409,6 +457,8 @@ Facts BuildFactsOwn(const History& history) {
   facts.event_tx.assign(count, kNoId);
   facts.event_place.assign(count, kNoId);
   facts.next.assign(count, kNoId);
+  facts.event_value.assign(count, 0);
+  facts.event_code.assign(count, kCodeNone);
   // Growing the big tables by rehashing costs about as much as filling them:
   // start them at a size a typical history needs (about 10 events per
   // transaction, 1.5 writes per transaction).
@@ -420,6 +470,7 @@ Facts BuildFactsOwn(const History& history) {
     const HistoryEvent& event = history.events[i];
     if (event.kind == EventKind::kFinalValue) {
       facts.Own(event.value);
+      facts.event_value[i] = event.value.id();
       facts.event_place[i] = facts.Place(event);
       facts.finals[facts.event_place[i]].push_back(i);
     } else if (event.kind == EventKind::kFaultsStop) {
@@ -554,7 +605,7 @@ void AllOrNothingOf(const Facts& facts, uint32_t id, std::vector<Violation>& out
 
 // The first write of `value` at the place of `index`, or kNone.
 size_t FirstWriteOf(const Facts& facts, size_t index) {
-  return facts.FirstWriteAt(facts.event_place[index], facts.event(index).value);
+  return facts.FirstWriteAt(facts.event_place[index], facts.event_value[index]);
 }
 
 // One kFinalValue that differs from the model: say whose fault it is.
@@ -616,10 +667,9 @@ void CheckFinalValues(const Facts& facts, const std::vector<size_t>& reference,
                       std::vector<Violation>& out) {
   for (uint32_t place : facts.place_order) {
     const size_t expected = reference[place];
-    const absl::string_view expected_value =
-        expected == kNone ? absl::string_view() : absl::string_view(facts.event(expected).value);
+    const uint32_t expected_value = expected == kNone ? 0 : facts.event_value[expected];
     for (size_t final_index : facts.finals[place]) {
-      if (facts.event(final_index).value == expected_value) continue;
+      if (facts.event_value[final_index] == expected_value) continue;
       out.push_back(FinalValueViolation(facts, final_index, expected));
     }
   }
@@ -665,8 +715,6 @@ void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_fac
 
 // ---- validity --------------------------------------------------------------
 
-bool IsYesVote(const std::string& detail) { return detail == "yes" || detail == "readonly"; }
-
 // The first vote of `rm_facts` that allows the commit, or kNone.
 // `acknowledged` is the first kOutcome "committed" (or kNone).
 size_t AcceptedVote(const Facts& facts, const TxFacts& tx, const RmFacts& rm_facts,
@@ -677,9 +725,9 @@ size_t AcceptedVote(const Facts& facts, const TxFacts& tx, const RmFacts& rm_fac
   }
   const size_t own_deadline = Min(others_committed, rm_facts.first_committed);
   for (size_t vote : facts.Each(rm_facts.votes)) {
-    const std::string& detail = facts.event(vote).detail;
-    if (IsYesVote(detail) && vote < own_deadline) return vote;
-    if (detail == "spc" && vote < others_committed) return vote;
+    const uint8_t code = facts.event_code[vote];
+    if ((code == kVoteYes || code == kVoteReadOnly) && vote < own_deadline) return vote;
+    if (code == kVoteSpc && vote < others_committed) return vote;
   }
   return kNone;
 }
@@ -733,7 +781,7 @@ void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx
   CheckRequests(facts, tx, tx_facts, commit, out);
   for (const RmFacts& rm_facts : tx_facts.rms) {
     for (size_t vote : facts.Each(rm_facts.votes)) {
-      if (facts.event(vote).detail != "no") continue;
+      if (facts.event_code[vote] != kVoteNo) continue;
       out.push_back(MakeViolation("validity", tx,
                                   absl::StrCat(tx, " ", DescribeCommit(facts, commit), " but ",
                                                facts.RmName(rm_facts.rm), " voted no at ",
@@ -790,10 +838,11 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
     // overwrote the key.
     const size_t expected = reference[place];
     if (expected != write) continue;
-    const std::string& expected_value = facts.event(expected).value;
+    const uint32_t expected_id = facts.event_value[expected];
     for (size_t final_index : facts.finals[place]) {
+      if (facts.event_value[final_index] == expected_id) continue;
+      const std::string& expected_value = facts.event(expected).value;
       const std::string& seen = facts.event(final_index).value;
-      if (seen == expected_value) continue;
       out.push_back(MakeViolation(
           "durability", tx,
           absl::StrCat(acked(), " but its write ", Place(rm, facts.event(write).key), "=",
@@ -820,8 +869,8 @@ void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint
 
 // A read with no earlier own write: it must see "" or a value committed there.
 void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& out) {
+  if (facts.event_value[read] == 0) return;  // absent
   const HistoryEvent& event = facts.event(read);
-  if (event.value.empty()) return;
   const std::string seen = absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=",
                                         Quote(event.value), " at ", At(facts, read));
   const size_t write = FirstWriteOf(facts, read);
@@ -880,9 +929,9 @@ void IsolationOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
       CheckForeignRead(facts, read, out);
       continue;
     }
+    if (facts.event_value[own] == facts.event_value[read]) continue;
     const HistoryEvent& event = facts.event(read);
     const HistoryEvent& write = facts.event(own);
-    if (write.value == event.value) continue;
     out.push_back(MakeViolation(
         "isolation", event.tx,
         absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=", Quote(event.value),
@@ -1012,47 +1061,43 @@ class SharingWalk {
 
 // ---- termination -----------------------------------------------------------
 
-// The index at which the tx's participation at one RM ended, or kNone.
-size_t RmResolution(const Facts& facts, const RmFacts& rm_facts) {
-  size_t resolved = Min(Min(rm_facts.first_committed, rm_facts.first_aborted), rm_facts.lost);
-  for (size_t vote : facts.Each(rm_facts.votes)) {
-    const std::string& detail = facts.event(vote).detail;
-    if (detail == "readonly" || detail == "spc") resolved = Min(resolved, vote);
-  }
-  return resolved;
-}
+// Where a tx counts as resolved (kNone: not) and when.
+struct Resolved {
+  size_t index = kNone;
+  int64_t time_ns = 0;
+};
 
-// The index at which the tx counts as resolved, or kNone; `unresolved` and
-// `enlists` collect the enlisted RMs without a resolution and their kEnlist.
-size_t Resolution(const Facts& facts, const TxFacts& tx, std::vector<absl::string_view>& unresolved,
-                  std::vector<size_t>& enlists) {
-  size_t all_rms = tx.begin;  // vacuous when it enlisted nowhere
+// `unresolved` and `enlists` collect the enlisted RMs without a resolution
+// (RmFacts::resolved) and their kEnlist.
+Resolved Resolution(const Facts& facts, const TxFacts& tx, std::vector<absl::string_view>& unresolved,
+                    std::vector<size_t>& enlists) {
+  Resolved all_rms{tx.begin, tx.begin_ns};  // vacuous when it enlisted nowhere
   for (const RmFacts& rm_facts : tx.rms) {
     if (rm_facts.enlist == kNone) continue;
-    const size_t resolved = RmResolution(facts, rm_facts);
-    if (resolved == kNone) {
+    if (rm_facts.resolved == kNone) {
       unresolved.push_back(facts.RmName(rm_facts.rm));
       enlists.push_back(rm_facts.enlist);
-    } else if (all_rms != kNone) {
-      all_rms = std::max(all_rms, resolved);
+    } else if (all_rms.index != kNone && rm_facts.resolved > all_rms.index) {
+      all_rms = {rm_facts.resolved, rm_facts.resolved_ns};
     }
   }
-  if (!unresolved.empty()) all_rms = kNone;
-  const size_t outcome = tx.first_outcome;
-  return Min(outcome, all_rms);
+  if (!unresolved.empty()) all_rms = {};
+  if (tx.first_outcome < all_rms.index) return {tx.first_outcome, tx.first_outcome_ns};
+  return all_rms;
 }
 
 void TerminationOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_facts,
                    int64_t bound_ns, std::vector<Violation>& out) {
   const int64_t stop = facts.faults_stop_ns;
   const History& history = *facts.history;
-  const int64_t began = facts.event(tx_facts.begin).time_ns;
+  const int64_t began = tx_facts.begin_ns;
   const int64_t deadline = SaturatingAdd(std::max(stop, began), bound_ns);
   if (history.end_ns < deadline) return;
   std::vector<absl::string_view> unresolved;
   std::vector<size_t> enlists;
-  const size_t resolved = Resolution(facts, tx_facts, unresolved, enlists);
-  if (resolved != kNone && facts.event(resolved).time_ns <= deadline) return;
+  const Resolved resolution = Resolution(facts, tx_facts, unresolved, enlists);
+  const size_t resolved = resolution.index;
+  if (resolved != kNone && resolution.time_ns <= deadline) return;
   const std::string context = absl::StrCat(" (faults stopped at ", FormatTimeNs(stop), ", bound ",
                                            FormatTimeNs(bound_ns), ")");
   std::string message = absl::StrCat(tx, " began at ", At(facts, tx_facts.begin));

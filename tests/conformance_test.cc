@@ -700,3 +700,42 @@ TEST(SpecTargeting, BaselineStatesCountAsReached) {
 
 }  // namespace
 }  // namespace harness
+
+namespace harness {
+namespace {
+
+// The soak workload (four RMs, eight in flight, host crashes) at 8x its
+// length: the index every trace event probes stays at what is in flight
+// (transactions forgotten or cut by a crash move to the cold index), and the
+// checker still judged every transaction with an RM. Counts, not timings.
+TEST(ConformanceLiveObjects, HotIndexStaysAtWhatIsInFlightOverALongRunWithCrashes) {
+  constexpr uint32_t kFactor = 8;
+  constexpr size_t kHotIndexMax = 64;  // 8 in flight x (1 transaction + up to 4 enlistments), with room
+  auto loaded = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/soak.toml");
+  ASSERT_TRUE(loaded.ok());
+  Scenario scenario = *loaded;
+  scenario.workload.transactions *= kFactor;
+  scenario.faults.faults_until_ns *= kFactor;
+  scenario.run_until_ns *= kFactor;
+  std::unique_ptr<ConformanceChecker> checker;
+  size_t hot_max = 0, crashes = 0;
+  RunOptions options{.keep_trace = false};
+  options.world_hook = [&](sim::World& world) {
+    checker = std::make_unique<ConformanceChecker>(&world);
+    world.trace().add_listener([&](const sim::TraceEvent& e) {
+      if (e.kind == "crash") ++crashes;
+      hot_max = std::max(hot_max, checker->hot_index_size());
+    });
+  };
+  const RunResult result = RunScenario(scenario, 1, options);
+  ASSERT_TRUE(result.passed);
+  ASSERT_GE(result.transactions, 300u * kFactor);
+  EXPECT_GE(crashes, 4u) << "the run should crash its host a few times";
+  EXPECT_LE(hot_max, kHotIndexMax) << "the hot index grows with the run";
+  const ConformanceResult conformance = checker->Finish();
+  EXPECT_TRUE(conformance.violations.empty());
+  EXPECT_GE(conformance.transactions_checked, 300u * kFactor / 2);
+}
+
+}  // namespace
+}  // namespace harness
