@@ -118,7 +118,7 @@ Guid Kernel::NewGuid() {
   return g;
 }
 
-void Kernel::Trace(std::string_view kind, std::initializer_list<sim::TraceField> fields) {
+void Kernel::Trace(sim::TraceName kind, std::initializer_list<sim::TraceField> fields) {
   host_->TraceEvent(kind, fields);
 }
 
@@ -188,7 +188,7 @@ void Kernel::SetTxState(Tx& tx, TxState to) {
   KTM_ASSERT(TxTransitionAllowed(tx.state, to),
              absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
                              TxStateName(tx.state), TxStateName(to)));
-  Trace("tx.state", {{"tx", tx.id.Short()}, {"from", TxStateName(tx.state)}, {"to", TxStateName(to)}});
+  Trace("tx.state", {{"tx", tx.id.Short()}, {"from", TxStateTraceName(tx.state)}, {"to", TxStateTraceName(to)}});
   tx.state = to;
 }
 
@@ -197,7 +197,7 @@ void Kernel::SetEnState(En& en, EnState to) {
              absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
   KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
              absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
-  Trace("en.state", {{"en", en.id.Short()}, {"from", EnStateName(en.state)}, {"to", EnStateName(to)}});
+  Trace("en.state", {{"en", en.id.Short()}, {"from", EnStateTraceName(en.state)}, {"to", EnStateTraceName(to)}});
   en.state = to;
 }
 
@@ -233,7 +233,7 @@ void Kernel::Notify(En& en, uint32_t notification) {
   n.TmVirtualClock = en.rm->tm ? en.rm->tm->clock : 0;
   n.EnlistmentId = en.id;
   if (tx) n.UOW = tx->id;
-  Trace("ktm.notify", {{"en", en.id.Short()}, {"n", NotificationName(notification)}});
+  Trace("ktm.notify", {{"en", en.id.Short()}, {"n", NotificationTraceName(notification)}});
   Enqueue(*en.rm, n);
 }
 

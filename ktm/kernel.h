@@ -219,7 +219,7 @@ class Kernel {
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
   HANDLE NewHandle(Object object);
   Guid NewGuid();
-  void Trace(std::string_view kind, std::initializer_list<sim::TraceField> fields);
+  void Trace(sim::TraceName kind, std::initializer_list<sim::TraceField> fields);
   // Runs fn at Now() in a later event, unless the kernel is gone by then.
   // Templates so the guard and fn share one inline sim::Callback (no
   // allocation per deferral); expired() suffices: a world is single-threaded.

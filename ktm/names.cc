@@ -54,7 +54,7 @@ std::string StatusName(NTSTATUS s) {
   return absl::StrFormat("%s (0x%08X)", name, s);
 }
 
-const char* NotificationName(uint32_t n) {
+sim::TraceName NotificationTraceName(uint32_t n) {
   switch (n) {
     case TRANSACTION_NOTIFY_PREPREPARE: return "PREPREPARE";
     case TRANSACTION_NOTIFY_PREPARE: return "PREPARE";
@@ -77,7 +77,9 @@ const char* NotificationName(uint32_t n) {
   }
 }
 
-const char* TxStateName(TxState s) {
+const char* NotificationName(uint32_t n) { return NotificationTraceName(n).text.data(); }
+
+sim::TraceName TxStateTraceName(TxState s) {
   switch (s) {
     case TxState::kUninitialized: return "Uninitialized";
     case TxState::kActive: return "Active";
@@ -95,7 +97,9 @@ const char* TxStateName(TxState s) {
   return "?";
 }
 
-const char* EnStateName(EnState s) {
+const char* TxStateName(TxState s) { return TxStateTraceName(s).text.data(); }
+
+sim::TraceName EnStateTraceName(EnState s) {
   switch (s) {
     case EnState::kUninitialized: return "Uninitialized";
     case EnState::kActive: return "Active";
@@ -120,6 +124,8 @@ const char* EnStateName(EnState s) {
   }
   return "?";
 }
+
+const char* EnStateName(EnState s) { return EnStateTraceName(s).text.data(); }
 
 const char* TmStateName(TmState s) {
   switch (s) {

@@ -79,7 +79,7 @@ storage::StorageOptions PagedStorageOptions(uint64_t disk_bytes) {
   return o;
 }
 
-const char* RmTxPhaseName(RmTxPhase phase) {
+sim::TraceName RmTxPhaseTraceName(RmTxPhase phase) {
   switch (phase) {
     case RmTxPhase::kNone: return "none";
     case RmTxPhase::kActive: return "active";
@@ -90,6 +90,8 @@ const char* RmTxPhaseName(RmTxPhase phase) {
   }
   return "unknown";
 }
+
+const char* RmTxPhaseName(RmTxPhase phase) { return RmTxPhaseTraceName(phase).text.data(); }
 
 bool RmTxPhaseTransitionAllowed(RmTxPhase from, RmTxPhase to) {
   return (kPhaseTransitions[static_cast<size_t>(from)] & Bit(to)) != 0;
@@ -112,6 +114,7 @@ RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOp
       disk_(disk),
       options_(std::move(options)),
       trace_prefix_(std::move(trace_prefix)),
+      trace_name_(options_.name),
       rng_(host->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", host->incarnation()))),
       client_(kernel, host, disk, tm,
               RmClientOptions{.name = options_.name,
@@ -153,7 +156,7 @@ void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
   KTM_ASSERT(RmTxPhaseTransitionAllowed(ctx.phase, to),
              absl::StrCat(options_.name, ": transaction ", std::string(ctx.uow.Short()), " may not go from ",
                           RmTxPhaseName(ctx.phase), " to ", RmTxPhaseName(to)));
-  TraceTx("rm.phase", ctx.uow, {{"from", RmTxPhaseName(ctx.phase)}, {"to", RmTxPhaseName(to)}});
+  TraceTx("rm.phase", ctx.uow, {{"from", RmTxPhaseTraceName(ctx.phase)}, {"to", RmTxPhaseTraceName(to)}});
   ctx.phase = to;
 }
 
@@ -188,7 +191,7 @@ void RmBase::ReportAborted(TxContext& ctx, std::string_view why) {
   TraceTx("rm.aborted", ctx.uow, {{"why", why}});
 }
 
-void RmBase::TraceTx(std::string_view kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
+void RmBase::TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
   constexpr size_t kExtraMax = 6;
   KTM_ASSERT(extra.size() <= kExtraMax, "TraceTx: too many fields");
   static_assert(std::is_trivially_destructible_v<sim::TraceField>);
@@ -198,8 +201,8 @@ void RmBase::TraceTx(std::string_view kind, const Guid& uow, std::initializer_li
     Fields() {}
     sim::TraceField at[2 + kExtraMax];
   } fields;
-  std::construct_at(&fields.at[0], "rm", options_.name);
-  std::construct_at(&fields.at[1], "uow", uow.Short());
+  ::new (static_cast<void*>(&fields.at[0])) sim::TraceField("rm", trace_name_);
+  ::new (static_cast<void*>(&fields.at[1])) sim::TraceField("uow", uow.Short());
   std::uninitialized_copy(extra.begin(), extra.end(), fields.at + 2);
   host_->TraceEvent(kind, std::span<const sim::TraceField>(fields.at, 2 + extra.size()));
 }
@@ -207,7 +210,7 @@ void RmBase::TraceTx(std::string_view kind, const Guid& uow, std::initializer_li
 void RmBase::TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra) {
   constexpr size_t kExtraMax = 7;
   KTM_ASSERT(extra.size() <= kExtraMax, "TraceRm: too many fields");
-  sim::TraceField fields[1 + kExtraMax] = {{"rm", options_.name}};
+  sim::TraceField fields[1 + kExtraMax] = {{"rm", trace_name_}};
   std::copy(extra.begin(), extra.end(), fields + 1);
   host_->TraceEvent(absl::StrCat(trace_prefix_, ".", what), std::span<const sim::TraceField>(fields, 1 + extra.size()));
 }

@@ -137,6 +137,7 @@ inline constexpr size_t kRmTxPhaseCount = 6;
 
 // "none", "active", "preparing", "prepared", "single_phase", "done".
 const char* RmTxPhaseName(RmTxPhase phase);
+sim::TraceName RmTxPhaseTraceName(RmTxPhase phase);  // with its trace digest word
 
 // The allowed phase changes: kPhaseTransitions[from] has bit `to` set.
 bool RmTxPhaseTransitionAllowed(RmTxPhase from, RmTxPhase to);
@@ -222,7 +223,7 @@ class RmBase {
   void ReportWrite(const Guid& uow, std::string_view key, std::string_view value);
   // A trace event `kind` of a transaction (for people; the history goes
   // through the observer): {"rm", name}, {"uow", short}, extra...
-  void TraceTx(std::string_view kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
+  void TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
   // An RM event "<prefix>.<what>" with {"rm", name} first.
   void TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra = {});
   Kernel& kernel() { return *kernel_; }
@@ -296,6 +297,7 @@ class RmBase {
   sim::Disk* disk_;
   RmOptions options_;
   std::string trace_prefix_;
+  sim::TraceName trace_name_;            // options_.name with its trace digest word (the name never changes)
   sim::Rng rng_;
   RmClient client_;
   bool recovery_done_ = false;

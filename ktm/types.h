@@ -90,8 +90,10 @@ constexpr uint32_t TRANSACTION_NOTIFY_VALID_MASK =
     TRANSACTION_NOTIFY_LAST_RECOVER | TRANSACTION_NOTIFY_INDOUBT |
     TRANSACTION_NOTIFY_RM_DISCONNECTED | TRANSACTION_NOTIFY_TM_ONLINE |
     TRANSACTION_NOTIFY_COMMIT_REQUEST | TRANSACTION_NOTIFY_REQUEST_OUTCOME;
-// "PREPARE", "COMMIT", ... for one bit.
+// "PREPARE", "COMMIT", ... for one bit. The *TraceName forms carry the
+// name's trace digest word (computed at compile time) for trace fields.
 const char* NotificationName(uint32_t notification);
+sim::TraceName NotificationTraceName(uint32_t notification);
 
 // TRANSACTION_OUTCOME (public).
 enum TRANSACTION_OUTCOME : uint32_t {
@@ -107,6 +109,7 @@ enum class TxState : uint32_t {
   kRecovering = 10, kPrePrepared = 11,
 };
 const char* TxStateName(TxState state);
+sim::TraceName TxStateTraceName(TxState state);
 
 // KENLISTMENT_STATE (internal).
 enum class EnState : uint32_t {
@@ -117,6 +120,7 @@ enum class EnState : uint32_t {
   kOffline = 272, kPrePrepared = 273, kInitialized = 274,
 };
 const char* EnStateName(EnState state);
+sim::TraceName EnStateTraceName(EnState state);
 
 // KTM_STATE of a transaction manager.
 enum class TmState : uint32_t {

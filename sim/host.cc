@@ -53,7 +53,7 @@ Rng Host::DeriveRng(const std::string& purpose) const {
   return Rng::Derive(seed_, name_ + "/" + purpose);
 }
 
-void Host::TraceEvent(std::string_view kind, std::span<const TraceField> fields) {
+void Host::TraceEvent(TraceName kind, std::span<const TraceField> fields) {
   trace_->Record(scheduler_->Now(), id_, kind, fields);
 }
 

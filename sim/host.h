@@ -68,10 +68,10 @@ class Host {
   Rng DeriveRng(const std::string& purpose) const;
 
   // Trace an event on this host at Now().
-  void TraceEvent(std::string_view kind, std::initializer_list<TraceField> fields = {}) {
+  void TraceEvent(TraceName kind, std::initializer_list<TraceField> fields = {}) {
     TraceEvent(kind, std::span<const TraceField>(fields.begin(), fields.size()));
   }
-  void TraceEvent(std::string_view kind, std::span<const TraceField> fields);
+  void TraceEvent(TraceName kind, std::span<const TraceField> fields);
   Trace* trace() const { return trace_; }
   Scheduler* scheduler() const { return scheduler_; }
   // The world's code probes (nullptr for a host built outside a World).

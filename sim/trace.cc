@@ -2,11 +2,12 @@
 //
 // Text form: "<time_ns> h<host> <kind> k1=v1 k2=v2" ("h-" for kNoHost), built
 // only for kept events on demand (ToText) — never on the recording path.
-// The digest mixes 64-bit words: time, host with the field count, the kind
-// (MixString), then per field its key with the value's type (MixKey) and the
-// value: text with its length (MixString), a number as one word. Lengths and
-// type tags make the encoding unambiguous, and bytes are read in a fixed
-// (little-endian) order, so the digest is the same on every platform.
+// The digest mixes 64-bit words: time, host with the field count, the kind's
+// word, then per field its key's word with the value's type (KeyWord) and the
+// value's word (TraceField::ValueWord). A string's word is TraceTextHash
+// (trace.h): computed by the compiler for literals and constexpr name tables,
+// bytes read in a fixed (little-endian) order, so the digest is the same on
+// every platform.
 #include "sim/trace.h"
 
 #include <bit>
@@ -18,50 +19,7 @@
 namespace sim {
 namespace {
 
-// One 64x64->128 multiply folded to 64 bits (the wyhash/mum mix): a good
-// avalanche for one multiply's latency.
-inline uint64_t Mix(uint64_t hash, uint64_t word) {
-  const unsigned __int128 product =
-      static_cast<unsigned __int128>(hash ^ word) * 0x9e3779b97f4a7c15ull;
-  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64) ^ 0x2d358dccaa6c78a5ull;
-}
-
-inline uint64_t Load64(const char* data) {
-  uint64_t word;
-  std::memcpy(&word, data, 8);
-  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-  return word;
-}
-
-inline uint64_t Load32(const char* data) {
-  uint32_t word;
-  std::memcpy(&word, data, 4);
-  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap32(word);
-  return word;
-}
-
-// 1..7 bytes as one word, without byte-wise stores (a stored-then-loaded
-// buffer stalls on store forwarding): two overlapping 4-byte loads, or for
-// 1..3 bytes the first, middle and last byte (as wyhash reads them).
-inline uint64_t LoadTail(const char* data, size_t size) {
-  if (size >= 4) return Load32(data) | (Load32(data + size - 4) << (8 * (size - 4)));
-  return (static_cast<uint64_t>(static_cast<uint8_t>(data[0])) << 16) |
-         (static_cast<uint64_t>(static_cast<uint8_t>(data[size >> 1])) << 8) |
-         static_cast<uint8_t>(data[size - 1]);
-}
-
-// A string shorter than 8 bytes is one word with its length in the top byte
-// (its bytes never reach it); a longer one is its length, then 8-byte words,
-// then the tail. The stream of words decodes uniquely.
-inline uint64_t MixString(uint64_t hash, std::string_view text) {
-  const char* data = text.data();
-  size_t size = text.size();
-  if (size < 8) return Mix(hash, (size == 0 ? 0 : LoadTail(data, size)) | (static_cast<uint64_t>(size) << 56));
-  hash = Mix(hash, size);
-  for (; size >= 8; data += 8, size -= 8) hash = Mix(hash, Load64(data));
-  if (size > 0) hash = Mix(hash, LoadTail(data, size));
-  return hash;
-}
+using trace_internal::Mix;
 
 // 32 bits as 8 lower-case hex digits, most significant first, as the word a
 // little-endian load of that text gives: nibbles spread to bytes, reversed,
@@ -76,18 +34,11 @@ inline uint64_t HexDigitsWord(uint32_t value) {
   return x + 0x3030303030303030ull + letters * ('a' - '0' - 10);
 }
 
-// A field's key as MixString does it, with the type of the field's value in
-// bits 60-61 of its first word (that word holds the length there: < 2^56),
-// so a number and a text value never encode alike.
-inline uint64_t MixKey(uint64_t hash, std::string_view key, TraceField::Type type) {
-  const uint64_t tag = static_cast<uint64_t>(type) << 60;
-  const char* data = key.data();
-  size_t size = key.size();
-  if (size < 8) return Mix(hash, (size == 0 ? 0 : LoadTail(data, size)) | (static_cast<uint64_t>(size) << 56) | tag);
-  hash = Mix(hash, size | tag);
-  for (; size >= 8; data += 8, size -= 8) hash = Mix(hash, Load64(data));
-  if (size > 0) hash = Mix(hash, LoadTail(data, size));
-  return hash;
+// A field's key word with the type of the field's value folded in (the
+// type in the top bits, added: a number and a text value never encode alike
+// short of a 64-bit hash collision).
+inline uint64_t KeyWord(uint64_t key_hash, TraceField::Type type) {
+  return key_hash + (static_cast<uint64_t>(type) << 62);
 }
 
 // A kept event's number field back from its text (what AppendValueText wrote).
@@ -180,14 +131,14 @@ const std::string& TraceEvent::Field(std::string_view key) const {
   return *kEmpty;
 }
 
-uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::string_view kind,
+uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceName kind,
                            std::span<const TraceField> fields) {
   uint64_t hash = Mix(digest, static_cast<uint64_t>(time));
   hash = Mix(hash, static_cast<uint64_t>(host) | (static_cast<uint64_t>(fields.size()) << 32));
-  hash = MixString(hash, kind);
+  hash = Mix(hash, kind.hash);
   for (const TraceField& field : fields) {
-    hash = MixKey(hash, field.key, field.type);
-    hash = field.type == TraceField::Type::kText ? MixString(hash, field.text) : Mix(hash, field.number);
+    hash = Mix(hash, KeyWord(field.key_hash, field.type));
+    hash = Mix(hash, field.ValueWord());
   }
   return hash;
 }
@@ -195,13 +146,13 @@ uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::str
 uint64_t Trace::DigestStep(uint64_t digest, const TraceEvent& event) {
   uint64_t hash = Mix(digest, static_cast<uint64_t>(event.time));
   hash = Mix(hash, static_cast<uint64_t>(event.host) | (static_cast<uint64_t>(event.fields.size()) << 32));
-  hash = MixString(hash, event.kind);
+  hash = Mix(hash, TraceTextHash(event.kind));
   for (size_t i = 0; i < event.fields.size(); ++i) {
     const auto& [key, value] = event.fields[i];
     const TraceField::Type type =
         i < event.field_types.size() ? event.field_types[i] : TraceField::Type::kText;
-    hash = MixKey(hash, key, type);
-    hash = type == TraceField::Type::kText ? MixString(hash, value) : Mix(hash, ParseNumber(value, type));
+    hash = Mix(hash, KeyWord(TraceTextHash(key), type));
+    hash = Mix(hash, type == TraceField::Type::kText ? TraceTextHash(value) : ParseNumber(value, type));
   }
   return hash;
 }
@@ -236,8 +187,9 @@ void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view
   }
 }
 
-void Trace::Record(TimeNs time, uint32_t host, std::string_view kind, std::span<const TraceField> fields) {
-  digest_ = DigestStep(digest_, time, host, kind, fields);
+void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
+  digest_ = DigestStep(digest_, time, host, name, fields);
+  const std::string_view kind = name.text;
   ++count_;
 
   const bool keep = keep_events_ && events_.size() < events_max_;

@@ -5,9 +5,10 @@
 //   "<time_ns> h<host> <kind> k1=v1 k2=v2"
 // The digest is a running 64-bit hash over a compact binary encoding of each
 // event, typed, never over formatted text: time, host, the field count, the
-// kind and every key as strings with their lengths, and each value as what it
-// was recorded as: text with its length, or a number as one 64-bit word
-// tagged with its type (unsigned, signed, hex). Two runs with equal digests
+// kind and every key as one word each (TraceTextHash of the string, computed
+// at compile time for literals), and each value as what it was recorded as:
+// text as its TraceTextHash, or a number as one 64-bit word, each key's word
+// tagged with its value's type (unsigned, signed, hex). Two runs with equal digests
 // recorded the same events in the same order, and the first differing event
 // can be found by comparing kept events (keep_events=true). A value recorded
 // as the number 5 and one recorded as the text "5" render alike but hash
@@ -21,13 +22,16 @@
 // Limit: events_max bounds the kept events (the digest always covers all).
 #pragma once
 
+#include <bit>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -42,30 +46,136 @@ struct TraceHex {
   uint64_t value = 0;
 };
 
+// The digest's word for a string (an event's kind, a field's key, a text
+// value): a 64-bit hash of its bytes and length, the same on every platform.
+// constexpr, so a name known at compile time (TraceName from a literal, or a
+// constexpr table of TraceNames) is hashed by the compiler, never per event.
+namespace trace_internal {
+// One 64x64->128 multiply folded to 64 bits (the wyhash/mum mix).
+constexpr uint64_t Mix(uint64_t hash, uint64_t word) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(hash ^ word) * 0x9e3779b97f4a7c15ull;
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64) ^ 0x2d358dccaa6c78a5ull;
+}
+// `size` (1..8) bytes from `data` as a little-endian word, zero above them.
+// At run time by whole loads (1..3: two; 4..8: two overlapping 4-byte loads),
+// never past data + size; by a byte loop only in constant evaluation.
+constexpr uint64_t LoadLittle(const char* data, size_t size) {
+  if (std::is_constant_evaluated()) {
+    uint64_t word = 0;
+    for (size_t i = 0; i < size; ++i) word |= static_cast<uint64_t>(static_cast<uint8_t>(data[i])) << (8 * i);
+    return word;
+  }
+  auto load32 = [](const char* p) {
+    uint32_t word;
+    __builtin_memcpy(&word, p, 4);
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap32(word);
+    return static_cast<uint64_t>(word);
+  };
+  if (size == 8) {
+    uint64_t word;
+    __builtin_memcpy(&word, data, 8);
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    return word;
+  }
+  if (size >= 4) return load32(data) | (load32(data + size - 4) << (8 * (size - 4)));
+  const uint64_t first = static_cast<uint8_t>(data[0]);
+  if (size == 1) return first;
+  const uint64_t second = static_cast<uint8_t>(data[1]);
+  if (size == 2) return first | (second << 8);
+  return first | (second << 8) | (static_cast<uint64_t>(static_cast<uint8_t>(data[2])) << 16);
+}
+}  // namespace trace_internal
+
+[[gnu::always_inline]] constexpr uint64_t TraceTextHash(std::string_view text) {
+  // The length's low byte in the top byte of the first word (with up to 7
+  // bytes), then 8-byte words, the last one partial: the number of words and
+  // that byte fix the length, so two strings never give the same words.
+  const char* data = text.data();
+  size_t size = text.size();
+  uint64_t hash = 0x6a09e667f3bcc909ull;
+  const size_t first = size < 7 ? size : 7;
+  hash = trace_internal::Mix(hash, (static_cast<uint64_t>(size) << 56) |
+                                       (first == 0 ? 0 : trace_internal::LoadLittle(data, first)));
+  data += first;
+  size -= first;
+  for (; size >= 8; data += 8, size -= 8) hash = trace_internal::Mix(hash, trace_internal::LoadLittle(data, 8));
+  if (size > 0) hash = trace_internal::Mix(hash, trace_internal::LoadLittle(data, size));
+  return hash;
+}
+
+// A name with its digest word. From a string literal the word is computed at
+// compile time (consteval); from any other string at run time, to the same
+// value: how a name was passed never changes the digest.
+struct TraceName {
+  std::string_view text;
+  uint64_t hash = TraceTextHash({});
+
+  constexpr TraceName() = default;
+  template <size_t N>
+  consteval TraceName(const char (&literal)[N])  // NOLINT: implicit, for "kind" and {"key", value}
+      : text(literal, N - 1), hash(TraceTextHash(text)) {}
+  constexpr TraceName(std::string_view name) : text(name), hash(TraceTextHash(name)) {}  // NOLINT
+  TraceName(const std::string& name) : TraceName(std::string_view(name)) {}                 // NOLINT
+  // A `const char*` that is not a literal (a literal takes the consteval
+  // constructor: it is the more specialized template).
+  template <class P>
+    requires std::same_as<P, const char*> || std::same_as<P, char*>
+  TraceName(P name) : TraceName(std::string_view(name)) {}  // NOLINT
+};
+// A literal is hashed by the compiler (this would not compile if the literal
+// took the run-time const char* constructor).
+static_assert(TraceName("tx.state").hash == TraceTextHash("tx.state"));
+
 // One key=value pair as the recorder passes it: views into strings that live
 // until Record returns (literals, or temporaries of the calling expression),
-// or a number kept as a number until somebody wants text.
+// or a number kept as a number until somebody wants text. A text value given
+// as a TraceName (a constexpr table of state names) carries its digest word.
 struct TraceField {
   enum class Type : uint8_t { kText, kUnsigned, kSigned, kHex };
   std::string_view key;
+  uint64_t key_hash = TraceTextHash({});
   std::string_view text;  // kText
-  uint64_t number = 0;    // kUnsigned, kSigned (two's complement), kHex
+  uint64_t number = 0;    // kUnsigned, kSigned (two's complement), kHex; kText with text_hashed: its hash
   Type type = Type::kText;
+  bool text_hashed = false;
 
   constexpr TraceField() = default;
-  constexpr TraceField(std::string_view k, std::string_view v) : key(k), text(v) {}
-  constexpr TraceField(std::string_view k, const char* v) : key(k), text(v) {}
-  TraceField(std::string_view k, const std::string& v) : key(k), text(v) {}
+  constexpr TraceField(TraceName k, std::string_view v) : key(k.text), key_hash(k.hash), text(v) {}
+  // A literal value: inline, so the compiler folds its hash (not consteval:
+  // `c ? "1" : "0"` is a char array too, known only at run time; the text is
+  // up to the first NUL, as for a `const char*`). Any other `const char*`
+  // hashes at run time (a template too, so a literal takes the more
+  // specialized constructor above).
+  template <size_t N>
+  constexpr TraceField(TraceName k, const char (&v)[N])
+      : key(k.text), key_hash(k.hash), text(v), number(TraceTextHash(text)), text_hashed(true) {}
+  template <class P>
+    requires std::same_as<P, const char*> || std::same_as<P, char*>
+  constexpr TraceField(TraceName k, P v) : key(k.text), key_hash(k.hash), text(v) {}
+  TraceField(TraceName k, const std::string& v) : key(k.text), key_hash(k.hash), text(v) {}
+  constexpr TraceField(TraceName k, const TraceName& v)
+      : key(k.text), key_hash(k.hash), text(v.text), number(v.hash), text_hashed(true) {}
   template <std::integral I>
     requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-  constexpr TraceField(std::string_view k, I v)
-      : key(k), number(static_cast<uint64_t>(v)), type(std::is_signed_v<I> ? Type::kSigned : Type::kUnsigned) {}
-  constexpr TraceField(std::string_view k, const TraceHex& v) : key(k), number(v.value), type(Type::kHex) {}
+  constexpr TraceField(TraceName k, I v)
+      : key(k.text),
+        key_hash(k.hash),
+        number(static_cast<uint64_t>(v)),
+        type(std::is_signed_v<I> ? Type::kSigned : Type::kUnsigned) {}
+  constexpr TraceField(TraceName k, const TraceHex& v)
+      : key(k.text), key_hash(k.hash), number(v.value), type(Type::kHex) {}
 
+  // The value's digest word: a number as itself, a text as its TraceTextHash.
+  constexpr uint64_t ValueWord() const {
+    return type != Type::kText || text_hashed ? number : TraceTextHash(text);
+  }
   // The value's text form (what TraceEvent holds).
   std::string ValueText() const;
   void AppendValueText(std::string* out) const;
 };
+
+// Literal values take the array constructor (their hash folds at compile time).
+static_assert(TraceField("key", "value").text_hashed);
 
 struct TraceEvent {
   TimeNs time = 0;
@@ -87,16 +197,16 @@ class Trace {
   explicit Trace(bool keep_events = true, uint64_t events_max = 10'000'000)
       : keep_events_(keep_events), events_max_(events_max) {}
 
-  void Record(TimeNs time, uint32_t host, std::string_view kind, std::initializer_list<TraceField> fields = {}) {
+  void Record(TimeNs time, uint32_t host, TraceName kind, std::initializer_list<TraceField> fields = {}) {
     Record(time, host, kind, std::span<const TraceField>(fields.begin(), fields.size()));
   }
-  void Record(TimeNs time, uint32_t host, std::string_view kind, std::span<const TraceField> fields);
+  void Record(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields);
 
   // The digest's step: `digest` extended by one event. Recomputing it over the
   // kept events from kDigestStart gives digest() (tests check that): a kept
   // event's number fields are parsed back from their text by field_types.
   static constexpr uint64_t kDigestStart = 14695981039346656037ull;
-  static uint64_t DigestStep(uint64_t digest, TimeNs time, uint32_t host, std::string_view kind,
+  static uint64_t DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceName kind,
                              std::span<const TraceField> fields);
   static uint64_t DigestStep(uint64_t digest, const TraceEvent& event);
 

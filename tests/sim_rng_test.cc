@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -308,3 +309,32 @@ TEST(Trace, DigestHexIsSixteenDigits) {
 
 }  // namespace
 }  // namespace sim
+
+// A name's digest word is the same whether the compiler computed it (a
+// literal, a constexpr table) or it was hashed at run time from any string:
+// how a caller passes a kind, key or value never changes the digest.
+TEST(TraceDigest, ANameHashesAlikeAtCompileTimeAndAtRunTime) {
+  static constexpr std::string_view kText = "0123456789abcdefghijklmnopqrstu";
+  constexpr auto kAtCompileTime = [] {
+    std::array<uint64_t, kText.size() + 1> words{};
+    for (size_t n = 0; n <= kText.size(); ++n) words[n] = sim::TraceTextHash(kText.substr(0, n));
+    return words;
+  }();
+  std::set<uint64_t> distinct;
+  for (size_t n = 0; n <= kText.size(); ++n) {
+    const std::string copy(kText.substr(0, n));  // run time, from the heap
+    EXPECT_EQ(sim::TraceTextHash(copy), kAtCompileTime[n]) << n;
+    EXPECT_EQ(sim::TraceName(copy).hash, kAtCompileTime[n]) << n;
+    distinct.insert(kAtCompileTime[n]);
+  }
+  EXPECT_EQ(distinct.size(), kText.size() + 1);
+  EXPECT_EQ(sim::TraceName("tx.state").hash, sim::TraceName(std::string("tx.state")).hash);
+  // A literal value and the same text at run time give one event digest.
+  const std::string to = "Active";
+  const sim::TraceField literal[] = {{"to", "Active"}};
+  const sim::TraceField run_time[] = {{"to", to}};
+  EXPECT_TRUE(literal[0].text_hashed);
+  EXPECT_FALSE(run_time[0].text_hashed);
+  EXPECT_EQ(sim::Trace::DigestStep(sim::Trace::kDigestStart, 1, 0, "tx.state", literal),
+            sim::Trace::DigestStep(sim::Trace::kDigestStart, 1, 0, std::string("tx.state"), run_time));
+}
