@@ -435,24 +435,33 @@ TEST(FaultInjector, PageLatentErrorsHitOnlyWrittenDataPageSectors) {
   }
 }
 
+// Runs a page write fault kind at 30 per second for 150 ms on the rig and
+// checks that each of its crashes damaged exactly one more page, a data page.
+// kind: the kind's name; damaged: the rig's per-crash list for that kind.
+void RunPageWriteFault(PageFaultRig& rig, double FaultProbabilities::*rate, const std::string& kind,
+                       const std::vector<std::vector<uint64_t>>& damaged) {
+  FaultProbabilities p;
+  p.*rate = 30;
+  p.unflushed_survive_probability = 1;
+  FaultInjector injector(&rig.world, p, 150 * kMillisecond);
+  injector.Start();
+  rig.world.scheduler().RunUntil(200 * kMillisecond);
+  EXPECT_GE(rig.noted[kind], 1) << kind;
+  EXPECT_EQ(rig.noted["crash"], 0);  // noted as its own kind
+  ASSERT_EQ(damaged.size(), static_cast<size_t>(rig.noted[kind]));
+  for (const std::vector<uint64_t>& pages : damaged) {
+    ASSERT_EQ(pages.size(), 1u) << kind;
+    EXPECT_TRUE(InsideRegion(pages[0])) << "a " << kind << " page outside the region: " << pages[0];
+  }
+}
+
 // Right after each page_torn crash exactly one more page is torn (the write the
 // crash was tied to), and it is a data page.
 TEST(FaultInjector, PageTornCrashesTearOneDataPageWrite) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE(seed);
     PageFaultRig rig(seed);
-    FaultProbabilities p;
-    p.page_torn_per_second = 30;
-    p.unflushed_survive_probability = 1;
-    FaultInjector injector(&rig.world, p, 150 * kMillisecond);
-    injector.Start();
-    rig.world.scheduler().RunUntil(200 * kMillisecond);
-    EXPECT_GE(rig.noted["page_torn"], 1) << "seed " << seed;
-    EXPECT_EQ(rig.noted["crash"], 0);  // noted as its own kind
-    ASSERT_EQ(rig.torn_after_crash.size(), static_cast<size_t>(rig.noted["page_torn"]));
-    for (const std::vector<uint64_t>& torn : rig.torn_after_crash) {
-      ASSERT_EQ(torn.size(), 1u) << "seed " << seed;
-      EXPECT_TRUE(InsideRegion(torn[0])) << "a torn page outside the region: " << torn[0];
-    }
+    RunPageWriteFault(rig, &FaultProbabilities::page_torn_per_second, "page_torn", rig.torn_after_crash);
   }
 }
 
@@ -460,19 +469,9 @@ TEST(FaultInjector, PageTornCrashesTearOneDataPageWrite) {
 // (acknowledged: the crash came after its completion), and it is a data page.
 TEST(FaultInjector, PageLostWritesAreAcknowledgedThenMissingOnlyInTheRegion) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE(seed);
     PageFaultRig rig(seed);
-    FaultProbabilities p;
-    p.page_lost_per_second = 30;
-    p.unflushed_survive_probability = 1;
-    FaultInjector injector(&rig.world, p, 150 * kMillisecond);
-    injector.Start();
-    rig.world.scheduler().RunUntil(200 * kMillisecond);
-    EXPECT_GE(rig.noted["page_lost"], 1) << "seed " << seed;
-    ASSERT_EQ(rig.lost_after_crash.size(), static_cast<size_t>(rig.noted["page_lost"]));
-    for (const std::vector<uint64_t>& lost : rig.lost_after_crash) {
-      ASSERT_EQ(lost.size(), 1u) << "seed " << seed;
-      EXPECT_TRUE(InsideRegion(lost[0])) << "a lost page outside the region: " << lost[0];
-    }
+    RunPageWriteFault(rig, &FaultProbabilities::page_lost_per_second, "page_lost", rig.lost_after_crash);
     for (const bool acknowledged : rig.lost_was_acknowledged) EXPECT_TRUE(acknowledged);
   }
 }
