@@ -485,6 +485,13 @@ TEST(KtmsimBench, WritesTableJsonAndSvg) {
   text << std::ifstream(absl::StrCat(dir, "/bench.txt")).rdbuf();
   EXPECT_NE(text.str().find("recovery time in simulated time"), std::string::npos);
   EXPECT_NE(text.str().find("TxR       300 keys"), std::string::npos);
+  // --recovery-volumes none: the latency table alone.
+  const std::string latency_only =
+      absl::StrCat(KTMSIM_BINARY, " bench ", KTMSIM_SOURCE_DIR, "/bench/latency.toml --transactions 5 ",
+                   "--recovery-volumes none --quiet --format json --out '", dir, "' > '", dir, ".stdout'");
+  ASSERT_EQ(std::system(latency_only.c_str()), 0) << latency_only;
+  std::ifstream latency_json(absl::StrCat(dir, "/bench.json"));
+  EXPECT_FALSE(nlohmann::json::parse(latency_json)["bases"][0].contains("recovery"));
   for (const char* flags : {"--format png", "--recovery-volumes 0", "--recovery-volumes 1000,x",
                             "--recovery-flush-kib 64,sometimes", "--recovery-flush-kib 0"}) {
     const std::string bad = absl::StrCat(KTMSIM_BINARY, " bench ", flags, " --out '", dir, "' 2>/dev/null");
