@@ -326,50 +326,41 @@ TEST_F(LatencyReportTest, TableHasARowPerCaseAndConcurrency) {
   EXPECT_EQ(lines, 4u);
 }
 
-// The recovery-time table with the options `ktmsim bench` uses by default,
-// on bench/latency.toml's disks, run once with 2 jobs.
-class RecoveryBenchTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto base = LoadScenarioFile(KTMSIM_SOURCE_DIR "/bench/latency.toml");
-    ASSERT_TRUE(base.ok()) << base.status();
-    disks_ = new BenchDisks(BenchDisksOf(*base));
-    RecoveryBenchOptions options;
-    options.jobs = 2;
-    auto report = RunRecoveryBench(disks_->tm_log_disk, disks_->rm_disk, options);
-    ASSERT_TRUE(report.ok()) << report.status();
-    report_ = new RecoveryReport(*std::move(report));
-    std::printf("%s", RecoveryTableText(*report_).c_str());
-  }
-  static void TearDownTestSuite() {
-    delete report_;
-    delete disks_;
-  }
-  // The row of (case, volume, flush); fails the test when missing.
-  static const RecoveryRow& Row(const std::string& kase, uint32_t volume, uint64_t flush) {
-    for (const RecoveryRow& r : report_->rows) {
-      if (r.kase.id == kase && r.volume == volume && r.flush_log_bytes == flush) return r;
-    }
-    ADD_FAILURE() << "no row " << kase << " " << volume << " " << flush;
-    static const RecoveryRow none;
-    return none;
-  }
-  static RecoveryReport* report_;
-  static BenchDisks* disks_;
-};
-RecoveryReport* RecoveryBenchTest::report_ = nullptr;
-BenchDisks* RecoveryBenchTest::disks_ = nullptr;
+BenchDisks LatencyTomlDisks() {
+  auto base = LoadScenarioFile(KTMSIM_SOURCE_DIR "/bench/latency.toml");
+  EXPECT_TRUE(base.ok()) << base.status();
+  return base.ok() ? BenchDisksOf(*base) : BenchDisks{};
+}
 
-TEST_F(RecoveryBenchTest, EveryRowRecoversItsWholeVolume) {
-  ASSERT_NE(report_, nullptr);
-  const RecoveryBenchOptions defaults;
-  ASSERT_EQ(defaults.cases.size(), 2u);  // TxF and TxR
-  ASSERT_EQ(report_->rows.size(), defaults.cases.size() * defaults.volumes.size() * defaults.flush_log_bytes.size());
+// The row of (case, volume, flush); fails the test when missing.
+const RecoveryRow& RowOf(const RecoveryReport& report, const std::string& kase, uint32_t volume, uint64_t flush) {
+  for (const RecoveryRow& r : report.rows) {
+    if (r.kase.id == kase && r.volume == volume && r.flush_log_bytes == flush) return r;
+  }
+  ADD_FAILURE() << "no row " << kase << " " << volume << " " << flush;
+  static const RecoveryRow none;
+  return none;
+}
+
+// The table `ktmsim bench` prints by default, on bench/latency.toml's disks
+// (one test: each ctest entry is a process of its own, and the table is the
+// costly part, about 4 s of CPU).
+TEST(RecoveryBench, TheDefaultTableRecoversEveryVolumeAndAFlushShortensTheLargest) {
+  const BenchDisks disks = LatencyTomlDisks();
+  RecoveryBenchOptions options;
+  options.jobs = 2;
+  auto report = RunRecoveryBench(disks.tm_log_disk, disks.rm_disk, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string table = RecoveryTableText(*report);
+  std::printf("%s", table.c_str());
+  // Every row, in catalog order, recovers exactly its volume.
+  ASSERT_EQ(options.cases.size(), 2u);  // TxF and TxR
+  ASSERT_EQ(report->rows.size(), options.cases.size() * options.volumes.size() * options.flush_log_bytes.size());
   size_t i = 0;
-  for (const RecoveryCase& kase : defaults.cases) {
-    for (uint32_t volume : defaults.volumes) {
-      for (uint64_t flush : defaults.flush_log_bytes) {
-        const RecoveryRow& r = report_->rows[i++];
+  for (const RecoveryCase& kase : options.cases) {
+    for (uint32_t volume : options.volumes) {
+      for (uint64_t flush : options.flush_log_bytes) {
+        const RecoveryRow& r = report->rows[i++];
         SCOPED_TRACE(testing::Message() << kase.id << " " << volume << " flush " << flush);
         EXPECT_EQ(r.kase.id, kase.id);
         EXPECT_EQ(r.volume, volume);
@@ -381,59 +372,58 @@ TEST_F(RecoveryBenchTest, EveryRowRecoversItsWholeVolume) {
       }
     }
   }
-  EXPECT_TRUE(report_->passed());
-}
-
-TEST_F(RecoveryBenchTest, AFlushShortensRecoveryAtTheLargestVolume) {
-  ASSERT_NE(report_, nullptr);
-  const RecoveryBenchOptions defaults;
-  const uint32_t smallest = defaults.volumes.front(), largest = defaults.volumes.back();
-  for (const RecoveryCase& kase : defaults.cases) {
+  EXPECT_TRUE(report->passed());
+  // At the largest volume a flush brings the RM online sooner than replaying the whole volume.
+  const uint32_t smallest = options.volumes.front(), largest = options.volumes.back();
+  for (const RecoveryCase& kase : options.cases) {
     SCOPED_TRACE(kase.id);
-    const RecoveryRow& never = Row(kase.id, largest, 0);
+    const RecoveryRow& never = RowOf(*report, kase.id, largest, 0);
     // No flush: the store is empty, everything replays from the RM log, and that grows with the volume.
     EXPECT_EQ(never.page_reads, 0u);
     EXPECT_EQ(never.redo_records, 0u);
-    EXPECT_GT(never.online_ns, 2 * Row(kase.id, smallest, 0).online_ns);
-    for (uint64_t flush : defaults.flush_log_bytes) {
+    EXPECT_GT(never.online_ns, 2 * RowOf(*report, kase.id, smallest, 0).online_ns);
+    for (uint64_t flush : options.flush_log_bytes) {
       if (flush == 0) continue;
-      const RecoveryRow& flushed = Row(kase.id, largest, flush);
+      const RecoveryRow& flushed = RowOf(*report, kase.id, largest, flush);
       SCOPED_TRACE(testing::Message() << "flush " << flush);
-      EXPECT_GT(flushed.page_reads, 0u);   // the records came back from data pages
+      EXPECT_GT(flushed.page_reads, 0u);  // the records came back from data pages
       EXPECT_GT(flushed.redo_records, 0u);
       EXPECT_LT(flushed.online_ns, never.online_ns);
     }
   }
-}
-
-TEST_F(RecoveryBenchTest, FiguresAreTheSameAtEveryRunAndForEveryJobs) {
-  ASSERT_NE(report_, nullptr);
-  RecoveryBenchOptions options;
-  options.jobs = 1;
-  auto again = RunRecoveryBench(disks_->tm_log_disk, disks_->rm_disk, options);
-  ASSERT_TRUE(again.ok()) << again.status();
-  ASSERT_EQ(again->rows.size(), report_->rows.size());
-  for (size_t i = 0; i < again->rows.size(); ++i) EXPECT_EQ(again->rows[i].digest, report_->rows[i].digest) << i;
-  EXPECT_EQ(RecoveryJson(*again, ""), RecoveryJson(*report_, ""));
-  EXPECT_EQ(RecoveryTableText(*again), RecoveryTableText(*report_));
-}
-
-TEST_F(RecoveryBenchTest, TableAndJsonHaveEveryRow) {
-  ASSERT_NE(report_, nullptr);
-  const std::string table = RecoveryTableText(*report_);
+  // The text has a line per row and no FAILED line; the JSON parses with every row.
   EXPECT_NE(table.find("recovery time in simulated time"), std::string::npos);
   EXPECT_EQ(table.find("FAILED"), std::string::npos);
   size_t lines = 0;
   std::istringstream in(table);
   for (std::string line; std::getline(in, line);) lines += (line.rfind("TxF ", 0) == 0 || line.rfind("TxR ", 0) == 0);
-  EXPECT_EQ(lines, report_->rows.size());
-  const nlohmann::json j = nlohmann::json::parse(RecoveryJson(*report_, "  "));
+  EXPECT_EQ(lines, report->rows.size());
+  const nlohmann::json j = nlohmann::json::parse(RecoveryJson(*report, "  "));
   EXPECT_TRUE(j["passed"].get<bool>());
-  ASSERT_EQ(j["rows"].size(), report_->rows.size());
+  ASSERT_EQ(j["rows"].size(), report->rows.size());
   EXPECT_EQ(j["rows"][0]["case"], "txf");
   EXPECT_EQ(j["rows"][0]["flush_log_bytes"], 0);
-  EXPECT_EQ(j["rows"][0]["online_ns"], report_->rows[0].online_ns);
-  EXPECT_EQ(j["rows"][0]["records"], report_->rows[0].volume);
+  EXPECT_EQ(j["rows"][0]["online_ns"], report->rows[0].online_ns);
+  EXPECT_EQ(j["rows"][0]["records"], report->rows[0].volume);
+}
+
+// A smaller table (both cases, one volume, never and a flush that runs), twice.
+TEST(RecoveryBench, FiguresAreTheSameAtEveryRunAndForEveryJobs) {
+  const BenchDisks disks = LatencyTomlDisks();
+  RecoveryBenchOptions options;
+  options.volumes = {3000};
+  options.flush_log_bytes = {0, 16 * 1024};
+  options.jobs = 1;
+  auto serial = RunRecoveryBench(disks.tm_log_disk, disks.rm_disk, options);
+  options.jobs = 2;
+  auto parallel = RunRecoveryBench(disks.tm_log_disk, disks.rm_disk, options);
+  ASSERT_TRUE(serial.ok() && parallel.ok());
+  ASSERT_EQ(serial->rows.size(), 4u);
+  EXPECT_TRUE(serial->passed());
+  EXPECT_GT(RowOf(*serial, "txr", 3000, 16 * 1024).page_reads, 0u);  // the flushed path ran
+  for (size_t i = 0; i < serial->rows.size(); ++i) EXPECT_EQ(serial->rows[i].digest, parallel->rows[i].digest) << i;
+  EXPECT_EQ(RecoveryJson(*serial, ""), RecoveryJson(*parallel, ""));
+  EXPECT_EQ(RecoveryTableText(*serial), RecoveryTableText(*parallel));
 }
 
 TEST(RecoveryBench, BadOptionsAreRefusedBeforeAnythingRuns) {
