@@ -1019,7 +1019,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
     }
     w.U8(tx->logged ? 0 : 1);
     auto rec = EncodeCommit(*tx, ens);
-    w.data().insert(w.data().end(), rec.begin(), rec.end());
+    w.Raw(rec);
     w.U8(tx->superior ? 1 : 0);
     if (tx->superior) {
       w.Id(tx->superior->id);
