@@ -257,21 +257,25 @@ void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const T
   --observing_depth_;
 }
 
-void Trace::add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants) {
-  if (listeners_.size() >= listeners_max) {
+namespace {
+// Listeners are bits of a 64-bit word: one more than listeners_max is a bug.
+void CheckListenerRoom(size_t listeners, size_t listeners_max) {
+  if (listeners >= listeners_max) {
     std::fprintf(stderr, "sim::Trace: more than %zu listeners\n", listeners_max);
     std::abort();
   }
+}
+}  // namespace
+
+void Trace::add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants) {
+  CheckListenerRoom(listeners_.size(), listeners_max);
   text_listeners_ |= uint64_t{1} << listeners_.size();
   listeners_.push_back({std::move(listener), {}, std::move(wants)});
   ForgetKindWants();
 }
 
 void Trace::add_view_listener(std::function<void(const TraceView&)> listener, KindFilter wants) {
-  if (listeners_.size() >= listeners_max) {
-    std::fprintf(stderr, "sim::Trace: more than %zu listeners\n", listeners_max);
-    std::abort();
-  }
+  CheckListenerRoom(listeners_.size(), listeners_max);
   listeners_.push_back({{}, std::move(listener), std::move(wants)});
   ForgetKindWants();
 }
