@@ -173,7 +173,11 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
           progress.Advance(!check.first.passed || !check.same);
           return;
         }
-        const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, options);
+        // The checkers reuse this worker's memory from its previous run.
+        thread_local model::CheckScratch check_scratch;
+        harness::RunOptions run_options = options;
+        run_options.check_scratch = &check_scratch;
+        const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, run_options);
         records[i] = reports::MakeRunRecord(scenario, result);
         progress.Advance(!result.passed);
       },

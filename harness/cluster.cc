@@ -818,7 +818,8 @@ RunResult Cluster::Run() {
   const bool listed = !rules.empty();
   rules.erase(std::remove(rules.begin(), rules.end(), "conformance"), rules.end());
   for (auto& v : listed && rules.empty() ? std::vector<model::Violation>{}
-                                         : model::CheckAll(history, rules, scenario_.termination_bound_ns)) {
+                                         : model::CheckAll(history, rules, scenario_.termination_bound_ns,
+                                                          options_.check_scratch)) {
     result.violations.push_back({v.rule, v.tx, v.message, v.events});
   }
   if (scenario_.expect == Expect::kPass) {

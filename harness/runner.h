@@ -12,6 +12,7 @@
 #include "harness/history_recorder.h"
 #include "harness/run_identity.h"
 #include "harness/scenario.h"
+#include "model/checkers.h"
 #include "model/history.h"
 #include "sim/fault_plan.h"
 #include "sim/invariant.h"
@@ -36,6 +37,9 @@ struct RunOptions {
   // TEST-ONLY: called with the run's world after it is built, before it runs
   // (e.g. to plant nondeterminism that --check-determinism must catch).
   std::function<void(sim::World&)> world_hook;
+  // Memory the checkers reuse from one run to the next (not owned; one per
+  // worker thread; nullptr: none). Never changes a result.
+  model::CheckScratch* check_scratch = nullptr;
 };
 
 // The rule of a run a broken invariant ended (KTM_ASSERT, KTM_LOG_ASSERT, a

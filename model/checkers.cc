@@ -37,7 +37,38 @@
 #include "model/checker_catalog.h"
 
 namespace model {
+
+// The per-event arrays of Facts, kept between checks (see CheckScratch).
+struct CheckScratch::Buffers {
+  std::vector<uint32_t> event_tx;
+  std::vector<uint32_t> event_place;
+  std::vector<uint32_t> next;
+  std::vector<uint32_t> event_value;
+  std::vector<uint8_t> event_code;
+
+  size_t bytes() const {
+    return (event_tx.capacity() + event_place.capacity() + next.capacity() + event_value.capacity()) *
+               sizeof(uint32_t) +
+           event_code.capacity();
+  }
+};
+
+CheckScratch::CheckScratch() = default;
+CheckScratch::~CheckScratch() = default;
+size_t CheckScratch::bytes_held() const { return buffers_ == nullptr ? 0 : buffers_->bytes(); }
+
+CheckScratch::Buffers& ScratchBuffers(CheckScratch& scratch) {
+  if (scratch.buffers_ == nullptr) scratch.buffers_ = std::make_unique<CheckScratch::Buffers>();
+  return *scratch.buffers_;
+}
+
 namespace {
+
+// Moves `from` into `to` when it holds more memory (a moved-from vector holds none).
+template <typename T>
+void KeepLarger(std::vector<T>& from, std::vector<T>& to) {
+  if (from.capacity() > to.capacity()) to = std::move(from);
+}
 
 // "No event": event indexes are stored in 32 bits (a history has fewer
 // than 2^32 - 1 events; BuildFacts checks), read back as size_t, and kNone
@@ -204,6 +235,30 @@ struct TxFacts {
 };
 
 struct Facts {
+  Facts() = default;
+  Facts(Facts&&) = default;
+  Facts& operator=(Facts&&) = delete;
+  // The per-event arrays go back to the scratch they came from.
+  ~Facts() {
+    if (scratch == nullptr) return;
+    KeepLarger(event_tx, scratch->event_tx);
+    KeepLarger(event_place, scratch->event_place);
+    KeepLarger(next, scratch->next);
+    KeepLarger(event_value, scratch->event_value);
+    KeepLarger(event_code, scratch->event_code);
+  }
+  // Takes the per-event arrays of `buffers` (they come back when this is destroyed).
+  void Borrow(CheckScratch::Buffers* buffers) {
+    scratch = buffers;
+    if (scratch == nullptr) return;
+    event_tx = std::move(scratch->event_tx);
+    event_place = std::move(scratch->event_place);
+    next = std::move(scratch->next);
+    event_value = std::move(scratch->event_value);
+    event_code = std::move(scratch->event_code);
+  }
+
+  CheckScratch::Buffers* scratch = nullptr;
   const History* history = nullptr;
   // The history re-interned into one table, when `history` was not (events
   // built by hand): `history` points at it.
@@ -445,8 +500,9 @@ void SortNames(Facts& facts) {
   }
 }
 
-Facts BuildFactsOwn(const History& history) {
+Facts BuildFactsOwn(const History& history, CheckScratch::Buffers* scratch) {
   Facts facts;
+  facts.Borrow(scratch);
   facts.history = &history;
   const size_t count = history.events.size();
   if (count >= kNone) {
@@ -489,16 +545,16 @@ Facts BuildFactsOwn(const History& history) {
 }
 
 // Facts of `history`, re-interned into one table first unless it is in one.
-Facts BuildFacts(const History& history) {
+Facts BuildFacts(const History& history, CheckScratch::Buffers* scratch = nullptr) {
   {
-    Facts facts = BuildFactsOwn(history);
+    Facts facts = BuildFactsOwn(history, scratch);
     if (!facts.AnyForeign()) return facts;
   }
   auto compacted = std::make_shared<History>();
   compacted->events.reserve(history.events.size());
   for (const HistoryEvent& event : history.events) compacted->Add(event);
   compacted->end_ns = history.end_ns;
-  Facts facts = BuildFactsOwn(*compacted);
+  Facts facts = BuildFactsOwn(*compacted, scratch);
   facts.compacted = std::move(compacted);
   return facts;
 }
@@ -1135,8 +1191,9 @@ Rule RuleNamed(std::string_view name) {
 // violations in transaction name order, atomicity's final-value checks after
 // its per-transaction ones.
 using Found = std::array<std::vector<Violation>, kRuleCount>;
-Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns) {
-  const Facts facts = BuildFacts(history);
+Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns,
+               CheckScratch::Buffers* scratch = nullptr) {
+  const Facts facts = BuildFacts(history, scratch);
   const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
   const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
   const bool judge_termination =
@@ -1225,12 +1282,18 @@ std::vector<Violation> CheckTermination(const History& history, int64_t bound_ns
 
 std::vector<Violation> CheckAll(const History& history, const std::vector<std::string>& rules,
                                 int64_t termination_bound_ns) {
+  return CheckAll(history, rules, termination_bound_ns, nullptr);
+}
+
+std::vector<Violation> CheckAll(const History& history, const std::vector<std::string>& rules,
+                                int64_t termination_bound_ns, CheckScratch* scratch) {
   auto is_wanted = [&rules](std::string_view name) {
     return rules.empty() || std::find(rules.begin(), rules.end(), name) != rules.end();
   };
   Wanted wanted{};
   for (int rule = 0; rule < kRuleCount; ++rule) wanted[rule] = is_wanted(kRuleNames[rule]);
-  Found found = RunRules(history, wanted, termination_bound_ns);
+  Found found = RunRules(history, wanted, termination_bound_ns,
+                         scratch == nullptr ? nullptr : &ScratchBuffers(*scratch));
   // In catalog order; a checker outside the built-in walk runs on its own.
   std::vector<Violation> out;
   for (const CheckerInfo& checker : CheckerCatalog()) {

@@ -111,6 +111,33 @@ RC_GTEST_PROP(CheckersEquivalence, EveryRuleGivesTheReferenceViolations, ()) {
   ExpectSame(CheckAll(own, some, bound), reference::CheckAll(history, some, bound));
   ExpectSame(CheckAll(mixed, {}, bound), reference::CheckAll(history, {}, bound));
   RC_ASSERT(SameReference(ReferenceState(own), reference::ReferenceState(history)));
+  // Through one scratch shared by every case: its arrays hold what earlier
+  // (often larger) histories left in them.
+  static CheckScratch scratch;
+  ExpectSame(CheckAll(own, {}, bound, &scratch), reference::CheckAll(history, {}, bound));
+  ExpectSame(CheckAll(mixed, some, bound, &scratch), reference::CheckAll(history, some, bound));
+}
+
+TEST(CheckScratch, KeepsThePerEventArraysBetweenChecksAndChangesNoResult) {
+  const History big = bench::GenerateHistory(2000, 19);
+  const History small = bench::GenerateHistory(300, 7);
+  History broken = small;  // a commit both ways: violations to compare
+  for (HistoryEvent& event : broken.events) {
+    if (event.kind == EventKind::kRmCommitted) {
+      event.kind = EventKind::kRmAborted;
+      break;
+    }
+  }
+  CheckScratch scratch;
+  EXPECT_EQ(scratch.bytes_held(), 0u);
+  for (const History* history : std::initializer_list<const History*>{&big, &small, &broken, &big, &broken}) {
+    const std::vector<Violation> alone = CheckAll(*history, {}, bench::kGeneratedBoundNs);
+    const std::vector<Violation> reused = CheckAll(*history, {}, bench::kGeneratedBoundNs, &scratch);
+    EXPECT_EQ(reused, alone);
+    // The arrays came back: 17 bytes per event of the largest history so far.
+    EXPECT_GE(scratch.bytes_held(), 17 * big.events.size());
+  }
+  EXPECT_FALSE(CheckAll(broken, {}, bench::kGeneratedBoundNs, &scratch).empty());
 }
 
 TEST(HistoryNames, InternedOncePerTableWithDenseIds) {
