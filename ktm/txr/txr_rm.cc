@@ -117,6 +117,7 @@ TxrRm::TxrRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, TxrOpt
   // Paged: the protected keys are read from the store like any key (absent
   // there: as created here, without values).
   if (!paged()) ApplyToCommitted(fixed);
+  if (paged()) counts_ = Counts::kLoading;
 }
 
 TxrRm::~TxrRm() = default;
@@ -211,9 +212,13 @@ void TxrRm::ApplyToCommitted(const ChangeList& changes) {
       } else if (!resident && counts_ == Counts::kScanning) {
         recount_ = true;
       }
-      if (counts_ != Counts::kReady) {
-        NoteCountChange(path, before, after);
-      } else if (before != after) {
+      const bool first_change = count_changes_.count(path) == 0;
+      if (counts_ != Counts::kReady) NoteCountChange(path, before, after);
+      if (counts_ == Counts::kLoading && first_change) {
+        // Start counted the stored state: a resident key not changed since is as stored.
+        if (resident) count_changes_.at(path).counted = before;
+        else ProbeStored(path);
+      } else if (counts_ == Counts::kReady && before != after) {
         AdjustChildCount(Parent(path), after ? 1 : -1);
       }
       if (counts_ == Counts::kReady && enum_ready_ && Depth(path) > 0 && EqualsIgnoringCase(Parent(path), enum_path_)) {
@@ -272,12 +277,13 @@ std::optional<std::string> TxrRm::CommittedRecord(const std::string& key) const 
   return std::string(w.data().begin(), w.data().end());
 }
 
+// Start's stream of the store (nothing changes meanwhile): children counted, no key kept.
 void TxrRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
-  Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
-  Change change = GetEntry(r);
-  KTM_ASSERT(r.done() && change.second.has_value() && StoreKey(change.first) == key,
-             "txr: a store record does not decode to its key");
-  ApplyToCommitted({change});
+  KTM_ASSERT(counts_ == Counts::kLoading, name() + ": a store record loaded after the start");
+  std::optional<Change> change = DecodeRecord(record);
+  if (!change) return;
+  KTM_ASSERT(StoreKey(change->first) == key, "txr: a store record does not decode to its key");
+  if (Depth(change->first) > 0) AdjustChildCount(Parent(change->first), 1);
 }
 
 void TxrRm::EncodeCommitted(Writer& w) const {
@@ -748,6 +754,7 @@ NTSTATUS TxrRm::EnsureResident(const std::string& path, bool children) {
   if (!paged()) return STATUS_SUCCESS;
   if (!online()) return STATUS_RM_NOT_ACTIVE;
   if (counts_ == Counts::kNone) StartCounting();
+  MaybeFinishLoading();
   if (!Resident(path, children)) {
     Fetch(path, children, [](NTSTATUS) {});
     return STATUS_PENDING;
@@ -793,6 +800,37 @@ void TxrRm::Fetch(const std::string& path, bool children, std::function<void(NTS
   };
   if (wait_counts) count_waiters_.push_back(one);
   for (const std::string& key : missing) FetchKey(key, one);
+  MaybeFinishLoading();
+}
+
+// The replay changed path: its state in the store (as Start counted it) is
+// read before any flush can change it (the store serves its operations in
+// order, and no flush starts before the RM is online).
+void TxrRm::ProbeStored(const std::string& path) {
+  ++probes_pending_;
+  std::weak_ptr<bool> alive = alive_;
+  store()->Get(StoreKey(path), [this, alive, path](absl::StatusOr<std::optional<std::string>> got) {
+    if (alive.expired()) return;
+    --probes_pending_;
+    if (!got.ok()) {
+      counts_ = Counts::kNone;  // counted again by a scan (which reports the failure to its waiters)
+      child_counts_.clear();
+      StartCounting();
+      return;
+    }
+    if (counts_ != Counts::kLoading) return;
+    auto it = count_changes_.find(path);
+    KTM_ASSERT(it != count_changes_.end(), name() + ": a probe of a key the replay did not change");
+    it->second.counted = *got && DecodeRecord(**got).has_value();
+    MaybeFinishLoading();
+  });
+}
+
+void TxrRm::MaybeFinishLoading() {
+  if (counts_ != Counts::kLoading || probes_pending_ > 0 || !online()) return;
+  counts_ = Counts::kScanning;  // CountingDone merges the replay's changes as a scan's
+  ++memory_.count_scans;
+  CountingDone(STATUS_SUCCESS);
 }
 
 void TxrRm::FetchKey(const std::string& path, std::function<void(NTSTATUS)> done) {
@@ -964,7 +1002,7 @@ void TxrRm::RequestEnumeration(const std::string& path) {
   if (EqualsIgnoringCase(path, enum_path_) && counts_ != Counts::kReady) return;  // on its way
   enum_path_ = path;
   enum_ready_ = false;
-  if (counts_ == Counts::kScanning) {
+  if (counts_ == Counts::kScanning || counts_ == Counts::kLoading) {
     recount_ = true;
     return;
   }

@@ -177,7 +177,9 @@ class TxrRm : public RmBase {
   bool SupportsPagedStorage() const override { return true; }
   std::optional<std::string> CommittedRecord(const std::string& key) const override;
   void LoadCommittedRecord(const std::string& key, const std::string& record) override;
-  bool LoadsStoreAtStart() const override { return false; }
+  // Start streams the store once (a damaged page refuses the start, as
+  // before), counting children only: no key is kept.
+  bool LoadsStoreAtStart() const override { return true; }
   void CommittedRecordsStored(std::span<const storage::Change> records) override;
 
  private:
@@ -244,7 +246,9 @@ class TxrRm : public RmBase {
     bool counted = false;    // the scan counted it (as committed) before its first change
     bool after = false;      // committed now
   };
-  enum class Counts { kNone, kScanning, kReady };
+  // kLoading: counted by Start's stream of the store; the replay's changes
+  // wait for a read of each changed key's stored state (probes_pending_).
+  enum class Counts { kNone, kLoading, kScanning, kReady };
   NTSTATUS EnsureResident(const std::string& path, bool children);
   void FetchKey(const std::string& path, std::function<void(NTSTATUS)> done);
   void CacheClean(const std::string& path, bool cold);
@@ -252,6 +256,8 @@ class TxrRm : public RmBase {
   void EvictClean();
   void StartCounting();
   void CountingDone(NTSTATUS status);
+  void ProbeStored(const std::string& path);
+  void MaybeFinishLoading();
   void NoteCountChange(const std::string& path, bool before, bool after);
   void AdjustChildCount(const std::string& parent, int delta);
   bool HasChildren(const Actor& a, const std::string& path) const;
@@ -287,6 +293,7 @@ class TxrRm : public RmBase {
   std::map<std::string, std::vector<std::function<void(NTSTATUS)>>, Names> fetching_;
   Counts counts_ = Counts::kNone;
   int64_t scan_page_ = -1;                           // the last page the count scan delivered
+  uint64_t probes_pending_ = 0;
   bool recount_ = false;                             // a key not in memory changed during the scan
   std::string enum_path_;                            // paged RegEnumKeyEx: whose children are named
   std::set<std::string, Names> enum_names_;          // its committed children (paths)
