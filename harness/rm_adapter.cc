@@ -223,7 +223,8 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
         twin ? ktm::txr::REG_OPTION_VOLATILE : ktm::txr::REG_OPTION_NON_VOLATILE,
         twin ? ktm::txr::KEY_SET_VALUE | ktm::txr::KEY_CREATE_SUB_KEY : ktm::txr::KEY_SET_VALUE, &handle, nullptr,
         transaction);
-    if (!ktm::NT_SUCCESS(s)) return s;
+    // STATUS_PENDING (paged: a key not in memory whose read failed) is no handle.
+    if (!ktm::NT_SUCCESS(s) || s == ktm::STATUS_PENDING) return s;
     if (twin) RefuseStableChild(handle, transaction);
     s = rm().RegSetValueEx(handle, kValueName, ktm::txr::REG_SZ, ktm::txr::RegSz(value));
     Close(handle);
@@ -240,7 +241,7 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
       *traced = false;
       return ktm::STATUS_SUCCESS;
     }
-    if (!ktm::NT_SUCCESS(s)) return s;
+    if (!ktm::NT_SUCCESS(s) || s == ktm::STATUS_PENDING) return s;
     std::vector<uint8_t> data;
     s = rm().RegQueryValueEx(handle, kValueName, nullptr, &data);
     Close(handle);
@@ -274,7 +275,8 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
     const ktm::NTSTATUS s = rm().RegCreateKeyTransacted(twin, kStableChild, ktm::txr::REG_OPTION_NON_VOLATILE,
                                                         ktm::txr::KEY_SET_VALUE, &child, nullptr, transaction);
     if (ktm::NT_SUCCESS(s)) Close(child);
-    KTM_ASSERT(s == ktm::STATUS_CHILD_MUST_BE_VOLATILE,
+    // STATUS_PENDING: paged, the child's record could not be read (a failed page read).
+    KTM_ASSERT(s == ktm::STATUS_CHILD_MUST_BE_VOLATILE || s == ktm::STATUS_PENDING,
                "txr: a stable child under a volatile key got " + ktm::StatusName(s));
   }
   void Close(ktm::HANDLE handle) {
