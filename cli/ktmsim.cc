@@ -34,7 +34,8 @@ constexpr char kGeneralUsage[] =
     "  trace   render one run's trace: marked text, sequence diagram (SVG or DOT), or\n"
     "          Chrome trace-event JSON for Perfetto\n"
     "  shrink  shrink a failure folder's run to a minimal one that still fails\n"
-    "  bench   commit latency and throughput per protocol case, against the protocol minimum\n"
+    "  bench   commit latency and throughput per protocol case, against the protocol minimum;\n"
+    "          recovery time of a paged TxF / TxR RM per volume and flush interval\n"
     "  explore bounded exhaustive exploration of crash and message fault points of one scenario\n"
     "  promote turn a failure folder into a regression scenario (scenarios/regressions/)\n"
     "  conform run a plugin's RM kind through the RM-contract battery, a verdict per rule\n"
@@ -150,12 +151,17 @@ const std::vector<Subcommand>& Subcommands() {
        &ShrinkMain,
        {{"schedule", "(none; the folder's own faults)"}},
        "ktmsim shrink ktmsim-out/failures/two_phase_3rms-3 --budget 200"},
-      {"bench", "ktmsim bench [SCENARIO...] [--transactions N] [--out DIR] [--format text|json|svg] [--jobs J]",
+      {"bench", "ktmsim bench [SCENARIO...] [--transactions N] [--recovery-volumes V,...|none]\n"
+       "                    [--recovery-flush-kib F,...] [--out DIR] [--format text|json|svg] [--jobs J]",
        "Commit latency (p50..max) and throughput of each protocol case at concurrency 1, 4, 16, 64\n"
-       "in simulated time, against the protocol minimum; disk/network latencies from each SCENARIO\n"
-       "(default bench/latency.toml). Writes DIR/bench.txt, bench.json, bench.svg; prints --format.\n"
-       "Exit 0 when every run passed its checkers, 1 when one did not, 2 on bad input.\n",
-       {"transactions", "out", "format", "jobs", "quiet"},
+       "in simulated time, against the protocol minimum; then the recovery-time table: simulated\n"
+       "time from a host restart to a paged TxF / TxR RM online, per volume (files / keys) and RM\n"
+       "log between flushes to its store (never: the volume replays from the RM log), with the\n"
+       "store's page reads and redo records. Disk/network latencies from each SCENARIO (default\n"
+       "bench/latency.toml). Writes DIR/bench.txt, bench.json, bench.svg; prints --format.\n"
+       "Exit 0 when every run passed its checkers and every recovery row recovered its volume,\n"
+       "1 when one did not, 2 on bad input.\n",
+       {"transactions", "recovery_volumes", "recovery_flush_kib", "out", "format", "jobs", "quiet"},
        &BenchMain,
        {{"format", "text"}},
        "ktmsim bench --format json"},

@@ -111,6 +111,10 @@ void Cluster::Build() {
     auto it = rm_index_.find(std::string(rm));
     return it != rm_index_.end() && IsVolatileHistoryKey(scenario_.rms[it->second], key);
   });
+  InstallTraceObserver();
+}
+
+void Cluster::InstallTraceObserver() {
   world_->trace().set_observer(
       [this](const sim::TraceEvent& e) {
         if (HistoryRecorder::WantsTraceKind(e.kind)) recorder_.OnTraceEvent(e);

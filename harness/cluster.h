@@ -52,7 +52,10 @@ class Cluster {
   sim::World& world() { return *world_; }
   // For tests: runs after the recorder for every trace event (e.g. to crash
   // a host right after a chosen event, through the scheduler).
-  void set_trace_hook(std::function<void(const sim::TraceEvent&)> hook) { trace_hook_ = std::move(hook); }
+  void set_trace_hook(std::function<void(const sim::TraceEvent&)> hook) {
+    trace_hook_ = std::move(hook);
+    InstallTraceObserver();  // the trace remembers its filters' answers
+  }
   // The Dtc of a host (nullptr while the host is down or has none).
   ktm::dist::Dtc* dtc(size_t host_index) const { return hosts_.at(host_index).dtc.get(); }
   // For the explorer (harness/explore.h): a 64-bit hash of the world's state
@@ -110,6 +113,8 @@ class Cluster {
   };
 
   void Build();
+  // The recorder (and trace hook) as the trace's observer.
+  void InstallTraceObserver();
   void Boot(size_t host_index);
   void StartRms(size_t host_index, size_t next);
   void StartDtc(size_t host_index);

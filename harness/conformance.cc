@@ -31,9 +31,18 @@ constexpr std::array<std::string_view, 20> kEngNames = {
     "ReadOnly",  "Forgotten", "Recovering",   "PrePreparing",    "PrePrepared",     "Preparing",      "CommittedNotify",
     "Aborting",  "CommitRequested", "DelegatedDisconnected", "OutcomeUnavailable", "Offline", "Initialized"};
 enum Eng : uint8_t { kOther, kPrepared, kInDoubt, kCommitted, kAborted, kDelegated, kActive, kReadOnly, kForgotten, kRecovering };
-Eng EngOf(std::string_view name) {
-  for (size_t i = 1; i < kEngNames.size(); ++i) {
-    if (name == kEngNames[i]) return static_cast<Eng>(i);
+constexpr std::array<uint64_t, kEngNames.size()> kEngWords = [] {
+  std::array<uint64_t, kEngNames.size()> words{};
+  for (size_t i = 0; i < kEngNames.size(); ++i) words[i] = sim::TraceTextHash(kEngNames[i]);
+  return words;
+}();
+// A state field (nullptr: absent) as the engine state it names; a number or
+// an unknown name is kOther. Names compared by their digest words.
+Eng EngOf(const sim::TraceField* field) {
+  if (field == nullptr || field->type != sim::TraceField::Type::kText) return kOther;
+  const uint64_t word = field->ValueWord();
+  for (size_t i = 1; i < kEngWords.size(); ++i) {
+    if (word == kEngWords[i]) return static_cast<Eng>(i);
   }
   return kOther;
 }
@@ -170,6 +179,18 @@ TraceKind TraceKindOf(std::string_view kind) {
   }
   return TraceKind::kOther;
 }
+constexpr std::array<uint64_t, kTraceKinds.size()> kTraceKindWords = [] {
+  std::array<uint64_t, kTraceKinds.size()> words{};
+  for (size_t i = 0; i < kTraceKinds.size(); ++i) words[i] = sim::TraceTextHash(kTraceKinds[i].first);
+  return words;
+}();
+// The same from the kind's digest word (what a trace listener is shown).
+TraceKind TraceKindOf(const sim::TraceName& kind) {
+  for (size_t i = 0; i < kTraceKindWords.size(); ++i) {
+    if (kTraceKindWords[i] == kind.hash) return kTraceKinds[i].second;
+  }
+  return TraceKind::kOther;
+}
 
 bool Wanted(std::string_view kind) { return TraceKindOf(kind) != TraceKind::kOther; }
 
@@ -186,19 +207,32 @@ struct RecordStore {
   std::vector<ChainedEv> events;
   TextIds other_ids;  // ids that are not 16 hex digits
   TextIds rm_names;
+  std::string scratch;  // a number field's text, when an id is one
   absl::flat_hash_map<IdKey, uint32_t> hot_txs, cold_txs;  // (host, tx) -> index in txs
   absl::flat_hash_map<IdKey, std::pair<uint32_t, int>> hot_ens, cold_ens;  // (host, en) -> (tx, slot)
 
-  IdKey Key(uint32_t host, std::string_view text) {
+  // An id field (nullptr: absent, the empty text) as a key: a TraceHex is
+  // its number; a text of 16 hex digits too (kept or hand-built traces).
+  IdKey Key(uint32_t host, const sim::TraceField* field) {
     IdKey key;
     key.host = host;
+    if (field != nullptr && field->type == sim::TraceField::Type::kHex) {
+      key.hex = field->number;
+      return key;
+    }
+    const std::string_view text = field == nullptr ? std::string_view() : field->ValueView(&scratch);
     if (!ParseHex16(text, &key.hex)) key.other = 1 + other_ids.Intern(text);
     return key;
   }
   // The key of an id only looked up: false when it cannot name anything
   // (a text that is no hex id and was never interned).
-  bool KnownKey(uint32_t host, std::string_view text, IdKey* key) const {
+  bool KnownKey(uint32_t host, const sim::TraceField* field, IdKey* key) {
     key->host = host;
+    if (field != nullptr && field->type == sim::TraceField::Type::kHex) {
+      key->hex = field->number;
+      return true;
+    }
+    const std::string_view text = field == nullptr ? std::string_view() : field->ValueView(&scratch);
     if (ParseHex16(text, &key->hex)) return true;
     const uint32_t other = other_ids.Find(text);
     if (other == TextIds::kAbsent) return false;
@@ -457,7 +491,7 @@ struct ConformanceChecker::Impl {
   // walks, so its cost follows the live transactions, not the run's length.
   std::vector<uint32_t> live;
 
-  const std::pair<uint32_t, int>* FindEn(uint32_t host, std::string_view en) const {
+  const std::pair<uint32_t, int>* FindEn(uint32_t host, const sim::TraceField* en) {
     IdKey key;
     if (!store.KnownKey(host, en, &key)) return nullptr;
     if (auto it = store.hot_ens.find(key); it != store.hot_ens.end()) return &it->second;
@@ -465,7 +499,7 @@ struct ConformanceChecker::Impl {
     return nullptr;
   }
 
-  TxRec* FindTx(uint32_t host, std::string_view tx, bool create) {
+  TxRec* FindTx(uint32_t host, const sim::TraceField* tx, bool create) {
     IdKey key;
     if (create) {
       key = store.Key(host, tx);
@@ -495,26 +529,27 @@ struct ConformanceChecker::Impl {
     }
   }
   // The slot an RM event is about: (host, uow, rm name).
-  std::pair<TxRec*, int> RmSlot(const sim::TraceEvent& e) {
-    TxRec* rec = FindTx(e.host, e.Field("uow"), false);
+  std::pair<TxRec*, int> RmSlot(const sim::TraceView& e) {
+    TxRec* rec = FindTx(e.host, e.Find("uow"), false);
     if (rec == nullptr) return {nullptr, -1};
-    const uint32_t rm = store.rm_names.Find(e.Field("rm"));
+    const uint32_t rm = store.rm_names.Find(e.FieldText("rm", &text));
     const int slot = rm == TextIds::kAbsent ? -1 : rec->SlotOfRm(rm);
     if (slot < 0) return {nullptr, -1};
     rec->en_flags[slot] |= kSeen;
     return {rec, slot};
   }
-  void OnEvent(const sim::TraceEvent& e, uint64_t index);
+  void OnEvent(const sim::TraceView& e, uint64_t index);
+  std::string text;  // a field's text when it was recorded as a number
 };
 
-void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index) {
+void ConformanceChecker::Impl::OnEvent(const sim::TraceView& e, uint64_t index) {
   const TraceKind kind = TraceKindOf(e.kind);
   if (kind == TraceKind::kTxCreate) {
-    FindTx(e.host, e.Field("tx"), true);
+    FindTx(e.host, e.Find("tx"), true);
   } else if (kind == TraceKind::kEnCreate) {
-    TxRec* rec = FindTx(e.host, e.Field("tx"), true);
+    TxRec* rec = FindTx(e.host, e.Find("tx"), true);
     int slot = static_cast<int>(rec->ens.size());
-    const IdKey en = store.Key(e.host, e.Field("en"));
+    const IdKey en = store.Key(e.host, e.Find("en"));
     rec->ens.push_back(en);
     rec->en_flags.push_back(0);
     rec->last_created = slot;
@@ -527,29 +562,29 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
   } else if (kind == TraceKind::kDistBranch) {
     // A participant's branch: the enlistment just created for it is the
     // superior enlistment (the TM's own superior), no RM of the instance.
-    TxRec* rec = FindTx(e.host, e.Field("uow"), false);
+    TxRec* rec = FindTx(e.host, e.Find("uow"), false);
     if (rec != nullptr && rec->last_created >= 0) rec->en_flags[rec->last_created] |= kSuperior;
   } else if (kind == TraceKind::kEnSuperiorCommit || kind == TraceKind::kEnSuperiorRollback) {
-    if (const auto* at = FindEn(e.host, e.Field("en"))) store.txs[at->first].en_flags[at->second] |= kSuperior;
+    if (const auto* at = FindEn(e.host, e.Find("en"))) store.txs[at->first].en_flags[at->second] |= kSuperior;
   } else if (kind == TraceKind::kRmEnlist) {
-    TxRec* rec = FindTx(e.host, e.Field("uow"), false);
+    TxRec* rec = FindTx(e.host, e.Find("uow"), false);
     if (rec != nullptr && rec->last_created >= 0) {
-      const uint32_t rm = store.rm_names.Intern(e.Field("rm"));
+      const uint32_t rm = store.rm_names.Intern(e.FieldText("rm", &text));
       if (rec->SlotOfRm(rm) < 0) {
         rec->rm_slot.emplace_back(rm, rec->last_created);
         rec->en_flags[rec->last_created] |= kTracesVotes;
       }
     }
   } else if (kind == TraceKind::kTxState) {
-    TxRec* rec = FindTx(e.host, e.Field("tx"), true);
-    Eng to = EngOf(e.Field("to"));
-    store.Append(*rec, {index, Kind::kTxState, -1, EngOf(e.Field("from")), to});
+    TxRec* rec = FindTx(e.host, e.Find("tx"), true);
+    Eng to = EngOf(e.Find("to"));
+    store.Append(*rec, {index, Kind::kTxState, -1, EngOf(e.Find("from")), to});
     if (to == kForgotten) {
       rec->forgotten = true;
       MakeCold(*rec);
     }
   } else if (kind == TraceKind::kEnState || kind == TraceKind::kEnVoteNo) {
-    const auto* at = FindEn(e.host, e.Field("en"));
+    const auto* at = FindEn(e.host, e.Find("en"));
     if (at == nullptr) return;
     TxRec& rec = store.txs[at->first];
     int slot = at->second;
@@ -558,20 +593,20 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceEvent& e, uint64_t index)
       store.Append(rec, {index, Kind::kEnVoteNo, static_cast<int16_t>(slot), kOther, kOther});
       return;
     }
-    Eng to = EngOf(e.Field("to"));
+    Eng to = EngOf(e.Find("to"));
     if (to == kReadOnly) rec.en_flags[slot] |= kReadOnlyFlag;
-    store.Append(rec, {index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Field("from")), to});
+    store.Append(rec, {index, Kind::kEnState, static_cast<int16_t>(slot), EngOf(e.Find("from")), to});
   } else if (kind == TraceKind::kRmVote || kind == TraceKind::kRmCommitted || kind == TraceKind::kRmAborted) {
     auto [rec, slot] = RmSlot(e);
     if (rec == nullptr) return;
     Kind k = Kind::kRmCommitted;
     if (kind == TraceKind::kRmVote) {
-      const std::string& vote = e.Field("vote");
+      const std::string_view vote = e.FieldText("vote", &text);
       if (vote == "readonly") rec->en_flags[slot] |= kReadOnlyFlag;
       if (vote != "yes" && vote != "no") return;
       k = vote == "yes" ? Kind::kRmVoteYes : Kind::kRmVoteNo;
     } else if (kind == TraceKind::kRmAborted) {
-      k = e.Field("why") == "presumed" ? Kind::kRmPresumedAbort : Kind::kRmAborted;
+      k = e.FieldText("why", &text) == "presumed" ? Kind::kRmPresumedAbort : Kind::kRmAborted;
     }
     store.Append(*rec, {index, k, static_cast<int16_t>(slot), kOther, kOther});
   } else if (kind == TraceKind::kCrash) {
@@ -593,14 +628,14 @@ ConformanceChecker::ConformanceChecker() : impl_(std::make_unique<Impl>()) {}
 ConformanceChecker::ConformanceChecker(sim::World* world) : ConformanceChecker() {
   impl_->world = world;
   Impl* impl = impl_.get();
-  world->trace().add_listener(
-      [impl, world](const sim::TraceEvent& e) { impl->OnEvent(e, world->trace().count() - 1); }, Wanted);
+  world->trace().add_view_listener(
+      [impl, world](const sim::TraceView& e) { impl->OnEvent(e, world->trace().count() - 1); }, Wanted);
 }
 
 ConformanceChecker::~ConformanceChecker() = default;
 
 void ConformanceChecker::OnEvent(const sim::TraceEvent& event, uint64_t index) {
-  if (Wanted(event.kind)) impl_->OnEvent(event, index);
+  if (Wanted(event.kind)) impl_->OnEvent(sim::TraceEventView(event).view(), index);
 }
 
 size_t ConformanceChecker::hot_index_size() const { return impl_->store.hot_txs.size() + impl_->store.hot_ens.size(); }

@@ -60,8 +60,9 @@ std::vector<std::string> Coverage::NeverReachedProbes() const {
 
 CoverageRecorder::CoverageRecorder(sim::World* world) : world_(world) {
   active_until_.fill(std::numeric_limits<sim::TimeNs>::min());
-  world_->trace().add_listener([this](const sim::TraceEvent& event) { OnTrace(event); },
-                               [](std::string_view kind) { return kind == "tx.state" || kind == "en.state" || kind == "rm.phase"; });
+  world_->trace().add_view_listener(
+      [this](const sim::TraceView& event) { OnTrace(event); },
+      [](std::string_view kind) { return kind == "tx.state" || kind == "en.state" || kind == "rm.phase"; });
   world_->add_fault_listener(
       [this](sim::TimeNs time, const char* kind, uint32_t host) { OnFault(time, kind, host); });
 }
@@ -82,14 +83,23 @@ void CoverageRecorder::OnFault(sim::TimeNs time, const char* kind, uint32_t host
   }
 }
 
-void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
-  const std::string_view kind = event.kind;  // compared length first, no strlen
+void CoverageRecorder::OnTrace(const sim::TraceView& event) {
   std::string_view prefix;
-  if (kind == "tx.state") prefix = "tx ";
-  if (kind == "en.state") prefix = "en ";
-  if (kind == "rm.phase") prefix = "rm ";
-  if (prefix.empty()) return;
-  const std::string& to = event.Field("to");
+  switch (event.kind.hash) {  // the kind's digest word, computed once per name
+    case sim::TraceTextHash("tx.state"):
+      prefix = "tx ";
+      break;
+    case sim::TraceTextHash("en.state"):
+      prefix = "en ";
+      break;
+    case sim::TraceTextHash("rm.phase"):
+      prefix = "rm ";
+      break;
+    default:
+      return;
+  }
+  std::string scratch;
+  const std::string_view to = event.FieldText("to", &scratch);
   char buffer[64];
   std::string_view row;
   std::string long_row;
@@ -98,7 +108,8 @@ void CoverageRecorder::OnTrace(const sim::TraceEvent& event) {
     std::copy(to.begin(), to.end(), buffer + prefix.size());
     row = std::string_view(buffer, prefix.size() + to.size());
   } else {
-    long_row = std::string(prefix) + to;
+    long_row = std::string(prefix);
+    long_row += to;
     row = long_row;
   }
   auto it = rows_.find(absl::string_view(row.data(), row.size()));

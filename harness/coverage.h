@@ -74,7 +74,7 @@ class CoverageRecorder {
     std::array<uint64_t, kColumns> cells{};
   };
 
-  void OnTrace(const sim::TraceEvent& event);
+  void OnTrace(const sim::TraceView& event);
   void OnFault(sim::TimeNs time, const char* kind, uint32_t host);
 
   sim::World* world_;

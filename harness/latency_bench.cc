@@ -371,6 +371,7 @@ bool LatencyReport::passed() const {
     for (const LatencyRow& row : base.rows) {
       if (!row.passed) return false;
     }
+    if (base.recovery.has_value() && !base.recovery->passed()) return false;
   }
   return true;
 }
@@ -381,6 +382,9 @@ absl::StatusOr<LatencyReport> RunLatencyBench(const std::vector<Scenario>& bases
     return absl::InvalidArgumentError("the latency bench needs at least one case and one concurrency");
   }
   if (options.transactions == 0) return absl::InvalidArgumentError("transactions must be at least 1");
+  if (options.recovery.has_value()) {
+    if (absl::Status valid = ValidateRecoveryOptions(*options.recovery); !valid.ok()) return valid;
+  }
   LatencyReport report;
   report.transactions = options.transactions;
   report.seed = options.seed;
@@ -416,6 +420,15 @@ absl::StatusOr<LatencyReport> RunLatencyBench(const std::vector<Scenario>& bases
   for (size_t j = 1; j < jobs; ++j) workers.emplace_back(work);
   work();
   for (std::thread& t : workers) t.join();
+  if (options.recovery.has_value()) {
+    RecoveryBenchOptions recovery = *options.recovery;
+    recovery.jobs = options.jobs;
+    for (LatencyBase& base : report.bases) {
+      absl::StatusOr<RecoveryReport> done = RunRecoveryBench(base.disks.tm_log_disk, base.disks.rm_disk, recovery);
+      KTM_ASSERT(done.ok(), "validated recovery options were refused");
+      base.recovery = *std::move(done);
+    }
+  }
   return report;
 }
 
@@ -458,21 +471,6 @@ std::string TableRow(const LatencyRow& r) {
                          Fixed(r.messages_per_commit, 1), Fixed(r.messages_minimum_per_commit, 1));
 }
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string JsonNumber(const std::optional<double>& v) {
   if (!v || !std::isfinite(*v)) return "null";
   return absl::StrFormat("%.10g", *v);
@@ -481,9 +479,9 @@ std::string JsonNumber(const std::optional<double>& v) {
 std::string JsonRow(const LatencyRow& r) {
   const ProtocolMinimum& m = r.minimum;
   return absl::StrCat(
-      "        {\"case\": ", JsonString(r.kase.id), ", \"label\": ", JsonString(r.kase.label), ", \"rms\": ",
+      "        {\"case\": ", JsonQuoted(r.kase.id), ", \"label\": ", JsonQuoted(r.kase.label), ", \"rms\": ",
       r.kase.rms, ", \"hosts\": ", r.kase.hosts, ", \"concurrency\": ", r.concurrency, ", \"passed\": ", r.passed ? "true" : "false",
-      ", \"digest\": ", JsonString(sim::DigestHex(r.digest)), ",\n         \"transactions\": ", r.transactions,
+      ", \"digest\": ", JsonQuoted(sim::DigestHex(r.digest)), ",\n         \"transactions\": ", r.transactions,
       ", \"committed\": ", r.committed, ", \"aborted\": ", r.aborted,
       ", \"committed_not_every_rm\": ", r.committed_not_every_rm, ",\n         \"latency_ns\": {\"min\": ", r.min_ns,
       ", \"p50\": ", r.p50_ns, ", \"p90\": ", r.p90_ns, ", \"p99\": ", r.p99_ns, ", \"p99_9\": ", r.p999_ns,
@@ -505,11 +503,14 @@ std::string JsonRow(const LatencyRow& r) {
 std::string JsonBase(const LatencyBase& b) {
   std::vector<std::string> rows;
   for (const LatencyRow& r : b.rows) rows.push_back(JsonRow(r));
-  return absl::StrCat("    {\"name\": ", JsonString(b.name), ", \"file\": ", JsonString(b.file),
+  return absl::StrCat("    {\"name\": ", JsonQuoted(b.name), ", \"file\": ", JsonQuoted(b.file),
                       ",\n     \"rm_fua_write_min_ns\": ", FuaWriteMinimumNs(b.disks.rm_disk),
                       ", \"tm_fua_write_min_ns\": ", FuaWriteMinimumNs(b.disks.tm_log_disk),
                       ", \"network_min_ns\": ", b.disks.network.latency.Minimum(), ",\n     \"rows\": [\n",
-                      absl::StrJoin(rows, ",\n"), "\n     ]}");
+                      absl::StrJoin(rows, ",\n"), "\n     ]",
+                      b.recovery.has_value() ? absl::StrCat(",\n     \"recovery\": ", RecoveryJson(*b.recovery, "     "))
+                                             : "",
+                      "}");
 }
 
 // --- SVG ---------------------------------------------------------------------
@@ -637,6 +638,7 @@ std::string LatencyTableText(const LatencyReport& report) {
                               row.kase.label, row.concurrency, row.committed_not_every_rm);
       }
     }
+    if (base.recovery.has_value()) absl::StrAppend(&out, "\n", RecoveryTableText(*base.recovery));
   }
   return out;
 }
@@ -644,7 +646,7 @@ std::string LatencyTableText(const LatencyReport& report) {
 std::string LatencyJson(const LatencyReport& report) {
   std::vector<std::string> bases;
   for (const LatencyBase& b : report.bases) bases.push_back(JsonBase(b));
-  return absl::StrCat("{\n  \"schema\": \"ktmsim-bench\",\n  \"version\": 1,\n  \"transactions\": ",
+  return absl::StrCat("{\n  \"schema\": \"ktmsim-bench\",\n  \"version\": 2,\n  \"transactions\": ",
                       report.transactions, ",\n  \"seed\": ", report.seed, ",\n  \"passed\": ",
                       report.passed() ? "true" : "false", ",\n  \"bases\": [\n", absl::StrJoin(bases, ",\n"),
                       "\n  ]\n}\n");

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "harness/recovery_bench.h"
 #include "harness/scenario.h"
 #include "sim/time.h"
 
@@ -64,6 +65,9 @@ struct LatencyBenchOptions {
   std::vector<LatencyCase> cases = DefaultLatencyCases();
   std::vector<uint32_t> concurrencies = {1, 4, 16, 64};
   uint32_t jobs = 1;             // runs in parallel (the report does not depend on it)
+  // Set: each base also gets the recovery-time table (harness/recovery_bench.h)
+  // on its RM and TM disks' latency models; its jobs are `jobs`.
+  std::optional<RecoveryBenchOptions> recovery;
 };
 
 // The disks a commit's forced writes go to, from the base scenario: the
@@ -167,17 +171,20 @@ struct LatencyBase {
   std::string file;    // where it was loaded from ("" for C++)
   BenchDisks disks;
   std::vector<LatencyRow> rows;  // case-major, then concurrency, in options order
+  std::optional<RecoveryReport> recovery;  // when LatencyBenchOptions::recovery was set
 };
 
 struct LatencyReport {
   uint32_t transactions = 0;
   uint64_t seed = 0;
   std::vector<LatencyBase> bases;
-  bool passed() const;  // every run passed its checkers
+  bool passed() const;  // every run passed its checkers, every recovery row passed
 };
 
-// Every (base, case, concurrency) run. Errors: an invalid option (no cases,
-// concurrency 0, transactions 0) or a scenario that does not validate.
+// Every (base, case, concurrency) run, then each base's recovery table when
+// options.recovery is set. Errors: an invalid option (no cases, concurrency
+// 0, transactions 0, ValidateRecoveryOptions'), found before anything runs,
+// or a scenario that does not validate.
 absl::StatusOr<LatencyReport> RunLatencyBench(const std::vector<Scenario>& bases,
                                               const LatencyBenchOptions& options);
 
@@ -185,9 +192,10 @@ absl::StatusOr<LatencyReport> RunLatencyBench(const std::vector<Scenario>& bases
 int64_t Percentile(const std::vector<int64_t>& sorted, double p);
 
 // Renderers. The text table: one block per base with a header line (its
-// disks' FUA minimum), then a row per (case, concurrency). JSON: schema
-// "ktmsim-bench" version 1 (no wall-clock figures, so equal runs give equal
-// bytes). SVG: the latency CDF, one curve per (base, case) at the lowest and
+// disks' FUA minimum), then a row per (case, concurrency), then its recovery
+// table when it has one. JSON: schema "ktmsim-bench" version 2 (version 1
+// plus a base's "recovery" member, RecoveryJson, when it has one; no
+// wall-clock figures, so equal runs give equal bytes). SVG: the latency CDF, one curve per (base, case) at the lowest and
 // the highest concurrency of the report.
 std::string LatencyTableText(const LatencyReport& report);
 std::string LatencyJson(const LatencyReport& report);

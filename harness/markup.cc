@@ -1,6 +1,8 @@
 // See markup.h.
 #include "harness/markup.h"
 
+#include "absl/strings/str_format.h"
+
 namespace harness {
 
 std::string MarkupEscape(std::string_view text) {
@@ -23,6 +25,21 @@ std::string MarkupEscape(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string JsonQuoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace harness

@@ -193,6 +193,16 @@ class Prescan {
                                        static_cast<char>(prev_)));
       }
     }
+    if (value_ && (code_point == '[' || code_point == '{') && !(at_line_start && open_.empty())) {
+      // Rule 8: toml++ reads a bracket right after a bare value character as
+      // part of that value and scans on past it ("a = 1['<U+3001>").
+      const bool after_value_start = prev_ == ' ' || prev_ == '\t' || prev_ == '\n' || prev_ == '\r' ||
+                                     prev_ == '=' || prev_ == '[' || prev_ == ',';
+      if (!after_value_start) {
+        return Problem(absl::StrFormat("'%c' right after '%c': an array or inline table starts a value",
+                                       static_cast<char>(code_point), static_cast<char>(prev_)));
+      }
+    }
     prev_ = code_point;
     if (code_point == '\n' && open_.empty()) EndOfLine();
     if (code_point == '=') value_ = true;

@@ -38,6 +38,10 @@
 //    or "," ("a = 1'x'"): toml++ reads such a quote as part of the key or
 //    value, so the string the pre-scan would see is not one, and TOML 1.0 has
 //    no use for it.
+// 8. where a value is read, a "[" or "{" follows only a blank, "=", "[" or ","
+//    ("a = 1['<U+3001>" reached TOML_UNREACHABLE: toml++ reads the bracket
+//    and the quote after it as part of the value "1"); TOML 1.0 has no use
+//    for it either.
 #pragma once
 
 #include <string_view>

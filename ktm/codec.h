@@ -3,7 +3,9 @@
 // short or malformed buffer makes ok() false, and callers reject the record.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <utility>
@@ -17,27 +19,54 @@ class Writer {
  public:
   // Most encodings are a few ids and counts: one allocation up front rather
   // than a regrowth every few bytes.
-  Writer() { out_.reserve(64); }
+  Writer() { out_.resize(64); }
   // Encodes into `buffer`'s storage (cleared first): a caller that keeps one
   // buffer for its records and takes it back after use (TakeBuffer)
   // encodes without allocating once the buffer has grown.
-  explicit Writer(std::vector<uint8_t>&& buffer) : out_(std::move(buffer)) { out_.clear(); }
-  std::vector<uint8_t>&& TakeBuffer() { return std::move(out_); }
-  void U8(uint8_t v) { out_.push_back(v); }
+  explicit Writer(std::vector<uint8_t>&& buffer) : out_(std::move(buffer)) {
+    out_.resize(out_.capacity() < 64 ? 64 : out_.capacity());
+  }
+  std::vector<uint8_t>&& TakeBuffer() { return std::move(data()); }
+  void U8(uint8_t v) { *Extend(1) = v; }
   void U32(uint32_t v) { Little(v, 4); }
   void U64(uint64_t v) { Little(v, 8); }
   void Id(const Guid& g) { U64(g.hi); U64(g.lo); }
-  void Bytes(std::span<const uint8_t> b) { U32(static_cast<uint32_t>(b.size())); out_.insert(out_.end(), b.begin(), b.end()); }
+  // Bytes without a length in front (a payload appended to another record).
+  void Raw(std::span<const uint8_t> b) {
+    if (!b.empty()) std::memcpy(Extend(b.size()), b.data(), b.size());
+  }
+  void Bytes(std::span<const uint8_t> b) { U32(static_cast<uint32_t>(b.size())); Raw(b); }
   void Str(const std::string& s) { Bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); }
-  std::vector<uint8_t>& data() { return out_; }
+  // The encoding so far. Writing through the Writer after changing or moving
+  // the vector through this reference is not supported (use Raw to append).
+  std::vector<uint8_t>& data() {
+    out_.resize(size_);
+    return out_;
+  }
 
  private:
-  // Byte by byte with push_back (inline; no out-of-line resize that
-  // zero-fills the new bytes before they are overwritten).
+  // out_ is written up to size_; the bytes after it are room already
+  // allocated (and zeroed once, when grown), so appending is a bounds check,
+  // a store and an add: no per-byte push_back, no per-write zero-fill.
+  uint8_t* Extend(size_t n) {
+    if (out_.size() - size_ < n) Grow(n);
+    uint8_t* at = out_.data() + size_;
+    size_ += n;
+    return at;
+  }
+  void Grow(size_t n) {
+    size_t room = 2 * out_.size();
+    if (room < size_ + n) room = size_ + n;
+    out_.resize(room);
+  }
+  // The value's low `bytes` bytes, least significant first: one store of a
+  // constant size (bytes is 4 or 8 at every call) on a little-endian machine.
   void Little(uint64_t v, size_t bytes) {
-    for (size_t i = 0; i < bytes; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);  // low bytes first in memory
+    std::memcpy(Extend(bytes), &v, bytes);
   }
   std::vector<uint8_t> out_;
+  size_t size_ = 0;
 };
 
 class Reader {

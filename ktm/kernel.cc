@@ -237,18 +237,14 @@ void Kernel::Notify(En& en, uint32_t notification) {
   Enqueue(*en.rm, n);
 }
 
-std::vector<std::shared_ptr<En>> Kernel::LiveEnlistments(const Tx& tx) const {
-  std::vector<std::shared_ptr<En>> live;
-  live.reserve(tx.enlistments.size());  // one allocation, not one per doubling
-  for (const auto& en : tx.enlistments) {
-    if (en->superior || en->state == EnState::kReadOnly || en->state == EnState::kAborted ||
-        !IsResponseMask(en->mask)) {
-      continue;
-    }
-    live.push_back(en);
-  }
-  return live;
+namespace {
+// An enlistment that takes part in the commit protocol: not the superior,
+// not read-only or aborted, and asking for a response notification.
+// Walked in place over tx.enlistments (no vector of live ones per phase).
+bool IsLive(const En& en) {
+  return !en.superior && en.state != EnState::kReadOnly && en.state != EnState::kAborted && IsResponseMask(en.mask);
 }
+}  // namespace
 
 bool Kernel::InPrePrepareOrEarlier(const Tx& tx) const {
   return tx.state == TxState::kActive || tx.state == TxState::kPrePreparing || tx.state == TxState::kPrePrepared;
@@ -284,8 +280,18 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   }
   if (tx->tm) tx->clock = ++tx->tm->clock;
   Trace("tx.commit_request", {{"tx", tx->id.Short()}});
-  auto live = LiveEnlistments(*tx);
-  if (live.empty()) {
+  // The live enlistments as they are now (the loops below change states
+  // that do not affect liveness, and enlist nobody).
+  const size_t enlisted = tx->enlistments.size();
+  size_t live = 0;
+  std::shared_ptr<En> spc;
+  for (size_t i = 0; i < enlisted; ++i) {
+    const auto& en = tx->enlistments[i];
+    if (!IsLive(*en)) continue;
+    ++live;
+    if (!spc && (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT)) spc = en;
+  }
+  if (live == 0) {
     KTM_CODE_PROBE(host_, "tx.commit_without_enlistments");
     SetTxState(*tx, TxState::kCommitted);
     tx->outcome = TransactionOutcomeCommitted;
@@ -293,14 +299,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     Forget(tx);
     return;
   }
-  std::shared_ptr<En> spc;
-  for (const auto& en : live) {
-    if (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) {
-      spc = en;
-      break;
-    }
-  }
-  bool single_phase = spc && (live.size() == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
+  bool single_phase = spc && (live == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
   if (single_phase) {
     SetTxState(*tx, TxState::kDelegated);
     SetEnState(*spc, EnState::kDelegated);
@@ -308,8 +307,9 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     tx->pending = 1;
     Notify(*spc, TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT);
     if (planted_bug_ == kBugSinglePhaseWithOthers) {
-      for (const auto& en : live) {
-        if (en == spc) continue;
+      for (size_t i = 0; i < enlisted; ++i) {
+        const std::shared_ptr<En> en = tx->enlistments[i];
+        if (!IsLive(*en) || en == spc) continue;
         SetEnState(*en, EnState::kCommittedNotify);
         Notify(*en, TRANSACTION_NOTIFY_COMMIT);
       }
@@ -335,12 +335,13 @@ void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState
   tx->phase_last_notified = nullptr;
   tx->phase_notified = 0;
   tx->phase_answered = false;
-  for (const auto& en : LiveEnlistments(*tx)) {
-    if (!(en->mask & notification)) continue;
+  for (size_t i = 0, enlisted = tx->enlistments.size(); i < enlisted; ++i) {
+    En* en = tx->enlistments[i].get();
+    if (!IsLive(*en) || !(en->mask & notification)) continue;
     SetEnState(*en, en_state);
     en->awaited = true;
     ++tx->pending;
-    tx->phase_last_notified = en.get();
+    tx->phase_last_notified = en;
     ++tx->phase_notified;
     Notify(*en, notification);
   }
@@ -1019,7 +1020,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
     }
     w.U8(tx->logged ? 0 : 1);
     auto rec = EncodeCommit(*tx, ens);
-    w.data().insert(w.data().end(), rec.begin(), rec.end());
+    w.Raw(rec);
     w.U8(tx->superior ? 1 : 0);
     if (tx->superior) {
       w.Id(tx->superior->id);
@@ -1198,6 +1199,8 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
+  // Room for a few enlistments at the first (one allocation, not one per doubling).
+  if (tx->enlistments.empty()) tx->enlistments.reserve(4);
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
   Trace("en.create", {{"en", en->id.Short()}, {"tx", tx->id.Short()}, {"rm", rm->id.Short()}});

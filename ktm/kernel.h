@@ -249,7 +249,6 @@ class Kernel {
   void ArmTimeout(const std::shared_ptr<Tx>& tx);
   void OnTimeout(const Guid& id);
   void CompleteWaiters(std::vector<Completion>& waiters, NTSTATUS status);
-  std::vector<std::shared_ptr<En>> LiveEnlistments(const Tx& tx) const;
   bool InPrePrepareOrEarlier(const Tx& tx) const;
   NTSTATUS ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void MergeClock(Tm* tm, uint64_t* clock);

@@ -485,20 +485,20 @@ const uint8_t* Disk::MediaBytes(uint64_t sector) const {
   if (it == media_.end()) return nullptr;
   const uint64_t index = sector % kChunkSectors;
   if ((it->second->present & (uint64_t{1} << index)) == 0) return nullptr;
-  return it->second->bytes.data() + index * options_.sector_size;
+  return it->second->bytes.get() + index * options_.sector_size;
 }
 
 void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) {
   std::unique_ptr<MediaChunk>& chunk = media_[sector / kChunkSectors];
   if (!chunk) {
     chunk = std::make_unique<MediaChunk>();
-    chunk->bytes.resize(kChunkSectors * options_.sector_size);
+    chunk->bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // default-initialised: not zeroed
   }
   const uint64_t index = sector % kChunkSectors;
   const uint64_t bit = uint64_t{1} << index;
   if ((chunk->present & bit) == 0) ++media_sectors_;
   chunk->present |= bit;
-  std::memcpy(chunk->bytes.data() + index * options_.sector_size, bytes, options_.sector_size);
+  std::memcpy(chunk->bytes.get() + index * options_.sector_size, bytes, options_.sector_size);
 }
 
 void Disk::CopyVisible(uint64_t sector, uint8_t* out) const {

@@ -196,9 +196,12 @@ class Disk {
   // (never-written sectors read as garbage). Only looked up by key, never
   // iterated in hash order (DurableSectors sorts).
   static constexpr uint64_t kChunkSectors = 64;
+  // Its bytes are left uninitialised when allocated (no 32 KiB zero-fill per
+  // chunk): a sector is read only once its `present` bit is set, which its
+  // write sets after copying the sector in.
   struct MediaChunk {
     uint64_t present = 0;  // bit i: sector (chunk * kChunkSectors + i) was written
-    std::vector<uint8_t> bytes;
+    std::unique_ptr<uint8_t[]> bytes;
   };
   // Cache entries keep their bytes in a pool of sector-sized slots.
   struct CacheEntry {

@@ -53,10 +53,6 @@ Rng Host::DeriveRng(const std::string& purpose) const {
   return Rng::Derive(seed_, name_ + "/" + purpose);
 }
 
-void Host::TraceEvent(TraceName kind, std::span<const TraceField> fields) {
-  trace_->Record(scheduler_->Now(), id_, kind, fields);
-}
-
 bool Host::Crash(uint64_t crash_seed) {
   if (!up_) return false;
   up_ = false;

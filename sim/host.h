@@ -46,12 +46,12 @@ class Host {
   TimeNs Now() const { return scheduler_->Now(); }
   // A timer that is dropped if the host crashes before it fires (any
   // callable; captures up to Callback::inline_bytes cost no allocation).
-  EventId After(TimeNs delay, Callback fn) {
+  EventId After(TimeNs delay, Callback&& fn) {
     return scheduler_->AtInChainGuarded(scheduler_->Now() + delay, scheduler_->current_chain(), &live_incarnation_,
                                         incarnation_, std::move(fn));
   }
   // After, in a chain of its own (Scheduler: chains matter to PCT only).
-  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback fn) {
+  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback&& fn) {
     return scheduler_->AtInChainGuarded(scheduler_->Now() + delay, chain, &live_incarnation_, incarnation_,
                                         std::move(fn));
   }
@@ -71,7 +71,9 @@ class Host {
   void TraceEvent(TraceName kind, std::initializer_list<TraceField> fields = {}) {
     TraceEvent(kind, std::span<const TraceField>(fields.begin(), fields.size()));
   }
-  void TraceEvent(TraceName kind, std::span<const TraceField> fields);
+  void TraceEvent(TraceName kind, std::span<const TraceField> fields) {
+    trace_->Record(scheduler_->Now(), id_, kind, fields);
+  }
   Trace* trace() const { return trace_; }
   Scheduler* scheduler() const { return scheduler_; }
   // The world's code probes (nullptr for a host built outside a World).

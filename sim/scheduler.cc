@@ -126,24 +126,25 @@ void Scheduler::HeapPop() {
   heap_[hole] = last;
 }
 
-EventId Scheduler::At(TimeNs t, Callback fn) {
+EventId Scheduler::At(TimeNs t, Callback&& fn) {
   return Schedule(t, current_chain_, /*end_of_instant=*/false, nullptr, 0, std::move(fn));
 }
 
-EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, Callback fn) {
+EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, Callback&& fn) {
   return Schedule(t, chain, /*end_of_instant=*/false, nullptr, 0, std::move(fn));
 }
 
-EventId Scheduler::AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, Callback fn) {
+EventId Scheduler::AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value,
+                                    Callback&& fn) {
   return Schedule(t, chain, /*end_of_instant=*/false, guard, value, std::move(fn));
 }
 
-EventId Scheduler::AtEndOfInstant(Callback fn) {
+EventId Scheduler::AtEndOfInstant(Callback&& fn) {
   return Schedule(now_, current_chain_, /*end_of_instant=*/true, nullptr, 0, std::move(fn));
 }
 
 EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard,
-                            uint64_t guard_value, Callback fn) {
+                            uint64_t guard_value, Callback&& fn) {
   if (t < now_) Fail("At: time in the past");
   if (!fn) Fail("At: empty callback");
   uint32_t slot;
@@ -151,11 +152,13 @@ EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const
     slot = free_slots_.back();
     free_slots_.pop_back();
   } else {
-    if (slots_.size() >= UINT32_MAX - 1) Fail("At: too many pending events");
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
+    if (slot_count_ >= UINT32_MAX - (1u << kSlotChunkBits)) Fail("At: too many pending events");
+    slot = slot_count_++;
+    if ((slot >> kSlotChunkBits) == slot_chunks_.size()) {
+      slot_chunks_.push_back(std::make_unique<Slot[]>(size_t{1} << kSlotChunkBits));
+    }
   }
-  Slot& s = slots_[slot];
+  Slot& s = SlotAt(slot);
   s.fn = std::move(fn);
   s.guard = guard;
   s.guard_value = guard_value;
@@ -169,7 +172,7 @@ EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const
 }
 
 void Scheduler::FreeSlot(uint32_t slot) {
-  Slot& s = slots_[slot];
+  Slot& s = SlotAt(slot);
   s.live = false;
   ++s.generation;
   if (s.generation == 0) s.generation = 1;  // keep ids nonzero after wrap-around
@@ -180,8 +183,8 @@ bool Scheduler::Cancel(EventId id) {
   const uint64_t low = id & 0xffffffffull;
   if (low == 0) return false;
   const uint64_t slot = low - 1;
-  if (slot >= slots_.size()) return false;
-  Slot& s = slots_[slot];
+  if (slot >= slot_count_) return false;
+  Slot& s = SlotAt(static_cast<uint32_t>(slot));
   if (!s.live || s.generation != static_cast<uint32_t>(id >> 32)) return false;
   s.fn = nullptr;  // release the captures now, not when the entry surfaces
   FreeSlot(static_cast<uint32_t>(slot));
@@ -196,7 +199,7 @@ void Scheduler::CompactIfMostlyStale() {
   std::vector<Entry> live;
   live.reserve(pending_);
   for (const Entry& e : heap_) {
-    const Slot& s = slots_[e.slot];
+    const Slot& s = SlotAt(e.slot);
     if (s.live && s.generation == e.generation) live.push_back(e);
   }
   heap_.clear();
@@ -207,7 +210,7 @@ void Scheduler::CompactIfMostlyStale() {
 bool Scheduler::SkipStale() {
   while (!heap_.empty()) {
     const Entry& top = heap_.front();
-    const Slot& s = slots_[top.slot];
+    const Slot& s = SlotAt(top.slot);
     if (s.live && s.generation == top.generation) return true;
     HeapPop();
     --stale_in_heap_;
@@ -226,9 +229,9 @@ bool Scheduler::Step() {
     top = PickAmongTies();
   }
   // The event runs in its slot: no longer live (Cancel of it returns false),
-  // but not reusable until the callback returns (slots_ is a deque, so
-  // events the callback schedules never move it).
-  Slot& slot = slots_[top.slot];
+  // but not reusable until the callback returns (slots live in chunks that
+  // never move, so events the callback schedules never move it).
+  Slot& slot = SlotAt(top.slot);
   slot.live = false;
   --pending_;
   ++events_run_;
@@ -288,12 +291,12 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
   const uint64_t step = stats_.choice_points - 1;
   // Chains seen for the first time get their random rank first: inserting
   // one shifts the ranks of those below it.
-  for (const Entry& tie : ties) (void)PctRank(slots_[tie.slot].chain);
+  for (const Entry& tie : ties) (void)PctRank(SlotAt(tie.slot).chain);
   auto best_of = [&] {
     size_t best = 0;
-    size_t best_rank = PctRank(slots_[ties[0].slot].chain);
+    size_t best_rank = PctRank(SlotAt(ties[0].slot).chain);
     for (size_t i = 1; i < ties.size(); ++i) {
-      const size_t rank = PctRank(slots_[ties[i].slot].chain);
+      const size_t rank = PctRank(SlotAt(ties[i].slot).chain);
       if (rank < best_rank) {  // strict: within a chain the earliest scheduled wins
         best = i;
         best_rank = rank;
@@ -306,7 +309,7 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
     // A change point: the chain about to run drops below every other.
     ++next_change_point_;
     ++stats_.change_points_hit;
-    const uint32_t chain = slots_[ties[best].slot].chain;
+    const uint32_t chain = SlotAt(ties[best].slot).chain;
     priorities_.erase(std::remove(priorities_.begin(), priorities_.end(), chain), priorities_.end());
     lowered_.erase(std::remove(lowered_.begin(), lowered_.end(), chain), lowered_.end());
     lowered_.push_back(chain);

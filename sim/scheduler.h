@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,9 +76,9 @@ class Scheduler {
   // Run fn at absolute time t (t >= Now()). Returns an id for Cancel.
   // Callbacks are sim::Callback: any callable (a lambda, a std::function)
   // converts, and captures up to Callback::inline_bytes cost no allocation.
-  EventId At(TimeNs t, Callback fn);
+  EventId At(TimeNs t, Callback&& fn);
   // Run fn after delay (>= 0) from Now().
-  EventId After(TimeNs delay, Callback fn) { return At(now_ + delay, std::move(fn)); }
+  EventId After(TimeNs delay, Callback&& fn) { return At(now_ + delay, std::move(fn)); }
   // Run fn at Now(), after every other event due at Now(): also after the
   // ones scheduled at Now() while the instant runs (At/After(0) chains),
   // which a plain After(0) would not wait for. The end of the instant is the
@@ -86,10 +87,10 @@ class Scheduler {
   // never put one before an ordinary event of the same instant). An ordinary
   // event one schedules at Now() runs before the next of them. For work that
   // should see everything the instant produced: group commit (ktm/log).
-  EventId AtEndOfInstant(Callback fn);
+  EventId AtEndOfInstant(Callback&& fn);
   // At, in the named chain (see Chain) instead of the running event's.
-  EventId AtInChain(TimeNs t, uint32_t chain, Callback fn);
-  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback fn) {
+  EventId AtInChain(TimeNs t, uint32_t chain, Callback&& fn);
+  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback&& fn) {
     return AtInChain(now_ + delay, chain, std::move(fn));
   }
   // AtInChain with a guard: when the event's time comes, fn runs only if
@@ -97,7 +98,7 @@ class Scheduler {
   // fn had returned at once). For an owner that outlives the scheduler's
   // events and invalidates its timers in bulk by changing one word (Host:
   // crash and restart) without wrapping every callback in another.
-  EventId AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, Callback fn);
+  EventId AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, Callback&& fn);
   // The id of a chain name: the same name always gives the same id in one
   // scheduler (ids 1, 2, ... in first-use order; 0 is the top level).
   uint32_t Chain(std::string_view name);
@@ -132,10 +133,13 @@ class Scheduler {
   // entry stale; stale entries are skipped when they surface (and compacted
   // when they outnumber the live ones).
   static constexpr uint64_t kEndOfInstantBit = uint64_t{1} << 63;
-  // Slots live in a deque (stable addresses): an event runs in its slot, which
-  // is freed for reuse only after the callback returns.
+  // Slots live in fixed-size chunks (stable addresses, and indexing is a
+  // shift and a mask): an event runs in its slot, which is freed for reuse
+  // only after the callback returns. The callback is passed by rvalue
+  // reference from the public entry points down to its slot: one move into
+  // the slot, not one per layer.
   EventId Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard, uint64_t guard_value,
-                   Callback fn);
+                   Callback&& fn);
   struct Entry {
     TimeNs time;
     uint64_t sequence;
@@ -173,7 +177,13 @@ class Scheduler {
   uint64_t events_max_;
   uint64_t stale_in_heap_ = 0;
   std::vector<Entry> heap_;  // 4-ary min-heap on (time, sequence)
-  std::deque<Slot> slots_;
+  static constexpr uint32_t kSlotChunkBits = 6;  // 64 slots per chunk
+  Slot& SlotAt(uint32_t slot) { return slot_chunks_[slot >> kSlotChunkBits][slot & ((1u << kSlotChunkBits) - 1)]; }
+  const Slot& SlotAt(uint32_t slot) const {
+    return slot_chunks_[slot >> kSlotChunkBits][slot & ((1u << kSlotChunkBits) - 1)];
+  }
+  std::vector<std::unique_ptr<Slot[]>> slot_chunks_;
+  uint32_t slot_count_ = 0;  // slots ever created (all of slot_chunks_' first slot_count_)
   std::vector<uint32_t> free_slots_;
 
   ScheduleOptions schedule_;

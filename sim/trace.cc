@@ -131,8 +131,10 @@ const std::string& TraceEvent::Field(std::string_view key) const {
   return *kEmpty;
 }
 
-uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceName kind,
-                           std::span<const TraceField> fields) {
+namespace {
+// The digest step, inlined into Record (every event) and DigestStep.
+[[gnu::always_inline]] inline uint64_t DigestOne(uint64_t digest, TimeNs time, uint32_t host, const TraceName& kind,
+                                                 std::span<const TraceField> fields) {
   uint64_t hash = Mix(digest, static_cast<uint64_t>(time));
   hash = Mix(hash, static_cast<uint64_t>(host) | (static_cast<uint64_t>(fields.size()) << 32));
   hash = Mix(hash, kind.hash);
@@ -141,6 +143,12 @@ uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceNam
     hash = Mix(hash, field.ValueWord());
   }
   return hash;
+}
+}  // namespace
+
+uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceName kind,
+                           std::span<const TraceField> fields) {
+  return DigestOne(digest, time, host, kind, fields);
 }
 
 uint64_t Trace::DigestStep(uint64_t digest, const TraceEvent& event) {
@@ -187,19 +195,37 @@ void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view
   }
 }
 
+const Trace::KindWants& Trace::WantsOf(TraceName kind) {
+  KindWants& slot = kind_wants_[kind.hash % kKindWantsSlots];
+  if (slot.valid && slot.kind_hash == kind.hash) return slot;
+  // Asked once per kind (a bit per listener).
+  static_assert(listeners_max <= 64);
+  slot.kind_hash = kind.hash;
+  slot.observer = observer_.Wants(kind.text);
+  slot.listeners = 0;
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i].Wants(kind.text)) slot.listeners |= uint64_t{1} << i;
+  }
+  slot.valid = true;
+  return slot;
+}
+
+void Trace::ForgetKindWants() {
+  for (KindWants& slot : kind_wants_) slot.valid = false;
+}
+
 void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
-  digest_ = DigestStep(digest_, time, host, name, fields);
-  const std::string_view kind = name.text;
+  digest_ = DigestOne(digest_, time, host, name, fields);
   ++count_;
+  // Nobody keeps or observes events (a benchmark, a run without a history):
+  // the digest and the count are all there is to do.
+  if (!keep_events_ && !observer_.fn && listeners_.empty()) return;
+  const std::string_view kind = name.text;
 
   const bool keep = keep_events_ && events_.size() < events_max_;
-  // Which observers want it, asked once each (a bit per listener).
-  static_assert(listeners_max <= 64);
-  const bool observer_wants = observer_.Wants(kind);
-  uint64_t listeners_want = 0;
-  for (size_t i = 0; i < listeners_.size(); ++i) {
-    if (listeners_[i].Wants(kind)) listeners_want |= uint64_t{1} << i;
-  }
+  const KindWants& wants = WantsOf(name);
+  const bool observer_wants = wants.observer;
+  const uint64_t listeners_want = wants.listeners;
   const bool observed = observer_wants || listeners_want != 0;
   if (!keep && !observed) return;
   if (!observed) {
@@ -207,26 +233,57 @@ void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const T
     Fill(kept, time, host, kind, fields);
     return;
   }
+  // Text is made only when it is kept or a text observer wants it.
+  const bool text = keep || observer_wants || (listeners_want & text_listeners_) != 0;
   TraceEvent nested;
   TraceEvent& event = observing_depth_ == 0 ? scratch_ : nested;
-  Fill(event, time, host, kind, fields);
-  // Kept before the observers run: an event an observer records is kept after
-  // this one, in the digest's order.
-  if (keep) events_.push_back(event);
+  if (text) {
+    Fill(event, time, host, kind, fields);
+    // Kept before the observers run: an event an observer records is kept
+    // after this one, in the digest's order.
+    if (keep) events_.push_back(event);
+  }
+  const TraceView view{time, host, name, fields};
   ++observing_depth_;
   if (observer_wants) observer_.fn(event);
   for (size_t i = 0; i < listeners_.size(); ++i) {
-    if ((listeners_want >> i) & 1) listeners_[i].fn(event);
+    if (((listeners_want >> i) & 1) == 0) continue;
+    if (listeners_[i].fn) {
+      listeners_[i].fn(event);
+    } else {
+      listeners_[i].view_fn(view);
+    }
   }
   --observing_depth_;
 }
 
-void Trace::add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants) {
-  if (listeners_.size() >= listeners_max) {
+namespace {
+// Listeners are bits of a 64-bit word: one more than listeners_max is a bug.
+void CheckListenerRoom(size_t listeners, size_t listeners_max) {
+  if (listeners >= listeners_max) {
     std::fprintf(stderr, "sim::Trace: more than %zu listeners\n", listeners_max);
     std::abort();
   }
-  listeners_.push_back({std::move(listener), std::move(wants)});
+}
+}  // namespace
+
+void Trace::add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants) {
+  CheckListenerRoom(listeners_.size(), listeners_max);
+  text_listeners_ |= uint64_t{1} << listeners_.size();
+  listeners_.push_back({std::move(listener), {}, std::move(wants)});
+  ForgetKindWants();
+}
+
+void Trace::add_view_listener(std::function<void(const TraceView&)> listener, KindFilter wants) {
+  CheckListenerRoom(listeners_.size(), listeners_max);
+  listeners_.push_back({{}, std::move(listener), std::move(wants)});
+  ForgetKindWants();
+}
+
+TraceEventView::TraceEventView(const TraceEvent& event) {
+  fields_.reserve(event.fields.size());
+  for (const auto& [key, value] : event.fields) fields_.emplace_back(TraceName(key), value);
+  view_ = TraceView{event.time, event.host, TraceName(event.kind), fields_};
 }
 
 std::string Trace::ToText() const {

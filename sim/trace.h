@@ -172,6 +172,14 @@ struct TraceField {
   // The value's text form (what TraceEvent holds).
   std::string ValueText() const;
   void AppendValueText(std::string* out) const;
+  // The value's text form as a view: the text itself, or a number rendered
+  // into *scratch (valid until scratch changes).
+  std::string_view ValueView(std::string* scratch) const {
+    if (type == Type::kText) return text;
+    scratch->clear();
+    AppendValueText(scratch);
+    return *scratch;
+  }
 };
 
 // Literal values take the array constructor (their hash folds at compile time).
@@ -190,6 +198,41 @@ struct TraceEvent {
   std::string ToText() const;
   // Value of a field, or "" when absent.
   const std::string& Field(std::string_view key) const;
+};
+
+// An event as recorded, for listeners that read its fields without text
+// (TraceField as the engine passed it: numbers as numbers, names with their
+// digest words). Views: valid only during the listener's call.
+struct TraceView {
+  TimeNs time = 0;
+  uint32_t host = kNoHost;
+  TraceName kind;
+  std::span<const TraceField> fields;
+
+  // The field with this key, or nullptr (keys compared by their words).
+  const TraceField* Find(TraceName key) const {
+    for (const TraceField& field : fields) {
+      if (field.key_hash == key.hash) return &field;
+    }
+    return nullptr;
+  }
+  // A field's value as text ("" when absent), as TraceEvent::Field gives it.
+  std::string_view FieldText(TraceName key, std::string* scratch) const {
+    const TraceField* field = Find(key);
+    return field == nullptr ? std::string_view() : field->ValueView(scratch);
+  }
+};
+
+// A kept or hand-built TraceEvent as a TraceView (every value as its text,
+// as TraceEvent holds it), for code that takes views and is fed events.
+class TraceEventView {
+ public:
+  explicit TraceEventView(const TraceEvent& event);
+  const TraceView& view() const { return view_; }
+
+ private:
+  std::vector<TraceField> fields_;
+  TraceView view_;
 };
 
 class Trace {
@@ -222,12 +265,20 @@ class Trace {
   using KindFilter = std::function<bool(std::string_view kind)>;
   // An observer called for every event it wants (the harness's history recorder).
   void set_observer(std::function<void(const TraceEvent&)> observer, KindFilter wants = {}) {
-    observer_ = {std::move(observer), std::move(wants)};
+    observer_ = {std::move(observer), {}, std::move(wants)};
+    ForgetKindWants();
   }
   // More observers (coverage, ...), called after the observer, in the order
   // added; at most listeners_max.
   static constexpr size_t listeners_max = 64;
   void add_listener(std::function<void(const TraceEvent&)> listener, KindFilter wants = {});
+  // A listener shown the event as recorded (no text made for it): cheaper
+  // than add_listener for listeners that read numbers and names. Called in
+  // the same order as the others (the order added).
+  void add_view_listener(std::function<void(const TraceView&)> listener, KindFilter wants = {});
+  // Filters answer from an event's kind alone, so each is asked once per kind
+  // and its answer remembered; a filter whose answer changes (it reads state
+  // that changed) must be re-installed, which forgets the answers.
 
  private:
   bool keep_events_;
@@ -241,11 +292,25 @@ class Trace {
   std::vector<TraceEvent> events_;
   struct Observer {
     std::function<void(const TraceEvent&)> fn;
+    std::function<void(const TraceView&)> view_fn;  // a view listener (fn empty)
     KindFilter wants;
-    bool Wants(std::string_view kind) const { return fn && (!wants || wants(kind)); }
+    bool Wants(std::string_view kind) const { return (fn || view_fn) && (!wants || wants(kind)); }
   };
   Observer observer_;
   std::vector<Observer> listeners_;
+  // Which listeners (bits) and whether the observer want a kind, remembered
+  // per kind word (direct-mapped; a slot holds the last kind that used it).
+  struct KindWants {
+    uint64_t kind_hash = 0;
+    uint64_t listeners = 0;
+    bool observer = false;
+    bool valid = false;
+  };
+  static constexpr size_t kKindWantsSlots = 256;
+  std::vector<KindWants> kind_wants_ = std::vector<KindWants>(kKindWantsSlots);
+  uint64_t text_listeners_ = 0;  // bits of listeners that take a TraceEvent
+  const KindWants& WantsOf(TraceName kind);
+  void ForgetKindWants();
   // The event observers are shown (reused: no allocation per event once warm),
   // spare fields with their storage, and the observer nesting depth (an
   // observer that records gets a fresh event, never the one being shown).

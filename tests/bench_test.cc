@@ -18,7 +18,17 @@
 //   bound, and single-phase and 2PC commits take exactly the minimum: every
 //   force of an instant shares one block per log (ktm/log/log.h).
 // - the JSON parses and the SVG is well-formed XML (xmllint).
+// The recovery-time table (harness/recovery_bench.h), with the bench's own
+// options on bench/latency.toml's disks:
+// - every (case, volume, flush interval) row recovers exactly its volume;
+// - at the largest volume every flush interval brings the RM online sooner
+//   than replaying the whole volume from the RM log, and only the flushed
+//   rows read data pages; without flushes recovery grows with the volume;
+// - the figures (and each run's digest) are the same at every run and for
+//   any number of jobs; `ktmsim bench` writes the table into bench.txt and
+//   bench.json, and refuses bad --recovery-* values with exit status 2.
 #include "harness/latency_bench.h"
+#include "harness/recovery_bench.h"
 #include "ktm/rm_base.h"
 
 #include <gtest/gtest.h>
@@ -316,12 +326,133 @@ TEST_F(LatencyReportTest, TableHasARowPerCaseAndConcurrency) {
   EXPECT_EQ(lines, 4u);
 }
 
+BenchDisks LatencyTomlDisks() {
+  auto base = LoadScenarioFile(KTMSIM_SOURCE_DIR "/bench/latency.toml");
+  EXPECT_TRUE(base.ok()) << base.status();
+  return base.ok() ? BenchDisksOf(*base) : BenchDisks{};
+}
+
+// The row of (case, volume, flush); fails the test when missing.
+const RecoveryRow& RowOf(const RecoveryReport& report, const std::string& kase, uint32_t volume, uint64_t flush) {
+  for (const RecoveryRow& r : report.rows) {
+    if (r.kase.id == kase && r.volume == volume && r.flush_log_bytes == flush) return r;
+  }
+  ADD_FAILURE() << "no row " << kase << " " << volume << " " << flush;
+  static const RecoveryRow none;
+  return none;
+}
+
+// The table `ktmsim bench` prints by default, on bench/latency.toml's disks
+// (one test: each ctest entry is a process of its own, and the table is the
+// costly part, about 4 s of CPU).
+TEST(RecoveryBench, TheDefaultTableRecoversEveryVolumeAndAFlushShortensTheLargest) {
+  const BenchDisks disks = LatencyTomlDisks();
+  RecoveryBenchOptions options;
+  options.jobs = 2;
+  auto report = RunRecoveryBench(disks.tm_log_disk, disks.rm_disk, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string table = RecoveryTableText(*report);
+  std::printf("%s", table.c_str());
+  // Every row, in catalog order, recovers exactly its volume.
+  ASSERT_EQ(options.cases.size(), 2u);  // TxF and TxR
+  ASSERT_EQ(report->rows.size(), options.cases.size() * options.volumes.size() * options.flush_log_bytes.size());
+  size_t i = 0;
+  for (const RecoveryCase& kase : options.cases) {
+    for (uint32_t volume : options.volumes) {
+      for (uint64_t flush : options.flush_log_bytes) {
+        const RecoveryRow& r = report->rows[i++];
+        SCOPED_TRACE(testing::Message() << kase.id << " " << volume << " flush " << flush);
+        EXPECT_EQ(r.kase.id, kase.id);
+        EXPECT_EQ(r.volume, volume);
+        EXPECT_EQ(r.flush_log_bytes, flush);
+        EXPECT_TRUE(r.passed) << r.failure;
+        EXPECT_EQ(r.records, volume);
+        EXPECT_GT(r.tm_recovered_ns, 0);
+        EXPECT_GT(r.online_ns, r.tm_recovered_ns);
+      }
+    }
+  }
+  EXPECT_TRUE(report->passed());
+  // At the largest volume a flush brings the RM online sooner than replaying the whole volume.
+  const uint32_t smallest = options.volumes.front(), largest = options.volumes.back();
+  for (const RecoveryCase& kase : options.cases) {
+    SCOPED_TRACE(kase.id);
+    const RecoveryRow& never = RowOf(*report, kase.id, largest, 0);
+    // No flush: the store is empty, everything replays from the RM log, and that grows with the volume.
+    EXPECT_EQ(never.page_reads, 0u);
+    EXPECT_EQ(never.redo_records, 0u);
+    EXPECT_GT(never.online_ns, 2 * RowOf(*report, kase.id, smallest, 0).online_ns);
+    for (uint64_t flush : options.flush_log_bytes) {
+      if (flush == 0) continue;
+      const RecoveryRow& flushed = RowOf(*report, kase.id, largest, flush);
+      SCOPED_TRACE(testing::Message() << "flush " << flush);
+      EXPECT_GT(flushed.page_reads, 0u);  // the records came back from data pages
+      EXPECT_GT(flushed.redo_records, 0u);
+      EXPECT_LT(flushed.online_ns, never.online_ns);
+    }
+  }
+  // The text has a line per row and no FAILED line; the JSON parses with every row.
+  EXPECT_NE(table.find("recovery time in simulated time"), std::string::npos);
+  EXPECT_EQ(table.find("FAILED"), std::string::npos);
+  size_t lines = 0;
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);) lines += (line.rfind("TxF ", 0) == 0 || line.rfind("TxR ", 0) == 0);
+  EXPECT_EQ(lines, report->rows.size());
+  const nlohmann::json j = nlohmann::json::parse(RecoveryJson(*report, "  "));
+  EXPECT_TRUE(j["passed"].get<bool>());
+  ASSERT_EQ(j["rows"].size(), report->rows.size());
+  EXPECT_EQ(j["rows"][0]["case"], "txf");
+  EXPECT_EQ(j["rows"][0]["flush_log_bytes"], 0);
+  EXPECT_EQ(j["rows"][0]["online_ns"], report->rows[0].online_ns);
+  EXPECT_EQ(j["rows"][0]["records"], report->rows[0].volume);
+}
+
+// A smaller table (both cases, one volume, never and a flush that runs), twice.
+TEST(RecoveryBench, FiguresAreTheSameAtEveryRunAndForEveryJobs) {
+  const BenchDisks disks = LatencyTomlDisks();
+  RecoveryBenchOptions options;
+  options.volumes = {3000};
+  options.flush_log_bytes = {0, 16 * 1024};
+  options.jobs = 1;
+  auto serial = RunRecoveryBench(disks.tm_log_disk, disks.rm_disk, options);
+  options.jobs = 2;
+  auto parallel = RunRecoveryBench(disks.tm_log_disk, disks.rm_disk, options);
+  ASSERT_TRUE(serial.ok() && parallel.ok());
+  ASSERT_EQ(serial->rows.size(), 4u);
+  EXPECT_TRUE(serial->passed());
+  EXPECT_GT(RowOf(*serial, "txr", 3000, 16 * 1024).page_reads, 0u);  // the flushed path ran
+  for (size_t i = 0; i < serial->rows.size(); ++i) EXPECT_EQ(serial->rows[i].digest, parallel->rows[i].digest) << i;
+  EXPECT_EQ(RecoveryJson(*serial, ""), RecoveryJson(*parallel, ""));
+  EXPECT_EQ(RecoveryTableText(*serial), RecoveryTableText(*parallel));
+}
+
+TEST(RecoveryBench, BadOptionsAreRefusedBeforeAnythingRuns) {
+  RecoveryBenchOptions options;
+  options.volumes = {0};
+  EXPECT_EQ(ValidateRecoveryOptions(options).code(), absl::StatusCode::kInvalidArgument);
+  options = {};
+  options.volumes = {kRecoveryVolumeMax + 1};
+  EXPECT_EQ(ValidateRecoveryOptions(options).code(), absl::StatusCode::kInvalidArgument);
+  options = {};
+  options.flush_log_bytes.clear();
+  EXPECT_EQ(ValidateRecoveryOptions(options).code(), absl::StatusCode::kInvalidArgument);
+  options = {};
+  options.disk_bytes = ktm::kPagedDiskBytesMin / 2;  // not paged: the RM would keep snapshot records
+  EXPECT_EQ(ValidateRecoveryOptions(options).code(), absl::StatusCode::kInvalidArgument);
+  // Through the latency bench too, before its latency runs.
+  LatencyBenchOptions bench;
+  bench.transactions = kTransactions;
+  bench.recovery = options;
+  EXPECT_EQ(RunLatencyBench({}, bench).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 // `ktmsim bench` end to end: the three files, atomically in place, and the exit status.
 TEST(KtmsimBench, WritesTableJsonAndSvg) {
   const std::string dir = absl::StrCat(::testing::TempDir(), "/ktmsim_bench_", ::getpid());
   std::filesystem::remove_all(dir);
   const std::string command = absl::StrCat(KTMSIM_BINARY, " bench ", KTMSIM_SOURCE_DIR,
-                                           "/bench/latency.toml --transactions 20 --quiet --format json --out '",
+                                           "/bench/latency.toml --transactions 20 --recovery-volumes 300 "
+                                           "--recovery-flush-kib never,4 --quiet --format json --out '",
                                            dir, "' > '", dir, ".stdout'");
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   for (const char* name : {"bench.txt", "bench.json", "bench.svg"}) {
@@ -333,8 +464,29 @@ TEST(KtmsimBench, WritesTableJsonAndSvg) {
   std::ifstream out(absl::StrCat(dir, ".stdout"));
   const nlohmann::json printed = nlohmann::json::parse(out);  // --format json prints the same report
   EXPECT_EQ(printed, j);
-  const std::string bad = absl::StrCat(KTMSIM_BINARY, " bench --format png --out '", dir, "' 2>/dev/null");
-  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
+  // The recovery table: TxF and TxR, one volume, two flush intervals; in bench.json and bench.txt.
+  const auto& recovery = j["bases"][0]["recovery"];
+  ASSERT_EQ(recovery["rows"].size(), 4u);
+  EXPECT_TRUE(recovery["passed"].get<bool>());
+  EXPECT_EQ(recovery["rows"][1]["flush_log_bytes"], 4096);
+  EXPECT_EQ(recovery["rows"][3]["case"], "txr");
+  EXPECT_GT(recovery["rows"][1]["page_reads"].get<uint64_t>(), 0u);  // 300 names pass 4 KiB of RM log: a flush ran
+  std::stringstream text;
+  text << std::ifstream(absl::StrCat(dir, "/bench.txt")).rdbuf();
+  EXPECT_NE(text.str().find("recovery time in simulated time"), std::string::npos);
+  EXPECT_NE(text.str().find("TxR       300 keys"), std::string::npos);
+  // --recovery-volumes none: the latency table alone.
+  const std::string latency_only =
+      absl::StrCat(KTMSIM_BINARY, " bench ", KTMSIM_SOURCE_DIR, "/bench/latency.toml --transactions 5 ",
+                   "--recovery-volumes none --quiet --format json --out '", dir, "' > '", dir, ".stdout'");
+  ASSERT_EQ(std::system(latency_only.c_str()), 0) << latency_only;
+  std::ifstream latency_json(absl::StrCat(dir, "/bench.json"));
+  EXPECT_FALSE(nlohmann::json::parse(latency_json)["bases"][0].contains("recovery"));
+  for (const char* flags : {"--format png", "--recovery-volumes 0", "--recovery-volumes 1000,x",
+                            "--recovery-flush-kib 64,sometimes", "--recovery-flush-kib 0"}) {
+    const std::string bad = absl::StrCat(KTMSIM_BINARY, " bench ", flags, " --out '", dir, "' 2>/dev/null");
+    EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2) << flags;
+  }
   std::filesystem::remove_all(dir);
   std::filesystem::remove(absl::StrCat(dir, ".stdout"));
 }

@@ -7,3 +7,5 @@ ktmsim_test(ktm_windows_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_windows
 ktmsim_test(ktm_win32_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_win32_test.cc LIBS ktm sim)
 # A long engine run's live kernel objects stay bounded (issue 19).
 ktmsim_test(ktm_live_objects_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_live_objects_test.cc LIBS harness ktm sim)
+# Writer's byte layout and Reader's round trip (ktm/codec.h).
+ktmsim_test(ktm_codec_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_codec_test.cc LIBS ktm sim)

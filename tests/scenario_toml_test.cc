@@ -931,6 +931,18 @@ TEST(ScenarioPrescan, AQuoteInsideABareKeyOrValueIsRefused) {
   }
 }
 
+TEST(ScenarioPrescan, ABracketInsideABareValueIsRefused) {
+  // CI's fixed fuzz run (corpus crash_bracket_in_value): toml++ read "1['" as
+  // one value and asked whether U+3001 is whitespace (TOML_UNREACHABLE).
+  EXPECT_EQ(LoadError("''= 1['\xE3\x80\x81\n"),
+            "s.toml:1:6: '[' right after '1': an array or inline table starts a value");
+  EXPECT_EQ(LoadError("a = x{b = 1}\n"), "s.toml:1:6: '{' right after 'x': an array or inline table starts a value");
+  for (const char* text : {"x = [1, [2], [ 3 ]]\n", "x=[[1],[2]]\n", "x = {a = [1], b = {c = 2}}\n",
+                           "x = [\n[1],\n]\n", "[a]\nx = 1\n[[b]]\n"}) {
+    EXPECT_THAT(LoadError(text), ::testing::Not(HasSubstr("right after"))) << text;
+  }
+}
+
 TEST(ScenarioPrescan, WhatFollowsABackslashInAMultiLineStringIsCheckedAsTomlPlusPlusReadsIt) {
   // toml++ asks is_whitespace of the character after a backslash and of the
   // first one after a line-ending backslash's blanks and line breaks; on

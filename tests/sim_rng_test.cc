@@ -20,6 +20,10 @@
 namespace sim {
 namespace {
 
+std::string JoinWithBars(std::string_view a, std::string_view b, std::string_view c, std::string_view d) {
+  return std::string(a) + "|" + std::string(b) + "|" + std::string(c) + "|" + std::string(d);
+}
+
 TEST(Rng, MatchesReferenceXoshiro256StarStarSeededBySplitMix64) {
   // Values from a reference implementation of the published algorithms.
   Rng zero(0);
@@ -300,6 +304,65 @@ TEST(Trace, NumbersRenderAsTheirTextAndHashTyped) {
   for (uint64_t w : words) other.Record(1, 0, "hex", {{"w", TraceHex{w == 1 ? 2 : w}}});
   other.Record(2, 1, "ints", {{"u", uint64_t{0}}, {"v", UINT64_MAX}, {"i", -5}, {"j", INT64_MIN}, {"k", uint32_t{42}}});
   EXPECT_NE(other.digest(), typed.digest());
+}
+
+// A view listener is shown each event as recorded: numbers as numbers (text
+// only on request), in the order listeners were added, text or view alike.
+TEST(Trace, ViewListenersSeeFieldsAsRecordedInOrderWithTheOthers) {
+  Trace trace(false);
+  std::vector<std::string> calls;
+  trace.add_listener([&](const TraceEvent& e) { calls.push_back("text1 " + e.ToText()); });
+  trace.add_view_listener([&](const TraceView& e) {
+    std::string scratch;
+    const TraceField* id = e.Find("id");
+    ASSERT_NE(id, nullptr);
+    EXPECT_EQ(id->type, TraceField::Type::kHex);
+    EXPECT_EQ(id->number, 0xffu);
+    EXPECT_EQ(e.Find("absent"), nullptr);
+    EXPECT_EQ(e.FieldText("absent", &scratch), "");
+    EXPECT_EQ(e.kind.hash, TraceTextHash("k"));
+    std::string id_text, n_text;  // one scratch per view held at once
+    calls.push_back(JoinWithBars(e.kind.text, e.FieldText("id", &id_text), e.FieldText("n", &n_text),
+                                 e.FieldText("s", &scratch)));
+  });
+  trace.add_listener([&](const TraceEvent& e) { calls.push_back("text2 " + e.ToText()); });
+  trace.Record(7, 1, "k", {{"id", TraceHex{0xff}}, {"n", -5}, {"s", "x"}});
+  EXPECT_EQ(calls, (std::vector<std::string>{"text1 7 h1 k id=00000000000000ff n=-5 s=x",
+                                             "k|00000000000000ff|-5|x", "text2 7 h1 k id=00000000000000ff n=-5 s=x"}));
+  // Fed a kept or hand-built event, a view holds its texts.
+  TraceEvent kept{7, 1, "k", {{"id", "00000000000000ff"}, {"s", "x"}}, {}};
+  TraceEventView view(kept);
+  std::string scratch;
+  EXPECT_EQ(view.view().kind.hash, TraceTextHash("k"));
+  EXPECT_EQ(view.view().FieldText("id", &scratch), "00000000000000ff");
+  EXPECT_EQ(view.view().Find("id")->type, TraceField::Type::kText);
+}
+
+// A filter is asked once per kind (it answers from the kind alone); adding a
+// listener or setting the observer forgets the answers, so a filter that
+// reads changed state is asked again once re-installed.
+TEST(Trace, FiltersAreAskedOncePerKindUntilListenersChange) {
+  Trace trace(false);
+  int asked = 0, seen = 0;
+  bool wanted = false;
+  trace.set_observer([&](const TraceEvent&) { ++seen; }, [&](std::string_view kind) {
+    ++asked;
+    return wanted && kind == "a";
+  });
+  for (int i = 0; i < 3; ++i) trace.Record(i, 0, "a");
+  trace.Record(3, 0, "b");
+  EXPECT_EQ(asked, 2);  // "a" once, "b" once
+  EXPECT_EQ(seen, 0);
+  wanted = true;
+  trace.Record(4, 0, "a");
+  EXPECT_EQ(seen, 0);  // the remembered answer
+  int views = 0;
+  trace.add_view_listener([&](const TraceView&) { ++views; });
+  trace.Record(5, 0, "a");
+  trace.Record(6, 0, "a");
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(views, 2);
 }
 
 TEST(Trace, DigestHexIsSixteenDigits) {

@@ -260,54 +260,6 @@ TEST(StorageRm, VolumesPastTheSnapshotCapsLiveOnTheStore) {
   EXPECT_GT(rig.txr().store()->stats().page_reads, 0u);
 }
 
-// The recovery-time table of docs/rm-storage.md: simulated time from a host
-// restart to TxF online (TM recovery + store redo + loading the records +
-// RM log replay) against the volume (files) and the flush interval (RM log
-// bytes between flushes; "never": no flush, everything replays from the log).
-TEST(StorageRm, RecoveryTimeAgainstVolumeAndFlushInterval) {
-  struct Row { int files; uint64_t flush; sim::TimeNs ns; uint64_t page_reads, redo; };
-  std::vector<Row> rows;
-  for (int files : {1000, 4000, 16000}) {
-    for (uint64_t flush : {uint64_t{0}, uint64_t{64 * 1024}, uint64_t{512 * 1024}}) {
-      TxfTxrRigConfig config;
-      config.kv = config.txr = false;
-      config.disk_sectors = kPagedSectors;
-      config.paged_flush_log_bytes = flush == 0 ? kPagedDiskBytesMin : flush;  // 0: never (past the log)
-      TxfTxrRig rig(902, config);
-      for (int b = 0; b < files / 100; ++b) {
-        HANDLE tx = rig.Begin();
-        for (int j = 0; j < 100; ++j) {
-          HANDLE f = INVALID_HANDLE_VALUE;
-          ASSERT_EQ(rig.txf().CreateFileTransacted(absl::StrCat("\\file", b * 100 + j), GENERIC_WRITE,
-                                                   txf::CREATE_NEW, tx, &f),
-                    STATUS_SUCCESS);
-          ASSERT_EQ(rig.txf().WriteFile(f, 0, absl::StrCat("contents number ", b * 100 + j)), STATUS_SUCCESS);
-          ASSERT_EQ(rig.txf().CloseFileHandle(f), STATUS_SUCCESS);
-        }
-        ASSERT_EQ(rig.Commit(tx), STATUS_SUCCESS);
-      }
-      const size_t before = rig.txf().committed().size();
-      rig.host()->Crash(5);
-      ASSERT_TRUE(rig.host()->Restart());
-      const sim::TimeNs start = rig.world().scheduler().Now();
-      rig.Boot();
-      ASSERT_TRUE(rig.ready());
-      EXPECT_EQ(rig.txf().committed().size(), before);
-      // The RM is online when Boot's last start completed; Settle ran past it only through idle time.
-      rows.push_back(Row{files, flush, rig.world().scheduler().Now() - start, rig.txf().store()->stats().page_reads,
-                         rig.txf().store()->stats().redo_records_scanned});
-    }
-  }
-  std::printf("files | flush every (RM log KiB) | host restart to TxF online (simulated ms) | page reads | store redo records\n");
-  for (const Row& r : rows) {
-    std::printf("%d | %s | %.1f | %llu | %llu\n", r.files,
-                r.flush == 0 ? "never" : absl::StrCat(r.flush / 1024).c_str(), r.ns / 1e6,
-                static_cast<unsigned long long>(r.page_reads), static_cast<unsigned long long>(r.redo));
-  }
-  // Without flushes the whole volume replays from the RM log: longer with the volume.
-  EXPECT_LT(rows[0].ns, rows[6].ns);
-}
-
 // The write-ahead rule on the RMs' data pages: a TxF page written while the
 // store's redo record of the flush that changed it is still being forced
 // (a planted violation) trips the assertion.

@@ -2,7 +2,7 @@
 # write-ahead rule, fuzzy checkpoints, redo recovery, torn-page repair.
 ktmsim_test(storage_page_store_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_page_store_test.cc LIBS ktm sim)
 # The built-in RMs (kv, TxF, TxR) on paged storage: crash after every disk write of a mix.
-ktmsim_test(storage_rm_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_rm_test.cc LIBS ktm sim)
+ktmsim_test(storage_rm_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_rm_test.cc LIBS harness ktm sim)
 # The volume scenario (scenarios/volume/txf_txr_volume.toml: TxF + TxR on paged disks, ~24,000
 # files / keys each, host crashes), two seeds; `ktmsim run scenarios/volume --seeds 20` is the full figure.
 add_test(NAME storage_volume_scenario COMMAND $<TARGET_FILE:ktmsim> run ${CMAKE_SOURCE_DIR}/scenarios/volume/txf_txr_volume.toml

@@ -4,15 +4,16 @@
 # `ctest -L 'txf|txr'`).
 ktmsim_test(txf_model_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_model_test.cc LIBS model)
 ktmsim_test(txr_model_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_model_test.cc LIBS model)
-ktmsim_test(txf_rm_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_rm_test.cc LIBS ktm sim)
-ktmsim_test(txr_rm_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_rm_test.cc LIBS ktm sim)
+# The tests on one host use harness::TxfTxrRig (harness/txf_txr_rig.h, via tests/txf_txr_rig.h).
+ktmsim_test(txf_rm_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_rm_test.cc LIBS harness ktm sim)
+ktmsim_test(txr_rm_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_rm_test.cc LIBS harness ktm sim)
 # The RM-against-model properties run 1000 RapidCheck cases (rc_main.cc; RC_PARAMS overrides).
 ktmsim_test(txf_property_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_property_test.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS ktm sim model)
+  ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS harness ktm sim model)
 ktmsim_test(txr_property_test txr SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txr_property_test.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS ktm sim model)
+  ${CMAKE_CURRENT_SOURCE_DIR}/rc_main.cc LIBS harness ktm sim model)
 ktmsim_test(txf_txr_recovery_test txf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/txf_txr_recovery_test.cc
-  LIBS ktm sim model)
+  LIBS harness ktm sim model)
 # The harness wiring: the TxF/TxR scenarios through harness::RunScenario.
 # Labels txf and txr both: gtest_discover_tests flattens a list-valued
 # property, so a ctest include file that runs after the discovered tests
