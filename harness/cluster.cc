@@ -482,10 +482,10 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   if (spec.volatile_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
   if (SkipsOperation(tx->number, visit + 1)) return SkipOperation(tx, r, is_read);
   if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
-  // A paged kv RM's committed value may be on a page not in memory: read it first.
-  if (rm && is_read && !rm->Resident(key)) {
-    return rm->Prefetch(key, [this, tx, r, key] {
-      if (ClientAlive(*tx)) DoLocalOperation(tx, r, true, key);
+  // A paged RM's committed state may be on a page not in memory: read it first.
+  if (rm && !rm->Resident(key, is_read)) {
+    return rm->Prefetch(key, [this, tx, r, is_read, key] {
+      if (ClientAlive(*tx)) DoLocalOperation(tx, r, is_read, key);
     });
   }
   DoLocalOperation(tx, r, is_read, key);

@@ -53,7 +53,7 @@ class KvAdapter : public AdapterOf<ktm::kv::KvRm> {
  public:
   using AdapterOf::AdapterOf;
   std::string HistoryKey(const std::string& key) const override { return key; }
-  bool Resident(const std::string& key) const override { return rm_const().Resident(key); }
+  bool Resident(const std::string& key, bool read) const override { return !read || rm_const().Resident(key); }
   void Prefetch(const std::string& key, std::function<void()> ready) override {
     rm().Fetch(key, [ready = std::move(ready)](ktm::NTSTATUS) { ready(); });
   }
@@ -174,6 +174,25 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
     return absl::StrCat("HKLM\\", SubKey(key), "\\", kValueName);
   }
   bool SupportsDelete() const override { return true; }
+  // Paged: the key (for a twin also the stable child it asks for), the keys
+  // above it and the child counts (a delete needs them).
+  bool Resident(const std::string& key, bool /*read*/) const override {
+    return rm_const().Resident(NeededPath(key), true);
+  }
+  void Prefetch(const std::string& key, std::function<void()> ready) override {
+    rm().Fetch(NeededPath(key), true, [ready = std::move(ready)](ktm::NTSTATUS) { ready(); });
+  }
+  // Paged: what Provision creates is read in first (at once otherwise).
+  void Start(std::function<void(ktm::NTSTATUS)> done) override {
+    rm().Start([this, done = std::move(done)](ktm::NTSTATUS s) {
+      if (s != ktm::STATUS_SUCCESS) return done(s);
+      const std::string path = absl::StrCat("HKLM\\", volatile_keys_ ? kVolatileParent : "Software\\ktmsim");
+      rm().Fetch(path, false, [this, done](ktm::NTSTATUS) {
+        Provision();
+        done(ktm::STATUS_SUCCESS);
+      });
+    });
+  }
 
  protected:
   // The application's key exists before its transactions run (non-transacted).
@@ -204,7 +223,8 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
         twin ? ktm::txr::REG_OPTION_VOLATILE : ktm::txr::REG_OPTION_NON_VOLATILE,
         twin ? ktm::txr::KEY_SET_VALUE | ktm::txr::KEY_CREATE_SUB_KEY : ktm::txr::KEY_SET_VALUE, &handle, nullptr,
         transaction);
-    if (!ktm::NT_SUCCESS(s)) return s;
+    // STATUS_PENDING (paged: a key not in memory whose read failed) is no handle.
+    if (!ktm::NT_SUCCESS(s) || s == ktm::STATUS_PENDING) return s;
     if (twin) RefuseStableChild(handle, transaction);
     s = rm().RegSetValueEx(handle, kValueName, ktm::txr::REG_SZ, ktm::txr::RegSz(value));
     Close(handle);
@@ -221,7 +241,7 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
       *traced = false;
       return ktm::STATUS_SUCCESS;
     }
-    if (!ktm::NT_SUCCESS(s)) return s;
+    if (!ktm::NT_SUCCESS(s) || s == ktm::STATUS_PENDING) return s;
     std::vector<uint8_t> data;
     s = rm().RegQueryValueEx(handle, kValueName, nullptr, &data);
     Close(handle);
@@ -238,6 +258,9 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
 
  private:
   bool IsTwin(const std::string& key) const { return volatile_keys_ && !key.empty() && key[0] == 'v'; }
+  std::string NeededPath(const std::string& key) const {
+    return IsTwin(key) ? absl::StrCat("HKLM\\", SubKey(key), "\\", kStableChild) : absl::StrCat("HKLM\\", SubKey(key));
+  }
   // "k<N>" -> Software\ktmsim\k<N>; its twin "v<N>" -> Software\ktmsim\volatile\k<N>.
   std::string SubKey(const std::string& key) const {
     if (!IsTwin(key)) return absl::StrCat(kParent, key);
@@ -252,7 +275,8 @@ class TxrAdapter : public AdapterOf<ktm::txr::TxrRm> {
     const ktm::NTSTATUS s = rm().RegCreateKeyTransacted(twin, kStableChild, ktm::txr::REG_OPTION_NON_VOLATILE,
                                                         ktm::txr::KEY_SET_VALUE, &child, nullptr, transaction);
     if (ktm::NT_SUCCESS(s)) Close(child);
-    KTM_ASSERT(s == ktm::STATUS_CHILD_MUST_BE_VOLATILE,
+    // STATUS_PENDING: paged, the child's record could not be read (a failed page read).
+    KTM_ASSERT(s == ktm::STATUS_CHILD_MUST_BE_VOLATILE || s == ktm::STATUS_PENDING,
                "txr: a stable child under a volatile key got " + ktm::StatusName(s));
   }
   void Close(ktm::HANDLE handle) {

@@ -84,11 +84,13 @@ class RmAdapter {
 
   // The key of the history events for workload key `key`.
   virtual std::string HistoryKey(const std::string& key) const = 0;
-  // Whether a read of key can be answered without a page read (false only
-  // for a kv RM on a paged disk whose cache lacks the key's record:
-  // ktm/kv/kv_rm.h). Prefetch reads it in and then runs ready (at once when
-  // nothing is missing; never when the RM goes away first, a crash).
-  virtual bool Resident(const std::string& /*key*/) const { return true; }
+  // Whether an operation on key (a read when `read`) can run without a page
+  // read (false only for an RM on a paged disk that lacks what it needs: a
+  // kv RM's record for a read, ktm/kv/kv_rm.h; a TxR RM's key, the keys
+  // above it and its child counts, ktm/txr/txr_rm.h). Prefetch reads it in
+  // and then runs ready (at once when nothing is missing; never when the RM
+  // goes away first, a crash).
+  virtual bool Resident(const std::string& /*key*/, bool /*read*/) const { return true; }
   virtual void Prefetch(const std::string& /*key*/, std::function<void()> ready) { ready(); }
   // Workload operations, in `transaction`. value: unique per run.
   virtual ktm::NTSTATUS Write(ktm::HANDLE transaction, const std::string& key, const std::string& value) = 0;

@@ -74,6 +74,18 @@ std::vector<std::string> ReadCommittedKvs(TxfTxrRig& rig, const std::vector<std:
   return values;
 }
 
+// A paged TxR RM answers a call that needs a key not in memory with
+// STATUS_PENDING (ktm/txr/txr_rm.h): read the key, the keys above it and the
+// child counts in first. False: the host crashed meanwhile (the RMs are gone).
+bool FetchTxr(TxfTxrRig& rig, const std::string& path) {
+  std::optional<NTSTATUS> got;
+  rig.txr().Fetch(path, true, [&got](NTSTATUS s) { got = s; });
+  if (!got) rig.Settle();
+  if (!rig.host()->up()) return false;
+  EXPECT_EQ(got.value_or(STATUS_PENDING), STATUS_SUCCESS) << path;
+  return true;
+}
+
 TxfTxrRigConfig PagedConfig() {
   TxfTxrRigConfig c;
   c.disk_sectors = kPagedSectors;
@@ -84,6 +96,9 @@ TxfTxrRigConfig PagedConfig() {
 // Transaction i of the mix: a kv write, a file (re)written, a registry value;
 // some delete a file or a key an earlier one created.
 NTSTATUS Step(TxfTxrRig& rig, int i) {
+  for (int s : {(i + 1) % 3, i % 3}) {
+    if (!FetchTxr(rig, absl::StrCat("HKCU\\S", s))) return STATUS_RM_NOT_ACTIVE;
+  }
   HANDLE tx = rig.Begin();
   EXPECT_EQ(rig.kv().Write(tx, absl::StrCat("k", i % 3), absl::StrCat("v", i)), STATUS_SUCCESS);
   HANDLE f = INVALID_HANDLE_VALUE;
@@ -223,6 +238,7 @@ TEST(StorageRm, VolumesPastTheSnapshotCapsLiveOnTheStore) {
       ASSERT_EQ(rig.txf().WriteFile(f, 0, absl::StrCat("contents number ", i)), STATUS_SUCCESS);
       ASSERT_EQ(rig.txf().CloseFileHandle(f), STATUS_SUCCESS);
       HANDLE key = INVALID_HANDLE_VALUE;
+      ASSERT_TRUE(FetchTxr(rig, absl::StrCat("HKCU\\K", i)));
       ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, absl::StrCat("K", i), 0, KEY_ALL_ACCESS, &key,
                                                  nullptr, tx),
                 STATUS_SUCCESS);
@@ -514,6 +530,186 @@ TEST(StorageRm, TheKvRmsMemoryIsBoundedByItsCacheNotByItsKeys) {
               static_cast<unsigned long long>(small.memory.fetches),
               static_cast<unsigned long long>(large.memory.fetches),
               static_cast<unsigned long long>(small.page_reads), static_cast<unsigned long long>(large.page_reads));
+}
+
+}  // namespace
+}  // namespace ktmtest
+
+namespace ktmtest {
+namespace {
+
+// Memory bounded by the pool, TxR (docs/rm-storage.md): a paged TxR RM keeps
+// the keys committed since the last flush, the keys open transactions
+// changed and at most cache_records_max clean keys, plus the child counts
+// of keys that have children; not a map of the hive. Every key written
+// (HKCU\k<N>, 100 per transaction), 200 transactions that read 50 random
+// keys through the store, overwrite 40 and delete 10 (each delete needs
+// the child counts; one key with a subkey is refused), a crash, and every
+// key read back through Fetch + RegQueryValueEx: with 20,000 and with
+// 100,000 keys the RM holds at most the same bound of keys.
+struct TxrMemoryRun {
+  txr::TxrRm::MemoryStats memory;
+  uint64_t frames_peak = 0;
+};
+
+constexpr int kTxrKeysPerTx = 100;
+constexpr uint64_t kTxrMemoryBound =
+    txr::TxrOptions{}.cache_records_max + (2 * kMemoryFlushLogBytes) / 8 + kTxrKeysPerTx;
+
+void FetchTxrAll(TxfTxrRig& rig, const std::vector<std::string>& paths) {
+  size_t fetched = 0;
+  for (const std::string& path : paths) {
+    rig.txr().Fetch(path, true, [&fetched](NTSTATUS s) { fetched += s == STATUS_SUCCESS; });
+  }
+  if (fetched < paths.size()) rig.Settle();
+  ASSERT_EQ(fetched, paths.size());
+}
+
+std::string TxrValue(TxfTxrRig& rig, HANDLE tx, const std::string& name) {
+  HANDLE key = INVALID_HANDLE_VALUE;
+  NTSTATUS s = rig.txr().RegOpenKeyTransacted(HKEY_CURRENT_USER, name, 0, txr::KEY_QUERY_VALUE, &key, tx);
+  if (s == STATUS_OBJECT_NAME_NOT_FOUND) return "";
+  EXPECT_EQ(s, STATUS_SUCCESS) << name << " " << StatusName(s);
+  std::vector<uint8_t> data;
+  EXPECT_EQ(rig.txr().RegQueryValueEx(key, "v", nullptr, &data), STATUS_SUCCESS) << name;
+  EXPECT_EQ(rig.txr().RegCloseKey(key), STATUS_SUCCESS);
+  return std::string(data.begin(), data.end());
+}
+
+void SetTxrValue(TxfTxrRig& rig, HANDLE tx, const std::string& name, const std::string& value) {
+  HANDLE key = INVALID_HANDLE_VALUE;
+  ASSERT_EQ(rig.txr().RegCreateKeyTransacted(HKEY_CURRENT_USER, name, 0, KEY_ALL_ACCESS, &key, nullptr, tx),
+            STATUS_SUCCESS) << name;
+  ASSERT_EQ(rig.txr().RegSetValueEx(key, "v", txr::REG_SZ, txr::RegSz(value)), STATUS_SUCCESS);
+  ASSERT_EQ(rig.txr().RegCloseKey(key), STATUS_SUCCESS);
+}
+
+TxrMemoryRun RunTxrOverKeys(int keys, uint64_t seed) {
+  TxfTxrRigConfig config;
+  config.kv = config.txf = false;
+  config.disk_sectors = 32ull * 1024 * 1024 / 512;
+  config.paged_flush_log_bytes = kMemoryFlushLogBytes;
+  config.keep_trace_events = false;
+  TxfTxrRig rig(seed, config);
+  EXPECT_TRUE(rig.txr().paged());
+  std::map<std::string, std::string> model;  // committed() form: "HKCU\k<N>\v" -> "REG_SZ:<value>"
+  auto path = [](const std::string& name) { return absl::StrCat("HKCU\\", name); };
+  for (int first = 0; first < keys; first += kTxrKeysPerTx) {
+    std::vector<std::string> paths;
+    for (int k = first; k < std::min(keys, first + kTxrKeysPerTx); ++k) paths.push_back(path(absl::StrCat("k", k)));
+    FetchTxrAll(rig, paths);
+    HANDLE tx = rig.Begin();
+    for (int k = first; k < std::min(keys, first + kTxrKeysPerTx); ++k) {
+      SetTxrValue(rig, tx, absl::StrCat("k", k), absl::StrCat("a", k));
+      model[absl::StrCat(path(absl::StrCat("k", k)), "\\v")] = absl::StrCat("REG_SZ:a", k);
+    }
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  }
+  // One key with a subkey: its delete is refused (the child counts know it).
+  FetchTxrAll(rig, {path("k0\\sub")});
+  HANDLE setup = rig.Begin();
+  SetTxrValue(rig, setup, "k0\\sub", "s");
+  EXPECT_EQ(rig.Commit(setup), STATUS_SUCCESS);
+  model[path("k0\\sub\\v")] = "REG_SZ:s";
+  uint64_t state = seed;
+  auto next_key = [&state, keys] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return absl::StrCat("k", 1 + (state >> 33) % static_cast<uint64_t>(keys - 1));
+  };
+  for (int t = 0; t < 200; ++t) {
+    std::vector<std::string> reads, writes, deletes;
+    for (int i = 0; i < 50; ++i) reads.push_back(next_key());
+    for (int i = 0; i < 40; ++i) writes.push_back(next_key());
+    for (int i = 0; i < 10; ++i) deletes.push_back(next_key());
+    std::vector<std::string> paths;
+    for (const auto* list : {&reads, &writes, &deletes}) {
+      for (const auto& name : *list) paths.push_back(path(name));
+    }
+    paths.push_back(path("k0"));
+    FetchTxrAll(rig, paths);
+    HANDLE tx = rig.Begin();
+    std::map<std::string, std::string> own;  // model keys -> value ("" deleted) in this transaction
+    for (const auto& name : reads) {
+      const std::string model_key = absl::StrCat(path(name), "\\v");
+      auto mine = own.find(model_key);
+      const std::string expected = mine != own.end() ? mine->second : (model.count(model_key) ? model.at(model_key) : "");
+      const std::string got = TxrValue(rig, tx, name);
+      EXPECT_EQ(got.empty() ? "" : absl::StrCat("REG_SZ:", got), expected) << name;
+    }
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const std::string value = absl::StrCat("b", t, ".", i);
+      SetTxrValue(rig, tx, writes[i], value);
+      own[absl::StrCat(path(writes[i]), "\\v")] = absl::StrCat("REG_SZ:", value);
+    }
+    for (const auto& name : deletes) {
+      NTSTATUS s = rig.txr().RegDeleteKeyTransacted(HKEY_CURRENT_USER, name, 0, tx);
+      EXPECT_TRUE(s == STATUS_SUCCESS || s == STATUS_OBJECT_NAME_NOT_FOUND) << name << " " << StatusName(s);
+      own[absl::StrCat(path(name), "\\v")] = "";
+    }
+    EXPECT_EQ(rig.txr().RegDeleteKeyTransacted(HKEY_CURRENT_USER, "k0", 0, tx), STATUS_CANNOT_DELETE);
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+    for (const auto& [key, value] : own) {
+      if (value.empty()) model.erase(key);
+      else model[key] = value;
+    }
+  }
+  TxrMemoryRun run;
+  run.frames_peak = rig.txr().store()->stats().frames_peak;
+  const txr::TxrRm::MemoryStats before_crash = rig.txr().memory();
+  rig.CrashAndRecover(seed + 1);
+  EXPECT_TRUE(rig.ready());
+  EXPECT_EQ(rig.txr().committed(), model);  // inspection of the store under the cache
+  std::vector<std::string> names;
+  auto check_batch = [&] {
+    std::vector<std::string> paths;
+    for (const auto& name : names) paths.push_back(path(name));
+    FetchTxrAll(rig, paths);
+    for (const auto& name : names) {
+      const std::string model_key = absl::StrCat(path(name), "\\v");
+      const std::string got = TxrValue(rig, INVALID_HANDLE_VALUE, name);
+      EXPECT_EQ(got.empty() ? "" : absl::StrCat("REG_SZ:", got), model.count(model_key) ? model.at(model_key) : "")
+          << name;
+    }
+    names.clear();
+  };
+  for (int k = 0; k < keys; ++k) {
+    names.push_back(absl::StrCat("k", k));
+    if (names.size() == 64) check_batch();
+  }
+  check_batch();
+  // After the restart the child counts came from one scan of the store.
+  FetchTxrAll(rig, {path("k0")});
+  EXPECT_EQ(rig.txr().RegDeleteKeyTransacted(HKEY_CURRENT_USER, "k0", 0, INVALID_HANDLE_VALUE), STATUS_CANNOT_DELETE);
+  run.memory = rig.txr().memory();
+  run.memory.resident_records_peak = std::max(run.memory.resident_records_peak, before_crash.resident_records_peak);
+  run.memory.child_counts_peak = std::max(run.memory.child_counts_peak, before_crash.child_counts_peak);
+  run.memory.fetches += before_crash.fetches;
+  run.frames_peak = std::max(run.frames_peak, rig.txr().store()->stats().frames_peak);
+  return run;
+}
+
+TEST(StorageRm, TheTxrRmsMemoryIsBoundedByItsCacheNotByItsKeys) {
+  const TxrMemoryRun small = RunTxrOverKeys(20'000, 43);
+  const TxrMemoryRun large = RunTxrOverKeys(100'000, 43);
+  for (const TxrMemoryRun* run : {&small, &large}) {
+    EXPECT_LE(run->memory.resident_records_peak, kTxrMemoryBound);
+    EXPECT_LE(run->memory.child_counts_peak, 3u);  // HKCU (and k0) only: a flat hive
+    EXPECT_LE(run->frames_peak, uint64_t{kPagedFramesMax});
+    EXPECT_GT(run->memory.fetches, 0u);
+  }
+  EXPECT_LT(small.memory.resident_records_peak, 20'000u);
+  EXPECT_LE(large.memory.resident_records_peak, small.memory.resident_records_peak + kTxrKeysPerTx);
+  EXPECT_GE(large.memory.fetches, 100'000u);  // every key read back after the restart came from the store
+  std::printf("txr memory, 20,000 keys: peak %llu keys, %llu child counts; 100,000 keys: peak %llu keys, %llu child "
+              "counts (bound %llu keys); fetches %llu / %llu; count scans %llu / %llu\n",
+              static_cast<unsigned long long>(small.memory.resident_records_peak),
+              static_cast<unsigned long long>(small.memory.child_counts_peak),
+              static_cast<unsigned long long>(large.memory.resident_records_peak),
+              static_cast<unsigned long long>(large.memory.child_counts_peak),
+              static_cast<unsigned long long>(kTxrMemoryBound), static_cast<unsigned long long>(small.memory.fetches),
+              static_cast<unsigned long long>(large.memory.fetches),
+              static_cast<unsigned long long>(small.memory.count_scans),
+              static_cast<unsigned long long>(large.memory.count_scans));
 }
 
 }  // namespace

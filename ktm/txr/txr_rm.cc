@@ -35,6 +35,16 @@ bool IsProtected(const std::string& path) {
   return std::any_of(kProtected.begin(), kProtected.end(), [&](const char* p) { return EqualsIgnoringCase(p, path); });
 }
 
+// The id of a protected key: its place in kProtected, from 1 (the
+// constructor gives them these ids, before any other).
+uint64_t ProtectedId(const std::string& path) {
+  for (size_t i = 0; i < kProtected.size(); ++i) {
+    if (EqualsIgnoringCase(kProtected[i], path)) return i + 1;
+  }
+  KTM_ASSERT(false, "txr: " + path + " is not a protected key");
+  return 0;
+}
+
 // HKLM and HKU hold only their fixed children.
 bool IsClosedRoot(const std::string& path) {
   return EqualsIgnoringCase(path, "HKLM") || EqualsIgnoringCase(path, "HKU");
@@ -103,8 +113,11 @@ TxrRm::TxrRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, TxrOpt
       next_handle_((host->incarnation() & 0xffff) << 30),
       boot_(host->incarnation() + 1) {
   ChangeList fixed;
-  for (const char* path : kProtected) fixed.emplace_back(path, Key{.id = NewId()});
-  ApplyToCommitted(fixed);
+  for (const char* path : kProtected) fixed.emplace_back(path, Key{.id = next_id_++});
+  // Paged: the protected keys are read from the store like any key (absent
+  // there: as created here, without values).
+  if (!paged()) ApplyToCommitted(fixed);
+  if (paged()) counts_ = Counts::kLoading;
 }
 
 TxrRm::~TxrRm() = default;
@@ -182,6 +195,46 @@ void TxrRm::ApplyToCommitted(const ChangeList& changes) {
   for (const auto& [path, key] : changes) {
     KTM_ASSERT(key || !IsProtected(path), absl::StrCat("txr: protected key ", path, " deleted"));
     MarkCommittedDirty(StoreKey(path));
+    if (paged()) {
+      // The change is the key's whole new state: it needs nothing from the
+      // store, except for the parent's child count (known when the key was
+      // resident; else the counts are rebuilt).
+      auto entry = cache_.find(path);
+      const bool resident = entry != cache_.end();
+      const bool before = committed_.count(path) > 0;
+      const bool after = key.has_value() && !Stale(*key);
+      // A commit of a key not in memory (a transaction prepared before a
+      // crash): its former state is unknown, so the counts are built again.
+      if (!resident && counts_ == Counts::kReady) {
+        counts_ = Counts::kNone;
+        child_counts_.clear();
+        enum_ready_ = false;
+      } else if (!resident && counts_ == Counts::kScanning) {
+        recount_ = true;
+      }
+      const bool first_change = count_changes_.count(path) == 0;
+      if (counts_ != Counts::kReady) NoteCountChange(path, before, after);
+      if (counts_ == Counts::kLoading && first_change) {
+        // Start counted the stored state: a resident key not changed since is as stored.
+        if (resident) count_changes_.at(path).counted = before;
+        else ProbeStored(path);
+      } else if (counts_ == Counts::kReady && before != after) {
+        AdjustChildCount(Parent(path), after ? 1 : -1);
+      }
+      if (counts_ == Counts::kReady && enum_ready_ && Depth(path) > 0 && EqualsIgnoringCase(Parent(path), enum_path_)) {
+        enum_names_.erase(path);
+        if (after) enum_names_.insert(path);
+      }
+      if (auto it = committed_.find(path); it != committed_.end()) committed_.erase(it);
+      if (after) committed_[path] = *key;
+      if (resident && !entry->second.dirty) clean_lru_.erase(entry->second.last_use);
+      if (!resident || !entry->second.dirty) ++memory_.dirty_records;
+      if (resident) cache_.erase(entry);  // a re-created key takes its new spelling
+      cache_[path] = CacheEntry{.dirty = true};
+      memory_.resident_records = cache_.size();
+      memory_.resident_records_peak = std::max(memory_.resident_records_peak, memory_.resident_records);
+      continue;
+    }
     if (auto it = committed_.find(path); it != committed_.end()) {
       committed_bytes_ -= EntryBytes(path, it->second);
       committed_.erase(it);
@@ -196,6 +249,10 @@ void TxrRm::ApplyToCommitted(const ChangeList& changes) {
 void TxrRm::RestorePrepared(const Guid& uow, Reader& r) {
   ChangeList changes = DecodeList(r);
   std::erase_if(changes, [this](const Change& c) { return c.second && Stale(*c.second); });
+  // Paged: read the keys in now, so that the outcome finds them resident.
+  for (const auto& [path, key] : changes) {
+    if (paged() && store() != nullptr && cache_.count(path) == 0) FetchKey(path, [](NTSTATUS) {});
+  }
   Stage(uow, changes);
 }
 
@@ -210,6 +267,9 @@ void TxrRm::EndTransaction(const Guid& uow) {
 }
 
 std::optional<std::string> TxrRm::CommittedRecord(const std::string& key) const {
+  auto entry = cache_.find(key);
+  KTM_ASSERT(entry != cache_.end() && entry->second.dirty,
+             name() + ": a flush asks for " + key + ", not dirty in the cache");
   auto it = committed_.find(key);
   if (it == committed_.end()) return std::nullopt;
   Writer w;
@@ -217,12 +277,13 @@ std::optional<std::string> TxrRm::CommittedRecord(const std::string& key) const 
   return std::string(w.data().begin(), w.data().end());
 }
 
+// Start's stream of the store (nothing changes meanwhile): children counted, no key kept.
 void TxrRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
-  Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
-  Change change = GetEntry(r);
-  KTM_ASSERT(r.done() && change.second.has_value() && StoreKey(change.first) == key,
-             "txr: a store record does not decode to its key");
-  ApplyToCommitted({change});
+  KTM_ASSERT(counts_ == Counts::kLoading, name() + ": a store record loaded after the start");
+  std::optional<Change> change = DecodeRecord(record);
+  if (!change) return;
+  KTM_ASSERT(StoreKey(change->first) == key, "txr: a store record does not decode to its key");
+  if (Depth(change->first) > 0) AdjustChildCount(Parent(change->first), 1);
 }
 
 void TxrRm::EncodeCommitted(Writer& w) const {
@@ -274,6 +335,7 @@ std::string TxrRm::Spelled(const Actor& a, const std::string& path) const {
 
 std::vector<std::string> TxrRm::Children(const Actor& a, const std::string& path) const {
   std::string prefix = path + "\\";
+  if (paged()) return PagedChildren(a, path);
   std::set<std::string, Names> candidates;
   for (auto it = committed_.lower_bound(prefix);
        it != committed_.end() && StartsWithIgnoringCase(it->first, prefix); ++it) {
@@ -318,7 +380,8 @@ NTSTATUS TxrRm::BeginCall(HANDLE transaction, Actor* actor) {
 NTSTATUS TxrRm::ResolveKey(HANDLE key, OpenKey* out) const {
   for (const Root& root : kRoots) {
     if (key != root.handle) continue;
-    *out = OpenKey{.path = root.name, .id = committed_.at(root.name).id, .access = KEY_READ | KEY_CREATE_SUB_KEY};
+    const uint64_t id = paged() ? ProtectedId(root.name) : committed_.at(root.name).id;
+    *out = OpenKey{.path = root.name, .id = id, .access = KEY_READ | KEY_CREATE_SUB_KEY};
     return STATUS_SUCCESS;
   }
   auto it = handles_.find(key);
@@ -366,7 +429,11 @@ NTSTATUS TxrRm::CheckBudget(const Actor& a, const ChangeList& changes) const {
       delta -= static_cast<int64_t>(EntryBytes(path, it->second));
     }
   }
-  int64_t total = static_cast<int64_t>(committed_bytes_ + pending_bytes_) + delta;
+  // Paged: the committed bytes are not known without reading every page;
+  // the bound applies to the open transactions' changes (a page that would
+  // overflow refuses the flush: docs/rm-storage.md).
+  if (paged() && !a.transacted) delta = 0;
+  int64_t total = static_cast<int64_t>((paged() ? 0 : committed_bytes_) + pending_bytes_) + delta;
   const uint64_t limit = paged() ? PagedCapacityBytes() : options_.registry_bytes_max;
   return total <= static_cast<int64_t>(limit) ? STATUS_SUCCESS : STATUS_DISK_FULL;
 }
@@ -446,6 +513,7 @@ NTSTATUS TxrRm::RegCreateKeyTransacted(HANDLE key, const std::string& sub_key, u
   OpenKey base;
   std::string full;
   if (NTSTATUS s = OpenCommon(key, sub_key, true, &base, &full); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(full, false); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const Key* base_key = nullptr;
@@ -487,6 +555,7 @@ NTSTATUS TxrRm::RegOpenKeyTransacted(HANDLE key, const std::string& sub_key, uin
   OpenKey base;
   std::string full;
   if (NTSTATUS s = OpenCommon(key, sub_key, false, &base, &full); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(full, false); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const Key* base_key = nullptr;
@@ -504,6 +573,7 @@ NTSTATUS TxrRm::RegDeleteKeyTransacted(HANDLE key, const std::string& sub_key, u
   if (NTSTATUS s = ResolveKey(key, &base); s != STATUS_SUCCESS) return s;
   std::string full = sub_key.empty() ? base.path : absl::StrCat(base.path, "\\", sub_key);
   if (Depth(full) > kKeyDepthMax) return STATUS_INVALID_PARAMETER;
+  if (NTSTATUS s = EnsureResident(full, true); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const Key* base_key = nullptr;
@@ -512,7 +582,7 @@ NTSTATUS TxrRm::RegDeleteKeyTransacted(HANDLE key, const std::string& sub_key, u
   const Key* target = Lookup(a, full);
   if (target == nullptr) return STATUS_OBJECT_NAME_NOT_FOUND;
   if (IsProtected(full)) return STATUS_ACCESS_DENIED;
-  if (!Children(a, full).empty()) return STATUS_CANNOT_DELETE;
+  if (paged() ? HasChildren(a, full) : !Children(a, full).empty()) return STATUS_CANNOT_DELETE;
   std::set<Guid> owners;
   OtherHolder(a, full, &owners);
   OtherHoldersBeneath(a, full, &owners);
@@ -537,6 +607,7 @@ NTSTATUS TxrRm::RegSetValueEx(HANDLE key, const std::string& value_name, uint32_
                               const std::vector<uint8_t>& data) {
   OpenKey h;
   if (NTSTATUS s = ResolveKey(key, &h); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(h.path, false); s != STATUS_SUCCESS) return s;
   if (value_name.size() > kValueNameCharsMax || (type != REG_SZ && type != REG_BINARY && type != REG_DWORD) ||
       (type == REG_DWORD && data.size() != 4) || data.size() > options_.value_bytes_max) {
     return STATUS_INVALID_PARAMETER;
@@ -563,6 +634,7 @@ NTSTATUS TxrRm::RegQueryValueEx(HANDLE key, const std::string& value_name, uint3
                                 std::vector<uint8_t>* data) {
   OpenKey h;
   if (NTSTATUS s = ResolveKey(key, &h); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(h.path, false); s != STATUS_SUCCESS) return s;
   if ((h.access & KEY_QUERY_VALUE) == 0) return STATUS_ACCESS_DENIED;
   const Key* current = nullptr;
   if (NTSTATUS s = KeyOf(h.actor, h, &current); s != STATUS_SUCCESS) return s;
@@ -580,6 +652,7 @@ NTSTATUS TxrRm::RegQueryValueEx(HANDLE key, const std::string& value_name, uint3
 NTSTATUS TxrRm::RegDeleteValue(HANDLE key, const std::string& value_name) {
   OpenKey h;
   if (NTSTATUS s = ResolveKey(key, &h); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(h.path, false); s != STATUS_SUCCESS) return s;
   if ((h.access & KEY_SET_VALUE) == 0) return STATUS_ACCESS_DENIED;
   const Key* current = nullptr;
   if (NTSTATUS s = KeyOf(h.actor, h, &current); s != STATUS_SUCCESS) return s;
@@ -600,10 +673,15 @@ NTSTATUS TxrRm::RegDeleteValue(HANDLE key, const std::string& value_name) {
 NTSTATUS TxrRm::RegEnumKeyEx(HANDLE key, uint32_t index, std::string* name) {
   OpenKey h;
   if (NTSTATUS s = ResolveKey(key, &h); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(h.path, true); s != STATUS_SUCCESS) return s;
   if (name == nullptr) return STATUS_INVALID_PARAMETER;
   if ((h.access & KEY_ENUMERATE_SUB_KEYS) == 0) return STATUS_ACCESS_DENIED;
   const Key* current = nullptr;
   if (NTSTATUS s = KeyOf(h.actor, h, &current); s != STATUS_SUCCESS) return s;
+  if (paged() && !EnumerationReady(h.path)) {  // the names of the children come from one scan
+    RequestEnumeration(h.path);
+    return STATUS_PENDING;
+  }
   std::vector<std::string> children = Children(h.actor, h.path);
   if (index >= children.size()) return STATUS_NO_MORE_ENTRIES;
   *name = children[index];
@@ -614,6 +692,7 @@ NTSTATUS TxrRm::RegEnumValue(HANDLE key, uint32_t index, std::string* name, uint
                              std::vector<uint8_t>* data) {
   OpenKey h;
   if (NTSTATUS s = ResolveKey(key, &h); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureResident(h.path, false); s != STATUS_SUCCESS) return s;
   if (name == nullptr) return STATUS_INVALID_PARAMETER;
   if ((h.access & KEY_QUERY_VALUE) == 0) return STATUS_ACCESS_DENIED;
   const Key* current = nullptr;
@@ -632,7 +711,7 @@ NTSTATUS TxrRm::RegEnumValue(HANDLE key, uint32_t index, std::string* name, uint
 
 std::map<std::string, std::string> TxrRm::committed() const {
   std::map<std::string, std::string> out;
-  for (const auto& [path, key] : committed_) {
+  for (const auto& [path, key] : AllCommitted()) {
     for (const auto& [name, value] : key.values) {
       out[absl::StrCat(path, "\\", name)] = ValueText(value.type, value.data);
     }
@@ -642,8 +721,347 @@ std::map<std::string, std::string> TxrRm::committed() const {
 
 std::set<std::string> TxrRm::committed_keys() const {
   std::set<std::string> out;
-  for (const auto& [path, key] : committed_) out.insert(path);
+  for (const auto& [path, key] : AllCommitted()) out.insert(path);
   return out;
+}
+
+}  // namespace ktm::txr
+
+// ---------------------------------------------------------------------------
+// Paged storage: a bounded cache of committed keys over the store, and the
+// child counts (docs/rm-storage.md "Memory bounded by the pool").
+
+namespace ktm::txr {
+
+std::optional<TxrRm::Change> TxrRm::DecodeRecord(const std::string& record) const {
+  Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
+  Change change = GetEntry(r);
+  KTM_ASSERT(r.done() && change.second.has_value(), name() + ": a store record does not decode");
+  if (Stale(*change.second)) return std::nullopt;
+  return change;
+}
+
+bool TxrRm::Resident(const std::string& path, bool children) const {
+  if (!paged()) return true;
+  if (children && counts_ != Counts::kReady) return false;
+  for (size_t end = path.find('\\');; end = path.find('\\', end + 1)) {
+    if (cache_.count(path.substr(0, end)) == 0) return false;
+    if (end == std::string::npos) return true;
+  }
+}
+
+NTSTATUS TxrRm::EnsureResident(const std::string& path, bool children) {
+  if (!paged()) return STATUS_SUCCESS;
+  if (!online()) return STATUS_RM_NOT_ACTIVE;
+  if (counts_ == Counts::kNone) StartCounting();
+  MaybeFinishLoading();
+  if (!Resident(path, children)) {
+    Fetch(path, children, [](NTSTATUS) {});
+    return STATUS_PENDING;
+  }
+  Touch(path);
+  return STATUS_SUCCESS;
+}
+
+// Used: the resident clean keys of the path move to the young end of the LRU.
+void TxrRm::Touch(const std::string& path) {
+  for (size_t end = path.find('\\');; end = path.find('\\', end + 1)) {
+    auto it = cache_.find(path.substr(0, end));
+    if (it != cache_.end() && !it->second.dirty) {
+      clean_lru_.erase(it->second.last_use);
+      it->second.last_use = ++use_clock_;
+      clean_lru_.emplace(it->second.last_use, it->first);
+    }
+    if (end == std::string::npos) return;
+  }
+}
+
+void TxrRm::Fetch(const std::string& path, bool children, std::function<void(NTSTATUS)> done) {
+  if (!paged()) return done(STATUS_SUCCESS);
+  if (!online() || store() == nullptr) return done(STATUS_RM_NOT_ACTIVE);
+  if (counts_ == Counts::kNone) StartCounting();
+  Touch(path);  // what is resident stays while the rest is read in
+  std::vector<std::string> missing;
+  for (size_t end = path.find('\\');; end = path.find('\\', end + 1)) {
+    if (cache_.count(path.substr(0, end)) == 0) missing.push_back(path.substr(0, end));
+    if (end == std::string::npos) break;
+  }
+  const bool wait_counts = children && counts_ != Counts::kReady;
+  if (missing.empty() && !wait_counts) return done(STATUS_SUCCESS);
+  struct Join {
+    size_t pending = 0;
+    NTSTATUS status = STATUS_SUCCESS;
+    std::function<void(NTSTATUS)> done;
+  };
+  auto join = std::make_shared<Join>(Join{.pending = missing.size() + (wait_counts ? 1 : 0), .done = std::move(done)});
+  auto one = [join](NTSTATUS s) {
+    if (s != STATUS_SUCCESS && join->status == STATUS_SUCCESS) join->status = s;
+    if (--join->pending == 0) join->done(join->status);
+  };
+  if (wait_counts) count_waiters_.push_back(one);
+  for (const std::string& key : missing) FetchKey(key, one);
+  MaybeFinishLoading();
+}
+
+// The replay changed path: its state in the store (as Start counted it) is
+// read before any flush can change it (the store serves its operations in
+// order, and no flush starts before the RM is online).
+void TxrRm::ProbeStored(const std::string& path) {
+  ++probes_pending_;
+  std::weak_ptr<bool> alive = alive_;
+  store()->Get(StoreKey(path), [this, alive, path](absl::StatusOr<std::optional<std::string>> got) {
+    if (alive.expired()) return;
+    --probes_pending_;
+    if (!got.ok()) {
+      counts_ = Counts::kNone;  // counted again by a scan (which reports the failure to its waiters)
+      child_counts_.clear();
+      StartCounting();
+      return;
+    }
+    if (counts_ != Counts::kLoading) return;
+    auto it = count_changes_.find(path);
+    KTM_ASSERT(it != count_changes_.end(), name() + ": a probe of a key the replay did not change");
+    it->second.counted = *got && DecodeRecord(**got).has_value();
+    MaybeFinishLoading();
+  });
+}
+
+void TxrRm::MaybeFinishLoading() {
+  if (counts_ != Counts::kLoading || probes_pending_ > 0 || !online()) return;
+  counts_ = Counts::kScanning;  // CountingDone merges the replay's changes as a scan's
+  ++memory_.count_scans;
+  CountingDone(STATUS_SUCCESS);
+}
+
+void TxrRm::FetchKey(const std::string& path, std::function<void(NTSTATUS)> done) {
+  auto [waiting, first] = fetching_.try_emplace(path);
+  waiting->second.push_back(std::move(done));
+  if (!first) return;
+  ++memory_.fetches;
+  std::weak_ptr<bool> alive = alive_;
+  store()->Get(StoreKey(path), [this, alive, path](absl::StatusOr<std::optional<std::string>> got) {
+    if (alive.expired()) return;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!got.ok()) {
+      status = got.status().code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
+                                                                  : STATUS_UNEXPECTED_IO_ERROR;
+    } else if (cache_.count(path) == 0) {  // a commit since the read started holds the newer state
+      std::optional<Change> change = *got ? DecodeRecord(**got) : std::nullopt;
+      if (change) {
+        committed_[change->first] = std::move(*change->second);
+      } else if (IsProtected(path)) {
+        committed_[kProtected[ProtectedId(path) - 1]] = Key{.id = ProtectedId(path)};
+      }
+      CacheClean(path, false);
+      EvictClean();
+    }
+    auto node = fetching_.extract(path);
+    KTM_ASSERT(!node.empty(), name() + ": a read of a key completed that nobody waits for");
+    for (auto& waiter : node.mapped()) waiter(status);
+  });
+}
+
+// A key read in goes to the young end of the LRU; one the store has just
+// taken from a flush (cold) to the old end, so that a flush does not push
+// out the keys an operation has just read in.
+void TxrRm::CacheClean(const std::string& path, bool cold) {
+  auto [it, inserted] = cache_.try_emplace(path);
+  if (!inserted && !it->second.dirty) clean_lru_.erase(it->second.last_use);
+  if (!inserted && it->second.dirty) --memory_.dirty_records;
+  it->second = CacheEntry{.dirty = false, .last_use = cold ? --cold_clock_ : ++use_clock_};
+  clean_lru_.emplace(it->second.last_use, it->first);
+  memory_.resident_records = cache_.size();
+  memory_.resident_records_peak = std::max(memory_.resident_records_peak, memory_.resident_records);
+}
+
+// Drops least recently used clean keys beyond cache_records_max; a key an
+// open transaction changed stays (its commit needs the committed state).
+void TxrRm::EvictClean() {
+  size_t passes = clean_lru_.size();
+  while (clean_lru_.size() > options_.cache_records_max && passes-- > 0) {
+    auto oldest = clean_lru_.begin();
+    const std::string path = oldest->second;
+    clean_lru_.erase(oldest);
+    auto it = cache_.find(path);
+    KTM_ASSERT(it != cache_.end() && !it->second.dirty, name() + ": the clean LRU names a key not cached clean");
+    if (locks_.count(path) > 0) {
+      it->second.last_use = ++use_clock_;
+      clean_lru_.emplace(it->second.last_use, path);
+      continue;
+    }
+    committed_.erase(path);
+    cache_.erase(it);
+  }
+  memory_.resident_records = cache_.size();
+}
+
+void TxrRm::CommittedRecordsStored(std::span<const storage::Change> records) {
+  for (const storage::Change& change : records) {
+    auto it = cache_.find(change.key);
+    if (it == cache_.end() || !it->second.dirty || IsCommittedDirty(change.key)) continue;
+    CacheClean(it->first, true);
+  }
+  EvictClean();
+}
+
+void TxrRm::AdjustChildCount(const std::string& parent, int delta) {
+  uint64_t& count = child_counts_[parent];
+  KTM_ASSERT(delta > 0 || count > 0, name() + ": the child count of " + parent + " goes below zero");
+  count = delta > 0 ? count + 1 : count - 1;
+  if (count == 0) child_counts_.erase(parent);
+  memory_.child_counts = child_counts_.size();
+  memory_.child_counts_peak = std::max(memory_.child_counts_peak, memory_.child_counts);
+}
+
+// The scan holds the store (ScanAll is one store operation: no flush
+// changes a page meanwhile), and delivers the pages in order: a key changed
+// during the scan whose page it passed already was counted as it was before.
+void TxrRm::NoteCountChange(const std::string& path, bool before, bool after) {
+  const bool counted = counts_ == Counts::kScanning && before && store() != nullptr &&
+                       static_cast<int64_t>(store()->PageOf(StoreKey(path))) <= scan_page_;
+  auto [it, inserted] = count_changes_.try_emplace(path, CountChange{.counted = counted});
+  it->second.after = after;
+}
+
+// One scan of the store, merged with the changes made meanwhile: a key
+// changed since the scan began counts as it is now; the scan's own view of
+// it (its state before that change, if the scan met it first) is taken out.
+void TxrRm::StartCounting() {
+  if (counts_ != Counts::kNone || !online() || store() == nullptr) return;
+  counts_ = Counts::kScanning;
+  ++memory_.count_scans;
+  child_counts_.clear();
+  enum_names_.clear();
+  enum_ready_ = false;
+  // What the store does not hold yet: the dirty keys count as they are now.
+  std::map<std::string, CountChange, Names> changes;
+  for (const auto& [path, entry] : cache_) {
+    if (entry.dirty) changes[path] = CountChange{.counted = false, .after = committed_.count(path) > 0};
+  }
+  for (auto& [path, change] : count_changes_) changes[path] = CountChange{.counted = false, .after = change.after};
+  scan_page_ = -1;
+  count_changes_ = std::move(changes);
+  std::weak_ptr<bool> alive = alive_;
+  store()->ScanAll(
+      [this, alive](const std::string& key, const std::string& record) {
+        if (alive.expired() || counts_ != Counts::kScanning) return;
+        scan_page_ = std::max<int64_t>(scan_page_, store()->PageOf(key));
+        std::optional<Change> change = DecodeRecord(record);
+        if (!change || Depth(change->first) == 0) return;
+        if (count_changes_.count(change->first) > 0) return;  // counted as it is now, at the end
+        AdjustChildCount(Parent(change->first), 1);
+        if (!enum_path_.empty() && EqualsIgnoringCase(Parent(change->first), enum_path_)) {
+          enum_names_.insert(change->first);
+        }
+      },
+      [this, alive](absl::Status status) {
+        if (alive.expired()) return;
+        if (!status.ok()) {
+          return CountingDone(status.code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
+                                                                           : STATUS_UNEXPECTED_IO_ERROR);
+        }
+        CountingDone(STATUS_SUCCESS);
+      });
+}
+
+void TxrRm::CountingDone(NTSTATUS status) {
+  KTM_ASSERT(counts_ == Counts::kScanning, name() + ": a count scan ended while none ran");
+  if (status == STATUS_SUCCESS && recount_) {  // a key not in memory changed meanwhile: count again
+    recount_ = false;
+    counts_ = Counts::kNone;
+    return StartCounting();
+  }
+  if (status != STATUS_SUCCESS) {
+    counts_ = Counts::kNone;
+    child_counts_.clear();
+  } else {
+    for (const auto& [path, change] : count_changes_) {
+      if (Depth(path) == 0) continue;
+      const int delta = (change.after ? 1 : 0) - (change.counted ? 1 : 0);
+      if (delta != 0) AdjustChildCount(Parent(path), delta);
+      if (!enum_path_.empty() && EqualsIgnoringCase(Parent(path), enum_path_)) {
+        enum_names_.erase(path);
+        if (change.after) enum_names_.insert(path);
+      }
+    }
+    enum_ready_ = !enum_path_.empty();
+    count_changes_.clear();
+    counts_ = Counts::kReady;
+  }
+  std::vector<std::function<void(NTSTATUS)>> waiters = std::move(count_waiters_);
+  count_waiters_.clear();
+  for (auto& waiter : waiters) waiter(status);
+}
+
+bool TxrRm::EnumerationReady(const std::string& path) const {
+  return counts_ == Counts::kReady && enum_ready_ && EqualsIgnoringCase(path, enum_path_);
+}
+
+// The names come with the next count scan (Fetch(path, true) waits for it).
+void TxrRm::RequestEnumeration(const std::string& path) {
+  if (EqualsIgnoringCase(path, enum_path_) && counts_ != Counts::kReady) return;  // on its way
+  enum_path_ = path;
+  enum_ready_ = false;
+  if (counts_ == Counts::kScanning || counts_ == Counts::kLoading) {
+    recount_ = true;
+    return;
+  }
+  counts_ = Counts::kNone;
+  child_counts_.clear();
+  StartCounting();
+}
+
+std::vector<std::string> TxrRm::PagedChildren(const Actor& a, const std::string& path) const {
+  KTM_ASSERT(EnumerationReady(path), name() + ": the children of " + path + " are not in memory");
+  const std::string prefix = path + "\\";
+  std::map<std::string, bool, Names> view;  // child path -> exists in a's view
+  for (const auto& p : enum_names_) view[p] = true;
+  if (a.transacted) {
+    if (auto tx = txs_.find(a.uow); tx != txs_.end()) {
+      for (const auto& [p, key] : tx->second.changes) {
+        if (IsBeneath(p, path) && p.find('\\', prefix.size()) == std::string::npos) view[p] = key && !Stale(*key);
+      }
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto& [p, exists] : view) {
+    if (exists) names.push_back(p.substr(prefix.size()));
+  }
+  return names;
+}
+
+bool TxrRm::HasChildren(const Actor& a, const std::string& path) const {
+  auto it = child_counts_.find(path);
+  int64_t count = it == child_counts_.end() ? 0 : static_cast<int64_t>(it->second);
+  if (a.transacted) {
+    if (auto tx = txs_.find(a.uow); tx != txs_.end()) {
+      for (const auto& [p, key] : tx->second.changes) {
+        if (!IsBeneath(p, path) || p.find('\\', path.size() + 1) != std::string::npos) continue;
+        count += (key && !Stale(*key) ? 1 : 0) - (committed_.count(p) > 0 ? 1 : 0);
+      }
+    }
+  }
+  return count > 0;
+}
+
+std::map<std::string, TxrRm::Key, TxrRm::Names> TxrRm::AllCommitted() const {
+  if (!paged()) return committed_;
+  std::map<std::string, Key, Names> all;
+  if (store() != nullptr && store()->open()) {
+    absl::StatusOr<std::map<std::string, std::string>> stored = store()->InspectRecords();
+    KTM_ASSERT(stored.ok(), name() + ": inspecting the store: " + stored.status().ToString());
+    for (const auto& [store_key, record] : *stored) {
+      if (std::optional<Change> change = DecodeRecord(record)) all[change->first] = std::move(*change->second);
+    }
+  }
+  for (const auto& [path, entry] : cache_) {
+    all.erase(path);
+    if (auto it = committed_.find(path); it != committed_.end()) all[it->first] = it->second;
+  }
+  for (const char* path : kProtected) {
+    if (all.count(path) == 0 && cache_.count(path) == 0) all[path] = Key{.id = ProtectedId(path)};
+  }
+  return all;
 }
 
 }  // namespace ktm::txr

@@ -37,9 +37,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +90,7 @@ struct TxrOptions {
   // RmBase::PagedCapacityBytes(), records on the RM's PageStore.
   uint64_t registry_bytes_max = 32 * 1024;
   uint32_t handles_max = 1024;               // open key handles (more: STATUS_INSUFFICIENT_RESOURCES)
+  uint32_t cache_records_max = 16384;        // paged disk: clean committed keys kept in memory
 };
 
 // Value data helpers.
@@ -123,7 +127,35 @@ class TxrRm : public RmBase {
   // Closing a predefined key succeeds and does nothing; works on a dead handle.
   NTSTATUS RegCloseKey(HANDLE key);
 
+  // Paged disk (docs/rm-storage.md "Memory bounded by the pool"): the
+  // committed registry lives on the store; the RM keeps the keys committed
+  // since a flush last captured them (dirty, pinned), the keys an open
+  // transaction changed (pinned) and at most cache_records_max clean ones,
+  // plus the child counts of keys that have children (computed by one scan
+  // of the store after each start, then kept up to date by every commit).
+  // A call that needs a key that is not resident (the key or any key above
+  // it; for RegDeleteKeyTransacted also the child counts) starts reading it
+  // and returns STATUS_PENDING, changing nothing: call Fetch first.
+  // Resident: whether path, every key above it and (children) the child
+  // counts are in memory (always true unless paged).
+  bool Resident(const std::string& path, bool children) const;
+  // Makes them resident; done: STATUS_SUCCESS, STATUS_RM_NOT_ACTIVE (not
+  // online), STATUS_LOG_CORRUPTION_DETECTED (a damaged page),
+  // STATUS_UNEXPECTED_IO_ERROR. At once when nothing is missing.
+  void Fetch(const std::string& path, bool children, std::function<void(NTSTATUS)> done);
+  struct MemoryStats {
+    uint64_t resident_records = 0;       // committed keys in memory (present or known absent)
+    uint64_t resident_records_peak = 0;
+    uint64_t dirty_records = 0;          // pinned until the store holds them
+    uint64_t child_counts = 0;           // keys with a child count in memory
+    uint64_t child_counts_peak = 0;
+    uint64_t fetches = 0;                // store reads of a key
+    uint64_t count_scans = 0;            // scans of the store for the child counts
+  };
+  const MemoryStats& memory() const { return memory_; }
+
   // Committed values: "<key path>\<value name>" -> ValueText (keys without values left out).
+  // On a paged disk: inspection of the store (no simulated I/O) under the resident keys.
   std::map<std::string, std::string> committed() const override;
   // Committed key paths (roots included).
   std::set<std::string> committed_keys() const;
@@ -145,6 +177,10 @@ class TxrRm : public RmBase {
   bool SupportsPagedStorage() const override { return true; }
   std::optional<std::string> CommittedRecord(const std::string& key) const override;
   void LoadCommittedRecord(const std::string& key, const std::string& record) override;
+  // Start streams the store once (a damaged page refuses the start, as
+  // before), counting children only: no key is kept.
+  bool LoadsStoreAtStart() const override { return true; }
+  void CommittedRecordsStored(std::span<const storage::Change> records) override;
 
  private:
   struct Value {
@@ -198,7 +234,42 @@ class TxrRm : public RmBase {
   // Reports a value read or written in a transaction (value nullptr: absent or deleted).
   void ReportValue(bool write, const Actor& a, const std::string& path, const std::string& name,
                    const Value* value);
-  uint64_t NewId() { return next_id_++; }
+  // Paged: ids carry the host incarnation (1 + it, above the protected
+  // keys' 1..7), so ids stay unique across restarts without a stored counter.
+  uint64_t NewId() { return paged() ? (boot_ << 32) | next_id_++ : next_id_++; }
+  // Paged storage: the cache and the child counts.
+  struct CacheEntry {
+    bool dirty = false;      // committed here, not yet in the store: never dropped
+    uint64_t last_use = 0;   // its clean_lru_ key while clean
+  };
+  struct CountChange {       // a key changed while the child counts are (re)built
+    bool counted = false;    // the scan counted it (as committed) before its first change
+    bool after = false;      // committed now
+  };
+  // kLoading: counted by Start's stream of the store; the replay's changes
+  // wait for a read of each changed key's stored state (probes_pending_).
+  enum class Counts { kNone, kLoading, kScanning, kReady };
+  NTSTATUS EnsureResident(const std::string& path, bool children);
+  void FetchKey(const std::string& path, std::function<void(NTSTATUS)> done);
+  void CacheClean(const std::string& path, bool cold);
+  void Touch(const std::string& path);
+  void EvictClean();
+  void StartCounting();
+  void CountingDone(NTSTATUS status);
+  void ProbeStored(const std::string& path);
+  void MaybeFinishLoading();
+  void NoteCountChange(const std::string& path, bool before, bool after);
+  void AdjustChildCount(const std::string& parent, int delta);
+  bool HasChildren(const Actor& a, const std::string& path) const;
+  // Paged enumeration: the committed children of one key at a time (enum_path_),
+  // named by a count scan and kept up to date by commits.
+  bool EnumerationReady(const std::string& path) const;
+  void RequestEnumeration(const std::string& path);
+  std::vector<std::string> PagedChildren(const Actor& a, const std::string& path) const;
+  // Every committed key (paged: the store's records under the resident ones).
+  std::map<std::string, Key, Names> AllCommitted() const;
+  // Decodes a store record (nullopt: a volatile key of an earlier host).
+  std::optional<Change> DecodeRecord(const std::string& record) const;
   static uint64_t EntryBytes(const std::string& path, const std::optional<Key>& key);
   static void PutEntry(Writer& w, const std::string& path, const std::optional<Key>& key);
   static Change GetEntry(Reader& r);
@@ -214,6 +285,24 @@ class TxrRm : public RmBase {
   uint64_t next_id_ = 1;
   uint64_t next_handle_ = 1;
   uint64_t boot_ = 1;                            // 1 + this host incarnation (volatile keys)
+  // Paged storage (committed_ then holds only the resident present keys).
+  std::map<std::string, CacheEntry, Names> cache_;   // resident keys, present or known absent
+  std::map<uint64_t, std::string> clean_lru_;        // last_use -> path of clean entries
+  uint64_t use_clock_ = uint64_t{1} << 62;           // young end: counts up
+  uint64_t cold_clock_ = uint64_t{1} << 62;          // old end: counts down
+  std::map<std::string, std::vector<std::function<void(NTSTATUS)>>, Names> fetching_;
+  Counts counts_ = Counts::kNone;
+  int64_t scan_page_ = -1;                           // the last page the count scan delivered
+  uint64_t probes_pending_ = 0;
+  bool recount_ = false;                             // a key not in memory changed during the scan
+  std::string enum_path_;                            // paged RegEnumKeyEx: whose children are named
+  std::set<std::string, Names> enum_names_;          // its committed children (paths)
+  bool enum_ready_ = false;
+  std::map<std::string, uint64_t, Names> child_counts_;      // key -> committed children (> 0 only)
+  std::map<std::string, CountChange, Names> count_changes_;  // while counts_ != kReady
+  std::vector<std::function<void(NTSTATUS)>> count_waiters_;
+  MemoryStats memory_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace ktm::txr
