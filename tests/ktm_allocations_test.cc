@@ -8,7 +8,9 @@
 // (which shows the counter counts).
 // The replacement operator delete frees with std::free what the replacement
 // operator new took with std::malloc; GCC cannot see that they pair.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
