@@ -91,6 +91,14 @@ class Reader {
     pos_ += n;
     return s;
   }
+  // Like Str, as a view into the input (valid while the input lives).
+  std::string_view StrView() {
+    uint32_t n = U32();
+    if (!Need(n)) return {};
+    std::string_view s(reinterpret_cast<const char*>(in_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
   bool ok() const { return ok_; }
   bool done() const { return ok_ && pos_ == in_.size(); }
 

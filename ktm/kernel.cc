@@ -250,7 +250,7 @@ bool Kernel::InPrePrepareOrEarlier(const Tx& tx) const {
   return tx.state == TxState::kActive || tx.state == TxState::kPrePreparing || tx.state == TxState::kPrePrepared;
 }
 
-void Kernel::CompleteWaiters(std::vector<Completion>& waiters, NTSTATUS status) {
+void Kernel::CompleteWaiters(Completions& waiters, NTSTATUS status) {
   for (auto& w : waiters) {
     Defer([w = std::move(w), status] { w(status); });
   }

@@ -28,12 +28,15 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "ktm/bugs.h"
 #include "ktm/log/log.h"
 #include "ktm/status.h"
 #include "ktm/types.h"
 #include "sim/function.h"
 #include "sim/host.h"
+#include "sim/recycling_map.h"
 #include "sim/rng.h"
 
 namespace ktm {
@@ -45,6 +48,8 @@ struct Rm;
 struct En;
 
 using Completion = std::function<void(NTSTATUS)>;
+// A transaction's commit (or rollback) callers: almost always one, kept inline.
+using Completions = absl::InlinedVector<Completion, 1>;
 // What GetNotificationResourceManagerAsync calls back: captures of up to 24
 // bytes (an RM's `this` and its weak_ptr liveness guard) live inside it, so
 // re-arming the wait after every notification allocates nothing; it is the
@@ -69,7 +74,9 @@ struct Tm {
   std::unique_ptr<log::Log> log;
   log::RecoveredLog recovered;             // what Open found, replayed by Recover
   std::set<Guid> known_rms;                // durable RMs registered in the log
-  std::map<Guid, std::shared_ptr<Tx>> transactions;  // live (not forgotten) transactions
+  // Live (not forgotten) transactions that were logged, in id order (the
+  // checkpoint and RM recovery walk them); nodes reused, no allocation once warm.
+  sim::RecyclingMap<Guid, std::shared_ptr<Tx>> transactions;
   uint64_t ends_since_checkpoint = 0;
   bool checkpoint_in_flight = false;
   uint64_t log_bytes = 0;                  // capacity of the log on its disk
@@ -86,7 +93,7 @@ struct Tx {
   uint32_t timeout_ms = 0;
   sim::EventId timeout_timer = sim::kNoEvent;
   uint64_t handles = 0;
-  std::vector<std::shared_ptr<En>> enlistments;  // in enlist order
+  absl::InlinedVector<std::shared_ptr<En>, 4> enlistments;  // in enlist order (a few inline)
   uint32_t pending = 0;                    // responses awaited in the current phase
   bool commit_requested = false;
   bool logged = false;                     // a commit record was appended
@@ -94,8 +101,8 @@ struct Tx {
   bool prepared_logged = false;            // a subordinate "prepared" record was appended
   std::shared_ptr<En> superior;            // the superior enlistment, if any
   uint64_t clock = 0;
-  std::vector<Completion> commit_waiters;
-  std::vector<Completion> rollback_waiters;
+  Completions commit_waiters;
+  Completions rollback_waiters;
   // The current phase's notifications, for planted bug 7 (kBugTrustResponseOrder).
   const En* phase_last_notified = nullptr; // the enlistment notified last
   uint32_t phase_notified = 0;             // how many were notified
@@ -248,7 +255,7 @@ class Kernel {
   NTSTATUS SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void ArmTimeout(const std::shared_ptr<Tx>& tx);
   void OnTimeout(const Guid& id);
-  void CompleteWaiters(std::vector<Completion>& waiters, NTSTATUS status);
+  void CompleteWaiters(Completions& waiters, NTSTATUS status);
   bool InPrePrepareOrEarlier(const Tx& tx) const;
   NTSTATUS ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void MergeClock(Tm* tm, uint64_t* clock);
@@ -273,9 +280,11 @@ class Kernel {
   sim::Rng rng_;
   uint64_t incarnation_;
   HANDLE next_handle_ = 4;
-  std::map<HANDLE, Object> handles_;
+  // Looked up on every call, never iterated (no order to keep): hash maps,
+  // which keep their slots when entries go, so steady commits allocate nothing.
+  absl::flat_hash_map<HANDLE, Object> handles_;
   std::map<Guid, std::shared_ptr<Tm>> tms_;
-  std::map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
+  absl::flat_hash_map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
   std::map<Guid, std::shared_ptr<Rm>> rms_;
   std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash

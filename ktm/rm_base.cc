@@ -215,6 +215,23 @@ void RmBase::TraceRm(const std::string& what, std::initializer_list<sim::TraceFi
   host_->TraceEvent(absl::StrCat(trace_prefix_, ".", what), std::span<const sim::TraceField>(fields, 1 + extra.size()));
 }
 
+void RmBase::TxContext::clear() {
+  std::vector<uint8_t> kept = std::move(changes);
+  kept.clear();
+  if (kept.capacity() > kKeptChangesBytesMax) kept = {};
+  *this = TxContext{};
+  changes = std::move(kept);
+}
+
+RmBase::TxContext& RmBase::Insert(TxContext&& ctx) {
+  TxContext& slot = txs_[ctx.uow];
+  std::vector<uint8_t> kept = std::move(slot.changes);
+  kept.clear();
+  slot = std::move(ctx);
+  if (slot.changes.empty() && kept.capacity() > slot.changes.capacity()) slot.changes = std::move(kept);
+  return slot;
+}
+
 RmBase::TxContext* RmBase::Find(const Guid& uow) {
   auto it = txs_.find(uow);
   return it == txs_.end() ? nullptr : &it->second;
@@ -370,7 +387,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     RestorePrepared(uow, r);
     KTM_ASSERT(r.done(), absl::StrCat(options_.name, ": prepared changes do not decode"));
     by_key_[ctx.key] = uow;
-    txs_[uow] = std::move(ctx);
+    Insert(std::move(ctx));
   }
   TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
 }
@@ -385,7 +402,7 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
     SetPhase(fresh, RmTxPhase::kPrepared);
     fresh.key = next_key_++;
     by_key_[fresh.key] = n.UOW;
-    ctx = &(txs_[n.UOW] = std::move(fresh));
+    ctx = &Insert(std::move(fresh));
   }
   HANDLE en;
   NTSTATUS s = OpenEnlistment(*kernel_, client_.rm(), n.EnlistmentId, &en);
@@ -434,7 +451,7 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   if (s != STATUS_SUCCESS) return s;
   SetPhase(ctx, RmTxPhase::kActive);
   by_key_[ctx.key] = uow;
-  txs_[uow] = std::move(ctx);
+  Insert(std::move(ctx));
   if (options_.observer) options_.observer->OnEnlist(host_->id(), options_.name, uow);
   TraceTx("rm.enlist", uow);
   *out = uow;
@@ -552,7 +569,7 @@ void RmBase::OnPrepare(TxContext& ctx) {
     }
     return;
   }
-  Writer changes;
+  Writer changes(std::move(ctx.changes));  // a recycled context's buffer (TxContext::clear)
   EncodeChanges(ctx.uow, changes);
   ctx.changes = std::move(changes.data());
   SetPhase(ctx, RmTxPhase::kPreparing);
@@ -623,7 +640,7 @@ void RmBase::OnCommit(TxContext& ctx) {
     // checkers judge the history (validity: a commit without a yes vote).
     KTM_CODE_PROBE(host_, "rm.commit_without_prepare");
     if (ctx.phase == RmTxPhase::kActive && HasChanges(ctx.uow)) {  // nothing to apply otherwise
-      Writer changes;
+      Writer changes(std::move(ctx.changes));
       EncodeChanges(ctx.uow, changes);
       ctx.changes = std::move(changes.data());
     }
@@ -667,7 +684,7 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   }
   bool changed = HasChanges(ctx.uow);
   if (changed) {
-    Writer changes;
+    Writer changes(std::move(ctx.changes));  // a recycled context's buffer (TxContext::clear)
     EncodeChanges(ctx.uow, changes);
     ctx.changes = std::move(changes.data());
   }
@@ -675,10 +692,11 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);
     return FinishSinglePhase(ctx.uow);
   }
-  Writer w;
+  Writer w(std::move(record_buffer_));
   w.Id(ctx.uow);
   w.Bytes(ctx.changes);
   auto lsn = log()->Append(kRecSinglePhaseCommit, w.data());
+  record_buffer_ = w.TakeBuffer();
   if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
   SetPhase(ctx, RmTxPhase::kSinglePhase);
   std::weak_ptr<bool> alive = alive_;

@@ -64,6 +64,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ktm/api.h"
 #include "ktm/codec.h"
 #include "ktm/log/log.h"
@@ -71,6 +72,7 @@
 #include "ktm/rm_observer.h"
 #include "ktm/storage/page_store.h"
 #include "sim/host.h"
+#include "sim/recycling_map.h"
 
 namespace ktm {
 
@@ -256,7 +258,13 @@ class RmBase {
     bool prepare_logged = false;      // a prepare record was appended
     bool recovering = false;          // got RECOVER after a restart
     bool outcome_reported = false;    // committed / aborted reported
+    // Resets to a fresh context but keeps the changes buffer's capacity (up
+    // to kKeptChangesBytesMax) for the next transaction: txs_ reuses its
+    // nodes (sim::RecyclingMap calls this on erase), so steady commits
+    // encode their changes without allocating.
+    void clear();
   };
+  static constexpr size_t kKeptChangesBytesMax = 4096;
 
   // The one place a phase changes: asserts the transition, traces "rm.phase".
   void SetPhase(TxContext& ctx, RmTxPhase to);
@@ -288,6 +296,8 @@ class RmBase {
   void EncodePreparedTransactions(Writer& w) const;
   static void DecodePreparedTransactions(Reader& r, std::map<Guid, std::vector<uint8_t>>& prepared);
   void FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, size_t next, log::Lsn base);
+  // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer kept).
+  TxContext& Insert(TxContext&& ctx);
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;
   log::Log* log() const { return client_.log(); }
@@ -303,8 +313,8 @@ class RmBase {
   bool recovery_done_ = false;
   bool snapshot_in_flight_ = false;
   uint64_t next_key_ = 1;
-  std::map<Guid, TxContext> txs_;       // by UOW
-  std::map<uint64_t, Guid> by_key_;     // enlistment key -> UOW
+  sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
+  absl::flat_hash_map<uint64_t, Guid> by_key_;  // enlistment key -> UOW (never iterated)
   std::set<std::string> replayed_commits_;
   // Paged storage.
   bool paged_ = false;

@@ -107,14 +107,21 @@ void RmClient::Arm() {
 void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n) {
   if (status != STATUS_SUCCESS) return;  // the RM handle went away
   Arm();
+  if (inbox_head_ > 32 && 2 * inbox_head_ > inbox_.size()) {
+    inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_head_));
+    inbox_head_ = 0;
+  }
   inbox_.push_back(n);
-  Later([this] { HandleNext(); });
+  LaterHandleNext();
 }
 
 void RmClient::HandleNext() {
-  KTM_ASSERT(!inbox_.empty(), "a notification handler event without a notification");
-  const TRANSACTION_NOTIFICATION n = inbox_.front();
-  inbox_.pop_front();
+  KTM_ASSERT(inbox_head_ < inbox_.size(), "a notification handler event without a notification");
+  const TRANSACTION_NOTIFICATION n = inbox_[inbox_head_++];
+  if (inbox_head_ == inbox_.size()) {
+    inbox_.clear();
+    inbox_head_ = 0;
+  }
   handler_(n);
 }
 
@@ -125,6 +132,14 @@ void RmClient::Later(std::function<void()> fn) {
   if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));
   host_->AfterInChain(options_.response_delay_ns, chain_, [alive, fn = std::move(fn)] {
     if (Alive(alive)) fn();
+  });
+}
+
+void RmClient::LaterHandleNext() {
+  std::weak_ptr<bool> alive = alive_;
+  if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));  // as Later
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive, this] {
+    if (Alive(alive)) HandleNext();
   });
 }
 

@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ktm/api.h"
 #include "ktm/log/log.h"
@@ -75,6 +76,8 @@ class RmClient {
   void Arm();
   void OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n);
   void HandleNext();
+  // One HandleNext event in the RM's chain (what Later does, without a std::function).
+  void LaterHandleNext();
   // done(status, error) from its own event.
   void Finish(DoneFn done, NTSTATUS status, std::string error);
 
@@ -85,7 +88,11 @@ class RmClient {
   Handler handler_;
   std::unique_ptr<log::Log> log_;
   HANDLE rm_ = INVALID_HANDLE_VALUE;
-  std::deque<TRANSACTION_NOTIFICATION> inbox_;  // delivered, not handled yet (oldest first)
+  // Delivered, not handled yet: inbox_[inbox_head_..] oldest first. A vector
+  // emptied (capacity kept) whenever it drains, and compacted when the
+  // handled prefix is most of it: no allocation per notification.
+  std::vector<TRANSACTION_NOTIFICATION> inbox_;
+  size_t inbox_head_ = 0;
   uint32_t chain_ = 0;  // the scheduler chain of this RM's notifications; 0 until first used
   std::shared_ptr<bool> alive_;
 };

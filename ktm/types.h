@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/trace.h"
@@ -38,6 +39,11 @@ struct Guid {
   std::string ToString() const;
   // Short form for traces: the 16 hex digits of hi.
   GuidShort Short() const;
+  // For hash maps (absl::Hash); never iterated where order matters.
+  template <typename H>
+  friend H AbslHashValue(H h, const Guid& g) {
+    return H::combine(std::move(h), g.hi, g.lo);
+  }
 };
 
 using HANDLE = uint64_t;

@@ -9,3 +9,5 @@ ktmsim_test(ktm_win32_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_win32_tes
 ktmsim_test(ktm_live_objects_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_live_objects_test.cc LIBS harness ktm sim)
 # Writer's byte layout and Reader's round trip (ktm/codec.h).
 ktmsim_test(ktm_codec_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_codec_test.cc LIBS ktm sim)
+# Heap allocations per steady commit stay at the transaction's own objects (issue 19).
+ktmsim_test(ktm_allocations_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_allocations_test.cc LIBS ktm sim)

@@ -26,7 +26,8 @@ RmOptions BaseOptions(const KvOptions& o) {
   return rm;
 }
 
-void PutWrites(Writer& w, const std::map<std::string, std::string>& writes) {
+template <class Map>
+void PutWrites(Writer& w, const Map& writes) {
   w.U32(static_cast<uint32_t>(writes.size()));
   for (const auto& [k, v] : writes) {
     w.Str(k);
@@ -42,6 +43,34 @@ std::map<std::string, std::string> GetWrites(Reader& r) {
     writes[k] = r.Str();
   }
   return writes;
+}
+
+// A write set as PutWrites encoded it, as views into the record, in record
+// order (`out` reused). Decodes exactly what GetWrites does: a pair cut short
+// by the end of the record reads as empty texts.
+void GetWriteViews(Reader& r, std::vector<std::pair<std::string_view, std::string_view>>& out) {
+  out.clear();
+  uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string_view k = r.StrView();
+    out.emplace_back(k, r.StrView());
+  }
+}
+
+// Puts views in GetWrites's map order: by key, the last of equal keys kept.
+// PutWrites writes from a map, so its records are in that order already.
+void AsMapOrder(std::vector<std::pair<std::string_view, std::string_view>>& views) {
+  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+  bool ordered = true;
+  for (size_t i = 1; i < views.size() && ordered; ++i) ordered = views[i - 1].first < views[i].first;
+  if (ordered) return;
+  std::stable_sort(views.begin(), views.end(), by_key);
+  size_t kept = 0;
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (i + 1 < views.size() && views[i + 1].first == views[i].first) continue;  // a later one wins
+    views[kept++] = views[i];
+  }
+  views.resize(kept);
 }
 
 }  // namespace
@@ -218,27 +247,43 @@ bool KvRm::HasChanges(const Guid& uow) const {
 
 void KvRm::EncodeChanges(const Guid& uow, Writer& w) const {
   auto it = writes_.find(uow);
-  PutWrites(w, it == writes_.end() ? std::map<std::string, std::string>{} : it->second);
+  if (it == writes_.end()) {
+    w.U32(0);  // an empty write set
+  } else {
+    PutWrites(w, it->second);
+  }
 }
 
 void KvRm::ApplyChanges(Reader& r) {
-  for (auto& [key, value] : GetWrites(r)) {
-    MarkCommittedDirty(key);
-    if (paged()) {
-      CachePut(key, std::move(value), true);
-      continue;
-    }
-    auto it = committed_.find(key);
-    if (it != committed_.end()) {
-      bytes_ -= PairBytes(key, it->second);
-      memory_.resident_bytes -= kCacheEntryBytes + key.size() + it->second.size();
-    }
-    bytes_ += PairBytes(key, value);
-    memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
-    committed_[key] = std::move(value);
-    memory_.resident_records = committed_.size();
-    UpdatePeaks();
+  GetWriteViews(r, apply_views_);
+  AsMapOrder(apply_views_);
+  for (const auto& [key, value] : apply_views_) {
+    apply_key_.assign(key);
+    apply_value_.assign(value);
+    ApplyOne(apply_key_, apply_value_);
   }
+}
+
+void KvRm::ApplyOne(const std::string& key, const std::string& value) {
+  MarkCommittedDirty(key);
+  if (paged()) {
+    CachePut(key, value, true);
+    return;
+  }
+  auto it = committed_.find(key);
+  if (it != committed_.end()) {
+    bytes_ -= PairBytes(key, it->second);
+    memory_.resident_bytes -= kCacheEntryBytes + key.size() + it->second.size();
+  }
+  bytes_ += PairBytes(key, value);
+  memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
+  if (it != committed_.end()) {
+    it->second = value;
+  } else {
+    committed_.emplace(key, value);
+  }
+  memory_.resident_records = committed_.size();
+  UpdatePeaks();
 }
 
 uint64_t KvRm::BytesMax() const {

@@ -40,6 +40,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ktm/rm_base.h"
@@ -144,8 +146,17 @@ class KvRm : public RmBase {
   std::map<std::string, std::vector<std::function<void(NTSTATUS)>>> fetching_;  // paged: key -> waiters
   MemoryStats memory_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::map<Guid, std::map<std::string, std::string>> writes_;  // per open transaction
-  std::map<std::string, Guid> locks_;   // key -> writer UOW
+  // Per open transaction, key -> value in key order (the encoded write set's
+  // order). Nodes are reused (sim::RecyclingMap), inner ones too: steady
+  // commits allocate nothing here.
+  using WriteSet = sim::RecyclingMap<std::string, std::string, std::less<std::string>, 16>;
+  sim::RecyclingMap<Guid, WriteSet> writes_;
+  sim::RecyclingMap<std::string, Guid> locks_;  // key -> writer UOW
+  // ApplyChanges' decoded write set (views into the record) and the key and
+  // value it applies, reused from commit to commit.
+  std::vector<std::pair<std::string_view, std::string_view>> apply_views_;
+  std::string apply_key_, apply_value_;
+  void ApplyOne(const std::string& key, const std::string& value);
   uint64_t bytes_ = 4;                  // encoded committed state + open writes
 };
 
