@@ -168,7 +168,9 @@ TEST(HistoryRecorder, ViewsAndTextGiveTheSameHistory) {
       for (const model::HistoryEvent& e : a.history.events) {
         ++seen[e.kind];
         if (e.kind == model::EventKind::kTimeoutFired && absl::StartsWith(e.tx.str(), "t")) ++named_timeouts;
-        if (e.kind == model::EventKind::kPartition) EXPECT_FALSE(e.detail.str().empty());
+        if (e.kind == model::EventKind::kPartition) {
+          EXPECT_FALSE(e.detail.str().empty());
+        }
       }
       if (absl::StrContains(a.schedule_text, "on=log_force")) ++log_force_crashes;
     }
