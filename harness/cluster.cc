@@ -115,12 +115,28 @@ void Cluster::Build() {
 }
 
 void Cluster::InstallTraceObserver() {
-  world_->trace().set_observer(
-      [this](const sim::TraceEvent& e) {
-        if (HistoryRecorder::WantsTraceKind(e.kind)) recorder_.OnTraceEvent(e);
-        if (trace_hook_) trace_hook_(e);
+  if (trace_hook_) {
+    // A test's text hook wants every event as text: the recorder reads the
+    // kinds it wants through a view of that text.
+    world_->trace().set_observer([this](const sim::TraceEvent& e) {
+      if (HistoryRecorder::WantsTraceKind(e.kind)) recorder_.OnTraceView(sim::TraceEventView(e).view());
+      trace_hook_(e);
+    });
+    return;
+  }
+  // The recorder (and the explorer's hook) as the view observer: no text is
+  // made for an event only they want.
+  world_->trace().set_view_observer(
+      [this](const sim::TraceView& e) {
+        recorder_.OnTraceView(e);  // acts on its own kinds only
+        if (trace_view_hook_ && (!trace_view_hook_wants_ || trace_view_hook_wants_(e.kind.text))) {
+          trace_view_hook_(e);
+        }
       },
-      [this](std::string_view kind) { return trace_hook_ || HistoryRecorder::WantsTraceKind(kind); });
+      [this](std::string_view kind) {
+        return HistoryRecorder::WantsTraceKind(kind) ||
+               (trace_view_hook_ && (!trace_view_hook_wants_ || trace_view_hook_wants_(kind)));
+      });
 }
 
 // ---------------------------------------------------------------------------

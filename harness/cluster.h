@@ -50,11 +50,23 @@ class Cluster {
 
   // For tests: the world and the runtime of a host.
   sim::World& world() { return *world_; }
-  // For tests: runs after the recorder for every trace event (e.g. to crash
-  // a host right after a chosen event, through the scheduler).
+  // For tests: runs after the recorder for every trace event, as text (e.g.
+  // to crash a host right after a chosen event, through the scheduler).
+  // Replaces a view hook.
   void set_trace_hook(std::function<void(const sim::TraceEvent&)> hook) {
     trace_hook_ = std::move(hook);
+    trace_view_hook_ = nullptr;
+    trace_view_hook_wants_ = nullptr;
     InstallTraceObserver();  // the trace remembers its filters' answers
+  }
+  // The same as a view (no text made), for the events of the kinds `wants`
+  // accepts (empty: every kind): the explorer's hook. Replaces a text hook.
+  void set_trace_view_hook(std::function<void(const sim::TraceView&)> hook,
+                           sim::Trace::KindFilter wants = {}) {
+    trace_hook_ = nullptr;
+    trace_view_hook_ = std::move(hook);
+    trace_view_hook_wants_ = std::move(wants);
+    InstallTraceObserver();
   }
   // The Dtc of a host (nullptr while the host is down or has none).
   ktm::dist::Dtc* dtc(size_t host_index) const { return hosts_.at(host_index).dtc.get(); }
@@ -190,6 +202,8 @@ class Cluster {
   bool faults_stopped_ = false;
   bool distributed_ = false;                      // hosts with durable TMs run a Dtc
   std::function<void(const sim::TraceEvent&)> trace_hook_;
+  std::function<void(const sim::TraceView&)> trace_view_hook_;
+  sim::Trace::KindFilter trace_view_hook_wants_;
   bool stop_requested_ = false;
   std::vector<int64_t> commit_latencies_;
 };

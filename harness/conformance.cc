@@ -255,11 +255,30 @@ struct RecordStore {
 };
 
 // Replays one transaction's records through the projection.
+// What Replay::Step found for one (from, to, RMs, depth): whether the spec
+// leads there and by which actions. A pure function of its key, and runs
+// repeat the same few steps transaction after transaction, so one Finish
+// asks the spec (and searches paths) once per distinct step.
+struct StepKey {
+  uint64_t from, to;
+  int n, depth;
+  bool operator==(const StepKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const StepKey& k) {
+    return H::combine(std::move(h), k.from, k.to, k.n, k.depth);
+  }
+};
+struct StepFound {
+  bool accepted = false;
+  std::vector<Action> actions;
+};
+using StepMemo = absl::flat_hash_map<StepKey, StepFound>;
+
 class Replay {
  public:
   Replay(const RecordStore& store, const TxRec& rec, ConformanceResult* out, bool keep,
-         std::vector<std::pair<Action, State>>* scratch)
-      : store_(store), rec_(rec), out_(out), keep_(keep), next_(*scratch) {}
+         std::vector<std::pair<Action, State>>* scratch, StepMemo* memo)
+      : store_(store), rec_(rec), out_(out), keep_(keep), next_(*scratch), memo_(*memo) {}
 
   void Run() {
     participant_.assign(rec_.ens.size(), -1);
@@ -310,8 +329,15 @@ class Replay {
   bool Step(const State& target, const Ev& ev, int depth = 1) {
     if (target == s_) return true;  // a stutter
     ConformanceStep step;
-    step.accepted = OneAction(target, &step.actions) ||
-                    (depth > 1 && model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &step.actions));
+    auto [found, inserted] = memo_.try_emplace(StepKey{s_.Key(), target.Key(), n_, depth});
+    if (inserted) {
+      std::vector<Action>& actions = found->second.actions;
+      found->second.accepted =
+          OneAction(target, &actions) ||
+          (depth > 1 && model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &actions));
+    }
+    step.accepted = found->second.accepted;
+    if (keep_) step.actions = found->second.actions;
     if (keep_ || !step.accepted) {
       step.event_index = ev.index;
       step.event = Describe(ev);
@@ -480,6 +506,7 @@ class Replay {
   State s_;
   ConformanceBehaviour behaviour_;
   std::vector<std::pair<Action, State>>& next_;  // reused across transactions
+  StepMemo& memo_;                                // shared by one Finish's transactions
 };
 
 }  // namespace
@@ -643,7 +670,10 @@ size_t ConformanceChecker::hot_index_size() const { return impl_->store.hot_txs.
 ConformanceResult ConformanceChecker::Finish(bool keep_behaviours) const {
   ConformanceResult result;
   std::vector<std::pair<Action, State>> scratch;
-  for (const TxRec& rec : impl_->store.txs) Replay(impl_->store, rec, &result, keep_behaviours, &scratch).Run();
+  StepMemo memo;
+  for (const TxRec& rec : impl_->store.txs) {
+    Replay(impl_->store, rec, &result, keep_behaviours, &scratch, &memo).Run();
+  }
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include "harness/coverage.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -68,6 +69,7 @@ CoverageRecorder::CoverageRecorder(sim::World* world) : world_(world) {
 }
 
 void CoverageRecorder::OnFault(sim::TimeNs time, const char* kind, uint32_t host) {
+  active_valid_ = false;  // a column may turn on or off
   const std::string_view k = kind;
   const sim::TimeNs until = time + kCoverageWindowNs;
   for (size_t i = 0; i < sim::kFaultKindCount; ++i) {
@@ -98,39 +100,61 @@ void CoverageRecorder::OnTrace(const sim::TraceView& event) {
     default:
       return;
   }
-  std::string scratch;
-  const std::string_view to = event.FieldText("to", &scratch);
-  char buffer[64];
-  std::string_view row;
-  std::string long_row;
-  if (prefix.size() + to.size() <= sizeof buffer) {
-    std::copy(prefix.begin(), prefix.end(), buffer);
-    std::copy(to.begin(), to.end(), buffer + prefix.size());
-    row = std::string_view(buffer, prefix.size() + to.size());
-  } else {
-    long_row = std::string(prefix);
-    long_row += to;
-    row = long_row;
-  }
-  auto it = rows_.find(absl::string_view(row.data(), row.size()));
-  if (it == rows_.end()) it = rows_.emplace(std::string(row), RowCounts{}).first;
-  RowCounts& counts = it->second;
+  RowCounts& counts = Row(event.kind.hash, prefix, event.Find("to"));
   ++counts.transitions;
-  bool any = false;
-  for (size_t column = 1; column < kColumns; ++column) {
-    const bool on = !ongoing_[column].empty() || event.time <= active_until_[column];
-    if (on) {
-      ++counts.cells[column];
-      any = true;
+  const uint64_t active = ActiveColumns(event.time);
+  if (active == 0) {
+    ++counts.cells[0];
+    return;
+  }
+  for (uint64_t bits = active; bits != 0; bits &= bits - 1) ++counts.cells[std::countr_zero(bits)];
+}
+
+CoverageRecorder::RowCounts& CoverageRecorder::Row(uint64_t kind_word, std::string_view prefix,
+                                                   const sim::TraceField* to) {
+  const bool text_value = to != nullptr && to->type == sim::TraceField::Type::kText;
+  const std::pair<uint64_t, uint64_t> words{kind_word, text_value ? to->ValueWord() : 0};
+  if (text_value) {
+    if (auto it = row_of_words_.find(words); it != row_of_words_.end()) {
+      RowEntry& row = rows_[it->second];
+      const std::string_view text = row.text;
+      if (text.size() == prefix.size() + to->text.size() && text.substr(prefix.size()) == to->text) {
+        return row.counts;
+      }
     }
   }
-  if (!any) ++counts.cells[0];
+  std::string scratch;
+  const std::string_view value = to == nullptr ? std::string_view() : to->ValueView(&scratch);
+  std::string text;
+  text.reserve(prefix.size() + value.size());
+  text.append(prefix).append(value);
+  auto [it, inserted] = row_of_text_.try_emplace(text, static_cast<uint32_t>(rows_.size()));
+  if (inserted) rows_.push_back(RowEntry{std::move(text), {}});
+  if (text_value) row_of_words_.try_emplace(words, it->second);  // a collision keeps the first
+  return rows_[it->second].counts;
+}
+
+uint64_t CoverageRecorder::ActiveColumns(sim::TimeNs time) {
+  if (active_valid_ && time <= active_valid_until_) return active_mask_;
+  // A column is on while its fault is ongoing, or until its window ends.
+  active_mask_ = 0;
+  active_valid_until_ = std::numeric_limits<sim::TimeNs>::max();
+  for (size_t column = 1; column < kColumns; ++column) {
+    if (!ongoing_[column].empty()) {
+      active_mask_ |= uint64_t{1} << column;
+    } else if (time <= active_until_[column]) {
+      active_mask_ |= uint64_t{1} << column;
+      active_valid_until_ = std::min(active_valid_until_, active_until_[column]);
+    }  // else past its window: off until a fault (OnFault) moves it
+  }
+  active_valid_ = true;
+  return active_mask_;
 }
 
 Coverage CoverageRecorder::Finish() const {
   Coverage coverage;
   const std::vector<std::string>& columns = CoverageColumns();
-  for (const auto& [row, counts] : rows_) {
+  for (const auto& [row, counts] : rows_) {  // RowEntry: text, counts
     coverage.transitions[row] += counts.transitions;
     for (size_t column = 0; column < kColumns; ++column) {
       if (counts.cells[column] > 0) coverage.matrix[row][columns[column]] += counts.cells[column];

@@ -14,6 +14,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -69,6 +71,7 @@ class CoverageRecorder {
  private:
   // Columns by index into CoverageColumns() (0 is "none").
   static constexpr size_t kColumns = 1 + sim::kFaultKindCount;
+  static_assert(kColumns <= 64, "active columns are bits of a word");
   struct RowCounts {
     uint64_t transitions = 0;
     std::array<uint64_t, kColumns> cells{};
@@ -77,16 +80,35 @@ class CoverageRecorder {
   void OnTrace(const sim::TraceView& event);
   void OnFault(sim::TimeNs time, const char* kind, uint32_t host);
 
+  // The row of (kind's word, the "to" field's value word), found without
+  // making its text but checked against it (a word collision takes the
+  // text's row).
+  RowCounts& Row(uint64_t kind_word, std::string_view prefix, const sim::TraceField* to);
+  // Bits of the columns (1..) active at `time` (events come in time order).
+  uint64_t ActiveColumns(sim::TimeNs time);
+
   sim::World* world_;
   // Counted per row with columns by index (every state change passes here:
-  // one hash of the row's text, no string keys per column, no ordered-map
-  // walk); Finish turns them into a Coverage (ordered there).
-  absl::flat_hash_map<std::string, RowCounts> rows_;
+  // no string keys per column, no ordered-map walk); Finish turns them into
+  // a Coverage (ordered there). Row texts -> their index in rows_.
+  struct RowEntry {
+    std::string text;
+    RowCounts counts;
+  };
+  std::vector<RowEntry> rows_;
+  absl::flat_hash_map<std::string, uint32_t> row_of_text_;
+  // (kind word, value word) -> index in rows_ (text-valued fields only).
+  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> row_of_words_;
   // Sustained faults in progress, per column: the hosts (kNoHost for a
   // network-wide fault) where the fault has not ended yet.
   std::array<std::set<uint32_t>, kColumns> ongoing_;
   // Column -> last instant it counts as active (INT64_MIN: never).
   std::array<sim::TimeNs, kColumns> active_until_;
+  // ActiveColumns' answer, good for times up to active_valid_until_ while no
+  // fault arrives (OnFault clears active_valid_).
+  uint64_t active_mask_ = 0;
+  sim::TimeNs active_valid_until_ = 0;
+  bool active_valid_ = false;
 };
 
 }  // namespace harness

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -93,7 +95,14 @@ class PointRun {
     sim::InvariantTrap trap;  // a broken invariant is this run's violation (harness/runner.h)
     try {
       cluster_ = std::make_unique<Cluster>(scenario_, seed_, options_);
-      cluster_->set_trace_hook([this](const sim::TraceEvent& event) { OnEvent(event); });
+      // Only the kinds it counts (and the fault plan's stop), as views: no
+      // text is made for them.
+      cluster_->set_trace_view_hook([this](const sim::TraceView& event) { OnEvent(event); },
+                                    [](std::string_view kind) {
+                                      const std::vector<std::string>& kinds = CrashEventKinds();
+                                      return kind == "faults.stop" ||
+                                             std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+                                    });
       ConformanceChecker conformance(&cluster_->world());
       outcome_.result = cluster_->Run();
       outcome_.spec_states = conformance.Finish().spec_states;
@@ -111,31 +120,42 @@ class PointRun {
  private:
   sim::TimeNs DelayNs() const { return std::max<sim::TimeNs>(scenario_.network.reorder_delay_max_ns, 1); }
 
-  void OnEvent(const sim::TraceEvent& event) {
-    if (event.kind == "faults.stop") {
+  void OnEvent(const sim::TraceView& event) {
+    static constexpr sim::TraceName kStop = "faults.stop", kNetSend = "net.send";
+    if (event.kind.hash == kStop.hash) {
       stopped_ = true;
       return;
     }
     if (stopped_ || event.host == sim::kNoHost) return;
-    const std::vector<std::string>& kinds = CrashEventKinds();
-    if (std::find(kinds.begin(), kinds.end(), event.kind) == kinds.end()) return;
-    const uint64_t count = ++counters_[{event.host, event.kind}];
-    outcome_.totals[{event.host, event.kind}] = count;
-    if (event.kind == "net.send") {
-      uint64_t seq = 0;
-      if (absl::SimpleAtoi(event.Field("seq"), &seq)) {
-        last_seq_ = seq;
-        outcome_.messages_total = seq;
-        OnMessage(seq);
+    const std::string kind(event.kind.text);  // one of CrashEventKinds (the hook's filter)
+    const uint64_t count = ++counters_[{event.host, kind}];
+    outcome_.totals[{event.host, kind}] = count;
+    if (event.kind.hash == kNetSend.hash) {
+      if (std::optional<uint64_t> seq = NumberField(event, "seq")) {
+        last_seq_ = *seq;
+        outcome_.messages_total = *seq;
+        OnMessage(*seq);
       }
     }
     for (size_t i = 0; i < points_.size(); ++i) {
       const FaultPoint& point = points_[i];
-      if (point.kind == FaultPoint::Kind::kCrash && point.host == event.host && point.event == event.kind &&
+      if (point.kind == FaultPoint::Kind::kCrash && point.host == event.host && point.event == kind &&
           point.n == count) {
         cluster_->world().scheduler().After(0, [this, i] { Crash(i); });
       }
     }
+  }
+
+  // A field recorded as an unsigned number, or as its decimal text.
+  static std::optional<uint64_t> NumberField(const sim::TraceView& event, sim::TraceName key) {
+    const sim::TraceField* field = event.Find(key);
+    if (field == nullptr) return std::nullopt;
+    if (field->type == sim::TraceField::Type::kUnsigned) return field->number;
+    std::string scratch;
+    uint64_t value = 0;
+    const std::string_view text = field->ValueView(&scratch);
+    if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &value)) return std::nullopt;
+    return value;
   }
 
   void OnMessage(uint64_t seq) {

@@ -210,19 +210,32 @@ std::optional<uint64_t> ParseShortId(std::string_view text) {
 
 }  // namespace
 
-void HistoryRecorder::OnTraceEvent(const sim::TraceEvent& e) {
-  const std::string& kind = e.kind;
-  if (kind == "ktm.timeout") {
-    const std::string& uow = e.Field("tx");
-    const std::optional<uint64_t> id = ParseShortId(uow);
+void HistoryRecorder::OnTraceView(const sim::TraceView& e) {
+  // Dispatch by the kind's digest word (computed at compile time for these
+  // literals): no text is made or compared per event.
+  static constexpr sim::TraceName kTimeout = "ktm.timeout", kLogForced = "ktm.log_forced",
+                                  kDistLogForced = "dist.log_forced", kNetPartition = "net.partition",
+                                  kPartition = "partition", kNetHeal = "net.heal", kHeal = "heal";
+  const uint64_t kind = e.kind.hash;
+  if (kind == kTimeout.hash) {
+    std::string scratch;
+    const sim::TraceField* field = e.Find("tx");
+    std::optional<uint64_t> id;
+    if (field != nullptr && field->type == sim::TraceField::Type::kHex) {
+      id = field->number;
+    } else if (field != nullptr) {
+      id = ParseShortId(field->ValueView(&scratch));
+    }
     auto it = id ? tx_by_uow_.find(*id) : tx_by_uow_.end();
-    const model::Name tx = it == tx_by_uow_.end() ? Intern("uow-" + uow) : it->second;
+    const model::Name tx = it == tx_by_uow_.end() ? Intern("uow-" + std::string(e.FieldText("tx", &scratch)))
+                                                  : it->second;
     RecordNames(model::EventKind::kTimeoutFired, e.host, tx);
-  } else if (kind == "ktm.log_forced" || kind == "dist.log_forced") {
+  } else if (kind == kLogForced.hash || kind == kDistLogForced.hash) {
     Trigger(sim::CrashTrigger::kLogForce, e.host);
-  } else if (kind == "net.partition" || kind == "partition") {
-    Record(model::EventKind::kPartition, e.host, "", "", "", "", e.Field("groups"));
-  } else if (kind == "net.heal" || kind == "heal") {
+  } else if (kind == kNetPartition.hash || kind == kPartition.hash) {
+    std::string scratch;
+    Record(model::EventKind::kPartition, e.host, "", "", "", "", e.FieldText("groups", &scratch));
+  } else if (kind == kNetHeal.hash || kind == kHeal.hash) {
     Record(model::EventKind::kHeal, e.host, "");
   }
 }

@@ -103,8 +103,10 @@ class HistoryRecorder : public ktm::RmObserver {
   void OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
 
   // ---- Structured trace events (kernel and world) ----
+  // The recorder is the trace's view observer (Cluster): it reads these
+  // kinds' fields as recorded, so no text is made for events only it wants.
   static bool WantsTraceKind(std::string_view kind);
-  void OnTraceEvent(const sim::TraceEvent& event);
+  void OnTraceView(const sim::TraceView& event);
 
   // ---- Resolution of open (transaction, RM) pairs ----
   // A crash of a host with these RMs: work not prepared is lost (an abort

@@ -219,7 +219,7 @@ void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const T
   ++count_;
   // Nobody keeps or observes events (a benchmark, a run without a history):
   // the digest and the count are all there is to do.
-  if (!keep_events_ && !observer_.fn && listeners_.empty()) return;
+  if (!keep_events_ && !observer_.fn && !observer_.view_fn && listeners_.empty()) return;
   const std::string_view kind = name.text;
 
   const bool keep = keep_events_ && events_.size() < events_max_;
@@ -234,7 +234,7 @@ void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const T
     return;
   }
   // Text is made only when it is kept or a text observer wants it.
-  const bool text = keep || observer_wants || (listeners_want & text_listeners_) != 0;
+  const bool text = keep || (observer_wants && observer_.fn) || (listeners_want & text_listeners_) != 0;
   TraceEvent nested;
   TraceEvent& event = observing_depth_ == 0 ? scratch_ : nested;
   if (text) {
@@ -245,7 +245,13 @@ void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const T
   }
   const TraceView view{time, host, name, fields};
   ++observing_depth_;
-  if (observer_wants) observer_.fn(event);
+  if (observer_wants) {
+    if (observer_.fn) {
+      observer_.fn(event);
+    } else {
+      observer_.view_fn(view);
+    }
+  }
   for (size_t i = 0; i < listeners_.size(); ++i) {
     if (((listeners_want >> i) & 1) == 0) continue;
     if (listeners_[i].fn) {

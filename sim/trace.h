@@ -263,9 +263,15 @@ class Trace {
   // Says from an event's kind alone whether an observer wants the event
   // (empty: every event). An event nobody keeps or wants is never copied out.
   using KindFilter = std::function<bool(std::string_view kind)>;
-  // An observer called for every event it wants (the harness's history recorder).
+  // An observer called first for every event it wants, with the event as text.
   void set_observer(std::function<void(const TraceEvent&)> observer, KindFilter wants = {}) {
     observer_ = {std::move(observer), {}, std::move(wants)};
+    ForgetKindWants();
+  }
+  // The observer as a view listener (no text made for the events it wants):
+  // takes the observer's place (and its first turn), replacing a text one.
+  void set_view_observer(std::function<void(const TraceView&)> observer, KindFilter wants = {}) {
+    observer_ = {{}, std::move(observer), std::move(wants)};
     ForgetKindWants();
   }
   // More observers (coverage, ...), called after the observer, in the order

@@ -18,12 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "harness/cluster.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "harness/scenario_toml.h"
 #include "ktm/dist/message.h"
 #include "model/history.h"
 
@@ -135,6 +137,49 @@ std::string Describe(const harness::RunResult& r) {
   std::string out = absl::StrCat("seed ", r.seed, ": ", r.violations.size(), " violations\n");
   for (const auto& v : r.violations) absl::StrAppend(&out, "  ", v.rule, " ", v.tx, ": ", v.message, "\n");
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// The history recorder's trace kinds (harness/history_recorder.h).
+
+// The recorder is the trace's view observer: it reads transaction timeouts,
+// partitions, heals and log forces from the fields as recorded, no text made.
+// A text trace hook routes the same events to it as text (TraceEventView),
+// the way it read them before: both give the same history and digest, and
+// the history holds those events (timeouts under the client's "t<N>" name,
+// partitions with their groups, a targeted crash on a log force).
+TEST(HistoryRecorder, ViewsAndTextGiveTheSameHistory) {
+  std::map<model::EventKind, int> seen;
+  int named_timeouts = 0, log_force_crashes = 0;
+  for (const char* file : {"dist_partitions.toml", "timeouts.toml", "dist_coordinator_crash.toml"}) {
+    absl::StatusOr<Scenario> scenario = harness::LoadScenarioFile(absl::StrCat(KTMSIM_SOURCE_DIR, "/scenarios/", file));
+    ASSERT_TRUE(scenario.ok()) << scenario.status();
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      harness::Cluster views(*scenario, seed, {.keep_trace = false});
+      const harness::RunResult a = views.Run();
+      harness::Cluster text(*scenario, seed, {.keep_trace = false});
+      uint64_t hooked = 0;
+      text.set_trace_hook([&hooked](const sim::TraceEvent&) { ++hooked; });
+      const harness::RunResult b = text.Run();
+      EXPECT_GT(hooked, 0u);
+      EXPECT_EQ(a.digest, b.digest) << file << " seed " << seed;
+      EXPECT_EQ(a.history.ToText(), b.history.ToText()) << file << " seed " << seed;
+      EXPECT_EQ(a.schedule_text, b.schedule_text) << file << " seed " << seed;
+      for (const model::HistoryEvent& e : a.history.events) {
+        ++seen[e.kind];
+        if (e.kind == model::EventKind::kTimeoutFired && absl::StartsWith(e.tx.str(), "t")) ++named_timeouts;
+        if (e.kind == model::EventKind::kPartition) {
+          EXPECT_FALSE(e.detail.str().empty());
+        }
+      }
+      if (absl::StrContains(a.schedule_text, "on=log_force")) ++log_force_crashes;
+    }
+  }
+  EXPECT_GT(seen[model::EventKind::kTimeoutFired], 0);
+  EXPECT_EQ(named_timeouts, seen[model::EventKind::kTimeoutFired]);
+  EXPECT_GT(seen[model::EventKind::kPartition], 0);
+  EXPECT_GT(seen[model::EventKind::kHeal], 0);
+  EXPECT_GT(log_force_crashes, 0);
 }
 
 // ---------------------------------------------------------------------------

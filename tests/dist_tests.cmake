@@ -6,6 +6,7 @@
 # like cli_suite_test, so sanitizer builds can leave it out with -LE suite).
 if(TARGET harness)
   ktmsim_test(dist_test dist SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dist_test.cc LIBS harness)
+  target_compile_definitions(dist_test PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 
   add_executable(dist_property_test ${CMAKE_CURRENT_SOURCE_DIR}/dist_property_test.cc)
   target_link_libraries(dist_property_test PRIVATE harness GTest::gtest rapidcheck)

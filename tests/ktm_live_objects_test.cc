@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "harness/history_recorder.h"
 #include "sim/scheduler.h"
+#include "sim/trace.h"
 #include "ktm/api.h"
 #include "ktm/kernel.h"
 #include "tests/ktm_rig.h"
@@ -115,12 +117,16 @@ TEST(HistoryRecorderNames, TraceEventsAndNamesUseTheShortIdText) {
     e.host = 1;
     e.kind = "ktm.timeout";
     e.fields = {{"tx", std::move(tx)}};
-    recorder.OnTraceEvent(e);
+    recorder.OnTraceView(sim::TraceEventView(e).view());
   };
   timeout("a1b2c3d4e5f60718");
   timeout("ffff000000000001");
   timeout("A1B2C3D4E5F60718");  // not our rendering: no match
   timeout("t1");
+  // As the engine may record it: the short id as a number (TraceHex), read
+  // without text.
+  const sim::TraceField hex_field("tx", sim::TraceHex{0x0000000000000fffull});
+  recorder.OnTraceView(sim::TraceView{0, 1, "ktm.timeout", std::span<const sim::TraceField>(&hex_field, 1)});
   EXPECT_EQ(recorder.TxName(named), "t1");
   EXPECT_EQ(recorder.TxName(unknown), "uow-ffff000000000001");
   EXPECT_EQ(recorder.UowOf("t2"), "0000000000000fff");
@@ -128,7 +134,8 @@ TEST(HistoryRecorderNames, TraceEventsAndNamesUseTheShortIdText) {
   const model::History history = recorder.TakeHistory(scheduler.Now());
   std::vector<std::string> filed;
   for (const model::HistoryEvent& e : history.events) filed.push_back(e.tx.str());
-  EXPECT_EQ(filed, (std::vector<std::string>{"t1", "uow-ffff000000000001", "uow-A1B2C3D4E5F60718", "uow-t1"}));
+  EXPECT_EQ(filed,
+            (std::vector<std::string>{"t1", "uow-ffff000000000001", "uow-A1B2C3D4E5F60718", "uow-t1", "t2"}));
   const harness::RunNames& names = recorder.names();
   std::vector<std::pair<std::string, std::string>> listed(names.tx_by_uow.begin(), names.tx_by_uow.end());
   EXPECT_EQ(listed, (std::vector<std::pair<std::string, std::string>>{{"0000000000000fff", "t2"},

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "sim/disk.h"
+#include "sim/rng.h"
+#include "sim/rng_bytes.h"
 
 namespace sim {
 namespace {
@@ -257,6 +260,61 @@ TEST(Disk, GarbageIsDeterministicPerSeedAndSector) {
   a.disk.Read(64, 16, [&read](IoStatus, std::vector<uint8_t> d) { read = std::move(d); });
   a.scheduler.RunUntilIdle();
   EXPECT_EQ(read, a.disk.MediaSector(4));
+}
+
+// Never-written sectors read as Rng(garbage seed ^ scrambled sector)'s bytes
+// (disk.cc FillGarbage), the garbage seed the first draw of the disk's
+// "disk.garbage" stream: the same on every read, whether the disk generates
+// them or serves them from its cache of garbage already read (chunks of 64
+// sectors, at most 128 of them: this disk has more), in any order, within
+// one multi-sector read or across reads, before and after writes nearby.
+TEST(Disk, GarbageIsTheSameOnEveryReadCachedOrNot) {
+  DiskOptions options = SmallDisk();
+  options.sector_count = 64 * 130 + 10;
+  options.inflight_max = 1024;
+  constexpr uint64_t kSeed = 5;
+  Rig rig(options, kSeed);
+  const uint64_t garbage_seed = Rng::Derive(kSeed, "disk.garbage").Next();
+  auto expected = [&](uint64_t sector) {
+    std::vector<uint8_t> bytes(options.sector_size);
+    RandomBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), bytes);
+    return bytes;
+  };
+  auto read = [&rig, &options](uint64_t first, uint64_t count) {
+    std::vector<uint8_t> got;
+    rig.disk.Read(first * options.sector_size, count * options.sector_size,
+                  [&got](IoStatus status, std::vector<uint8_t> bytes) {
+                    EXPECT_EQ(status, IoStatus::kOk);
+                    got = std::move(bytes);
+                  });
+    rig.scheduler.RunUntilIdle();
+    return got;
+  };
+  auto check = [&](uint64_t first, uint64_t count) {
+    const std::vector<uint8_t> got = read(first, count);
+    ASSERT_EQ(got.size(), count * options.sector_size);
+    for (uint64_t i = 0; i < count; ++i) {
+      const std::vector<uint8_t> sector(got.begin() + i * options.sector_size,
+                                        got.begin() + (i + 1) * options.sector_size);
+      EXPECT_EQ(sector, expected(first + i)) << "sector " << first + i;
+    }
+  };
+  // Every sector, in reads of 7 that cross chunk boundaries, three times
+  // (generated, then cached where the cache has room), backwards the last time.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint64_t first = 0; first < options.sector_count; first += 7) {
+      check(first, std::min<uint64_t>(7, options.sector_count - first));
+    }
+  }
+  for (uint64_t sector = options.sector_count; sector-- > 0;) check(sector, 1);
+  // A written sector reads as written; its neighbours stay garbage.
+  rig.disk.Write(65 * options.sector_size, Bytes(options.sector_size, 9), true, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  EXPECT_EQ(read(65, 1), Bytes(options.sector_size, 9));
+  check(64, 1);
+  check(66, 1);
+  EXPECT_EQ(rig.disk.MediaSector(66), expected(66));
+  EXPECT_EQ(rig.disk.VisibleSector(130 * 64 + 3), expected(130 * 64 + 3));
 }
 
 TEST(Disk, WrittenSectorsUnitesCacheAndMedia) {
