@@ -183,7 +183,7 @@ void HistoryRecorder::OnBranch(uint32_t /*host*/, const ktm::Guid& root_uow, con
 // Structured trace events.
 
 bool HistoryRecorder::WantsTraceKind(std::string_view kind) {
-  // Exactly the kinds OnTraceEvent acts on.
+  // Exactly the kinds OnTraceView acts on.
   return kind == "ktm.timeout" || kind == "ktm.log_forced" || kind == "dist.log_forced" || kind == "partition" ||
          kind == "net.partition" || kind == "heal" || kind == "net.heal";
 }
