@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/engine_rig.h"
 #include "bench/floor_commit.h"
 #include "bench/ratio_reporter.h"
 #include "harness/runner.h"
@@ -36,65 +37,11 @@
 
 namespace {
 
-sim::DiskOptions ZeroLatencyDisk() {
-  sim::DiskOptions d;
-  d.sector_count = 8192;
-  d.write_latency = sim::Latency::Fixed(0);
-  d.read_latency = sim::Latency::Fixed(0);
-  d.flush_latency = sim::Latency::Fixed(0);
-  d.fua_extra_latency = sim::Latency::Fixed(0);
-  return d;
-}
-
-// One host, a durable TM and `rms` example RMs, all on zero-latency disks.
+// bench/engine_rig.h's engine; each commit writes k<n % 16> = v<n>.
 struct Engine {
-  explicit Engine(int rms) : world(Options()) {
-    host = world.AddHost("h0");
-    host->AddDisk("tmlog", ZeroLatencyDisk());
-    for (int i = 0; i < rms; ++i) host->AddDisk(absl::StrCat("rm", i), ZeroLatencyDisk());
-    kernel = std::make_unique<ktm::Kernel>(host);
-    ktm::CreateTransactionManager(*kernel, "tmlog", 0, [this](ktm::NTSTATUS, ktm::HANDLE h) {
-      tm = h;
-      ktm::RecoverTransactionManager(*kernel, h, [](ktm::NTSTATUS) {});
-    });
-    world.scheduler().RunUntilIdle();
-    for (int i = 0; i < rms; ++i) {
-      ktm::kv::KvOptions o;
-      o.name = absl::StrCat("rm", i);
-      o.rm_id = ktm::Guid{0x100u + static_cast<uint64_t>(i), 1};
-      kv.push_back(std::make_unique<ktm::kv::KvRm>(kernel.get(), host, host->disk(1 + i), tm, o));
-      kv.back()->Start([](ktm::NTSTATUS) {});
-      world.scheduler().RunUntilIdle();
-    }
-  }
-  ~Engine() {
-    kv.clear();
-    kernel.reset();
-  }
-  static sim::WorldOptions Options() {
-    sim::WorldOptions o;
-    o.seed = 1;
-    o.keep_trace_events = false;
-    o.events_max = UINT64_MAX;
-    return o;
-  }
-  bool CommitOne(uint64_t n) {
-    ktm::HANDLE tx;
-    ktm::CreateTransaction(*kernel, 0, 0, "", &tx);
-    std::string key = absl::StrCat("k", n % 16);
-    std::string value = absl::StrCat("v", n);
-    for (auto& rm : kv) rm->Write(tx, key, value);
-    bool ok = false;
-    ktm::CommitTransaction(*kernel, tx, [&ok](ktm::NTSTATUS s) { ok = s == ktm::STATUS_SUCCESS; });
-    world.scheduler().RunUntilIdle();
-    ktm::CloseHandle(*kernel, tx);
-    return ok;
-  }
-  sim::World world;
-  sim::Host* host;
-  std::unique_ptr<ktm::Kernel> kernel;
-  ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
-  std::vector<std::unique_ptr<ktm::kv::KvRm>> kv;
+  explicit Engine(int rms) : rig(rms) {}
+  bool CommitOne(uint64_t n) { return rig.Commit(absl::StrCat("k", n % 16), absl::StrCat("v", n)); }
+  bench::EngineRig rig;
 };
 
 void BM_EngineCommit(benchmark::State& state) {
@@ -179,8 +126,8 @@ int main(int argc, char** argv) {
     for (uint64_t n = 0; n < commits; ++n) failed += engine.CommitOne(n) ? 0 : 1;
     std::printf("%llu commits with %d RMs, %llu failed, %llu scheduler events, %llu trace events\n",
                 static_cast<unsigned long long>(commits), rms, static_cast<unsigned long long>(failed),
-                static_cast<unsigned long long>(engine.world.scheduler().events_run()),
-                static_cast<unsigned long long>(engine.world.trace().count()));
+                static_cast<unsigned long long>(engine.rig.world.scheduler().events_run()),
+                static_cast<unsigned long long>(engine.rig.world.trace().count()));
     return failed == 0 ? 0 : 1;
   }
   return bench::RunWithRatios(argc, argv, {{"BM_EngineCommit/1", "BM_FloorCommit/1", ""},

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "bench/engine_rig.h"
 #include "ktm/api.h"
 #include "ktm/kernel.h"
 #include "ktm/kv/kv_rm.h"
@@ -46,73 +47,20 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
-sim::DiskOptions ZeroLatencyDisk() {
-  sim::DiskOptions d;
-  d.sector_count = 8192;
-  d.write_latency = sim::Latency::Fixed(0);
-  d.read_latency = sim::Latency::Fixed(0);
-  d.flush_latency = sim::Latency::Fixed(0);
-  d.fua_extra_latency = sim::Latency::Fixed(0);
-  return d;
-}
-
-// bench/engine_bench.cc's engine: one host, a durable TM and `rms` example
-// RMs on zero-latency disks, no trace events kept (the digest still runs).
+// bench/engine_rig.h's engine. Keys and values are short enough for
+// std::string's inline buffer: the strings themselves never allocate, so
+// what is counted is the engine's.
 struct Engine {
-  explicit Engine(int rms) : world(Options()) {
-    host = world.AddHost("h0");
-    host->AddDisk("tmlog", ZeroLatencyDisk());
-    for (int i = 0; i < rms; ++i) host->AddDisk(absl::StrCat("rm", i), ZeroLatencyDisk());
-    kernel = std::make_unique<ktm::Kernel>(host);
-    ktm::CreateTransactionManager(*kernel, "tmlog", 0, [this](ktm::NTSTATUS, ktm::HANDLE h) {
-      tm = h;
-      ktm::RecoverTransactionManager(*kernel, h, [](ktm::NTSTATUS) {});
-    });
-    world.scheduler().RunUntilIdle();
-    for (int i = 0; i < rms; ++i) {
-      ktm::kv::KvOptions o;
-      o.name = absl::StrCat("rm", i);
-      o.rm_id = ktm::Guid{0x100u + static_cast<uint64_t>(i), 1};
-      kv.push_back(std::make_unique<ktm::kv::KvRm>(kernel.get(), host, host->disk(1 + i), tm, o));
-      kv.back()->Start([](ktm::NTSTATUS) {});
-      world.scheduler().RunUntilIdle();
-    }
-  }
-  ~Engine() {
-    kv.clear();
-    kernel.reset();
-  }
-  static sim::WorldOptions Options() {
-    sim::WorldOptions o;
-    o.seed = 1;
-    o.keep_trace_events = false;
-    o.events_max = UINT64_MAX;
-    return o;
-  }
-  // Keys and values short enough for std::string's inline buffer: the
-  // strings themselves never allocate, so what is counted is the engine's.
-  bool CommitOne(uint64_t n) {
-    ktm::HANDLE tx;
-    ktm::CreateTransaction(*kernel, 0, 0, "", &tx);
-    for (auto& rm : kv) rm->Write(tx, keys[n % 16], values[n % 16]);
-    bool ok = false;
-    ktm::CommitTransaction(*kernel, tx, [&ok](ktm::NTSTATUS s) { ok = s == ktm::STATUS_SUCCESS; });
-    world.scheduler().RunUntilIdle();
-    ktm::CloseHandle(*kernel, tx);
-    return ok;
-  }
-  sim::World world;
-  sim::Host* host;
-  std::unique_ptr<ktm::Kernel> kernel;
-  ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
-  std::vector<std::unique_ptr<ktm::kv::KvRm>> kv;
-  std::vector<std::string> keys = MakeTexts("k");
-  std::vector<std::string> values = MakeTexts("v");
+  explicit Engine(int rms) : rig(rms) {}
+  bool CommitOne(uint64_t n) { return rig.Commit(keys[n % 16], values[n % 16]); }
   static std::vector<std::string> MakeTexts(const char* prefix) {
     std::vector<std::string> texts;
     for (int i = 0; i < 16; ++i) texts.push_back(absl::StrCat(prefix, i));
     return texts;
   }
+  bench::EngineRig rig;
+  std::vector<std::string> keys = MakeTexts("k");
+  std::vector<std::string> values = MakeTexts("v");
 };
 
 // Allocations per commit over `measured` commits after `warm` commits.
