@@ -42,6 +42,14 @@
 namespace sim {
 namespace {
 
+// The garbage of never-written `sector`: the bytes of Rng(garbage seed ^
+// scrambled sector), 8 per draw, least significant first (RandomBytes:
+// inlined draws, one store per 8 bytes; a byte loop here was a fifth of a
+// default-suite run, whose recoveries read whole unwritten log regions).
+void GenerateGarbage(uint64_t garbage_seed, uint64_t sector, std::span<uint8_t> out) {
+  RandomBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), out);
+}
+
 [[noreturn]] void DiskFail(const std::string& name, const char* what, uint64_t value) {
   if (InvariantTrapped()) {
     FailInvariant("sim::Disk " + name, std::string(what) + " (" + std::to_string(value) + ")", __FILE__, __LINE__);
@@ -347,12 +355,8 @@ void Disk::FinishRead(uint64_t request) {
   }
   std::vector<uint8_t> data;
   if (status == IoStatus::kOk) {
-    // Grown a sector at a time (reserved once): one resize of the whole read
-    // zero-fills it first with a long `rep stosb`, a byte per instruction
-    // under callgrind, only to overwrite it.
-    data.reserve(read.sector_count * sector_size);
+    data.resize(read.sector_count * sector_size);
     for (uint64_t i = 0; i < read.sector_count; ++i) {
-      data.resize((i + 1) * sector_size);
       CopyVisible(read.first_sector + i, data.data() + i * sector_size);
     }
   } else {
@@ -478,15 +482,11 @@ void Disk::CorruptSector(uint64_t sector, uint64_t corrupt_seed) {
 }
 
 void Disk::FillGarbage(uint64_t sector, uint8_t* out) const {
-  // The bytes of Rng(garbage seed ^ scrambled sector), 8 per draw, least
-  // significant first (RandomBytes: inlined draws, one store per 8 bytes; a
-  // byte loop here was a fifth of a default-suite run, whose recoveries read
-  // whole unwritten log regions).
   if (const uint8_t* cached = CachedGarbage(sector); cached != nullptr) {
     std::memcpy(out, cached, options_.sector_size);
     return;
   }
-  RandomBytes(garbage_seed_ ^ (sector * 0x9e3779b97f4a7c15ull), std::span<uint8_t>(out, options_.sector_size));
+  GenerateGarbage(garbage_seed_, sector, std::span<uint8_t>(out, options_.sector_size));
 }
 
 const uint8_t* Disk::CachedGarbage(uint64_t sector) const {
@@ -501,7 +501,7 @@ const uint8_t* Disk::CachedGarbage(uint64_t sector) const {
   const uint64_t index = sector % kChunkSectors;
   uint8_t* bytes = chunk.bytes.get() + index * options_.sector_size;
   if ((chunk.present & (uint64_t{1} << index)) == 0) {
-    RandomBytes(garbage_seed_ ^ (sector * 0x9e3779b97f4a7c15ull), std::span<uint8_t>(bytes, options_.sector_size));
+    GenerateGarbage(garbage_seed_, sector, std::span<uint8_t>(bytes, options_.sector_size));
     chunk.present |= uint64_t{1} << index;
   }
   return bytes;
