@@ -326,6 +326,9 @@ absl::StatusOr<Scenario> BuildLatencyScenario(const std::string& base_name, cons
     rm.single_phase = kase.kind == LatencyCaseKind::kSinglePhase;
     rm.disk = disks.rm_disk;
     rm.disk.sector_count = LogSectors(rm.disk, transactions, writes_per_tx);
+    // No snapshot during a run (the log stays below a quarter): none of the
+    // latencies or forced writes per commit is a snapshot's.
+    rm.snapshot_log_bytes = rm.disk.sector_count * rm.disk.sector_size;
     if (rm.kind != "kv") {  // TxF / TxR: a paged disk (records on the RM's PageStore)
       rm.disk.sector_count = std::max<uint64_t>(rm.disk.sector_count, ktm::kPagedDiskBytesMin / rm.disk.sector_size);
     }

@@ -327,6 +327,7 @@ std::vector<RmKindInfo> BuiltInRmKinds() {
                      o.vote_no_probability = rm.vote_no_probability;
                      o.reject_single_phase_probability = rm.reject_single_phase_probability;
                      o.response_delay_ns = rm.response_delay_ns;
+                     o.snapshot_log_bytes = rm.snapshot_log_bytes;
                      o.observer = rm.observer;
                      return std::make_unique<KvAdapter>(
                          std::make_unique<ktm::kv::KvRm>(c.kernel, c.host, c.disk, c.tm, o));

@@ -79,6 +79,7 @@ ktm::RmOptions RmOptionsFor(const RmKindContext& context) {
   o.reject_single_phase_probability = spec.reject_single_phase_probability;
   o.response_delay_ns = spec.response_delay_ns;
   o.request_outcome_after_ns = spec.request_outcome_after_ns;
+  o.snapshot_log_bytes = spec.snapshot_log_bytes;
   o.observer = context.observer;
   return o;
 }

@@ -225,6 +225,9 @@ void CheckRmOperations(const RmSpec& rm, const std::string& path, ProblemList& p
   problems.Fraction(path + ".nontransacted_open_fraction", rm.nontransacted_open_fraction);
   problems.NonNegativeTime(path + ".nontransacted_hold_ns", rm.nontransacted_hold_ns);
   problems.NonNegativeTime(path + ".request_outcome_after_ns", rm.request_outcome_after_ns);
+  if (rm.snapshot_log_bytes > 0 && !rm.durable) {
+    problems.Add(path + ".snapshot_log_bytes", "must be 0 for a volatile RM (durable = false: it has no log)");
+  }
   if (rm.request_outcome_after_ns > 0 && !kind->supports_request_outcome) {
     problems.Add(path + ".request_outcome_after_ns",
                  absl::StrCat("must be 0 for a ", rm.kind, " RM (only txf and txr RMs request outcomes)"));

@@ -57,6 +57,11 @@ struct RmSpec {
   //   TmRequestOutcomeEnlistment (ktm::RmOptions); the DTCs then answer
   //   TRANSACTION_NOTIFY_REQUEST_OUTCOME with an inquiry. 0: never.
   sim::TimeNs request_outcome_after_ns = 0;
+  // A durable RM on a log (not paged) takes a snapshot of its committed
+  // state once its log holds this many bytes past the last one, at most a
+  // quarter of the log (ktm::RmOptions::snapshot_log_bytes). 0: the default,
+  // max(64 KiB, 4 x the last snapshot's size).
+  uint64_t snapshot_log_bytes = 0;
   sim::DiskOptions disk;            // the RM's own log disk
   // The kind's own options ([rms.options] key = value; strings, integers,
   // booleans and numbers, kept as their text): what a plugin RM kind reads

@@ -535,6 +535,7 @@ void ReadRm(TableReader& reader, RmSpec* rm) {
   reader.Number("nontransacted_open_fraction", &rm->nontransacted_open_fraction);
   reader.Time("nontransacted_hold", &rm->nontransacted_hold_ns);
   reader.Time("request_outcome_after", &rm->request_outcome_after_ns);
+  reader.Unsigned("snapshot_log_bytes", &rm->snapshot_log_bytes);
   ReadDisk(reader, "disk", &rm->disk);
   ReadRmOptions(reader, &rm->options);
 }

@@ -125,6 +125,9 @@ void AppendRms(const Scenario& s, std::string* out) {
     if (rm.request_outcome_after_ns != defaults.request_outcome_after_ns) {
       absl::StrAppend(out, TimeKey("request_outcome_after", rm.request_outcome_after_ns), "\n");
     }
+    if (rm.snapshot_log_bytes != defaults.snapshot_log_bytes) {
+      absl::StrAppend(out, "snapshot_log_bytes = ", rm.snapshot_log_bytes, "\n");
+    }
     AppendDisk("rms.disk", rm.disk, out);
     if (!rm.options.empty()) {
       absl::StrAppend(out, "\n[rms.options]\n");

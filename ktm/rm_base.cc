@@ -733,9 +733,20 @@ void RmBase::OnRollback(TxContext& ctx) {
   Finish(ctx.uow);
 }
 
+// Log bytes past the base that start a snapshot (unpaged): enough log that a
+// snapshot costs a small share of what is appended (at least four times the
+// last snapshot's size), and at least kSnapshotLogBytesMin, so that recovery
+// replays a bounded log whatever the run's length; never more than a quarter
+// of the log, so that log space never runs out first.
+uint64_t RmBase::SnapshotLogBytes() const {
+  const uint64_t quarter = disk_->size_bytes() / 4;
+  if (options_.snapshot_log_bytes > 0) return std::min(quarter, options_.snapshot_log_bytes);
+  return std::min(quarter, std::max(kSnapshotLogBytesMin, 4 * last_snapshot_bytes_));
+}
+
 void RmBase::MaybeSnapshot() {
   if (!options_.durable || log() == nullptr || log()->failed() || snapshot_in_flight_) return;
-  const uint64_t threshold = !paged_ ? disk_->size_bytes() / 4
+  const uint64_t threshold = !paged_ ? SnapshotLogBytes()
                              : options_.paged_flush_log_bytes > 0 ? options_.paged_flush_log_bytes
                                                                   : PagedLogBytes(disk_->size_bytes()) / 4;
   if (log()->end_lsn() - log()->base_lsn() < threshold) return;
@@ -753,6 +764,7 @@ void RmBase::MaybeSnapshot() {
   auto lsn = log()->Append(kRecSnapshot, w.data());
   if (!lsn.ok()) return;
   snapshot_in_flight_ = true;
+  last_snapshot_bytes_ = w.data().size();
   TraceRm("snapshot", {{"base", absl::StrCat(*lsn)}, {"bytes", absl::StrCat(w.data().size())}});
   std::weak_ptr<bool> alive = alive_;
   log()->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {

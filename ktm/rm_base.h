@@ -107,7 +107,13 @@ struct RmOptions {
   // Paged storage: flush the dirty records to the store once the RM log
   // holds this many bytes past its base; 0: a quarter of the RM log.
   uint64_t paged_flush_log_bytes = 0;
+  // Unpaged: take a snapshot once the RM log holds this many bytes past its
+  // base (at most a quarter of the log); 0: the default policy,
+  // max(kSnapshotLogBytesMin, 4 x the last snapshot), at most a quarter.
+  uint64_t snapshot_log_bytes = 0;
 };
+
+inline constexpr uint64_t kSnapshotLogBytesMin = 64 * 1024;
 
 // Where a transaction stands at this RM. kNone: unknown (never enlisted, or
 // finished and forgotten). kActive: taking work. kPreparing: the prepare
@@ -291,6 +297,7 @@ class RmBase {
   void Replay(const log::RecoveredLog& recovered);
   void ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vector<uint8_t>>& prepared);
   void MaybeSnapshot();
+  uint64_t SnapshotLogBytes() const;
   void StartClient(std::function<void(NTSTATUS)> done);
   void FlushToStore();
   void EncodePreparedTransactions(Writer& w) const;
@@ -312,6 +319,7 @@ class RmBase {
   RmClient client_;
   bool recovery_done_ = false;
   bool snapshot_in_flight_ = false;
+  uint64_t last_snapshot_bytes_ = 0;  // the last snapshot record's size (0: none since the start)
   uint64_t next_key_ = 1;
   sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
   absl::flat_hash_map<uint64_t, Guid> by_key_;  // enlistment key -> UOW (never iterated)

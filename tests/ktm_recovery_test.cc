@@ -5,9 +5,16 @@
 // acknowledged commit is committed. Also: the RECOVER flow of the raw API,
 // and the forced-log-write count of every case in docs/ktm-logging.md.
 #include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 #include "gtest/gtest.h"
 #include "ktm/api.h"
+#include "ktm/rm_base.h"
+#include "sim/trace.h"
 #include "tests/ktm_rig.h"
 
 namespace ktmtest {
@@ -361,6 +368,66 @@ TEST(KtmRecovery, RollforwardStopsAtTheVirtualClock) {
     recovers += n.TransactionNotification == TRANSACTION_NOTIFY_RECOVER ? 1 : 0;
   }
   EXPECT_EQ(recovers, 1);
+}
+
+}  // namespace
+}  // namespace ktmtest
+
+namespace ktmtest {
+namespace {
+
+// Records each RM replayed at its starts ("kv.replayed records=N"), in order.
+std::vector<uint64_t>* WatchReplays(KtmRig& rig) {
+  static std::vector<uint64_t> replays;
+  replays.clear();
+  rig.world().trace().add_view_listener(
+      [](const sim::TraceView& view) {
+        std::string scratch;
+        uint64_t n = 0;
+        const std::string_view text = view.FieldText(sim::TraceName("records"), &scratch);
+        if (absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n)) replays.push_back(n);
+      },
+      [](std::string_view kind) { return kind == "kv.replayed"; });
+  return &replays;
+}
+
+// After `commits` one-RM 2PC commits, the host crashes and restarts: what the
+// RM replays from its log at that start.
+uint64_t ReplayAfter(uint64_t commits, uint64_t snapshot_log_bytes) {
+  KtmRig rig(/*seed=*/23, /*rm_count=*/1, /*planted_bug=*/0, /*single_phase=*/false);
+  std::vector<uint64_t>* replays = WatchReplays(rig);
+  rig.snapshot_log_bytes = snapshot_log_bytes;
+  rig.CrashAndRecover(/*crash_seed=*/1);  // restarts the RM with the option
+  for (uint64_t n = 0; n < commits; ++n) {
+    HANDLE tx;
+    EXPECT_EQ(CreateTransaction(rig.k(), 0, 0, "", &tx), STATUS_SUCCESS);
+    EXPECT_EQ(rig.rm(0).Write(tx, absl::StrCat("k", n % 32), absl::StrCat("v", n)), STATUS_SUCCESS);
+    NTSTATUS status = STATUS_PENDING;
+    CommitTransaction(rig.k(), tx, [&status](NTSTATUS s) { status = s; });
+    rig.Settle();
+    EXPECT_EQ(status, STATUS_SUCCESS) << n;
+    CloseHandle(rig.k(), tx);
+  }
+  replays->clear();
+  rig.CrashAndRecover(/*crash_seed=*/2);
+  EXPECT_EQ(replays->size(), 1u);
+  return replays->empty() ? 0 : replays->back();
+}
+
+// The default snapshot policy (kSnapshotLogBytesMin, or 4 x the last
+// snapshot) bounds what a restart replays, whatever the run's length: a
+// crash after 3,000 commits replays no more than one after 300 could. With
+// the old policy (a snapshot only when a quarter of the 1 MiB log is in use)
+// the replay grows with the run up to the quarter.
+TEST(RmSnapshots, RecoveryReplaysABoundedLogWhateverTheRunsLength) {
+  // Each commit appends two records in their own blocks of at least one
+  // 512-byte sector (prepare, commit), so 64 KiB hold at most 128 records.
+  constexpr uint64_t kReplayMax = ktm::kSnapshotLogBytesMin / 512 + 2;
+  for (uint64_t commits : {300u, 1000u, 3000u}) {
+    EXPECT_LE(ReplayAfter(commits, /*snapshot_log_bytes=*/0), kReplayMax) << commits << " commits";
+  }
+  // The quarter-full policy, for contrast: this is what the bound catches.
+  EXPECT_GT(ReplayAfter(1000, /*snapshot_log_bytes=*/256 * 1024), kReplayMax);
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ class KtmRig {
     o.name = absl::StrCat("rm", i);
     o.rm_id = TestRmGuid(i);
     o.single_phase = single_phase_;
+    o.snapshot_log_bytes = snapshot_log_bytes;
     rms_.push_back(std::make_unique<ktm::kv::KvRm>(kernel_.get(), host_, host_->disk(1 + i), tm_, o));
     rms_.back()->Start([this, i](ktm::NTSTATUS s) {
       ASSERT_EQ(s, ktm::STATUS_SUCCESS) << ktm::StatusName(s);
@@ -90,6 +91,9 @@ class KtmRig {
   sim::Host* host() { return host_; }
   sim::World& world() { return world_; }
   bool ready() const { return ready_; }
+
+  // ktm::RmOptions::snapshot_log_bytes of the RMs the next Boot starts.
+  uint64_t snapshot_log_bytes = 0;
 
  private:
   sim::World world_;

@@ -24,6 +24,7 @@
 #include "harness/scenario.h"
 #include "harness/scenario_toml.h"
 #include "harness/scenario_toml_prescan.h"
+#include "harness/scenario_toml_writer.h"
 #include "harness/schedule_validation.h"
 
 namespace harness {
@@ -1032,6 +1033,49 @@ TEST(ScenarioReadme, DocumentsEveryKeyTheLoaderReads) {
     const std::string documented = absl::EndsWith(parent, "latency") ? "`" + leaf + "`" : "| `" + leaf + "` |";
     EXPECT_THAT(readme, HasSubstr(documented)) << key;
   }
+}
+
+// snapshot_log_bytes: read, written back only when set, refused for a
+// volatile RM with its file and line.
+TEST(ScenarioRmSnapshot, ReadsWritesBackAndRefusesAVolatileRm) {
+  const std::string text = R"([[hosts]]
+name = "node1"
+
+[[rms]]
+name = "kv1"
+host = "node1"
+snapshot_log_bytes = 131072
+
+[[rms]]
+name = "kv2"
+host = "node1"
+)";
+  const absl::StatusOr<Scenario> s = LoadScenarioString(text, "snap.toml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->rms[0].snapshot_log_bytes, 131072u);
+  EXPECT_EQ(s->rms[1].snapshot_log_bytes, 0u);
+  const std::string written = ScenarioToToml(*s);
+  EXPECT_EQ(written.find("snapshot_log_bytes = 131072"), written.rfind("snapshot_log_bytes"))
+      << "written for kv1 only:\n" << written;
+  EXPECT_NE(written.find("snapshot_log_bytes = 131072"), std::string::npos) << written;
+  const absl::StatusOr<Scenario> back = LoadScenarioString(written, "back.toml");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->rms[0].snapshot_log_bytes, 131072u);
+  EXPECT_EQ(back->rms[1].snapshot_log_bytes, 0u);
+
+  const absl::StatusOr<Scenario> bad = LoadScenarioString(R"([[hosts]]
+name = "node1"
+
+[[rms]]
+name = "cache"
+host = "node1"
+durable = false
+snapshot_log_bytes = 4096
+)", "bad.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string message(bad.status().message());
+  EXPECT_THAT(message, HasSubstr("bad.toml:8:"));
+  EXPECT_THAT(message, HasSubstr("must be 0 for a volatile RM"));
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ RmOptions BaseOptions(const KvOptions& o) {
   rm.response_delay_ns = o.response_delay_ns;
   rm.observer = o.observer;
   rm.paged_flush_log_bytes = o.paged_flush_log_bytes;
+  rm.snapshot_log_bytes = o.snapshot_log_bytes;
   return rm;
 }
 

@@ -59,6 +59,7 @@ struct KvOptions {
   RmObserver* observer = nullptr;   // not owned; may be null
   uint64_t state_bytes_max = 0;     // committed state + open writes, encoded; 0: unbounded
   uint64_t paged_flush_log_bytes = 0;  // RmOptions::paged_flush_log_bytes
+  uint64_t snapshot_log_bytes = 0;     // RmOptions::snapshot_log_bytes
   uint32_t cache_records_max = 4096;  // paged disk: clean committed records kept in memory
 };
 
