@@ -85,11 +85,16 @@ void Scheduler::Fail(const char* what) const {
   std::abort();
 }
 
+// The heap and slot helpers below are forced inline into Step and Schedule
+// (their only hot callers): out of line they cost a call, a frame and
+// register saves on every event (about 1.3 k instructions per 2-RM commit in
+// bench/engine_bench, callgrind).
+//
 // The heap is 4-ary: half the depth of a binary heap, and the four children
 // of a node share a cache line or two.
 constexpr size_t kArity = 4;
 
-void Scheduler::HeapPush(const Entry& entry) {
+[[gnu::always_inline]] inline void Scheduler::HeapPush(const Entry& entry) {
   heap_.push_back(entry);
   size_t hole = heap_.size() - 1;
   while (hole > 0) {
@@ -102,7 +107,7 @@ void Scheduler::HeapPush(const Entry& entry) {
   heap_[hole] = entry;
 }
 
-void Scheduler::HeapPop() {
+[[gnu::always_inline]] inline void Scheduler::HeapPop() {
   const Entry last = heap_.back();
   heap_.pop_back();
   const size_t size = heap_.size();
@@ -171,7 +176,7 @@ EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const
   return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
 }
 
-void Scheduler::FreeSlot(uint32_t slot) {
+[[gnu::always_inline]] inline void Scheduler::FreeSlot(uint32_t slot) {
   Slot& s = SlotAt(slot);
   s.live = false;
   ++s.generation;
@@ -207,7 +212,7 @@ void Scheduler::CompactIfMostlyStale() {
   stale_in_heap_ = 0;
 }
 
-bool Scheduler::SkipStale() {
+[[gnu::always_inline]] inline bool Scheduler::SkipStale() {
   while (!heap_.empty()) {
     const Entry& top = heap_.front();
     const Slot& s = SlotAt(top.slot);
