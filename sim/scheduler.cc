@@ -86,9 +86,11 @@ void Scheduler::Fail(const char* what) const {
 }
 
 // The heap and slot helpers below are forced inline into Step and Schedule
-// (their only hot callers): out of line they cost a call, a frame and
-// register saves on every event (about 1.3 k instructions per 2-RM commit in
-// bench/engine_bench, callgrind).
+// (their only hot callers), and Schedule and the run loops (RunUntilIdle,
+// RunUntil) are flattened (Step and vector::push_back inlined into them): out
+// of line each costs a call, a frame and register saves on every event
+// (together about 2.5 k instructions per 2-RM commit in bench/engine_bench,
+// callgrind).
 //
 // The heap is 4-ary: half the depth of a binary heap, and the four children
 // of a node share a cache line or two.
@@ -148,7 +150,7 @@ EventId Scheduler::AtEndOfInstant(Callback&& fn) {
   return Schedule(now_, current_chain_, /*end_of_instant=*/true, nullptr, 0, std::move(fn));
 }
 
-EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard,
+__attribute__((flatten)) EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard,
                             uint64_t guard_value, Callback&& fn) {
   if (t < now_) Fail("At: time in the past");
   if (!fn) Fail("At: empty callback");
@@ -323,12 +325,12 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
   return best;
 }
 
-void Scheduler::RunUntil(TimeNs t) {
+__attribute__((flatten)) void Scheduler::RunUntil(TimeNs t) {
   while (SkipStale() && heap_.front().time <= t) Step();
   if (t > now_) now_ = t;
 }
 
-uint64_t Scheduler::RunUntilIdle(uint64_t limit) {
+__attribute__((flatten)) uint64_t Scheduler::RunUntilIdle(uint64_t limit) {
   uint64_t ran = 0;
   while (ran < limit && Step()) ++ran;
   return ran;
