@@ -39,10 +39,11 @@ constexpr uint32_t kMask = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PR
 constexpr uint64_t kSnapshotBytesPerTransaction = 16 + 4;
 constexpr uint64_t kSnapshotBytesFixed = 64;
 
-bool Alive(const std::weak_ptr<bool>& alive) {
-  auto a = alive.lock();
-  return a && *a;
-}
+// Whether the owner of the weak_ptr's shared_ptr (alive_) still exists: its
+// destructor drops alive_ first, so every callback that runs from then on
+// (members destroyed after it included) sees it expired. One load, where
+// lock() took an atomic increment and decrement per callback.
+bool Alive(const std::weak_ptr<bool>& alive) { return !alive.expired(); }
 
 constexpr uint8_t Bit(RmTxPhase phase) { return static_cast<uint8_t>(1u << static_cast<uint8_t>(phase)); }
 
@@ -144,7 +145,7 @@ uint64_t RmBase::PagedCapacityBytes() const {
   return uint64_t{o.page_count} * (o.page_bytes - storage::kPageHeaderBytes) / kPagedFillDivisor;
 }
 
-RmBase::~RmBase() { *alive_ = false; }
+RmBase::~RmBase() { alive_.reset(); }  // callbacks from here on see Alive() false
 
 size_t RmBase::in_doubt() const {
   size_t n = 0;

@@ -8,10 +8,11 @@
 namespace ktm {
 namespace {
 
-bool Alive(const std::weak_ptr<bool>& alive) {
-  auto a = alive.lock();
-  return a && *a;
-}
+// Whether the owner of the weak_ptr's shared_ptr (alive_) still exists: its
+// destructor drops alive_ first, so every callback that runs from then on
+// (members destroyed after it included) sees it expired. One load, where
+// lock() took an atomic increment and decrement per callback.
+bool Alive(const std::weak_ptr<bool>& alive) { return !alive.expired(); }
 
 }  // namespace
 
@@ -32,7 +33,7 @@ RmClient::RmClient(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, 
   }
 }
 
-RmClient::~RmClient() { *alive_ = false; }
+RmClient::~RmClient() { alive_.reset(); }  // callbacks from here on see Alive() false
 
 void RmClient::Finish(DoneFn done, NTSTATUS status, std::string error) {
   std::weak_ptr<bool> alive = alive_;
