@@ -143,9 +143,17 @@ void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Gu
     pair.in_doubt = true;
     pair.in_doubt_host = host;
   }
-  RecordNames(model::EventKind::kNotification, host, tx, Intern(rm), {}, {},
-              Intern(ktm::NotificationName(notification)));
+  RecordNames(model::EventKind::kNotification, host, tx, Intern(rm), {}, {}, NotificationNameOf(notification));
   if (notification == ktm::TRANSACTION_NOTIFY_PREPARE) Trigger(sim::CrashTrigger::kPrepare, host);
+}
+
+model::Name HistoryRecorder::NotificationNameOf(uint32_t notification) {
+  for (const auto& [code, name] : notification_names_) {
+    if (code == notification) return name;
+  }
+  const model::Name name = Intern(ktm::NotificationName(notification));
+  notification_names_.emplace_back(notification, name);
+  return name;
 }
 
 void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,

@@ -161,6 +161,9 @@ class HistoryRecorder : public ktm::RmObserver {
     history_.AddInterned(scheduler_->Now(), host, kind, tx, rm, key, value, detail);
   }
   model::Name Intern(std::string_view text) { return table_->Intern(text); }
+  // ktm::NotificationName(notification), interned once per code (the first
+  // call interns it where an Intern would have: the same ids).
+  model::Name NotificationNameOf(uint32_t notification);
   // The pair's index in pairs_, created (open) on first use.
   uint32_t PairAt(model::Name tx, std::string_view rm);
   PairState& Pair(model::Name tx, std::string_view rm) { return pairs_[PairAt(tx, rm)]; }
@@ -180,6 +183,7 @@ class HistoryRecorder : public ktm::RmObserver {
   model::History history_;
   // history_'s name table, kept after TakeHistory (the recorder's Names point into it).
   std::shared_ptr<model::NameTable> table_;
+  std::vector<std::pair<uint32_t, model::Name>> notification_names_;  // a handful of codes
   mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
   // UOW short id (Guid::hi) -> "t<N>": hashed by the number, so naming and
   // looking up a transaction costs the same however long the run (names()

@@ -90,6 +90,51 @@ NameTable& NameTable::Shared() {
   return *kShared;
 }
 
+namespace {
+
+inline uint64_t LoadWord(const char* at) {
+  uint64_t word;
+  std::memcpy(&word, at, 8);
+  return word;
+}
+
+inline uint64_t LoadHalf(const char* at) {
+  uint32_t half;
+  std::memcpy(&half, at, 4);
+  return half;
+}
+
+inline uint64_t Mix(uint64_t hash, uint64_t word) {
+  hash = (hash ^ word) * 0xbf58476d1ce4e5b9ull;
+  return hash ^ (hash >> 31);
+}
+
+}  // namespace
+
+// Every byte counts: whole words, then the last (possibly overlapping) word,
+// or for short texts two (possibly overlapping) 4-byte halves or three bytes;
+// the length is mixed in first. Host byte order (the hash never leaves the
+// process, and the index is never iterated).
+size_t NameTable::TextHash::operator()(std::string_view text) const {
+  const char* at = text.data();
+  const size_t size = text.size();
+  uint64_t hash = Mix(0x9e3779b97f4a7c15ull, size);
+  if (size >= 8) {
+    size_t i = 0;
+    for (; i + 8 < size; i += 8) hash = Mix(hash, LoadWord(at + i));
+    hash = Mix(hash, LoadWord(at + size - 8));
+  } else if (size >= 4) {
+    hash = Mix(hash, (LoadHalf(at) << 32) | LoadHalf(at + size - 4));
+  } else if (size > 0) {
+    const uint64_t bytes = (uint64_t{static_cast<uint8_t>(at[0])} << 16) |
+                           (uint64_t{static_cast<uint8_t>(at[size / 2])} << 8) |
+                           static_cast<uint8_t>(at[size - 1]);
+    hash = Mix(hash, bytes);
+  }
+  hash *= 0x94d049bb133111ebull;
+  return static_cast<size_t>(hash ^ (hash >> 29));
+}
+
 Name NameTable::Intern(std::string_view text) {
   if (text.empty()) return Name();
   auto it = index_.find(text);
@@ -99,13 +144,15 @@ Name NameTable::Intern(std::string_view text) {
   uint64_t* at = nullptr;
   if (bytes > kBlockBytes / 4) {
     // A long string gets a block of its own, placed before the current one.
-    blocks_.push_back(std::make_unique<uint64_t[]>(bytes / 8));
+    blocks_.push_back(std::make_unique_for_overwrite<uint64_t[]>(bytes / 8));
     at = blocks_.back().get();
     if (blocks_.size() >= 2) std::swap(blocks_[blocks_.size() - 1], blocks_[blocks_.size() - 2]);
     else block_used_ = block_size_ = 0;
   } else {
     if (blocks_.empty() || block_used_ + bytes > block_size_) {
-      blocks_.push_back(std::make_unique<uint64_t[]>(kBlockBytes / 8));
+      // Not zero-filled: a name's header, characters and '\0' are written
+      // before anything reads them (the padding to 8 bytes never is read).
+      blocks_.push_back(std::make_unique_for_overwrite<uint64_t[]>(kBlockBytes / 8));
       block_used_ = 0;
       block_size_ = kBlockBytes;
     }

@@ -114,7 +114,13 @@ class NameTable {
   size_t block_used_ = 0;     // bytes used of blocks_.back() (when it is a shared block)
   size_t block_size_ = 0;     // bytes of blocks_.back()
   std::vector<const Name::Header*> headers_;  // id - 1
-  absl::flat_hash_map<std::string_view, uint32_t> index_;
+  // The index's hash: names are short (ids, RM names, keys), so a few
+  // 8-byte loads and multiplies (history.cc) instead of std::hash's byte-wise
+  // murmur through a library call; only looked up, never iterated.
+  struct TextHash {
+    size_t operator()(std::string_view text) const;
+  };
+  absl::flat_hash_map<std::string_view, uint32_t, TextHash> index_;
   std::mutex mutex_;  // taken for Shared() only
 };
 

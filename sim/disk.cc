@@ -2,8 +2,9 @@
 //
 // State: media_ (durable; chunks of 64 sectors allocated on first write),
 // cache_ (completed, unflushed writes; each entry tagged with the completion
-// order of its write, bytes in a slot pool), the requests in flight, and
-// garbage_ (a cache of the garbage of never-written sectors already read).
+// order of its write, bytes in a slot pool), and the requests in flight.
+// Never-written sectors read as GarbageBytes (sim/rng_bytes.h) of the
+// garbage seed and the sector, generated on every read.
 // - Write completion puts sectors in the cache (FUA: on the media, and drops
 //   the now older cache entry).
 // - Flush remembers the completion counter when it is issued; on completion
@@ -42,12 +43,10 @@
 namespace sim {
 namespace {
 
-// The garbage of never-written `sector`: the bytes of Rng(garbage seed ^
-// scrambled sector), 8 per draw, least significant first (RandomBytes:
-// inlined draws, one store per 8 bytes; a byte loop here was a fifth of a
-// default-suite run, whose recoveries read whole unwritten log regions).
+// The garbage of never-written `sector`: GarbageBytes keyed by the garbage
+// seed ^ scrambled sector (about the cost of a copy, so not cached).
 void GenerateGarbage(uint64_t garbage_seed, uint64_t sector, std::span<uint8_t> out) {
-  RandomBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), out);
+  GarbageBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), out);
 }
 
 [[noreturn]] void DiskFail(const std::string& name, const char* what, uint64_t value) {
@@ -482,29 +481,7 @@ void Disk::CorruptSector(uint64_t sector, uint64_t corrupt_seed) {
 }
 
 void Disk::FillGarbage(uint64_t sector, uint8_t* out) const {
-  if (const uint8_t* cached = CachedGarbage(sector); cached != nullptr) {
-    std::memcpy(out, cached, options_.sector_size);
-    return;
-  }
   GenerateGarbage(garbage_seed_, sector, std::span<uint8_t>(out, options_.sector_size));
-}
-
-const uint8_t* Disk::CachedGarbage(uint64_t sector) const {
-  auto it = garbage_.find(sector / kChunkSectors);
-  if (it == garbage_.end()) {
-    if (garbage_.size() >= garbage_cache_chunks_max) return nullptr;
-    auto chunk = std::make_unique<MediaChunk>();
-    chunk->bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // filled sector by sector
-    it = garbage_.emplace(sector / kChunkSectors, std::move(chunk)).first;
-  }
-  MediaChunk& chunk = *it->second;
-  const uint64_t index = sector % kChunkSectors;
-  uint8_t* bytes = chunk.bytes.get() + index * options_.sector_size;
-  if ((chunk.present & (uint64_t{1} << index)) == 0) {
-    GenerateGarbage(garbage_seed_, sector, std::span<uint8_t>(bytes, options_.sector_size));
-    chunk.present |= uint64_t{1} << index;
-  }
-  return bytes;
 }
 
 const uint8_t* Disk::MediaBytes(uint64_t sector) const {

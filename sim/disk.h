@@ -230,10 +230,6 @@ class Disk {
   void FinishWrite(uint32_t slot, uint64_t request);
   void TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status);
   void FillGarbage(uint64_t sector, uint8_t* out) const;
-  // The garbage bytes of never-written `sector`, from garbage_ (generated on
-  // first use), or nullptr when the cache is full (FillGarbage then
-  // generates them each time).
-  const uint8_t* CachedGarbage(uint64_t sector) const;
   void CheckSector(uint64_t sector, const char* what) const;
 
   Scheduler* scheduler_;
@@ -249,16 +245,6 @@ class Disk {
   uint32_t inflight_ = 0;
   std::unordered_map<uint64_t, std::unique_ptr<MediaChunk>> media_;  // by sector / kChunkSectors
   uint64_t media_sectors_ = 0;
-  // Garbage of never-written sectors already generated, in chunks like
-  // media_: a recovery re-reads the same unwritten window after every crash,
-  // and generating a sector costs about 2 instructions per byte where
-  // copying it costs a few per 32 bytes. The bytes are the same either way
-  // (a sector's garbage depends only on the seed and the sector), so the
-  // cache changes no read. A chunk whose sectors are all written later
-  // stays (harmless: media_ is consulted first). At most
-  // garbage_cache_chunks_max chunks (4 MiB of 512-byte sectors) per disk.
-  static constexpr size_t garbage_cache_chunks_max = 128;
-  mutable std::unordered_map<uint64_t, std::unique_ptr<MediaChunk>> garbage_;  // by sector / kChunkSectors
   std::map<uint64_t, CacheEntry> cache_;  // completed, unflushed; by sector
   std::vector<uint8_t> cache_pool_;
   std::vector<uint32_t> cache_free_slots_;

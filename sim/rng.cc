@@ -6,10 +6,12 @@
 // changing a probability never shifts the draws that follow it.
 #include "sim/rng.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "sim/rng_bytes.h"
 
@@ -110,6 +112,61 @@ void RandomBytes(uint64_t seed, std::span<uint8_t> out) {
       data[i] = static_cast<uint8_t>(word);
       word >>= 8;
     }
+  }
+}
+
+namespace {
+
+// The pad of GarbageBytes: computed once (thread-safe static), then shared
+// read-only by every disk of every thread.
+const uint64_t* GarbagePad() {
+  static const std::vector<uint64_t> pad = [] {
+    std::vector<uint64_t> words(kGarbagePadWords);
+    Rng rng(kGarbagePadSeed);
+    for (uint64_t& word : words) word = rng.Next();
+    return words;
+  }();
+  return pad.data();
+}
+
+inline void StoreWord(uint8_t* at, uint64_t word) {
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  std::memcpy(at, &word, 8);
+}
+
+}  // namespace
+
+void GarbageBytes(uint64_t key, std::span<uint8_t> out) {
+  static_assert((kGarbagePadWords & (kGarbagePadWords - 1)) == 0, "pad words: a power of two");
+  const uint64_t* pad = GarbagePad();
+  uint64_t state = key;
+  size_t at = static_cast<size_t>(SplitMix64(state) & (kGarbagePadWords - 1));
+  const uint64_t mask = SplitMix64(state);
+  uint8_t* data = out.data();
+  size_t words = out.size() / 8;
+  while (words > 0) {  // runs up to the pad's end, then on from its start
+    const size_t run = std::min(words, kGarbagePadWords - at);
+    size_t i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      // Two words per 16-byte XOR (SSE2 on x86-64, NEON on arm64): the same
+      // bytes as the word loop below.
+      typedef uint64_t Pair __attribute__((vector_size(16)));
+      const Pair masks = {mask, mask};
+      for (; i + 2 <= run; i += 2) {
+        Pair pair;
+        std::memcpy(&pair, pad + at + i, sizeof pair);
+        pair ^= masks;
+        std::memcpy(data + 8 * i, &pair, sizeof pair);
+      }
+    }
+    for (; i < run; ++i) StoreWord(data + 8 * i, pad[at + i] ^ mask);
+    data += 8 * run;
+    words -= run;
+    at = (at + run) & (kGarbagePadWords - 1);
+  }
+  if (const size_t rest = out.size() % 8; rest != 0) {
+    uint64_t word = pad[at] ^ mask;
+    for (size_t i = 0; i < rest; ++i, word >>= 8) data[i] = static_cast<uint8_t>(word);
   }
 }
 

@@ -169,6 +169,33 @@ TEST(HistoryNames, InternedOncePerTableWithDenseIds) {
   EXPECT_EQ(history.names->At(a.id()), "t1");
 }
 
+// The index hashes short texts by words, halves or three bytes (history.cc
+// TextHash): texts of every length up to 40 that differ in a single byte, at
+// every position, or only in length (embedded '\0's included) are distinct
+// names, each found again by its text.
+TEST(HistoryNames, TextsDifferingInOneByteOrInLengthAreDistinctNames) {
+  NameTable table;
+  std::vector<std::string> texts;
+  for (size_t size = 1; size <= 40; ++size) {
+    const std::string base(size, 'a');
+    texts.push_back(base);
+    texts.push_back(std::string(size, '\0'));
+    for (size_t at = 0; at < size; ++at) {
+      std::string text = base;
+      text[at] = 'b';
+      texts.push_back(text);
+    }
+  }
+  std::vector<uint32_t> ids;
+  for (const std::string& text : texts) ids.push_back(table.Intern(text).id());
+  EXPECT_EQ(table.size(), texts.size() + 1);  // every text new, plus ""
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(table.Find(texts[i]), ids[i]) << i;
+    EXPECT_EQ(table.Intern(texts[i]).id(), ids[i]) << i;
+    EXPECT_EQ(std::string(table.At(ids[i])), texts[i]) << i;
+  }
+}
+
 TEST(HistoryNames, AnEventIsSmallAndCopiesShareTheTable) {
   static_assert(sizeof(HistoryEvent) <= 96, "an event holds five 16-byte names, time, host and kind");
   History history;

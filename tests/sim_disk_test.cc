@@ -262,13 +262,11 @@ TEST(Disk, GarbageIsDeterministicPerSeedAndSector) {
   EXPECT_EQ(read, a.disk.MediaSector(4));
 }
 
-// Never-written sectors read as Rng(garbage seed ^ scrambled sector)'s bytes
+// Never-written sectors read as GarbageBytes(garbage seed ^ scrambled sector)
 // (disk.cc FillGarbage), the garbage seed the first draw of the disk's
-// "disk.garbage" stream: the same on every read, whether the disk generates
-// them or serves them from its cache of garbage already read (chunks of 64
-// sectors, at most 128 of them: this disk has more), in any order, within
-// one multi-sector read or across reads, before and after writes nearby.
-TEST(Disk, GarbageIsTheSameOnEveryReadCachedOrNot) {
+// "disk.garbage" stream: the same on every read, in any order, within one
+// multi-sector read or across reads, before and after writes nearby.
+TEST(Disk, GarbageIsTheSameOnEveryRead) {
   DiskOptions options = SmallDisk();
   options.sector_count = 64 * 130 + 10;
   options.inflight_max = 1024;
@@ -277,7 +275,7 @@ TEST(Disk, GarbageIsTheSameOnEveryReadCachedOrNot) {
   const uint64_t garbage_seed = Rng::Derive(kSeed, "disk.garbage").Next();
   auto expected = [&](uint64_t sector) {
     std::vector<uint8_t> bytes(options.sector_size);
-    RandomBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), bytes);
+    GarbageBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), bytes);
     return bytes;
   };
   auto read = [&rig, &options](uint64_t first, uint64_t count) {
@@ -299,8 +297,8 @@ TEST(Disk, GarbageIsTheSameOnEveryReadCachedOrNot) {
       EXPECT_EQ(sector, expected(first + i)) << "sector " << first + i;
     }
   };
-  // Every sector, in reads of 7 that cross chunk boundaries, three times
-  // (generated, then cached where the cache has room), backwards the last time.
+  // Every sector, in reads of 7 that cross media-chunk boundaries, three
+  // times, backwards the last time.
   for (int pass = 0; pass < 2; ++pass) {
     for (uint64_t first = 0; first < options.sector_count; first += 7) {
       check(first, std::min<uint64_t>(7, options.sector_count - first));

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,77 @@ TEST(Rng, RandomBytesAreTheDrawsLittleEndian) {
       for (int j = 0; j < 8 && want.size() < size; ++j, word >>= 8) want.push_back(static_cast<uint8_t>(word));
     }
     EXPECT_EQ(bytes, want) << size;
+  }
+}
+
+// GarbageBytes, rebuilt here from its contract (rng_bytes.h): word i is the
+// pad word (start + i) mod the pad size, XOR mask; start and mask are the
+// first two splitmix64 outputs from the key; a partial last word gives its low
+// bytes. Sizes cover empty, partial, one sector and more than the whole pad
+// (so the window wraps past the pad's end).
+TEST(Rng, GarbageBytesAreAMaskedWindowOfThePad) {
+  std::vector<uint64_t> pad(kGarbagePadWords);
+  Rng pad_rng(kGarbagePadSeed);
+  for (uint64_t& word : pad) word = pad_rng.Next();
+  auto splitmix = [](uint64_t& state) {
+    state += 0x9e3779b97f4a7c15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  for (uint64_t key : {uint64_t{0}, uint64_t{1}, uint64_t{0xfeedface12345678}}) {
+    for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{512},
+                        8 * kGarbagePadWords + 13}) {
+      std::vector<uint8_t> bytes(size, 0xee);
+      GarbageBytes(key, bytes);
+      uint64_t state = key;
+      size_t at = splitmix(state) % kGarbagePadWords;
+      const uint64_t mask = splitmix(state);
+      std::vector<uint8_t> want;
+      while (want.size() < size) {
+        uint64_t word = pad[at] ^ mask;
+        at = (at + 1) % kGarbagePadWords;
+        for (int j = 0; j < 8 && want.size() < size; ++j, word >>= 8) want.push_back(static_cast<uint8_t>(word));
+      }
+      ASSERT_EQ(bytes, want) << "key " << key << " size " << size;
+    }
+  }
+}
+
+// What readers rely on: garbage looks random. Over 4096 keys (consecutive,
+// like sectors) of 512 bytes: no two alike, no two sharing a first word, every
+// byte value about equally common, every bit set about half the time.
+TEST(Rng, GarbageBytesLookRandom) {
+  constexpr size_t kKeys = 4096, kSize = 512;
+  std::set<std::vector<uint8_t>> distinct;
+  std::set<uint64_t> first_words;
+  std::vector<uint64_t> byte_counts(256, 0), bit_counts(64, 0);
+  for (uint64_t key = 0; key < kKeys; ++key) {
+    std::vector<uint8_t> bytes(kSize);
+    GarbageBytes(key * 0x9e3779b97f4a7c15ull, bytes);
+    for (uint8_t byte : bytes) ++byte_counts[byte];
+    for (size_t w = 0; w < kSize; w += 8) {
+      uint64_t word;
+      std::memcpy(&word, bytes.data() + w, 8);
+      for (int b = 0; b < 64; ++b) bit_counts[b] += (word >> b) & 1;
+    }
+    uint64_t first;
+    std::memcpy(&first, bytes.data(), 8);
+    first_words.insert(first);
+    distinct.insert(std::move(bytes));
+  }
+  EXPECT_EQ(distinct.size(), kKeys);
+  EXPECT_EQ(first_words.size(), kKeys);
+  // Byte counts: expected 8192 each; chi-square with 255 degrees of freedom
+  // stays far below 400 for random bytes (p < 1e-8 to exceed it).
+  const double expected = double(kKeys * kSize) / 256;
+  double chi_square = 0;
+  for (uint64_t count : byte_counts) chi_square += (count - expected) * (count - expected) / expected;
+  EXPECT_LT(chi_square, 400.0);
+  const double words = double(kKeys * kSize / 8);
+  for (int b = 0; b < 64; ++b) {
+    EXPECT_NEAR(bit_counts[b] / words, 0.5, 0.01) << "bit " << b;
   }
 }
 
