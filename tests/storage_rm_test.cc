@@ -911,3 +911,95 @@ TEST(StorageRm, TheTxfRmsMemoryIsBoundedByItsCacheNotByItsFiles) {
 
 }  // namespace
 }  // namespace ktmtest
+
+namespace ktmtest {
+namespace {
+
+// Directory operations of a paged TxF RM whose cache holds 4 clean paths:
+// listing, moving and removing a directory read its subtree with one scan
+// of the store (merged with what is dirty), before and after a crash. A call
+// that needs what is not resident answers STATUS_PENDING and is retried
+// after Fetch / FetchSubtree.
+NTSTATUS AfterFetching(TxfTxrRig& rig, const std::vector<std::string>& paths, const std::string& subtree,
+                       const std::function<NTSTATUS()>& call) {
+  NTSTATUS s = call();
+  for (int attempt = 0; attempt < 3 && s == STATUS_PENDING; ++attempt) {
+    for (const std::string& path : paths) EXPECT_TRUE(FetchTxf(rig, path)) << path;
+    if (!subtree.empty()) {
+      EXPECT_TRUE(AwaitFetch(rig, subtree, [&](std::function<void(NTSTATUS)> done) {
+        rig.txf().FetchSubtree(subtree, std::move(done));
+      }));
+    }
+    s = call();
+  }
+  return s;
+}
+
+std::vector<std::string> ListTxf(TxfTxrRig& rig, const std::string& directory) {
+  std::vector<std::string> names;
+  txf::FindData data;
+  HANDLE find = INVALID_HANDLE_VALUE;
+  NTSTATUS s = AfterFetching(rig, {directory}, directory, [&] {
+    return rig.txf().FindFirstFileTransacted(directory + "\\*", INVALID_HANDLE_VALUE, &data, &find);
+  });
+  if (s != STATUS_SUCCESS) return {StatusName(s)};
+  do names.push_back(data.name);
+  while (rig.txf().FindNextFile(find, &data) == STATUS_SUCCESS);
+  EXPECT_EQ(rig.txf().FindClose(find), STATUS_SUCCESS);
+  return names;
+}
+
+TEST(StorageRm, PagedTxfDirectoryOperationsReadTheirSubtreeFromTheStore) {
+  TxfTxrRigConfig config;
+  config.kv = config.txr = false;
+  config.disk_sectors = kPagedSectors;
+  config.paged_flush_log_bytes = 1024;
+  config.txf_options.cache_records_max = 4;
+  TxfTxrRig rig(905, config);
+  ASSERT_TRUE(rig.txf().paged());
+  std::vector<std::string> expected_names;
+  std::map<std::string, std::string> expected;  // committed() after the move
+  HANDLE tx = rig.Begin();
+  ASSERT_EQ(AfterFetching(rig, {"\\a"}, "", [&] { return rig.txf().CreateDirectoryTransacted("\\a", tx); }),
+            STATUS_SUCCESS);
+  ASSERT_EQ(AfterFetching(rig, {"\\a\\s"}, "", [&] { return rig.txf().CreateDirectoryTransacted("\\a\\s", tx); }),
+            STATUS_SUCCESS);
+  std::vector<std::string> files = {"\\a\\s\\g"};
+  for (int i = 0; i < 20; ++i) files.push_back(absl::StrCat("\\a\\f", i));
+  for (int i = 0; i < 40; ++i) files.push_back(absl::StrCat("\\o", i));
+  for (const std::string& file : files) {
+    ASSERT_TRUE(FetchTxf(rig, file));
+    WriteTxfFile(rig, tx, file, "x" + file);
+    const std::string moved = file.starts_with("\\a\\") ? "\\b" + file.substr(2) : file;
+    expected[moved] = txf::TxfRm::ContentDigest("x" + file);
+    if (file.starts_with("\\a\\f")) expected_names.push_back(file.substr(3));
+  }
+  expected_names.push_back("s");
+  std::sort(expected_names.begin(), expected_names.end());
+  ASSERT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  rig.Settle();  // flushed: the clean paths beyond 4 are dropped
+  EXPECT_LE(rig.txf().memory().resident_records, 4u + rig.txf().memory().dirty_records);
+  EXPECT_EQ(ListTxf(rig, "\\a"), expected_names);
+  HANDLE move = rig.Begin();
+  EXPECT_EQ(AfterFetching(rig, {"\\a", "\\b"}, "\\a",
+                          [&] { return rig.txf().MoveFileTransacted("\\a", "\\b", 0, move); }),
+            STATUS_SUCCESS);
+  EXPECT_EQ(rig.Commit(move), STATUS_SUCCESS);
+  rig.Settle();
+  EXPECT_EQ(rig.txf().committed(), expected);
+  EXPECT_EQ(AfterFetching(rig, {"\\b"}, "\\b",
+                          [&] { return rig.txf().RemoveDirectoryTransacted("\\b", INVALID_HANDLE_VALUE); }),
+            STATUS_DIRECTORY_NOT_EMPTY);
+  rig.CrashAndRecover(906);
+  ASSERT_TRUE(rig.ready());
+  EXPECT_EQ(rig.txf().committed(), expected);
+  EXPECT_EQ(ListTxf(rig, "\\b"), expected_names);
+  EXPECT_EQ(ListTxf(rig, "\\a"), std::vector<std::string>{StatusName(STATUS_OBJECT_PATH_NOT_FOUND)});
+  EXPECT_EQ(AfterFetching(rig, {"\\b\\s"}, "\\b\\s",
+                          [&] { return rig.txf().RemoveDirectoryTransacted("\\b\\s", INVALID_HANDLE_VALUE); }),
+            STATUS_DIRECTORY_NOT_EMPTY);
+  EXPECT_GE(rig.txf().memory().subtree_scans, 2u);
+}
+
+}  // namespace
+}  // namespace ktmtest

@@ -68,8 +68,10 @@ void RecordCache::Release(const std::string& key) {
 
 void RecordCache::Evict(const std::function<bool(const std::string&)>& pinned,
                         const std::function<void(const std::string&)>& drop) {
+  // A pinned key does not count against clean_max (its pin bounds it).
   size_t passes = lru_.size();
-  while (lru_.size() > clean_max_ && passes-- > 0) {
+  size_t kept = 0;
+  while (lru_.size() > clean_max_ + kept && passes-- > 0) {
     auto oldest = lru_.begin();
     const std::string key = oldest->second;
     lru_.erase(oldest);
@@ -78,6 +80,7 @@ void RecordCache::Evict(const std::function<bool(const std::string&)>& pinned,
     if (pinned(key)) {
       it->second.last_use = ++use_clock_;
       lru_.emplace(it->second.last_use, key);
+      ++kept;
       continue;
     }
     drop(key);

@@ -53,8 +53,9 @@ class RecordCache {
   void Hold(const std::string& key);
   void Release(const std::string& key);
   // Drops least recently used clean keys beyond clean_max; a key for which
-  // pinned(key) is true stays (moved to the young end); drop(key) is called
-  // for every key dropped, before it leaves the cache.
+  // pinned(key) is true stays (moved to the young end) and does not count
+  // against clean_max; drop(key) is called for every key dropped, before it
+  // leaves the cache.
   void Evict(const std::function<bool(const std::string&)>& pinned, const std::function<void(const std::string&)>& drop);
   // Every resident key starting with prefix, in order.
   void ForEachWithPrefix(const std::string& prefix, const std::function<void(const std::string&)>& fn) const;
