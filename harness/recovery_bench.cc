@@ -69,17 +69,20 @@ ktm::NTSTATUS AddName(TxfTxrRig& rig, RecoveryRmKind kind, uint32_t i, ktm::HAND
   return rig.txr().RegCloseKey(h);
 }
 
-// A paged TxR RM answers a call on a key it has not read in with
-// STATUS_PENDING (ktm/txr/txr_rm.h): names [first, end) are read in (a page
-// read each on a miss) before the transaction that adds them; "" or why not.
-std::string FetchTxrNames(TxfTxrRig& rig, uint32_t first, uint32_t end) {
+// A paged TxF or TxR RM answers a call on a name it has not read in with
+// STATUS_PENDING (ktm/txf/txf_rm.h, ktm/txr/txr_rm.h): names [first, end)
+// are read in (a page read each on a miss) before the transaction that adds
+// them; "" or why not.
+std::string FetchNames(TxfTxrRig& rig, RecoveryRmKind kind, uint32_t first, uint32_t end) {
   uint32_t fetched = 0;
   ktm::NTSTATUS failed = ktm::STATUS_SUCCESS;
+  auto one = [&fetched, &failed](ktm::NTSTATUS s) {
+    ++fetched;
+    if (s != ktm::STATUS_SUCCESS) failed = s;
+  };
   for (uint32_t i = first; i < end; ++i) {
-    rig.txr().Fetch(absl::StrCat("HKCU\\K", i), false, [&fetched, &failed](ktm::NTSTATUS s) {
-      ++fetched;
-      if (s != ktm::STATUS_SUCCESS) failed = s;
-    });
+    if (kind == RecoveryRmKind::kTxf) rig.txf().Fetch(absl::StrCat("\\file", i), one);
+    else rig.txr().Fetch(absl::StrCat("HKCU\\K", i), false, one);
   }
   if (fetched < end - first) rig.Settle();
   if (fetched < end - first) return absl::StrCat("reading names ", first, "-", end - 1, " in did not finish");
@@ -91,9 +94,7 @@ std::string FetchTxrNames(TxfTxrRig& rig, uint32_t first, uint32_t end) {
 std::string BuildVolume(TxfTxrRig& rig, RecoveryRmKind kind, uint32_t volume, uint32_t per_transaction) {
   for (uint32_t first = 0; first < volume; first += per_transaction) {
     const uint32_t end = std::min(volume, first + per_transaction);
-    if (kind == RecoveryRmKind::kTxr) {
-      if (std::string failure = FetchTxrNames(rig, first, end); !failure.empty()) return failure;
-    }
+    if (std::string failure = FetchNames(rig, kind, first, end); !failure.empty()) return failure;
     ktm::HANDLE tx = rig.Begin();
     if (!rig.first_failure().empty()) return rig.first_failure();
     for (uint32_t i = first; i < end; ++i) {

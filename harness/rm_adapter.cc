@@ -77,6 +77,22 @@ class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
   std::string HistoryKey(const std::string& key) const override { return absl::StrCat(kDirectory, "\\", key); }
   bool SupportsDelete() const override { return true; }
   bool SupportsMove() const override { return true; }
+  // Paged: the file and the directory above it (a move's source is not
+  // asked for: a move of one not in memory gets STATUS_PENDING).
+  bool Resident(const std::string& key, bool /*read*/) const override { return rm_const().Resident(HistoryKey(key)); }
+  void Prefetch(const std::string& key, std::function<void()> ready) override {
+    rm().Fetch(HistoryKey(key), [ready = std::move(ready)](ktm::NTSTATUS) { ready(); });
+  }
+  // Paged: what Provision creates is read in first (at once otherwise).
+  void Start(std::function<void(ktm::NTSTATUS)> done) override {
+    rm().Start([this, done = std::move(done)](ktm::NTSTATUS s) {
+      if (s != ktm::STATUS_SUCCESS) return done(s);
+      rm().Fetch(kDirectory, [this, done](ktm::NTSTATUS) {
+        Provision();
+        done(ktm::STATUS_SUCCESS);
+      });
+    });
+  }
 
  protected:
   // The application's directory exists before its transactions run
@@ -98,7 +114,8 @@ class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
       if (s != ktm::STATUS_SUCCESS) return s;
       s = rm().CreateFileTransacted(path, ktm::txf::GENERIC_WRITE, ktm::txf::CREATE_ALWAYS, transaction, &file);
     }
-    if (!ktm::NT_SUCCESS(s)) return s;
+    // STATUS_PENDING (paged: a path not in memory whose read failed) is no handle.
+    if (!ktm::NT_SUCCESS(s) || s == ktm::STATUS_PENDING) return s;
     s = rm().WriteFile(file, 0, value);
     Close(file);
     return s;
@@ -114,7 +131,7 @@ class TxfAdapter : public AdapterOf<ktm::txf::TxfRm> {
       *traced = false;
       return ktm::STATUS_SUCCESS;
     }
-    if (!ktm::NT_SUCCESS(s)) return s;
+    if (!ktm::NT_SUCCESS(s) || s == ktm::STATUS_PENDING) return s;
     s = rm().ReadFile(file, 0, kReadBytes, value);
     // An empty file: a zero-byte read still reads (and traces) the contents.
     if (s == ktm::STATUS_END_OF_FILE) s = rm().ReadFile(file, 0, 0, value);

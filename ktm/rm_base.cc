@@ -364,7 +364,14 @@ void RmBase::ReplayRecord(const log::LogRecord& record, std::map<Guid, std::vect
       break;
     case kRecStoreSnapshot: {
       KTM_ASSERT(paged_, options_.name + ": a store-snapshot record in an RM log without a store");
-      DecodePreparedTransactions(r, prepared);
+      // Unlike a snapshot it holds no committed state: a replay that meets it
+      // started at an earlier base (its flush never finished), so the
+      // transactions prepared before it stay prepared. One committed in
+      // memory whose commit record the full log refused is in no list here;
+      // KTM re-sends its COMMIT after the restart.
+      std::map<Guid, std::vector<uint8_t>> at_record;
+      DecodePreparedTransactions(r, at_record);
+      for (auto& [prepared_uow, changes] : at_record) prepared[prepared_uow] = std::move(changes);
       break;
     }
     default:

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -77,13 +78,23 @@ std::vector<std::string> ReadCommittedKvs(TxfTxrRig& rig, const std::vector<std:
 // A paged TxR RM answers a call that needs a key not in memory with
 // STATUS_PENDING (ktm/txr/txr_rm.h): read the key, the keys above it and the
 // child counts in first. False: the host crashed meanwhile (the RMs are gone).
-bool FetchTxr(TxfTxrRig& rig, const std::string& path) {
+bool AwaitFetch(TxfTxrRig& rig, const std::string& path,
+                const std::function<void(std::function<void(NTSTATUS)>)>& fetch) {
   std::optional<NTSTATUS> got;
-  rig.txr().Fetch(path, true, [&got](NTSTATUS s) { got = s; });
+  fetch([&got](NTSTATUS s) { got = s; });
   if (!got) rig.Settle();
   if (!rig.host()->up()) return false;
   EXPECT_EQ(got.value_or(STATUS_PENDING), STATUS_SUCCESS) << path;
   return true;
+}
+
+bool FetchTxr(TxfTxrRig& rig, const std::string& path) {
+  return AwaitFetch(rig, path, [&](std::function<void(NTSTATUS)> done) { rig.txr().Fetch(path, true, std::move(done)); });
+}
+
+// The same for a paged TxF RM: the path and the directories above it.
+bool FetchTxf(TxfTxrRig& rig, const std::string& path) {
+  return AwaitFetch(rig, path, [&](std::function<void(NTSTATUS)> done) { rig.txf().Fetch(path, std::move(done)); });
 }
 
 TxfTxrRigConfig PagedConfig() {
@@ -98,6 +109,9 @@ TxfTxrRigConfig PagedConfig() {
 NTSTATUS Step(TxfTxrRig& rig, int i) {
   for (int s : {(i + 1) % 3, i % 3}) {
     if (!FetchTxr(rig, absl::StrCat("HKCU\\S", s))) return STATUS_RM_NOT_ACTIVE;
+  }
+  for (int f : {i % 4, (i + 2) % 4}) {
+    if (!FetchTxf(rig, absl::StrCat("\\f", f))) return STATUS_RM_NOT_ACTIVE;
   }
   HANDLE tx = rig.Begin();
   EXPECT_EQ(rig.kv().Write(tx, absl::StrCat("k", i % 3), absl::StrCat("v", i)), STATUS_SUCCESS);
@@ -233,6 +247,7 @@ TEST(StorageRm, VolumesPastTheSnapshotCapsLiveOnTheStore) {
     for (int j = 0; j < kPerBatch; ++j) {
       const int i = b * kPerBatch + j;
       HANDLE f = INVALID_HANDLE_VALUE;
+      ASSERT_TRUE(FetchTxf(rig, absl::StrCat("\\file", i)));
       ASSERT_EQ(rig.txf().CreateFileTransacted(absl::StrCat("\\file", i), GENERIC_WRITE, txf::CREATE_NEW, tx, &f),
                 STATUS_SUCCESS);
       ASSERT_EQ(rig.txf().WriteFile(f, 0, absl::StrCat("contents number ", i)), STATUS_SUCCESS);
@@ -710,6 +725,280 @@ TEST(StorageRm, TheTxrRmsMemoryIsBoundedByItsCacheNotByItsKeys) {
               static_cast<unsigned long long>(large.memory.fetches),
               static_cast<unsigned long long>(small.memory.count_scans),
               static_cast<unsigned long long>(large.memory.count_scans));
+}
+
+}  // namespace
+}  // namespace ktmtest
+
+namespace ktmtest {
+namespace {
+
+// Memory bounded by the pool, TxF (docs/rm-storage.md): a paged TxF RM keeps
+// the paths committed since the last flush, the paths open transactions
+// locked or handles are open on, the subtree of the one directory last
+// asked for and at most cache_records_max clean paths; not a map of the
+// volume. Every file \f<N> written (100 per transaction), a directory \d0
+// holding one file, 200 transactions that read 50 random files through the
+// store, overwrite 40 and delete 10, and try to remove \d0 (refused: its
+// subtree comes from one scan of the store), a crash, and every file read
+// back through Fetch + ReadFile: with 20,000 and with 100,000 files the RM
+// holds at most the same bound of paths.
+struct TxfMemoryRun {
+  txf::TxfRm::MemoryStats memory;
+  uint64_t frames_peak = 0;
+};
+
+constexpr int kTxfFilesPerTx = 100;
+constexpr uint64_t kTxfMemoryBound =
+    txf::TxfOptions{}.cache_records_max + (2 * kMemoryFlushLogBytes) / 8 + kTxfFilesPerTx + 2;
+
+void FetchTxfAll(TxfTxrRig& rig, const std::vector<std::string>& paths) {
+  size_t fetched = 0;
+  for (const std::string& path : paths) {
+    rig.txf().Fetch(path, [&fetched](NTSTATUS s) { fetched += s == STATUS_SUCCESS; });
+  }
+  if (fetched < paths.size()) rig.Settle();
+  ASSERT_EQ(fetched, paths.size());
+}
+
+// The contents of a file in tx's view ("" absent; files are never empty here).
+std::string TxfContents(TxfTxrRig& rig, HANDLE tx, const std::string& path) {
+  HANDLE file = INVALID_HANDLE_VALUE;
+  NTSTATUS s = rig.txf().CreateFileTransacted(path, txf::GENERIC_READ, txf::OPEN_EXISTING, tx, &file);
+  if (s == STATUS_OBJECT_NAME_NOT_FOUND) return "";
+  EXPECT_EQ(s, STATUS_SUCCESS) << path << " " << StatusName(s);
+  std::string data;
+  EXPECT_EQ(rig.txf().ReadFile(file, 0, 4096, &data), STATUS_SUCCESS) << path;
+  EXPECT_EQ(rig.txf().CloseFileHandle(file), STATUS_SUCCESS);
+  return data;
+}
+
+void WriteTxfFile(TxfTxrRig& rig, HANDLE tx, const std::string& path, const std::string& contents) {
+  HANDLE file = INVALID_HANDLE_VALUE;
+  NTSTATUS s = rig.txf().CreateFileTransacted(path, txf::GENERIC_WRITE, txf::CREATE_ALWAYS, tx, &file);
+  ASSERT_TRUE(s == STATUS_SUCCESS || s == STATUS_OBJECT_NAME_EXISTS) << path << " " << StatusName(s);
+  ASSERT_EQ(rig.txf().WriteFile(file, 0, contents), STATUS_SUCCESS);
+  ASSERT_EQ(rig.txf().CloseFileHandle(file), STATUS_SUCCESS);
+}
+
+TxfMemoryRun RunTxfOverFiles(int files, uint64_t seed) {
+  TxfTxrRigConfig config;
+  config.kv = config.txr = false;
+  config.disk_sectors = 32ull * 1024 * 1024 / 512;
+  config.paged_flush_log_bytes = kMemoryFlushLogBytes;
+  config.keep_trace_events = false;
+  TxfTxrRig rig(seed, config);
+  EXPECT_TRUE(rig.txf().paged());
+  std::map<std::string, std::string> model;  // path -> contents
+  auto path = [](int k) { return absl::StrCat("\\f", k); };
+  for (int first = 0; first < files; first += kTxfFilesPerTx) {
+    std::vector<std::string> paths;
+    for (int k = first; k < std::min(files, first + kTxfFilesPerTx); ++k) paths.push_back(path(k));
+    FetchTxfAll(rig, paths);
+    HANDLE tx = rig.Begin();
+    for (int k = first; k < std::min(files, first + kTxfFilesPerTx); ++k) {
+      WriteTxfFile(rig, tx, path(k), absl::StrCat("a", k));
+      model[path(k)] = absl::StrCat("a", k);
+    }
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  }
+  // A directory with a file: its removal is refused (its subtree is read in).
+  FetchTxfAll(rig, {"\\d0\\sub"});
+  HANDLE setup = rig.Begin();
+  EXPECT_EQ(rig.txf().CreateDirectoryTransacted("\\d0", setup), STATUS_SUCCESS);
+  WriteTxfFile(rig, setup, "\\d0\\sub", "s");
+  EXPECT_EQ(rig.Commit(setup), STATUS_SUCCESS);
+  model["\\d0\\sub"] = "s";
+  uint64_t state = seed;
+  auto next_file = [&state, files] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return absl::StrCat("\\f", (state >> 33) % static_cast<uint64_t>(files));
+  };
+  auto remove_d0 = [&rig](HANDLE tx) {
+    NTSTATUS s = rig.txf().RemoveDirectoryTransacted("\\d0", tx);
+    if (s == STATUS_PENDING) {
+      bool scanned = false;
+      rig.txf().FetchSubtree("\\d0", [&scanned](NTSTATUS f) { scanned = f == STATUS_SUCCESS; });
+      if (!scanned) rig.Settle();
+      EXPECT_TRUE(scanned);
+      s = rig.txf().RemoveDirectoryTransacted("\\d0", tx);
+    }
+    EXPECT_EQ(s, STATUS_DIRECTORY_NOT_EMPTY) << StatusName(s);
+  };
+  for (int t = 0; t < 200; ++t) {
+    std::vector<std::string> reads, writes, deletes;
+    for (int i = 0; i < 50; ++i) reads.push_back(next_file());
+    for (int i = 0; i < 40; ++i) writes.push_back(next_file());
+    for (int i = 0; i < 10; ++i) deletes.push_back(next_file());
+    std::vector<std::string> paths = {"\\d0"};
+    for (const auto* list : {&reads, &writes, &deletes}) paths.insert(paths.end(), list->begin(), list->end());
+    FetchTxfAll(rig, paths);
+    HANDLE tx = rig.Begin();
+    std::map<std::string, std::string> own;  // path -> contents ("" deleted) in this transaction
+    for (const auto& p : reads) {
+      auto mine = own.find(p);
+      const std::string expected = mine != own.end() ? mine->second : (model.count(p) ? model.at(p) : "");
+      EXPECT_EQ(TxfContents(rig, tx, p), expected) << p;
+    }
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const std::string contents = absl::StrCat("b", t, ".", i);
+      WriteTxfFile(rig, tx, writes[i], contents);
+      own[writes[i]] = contents;
+    }
+    for (const auto& p : deletes) {
+      NTSTATUS s = rig.txf().DeleteFileTransacted(p, tx);
+      EXPECT_TRUE(s == STATUS_SUCCESS || s == STATUS_OBJECT_NAME_NOT_FOUND) << p << " " << StatusName(s);
+      own[p] = "";
+    }
+    remove_d0(tx);
+    EXPECT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+    for (const auto& [p, contents] : own) {
+      if (contents.empty()) model.erase(p);
+      else model[p] = contents;
+    }
+  }
+  TxfMemoryRun run;
+  run.frames_peak = rig.txf().store()->stats().frames_peak;
+  const txf::TxfRm::MemoryStats before_crash = rig.txf().memory();
+  rig.CrashAndRecover(seed + 1);
+  EXPECT_TRUE(rig.ready());
+  std::map<std::string, std::string> digests;
+  for (const auto& [p, contents] : model) digests[p] = txf::TxfRm::ContentDigest(contents);
+  EXPECT_EQ(rig.txf().committed(), digests);  // inspection of the store under the cache
+  std::vector<std::string> batch;
+  auto check_batch = [&] {
+    FetchTxfAll(rig, batch);
+    for (const auto& p : batch) EXPECT_EQ(TxfContents(rig, INVALID_HANDLE_VALUE, p), model.count(p) ? model.at(p) : "") << p;
+    batch.clear();
+  };
+  for (int k = 0; k < files; ++k) {
+    batch.push_back(path(k));
+    if (batch.size() == 64) check_batch();
+  }
+  check_batch();
+  // After the restart \d0's subtree comes from a scan of the store again.
+  FetchTxfAll(rig, {"\\d0"});
+  remove_d0(INVALID_HANDLE_VALUE);
+  run.memory = rig.txf().memory();
+  run.memory.resident_records_peak = std::max(run.memory.resident_records_peak, before_crash.resident_records_peak);
+  run.memory.fetches += before_crash.fetches;
+  run.memory.subtree_scans += before_crash.subtree_scans;
+  run.frames_peak = std::max(run.frames_peak, rig.txf().store()->stats().frames_peak);
+  return run;
+}
+
+TEST(StorageRm, TheTxfRmsMemoryIsBoundedByItsCacheNotByItsFiles) {
+  const TxfMemoryRun small = RunTxfOverFiles(20'000, 47);
+  const TxfMemoryRun large = RunTxfOverFiles(100'000, 47);
+  for (const TxfMemoryRun* run : {&small, &large}) {
+    EXPECT_LE(run->memory.resident_records_peak, kTxfMemoryBound);
+    EXPECT_LE(run->frames_peak, uint64_t{kPagedFramesMax});
+    EXPECT_GT(run->memory.fetches, 0u);
+    EXPECT_EQ(run->memory.subtree_scans, 2u);  // \d0 once before the crash, once after
+  }
+  EXPECT_LT(small.memory.resident_records_peak, 20'000u);
+  EXPECT_LE(large.memory.resident_records_peak, small.memory.resident_records_peak + kTxfFilesPerTx);
+  EXPECT_GE(large.memory.fetches, 100'000u);  // every file read back after the restart came from the store
+  std::printf("txf memory, 20,000 files: peak %llu paths; 100,000 files: peak %llu paths (bound %llu); "
+              "fetches %llu / %llu; subtree scans %llu / %llu\n",
+              static_cast<unsigned long long>(small.memory.resident_records_peak),
+              static_cast<unsigned long long>(large.memory.resident_records_peak),
+              static_cast<unsigned long long>(kTxfMemoryBound), static_cast<unsigned long long>(small.memory.fetches),
+              static_cast<unsigned long long>(large.memory.fetches),
+              static_cast<unsigned long long>(small.memory.subtree_scans),
+              static_cast<unsigned long long>(large.memory.subtree_scans));
+}
+
+}  // namespace
+}  // namespace ktmtest
+
+namespace ktmtest {
+namespace {
+
+// Directory operations of a paged TxF RM whose cache holds 4 clean paths:
+// listing, moving and removing a directory read its subtree with one scan
+// of the store (merged with what is dirty), before and after a crash. A call
+// that needs what is not resident answers STATUS_PENDING and is retried
+// after Fetch / FetchSubtree.
+NTSTATUS AfterFetching(TxfTxrRig& rig, const std::vector<std::string>& paths, const std::string& subtree,
+                       const std::function<NTSTATUS()>& call) {
+  NTSTATUS s = call();
+  for (int attempt = 0; attempt < 3 && s == STATUS_PENDING; ++attempt) {
+    for (const std::string& path : paths) EXPECT_TRUE(FetchTxf(rig, path)) << path;
+    if (!subtree.empty()) {
+      EXPECT_TRUE(AwaitFetch(rig, subtree, [&](std::function<void(NTSTATUS)> done) {
+        rig.txf().FetchSubtree(subtree, std::move(done));
+      }));
+    }
+    s = call();
+  }
+  return s;
+}
+
+std::vector<std::string> ListTxf(TxfTxrRig& rig, const std::string& directory) {
+  std::vector<std::string> names;
+  txf::FindData data;
+  HANDLE find = INVALID_HANDLE_VALUE;
+  NTSTATUS s = AfterFetching(rig, {directory}, directory, [&] {
+    return rig.txf().FindFirstFileTransacted(directory + "\\*", INVALID_HANDLE_VALUE, &data, &find);
+  });
+  if (s != STATUS_SUCCESS) return {StatusName(s)};
+  do names.push_back(data.name);
+  while (rig.txf().FindNextFile(find, &data) == STATUS_SUCCESS);
+  EXPECT_EQ(rig.txf().FindClose(find), STATUS_SUCCESS);
+  return names;
+}
+
+TEST(StorageRm, PagedTxfDirectoryOperationsReadTheirSubtreeFromTheStore) {
+  TxfTxrRigConfig config;
+  config.kv = config.txr = false;
+  config.disk_sectors = kPagedSectors;
+  config.paged_flush_log_bytes = 1024;
+  config.txf_options.cache_records_max = 4;
+  TxfTxrRig rig(905, config);
+  ASSERT_TRUE(rig.txf().paged());
+  std::vector<std::string> expected_names;
+  std::map<std::string, std::string> expected;  // committed() after the move
+  HANDLE tx = rig.Begin();
+  ASSERT_EQ(AfterFetching(rig, {"\\a"}, "", [&] { return rig.txf().CreateDirectoryTransacted("\\a", tx); }),
+            STATUS_SUCCESS);
+  ASSERT_EQ(AfterFetching(rig, {"\\a\\s"}, "", [&] { return rig.txf().CreateDirectoryTransacted("\\a\\s", tx); }),
+            STATUS_SUCCESS);
+  std::vector<std::string> files = {"\\a\\s\\g"};
+  for (int i = 0; i < 20; ++i) files.push_back(absl::StrCat("\\a\\f", i));
+  for (int i = 0; i < 40; ++i) files.push_back(absl::StrCat("\\o", i));
+  for (const std::string& file : files) {
+    ASSERT_TRUE(FetchTxf(rig, file));
+    WriteTxfFile(rig, tx, file, "x" + file);
+    const std::string moved = file.starts_with("\\a\\") ? "\\b" + file.substr(2) : file;
+    expected[moved] = txf::TxfRm::ContentDigest("x" + file);
+    if (file.starts_with("\\a\\f")) expected_names.push_back(file.substr(3));
+  }
+  expected_names.push_back("s");
+  std::sort(expected_names.begin(), expected_names.end());
+  ASSERT_EQ(rig.Commit(tx), STATUS_SUCCESS);
+  rig.Settle();  // flushed: the clean paths beyond 4 are dropped
+  EXPECT_LE(rig.txf().memory().resident_records, 4u + rig.txf().memory().dirty_records);
+  EXPECT_EQ(ListTxf(rig, "\\a"), expected_names);
+  HANDLE move = rig.Begin();
+  EXPECT_EQ(AfterFetching(rig, {"\\a", "\\b"}, "\\a",
+                          [&] { return rig.txf().MoveFileTransacted("\\a", "\\b", 0, move); }),
+            STATUS_SUCCESS);
+  EXPECT_EQ(rig.Commit(move), STATUS_SUCCESS);
+  rig.Settle();
+  EXPECT_EQ(rig.txf().committed(), expected);
+  EXPECT_EQ(AfterFetching(rig, {"\\b"}, "\\b",
+                          [&] { return rig.txf().RemoveDirectoryTransacted("\\b", INVALID_HANDLE_VALUE); }),
+            STATUS_DIRECTORY_NOT_EMPTY);
+  rig.CrashAndRecover(906);
+  ASSERT_TRUE(rig.ready());
+  EXPECT_EQ(rig.txf().committed(), expected);
+  EXPECT_EQ(ListTxf(rig, "\\b"), expected_names);
+  EXPECT_EQ(ListTxf(rig, "\\a"), std::vector<std::string>{StatusName(STATUS_OBJECT_PATH_NOT_FOUND)});
+  EXPECT_EQ(AfterFetching(rig, {"\\b\\s"}, "\\b\\s",
+                          [&] { return rig.txf().RemoveDirectoryTransacted("\\b\\s", INVALID_HANDLE_VALUE); }),
+            STATUS_DIRECTORY_NOT_EMPTY);
+  EXPECT_GE(rig.txf().memory().subtree_scans, 2u);
 }
 
 }  // namespace

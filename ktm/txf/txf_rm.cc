@@ -5,12 +5,15 @@
 #include "ktm/txf/txf_rm.h"
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ktm/assert.h"
+#include "ktm/storage/page_store.h"
 
 namespace ktm::txf {
 namespace {
@@ -103,7 +106,9 @@ std::string TxfRm::ContentDigest(const std::string& contents) {
 TxfRm::TxfRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, TxfOptions options)
     : RmBase(kernel, host, disk, tm, options.rm, "txf"),
       options_(std::move(options)),
-      next_handle_((host->incarnation() & 0xffff) << 30) {
+      next_handle_((host->incarnation() & 0xffff) << 30),
+      boot_(host->incarnation() + 1),
+      cache_(options_.cache_records_max) {
   KTM_ASSERT(options_.file_bytes_max <= options_.volume_bytes_max, "a file must fit the volume");
   Node root{.directory = true, .id = kRootId};
   committed_bytes_ = EntryBytes("\\", root);
@@ -169,6 +174,17 @@ void TxfRm::ApplyChanges(Reader& r) { ApplyToCommitted(DecodeList(r)); }
 void TxfRm::ApplyToCommitted(const ChangeList& changes) {
   for (const auto& [path, node] : changes) {
     KTM_ASSERT(path != "\\" || (node && node->directory), "txf: the root directory cannot change");
+    if (paged()) {
+      // The change is the path's whole new state: it needs nothing from the
+      // store. Dirty (pinned) until the store holds it.
+      if (path == "\\") continue;  // the root always exists and is no store record
+      const std::string key = StoreKey(path);
+      MarkCommittedDirty(key);
+      cache_.MarkDirty(key);
+      committed_.erase(path);  // a re-created name takes its new spelling
+      if (node) committed_[path] = *node;
+      continue;
+    }
     MarkCommittedDirty(StoreKey(path));
     if (auto it = committed_.find(path); it != committed_.end()) {
       committed_bytes_ -= EntryBytes(path, it->second);
@@ -196,6 +212,7 @@ void TxfRm::EndTransaction(const Guid& uow) {
 }
 
 std::optional<std::string> TxfRm::CommittedRecord(const std::string& key) const {
+  KTM_ASSERT(cache_.Dirty(key), name() + ": a flush asks for " + key + ", not dirty in the cache");
   auto it = committed_.find(key);
   if (it == committed_.end()) return std::nullopt;
   Writer w;
@@ -203,12 +220,22 @@ std::optional<std::string> TxfRm::CommittedRecord(const std::string& key) const 
   return std::string(w.data().begin(), w.data().end());
 }
 
-void TxfRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
+TxfRm::Change TxfRm::DecodeRecord(const std::string& key, const std::string& record) {
   Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
   Change change = GetEntry(r);
   KTM_ASSERT(r.done() && change.second.has_value() && StoreKey(change.first) == key,
              "txf: a store record does not decode to its key");
-  ApplyToCommitted({change});
+  return change;
+}
+
+// Start's stream of the store (before the RM log's replay): the records
+// stream through the cache, which keeps the last cache_records_max of them.
+void TxfRm::LoadCommittedRecord(const std::string& key, const std::string& record) {
+  Change change = DecodeRecord(key, record);
+  committed_.erase(change.first);
+  committed_[change.first] = std::move(*change.second);
+  KeepClean(key, false);
+  EvictClean();
 }
 
 void TxfRm::EncodeCommitted(Writer& w) const {
@@ -338,6 +365,7 @@ void TxfRm::Lock(const Actor& a, const std::string& path) {
 
 NTSTATUS TxfRm::NewHandle(OpenHandle handle, HANDLE* out) {
   HANDLE h = kHandleTag | (next_handle_++ << 2);
+  if (!handle.find) AddHandlePath(handle.path);
   handles_.emplace(h, std::move(handle));
   *out = h;
   return STATUS_SUCCESS;
@@ -427,7 +455,11 @@ NTSTATUS TxfRm::CheckBudget(const Actor& a, const ChangeList& changes) const {
       delta -= static_cast<int64_t>(EntryBytes(path, it->second));
     }
   }
-  int64_t total = static_cast<int64_t>(committed_bytes_ + pending_bytes_) + delta;
+  // Paged: the committed bytes are not known without reading every page;
+  // the bound applies to the open transactions' changes (a page that would
+  // overflow refuses the flush).
+  if (paged() && !a.transacted) delta = 0;
+  int64_t total = static_cast<int64_t>((paged() ? 0 : committed_bytes_) + pending_bytes_) + delta;
   const uint64_t limit = paged() ? PagedCapacityBytes() : options_.volume_bytes_max;
   return total <= static_cast<int64_t>(limit) ? STATUS_SUCCESS : STATUS_DISK_FULL;
 }
@@ -481,6 +513,7 @@ NTSTATUS TxfRm::CreateFileTransacted(const std::string& typed_path, uint32_t des
   }
   if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
   if (handles_.size() >= options_.handles_max) return STATUS_INSUFFICIENT_RESOURCES;
+  if (NTSTATUS s = EnsureResident({typed_path}); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string path = Spelled(a, typed_path);
@@ -597,6 +630,7 @@ NTSTATUS TxfRm::CloseFileHandle(HANDLE file) {
   auto it = handles_.find(file);
   if (it == handles_.end()) return STATUS_INVALID_HANDLE;
   if (it->second.find) return STATUS_OBJECT_TYPE_MISMATCH;
+  DropHandlePath(it->second.path);
   handles_.erase(it);
   return STATUS_SUCCESS;
 }
@@ -606,6 +640,7 @@ NTSTATUS TxfRm::CloseFileHandle(HANDLE file) {
 
 NTSTATUS TxfRm::DeleteFileTransacted(const std::string& typed_path, HANDLE transaction) {
   if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
+  if (NTSTATUS s = EnsureResident({typed_path}); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string path = Spelled(a, typed_path);
@@ -621,6 +656,7 @@ NTSTATUS TxfRm::DeleteFileTransacted(const std::string& typed_path, HANDLE trans
 
 NTSTATUS TxfRm::CreateDirectoryTransacted(const std::string& typed_path, HANDLE transaction) {
   if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
+  if (NTSTATUS s = EnsureResident({typed_path}); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string path = Spelled(a, typed_path);
@@ -632,6 +668,10 @@ NTSTATUS TxfRm::CreateDirectoryTransacted(const std::string& typed_path, HANDLE 
 
 NTSTATUS TxfRm::RemoveDirectoryTransacted(const std::string& typed_path, HANDLE transaction) {
   if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
+  if (NTSTATUS s = EnsureResident({typed_path}); s != STATUS_SUCCESS) return s;
+  if (typed_path != "\\") {  // (the root is refused below; its subtree is the whole volume)
+    if (NTSTATUS s = EnsureSubtree(typed_path); s != STATUS_SUCCESS) return s;
+  }
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string path = Spelled(a, typed_path);
@@ -654,6 +694,8 @@ NTSTATUS TxfRm::MoveFileTransacted(const std::string& typed_existing, const std:
     return STATUS_INVALID_PARAMETER;
   }
   if (typed_existing == "\\" || typed_new_name == "\\") return STATUS_ACCESS_DENIED;
+  if (NTSTATUS s = EnsureResident({typed_existing, typed_new_name}); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureSubtree(typed_existing); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string existing = Spelled(a, typed_existing);
@@ -689,6 +731,7 @@ NTSTATUS TxfRm::CopyFileTransacted(const std::string& typed_existing, const std:
   if ((flags & ~COPY_FILE_FAIL_IF_EXISTS) != 0) return STATUS_INVALID_PARAMETER;
   if (!ValidPath(typed_existing) || !ValidPath(typed_new_name)) return STATUS_OBJECT_NAME_INVALID;
   if (EqualsIgnoringCase(typed_existing, typed_new_name)) return STATUS_INVALID_PARAMETER;
+  if (NTSTATUS s = EnsureResident({typed_existing, typed_new_name}); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string existing = Spelled(a, typed_existing);
@@ -718,6 +761,7 @@ NTSTATUS TxfRm::CopyFileTransacted(const std::string& typed_existing, const std:
 NTSTATUS TxfRm::GetFileAttributesTransacted(const std::string& typed_path, HANDLE transaction, FileAttributeData* data) {
   if (data == nullptr) return STATUS_INVALID_PARAMETER;
   if (!ValidPath(typed_path)) return STATUS_OBJECT_NAME_INVALID;
+  if (NTSTATUS s = EnsureResident({typed_path}); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   const std::string path = Spelled(a, typed_path);
@@ -739,6 +783,8 @@ NTSTATUS TxfRm::FindFirstFileTransacted(const std::string& pattern, HANDLE trans
   std::string name = pattern.substr(slash + 1);
   if (!ValidPath(directory) || !ValidComponent(name, true)) return STATUS_OBJECT_NAME_INVALID;
   if (handles_.size() >= options_.handles_max) return STATUS_INSUFFICIENT_RESOURCES;
+  if (NTSTATUS s = EnsureResident({directory}); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = EnsureSubtree(directory); s != STATUS_SUCCESS) return s;
   Actor a;
   if (NTSTATUS s = BeginCall(transaction, &a); s != STATUS_SUCCESS) return s;
   directory = Spelled(a, directory);
@@ -780,9 +826,28 @@ NTSTATUS TxfRm::FindClose(HANDLE find) {
 // ---------------------------------------------------------------------------
 // Committed state.
 
+std::map<std::string, TxfRm::Node, TxfRm::Names> TxfRm::AllCommitted() const {
+  if (!paged()) return committed_;
+  std::map<std::string, Node, Names> all;
+  if (store() != nullptr && store()->open()) {
+    absl::StatusOr<std::map<std::string, std::string>> stored = store()->InspectRecords();
+    KTM_ASSERT(stored.ok(), name() + ": inspecting the store: " + stored.status().ToString());
+    for (const auto& [key, record] : *stored) {
+      Change change = DecodeRecord(key, record);
+      all[change.first] = std::move(*change.second);
+    }
+  }
+  cache_.ForEachWithPrefix("", [&](const std::string& key) {
+    all.erase(key);
+    if (auto it = committed_.find(key); it != committed_.end()) all[it->first] = it->second;
+  });
+  all["\\"] = committed_.at("\\");
+  return all;
+}
+
 std::map<std::string, std::string> TxfRm::committed() const {
   std::map<std::string, std::string> out;
-  for (const auto& [path, node] : committed_) {
+  for (const auto& [path, node] : AllCommitted()) {
     if (!node.directory) out[path] = ContentDigest(node.contents);
   }
   return out;
@@ -790,16 +855,216 @@ std::map<std::string, std::string> TxfRm::committed() const {
 
 std::set<std::string> TxfRm::committed_directories() const {
   std::set<std::string> out;
-  for (const auto& [path, node] : committed_) {
+  for (const auto& [path, node] : AllCommitted()) {
     if (node.directory) out.insert(path);
   }
   return out;
 }
 
 std::optional<std::string> TxfRm::CommittedContents(const std::string& path) const {
+  if (paged() && !cache_.Has(StoreKey(path))) {
+    std::map<std::string, Node, Names> all = AllCommitted();
+    auto it = all.find(path);
+    if (it == all.end() || it->second.directory) return std::nullopt;
+    return it->second.contents;
+  }
   auto it = committed_.find(path);
   if (it == committed_.end() || it->second.directory) return std::nullopt;
   return it->second.contents;
+}
+
+// ---------------------------------------------------------------------------
+// Paged storage: the cache of paths (docs/rm-storage.md "Memory bounded by
+// the pool (TxF)").
+
+TxfRm::MemoryStats TxfRm::memory() const {
+  const storage::RecordCache::Stats& c = cache_.stats();
+  return MemoryStats{.resident_records = c.resident,
+                     .resident_records_peak = c.resident_peak,
+                     .dirty_records = c.dirty,
+                     .held_records = c.held,
+                     .fetches = c.reads,
+                     .subtree_scans = subtree_scans_};
+}
+
+// Calls fn for every component prefix of a path's store key but the root:
+// "\a\b" -> "\a", "\a\b".
+template <typename Fn>
+void ForEachPrefixKey(const std::string& key, Fn fn) {
+  if (key.size() <= 1) return;
+  for (size_t end = key.find('\\', 1);; end = key.find('\\', end + 1)) {
+    fn(key.substr(0, end));
+    if (end == std::string::npos) return;
+  }
+}
+
+bool TxfRm::Resident(const std::string& path) const {
+  if (!paged()) return true;
+  bool resident = true;
+  ForEachPrefixKey(StoreKey(path), [&](const std::string& key) { resident = resident && cache_.Has(key); });
+  return resident;
+}
+
+void TxfRm::TouchPath(const std::string& path) {
+  ForEachPrefixKey(StoreKey(path), [&](const std::string& key) { cache_.Touch(key); });
+}
+
+NTSTATUS TxfRm::EnsureResident(std::initializer_list<std::string> paths) {
+  if (!paged()) return STATUS_SUCCESS;
+  if (!online()) return STATUS_RM_NOT_ACTIVE;
+  bool resident = true;
+  for (const std::string& path : paths) {
+    if (Resident(path)) continue;
+    resident = false;
+    Fetch(path, [](NTSTATUS) {});
+  }
+  if (!resident) return STATUS_PENDING;
+  for (const std::string& path : paths) TouchPath(path);
+  return STATUS_SUCCESS;
+}
+
+void TxfRm::Fetch(const std::string& path, std::function<void(NTSTATUS)> done) {
+  if (!paged()) return done(STATUS_SUCCESS);
+  if (!online() || store() == nullptr) return done(STATUS_RM_NOT_ACTIVE);
+  TouchPath(path);  // what is resident stays while the rest is read in
+  std::vector<std::string> missing;
+  ForEachPrefixKey(StoreKey(path), [&](const std::string& key) {
+    if (!cache_.Has(key)) missing.push_back(key);
+  });
+  std::function<void(NTSTATUS)> one = storage::RecordCache::Join(missing.size(), std::move(done));
+  for (const std::string& key : missing) FetchPath(key, one);
+}
+
+void TxfRm::FetchPath(const std::string& key, std::function<void(NTSTATUS)> done) {
+  if (!cache_.Await(key, std::move(done))) return;  // a read of it is on its way
+  std::weak_ptr<bool> alive = alive_;
+  store()->Get(key, [this, alive, key](absl::StatusOr<std::optional<std::string>> got) {
+    if (alive.expired()) return;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!got.ok()) {
+      status = got.status().code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
+                                                                  : STATUS_UNEXPECTED_IO_ERROR;
+    } else if (!cache_.Has(key)) {  // a commit since the read started holds the newer state
+      if (*got) {
+        Change change = DecodeRecord(key, **got);
+        committed_[change.first] = std::move(*change.second);
+      }
+      KeepClean(key, false);
+      EvictClean();
+    }
+    cache_.Complete(key, status);
+  });
+}
+
+void TxfRm::KeepClean(const std::string& key, bool cold) {
+  cache_.MarkClean(key, cold);
+  if (!subtree_.empty() && IsBeneath(key, subtree_)) cache_.Hold(key);
+}
+
+// Paths locked by an open transaction (its commit and its handles need
+// them) and paths with an open file handle stay.
+void TxfRm::EvictClean() {
+  cache_.Evict([this](const std::string& key) { return locks_.count(key) > 0 || handle_paths_.count(key) > 0; },
+               [this](const std::string& key) { committed_.erase(key); });
+}
+
+void TxfRm::CommittedRecordsStored(std::span<const storage::Change> records) {
+  for (const storage::Change& change : records) {
+    if (cache_.Dirty(change.key) && !IsCommittedDirty(change.key)) KeepClean(change.key, true);
+  }
+  EvictClean();
+}
+
+void TxfRm::AddHandlePath(const std::string& path) {
+  if (paged()) ++handle_paths_[StoreKey(path)];
+}
+
+void TxfRm::DropHandlePath(const std::string& path) {
+  if (!paged()) return;
+  auto it = handle_paths_.find(StoreKey(path));
+  KTM_ASSERT(it != handle_paths_.end() && it->second > 0, name() + ": a handle closed on a path with none open");
+  if (--it->second == 0) handle_paths_.erase(it);
+}
+
+bool TxfRm::SubtreeResident(const std::string& directory) const {
+  return !paged() || (subtree_ready_ && subtree_ == StoreKey(directory));
+}
+
+NTSTATUS TxfRm::EnsureSubtree(const std::string& path) {
+  if (!paged()) return STATUS_SUCCESS;
+  auto it = committed_.find(path);
+  if (it == committed_.end() || !it->second.directory || SubtreeResident(path)) return STATUS_SUCCESS;
+  FetchSubtree(path, [](NTSTATUS) {});
+  return STATUS_PENDING;
+}
+
+void TxfRm::ReleaseSubtree() {
+  if (subtree_.empty()) return;
+  std::vector<std::string> held;
+  cache_.ForEachWithPrefix(BeneathPrefix(subtree_), [&](const std::string& key) { held.push_back(key); });
+  for (const std::string& key : held) cache_.Release(key);
+  subtree_.clear();
+  subtree_ready_ = false;
+  ++subtree_generation_;
+}
+
+// One scan of the store, merged with the commits made meanwhile: ScanAll is
+// one store operation (no flush changes a page during it), so a path
+// resident when the scan delivers it is as new as the store's or newer
+// (dirty), and one not resident is what the store holds; a commit after
+// that makes it dirty. Everything beneath the directory stays held.
+void TxfRm::FetchSubtree(const std::string& directory, std::function<void(NTSTATUS)> done) {
+  if (!paged()) return done(STATUS_SUCCESS);
+  if (!online() || store() == nullptr) return done(STATUS_RM_NOT_ACTIVE);
+  const std::string key = StoreKey(directory);
+  if (subtree_ == key) {
+    if (subtree_ready_) return done(STATUS_SUCCESS);
+    subtree_waiters_.push_back(std::move(done));  // its scan is on its way
+    return;
+  }
+  // The subtree held before is released; its waiters (if its scan is still
+  // running) are answered now and find it missing when they call again.
+  std::vector<std::function<void(NTSTATUS)>> released = std::move(subtree_waiters_);
+  ReleaseSubtree();
+  subtree_ = key;
+  subtree_waiters_ = {std::move(done)};
+  ++subtree_scans_;
+  std::vector<std::string> resident;
+  cache_.ForEachWithPrefix(BeneathPrefix(key), [&](const std::string& k) { resident.push_back(k); });
+  for (const std::string& k : resident) cache_.Hold(k);
+  const uint64_t generation = subtree_generation_;
+  std::weak_ptr<bool> alive = alive_;
+  store()->ScanAll(
+      [this, alive, generation](const std::string& k, const std::string& record) {
+        if (alive.expired() || generation != subtree_generation_ || !IsBeneath(k, subtree_)) return;
+        if (!cache_.Has(k)) {
+          Change change = DecodeRecord(k, record);
+          committed_[change.first] = std::move(*change.second);
+          cache_.MarkClean(k, false);
+        }
+        cache_.Hold(k);
+      },
+      [this, alive, generation](absl::Status status) {
+        if (alive.expired()) return;
+        SubtreeScanDone(generation, status.ok() ? STATUS_SUCCESS
+                                                : status.code() == absl::StatusCode::kDataLoss
+                                                      ? STATUS_LOG_CORRUPTION_DETECTED
+                                                      : STATUS_UNEXPECTED_IO_ERROR);
+      });
+  EvictClean();
+  for (auto& waiter : released) waiter(STATUS_SUCCESS);
+}
+
+void TxfRm::SubtreeScanDone(uint64_t generation, NTSTATUS status) {
+  if (generation != subtree_generation_) return;  // released meanwhile
+  if (status == STATUS_SUCCESS) {
+    subtree_ready_ = true;
+  } else {
+    ReleaseSubtree();
+  }
+  std::vector<std::function<void(NTSTATUS)>> waiters = std::move(subtree_waiters_);
+  subtree_waiters_.clear();
+  for (auto& waiter : waiters) waiter(status);
 }
 
 }  // namespace ktm::txf

@@ -34,15 +34,20 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "ktm/case_fold.h"
 #include "ktm/rm_base.h"
+#include "ktm/storage/record_cache.h"
 
 namespace ktm::txf {
 
@@ -86,6 +91,7 @@ struct TxfOptions {
   // RmBase::PagedCapacityBytes(), records on the RM's PageStore.
   uint64_t volume_bytes_max = 32 * 1024;
   uint32_t handles_max = 1024;            // open file + find handles (more: STATUS_INSUFFICIENT_RESOURCES)
+  uint32_t cache_records_max = 16384;     // paged disk: clean committed paths kept in memory
 };
 
 class TxfRm : public RmBase {
@@ -126,7 +132,40 @@ class TxfRm : public RmBase {
   NTSTATUS FindNextFile(HANDLE find, FindData* data);
   NTSTATUS FindClose(HANDLE find);
 
+  // Paged disk (docs/rm-storage.md "Memory bounded by the pool (TxF)"): the
+  // committed volume lives on the store; the RM keeps the paths committed
+  // since a flush last captured them (dirty, pinned), the paths an open
+  // transaction locked or a handle is open on (pinned), the subtree of the
+  // one directory whose subtree was last asked for (held), and at most
+  // cache_records_max clean ones. A call that needs a path that is not
+  // resident (the path and every directory above it; for a directory it
+  // removes, moves or lists, also everything beneath it) starts reading it
+  // and returns STATUS_PENDING, changing nothing: call Fetch first.
+  // Resident: whether path and every directory above it are in memory
+  // (always true unless paged).
+  bool Resident(const std::string& path) const;
+  // Makes them resident; done: STATUS_SUCCESS, STATUS_RM_NOT_ACTIVE (not
+  // online), STATUS_LOG_CORRUPTION_DETECTED (a damaged page),
+  // STATUS_UNEXPECTED_IO_ERROR. At once when nothing is missing.
+  void Fetch(const std::string& path, std::function<void(NTSTATUS)> done);
+  // Whether every committed path beneath directory is in memory (true
+  // unless paged); FetchSubtree reads them in with one scan of the store
+  // (merged with the commits made meanwhile) and holds them, releasing the
+  // subtree held before.
+  bool SubtreeResident(const std::string& directory) const;
+  void FetchSubtree(const std::string& directory, std::function<void(NTSTATUS)> done);
+  struct MemoryStats {
+    uint64_t resident_records = 0;       // committed paths in memory (present or known absent)
+    uint64_t resident_records_peak = 0;
+    uint64_t dirty_records = 0;          // pinned until the store holds them
+    uint64_t held_records = 0;           // the held subtree's paths
+    uint64_t fetches = 0;                // store reads of a path
+    uint64_t subtree_scans = 0;          // scans of the store for a subtree
+  };
+  MemoryStats memory() const;
+
   // Committed files: path -> ContentDigest(contents) (directories left out).
+  // On a paged disk: inspection of the store (no simulated I/O) under the resident paths.
   std::map<std::string, std::string> committed() const override;
   // Committed directories (the root included).
   std::set<std::string> committed_directories() const;
@@ -150,6 +189,7 @@ class TxfRm : public RmBase {
   bool SupportsPagedStorage() const override { return true; }
   std::optional<std::string> CommittedRecord(const std::string& key) const override;
   void LoadCommittedRecord(const std::string& key, const std::string& record) override;
+  void CommittedRecordsStored(std::span<const storage::Change> records) override;
 
  private:
   struct Node {
@@ -208,10 +248,31 @@ class TxfRm : public RmBase {
   NTSTATUS ModifyContents(HANDLE file, uint64_t offset, const std::string& data, bool set_size, uint64_t size);
   void TraceWrite(const Actor& a, const std::string& path, const std::optional<Node>& node);
   void TraceRead(const Actor& a, const std::string& path, const std::string& contents);
-  uint64_t NewId() { return next_id_++; }
+  // Paged: ids carry 1 + the host incarnation (above the root's 1), so they
+  // stay unique across restarts without a stored counter.
+  uint64_t NewId() { return paged() ? (boot_ << 32) | next_id_++ : next_id_++; }
+  // Paged storage: the cache (store keys: paths folded to lower case).
+  // STATUS_SUCCESS when every path (and the directories above) is resident;
+  // else starts reading the missing ones: STATUS_PENDING.
+  NTSTATUS EnsureResident(std::initializer_list<std::string> paths);
+  // A committed directory's subtree (nothing for a file or an absent path).
+  NTSTATUS EnsureSubtree(const std::string& path);
+  void FetchPath(const std::string& key, std::function<void(NTSTATUS)> done);
+  void TouchPath(const std::string& path);
+  void ReleaseSubtree();
+  void SubtreeScanDone(uint64_t generation, NTSTATUS status);
+  // The store holds key's record: clean (held when beneath the held subtree).
+  void KeepClean(const std::string& key, bool cold);
+  void EvictClean();
+  void AddHandlePath(const std::string& path);
+  void DropHandlePath(const std::string& path);
+  // Every committed entry (paged: the store's records under the resident ones).
+  std::map<std::string, Node, Names> AllCommitted() const;
   static uint64_t EntryBytes(const std::string& path, const std::optional<Node>& node);
   static void PutEntry(Writer& w, const std::string& path, const std::optional<Node>& node);
   static Change GetEntry(Reader& r);
+  // A store record (asserted to decode to a present entry of key).
+  static Change DecodeRecord(const std::string& key, const std::string& record);
   ChangeList DecodeList(Reader& r);
 
   TxfOptions options_;
@@ -223,6 +284,16 @@ class TxfRm : public RmBase {
   std::map<HANDLE, OpenHandle> handles_;
   uint64_t next_id_ = 2;                         // 1 is the root
   uint64_t next_handle_ = 1;
+  uint64_t boot_ = 1;                            // 1 + this host incarnation (paged ids)
+  // Paged storage (committed_ then holds the root and the resident present paths).
+  storage::RecordCache cache_;
+  std::map<std::string, uint32_t> handle_paths_;  // store key -> open handles on it (pinned)
+  std::string subtree_;                           // store key of the held subtree's directory ("" none)
+  bool subtree_ready_ = false;
+  uint64_t subtree_generation_ = 0;
+  uint64_t subtree_scans_ = 0;
+  std::vector<std::function<void(NTSTATUS)>> subtree_waiters_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace ktm::txf
