@@ -7,6 +7,7 @@
 
 #include "ktm/assert.h"
 #include "ktm/codec.h"
+#include "ktm/storage/record_cache.h"
 #include "absl/status/statusor.h"
 
 namespace ktm::kv {
@@ -155,8 +156,7 @@ void KvRm::Fetch(const std::string& key, std::function<void(NTSTATUS)> done) {
     if (alive.expired()) return;
     NTSTATUS status = STATUS_SUCCESS;
     if (!got.ok()) {
-      status = got.status().code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
-                                                                  : STATUS_UNEXPECTED_IO_ERROR;
+      status = storage::StoreStatus(got.status());
     } else if (cache_.count(key) == 0) {  // a commit since the fetch started holds the newer value
       CachePut(key, std::move(*got), false);
       EvictClean();

@@ -24,9 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "ktm/status.h"
 
 namespace ktm::storage {
+
+// What a paged RM reports for a store operation's outcome: a damaged page
+// (kDataLoss) is log corruption, any other failure an I/O error.
+inline NTSTATUS StoreStatus(const absl::Status& status) {
+  if (status.ok()) return STATUS_SUCCESS;
+  return status.code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED : STATUS_UNEXPECTED_IO_ERROR;
+}
 
 class RecordCache {
  public:

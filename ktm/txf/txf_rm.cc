@@ -942,8 +942,7 @@ void TxfRm::FetchPath(const std::string& key, std::function<void(NTSTATUS)> done
     if (alive.expired()) return;
     NTSTATUS status = STATUS_SUCCESS;
     if (!got.ok()) {
-      status = got.status().code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
-                                                                  : STATUS_UNEXPECTED_IO_ERROR;
+      status = storage::StoreStatus(got.status());
     } else if (!cache_.Has(key)) {  // a commit since the read started holds the newer state
       if (*got) {
         Change change = DecodeRecord(key, **got);
@@ -1046,10 +1045,7 @@ void TxfRm::FetchSubtree(const std::string& directory, std::function<void(NTSTAT
       },
       [this, alive, generation](absl::Status status) {
         if (alive.expired()) return;
-        SubtreeScanDone(generation, status.ok() ? STATUS_SUCCESS
-                                                : status.code() == absl::StatusCode::kDataLoss
-                                                      ? STATUS_LOG_CORRUPTION_DETECTED
-                                                      : STATUS_UNEXPECTED_IO_ERROR);
+        SubtreeScanDone(generation, storage::StoreStatus(status));
       });
   EvictClean();
   for (auto& waiter : released) waiter(STATUS_SUCCESS);

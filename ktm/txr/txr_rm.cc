@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/escaping.h"
 #include "ktm/assert.h"
+#include "ktm/storage/record_cache.h"
 
 namespace ktm::txr {
 namespace {
@@ -843,8 +844,7 @@ void TxrRm::FetchKey(const std::string& path, std::function<void(NTSTATUS)> done
     if (alive.expired()) return;
     NTSTATUS status = STATUS_SUCCESS;
     if (!got.ok()) {
-      status = got.status().code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
-                                                                  : STATUS_UNEXPECTED_IO_ERROR;
+      status = storage::StoreStatus(got.status());
     } else if (cache_.count(path) == 0) {  // a commit since the read started holds the newer state
       std::optional<Change> change = *got ? DecodeRecord(**got) : std::nullopt;
       if (change) {
@@ -957,8 +957,7 @@ void TxrRm::StartCounting() {
       [this, alive](absl::Status status) {
         if (alive.expired()) return;
         if (!status.ok()) {
-          return CountingDone(status.code() == absl::StatusCode::kDataLoss ? STATUS_LOG_CORRUPTION_DETECTED
-                                                                           : STATUS_UNEXPECTED_IO_ERROR);
+          return CountingDone(storage::StoreStatus(status));
         }
         CountingDone(STATUS_SUCCESS);
       });
