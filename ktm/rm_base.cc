@@ -397,6 +397,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     by_key_[ctx.key] = uow;
     Insert(std::move(ctx));
   }
+  replayed_records_ = recovered.records.size();
   TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
 }
 

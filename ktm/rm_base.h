@@ -173,6 +173,8 @@ class RmBase {
   // Whether the last Start replayed a commit record of this transaction
   // (short UOW id): the outcome of a single-phase commit cut by a crash.
   bool ReplayedCommit(const std::string& uow_short) const { return replayed_commits_.count(uow_short) > 0; }
+  // Log records the last Start replayed (what recovery had to read past the base).
+  uint64_t replayed_records() const { return replayed_records_; }
   // Simulates an RM disconnect for one transaction: closes its enlistment.
   NTSTATUS Disconnect(HANDLE transaction);
   // Replaces the history observer (RmOptions::observer); nullptr: none.
@@ -324,6 +326,7 @@ class RmBase {
   sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
   absl::flat_hash_map<uint64_t, Guid> by_key_;  // enlistment key -> UOW (never iterated)
   std::set<std::string> replayed_commits_;
+  uint64_t replayed_records_ = 0;
   // Paged storage.
   bool paged_ = false;
   bool store_failed_ = false;            // a flush failed: the log base stays (records kept)

@@ -8,13 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 #include "gtest/gtest.h"
 #include "ktm/api.h"
 #include "ktm/rm_base.h"
-#include "sim/trace.h"
 #include "tests/ktm_rig.h"
 
 namespace ktmtest {
@@ -376,26 +374,10 @@ TEST(KtmRecovery, RollforwardStopsAtTheVirtualClock) {
 namespace ktmtest {
 namespace {
 
-// Records each RM replayed at its starts ("kv.replayed records=N"), in order.
-std::vector<uint64_t>* WatchReplays(KtmRig& rig) {
-  static std::vector<uint64_t> replays;
-  replays.clear();
-  rig.world().trace().add_view_listener(
-      [](const sim::TraceView& view) {
-        std::string scratch;
-        uint64_t n = 0;
-        const std::string_view text = view.FieldText(sim::TraceName("records"), &scratch);
-        if (absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n)) replays.push_back(n);
-      },
-      [](std::string_view kind) { return kind == "kv.replayed"; });
-  return &replays;
-}
-
 // After `commits` one-RM 2PC commits, the host crashes and restarts: what the
 // RM replays from its log at that start.
 uint64_t ReplayAfter(uint64_t commits, uint64_t snapshot_log_bytes) {
   KtmRig rig(/*seed=*/23, /*rm_count=*/1, /*planted_bug=*/0, /*single_phase=*/false);
-  std::vector<uint64_t>* replays = WatchReplays(rig);
   rig.snapshot_log_bytes = snapshot_log_bytes;
   rig.CrashAndRecover(/*crash_seed=*/1);  // restarts the RM with the option
   for (uint64_t n = 0; n < commits; ++n) {
@@ -408,10 +390,9 @@ uint64_t ReplayAfter(uint64_t commits, uint64_t snapshot_log_bytes) {
     EXPECT_EQ(status, STATUS_SUCCESS) << n;
     CloseHandle(rig.k(), tx);
   }
-  replays->clear();
   rig.CrashAndRecover(/*crash_seed=*/2);
-  EXPECT_EQ(replays->size(), 1u);
-  return replays->empty() ? 0 : replays->back();
+  EXPECT_TRUE(rig.ready());
+  return rig.rm(0).replayed_records();
 }
 
 // The default snapshot policy (kSnapshotLogBytesMin, or 4 x the last
