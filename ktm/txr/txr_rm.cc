@@ -112,7 +112,8 @@ TxrRm::TxrRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, TxrOpt
     : RmBase(kernel, host, disk, tm, options.rm, "txr"),
       options_(std::move(options)),
       next_handle_((host->incarnation() & 0xffff) << 30),
-      boot_(host->incarnation() + 1) {
+      boot_(host->incarnation() + 1),
+      cache_(options_.cache_records_max) {
   ChangeList fixed;
   for (const char* path : kProtected) fixed.emplace_back(path, Key{.id = next_id_++});
   // Paged: the protected keys are read from the store like any key (absent
@@ -195,13 +196,13 @@ void TxrRm::ApplyChanges(Reader& r) { ApplyToCommitted(DecodeList(r)); }
 void TxrRm::ApplyToCommitted(const ChangeList& changes) {
   for (const auto& [path, key] : changes) {
     KTM_ASSERT(key || !IsProtected(path), absl::StrCat("txr: protected key ", path, " deleted"));
-    MarkCommittedDirty(StoreKey(path));
+    const std::string store_key = StoreKey(path);
+    MarkCommittedDirty(store_key);
     if (paged()) {
       // The change is the key's whole new state: it needs nothing from the
       // store, except for the parent's child count (known when the key was
       // resident; else the counts are rebuilt).
-      auto entry = cache_.find(path);
-      const bool resident = entry != cache_.end();
+      const bool resident = cache_.Has(store_key);
       const bool before = committed_.count(path) > 0;
       const bool after = key.has_value() && !Stale(*key);
       // A commit of a key not in memory (a transaction prepared before a
@@ -227,13 +228,8 @@ void TxrRm::ApplyToCommitted(const ChangeList& changes) {
         if (after) enum_names_.insert(path);
       }
       if (auto it = committed_.find(path); it != committed_.end()) committed_.erase(it);
-      if (after) committed_[path] = *key;
-      if (resident && !entry->second.dirty) clean_lru_.erase(entry->second.last_use);
-      if (!resident || !entry->second.dirty) ++memory_.dirty_records;
-      if (resident) cache_.erase(entry);  // a re-created key takes its new spelling
-      cache_[path] = CacheEntry{.dirty = true};
-      memory_.resident_records = cache_.size();
-      memory_.resident_records_peak = std::max(memory_.resident_records_peak, memory_.resident_records);
+      if (after) committed_[path] = *key;  // a re-created key takes its new spelling
+      cache_.MarkDirty(store_key);
       continue;
     }
     if (auto it = committed_.find(path); it != committed_.end()) {
@@ -252,7 +248,7 @@ void TxrRm::RestorePrepared(const Guid& uow, Reader& r) {
   std::erase_if(changes, [this](const Change& c) { return c.second && Stale(*c.second); });
   // Paged: read the keys in now, so that the outcome finds them resident.
   for (const auto& [path, key] : changes) {
-    if (paged() && store() != nullptr && cache_.count(path) == 0) FetchKey(path, [](NTSTATUS) {});
+    if (paged() && store() != nullptr && !cache_.Has(StoreKey(path))) FetchKey(path, [](NTSTATUS) {});
   }
   Stage(uow, changes);
 }
@@ -268,9 +264,7 @@ void TxrRm::EndTransaction(const Guid& uow) {
 }
 
 std::optional<std::string> TxrRm::CommittedRecord(const std::string& key) const {
-  auto entry = cache_.find(key);
-  KTM_ASSERT(entry != cache_.end() && entry->second.dirty,
-             name() + ": a flush asks for " + key + ", not dirty in the cache");
+  KTM_ASSERT(cache_.Dirty(key), name() + ": a flush asks for " + key + ", not dirty in the cache");
   auto it = committed_.find(key);
   if (it == committed_.end()) return std::nullopt;
   Writer w;
@@ -745,8 +739,9 @@ std::optional<TxrRm::Change> TxrRm::DecodeRecord(const std::string& record) cons
 bool TxrRm::Resident(const std::string& path, bool children) const {
   if (!paged()) return true;
   if (children && counts_ != Counts::kReady) return false;
-  for (size_t end = path.find('\\');; end = path.find('\\', end + 1)) {
-    if (cache_.count(path.substr(0, end)) == 0) return false;
+  const std::string key = StoreKey(path);  // folding keeps the separators in place
+  for (size_t end = key.find('\\');; end = key.find('\\', end + 1)) {
+    if (!cache_.Has(key.substr(0, end))) return false;
     if (end == std::string::npos) return true;
   }
 }
@@ -766,13 +761,9 @@ NTSTATUS TxrRm::EnsureResident(const std::string& path, bool children) {
 
 // Used: the resident clean keys of the path move to the young end of the LRU.
 void TxrRm::Touch(const std::string& path) {
-  for (size_t end = path.find('\\');; end = path.find('\\', end + 1)) {
-    auto it = cache_.find(path.substr(0, end));
-    if (it != cache_.end() && !it->second.dirty) {
-      clean_lru_.erase(it->second.last_use);
-      it->second.last_use = ++use_clock_;
-      clean_lru_.emplace(it->second.last_use, it->first);
-    }
+  const std::string key = StoreKey(path);
+  for (size_t end = key.find('\\');; end = key.find('\\', end + 1)) {
+    cache_.Touch(key.substr(0, end));
     if (end == std::string::npos) return;
   }
 }
@@ -784,7 +775,7 @@ void TxrRm::Fetch(const std::string& path, bool children, std::function<void(NTS
   Touch(path);  // what is resident stays while the rest is read in
   std::vector<std::string> missing;
   for (size_t end = path.find('\\');; end = path.find('\\', end + 1)) {
-    if (cache_.count(path.substr(0, end)) == 0) missing.push_back(path.substr(0, end));
+    if (!cache_.Has(StoreKey(path.substr(0, end)))) missing.push_back(path.substr(0, end));
     if (end == std::string::npos) break;
   }
   const bool wait_counts = children && counts_ != Counts::kReady;
@@ -835,71 +826,51 @@ void TxrRm::MaybeFinishLoading() {
 }
 
 void TxrRm::FetchKey(const std::string& path, std::function<void(NTSTATUS)> done) {
-  auto [waiting, first] = fetching_.try_emplace(path);
-  waiting->second.push_back(std::move(done));
-  if (!first) return;
-  ++memory_.fetches;
+  const std::string key = StoreKey(path);
+  if (!cache_.Await(key, std::move(done))) return;  // a read of it is on its way
   std::weak_ptr<bool> alive = alive_;
-  store()->Get(StoreKey(path), [this, alive, path](absl::StatusOr<std::optional<std::string>> got) {
+  store()->Get(key, [this, alive, path, key](absl::StatusOr<std::optional<std::string>> got) {
     if (alive.expired()) return;
     NTSTATUS status = STATUS_SUCCESS;
     if (!got.ok()) {
       status = storage::StoreStatus(got.status());
-    } else if (cache_.count(path) == 0) {  // a commit since the read started holds the newer state
+    } else if (!cache_.Has(key)) {  // a commit since the read started holds the newer state
       std::optional<Change> change = *got ? DecodeRecord(**got) : std::nullopt;
       if (change) {
         committed_[change->first] = std::move(*change->second);
       } else if (IsProtected(path)) {
         committed_[kProtected[ProtectedId(path) - 1]] = Key{.id = ProtectedId(path)};
       }
-      CacheClean(path, false);
+      cache_.MarkClean(key, false);
       EvictClean();
     }
-    auto node = fetching_.extract(path);
-    KTM_ASSERT(!node.empty(), name() + ": a read of a key completed that nobody waits for");
-    for (auto& waiter : node.mapped()) waiter(status);
+    cache_.Complete(key, status);
   });
 }
 
-// A key read in goes to the young end of the LRU; one the store has just
-// taken from a flush (cold) to the old end, so that a flush does not push
-// out the keys an operation has just read in.
-void TxrRm::CacheClean(const std::string& path, bool cold) {
-  auto [it, inserted] = cache_.try_emplace(path);
-  if (!inserted && !it->second.dirty) clean_lru_.erase(it->second.last_use);
-  if (!inserted && it->second.dirty) --memory_.dirty_records;
-  it->second = CacheEntry{.dirty = false, .last_use = cold ? --cold_clock_ : ++use_clock_};
-  clean_lru_.emplace(it->second.last_use, it->first);
-  memory_.resident_records = cache_.size();
-  memory_.resident_records_peak = std::max(memory_.resident_records_peak, memory_.resident_records);
+TxrRm::MemoryStats TxrRm::memory() const {
+  const storage::RecordCache::Stats& c = cache_.stats();
+  MemoryStats m = memory_;  // the child counts and scans
+  m.resident_records = c.resident;
+  m.resident_records_peak = c.resident_peak;
+  m.dirty_records = c.dirty;
+  m.fetches = c.reads;
+  return m;
 }
 
-// Drops least recently used clean keys beyond cache_records_max; a key an
-// open transaction changed stays (its commit needs the committed state).
+// Drops least recently used clean keys beyond cache_records_max (a key read
+// in goes to the young end of the LRU, one the store has just taken from a
+// flush to the old end: storage::RecordCache); a key an open transaction
+// changed stays (its commit needs the committed state).
 void TxrRm::EvictClean() {
-  size_t passes = clean_lru_.size();
-  while (clean_lru_.size() > options_.cache_records_max && passes-- > 0) {
-    auto oldest = clean_lru_.begin();
-    const std::string path = oldest->second;
-    clean_lru_.erase(oldest);
-    auto it = cache_.find(path);
-    KTM_ASSERT(it != cache_.end() && !it->second.dirty, name() + ": the clean LRU names a key not cached clean");
-    if (locks_.count(path) > 0) {
-      it->second.last_use = ++use_clock_;
-      clean_lru_.emplace(it->second.last_use, path);
-      continue;
-    }
-    committed_.erase(path);
-    cache_.erase(it);
-  }
-  memory_.resident_records = cache_.size();
+  cache_.Evict([this](const std::string& key) { return locks_.count(key) > 0; },
+               [this](const std::string& key) { committed_.erase(key); });
 }
 
 void TxrRm::CommittedRecordsStored(std::span<const storage::Change> records) {
   for (const storage::Change& change : records) {
-    auto it = cache_.find(change.key);
-    if (it == cache_.end() || !it->second.dirty || IsCommittedDirty(change.key)) continue;
-    CacheClean(it->first, true);
+    if (!cache_.Dirty(change.key) || IsCommittedDirty(change.key)) continue;
+    cache_.MarkClean(change.key, true);
   }
   EvictClean();
 }
@@ -935,9 +906,11 @@ void TxrRm::StartCounting() {
   enum_ready_ = false;
   // What the store does not hold yet: the dirty keys count as they are now.
   std::map<std::string, CountChange, Names> changes;
-  for (const auto& [path, entry] : cache_) {
-    if (entry.dirty) changes[path] = CountChange{.counted = false, .after = committed_.count(path) > 0};
-  }
+  cache_.ForEachWithPrefix("", [&](const std::string& key) {
+    if (!cache_.Dirty(key)) return;
+    auto it = committed_.find(key);  // its spelling, when it is present
+    changes[it != committed_.end() ? it->first : key] = CountChange{.counted = false, .after = it != committed_.end()};
+  });
   for (auto& [path, change] : count_changes_) changes[path] = CountChange{.counted = false, .after = change.after};
   scan_page_ = -1;
   count_changes_ = std::move(changes);
@@ -1053,12 +1026,12 @@ std::map<std::string, TxrRm::Key, TxrRm::Names> TxrRm::AllCommitted() const {
       if (std::optional<Change> change = DecodeRecord(record)) all[change->first] = std::move(*change->second);
     }
   }
-  for (const auto& [path, entry] : cache_) {
-    all.erase(path);
-    if (auto it = committed_.find(path); it != committed_.end()) all[it->first] = it->second;
-  }
+  cache_.ForEachWithPrefix("", [&](const std::string& key) {
+    all.erase(key);
+    if (auto it = committed_.find(key); it != committed_.end()) all[it->first] = it->second;
+  });
   for (const char* path : kProtected) {
-    if (all.count(path) == 0 && cache_.count(path) == 0) all[path] = Key{.id = ProtectedId(path)};
+    if (all.count(path) == 0 && !cache_.Has(StoreKey(path))) all[path] = Key{.id = ProtectedId(path)};
   }
   return all;
 }

@@ -49,6 +49,7 @@
 
 #include "ktm/case_fold.h"
 #include "ktm/rm_base.h"
+#include "ktm/storage/record_cache.h"
 
 namespace ktm::txr {
 
@@ -152,7 +153,7 @@ class TxrRm : public RmBase {
     uint64_t fetches = 0;                // store reads of a key
     uint64_t count_scans = 0;            // scans of the store for the child counts
   };
-  const MemoryStats& memory() const { return memory_; }
+  MemoryStats memory() const;
 
   // Committed values: "<key path>\<value name>" -> ValueText (keys without values left out).
   // On a paged disk: inspection of the store (no simulated I/O) under the resident keys.
@@ -237,11 +238,7 @@ class TxrRm : public RmBase {
   // Paged: ids carry the host incarnation (1 + it, above the protected
   // keys' 1..7), so ids stay unique across restarts without a stored counter.
   uint64_t NewId() { return paged() ? (boot_ << 32) | next_id_++ : next_id_++; }
-  // Paged storage: the cache and the child counts.
-  struct CacheEntry {
-    bool dirty = false;      // committed here, not yet in the store: never dropped
-    uint64_t last_use = 0;   // its clean_lru_ key while clean
-  };
+  // Paged storage: the cache (storage::RecordCache, keyed by store keys) and the child counts.
   struct CountChange {       // a key changed while the child counts are (re)built
     bool counted = false;    // the scan counted it (as committed) before its first change
     bool after = false;      // committed now
@@ -251,7 +248,6 @@ class TxrRm : public RmBase {
   enum class Counts { kNone, kLoading, kScanning, kReady };
   NTSTATUS EnsureResident(const std::string& path, bool children);
   void FetchKey(const std::string& path, std::function<void(NTSTATUS)> done);
-  void CacheClean(const std::string& path, bool cold);
   void Touch(const std::string& path);
   void EvictClean();
   void StartCounting();
@@ -286,11 +282,7 @@ class TxrRm : public RmBase {
   uint64_t next_handle_ = 1;
   uint64_t boot_ = 1;                            // 1 + this host incarnation (volatile keys)
   // Paged storage (committed_ then holds only the resident present keys).
-  std::map<std::string, CacheEntry, Names> cache_;   // resident keys, present or known absent
-  std::map<uint64_t, std::string> clean_lru_;        // last_use -> path of clean entries
-  uint64_t use_clock_ = uint64_t{1} << 62;           // young end: counts up
-  uint64_t cold_clock_ = uint64_t{1} << 62;          // old end: counts down
-  std::map<std::string, std::vector<std::function<void(NTSTATUS)>>, Names> fetching_;
+  storage::RecordCache cache_;                       // resident keys (store keys), present or known absent
   Counts counts_ = Counts::kNone;
   int64_t scan_page_ = -1;                           // the last page the count scan delivered
   uint64_t probes_pending_ = 0;
