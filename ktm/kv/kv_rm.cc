@@ -78,7 +78,9 @@ void AsMapOrder(std::vector<std::pair<std::string_view, std::string_view>>& view
 }  // namespace
 
 KvRm::KvRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, KvOptions options)
-    : RmBase(kernel, host, disk, tm, BaseOptions(options), "kv"), options_(std::move(options)) {}
+    : RmBase(kernel, host, disk, tm, BaseOptions(options), "kv"),
+      options_(std::move(options)),
+      cache_(options_.cache_records_max) {}
 
 KvRm::~KvRm() = default;
 
@@ -137,76 +139,67 @@ bool KvRm::LookupCommitted(const std::string& key, std::string* value) {
     *value = it == committed_.end() ? "" : it->second;
     return true;
   }
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return false;
-  Touch(key, it->second);
-  *value = it->second.value.value_or("");
+  auto it = cached_.find(key);
+  if (it == cached_.end()) return false;
+  cache_.Touch(key);
+  *value = it->second.value_or("");
   return true;
 }
 
 void KvRm::Fetch(const std::string& key, std::function<void(NTSTATUS)> done) {
-  if (!paged() || cache_.count(key) > 0) return done(STATUS_SUCCESS);
+  if (!paged() || cache_.Has(key)) return done(STATUS_SUCCESS);
   if (!online() || store() == nullptr) return done(STATUS_RM_NOT_ACTIVE);
-  auto [waiting, first] = fetching_.try_emplace(key);
-  waiting->second.push_back(std::move(done));
-  if (!first) return;
-  ++memory_.fetches;
+  if (!cache_.Await(key, std::move(done))) return;  // a read of it is on its way
   std::weak_ptr<bool> alive = alive_;
   store()->Get(key, [this, alive, key](absl::StatusOr<std::optional<std::string>> got) {
     if (alive.expired()) return;
     NTSTATUS status = STATUS_SUCCESS;
     if (!got.ok()) {
       status = storage::StoreStatus(got.status());
-    } else if (cache_.count(key) == 0) {  // a commit since the fetch started holds the newer value
+    } else if (!cache_.Has(key)) {  // a commit since the fetch started holds the newer value
       CachePut(key, std::move(*got), false);
       EvictClean();
     }
-    auto node = fetching_.extract(key);
-    KTM_ASSERT(!node.empty(), name() + ": a fetch completed that nobody waits for");
-    for (auto& waiter : node.mapped()) waiter(status);
+    cache_.Complete(key, status);
   });
 }
 
+// A committed record of key in memory: dirty (pinned until the store holds
+// it) or clean (young end of the LRU).
 void KvRm::CachePut(const std::string& key, std::optional<std::string> value, bool dirty) {
-  auto [it, inserted] = cache_.try_emplace(key);
-  Cached& c = it->second;
-  if (!inserted) {
-    memory_.resident_bytes -= CachedBytes(key, c);
-    if (c.dirty) --memory_.dirty_records;
-    else clean_lru_.erase(c.last_use);
-  }
-  c.value = std::move(value);
-  c.dirty = dirty;
-  memory_.resident_bytes += CachedBytes(key, c);
+  auto [it, inserted] = cached_.try_emplace(key);
+  if (!inserted) memory_.resident_bytes -= CachedBytes(key, it->second);
+  it->second = std::move(value);
+  memory_.resident_bytes += CachedBytes(key, it->second);
   if (dirty) {
-    ++memory_.dirty_records;
+    cache_.MarkDirty(key);
   } else {
-    c.last_use = ++use_clock_;
-    clean_lru_.emplace(c.last_use, key);
+    cache_.MarkClean(key, false);
   }
-  memory_.resident_records = cache_.size();
   UpdatePeaks();
-}
-
-void KvRm::Touch(const std::string& key, Cached& c) {
-  if (c.dirty) return;
-  clean_lru_.erase(c.last_use);
-  c.last_use = ++use_clock_;
-  clean_lru_.emplace(c.last_use, key);
 }
 
 // Drops least recently used clean records beyond cache_records_max (dirty
 // ones are pinned until the store holds them).
 void KvRm::EvictClean() {
-  while (clean_lru_.size() > options_.cache_records_max) {
-    auto oldest = clean_lru_.begin();
-    auto it = cache_.find(oldest->second);
-    KTM_ASSERT(it != cache_.end() && !it->second.dirty, name() + ": the clean LRU names a record not cached clean");
-    memory_.resident_bytes -= CachedBytes(it->first, it->second);
-    cache_.erase(it);
-    clean_lru_.erase(oldest);
-  }
-  memory_.resident_records = cache_.size();
+  cache_.Evict([](const std::string&) { return false; },
+               [this](const std::string& key) {
+                 auto it = cached_.find(key);
+                 KTM_ASSERT(it != cached_.end(), name() + ": the cache drops a record it has no value for");
+                 memory_.resident_bytes -= CachedBytes(key, it->second);
+                 cached_.erase(it);
+               });
+}
+
+KvRm::MemoryStats KvRm::memory() const {
+  if (!paged()) return memory_;
+  const storage::RecordCache::Stats& c = cache_.stats();
+  MemoryStats m = memory_;  // the bytes
+  m.resident_records = c.resident;
+  m.resident_records_peak = c.resident_peak;
+  m.dirty_records = c.dirty;
+  m.fetches = c.reads;
+  return m;
 }
 
 void KvRm::UpdatePeaks() {
@@ -216,9 +209,8 @@ void KvRm::UpdatePeaks() {
 
 void KvRm::CommittedRecordsStored(std::span<const storage::Change> records) {
   for (const storage::Change& change : records) {
-    auto it = cache_.find(change.key);
-    if (it == cache_.end() || !it->second.dirty || IsCommittedDirty(change.key)) continue;
-    CachePut(change.key, it->second.value, false);
+    if (!cache_.Dirty(change.key) || IsCommittedDirty(change.key)) continue;
+    cache_.MarkClean(change.key, false);
   }
   EvictClean();
 }
@@ -231,8 +223,8 @@ std::map<std::string, std::string> KvRm::committed() const {
     KTM_ASSERT(stored.ok(), name() + ": inspecting the store: " + stored.status().ToString());
     all = std::move(*stored);
   }
-  for (const auto& [key, c] : cache_) {
-    if (c.value) all[key] = *c.value;
+  for (const auto& [key, value] : cached_) {
+    if (value) all[key] = *value;
     else all.erase(key);
   }
   return all;
@@ -296,9 +288,8 @@ uint64_t KvRm::BytesMax() const {
 // Paged: a flush captures the records dirtied since the last one, which are
 // pinned in the cache.
 std::optional<std::string> KvRm::CommittedRecord(const std::string& key) const {
-  auto it = cache_.find(key);
-  KTM_ASSERT(it != cache_.end() && it->second.dirty, name() + ": a flush asks for " + key + ", not dirty in the cache");
-  return it->second.value;
+  KTM_ASSERT(cache_.Dirty(key), name() + ": a flush asks for " + key + ", not dirty in the cache");
+  return cached_.at(key);
 }
 
 void KvRm::RestorePrepared(const Guid& uow, Reader& r) {

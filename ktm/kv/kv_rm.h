@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "ktm/rm_base.h"
+#include "ktm/storage/record_cache.h"
 
 namespace ktm::kv {
 
@@ -79,7 +80,7 @@ class KvRm : public RmBase {
   // page is damaged), STATUS_UNEXPECTED_IO_ERROR (another store failure).
   void Fetch(const std::string& key, std::function<void(NTSTATUS)> done);
   // Whether key's committed value is in memory (always, unless paged).
-  bool Resident(const std::string& key) const { return !paged() || cache_.count(key) > 0; }
+  bool Resident(const std::string& key) const { return !paged() || cache_.Has(key); }
 
   // Every committed key. On a paged disk: inspection of the store
   // (PageStore::InspectRecords, no simulated I/O) under the cached records.
@@ -95,7 +96,7 @@ class KvRm : public RmBase {
     uint64_t resident_bytes_peak = 0;
     uint64_t fetches = 0;            // store reads for a miss
   };
-  const MemoryStats& memory() const { return memory_; }
+  MemoryStats memory() const;
   // Per-record bookkeeping counted in resident_bytes (map node, LRU entry).
   static constexpr uint64_t kCacheEntryBytes = 128;
 
@@ -122,29 +123,23 @@ class KvRm : public RmBase {
   // Takes the writes of a transaction (a write or a replayed prepare): locks and byte count.
   void TakeWrite(const Guid& uow, const std::string& key, const std::string& value);
 
-  // Paged: the cached committed record of key (nullopt value: known absent).
-  struct Cached {
-    std::optional<std::string> value;
-    bool dirty = false;      // committed here, not yet stored: never dropped
-    uint64_t last_use = 0;   // its clean_lru_ key while clean
-  };
-  static uint64_t CachedBytes(const std::string& key, const Cached& c) {
-    return kCacheEntryBytes + key.size() + (c.value ? c.value->size() : 0);
+  // Paged: the cached committed record of a key (nullopt: known absent).
+  static uint64_t CachedBytes(const std::string& key, const std::optional<std::string>& value) {
+    return kCacheEntryBytes + key.size() + (value ? value->size() : 0);
   }
   // The committed value of key ("" when absent); false: paged and not
   // cached (Fetch first).
   bool LookupCommitted(const std::string& key, std::string* value);
   void CachePut(const std::string& key, std::optional<std::string> value, bool dirty);
-  void Touch(const std::string& key, Cached& c);
   void EvictClean();
   void UpdatePeaks();
 
   KvOptions options_;
   std::map<std::string, std::string> committed_;  // not paged: the whole committed state
-  std::map<std::string, Cached> cache_;           // paged
-  std::map<uint64_t, std::string> clean_lru_;     // paged: last_use -> key of clean entries
-  uint64_t use_clock_ = 0;
-  std::map<std::string, std::vector<std::function<void(NTSTATUS)>>> fetching_;  // paged: key -> waiters
+  // Paged: the resident records' values, and which of them are dirty, the
+  // LRU and joined reads (storage::RecordCache, shared with TxF and TxR).
+  std::map<std::string, std::optional<std::string>> cached_;
+  storage::RecordCache cache_;
   MemoryStats memory_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // Per open transaction, key -> value in key order (the encoded write set's
