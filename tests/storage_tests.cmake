@@ -1,6 +1,8 @@
 # The RM storage layer (ktm/storage, issue 22): page store, buffer pool,
 # write-ahead rule, fuzzy checkpoints, redo recovery, torn-page repair.
 ktmsim_test(storage_page_store_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_page_store_test.cc LIBS ktm sim)
+# The record cache the paged kv, TxF and TxR RMs share (ktm/storage/record_cache.h).
+ktmsim_test(storage_record_cache_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_record_cache_test.cc LIBS ktm sim)
 # The built-in RMs (kv, TxF, TxR) on paged storage: crash after every disk write of a mix.
 ktmsim_test(storage_rm_test storage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/storage_rm_test.cc LIBS harness ktm sim)
 # The volume scenario (scenarios/volume/txf_txr_volume.toml: TxF + TxR on paged disks, ~24,000

@@ -149,19 +149,13 @@ bool KvRm::LookupCommitted(const std::string& key, std::string* value) {
 void KvRm::Fetch(const std::string& key, std::function<void(NTSTATUS)> done) {
   if (!paged() || cache_.Has(key)) return done(STATUS_SUCCESS);
   if (!online() || store() == nullptr) return done(STATUS_RM_NOT_ACTIVE);
-  if (!cache_.Await(key, std::move(done))) return;  // a read of it is on its way
-  std::weak_ptr<bool> alive = alive_;
-  store()->Get(key, [this, alive, key](absl::StatusOr<std::optional<std::string>> got) {
-    if (alive.expired()) return;
-    NTSTATUS status = STATUS_SUCCESS;
-    if (!got.ok()) {
-      status = storage::StoreStatus(got.status());
-    } else if (!cache_.Has(key)) {  // a commit since the fetch started holds the newer value
-      CachePut(key, std::move(*got), false);
-      EvictClean();
-    }
-    cache_.Complete(key, status);
-  });
+  cache_.Fetch(
+      store(), key, alive_,
+      [this, key](std::optional<std::string> record) {
+        CachePut(key, std::move(record), false);
+        EvictClean();
+      },
+      std::move(done));
 }
 
 // A committed record of key in memory: dirty (pinned until the store holds

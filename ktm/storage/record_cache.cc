@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ktm/assert.h"
+#include "ktm/storage/page_store.h"
 
 namespace ktm::storage {
 
@@ -106,6 +107,22 @@ void RecordCache::Complete(const std::string& key, NTSTATUS status) {
   auto node = reading_.extract(key);
   KTM_ASSERT(!node.empty(), "record cache: a read of a key completed that nobody waits for: " + key);
   for (auto& waiter : node.mapped()) waiter(status);
+}
+
+void RecordCache::Fetch(PageStore* store, const std::string& key, std::weak_ptr<bool> alive,
+                        std::function<void(std::optional<std::string>)> fill, std::function<void(NTSTATUS)> done) {
+  if (!Await(key, std::move(done))) return;  // a read of it is on its way
+  store->Get(key, [this, alive = std::move(alive), key, fill = std::move(fill)](
+                      absl::StatusOr<std::optional<std::string>> got) {
+    if (alive.expired()) return;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!got.ok()) {
+      status = StoreStatus(got.status());
+    } else if (!Has(key)) {  // a commit since the read started holds the newer state
+      fill(std::move(*got));
+    }
+    Complete(key, status);
+  });
 }
 
 std::function<void(NTSTATUS)> RecordCache::Join(size_t n, std::function<void(NTSTATUS)> done) {

@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,8 @@
 #include "ktm/status.h"
 
 namespace ktm::storage {
+
+class PageStore;
 
 // What a paged RM reports for a store operation's outcome: a damaged page
 // (kDataLoss) is log corruption, any other failure an I/O error.
@@ -72,6 +76,14 @@ class RecordCache {
   bool Await(const std::string& key, std::function<void(NTSTATUS)> done);
   // The read of key ended: every waiter is called with status.
   void Complete(const std::string& key, NTSTATUS status);
+  // A paged RM's read of one key: joined (Await), the store's Get, then, if
+  // the RM is still alive (alive not expired) and read without failure,
+  // fill(record) unless a commit since the read started made the key
+  // resident (that commit holds the newer state); then every waiter gets
+  // the outcome (StoreStatus). fill takes the record into the RM and marks
+  // the key clean.
+  void Fetch(PageStore* store, const std::string& key, std::weak_ptr<bool> alive,
+             std::function<void(std::optional<std::string>)> fill, std::function<void(NTSTATUS)> done);
 
   const Stats& stats() const { return stats_; }
   uint64_t clean_count() const { return lru_.size(); }

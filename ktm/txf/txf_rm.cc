@@ -936,23 +936,17 @@ void TxfRm::Fetch(const std::string& path, std::function<void(NTSTATUS)> done) {
 }
 
 void TxfRm::FetchPath(const std::string& key, std::function<void(NTSTATUS)> done) {
-  if (!cache_.Await(key, std::move(done))) return;  // a read of it is on its way
-  std::weak_ptr<bool> alive = alive_;
-  store()->Get(key, [this, alive, key](absl::StatusOr<std::optional<std::string>> got) {
-    if (alive.expired()) return;
-    NTSTATUS status = STATUS_SUCCESS;
-    if (!got.ok()) {
-      status = storage::StoreStatus(got.status());
-    } else if (!cache_.Has(key)) {  // a commit since the read started holds the newer state
-      if (*got) {
-        Change change = DecodeRecord(key, **got);
-        committed_[change.first] = std::move(*change.second);
-      }
-      KeepClean(key, false);
-      EvictClean();
-    }
-    cache_.Complete(key, status);
-  });
+  cache_.Fetch(
+      store(), key, alive_,
+      [this, key](std::optional<std::string> record) {
+        if (record) {
+          Change change = DecodeRecord(key, *record);
+          committed_[change.first] = std::move(*change.second);
+        }
+        KeepClean(key, false);
+        EvictClean();
+      },
+      std::move(done));
 }
 
 void TxfRm::KeepClean(const std::string& key, bool cold) {

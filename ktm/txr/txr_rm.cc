@@ -780,16 +780,8 @@ void TxrRm::Fetch(const std::string& path, bool children, std::function<void(NTS
   }
   const bool wait_counts = children && counts_ != Counts::kReady;
   if (missing.empty() && !wait_counts) return done(STATUS_SUCCESS);
-  struct Join {
-    size_t pending = 0;
-    NTSTATUS status = STATUS_SUCCESS;
-    std::function<void(NTSTATUS)> done;
-  };
-  auto join = std::make_shared<Join>(Join{.pending = missing.size() + (wait_counts ? 1 : 0), .done = std::move(done)});
-  auto one = [join](NTSTATUS s) {
-    if (s != STATUS_SUCCESS && join->status == STATUS_SUCCESS) join->status = s;
-    if (--join->pending == 0) join->done(join->status);
-  };
+  std::function<void(NTSTATUS)> one =
+      storage::RecordCache::Join(missing.size() + (wait_counts ? 1 : 0), std::move(done));
   if (wait_counts) count_waiters_.push_back(one);
   for (const std::string& key : missing) FetchKey(key, one);
   MaybeFinishLoading();
@@ -827,25 +819,19 @@ void TxrRm::MaybeFinishLoading() {
 
 void TxrRm::FetchKey(const std::string& path, std::function<void(NTSTATUS)> done) {
   const std::string key = StoreKey(path);
-  if (!cache_.Await(key, std::move(done))) return;  // a read of it is on its way
-  std::weak_ptr<bool> alive = alive_;
-  store()->Get(key, [this, alive, path, key](absl::StatusOr<std::optional<std::string>> got) {
-    if (alive.expired()) return;
-    NTSTATUS status = STATUS_SUCCESS;
-    if (!got.ok()) {
-      status = storage::StoreStatus(got.status());
-    } else if (!cache_.Has(key)) {  // a commit since the read started holds the newer state
-      std::optional<Change> change = *got ? DecodeRecord(**got) : std::nullopt;
-      if (change) {
-        committed_[change->first] = std::move(*change->second);
-      } else if (IsProtected(path)) {
-        committed_[kProtected[ProtectedId(path) - 1]] = Key{.id = ProtectedId(path)};
-      }
-      cache_.MarkClean(key, false);
-      EvictClean();
-    }
-    cache_.Complete(key, status);
-  });
+  cache_.Fetch(
+      store(), key, alive_,
+      [this, path, key](std::optional<std::string> record) {
+        std::optional<Change> change = record ? DecodeRecord(*record) : std::nullopt;
+        if (change) {
+          committed_[change->first] = std::move(*change->second);
+        } else if (IsProtected(path)) {
+          committed_[kProtected[ProtectedId(path) - 1]] = Key{.id = ProtectedId(path)};
+        }
+        cache_.MarkClean(key, false);
+        EvictClean();
+      },
+      std::move(done));
 }
 
 TxrRm::MemoryStats TxrRm::memory() const {
