@@ -226,7 +226,21 @@ class Kernel {
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
   HANDLE NewHandle(Object object);
   Guid NewGuid();
-  void Trace(sim::TraceName kind, std::initializer_list<sim::TraceField> fields);
+  // A kernel trace event at Now() with one to three fields, inline: a run
+  // nobody observes hashes the fields in place (sim::Trace::RecordEach; what
+  // Host::TraceEvent does, called directly so that it inlines).
+  template <class... Fields>
+  [[gnu::always_inline]] void TraceEach(sim::TraceName kind, const Fields&... fields) {
+    host_->trace()->RecordEach(host_->scheduler()->Now(), host_->id(), kind, fields...);
+  }
+  [[gnu::always_inline]] void Trace(sim::TraceName kind, const sim::TraceField& a) { TraceEach(kind, a); }
+  [[gnu::always_inline]] void Trace(sim::TraceName kind, const sim::TraceField& a, const sim::TraceField& b) {
+    TraceEach(kind, a, b);
+  }
+  [[gnu::always_inline]] void Trace(sim::TraceName kind, const sim::TraceField& a, const sim::TraceField& b,
+                                    const sim::TraceField& c) {
+    TraceEach(kind, a, b, c);
+  }
   // Runs fn at Now() in a later event, unless the kernel is gone by then.
   // Templates so the guard and fn share one inline sim::Callback (no
   // allocation per deferral); expired() suffices: a world is single-threaded.

@@ -157,24 +157,24 @@ void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
   KTM_ASSERT(RmTxPhaseTransitionAllowed(ctx.phase, to),
              absl::StrCat(options_.name, ": transaction ", std::string(ctx.uow.Short()), " may not go from ",
                           RmTxPhaseName(ctx.phase), " to ", RmTxPhaseName(to)));
-  TraceTx("rm.phase", ctx.uow, {{"from", RmTxPhaseTraceName(ctx.phase)}, {"to", RmTxPhaseTraceName(to)}});
+  TraceTx("rm.phase", ctx.uow, {"from", RmTxPhaseTraceName(ctx.phase)}, {"to", RmTxPhaseTraceName(to)});
   ctx.phase = to;
 }
 
 void RmBase::ReportRead(const Guid& uow, std::string_view key, std::string_view value) {
   if (options_.observer) options_.observer->OnRead(host_->id(), options_.name, uow, key, value);
-  TraceTx("rm.read", uow, {{"key", key}, {"value", value}});
+  TraceTx("rm.read", uow, {"key", key}, {"value", value});
 }
 
 void RmBase::ReportWrite(const Guid& uow, std::string_view key, std::string_view value) {
   if (options_.observer) options_.observer->OnWrite(host_->id(), options_.name, uow, key, value);
-  TraceTx("rm.write", uow, {{"key", key}, {"value", value}});
+  TraceTx("rm.write", uow, {"key", key}, {"value", value});
 }
 
 void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
   if (options_.observer) options_.observer->OnVote(host_->id(), options_.name, ctx.uow, vote, why);
-  if (why.empty()) return TraceTx("rm.vote", ctx.uow, {{"vote", RmVoteName(vote)}});
-  TraceTx("rm.vote", ctx.uow, {{"vote", RmVoteName(vote)}, {"why", why}});
+  if (why.empty()) return TraceTx("rm.vote", ctx.uow, {"vote", RmVoteName(vote)});
+  TraceTx("rm.vote", ctx.uow, {"vote", RmVoteName(vote)}, {"why", why});
 }
 
 void RmBase::ReportCommitted(TxContext& ctx) {
@@ -189,7 +189,7 @@ void RmBase::ReportAborted(TxContext& ctx, std::string_view why) {
   ctx.outcome_reported = true;
   if (options_.observer) options_.observer->OnAborted(host_->id(), options_.name, ctx.uow, why);
   if (why.empty()) return TraceTx("rm.aborted", ctx.uow);
-  TraceTx("rm.aborted", ctx.uow, {{"why", why}});
+  TraceTx("rm.aborted", ctx.uow, {"why", why});
 }
 
 void RmBase::TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list<sim::TraceField> extra) {
@@ -513,7 +513,7 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   TxContext* ctx = Find(key->second);
   if (ctx == nullptr) return;
   if (options_.observer) options_.observer->OnNotify(host_->id(), options_.name, ctx->uow, what);
-  TraceTx("rm.notify", ctx->uow, {{"n", NotificationName(what)}});
+  TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceName(what)});
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
       (void)PrePrepareComplete(*kernel_, ctx->enlistment);

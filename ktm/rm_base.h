@@ -233,7 +233,24 @@ class RmBase {
   void ReportWrite(const Guid& uow, std::string_view key, std::string_view value);
   // A trace event `kind` of a transaction (for people; the history goes
   // through the observer): {"rm", name}, {"uow", short}, extra...
-  void TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list<sim::TraceField> extra = {});
+  void TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list<sim::TraceField> extra);
+  // The same with no, one or two extra fields, inline: a run nobody observes
+  // hashes the fields in place, never building an array of them
+  // (sim::Trace::RecordEach; what Host::TraceEvent does, called directly so
+  // that it inlines).
+  template <class... Extra>
+  [[gnu::always_inline]] void TraceTxEach(sim::TraceName kind, const Guid& uow, const Extra&... extra) {
+    host_->trace()->RecordEach(host_->scheduler()->Now(), host_->id(), kind, sim::TraceField("rm", trace_name_),
+                               sim::TraceField("uow", uow.Short()), extra...);
+  }
+  [[gnu::always_inline]] void TraceTx(sim::TraceName kind, const Guid& uow) { TraceTxEach(kind, uow); }
+  [[gnu::always_inline]] void TraceTx(sim::TraceName kind, const Guid& uow, const sim::TraceField& extra) {
+    TraceTxEach(kind, uow, extra);
+  }
+  [[gnu::always_inline]] void TraceTx(sim::TraceName kind, const Guid& uow, const sim::TraceField& extra1,
+                                      const sim::TraceField& extra2) {
+    TraceTxEach(kind, uow, extra1, extra2);
+  }
   // An RM event "<prefix>.<what>" with {"rm", name} first.
   void TraceRm(const std::string& what, std::initializer_list<sim::TraceField> extra = {});
   Kernel& kernel() { return *kernel_; }

@@ -19,6 +19,8 @@
 namespace sim {
 namespace {
 
+using trace_internal::DigestOne;
+using trace_internal::KeyWord;
 using trace_internal::Mix;
 
 // 32 bits as 8 lower-case hex digits, most significant first, as the word a
@@ -32,13 +34,6 @@ inline uint64_t HexDigitsWord(uint32_t value) {
   x = __builtin_bswap64(x);                    // byte 0: the most significant nibble
   const uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
   return x + 0x3030303030303030ull + letters * ('a' - '0' - 10);
-}
-
-// A field's key word with the type of the field's value folded in (the
-// type in the top bits, added: a number and a text value never encode alike
-// short of a 64-bit hash collision).
-inline uint64_t KeyWord(uint64_t key_hash, TraceField::Type type) {
-  return key_hash + (static_cast<uint64_t>(type) << 62);
 }
 
 // A kept event's number field back from its text (what AppendValueText wrote).
@@ -131,21 +126,6 @@ const std::string& TraceEvent::Field(std::string_view key) const {
   return *kEmpty;
 }
 
-namespace {
-// The digest step, inlined into Record (every event) and DigestStep.
-[[gnu::always_inline]] inline uint64_t DigestOne(uint64_t digest, TimeNs time, uint32_t host, const TraceName& kind,
-                                                 std::span<const TraceField> fields) {
-  uint64_t hash = Mix(digest, static_cast<uint64_t>(time));
-  hash = Mix(hash, static_cast<uint64_t>(host) | (static_cast<uint64_t>(fields.size()) << 32));
-  hash = Mix(hash, kind.hash);
-  for (const TraceField& field : fields) {
-    hash = Mix(hash, KeyWord(field.key_hash, field.type));
-    hash = Mix(hash, field.ValueWord());
-  }
-  return hash;
-}
-}  // namespace
-
 uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceName kind,
                            std::span<const TraceField> fields) {
   return DigestOne(digest, time, host, kind, fields);
@@ -214,12 +194,11 @@ void Trace::ForgetKindWants() {
   for (KindWants& slot : kind_wants_) slot.valid = false;
 }
 
-void Trace::Record(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
-  digest_ = DigestOne(digest_, time, host, name, fields);
-  ++count_;
-  // Nobody keeps or observes events (a benchmark, a run without a history):
-  // the digest and the count are all there is to do.
-  if (!keep_events_ && !observer_.fn && !observer_.view_fn && listeners_.empty()) return;
+void Trace::RecordOutOfLine(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields) {
+  Record(time, host, kind, fields);
+}
+
+void Trace::RecordObserved(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
   const std::string_view kind = name.text;
 
   const bool keep = keep_events_ && events_.size() < events_max_;
@@ -278,12 +257,14 @@ void Trace::add_listener(std::function<void(const TraceEvent&)> listener, KindFi
   text_listeners_ |= uint64_t{1} << listeners_.size();
   listeners_.push_back({std::move(listener), {}, std::move(wants)});
   ForgetKindWants();
+  UpdateObserved();
 }
 
 void Trace::add_view_listener(std::function<void(const TraceView&)> listener, KindFilter wants) {
   CheckListenerRoom(listeners_.size(), listeners_max);
   listeners_.push_back({{}, std::move(listener), std::move(wants)});
   ForgetKindWants();
+  UpdateObserved();
 }
 
 TraceEventView::TraceEventView(const TraceEvent& event) {

@@ -166,7 +166,7 @@ struct TraceField {
       : key(k.text), key_hash(k.hash), number(v.value), type(Type::kHex) {}
 
   // The value's digest word: a number as itself, a text as its TraceTextHash.
-  constexpr uint64_t ValueWord() const {
+  [[gnu::always_inline]] constexpr uint64_t ValueWord() const {
     return type != Type::kText || text_hashed ? number : TraceTextHash(text);
   }
   // The value's text form (what TraceEvent holds).
@@ -184,6 +184,38 @@ struct TraceField {
 
 // Literal values take the array constructor (their hash folds at compile time).
 static_assert(TraceField("key", "value").text_hashed);
+
+namespace trace_internal {
+// A field's key word with the type of the field's value folded in (the
+// type in the top bits, added: a number and a text value never encode alike
+// short of a 64-bit hash collision).
+[[gnu::always_inline]] constexpr uint64_t KeyWord(uint64_t key_hash, TraceField::Type type) {
+  return key_hash + (static_cast<uint64_t>(type) << 62);
+}
+// The digest's step over one event (see the file comment): time, host with
+// the field count, the kind's word (DigestHead), then per field its key word
+// and its value word (DigestField). Inline into Record's callers, where most
+// words are constants.
+[[gnu::always_inline]] inline uint64_t DigestHead(uint64_t digest, TimeNs time, uint32_t host, size_t field_count,
+                                                  const TraceName& kind) {
+  uint64_t hash = Mix(digest, static_cast<uint64_t>(time));
+  hash = Mix(hash, static_cast<uint64_t>(host) | (static_cast<uint64_t>(field_count) << 32));
+  return Mix(hash, kind.hash);
+}
+[[gnu::always_inline]] inline uint64_t DigestField(uint64_t hash, const TraceField& field) {
+  hash = Mix(hash, KeyWord(field.key_hash, field.type));
+  return Mix(hash, field.ValueWord());
+}
+[[gnu::always_inline]] inline uint64_t DigestOne(uint64_t digest, TimeNs time, uint32_t host, const TraceName& kind,
+                                                 std::span<const TraceField> fields) {
+  uint64_t hash = DigestHead(digest, time, host, fields.size(), kind);
+  // Unrolled: at a call site with a fixed list of fields every key word,
+  // type and literal value word is a constant (events have at most a few).
+#pragma GCC unroll 8
+  for (const TraceField& field : fields) hash = DigestField(hash, field);
+  return hash;
+}
+}  // namespace trace_internal
 
 struct TraceEvent {
   TimeNs time = 0;
@@ -240,10 +272,42 @@ class Trace {
   explicit Trace(bool keep_events = true, uint64_t events_max = 10'000'000)
       : keep_events_(keep_events), events_max_(events_max) {}
 
-  void Record(TimeNs time, uint32_t host, TraceName kind, std::initializer_list<TraceField> fields = {}) {
+  // Inline: when nobody keeps or observes events (a benchmark, a run without
+  // a history) only the digest and the count change, and the digest step is
+  // compiled into the caller, where a call site's keys, types and literal
+  // values are constants (the fields' array is never built; about 100
+  // instructions less per event than the out-of-line path, callgrind on
+  // bench/engine_bench). Otherwise RecordObserved does the rest.
+  [[gnu::always_inline]] void Record(TimeNs time, uint32_t host, TraceName kind,
+                                     std::initializer_list<TraceField> fields = {}) {
     Record(time, host, kind, std::span<const TraceField>(fields.begin(), fields.size()));
   }
-  void Record(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields);
+  [[gnu::always_inline]] void Record(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields) {
+    digest_ = trace_internal::DigestOne(digest_, time, host, kind, fields);
+    ++count_;
+    if (observed_) RecordObserved(time, host, kind, fields);
+  }
+  // Record of a fixed list of fields passed one by one (each a TraceField):
+  // the same digest and the same event. When nobody observes, the fields
+  // never go to memory (an array whose address is passed on would be
+  // written out and read back): the hot engine events use this one.
+  template <class... Fields>
+  [[gnu::always_inline]] void RecordEach(TimeNs time, uint32_t host, TraceName kind, const Fields&... fields) {
+    static_assert((std::is_same_v<Fields, TraceField> && ...), "RecordEach takes sim::TraceField values");
+    if (observed_) [[unlikely]] {
+      if constexpr (sizeof...(Fields) == 0) {
+        RecordOutOfLine(time, host, kind, {});
+      } else {
+        const TraceField array[] = {fields...};
+        RecordOutOfLine(time, host, kind, array);
+      }
+      return;
+    }
+    uint64_t hash = trace_internal::DigestHead(digest_, time, host, sizeof...(Fields), kind);
+    ((hash = trace_internal::DigestField(hash, fields)), ...);
+    digest_ = hash;
+    ++count_;
+  }
 
   // The digest's step: `digest` extended by one event. Recomputing it over the
   // kept events from kDigestStart gives digest() (tests check that): a kept
@@ -267,12 +331,14 @@ class Trace {
   void set_observer(std::function<void(const TraceEvent&)> observer, KindFilter wants = {}) {
     observer_ = {std::move(observer), {}, std::move(wants)};
     ForgetKindWants();
+    UpdateObserved();
   }
   // The observer as a view listener (no text made for the events it wants):
   // takes the observer's place (and its first turn), replacing a text one.
   void set_view_observer(std::function<void(const TraceView&)> observer, KindFilter wants = {}) {
     observer_ = {{}, std::move(observer), std::move(wants)};
     ForgetKindWants();
+    UpdateObserved();
   }
   // More observers (coverage, ...), called after the observer, in the order
   // added; at most listeners_max.
@@ -288,7 +354,14 @@ class Trace {
 
  private:
   bool keep_events_;
+  // Somebody keeps or observes events: Record calls RecordObserved.
+  bool observed_ = keep_events_;
   uint64_t events_max_;
+  // Record's part after the digest: keeping and showing the event.
+  void RecordObserved(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields);
+  // All of Record, out of line (RecordEach's observed path).
+  void RecordOutOfLine(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields);
+  void UpdateObserved() { observed_ = keep_events_ || observer_.fn || observer_.view_fn || !listeners_.empty(); }
   // Copies an event into `event`, reusing its strings' storage.
   void Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view kind,
             std::span<const TraceField> fields);

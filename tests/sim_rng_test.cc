@@ -473,3 +473,40 @@ TEST(TraceDigest, ANameHashesAlikeAtCompileTimeAndAtRunTime) {
   EXPECT_EQ(sim::Trace::DigestStep(sim::Trace::kDigestStart, 1, 0, "tx.state", literal),
             sim::Trace::DigestStep(sim::Trace::kDigestStart, 1, 0, std::string("tx.state"), run_time));
 }
+
+// RecordEach (the engine's inline path: fields passed one by one, hashed in
+// place when nobody observes) must record exactly what Record records: the
+// same digest step, with or without observers, and the same kept event.
+TEST(TraceDigest, RecordEachRecordsWhatRecordRecords) {
+  const std::string value = "v7";  // a text hashed at run time
+  const sim::TraceField fields[] = {
+      {"tx", sim::TraceHex{0xabcdef}}, {"from", "Active"}, {"n", int64_t{-3}}, {"key", value}, {"count", 9u}};
+  for (const bool keep : {false, true}) {
+    sim::Trace by_span(keep), each(keep), silent(keep);
+    std::vector<std::string> seen_span, seen_each;
+    by_span.add_view_listener([&](const sim::TraceView& v) { seen_span.push_back(std::string(v.kind.text)); });
+    each.add_view_listener([&](const sim::TraceView& v) { seen_each.push_back(std::string(v.kind.text)); });
+    for (int i = 0; i < 3; ++i) {
+      by_span.Record(10 + i, 2, "tx.state", fields);
+      by_span.Record(11 + i, sim::kNoHost, "tick");
+      each.RecordEach(10 + i, 2, "tx.state", fields[0], fields[1], fields[2], fields[3], fields[4]);
+      each.RecordEach(11 + i, sim::kNoHost, "tick");
+      silent.RecordEach(10 + i, 2, "tx.state", fields[0], fields[1], fields[2], fields[3], fields[4]);
+      silent.RecordEach(11 + i, sim::kNoHost, "tick");
+    }
+    EXPECT_EQ(each.digest(), by_span.digest()) << keep;
+    EXPECT_EQ(silent.digest(), by_span.digest()) << keep;
+    EXPECT_EQ(each.count(), 6u);
+    EXPECT_EQ(silent.count(), 6u);
+    EXPECT_EQ(seen_each, seen_span);
+    EXPECT_EQ(seen_each.size(), 6u);
+    EXPECT_EQ(each.ToText(), by_span.ToText());
+    // A different field list gives a different digest (the test can fail).
+    sim::Trace other(keep);
+    for (int i = 0; i < 3; ++i) {
+      other.RecordEach(10 + i, 2, "tx.state", fields[0], fields[1], fields[2], fields[4], fields[3]);
+      other.RecordEach(11 + i, sim::kNoHost, "tick");
+    }
+    EXPECT_NE(other.digest(), by_span.digest());
+  }
+}

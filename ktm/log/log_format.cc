@@ -148,20 +148,19 @@ __attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const uint8_t* p, size
   return crc;
 }
 
-bool HaveCrc32cHardware() {
-  static const bool have = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("sse4.2") != 0;
-  }();
-  return have;
-}
+// Decided once when the program starts (a function-local static would test
+// its guard on every call).
+const bool kHaveCrc32cHardware = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2") != 0;
+}();
 #endif
 
 }  // namespace
 
 uint32_t Crc32c(std::span<const uint8_t> data, uint32_t crc) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (HaveCrc32cHardware()) return ~Crc32cHardware(data.data(), data.size(), ~crc);
+  if (kHaveCrc32cHardware) return ~Crc32cHardware(data.data(), data.size(), ~crc);
 #endif
   return Crc32cPortable(data, crc);
 }
@@ -260,16 +259,21 @@ Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
   KTM_LOG_ASSERT(Fits(payload.size()), "record does not fit in the block");
   const size_t offset = bytes_.size();
   const Lsn lsn = start_ + offset;
-  bytes_.resize(offset + kRecordHeaderBytes + payload.size());
+  // The header is built apart and appended with the payload (no zero fill
+  // of bytes that are overwritten at once).
+  uint8_t header[kRecordHeaderBytes];
+  PutU16(header, kRecordTypeAt, type);
+  PutU16(header, kRecordFlagsAt, 0);
+  PutU32(header, kRecordLengthAt, static_cast<uint32_t>(payload.size()));
+  PutU64(header, kRecordLsnAt, lsn);
+  PutU32(header, kRecordChecksumAt, 0);
+  PutU32(header, kRecordReservedAt, 0);
+  bytes_.insert(bytes_.end(), header, header + kRecordHeaderBytes);
+  bytes_.insert(bytes_.end(), payload.begin(), payload.end());
   std::span<uint8_t> record(bytes_.data() + offset, kRecordHeaderBytes + payload.size());
-  PutU16(record, kRecordTypeAt, type);
-  PutU16(record, kRecordFlagsAt, 0);
-  PutU32(record, kRecordLengthAt, static_cast<uint32_t>(payload.size()));
-  PutU64(record, kRecordLsnAt, lsn);
-  PutU32(record, kRecordChecksumAt, 0);
-  PutU32(record, kRecordReservedAt, 0);
-  if (!payload.empty()) std::memcpy(record.data() + kRecordHeaderBytes, payload.data(), payload.size());
-  PutU32(record, kRecordChecksumAt, ChecksumSkipping(record, kRecordChecksumAt));
+  // The checksum field is zero here: the CRC of the whole record is
+  // ChecksumSkipping's value, in one pass.
+  PutU32(record, kRecordChecksumAt, Crc32c(record));
   // The record is checked with its block, in Finish (decoded back there).
   ++record_count_;
   last_record_lsn_ = lsn;
@@ -289,7 +293,9 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn)
   PutU32(bytes_, kBlockCountAt, record_count_);
   PutU32(bytes_, kBlockChecksumAt, 0);
   PutU32(bytes_, kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
-  PutU32(bytes_, kBlockChecksumAt, ChecksumSkipping(bytes_, kBlockChecksumAt));
+  // The checksum field is zero here: the CRC of the whole block is
+  // ChecksumSkipping's value, in one pass.
+  PutU32(bytes_, kBlockChecksumAt, Crc32c(bytes_));
   std::vector<uint8_t> out = std::move(bytes_);
   out.resize(RoundUp(length, sector_size), 0);
 
