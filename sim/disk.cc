@@ -349,21 +349,55 @@ void Disk::FinishRead(uint64_t request) {
   ++stats_.reads;
   const uint64_t sector_size = options_.sector_size;
   IoStatus status = IoStatus::kOk;
-  for (uint64_t i = 0; i < read.sector_count; ++i) {
-    if (latent_errors_.count(read.first_sector + i) != 0) status = IoStatus::kMediaError;
+  if (!latent_errors_.empty()) {
+    auto latent = latent_errors_.lower_bound(read.first_sector);
+    if (latent != latent_errors_.end() && *latent < read.first_sector + read.sector_count) {
+      status = IoStatus::kMediaError;
+    }
   }
   std::vector<uint8_t> data;
   if (status == IoStatus::kOk) {
-    data.resize(read.sector_count * sector_size);
-    for (uint64_t i = 0; i < read.sector_count; ++i) {
-      CopyVisible(read.first_sector + i, data.data() + i * sector_size);
-    }
+    AppendVisible(read.first_sector, read.sector_count, data);
   } else {
     ++stats_.errors;
   }
   TraceOp("disk.read", read.first_sector * sector_size, read.sector_count * sector_size, -1,
           status);
   read.done(status, std::move(data));
+}
+
+// Appends what a Read returns for [first_sector, +sector_count) to out,
+// copying every byte once (no zero-fill first): one walk of the cache from
+// first_sector, one media lookup per chunk, and never-written sectors
+// generated into a sector-sized scratch (in L1) and copied from there.
+void Disk::AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vector<uint8_t>& out) {
+  const uint64_t sector_size = options_.sector_size;
+  out.reserve(out.size() + sector_count * sector_size);
+  if (garbage_scratch_.size() != sector_size) garbage_scratch_.resize(sector_size);
+  auto cached = cache_.lower_bound(first_sector);
+  const MediaChunk* chunk = nullptr;
+  uint64_t chunk_index = UINT64_MAX;
+  for (uint64_t sector = first_sector; sector < first_sector + sector_count; ++sector) {
+    const uint8_t* bytes = nullptr;
+    if (cached != cache_.end() && cached->first == sector) {
+      bytes = CacheBytes(cached->second.slot);
+      ++cached;
+    } else {
+      if (sector / kChunkSectors != chunk_index) {
+        chunk_index = sector / kChunkSectors;
+        auto it = media_.find(chunk_index);
+        chunk = it == media_.end() ? nullptr : it->second.get();
+      }
+      const uint64_t index = sector % kChunkSectors;
+      if (chunk != nullptr && (chunk->present & (uint64_t{1} << index)) != 0) {
+        bytes = chunk->bytes.get() + index * sector_size;
+      } else {
+        FillGarbage(sector, garbage_scratch_.data());
+        bytes = garbage_scratch_.data();
+      }
+    }
+    out.insert(out.end(), bytes, bytes + sector_size);
+  }
 }
 
 void Disk::Flush(Done done) {
