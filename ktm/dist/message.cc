@@ -98,7 +98,12 @@ bool DecodeBranchRecord(std::span<const uint8_t> bytes, BranchRecord* record) {
 }
 
 std::vector<uint8_t> Encode(const Message& m) {
-  Writer w;
+  // Room for the whole message up front (the fixed part is 91 bytes, more
+  // than a default Writer's 64): one allocation, no regrowth.
+  constexpr size_t kFixedBytes = 4 + 1 + 1 + 4 + 8 + 8 + 8 + 8 + (4 + 8 + 8) + 16 + 8 + 4 + 1;
+  std::vector<uint8_t> buffer;
+  buffer.reserve(kFixedBytes + (HasOpFields(m.type) ? 1 + 3 * 4 + m.rm.size() + m.key.size() + m.value.size() : 0));
+  Writer w(std::move(buffer));
   w.U32(kMagic);
   w.U8(kVersion);
   w.U8(static_cast<uint8_t>(m.type));
