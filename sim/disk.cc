@@ -59,21 +59,20 @@ void GenerateGarbage(uint64_t garbage_seed, uint64_t sector, std::span<uint8_t> 
 
 }  // namespace
 
-const char* IoStatusName(IoStatus status) {
-  switch (status) {
-    case IoStatus::kOk:
-      return "ok";
-    case IoStatus::kOutOfRange:
-      return "out_of_range";
-    case IoStatus::kMisaligned:
-      return "misaligned";
-    case IoStatus::kBusy:
-      return "busy";
-    case IoStatus::kMediaError:
-      return "media_error";
-  }
-  return "unknown";
+namespace {
+
+// The names of IoStatus values, in enum order, with their digest words.
+constexpr TraceName kIoStatusNames[] = {"ok", "out_of_range", "misaligned", "busy", "media_error"};
+static_assert(std::size(kIoStatusNames) == static_cast<size_t>(IoStatus::kMediaError) + 1);
+
+constexpr TraceName IoStatusTraceName(IoStatus status) {
+  const auto index = static_cast<size_t>(status);
+  return index < std::size(kIoStatusNames) ? kIoStatusNames[index] : TraceName("unknown");
 }
+
+}  // namespace
+
+const char* IoStatusName(IoStatus status) { return IoStatusTraceName(status).text.data(); }
 
 const char* DiskRegionKindName(DiskRegionKind kind) {
   switch (kind) {
@@ -111,14 +110,17 @@ IoStatus Disk::Check(uint64_t offset, uint64_t length) const {
 void Disk::TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status) {
   TraceField fields[5];
   size_t n = 0;
+  // The constant texts with their digest words computed by the compiler:
+  // the same words as hashing the text per event, so the digest is unchanged.
+  static constexpr TraceName kFua[2] = {"0", "1"};
   fields[n++] = {"disk", name_};
   // Numbers recorded as numbers (text only if somebody wants it).
   if (offset != UINT64_MAX) {
     fields[n++] = {"off", offset};
     fields[n++] = {"len", length};
   }
-  if (fua >= 0) fields[n++] = {"fua", fua ? "1" : "0"};
-  fields[n++] = {"status", IoStatusName(status)};
+  if (fua >= 0) fields[n++] = {"fua", kFua[fua ? 1 : 0]};
+  fields[n++] = {"status", IoStatusTraceName(status)};
   trace_->Record(scheduler_->Now(), host_, kind, std::span<const TraceField>(fields, n));
 }
 
