@@ -381,7 +381,7 @@ const toml::array* TableReader::Array(const std::string& key) {
 }
 
 void TableReader::ReportUnknownKeys() {
-  const std::vector<std::string> known(known_.begin(), known_.end());
+  std::vector<std::string> known;  // the "did you mean" candidates: made at the first unknown key
   for (const auto& [key, node] : table_) {
     const std::string name(key.str());
     if (known_.count(name) > 0) continue;
@@ -391,6 +391,7 @@ void TableReader::ReportUnknownKeys() {
                              "_ms or ", name, "_s");
     } else {
       message = "unknown key";
+      if (known.empty()) known.assign(known_.begin(), known_.end());
       const std::string close = ClosestName(name, known);
       if (!close.empty()) absl::StrAppend(&message, "; did you mean '", close, "'?");
     }

@@ -227,6 +227,8 @@ class Disk {
   uint32_t NewCacheSlot();
   // Copies what a Read would return for one sector into out.
   void CopyVisible(uint64_t sector, uint8_t* out) const;
+  // Appends what a Read would return for a run of sectors to out (FinishRead).
+  void AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vector<uint8_t>& out);
   void FinishWrite(uint32_t slot, uint64_t request);
   void TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status);
   void FillGarbage(uint64_t sector, uint8_t* out) const;
@@ -248,6 +250,7 @@ class Disk {
   std::map<uint64_t, CacheEntry> cache_;  // completed, unflushed; by sector
   std::vector<uint8_t> cache_pool_;
   std::vector<uint32_t> cache_free_slots_;
+  std::vector<uint8_t> garbage_scratch_;  // one sector: AppendVisible's never-written sectors
   std::vector<PendingWrite> write_slots_;  // in-flight writes (request != 0) and free slots
   std::vector<uint32_t> free_write_slots_;
   uint64_t writes_in_flight_ = 0;

@@ -102,6 +102,34 @@ TEST(DistMessage, BranchRecordRoundTrips) {
   EXPECT_FALSE(ktm::dist::DecodeBranchRecord({}, &back));
 }
 
+// BranchId::ToString formats by hand: every digit of the widest values, and 0.
+TEST(DistMessage, BranchIdTextHasEveryDigit) {
+  EXPECT_EQ((ktm::dist::BranchId{0, 0, 0}).ToString(), "b0.0.0");
+  EXPECT_EQ((ktm::dist::BranchId{10, 100, 1000}).ToString(), "b10.100.1000");
+  EXPECT_EQ((ktm::dist::BranchId{UINT32_MAX, UINT64_MAX, UINT64_MAX}).ToString(),
+            "b4294967295.18446744073709551615.18446744073709551615");
+}
+
+// Encode sizes its buffer up front: a message is exactly its fields, with
+// and without the operation's strings, and decodes back.
+TEST(DistMessage, EncodedSizeIsExactlyTheFields) {
+  ktm::dist::Message m;
+  m.type = MessageType::kPrepare;
+  m.id = 1;
+  m.branch = {1, 2, 3};
+  EXPECT_EQ(ktm::dist::Encode(m).size(), 91u);
+  m.type = MessageType::kOp;
+  m.rm = "kv1";
+  m.key = std::string(200, 'k');
+  m.value = std::string(ktm::dist::kStringBytesMax, 'v');
+  const std::vector<uint8_t> bytes = ktm::dist::Encode(m);
+  EXPECT_EQ(bytes.size(), 91u + 1 + 3 * 4 + 3 + 200 + ktm::dist::kStringBytesMax);
+  ktm::dist::Message back;
+  ASSERT_TRUE(ktm::dist::Decode(bytes, &back));
+  EXPECT_EQ(back.key, m.key);
+  EXPECT_EQ(back.value, m.value);
+}
+
 // ---------------------------------------------------------------------------
 // Scenarios.
 

@@ -97,6 +97,18 @@ TEST(KtmStatus, EveryValueEqualsNtstatusH) {
   }
 }
 
+// A status outside the table still names its value: upper-case hex, eight
+// digits with leading zeros (StatusName formats by hand, not StrFormat).
+TEST(KtmStatus, AnUnknownStatusNamesItsValue) {
+  EXPECT_EQ(StatusName(0x1234ABCDu), "STATUS_UNKNOWN (0x1234ABCD)");
+  EXPECT_EQ(StatusName(0x0000000Fu), "STATUS_UNKNOWN (0x0000000F)");
+  EXPECT_EQ(StatusName(0xFFFFFFF0u), "STATUS_UNKNOWN (0xFFFFFFF0)");
+  for (const NTSTATUS status : {0x00000000u, 0x9ABCDEF1u, 0xC0190001u, 0x7FFFFFFFu}) {
+    EXPECT_EQ(StatusName(status).substr(StatusName(status).size() - 13),
+              absl::StrFormat(" (0x%08X)", status));
+  }
+}
+
 TEST(KtmStatus, ThePinnedTableCoversEveryStatusWeReturn) {
   std::set<NTSTATUS> pinned;
   for (const Pinned& p : kPinned) EXPECT_TRUE(pinned.insert(p.ours).second) << p.name << " pinned twice";

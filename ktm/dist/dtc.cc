@@ -7,6 +7,8 @@
 #include "ktm/dist/dtc.h"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -312,19 +314,44 @@ void Dtc::Reply(const Message& request, Message reply) {
   Send(request.from, std::move(reply));
 }
 
+namespace {
+
+// A number's decimal text in a stack buffer, for a trace field that records
+// it as text (as absl::StrCat renders it; no allocation).
+class DecimalText {
+ public:
+  explicit DecimalText(uint64_t value) : size_(std::to_chars(text_, text_ + sizeof text_, value).ptr - text_) {}
+  std::string_view view() const { return {text_, size_}; }
+
+ private:
+  char text_[20];
+  size_t size_;
+};
+
+}  // namespace
+
 void Dtc::TraceMessage(const char* kind, const Message& m, uint32_t to) {
-  // The field texts live in these locals until TraceEvent returns.
-  const std::string from = absl::StrCat(m.from), to_text = absl::StrCat(to), branch = m.branch.ToString(),
-                    id = absl::StrCat(m.id), reply_to = absl::StrCat(m.reply_to), op = absl::StrCat(m.op_sequence);
-  const std::string status = StatusName(m.status);
+  // The field texts live in these locals until TraceEvent returns; the
+  // optional fields' texts are made only for the messages that carry them.
+  const DecimalText from(m.from), to_text(to), id(m.id);
+  const std::string branch = m.branch.ToString();
   const GuidShort tx = m.root.Short();
-  sim::TraceField fields[9] = {{"from", from}, {"to", to_text}, {"type", MessageTypeName(m.type)},
-                               {"tx", tx},     {"branch", branch}, {"msg", id}};
+  sim::TraceField fields[9] = {{"from", from.view()}, {"to", to_text.view()}, {"type", MessageTypeName(m.type)},
+                               {"tx", tx},            {"branch", branch},     {"msg", id.view()}};
   size_t n = 6;
-  if (m.reply_to != 0) fields[n++] = {"reply_to", reply_to};
+  std::optional<DecimalText> reply_to, op;
+  std::string status;
+  if (m.reply_to != 0) {
+    reply_to.emplace(m.reply_to);
+    fields[n++] = {"reply_to", reply_to->view()};
+  }
   if (m.type == MessageType::kOutcome) fields[n++] = {"outcome", OutcomeName(m.outcome)};
-  if (m.type == MessageType::kOp || m.type == MessageType::kOpReply) fields[n++] = {"op", op};
+  if (m.type == MessageType::kOp || m.type == MessageType::kOpReply) {
+    op.emplace(m.op_sequence);
+    fields[n++] = {"op", op->view()};
+  }
   if (m.type == MessageType::kPropagateReply || m.type == MessageType::kOpReply) {
+    status = StatusName(m.status);
     fields[n++] = {"status", status};
   }
   host_->TraceEvent(kind, std::span<const sim::TraceField>(fields, n));
