@@ -34,7 +34,12 @@ void HistoryRecorder::Reserve(uint64_t transactions, uint64_t operations, uint64
   // About 30 events and 4 distinct names (the transaction, its written
   // values) per transaction in the suite's scenarios, plus an event per
   // operation; reserved pages that are never written cost no memory.
-  history_.events.reserve(transactions * (32 + operations) + final_values);
+  // At most kReservedEventsMax (1.5 GiB of address space) beyond what the
+  // transactions' own 32 events took before (a run of a million long
+  // transactions would otherwise ask for more than the machine has).
+  constexpr uint64_t kReservedEventsMax = uint64_t{1} << 24;
+  history_.events.reserve(static_cast<size_t>(std::min<uint64_t>(
+      transactions * (32 + operations) + final_values, std::max<uint64_t>(transactions * 32, kReservedEventsMax))));
   table_->Reserve(transactions * 4);
   first_pair_of_tx_.reserve(transactions * 4);
   tx_by_uow_.reserve(transactions);

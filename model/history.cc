@@ -184,7 +184,7 @@ size_t NameTable::bytes_used() const {
   bytes += block_bytes_;
   // absl's flat table: one slot and one control byte per bucket (plus a group
   // of control bytes at the end).
-  bytes += index_.bucket_count() * (sizeof(uint32_t) + 1);
+  bytes += index_.bucket_count() * (sizeof(decltype(index_)::value_type) + 1);
   return bytes;
 }
 
