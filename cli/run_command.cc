@@ -22,6 +22,10 @@
 #include <set>
 #include <utility>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 #include "absl/flags/flag.h"
@@ -133,6 +137,16 @@ harness::RunOptions BaseOptions(const RunSettings& settings, bool keep_trace) {
   return options;
 }
 
+// Gives the memory a finished run freed back to the kernel: glibc keeps
+// freed heap (and, once a large block was freed, serves large blocks from
+// the heap too), so without this a worker's resident size after a run is
+// its largest run's peak, and the next run's peak comes on top of the pieces.
+void ReturnFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 // Runs body(i) for every i in [0, count) on up to `jobs` threads, each
 // pulling the next index from a shared counter; `wait` runs on the calling
 // thread while they work.
@@ -180,6 +194,7 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, run_options);
         records[i] = reports::MakeRunRecord(scenario, result);
         progress.Advance(!result.passed);
+        ReturnFreedMemory();
       },
       [&progress] { progress.Run(); });
   if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());

@@ -43,6 +43,17 @@ sim::Disk* FindDisk(sim::Host* host, const std::string& name) {
   return nullptr;
 }
 
+// The kFinalValue events RecordFinalValues makes at least: one per workload
+// key (and its volatile twin) per durable RM.
+uint64_t FinalValuesExpected(const Scenario& scenario) {
+  uint64_t count = 0;
+  for (const RmSpec& rm : scenario.rms) {
+    if (!rm.durable) continue;
+    count += uint64_t{std::max<uint32_t>(scenario.workload.keys, 1)} * (rm.volatile_fraction > 0 ? 2 : 1);
+  }
+  return count;
+}
+
 }  // namespace
 
 Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& options)
@@ -57,7 +68,9 @@ Cluster::Cluster(const Scenario& scenario, uint64_t seed, const RunOptions& opti
   wo.schedule = ScheduleOptionsFor(scenario);
   world_ = std::make_unique<sim::World>(wo);
   recorder_ = HistoryRecorder(&world_->scheduler());
-  recorder_.Reserve(scenario.workload.transactions);
+  recorder_.Reserve(scenario.workload.transactions,
+                    uint64_t{scenario.workload.ops_max} * scenario.workload.rms_per_tx_max,
+                    FinalValuesExpected(scenario));
   recorder_.set_trigger([this](sim::CrashTrigger trigger, uint32_t host) {
     if (injector_) injector_->Trigger(trigger, host);
   });
@@ -731,37 +744,40 @@ void Cluster::RecordFinalValues() {
   const std::set<std::pair<std::string, std::string>> held =
       scenario_.faults.budget == "beyond" ? recorder_.ResolveStrandedInDoubt()
                                           : std::set<std::pair<std::string, std::string>>{};
+  // Room for every workload key's final value now, before any RM's state is
+  // copied out: growing the history while they are recorded would hold its
+  // old and new arrays and an RM's committed map at once.
+  recorder_.ReserveMore(FinalValuesExpected(scenario_));
+  const uint32_t workload_keys = std::max<uint32_t>(scenario_.workload.keys, 1);
   for (size_t r = 0; r < scenario_.rms.size(); ++r) {
     RmAdapter* rm = RmOf(r);
     // A volatile RM keeps nothing across a crash by design: no final state to check.
     if (rm == nullptr || !rm->online() || !scenario_.rms[r].durable) continue;
+    const std::string& rm_name = scenario_.rms[r].name;
     std::map<std::string, std::string> committed = rm->committed();
     uint32_t host = world_->host(static_cast<uint32_t>(host_index_.at(scenario_.rms[r].host)))->id();
-    // Every workload key (absent ones too), then anything else the RM holds.
-    std::vector<std::string> keys;
-    for (uint32_t k = 0; k < std::max<uint32_t>(scenario_.workload.keys, 1); ++k) {
-      keys.push_back(absl::StrCat("k", k));
-      if (scenario_.rms[r].volatile_fraction > 0) keys.push_back(VolatileTwin(keys.back()));
-    }
-    for (const std::string& workload_key : keys) {
-      std::string key = rm->HistoryKey(workload_key);
+    // One final value per key: found in `committed`, it leaves the map.
+    auto record = [&](const std::string& key) {
       auto it = committed.find(key);
-      if (held.count({scenario_.rms[r].name, key}) > 0) {
-        if (it != committed.end()) committed.erase(it);
-        continue;
+      if (held.count({rm_name, key}) == 0) {
+        Record(model::EventKind::kFinalValue, host, "", rm_name, key, it == committed.end() ? "" : it->second);
       }
-      Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key,
-             it == committed.end() ? "" : it->second);
       if (it != committed.end()) committed.erase(it);
+    };
+    // Every workload key (absent ones too), then anything else the RM holds.
+    for (uint32_t k = 0; k < workload_keys; ++k) {
+      const std::string workload_key = absl::StrCat("k", k);
+      record(rm->HistoryKey(workload_key));
+      if (scenario_.rms[r].volatile_fraction > 0) record(rm->HistoryKey(VolatileTwin(workload_key)));
     }
     for (const auto& [key, value] : committed) {
-      if (held.count({scenario_.rms[r].name, key}) > 0) continue;
-      Record(model::EventKind::kFinalValue, host, "", scenario_.rms[r].name, key, value);
+      if (held.count({rm_name, key}) > 0) continue;
+      Record(model::EventKind::kFinalValue, host, "", rm_name, key, value);
     }
   }
 }
 
-RunResult Cluster::Run() {
+RunResult Cluster::Simulate() {
   sim::Scheduler& scheduler = world_->scheduler();
   const FaultSpec& f = scenario_.faults;
   sim::TimeNs faults_until = f.mode == FaultMode::kNone && !options_.schedule ? 0 : f.faults_until_ns;
@@ -823,28 +839,6 @@ RunResult Cluster::Run() {
   RunResult result;
   result.scenario = scenario_.name;
   result.seed = seed_;
-  // Beyond the recoverable budget only safety is promised: no termination.
-  std::vector<std::string> rules = scenario_.checkers;
-  if (f.budget == "beyond") {
-    if (rules.empty()) rules = model::RuleNames();
-    rules.erase(std::remove(rules.begin(), rules.end(), "termination"), rules.end());
-  }
-  model::History history = recorder_.TakeHistory(scheduler.Now());
-  // "conformance" is no model rule: the runner checks it (harness/conformance.h).
-  const bool listed = !rules.empty();
-  rules.erase(std::remove(rules.begin(), rules.end(), "conformance"), rules.end());
-  for (auto& v : listed && rules.empty() ? std::vector<model::Violation>{}
-                                         : model::CheckAll(history, rules, scenario_.termination_bound_ns,
-                                                          options_.check_scratch)) {
-    result.violations.push_back({v.rule, v.tx, v.message, v.events});
-  }
-  if (scenario_.expect == Expect::kPass) {
-    result.passed = result.violations.empty();
-  } else {
-    result.passed = std::any_of(result.violations.begin(), result.violations.end(), [this](const Violation& v) {
-      return scenario_.expect_rule.empty() || v.rule == scenario_.expect_rule;
-    });
-  }
   result.digest = world_->trace().digest();
   result.trace_events = world_->trace().count();
   result.transactions = started_;
@@ -862,9 +856,39 @@ RunResult Cluster::Run() {
     result.trace = world_->trace().events();
   }
   result.commit_latencies_ns = std::move(commit_latencies_);
-  result.history = std::move(history);
+  result.history = recorder_.TakeHistory(scheduler.Now());
   result.names = recorder_.names();
   return result;
+}
+
+RunResult Cluster::Run() {
+  RunResult result = Simulate();
+  if (!stop_requested_) CheckHistory(scenario_, options_, &result);
+  return result;
+}
+
+void CheckHistory(const Scenario& scenario, const RunOptions& options, RunResult* result) {
+  // Beyond the recoverable budget only safety is promised: no termination.
+  std::vector<std::string> rules = scenario.checkers;
+  if (scenario.faults.budget == "beyond") {
+    if (rules.empty()) rules = model::RuleNames();
+    rules.erase(std::remove(rules.begin(), rules.end(), "termination"), rules.end());
+  }
+  // "conformance" is no model rule: the runner checks it (harness/conformance.h).
+  const bool listed = !rules.empty();
+  rules.erase(std::remove(rules.begin(), rules.end(), "conformance"), rules.end());
+  for (auto& v : listed && rules.empty() ? std::vector<model::Violation>{}
+                                         : model::CheckAll(result->history, rules, scenario.termination_bound_ns,
+                                                          options.check_scratch)) {
+    result->violations.push_back({v.rule, v.tx, v.message, v.events});
+  }
+  if (scenario.expect == Expect::kPass) {
+    result->passed = result->violations.empty();
+  } else {
+    result->passed = std::any_of(result->violations.begin(), result->violations.end(), [&scenario](const Violation& v) {
+      return scenario.expect_rule.empty() || v.rule == scenario.expect_rule;
+    });
+  }
 }
 
 }  // namespace harness

@@ -46,7 +46,15 @@ class Cluster {
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
+  // Simulate(), then CheckHistory() unless the run was stopped (RequestStop).
   RunResult Run();
+  // The run without the model's check: the workload, faults and settling,
+  // the final values, the result's trace figures and the history (moved
+  // into the result); violations empty, passed false. The runner checks the
+  // history after destroying this Cluster, so the simulated disks, engines
+  // and RMs are freed before the checkers build their indexes: the two
+  // peaks do not add up (docs/rm-storage.md "Memory of a run").
+  RunResult Simulate();
 
   // For tests: the world and the runtime of a host.
   sim::World& world() { return *world_; }
@@ -207,5 +215,10 @@ class Cluster {
   bool stop_requested_ = false;
   std::vector<int64_t> commit_latencies_;
 };
+
+// Judges result->history by the scenario's rules (model::CheckAll with
+// options.check_scratch; "termination" left out beyond the recoverable budget,
+// "conformance" left to the runner) and sets result->violations and passed.
+void CheckHistory(const Scenario& scenario, const RunOptions& options, RunResult* result);
 
 }  // namespace harness

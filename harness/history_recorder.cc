@@ -30,11 +30,16 @@ void HistoryRecorder::Record(model::EventKind kind, uint32_t host, std::string_v
   RecordNames(kind, host, tx_name, Intern(rm), Intern(key), Intern(value), Intern(detail));
 }
 
-void HistoryRecorder::Reserve(uint64_t transactions) {
+void HistoryRecorder::Reserve(uint64_t transactions, uint64_t operations, uint64_t final_values) {
   // About 30 events and 4 distinct names (the transaction, its written
-  // values) per transaction in the suite's scenarios; reserved pages that are
-  // never written cost no memory.
-  history_.events.reserve(transactions * 32);
+  // values) per transaction in the suite's scenarios, plus an event per
+  // operation; reserved pages that are never written cost no memory.
+  // At most kReservedEventsMax (1.5 GiB of address space) beyond what the
+  // transactions' own 32 events took before (a run of a million long
+  // transactions would otherwise ask for more than the machine has).
+  constexpr uint64_t kReservedEventsMax = uint64_t{1} << 24;
+  history_.events.reserve(static_cast<size_t>(std::min<uint64_t>(
+      transactions * (32 + operations) + final_values, std::max<uint64_t>(transactions * 32, kReservedEventsMax))));
   table_->Reserve(transactions * 4);
   first_pair_of_tx_.reserve(transactions * 4);
   tx_by_uow_.reserve(transactions);

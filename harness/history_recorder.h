@@ -78,9 +78,17 @@ class HistoryRecorder : public ktm::RmObserver {
   // One history event now.
   void Record(model::EventKind kind, uint32_t host, std::string_view tx, std::string_view rm = {},
               std::string_view key = {}, std::string_view value = {}, std::string_view detail = {});
-  // Room for about `transactions` transactions (the history's events and
-  // names), so a long run does not copy its history as it grows.
-  void Reserve(uint64_t transactions);
+  // Room for about `transactions` transactions of up to `operations` each
+  // and `final_values` kFinalValue events (the history's events and names),
+  // so a run does not copy its history as it grows: a copy holds the old
+  // and the new array at once (reserved pages never written cost no memory).
+  void Reserve(uint64_t transactions, uint64_t operations = 0, uint64_t final_values = 0);
+  // Room for `events` more events than recorded so far (one copy at most,
+  // now, instead of a doubling while they are recorded).
+  void ReserveMore(size_t events) { history_.events.reserve(history_.events.size() + events); }
+  // For tests: the events recorded so far and the room for them.
+  size_t events_recorded() const { return history_.events.size(); }
+  size_t events_capacity() const { return history_.events.capacity(); }
   // The client's transaction `tx` has engine id `uow`.
   void NameTransaction(const std::string& tx, const ktm::Guid& uow);
   void NameRm(const std::string& rm, const ktm::Guid& rm_id);

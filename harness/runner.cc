@@ -89,18 +89,17 @@ namespace {
 RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& options) {
   sim::InvariantTrap trap;  // a broken invariant ends this run, not the process
   std::unique_ptr<Cluster> cluster;
+  // Reads only what it recorded once the run is over: it outlives the world.
+  std::unique_ptr<ConformanceChecker> conformance;
+  RunResult result;
   try {
     cluster = std::make_unique<Cluster>(scenario, seed, options);
     CoverageRecorder coverage(&cluster->world());
-    ConformanceChecker conformance(&cluster->world());
+    conformance = std::make_unique<ConformanceChecker>(&cluster->world());
     if (options.world_hook) options.world_hook(cluster->world());
-    RunResult result = cluster->Run();
+    result = cluster->Simulate();
     result.coverage = coverage.Finish();
-    conformance.AppendTo(scenario, &result);
     result.schedule = cluster->world().scheduler().schedule_stats();
-    FlagVacuousRun(&result);  // a run that checked nothing never passes (harness/vacuous.h)
-    FlagUndetectedCorruption(scenario.expect_refusals_min, &result);
-    return result;
   } catch (const sim::InvariantFailure& failure) {
     return AssertionResult(scenario, seed, cluster.get(), failure, options);
   } catch (const std::exception& error) {
@@ -108,6 +107,23 @@ RunResult RunCluster(const Scenario& scenario, uint64_t seed, const RunOptions& 
     // same as a broken invariant, this run's failure, not the process's.
     return AssertionResult(scenario, seed, cluster.get(), UncaughtException(error), options);
   }
+  // The simulated disks, engines and RMs are dead weight from here: free
+  // them before the checkers build their indexes over the history, so the
+  // run's peak is the larger of the two, not their sum.
+  cluster.reset();
+  try {
+    CheckHistory(scenario, options, &result);
+  } catch (const std::exception& error) {
+    RunResult failed = AssertionResult(scenario, seed, nullptr, UncaughtException(error), options);
+    failed.digest = result.digest;
+    failed.trace_events = result.trace_events;
+    failed.sim_time_ns = result.sim_time_ns;
+    return failed;
+  }
+  conformance->AppendTo(scenario, &result);
+  FlagVacuousRun(&result);  // a run that checked nothing never passes (harness/vacuous.h)
+  FlagUndetectedCorruption(scenario.expect_refusals_min, &result);
+  return result;
 }
 
 }  // namespace

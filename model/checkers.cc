@@ -77,8 +77,6 @@ constexpr size_t kNone = std::numeric_limits<uint32_t>::max();
 constexpr uint32_t kNoId = std::numeric_limits<uint32_t>::max();
 using Index = uint32_t;  // an event index as stored (kNone when none)
 
-using Indexes = absl::InlinedVector<Index, 2>;
-
 // A list of event indexes, ascending, chained through Facts::next (each
 // event is in at most one list): 8 bytes whatever its length.
 struct List {
@@ -280,7 +278,9 @@ struct Facts {
   std::vector<std::pair<uint32_t, uint32_t>> places;  // place id -> (rm id, key id)
   std::vector<uint32_t> place_order;                  // place ids by (rm name, key name)
   std::vector<uint32_t> place_rank;                   // place id -> position in place_order
-  std::vector<Indexes> finals;                        // place id -> kFinalValue indexes
+  // Place id -> its kFinalValue indexes (chained through `next`: 8 bytes a
+  // place, where an inlined vector took 16).
+  std::vector<List> finals;
   // Every first kRmCommitted of a tx at an RM, in event (= commit) order,
   // with that RM: per RM, its commit order.
   std::vector<std::pair<size_t, uint32_t>> commits;
@@ -528,7 +528,7 @@ Facts BuildFactsOwn(const History& history, CheckScratch::Buffers* scratch) {
       facts.Own(event.value);
       facts.event_value[i] = event.value.id();
       facts.event_place[i] = facts.Place(event);
-      facts.finals[facts.event_place[i]].push_back(i);
+      facts.Append(facts.finals[facts.event_place[i]], i);
     } else if (event.kind == EventKind::kFaultsStop) {
       facts.faults_stop_ns = event.time_ns;
     } else if (event.kind == EventKind::kCrash) {
@@ -724,7 +724,7 @@ void CheckFinalValues(const Facts& facts, const std::vector<size_t>& reference,
   for (uint32_t place : facts.place_order) {
     const size_t expected = reference[place];
     const uint32_t expected_value = expected == kNone ? 0 : facts.event_value[expected];
-    for (size_t final_index : facts.finals[place]) {
+    for (size_t final_index : facts.Each(facts.finals[place])) {
       if (facts.event_value[final_index] == expected_value) continue;
       out.push_back(FinalValueViolation(facts, final_index, expected));
     }
@@ -895,7 +895,7 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
     const size_t expected = reference[place];
     if (expected != write) continue;
     const uint32_t expected_id = facts.event_value[expected];
-    for (size_t final_index : facts.finals[place]) {
+    for (size_t final_index : facts.Each(facts.finals[place])) {
       if (facts.event_value[final_index] == expected_id) continue;
       const std::string& expected_value = facts.event(expected).value;
       const std::string& seen = facts.event(final_index).value;

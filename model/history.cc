@@ -138,13 +138,14 @@ size_t NameTable::TextHash::operator()(std::string_view text) const {
 Name NameTable::Intern(std::string_view text) {
   if (text.empty()) return Name();
   auto it = index_.find(text);
-  if (it != index_.end()) return At(it->second);
+  if (it != index_.end()) return At(*it);
   // Header, characters, '\0', rounded up to 8 bytes.
   const size_t bytes = (sizeof(Name::Header) + text.size() + 1 + 7) / 8 * 8;
   uint64_t* at = nullptr;
   if (bytes > kBlockBytes / 4) {
     // A long string gets a block of its own, placed before the current one.
     blocks_.push_back(std::make_unique_for_overwrite<uint64_t[]>(bytes / 8));
+    block_bytes_ += bytes;
     at = blocks_.back().get();
     if (blocks_.size() >= 2) std::swap(blocks_[blocks_.size() - 1], blocks_[blocks_.size() - 2]);
     else block_used_ = block_size_ = 0;
@@ -153,6 +154,7 @@ Name NameTable::Intern(std::string_view text) {
       // Not zero-filled: a name's header, characters and '\0' are written
       // before anything reads them (the padding to 8 bytes never is read).
       blocks_.push_back(std::make_unique_for_overwrite<uint64_t[]>(kBlockBytes / 8));
+      block_bytes_ += kBlockBytes;
       block_used_ = 0;
       block_size_ = kBlockBytes;
     }
@@ -167,14 +169,23 @@ Name NameTable::Intern(std::string_view text) {
   std::memcpy(chars, text.data(), text.size());
   chars[text.size()] = '\0';
   headers_.push_back(header);
-  index_.emplace(std::string_view(chars, text.size()), header->id);
+  index_.insert(header->id);
   return Name(header);
 }
 
 uint32_t NameTable::Find(std::string_view text) const {
   if (text.empty()) return 0;
   auto it = index_.find(text);
-  return it == index_.end() ? kAbsent : it->second;
+  return it == index_.end() ? kAbsent : *it;
+}
+
+size_t NameTable::bytes_used() const {
+  size_t bytes = headers_.capacity() * sizeof(headers_[0]) + blocks_.capacity() * sizeof(blocks_[0]);
+  bytes += block_bytes_;
+  // absl's flat table: one slot and one control byte per bucket (plus a group
+  // of control bytes at the end).
+  bytes += index_.bucket_count() * (sizeof(decltype(index_)::value_type) + 1);
+  return bytes;
 }
 
 Name History::Intern(std::string_view text) {

@@ -26,3 +26,6 @@ ktmsim_test(model_checkers_equivalence_test model
 ktmsim_test(model_checker_catalog_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_checker_catalog_test.cc LIBS model sim)
 # Issue 18's rules: volatile registry keys and file share modes, with planted mistakes.
 ktmsim_test(model_volatile_sharing_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/model_volatile_sharing_test.cc LIBS model)
+# Memory of a run: final values reserved, the world freed before the check,
+# name table bytes per name (docs/rm-storage.md "Memory of a run").
+ktmsim_test(run_memory_test model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/run_memory_test.cc LIBS harness)
