@@ -18,6 +18,7 @@
 #include "sim/rng.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
+#include "tests/storage_small_store.h"
 
 namespace ktm::storage {
 namespace {
@@ -31,22 +32,6 @@ sim::DiskOptions DiskFor(uint64_t bytes) {
   return options;
 }
 
-// Log: 256 KiB at offset 0; data pages of 1 KiB after it.
-StorageOptions SmallStore(uint32_t page_count = 16, uint32_t frames_max = 6) {
-  StorageOptions options;
-  options.log.disk_offset = 0;
-  options.log.size_bytes = 256 * 1024;
-  options.log.record_payload_max = 16 * 1024;
-  options.log.block_bytes_max = 32 * 1024;
-  options.data_offset = 256 * 1024;
-  options.page_bytes = 1024;
-  options.page_count = page_count;
-  options.frames_max = frames_max;
-  options.page_writes_in_flight_max = 2;
-  options.writer_interval_ns = 300 * sim::kMicrosecond;
-  options.checkpoint_every_commits = 4;
-  return options;
-}
 
 struct Env {
   Env(uint64_t seed, StorageOptions store_options, uint64_t disk_bytes = 1024 * 1024)

@@ -18,6 +18,7 @@
 #include "sim/disk.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
+#include "tests/storage_small_store.h"
 
 namespace ktm::storage {
 namespace {
@@ -91,16 +92,7 @@ struct StoreEnv {
     disk_options.sector_size = 512;
     disk_options.sector_count = 1024 * 1024 / 512;
     disk = std::make_unique<sim::Disk>(&scheduler, &trace, 0, "rm", 7, disk_options);
-    options.log.disk_offset = 0;
-    options.log.size_bytes = 256 * 1024;
-    options.log.record_payload_max = 16 * 1024;
-    options.log.block_bytes_max = 32 * 1024;
-    options.data_offset = 256 * 1024;
-    options.page_bytes = 1024;
-    options.page_count = 16;
-    options.frames_max = 6;
-    options.page_writes_in_flight_max = 2;
-    store = std::make_unique<PageStore>(disk.get(), options);
+    store = std::make_unique<PageStore>(disk.get(), SmallStore());
   }
   void OpenWithK() {
     std::optional<absl::Status> opened, committed;
@@ -114,7 +106,6 @@ struct StoreEnv {
   sim::Scheduler scheduler;
   sim::Trace trace{/*keep_events=*/false};
   std::unique_ptr<sim::Disk> disk;
-  StorageOptions options;
   std::unique_ptr<PageStore> store;
 };
 
