@@ -14,7 +14,6 @@
 // A run that fails its checkers fails the benchmark.
 #include <benchmark/benchmark.h>
 
-#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/ratio_reporter.h"
+#include "harness/free_memory.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 
@@ -80,7 +80,7 @@ void BM_Soak(benchmark::State& state) {
     // whether it is the first or the 64th (without this the 1x runs reuse
     // each other's pages and the longer runs alone pay the page faults of a
     // history that is linear in their length).
-    malloc_trim(0);
+    harness::ReturnFreedMemory();
     const int64_t before_kb = ProcStatusKb("VmRSS");
     const bool reset = ResetPeakRss();
     const double cpu_start = ThreadCpuSeconds();

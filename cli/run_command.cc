@@ -22,10 +22,6 @@
 #include <set>
 #include <utility>
 #include <thread>
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <unistd.h>
 
 #include "absl/flags/flag.h"
@@ -42,6 +38,7 @@
 #include "cli/version.h"
 #include "cli/work_items.h"
 #include "harness/determinism.h"
+#include "harness/free_memory.h"
 #include "harness/runner.h"
 #include "harness/shrink.h"
 #include "reports/atomic_file.h"
@@ -137,16 +134,6 @@ harness::RunOptions BaseOptions(const RunSettings& settings, bool keep_trace) {
   return options;
 }
 
-// Gives the memory a finished run freed back to the kernel: glibc keeps
-// freed heap (and, once a large block was freed, serves large blocks from
-// the heap too), so without this a worker's resident size after a run is
-// its largest run's peak, and the next run's peak comes on top of the pieces.
-void ReturnFreedMemory() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
-}
-
 // Runs body(i) for every i in [0, count) on up to `jobs` threads, each
 // pulling the next index from a shared counter; `wait` runs on the calling
 // thread while they work.
@@ -194,7 +181,7 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, run_options);
         records[i] = reports::MakeRunRecord(scenario, result);
         progress.Advance(!result.passed);
-        ReturnFreedMemory();
+        harness::ReturnFreedMemory();  // between runs (harness/free_memory.h)
       },
       [&progress] { progress.Run(); });
   if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
