@@ -131,19 +131,26 @@ TEST(RecordCache, FetchReadsAKeyOnceForEveryWaiter) {
   EXPECT_TRUE(cache.Has("k"));
 }
 
+// One Fetch of key "k" that records whether fill ran and the outcome.
+struct OneFetch {
+  OneFetch(RecordCache& cache, PageStore* store, std::weak_ptr<bool> alive) {
+    cache.Fetch(store, "k", std::move(alive), [this](std::optional<std::string>) { filled = true; },
+                [this](NTSTATUS s) { outcome = s; });
+  }
+  bool filled = false;
+  std::optional<NTSTATUS> outcome;
+};
+
 TEST(RecordCache, ACommitDuringTheReadWinsOverTheRecordRead) {
   StoreEnv env;
   env.OpenWithK();
   RecordCache cache(8);
   auto alive = std::make_shared<bool>(true);
-  bool filled = false;
-  std::optional<NTSTATUS> outcome;
-  cache.Fetch(env.store.get(), "k", alive, [&](std::optional<std::string>) { filled = true; },
-              [&](NTSTATUS s) { outcome = s; });
+  OneFetch fetch(cache, env.store.get(), alive);
   cache.MarkDirty("k");  // a commit of k before the read completes
   env.scheduler.RunUntilIdle();
-  EXPECT_FALSE(filled);
-  EXPECT_EQ(outcome, STATUS_SUCCESS);
+  EXPECT_FALSE(fetch.filled);
+  EXPECT_EQ(fetch.outcome, STATUS_SUCCESS);
   EXPECT_TRUE(cache.Dirty("k"));
 }
 
@@ -151,24 +158,20 @@ TEST(RecordCache, AFailedReadIsAnNtStatusAndAGoneRmHearsNothing) {
   StoreEnv env;  // never opened: every Get fails
   RecordCache cache(8);
   auto alive = std::make_shared<bool>(true);
-  bool filled = false;
-  std::optional<NTSTATUS> outcome;
-  cache.Fetch(env.store.get(), "k", alive, [&](std::optional<std::string>) { filled = true; },
-              [&](NTSTATUS s) { outcome = s; });
+  OneFetch failed(cache, env.store.get(), alive);
   env.scheduler.RunUntilIdle();
-  EXPECT_FALSE(filled);
-  EXPECT_EQ(outcome, STATUS_UNEXPECTED_IO_ERROR);
+  EXPECT_FALSE(failed.filled);
+  EXPECT_EQ(failed.outcome, STATUS_UNEXPECTED_IO_ERROR);
   EXPECT_FALSE(cache.Has("k"));
 
   StoreEnv opened;
   opened.OpenWithK();
   auto gone = std::make_shared<bool>(true);
-  bool called = false;
-  cache.Fetch(opened.store.get(), "k", gone, [&](std::optional<std::string>) { called = true; },
-              [&](NTSTATUS) { called = true; });
+  OneFetch unheard(cache, opened.store.get(), gone);
   gone.reset();  // the RM is destroyed before the read completes
   opened.scheduler.RunUntilIdle();
-  EXPECT_FALSE(called);
+  EXPECT_FALSE(unheard.filled);
+  EXPECT_FALSE(unheard.outcome.has_value());
 }
 
 }  // namespace
