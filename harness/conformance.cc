@@ -273,12 +273,27 @@ struct StepFound {
   std::vector<Action> actions;
 };
 using StepMemo = absl::flat_hash_map<StepKey, StepFound>;
+// What one Finish's replays share: the spec's successors (reused), the step
+// memo, the slot -> RM table (reused), and which N already had their initial
+// state visited.
+struct ReplayScratch {
+  std::vector<std::pair<Action, State>> next;
+  StepMemo memo;
+  std::vector<int> participant;
+  std::array<bool, kSpecRmMax + 1> init_visited{};
+};
 
 class Replay {
  public:
-  Replay(const RecordStore& store, const TxRec& rec, ConformanceResult* out, bool keep,
-         std::vector<std::pair<Action, State>>* scratch, StepMemo* memo)
-      : store_(store), rec_(rec), out_(out), keep_(keep), next_(*scratch), memo_(*memo) {}
+  Replay(const RecordStore& store, const TxRec& rec, ConformanceResult* out, bool keep, ReplayScratch* scratch)
+      : store_(store),
+        rec_(rec),
+        out_(out),
+        keep_(keep),
+        participant_(scratch->participant),
+        next_(scratch->next),
+        memo_(scratch->memo),
+        init_visited_(scratch->init_visited) {}
 
   void Run() {
     participant_.assign(rec_.ens.size(), -1);
@@ -293,7 +308,12 @@ class Replay {
     behaviour_.host = rec_.host;
     if (keep_) behaviour_.tx = TxText();
     behaviour_.rms = n_;
-    Visit(s_);
+    // Every state a replay reaches is visited once per Finish: the initial
+    // state here, a step's target when its memo entry is made (Step).
+    if (!init_visited_[n_]) {
+      init_visited_[n_] = true;
+      Visit(s_);
+    }
     for (uint32_t at = rec_.first_ev; at != kNoEv; at = store_.events[at].next) {
       if (!Apply(store_.events[at].ev)) break;
     }
@@ -328,14 +348,22 @@ class Replay {
   // engine calls that do several at once, see the header).
   bool Step(const State& target, const Ev& ev, int depth = 1) {
     if (target == s_) return true;  // a stutter
-    ConformanceStep step;
     auto [found, inserted] = memo_.try_emplace(StepKey{s_.Key(), target.Key(), n_, depth});
     if (inserted) {
       std::vector<Action>& actions = found->second.actions;
       found->second.accepted =
           OneAction(target, &actions) ||
           (depth > 1 && model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &actions));
+      // The memo lives as long as the result's spec states: an accepted
+      // step's target is visited when its entry is made, and a later hit
+      // (same N, same target key) would visit it again.
+      if (found->second.accepted) Visit(target);
     }
+    if (!keep_ && found->second.accepted) {  // the common case: nothing to record
+      s_ = target;
+      return true;
+    }
+    ConformanceStep step;
     step.accepted = found->second.accepted;
     if (keep_) step.actions = found->second.actions;
     if (keep_ || !step.accepted) {
@@ -357,7 +385,6 @@ class Replay {
     }
     if (keep_) behaviour_.steps.push_back(std::move(step));
     s_ = target;
-    Visit(s_);
     return true;
   }
 
@@ -500,13 +527,14 @@ class Replay {
   const TxRec& rec_;
   ConformanceResult* out_;
   bool keep_;
-  std::vector<int> participant_;  // slot -> RM index, or -1
+  std::vector<int>& participant_;  // slot -> RM index, or -1 (reused across transactions)
   int n_ = 0;
   int delegated_ = -1;
   State s_;
   ConformanceBehaviour behaviour_;
   std::vector<std::pair<Action, State>>& next_;  // reused across transactions
   StepMemo& memo_;                                // shared by one Finish's transactions
+  std::array<bool, kSpecRmMax + 1>& init_visited_;
 };
 
 }  // namespace
@@ -669,10 +697,9 @@ size_t ConformanceChecker::hot_index_size() const { return impl_->store.hot_txs.
 
 ConformanceResult ConformanceChecker::Finish(bool keep_behaviours) const {
   ConformanceResult result;
-  std::vector<std::pair<Action, State>> scratch;
-  StepMemo memo;
+  ReplayScratch scratch;
   for (const TxRec& rec : impl_->store.txs) {
-    Replay(impl_->store, rec, &result, keep_behaviours, &scratch, &memo).Run();
+    Replay(impl_->store, rec, &result, keep_behaviours, &scratch).Run();
   }
   return result;
 }

@@ -95,19 +95,6 @@ const char* TmPhaseName(TmPhase phase) {
   return "?";
 }
 
-uint64_t TwoPhaseState::Key() const {
-  uint64_t key = 0;
-  for (int i = 0; i < kSpecRmMax; ++i) key |= static_cast<uint64_t>(rm[i]) << (2 * i);  // 16 bits
-  key |= static_cast<uint64_t>(tm) << 16;
-  key |= static_cast<uint64_t>(tm_prepared) << 18;
-  key |= static_cast<uint64_t>(msg_prepared) << 26;
-  key |= static_cast<uint64_t>(msg_commit) << 34;
-  key |= static_cast<uint64_t>(msg_abort) << 35;
-  key |= static_cast<uint64_t>(tm_down) << 36;
-  key |= static_cast<uint64_t>(rm_down) << 37;
-  return key;
-}
-
 namespace {
 std::string RmSet(uint8_t mask, int n) {
   std::string out = "{";

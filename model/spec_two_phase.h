@@ -26,7 +26,9 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,7 +53,33 @@ struct TwoPhaseState {
   uint8_t rm_down = 0;  // bit i: rm i is down
 
   bool operator==(const TwoPhaseState&) const = default;
-  uint64_t Key() const;
+  // Injective for n <= kSpecRmMax: rm[i] in bits 2i..2i+1, then tm (16),
+  // tmPrepared (18), msgs (26, 34, 35), tmUp (36), rmUp (37). Inline: the
+  // conformance replay keys every step.
+  uint64_t Key() const {
+    static_assert(sizeof(rm) == sizeof(uint64_t), "the phases are read as one word");
+    uint64_t phases;
+    std::memcpy(&phases, rm.data(), sizeof(phases));
+    uint64_t key;
+    if (std::endian::native == std::endian::little && (phases & ~0x0303030303030303ull) == 0) {
+      // Every phase fits 2 bits (always, for these specs): gather byte i's
+      // two bits into bits 2i..2i+1 by halving the stride three times.
+      phases = (phases | (phases >> 6)) & 0x000f000f000f000full;
+      phases = (phases | (phases >> 12)) & 0x000000ff000000ffull;
+      key = (phases | (phases >> 24)) & 0xffffull;
+    } else {
+      key = 0;
+      for (int i = 0; i < kSpecRmMax; ++i) key |= static_cast<uint64_t>(rm[i]) << (2 * i);
+    }
+    key |= static_cast<uint64_t>(tm) << 16;
+    key |= static_cast<uint64_t>(tm_prepared) << 18;
+    key |= static_cast<uint64_t>(msg_prepared) << 26;
+    key |= static_cast<uint64_t>(msg_commit) << 34;
+    key |= static_cast<uint64_t>(msg_abort) << 35;
+    key |= static_cast<uint64_t>(tm_down) << 36;
+    key |= static_cast<uint64_t>(rm_down) << 37;
+    return key;
+  }
   // Every variable as a TLA+ conjunction, "/\ rmState = ... /\ tmState = ...";
   // with_crash adds tmUp and rmUp.
   std::string ToTla(int n, bool with_crash) const;

@@ -1,0 +1,121 @@
+// The conformance checker's fast paths (harness/conformance.cc) against
+// straightforward recomputations: the spec states a run visited (recorded
+// once per distinct step, not per step) are exactly the initial states and
+// the targets of the accepted steps of the kept behaviours, and
+// TwoPhaseState::Key (bit-gathered) is the field-by-field packing.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "harness/conformance.h"
+#include "harness/runner.h"
+#include "harness/scenario_toml.h"
+#include "model/spec_common.h"
+#include "model/spec_two_phase.h"
+
+namespace harness {
+namespace {
+
+using model::spec::RmPhase;
+using model::spec::TmPhase;
+using model::spec::TwoPhaseState;
+
+// The packing Key() documents, one field at a time.
+uint64_t ReferenceKey(const TwoPhaseState& s) {
+  uint64_t key = 0;
+  for (int i = 0; i < model::spec::kSpecRmMax; ++i) key |= static_cast<uint64_t>(s.rm[i]) << (2 * i);
+  key |= static_cast<uint64_t>(s.tm) << 16;
+  key |= static_cast<uint64_t>(s.tm_prepared) << 18;
+  key |= static_cast<uint64_t>(s.msg_prepared) << 26;
+  key |= static_cast<uint64_t>(s.msg_commit) << 34;
+  key |= static_cast<uint64_t>(s.msg_abort) << 35;
+  key |= static_cast<uint64_t>(s.tm_down) << 36;
+  key |= static_cast<uint64_t>(s.rm_down) << 37;
+  return key;
+}
+
+TEST(ConformanceFastPath, StateKeyIsTheFieldByFieldPacking) {
+  size_t checked = 0;
+  for (int n = 1; n <= 3; ++n) {
+    for (const TwoPhaseState& s : model::spec::Reachable<model::spec::TwoPhaseCrash>(n)) {
+      ASSERT_EQ(s.Key(), ReferenceKey(s)) << s.ToText(n);
+      ++checked;
+    }
+  }
+  // Every phase in every RM slot, one slot at a time and all slots at once
+  // (the 8 slots are read as one word), and a phase beyond two bits.
+  for (int i = 0; i < model::spec::kSpecRmMax; ++i) {
+    for (uint8_t phase = 0; phase <= static_cast<uint8_t>(RmPhase::kFailed); ++phase) {
+      TwoPhaseState s;
+      s.rm[i] = static_cast<RmPhase>(phase);
+      s.tm = TmPhase::kAborted;
+      s.rm_down = 0xa5;
+      EXPECT_EQ(s.Key(), ReferenceKey(s)) << i << " " << int{phase};
+      TwoPhaseState all = s;
+      for (auto& p : all.rm) p = static_cast<RmPhase>(phase);
+      EXPECT_EQ(all.Key(), ReferenceKey(all)) << int{phase};
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 2'000u);
+}
+
+struct Visited {
+  std::map<int, std::set<uint64_t>> spec_states;
+  size_t steps = 0;
+};
+
+// The states the behaviours visited: each checked transaction's initial
+// state and the target of each accepted step.
+Visited FromBehaviours(const ConformanceResult& r) {
+  Visited v;
+  for (const ConformanceBehaviour& b : r.behaviours) {
+    v.spec_states[b.rms].insert(TwoPhaseState{}.Key());
+    for (const ConformanceStep& step : b.steps) {
+      if (step.accepted) v.spec_states[b.rms].insert(step.to.Key());
+      ++v.steps;
+    }
+  }
+  return v;
+}
+
+TEST(ConformanceFastPath, SpecStatesAreTheTargetsOfTheAcceptedStepsOfEveryBehaviour) {
+  size_t steps = 0, runs = 0;
+  for (const char* name :
+       {"two_phase_3rms", "swarm", "spec_states_vote_no", "crash_during_commit", "dist_coordinator_crash", "dist_swarm"}) {
+    auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/" + name + ".toml");
+    ASSERT_TRUE(scenario.ok()) << scenario.status();
+    for (uint64_t seed = 1; seed <= 2; ++seed) {
+      std::unique_ptr<ConformanceChecker> checker;
+      RunOptions options{.keep_trace = false};
+      options.world_hook = [&checker](sim::World& world) { checker = std::make_unique<ConformanceChecker>(&world); };
+      RunScenario(*scenario, seed, options);
+      ASSERT_NE(checker, nullptr);
+      const ConformanceResult plain = checker->Finish();
+      const ConformanceResult kept = checker->Finish(/*keep_behaviours=*/true);
+      const ConformanceResult again = checker->Finish();
+      const Visited visited = FromBehaviours(kept);
+      EXPECT_EQ(plain.spec_states, visited.spec_states) << name << " seed " << seed;
+      EXPECT_EQ(kept.spec_states, visited.spec_states) << name << " seed " << seed;
+      EXPECT_EQ(again.spec_states, plain.spec_states) << name << " seed " << seed;
+      EXPECT_EQ(plain.transactions_checked, kept.behaviours.size());
+      EXPECT_EQ(plain.transactions_checked, kept.transactions_checked);
+      EXPECT_EQ(plain.transactions_skipped, kept.transactions_skipped);
+      ASSERT_EQ(plain.violations.size(), kept.violations.size());
+      for (size_t i = 0; i < plain.violations.size(); ++i) {
+        EXPECT_EQ(plain.violations[i].message, kept.violations[i].message);
+      }
+      steps += visited.steps;
+      ++runs;
+    }
+  }
+  EXPECT_EQ(runs, 12u);
+  EXPECT_GT(steps, 5'000u);
+}
+
+}  // namespace
+}  // namespace harness
