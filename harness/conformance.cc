@@ -36,15 +36,49 @@ constexpr std::array<uint64_t, kEngNames.size()> kEngWords = [] {
   for (size_t i = 0; i < kEngNames.size(); ++i) words[i] = sim::TraceTextHash(kEngNames[i]);
   return words;
 }();
+// A perfect hash of a few digest words, found at compile time: slot
+// (word * mult) >> (64 - kBits) holds 1 + the word's index, or 0; a lookup
+// is one multiply, one load and one compare (a word not in the set lands on
+// some slot and fails the compare).
+template <size_t N>
+struct WordIndex {
+  static constexpr int kBits = 7;
+  uint64_t mult = 0;
+  std::array<uint8_t, size_t{1} << kBits> slot{};
+
+  // -1 when `word` is none of the words.
+  int Find(const std::array<uint64_t, N>& words, uint64_t word) const {
+    const uint8_t at = slot[(word * mult) >> (64 - kBits)];
+    return at != 0 && words[at - 1] == word ? at - 1 : -1;
+  }
+  // Words [first, N) (the others never match); mult 0 when no multiplier
+  // among the ones tried separates them.
+  static constexpr WordIndex Of(const std::array<uint64_t, N>& words, size_t first) {
+    static_assert(N < 255);
+    uint64_t mult = 0x9e3779b97f4a7c15ull;
+    for (int attempt = 0; attempt < 1000; ++attempt, mult += 0x5851f42d4c957f2eull) {
+      WordIndex index;
+      index.mult = mult | 1;
+      bool distinct = true;
+      for (size_t i = first; i < N && distinct; ++i) {
+        uint8_t& at = index.slot[(words[i] * index.mult) >> (64 - kBits)];
+        distinct = at == 0;
+        at = static_cast<uint8_t>(i + 1);
+      }
+      if (distinct) return index;
+    }
+    return WordIndex{};
+  }
+};
+constexpr WordIndex<kEngWords.size()> kEngIndex = WordIndex<kEngWords.size()>::Of(kEngWords, 1);
+static_assert(kEngIndex.mult != 0, "no multiplier separates the engine state words");
+
 // A state field (nullptr: absent) as the engine state it names; a number or
 // an unknown name is kOther. Names compared by their digest words.
 Eng EngOf(const sim::TraceField* field) {
   if (field == nullptr || field->type != sim::TraceField::Type::kText) return kOther;
-  const uint64_t word = field->ValueWord();
-  for (size_t i = 1; i < kEngWords.size(); ++i) {
-    if (word == kEngWords[i]) return static_cast<Eng>(i);
-  }
-  return kOther;
+  const int at = kEngIndex.Find(kEngWords, field->ValueWord());
+  return at < 0 ? kOther : static_cast<Eng>(at);
 }
 absl::string_view EngName(Eng e) {
   const std::string_view name = e < kEngNames.size() ? kEngNames[e] : "other";
@@ -184,12 +218,12 @@ constexpr std::array<uint64_t, kTraceKinds.size()> kTraceKindWords = [] {
   for (size_t i = 0; i < kTraceKinds.size(); ++i) words[i] = sim::TraceTextHash(kTraceKinds[i].first);
   return words;
 }();
+constexpr WordIndex<kTraceKindWords.size()> kTraceKindIndex = WordIndex<kTraceKindWords.size()>::Of(kTraceKindWords, 0);
+static_assert(kTraceKindIndex.mult != 0, "no multiplier separates the trace kind words");
 // The same from the kind's digest word (what a trace listener is shown).
 TraceKind TraceKindOf(const sim::TraceName& kind) {
-  for (size_t i = 0; i < kTraceKindWords.size(); ++i) {
-    if (kTraceKindWords[i] == kind.hash) return kTraceKinds[i].second;
-  }
-  return TraceKind::kOther;
+  const int at = kTraceKindIndex.Find(kTraceKindWords, kind.hash);
+  return at < 0 ? TraceKind::kOther : kTraceKinds[static_cast<size_t>(at)].second;
 }
 
 bool Wanted(std::string_view kind) { return TraceKindOf(kind) != TraceKind::kOther; }
