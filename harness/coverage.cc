@@ -100,7 +100,9 @@ void CoverageRecorder::OnTrace(const sim::TraceView& event) {
     default:
       return;
   }
-  RowCounts& counts = Row(event.kind.hash, prefix, event.Find("to"));
+  const sim::TraceField* to = event.Find("to");
+  RowCounts* cached = CachedRowOf(event.kind.hash, prefix, to);
+  RowCounts& counts = cached != nullptr ? *cached : Row(event.kind.hash, prefix, to);
   ++counts.transitions;
   const uint64_t active = ActiveColumns(event.time);
   if (active == 0) {
@@ -114,11 +116,13 @@ CoverageRecorder::RowCounts& CoverageRecorder::Row(uint64_t kind_word, std::stri
                                                    const sim::TraceField* to) {
   const bool text_value = to != nullptr && to->type == sim::TraceField::Type::kText;
   const std::pair<uint64_t, uint64_t> words{kind_word, text_value ? to->ValueWord() : 0};
+  CachedRow* cached = nullptr;
   if (text_value) {
+    cached = &row_cache_[RowCacheSlot(words.first, words.second)];
     if (auto it = row_of_words_.find(words); it != row_of_words_.end()) {
       RowEntry& row = rows_[it->second];
-      const std::string_view text = row.text;
-      if (text.size() == prefix.size() + to->text.size() && text.substr(prefix.size()) == to->text) {
+      if (RowTextIs(row, prefix, to->text)) {
+        *cached = CachedRow{words.first, words.second, it->second};
         return row.counts;
       }
     }
@@ -130,7 +134,10 @@ CoverageRecorder::RowCounts& CoverageRecorder::Row(uint64_t kind_word, std::stri
   text.append(prefix).append(value);
   auto [it, inserted] = row_of_text_.try_emplace(text, static_cast<uint32_t>(rows_.size()));
   if (inserted) rows_.push_back(RowEntry{std::move(text), {}});
-  if (text_value) row_of_words_.try_emplace(words, it->second);  // a collision keeps the first
+  if (text_value) {
+    const auto [at, fresh] = row_of_words_.try_emplace(words, it->second);  // a collision keeps the first
+    if (fresh) *cached = CachedRow{words.first, words.second, it->second};
+  }
   return rows_[it->second].counts;
 }
 

@@ -99,6 +99,35 @@ class CoverageRecorder {
   absl::flat_hash_map<std::string, uint32_t> row_of_text_;
   // (kind word, value word) -> index in rows_ (text-valued fields only).
   absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> row_of_words_;
+  // In front of row_of_words_: a direct-mapped cache of its entries, slot
+  // by a multiply of the two words (a run has a few dozen rows; a slot
+  // shared by two of them just sends one to the map). A hit still checks
+  // the row's text, as the map path does.
+  struct CachedRow {
+    uint64_t kind_word = 0, value_word = 0;
+    uint32_t row = kNoRow;
+  };
+  static constexpr uint32_t kNoRow = 0xffffffffu;
+  static constexpr int kRowCacheBits = 8;
+  static size_t RowCacheSlot(uint64_t kind_word, uint64_t value_word) {
+    return static_cast<size_t>(((kind_word ^ (value_word * 0x9e3779b97f4a7c15ull)) * 0xd6e8feb86659fd93ull) >>
+                               (64 - kRowCacheBits));
+  }
+  // The row's text is prefix + text.
+  bool RowTextIs(const RowEntry& row, std::string_view prefix, std::string_view text) const {
+    return row.text.size() == prefix.size() + text.size() &&
+           std::string_view(row.text).substr(prefix.size()) == text;
+  }
+  std::array<CachedRow, size_t{1} << kRowCacheBits> row_cache_{};
+  // The row from the cache, or nullptr (then Row() finds or makes it).
+  RowCounts* CachedRowOf(uint64_t kind_word, std::string_view prefix, const sim::TraceField* to) {
+    if (to == nullptr || to->type != sim::TraceField::Type::kText) return nullptr;
+    const uint64_t value_word = to->ValueWord();
+    const CachedRow& cached = row_cache_[RowCacheSlot(kind_word, value_word)];
+    if (cached.row == kNoRow || cached.kind_word != kind_word || cached.value_word != value_word) return nullptr;
+    RowEntry& row = rows_[cached.row];
+    return RowTextIs(row, prefix, to->text) ? &row.counts : nullptr;
+  }
   // Sustained faults in progress, per column: the hosts (kNoHost for a
   // network-wide fault) where the fault has not ended yet.
   std::array<std::set<uint32_t>, kColumns> ongoing_;

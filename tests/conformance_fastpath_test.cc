@@ -2,7 +2,9 @@
 // straightforward recomputations: the spec states a run visited (recorded
 // once per distinct step, not per step) are exactly the initial states and
 // the targets of the accepted steps of the kept behaviours, and
-// TwoPhaseState::Key (bit-gathered) is the field-by-field packing.
+// TwoPhaseState::Key (bit-gathered) is the field-by-field packing. And the
+// coverage recorder's row cache (harness/coverage.h) counts every row as
+// its text says, with more rows than cache slots and a reused buffer.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,10 +14,13 @@
 
 #include "gtest/gtest.h"
 #include "harness/conformance.h"
+#include "harness/coverage.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 #include "model/spec_common.h"
 #include "model/spec_two_phase.h"
+#include "sim/trace.h"
+#include "sim/world.h"
 
 namespace harness {
 namespace {
@@ -115,6 +120,30 @@ TEST(ConformanceFastPath, SpecStatesAreTheTargetsOfTheAcceptedStepsOfEveryBehavi
   }
   EXPECT_EQ(runs, 12u);
   EXPECT_GT(steps, 5'000u);
+}
+
+TEST(CoverageRowCache, EveryRowIsCountedByItsTextWithMoreRowsThanCacheSlots) {
+  sim::World world(sim::WorldOptions{});
+  CoverageRecorder recorder(&world);
+  std::map<std::string, uint64_t> expected;
+  std::string reused;  // one buffer, its text changed between events
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 700; ++i) {
+      const std::string state = "State" + std::to_string(i * 7919 % 1000);
+      world.trace().Record(0, 0, "tx.state", {{"tx", "T"}, {"to", state}});
+      ++expected["tx " + state];
+      reused = "Other" + std::to_string(i % 301);
+      world.trace().Record(0, 0, "en.state", {{"en", "E"}, {"to", reused}});
+      ++expected["en " + reused];
+      // The same text under another kind is another row.
+      world.trace().Record(0, 0, "rm.phase", {{"uow", "T"}, {"to", sim::TraceName(state)}});
+      ++expected["rm " + state];
+    }
+  }
+  const Coverage coverage = recorder.Finish();
+  EXPECT_EQ(coverage.transitions, expected);
+  EXPECT_EQ(coverage.matrix.size(), expected.size());
+  for (const auto& [row, count] : expected) EXPECT_EQ(coverage.Cell(row, "none"), count) << row;
 }
 
 }  // namespace
