@@ -13,11 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_set.h"
 
 namespace model::spec {
 
@@ -35,26 +35,26 @@ struct Action {
 };
 
 // Every state reachable from Init(n), in breadth-first order (Init first).
+// The list is its own queue: states are expanded in the order they were
+// found, and what was found beyond states_max is cut off at the end.
 template <class Spec>
 std::vector<typename Spec::State> Reachable(int n, size_t states_max = kSpecStatesMax) {
   using State = typename Spec::State;
   std::vector<State> order;
-  std::unordered_set<uint64_t> seen;
-  std::deque<State> frontier;
+  absl::flat_hash_set<uint64_t> seen;
   State init = Spec::Init(n);
   seen.insert(init.Key());
-  frontier.push_back(init);
+  order.push_back(init);
   std::vector<std::pair<Action, State>> next;
-  while (!frontier.empty() && order.size() < states_max) {
-    State s = frontier.front();
-    frontier.pop_front();
-    order.push_back(s);
+  for (size_t i = 0; i < order.size() && i < states_max; ++i) {
+    const State s = order[i];  // a copy: order grows below
     next.clear();
     Spec::Next(s, n, &next);
     for (const auto& [action, t] : next) {
-      if (seen.insert(t.Key()).second) frontier.push_back(t);
+      if (seen.insert(t.Key()).second) order.push_back(t);
     }
   }
+  if (order.size() > states_max) order.resize(states_max);
   return order;
 }
 
@@ -86,7 +86,7 @@ bool PathWithin(const typename Spec::State& from, const typename Spec::State& to
     int depth;
   };
   std::vector<Node> nodes{{from, 0, {}, 0}};
-  std::unordered_set<uint64_t> seen{from.Key()};
+  absl::flat_hash_set<uint64_t> seen{from.Key()};
   std::vector<std::pair<Action, State>> next;
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].depth >= depth_max) continue;

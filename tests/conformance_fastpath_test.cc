@@ -6,10 +6,12 @@
 // coverage recorder's row cache (harness/coverage.h) counts every row as
 // its text says, with more rows than cache slots and a reused buffer.
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -18,6 +20,8 @@
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 #include "model/spec_common.h"
+#include "model/spec_btm.h"
+#include "model/spec_tcommit.h"
 #include "model/spec_two_phase.h"
 #include "sim/trace.h"
 #include "sim/world.h"
@@ -67,6 +71,50 @@ TEST(ConformanceFastPath, StateKeyIsTheFieldByFieldPacking) {
     }
   }
   EXPECT_GT(checked, 2'000u);
+}
+
+// Breadth-first search with a queue apart from the list, as Reachable was
+// first written.
+template <class Spec>
+std::vector<typename Spec::State> ReferenceReachable(int n, size_t states_max) {
+  using State = typename Spec::State;
+  std::vector<State> order;
+  std::unordered_set<uint64_t> seen;
+  std::deque<State> frontier;
+  seen.insert(Spec::Init(n).Key());
+  frontier.push_back(Spec::Init(n));
+  std::vector<std::pair<model::spec::Action, State>> next;
+  while (!frontier.empty() && order.size() < states_max) {
+    State s = frontier.front();
+    frontier.pop_front();
+    order.push_back(s);
+    next.clear();
+    Spec::Next(s, n, &next);
+    for (const auto& [action, t] : next) {
+      if (seen.insert(t.Key()).second) frontier.push_back(t);
+    }
+  }
+  return order;
+}
+
+template <class Spec>
+void ExpectReachableIsTheReference(int n, size_t states_max) {
+  const auto fast = model::spec::Reachable<Spec>(n, states_max);
+  const auto reference = ReferenceReachable<Spec>(n, states_max);
+  ASSERT_EQ(fast.size(), reference.size()) << n << " " << states_max;
+  for (size_t i = 0; i < fast.size(); ++i) ASSERT_TRUE(fast[i] == reference[i]) << n << " " << states_max << " #" << i;
+}
+
+TEST(SpecReachable, IsTheBreadthFirstOrderOfAQueueSearchWithAndWithoutALimit) {
+  for (int n = 1; n <= 3; ++n) {
+    for (size_t states_max : {size_t{0}, size_t{1}, size_t{7}, size_t{100}, model::spec::kSpecStatesMax}) {
+      ExpectReachableIsTheReference<model::spec::TwoPhaseCrash>(n, states_max);
+      ExpectReachableIsTheReference<model::spec::TwoPhase>(n, states_max);
+      ExpectReachableIsTheReference<model::spec::TwoPhaseKtmCalls>(n, states_max);
+      ExpectReachableIsTheReference<model::spec::TCommit>(n, states_max);
+      ExpectReachableIsTheReference<model::spec::TwoPhaseBTM>(n, states_max);
+    }
+  }
 }
 
 struct Visited {
