@@ -592,12 +592,30 @@ struct ConformanceChecker::Impl {
   // walks, so its cost follows the live transactions, not the run's length.
   std::vector<uint32_t> live;
 
+  // The last id each index answered (a trace's events about one
+  // transaction come in runs). A transaction's index never changes once
+  // made; an enlistment's changes only when it is created again, and
+  // en.create updates last_en.
+  IdKey last_tx{0, 0xffffffffu, 0};  // never a key: other ids are fewer
+  uint32_t last_tx_index = 0;
+  IdKey last_en{0, 0xffffffffu, 0};
+  std::pair<uint32_t, int> last_en_at{0, 0};
+
   const std::pair<uint32_t, int>* FindEn(uint32_t host, const sim::TraceField* en) {
     IdKey key;
     if (!store.KnownKey(host, en, &key)) return nullptr;
-    if (auto it = store.hot_ens.find(key); it != store.hot_ens.end()) return &it->second;
-    if (auto it = store.cold_ens.find(key); it != store.cold_ens.end()) return &it->second;
-    return nullptr;
+    if (key == last_en) return &last_en_at;
+    const std::pair<uint32_t, int>* at = nullptr;
+    if (auto it = store.hot_ens.find(key); it != store.hot_ens.end()) {
+      at = &it->second;
+    } else if (auto cold = store.cold_ens.find(key); cold != store.cold_ens.end()) {
+      at = &cold->second;
+    } else {
+      return nullptr;
+    }
+    last_en = key;
+    last_en_at = *at;
+    return &last_en_at;
   }
 
   TxRec* FindTx(uint32_t host, const sim::TraceField* tx, bool create) {
@@ -607,16 +625,24 @@ struct ConformanceChecker::Impl {
     } else if (!store.KnownKey(host, tx, &key)) {
       return nullptr;
     }
-    if (auto it = store.hot_txs.find(key); it != store.hot_txs.end()) return &store.txs[it->second];
-    if (auto it = store.cold_txs.find(key); it != store.cold_txs.end()) return &store.txs[it->second];
+    if (key == last_tx) return &store.txs[last_tx_index];
+    if (auto it = store.hot_txs.find(key); it != store.hot_txs.end()) return Remember(key, it->second);
+    if (auto it = store.cold_txs.find(key); it != store.cold_txs.end()) return Remember(key, it->second);
     if (!create) return nullptr;
     const uint32_t index = static_cast<uint32_t>(store.txs.size());
     store.hot_txs.emplace(key, index);
+    last_tx = key;
+    last_tx_index = index;
     live.push_back(index);
     TxRec& rec = store.txs.emplace_back();
     rec.host = host;
     rec.tx = key;
     return &rec;
+  }
+  TxRec* Remember(const IdKey& key, uint32_t index) {
+    last_tx = key;
+    last_tx_index = index;
+    return &store.txs[index];
   }
   // The record was forgotten or its host crashed: its index entries move to
   // the cold tier (found as before, but no longer in the table nearly every
@@ -663,6 +689,8 @@ void ConformanceChecker::Impl::OnEvent(const sim::TraceView& e, uint64_t index) 
     } else {
       it->second = at;
     }
+    last_en = en;
+    last_en_at = at;
   } else if (kind == TraceKind::kDistBranch) {
     // A participant's branch: the enlistment just created for it is the
     // superior enlistment (the TM's own superior), no RM of the instance.

@@ -170,6 +170,41 @@ TEST(ConformanceFastPath, SpecStatesAreTheTargetsOfTheAcceptedStepsOfEveryBehavi
   EXPECT_GT(steps, 5'000u);
 }
 
+// An enlistment created again (recovered into another transaction) is the
+// new one for the events after it, whichever id the checker saw last.
+TEST(ConformanceFastPath, AnEnlistmentCreatedAgainBelongsToItsNewTransaction) {
+  ConformanceChecker checker;
+  uint64_t index = 0;
+  auto add = [&](std::string kind, std::vector<std::pair<std::string, std::string>> fields) {
+    sim::TraceEvent e;
+    e.host = 0;
+    e.kind = std::move(kind);
+    e.fields = std::move(fields);
+    checker.OnEvent(e, index++);
+  };
+  add("tx.create", {{"tx", "T"}});
+  add("en.create", {{"en", "e1"}, {"tx", "T"}});
+  add("en.state", {{"en", "e1"}, {"from", "Active"}, {"to", "Preparing"}});
+  add("tx.create", {{"tx", "U"}});
+  add("en.create", {{"en", "e1"}, {"tx", "U"}});
+  add("en.state", {{"en", "e1"}, {"from", "Active"}, {"to", "Aborted"}});
+  add("en.state", {{"en", "e1"}, {"from", "Aborted"}, {"to", "Aborted"}});
+  const ConformanceResult r = checker.Finish(/*keep_behaviours=*/true);
+  EXPECT_TRUE(r.violations.empty());
+  ASSERT_EQ(r.behaviours.size(), 2u);
+  for (const ConformanceBehaviour& b : r.behaviours) {
+    ASSERT_EQ(b.rms, 1) << b.tx;
+    if (b.tx == "T") {
+      EXPECT_TRUE(b.steps.empty());  // Preparing is no step of the spec's RM
+    } else {
+      EXPECT_EQ(b.tx, "U");
+      ASSERT_EQ(b.steps.size(), 1u);
+      EXPECT_EQ(b.steps[0].event_index, 5u);
+      EXPECT_EQ(b.steps[0].to.rm[0], RmPhase::kAborted);
+    }
+  }
+}
+
 TEST(CoverageRowCache, EveryRowIsCountedByItsTextWithMoreRowsThanCacheSlots) {
   sim::World world(sim::WorldOptions{});
   CoverageRecorder recorder(&world);
