@@ -170,8 +170,8 @@ struct ChainedEv {
 class TextIds {
  public:
   uint32_t Intern(std::string_view text) {
-    auto it = ids_.find(text);
-    if (it != ids_.end()) return it->second;
+    const uint32_t found = Find(text);
+    if (found != kAbsent) return found;
     texts_.push_back(std::make_unique<std::string>(text));
     const uint32_t id = static_cast<uint32_t>(texts_.size() - 1);
     ids_.emplace(std::string_view(*texts_.back()), id);
@@ -180,14 +180,22 @@ class TextIds {
   // kAbsent when never interned.
   static constexpr uint32_t kAbsent = 0xffffffffu;
   uint32_t Find(std::string_view text) const {
+    if (texts_.size() <= kScanMax) {
+      // A run has a few RM names: comparing them beats hashing the text.
+      for (size_t id = 0; id < texts_.size(); ++id) {
+        if (*texts_[id] == text) return static_cast<uint32_t>(id);
+      }
+      return kAbsent;
+    }
     auto it = ids_.find(text);
     return it == ids_.end() ? kAbsent : it->second;
   }
   const std::string& Text(uint32_t id) const { return *texts_[id]; }
 
  private:
+  static constexpr size_t kScanMax = 8;
   std::vector<std::unique_ptr<std::string>> texts_;
-  absl::flat_hash_map<std::string_view, uint32_t> ids_;
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;  // every text, scanned or not
 };
 
 // The trace kinds the checker reads (every trace event's kind is looked up

@@ -205,6 +205,40 @@ TEST(ConformanceFastPath, AnEnlistmentCreatedAgainBelongsToItsNewTransaction) {
   }
 }
 
+// RM names are found by comparing them while a run has few, by a hash map
+// beyond that: every RM's vote reaches its enlistment either way.
+TEST(ConformanceFastPath, EveryRmsVoteIsFoundWithFewAndWithManyRmNames) {
+  for (int rms : {3, 8, 9, 20}) {
+    ConformanceChecker checker;
+    uint64_t index = 0;
+    auto add = [&](std::string kind, std::vector<std::pair<std::string, std::string>> fields) {
+      sim::TraceEvent e;
+      e.host = 0;
+      e.kind = std::move(kind);
+      e.fields = std::move(fields);
+      checker.OnEvent(e, index++);
+    };
+    for (int i = 0; i < rms; ++i) {
+      const std::string n = std::to_string(i);
+      add("tx.create", {{"tx", "T" + n}});
+      add("en.create", {{"en", "e" + n}, {"tx", "T" + n}});
+      add("rm.enlist", {{"rm", "kv" + n}, {"uow", "T" + n}});
+    }
+    for (int i = rms - 1; i >= 0; --i) {
+      const std::string n = std::to_string(i);
+      add("rm.vote", {{"rm", "kv" + n}, {"uow", "T" + n}, {"vote", "yes"}});
+    }
+    const ConformanceResult r = checker.Finish(/*keep_behaviours=*/true);
+    EXPECT_TRUE(r.violations.empty());
+    ASSERT_EQ(r.behaviours.size(), static_cast<size_t>(rms));
+    for (const ConformanceBehaviour& b : r.behaviours) {
+      ASSERT_EQ(b.steps.size(), 1u) << rms << " " << b.tx;
+      ASSERT_EQ(b.steps[0].actions.size(), 1u);
+      EXPECT_EQ(b.steps[0].actions[0].ToText(), "RMPrepare(rm1)") << rms << " " << b.tx;
+    }
+  }
+}
+
 TEST(CoverageRowCache, EveryRowIsCountedByItsTextWithMoreRowsThanCacheSlots) {
   sim::World world(sim::WorldOptions{});
   CoverageRecorder recorder(&world);
