@@ -739,18 +739,20 @@ void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_fac
   const size_t aborted = FirstRmAborted(tx_facts);
   const size_t told_committed = tx_facts.told_committed;
   const size_t told_aborted = tx_facts.told_aborted;
-  const std::string rolled_back =
-      aborted == kNone ? "" : absl::StrCat("rolled back on ", facts.event(aborted).rm, " at ",
-                                           At(facts, aborted));
+  // Built only for a violation (most aborted transactions are fine).
+  const auto rolled_back = [&]() -> std::string {
+    return aborted == kNone ? "" : absl::StrCat("rolled back on ", facts.event(aborted).rm, " at ",
+                                                At(facts, aborted));
+  };
   if (committed != kNone && aborted != kNone) {
     out.push_back(MakeViolation(
-        "agreement", tx, absl::StrCat(tx, " ", DescribeCommit(facts, committed), " but ", rolled_back),
+        "agreement", tx, absl::StrCat(tx, " ", DescribeCommit(facts, committed), " but ", rolled_back()),
         {committed, aborted}));
   }
   if (told_committed != kNone && aborted != kNone) {
     out.push_back(MakeViolation(
         "agreement", tx,
-        absl::StrCat(tx, " ", DescribeCommit(facts, told_committed), " but ", rolled_back),
+        absl::StrCat(tx, " ", DescribeCommit(facts, told_committed), " but ", rolled_back()),
         {told_committed, aborted}));
   }
   if (told_aborted != kNone && committed != kNone) {
@@ -927,12 +929,16 @@ void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint
 void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& out) {
   if (facts.event_value[read] == 0) return;  // absent
   const HistoryEvent& event = facts.event(read);
-  const std::string seen = absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=",
-                                        Quote(event.value), " at ", At(facts, read));
+  // The message's start, built only for a violation (nearly every read is
+  // of a value committed before it, and formatting is most of the cost).
+  const auto seen = [&] {
+    return absl::StrCat(event.tx, " read ", Place(event.rm, event.key), "=", Quote(event.value), " at ",
+                        At(facts, read));
+  };
   const size_t write = FirstWriteOf(facts, read);
   if (write == kNone) {
     out.push_back(MakeViolation(
-        "isolation", event.tx, absl::StrCat(seen, ", a value no transaction wrote there"),
+        "isolation", event.tx, absl::StrCat(seen(), ", a value no transaction wrote there"),
         {read}));
     return;
   }
@@ -940,14 +946,14 @@ void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& o
   if (facts.event_tx[write] == facts.event_tx[read]) {
     out.push_back(MakeViolation(
         "isolation", event.tx,
-        absl::StrCat(seen, ", its own write made only later at ", At(facts, write)), {read, write}));
+        absl::StrCat(seen(), ", its own write made only later at ", At(facts, write)), {read, write}));
     return;
   }
   const size_t commit = facts.RmFactsOf(write).first_committed;
   if (const size_t crash = facts.LostInCrash(write); crash != kNone && crash < read) {
     out.push_back(MakeViolation(
         "isolation", event.tx,
-        absl::StrCat(seen, ", a volatile key written by ", writer, " at ", At(facts, write),
+        absl::StrCat(seen(), ", a volatile key written by ", writer, " at ", At(facts, write),
                      "; its host crashed at ", At(facts, crash), ", which removed it"),
         {read, write, crash}));
     return;
@@ -958,7 +964,7 @@ void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& o
                                : absl::StrCat("committed there only at ", At(facts, commit));
   out.push_back(MakeViolation(
       "isolation", event.tx,
-      absl::StrCat(seen, ", written by ", writer, " at ", At(facts, write), ", which ", when,
+      absl::StrCat(seen(), ", written by ", writer, " at ", At(facts, write), ", which ", when,
                    " (dirty read)"),
       {read, write, commit}));
 }
