@@ -95,6 +95,12 @@ const char* TmPhaseName(TmPhase phase) {
   return "?";
 }
 
+uint64_t TwoPhaseState::PhasesKeySlow() const {
+  uint64_t key = 0;
+  for (int i = 0; i < kSpecRmMax; ++i) key |= static_cast<uint64_t>(rm[i]) << (2 * i);
+  return key;
+}
+
 namespace {
 std::string RmSet(uint8_t mask, int n) {
   std::string out = "{";

@@ -56,7 +56,7 @@ struct TwoPhaseState {
   // Injective for n <= kSpecRmMax: rm[i] in bits 2i..2i+1, then tm (16),
   // tmPrepared (18), msgs (26, 34, 35), tmUp (36), rmUp (37). Inline: the
   // conformance replay keys every step.
-  uint64_t Key() const {
+  [[gnu::always_inline]] uint64_t Key() const {
     static_assert(sizeof(rm) == sizeof(uint64_t), "the phases are read as one word");
     uint64_t phases;
     std::memcpy(&phases, rm.data(), sizeof(phases));
@@ -68,8 +68,7 @@ struct TwoPhaseState {
       phases = (phases | (phases >> 12)) & 0x000000ff000000ffull;
       key = (phases | (phases >> 24)) & 0xffffull;
     } else {
-      key = 0;
-      for (int i = 0; i < kSpecRmMax; ++i) key |= static_cast<uint64_t>(rm[i]) << (2 * i);
+      key = PhasesKeySlow();
     }
     key |= static_cast<uint64_t>(tm) << 16;
     key |= static_cast<uint64_t>(tm_prepared) << 18;
@@ -80,6 +79,8 @@ struct TwoPhaseState {
     key |= static_cast<uint64_t>(rm_down) << 37;
     return key;
   }
+  // Key()'s phase bits one phase at a time (a phase beyond two bits).
+  uint64_t PhasesKeySlow() const;
   // Every variable as a TLA+ conjunction, "/\ rmState = ... /\ tmState = ...";
   // with_crash adds tmUp and rmUp.
   std::string ToTla(int n, bool with_crash) const;
