@@ -832,6 +832,7 @@ std::vector<SpecCoverageFigure> SpecCoverageFigures(const std::map<int, std::set
         ++f.two_phase_reached;
       } else {
         f.two_phase_unreached.push_back(s.ToText(n));
+        if (!AtMostOneRmInFlight(s, n)) ++f.two_phase_unreached_ktm_impossible;
       }
     }
     for (const auto& s : model::spec::Reachable<model::spec::TwoPhaseCrash>(n)) {

@@ -123,6 +123,7 @@ struct SpecCoverageFigure {
   size_t two_phase_reached = 0, two_phase_states = 0;  // KtmTwoPhase (everybody up)
   size_t crash_reached = 0, crash_states = 0;          // KtmTwoPhaseCrash
   std::vector<std::string> two_phase_unreached;        // ToText of each, BFS order
+  size_t two_phase_unreached_ktm_impossible = 0;       // of those, !AtMostOneRmInFlight (below)
 };
 
 // KTM's PrepareComplete and RollbackEnlistment are calls into the TM, and a

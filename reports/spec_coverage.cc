@@ -20,16 +20,6 @@ absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("coverage: ", message));
 }
 
-// How many of the unreached KtmTwoPhase states with n RMs KTM cannot reach
-// without a crash.
-size_t KtmImpossible(const std::set<uint64_t>& seen, int n) {
-  size_t count = 0;
-  for (const auto& s : model::spec::Reachable<model::spec::TwoPhase>(n)) {
-    if (seen.count(s.Key()) == 0 && !harness::AtMostOneRmInFlight(s, n)) ++count;
-  }
-  return count;
-}
-
 }  // namespace
 
 Json SpecStatesJson(const std::map<int, std::set<uint64_t>>& spec_states) {
@@ -42,15 +32,14 @@ Json SpecStatesJson(const std::map<int, std::set<uint64_t>>& spec_states) {
 
 Json SpecCoverageJson(const std::map<int, std::set<uint64_t>>& spec_states) {
   Json figures = Json::array();
-  static const std::set<uint64_t> kNone;
   for (const harness::SpecCoverageFigure& f : harness::SpecCoverageFigures(spec_states, kSpecCoverageRmsMax)) {
-    auto it = spec_states.find(f.rms);
     Json figure = Json::object();
     figure["rms"] = f.rms;
     figure["two_phase"] = Json::array({f.two_phase_reached, f.two_phase_states});
     figure["crash"] = Json::array({f.crash_reached, f.crash_states});
     figure["two_phase_unreached"] = f.two_phase_unreached;
-    figure["unreached_ktm_impossible"] = KtmImpossible(it == spec_states.end() ? kNone : it->second, f.rms);
+    // How many of the unreached KtmTwoPhase states KTM cannot reach without a crash.
+    figure["unreached_ktm_impossible"] = f.two_phase_unreached_ktm_impossible;
     figures.push_back(std::move(figure));
   }
   return figures;

@@ -170,6 +170,26 @@ TEST(ConformanceFastPath, SpecStatesAreTheTargetsOfTheAcceptedStepsOfEveryBehavi
   EXPECT_GT(steps, 5'000u);
 }
 
+// The figure's count of unreached states KTM cannot reach is the recount
+// over KtmTwoPhase's states (what the report used to enumerate itself).
+TEST(SpecCoverageFigure, UnreachedKtmImpossibleIsTheRecount) {
+  for (size_t visited : {size_t{0}, size_t{1}, size_t{50}, size_t{200}, size_t{288}}) {
+    std::map<int, std::set<uint64_t>> seen;
+    const auto states = model::spec::Reachable<model::spec::TwoPhase>(3);
+    for (size_t i = 0; i < visited && i < states.size(); ++i) seen[3].insert(states[i * 7 % states.size()].Key());
+    size_t expected = 0;
+    for (const auto& s : states) {
+      if (seen[3].count(s.Key()) == 0 && !AtMostOneRmInFlight(s, 3)) ++expected;
+    }
+    const auto figures = SpecCoverageFigures(seen, 3);
+    ASSERT_EQ(figures.size(), 3u);
+    EXPECT_EQ(figures[2].two_phase_unreached_ktm_impossible, expected) << visited;
+    if (visited == 0) {
+      EXPECT_EQ(expected, 32u);
+    }
+  }
+}
+
 // An enlistment created again (recovered into another transaction) is the
 // new one for the events after it, whichever id the checker saw last.
 TEST(ConformanceFastPath, AnEnlistmentCreatedAgainBelongsToItsNewTransaction) {
