@@ -46,7 +46,7 @@ void HistoryRecorder::Reserve(uint64_t transactions, uint64_t operations, uint64
 }
 
 uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) {
-  const model::Name rm = Intern(rm_text);
+  const model::Name rm = RmName(rm_text);
   const uint32_t tx_id = tx.id();
   if (tx_id >= first_pair_of_tx_.size()) {
     first_pair_of_tx_.resize(std::max<size_t>(tx_id + 1, first_pair_of_tx_.size() * 2), kNoPair);
@@ -126,18 +126,18 @@ void HistoryRecorder::OnEnlist(uint32_t host, std::string_view rm, const ktm::Gu
 
 void HistoryRecorder::OnRead(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                              std::string_view value) {
-  RecordNames(model::EventKind::kRead, host, TxName(uow), Intern(rm), Intern(key), Intern(value));
+  RecordNames(model::EventKind::kRead, host, TxName(uow), RmName(rm), Intern(key), Intern(value));
 }
 
 void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                               std::string_view value) {
   const bool is_volatile = is_volatile_ && is_volatile_(rm, key);
-  RecordNames(model::EventKind::kWrite, host, TxName(uow), Intern(rm), Intern(key), Intern(value),
+  RecordNames(model::EventKind::kWrite, host, TxName(uow), RmName(rm), Intern(key), Intern(value),
               is_volatile ? Intern("volatile") : model::Name());
 }
 
 void HistoryRecorder::OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
-  RecordNames(model::EventKind::kRequestOutcome, host, TxName(uow), Intern(rm));
+  RecordNames(model::EventKind::kRequestOutcome, host, TxName(uow), RmName(rm));
 }
 
 void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {
@@ -148,7 +148,7 @@ void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Gu
     pair.in_doubt = true;
     pair.in_doubt_host = host;
   }
-  RecordNames(model::EventKind::kNotification, host, tx, Intern(rm), {}, {}, NotificationNameOf(notification));
+  RecordNames(model::EventKind::kNotification, host, tx, RmName(rm), {}, {}, NotificationNameOf(notification));
   if (notification == ktm::TRANSACTION_NOTIFY_PREPARE) Trigger(sim::CrashTrigger::kPrepare, host);
 }
 
@@ -161,13 +161,31 @@ model::Name HistoryRecorder::NotificationNameOf(uint32_t notification) {
   return name;
 }
 
+model::Name HistoryRecorder::RmName(std::string_view rm) {
+  for (const model::Name& name : rm_names_) {
+    if (std::string_view(name) == rm) return name;
+  }
+  const model::Name name = Intern(rm);
+  if (!rm.empty() && rm_names_.size() < rm_names_max) rm_names_.push_back(name);
+  return name;
+}
+
+model::Name HistoryRecorder::VoteNameOf(ktm::RmVote vote) {
+  for (const auto& [known, name] : vote_names_) {
+    if (known == vote) return name;
+  }
+  const model::Name name = Intern(ktm::RmVoteName(vote));
+  vote_names_.emplace_back(vote, name);
+  return name;
+}
+
 void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,
                              std::string_view /*why*/) {
   const model::Name tx = TxName(uow);
   const uint32_t index = PairAt(tx, rm);
   if (vote == ktm::RmVote::kYes) pairs_[index].prepared = true;
   if (vote == ktm::RmVote::kReadOnly || vote == ktm::RmVote::kSinglePhase) Resolve(index);
-  RecordNames(model::EventKind::kVote, host, tx, pairs_[index].rm, {}, {}, Intern(ktm::RmVoteName(vote)));
+  RecordNames(model::EventKind::kVote, host, tx, pairs_[index].rm, {}, {}, VoteNameOf(vote));
 }
 
 void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) {

@@ -169,6 +169,11 @@ class HistoryRecorder : public ktm::RmObserver {
     history_.AddInterned(scheduler_->Now(), host, kind, tx, rm, key, value, detail);
   }
   model::Name Intern(std::string_view text) { return table_->Intern(text); }
+  // An RM's name, interned: found among the RM names seen so far by its
+  // text (a handful a run), without hashing it (every RM event names its RM).
+  model::Name RmName(std::string_view rm);
+  // RmVoteName(vote), interned once per vote (as NotificationNameOf).
+  model::Name VoteNameOf(ktm::RmVote vote);
   // ktm::NotificationName(notification), interned once per code (the first
   // call interns it where an Intern would have: the same ids).
   model::Name NotificationNameOf(uint32_t notification);
@@ -192,6 +197,11 @@ class HistoryRecorder : public ktm::RmObserver {
   // history_'s name table, kept after TakeHistory (the recorder's Names point into it).
   std::shared_ptr<model::NameTable> table_;
   std::vector<std::pair<uint32_t, model::Name>> notification_names_;  // a handful of codes
+  // RmName's cache: the first rm_names_max RM names (most runs have fewer;
+  // the others are interned each time, as before).
+  static constexpr size_t rm_names_max = 16;
+  std::vector<model::Name> rm_names_;
+  std::vector<std::pair<ktm::RmVote, model::Name>> vote_names_;  // at most the four votes
   mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
   // UOW short id (Guid::hi) -> "t<N>": hashed by the number, so naming and
   // looking up a transaction costs the same however long the run (names()
