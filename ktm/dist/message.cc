@@ -70,24 +70,21 @@ const char* OutcomeName(Outcome outcome) {
   return "unknown";
 }
 
-std::string BranchId::ToString() const {
-  // By hand (to_chars into stack buffers): traces name a branch in every
+BranchText::BranchText(const BranchId& id) {
+  // By hand (to_chars into the buffer): traces name a branch in every
   // protocol event, and StrCat of five pieces costs several times this.
-  char coordinator_text[10], incarnation_text[20], sequence_text[20];
-  const size_t coordinator_size =
-      std::to_chars(coordinator_text, coordinator_text + sizeof coordinator_text, coordinator).ptr - coordinator_text;
-  const size_t incarnation_size =
-      std::to_chars(incarnation_text, incarnation_text + sizeof incarnation_text, incarnation).ptr - incarnation_text;
-  const size_t sequence_size =
-      std::to_chars(sequence_text, sequence_text + sizeof sequence_text, sequence).ptr - sequence_text;
-  std::string text;
-  text.reserve(3 + coordinator_size + incarnation_size + sequence_size);
-  text.push_back('b');
-  text.append(coordinator_text, coordinator_size).push_back('.');
-  text.append(incarnation_text, incarnation_size).push_back('.');
-  text.append(sequence_text, sequence_size);
-  return text;
+  char* const end = text_ + sizeof text_;
+  char* p = text_;
+  *p++ = 'b';
+  p = std::to_chars(p, end, id.coordinator).ptr;
+  *p++ = '.';
+  p = std::to_chars(p, end, id.incarnation).ptr;
+  *p++ = '.';
+  p = std::to_chars(p, end, id.sequence).ptr;
+  size_ = static_cast<size_t>(p - text_);
 }
+
+std::string BranchId::ToString() const { return std::string(BranchText(*this).view()); }
 
 std::vector<uint8_t> EncodeBranchRecord(const BranchRecord& record) {
   Writer w;
