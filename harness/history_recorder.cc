@@ -2,6 +2,7 @@
 #include "harness/history_recorder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,29 @@ uint64_t Mix(uint64_t hash, uint64_t word) {
 }
 
 uint64_t MixString(uint64_t hash, std::string_view text) { return Mix(hash, sim::HashName(text)); }
+
+// a == b, for RM names (short): whole-word loads instead of a memcmp call
+// up to 16 bytes (two overlapping loads cover every byte).
+bool SameText(std::string_view a, std::string_view b) {
+  const size_t size = a.size();
+  if (size != b.size()) return false;
+  if (size > 16) return a == b;
+  auto load = [](const char* at, size_t bytes) {
+    uint64_t word = 0;
+    std::memcpy(&word, at, bytes);
+    return word;
+  };
+  if (size >= 8) {
+    return load(a.data(), 8) == load(b.data(), 8) && load(a.data() + size - 8, 8) == load(b.data() + size - 8, 8);
+  }
+  if (size >= 4) {
+    return load(a.data(), 4) == load(b.data(), 4) && load(a.data() + size - 4, 4) == load(b.data() + size - 4, 4);
+  }
+  for (size_t i = 0; i < size; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -102,8 +126,15 @@ void HistoryRecorder::NameTransaction(const std::string& tx, const ktm::Guid& uo
 void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { names_.rm_by_id[rm_id.Short()] = rm; }
 
 model::Name HistoryRecorder::TxName(const ktm::Guid& uow) {
-  auto it = tx_by_uow_.find(uow.Short().value);
-  if (it != tx_by_uow_.end()) return it->second;
+  const uint64_t short_uow = uow.Short().value;
+  if (last_tx_valid_ && last_tx_uow_ == short_uow) return last_tx_;
+  auto it = tx_by_uow_.find(short_uow);
+  if (it != tx_by_uow_.end()) {
+    last_tx_uow_ = short_uow;
+    last_tx_ = it->second;
+    last_tx_valid_ = true;
+    return it->second;
+  }
   return Intern("uow-" + std::string(uow.Short().view()));
 }
 
@@ -162,11 +193,13 @@ model::Name HistoryRecorder::NotificationNameOf(uint32_t notification) {
 }
 
 model::Name HistoryRecorder::RmName(std::string_view rm) {
-  for (const model::Name& name : rm_names_) {
-    if (std::string_view(name) == rm) return name;
-  }
+  if (rm.empty()) return model::Name();
+  const uintptr_t address = reinterpret_cast<uintptr_t>(rm.data());
+  RmNameSlot& slot = rm_names_[(address ^ (address >> 6) ^ (address >> 12)) % kRmNameSlots];
+  if (slot.source == rm.data() && SameText(slot.name, rm)) return slot.name;
   const model::Name name = Intern(rm);
-  if (!rm.empty() && rm_names_.size() < rm_names_max) rm_names_.push_back(name);
+  slot.source = rm.data();
+  slot.name = name;
   return name;
 }
 
