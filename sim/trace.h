@@ -59,7 +59,7 @@ constexpr uint64_t Mix(uint64_t hash, uint64_t word) {
 // `size` (1..8) bytes from `data` as a little-endian word, zero above them.
 // At run time by whole loads (1..3: two; 4..8: two overlapping 4-byte loads),
 // never past data + size; by a byte loop only in constant evaluation.
-constexpr uint64_t LoadLittle(const char* data, size_t size) {
+[[gnu::always_inline]] constexpr uint64_t LoadLittle(const char* data, size_t size) {
   if (std::is_constant_evaluated()) {
     uint64_t word = 0;
     for (size_t i = 0; i < size; ++i) word |= static_cast<uint64_t>(static_cast<uint8_t>(data[i])) << (8 * i);
