@@ -2,6 +2,7 @@
 #include "harness/cluster.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <set>
 #include <utility>
@@ -15,6 +16,15 @@
 
 namespace harness {
 namespace {
+
+// "k<n>", the workload's key names (as absl::StrCat("k", n), by hand: one
+// per operation).
+std::string KeyName(uint64_t n) {
+  char text[21];
+  text[0] = 'k';
+  const char* end = std::to_chars(text + 1, text + sizeof text, n).ptr;
+  return std::string(text, static_cast<size_t>(end - text));
+}
 
 constexpr const char* kTmLogDisk = "tmlog";
 constexpr const char* kDtcDisk = "dtc";
@@ -97,7 +107,8 @@ void Cluster::Build() {
   }
   for (size_t r = 0; r < scenario_.rms.size(); ++r) {
     const RmSpec& spec = scenario_.rms[r];
-    HostRuntime& rt = hosts_.at(host_index_.at(spec.host));
+    rm_host_.push_back(host_index_.at(spec.host));
+    HostRuntime& rt = hosts_.at(rm_host_.back());
     rt.rm_indexes.push_back(r);
     rm_index_[spec.name] = r;
     recorder_.NameRm(spec.name, RmGuid(spec.name));
@@ -335,7 +346,7 @@ ktm::NTSTATUS Cluster::RunRemoteOp(size_t i, ktm::HANDLE transaction, const ktm:
 }
 
 RmAdapter* Cluster::RmOf(size_t r) {
-  HostRuntime& rt = hosts_.at(host_index_.at(scenario_.rms[r].host));
+  HostRuntime& rt = hosts_.at(rm_host_.at(r));
   auto it = rt.rms.find(r);
   return it == rt.rms.end() ? nullptr : it->second.get();
 }
@@ -446,7 +457,7 @@ void Cluster::PickLocal(ClientTx& tx, const std::vector<size_t>& ready) {
 bool Cluster::PickDistributed(ClientTx& tx) {
   const WorkloadSpec& w = scenario_.workload;
   // The root: a ready host whose Dtc is up, with RMs on at least one other Dtc host.
-  auto rm_host = [this](size_t r) { return host_index_.at(scenario_.rms[r].host); };
+  auto rm_host = [this](size_t r) { return rm_host_.at(r); };
   std::vector<size_t> roots;
   for (size_t i = 0; i < hosts_.size(); ++i) {
     if (!hosts_[i].ready || !hosts_[i].dtc || !hosts_[i].dtc->recovery_done()) continue;
@@ -504,13 +515,13 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   size_t r = visit < tx->rms.size() ? tx->rms[visit] : tx->rms[tx->rng.Uniform(tx->rms.size())];
   RmAdapter* rm = RmOf(r);
   const RmSpec& spec = scenario_.rms[r];
-  std::string key = absl::StrCat("k", tx->rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
+  std::string key = KeyName(tx->rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
   bool is_read = tx->read_only || tx->rng.Bernoulli(scenario_.workload.read_fraction);
   // Issue 18's operations draw from the transaction's own stream too, and
   // only where asked (older scenarios draw exactly as before).
   if (spec.volatile_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
   if (SkipsOperation(tx->number, visit + 1)) return SkipOperation(tx, r, is_read);
-  if (host_index_.at(spec.host) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
+  if (rm_host_.at(r) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
   // A paged RM's committed state may be on a page not in memory: read it first.
   if (rm && !rm->Resident(key, is_read)) {
     return rm->Prefetch(key, [this, tx, r, is_read, key] {

@@ -201,6 +201,9 @@ class Cluster {
   std::unique_ptr<sim::FaultInjector> injector_;
   std::vector<HostRuntime> hosts_;
   std::map<std::string, size_t> host_index_;
+  // RM index -> the index in hosts_ of its host (host_index_ of its spec's
+  // host, looked up once in Build: the workload asks on every operation).
+  std::vector<size_t> rm_host_;
   HistoryRecorder recorder_;
   uint64_t started_ = 0;                          // transactions started
   uint64_t last_number_ = 0;                      // the number of the last one started

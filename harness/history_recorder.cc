@@ -2,6 +2,7 @@
 #include "harness/history_recorder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,29 @@ uint64_t Mix(uint64_t hash, uint64_t word) {
 }
 
 uint64_t MixString(uint64_t hash, std::string_view text) { return Mix(hash, sim::HashName(text)); }
+
+// a == b, for RM names (short): whole-word loads instead of a memcmp call
+// up to 16 bytes (two overlapping loads cover every byte).
+bool SameText(std::string_view a, std::string_view b) {
+  const size_t size = a.size();
+  if (size != b.size()) return false;
+  if (size > 16) return a == b;
+  auto load = [](const char* at, size_t bytes) {
+    uint64_t word = 0;
+    std::memcpy(&word, at, bytes);
+    return word;
+  };
+  if (size >= 8) {
+    return load(a.data(), 8) == load(b.data(), 8) && load(a.data() + size - 8, 8) == load(b.data() + size - 8, 8);
+  }
+  if (size >= 4) {
+    return load(a.data(), 4) == load(b.data(), 4) && load(a.data() + size - 4, 4) == load(b.data() + size - 4, 4);
+  }
+  for (size_t i = 0; i < size; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -46,7 +70,7 @@ void HistoryRecorder::Reserve(uint64_t transactions, uint64_t operations, uint64
 }
 
 uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) {
-  const model::Name rm = Intern(rm_text);
+  const model::Name rm = RmName(rm_text);
   const uint32_t tx_id = tx.id();
   if (tx_id >= first_pair_of_tx_.size()) {
     first_pair_of_tx_.resize(std::max<size_t>(tx_id + 1, first_pair_of_tx_.size() * 2), kNoPair);
@@ -102,8 +126,15 @@ void HistoryRecorder::NameTransaction(const std::string& tx, const ktm::Guid& uo
 void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { names_.rm_by_id[rm_id.Short()] = rm; }
 
 model::Name HistoryRecorder::TxName(const ktm::Guid& uow) {
-  auto it = tx_by_uow_.find(uow.Short().value);
-  if (it != tx_by_uow_.end()) return it->second;
+  const uint64_t short_uow = uow.Short().value;
+  if (last_tx_valid_ && last_tx_uow_ == short_uow) return last_tx_;
+  auto it = tx_by_uow_.find(short_uow);
+  if (it != tx_by_uow_.end()) {
+    last_tx_uow_ = short_uow;
+    last_tx_ = it->second;
+    last_tx_valid_ = true;
+    return it->second;
+  }
   return Intern("uow-" + std::string(uow.Short().view()));
 }
 
@@ -126,18 +157,18 @@ void HistoryRecorder::OnEnlist(uint32_t host, std::string_view rm, const ktm::Gu
 
 void HistoryRecorder::OnRead(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                              std::string_view value) {
-  RecordNames(model::EventKind::kRead, host, TxName(uow), Intern(rm), Intern(key), Intern(value));
+  RecordNames(model::EventKind::kRead, host, TxName(uow), RmName(rm), Intern(key), Intern(value));
 }
 
 void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
                               std::string_view value) {
   const bool is_volatile = is_volatile_ && is_volatile_(rm, key);
-  RecordNames(model::EventKind::kWrite, host, TxName(uow), Intern(rm), Intern(key), Intern(value),
+  RecordNames(model::EventKind::kWrite, host, TxName(uow), RmName(rm), Intern(key), Intern(value),
               is_volatile ? Intern("volatile") : model::Name());
 }
 
 void HistoryRecorder::OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
-  RecordNames(model::EventKind::kRequestOutcome, host, TxName(uow), Intern(rm));
+  RecordNames(model::EventKind::kRequestOutcome, host, TxName(uow), RmName(rm));
 }
 
 void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {
@@ -148,7 +179,7 @@ void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Gu
     pair.in_doubt = true;
     pair.in_doubt_host = host;
   }
-  RecordNames(model::EventKind::kNotification, host, tx, Intern(rm), {}, {}, NotificationNameOf(notification));
+  RecordNames(model::EventKind::kNotification, host, tx, RmName(rm), {}, {}, NotificationNameOf(notification));
   if (notification == ktm::TRANSACTION_NOTIFY_PREPARE) Trigger(sim::CrashTrigger::kPrepare, host);
 }
 
@@ -161,13 +192,33 @@ model::Name HistoryRecorder::NotificationNameOf(uint32_t notification) {
   return name;
 }
 
+model::Name HistoryRecorder::RmName(std::string_view rm) {
+  if (rm.empty()) return model::Name();
+  const uintptr_t address = reinterpret_cast<uintptr_t>(rm.data());
+  RmNameSlot& slot = rm_names_[(address ^ (address >> 6) ^ (address >> 12)) % kRmNameSlots];
+  if (slot.source == rm.data() && SameText(slot.name, rm)) return slot.name;
+  const model::Name name = Intern(rm);
+  slot.source = rm.data();
+  slot.name = name;
+  return name;
+}
+
+model::Name HistoryRecorder::VoteNameOf(ktm::RmVote vote) {
+  for (const auto& [known, name] : vote_names_) {
+    if (known == vote) return name;
+  }
+  const model::Name name = Intern(ktm::RmVoteName(vote));
+  vote_names_.emplace_back(vote, name);
+  return name;
+}
+
 void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,
                              std::string_view /*why*/) {
   const model::Name tx = TxName(uow);
   const uint32_t index = PairAt(tx, rm);
   if (vote == ktm::RmVote::kYes) pairs_[index].prepared = true;
   if (vote == ktm::RmVote::kReadOnly || vote == ktm::RmVote::kSinglePhase) Resolve(index);
-  RecordNames(model::EventKind::kVote, host, tx, pairs_[index].rm, {}, {}, Intern(ktm::RmVoteName(vote)));
+  RecordNames(model::EventKind::kVote, host, tx, pairs_[index].rm, {}, {}, VoteNameOf(vote));
 }
 
 void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) {

@@ -32,6 +32,7 @@
 // order, and what grows with the run (names, pairs) is kept in flat tables.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -169,6 +170,11 @@ class HistoryRecorder : public ktm::RmObserver {
     history_.AddInterned(scheduler_->Now(), host, kind, tx, rm, key, value, detail);
   }
   model::Name Intern(std::string_view text) { return table_->Intern(text); }
+  // An RM's name, interned: found among the RM names seen so far by its
+  // text (a handful a run), without hashing it (every RM event names its RM).
+  model::Name RmName(std::string_view rm);
+  // RmVoteName(vote), interned once per vote (as NotificationNameOf).
+  model::Name VoteNameOf(ktm::RmVote vote);
   // ktm::NotificationName(notification), interned once per code (the first
   // call interns it where an Intern would have: the same ids).
   model::Name NotificationNameOf(uint32_t notification);
@@ -180,7 +186,10 @@ class HistoryRecorder : public ktm::RmObserver {
   // Every pair seen, in (tx, rm) name order (the fingerprint, stranded pairs).
   std::vector<uint32_t> PairsByName() const;
   // The history name of engine transaction `short_uow` is `tx`.
-  void SetTxName(uint64_t short_uow, model::Name tx) { tx_by_uow_.insert_or_assign(short_uow, tx); }
+  void SetTxName(uint64_t short_uow, model::Name tx) {
+    tx_by_uow_.insert_or_assign(short_uow, tx);
+    last_tx_valid_ = false;
+  }
   void Trigger(sim::CrashTrigger trigger, uint32_t host) {
     if (trigger_) trigger_(trigger, host);
   }
@@ -192,11 +201,26 @@ class HistoryRecorder : public ktm::RmObserver {
   // history_'s name table, kept after TakeHistory (the recorder's Names point into it).
   std::shared_ptr<model::NameTable> table_;
   std::vector<std::pair<uint32_t, model::Name>> notification_names_;  // a handful of codes
+  // RmName's cache, direct-mapped by where the caller's text lives (an RM
+  // passes its own name string every time); a hit is confirmed by the text,
+  // so a string reused at the same address for another name misses.
+  struct RmNameSlot {
+    const char* source = nullptr;
+    model::Name name;
+  };
+  static constexpr size_t kRmNameSlots = 64;
+  std::array<RmNameSlot, kRmNameSlots> rm_names_{};
+  std::vector<std::pair<ktm::RmVote, model::Name>> vote_names_;  // at most the four votes
   mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
   // UOW short id (Guid::hi) -> "t<N>": hashed by the number, so naming and
   // looking up a transaction costs the same however long the run (names()
   // orders it for the reports).
   absl::flat_hash_map<uint64_t, model::Name> tx_by_uow_;
+  // TxName's last answer found in tx_by_uow_ (an RM's events for one
+  // transaction come in runs); SetTxName forgets it.
+  uint64_t last_tx_uow_ = 0;
+  model::Name last_tx_;
+  bool last_tx_valid_ = false;
   absl::flat_hash_map<uint32_t, uint64_t> uow_by_tx_;    // tx name id -> UOW short id
   absl::flat_hash_map<uint32_t, uint32_t> begin_host_;   // tx name id -> the host its client began it on
   std::deque<PairState> pairs_;  // every pair seen (the fingerprint hashes them all)

@@ -92,7 +92,6 @@ uint64_t Network::Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload)
   }
   if (fate.extra_delay_ns > 0) ++stats_.reordered;
   const TimeNs delay = latency + fate.extra_delay_ns;
-  const uint64_t payload_hash = HashBytes(14695981039346656037ull, payload.data(), payload.size());
   if (fate.duplicate) {
     ++stats_.duplicated;
     // The copy's latency comes from a stream of its own per datagram, so it
@@ -100,22 +99,18 @@ uint64_t Network::Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload)
     Rng copy_rng(duplicate_seed_ ^ (seq * 0x9e3779b97f4a7c15ull));
     const TimeNs copy_delay = options_.latency.Sample(copy_rng) + fate.extra_delay_ns;
     ++inflight_;
-    const uint64_t copy_number = AddInFlight(from, to, payload_hash);
-    scheduler_->After(copy_delay, [this, seq, copy_number, from, to, copy = payload]() mutable {
-      Deliver(seq, copy_number, from, to, std::move(copy));
-    });
+    const uint64_t copy_number = AddInFlight(from, to, payload);
+    scheduler_->After(copy_delay, [this, seq, copy_number, from, to] { Deliver(seq, copy_number, from, to); });
   }
   ++inflight_;
-  const uint64_t copy_number = AddInFlight(from, to, payload_hash);
-  scheduler_->After(delay, [this, seq, copy_number, from, to, payload = std::move(payload)]() mutable {
-    Deliver(seq, copy_number, from, to, std::move(payload));
-  });
+  const uint64_t copy_number = AddInFlight(from, to, std::move(payload));
+  scheduler_->After(delay, [this, seq, copy_number, from, to] { Deliver(seq, copy_number, from, to); });
   return seq;
 }
 
-uint64_t Network::AddInFlight(uint32_t from, uint32_t to, uint64_t payload_hash) {
+uint64_t Network::AddInFlight(uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
   const uint64_t copy = next_copy_++;
-  in_flight_.emplace(copy, InFlight{from, to, payload_hash});
+  in_flight_.emplace(copy, InFlight{from, to, std::move(payload)});
   return copy;
 }
 
@@ -123,7 +118,13 @@ uint64_t Network::Fingerprint() const {
   // A multiset: sorted, so send order and sequence numbers do not matter.
   std::vector<std::tuple<uint32_t, uint32_t, uint64_t>> copies;
   copies.reserve(in_flight_.size());
-  for (const auto& [copy, datagram] : in_flight_) copies.emplace_back(datagram.from, datagram.to, datagram.payload_hash);
+  for (const auto& [copy, datagram] : in_flight_) {
+    if (!datagram.hashed) {
+      datagram.payload_hash = HashBytes(14695981039346656037ull, datagram.payload.data(), datagram.payload.size());
+      datagram.hashed = true;
+    }
+    copies.emplace_back(datagram.from, datagram.to, datagram.payload_hash);
+  }
   std::sort(copies.begin(), copies.end());
   uint64_t hash = HashWord(14695981039346656037ull, copies.size());
   for (const auto& [from, to, payload_hash] : copies) {
@@ -134,9 +135,10 @@ uint64_t Network::Fingerprint() const {
   return hash;
 }
 
-void Network::Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
+void Network::Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to) {
   --inflight_;
-  in_flight_.erase(copy);
+  auto node = in_flight_.extract(copy);
+  std::vector<uint8_t> payload = std::move(node.mapped().payload);
   if (!CanReach(from, to)) {
     ++stats_.partitioned;
     Drop(seq, from, to, "partition");

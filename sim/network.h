@@ -93,9 +93,10 @@ class Network {
   // Implementation detail: the implementer may change everything below.
   MessageFate DrawFate();
   void Drop(uint64_t seq, uint32_t from, uint32_t to, const char* reason);
-  void Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to, std::vector<uint8_t> payload);
-  // Registers one copy in flight; returns its copy number.
-  uint64_t AddInFlight(uint32_t from, uint32_t to, uint64_t payload_hash);
+  void Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to);
+  // Registers one copy in flight (it holds the payload until it arrives);
+  // returns its copy number.
+  uint64_t AddInFlight(uint32_t from, uint32_t to, std::vector<uint8_t> payload);
   uint32_t GroupOf(uint32_t host) const;
   Scheduler* scheduler_;
   Trace* trace_;
@@ -109,11 +110,15 @@ class Network {
   std::map<uint32_t, uint32_t> group_of_;  // empty: no partition
   uint64_t next_seq_ = 1;
   uint64_t inflight_ = 0;
-  // Every copy in flight, by copy number: (from, to, payload hash), for Fingerprint.
+  // Every copy in flight, by copy number: (from, to, payload); the payload's
+  // hash is computed by the first Fingerprint that needs it (most runs never
+  // ask, and hashing every datagram's bytes cost more than sending it).
   struct InFlight {
     uint32_t from;
     uint32_t to;
-    uint64_t payload_hash;
+    std::vector<uint8_t> payload;
+    mutable uint64_t payload_hash = 0;
+    mutable bool hashed = false;
   };
   std::map<uint64_t, InFlight> in_flight_;
   uint64_t next_copy_ = 1;

@@ -175,9 +175,7 @@ void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view
   }
 }
 
-const Trace::KindWants& Trace::WantsOf(TraceName kind) {
-  KindWants& slot = kind_wants_[kind.hash % kKindWantsSlots];
-  if (slot.valid && slot.kind_hash == kind.hash) return slot;
+const Trace::KindWants& Trace::AskKindWants(KindWants& slot, TraceName kind) {
   // Asked once per kind (a bit per listener).
   static_assert(listeners_max <= 64);
   slot.kind_hash = kind.hash;
@@ -194,52 +192,60 @@ void Trace::ForgetKindWants() {
   for (KindWants& slot : kind_wants_) slot.valid = false;
 }
 
-void Trace::RecordOutOfLine(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields) {
-  Record(time, host, kind, fields);
-}
-
 void Trace::RecordObserved(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
-  const std::string_view kind = name.text;
-
   const bool keep = keep_events_ && events_.size() < events_max_;
   const KindWants& wants = WantsOf(name);
   const bool observer_wants = wants.observer;
   const uint64_t listeners_want = wants.listeners;
+  // Text is made only when it is kept or a text observer wants it.
+  if (keep || (observer_wants && observer_.fn) || (listeners_want & text_listeners_) != 0) [[unlikely]] {
+    RecordWithText(time, host, name, fields, keep, observer_wants, listeners_want);
+    return;
+  }
+  if (!observer_wants && listeners_want == 0) return;
+  // Only view listeners want it: no TraceEvent is touched.
+  ++observing_depth_;
+  Show(nullptr, TraceView{time, host, name, fields}, observer_wants, listeners_want);
+  --observing_depth_;
+}
+
+void Trace::RecordWithText(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields,
+                           bool keep, bool observer_wants, uint64_t listeners_want) {
+  const std::string_view kind = name.text;
   const bool observed = observer_wants || listeners_want != 0;
-  if (!keep && !observed) return;
   if (!observed) {
     TraceEvent& kept = events_.emplace_back();
     Fill(kept, time, host, kind, fields);
     return;
   }
-  // Text is made only when it is kept or a text observer wants it.
-  const bool text = keep || (observer_wants && observer_.fn) || (listeners_want & text_listeners_) != 0;
+  // An observer that records gets a fresh event, never the one being shown.
   TraceEvent nested;
   TraceEvent& event = observing_depth_ == 0 ? scratch_ : nested;
-  if (text) {
-    Fill(event, time, host, kind, fields);
-    // Kept before the observers run: an event an observer records is kept
-    // after this one, in the digest's order.
-    if (keep) events_.push_back(event);
-  }
-  const TraceView view{time, host, name, fields};
+  Fill(event, time, host, kind, fields);
+  // Kept before the observers run: an event an observer records is kept
+  // after this one, in the digest's order.
+  if (keep) events_.push_back(event);
   ++observing_depth_;
+  Show(&event, TraceView{time, host, name, fields}, observer_wants, listeners_want);
+  --observing_depth_;
+}
+
+void Trace::Show(const TraceEvent* event, const TraceView& view, bool observer_wants, uint64_t listeners_want) {
   if (observer_wants) {
     if (observer_.fn) {
-      observer_.fn(event);
+      observer_.fn(*event);
     } else {
       observer_.view_fn(view);
     }
   }
-  for (size_t i = 0; i < listeners_.size(); ++i) {
-    if (((listeners_want >> i) & 1) == 0) continue;
-    if (listeners_[i].fn) {
-      listeners_[i].fn(event);
+  for (; listeners_want != 0; listeners_want &= listeners_want - 1) {
+    const Observer& listener = listeners_[static_cast<size_t>(std::countr_zero(listeners_want))];
+    if (listener.fn) {
+      listener.fn(*event);
     } else {
-      listeners_[i].view_fn(view);
+      listener.view_fn(view);
     }
   }
-  --observing_depth_;
 }
 
 namespace {

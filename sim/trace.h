@@ -59,7 +59,7 @@ constexpr uint64_t Mix(uint64_t hash, uint64_t word) {
 // `size` (1..8) bytes from `data` as a little-endian word, zero above them.
 // At run time by whole loads (1..3: two; 4..8: two overlapping 4-byte loads),
 // never past data + size; by a byte loop only in constant evaluation.
-constexpr uint64_t LoadLittle(const char* data, size_t size) {
+[[gnu::always_inline]] constexpr uint64_t LoadLittle(const char* data, size_t size) {
   if (std::is_constant_evaluated()) {
     uint64_t word = 0;
     for (size_t i = 0; i < size; ++i) word |= static_cast<uint64_t>(static_cast<uint8_t>(data[i])) << (8 * i);
@@ -288,25 +288,26 @@ class Trace {
     if (observed_) RecordObserved(time, host, kind, fields);
   }
   // Record of a fixed list of fields passed one by one (each a TraceField):
-  // the same digest and the same event. When nobody observes, the fields
-  // never go to memory (an array whose address is passed on would be
+  // the same digest and the same event. The digest step is compiled into
+  // the caller whether or not somebody observes (a call site's keys, types
+  // and literal values are constants there); when nobody observes, the
+  // fields never go to memory (an array whose address is passed on would be
   // written out and read back): the hot engine events use this one.
   template <class... Fields>
   [[gnu::always_inline]] void RecordEach(TimeNs time, uint32_t host, TraceName kind, const Fields&... fields) {
     static_assert((std::is_same_v<Fields, TraceField> && ...), "RecordEach takes sim::TraceField values");
-    if (observed_) [[unlikely]] {
-      if constexpr (sizeof...(Fields) == 0) {
-        RecordOutOfLine(time, host, kind, {});
-      } else {
-        const TraceField array[] = {fields...};
-        RecordOutOfLine(time, host, kind, array);
-      }
-      return;
-    }
     uint64_t hash = trace_internal::DigestHead(digest_, time, host, sizeof...(Fields), kind);
     ((hash = trace_internal::DigestField(hash, fields)), ...);
     digest_ = hash;
     ++count_;
+    if (observed_) [[unlikely]] {
+      if constexpr (sizeof...(Fields) == 0) {
+        RecordObserved(time, host, kind, {});
+      } else {
+        const TraceField array[] = {fields...};
+        RecordObserved(time, host, kind, array);
+      }
+    }
   }
 
   // The digest's step: `digest` extended by one event. Recomputing it over the
@@ -359,8 +360,13 @@ class Trace {
   uint64_t events_max_;
   // Record's part after the digest: keeping and showing the event.
   void RecordObserved(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields);
-  // All of Record, out of line (RecordEach's observed path).
-  void RecordOutOfLine(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields);
+  // RecordObserved's part for an event somebody keeps or a text observer
+  // wants (a TraceEvent is filled).
+  void RecordWithText(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields, bool keep,
+                      bool observer_wants, uint64_t listeners_want);
+  // Shows the event to the observer (if it wants it) and the listeners in
+  // listeners_want; `event` is the text form (nullptr: nobody shown wants text).
+  void Show(const TraceEvent* event, const TraceView& view, bool observer_wants, uint64_t listeners_want);
   void UpdateObserved() { observed_ = keep_events_ || observer_.fn || observer_.view_fn || !listeners_.empty(); }
   // Copies an event into `event`, reusing its strings' storage.
   void Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view kind,
@@ -388,7 +394,13 @@ class Trace {
   static constexpr size_t kKindWantsSlots = 256;
   std::vector<KindWants> kind_wants_ = std::vector<KindWants>(kKindWantsSlots);
   uint64_t text_listeners_ = 0;  // bits of listeners that take a TraceEvent
-  const KindWants& WantsOf(TraceName kind);
+  // The slot of `kind`, its answers filled in if it held another kind.
+  [[gnu::always_inline]] const KindWants& WantsOf(TraceName kind) {
+    KindWants& slot = kind_wants_[kind.hash % kKindWantsSlots];
+    if (slot.valid && slot.kind_hash == kind.hash) [[likely]] return slot;
+    return AskKindWants(slot, kind);
+  }
+  const KindWants& AskKindWants(KindWants& slot, TraceName kind);
   void ForgetKindWants();
   // The event observers are shown (reused: no allocation per event once warm),
   // spare fields with their storage, and the observer nesting depth (an

@@ -7,6 +7,7 @@
 #include "ktm/dist/dtc.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <optional>
 #include <utility>
@@ -75,6 +76,45 @@ const char* Dtc::StateName(ParticipantState state) {
     case ParticipantState::kAborted: return "aborted";
   }
   return "unknown";
+}
+
+namespace {
+
+// A table of `count` names (name(0) .. name(count - 1)) with their trace
+// digest words, built on first use: the names themselves stay in one place
+// (the name functions), and an event's field carries the word instead of
+// hashing the text.
+template <size_t kCount, class NameOf>
+std::array<sim::TraceName, kCount> TraceNames(NameOf name_of) {
+  std::array<sim::TraceName, kCount> names;
+  for (size_t i = 0; i < kCount; ++i) names[i] = sim::TraceName(std::string_view(name_of(i)));
+  return names;
+}
+
+// MessageTypeName(type) with its digest word (0 and out of range: "UNKNOWN").
+sim::TraceName TypeTraceName(MessageType type) {
+  static const auto kNames = TraceNames<kMessageTypeMax + 1>(
+      [](size_t i) { return MessageTypeName(static_cast<MessageType>(i)); });
+  const size_t index = static_cast<size_t>(type);
+  return index < kNames.size() ? kNames[index] : kNames[0];
+}
+
+}  // namespace
+
+sim::TraceName Dtc::StateTraceName(CoordinatorState state) {
+  constexpr size_t kStates = static_cast<size_t>(CoordinatorState::kAborting) + 1;
+  static const auto kNames = TraceNames<kStates>(
+      [](size_t i) { return StateName(static_cast<CoordinatorState>(i)); });
+  const size_t index = static_cast<size_t>(state);
+  return index < kNames.size() ? kNames[index] : sim::TraceName(StateName(state));
+}
+
+sim::TraceName Dtc::StateTraceName(ParticipantState state) {
+  constexpr size_t kStates = static_cast<size_t>(ParticipantState::kAborted) + 1;
+  static const auto kNames = TraceNames<kStates>(
+      [](size_t i) { return StateName(static_cast<ParticipantState>(i)); });
+  const size_t index = static_cast<size_t>(state);
+  return index < kNames.size() ? kNames[index] : sim::TraceName(StateName(state));
 }
 
 // ---------------------------------------------------------------------------
@@ -170,7 +210,7 @@ void Dtc::OnLastRecover() {
     b.record = r.record;
     b.state = ParticipantState::kAborted;
     b.local_done = true;
-    host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", r.record.id.ToString()},
+    host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchText(r.record.id).view()},
                                      {"tx", r.record.root.Short()}, {"from", "log"}, {"to", "aborted"},
                                      {"why", "lost"}});
     SendAbortedNotice(b);
@@ -330,14 +370,14 @@ class DecimalText {
 
 }  // namespace
 
-void Dtc::TraceMessage(const char* kind, const Message& m, uint32_t to) {
+void Dtc::TraceMessage(sim::TraceName kind, const Message& m, uint32_t to) {
   // The field texts live in these locals until TraceEvent returns; the
   // optional fields' texts are made only for the messages that carry them.
   const DecimalText from(m.from), to_text(to), id(m.id);
-  const std::string branch = m.branch.ToString();
+  const BranchText branch(m.branch);
   const GuidShort tx = m.root.Short();
-  sim::TraceField fields[9] = {{"from", from.view()}, {"to", to_text.view()}, {"type", MessageTypeName(m.type)},
-                               {"tx", tx},            {"branch", branch},     {"msg", id.view()}};
+  sim::TraceField fields[9] = {{"from", from.view()}, {"to", to_text.view()}, {"type", TypeTraceName(m.type)},
+                               {"tx", tx},            {"branch", branch.view()}, {"msg", id.view()}};
   size_t n = 6;
   std::optional<DecimalText> reply_to, op;
   std::string status;

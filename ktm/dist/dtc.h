@@ -132,6 +132,10 @@ class Dtc {
   };
   static const char* StateName(CoordinatorState state);
   static const char* StateName(ParticipantState state);
+  // The same names with their trace digest words, hashed once per process
+  // (not per event): trace fields take them as sim::TraceName.
+  static sim::TraceName StateTraceName(CoordinatorState state);
+  static sim::TraceName StateTraceName(ParticipantState state);
 
   // The root's enlistment: an ordinary durable subordinate that votes.
   static constexpr uint32_t kCoordinatorMask = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE |
@@ -216,7 +220,7 @@ class Dtc {
   Message MakeMessage(MessageType type, const BranchRecord& record) const;
   void Send(uint32_t to, Message m);
   void Reply(const Message& request, Message reply);
-  void TraceMessage(const char* kind, const Message& m, uint32_t to);
+  void TraceMessage(sim::TraceName kind, const Message& m, uint32_t to);
   void Defer(std::function<void()> fn);
   sim::EventId Timer(sim::TimeNs delay, std::function<void()> fn);
   void CancelTimer(sim::EventId* timer);

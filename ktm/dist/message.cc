@@ -3,7 +3,9 @@
 // that sees any other version rejects the datagram.
 #include "ktm/dist/message.h"
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 #include "ktm/codec.h"
 
@@ -12,6 +14,12 @@ namespace {
 
 constexpr uint32_t kMagic = 0x4454434du;  // "MCTD"
 constexpr uint8_t kVersion = 1;
+// The fixed part every message starts with (Encode writes these fields in
+// this order, little-endian): magic, version, type, from, from_incarnation,
+// to_incarnation, id, reply_to, branch (4 + 8 + 8), root (16), op_sequence,
+// status, outcome.
+constexpr size_t kFixedBytes = 4 + 1 + 1 + 4 + 8 + 8 + 8 + 8 + (4 + 8 + 8) + 16 + 8 + 4 + 1;
+static_assert(kFixedBytes == 91);
 
 void PutBranch(Writer& w, const BranchId& id) {
   w.U32(id.coordinator);
@@ -62,24 +70,21 @@ const char* OutcomeName(Outcome outcome) {
   return "unknown";
 }
 
-std::string BranchId::ToString() const {
-  // By hand (to_chars into stack buffers): traces name a branch in every
+BranchText::BranchText(const BranchId& id) {
+  // By hand (to_chars into the buffer): traces name a branch in every
   // protocol event, and StrCat of five pieces costs several times this.
-  char coordinator_text[10], incarnation_text[20], sequence_text[20];
-  const size_t coordinator_size =
-      std::to_chars(coordinator_text, coordinator_text + sizeof coordinator_text, coordinator).ptr - coordinator_text;
-  const size_t incarnation_size =
-      std::to_chars(incarnation_text, incarnation_text + sizeof incarnation_text, incarnation).ptr - incarnation_text;
-  const size_t sequence_size =
-      std::to_chars(sequence_text, sequence_text + sizeof sequence_text, sequence).ptr - sequence_text;
-  std::string text;
-  text.reserve(3 + coordinator_size + incarnation_size + sequence_size);
-  text.push_back('b');
-  text.append(coordinator_text, coordinator_size).push_back('.');
-  text.append(incarnation_text, incarnation_size).push_back('.');
-  text.append(sequence_text, sequence_size);
-  return text;
+  char* const end = text_ + sizeof text_;
+  char* p = text_;
+  *p++ = 'b';
+  p = std::to_chars(p, end, id.coordinator).ptr;
+  *p++ = '.';
+  p = std::to_chars(p, end, id.incarnation).ptr;
+  *p++ = '.';
+  p = std::to_chars(p, end, id.sequence).ptr;
+  size_ = static_cast<size_t>(p - text_);
 }
+
+std::string BranchId::ToString() const { return std::string(BranchText(*this).view()); }
 
 std::vector<uint8_t> EncodeBranchRecord(const BranchRecord& record) {
   Writer w;
@@ -100,7 +105,6 @@ bool DecodeBranchRecord(std::span<const uint8_t> bytes, BranchRecord* record) {
 std::vector<uint8_t> Encode(const Message& m) {
   // Room for the whole message up front (the fixed part is 91 bytes, more
   // than a default Writer's 64): one allocation, no regrowth.
-  constexpr size_t kFixedBytes = 4 + 1 + 1 + 4 + 8 + 8 + 8 + 8 + (4 + 8 + 8) + 16 + 8 + 4 + 1;
   std::vector<uint8_t> buffer;
   buffer.reserve(kFixedBytes + (HasOpFields(m.type) ? 1 + 3 * 4 + m.rm.size() + m.key.size() + m.value.size() : 0));
   Writer w(std::move(buffer));
@@ -126,32 +130,59 @@ std::vector<uint8_t> Encode(const Message& m) {
   return std::move(w.data());
 }
 
+namespace {
+
+// A little-endian word at `at` (bounds checked by the caller, once for the
+// whole fixed part).
+template <class T>
+T LoadLittle(const uint8_t* at) {
+  T value;
+  std::memcpy(&value, at, sizeof value);
+  if constexpr (std::endian::native == std::endian::big) {
+    if constexpr (sizeof value == 8) value = __builtin_bswap64(value);
+    if constexpr (sizeof value == 4) value = __builtin_bswap32(value);
+  }
+  return value;
+}
+
+}  // namespace
+
 bool Decode(std::span<const uint8_t> bytes, Message* m) {
-  Reader r(bytes);
-  if (r.U32() != kMagic || r.U8() != kVersion) return false;
-  uint8_t type = r.U8();
+  // Anything shorter than the fixed part is rejected whatever it holds (as
+  // a Reader would, field by field); the fixed fields are then read at
+  // their offsets without a check each.
+  if (bytes.size() < kFixedBytes) return false;
+  const uint8_t* p = bytes.data();
+  if (LoadLittle<uint32_t>(p) != kMagic || p[4] != kVersion) return false;
+  const uint8_t type = p[5];
   if (type == 0 || type > kMessageTypeMax) return false;
   m->type = static_cast<MessageType>(type);
-  m->from = r.U32();
-  m->from_incarnation = r.U64();
-  m->to_incarnation = r.U64();
-  m->id = r.U64();
-  m->reply_to = r.U64();
-  m->branch = GetBranch(r);
-  m->root = r.Id();
-  m->op_sequence = r.U64();
-  m->status = r.U32();
-  uint8_t outcome = r.U8();
+  m->from = LoadLittle<uint32_t>(p + 6);
+  m->from_incarnation = LoadLittle<uint64_t>(p + 10);
+  m->to_incarnation = LoadLittle<uint64_t>(p + 18);
+  m->id = LoadLittle<uint64_t>(p + 26);
+  m->reply_to = LoadLittle<uint64_t>(p + 34);
+  m->branch.coordinator = LoadLittle<uint32_t>(p + 42);
+  m->branch.incarnation = LoadLittle<uint64_t>(p + 46);
+  m->branch.sequence = LoadLittle<uint64_t>(p + 54);
+  m->root.hi = LoadLittle<uint64_t>(p + 62);
+  m->root.lo = LoadLittle<uint64_t>(p + 70);
+  m->op_sequence = LoadLittle<uint64_t>(p + 78);
+  m->status = LoadLittle<uint32_t>(p + 86);
+  const uint8_t outcome = p[90];
   if (outcome < 1 || outcome > 3) return false;
   m->outcome = static_cast<Outcome>(outcome);
+  bool done = bytes.size() == kFixedBytes;
   if (HasOpFields(m->type)) {
+    Reader r(bytes.subspan(kFixedBytes));
     m->write = r.U8() == 1;
     m->rm = r.Str();
     m->key = r.Str();
     m->value = r.Str();
     if (!StringFits(m->rm) || !StringFits(m->key) || !StringFits(m->value)) return false;
+    done = r.done();
   }
-  return r.done() && m->id != 0 && !m->branch.null();
+  return done && m->id != 0 && !m->branch.null();
 }
 
 }  // namespace ktm::dist

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ktm/status.h"
@@ -56,6 +57,18 @@ struct BranchId {
   bool null() const { return sequence == 0; }
   // "b<coordinator>.<incarnation>.<sequence>"
   std::string ToString() const;
+};
+
+// A BranchId's text (as ToString) in a buffer of its own, no allocation:
+// for trace fields, which need the text only while the event is recorded.
+class BranchText {
+ public:
+  explicit BranchText(const BranchId& id);
+  std::string_view view() const { return {text_, size_}; }
+
+ private:
+  char text_[1 + 10 + 1 + 20 + 1 + 20];  // 'b', u32, '.', u64, '.', u64
+  size_t size_ = 0;
 };
 
 // What both ends store about a branch in KTM enlistment recovery blobs and
