@@ -89,6 +89,24 @@ void TrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
 
 }  // namespace
 
+namespace trace_names {
+namespace {
+Tables MakeTables() {
+  Tables tables;
+  for (uint32_t bit = 0; bit < std::size(tables.notification); ++bit) {
+    tables.notification[bit] = NotificationTraceName(uint32_t{1} << bit);
+  }
+  for (uint32_t i = 0; i < std::size(tables.tx_state); ++i) tables.tx_state[i] = TxStateTraceName(static_cast<TxState>(i));
+  tables.en_state[0] = EnStateTraceName(EnState::kUninitialized);
+  for (uint32_t i = 1; i < std::size(tables.en_state); ++i) {
+    tables.en_state[i] = EnStateTraceName(static_cast<EnState>(255 + i));
+  }
+  return tables;
+}
+}  // namespace
+const Tables kTables = MakeTables();
+}  // namespace trace_names
+
 bool En::durable() const { return rm ? !rm->is_volatile : true; }
 
 Kernel::Kernel(sim::Host* host, uint32_t planted_bug)
@@ -134,12 +152,28 @@ HANDLE Kernel::NewHandle(Object object) {
 }
 
 template <typename T>
-NTSTATUS Kernel::Lookup(HANDLE h, std::shared_ptr<T>* out) const {
+NTSTATUS Kernel::LookupSlot(HANDLE h, const std::shared_ptr<T>** out) const {
   auto it = handles_.find(h);
   if (it == handles_.end()) return STATUS_INVALID_HANDLE;
   auto* p = std::get_if<std::shared_ptr<T>>(&it->second);
   if (p == nullptr) return STATUS_OBJECT_TYPE_MISMATCH;
-  *out = *p;
+  *out = p;
+  return STATUS_SUCCESS;
+}
+
+template <typename T>
+NTSTATUS Kernel::Lookup(HANDLE h, std::shared_ptr<T>* out) const {
+  const std::shared_ptr<T>* slot = nullptr;
+  if (NTSTATUS s = LookupSlot(h, &slot); s != STATUS_SUCCESS) return s;
+  *out = *slot;
+  return STATUS_SUCCESS;
+}
+
+template <typename T>
+NTSTATUS Kernel::Lookup(HANDLE h, T** out) const {
+  const std::shared_ptr<T>* slot = nullptr;
+  if (NTSTATUS s = LookupSlot(h, &slot); s != STATUS_SUCCESS) return s;
+  *out = slot->get();
   return STATUS_SUCCESS;
 }
 
@@ -184,7 +218,7 @@ void Kernel::SetTxState(Tx& tx, TxState to) {
   KTM_ASSERT(TxTransitionAllowed(tx.state, to),
              absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
                              TxStateName(tx.state), TxStateName(to)));
-  Trace("tx.state", {"tx", tx.id.Short()}, {"from", TxStateTraceName(tx.state)}, {"to", TxStateTraceName(to)});
+  Trace("tx.state", {"tx", tx.id.Short()}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
   tx.state = to;
 }
 
@@ -193,7 +227,7 @@ void Kernel::SetEnState(En& en, EnState to) {
              absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
   KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
              absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
-  Trace("en.state", {"en", en.id.Short()}, {"from", EnStateTraceName(en.state)}, {"to", EnStateTraceName(to)});
+  Trace("en.state", {"en", en.id.Short()}, {"from", EnStateTraceNameFast(en.state)}, {"to", EnStateTraceNameFast(to)});
   en.state = to;
 }
 
@@ -229,7 +263,7 @@ void Kernel::Notify(En& en, uint32_t notification) {
   n.TmVirtualClock = en.rm->tm ? en.rm->tm->clock : 0;
   n.EnlistmentId = en.id;
   if (tx) n.UOW = tx->id;
-  Trace("ktm.notify", {"en", en.id.Short()}, {"n", NotificationTraceName(notification)});
+  Trace("ktm.notify", {"en", en.id.Short()}, {"n", NotificationTraceNameFast(notification)});
   Enqueue(*en.rm, n);
 }
 
@@ -725,7 +759,7 @@ NTSTATUS Kernel::SetTransactionInformation(HANDLE h, uint32_t isolation_level, u
 }
 
 NTSTATUS Kernel::GetTransactionId(HANDLE h, Guid* id) {
-  std::shared_ptr<Tx> tx;
+  Tx* tx = nullptr;
   if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
   if (id == nullptr) return STATUS_INVALID_PARAMETER;
   *id = tx->id;
@@ -1121,7 +1155,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
 }
 
 NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out) {
-  std::shared_ptr<Rm> rm;
+  Rm* rm = nullptr;
   if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
   if (out == nullptr) return STATUS_INVALID_PARAMETER;
   if (rm->queue.empty()) return STATUS_TIMEOUT;
@@ -1131,7 +1165,8 @@ NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATI
 }
 
 void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done) {
-  std::shared_ptr<Rm> rm;
+  // The handle keeps the RM alive through the call (no handle is closed in it).
+  Rm* rm = nullptr;
   NTSTATUS s = Lookup(h, &rm);
   if (s == STATUS_SUCCESS && rm->waiter) s = STATUS_INVALID_PARAMETER;
   if (s != STATUS_SUCCESS) {
@@ -1147,7 +1182,9 @@ void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, 
   rm->waiter = std::move(done);
   if (timeout != sim::kTimeNever) {
     std::weak_ptr<bool> alive = alive_;
-    std::weak_ptr<Rm> weak_rm = rm;
+    const std::shared_ptr<Rm>* rm_slot = nullptr;
+    KTM_ASSERT(LookupSlot(h, &rm_slot) == STATUS_SUCCESS, "the RM's handle closed while waiting");
+    std::weak_ptr<Rm> weak_rm = *rm_slot;
     rm->waiter_timer = host_->After(timeout, [alive, weak_rm, host = host_] {
       auto a = alive.lock();
       auto r = weak_rm.lock();
@@ -1166,10 +1203,15 @@ void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, 
 
 NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t mask, uint32_t options,
                                   uint64_t key, HANDLE* out) {
-  std::shared_ptr<Rm> rm;
-  std::shared_ptr<Tx> tx;
-  if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
-  if (NTSTATUS s = Lookup(tx_handle, &tx); s != STATUS_SUCCESS) return s;
+  // Raw pointers: the handles keep both alive through the call; the
+  // shared_ptrs in the handle table (read before NewHandle changes it) give
+  // the enlistment its references.
+  const std::shared_ptr<Rm>* rm_slot = nullptr;
+  const std::shared_ptr<Tx>* tx_slot = nullptr;
+  if (NTSTATUS s = LookupSlot(rm_handle, &rm_slot); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = LookupSlot(tx_handle, &tx_slot); s != STATUS_SUCCESS) return s;
+  Rm* rm = rm_slot->get();
+  Tx* tx = tx_slot->get();
   constexpr uint32_t kThreePhase = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT;
   const bool superior = (options & ENLISTMENT_SUPERIOR) != 0;
   if (out == nullptr || (mask & ~TRANSACTION_NOTIFY_VALID_MASK) != 0 || (mask & TRANSACTION_NOTIFY_ROLLBACK) == 0 ||
@@ -1189,9 +1231,9 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->id = NewGuid();
   en->key = key;
   en->mask = mask;
-  en->rm = rm;
+  en->rm = *rm_slot;
   en->rm_id = rm->id;
-  en->tx = tx;
+  en->tx = *tx_slot;
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
@@ -1264,7 +1306,7 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
   return STATUS_SUCCESS;
 }
 
-NTSTATUS Kernel::ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
+NTSTATUS Kernel::ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = Lookup(h, en); s != STATUS_SUCCESS) return s;
   *tx = (*en)->tx.lock();
   if (!*tx) return STATUS_TRANSACTION_NOT_ACTIVE;  // forgotten
@@ -1296,12 +1338,12 @@ NTSTATUS WrongState(const Tx& tx) {
 // tie-breaking responses come back in notification order, so the shortcut is
 // never taken; it needs one RM's events to run ahead of another's at many
 // same-time choice points in a row (docs/scheduling.md).
-bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared_ptr<En>& en) {
+bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en) {
   if (planted_bug_ != kBugTrustResponseOrder) return false;
   const bool first = !tx->phase_answered;
   tx->phase_answered = true;
   if (!first || tx->phase_notified < 2) return false;
-  const bool reversed = en.get() == tx->phase_last_notified;
+  const bool reversed = en == tx->phase_last_notified;
   response_order_streak_ = reversed ? response_order_streak_ + 1 : 0;
   if (!reversed || response_order_streak_ <= kTrustResponseOrderStreak || tx->state != TxState::kPreparing) {
     return false;
@@ -1318,7 +1360,7 @@ bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared
 }
 
 NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kPrePreparing) {
@@ -1334,7 +1376,7 @@ NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kPreparing) {
@@ -1350,7 +1392,7 @@ NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::CommitComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state == EnState::kDelegated) {
@@ -1373,7 +1415,7 @@ NTSTATUS Kernel::CommitComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kAborting) return STATUS_TRANSACTION_NOT_REQUESTED;  // ZwRollbackComplete
@@ -1385,7 +1427,7 @@ NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::ReadOnlyEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   bool allowed = en->state == EnState::kActive || en->state == EnState::kPrePreparing ||
@@ -1401,7 +1443,7 @@ NTSTATUS Kernel::ReadOnlyEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kDelegated || tx->state != TxState::kDelegated) return WrongState(*tx);
@@ -1414,7 +1456,7 @@ NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (tx->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
@@ -1443,7 +1485,7 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::RequestOutcomeEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->superior) return STATUS_TRANSACTION_REQUEST_NOT_VALID;  // TmRequestOutcomeEnlistment page
@@ -1463,7 +1505,7 @@ NTSTATUS Kernel::RequestOutcomeEnlistment(HANDLE h, uint64_t* clock) {
   return STATUS_SUCCESS;
 }
 
-NTSTATUS Kernel::SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
+NTSTATUS Kernel::SuperiorCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = ResponseCheck(h, en, tx, clock); s != STATUS_SUCCESS) return s;
   if (!(*en)->superior) return STATUS_ENLISTMENT_NOT_SUPERIOR;
   if ((*tx)->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
@@ -1471,7 +1513,7 @@ NTSTATUS Kernel::SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_pt
 }
 
 NTSTATUS Kernel::PrePrepareEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   // ZwPrePrepareEnlistment: the superior must have asked for PREPREPARE_COMPLETE.
@@ -1484,7 +1526,7 @@ NTSTATUS Kernel::PrePrepareEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::PrepareEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   // ZwPrepareEnlistment: the superior must have asked for PREPARE_COMPLETE.
@@ -1495,7 +1537,7 @@ NTSTATUS Kernel::PrepareEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::CommitEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (!(en->mask & TRANSACTION_NOTIFY_COMMIT_COMPLETE)) return STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED;
@@ -1515,7 +1557,7 @@ NTSTATUS Kernel::CommitEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::GetEnlistmentId(HANDLE h, Guid* id) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   if (NTSTATUS s = Lookup(h, &en); s != STATUS_SUCCESS) return s;
   if (id == nullptr) return STATUS_INVALID_PARAMETER;
   *id = en->id;

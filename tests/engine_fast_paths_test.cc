@@ -18,6 +18,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/engine_rig.h"
+#include "ktm/kernel.h"
+#include "ktm/types.h"
 #include "sim/disk.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
@@ -112,6 +114,34 @@ TEST(EngineFastPaths, EngineDigestIsUnchanged) {
   EXPECT_EQ(sim::DigestHex(RunRig(1, 40, false).digest), "6a4e1140bd81d3e4");
   EXPECT_EQ(sim::DigestHex(RunRig(2, 40, false).digest), "a1ef62862ae38d51");
   EXPECT_EQ(sim::DigestHex(RunRig(4, 40, false).digest), "7b12ef89156f92f9");
+}
+
+}  // namespace
+
+namespace {
+
+// The kernel's name tables give names.cc's names and digest words for
+// every value (and fall back to names.cc outside the tables).
+TEST(EngineFastPaths, NameTablesAgreeWithTheCatalog) {
+  auto same = [](sim::TraceName a, sim::TraceName b) { return a.text == b.text && a.hash == b.hash; };
+  for (uint32_t bit = 0; bit < 32; ++bit) {
+    const uint32_t n = uint32_t{1} << bit;
+    EXPECT_TRUE(same(ktm::NotificationTraceNameFast(n), ktm::NotificationTraceName(n))) << n;
+    EXPECT_EQ(ktm::NotificationTraceNameFast(n).hash, sim::TraceTextHash(ktm::NotificationTraceName(n).text));
+  }
+  EXPECT_TRUE(same(ktm::NotificationTraceNameFast(0), ktm::NotificationTraceName(0)));
+  EXPECT_TRUE(same(ktm::NotificationTraceNameFast(3), ktm::NotificationTraceName(3)));
+  for (uint32_t v = 0; v < 40; ++v) {
+    const auto state = static_cast<ktm::TxState>(v);
+    EXPECT_TRUE(same(ktm::TxStateTraceNameFast(state), ktm::TxStateTraceName(state))) << v;
+  }
+  for (uint32_t v = 0; v < 300; ++v) {
+    const auto state = static_cast<ktm::EnState>(v);
+    EXPECT_TRUE(same(ktm::EnStateTraceNameFast(state), ktm::EnStateTraceName(state))) << v;
+  }
+  EXPECT_EQ(ktm::EnStateTraceNameFast(ktm::EnState::kPrepared).text, "Prepared");
+  EXPECT_EQ(ktm::TxStateTraceNameFast(ktm::TxState::kPrePrepared).text, "PrePrepared");
+  EXPECT_EQ(ktm::NotificationTraceNameFast(ktm::TRANSACTION_NOTIFY_PREPARE).text, "PREPARE");
 }
 
 }  // namespace
