@@ -218,7 +218,7 @@ void Kernel::SetTxState(Tx& tx, TxState to) {
   KTM_ASSERT(TxTransitionAllowed(tx.state, to),
              absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
                              TxStateName(tx.state), TxStateName(to)));
-  Trace("tx.state", {"tx", tx.id.Short()}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
+  Trace("tx.state", {"tx", TraceShort(tx.id)}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
   tx.state = to;
 }
 
@@ -227,7 +227,7 @@ void Kernel::SetEnState(En& en, EnState to) {
              absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
   KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
              absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
-  Trace("en.state", {"en", en.id.Short()}, {"from", EnStateTraceNameFast(en.state)}, {"to", EnStateTraceNameFast(to)});
+  Trace("en.state", {"en", TraceShort(en.id)}, {"from", EnStateTraceNameFast(en.state)}, {"to", EnStateTraceNameFast(to)});
   en.state = to;
 }
 
@@ -263,7 +263,7 @@ void Kernel::Notify(En& en, uint32_t notification) {
   n.TmVirtualClock = en.rm->tm ? en.rm->tm->clock : 0;
   n.EnlistmentId = en.id;
   if (tx) n.UOW = tx->id;
-  Trace("ktm.notify", {"en", en.id.Short()}, {"n", NotificationTraceNameFast(notification)});
+  Trace("ktm.notify", {"en", TraceShort(en.id)}, {"n", NotificationTraceNameFast(notification)});
   Enqueue(*en.rm, n);
 }
 
@@ -301,7 +301,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   tx->commit_requested = true;
   if (tx->superior) {
     // KTM forwards the request; the superior drives the protocol.
-    Trace("tx.commit_request", {"tx", tx->id.Short()}, {"to", "superior"});
+    Trace("tx.commit_request", {"tx", TraceShort(tx->id)}, {"to", "superior"});
     Notify(*tx->superior, TRANSACTION_NOTIFY_COMMIT_REQUEST);
     return;
   }
@@ -309,7 +309,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     // The timeout still applies until prepared: keep the timer.
   }
   if (tx->tm) tx->clock = ++tx->tm->clock;
-  Trace("tx.commit_request", {"tx", tx->id.Short()});
+  Trace("tx.commit_request", {"tx", TraceShort(tx->id)});
   // The live enlistments as they are now (the loops below change states
   // that do not affect liveness, and enlist nobody).
   const size_t enlisted = tx->enlistments.size();
@@ -436,14 +436,14 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   if (!lsn.ok()) {
     KTM_CODE_PROBE(host_, "log.commit_append_failed");
     // Nothing was written: presumed abort makes rolling back safe.
-    Trace("ktm.log_error", {"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())});
+    Trace("ktm.log_error", {"tx", TraceShort(tx->id)}, {"error", std::string(lsn.status().message())});
     Abort(tx, "log");
     return;
   }
   tx->logged = true;
   ++tm->commit_records;
   tm->transactions[tx->id] = tx;
-  Trace("ktm.log_commit", {"tx", tx->id.Short()}, {"lsn", *lsn});
+  Trace("ktm.log_commit", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   if (planted_bug_ == kBugAckBeforeForce) {
     CommitDecided(tx);
     tm->log->Force(*lsn, [](absl::Status) {});
@@ -456,11 +456,11 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
       // The record may or may not be on disk: the outcome is unknown until
       // the TM recovers. The transaction stays in doubt (never unilaterally aborted).
       KTM_CODE_PROBE(host_, "log.commit_force_failed");
-      Trace("ktm.log_error", {"tx", tx->id.Short()}, {"error", std::string(status.message())});
+      Trace("ktm.log_error", {"tx", TraceShort(tx->id)}, {"error", std::string(status.message())});
       SetTxState(*tx, TxState::kInDoubt);
       return;
     }
-    Trace("ktm.log_forced", {"tx", tx->id.Short()});
+    Trace("ktm.log_forced", {"tx", TraceShort(tx->id)});
     CommitDecided(tx);
   });
 }
@@ -492,13 +492,13 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
   payload.insert(payload.end(), w.data().begin(), w.data().end());
   auto lsn = tm->log->Append(kRecPrepared, payload);
   if (!lsn.ok()) {
-    Trace("ktm.log_error", {"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())});
+    Trace("ktm.log_error", {"tx", TraceShort(tx->id)}, {"error", std::string(lsn.status().message())});
     Abort(tx, "log");
     return;
   }
   tx->prepared_logged = true;
   tm->transactions[tx->id] = tx;
-  Trace("ktm.log_prepared", {"tx", tx->id.Short()}, {"lsn", *lsn});
+  Trace("ktm.log_prepared", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   std::weak_ptr<bool> alive = alive_;
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
     if (auto a = alive.lock(); !a || !*a) return;
@@ -507,7 +507,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
       SetTxState(*tx, TxState::kInDoubt);
       return;
     }
-    Trace("ktm.log_forced", {"tx", tx->id.Short()});
+    Trace("ktm.log_forced", {"tx", TraceShort(tx->id)});
     if (tx->state == TxState::kPrepared && tx->superior) Notify(*tx->superior, TRANSACTION_NOTIFY_PREPARE_COMPLETE);
   });
 }
@@ -543,7 +543,7 @@ void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
              absl::StrFormat("transaction %s: abort after commit", tx->id.Short().view()));
   if (tx->state == TxState::kAborted) return;
   if (tx->state == TxState::kPreparing) KTM_CODE_PROBE(host_, "tx.abort_while_preparing");
-  Trace("tx.abort", {"tx", tx->id.Short()}, {"reason", reason});
+  Trace("tx.abort", {"tx", TraceShort(tx->id)}, {"reason", reason});
   if (tx->timeout_timer != sim::kNoEvent) {
     host_->Cancel(tx->timeout_timer);
     tx->timeout_timer = sim::kNoEvent;
@@ -617,7 +617,7 @@ void Kernel::OnTimeout(const Guid& id) {
   tx->timeout_timer = sim::kNoEvent;
   if (!InPrePrepareOrEarlier(*tx) && tx->state != TxState::kPreparing) return;
   KTM_CODE_PROBE(host_, "tx.timeout_abort");
-  Trace("ktm.timeout", {"tx", tx->id.Short()});
+  Trace("ktm.timeout", {"tx", TraceShort(tx->id)});
   Abort(tx, "timeout");
 }
 
@@ -635,7 +635,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   tx->description = description;
   tx->timeout_ms = timeout_ms;
   transactions_[tx->id] = tx;
-  Trace("tx.create", {"tx", tx->id.Short()}, {"timeout_ms", timeout_ms});
+  Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
   ArmTimeout(tx);
   *out = NewHandle(tx);
   return STATUS_SUCCESS;
@@ -721,7 +721,7 @@ void Kernel::RollbackTransaction(HANDLE h, Completion done) {
     return;
   }
   tx->rollback_waiters.push_back(std::move(done));
-  Trace("tx.rollback_request", {"tx", tx->id.Short()});
+  Trace("tx.rollback_request", {"tx", TraceShort(tx->id)});
   Abort(tx, "client");
 }
 
@@ -729,7 +729,7 @@ NTSTATUS Kernel::RollbackTransactionAsync(HANDLE h) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
   if (NTSTATUS s = RollbackStatusFor(*tx); s != STATUS_SUCCESS) return s;
-  Trace("tx.rollback_request", {"tx", tx->id.Short()});
+  Trace("tx.rollback_request", {"tx", TraceShort(tx->id)});
   Abort(tx, "client");
   return STATUS_SUCCESS;
 }
@@ -791,7 +791,7 @@ void Kernel::CreateTransactionManager(const std::string& log_name, uint32_t opti
     tm->is_volatile = true;
     tm->state = TmState::kInitialized;
     tms_[tm->id] = tm;
-    Trace("tm.create", {"tm", tm->id.Short()}, {"volatile", "1"});
+    Trace("tm.create", {"tm", TraceShort(tm->id)}, {"volatile", "1"});
     HANDLE h = NewHandle(tm);
     Defer([done, h] { done(STATUS_SUCCESS, h); });
     return;
@@ -824,7 +824,7 @@ void Kernel::CreateTransactionManager(const std::string& log_name, uint32_t opti
         if (!st.ok()) return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
         tm->state = TmState::kInitialized;
         tms_[tm->id] = tm;
-        Trace("tm.create", {"tm", tm->id.Short()}, {"log", tm->log_name});
+        Trace("tm.create", {"tm", TraceShort(tm->id)}, {"log", tm->log_name});
         done(STATUS_SUCCESS, NewHandle(tm));
       });
     });
@@ -887,7 +887,7 @@ void Kernel::FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTST
   tm->recovered = std::move(*recovered);
   tm->state = TmState::kInitialized;
   tms_[tm->id] = tm;
-  Trace("tm.open", {"tm", tm->id.Short()}, {"records", tm->recovered.records.size()});
+  Trace("tm.open", {"tm", TraceShort(tm->id)}, {"records", tm->recovered.records.size()});
   done(STATUS_SUCCESS, NewHandle(tm));
 }
 
@@ -1000,7 +1000,7 @@ void Kernel::RecoverTransactionManager(HANDLE h, uint64_t clock_limit, Completio
   if (!tm->is_volatile) ReplayLog(*tm, clock_limit);
   tm->recovered.records.clear();
   tm->state = TmState::kOnline;
-  Trace("tm.online", {"tm", tm->id.Short()}, {"in_flight", tm->transactions.size()},
+  Trace("tm.online", {"tm", TraceShort(tm->id)}, {"in_flight", tm->transactions.size()},
                       {"clock", tm->clock});
   Defer([done] { done(STATUS_SUCCESS); });
 }
@@ -1063,7 +1063,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   tm.checkpoint_in_flight = true;
   tm.ends_since_checkpoint = 0;
   KTM_CODE_PROBE(host_, "tm.checkpoint");
-  Trace("ktm.checkpoint", {"tm", tm.id.Short()}, {"base", *lsn}, {"live", n});
+  Trace("ktm.checkpoint", {"tm", TraceShort(tm.id)}, {"base", *lsn}, {"live", n});
   std::weak_ptr<bool> alive = alive_;
   Tm* tmp = &tm;
   tm.log->WriteRestartArea(EncodeRestart(tm), *lsn, [alive, tmp](absl::Status) {
@@ -1099,7 +1099,7 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
   }
-  Trace("rm.create", {"rm", id.Short()}, {"volatile", is_volatile ? "1" : "0"});
+  Trace("rm.create", {"rm", TraceShort(id)}, {"volatile", is_volatile ? "1" : "0"});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
 }
@@ -1124,7 +1124,7 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
   }
-  Trace("rm.open", {"rm", id.Short()});
+  Trace("rm.open", {"rm", TraceShort(id)});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
 }
@@ -1150,7 +1150,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
   last.TransactionNotification = TRANSACTION_NOTIFY_LAST_RECOVER;
   last.TmVirtualClock = rm->tm->clock;
   Enqueue(*rm, last);
-  Trace("rm.recover", {"rm", rm->id.Short()}, {"enlistments", count});
+  Trace("rm.recover", {"rm", TraceShort(rm->id)}, {"enlistments", count});
   return STATUS_SUCCESS;
 }
 
@@ -1241,7 +1241,7 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   if (tx->enlistments.empty()) tx->enlistments.reserve(4);
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
-  Trace("en.create", {"en", en->id.Short()}, {"tx", tx->id.Short()}, {"rm", rm->id.Short()});
+  Trace("en.create", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)}, {"rm", TraceShort(rm->id)});
   *out = NewHandle(en);
   if (tx->state == TxState::kPrePreparing && (mask & TRANSACTION_NOTIFY_PREPREPARE)) {
     // Phase 0 is where late enlistments are allowed: this one pre-prepares too.
@@ -1448,7 +1448,7 @@ NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kDelegated || tx->state != TxState::kDelegated) return WrongState(*tx);
   KTM_CODE_PROBE(host_, "tx.single_phase_reject");
-  Trace("tx.spc_reject", {"tx", tx->id.Short()});
+  Trace("tx.spc_reject", {"tx", TraceShort(tx->id)});
   SetEnState(*en, EnState::kActive);
   en->awaited = false;
   StartPrePrepare(tx);
@@ -1463,7 +1463,7 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
   if (en->superior) {
     // The superior's abort decision: allowed until the outcome is known.
     if (tx->outcome != TransactionOutcomeUndetermined) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-    Trace("en.superior_rollback", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+    Trace("en.superior_rollback", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
     Abort(tx, "superior");
     return STATUS_SUCCESS;
   }
@@ -1471,7 +1471,7 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
                  en->state == EnState::kPrePrepared || en->state == EnState::kPreparing ||
                  en->state == EnState::kDelegated;
   if (!allowed || tx->outcome != TransactionOutcomeUndetermined) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-  Trace("en.vote_no", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+  Trace("en.vote_no", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
   if (planted_bug_ == kBugIgnoreNoVote && en->state == EnState::kPreparing) {
     SetEnState(*en, EnState::kPrepared);
     en->awaited = false;
@@ -1489,7 +1489,7 @@ NTSTATUS Kernel::RequestOutcomeEnlistment(HANDLE h, uint64_t* clock) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->superior) return STATUS_TRANSACTION_REQUEST_NOT_VALID;  // TmRequestOutcomeEnlistment page
-  Trace("en.request_outcome", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+  Trace("en.request_outcome", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
   // Known outcome: its COMMIT or ROLLBACK is already on the way.
   if (tx->outcome != TransactionOutcomeUndetermined) return STATUS_SUCCESS;
   if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) {
@@ -1543,7 +1543,7 @@ NTSTATUS Kernel::CommitEnlistment(HANDLE h, uint64_t* clock) {
   if (!(en->mask & TRANSACTION_NOTIFY_COMMIT_COMPLETE)) return STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED;
   if (tx->outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
   if (tx->state != TxState::kPrepared && tx->state != TxState::kInDoubt) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-  Trace("en.superior_commit", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+  Trace("en.superior_commit", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
   if (tx->prepared_logged && tx->tm && tx->tm->log && !tx->tm->log->failed()) {
     // Lazy: if it is lost, recovery asks the superior again (RECOVER_QUERY).
     std::vector<LoggedEnlistment> durable;
@@ -1601,7 +1601,7 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
       if (st == EnState::kDelegated) {
         // The single-phase RM vanished without an outcome.
         KTM_CODE_PROBE(host_, "en.disconnected");
-        Trace("en.disconnected", {"en", (*en)->id.Short()}, {"tx", tx->id.Short()});
+        Trace("en.disconnected", {"en", TraceShort((*en)->id)}, {"tx", TraceShort(tx->id)});
         SetEnState(**en, EnState::kDelegatedDisconnected);
         SetTxState(*tx, TxState::kInDoubt);
         CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);

@@ -73,6 +73,11 @@ inline sim::TraceName EnStateTraceNameFast(EnState state) {
   return trace_names::kTables.en_state[index];
 }
 
+// A Guid's short form as a trace field's value: the number Guid::Short()
+// records (its hi word as a TraceHex), inline, where Short() is a call into
+// names.cc that builds a 32-byte GuidShort for every trace event.
+[[gnu::always_inline]] inline sim::TraceHex TraceShort(const Guid& id) { return sim::TraceHex{id.hi}; }
+
 class Kernel;
 struct Tm;
 struct Tx;

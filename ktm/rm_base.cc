@@ -204,7 +204,7 @@ void RmBase::TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list
     sim::TraceField at[2 + kExtraMax];
   } fields;
   ::new (static_cast<void*>(&fields.at[0])) sim::TraceField("rm", trace_name_);
-  ::new (static_cast<void*>(&fields.at[1])) sim::TraceField("uow", uow.Short());
+  ::new (static_cast<void*>(&fields.at[1])) sim::TraceField("uow", TraceShort(uow));
   std::uninitialized_copy(extra.begin(), extra.end(), fields.at + 2);
   host_->TraceEvent(kind, std::span<const sim::TraceField>(fields.at, 2 + extra.size()));
 }
@@ -496,7 +496,7 @@ NTSTATUS RmBase::Disconnect(HANDLE transaction) {
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
   TxContext* ctx = Find(uow);
   if (ctx == nullptr || ctx->enlistment == INVALID_HANDLE_VALUE) return STATUS_TRANSACTION_NOT_JOINED;
-  TraceRm("disconnect", {{"uow", uow.Short()}});
+  TraceRm("disconnect", {{"uow", TraceShort(uow)}});
   HANDLE en = ctx->enlistment;
   ctx->enlistment = INVALID_HANDLE_VALUE;
   return CloseHandle(*kernel_, en);
@@ -688,7 +688,7 @@ void RmBase::OnCommit(TxContext& ctx) {
 void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;
   if (DecisionRng(ctx, "spc").Bernoulli(options_.reject_single_phase_probability)) {
-    TraceRm("spc_reject", {{"uow", ctx.uow.Short()}});
+    TraceRm("spc_reject", {{"uow", TraceShort(ctx.uow)}});
     (void)SinglePhaseReject(*kernel_, ctx.enlistment);
     return;
   }

@@ -145,3 +145,19 @@ TEST(EngineFastPaths, NameTablesAgreeWithTheCatalog) {
 }
 
 }  // namespace
+
+namespace {
+
+// TraceShort records what Guid::Short() records.
+TEST(EngineFastPaths, TraceShortIsGuidShort) {
+  for (const ktm::Guid id : {ktm::Guid{0, 1}, ktm::Guid{0x0123456789abcdefull, 7}, ktm::Guid{~0ull, ~0ull}}) {
+    const sim::TraceField fast("tx", ktm::TraceShort(id));
+    const sim::TraceField slow("tx", id.Short());
+    EXPECT_EQ(fast.type, slow.type);
+    EXPECT_EQ(fast.ValueWord(), slow.ValueWord());
+    std::string a, b;
+    EXPECT_EQ(fast.ValueView(&a), slow.ValueView(&b));
+  }
+}
+
+}  // namespace
