@@ -449,8 +449,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     tm->log->Force(*lsn, [](absl::Status) {});
     return;
   }
-  std::weak_ptr<bool> alive = alive_;
-  tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
+  tm->log->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), tx](absl::Status status) {
     if (auto a = alive.lock(); !a || !*a) return;
     if (!status.ok()) {
       // The record may or may not be on disk: the outcome is unknown until

@@ -600,12 +600,12 @@ void RmBase::OnPrepare(TxContext& ctx) {
   record_buffer_ = w.TakeBuffer();
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
-  std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
   if (options_.protocol_bug == RmProtocolBug::kPrepareCompleteBeforeForce) {
     return OnPrepareForced(uow, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
   }
-  log()->Force(*lsn, [this, alive, uow](absl::Status status) {
+  // The guard built in the capture: one weak count increment, no local copy.
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (Alive(alive)) OnPrepareForced(uow, status);
   });
 }
@@ -669,9 +669,8 @@ void RmBase::OnCommit(TxContext& ctx) {
   w.Id(ctx.uow);
   auto lsn = log()->Append(kRecCommit, w.data());
   record_buffer_ = w.TakeBuffer();
-  std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
-  auto complete = [this, alive, uow](absl::Status status) {
+  auto complete = [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (!Alive(alive)) return;
     TxContext* c = Find(uow);
     if (c == nullptr) return;
