@@ -29,7 +29,9 @@ inline sim::DiskOptions ZeroLatencyDisk() {
 }
 
 struct EngineRig {
-  explicit EngineRig(int rms) : world(Options()) {
+  // keep_trace_events: keep every trace event (tests recompute the digest
+  // from them); the benchmark keeps none.
+  explicit EngineRig(int rms, bool keep_trace_events = false) : world(Options(keep_trace_events)) {
     host = world.AddHost("h0");
     host->AddDisk("tmlog", ZeroLatencyDisk());
     for (int i = 0; i < rms; ++i) host->AddDisk(absl::StrCat("rm", i), ZeroLatencyDisk());
@@ -55,10 +57,10 @@ struct EngineRig {
   EngineRig(const EngineRig&) = delete;
   EngineRig& operator=(const EngineRig&) = delete;
 
-  static sim::WorldOptions Options() {
+  static sim::WorldOptions Options(bool keep_trace_events = false) {
     sim::WorldOptions o;
     o.seed = 1;
-    o.keep_trace_events = false;
+    o.keep_trace_events = keep_trace_events;
     o.events_max = UINT64_MAX;
     return o;
   }

@@ -89,6 +89,24 @@ void TrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
 
 }  // namespace
 
+namespace trace_names {
+namespace {
+Tables MakeTables() {
+  Tables tables;
+  for (uint32_t bit = 0; bit < std::size(tables.notification); ++bit) {
+    tables.notification[bit] = NotificationTraceName(uint32_t{1} << bit);
+  }
+  for (uint32_t i = 0; i < std::size(tables.tx_state); ++i) tables.tx_state[i] = TxStateTraceName(static_cast<TxState>(i));
+  tables.en_state[0] = EnStateTraceName(EnState::kUninitialized);
+  for (uint32_t i = 1; i < std::size(tables.en_state); ++i) {
+    tables.en_state[i] = EnStateTraceName(static_cast<EnState>(255 + i));
+  }
+  return tables;
+}
+}  // namespace
+const Tables kTables = MakeTables();
+}  // namespace trace_names
+
 bool En::durable() const { return rm ? !rm->is_volatile : true; }
 
 Kernel::Kernel(sim::Host* host, uint32_t planted_bug)
@@ -134,12 +152,28 @@ HANDLE Kernel::NewHandle(Object object) {
 }
 
 template <typename T>
-NTSTATUS Kernel::Lookup(HANDLE h, std::shared_ptr<T>* out) const {
+NTSTATUS Kernel::LookupSlot(HANDLE h, const std::shared_ptr<T>** out) const {
   auto it = handles_.find(h);
   if (it == handles_.end()) return STATUS_INVALID_HANDLE;
   auto* p = std::get_if<std::shared_ptr<T>>(&it->second);
   if (p == nullptr) return STATUS_OBJECT_TYPE_MISMATCH;
-  *out = *p;
+  *out = p;
+  return STATUS_SUCCESS;
+}
+
+template <typename T>
+NTSTATUS Kernel::Lookup(HANDLE h, std::shared_ptr<T>* out) const {
+  const std::shared_ptr<T>* slot = nullptr;
+  if (NTSTATUS s = LookupSlot(h, &slot); s != STATUS_SUCCESS) return s;
+  *out = *slot;
+  return STATUS_SUCCESS;
+}
+
+template <typename T>
+NTSTATUS Kernel::Lookup(HANDLE h, T** out) const {
+  const std::shared_ptr<T>* slot = nullptr;
+  if (NTSTATUS s = LookupSlot(h, &slot); s != STATUS_SUCCESS) return s;
+  *out = slot->get();
   return STATUS_SUCCESS;
 }
 
@@ -184,7 +218,7 @@ void Kernel::SetTxState(Tx& tx, TxState to) {
   KTM_ASSERT(TxTransitionAllowed(tx.state, to),
              absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
                              TxStateName(tx.state), TxStateName(to)));
-  Trace("tx.state", {"tx", tx.id.Short()}, {"from", TxStateTraceName(tx.state)}, {"to", TxStateTraceName(to)});
+  Trace("tx.state", {"tx", TraceShort(tx.id)}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
   tx.state = to;
 }
 
@@ -193,7 +227,7 @@ void Kernel::SetEnState(En& en, EnState to) {
              absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
   KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
              absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
-  Trace("en.state", {"en", en.id.Short()}, {"from", EnStateTraceName(en.state)}, {"to", EnStateTraceName(to)});
+  Trace("en.state", {"en", TraceShort(en.id)}, {"from", EnStateTraceNameFast(en.state)}, {"to", EnStateTraceNameFast(to)});
   en.state = to;
 }
 
@@ -229,7 +263,7 @@ void Kernel::Notify(En& en, uint32_t notification) {
   n.TmVirtualClock = en.rm->tm ? en.rm->tm->clock : 0;
   n.EnlistmentId = en.id;
   if (tx) n.UOW = tx->id;
-  Trace("ktm.notify", {"en", en.id.Short()}, {"n", NotificationTraceName(notification)});
+  Trace("ktm.notify", {"en", TraceShort(en.id)}, {"n", NotificationTraceNameFast(notification)});
   Enqueue(*en.rm, n);
 }
 
@@ -267,7 +301,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   tx->commit_requested = true;
   if (tx->superior) {
     // KTM forwards the request; the superior drives the protocol.
-    Trace("tx.commit_request", {"tx", tx->id.Short()}, {"to", "superior"});
+    Trace("tx.commit_request", {"tx", TraceShort(tx->id)}, {"to", "superior"});
     Notify(*tx->superior, TRANSACTION_NOTIFY_COMMIT_REQUEST);
     return;
   }
@@ -275,7 +309,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     // The timeout still applies until prepared: keep the timer.
   }
   if (tx->tm) tx->clock = ++tx->tm->clock;
-  Trace("tx.commit_request", {"tx", tx->id.Short()});
+  Trace("tx.commit_request", {"tx", TraceShort(tx->id)});
   // The live enlistments as they are now (the loops below change states
   // that do not affect liveness, and enlist nobody).
   const size_t enlisted = tx->enlistments.size();
@@ -402,31 +436,30 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   if (!lsn.ok()) {
     KTM_CODE_PROBE(host_, "log.commit_append_failed");
     // Nothing was written: presumed abort makes rolling back safe.
-    Trace("ktm.log_error", {"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())});
+    Trace("ktm.log_error", {"tx", TraceShort(tx->id)}, {"error", std::string(lsn.status().message())});
     Abort(tx, "log");
     return;
   }
   tx->logged = true;
   ++tm->commit_records;
   tm->transactions[tx->id] = tx;
-  Trace("ktm.log_commit", {"tx", tx->id.Short()}, {"lsn", *lsn});
+  Trace("ktm.log_commit", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   if (planted_bug_ == kBugAckBeforeForce) {
     CommitDecided(tx);
     tm->log->Force(*lsn, [](absl::Status) {});
     return;
   }
-  std::weak_ptr<bool> alive = alive_;
-  tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
+  tm->log->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), tx](absl::Status status) {
     if (auto a = alive.lock(); !a || !*a) return;
     if (!status.ok()) {
       // The record may or may not be on disk: the outcome is unknown until
       // the TM recovers. The transaction stays in doubt (never unilaterally aborted).
       KTM_CODE_PROBE(host_, "log.commit_force_failed");
-      Trace("ktm.log_error", {"tx", tx->id.Short()}, {"error", std::string(status.message())});
+      Trace("ktm.log_error", {"tx", TraceShort(tx->id)}, {"error", std::string(status.message())});
       SetTxState(*tx, TxState::kInDoubt);
       return;
     }
-    Trace("ktm.log_forced", {"tx", tx->id.Short()});
+    Trace("ktm.log_forced", {"tx", TraceShort(tx->id)});
     CommitDecided(tx);
   });
 }
@@ -458,13 +491,13 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
   payload.insert(payload.end(), w.data().begin(), w.data().end());
   auto lsn = tm->log->Append(kRecPrepared, payload);
   if (!lsn.ok()) {
-    Trace("ktm.log_error", {"tx", tx->id.Short()}, {"error", std::string(lsn.status().message())});
+    Trace("ktm.log_error", {"tx", TraceShort(tx->id)}, {"error", std::string(lsn.status().message())});
     Abort(tx, "log");
     return;
   }
   tx->prepared_logged = true;
   tm->transactions[tx->id] = tx;
-  Trace("ktm.log_prepared", {"tx", tx->id.Short()}, {"lsn", *lsn});
+  Trace("ktm.log_prepared", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   std::weak_ptr<bool> alive = alive_;
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
     if (auto a = alive.lock(); !a || !*a) return;
@@ -473,7 +506,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
       SetTxState(*tx, TxState::kInDoubt);
       return;
     }
-    Trace("ktm.log_forced", {"tx", tx->id.Short()});
+    Trace("ktm.log_forced", {"tx", TraceShort(tx->id)});
     if (tx->state == TxState::kPrepared && tx->superior) Notify(*tx->superior, TRANSACTION_NOTIFY_PREPARE_COMPLETE);
   });
 }
@@ -509,7 +542,7 @@ void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
              absl::StrFormat("transaction %s: abort after commit", tx->id.Short().view()));
   if (tx->state == TxState::kAborted) return;
   if (tx->state == TxState::kPreparing) KTM_CODE_PROBE(host_, "tx.abort_while_preparing");
-  Trace("tx.abort", {"tx", tx->id.Short()}, {"reason", reason});
+  Trace("tx.abort", {"tx", TraceShort(tx->id)}, {"reason", reason});
   if (tx->timeout_timer != sim::kNoEvent) {
     host_->Cancel(tx->timeout_timer);
     tx->timeout_timer = sim::kNoEvent;
@@ -583,7 +616,7 @@ void Kernel::OnTimeout(const Guid& id) {
   tx->timeout_timer = sim::kNoEvent;
   if (!InPrePrepareOrEarlier(*tx) && tx->state != TxState::kPreparing) return;
   KTM_CODE_PROBE(host_, "tx.timeout_abort");
-  Trace("ktm.timeout", {"tx", tx->id.Short()});
+  Trace("ktm.timeout", {"tx", TraceShort(tx->id)});
   Abort(tx, "timeout");
 }
 
@@ -601,7 +634,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   tx->description = description;
   tx->timeout_ms = timeout_ms;
   transactions_[tx->id] = tx;
-  Trace("tx.create", {"tx", tx->id.Short()}, {"timeout_ms", timeout_ms});
+  Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
   ArmTimeout(tx);
   *out = NewHandle(tx);
   return STATUS_SUCCESS;
@@ -687,7 +720,7 @@ void Kernel::RollbackTransaction(HANDLE h, Completion done) {
     return;
   }
   tx->rollback_waiters.push_back(std::move(done));
-  Trace("tx.rollback_request", {"tx", tx->id.Short()});
+  Trace("tx.rollback_request", {"tx", TraceShort(tx->id)});
   Abort(tx, "client");
 }
 
@@ -695,7 +728,7 @@ NTSTATUS Kernel::RollbackTransactionAsync(HANDLE h) {
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
   if (NTSTATUS s = RollbackStatusFor(*tx); s != STATUS_SUCCESS) return s;
-  Trace("tx.rollback_request", {"tx", tx->id.Short()});
+  Trace("tx.rollback_request", {"tx", TraceShort(tx->id)});
   Abort(tx, "client");
   return STATUS_SUCCESS;
 }
@@ -725,7 +758,7 @@ NTSTATUS Kernel::SetTransactionInformation(HANDLE h, uint32_t isolation_level, u
 }
 
 NTSTATUS Kernel::GetTransactionId(HANDLE h, Guid* id) {
-  std::shared_ptr<Tx> tx;
+  Tx* tx = nullptr;
   if (NTSTATUS s = Lookup(h, &tx); s != STATUS_SUCCESS) return s;
   if (id == nullptr) return STATUS_INVALID_PARAMETER;
   *id = tx->id;
@@ -757,7 +790,7 @@ void Kernel::CreateTransactionManager(const std::string& log_name, uint32_t opti
     tm->is_volatile = true;
     tm->state = TmState::kInitialized;
     tms_[tm->id] = tm;
-    Trace("tm.create", {"tm", tm->id.Short()}, {"volatile", "1"});
+    Trace("tm.create", {"tm", TraceShort(tm->id)}, {"volatile", "1"});
     HANDLE h = NewHandle(tm);
     Defer([done, h] { done(STATUS_SUCCESS, h); });
     return;
@@ -790,7 +823,7 @@ void Kernel::CreateTransactionManager(const std::string& log_name, uint32_t opti
         if (!st.ok()) return done(STATUS_UNEXPECTED_IO_ERROR, INVALID_HANDLE_VALUE);
         tm->state = TmState::kInitialized;
         tms_[tm->id] = tm;
-        Trace("tm.create", {"tm", tm->id.Short()}, {"log", tm->log_name});
+        Trace("tm.create", {"tm", TraceShort(tm->id)}, {"log", tm->log_name});
         done(STATUS_SUCCESS, NewHandle(tm));
       });
     });
@@ -853,7 +886,7 @@ void Kernel::FinishOpenTm(const std::shared_ptr<Tm>& tm, std::function<void(NTST
   tm->recovered = std::move(*recovered);
   tm->state = TmState::kInitialized;
   tms_[tm->id] = tm;
-  Trace("tm.open", {"tm", tm->id.Short()}, {"records", tm->recovered.records.size()});
+  Trace("tm.open", {"tm", TraceShort(tm->id)}, {"records", tm->recovered.records.size()});
   done(STATUS_SUCCESS, NewHandle(tm));
 }
 
@@ -966,7 +999,7 @@ void Kernel::RecoverTransactionManager(HANDLE h, uint64_t clock_limit, Completio
   if (!tm->is_volatile) ReplayLog(*tm, clock_limit);
   tm->recovered.records.clear();
   tm->state = TmState::kOnline;
-  Trace("tm.online", {"tm", tm->id.Short()}, {"in_flight", tm->transactions.size()},
+  Trace("tm.online", {"tm", TraceShort(tm->id)}, {"in_flight", tm->transactions.size()},
                       {"clock", tm->clock});
   Defer([done] { done(STATUS_SUCCESS); });
 }
@@ -1029,7 +1062,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   tm.checkpoint_in_flight = true;
   tm.ends_since_checkpoint = 0;
   KTM_CODE_PROBE(host_, "tm.checkpoint");
-  Trace("ktm.checkpoint", {"tm", tm.id.Short()}, {"base", *lsn}, {"live", n});
+  Trace("ktm.checkpoint", {"tm", TraceShort(tm.id)}, {"base", *lsn}, {"live", n});
   std::weak_ptr<bool> alive = alive_;
   Tm* tmp = &tm;
   tm.log->WriteRestartArea(EncodeRestart(tm), *lsn, [alive, tmp](absl::Status) {
@@ -1065,7 +1098,7 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
   }
-  Trace("rm.create", {"rm", id.Short()}, {"volatile", is_volatile ? "1" : "0"});
+  Trace("rm.create", {"rm", TraceShort(id)}, {"volatile", is_volatile ? "1" : "0"});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
 }
@@ -1090,7 +1123,7 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
   }
-  Trace("rm.open", {"rm", id.Short()});
+  Trace("rm.open", {"rm", TraceShort(id)});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
 }
@@ -1116,12 +1149,12 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
   last.TransactionNotification = TRANSACTION_NOTIFY_LAST_RECOVER;
   last.TmVirtualClock = rm->tm->clock;
   Enqueue(*rm, last);
-  Trace("rm.recover", {"rm", rm->id.Short()}, {"enlistments", count});
+  Trace("rm.recover", {"rm", TraceShort(rm->id)}, {"enlistments", count});
   return STATUS_SUCCESS;
 }
 
 NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out) {
-  std::shared_ptr<Rm> rm;
+  Rm* rm = nullptr;
   if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
   if (out == nullptr) return STATUS_INVALID_PARAMETER;
   if (rm->queue.empty()) return STATUS_TIMEOUT;
@@ -1131,7 +1164,8 @@ NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATI
 }
 
 void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done) {
-  std::shared_ptr<Rm> rm;
+  // The handle keeps the RM alive through the call (no handle is closed in it).
+  Rm* rm = nullptr;
   NTSTATUS s = Lookup(h, &rm);
   if (s == STATUS_SUCCESS && rm->waiter) s = STATUS_INVALID_PARAMETER;
   if (s != STATUS_SUCCESS) {
@@ -1147,7 +1181,9 @@ void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, 
   rm->waiter = std::move(done);
   if (timeout != sim::kTimeNever) {
     std::weak_ptr<bool> alive = alive_;
-    std::weak_ptr<Rm> weak_rm = rm;
+    const std::shared_ptr<Rm>* rm_slot = nullptr;
+    KTM_ASSERT(LookupSlot(h, &rm_slot) == STATUS_SUCCESS, "the RM's handle closed while waiting");
+    std::weak_ptr<Rm> weak_rm = *rm_slot;
     rm->waiter_timer = host_->After(timeout, [alive, weak_rm, host = host_] {
       auto a = alive.lock();
       auto r = weak_rm.lock();
@@ -1166,10 +1202,15 @@ void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, 
 
 NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t mask, uint32_t options,
                                   uint64_t key, HANDLE* out) {
-  std::shared_ptr<Rm> rm;
-  std::shared_ptr<Tx> tx;
-  if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
-  if (NTSTATUS s = Lookup(tx_handle, &tx); s != STATUS_SUCCESS) return s;
+  // Raw pointers: the handles keep both alive through the call; the
+  // shared_ptrs in the handle table (read before NewHandle changes it) give
+  // the enlistment its references.
+  const std::shared_ptr<Rm>* rm_slot = nullptr;
+  const std::shared_ptr<Tx>* tx_slot = nullptr;
+  if (NTSTATUS s = LookupSlot(rm_handle, &rm_slot); s != STATUS_SUCCESS) return s;
+  if (NTSTATUS s = LookupSlot(tx_handle, &tx_slot); s != STATUS_SUCCESS) return s;
+  Rm* rm = rm_slot->get();
+  Tx* tx = tx_slot->get();
   constexpr uint32_t kThreePhase = TRANSACTION_NOTIFY_PREPREPARE | TRANSACTION_NOTIFY_PREPARE | TRANSACTION_NOTIFY_COMMIT;
   const bool superior = (options & ENLISTMENT_SUPERIOR) != 0;
   if (out == nullptr || (mask & ~TRANSACTION_NOTIFY_VALID_MASK) != 0 || (mask & TRANSACTION_NOTIFY_ROLLBACK) == 0 ||
@@ -1189,9 +1230,9 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->id = NewGuid();
   en->key = key;
   en->mask = mask;
-  en->rm = rm;
+  en->rm = *rm_slot;
   en->rm_id = rm->id;
-  en->tx = tx;
+  en->tx = *tx_slot;
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
@@ -1199,7 +1240,7 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   if (tx->enlistments.empty()) tx->enlistments.reserve(4);
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
-  Trace("en.create", {"en", en->id.Short()}, {"tx", tx->id.Short()}, {"rm", rm->id.Short()});
+  Trace("en.create", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)}, {"rm", TraceShort(rm->id)});
   *out = NewHandle(en);
   if (tx->state == TxState::kPrePreparing && (mask & TRANSACTION_NOTIFY_PREPREPARE)) {
     // Phase 0 is where late enlistments are allowed: this one pre-prepares too.
@@ -1264,7 +1305,7 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
   return STATUS_SUCCESS;
 }
 
-NTSTATUS Kernel::ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
+NTSTATUS Kernel::ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = Lookup(h, en); s != STATUS_SUCCESS) return s;
   *tx = (*en)->tx.lock();
   if (!*tx) return STATUS_TRANSACTION_NOT_ACTIVE;  // forgotten
@@ -1296,12 +1337,12 @@ NTSTATUS WrongState(const Tx& tx) {
 // tie-breaking responses come back in notification order, so the shortcut is
 // never taken; it needs one RM's events to run ahead of another's at many
 // same-time choice points in a row (docs/scheduling.md).
-bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared_ptr<En>& en) {
+bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en) {
   if (planted_bug_ != kBugTrustResponseOrder) return false;
   const bool first = !tx->phase_answered;
   tx->phase_answered = true;
   if (!first || tx->phase_notified < 2) return false;
-  const bool reversed = en.get() == tx->phase_last_notified;
+  const bool reversed = en == tx->phase_last_notified;
   response_order_streak_ = reversed ? response_order_streak_ + 1 : 0;
   if (!reversed || response_order_streak_ <= kTrustResponseOrderStreak || tx->state != TxState::kPreparing) {
     return false;
@@ -1318,7 +1359,7 @@ bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared
 }
 
 NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kPrePreparing) {
@@ -1334,7 +1375,7 @@ NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kPreparing) {
@@ -1350,7 +1391,7 @@ NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::CommitComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state == EnState::kDelegated) {
@@ -1373,7 +1414,7 @@ NTSTATUS Kernel::CommitComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kAborting) return STATUS_TRANSACTION_NOT_REQUESTED;  // ZwRollbackComplete
@@ -1385,7 +1426,7 @@ NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::ReadOnlyEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   bool allowed = en->state == EnState::kActive || en->state == EnState::kPrePreparing ||
@@ -1401,12 +1442,12 @@ NTSTATUS Kernel::ReadOnlyEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->state != EnState::kDelegated || tx->state != TxState::kDelegated) return WrongState(*tx);
   KTM_CODE_PROBE(host_, "tx.single_phase_reject");
-  Trace("tx.spc_reject", {"tx", tx->id.Short()});
+  Trace("tx.spc_reject", {"tx", TraceShort(tx->id)});
   SetEnState(*en, EnState::kActive);
   en->awaited = false;
   StartPrePrepare(tx);
@@ -1414,14 +1455,14 @@ NTSTATUS Kernel::SinglePhaseReject(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (tx->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
   if (en->superior) {
     // The superior's abort decision: allowed until the outcome is known.
     if (tx->outcome != TransactionOutcomeUndetermined) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-    Trace("en.superior_rollback", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+    Trace("en.superior_rollback", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
     Abort(tx, "superior");
     return STATUS_SUCCESS;
   }
@@ -1429,7 +1470,7 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
                  en->state == EnState::kPrePrepared || en->state == EnState::kPreparing ||
                  en->state == EnState::kDelegated;
   if (!allowed || tx->outcome != TransactionOutcomeUndetermined) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-  Trace("en.vote_no", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+  Trace("en.vote_no", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
   if (planted_bug_ == kBugIgnoreNoVote && en->state == EnState::kPreparing) {
     SetEnState(*en, EnState::kPrepared);
     en->awaited = false;
@@ -1443,11 +1484,11 @@ NTSTATUS Kernel::RollbackEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::RequestOutcomeEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = ResponseCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (en->superior) return STATUS_TRANSACTION_REQUEST_NOT_VALID;  // TmRequestOutcomeEnlistment page
-  Trace("en.request_outcome", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+  Trace("en.request_outcome", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
   // Known outcome: its COMMIT or ROLLBACK is already on the way.
   if (tx->outcome != TransactionOutcomeUndetermined) return STATUS_SUCCESS;
   if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) {
@@ -1463,7 +1504,7 @@ NTSTATUS Kernel::RequestOutcomeEnlistment(HANDLE h, uint64_t* clock) {
   return STATUS_SUCCESS;
 }
 
-NTSTATUS Kernel::SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
+NTSTATUS Kernel::SuperiorCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = ResponseCheck(h, en, tx, clock); s != STATUS_SUCCESS) return s;
   if (!(*en)->superior) return STATUS_ENLISTMENT_NOT_SUPERIOR;
   if ((*tx)->outcome == TransactionOutcomeAborted) return STATUS_TRANSACTION_ALREADY_ABORTED;
@@ -1471,7 +1512,7 @@ NTSTATUS Kernel::SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_pt
 }
 
 NTSTATUS Kernel::PrePrepareEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   // ZwPrePrepareEnlistment: the superior must have asked for PREPREPARE_COMPLETE.
@@ -1484,7 +1525,7 @@ NTSTATUS Kernel::PrePrepareEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::PrepareEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   // ZwPrepareEnlistment: the superior must have asked for PREPARE_COMPLETE.
@@ -1495,13 +1536,13 @@ NTSTATUS Kernel::PrepareEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::CommitEnlistment(HANDLE h, uint64_t* clock) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   std::shared_ptr<Tx> tx;
   if (NTSTATUS s = SuperiorCheck(h, &en, &tx, clock); s != STATUS_SUCCESS) return s;
   if (!(en->mask & TRANSACTION_NOTIFY_COMMIT_COMPLETE)) return STATUS_TRANSACTION_RESPONSE_NOT_ENLISTED;
   if (tx->outcome == TransactionOutcomeCommitted) return STATUS_TRANSACTION_ALREADY_COMMITTED;
   if (tx->state != TxState::kPrepared && tx->state != TxState::kInDoubt) return STATUS_TRANSACTION_REQUEST_NOT_VALID;
-  Trace("en.superior_commit", {"en", en->id.Short()}, {"tx", tx->id.Short()});
+  Trace("en.superior_commit", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
   if (tx->prepared_logged && tx->tm && tx->tm->log && !tx->tm->log->failed()) {
     // Lazy: if it is lost, recovery asks the superior again (RECOVER_QUERY).
     std::vector<LoggedEnlistment> durable;
@@ -1515,7 +1556,7 @@ NTSTATUS Kernel::CommitEnlistment(HANDLE h, uint64_t* clock) {
 }
 
 NTSTATUS Kernel::GetEnlistmentId(HANDLE h, Guid* id) {
-  std::shared_ptr<En> en;
+  En* en = nullptr;
   if (NTSTATUS s = Lookup(h, &en); s != STATUS_SUCCESS) return s;
   if (id == nullptr) return STATUS_INVALID_PARAMETER;
   *id = en->id;
@@ -1559,7 +1600,7 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
       if (st == EnState::kDelegated) {
         // The single-phase RM vanished without an outcome.
         KTM_CODE_PROBE(host_, "en.disconnected");
-        Trace("en.disconnected", {"en", (*en)->id.Short()}, {"tx", tx->id.Short()});
+        Trace("en.disconnected", {"en", TraceShort((*en)->id)}, {"tx", TraceShort(tx->id)});
         SetEnState(**en, EnState::kDelegatedDisconnected);
         SetTxState(*tx, TxState::kInDoubt);
         CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);

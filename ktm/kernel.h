@@ -18,8 +18,10 @@
 // transactions. A checkpoint record + restart area advances the log base.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +42,41 @@
 #include "sim/rng.h"
 
 namespace ktm {
+
+// The trace names of notifications and transaction and enlistment states,
+// with their digest words, by table lookup (the hot trace events: a load
+// instead of a switch that builds the name; names.cc stays the catalog and
+// fills the tables once). Any value the tables do not hold (no single
+// notification bit, an unknown state) takes names.cc's function.
+namespace trace_names {
+struct Tables {
+  sim::TraceName notification[32];  // by bit index
+  sim::TraceName tx_state[12];      // by TxState value
+  sim::TraceName en_state[20];      // [0]: kUninitialized; [i]: EnState value 255 + i
+};
+extern const Tables kTables;
+}  // namespace trace_names
+
+inline sim::TraceName NotificationTraceNameFast(uint32_t notification) {
+  if (notification == 0 || (notification & (notification - 1)) != 0) return NotificationTraceName(notification);
+  return trace_names::kTables.notification[std::countr_zero(notification)];
+}
+inline sim::TraceName TxStateTraceNameFast(TxState state) {
+  const auto index = static_cast<uint32_t>(state);
+  if (index >= std::size(trace_names::kTables.tx_state)) return TxStateTraceName(state);
+  return trace_names::kTables.tx_state[index];
+}
+inline sim::TraceName EnStateTraceNameFast(EnState state) {
+  const auto value = static_cast<uint32_t>(state);
+  const uint32_t index = value == 0 ? 0 : value - 255;
+  if ((value != 0 && value < 256) || index >= std::size(trace_names::kTables.en_state)) return EnStateTraceName(state);
+  return trace_names::kTables.en_state[index];
+}
+
+// A Guid's short form as a trace field's value: the number Guid::Short()
+// records (its hi word as a TraceHex), inline, where Short() is a call into
+// names.cc that builds a 32-byte GuidShort for every trace event.
+[[gnu::always_inline]] inline sim::TraceHex TraceShort(const Guid& id) { return sim::TraceHex{id.hi}; }
 
 class Kernel;
 struct Tm;
@@ -222,8 +259,16 @@ class Kernel {
 
  private:
   using Object = std::variant<std::shared_ptr<Tm>, std::shared_ptr<Tx>, std::shared_ptr<Rm>, std::shared_ptr<En>>;
+  // The object of handle h: a pointer to its shared_ptr in the handle table
+  // (valid until the table changes: NewHandle, CloseHandle), a copy of it,
+  // or the raw object (alive while the handle is open: for calls that close
+  // no handle, where a copy would cost an atomic increment and decrement).
+  template <typename T>
+  NTSTATUS LookupSlot(HANDLE h, const std::shared_ptr<T>** out) const;
   template <typename T>
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
+  template <typename T>
+  NTSTATUS Lookup(HANDLE h, T** out) const;
   HANDLE NewHandle(Object object);
   Guid NewGuid();
   // A kernel trace event at Now() with one to three fields, inline: a run
@@ -266,16 +311,16 @@ class Kernel {
   void MaybeFinishPhase(const std::shared_ptr<Tx>& tx);
   void Forget(const std::shared_ptr<Tx>& tx);
   void SubordinatePrepared(const std::shared_ptr<Tx>& tx);
-  NTSTATUS SuperiorCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
+  NTSTATUS SuperiorCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void ArmTimeout(const std::shared_ptr<Tx>& tx);
   void OnTimeout(const Guid& id);
   void CompleteWaiters(Completions& waiters, NTSTATUS status);
   bool InPrePrepareOrEarlier(const Tx& tx) const;
-  NTSTATUS ResponseCheck(HANDLE h, std::shared_ptr<En>* en, std::shared_ptr<Tx>* tx, uint64_t* clock);
+  NTSTATUS ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void MergeClock(Tm* tm, uint64_t* clock);
   // Planted bug 7: notes which enlistment answered a phase first; true when
   // the bug took its shortcut and finished the phase itself.
-  bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const std::shared_ptr<En>& en);
+  bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en);
   // Defer in the delivery chain of an RM (Scheduler chains; only PCT looks at them).
   template <typename F>
   void DeferToRm(const Rm& rm, F&& fn);

@@ -80,16 +80,25 @@ storage::StorageOptions PagedStorageOptions(uint64_t disk_bytes) {
   return o;
 }
 
+namespace {
+// The names with their digest words, indexed by the enums (a load, where a
+// switch built each TraceName per event).
+constexpr sim::TraceName kRmTxPhaseNames[kRmTxPhaseCount] = {"none",     "active",       "preparing",
+                                                             "prepared", "single_phase", "done"};
+static_assert(static_cast<size_t>(RmTxPhase::kDone) + 1 == std::size(kRmTxPhaseNames));
+constexpr sim::TraceName kRmVoteNames[] = {"yes", "no", "readonly", "spc"};
+static_assert(static_cast<size_t>(RmVote::kYes) == 0 && static_cast<size_t>(RmVote::kNo) == 1 &&
+              static_cast<size_t>(RmVote::kReadOnly) == 2 && static_cast<size_t>(RmVote::kSinglePhase) == 3);
+
+sim::TraceName RmVoteTraceName(RmVote vote) {
+  const auto index = static_cast<size_t>(vote);
+  return index < std::size(kRmVoteNames) ? kRmVoteNames[index] : sim::TraceName("unknown");
+}
+}  // namespace
+
 sim::TraceName RmTxPhaseTraceName(RmTxPhase phase) {
-  switch (phase) {
-    case RmTxPhase::kNone: return "none";
-    case RmTxPhase::kActive: return "active";
-    case RmTxPhase::kPreparing: return "preparing";
-    case RmTxPhase::kPrepared: return "prepared";
-    case RmTxPhase::kSinglePhase: return "single_phase";
-    case RmTxPhase::kDone: return "done";
-  }
-  return "unknown";
+  const auto index = static_cast<size_t>(phase);
+  return index < kRmTxPhaseCount ? kRmTxPhaseNames[index] : sim::TraceName("unknown");
 }
 
 const char* RmTxPhaseName(RmTxPhase phase) { return RmTxPhaseTraceName(phase).text.data(); }
@@ -98,15 +107,7 @@ bool RmTxPhaseTransitionAllowed(RmTxPhase from, RmTxPhase to) {
   return (kPhaseTransitions[static_cast<size_t>(from)] & Bit(to)) != 0;
 }
 
-std::string_view RmVoteName(RmVote vote) {
-  switch (vote) {
-    case RmVote::kYes: return "yes";
-    case RmVote::kNo: return "no";
-    case RmVote::kReadOnly: return "readonly";
-    case RmVote::kSinglePhase: return "spc";
-  }
-  return "unknown";
-}
+std::string_view RmVoteName(RmVote vote) { return RmVoteTraceName(vote).text; }
 
 RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOptions options,
                std::string trace_prefix)
@@ -173,8 +174,8 @@ void RmBase::ReportWrite(const Guid& uow, std::string_view key, std::string_view
 
 void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
   if (options_.observer) options_.observer->OnVote(host_->id(), options_.name, ctx.uow, vote, why);
-  if (why.empty()) return TraceTx("rm.vote", ctx.uow, {"vote", RmVoteName(vote)});
-  TraceTx("rm.vote", ctx.uow, {"vote", RmVoteName(vote)}, {"why", why});
+  if (why.empty()) return TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)});
+  TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)}, {"why", why});
 }
 
 void RmBase::ReportCommitted(TxContext& ctx) {
@@ -203,7 +204,7 @@ void RmBase::TraceTx(sim::TraceName kind, const Guid& uow, std::initializer_list
     sim::TraceField at[2 + kExtraMax];
   } fields;
   ::new (static_cast<void*>(&fields.at[0])) sim::TraceField("rm", trace_name_);
-  ::new (static_cast<void*>(&fields.at[1])) sim::TraceField("uow", uow.Short());
+  ::new (static_cast<void*>(&fields.at[1])) sim::TraceField("uow", TraceShort(uow));
   std::uninitialized_copy(extra.begin(), extra.end(), fields.at + 2);
   host_->TraceEvent(kind, std::span<const sim::TraceField>(fields.at, 2 + extra.size()));
 }
@@ -495,7 +496,7 @@ NTSTATUS RmBase::Disconnect(HANDLE transaction) {
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
   TxContext* ctx = Find(uow);
   if (ctx == nullptr || ctx->enlistment == INVALID_HANDLE_VALUE) return STATUS_TRANSACTION_NOT_JOINED;
-  TraceRm("disconnect", {{"uow", uow.Short()}});
+  TraceRm("disconnect", {{"uow", TraceShort(uow)}});
   HANDLE en = ctx->enlistment;
   ctx->enlistment = INVALID_HANDLE_VALUE;
   return CloseHandle(*kernel_, en);
@@ -513,7 +514,7 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   TxContext* ctx = Find(key->second);
   if (ctx == nullptr) return;
   if (options_.observer) options_.observer->OnNotify(host_->id(), options_.name, ctx->uow, what);
-  TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceName(what)});
+  TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceNameFast(what)});
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
       (void)PrePrepareComplete(*kernel_, ctx->enlistment);
@@ -599,12 +600,12 @@ void RmBase::OnPrepare(TxContext& ctx) {
   record_buffer_ = w.TakeBuffer();
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
-  std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
   if (options_.protocol_bug == RmProtocolBug::kPrepareCompleteBeforeForce) {
     return OnPrepareForced(uow, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
   }
-  log()->Force(*lsn, [this, alive, uow](absl::Status status) {
+  // The guard built in the capture: one weak count increment, no local copy.
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (Alive(alive)) OnPrepareForced(uow, status);
   });
 }
@@ -668,9 +669,8 @@ void RmBase::OnCommit(TxContext& ctx) {
   w.Id(ctx.uow);
   auto lsn = log()->Append(kRecCommit, w.data());
   record_buffer_ = w.TakeBuffer();
-  std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
-  auto complete = [this, alive, uow](absl::Status status) {
+  auto complete = [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (!Alive(alive)) return;
     TxContext* c = Find(uow);
     if (c == nullptr) return;
@@ -687,7 +687,7 @@ void RmBase::OnCommit(TxContext& ctx) {
 void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;
   if (DecisionRng(ctx, "spc").Bernoulli(options_.reject_single_phase_probability)) {
-    TraceRm("spc_reject", {{"uow", ctx.uow.Short()}});
+    TraceRm("spc_reject", {{"uow", TraceShort(ctx.uow)}});
     (void)SinglePhaseReject(*kernel_, ctx.enlistment);
     return;
   }

@@ -241,7 +241,7 @@ class RmBase {
   template <class... Extra>
   [[gnu::always_inline]] void TraceTxEach(sim::TraceName kind, const Guid& uow, const Extra&... extra) {
     host_->trace()->RecordEach(host_->scheduler()->Now(), host_->id(), kind, sim::TraceField("rm", trace_name_),
-                               sim::TraceField("uow", uow.Short()), extra...);
+                               sim::TraceField("uow", TraceShort(uow)), extra...);
   }
   [[gnu::always_inline]] void TraceTx(sim::TraceName kind, const Guid& uow) { TraceTxEach(kind, uow); }
   [[gnu::always_inline]] void TraceTx(sim::TraceName kind, const Guid& uow, const sim::TraceField& extra) {

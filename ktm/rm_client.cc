@@ -97,10 +97,13 @@ void RmClient::Register(DoneFn done) {
   Finish(std::move(done), s, "");
 }
 
+// The callbacks below capture the liveness guard by constructing it in the
+// capture (one weak count increment), not by copying a local (two, and a
+// decrement when the local goes).
 void RmClient::Arm() {
-  std::weak_ptr<bool> alive = alive_;
   GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
-                                      [this, alive](NTSTATUS status, TRANSACTION_NOTIFICATION n) {
+                                      [this, alive = std::weak_ptr<bool>(alive_)](NTSTATUS status,
+                                                                                  TRANSACTION_NOTIFICATION n) {
                                         if (Alive(alive)) OnNotification(status, n);
                                       });
 }
@@ -127,19 +130,17 @@ void RmClient::HandleNext() {
 }
 
 void RmClient::Later(std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
   // The chain the kernel delivers this RM's notifications in: the RM's
   // "thread" for PCT. Interned on first use (chains are numbered in first-use order).
   if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));
-  host_->AfterInChain(options_.response_delay_ns, chain_, [alive, fn = std::move(fn)] {
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive = std::weak_ptr<bool>(alive_), fn = std::move(fn)] {
     if (Alive(alive)) fn();
   });
 }
 
 void RmClient::LaterHandleNext() {
-  std::weak_ptr<bool> alive = alive_;
   if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));  // as Later
-  host_->AfterInChain(options_.response_delay_ns, chain_, [alive, this] {
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive = std::weak_ptr<bool>(alive_), this] {
     if (Alive(alive)) HandleNext();
   });
 }

@@ -88,6 +88,7 @@ Disk::Disk(Scheduler* scheduler, Trace* trace, uint32_t host, std::string name, 
       trace_(trace),
       host_(host),
       name_(std::move(name)),
+      name_trace_(std::string_view(name_)),
       seed_(seed),
       garbage_seed_(Rng::Derive(seed, "disk.garbage").Next()),
       options_(options),
@@ -107,30 +108,40 @@ IoStatus Disk::Check(uint64_t offset, uint64_t length) const {
   return IoStatus::kOk;
 }
 
-void Disk::TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status) {
-  TraceField fields[5];
-  size_t n = 0;
+[[gnu::always_inline]] inline void Disk::TraceOp(Op op, uint64_t offset, uint64_t length, int fua,
+                                                IoStatus status) {
   // The constant texts with their digest words computed by the compiler:
   // the same words as hashing the text per event, so the digest is unchanged.
-  static constexpr TraceName kFua[2] = {"0", "1"};
-  fields[n++] = {"disk", name_};
   // Numbers recorded as numbers (text only if somebody wants it).
-  if (offset != UINT64_MAX) {
-    fields[n++] = {"off", offset};
-    fields[n++] = {"len", length};
+  static constexpr TraceName kFua[2] = {"0", "1"};
+  static constexpr TraceName kKinds[3] = {"disk.write", "disk.read", "disk.flush"};
+  const TimeNs now = scheduler_->Now();
+  const TraceField disk("disk", name_trace_);
+  const TraceField status_field("status", IoStatusTraceName(status));
+  // Without an offset (a flush, or a rejected request at offset UINT64_MAX)
+  // there are no off/len fields; without a fua flag (-1) no fua field.
+  if (offset == UINT64_MAX) {
+    if (fua >= 0) {
+      trace_->RecordEach(now, host_, kKinds[static_cast<size_t>(op)], disk, TraceField("fua", kFua[fua ? 1 : 0]),
+                         status_field);
+    } else {
+      trace_->RecordEach(now, host_, kKinds[static_cast<size_t>(op)], disk, status_field);
+    }
+  } else if (fua >= 0) {
+    trace_->RecordEach(now, host_, kKinds[static_cast<size_t>(op)], disk, TraceField("off", offset),
+                       TraceField("len", length), TraceField("fua", kFua[fua ? 1 : 0]), status_field);
+  } else {
+    trace_->RecordEach(now, host_, kKinds[static_cast<size_t>(op)], disk, TraceField("off", offset),
+                       TraceField("len", length), status_field);
   }
-  if (fua >= 0) fields[n++] = {"fua", kFua[fua ? 1 : 0]};
-  fields[n++] = {"status", IoStatusTraceName(status)};
-  trace_->Record(scheduler_->Now(), host_, kind, std::span<const TraceField>(fields, n));
 }
 
-void Disk::Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field,
-                  IoStatus status, Done done) {
+void Disk::Reject(Op op, uint64_t offset, uint64_t length, int fua_field, IoStatus status, Done done) {
   scheduler_->After(
-      0, [this, epoch = epoch_, kind, offset, length, fua_field, status, done = std::move(done)] {
+      0, [this, epoch = epoch_, op, offset, length, fua_field, status, done = std::move(done)] {
         if (epoch != epoch_) return;  // crashed since: the callback never runs
         ++stats_.errors;
-        TraceOp(kind, offset, length, fua_field, status);
+        TraceOp(op, offset, length, fua_field, status);
         done(status);
       });
 }
@@ -140,7 +151,7 @@ void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done 
   IoStatus status = Check(offset, length);
   if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
   if (status != IoStatus::kOk) {
-    Reject("disk.write", offset, length, fua ? 1 : 0, status, std::move(done));
+    Reject(Op::kWrite, offset, length, fua ? 1 : 0, status, std::move(done));
     return;
   }
   ++inflight_;
@@ -248,7 +259,7 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   free_write_slots_.push_back(slot);
   const bool lost = write.lose;
   write.lose = false;
-  TraceOp("disk.write", offset, length, fua_field, IoStatus::kOk);
+  TraceOp(Op::kWrite, offset, length, fua_field, IoStatus::kOk);
   const uint64_t epoch = epoch_;
   done(IoStatus::kOk);
   if (lost && lost_crash_) {
@@ -329,7 +340,7 @@ void Disk::Read(uint64_t offset, uint64_t length, ReadDone done) {
   IoStatus status = Check(offset, length);
   if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
   if (status != IoStatus::kOk) {
-    Reject("disk.read", offset, length, -1, status,
+    Reject(Op::kRead, offset, length, -1, status,
            [done = std::move(done)](IoStatus s) { done(s, {}); });
     return;
   }
@@ -363,7 +374,7 @@ void Disk::FinishRead(uint64_t request) {
   } else {
     ++stats_.errors;
   }
-  TraceOp("disk.read", read.first_sector * sector_size, read.sector_count * sector_size, -1,
+  TraceOp(Op::kRead, read.first_sector * sector_size, read.sector_count * sector_size, -1,
           status);
   read.done(status, std::move(data));
 }
@@ -404,7 +415,7 @@ void Disk::AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vect
 
 void Disk::Flush(Done done) {
   if (inflight_ >= options_.inflight_max) {
-    Reject("disk.flush", UINT64_MAX, 0, -1, IoStatus::kBusy, std::move(done));
+    Reject(Op::kFlush, UINT64_MAX, 0, -1, IoStatus::kBusy, std::move(done));
     return;
   }
   ++inflight_;
@@ -430,7 +441,7 @@ void Disk::FinishFlush(uint64_t request) {
       ++it;
     }
   }
-  TraceOp("disk.flush", UINT64_MAX, 0, -1, IoStatus::kOk);
+  TraceOp(Op::kFlush, UINT64_MAX, 0, -1, IoStatus::kOk);
   flush.done(IoStatus::kOk);
 }
 

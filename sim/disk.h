@@ -211,8 +211,8 @@ class Disk {
   IoStatus Check(uint64_t offset, uint64_t length) const;
   // Completes a rejected request (status != kOk) through the scheduler.
   // fua_field: -1 (not a write), 0 or 1; offset UINT64_MAX: no off/len fields.
-  void Reject(const char* kind, uint64_t offset, uint64_t length, int fua_field, IoStatus status,
-              Done done);
+  enum class Op : uint8_t { kWrite, kRead, kFlush };
+  void Reject(Op op, uint64_t offset, uint64_t length, int fua_field, IoStatus status, Done done);
   void FinishRead(uint64_t request);
   void FinishFlush(uint64_t request);
   void StoreInCache(uint64_t sector, const uint8_t* bytes);
@@ -230,7 +230,11 @@ class Disk {
   // Appends what a Read would return for a run of sectors to out (FinishRead).
   void AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vector<uint8_t>& out);
   void FinishWrite(uint32_t slot, uint64_t request);
-  void TraceOp(std::string_view kind, uint64_t offset, uint64_t length, int fua, IoStatus status);
+  // One trace event per completed request, fields by the request's shape:
+  // disk.write (disk, off, len, fua, status), disk.read (disk, off, len,
+  // status), disk.flush (disk, status). Inline into each completion, hashed
+  // in place (Trace::RecordEach); the disk's name carries its digest word.
+  void TraceOp(Op op, uint64_t offset, uint64_t length, int fua, IoStatus status);
   void FillGarbage(uint64_t sector, uint8_t* out) const;
   void CheckSector(uint64_t sector, const char* what) const;
 
@@ -238,6 +242,9 @@ class Disk {
   Trace* trace_;
   uint32_t host_;
   std::string name_;
+  // name_ with its digest word, computed once (a Disk never moves: copying
+  // is deleted, and name_ never changes after construction).
+  TraceName name_trace_;
   uint64_t seed_;
   uint64_t garbage_seed_;
   DiskOptions options_;

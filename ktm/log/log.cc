@@ -695,6 +695,18 @@ void Log::RepairRestartSector(Lsn stop_lsn, RecoveredLog result,
 // sure no later scan can read one as a continuation of the new blocks. A
 // crash during this write leaves the same valid prefix: the next Open
 // repeats it.
+namespace {
+// `bytes` zero bytes: a view of one static zero block (never written) when
+// they fit it, else *owned filled with zeros.
+constexpr size_t kZeroBlockBytes = 256 * 1024;
+alignas(64) const uint8_t kZeroBlock[kZeroBlockBytes] = {};
+std::span<const uint8_t> ZeroBytes(uint64_t bytes, std::vector<uint8_t>* owned) {
+  if (bytes <= kZeroBlockBytes) return std::span<const uint8_t>(kZeroBlock, bytes);
+  owned->assign(bytes, 0);
+  return *owned;
+}
+}  // namespace
+
 void Log::InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
                               std::function<void(absl::StatusOr<RecoveredLog>)> done) {
   // The same free space the previous incarnation could write to (the newest
@@ -723,16 +735,20 @@ void Log::InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
   // may take a single request at a time).
   const uint64_t position = stop_lsn % region_bytes_;
   const uint64_t first = std::min<uint64_t>(window, region_bytes_ - position);
-  const std::vector<uint8_t> zeros(window, 0);
+  // The zeros come from a shared read-only zero block (zero-initialised
+  // static storage: no fill per open) when the window fits it, as it does
+  // for the default pipeline_bytes_max; the disk copies what it is given.
+  std::vector<uint8_t> zeros_owned;
+  std::span<const uint8_t> zeros = ZeroBytes(window, &zeros_owned);
   auto second = [this, rest = window - first, finish = std::move(finish)](sim::IoStatus status) mutable {
     if (status != sim::IoStatus::kOk || rest == 0) {
       finish(status);
       return;
     }
-    disk_->Write(region_start_, std::vector<uint8_t>(rest, 0), /*fua=*/true, GuardWrite(std::move(finish)));
+    std::vector<uint8_t> rest_owned;
+    disk_->Write(region_start_, ZeroBytes(rest, &rest_owned), /*fua=*/true, GuardWrite(std::move(finish)));
   };
-  disk_->Write(region_start_ + position, std::span<const uint8_t>(zeros).subspan(0, first), /*fua=*/true,
-               GuardWrite(std::move(second)));
+  disk_->Write(region_start_ + position, zeros.subspan(0, first), /*fua=*/true, GuardWrite(std::move(second)));
 }
 
 // ---------------------------------------------------------------------------
