@@ -19,6 +19,7 @@
 #include "harness/coverage.h"
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
+#include "tests/conformance_run.h"
 #include "model/spec_common.h"
 #include "model/spec_btm.h"
 #include "model/spec_tcommit.h"
@@ -32,6 +33,19 @@ namespace {
 using model::spec::RmPhase;
 using model::spec::TmPhase;
 using model::spec::TwoPhaseState;
+
+// Feeds hand-made events (host 0, text fields) to a checker, numbered in order.
+struct Feeder {
+  ConformanceChecker& checker;
+  uint64_t index = 0;
+  void operator()(std::string kind, std::vector<std::pair<std::string, std::string>> fields) {
+    sim::TraceEvent e;
+    e.host = 0;
+    e.kind = std::move(kind);
+    e.fields = std::move(fields);
+    checker.OnEvent(e, index++);
+  }
+};
 
 // The packing Key() documents, one field at a time.
 uint64_t ReferenceKey(const TwoPhaseState& s) {
@@ -140,13 +154,8 @@ TEST(ConformanceFastPath, SpecStatesAreTheTargetsOfTheAcceptedStepsOfEveryBehavi
   size_t steps = 0, runs = 0;
   for (const char* name :
        {"two_phase_3rms", "swarm", "spec_states_vote_no", "crash_during_commit", "dist_coordinator_crash", "dist_swarm"}) {
-    auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/" + name + ".toml");
-    ASSERT_TRUE(scenario.ok()) << scenario.status();
     for (uint64_t seed = 1; seed <= 2; ++seed) {
-      std::unique_ptr<ConformanceChecker> checker;
-      RunOptions options{.keep_trace = false};
-      options.world_hook = [&checker](sim::World& world) { checker = std::make_unique<ConformanceChecker>(&world); };
-      RunScenario(*scenario, seed, options);
+      std::unique_ptr<ConformanceChecker> checker = RunWithConformance(name, seed);
       ASSERT_NE(checker, nullptr);
       const ConformanceResult plain = checker->Finish();
       const ConformanceResult kept = checker->Finish(/*keep_behaviours=*/true);
@@ -194,14 +203,7 @@ TEST(SpecCoverageFigure, UnreachedKtmImpossibleIsTheRecount) {
 // new one for the events after it, whichever id the checker saw last.
 TEST(ConformanceFastPath, AnEnlistmentCreatedAgainBelongsToItsNewTransaction) {
   ConformanceChecker checker;
-  uint64_t index = 0;
-  auto add = [&](std::string kind, std::vector<std::pair<std::string, std::string>> fields) {
-    sim::TraceEvent e;
-    e.host = 0;
-    e.kind = std::move(kind);
-    e.fields = std::move(fields);
-    checker.OnEvent(e, index++);
-  };
+  Feeder add{checker};
   add("tx.create", {{"tx", "T"}});
   add("en.create", {{"en", "e1"}, {"tx", "T"}});
   add("en.state", {{"en", "e1"}, {"from", "Active"}, {"to", "Preparing"}});
@@ -230,14 +232,7 @@ TEST(ConformanceFastPath, AnEnlistmentCreatedAgainBelongsToItsNewTransaction) {
 TEST(ConformanceFastPath, EveryRmsVoteIsFoundWithFewAndWithManyRmNames) {
   for (int rms : {3, 8, 9, 20}) {
     ConformanceChecker checker;
-    uint64_t index = 0;
-    auto add = [&](std::string kind, std::vector<std::pair<std::string, std::string>> fields) {
-      sim::TraceEvent e;
-      e.host = 0;
-      e.kind = std::move(kind);
-      e.fields = std::move(fields);
-      checker.OnEvent(e, index++);
-    };
+    Feeder add{checker};
     for (int i = 0; i < rms; ++i) {
       const std::string n = std::to_string(i);
       add("tx.create", {{"tx", "T" + n}});

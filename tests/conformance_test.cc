@@ -20,6 +20,7 @@
 #include "harness/runner.h"
 #include "model/spec_common.h"
 #include "harness/scenario_toml.h"
+#include "tests/conformance_run.h"
 #include "sim/trace.h"
 
 namespace harness {
@@ -468,13 +469,10 @@ TEST(SpecCoverage, EveryCrashFreeStepOfARunIsAKtmCallsStep) {
   size_t steps = 0, in_flight = 0;
   for (const char* name :
        {"two_phase_3rms", "timeouts", "spec_states_vote_no", "spec_states_late_votes", "spec_states_late_votes_mixed", "swarm"}) {
-    auto scenario = LoadScenarioFile(std::string(KTMSIM_SOURCE_DIR) + "/scenarios/" + name + ".toml");
-    ASSERT_TRUE(scenario.ok()) << scenario.status();
     for (uint64_t seed = 1; seed <= 2; ++seed) {
-      std::unique_ptr<ConformanceChecker> checker;
-      RunOptions options{.keep_trace = false};
-      options.world_hook = [&checker](sim::World& world) { checker = std::make_unique<ConformanceChecker>(&world); };
-      RunResult result = RunScenario(*scenario, seed, options);
+      RunResult result;
+      std::unique_ptr<ConformanceChecker> checker = RunWithConformance(name, seed, &result);
+      ASSERT_NE(checker, nullptr);
       ASSERT_TRUE(result.passed) << name << " seed " << seed;
       for (const ConformanceBehaviour& b : checker->Finish(/*keep_behaviours=*/true).behaviours) {
         bool crashed = false;
