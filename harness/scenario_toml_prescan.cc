@@ -203,6 +203,10 @@ class Prescan {
                                        static_cast<char>(code_point), static_cast<char>(prev_)));
       }
     }
+    if (code_point == '=' && value_) {
+      // Rule 9 (CI's fixed fuzz run, corpus crash_equals_in_value).
+      return Problem("'=' where a value is read: a key takes one '=', and a value has none outside its strings");
+    }
     prev_ = code_point;
     if (code_point == '\n' && open_.empty()) EndOfLine();
     if (code_point == '=') value_ = true;

@@ -42,6 +42,10 @@
 //    ("a = 1['<U+3001>" reached TOML_UNREACHABLE: toml++ reads the bracket
 //    and the quote after it as part of the value "1"); TOML 1.0 has no use
 //    for it either.
+// 9. where a value is read, no "=" appears outside strings ("a = 1x='<U+3001>"
+//    reached TOML_UNREACHABLE: toml++ reads "1x=" and the quote after it as
+//    one value, and the "=" made rule 7 see a quote that starts a value);
+//    TOML 1.0 has no use for it (a key takes one "=", a value has none).
 #pragma once
 
 #include <string_view>

@@ -932,6 +932,22 @@ TEST(ScenarioPrescan, AQuoteInsideABareKeyOrValueIsRefused) {
   }
 }
 
+TEST(ScenarioPrescan, AnEqualsSignInsideAValueIsRefused) {
+  // CI's fixed fuzz run (corpus crash_equals_in_value): toml++ read "1run_un='"
+  // as one value and asked whether U+3001 is whitespace (TOML_UNREACHABLE);
+  // the '=' let the quote pass for one that starts a value.
+  const std::string message = "'=' where a value is read: a key takes one '=', and a value has none outside its strings";
+  EXPECT_EQ(LoadError("a = 1run_un='\xE3\x80\x81"), "s.toml:1:12: " + message);
+  EXPECT_EQ(LoadError("a = [1, b = 2]\n"), "s.toml:1:11: " + message);
+  EXPECT_EQ(LoadError("a = { b = 1 = 2 }\n"), "s.toml:1:13: " + message);
+  // Every '=' that TOML reads: one a key, in inline tables too, and none
+  // inside strings or comments.
+  for (const char* text : {"x = 1\ny = 2\n", "x = { a = 1, b.c = [ { d = 2 } ] }\n", "x = \"a=b\" # c = d\n",
+                           "x = [\n  { a = 1 },\n  { b = 2 },\n]\n", "x = '''a = b'''\n"}) {
+    EXPECT_THAT(LoadError(text), ::testing::Not(HasSubstr("'=' where a value is read"))) << text;
+  }
+}
+
 TEST(ScenarioPrescan, ABracketInsideABareValueIsRefused) {
   // CI's fixed fuzz run (corpus crash_bracket_in_value): toml++ read "1['" as
   // one value and asked whether U+3001 is whitespace (TOML_UNREACHABLE).
