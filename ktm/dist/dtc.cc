@@ -101,20 +101,25 @@ sim::TraceName TypeTraceName(MessageType type) {
 
 }  // namespace
 
-sim::TraceName Dtc::StateTraceName(CoordinatorState state) {
-  constexpr size_t kStates = static_cast<size_t>(CoordinatorState::kAborting) + 1;
-  static const auto kNames = TraceNames<kStates>(
-      [](size_t i) { return StateName(static_cast<CoordinatorState>(i)); });
+namespace {
+// name(state) with its digest word, for a state enum whose last value is
+// kLast (beyond it: the name hashed per call). `name` is the same function
+// on every call for a given State (Dtc::StateName).
+template <class State, State kLast>
+sim::TraceName StateTraceNameOf(State state, const char* (*name)(State)) {
+  constexpr size_t kStates = static_cast<size_t>(kLast) + 1;
+  static const auto kNames = TraceNames<kStates>([name](size_t i) { return name(static_cast<State>(i)); });
   const size_t index = static_cast<size_t>(state);
-  return index < kNames.size() ? kNames[index] : sim::TraceName(StateName(state));
+  return index < kNames.size() ? kNames[index] : sim::TraceName(name(state));
+}
+}  // namespace
+
+sim::TraceName Dtc::StateTraceName(CoordinatorState state) {
+  return StateTraceNameOf<CoordinatorState, CoordinatorState::kAborting>(state, &StateName);
 }
 
 sim::TraceName Dtc::StateTraceName(ParticipantState state) {
-  constexpr size_t kStates = static_cast<size_t>(ParticipantState::kAborted) + 1;
-  static const auto kNames = TraceNames<kStates>(
-      [](size_t i) { return StateName(static_cast<ParticipantState>(i)); });
-  const size_t index = static_cast<size_t>(state);
-  return index < kNames.size() ? kNames[index] : sim::TraceName(StateName(state));
+  return StateTraceNameOf<ParticipantState, ParticipantState::kAborted>(state, &StateName);
 }
 
 // ---------------------------------------------------------------------------
