@@ -868,7 +868,9 @@ RunResult Cluster::Simulate() {
   }
   result.commit_latencies_ns = std::move(commit_latencies_);
   result.history = recorder_.TakeHistory(scheduler.Now());
-  result.names = recorder_.names();
+  // tx_by_uow joins trace events to transactions: without a kept trace or a
+  // text hook nobody reads it (RunResult::names).
+  result.names = options_.keep_trace || trace_hook_ ? recorder_.names() : recorder_.RmNames();
   return result;
 }
 

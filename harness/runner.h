@@ -66,7 +66,7 @@ struct RunResult {
   int64_t sim_time_ns = 0;
   std::string trace_text;           // when keep_trace: a rendering of `trace`
   std::vector<sim::TraceEvent> trace;  // when keep_trace: every event, structured
-  RunNames names;                   // engine ids -> history names (transactions, RMs)
+  RunNames names;                   // engine ids -> history names (RMs; transactions when keep_trace)
   std::string schedule_text;        // the faults injected, as a replayable schedule
   model::History history;
   std::vector<int64_t> commit_latencies_ns;  // request -> outcome, committed txs

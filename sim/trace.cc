@@ -185,11 +185,12 @@ const Trace::KindWants& Trace::AskKindWants(KindWants& slot, TraceName kind) {
     if (listeners_[i].Wants(kind.text)) slot.listeners |= uint64_t{1} << i;
   }
   slot.valid = true;
+  slot.unwanted = !keep_events_ && !slot.observer && slot.listeners == 0;
   return slot;
 }
 
 void Trace::ForgetKindWants() {
-  for (KindWants& slot : kind_wants_) slot.valid = false;
+  for (KindWants& slot : kind_wants_) slot.valid = slot.unwanted = false;
 }
 
 void Trace::RecordObserved(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {

@@ -285,7 +285,7 @@ class Trace {
   [[gnu::always_inline]] void Record(TimeNs time, uint32_t host, TraceName kind, std::span<const TraceField> fields) {
     digest_ = trace_internal::DigestOne(digest_, time, host, kind, fields);
     ++count_;
-    if (observed_) RecordObserved(time, host, kind, fields);
+    if (observed_ && !UnwantedKind(kind)) RecordObserved(time, host, kind, fields);
   }
   // Record of a fixed list of fields passed one by one (each a TraceField):
   // the same digest and the same event. The digest step is compiled into
@@ -300,7 +300,7 @@ class Trace {
     ((hash = trace_internal::DigestField(hash, fields)), ...);
     digest_ = hash;
     ++count_;
-    if (observed_) [[unlikely]] {
+    if (observed_ && !UnwantedKind(kind)) [[unlikely]] {
       if constexpr (sizeof...(Fields) == 0) {
         RecordObserved(time, host, kind, {});
       } else {
@@ -390,6 +390,7 @@ class Trace {
     uint64_t listeners = 0;
     bool observer = false;
     bool valid = false;
+    bool unwanted = false;  // nobody keeps events, nor does the observer or a listener want this kind
   };
   static constexpr size_t kKindWantsSlots = 256;
   std::vector<KindWants> kind_wants_ = std::vector<KindWants>(kKindWantsSlots);
@@ -401,6 +402,14 @@ class Trace {
     return AskKindWants(slot, kind);
   }
   const KindWants& AskKindWants(KindWants& slot, TraceName kind);
+  // True only when the kind's slot already says nobody wants it (asked
+  // before): the event then costs its digest step and this check, inline,
+  // where a literal kind's slot is a constant offset. Any other answer goes
+  // to RecordObserved, which asks and fills the slot.
+  [[gnu::always_inline]] bool UnwantedKind(TraceName kind) const {
+    const KindWants& slot = kind_wants_[kind.hash % kKindWantsSlots];
+    return slot.unwanted && slot.kind_hash == kind.hash;
+  }
   void ForgetKindWants();
   // The event observers are shown (reused: no allocation per event once warm),
   // spare fields with their storage, and the observer nesting depth (an
