@@ -437,6 +437,37 @@ TEST(Trace, FiltersAreAskedOncePerKindUntilListenersChange) {
   EXPECT_EQ(views, 2);
 }
 
+// An event whose kind nobody wants is skipped inline once its kind was
+// asked (RecordEach and Record alike); keeping events or a listener added
+// later must bring such a kind back.
+TEST(Trace, KindsNobodyWantsAreSkippedUntilSomebodyWantsThem) {
+  for (const bool keep : {false, true}) {
+    Trace trace(keep);
+    int asked = 0;
+    std::vector<std::string> seen;
+    trace.add_view_listener([&](const TraceView& v) { seen.push_back(std::string(v.kind.text)); },
+                            [&](std::string_view kind) {
+                              ++asked;
+                              return kind == "a";
+                            });
+    for (int i = 0; i < 3; ++i) {
+      trace.RecordEach(i, 0, "a", TraceField("n", i));
+      trace.RecordEach(i, 0, "b", TraceField("n", i));
+      trace.Record(i, 0, "c", {{"n", i}});
+    }
+    EXPECT_EQ(asked, 3) << keep;  // once per kind
+    EXPECT_EQ(seen, (std::vector<std::string>{"a", "a", "a"})) << keep;
+    EXPECT_EQ(trace.events().size(), keep ? 9u : 0u);  // kept whether or not a listener wants it
+    EXPECT_EQ(trace.count(), 9u);
+    std::vector<std::string> later;
+    trace.add_view_listener([&](const TraceView& v) { later.push_back(std::string(v.kind.text)); });
+    trace.RecordEach(3, 0, "b", TraceField("n", 3));
+    trace.Record(3, 0, "c", {{"n", 3}});
+    EXPECT_EQ(later, (std::vector<std::string>{"b", "c"})) << keep;
+    EXPECT_EQ(trace.events().size(), keep ? 11u : 0u);
+  }
+}
+
 TEST(Trace, DigestHexIsSixteenDigits) {
   EXPECT_EQ(DigestHex(0), "0000000000000000");
   EXPECT_EQ(DigestHex(0x0123456789abcdefull), "0123456789abcdef");
