@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cfloat>
 #include <cmath>
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <optional>
 #include <set>
 #include <string>
@@ -134,6 +136,14 @@ class Loader {
   void NoteKey(const std::string& pattern) {
     if (keys_read_ != nullptr) keys_read_->insert(pattern);
   }
+  // NoteKey(Join(prefix, key + suffix)), joined only when keys are recorded
+  // (ScenarioKeysRead): a plain load reads every key without building it.
+  void NoteKey(const std::string& prefix, std::string_view key, std::string_view suffix = {}) {
+    if (keys_read_ == nullptr) return;
+    std::string name(key);
+    name.append(suffix);
+    keys_read_->insert(prefix.empty() ? name : absl::StrCat(prefix, ".", name));
+  }
   absl::Status Result() {
     if (problems_.empty()) return absl::OkStatus();
     std::stable_sort(problems_.begin(), problems_.end(), [](const Problem& a, const Problem& b) {
@@ -203,8 +213,8 @@ class TableReader {
 
   // Marks `key` known and returns its node (nullptr when absent).
   const toml::node* Get(const std::string& key) {
-    known_.insert(std::string(key));
-    loader_.NoteKey(Join(pattern_, key));
+    known_.push_back(key);
+    loader_.NoteKey(pattern_, key);
     return table_.get(key);
   }
   void Error(const std::string& key, const toml::node* node, const std::string& message,
@@ -238,8 +248,13 @@ class TableReader {
   Loader& loader_;
   const toml::table& table_;
   std::string toml_path_, cpp_path_, pattern_;
-  std::set<std::string> known_;
-  std::set<std::string> time_bases_;
+  // Keys read (repeats allowed) and time bases read (each stands for its
+  // base_<unit> keys): few per table, so scanned, and sorted only for a "did
+  // you mean" (KnownKeys).
+  std::vector<std::string> known_;
+  std::vector<std::string> time_bases_;
+  bool Known(std::string_view name) const;
+  std::vector<std::string> KnownKeys() const;
 };
 
 bool TableReader::Bool(const std::string& key, bool* out) {
@@ -320,14 +335,26 @@ bool TableReader::Choice(const std::string& key, const Choices<E>& choices, E* o
 }
 
 const toml::key* TableReader::TimeKey(const std::string& base) {
-  time_bases_.insert(base);
-  loader_.NoteKey(Join(pattern_, base + "_<unit>"));
+  time_bases_.push_back(base);
+  loader_.NoteKey(pattern_, base, "_<unit>");
   const toml::key* found = nullptr;
-  for (const char* unit : kTimeUnits) {
-    const std::string key = absl::StrCat(base, "_", unit);
-    known_.insert(key);
-    auto it = table_.find(key);
+  // The keys base_<unit> present, in kTimeUnits order (the first is the one
+  // read, the others are errors): one ordered walk from base + "_" over the
+  // keys that start with it, instead of a lookup per unit.
+  std::array<toml::table::const_iterator, std::size(kTimeUnits)> present;
+  present.fill(table_.end());
+  const std::string prefix = base + "_";
+  for (auto it = table_.lower_bound(prefix); it != table_.end(); ++it) {
+    const std::string_view name = it->first.str();
+    if (name.substr(0, prefix.size()) != prefix) break;
+    for (size_t u = 0; u < std::size(kTimeUnits); ++u) {
+      if (name.substr(prefix.size()) == kTimeUnits[u]) present[u] = it;
+    }
+  }
+  for (size_t u = 0; u < std::size(kTimeUnits); ++u) {
+    auto it = present[u];
     if (it == table_.end()) continue;
+    const std::string key(it->first.str());
     if (found == nullptr) {
       found = &it->first;
     } else {
@@ -380,18 +407,39 @@ const toml::array* TableReader::Array(const std::string& key) {
   return node->as_array();
 }
 
+bool TableReader::Known(std::string_view name) const {
+  for (const std::string& key : known_) {
+    if (key == name) return true;
+  }
+  for (const std::string& base : time_bases_) {
+    if (name.size() <= base.size() + 1 || name.substr(0, base.size()) != base || name[base.size()] != '_') continue;
+    for (const char* unit : kTimeUnits) {
+      if (name.substr(base.size() + 1) == unit) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> TableReader::KnownKeys() const {
+  std::set<std::string> keys(known_.begin(), known_.end());
+  for (const std::string& base : time_bases_) {
+    for (const char* unit : kTimeUnits) keys.insert(absl::StrCat(base, "_", unit));
+  }
+  return std::vector<std::string>(keys.begin(), keys.end());
+}
+
 void TableReader::ReportUnknownKeys() {
   std::vector<std::string> known;  // the "did you mean" candidates: made at the first unknown key
   for (const auto& [key, node] : table_) {
     const std::string name(key.str());
-    if (known_.count(name) > 0) continue;
+    if (Known(name)) continue;
     std::string message;
-    if (time_bases_.count(name) > 0) {
+    if (std::find(time_bases_.begin(), time_bases_.end(), name) != time_bases_.end()) {
       message = absl::StrCat("a time needs a unit: write ", name, "_ns, ", name, "_us, ", name,
                              "_ms or ", name, "_s");
     } else {
       message = "unknown key";
-      if (known.empty()) known.assign(known_.begin(), known_.end());
+      if (known.empty()) known = KnownKeys();
       const std::string close = ClosestName(name, known);
       if (!close.empty()) absl::StrAppend(&message, "; did you mean '", close, "'?");
     }
