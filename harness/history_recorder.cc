@@ -80,16 +80,31 @@ uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) {
     if (pairs_[index].rm.id() == rm.id()) return index;
   }
   const uint32_t index = static_cast<uint32_t>(pairs_.size());
-  pairs_.push_back(PairState{.tx = tx, .rm = rm, .next_of_tx = first});
+  pairs_.push_back(PairState{.tx = tx, .rm = rm, .next_of_tx = first, .open_slot = static_cast<uint32_t>(open_.size())});
   first = index;
-  open_.emplace(std::make_pair(tx, rm), index);
+  open_.push_back(index);
   return index;
 }
 
 void HistoryRecorder::Resolve(uint32_t index) {
   PairState& pair = pairs_[index];
   pair.resolved = true;
-  open_.erase(std::make_pair(pair.tx, pair.rm));
+  if (pair.open_slot == kNoPair) return;
+  const uint32_t last = open_.back();  // takes the resolved pair's slot
+  open_[pair.open_slot] = last;
+  pairs_[last].open_slot = pair.open_slot;
+  open_.pop_back();
+  pair.open_slot = kNoPair;
+}
+
+std::vector<uint32_t> HistoryRecorder::OpenByName() const {
+  std::vector<uint32_t> order = open_;
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    const PairState& x = pairs_[a];
+    const PairState& y = pairs_[b];
+    return std::make_pair(x.tx, x.rm) < std::make_pair(y.tx, y.rm);
+  });
+  return order;
 }
 
 std::vector<uint32_t> HistoryRecorder::PairsByName() const {
@@ -310,9 +325,9 @@ void HistoryRecorder::OnTraceView(const sim::TraceView& e) {
 void HistoryRecorder::ResolveCrashedRms(uint32_t host, const std::set<std::string>& rms,
                                         const std::set<std::string>& volatile_rms) {
   // Only open pairs, in (tx, rm) order; resolving one drops it from open_.
-  for (auto next = open_.begin(); next != open_.end();) {
-    const uint32_t index = (next++)->second;
+  for (const uint32_t index : OpenByName()) {
     const PairState& pair = pairs_[index];
+    if (pair.open_slot == kNoPair) continue;
     const std::string rm = pair.rm.str();
     if (!rms.count(rm)) continue;
     if (volatile_rms.count(rm)) {
@@ -332,19 +347,18 @@ void HistoryRecorder::ResolveCrashedRms(uint32_t host, const std::set<std::strin
 }
 
 void HistoryRecorder::ResolveRefusedRm(const std::string& rm_name, uint32_t host, std::string_view why) {
-  for (auto next = open_.begin(); next != open_.end();) {
-    const uint32_t index = (next++)->second;
+  for (const uint32_t index : OpenByName()) {
     const PairState& pair = pairs_[index];
-    if (pair.rm != rm_name) continue;
+    if (pair.open_slot == kNoPair || pair.rm != rm_name) continue;
     Resolve(index);
     RecordNames(model::EventKind::kRmLost, host, pair.tx, pair.rm, {}, {}, Intern(why));
   }
 }
 
 void HistoryRecorder::ResolveRefusedPairs(std::string_view why, const StrandedAt& stranded_at) {
-  for (auto next = open_.begin(); next != open_.end();) {
-    const uint32_t index = (next++)->second;
+  for (const uint32_t index : OpenByName()) {
     const PairState& pair = pairs_[index];
+    if (pair.open_slot == kNoPair) continue;
     const auto begun = begin_host_.find(pair.tx.id());
     if (begun == begin_host_.end()) continue;
     const std::optional<uint32_t> host = stranded_at(pair.tx.str(), begun->second, pair.rm.str(), pair.prepared);

@@ -167,6 +167,7 @@ class HistoryRecorder : public ktm::RmObserver {
     bool in_doubt = false;   // told TRANSACTION_NOTIFY_INDOUBT, not resolved since
     uint32_t in_doubt_host = 0;
     uint32_t next_of_tx = kNoPair;  // the tx's next pair (first_pair_of_tx_)
+    uint32_t open_slot = kNoPair;   // its place in open_ while unresolved
   };
   // One history event whose names are already in history_'s table.
   void RecordNames(model::EventKind kind, uint32_t host, model::Name tx, model::Name rm = {},
@@ -187,6 +188,9 @@ class HistoryRecorder : public ktm::RmObserver {
   PairState& Pair(model::Name tx, std::string_view rm) { return pairs_[PairAt(tx, rm)]; }
   // Marks pair `index` resolved and drops it from open_.
   void Resolve(uint32_t index);
+  // The unresolved pairs in (tx, rm) name order (what crash and refusal
+  // handling walk; a pair resolved meanwhile has open_slot kNoPair).
+  std::vector<uint32_t> OpenByName() const;
   // Every pair seen, in (tx, rm) name order (the fingerprint, stranded pairs).
   std::vector<uint32_t> PairsByName() const;
   // The history name of engine transaction `short_uow` is `tx`.
@@ -234,9 +238,12 @@ class HistoryRecorder : public ktm::RmObserver {
   // where a hash of every pair ever seen cost a cache miss per lookup on a
   // long run.
   std::vector<uint32_t> first_pair_of_tx_;
-  // The unresolved pairs, in (tx, rm) name order: what crash and refusal
-  // handling walk, so their cost follows what is live, not the run's length.
-  std::map<std::pair<model::Name, model::Name>, uint32_t> open_;  // (tx, rm) -> index in pairs_
+  // The unresolved pairs (indexes in pairs_, in no order; OpenByName sorts
+  // them): what crash and refusal handling walk, so their cost follows what
+  // is live, not the run's length. A pair comes and goes in O(1), without
+  // comparing names (a map by name compared strings on every pair made and
+  // resolved; walks are rare and short).
+  std::vector<uint32_t> open_;
   std::map<std::string, std::vector<std::string>> cut_single_phase_;  // rm -> txs
 };
 

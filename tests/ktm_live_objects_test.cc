@@ -100,6 +100,37 @@ TEST(HistoryRecorderLiveObjects, OpenPairsStayAtWhatIsInFlight) {
   EXPECT_EQ(crash_aborts, kTransactions / kCrashEvery * kInFlight * rms.size());
 }
 
+// Open pairs come and go in any order (a resolved pair's slot is taken by
+// the last one); a crash still aborts exactly the open unprepared pairs, in
+// (tx, rm) name order, whatever order they were made and resolved in.
+TEST(HistoryRecorderLiveObjects, CrashAbortsOpenPairsInNameOrder) {
+  sim::Scheduler scheduler;
+  harness::HistoryRecorder recorder(&scheduler);
+  const std::vector<std::string> txs = {"t3", "t10", "t1", "t7", "t2"};
+  const std::vector<std::string> rms = {"kv2", "kv1"};
+  for (size_t n = 0; n < txs.size(); ++n) {
+    recorder.NameTransaction(txs[n], ktm::Guid{n + 1, 9});
+    recorder.Record(model::EventKind::kBegin, 1, txs[n]);
+    for (const std::string& rm : rms) recorder.OnEnlist(1, rm, ktm::Guid{n + 1, 9});
+  }
+  EXPECT_EQ(recorder.open_pairs(), 10u);
+  // Resolve from the middle and the front (t1 and t3 commit at kv1 only, t7 at both).
+  recorder.OnCommitted(1, "kv1", ktm::Guid{3, 9});  // t1
+  recorder.OnCommitted(1, "kv1", ktm::Guid{1, 9});  // t3
+  recorder.OnCommitted(1, "kv2", ktm::Guid{4, 9});  // t7
+  recorder.OnCommitted(1, "kv1", ktm::Guid{4, 9});
+  recorder.OnCommitted(1, "kv1", ktm::Guid{4, 9});  // again: already resolved
+  EXPECT_EQ(recorder.open_pairs(), 6u);
+  recorder.ResolveCrashedRms(1, {"kv1", "kv2"}, {});
+  EXPECT_EQ(recorder.open_pairs(), 0u);
+  std::vector<std::string> aborted;
+  const model::History history = recorder.TakeHistory(scheduler.Now());
+  for (const model::HistoryEvent& e : history.events) {
+    if (e.kind == model::EventKind::kRmAborted && e.detail == "crash") aborted.push_back(e.tx.str() + "/" + e.rm.str());
+  }
+  EXPECT_EQ(aborted, (std::vector<std::string>{"t1/kv2", "t10/kv1", "t10/kv2", "t2/kv1", "t2/kv2", "t3/kv2"}));
+}
+
 // The recorder keys engine transactions by their 64-bit short id and files a
 // timeout (a trace event naming the UOW as 16 hex digits) under the client's
 // name; an unknown UOW, or a field that is no short id, as "uow-<text>".
