@@ -385,7 +385,6 @@ void Dtc::TraceMessage(sim::TraceName kind, const Message& m, uint32_t to) {
                                {"tx", tx},            {"branch", branch.view()}, {"msg", id.view()}};
   size_t n = 6;
   std::optional<DecimalText> reply_to, op;
-  std::string status;
   if (m.reply_to != 0) {
     reply_to.emplace(m.reply_to);
     fields[n++] = {"reply_to", reply_to->view()};
@@ -396,8 +395,12 @@ void Dtc::TraceMessage(sim::TraceName kind, const Message& m, uint32_t to) {
     fields[n++] = {"op", op->view()};
   }
   if (m.type == MessageType::kPropagateReply || m.type == MessageType::kOpReply) {
-    status = StatusName(m.status);
-    fields[n++] = {"status", status};
+    if (!traced_status_valid_ || traced_status_ != m.status) {
+      traced_status_name_ = StatusName(m.status);
+      traced_status_ = m.status;
+      traced_status_valid_ = true;
+    }
+    fields[n++] = {"status", traced_status_name_};
   }
   host_->TraceEvent(kind, std::span<const sim::TraceField>(fields, n));
 }

@@ -221,6 +221,11 @@ class Dtc {
   void Send(uint32_t to, Message m);
   void Reply(const Message& request, Message reply);
   void TraceMessage(sim::TraceName kind, const Message& m, uint32_t to);
+  // StatusName of the last status a traced message carried (replies repeat
+  // a few codes: the name is built once per change, not per message).
+  uint32_t traced_status_ = 0;
+  std::string traced_status_name_;
+  bool traced_status_valid_ = false;
   void Defer(std::function<void()> fn);
   sim::EventId Timer(sim::TimeNs delay, std::function<void()> fn);
   void CancelTimer(sim::EventId* timer);
