@@ -262,6 +262,36 @@ TEST(DistAdmission, DropsStaleMalformedAndMisroutedMessagesAndAnswersTheRest) {
   EXPECT_EQ(answers, std::vector<std::string>{"OUTCOME/100"});
 }
 
+// A reply's status is traced by its name (built once per change of code):
+// each message shows its own, whatever the one before it carried.
+TEST(DistTrace, EachReplyShowsItsOwnStatus) {
+  Scenario s = DistScenario(2, 1);
+  harness::Cluster cluster(s, 7, {.keep_trace = false});
+  std::vector<std::string> statuses;
+  cluster.set_trace_hook([&](const sim::TraceEvent& e) {
+    if (e.time >= sim::kSecond && e.kind == "dist.recv" && e.host == 1) statuses.push_back(e.Field("status"));
+  });
+  sim::World& world = cluster.world();
+  const std::vector<ktm::NTSTATUS> sent = {ktm::STATUS_TRANSACTION_NOT_ACTIVE, ktm::STATUS_TRANSACTION_NOT_ACTIVE,
+                                      ktm::STATUS_SUCCESS, ktm::STATUS_INVALID_PARAMETER,
+                                      ktm::STATUS_TRANSACTION_NOT_ACTIVE};
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    Message m;
+    m.type = i % 2 == 0 ? MessageType::kOpReply : MessageType::kPropagateReply;
+    m.from = 0;
+    m.id = 200 + i;
+    m.reply_to = 1;
+    m.branch = {1, 1, 90 + i};  // no such branch: answered by nobody, traced on receipt
+    m.status = sent[i];
+    expected.push_back(ktm::StatusName(sent[i]));
+    world.scheduler().At(sim::kSecond + static_cast<sim::TimeNs>(i) * sim::kMillisecond,
+                         [&world, d = ktm::dist::Encode(m)] { world.network().Send(0, 1, d); });
+  }
+  cluster.Run();
+  EXPECT_EQ(statuses, expected);
+}
+
 // ---------------------------------------------------------------------------
 // Messages per commit.
 
