@@ -74,6 +74,16 @@ class Prescan {
   absl::Status Run() {
     if (At("\xEF\xBB\xBF")) i_ = 3;  // a UTF-8 byte order mark (toml++ skips it too)
     while (i_ < text_.size()) {
+      if (mode_ == Mode::kComment) {
+        // A comment's ASCII up to the line's end moves only the column (what
+        // Step does a character at a time); '\n' or a non-ASCII byte takes
+        // the general step below.
+        size_t end = i_;
+        while (end < text_.size() && text_[end] != '\n' && static_cast<uint8_t>(text_[end]) < 0x80) ++end;
+        column_ += static_cast<int64_t>(end - i_);
+        i_ = end;
+        if (i_ == text_.size()) break;
+      }
       uint32_t code_point = 0;
       const size_t length = Utf8Length(text_, i_, &code_point);
       if (length == 0) {

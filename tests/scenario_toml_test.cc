@@ -900,6 +900,10 @@ TEST(ScenarioPrescan, NonAsciiOutsideStringsAndCommentsIsRefused) {
                            std::string(kMinimal);
   EXPECT_EQ(LoadError(text), "(loaded)");
   EXPECT_EQ(LoadError("\xEF\xBB\xBF" + text), "(loaded)");  // a byte order mark first is fine
+  // A comment's ASCII is skipped a line at a time: a bad byte after it is
+  // still placed by its column, on its line.
+  EXPECT_EQ(LoadError("# ok\n# caf\xC3\xA9 abc\xFF\n"), "s.toml:2:11: invalid UTF-8 (byte 0xFF)");
+  EXPECT_THAT(LoadError("x = 1 # ab\n# c\n\xC2\xA0"), HasSubstr("s.toml:3:1: non-ASCII character U+00A0"));
   EXPECT_EQ(LoadError("description = \"\xC3\xA9\" \xC3\xA9\n"),
             "s.toml:1:19: non-ASCII character U+00E9 outside a string or comment (TOML keys, values and "
             "whitespace are ASCII)");
