@@ -272,7 +272,6 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   const uint64_t length = write.data.size();
   const int fua_field = write.fua ? 1 : 0;
   Done done = std::move(write.done);
-  write.done = nullptr;
   write.request = 0;
   --writes_in_flight_;
   free_write_slots_.push_back(slot);

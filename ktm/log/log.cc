@@ -867,9 +867,18 @@ void Log::KickBlockWrites() {
                                 padded_end - durable_lsn_ > options_.pipeline_bytes_max)) {
       return;
     }
-    if (sealed_.empty()) SealOpenBlock();
-    std::unique_ptr<format::BlockBuilder> block = std::move(sealed_.front());
-    sealed_.pop_front();
+    std::unique_ptr<format::BlockBuilder> block;
+    if (sealed_.empty()) {
+      // SealOpenBlock, without passing through the queue it would leave at once.
+      KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
+                     "sealing needs a non-empty open block");
+      stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
+      end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
+      block = std::move(open_block_);
+    } else {
+      block = std::move(sealed_.front());
+      sealed_.pop_front();
+    }
     const Lsn start = block->start();
     KTM_LOG_ASSERT(start == written_end_, "blocks must be written in order, without gaps");
     std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_, durable_lsn_);
