@@ -146,11 +146,12 @@ void Disk::Reject(Op op, uint64_t offset, uint64_t length, int fua_field, IoStat
       });
 }
 
-void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done done) {
+void Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector<uint8_t>* swap, bool fua,
+                     Done& done) {
   const uint64_t length = data.size();
   IoStatus status = Check(offset, length);
   if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
-  if (status != IoStatus::kOk) {
+  if (status != IoStatus::kOk) [[unlikely]] {
     Reject(Op::kWrite, offset, length, fua ? 1 : 0, status, std::move(done));
     return;
   }
@@ -169,7 +170,11 @@ void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done 
   write.request = request;
   write.first_sector = offset / options_.sector_size;
   write.fua = fua;
-  write.data.assign(data.begin(), data.end());  // reuses the slot's buffer
+  if (swap != nullptr) {
+    write.data.swap(*swap);  // the caller gets the slot's old buffer
+  } else {
+    write.data.assign(data.begin(), data.end());  // reuses the slot's buffer
+  }
   write.done = std::move(done);
   write.lose = false;
   ++writes_in_flight_;
@@ -177,6 +182,14 @@ void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done 
   TimeNs delay = options_.write_latency.Sample(latency_rng_);
   if (fua) delay += options_.fua_extra_latency.Sample(latency_rng_);
   scheduler_->After(delay, [this, slot, request] { FinishWrite(slot, request); });
+}
+
+void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done&& done) {
+  WriteImpl(offset, data, nullptr, fua, done);
+}
+
+void Disk::WriteSwapping(uint64_t offset, std::vector<uint8_t>* data, bool fua, Done&& done) {
+  WriteImpl(offset, *data, data, fua, done);
 }
 
 std::vector<uint32_t> Disk::WriteSlotsInRequestOrder() const {
@@ -228,19 +241,25 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   --inflight_;
   const uint64_t sector_size = options_.sector_size;
   const uint64_t sectors = write.lose ? 0 : write.data.size() / sector_size;
-  for (uint64_t i = 0; i < sectors; ++i) {
-    const uint64_t sector = write.first_sector + i;
-    const uint8_t* bytes = write.data.data() + i * sector_size;
-    if (write.fua) {
-      SetMedia(sector, bytes);
-      if (auto it = cache_.find(sector); it != cache_.end()) {
-        cache_free_slots_.push_back(it->second.slot);
-        cache_.erase(it);
+  if (write.fua) {
+    // On the media in one pass (a chunk lookup per chunk, not per sector);
+    // the now older cache entries dropped (none, usually: skip the lookups).
+    SetMediaRun(write.first_sector, sectors, write.data.data());
+    if (!cache_.empty()) {
+      for (uint64_t i = 0; i < sectors; ++i) {
+        if (auto it = cache_.find(write.first_sector + i); it != cache_.end()) {
+          cache_free_slots_.push_back(it->second.slot);
+          cache_.erase(it);
+        }
       }
-    } else {
-      StoreInCache(sector, bytes);
     }
-    latent_errors_.erase(sector);  // a rewritten sector is remapped
+  } else {
+    for (uint64_t i = 0; i < sectors; ++i) {
+      StoreInCache(write.first_sector + i, write.data.data() + i * sector_size);
+    }
+  }
+  if (!latent_errors_.empty()) {
+    for (uint64_t i = 0; i < sectors; ++i) latent_errors_.erase(write.first_sector + i);  // a rewritten sector is remapped
   }
   ++stats_.writes;
   if (write.fua) ++stats_.fua_writes;
@@ -253,7 +272,6 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   const uint64_t length = write.data.size();
   const int fua_field = write.fua ? 1 : 0;
   Done done = std::move(write.done);
-  write.done = nullptr;
   write.request = 0;
   --writes_in_flight_;
   free_write_slots_.push_back(slot);
@@ -413,7 +431,7 @@ void Disk::AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vect
   }
 }
 
-void Disk::Flush(Done done) {
+void Disk::Flush(Done&& done) {
   if (inflight_ >= options_.inflight_max) {
     Reject(Op::kFlush, UINT64_MAX, 0, -1, IoStatus::kBusy, std::move(done));
     return;
@@ -539,17 +557,45 @@ const uint8_t* Disk::MediaBytes(uint64_t sector) const {
   return it->second->bytes.get() + index * options_.sector_size;
 }
 
-void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) {
-  std::unique_ptr<MediaChunk>& chunk = media_[sector / kChunkSectors];
+Disk::MediaChunk& Disk::MediaChunkFor(uint64_t chunk_index) {
+  if (chunk_index == last_chunk_index_) return *last_chunk_;
+  std::unique_ptr<MediaChunk>& chunk = media_[chunk_index];
   if (!chunk) {
     chunk = std::make_unique<MediaChunk>();
     chunk->bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // default-initialised: not zeroed
   }
-  const uint64_t index = sector % kChunkSectors;
-  const uint64_t bit = uint64_t{1} << index;
-  if ((chunk->present & bit) == 0) ++media_sectors_;
-  chunk->present |= bit;
-  std::memcpy(chunk->bytes.get() + index * options_.sector_size, bytes, options_.sector_size);
+  last_chunk_index_ = chunk_index;
+  last_chunk_ = chunk.get();
+  return *chunk;
+}
+
+void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) { SetMediaRun(sector, 1, bytes); }
+
+void Disk::SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8_t* bytes) {
+  const uint64_t sector_size = options_.sector_size;
+  if (sector_count == 1) {  // the usual FUA write: one sector
+    MediaChunk& chunk = MediaChunkFor(first_sector / kChunkSectors);
+    const uint64_t index = first_sector % kChunkSectors;
+    const uint64_t bit = uint64_t{1} << index;
+    if ((chunk.present & bit) == 0) ++media_sectors_;
+    chunk.present |= bit;
+    std::memcpy(chunk.bytes.get() + index * sector_size, bytes, sector_size);
+    return;
+  }
+  uint64_t sector = first_sector;
+  const uint64_t end = first_sector + sector_count;
+  while (sector < end) {
+    // The sectors of this run inside one chunk: [index, index + count).
+    MediaChunk& chunk = MediaChunkFor(sector / kChunkSectors);
+    const uint64_t index = sector % kChunkSectors;
+    const uint64_t count = std::min(end - sector, kChunkSectors - index);
+    const uint64_t bits = count == kChunkSectors ? ~uint64_t{0} : ((uint64_t{1} << count) - 1) << index;
+    for (uint64_t added = bits & ~chunk.present; added != 0; added &= added - 1) ++media_sectors_;
+    chunk.present |= bits;
+    std::memcpy(chunk.bytes.get() + index * sector_size, bytes, count * sector_size);
+    bytes += count * sector_size;
+    sector += count;
+  }
 }
 
 void Disk::CopyVisible(uint64_t sector, uint8_t* out) const {

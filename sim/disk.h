@@ -102,9 +102,15 @@ class Disk {
   Disk(const Disk&) = delete;
   Disk& operator=(const Disk&) = delete;
 
-  void Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done done);
+  void Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done&& done);
+  // Write, taking data's bytes instead of copying them: afterwards *data
+  // holds a buffer of unspecified content (a completed write's, its capacity
+  // kept) for the caller to fill next time. What the log does with its block
+  // buffers: no copy of the block per write. The same request otherwise
+  // (same checks, latency draws, trace and completion).
+  void WriteSwapping(uint64_t offset, std::vector<uint8_t>* data, bool fua, Done&& done);
   void Read(uint64_t offset, uint64_t length, ReadDone done);
-  void Flush(Done done);
+  void Flush(Done&& done);
 
   // Fault injection (called by Host / FaultPlan, never by the engine).
   // crash_seed decides which unflushed sectors survive.
@@ -218,6 +224,17 @@ class Disk {
   void StoreInCache(uint64_t sector, const uint8_t* bytes);
   const uint8_t* MediaBytes(uint64_t sector) const;  // nullptr: never written
   void SetMedia(uint64_t sector, const uint8_t* bytes);
+  // SetMedia of sector_count consecutive sectors (one chunk lookup per chunk).
+  void SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8_t* bytes);
+  // The chunk (allocated on first use); the last one found is remembered
+  // (chunks never move nor go away: media survives crashes).
+  MediaChunk& MediaChunkFor(uint64_t chunk_index);
+  uint64_t last_chunk_index_ = UINT64_MAX;
+  MediaChunk* last_chunk_ = nullptr;
+  // Write (swap == nullptr: copies data) and WriteSwapping (swaps *swap,
+  // whose bytes are data, with the slot's buffer).
+  void WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector<uint8_t>* swap, bool fua,
+                 Done& done);
   uint8_t* CacheBytes(uint32_t slot) {
     return cache_pool_.data() + uint64_t{slot} * options_.sector_size;
   }

@@ -43,17 +43,22 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, InlineFunction> && std::is_invocable_r_v<R, D&, Args...>>>
   InlineFunction(F&& f) {  // NOLINT: implicit like std::function's
-    if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D>) {
-      if (f == nullptr) return;
-    } else if constexpr (requires(const D& d) { d == nullptr; }) {
-      if (f == nullptr) return;  // an empty std::function
-    }
-    if constexpr (kFitsInline<D>) {
-      ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
-      ops_ = &kInlineOps<D>;
+    Init(std::forward<F>(f));
+  }
+
+  // Replaces the callable with f, constructed in place (no temporary
+  // InlineFunction, no indirect move): what a container of callbacks (the
+  // scheduler's slots) uses to take a lambda straight from its caller. An
+  // InlineFunction given to it is moved in.
+  template <class F>
+  [[gnu::always_inline]] void Emplace(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (std::is_same_v<D, InlineFunction>) {
+      *this = std::move(f);
     } else {
-      *reinterpret_cast<D**>(storage_) = new D(std::forward<F>(f));
-      ops_ = &kHeapOps<D>;
+      static_assert(std::is_invocable_r_v<R, D&, Args...>, "InlineFunction: callable of the wrong signature");
+      reset();
+      Init(std::forward<F>(f));
     }
   }
 
@@ -102,9 +107,41 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
     }
   }
 
+  // Calls the callable once and destroys it (one indirect call, not two):
+  // afterwards the InlineFunction is empty. For one-shot callbacks (the
+  // scheduler's events). Empty: a bug, aborts.
+  R InvokeOnce(Args... args) {
+    if (ops_ == nullptr) {
+      std::fprintf(stderr, "sim::InlineFunction: called while empty\n");
+      std::abort();
+    }
+    const Ops* ops = ops_;
+    ops_ = nullptr;
+    return ops->invoke_once(storage_, std::forward<Args>(args)...);
+  }
+
  private:
+  template <class F>
+  [[gnu::always_inline]] void Init(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D>) {
+      if (f == nullptr) return;
+    } else if constexpr (requires(const D& d) { d == nullptr; }) {
+      if (f == nullptr) return;  // an empty std::function
+    }
+    if constexpr (kFitsInline<D>) {
+      ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
+      ops_ = &kInlineOps<D>;
+    } else {
+      *reinterpret_cast<D**>(storage_) = new D(std::forward<F>(f));
+      ops_ = &kHeapOps<D>;
+    }
+  }
+
   struct Ops {
     R (*invoke)(void* storage, Args&&... args);
+    // invoke, then destroy (also when the call throws).
+    R (*invoke_once)(void* storage, Args&&... args);
     void (*move)(void* to, void* from) noexcept;  // move-constructs `to`, destroys `from`
     void (*destroy)(void* storage) noexcept;
     bool is_inline;
@@ -112,6 +149,13 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
   template <class D>
   static constexpr Ops kInlineOps = {
       [](void* s, Args&&... args) -> R { return std::invoke(*static_cast<D*>(s), std::forward<Args>(args)...); },
+      [](void* s, Args&&... args) -> R {
+        struct Destroy {
+          D* d;
+          ~Destroy() { d->~D(); }
+        } destroy{static_cast<D*>(s)};
+        return std::invoke(*destroy.d, std::forward<Args>(args)...);
+      },
       [](void* to, void* from) noexcept {
         ::new (to) D(std::move(*static_cast<D*>(from)));
         static_cast<D*>(from)->~D();
@@ -122,6 +166,13 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
   template <class D>
   static constexpr Ops kHeapOps = {
       [](void* s, Args&&... args) -> R { return std::invoke(**static_cast<D**>(s), std::forward<Args>(args)...); },
+      [](void* s, Args&&... args) -> R {
+        struct Delete {
+          D* d;
+          ~Delete() { delete d; }
+        } destroy{*static_cast<D**>(s)};
+        return std::invoke(*destroy.d, std::forward<Args>(args)...);
+      },
       [](void* to, void* from) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
       [](void* s) noexcept { delete *static_cast<D**>(s); },
       false,

@@ -46,14 +46,16 @@ class Host {
   TimeNs Now() const { return scheduler_->Now(); }
   // A timer that is dropped if the host crashes before it fires (any
   // callable; captures up to Callback::inline_bytes cost no allocation).
-  EventId After(TimeNs delay, Callback&& fn) {
+  template <class F>
+  EventId After(TimeNs delay, F&& fn) {
     return scheduler_->AtInChainGuarded(scheduler_->Now() + delay, scheduler_->current_chain(), &live_incarnation_,
-                                        incarnation_, std::move(fn));
+                                        incarnation_, std::forward<F>(fn));
   }
   // After, in a chain of its own (Scheduler: chains matter to PCT only).
-  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback&& fn) {
+  template <class F>
+  EventId AfterInChain(TimeNs delay, uint32_t chain, F&& fn) {
     return scheduler_->AtInChainGuarded(scheduler_->Now() + delay, chain, &live_incarnation_, incarnation_,
-                                        std::move(fn));
+                                        std::forward<F>(fn));
   }
   // The chain id of "<host name>/<purpose>" ("node1/tm", "node1/rm/kv1").
   uint32_t Chain(const std::string& purpose) const { return scheduler_->Chain(name_ + "/" + purpose); }

@@ -134,6 +134,39 @@ inline void StoreWord(uint8_t* at, uint64_t word) {
   std::memcpy(at, &word, 8);
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Sixteen words (128 bytes) a turn in 32-byte AVX2 XORs (the pad read by the
+// XOR itself): the same bytes as the SSE2 loop below, about half the
+// instructions. Returns how many words it did (a multiple of 16).
+__attribute__((target("avx2"))) size_t XorPadAvx2(const uint64_t* pad, uint64_t mask, uint8_t* data, size_t run) {
+  typedef uint64_t Quad __attribute__((vector_size(32)));
+  const Quad masks = {mask, mask, mask, mask};
+  size_t i = 0;
+  for (; i + 16 <= run; i += 16) {
+    Quad a, b, c, d;
+    std::memcpy(&a, pad + i, sizeof a);
+    std::memcpy(&b, pad + i + 4, sizeof b);
+    std::memcpy(&c, pad + i + 8, sizeof c);
+    std::memcpy(&d, pad + i + 12, sizeof d);
+    a ^= masks;
+    b ^= masks;
+    c ^= masks;
+    d ^= masks;
+    std::memcpy(data + 8 * i, &a, sizeof a);
+    std::memcpy(data + 8 * i + 32, &b, sizeof b);
+    std::memcpy(data + 8 * i + 64, &c, sizeof c);
+    std::memcpy(data + 8 * i + 96, &d, sizeof d);
+  }
+  return i;
+}
+
+// Decided once when the program starts (as log_format.cc's CRC).
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
 }  // namespace
 
 void GarbageBytes(uint64_t key, std::span<uint8_t> out) {
@@ -150,6 +183,9 @@ void GarbageBytes(uint64_t key, std::span<uint8_t> out) {
     if constexpr (std::endian::native == std::endian::little) {
       // Two words per 16-byte XOR (SSE2 on x86-64, NEON on arm64): the same
       // bytes as the word loop below.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+      if (kHaveAvx2) i = XorPadAvx2(pad + at, mask, data, run);
+#endif
       typedef uint64_t Pair __attribute__((vector_size(16)));
       const Pair masks = {mask, mask};
       // Eight words (64 bytes) per turn first: a sector is 64 words, and a

@@ -27,8 +27,11 @@
 namespace sim {
 namespace {
 
-inline bool Before(TimeNs time_a, uint64_t seq_a, TimeNs time_b, uint64_t seq_b) {
-  return time_a != time_b ? time_a < time_b : seq_a < seq_b;
+// (time, sequence) order as one unsigned 128-bit comparison (times are >= 0):
+// a compare and a subtract-with-borrow, no branch between the two keys.
+[[gnu::always_inline]] inline bool Before(TimeNs time_a, uint64_t seq_a, TimeNs time_b, uint64_t seq_b) {
+  using Key = unsigned __int128;
+  return ((Key{static_cast<uint64_t>(time_a)} << 64) | seq_a) < ((Key{static_cast<uint64_t>(time_b)} << 64) | seq_b);
 }
 
 }  // namespace
@@ -72,7 +75,7 @@ uint32_t Scheduler::Chain(std::string_view name) {
   return id;
 }
 
-void Scheduler::Fail(const char* what) const {
+[[gnu::noinline, gnu::cold]] void Scheduler::Fail(const char* what) const {
   if (InvariantTrapped()) {
     FailInvariant("sim::Scheduler", absl::StrFormat("%s (now=%dns, events_run=%d, events_max=%d, pending=%d)", what,
                                                     now_, events_run_, events_max_, pending_),
@@ -85,12 +88,13 @@ void Scheduler::Fail(const char* what) const {
   std::abort();
 }
 
-// The heap and slot helpers below are forced inline into Step and Schedule
-// (their only hot callers), and Schedule and the run loops (RunUntilIdle,
-// RunUntil) are flattened (Step and vector::push_back inlined into them): out
-// of line each costs a call, a frame and register saves on every event
-// (together about 2.5 k instructions per 2-RM commit in bench/engine_bench,
-// callgrind).
+// The heap and slot helpers below are forced inline into Step, the run
+// loops (RunUntilIdle, RunUntil: StepInline) and Enqueue, their only hot
+// callers, and those are flattened (vector::push_back inlined too): out of
+// line each costs a call, a frame and register saves on every event. The
+// cold paths (Fail's formatting, PCT/random tie-breaking, compaction, a new
+// slot chunk) are kept out of line: flattened in, their frames and register
+// saves cost every event (about 30 instructions an Enqueue, callgrind).
 //
 // The heap is 4-ary: half the depth of a binary heap, and the four children
 // of a node share a cache line or two.
@@ -98,81 +102,69 @@ constexpr size_t kArity = 4;
 
 [[gnu::always_inline]] inline void Scheduler::HeapPush(const Entry& entry) {
   heap_.push_back(entry);
+  Entry* heap = heap_.data();
   size_t hole = heap_.size() - 1;
   while (hole > 0) {
     const size_t parent = (hole - 1) / kArity;
-    const Entry& up = heap_[parent];
-    if (!Before(entry.time, entry.sequence, up.time, up.sequence)) break;
-    heap_[hole] = up;
+    if (!Before(entry.time, entry.sequence, heap[parent].time, heap[parent].sequence)) break;
+    heap[hole] = heap[parent];
     hole = parent;
   }
-  heap_[hole] = entry;
+  heap[hole] = entry;
 }
 
+// Removes the top. Bottom-up (Floyd): the hole left at the top sinks along
+// the smaller children to a leaf without comparing against the last entry
+// at every level, then the last entry (which came from the bottom, so it
+// rarely climbs far) rises from there. Fewer comparisons than sifting the
+// last entry down from the top.
 [[gnu::always_inline]] inline void Scheduler::HeapPop() {
-  const Entry last = heap_.back();
+  Entry* heap = heap_.data();
+  const size_t size = heap_.size() - 1;  // after the pop
+  const Entry last = heap[size];
   heap_.pop_back();
-  const size_t size = heap_.size();
   if (size == 0) return;
   size_t hole = 0;
   for (;;) {
     const size_t first = kArity * hole + 1;
     if (first >= size) break;
-    const size_t end = first + kArity < size ? first + kArity : size;
     size_t best = first;
+    const size_t end = first + kArity < size ? first + kArity : size;
     for (size_t child = first + 1; child < end; ++child) {
-      if (Before(heap_[child].time, heap_[child].sequence, heap_[best].time,
-                 heap_[best].sequence)) {
-        best = child;
-      }
+      if (Before(heap[child].time, heap[child].sequence, heap[best].time, heap[best].sequence)) best = child;
     }
-    if (!Before(heap_[best].time, heap_[best].sequence, last.time, last.sequence)) break;
-    heap_[hole] = heap_[best];
+    heap[hole] = heap[best];
     hole = best;
   }
-  heap_[hole] = last;
-}
-
-EventId Scheduler::At(TimeNs t, Callback&& fn) {
-  return Schedule(t, current_chain_, /*end_of_instant=*/false, nullptr, 0, std::move(fn));
-}
-
-EventId Scheduler::AtInChain(TimeNs t, uint32_t chain, Callback&& fn) {
-  return Schedule(t, chain, /*end_of_instant=*/false, nullptr, 0, std::move(fn));
-}
-
-EventId Scheduler::AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value,
-                                    Callback&& fn) {
-  return Schedule(t, chain, /*end_of_instant=*/false, guard, value, std::move(fn));
-}
-
-EventId Scheduler::AtEndOfInstant(Callback&& fn) {
-  return Schedule(now_, current_chain_, /*end_of_instant=*/true, nullptr, 0, std::move(fn));
-}
-
-__attribute__((flatten)) EventId Scheduler::Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard,
-                            uint64_t guard_value, Callback&& fn) {
-  if (t < now_) Fail("At: time in the past");
-  if (!fn) Fail("At: empty callback");
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    if (slot_count_ >= UINT32_MAX - (1u << kSlotChunkBits)) Fail("At: too many pending events");
-    slot = slot_count_++;
-    if ((slot >> kSlotChunkBits) == slot_chunks_.size()) {
-      slot_chunks_.push_back(std::make_unique<Slot[]>(size_t{1} << kSlotChunkBits));
-    }
+  while (hole > 0) {
+    const size_t parent = (hole - 1) / kArity;
+    if (!Before(last.time, last.sequence, heap[parent].time, heap[parent].sequence)) break;
+    heap[hole] = heap[parent];
+    hole = parent;
   }
+  heap[hole] = last;
+}
+
+[[gnu::noinline]] uint32_t Scheduler::NewSlot() {
+  if (slot_count_ >= UINT32_MAX - (1u << kSlotChunkBits)) Fail("At: too many pending events");
+  const uint32_t slot = slot_count_++;
+  if ((slot >> kSlotChunkBits) == slot_chunks_.size()) {
+    slot_chunks_.push_back(std::make_unique<Slot[]>(size_t{1} << kSlotChunkBits));
+  }
+  return slot;
+}
+
+__attribute__((flatten)) EventId Scheduler::Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
+                                                    const uint64_t* guard, uint64_t guard_value, uint32_t slot) {
   Slot& s = SlotAt(slot);
-  s.fn = std::move(fn);
+  if (t < now_) Fail("At: time in the past");
+  if (!s.fn) Fail("At: empty callback");
   s.guard = guard;
   s.guard_value = guard_value;
   s.chain = chain;
   s.live = true;
   if (next_sequence_ >= kEndOfInstantBit) Fail("At: sequence numbers exhausted");
-  const uint64_t sequence = next_sequence_++ | (end_of_instant ? kEndOfInstantBit : 0);
+  const uint64_t sequence = next_sequence_++ | end_of_instant_bit;
   HeapPush(Entry{t, sequence, slot, s.generation});
   ++pending_;
   return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
@@ -201,7 +193,7 @@ bool Scheduler::Cancel(EventId id) {
   return true;
 }
 
-void Scheduler::CompactIfMostlyStale() {
+[[gnu::noinline]] void Scheduler::CompactIfMostlyStale() {
   if (stale_in_heap_ < 1024 || stale_in_heap_ * 2 < heap_.size()) return;
   std::vector<Entry> live;
   live.reserve(pending_);
@@ -225,7 +217,7 @@ void Scheduler::CompactIfMostlyStale() {
   return false;
 }
 
-bool Scheduler::Step() {
+[[gnu::always_inline]] inline bool Scheduler::StepInline() {
   if (!SkipStale()) return false;
   if (events_run_ >= events_max_) Fail("events_max exceeded: runaway simulation");
   Entry top;
@@ -245,14 +237,22 @@ bool Scheduler::Step() {
   now_ = top.time;
   const uint32_t outer_chain = current_chain_;
   current_chain_ = slot.chain;
-  if (slot.guard == nullptr || *slot.guard == slot.guard_value) slot.fn();
-  slot.fn.reset();
+  if (slot.guard == nullptr || *slot.guard == slot.guard_value) {
+    slot.fn.InvokeOnce();  // runs the callback and destroys it: the slot is empty after
+  } else {
+    slot.fn.reset();
+  }
   current_chain_ = outer_chain;
-  FreeSlot(top.slot);
+  // FreeSlot, on the reference held (the slot has not moved).
+  ++slot.generation;
+  if (slot.generation == 0) slot.generation = 1;  // keep ids nonzero after wrap-around
+  free_slots_.push_back(top.slot);
   return true;
 }
 
-Scheduler::Entry Scheduler::PickAmongTies() {
+__attribute__((flatten)) bool Scheduler::Step() { return StepInline(); }
+
+[[gnu::noinline]] Scheduler::Entry Scheduler::PickAmongTies() {
   ties_.clear();
   // Ties: the entries due at the earliest time, of the same kind as the
   // first (ordinary ones before end-of-instant ones, see AtEndOfInstant).
@@ -326,13 +326,13 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
 }
 
 __attribute__((flatten)) void Scheduler::RunUntil(TimeNs t) {
-  while (SkipStale() && heap_.front().time <= t) Step();
+  while (SkipStale() && heap_.front().time <= t) StepInline();
   if (t > now_) now_ = t;
 }
 
 __attribute__((flatten)) uint64_t Scheduler::RunUntilIdle(uint64_t limit) {
   uint64_t ran = 0;
-  while (ran < limit && Step()) ++ran;
+  while (ran < limit && StepInline()) ++ran;
   return ran;
 }
 

@@ -74,11 +74,19 @@ class Scheduler {
   TimeNs Now() const { return now_; }
 
   // Run fn at absolute time t (t >= Now()). Returns an id for Cancel.
-  // Callbacks are sim::Callback: any callable (a lambda, a std::function)
-  // converts, and captures up to Callback::inline_bytes cost no allocation.
-  EventId At(TimeNs t, Callback&& fn);
+  // fn: any callable (a lambda, a std::function, a sim::Callback); it is
+  // constructed straight into the event's slot (templates: no temporary
+  // Callback, no indirect move on the way), and captures up to
+  // Callback::inline_bytes cost no allocation.
+  template <class F>
+  EventId At(TimeNs t, F&& fn) {
+    return Emplace(t, current_chain_, 0, nullptr, 0, std::forward<F>(fn));
+  }
   // Run fn after delay (>= 0) from Now().
-  EventId After(TimeNs delay, Callback&& fn) { return At(now_ + delay, std::move(fn)); }
+  template <class F>
+  EventId After(TimeNs delay, F&& fn) {
+    return Emplace(now_ + delay, current_chain_, 0, nullptr, 0, std::forward<F>(fn));
+  }
   // Run fn at Now(), after every other event due at Now(): also after the
   // ones scheduled at Now() while the instant runs (At/After(0) chains),
   // which a plain After(0) would not wait for. The end of the instant is the
@@ -87,18 +95,28 @@ class Scheduler {
   // never put one before an ordinary event of the same instant). An ordinary
   // event one schedules at Now() runs before the next of them. For work that
   // should see everything the instant produced: group commit (ktm/log).
-  EventId AtEndOfInstant(Callback&& fn);
+  template <class F>
+  EventId AtEndOfInstant(F&& fn) {
+    return Emplace(now_, current_chain_, kEndOfInstantBit, nullptr, 0, std::forward<F>(fn));
+  }
   // At, in the named chain (see Chain) instead of the running event's.
-  EventId AtInChain(TimeNs t, uint32_t chain, Callback&& fn);
-  EventId AfterInChain(TimeNs delay, uint32_t chain, Callback&& fn) {
-    return AtInChain(now_ + delay, chain, std::move(fn));
+  template <class F>
+  EventId AtInChain(TimeNs t, uint32_t chain, F&& fn) {
+    return Emplace(t, chain, 0, nullptr, 0, std::forward<F>(fn));
+  }
+  template <class F>
+  EventId AfterInChain(TimeNs delay, uint32_t chain, F&& fn) {
+    return Emplace(now_ + delay, chain, 0, nullptr, 0, std::forward<F>(fn));
   }
   // AtInChain with a guard: when the event's time comes, fn runs only if
   // *guard == value then (the event still counts as run, at its time, as if
   // fn had returned at once). For an owner that outlives the scheduler's
   // events and invalidates its timers in bulk by changing one word (Host:
   // crash and restart) without wrapping every callback in another.
-  EventId AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, Callback&& fn);
+  template <class F>
+  EventId AtInChainGuarded(TimeNs t, uint32_t chain, const uint64_t* guard, uint64_t value, F&& fn) {
+    return Emplace(t, chain, 0, guard, value, std::forward<F>(fn));
+  }
   // The id of a chain name: the same name always gives the same id in one
   // scheduler (ids 1, 2, ... in first-use order; 0 is the top level).
   uint32_t Chain(std::string_view name);
@@ -135,11 +153,28 @@ class Scheduler {
   static constexpr uint64_t kEndOfInstantBit = uint64_t{1} << 63;
   // Slots live in fixed-size chunks (stable addresses, and indexing is a
   // shift and a mask): an event runs in its slot, which is freed for reuse
-  // only after the callback returns. The callback is passed by rvalue
-  // reference from the public entry points down to its slot: one move into
-  // the slot, not one per layer.
-  EventId Schedule(TimeNs t, uint32_t chain, bool end_of_instant, const uint64_t* guard, uint64_t guard_value,
-                   Callback&& fn);
+  // only after the callback returns. Every public entry point is a template
+  // over the callable that ends here: a slot is taken (inline when one is
+  // free), the callable constructed in it, and Enqueue (out of line) checks
+  // and files the event. One construction of the caller's lambda in place.
+  template <class F>
+  [[gnu::always_inline]] EventId Emplace(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
+                                         const uint64_t* guard, uint64_t guard_value, F&& fn) {
+    uint32_t slot;
+    if (!free_slots_.empty()) [[likely]] {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = NewSlot();
+    }
+    SlotAt(slot).fn.Emplace(std::forward<F>(fn));
+    return Enqueue(t, chain, end_of_instant_bit, guard, guard_value, slot);
+  }
+  uint32_t NewSlot();
+  // Files the event of a taken slot whose callback is in place (or frees the
+  // slot and aborts when t is in the past or the callback is empty).
+  EventId Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, const uint64_t* guard,
+                  uint64_t guard_value, uint32_t slot);
   struct Entry {
     TimeNs time;
     uint64_t sequence;
@@ -156,6 +191,8 @@ class Scheduler {
   };
   // Pops stale entries off the top of the heap; true if a live one remains.
   bool SkipStale();
+  // Step's body, inline in Step and the run loops (no call per event).
+  bool StepInline();
   void FreeSlot(uint32_t slot);
   void CompactIfMostlyStale();
   void HeapPush(const Entry& entry);

@@ -363,6 +363,88 @@ TEST(Disk, AMixedReadReturnsExactlyTheVisibleBytesOfEverySector) {
   }
 }
 
+// A FUA write lands on the media a chunk at a time (FinishWrite looks each
+// 64-sector media chunk up once): a write that starts inside one chunk,
+// fills the next and ends in a third puts every sector, and only those, on
+// the media, with its own bytes; an overlapping one counts its new sectors
+// once (DurableSectors) and replaces the old bytes.
+TEST(Disk, AFuaWriteAcrossMediaChunksLandsSectorBySector) {
+  DiskOptions options = SmallDisk();
+  options.sector_count = 64 * 4;
+  Rig rig(options);
+  const uint64_t sector_size = options.sector_size;
+  auto pattern = [&](uint64_t count, uint8_t salt) {
+    std::vector<uint8_t> bytes(count * sector_size);
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(salt + i * 7 + i / sector_size);
+    return bytes;
+  };
+  const std::vector<uint8_t> first_bytes = pattern(70 + 64, 1);  // sectors [60, 194)
+  rig.disk.Write(60 * sector_size, first_bytes, /*fua=*/true, [](IoStatus s) { EXPECT_EQ(s, IoStatus::kOk); });
+  rig.scheduler.RunUntilIdle();
+  std::vector<uint64_t> expected_sectors;
+  for (uint64_t sector = 60; sector < 194; ++sector) expected_sectors.push_back(sector);
+  EXPECT_EQ(rig.disk.DurableSectors(), expected_sectors);
+  for (uint64_t sector = 60; sector < 194; ++sector) {
+    const auto at = first_bytes.begin() + static_cast<std::ptrdiff_t>((sector - 60) * sector_size);
+    ASSERT_EQ(rig.disk.MediaSector(sector), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)))
+        << "sector " << sector;
+  }
+  // Overlapping [190, 200): 4 rewritten, 6 new.
+  const std::vector<uint8_t> second_bytes = pattern(10, 99);
+  rig.disk.Write(190 * sector_size, second_bytes, /*fua=*/true, [](IoStatus) {});
+  rig.scheduler.RunUntilIdle();
+  for (uint64_t sector = 194; sector < 200; ++sector) expected_sectors.push_back(sector);
+  EXPECT_EQ(rig.disk.DurableSectors(), expected_sectors);
+  for (uint64_t sector = 190; sector < 200; ++sector) {
+    const auto at = second_bytes.begin() + static_cast<std::ptrdiff_t>((sector - 190) * sector_size);
+    ASSERT_EQ(rig.disk.MediaSector(sector), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)))
+        << "sector " << sector;
+  }
+  const auto at = first_bytes.begin() + static_cast<std::ptrdiff_t>((189 - 60) * sector_size);
+  EXPECT_EQ(rig.disk.MediaSector(189), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)));
+}
+
+// WriteSwapping is Write without the copy: the same bytes land (cache or
+// media), the same completion and fingerprint follow, the disk keeps the
+// caller's buffer and hands back the buffer of an earlier write.
+TEST(Disk, WriteSwappingTakesTheBufferAndActsAsWrite) {
+  DiskOptions options = SmallDisk();
+  options.sector_count = 64 * 2;
+  Rig copying(options, 5);
+  Rig swapping(options, 5);
+  std::vector<IoStatus> copied_statuses, swapped_statuses;
+  std::vector<uint8_t> buffer;
+  for (int i = 0; i < 6; ++i) {
+    const uint64_t offset = static_cast<uint64_t>(i * 3) * options.sector_size;
+    const bool fua = i % 2 == 0;
+    const std::vector<uint8_t> bytes = Bytes(options.sector_size * static_cast<size_t>(1 + i % 3), static_cast<uint8_t>(i + 1));
+    copying.disk.Write(offset, bytes, fua, [&](IoStatus s) { copied_statuses.push_back(s); });
+    buffer = bytes;
+    const uint8_t* given = buffer.data();
+    swapping.disk.WriteSwapping(offset, &buffer, fua, [&](IoStatus s) { swapped_statuses.push_back(s); });
+    EXPECT_NE(buffer.data(), given) << "the disk keeps the caller's buffer";
+    if (i % 2 == 1) {
+      copying.scheduler.RunUntilIdle();
+      swapping.scheduler.RunUntilIdle();
+      EXPECT_EQ(copying.disk.Fingerprint(), swapping.disk.Fingerprint());
+    }
+  }
+  // A rejected request (misaligned) leaves the caller's bytes alone.
+  buffer = Bytes(options.sector_size, 42);
+  swapping.disk.WriteSwapping(3, &buffer, false, [&](IoStatus s) { swapped_statuses.push_back(s); });
+  copying.disk.Write(3, buffer, false, [&](IoStatus s) { copied_statuses.push_back(s); });
+  EXPECT_EQ(buffer, Bytes(options.sector_size, 42));
+  copying.scheduler.RunUntilIdle();
+  swapping.scheduler.RunUntilIdle();
+  EXPECT_EQ(swapped_statuses, copied_statuses);
+  EXPECT_EQ(swapped_statuses.back(), IoStatus::kMisaligned);
+  EXPECT_EQ(copying.disk.Fingerprint(), swapping.disk.Fingerprint());
+  EXPECT_EQ(copying.trace.digest(), swapping.trace.digest());
+  for (uint64_t sector = 0; sector < 20; ++sector) {
+    EXPECT_EQ(copying.disk.VisibleSector(sector), swapping.disk.VisibleSector(sector)) << "sector " << sector;
+  }
+}
+
 TEST(Disk, WrittenSectorsUnitesCacheAndMedia) {
   Rig rig;
   rig.disk.Write(16, Bytes(16, 1), true, [](IoStatus) {});

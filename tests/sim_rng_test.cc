@@ -56,8 +56,8 @@ TEST(Rng, RandomBytesAreTheDrawsLittleEndian) {
 // GarbageBytes, rebuilt here from its contract (rng_bytes.h): word i is the
 // pad word (start + i) mod the pad size, XOR mask; start and mask are the
 // first two splitmix64 outputs from the key; a partial last word gives its low
-// bytes. Sizes cover empty, partial, one sector and more than the whole pad
-// (so the window wraps past the pad's end).
+// bytes. Sizes cover empty, partial, one sector, every tail of the vector
+// loops and more than the whole pad (so the window wraps past the pad's end).
 TEST(Rng, GarbageBytesAreAMaskedWindowOfThePad) {
   std::vector<uint64_t> pad(kGarbagePadWords);
   Rng pad_rng(kGarbagePadSeed);
@@ -70,8 +70,9 @@ TEST(Rng, GarbageBytesAreAMaskedWindowOfThePad) {
     return z ^ (z >> 31);
   };
   for (uint64_t key : {uint64_t{0}, uint64_t{1}, uint64_t{0xfeedface12345678}}) {
-    for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{512},
-                        8 * kGarbagePadWords + 13}) {
+    // 136, 250, 1000: the 16-word AVX2 turns, then the 8-, 2- and 1-word tails.
+    for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{136}, size_t{250}, size_t{512},
+                        size_t{1000}, 8 * kGarbagePadWords + 13}) {
       std::vector<uint8_t> bytes(size, 0xee);
       GarbageBytes(key, bytes);
       uint64_t state = key;

@@ -296,5 +296,73 @@ TEST(Scheduler, AnEventThatSchedulesManyMoreKeepsItsCaptures) {
   EXPECT_EQ(ran[1000], 999);
 }
 
+// Every entry point takes any callable and builds it in the event's slot:
+// a lambda (moved in, or copied from an lvalue, the original left intact),
+// a std::function, a sim::Callback, a function pointer. A callback's
+// captures are released as soon as it has run (InvokeOnce: call and destroy
+// in one), before the next event, and a callback that runs no more (a guard
+// that no longer holds) is released too.
+int g_function_pointer_runs = 0;
+void CountFunctionPointerRun() { ++g_function_pointer_runs; }
+
+TEST(Scheduler, AnyCallableIsBuiltInItsSlotAndReleasedOnceRun) {
+  Scheduler scheduler;
+  std::vector<int> ran;
+  auto token = std::make_shared<int>(0);
+  auto lvalue = [&ran, token] { ran.push_back(1); };
+  scheduler.After(1, lvalue);  // copied: lvalue keeps its token
+  EXPECT_EQ(token.use_count(), 3);
+  std::function<void()> function = [&ran, token] { ran.push_back(2); };
+  scheduler.AfterInChain(2, 5, function);
+  scheduler.AtEndOfInstant(Callback([&ran, token] { ran.push_back(0); }));
+  scheduler.At(3, &CountFunctionPointerRun);
+  uint64_t guard = 1;
+  scheduler.AtInChainGuarded(4, 0, &guard, 2, [&ran, token] { ran.push_back(99); });
+  EXPECT_EQ(token.use_count(), 7);
+  ASSERT_TRUE(scheduler.Step());  // the end-of-instant event at 0
+  EXPECT_EQ(token.use_count(), 6);
+  ASSERT_TRUE(scheduler.Step());
+  EXPECT_EQ(token.use_count(), 5) << "the copied lambda is released once run";
+  ASSERT_TRUE(scheduler.Step());
+  EXPECT_EQ(token.use_count(), 4);
+  ASSERT_TRUE(scheduler.Step());
+  EXPECT_EQ(g_function_pointer_runs, 1);
+  ASSERT_TRUE(scheduler.Step());  // guarded out: not run, still released
+  EXPECT_EQ(token.use_count(), 3);
+  EXPECT_FALSE(scheduler.Step());
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2}));
+  lvalue();
+  function();
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 1, 2}));
+}
+
+TEST(Callback, InvokeOnceCallsThenDestroysInlineAndHeapCallables) {
+  auto token = std::make_shared<int>(0);
+  int ran = 0;
+  Callback small([&ran, token] { ran += 1; });
+  struct Big {
+    char bytes[Callback::inline_bytes + 8] = {};
+  };
+  Callback big([&ran, token, big = Big{}] {
+    ran += 10 + big.bytes[0];
+  });
+  ASSERT_TRUE(small.is_inline());
+  ASSERT_FALSE(big.is_inline());
+  EXPECT_EQ(token.use_count(), 3);
+  small.InvokeOnce();
+  EXPECT_FALSE(static_cast<bool>(small));
+  EXPECT_EQ(token.use_count(), 2);
+  big.InvokeOnce();
+  EXPECT_FALSE(static_cast<bool>(big));
+  EXPECT_EQ(token.use_count(), 1);
+  EXPECT_EQ(ran, 11);
+  // Emplace over a full one replaces it (the old captures released).
+  small.Emplace([&ran, token] { ran += 100; });
+  small.Emplace([&ran] { ran += 1000; });
+  EXPECT_EQ(token.use_count(), 1);
+  small();
+  EXPECT_EQ(ran, 1011);
+}
+
 }  // namespace
 }  // namespace sim

@@ -73,6 +73,8 @@ Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(opt
   const uint64_t read_max = std::min<uint64_t>(region_bytes_, UINT32_MAX);
   read_limits_.block_bytes_max = static_cast<uint32_t>(read_max);
   read_limits_.record_payload_max = static_cast<uint32_t>(read_max - record_header_bytes);
+  self_check_every_ = format::SelfCheckEvery();
+  invariant_calls_ = self_check_every_ - 1;
 }
 
 Log::~Log() = default;
@@ -133,17 +135,19 @@ void Log::ReadStream(Lsn lsn, uint64_t length, ReadDone done) {
               }));
 }
 
-// Writes bytes at lsn with FUA; a block crossing the region end is two
-// concurrent writes, and done runs once, when both completed (first error wins).
+// Writes *bytes at lsn with FUA; a block crossing the region end is two
+// concurrent writes, and done runs once, when both completed (first error
+// wins). The one-piece write hands the buffer to the disk (WriteSwapping):
+// *bytes comes back holding a spare buffer of unspecified content.
 template <typename F>
-void Log::WriteStream(Lsn lsn, std::span<const uint8_t> bytes, F&& done) {
-  KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes.size() % sector_size_ == 0 && !bytes.empty() &&
-                     bytes.size() <= region_bytes_,
+void Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
+  KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes->size() % sector_size_ == 0 && !bytes->empty() &&
+                     bytes->size() <= region_bytes_,
                  "WriteStream range must be sector aligned and within one lap");
   const uint64_t position = lsn % region_bytes_;
-  const uint64_t first = std::min<uint64_t>(bytes.size(), region_bytes_ - position);
-  if (first == bytes.size()) {  // one piece (the common case): no join
-    disk_->Write(region_start_ + position, bytes, /*fua=*/true, GuardWrite(std::forward<F>(done)));
+  const uint64_t first = std::min<uint64_t>(bytes->size(), region_bytes_ - position);
+  if (first == bytes->size()) {  // one piece (the common case): no join, no copy
+    disk_->WriteSwapping(region_start_ + position, bytes, /*fua=*/true, GuardWrite(std::forward<F>(done)));
     return;
   }
   struct Join {
@@ -158,7 +162,7 @@ void Log::WriteStream(Lsn lsn, std::span<const uint8_t> bytes, F&& done) {
     if (join->status == sim::IoStatus::kOk) join->status = status;
     if (--join->pending == 0) join->done(join->status);
   };
-  std::span<const uint8_t> all = bytes;
+  std::span<const uint8_t> all = *bytes;
   disk_->Write(region_start_ + position, all.subspan(0, first), /*fua=*/true, GuardWrite(on_piece));
   disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
 }
@@ -247,7 +251,7 @@ void Log::OnFormatWritten(uint32_t log_id, uint64_t sequence, sim::IoStatus stat
   end_lsn_ = format::kBlockHeaderBytes;
   last_record_lsn_ = kLsnInvalid;
   state_ = State::kOpen;
-  CheckInvariants();
+  CheckInvariantsNow();
   done(absl::OkStatus());
 }
 
@@ -724,7 +728,7 @@ void Log::InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
       return;
     }
     state_ = State::kOpen;
-    CheckInvariants();
+    CheckInvariantsNow();
     done(std::move(result));
   };
   if (window == 0) {
@@ -795,10 +799,11 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
 }
 
 std::unique_ptr<format::BlockBuilder> Log::NewBlock(Lsn start) {
+  if (spare_block_ == nullptr) {
+    return std::make_unique<format::BlockBuilder>(log_id_, start, write_limits_, std::move(spare_block_bytes_));
+  }
   std::unique_ptr<format::BlockBuilder> block = std::move(spare_block_);
-  format::BlockBuilder fresh(log_id_, start, write_limits_, std::move(spare_block_bytes_));
-  if (block == nullptr) return std::make_unique<format::BlockBuilder>(std::move(fresh));
-  *block = std::move(fresh);
+  block->Reset(log_id_, start, write_limits_, std::move(spare_block_bytes_));
   return block;
 }
 
@@ -862,9 +867,18 @@ void Log::KickBlockWrites() {
                                 padded_end - durable_lsn_ > options_.pipeline_bytes_max)) {
       return;
     }
-    if (sealed_.empty()) SealOpenBlock();
-    std::unique_ptr<format::BlockBuilder> block = std::move(sealed_.front());
-    sealed_.pop_front();
+    std::unique_ptr<format::BlockBuilder> block;
+    if (sealed_.empty()) {
+      // SealOpenBlock, without passing through the queue it would leave at once.
+      KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
+                     "sealing needs a non-empty open block");
+      stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
+      end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
+      block = std::move(open_block_);
+    } else {
+      block = std::move(sealed_.front());
+      sealed_.pop_front();
+    }
     const Lsn start = block->start();
     KTM_LOG_ASSERT(start == written_end_, "blocks must be written in order, without gaps");
     std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_, durable_lsn_);
@@ -873,16 +887,21 @@ void Log::KickBlockWrites() {
     written_end_ = start + bytes.size();
     in_flight_.push_back(InFlightBlock{start, written_end_, false});
     ++forced_writes_;
-    WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
-    spare_block_ = std::move(block);  // moved-from; NewBlock assigns it afresh
+    WriteStream(start, &bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    spare_block_ = std::move(block);  // finished; NewBlock resets it
     spare_block_bytes_ = std::move(bytes);
   }
 }
 
 void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   if (failed_) return;  // the callbacks already got the failure
-  auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
-                         [start](const InFlightBlock& block) { return block.start == start; });
+  // Usually the oldest block in flight completes (writes complete in issue
+  // order unless latencies vary): looked at first.
+  auto it = in_flight_.begin();
+  if (it == in_flight_.end() || it->start != start) {
+    it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                      [start](const InFlightBlock& block) { return block.start == start; });
+  }
   KTM_LOG_ASSERT(it != in_flight_.end() && !it->written, "block completion without that block in flight");
   if (status != sim::IoStatus::kOk) {
     Fail(absl::DataLossError(absl::StrFormat(
@@ -897,26 +916,32 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
     durable_lsn_ = in_flight_.front().padded_end;
     in_flight_.pop_front();
   }
-  std::vector<ForceDone> ready = std::move(spare_ready_);
+  std::vector<std::pair<Lsn, ForceDone>> ready = std::move(spare_ready_);
   ready.clear();
   if (durable_lsn_ != before) {
-    // Move the satisfied waiters out and compact the rest in place, keeping
-    // their order (no new container per completion).
-    size_t kept = 0;
-    for (size_t i = 0; i < force_waiters_.size(); ++i) {
-      auto& [target, done] = force_waiters_[i];
-      if (target < durable_lsn_) {
-        ready.push_back(std::move(done));
-      } else {
-        if (kept != i) force_waiters_[kept] = std::move(force_waiters_[i]);
-        ++kept;
+    // The satisfied waiters leave, in order, and the rest stay, in order.
+    // Usually every waiter is satisfied: the lists swap, nothing moves.
+    bool all = true;
+    for (const auto& waiter : force_waiters_) all = all && waiter.first < durable_lsn_;
+    if (all) {
+      ready.swap(force_waiters_);
+    } else {
+      size_t kept = 0;
+      for (size_t i = 0; i < force_waiters_.size(); ++i) {
+        if (force_waiters_[i].first < durable_lsn_) {
+          ready.push_back(std::move(force_waiters_[i]));
+        } else {
+          if (kept != i) force_waiters_[kept] = std::move(force_waiters_[i]);
+          ++kept;
+        }
       }
+      force_waiters_.erase(force_waiters_.begin() + static_cast<std::ptrdiff_t>(kept), force_waiters_.end());
     }
-    force_waiters_.erase(force_waiters_.begin() + static_cast<std::ptrdiff_t>(kept), force_waiters_.end());
   }
   KickBlockWrites();
   CheckInvariants();
-  for (auto& done : ready) done(absl::OkStatus());
+  // Each callback called and destroyed in one go (InvokeOnce).
+  for (auto& waiter : ready) waiter.second.InvokeOnce(absl::OkStatus());
   // Keep the list's storage for the next completion (a callback that led to
   // a nested completion left its own list there: either will do).
   ready.clear();
@@ -1046,7 +1071,7 @@ void Log::Fail(absl::Status status) {
   for (auto& done : callbacks) done(status);
 }
 
-void Log::CheckInvariants() const {
+void Log::CheckInvariantsNow() const {
   KTM_LOG_ASSERT(tail_lsn_ <= format::RoundUp(base_lsn_, sector_size_) &&
                      base_lsn_ <= requested_base_,
                  "tail <= base (rounded up to a sector) <= requested base");

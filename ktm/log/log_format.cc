@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "ktm/log/log_assert.h"
@@ -138,13 +139,41 @@ BlockCheck CheckBlock(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expec
 // Chosen once per process from the CPU; both paths give identical results.
 __attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const uint8_t* p, size_t n, uint32_t crc) {
   uint64_t crc64 = crc;
+  // Four words a turn (the same sequence of crc32 steps, less loop overhead).
+  for (; n >= 32; p += 32, n -= 32) {
+    uint64_t a, b, c, d;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    std::memcpy(&c, p + 16, 8);
+    std::memcpy(&d, p + 24, 8);
+    crc64 = __builtin_ia32_crc32di(crc64, a);
+    crc64 = __builtin_ia32_crc32di(crc64, b);
+    crc64 = __builtin_ia32_crc32di(crc64, c);
+    crc64 = __builtin_ia32_crc32di(crc64, d);
+  }
   for (; n >= 8; p += 8, n -= 8) {
     uint64_t word;
     std::memcpy(&word, p, 8);
     crc64 = __builtin_ia32_crc32di(crc64, word);
   }
   crc = static_cast<uint32_t>(crc64);
-  for (; n > 0; ++p, --n) crc = __builtin_ia32_crc32qi(crc, *p);
+  // The last 0-7 bytes: a 4-, a 2- and a 1-byte step at most (each the same
+  // as that many byte steps: x86 loads little-endian).
+  if (n >= 4) {
+    uint32_t word;
+    std::memcpy(&word, p, 4);
+    crc = __builtin_ia32_crc32si(crc, word);
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t half;
+    std::memcpy(&half, p, 2);
+    crc = __builtin_ia32_crc32hi(crc, half);
+    p += 2;
+    n -= 2;
+  }
+  if (n > 0) crc = __builtin_ia32_crc32qi(crc, *p);
   return crc;
 }
 
@@ -182,33 +211,52 @@ uint32_t Crc32cPortable(std::span<const uint8_t> data, uint32_t crc) {
   return ~crc;
 }
 
+// Little-endian fields, stored and loaded whole (one move each, not a loop
+// over bytes: the same bytes on every host).
+template <typename T>
+inline T ToLittle(T value) {
+  if constexpr (std::endian::native == std::endian::big) {
+    if constexpr (sizeof(T) == 2) return __builtin_bswap16(value);
+    if constexpr (sizeof(T) == 4) return __builtin_bswap32(value);
+    if constexpr (sizeof(T) == 8) return __builtin_bswap64(value);
+  }
+  return value;
+}
+template <typename T>
+inline void StoreLittle(uint8_t* at, T value) {
+  value = ToLittle(value);
+  std::memcpy(at, &value, sizeof value);
+}
+template <typename T>
+inline T LoadLittle(const uint8_t* at) {
+  T value;
+  std::memcpy(&value, at, sizeof value);
+  return ToLittle(value);
+}
+
 void PutU16(std::span<uint8_t> bytes, size_t offset, uint16_t value) {
   KTM_LOG_ASSERT(offset + 2 <= bytes.size(), "PutU16 out of bounds");
-  for (int i = 0; i < 2; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  StoreLittle(bytes.data() + offset, value);
 }
 void PutU32(std::span<uint8_t> bytes, size_t offset, uint32_t value) {
   KTM_LOG_ASSERT(offset + 4 <= bytes.size(), "PutU32 out of bounds");
-  for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  StoreLittle(bytes.data() + offset, value);
 }
 void PutU64(std::span<uint8_t> bytes, size_t offset, uint64_t value) {
   KTM_LOG_ASSERT(offset + 8 <= bytes.size(), "PutU64 out of bounds");
-  for (int i = 0; i < 8; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  StoreLittle(bytes.data() + offset, value);
 }
 uint16_t GetU16(std::span<const uint8_t> bytes, size_t offset) {
   KTM_LOG_ASSERT(offset + 2 <= bytes.size(), "GetU16 out of bounds");
-  return static_cast<uint16_t>(bytes[offset] | (bytes[offset + 1] << 8));
+  return LoadLittle<uint16_t>(bytes.data() + offset);
 }
 uint32_t GetU32(std::span<const uint8_t> bytes, size_t offset) {
   KTM_LOG_ASSERT(offset + 4 <= bytes.size(), "GetU32 out of bounds");
-  uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) value = (value << 8) | bytes[offset + i];
-  return value;
+  return LoadLittle<uint32_t>(bytes.data() + offset);
 }
 uint64_t GetU64(std::span<const uint8_t> bytes, size_t offset) {
   KTM_LOG_ASSERT(offset + 8 <= bytes.size(), "GetU64 out of bounds");
-  uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[offset + i];
-  return value;
+  return LoadLittle<uint64_t>(bytes.data() + offset);
 }
 
 const char* BlockCheckName(BlockCheck check) {
@@ -243,11 +291,21 @@ BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits)
     : BlockBuilder(log_id, start, limits, std::vector<uint8_t>()) {}
 
 BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage)
-    : log_id_(log_id), start_(start), limits_(limits), bytes_(std::move(storage)) {
-  bytes_.assign(kBlockHeaderBytes, 0);
+    : log_id_(log_id), start_(start), limits_(limits) {
+  Reset(log_id, start, limits, std::move(storage));
+}
+
+void BlockBuilder::Reset(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage) {
   KTM_LOG_ASSERT(limits.block_bytes_max >=
                      kBlockHeaderBytes + kRecordHeaderBytes + limits.record_payload_max,
                  "block_bytes_max must hold one record of record_payload_max bytes");
+  log_id_ = log_id;
+  start_ = start;
+  limits_ = limits;
+  record_count_ = 0;
+  last_record_lsn_ = kLsnInvalid;
+  bytes_ = std::move(storage);
+  bytes_.assign(kBlockHeaderBytes, 0);
 }
 
 bool BlockBuilder::Fits(size_t payload_size) const {

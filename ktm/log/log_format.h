@@ -104,6 +104,8 @@ inline bool IsCleanEnd(BlockCheck check) {
 // but samples it: decoding every block was ~8% of the engine's CPU per
 // commit). The count is per thread (worlds may run on several threads) and
 // only decides whether an assertion runs: it never changes what is written.
+// The same rate samples Log's invariant checks after each Append and block
+// completion (read once, when a Log is built).
 constexpr uint32_t kSelfCheckEveryDefault = 16;
 void SetSelfCheckEvery(uint32_t every);  // every >= 1
 uint32_t SelfCheckEvery();
@@ -117,6 +119,9 @@ class BlockBuilder {
   // The same, building in `storage` (its bytes discarded, its capacity kept):
   // the log passes the buffer of the block it wrote last.
   BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage);
+  // Starts a new block in this builder (what the constructor does, without
+  // building another object: the log reuses the builder of its last block).
+  void Reset(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage);
 
   // True when a record with this payload size still fits in the block.
   bool Fits(size_t payload_size) const;
