@@ -18,6 +18,7 @@
 // transactions. A checkpoint record + restart area advances the log base.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <deque>
@@ -91,8 +92,9 @@ using Completions = absl::InlinedVector<Completion, 1>;
 // bytes (an RM's `this` and its weak_ptr liveness guard) live inside it, so
 // re-arming the wait after every notification allocates nothing; it is the
 // size of a std::function, so a deferred delivery of it with its
-// notification still fits one inline scheduler callback.
-using NotificationDone = sim::InlineFunction<void(NTSTATUS, TRANSACTION_NOTIFICATION), 24, 8>;
+// notification still fits one inline scheduler callback. The notification
+// is passed by reference (72 bytes: a copy per call otherwise).
+using NotificationDone = sim::InlineFunction<void(NTSTATUS, const TRANSACTION_NOTIFICATION&), 24, 8>;
 static_assert(sizeof(NotificationDone) == 32 && alignof(NotificationDone) == 8);
 
 // One enlistment as the TM log remembers it.
@@ -173,6 +175,7 @@ struct En {
   std::shared_ptr<Rm> rm;                  // null for a recovered enlistment until its RM opens
   Guid rm_id;
   std::weak_ptr<Tx> tx;
+  Guid tx_id;                              // tx's id (Notify reads it without locking tx)
   EnState state = EnState::kActive;
   std::vector<uint8_t> recovery_blob;
   uint64_t handles = 0;
@@ -219,7 +222,8 @@ class Kernel {
   NTSTATUS OpenResourceManager(HANDLE tm, const Guid& id, HANDLE* out);
   NTSTATUS RecoverResourceManager(HANDLE h);
   NTSTATUS GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out);
-  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done);
+  // done by rvalue reference: moved once, into the RM's waiter (api.h's by-value parameter moves in).
+  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone&& done);
 
   NTSTATUS CreateEnlistment(HANDLE rm, HANDLE tx, uint32_t mask, uint32_t options, uint64_t key, HANDLE* out);
   NTSTATUS OpenEnlistment(HANDLE rm, const Guid& id, HANDLE* out);
@@ -300,7 +304,9 @@ class Kernel {
   void SetTxState(Tx& tx, TxState to);
   void SetEnState(En& en, EnState to);
   void Notify(En& en, uint32_t notification);
-  void Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n);
+  void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
+  // Hands n to the RM's waiter (taken from rm.waiter) in a later event of the RM's chain.
+  void Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   void RequestCommit(const std::shared_ptr<Tx>& tx);
   void StartPrePrepare(const std::shared_ptr<Tx>& tx);
   void StartPrepare(const std::shared_ptr<Tx>& tx);
@@ -341,7 +347,40 @@ class Kernel {
   HANDLE next_handle_ = 4;
   // Looked up on every call, never iterated (no order to keep): hash maps,
   // which keep their slots when entries go, so steady commits allocate nothing.
-  absl::flat_hash_map<HANDLE, Object> handles_;
+  // The open handles: each object in a slot of handle_slots_ (a slot is
+  // reused once its handle closes; handle values never are), found by
+  // handle through handles_. A slot's index stays valid while the vector
+  // grows, so a direct-mapped cache of handle -> slot index sits in front of
+  // the hash map (most calls name one of a few handles: an RM's, its
+  // enlistments', their transaction's); a hit is confirmed by the slot still
+  // holding that handle.
+  struct HandleSlot {
+    HANDLE handle = INVALID_HANDLE_VALUE;  // INVALID_HANDLE_VALUE: free
+    Object object;
+  };
+  std::vector<HandleSlot> handle_slots_;
+  std::vector<uint32_t> free_handle_slots_;
+  absl::flat_hash_map<HANDLE, uint32_t> handles_;  // open handle -> its slot
+  struct HandleCacheEntry {
+    HANDLE handle = INVALID_HANDLE_VALUE;
+    uint32_t slot = 0;
+  };
+  static constexpr size_t kHandleCacheSize = 64;
+  mutable std::array<HandleCacheEntry, kHandleCacheSize> handle_cache_{};
+  static size_t HandleCacheIndex(HANDLE h) { return (h >> 2) % kHandleCacheSize; }  // handles go up by 4
+  // The object of handle h (valid until a handle opens or closes); nullptr
+  // when h is not open.
+  const Object* FindHandle(HANDLE h) const {
+    HandleCacheEntry& entry = handle_cache_[HandleCacheIndex(h)];
+    if (entry.handle == h && h != INVALID_HANDLE_VALUE) {
+      const HandleSlot& slot = handle_slots_[entry.slot];
+      if (slot.handle == h) [[likely]] return &slot.object;
+    }
+    auto it = handles_.find(h);
+    if (it == handles_.end()) return nullptr;
+    entry = HandleCacheEntry{h, it->second};
+    return &handle_slots_[it->second].object;
+  }
   std::map<Guid, std::shared_ptr<Tm>> tms_;
   absl::flat_hash_map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
   std::map<Guid, std::shared_ptr<Rm>> rms_;

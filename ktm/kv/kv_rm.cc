@@ -98,13 +98,21 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
   auto lock = locks_.find(key);
   if (lock != locks_.end() && lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
-  const auto& writes = writes_[uow];
+  auto& writes = writes_[uow];
   auto own = writes.find(key);
   const uint64_t before = own == writes.end() ? 0 : PairBytes(key, own->second);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
     return STATUS_DISK_FULL;
   }
-  TakeWrite(uow, key, value);
+  // TakeWrite's bookkeeping with the lookups above reused (one search per
+  // map where it took two or three).
+  bytes_ = bytes_ - before + PairBytes(key, value);
+  if (own != writes.end()) {
+    own->second = value;
+  } else {
+    writes[key] = value;
+  }
+  if (lock == locks_.end()) locks_[key] = uow;  // else it is uow's already
   ReportWrite(uow, key, value);
   return STATUS_SUCCESS;
 }
