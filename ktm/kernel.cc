@@ -450,7 +450,8 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     CommitDecided(tx);
     return;
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(tx->id);
   w.U64(tx->clock);
   w.U32(durable);
@@ -460,8 +461,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     w.Id(en->rm_id);
     w.Bytes(en->recovery_blob);
   }
-  auto lsn = tm->log->Append(kRecCommit, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = tm->log->Append(kRecCommit, w.view());
   if (!lsn.ok()) {
     KTM_CODE_PROBE(host_, "log.commit_append_failed");
     // Nothing was written: presumed abort makes rolling back safe.
@@ -609,10 +609,10 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
   if (tx->state == TxState::kForgotten) return;
   Tm* tm = tx->tm;
   if ((tx->logged || tx->prepared_logged) && tm != nullptr && tm->log && !tm->log->failed()) {
-    Writer w(std::move(record_buffer_));
+    Writer& w = record_writer_;
+    w.Reset();
     w.Id(tx->id);
-    auto lsn = tm->log->Append(kRecEnd, w.data());
-    record_buffer_ = w.TakeBuffer();
+    auto lsn = tm->log->Append(kRecEnd, w.view());
     if (lsn.ok()) ++tm->ends_since_checkpoint;
   }
   for (const auto& en : tx->enlistments) {

@@ -34,6 +34,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "ktm/bugs.h"
+#include "ktm/codec.h"
 #include "ktm/log/log.h"
 #include "ktm/status.h"
 #include "ktm/types.h"
@@ -386,7 +387,7 @@ class Kernel {
   std::map<Guid, std::shared_ptr<Rm>> rms_;
   std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash
-  std::vector<uint8_t> record_buffer_;  // reused by the hot log records (commit, end): Writer(vector&&)
+  Writer record_writer_;  // reused by the hot log records (commit, end): Reset, encode, view()
   uint32_t win32_last_error_ = 0;
 };
 

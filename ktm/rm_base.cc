@@ -573,13 +573,18 @@ void RmBase::VoteNo(TxContext& ctx, const std::string& why) {
 // workload's "t<N>"), so deleting another transaction moves no vote. Without
 // a description (a Dtc branch), the RM's own stream.
 bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double probability) {
+  // The stream serves this one decision, so when the probability decides
+  // alone (Bernoulli draws u in [0, 1): u < p is never true for p <= 0,
+  // always for p >= 1) the stream is not made: no Rng seeded, no name built
+  // and hashed. The RM's own stream still draws its seed (its later draws
+  // stay where they were).
+  const bool decided = probability <= 0 || probability >= 1;
   const Tx* tx = kernel_->FindTransaction(ctx.uow);
-  if (tx == nullptr || tx->description.empty()) return sim::Rng(rng_.Next()).Bernoulli(probability);
-  // A derived stream serves this one decision, so when the probability
-  // decides alone (Bernoulli draws u in [0, 1): u < p is never true for
-  // p <= 0, always for p >= 1) nothing is derived: no name built and hashed.
-  if (probability <= 0) return false;
-  if (probability >= 1) return true;
+  if (tx == nullptr || tx->description.empty()) {
+    const uint64_t seed = rng_.Next();
+    return decided ? probability >= 1 : sim::Rng(seed).Bernoulli(probability);
+  }
+  if (decided) return probability >= 1;
   return host_
       ->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", std::string(decision), ".", tx->description))
       .Bernoulli(probability);
@@ -609,14 +614,14 @@ void RmBase::OnPrepare(TxContext& ctx) {
     ArmRequestOutcome(ctx.uow);
     return;
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(ctx.uow);
   Guid en_id;
   (void)GetEnlistmentId(*kernel_, ctx.enlistment, &en_id);
   w.Id(en_id);
   w.Bytes(ctx.changes);
-  auto lsn = log()->Append(kRecPrepare, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = log()->Append(kRecPrepare, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
   Guid uow = ctx.uow;
@@ -684,10 +689,10 @@ void RmBase::OnCommit(TxContext& ctx) {
     Finish(ctx.uow);
     return;
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(ctx.uow);
-  auto lsn = log()->Append(kRecCommit, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = log()->Append(kRecCommit, w.view());
   Guid uow = ctx.uow;
   auto complete = [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (!Alive(alive)) return;
@@ -720,11 +725,11 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);
     return FinishSinglePhase(ctx.uow);
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(ctx.uow);
   w.Bytes(ctx.changes);
-  auto lsn = log()->Append(kRecSinglePhaseCommit, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = log()->Append(kRecSinglePhaseCommit, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
   SetPhase(ctx, RmTxPhase::kSinglePhase);
   std::weak_ptr<bool> alive = alive_;

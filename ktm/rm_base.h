@@ -358,7 +358,7 @@ class RmBase {
   std::unique_ptr<storage::PageStore> store_;
   std::set<std::string> dirty_keys_;    // committed records changed since the last flush
   std::shared_ptr<bool> alive_;
-  std::vector<uint8_t> record_buffer_;  // reused by the hot log records (prepare, commit): Writer(vector&&)
+  Writer record_writer_;  // reused by the hot log records (prepare, commit): Reset, encode, view()
 };
 
 }  // namespace ktm
