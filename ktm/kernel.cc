@@ -87,6 +87,20 @@ void TrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
   rm.enlistments.push_back(en);
 }
 
+// Drops `en` from its RM's enlistment list (a forgotten transaction's
+// enlistment: closing the RM has nothing to abort there). Its weak
+// reference would otherwise keep the enlistment's memory (make_shared: one
+// block with the count) until the next pruning, which freed them in batches
+// the allocator's per-size cache cannot hold.
+void UntrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
+  for (auto it = rm.enlistments.begin(); it != rm.enlistments.end(); ++it) {
+    if (!it->owner_before(en) && !en.owner_before(*it)) {  // the same control block: no lock
+      rm.enlistments.erase(it);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 namespace trace_names {
@@ -147,18 +161,21 @@ HANDLE Kernel::NewHandle(Object object) {
   HANDLE h = next_handle_;
   next_handle_ += 4;
   std::visit([](auto& p) { ++p->handles; }, object);
-  uint32_t slot;
-  if (free_handle_slots_.empty()) {
-    slot = static_cast<uint32_t>(handle_slots_.size());
-    handle_slots_.push_back(HandleSlot{h, std::move(object)});
+  ++open_handles_;
+  HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
+  if (slot.handle == INVALID_HANDLE_VALUE) {
+    slot.handle = h;
+    slot.object = std::move(object);
   } else {
-    slot = free_handle_slots_.back();
-    free_handle_slots_.pop_back();
-    handle_slots_[slot].handle = h;
-    handle_slots_[slot].object = std::move(object);
+    handles_overflow_.emplace(h, std::move(object));  // the slot's handle is older and still open
   }
-  handles_.emplace(h, slot);
   return h;
+}
+
+const Kernel::Object* Kernel::FindOverflowHandle(HANDLE h) const {
+  if (handles_overflow_.empty()) return nullptr;
+  auto it = handles_overflow_.find(h);
+  return it == handles_overflow_.end() ? nullptr : &it->second;
 }
 
 template <typename T>
@@ -619,6 +636,7 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
     if (en->state != EnState::kReadOnly && en->state != EnState::kForgotten && !en->superior) {
       SetEnState(*en, EnState::kForgotten);
     }
+    if (en->rm) UntrackEnlistment(*en->rm, en);
   }
   SetTxState(*tx, TxState::kForgotten);
   if (tm != nullptr) tm->transactions.erase(tx->id);
@@ -665,7 +683,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   transactions_[tx->id] = tx;
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
   ArmTimeout(tx);
-  *out = NewHandle(tx);
+  *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
   return STATUS_SUCCESS;
 }
 
@@ -1272,13 +1290,14 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
   Trace("en.create", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)}, {"rm", TraceShort(rm->id)});
-  *out = NewHandle(en);
+  En* created = en.get();  // kept alive by tx->enlistments
+  *out = NewHandle(std::move(en));
   if (tx->state == TxState::kPrePreparing && (mask & TRANSACTION_NOTIFY_PREPREPARE)) {
     // Phase 0 is where late enlistments are allowed: this one pre-prepares too.
-    SetEnState(*en, EnState::kPrePreparing);
-    en->awaited = true;
+    SetEnState(*created, EnState::kPrePreparing);
+    created->awaited = true;
     ++tx->pending;
-    Notify(*en, TRANSACTION_NOTIFY_PREPREPARE);
+    Notify(*created, TRANSACTION_NOTIFY_PREPREPARE);
   }
   return STATUS_SUCCESS;
 }
@@ -1617,14 +1636,17 @@ NTSTATUS Kernel::SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<ui
 // Handles.
 
 NTSTATUS Kernel::CloseHandle(HANDLE h) {
-  auto it = handles_.find(h);
-  if (it == handles_.end()) return STATUS_INVALID_HANDLE;
-  HandleSlot& slot = handle_slots_[it->second];
-  Object object = std::move(slot.object);  // the slot keeps a null shared_ptr until reused
-  slot.handle = INVALID_HANDLE_VALUE;
-  free_handle_slots_.push_back(it->second);
-  handles_.erase(it);
-  if (HandleCacheEntry& entry = handle_cache_[HandleCacheIndex(h)]; entry.handle == h) entry = {};
+  HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
+  const bool in_slot = slot.handle == h && h != INVALID_HANDLE_VALUE;
+  auto overflow = in_slot ? handles_overflow_.end() : handles_overflow_.find(h);
+  if (!in_slot && overflow == handles_overflow_.end()) return STATUS_INVALID_HANDLE;
+  Object object = std::move(in_slot ? slot.object : overflow->second);  // a slot keeps a null shared_ptr
+  if (in_slot) {
+    slot.handle = INVALID_HANDLE_VALUE;
+  } else {
+    handles_overflow_.erase(overflow);
+  }
+  --open_handles_;
   std::visit([](auto& p) { --p->handles; }, object);
   if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&object)) {
     if ((*tx)->handles == 0 && (*tx)->state == TxState::kActive) Abort(*tx, "last handle closed");
@@ -1668,7 +1690,7 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
 Kernel::LiveCounts Kernel::Live() const {
   LiveCounts live;
   live.transactions = transactions_.size();
-  live.handles = handles_.size();
+  live.handles = open_handles_;
   for (const auto& [id, rm] : rms_) live.rm_enlistments += rm->enlistments.size();
   return live;
 }

@@ -160,9 +160,11 @@ struct Rm {
   NotificationDone waiter;
   sim::EventId waiter_timer = sim::kNoEvent;
   // The RM's enlistments, for aborting their transactions when it closes.
-  // Entries whose enlistment or transaction is gone are pruned as the list
-  // grows (kernel.cc TrackEnlistment), so it stays within about twice the
-  // live ones instead of growing with every transaction ever enlisted.
+  // An entry goes when its transaction is forgotten (kernel.cc
+  // UntrackEnlistment); entries whose enlistment or transaction is gone
+  // otherwise are pruned as the list grows (TrackEnlistment), so it stays
+  // within about twice the live ones instead of growing with every
+  // transaction ever enlisted.
   std::vector<std::weak_ptr<En>> enlistments;
   size_t enlistments_after_prune = 0;      // size of `enlistments` after the last pruning
   uint32_t chain = 0;                      // scheduler chain of deliveries to this RM (PCT)
@@ -252,7 +254,7 @@ class Kernel {
   void set_win32_last_error(uint32_t error) { win32_last_error_ = error; }
 
   // ---- Introspection for tests and the harness ----
-  size_t open_handles() const { return handles_.size(); }
+  size_t open_handles() const { return open_handles_; }
   const Tx* FindTransaction(const Guid& id) const;
   // What the kernel holds right now; a long run must not grow any of these.
   struct LiveCounts {
@@ -348,40 +350,28 @@ class Kernel {
   HANDLE next_handle_ = 4;
   // Looked up on every call, never iterated (no order to keep): hash maps,
   // which keep their slots when entries go, so steady commits allocate nothing.
-  // The open handles: each object in a slot of handle_slots_ (a slot is
-  // reused once its handle closes; handle values never are), found by
-  // handle through handles_. A slot's index stays valid while the vector
-  // grows, so a direct-mapped cache of handle -> slot index sits in front of
-  // the hash map (most calls name one of a few handles: an RM's, its
-  // enlistments', their transaction's); a hit is confirmed by the slot still
-  // holding that handle.
+  // The open handles. Handle values go up by 4 and are never reused, so a
+  // handle lives in slot (h / 4) % kHandleSlots of handle_slots_ (a direct
+  // index: no hashing), unless an older open handle holds that slot (one
+  // that outlived kHandleSlots newer ones: an RM's, a long transaction's):
+  // then in handles_overflow_.
   struct HandleSlot {
     HANDLE handle = INVALID_HANDLE_VALUE;  // INVALID_HANDLE_VALUE: free
     Object object;
   };
-  std::vector<HandleSlot> handle_slots_;
-  std::vector<uint32_t> free_handle_slots_;
-  absl::flat_hash_map<HANDLE, uint32_t> handles_;  // open handle -> its slot
-  struct HandleCacheEntry {
-    HANDLE handle = INVALID_HANDLE_VALUE;
-    uint32_t slot = 0;
-  };
-  static constexpr size_t kHandleCacheSize = 64;
-  mutable std::array<HandleCacheEntry, kHandleCacheSize> handle_cache_{};
-  static size_t HandleCacheIndex(HANDLE h) { return (h >> 2) % kHandleCacheSize; }  // handles go up by 4
+  static constexpr size_t kHandleSlots = 1024;
+  static size_t HandleSlotIndex(HANDLE h) { return (h >> 2) % kHandleSlots; }
+  std::vector<HandleSlot> handle_slots_ = std::vector<HandleSlot>(kHandleSlots);
+  absl::flat_hash_map<HANDLE, Object> handles_overflow_;
+  size_t open_handles_ = 0;
   // The object of handle h (valid until a handle opens or closes); nullptr
   // when h is not open.
   const Object* FindHandle(HANDLE h) const {
-    HandleCacheEntry& entry = handle_cache_[HandleCacheIndex(h)];
-    if (entry.handle == h && h != INVALID_HANDLE_VALUE) {
-      const HandleSlot& slot = handle_slots_[entry.slot];
-      if (slot.handle == h) [[likely]] return &slot.object;
-    }
-    auto it = handles_.find(h);
-    if (it == handles_.end()) return nullptr;
-    entry = HandleCacheEntry{h, it->second};
-    return &handle_slots_[it->second].object;
+    const HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
+    if (slot.handle == h && h != INVALID_HANDLE_VALUE) [[likely]] return &slot.object;
+    return FindOverflowHandle(h);
   }
+  const Object* FindOverflowHandle(HANDLE h) const;
   std::map<Guid, std::shared_ptr<Tm>> tms_;
   absl::flat_hash_map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
   std::map<Guid, std::shared_ptr<Rm>> rms_;

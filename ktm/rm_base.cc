@@ -255,6 +255,24 @@ const RmBase::TxContext* RmBase::Find(const Guid& uow) const {
   return it == txs_.end() ? nullptr : &it->second;
 }
 
+void RmBase::IndexKey(TxContext* ctx) {
+  TxContext*& slot = by_key_slots_[ctx->key % kByKeySlots];
+  if (slot == nullptr) {
+    slot = ctx;
+  } else {
+    by_key_overflow_[ctx->key] = ctx;
+  }
+}
+
+void RmBase::UnindexKey(const TxContext& ctx) {
+  TxContext*& slot = by_key_slots_[ctx.key % kByKeySlots];
+  if (slot == &ctx) {
+    slot = nullptr;
+  } else {
+    by_key_overflow_.erase(ctx.key);
+  }
+}
+
 RmTxPhase RmBase::PhaseOf(const Guid& uow) const {
   const TxContext* ctx = Find(uow);
   return ctx == nullptr ? RmTxPhase::kNone : ctx->phase;
@@ -406,8 +424,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     Reader r(ctx.changes);
     RestorePrepared(uow, r);
     KTM_ASSERT(r.done(), absl::StrCat(options_.name, ": prepared changes do not decode"));
-    const uint64_t key = ctx.key;
-    by_key_[key] = &Insert(std::move(ctx));
+    IndexKey(&Insert(std::move(ctx)));
   }
   replayed_records_ = recovered.records.size();
   TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
@@ -422,9 +439,8 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
     fresh.uow = n.UOW;
     SetPhase(fresh, RmTxPhase::kPrepared);
     fresh.key = next_key_++;
-    const uint64_t key = fresh.key;
     ctx = &Insert(std::move(fresh));
-    by_key_[key] = ctx;
+    IndexKey(ctx);
   }
   HANDLE en;
   NTSTATUS s = OpenEnlistment(*kernel_, client_.rm(), n.EnlistmentId, &en);
@@ -472,8 +488,7 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
   if (s != STATUS_SUCCESS) return s;
   SetPhase(ctx, RmTxPhase::kActive);
-  const uint64_t key = ctx.key;
-  by_key_[key] = &Insert(std::move(ctx));
+  IndexKey(&Insert(std::move(ctx)));
   if (options_.observer) options_.observer->OnEnlist(host_->id(), observed_rm_, uow);
   TraceTx("rm.enlist", uow);
   *out = uow;
@@ -521,9 +536,8 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   uint32_t what = n.TransactionNotification;
   if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
   if (what == TRANSACTION_NOTIFY_LAST_RECOVER) return OnLastRecover();
-  auto key = by_key_.find(n.TransactionKey);
-  if (key == by_key_.end()) return;  // a duplicate for a transaction already finished
-  TxContext* ctx = key->second;
+  TxContext* ctx = FindByKey(n.TransactionKey);
+  if (ctx == nullptr) return;  // a duplicate for a transaction already finished
   KTM_ASSERT(ctx->key == n.TransactionKey, "RmBase: the enlistment key index names another context");
   if (options_.observer) options_.observer->OnNotify(host_->id(), observed_rm_, ctx->uow, what);
   TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceNameFast(what)});
@@ -661,7 +675,7 @@ void RmBase::Finish(const Guid& uow) {
   TxContext* ctx = Find(uow);
   if (ctx == nullptr) return;
   if (ctx->enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, ctx->enlistment);
-  by_key_.erase(ctx->key);
+  UnindexKey(*ctx);
   txs_.erase(uow);
   MaybeSnapshot();
 }

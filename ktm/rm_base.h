@@ -348,8 +348,22 @@ class RmBase {
   uint64_t next_key_ = 1;
   sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
   // Enlistment key -> its context in txs_ (a map node: it stays put until
-  // Finish erases both). Never iterated.
-  absl::flat_hash_map<uint64_t, TxContext*> by_key_;
+  // Finish erases both). Keys are handed out in order (next_key_), so a key
+  // lives in slot key % kByKeySlots, unless an older live key holds that
+  // slot (a transaction that outlived kByKeySlots newer ones): then in
+  // by_key_overflow_. Never iterated.
+  static constexpr size_t kByKeySlots = 512;
+  std::vector<TxContext*> by_key_slots_ = std::vector<TxContext*>(kByKeySlots, nullptr);
+  absl::flat_hash_map<uint64_t, TxContext*> by_key_overflow_;
+  void IndexKey(TxContext* ctx);
+  TxContext* FindByKey(uint64_t key) const {
+    TxContext* slot = by_key_slots_[key % kByKeySlots];
+    if (slot != nullptr && slot->key == key) return slot;
+    if (by_key_overflow_.empty()) return nullptr;
+    auto it = by_key_overflow_.find(key);
+    return it == by_key_overflow_.end() ? nullptr : it->second;
+  }
+  void UnindexKey(const TxContext& ctx);
   std::set<std::string> replayed_commits_;
   uint64_t replayed_records_ = 0;
   // Paged storage.
