@@ -69,8 +69,11 @@ void HistoryRecorder::Reserve(uint64_t transactions, uint64_t operations, uint64
   tx_by_uow_.reserve(transactions);
 }
 
-uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) {
-  const model::Name rm = RmName(rm_text);
+uint32_t HistoryRecorder::PairAt(model::Name tx, std::string_view rm_text) { return PairOf(tx, RmName(rm_text)); }
+
+uint32_t HistoryRecorder::PairAt(model::Name tx, const ktm::ObservedRm& rm) { return PairOf(tx, RmName(rm)); }
+
+uint32_t HistoryRecorder::PairOf(model::Name tx, model::Name rm) {
   const uint32_t tx_id = tx.id();
   if (tx_id >= first_pair_of_tx_.size()) {
     first_pair_of_tx_.resize(std::max<size_t>(tx_id + 1, first_pair_of_tx_.size() * 2), kNoPair);
@@ -165,28 +168,28 @@ std::string HistoryRecorder::UowOf(const std::string& tx) const {
 // ---------------------------------------------------------------------------
 // ktm::RmObserver.
 
-void HistoryRecorder::OnEnlist(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
+void HistoryRecorder::OnEnlist(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow) {
   const model::Name tx = TxName(uow);
   RecordNames(model::EventKind::kEnlist, host, tx, pairs_[PairAt(tx, rm)].rm);
 }
 
-void HistoryRecorder::OnRead(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
+void HistoryRecorder::OnRead(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, std::string_view key,
                              std::string_view value) {
   RecordNames(model::EventKind::kRead, host, TxName(uow), RmName(rm), Intern(key), Intern(value));
 }
 
-void HistoryRecorder::OnWrite(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
+void HistoryRecorder::OnWrite(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, std::string_view key,
                               std::string_view value) {
   const bool is_volatile = is_volatile_ && is_volatile_(rm, key);
   RecordNames(model::EventKind::kWrite, host, TxName(uow), RmName(rm), Intern(key), Intern(value),
               is_volatile ? Intern("volatile") : model::Name());
 }
 
-void HistoryRecorder::OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
+void HistoryRecorder::OnRequestOutcome(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow) {
   RecordNames(model::EventKind::kRequestOutcome, host, TxName(uow), RmName(rm));
 }
 
-void HistoryRecorder::OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) {
+void HistoryRecorder::OnNotify(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, uint32_t notification) {
   const model::Name tx = TxName(uow);
   if (notification == ktm::TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) Pair(tx, rm).spc_notified = true;
   if (notification == ktm::TRANSACTION_NOTIFY_INDOUBT) {
@@ -218,6 +221,26 @@ model::Name HistoryRecorder::RmName(std::string_view rm) {
   return name;
 }
 
+uint32_t HistoryRecorder::RmKey(std::string_view rm_name) {
+  for (size_t i = 0; i < rm_keys_.size(); ++i) {
+    if (rm_keys_[i].text == rm_name) return static_cast<uint32_t>(i + 1);
+  }
+  rm_keys_.push_back(RmKeySlot{.text = std::string(rm_name), .name = {}, .interned = false});
+  return static_cast<uint32_t>(rm_keys_.size());
+}
+
+model::Name HistoryRecorder::RmName(const ktm::ObservedRm& rm) {
+  if (rm.key == 0 || rm.key > rm_keys_.size()) return RmName(rm.name);  // not keyed by this recorder
+  RmKeySlot& slot = rm_keys_[rm.key - 1];
+  if (!slot.interned) {
+    // Interned at the first report, where RmName(text) interned it (the name
+    // ids stay those of a recorder without keys); RmKey must not intern.
+    slot.name = RmName(std::string_view(slot.text));
+    slot.interned = true;
+  }
+  return slot.name;
+}
+
 model::Name HistoryRecorder::VoteNameOf(ktm::RmVote vote) {
   for (const auto& [known, name] : vote_names_) {
     if (known == vote) return name;
@@ -227,7 +250,7 @@ model::Name HistoryRecorder::VoteNameOf(ktm::RmVote vote) {
   return name;
 }
 
-void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,
+void HistoryRecorder::OnVote(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, ktm::RmVote vote,
                              std::string_view /*why*/) {
   const model::Name tx = TxName(uow);
   const uint32_t index = PairAt(tx, rm);
@@ -236,7 +259,7 @@ void HistoryRecorder::OnVote(uint32_t host, std::string_view rm, const ktm::Guid
   RecordNames(model::EventKind::kVote, host, tx, pairs_[index].rm, {}, {}, VoteNameOf(vote));
 }
 
-void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) {
+void HistoryRecorder::OnCommitted(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow) {
   const model::Name tx = TxName(uow);
   const uint32_t index = PairAt(tx, rm);
   pairs_[index].in_doubt = false;
@@ -245,7 +268,7 @@ void HistoryRecorder::OnCommitted(uint32_t host, std::string_view rm, const ktm:
   Trigger(sim::CrashTrigger::kCommit, host);
 }
 
-void HistoryRecorder::OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view /*why*/) {
+void HistoryRecorder::OnAborted(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, std::string_view /*why*/) {
   const model::Name tx = TxName(uow);
   const uint32_t index = PairAt(tx, rm);
   pairs_[index].in_doubt = false;
@@ -397,7 +420,7 @@ void HistoryRecorder::ResolveCutSinglePhaseCommits(const std::string& rm_name, u
   auto it = cut_single_phase_.find(rm_name);
   if (it == cut_single_phase_.end()) return;
   for (const std::string& tx : it->second) {
-    const uint32_t index = PairAt(Intern(tx), rm_name);
+    const uint32_t index = PairAt(Intern(tx), std::string_view(rm_name));
     const PairState& pair = pairs_[index];
     if (pair.resolved) continue;
     Resolve(index);

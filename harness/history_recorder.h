@@ -98,18 +98,20 @@ class HistoryRecorder : public ktm::RmObserver {
   std::string UowOf(const std::string& tx) const;
 
   // ---- ktm::RmObserver ----
-  void OnEnlist(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
-  void OnRead(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
+  void OnEnlist(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow) override;
+  void OnRead(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, std::string_view key,
               std::string_view value) override;
-  void OnWrite(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view key,
+  void OnWrite(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, std::string_view key,
                std::string_view value) override;
-  void OnNotify(uint32_t host, std::string_view rm, const ktm::Guid& uow, uint32_t notification) override;
-  void OnVote(uint32_t host, std::string_view rm, const ktm::Guid& uow, ktm::RmVote vote,
+  void OnNotify(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, uint32_t notification) override;
+  void OnVote(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, ktm::RmVote vote,
               std::string_view why) override;
-  void OnCommitted(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
-  void OnAborted(uint32_t host, std::string_view rm, const ktm::Guid& uow, std::string_view why) override;
+  void OnCommitted(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow) override;
+  void OnAborted(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow, std::string_view why) override;
   void OnBranch(uint32_t host, const ktm::Guid& root_uow, const ktm::Guid& local_uow) override;
-  void OnRequestOutcome(uint32_t host, std::string_view rm, const ktm::Guid& uow) override;
+  void OnRequestOutcome(uint32_t host, const ktm::ObservedRm& rm, const ktm::Guid& uow) override;
+  // An RM's key: its index + 1 in rm_keys_ (RmName by index, no text compared).
+  uint32_t RmKey(std::string_view rm_name) override;
 
   // ---- Structured trace events (kernel and world) ----
   // The recorder is the trace's view observer (Cluster): it reads these
@@ -178,6 +180,8 @@ class HistoryRecorder : public ktm::RmObserver {
   // An RM's name, interned: found among the RM names seen so far by its
   // text (a handful a run), without hashing it (every RM event names its RM).
   model::Name RmName(std::string_view rm);
+  // The same by the RM's key (RmKey): an index; by its text when the key is not ours.
+  model::Name RmName(const ktm::ObservedRm& rm);
   // RmVoteName(vote), interned once per vote (as NotificationNameOf).
   model::Name VoteNameOf(ktm::RmVote vote);
   // ktm::NotificationName(notification), interned once per code (the first
@@ -185,7 +189,9 @@ class HistoryRecorder : public ktm::RmObserver {
   model::Name NotificationNameOf(uint32_t notification);
   // The pair's index in pairs_, created (open) on first use.
   uint32_t PairAt(model::Name tx, std::string_view rm);
-  PairState& Pair(model::Name tx, std::string_view rm) { return pairs_[PairAt(tx, rm)]; }
+  uint32_t PairAt(model::Name tx, const ktm::ObservedRm& rm);
+  uint32_t PairOf(model::Name tx, model::Name rm);
+  PairState& Pair(model::Name tx, const ktm::ObservedRm& rm) { return pairs_[PairAt(tx, rm)]; }
   // Marks pair `index` resolved and drops it from open_.
   void Resolve(uint32_t index);
   // The unresolved pairs in (tx, rm) name order (what crash and refusal
@@ -218,6 +224,14 @@ class HistoryRecorder : public ktm::RmObserver {
   };
   static constexpr size_t kRmNameSlots = 64;
   std::array<RmNameSlot, kRmNameSlots> rm_names_{};
+  // The RM names RmKey gave keys to (key = index + 1), each interned at its
+  // first report (RmName): a handful a run, found by the key alone.
+  struct RmKeySlot {
+    std::string text;
+    model::Name name;
+    bool interned = false;
+  };
+  std::vector<RmKeySlot> rm_keys_;
   std::vector<std::pair<ktm::RmVote, model::Name>> vote_names_;  // at most the four votes
   mutable RunNames names_;  // rm_by_id; tx_by_uow filled by names()
   // UOW short id (Guid::hi) -> "t<N>": hashed by the number, so naming and

@@ -9,25 +9,83 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace ktm {
 
 inline char FoldCase(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
+namespace case_fold_internal {
+inline constexpr uint64_t kOnes = 0x0101010101010101ull;
+inline constexpr uint64_t kHighBits = 0x8080808080808080ull;
+
+// FoldCase of each of the eight bytes of `word` at once: a byte below 0x80
+// whose low seven bits are in 'A'..'Z' gets bit 5 set. Per byte, adding
+// (0x80 - 'A') to its low seven bits sets the byte's top bit when it is >= 'A',
+// adding (0x7f - 'Z') when it is > 'Z'; neither sum carries into the next byte
+// (at most 0x7f + 0x3f).
+inline uint64_t FoldWord(uint64_t word) {
+  const uint64_t low7 = word & ~kHighBits;
+  const uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;
+  const uint64_t above_z = low7 + (0x7f - 'Z') * kOnes;
+  const uint64_t upper = (at_least_a ^ above_z) & ~word & kHighBits;
+  return word | (upper >> 2);  // 0x80 >> 2 == 0x20, 'a' - 'A'
+}
+
+inline uint64_t LoadWord(const char* at) {
+  uint64_t word;
+  std::memcpy(&word, at, sizeof word);
+  return word;  // little-endian: byte i of the text is bits 8i..8i+7
+}
+
+static_assert(std::endian::native == std::endian::little, "the word compares read bytes in text order");
+}  // namespace case_fold_internal
+
+// Orders by folded bytes (unsigned), then by length: what
+// std::lexicographical_compare over FoldCase'd chars gives, eight bytes at a
+// time (keys share long prefixes: a path's folders). Equal words are equal
+// folded; unequal ones are folded and their first differing byte decides.
 struct CaseInsensitiveLess {
   using is_transparent = void;
   bool operator()(std::string_view a, std::string_view b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-      return static_cast<unsigned char>(FoldCase(x)) < static_cast<unsigned char>(FoldCase(y));
-    });
+    using namespace case_fold_internal;
+    const size_t common = std::min(a.size(), b.size());
+    size_t i = 0;
+    for (; i + 8 <= common; i += 8) {
+      const uint64_t x = LoadWord(a.data() + i);
+      const uint64_t y = LoadWord(b.data() + i);
+      if (x == y) continue;
+      const uint64_t fx = FoldWord(x);
+      const uint64_t fy = FoldWord(y);
+      if (fx == fy) continue;
+      const int shift = std::countr_zero(fx ^ fy) & ~7;
+      return ((fx >> shift) & 0xff) < ((fy >> shift) & 0xff);
+    }
+    for (; i < common; ++i) {
+      const auto x = static_cast<unsigned char>(FoldCase(a[i]));
+      const auto y = static_cast<unsigned char>(FoldCase(b[i]));
+      if (x != y) return x < y;
+    }
+    return a.size() < b.size();
   }
 };
 
 inline bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return FoldCase(x) == FoldCase(y);
-         });
+  using namespace case_fold_internal;
+  if (a.size() != b.size()) return false;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    const uint64_t x = LoadWord(a.data() + i);
+    const uint64_t y = LoadWord(b.data() + i);
+    if (x != y && FoldWord(x) != FoldWord(y)) return false;
+  }
+  for (; i < a.size(); ++i) {
+    if (FoldCase(a[i]) != FoldCase(b[i])) return false;
+  }
+  return true;
 }
 
 inline bool StartsWithIgnoringCase(std::string_view s, std::string_view prefix) {

@@ -27,10 +27,26 @@ class Writer {
     out_.resize(out_.capacity() < 64 ? 64 : out_.capacity());
   }
   std::vector<uint8_t>&& TakeBuffer() { return std::move(data()); }
+  // A Writer kept for many records (a member): Reset starts a new encoding
+  // in the same storage and view() shows it without resizing the storage,
+  // so a record costs neither an allocation nor a zero-fill once the
+  // storage has grown (Writer(vector&&) zero-fills up to the capacity each
+  // time; data() shrinks the vector to the encoding).
+  void Reset() { size_ = 0; }
+  // The encoding so far (valid until the next write or Reset).
+  std::span<const uint8_t> view() const { return {out_.data(), size_}; }
   void U8(uint8_t v) { *Extend(1) = v; }
   void U32(uint32_t v) { Little(v, 4); }
   void U64(uint64_t v) { Little(v, 8); }
-  void Id(const Guid& g) { U64(g.hi); U64(g.lo); }
+  // One bounds check for both words (ids are most of the hot records).
+  void Id(const Guid& g) {
+    uint64_t words[2] = {g.hi, g.lo};
+    if constexpr (std::endian::native == std::endian::big) {
+      words[0] = __builtin_bswap64(words[0]);
+      words[1] = __builtin_bswap64(words[1]);
+    }
+    std::memcpy(Extend(16), words, 16);
+  }
   // Bytes without a length in front (a payload appended to another record).
   void Raw(std::span<const uint8_t> b) {
     if (!b.empty()) std::memcpy(Extend(b.size()), b.data(), b.size());

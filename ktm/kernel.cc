@@ -87,6 +87,20 @@ void TrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
   rm.enlistments.push_back(en);
 }
 
+// Drops `en` from its RM's enlistment list (a forgotten transaction's
+// enlistment: closing the RM has nothing to abort there). Its weak
+// reference would otherwise keep the enlistment's memory (make_shared: one
+// block with the count) until the next pruning, which freed them in batches
+// the allocator's per-size cache cannot hold.
+void UntrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
+  for (auto it = rm.enlistments.begin(); it != rm.enlistments.end(); ++it) {
+    if (!it->owner_before(en) && !en.owner_before(*it)) {  // the same control block: no lock
+      rm.enlistments.erase(it);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 namespace trace_names {
@@ -147,15 +161,28 @@ HANDLE Kernel::NewHandle(Object object) {
   HANDLE h = next_handle_;
   next_handle_ += 4;
   std::visit([](auto& p) { ++p->handles; }, object);
-  handles_.emplace(h, std::move(object));
+  ++open_handles_;
+  HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
+  if (slot.handle == INVALID_HANDLE_VALUE) {
+    slot.handle = h;
+    slot.object = std::move(object);
+  } else {
+    handles_overflow_.emplace(h, std::move(object));  // the slot's handle is older and still open
+  }
   return h;
+}
+
+const Kernel::Object* Kernel::FindOverflowHandle(HANDLE h) const {
+  if (handles_overflow_.empty()) return nullptr;
+  auto it = handles_overflow_.find(h);
+  return it == handles_overflow_.end() ? nullptr : &it->second;
 }
 
 template <typename T>
 NTSTATUS Kernel::LookupSlot(HANDLE h, const std::shared_ptr<T>** out) const {
-  auto it = handles_.find(h);
-  if (it == handles_.end()) return STATUS_INVALID_HANDLE;
-  auto* p = std::get_if<std::shared_ptr<T>>(&it->second);
+  const Object* object = FindHandle(h);
+  if (object == nullptr) return STATUS_INVALID_HANDLE;
+  auto* p = std::get_if<std::shared_ptr<T>>(object);
   if (p == nullptr) return STATUS_OBJECT_TYPE_MISMATCH;
   *out = p;
   return STATUS_SUCCESS;
@@ -214,55 +241,74 @@ bool TxTransitionAllowed(TxState from, TxState to) {
 }
 }  // namespace
 
+namespace {
+// The assertion failures of the two state machines, out of line and cold:
+// formatting their messages inline made every transition keep a frame for it.
+[[noreturn, gnu::cold, gnu::noinline]] void TxTransitionFailed(const Tx& tx, TxState to) {
+  AssertFailed("TxTransitionAllowed(tx.state, to)", __FILE__, __LINE__,
+               absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
+                               TxStateName(tx.state), TxStateName(to)));
+}
+[[noreturn, gnu::cold, gnu::noinline]] void EnTransitionFailed(const En& en, EnState to) {
+  const char* what = en.state == EnState::kCommitted ? "committed" : "aborted";
+  AssertFailed("a settled enlistment stays settled", __FILE__, __LINE__,
+               absl::StrFormat("enlistment %s: %s enlistment moved to %s", en.id.Short().view(), what, EnStateName(to)));
+}
+}  // namespace
+
 void Kernel::SetTxState(Tx& tx, TxState to) {
-  KTM_ASSERT(TxTransitionAllowed(tx.state, to),
-             absl::StrFormat("transaction %s: illegal transition %s -> %s", tx.id.Short().view(),
-                             TxStateName(tx.state), TxStateName(to)));
+  if (!TxTransitionAllowed(tx.state, to)) [[unlikely]] TxTransitionFailed(tx, to);
   Trace("tx.state", {"tx", TraceShort(tx.id)}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
   tx.state = to;
 }
 
 void Kernel::SetEnState(En& en, EnState to) {
-  KTM_ASSERT(!(en.state == EnState::kCommitted && to != EnState::kCommitted && to != EnState::kForgotten),
-             absl::StrFormat("enlistment %s: committed enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
-  KTM_ASSERT(!(en.state == EnState::kAborted && to != EnState::kAborted && to != EnState::kForgotten),
-             absl::StrFormat("enlistment %s: aborted enlistment moved to %s", en.id.Short().view(), EnStateName(to)));
+  // A committed (aborted) enlistment moves only to itself or kForgotten.
+  if ((en.state == EnState::kCommitted || en.state == EnState::kAborted) && to != en.state &&
+      to != EnState::kForgotten) [[unlikely]] {
+    EnTransitionFailed(en, to);
+  }
   Trace("en.state", {"en", TraceShort(en.id)}, {"from", EnStateTraceNameFast(en.state)}, {"to", EnStateTraceNameFast(to)});
   en.state = to;
 }
 
-void Kernel::Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n) {
+void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
   if (!rm.waiter) {
     rm.queue.push_back(n);
     return;
   }
-  auto waiter = std::move(rm.waiter);
-  rm.waiter = nullptr;
   if (rm.waiter_timer != sim::kNoEvent) host_->Cancel(rm.waiter_timer);
   rm.waiter_timer = sim::kNoEvent;
   // The waiter gets the oldest notification: n itself when none is queued
-  // (no trip through the deque).
-  TRANSACTION_NOTIFICATION first = n;
-  if (!rm.queue.empty()) {
-    first = rm.queue.front();
-    rm.queue.pop_front();
-    rm.queue.push_back(n);
-  }
-  auto deliver = [waiter = std::move(waiter), first] { waiter(STATUS_SUCCESS, first); };
-  // With DeferToRm's weak_ptr guard it must fit one inline scheduler callback.
-  static_assert(sizeof(deliver) + sizeof(std::weak_ptr<bool>) <= sim::Callback::inline_bytes);
-  DeferToRm(rm, std::move(deliver));
+  // (no trip through the deque, and no copy of it but the capture's).
+  if (rm.queue.empty()) return Deliver(rm, n);
+  const TRANSACTION_NOTIFICATION first = rm.queue.front();
+  rm.queue.pop_front();
+  rm.queue.push_back(n);
+  Deliver(rm, first);
+}
+
+void Kernel::Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
+  // The guard, the waiter and the notification captured in place: one
+  // inline scheduler callback (DeferToRm would copy them into a second lambda).
+  auto deliver = [alive = std::weak_ptr<bool>(alive_), waiter = std::move(rm.waiter), n] {
+    if (!alive.expired()) waiter(STATUS_SUCCESS, n);
+  };
+  static_assert(sizeof(deliver) <= sim::Callback::inline_bytes);
+  rm.waiter = nullptr;
+  host_->AfterInChain(0, rm.chain, std::move(deliver));
 }
 
 void Kernel::Notify(En& en, uint32_t notification) {
   if ((en.mask & notification) == 0 || !en.rm) return;
-  auto tx = en.tx.lock();
   TRANSACTION_NOTIFICATION n;
   n.TransactionKey = en.key;
   n.TransactionNotification = notification;
   n.TmVirtualClock = en.rm->tm ? en.rm->tm->clock : 0;
   n.EnlistmentId = en.id;
-  if (tx) n.UOW = tx->id;
+  // The transaction's id without locking its weak_ptr (an atomic increment
+  // and decrement): a forgotten transaction's notification carries none.
+  if (!en.tx.expired()) n.UOW = en.tx_id;
   Trace("ktm.notify", {"en", TraceShort(en.id)}, {"n", NotificationTraceNameFast(notification)});
   Enqueue(*en.rm, n);
 }
@@ -421,7 +467,8 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     CommitDecided(tx);
     return;
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(tx->id);
   w.U64(tx->clock);
   w.U32(durable);
@@ -431,8 +478,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     w.Id(en->rm_id);
     w.Bytes(en->recovery_blob);
   }
-  auto lsn = tm->log->Append(kRecCommit, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = tm->log->Append(kRecCommit, w.view());
   if (!lsn.ok()) {
     KTM_CODE_PROBE(host_, "log.commit_append_failed");
     // Nothing was written: presumed abort makes rolling back safe.
@@ -580,16 +626,17 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
   if (tx->state == TxState::kForgotten) return;
   Tm* tm = tx->tm;
   if ((tx->logged || tx->prepared_logged) && tm != nullptr && tm->log && !tm->log->failed()) {
-    Writer w(std::move(record_buffer_));
+    Writer& w = record_writer_;
+    w.Reset();
     w.Id(tx->id);
-    auto lsn = tm->log->Append(kRecEnd, w.data());
-    record_buffer_ = w.TakeBuffer();
+    auto lsn = tm->log->Append(kRecEnd, w.view());
     if (lsn.ok()) ++tm->ends_since_checkpoint;
   }
   for (const auto& en : tx->enlistments) {
     if (en->state != EnState::kReadOnly && en->state != EnState::kForgotten && !en->superior) {
       SetEnState(*en, EnState::kForgotten);
     }
+    if (en->rm) UntrackEnlistment(*en->rm, en);
   }
   SetTxState(*tx, TxState::kForgotten);
   if (tm != nullptr) tm->transactions.erase(tx->id);
@@ -636,7 +683,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   transactions_[tx->id] = tx;
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
   ArmTimeout(tx);
-  *out = NewHandle(tx);
+  *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
   return STATUS_SUCCESS;
 }
 
@@ -966,6 +1013,7 @@ void Kernel::RebuildTransaction(Tm& tm, const CommitRecord& c) {
     en->mask = TRANSACTION_NOTIFY_VALID_MASK;
     en->state = EnState::kRecovering;
     en->tx = tx;
+    en->tx_id = tx->id;
     tx->enlistments.push_back(en);
     return en;
   };
@@ -1163,7 +1211,7 @@ NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATI
   return STATUS_SUCCESS;
 }
 
-void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done) {
+void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone&& done) {
   // The handle keeps the RM alive through the call (no handle is closed in it).
   Rm* rm = nullptr;
   NTSTATUS s = Lookup(h, &rm);
@@ -1233,6 +1281,7 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->rm = *rm_slot;
   en->rm_id = rm->id;
   en->tx = *tx_slot;
+  en->tx_id = tx->id;
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
@@ -1241,13 +1290,14 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
   Trace("en.create", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)}, {"rm", TraceShort(rm->id)});
-  *out = NewHandle(en);
+  En* created = en.get();  // kept alive by tx->enlistments
+  *out = NewHandle(std::move(en));
   if (tx->state == TxState::kPrePreparing && (mask & TRANSACTION_NOTIFY_PREPREPARE)) {
     // Phase 0 is where late enlistments are allowed: this one pre-prepares too.
-    SetEnState(*en, EnState::kPrePreparing);
-    en->awaited = true;
+    SetEnState(*created, EnState::kPrePreparing);
+    created->awaited = true;
     ++tx->pending;
-    Notify(*en, TRANSACTION_NOTIFY_PREPREPARE);
+    Notify(*created, TRANSACTION_NOTIFY_PREPREPARE);
   }
   return STATUS_SUCCESS;
 }
@@ -1586,17 +1636,28 @@ NTSTATUS Kernel::SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<ui
 // Handles.
 
 NTSTATUS Kernel::CloseHandle(HANDLE h) {
-  auto it = handles_.find(h);
-  if (it == handles_.end()) return STATUS_INVALID_HANDLE;
-  Object object = std::move(it->second);
-  handles_.erase(it);
+  HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
+  const bool in_slot = slot.handle == h && h != INVALID_HANDLE_VALUE;
+  auto overflow = in_slot ? handles_overflow_.end() : handles_overflow_.find(h);
+  if (!in_slot && overflow == handles_overflow_.end()) return STATUS_INVALID_HANDLE;
+  Object object = std::move(in_slot ? slot.object : overflow->second);  // a slot keeps a null shared_ptr
+  if (in_slot) {
+    slot.handle = INVALID_HANDLE_VALUE;
+  } else {
+    handles_overflow_.erase(overflow);
+  }
+  --open_handles_;
   std::visit([](auto& p) { --p->handles; }, object);
   if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&object)) {
     if ((*tx)->handles == 0 && (*tx)->state == TxState::kActive) Abort(*tx, "last handle closed");
   } else if (auto* en = std::get_if<std::shared_ptr<En>>(&object)) {
-    auto tx = (*en)->tx.lock();
-    if ((*en)->handles == 0 && tx) {
-      EnState st = (*en)->state;
+    const EnState st = (*en)->state;
+    const bool early = st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
+                       st == EnState::kPreparing;
+    // The transaction is locked (an atomic increment and decrement) only
+    // when closing the last handle in one of these states does something.
+    auto tx = (*en)->handles == 0 && (st == EnState::kDelegated || early) ? (*en)->tx.lock() : nullptr;
+    if (tx) {
       if (st == EnState::kDelegated) {
         // The single-phase RM vanished without an outcome.
         KTM_CODE_PROBE(host_, "en.disconnected");
@@ -1607,9 +1668,7 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
         for (const auto& other : tx->enlistments) {
           if (other != *en) Notify(*other, TRANSACTION_NOTIFY_RM_DISCONNECTED);
         }
-      } else if ((InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) &&
-                 (st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
-                  st == EnState::kPreparing)) {
+      } else if ((InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) && early) {
         Abort(tx, "enlistment closed");
       }
     }
@@ -1631,7 +1690,7 @@ NTSTATUS Kernel::CloseHandle(HANDLE h) {
 Kernel::LiveCounts Kernel::Live() const {
   LiveCounts live;
   live.transactions = transactions_.size();
-  live.handles = handles_.size();
+  live.handles = open_handles_;
   for (const auto& [id, rm] : rms_) live.rm_enlistments += rm->enlistments.size();
   return live;
 }

@@ -18,6 +18,7 @@
 // transactions. A checkpoint record + restart area advances the log base.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <deque>
@@ -33,6 +34,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "ktm/bugs.h"
+#include "ktm/codec.h"
 #include "ktm/log/log.h"
 #include "ktm/status.h"
 #include "ktm/types.h"
@@ -91,8 +93,9 @@ using Completions = absl::InlinedVector<Completion, 1>;
 // bytes (an RM's `this` and its weak_ptr liveness guard) live inside it, so
 // re-arming the wait after every notification allocates nothing; it is the
 // size of a std::function, so a deferred delivery of it with its
-// notification still fits one inline scheduler callback.
-using NotificationDone = sim::InlineFunction<void(NTSTATUS, TRANSACTION_NOTIFICATION), 24, 8>;
+// notification still fits one inline scheduler callback. The notification
+// is passed by reference (72 bytes: a copy per call otherwise).
+using NotificationDone = sim::InlineFunction<void(NTSTATUS, const TRANSACTION_NOTIFICATION&), 24, 8>;
 static_assert(sizeof(NotificationDone) == 32 && alignof(NotificationDone) == 8);
 
 // One enlistment as the TM log remembers it.
@@ -157,9 +160,11 @@ struct Rm {
   NotificationDone waiter;
   sim::EventId waiter_timer = sim::kNoEvent;
   // The RM's enlistments, for aborting their transactions when it closes.
-  // Entries whose enlistment or transaction is gone are pruned as the list
-  // grows (kernel.cc TrackEnlistment), so it stays within about twice the
-  // live ones instead of growing with every transaction ever enlisted.
+  // An entry goes when its transaction is forgotten (kernel.cc
+  // UntrackEnlistment); entries whose enlistment or transaction is gone
+  // otherwise are pruned as the list grows (TrackEnlistment), so it stays
+  // within about twice the live ones instead of growing with every
+  // transaction ever enlisted.
   std::vector<std::weak_ptr<En>> enlistments;
   size_t enlistments_after_prune = 0;      // size of `enlistments` after the last pruning
   uint32_t chain = 0;                      // scheduler chain of deliveries to this RM (PCT)
@@ -173,6 +178,7 @@ struct En {
   std::shared_ptr<Rm> rm;                  // null for a recovered enlistment until its RM opens
   Guid rm_id;
   std::weak_ptr<Tx> tx;
+  Guid tx_id;                              // tx's id (Notify reads it without locking tx)
   EnState state = EnState::kActive;
   std::vector<uint8_t> recovery_blob;
   uint64_t handles = 0;
@@ -219,7 +225,8 @@ class Kernel {
   NTSTATUS OpenResourceManager(HANDLE tm, const Guid& id, HANDLE* out);
   NTSTATUS RecoverResourceManager(HANDLE h);
   NTSTATUS GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out);
-  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone done);
+  // done by rvalue reference: moved once, into the RM's waiter (api.h's by-value parameter moves in).
+  void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone&& done);
 
   NTSTATUS CreateEnlistment(HANDLE rm, HANDLE tx, uint32_t mask, uint32_t options, uint64_t key, HANDLE* out);
   NTSTATUS OpenEnlistment(HANDLE rm, const Guid& id, HANDLE* out);
@@ -247,7 +254,7 @@ class Kernel {
   void set_win32_last_error(uint32_t error) { win32_last_error_ = error; }
 
   // ---- Introspection for tests and the harness ----
-  size_t open_handles() const { return handles_.size(); }
+  size_t open_handles() const { return open_handles_; }
   const Tx* FindTransaction(const Guid& id) const;
   // What the kernel holds right now; a long run must not grow any of these.
   struct LiveCounts {
@@ -300,7 +307,9 @@ class Kernel {
   void SetTxState(Tx& tx, TxState to);
   void SetEnState(En& en, EnState to);
   void Notify(En& en, uint32_t notification);
-  void Enqueue(Rm& rm, TRANSACTION_NOTIFICATION n);
+  void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
+  // Hands n to the RM's waiter (taken from rm.waiter) in a later event of the RM's chain.
+  void Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   void RequestCommit(const std::shared_ptr<Tx>& tx);
   void StartPrePrepare(const std::shared_ptr<Tx>& tx);
   void StartPrepare(const std::shared_ptr<Tx>& tx);
@@ -341,13 +350,34 @@ class Kernel {
   HANDLE next_handle_ = 4;
   // Looked up on every call, never iterated (no order to keep): hash maps,
   // which keep their slots when entries go, so steady commits allocate nothing.
-  absl::flat_hash_map<HANDLE, Object> handles_;
+  // The open handles. Handle values go up by 4 and are never reused, so a
+  // handle lives in slot (h / 4) % kHandleSlots of handle_slots_ (a direct
+  // index: no hashing), unless an older open handle holds that slot (one
+  // that outlived kHandleSlots newer ones: an RM's, a long transaction's):
+  // then in handles_overflow_.
+  struct HandleSlot {
+    HANDLE handle = INVALID_HANDLE_VALUE;  // INVALID_HANDLE_VALUE: free
+    Object object;
+  };
+  static constexpr size_t kHandleSlots = 1024;
+  static size_t HandleSlotIndex(HANDLE h) { return (h >> 2) % kHandleSlots; }
+  std::vector<HandleSlot> handle_slots_ = std::vector<HandleSlot>(kHandleSlots);
+  absl::flat_hash_map<HANDLE, Object> handles_overflow_;
+  size_t open_handles_ = 0;
+  // The object of handle h (valid until a handle opens or closes); nullptr
+  // when h is not open.
+  const Object* FindHandle(HANDLE h) const {
+    const HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
+    if (slot.handle == h && h != INVALID_HANDLE_VALUE) [[likely]] return &slot.object;
+    return FindOverflowHandle(h);
+  }
+  const Object* FindOverflowHandle(HANDLE h) const;
   std::map<Guid, std::shared_ptr<Tm>> tms_;
   absl::flat_hash_map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
   std::map<Guid, std::shared_ptr<Rm>> rms_;
   std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash
-  std::vector<uint8_t> record_buffer_;  // reused by the hot log records (commit, end): Writer(vector&&)
+  Writer record_writer_;  // reused by the hot log records (commit, end): Reset, encode, view()
   uint32_t win32_last_error_ = 0;
 };
 

@@ -249,7 +249,7 @@ void GetNotificationResourceManagerAsync(Kernel& k, HANDLE ResourceManagerHandle
                                                    : static_cast<sim::TimeNs>(dwMilliseconds) * sim::kMillisecond;
   ktm::GetNotificationResourceManagerAsync(
       k, FromWin32(ResourceManagerHandle), timeout,
-      [kp, done = std::move(done)](NTSTATUS s, TRANSACTION_NOTIFICATION n) {
+      [kp, done = std::move(done)](NTSTATUS s, const TRANSACTION_NOTIFICATION& n) {
         if (s == STATUS_TIMEOUT) {
           SetLastError(*kp, WAIT_TIMEOUT);
           return done(FALSE, n);

@@ -117,6 +117,7 @@ RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOp
       options_(std::move(options)),
       trace_prefix_(std::move(trace_prefix)),
       trace_name_(options_.name),
+      observed_rm_(options_.name),
       rng_(host->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", host->incarnation()))),
       client_(kernel, host, disk, tm,
               RmClientOptions{.name = options_.name,
@@ -129,6 +130,7 @@ RmBase::RmBase(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, RmOp
       paged_(PagedDisk(options_, disk)),
       alive_(std::make_shared<bool>(true)) {
   KTM_ASSERT(options_.transactions_max > 0, "transactions_max must be positive");
+  set_observer(options_.observer);
 }
 
 std::optional<std::string> RmBase::CommittedRecord(const std::string&) const {
@@ -154,26 +156,35 @@ size_t RmBase::in_doubt() const {
   return n;
 }
 
+namespace {
+// SetPhase's assertion failure, out of line and cold (formatting the message
+// inline made every phase change keep a frame for it).
+[[noreturn, gnu::cold, gnu::noinline]] void PhaseTransitionFailed(const std::string& rm, const Guid& uow,
+                                                                    RmTxPhase from, RmTxPhase to) {
+  AssertFailed("RmTxPhaseTransitionAllowed(ctx.phase, to)", __FILE__, __LINE__,
+               absl::StrCat(rm, ": transaction ", std::string(uow.Short()), " may not go from ", RmTxPhaseName(from),
+                            " to ", RmTxPhaseName(to)));
+}
+}  // namespace
+
 void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
-  KTM_ASSERT(RmTxPhaseTransitionAllowed(ctx.phase, to),
-             absl::StrCat(options_.name, ": transaction ", std::string(ctx.uow.Short()), " may not go from ",
-                          RmTxPhaseName(ctx.phase), " to ", RmTxPhaseName(to)));
+  if (!RmTxPhaseTransitionAllowed(ctx.phase, to)) [[unlikely]] PhaseTransitionFailed(options_.name, ctx.uow, ctx.phase, to);
   TraceTx("rm.phase", ctx.uow, {"from", RmTxPhaseTraceName(ctx.phase)}, {"to", RmTxPhaseTraceName(to)});
   ctx.phase = to;
 }
 
 void RmBase::ReportRead(const Guid& uow, std::string_view key, std::string_view value) {
-  if (options_.observer) options_.observer->OnRead(host_->id(), options_.name, uow, key, value);
+  if (options_.observer) options_.observer->OnRead(host_->id(), observed_rm_, uow, key, value);
   TraceTx("rm.read", uow, {"key", key}, {"value", value});
 }
 
 void RmBase::ReportWrite(const Guid& uow, std::string_view key, std::string_view value) {
-  if (options_.observer) options_.observer->OnWrite(host_->id(), options_.name, uow, key, value);
+  if (options_.observer) options_.observer->OnWrite(host_->id(), observed_rm_, uow, key, value);
   TraceTx("rm.write", uow, {"key", key}, {"value", value});
 }
 
 void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
-  if (options_.observer) options_.observer->OnVote(host_->id(), options_.name, ctx.uow, vote, why);
+  if (options_.observer) options_.observer->OnVote(host_->id(), observed_rm_, ctx.uow, vote, why);
   if (why.empty()) return TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)});
   TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)}, {"why", why});
 }
@@ -181,14 +192,14 @@ void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
 void RmBase::ReportCommitted(TxContext& ctx) {
   KTM_ASSERT(!ctx.outcome_reported, options_.name + ": a transaction's outcome reported twice");
   ctx.outcome_reported = true;
-  if (options_.observer) options_.observer->OnCommitted(host_->id(), options_.name, ctx.uow);
+  if (options_.observer) options_.observer->OnCommitted(host_->id(), observed_rm_, ctx.uow);
   TraceTx("rm.committed", ctx.uow);
 }
 
 void RmBase::ReportAborted(TxContext& ctx, std::string_view why) {
   if (ctx.outcome_reported) return;
   ctx.outcome_reported = true;
-  if (options_.observer) options_.observer->OnAborted(host_->id(), options_.name, ctx.uow, why);
+  if (options_.observer) options_.observer->OnAborted(host_->id(), observed_rm_, ctx.uow, why);
   if (why.empty()) return TraceTx("rm.aborted", ctx.uow);
   TraceTx("rm.aborted", ctx.uow, {"why", why});
 }
@@ -242,6 +253,24 @@ RmBase::TxContext* RmBase::Find(const Guid& uow) {
 const RmBase::TxContext* RmBase::Find(const Guid& uow) const {
   auto it = txs_.find(uow);
   return it == txs_.end() ? nullptr : &it->second;
+}
+
+void RmBase::IndexKey(TxContext* ctx) {
+  TxContext*& slot = by_key_slots_[ctx->key % kByKeySlots];
+  if (slot == nullptr) {
+    slot = ctx;
+  } else {
+    by_key_overflow_[ctx->key] = ctx;
+  }
+}
+
+void RmBase::UnindexKey(const TxContext& ctx) {
+  TxContext*& slot = by_key_slots_[ctx.key % kByKeySlots];
+  if (slot == &ctx) {
+    slot = nullptr;
+  } else {
+    by_key_overflow_.erase(ctx.key);
+  }
 }
 
 RmTxPhase RmBase::PhaseOf(const Guid& uow) const {
@@ -395,8 +424,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     Reader r(ctx.changes);
     RestorePrepared(uow, r);
     KTM_ASSERT(r.done(), absl::StrCat(options_.name, ": prepared changes do not decode"));
-    by_key_[ctx.key] = uow;
-    Insert(std::move(ctx));
+    IndexKey(&Insert(std::move(ctx)));
   }
   replayed_records_ = recovered.records.size();
   TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
@@ -411,8 +439,8 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
     fresh.uow = n.UOW;
     SetPhase(fresh, RmTxPhase::kPrepared);
     fresh.key = next_key_++;
-    by_key_[fresh.key] = n.UOW;
     ctx = &Insert(std::move(fresh));
+    IndexKey(ctx);
   }
   HANDLE en;
   NTSTATUS s = OpenEnlistment(*kernel_, client_.rm(), n.EnlistmentId, &en);
@@ -460,9 +488,8 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
   if (s != STATUS_SUCCESS) return s;
   SetPhase(ctx, RmTxPhase::kActive);
-  by_key_[ctx.key] = uow;
-  Insert(std::move(ctx));
-  if (options_.observer) options_.observer->OnEnlist(host_->id(), options_.name, uow);
+  IndexKey(&Insert(std::move(ctx)));
+  if (options_.observer) options_.observer->OnEnlist(host_->id(), observed_rm_, uow);
   TraceTx("rm.enlist", uow);
   *out = uow;
   return STATUS_SUCCESS;
@@ -509,11 +536,10 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   uint32_t what = n.TransactionNotification;
   if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
   if (what == TRANSACTION_NOTIFY_LAST_RECOVER) return OnLastRecover();
-  auto key = by_key_.find(n.TransactionKey);
-  if (key == by_key_.end()) return;  // a duplicate for a transaction already finished
-  TxContext* ctx = Find(key->second);
-  if (ctx == nullptr) return;
-  if (options_.observer) options_.observer->OnNotify(host_->id(), options_.name, ctx->uow, what);
+  TxContext* ctx = FindByKey(n.TransactionKey);
+  if (ctx == nullptr) return;  // a duplicate for a transaction already finished
+  KTM_ASSERT(ctx->key == n.TransactionKey, "RmBase: the enlistment key index names another context");
+  if (options_.observer) options_.observer->OnNotify(host_->id(), observed_rm_, ctx->uow, what);
   TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceNameFast(what)});
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
@@ -560,15 +586,27 @@ void RmBase::VoteNo(TxContext& ctx, const std::string& why) {
 // decides (the RM, the decision, the transaction's description: the
 // workload's "t<N>"), so deleting another transaction moves no vote. Without
 // a description (a Dtc branch), the RM's own stream.
-sim::Rng RmBase::DecisionRng(const TxContext& ctx, std::string_view decision) {
+bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double probability) {
+  // The stream serves this one decision, so when the probability decides
+  // alone (Bernoulli draws u in [0, 1): u < p is never true for p <= 0,
+  // always for p >= 1) the stream is not made: no Rng seeded, no name built
+  // and hashed. The RM's own stream still draws its seed (its later draws
+  // stay where they were).
+  const bool decided = probability <= 0 || probability >= 1;
   const Tx* tx = kernel_->FindTransaction(ctx.uow);
-  if (tx == nullptr || tx->description.empty()) return sim::Rng(rng_.Next());
-  return host_->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", std::string(decision), ".", tx->description));
+  if (tx == nullptr || tx->description.empty()) {
+    const uint64_t seed = rng_.Next();
+    return decided ? probability >= 1 : sim::Rng(seed).Bernoulli(probability);
+  }
+  if (decided) return probability >= 1;
+  return host_
+      ->DeriveRng(absl::StrCat(trace_prefix_, ".", options_.name, ".", std::string(decision), ".", tx->description))
+      .Bernoulli(probability);
 }
 
 void RmBase::OnPrepare(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;  // voted no already
-  if (DecisionRng(ctx, "vote").Bernoulli(options_.vote_no_probability)) return VoteNo(ctx, "");
+  if (Decide(ctx, "vote", options_.vote_no_probability)) return VoteNo(ctx, "");
   if (!HasChanges(ctx.uow)) {
     ReportVote(ctx, RmVote::kReadOnly, "");
     NTSTATUS s = ReadOnlyEnlistment(*kernel_, ctx.enlistment);
@@ -590,14 +628,14 @@ void RmBase::OnPrepare(TxContext& ctx) {
     ArmRequestOutcome(ctx.uow);
     return;
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(ctx.uow);
   Guid en_id;
   (void)GetEnlistmentId(*kernel_, ctx.enlistment, &en_id);
   w.Id(en_id);
   w.Bytes(ctx.changes);
-  auto lsn = log()->Append(kRecPrepare, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = log()->Append(kRecPrepare, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
   Guid uow = ctx.uow;
@@ -627,7 +665,7 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
     if (!Alive(alive)) return;
     TxContext* c = Find(uow);
     if (c == nullptr || c->phase != RmTxPhase::kPrepared) return;  // the outcome came first
-    if (options_.observer) options_.observer->OnRequestOutcome(host_->id(), options_.name, uow);
+    if (options_.observer) options_.observer->OnRequestOutcome(host_->id(), observed_rm_, uow);
     TraceTx("rm.request_outcome", uow);
     (void)RequestOutcomeEnlistment(*kernel_, c->enlistment);
   });
@@ -637,7 +675,7 @@ void RmBase::Finish(const Guid& uow) {
   TxContext* ctx = Find(uow);
   if (ctx == nullptr) return;
   if (ctx->enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, ctx->enlistment);
-  by_key_.erase(ctx->key);
+  UnindexKey(*ctx);
   txs_.erase(uow);
   MaybeSnapshot();
 }
@@ -665,10 +703,10 @@ void RmBase::OnCommit(TxContext& ctx) {
     Finish(ctx.uow);
     return;
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(ctx.uow);
-  auto lsn = log()->Append(kRecCommit, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = log()->Append(kRecCommit, w.view());
   Guid uow = ctx.uow;
   auto complete = [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (!Alive(alive)) return;
@@ -686,7 +724,7 @@ void RmBase::OnCommit(TxContext& ctx) {
 
 void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   if (ctx.phase != RmTxPhase::kActive) return;
-  if (DecisionRng(ctx, "spc").Bernoulli(options_.reject_single_phase_probability)) {
+  if (Decide(ctx, "spc", options_.reject_single_phase_probability)) {
     TraceRm("spc_reject", {{"uow", TraceShort(ctx.uow)}});
     (void)SinglePhaseReject(*kernel_, ctx.enlistment);
     return;
@@ -701,11 +739,11 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);
     return FinishSinglePhase(ctx.uow);
   }
-  Writer w(std::move(record_buffer_));
+  Writer& w = record_writer_;
+  w.Reset();
   w.Id(ctx.uow);
   w.Bytes(ctx.changes);
-  auto lsn = log()->Append(kRecSinglePhaseCommit, w.data());
-  record_buffer_ = w.TakeBuffer();
+  auto lsn = log()->Append(kRecSinglePhaseCommit, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
   SetPhase(ctx, RmTxPhase::kSinglePhase);
   std::weak_ptr<bool> alive = alive_;

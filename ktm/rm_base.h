@@ -178,7 +178,10 @@ class RmBase {
   // Simulates an RM disconnect for one transaction: closes its enlistment.
   NTSTATUS Disconnect(HANDLE transaction);
   // Replaces the history observer (RmOptions::observer); nullptr: none.
-  void set_observer(RmObserver* observer) { options_.observer = observer; }
+  void set_observer(RmObserver* observer) {
+    options_.observer = observer;
+    observed_rm_.key = observer ? observer->RmKey(options_.name) : 0;
+  }
   // The committed state as history key -> value texts (what the writes of
   // committed transactions left, as ReportWrite named them), for final-value checks.
   virtual std::map<std::string, std::string> committed() const = 0;
@@ -297,7 +300,9 @@ class RmBase {
   void ReportCommitted(TxContext& ctx);
   void ReportAborted(TxContext& ctx, std::string_view why);
   void Handle(const TRANSACTION_NOTIFICATION& n);
-  sim::Rng DecisionRng(const TxContext& ctx, std::string_view decision);
+  // A yes/no decision about ctx's transaction, true with `probability`
+  // (its stream: see rm_base.cc).
+  bool Decide(const TxContext& ctx, std::string_view decision, double probability);
   void OnPrepare(TxContext& ctx);
   void OnPrepareForced(const Guid& uow, absl::Status status);
   void OnCommit(TxContext& ctx);
@@ -334,6 +339,7 @@ class RmBase {
   RmOptions options_;
   std::string trace_prefix_;
   sim::TraceName trace_name_;            // options_.name with its trace digest word (the name never changes)
+  ObservedRm observed_rm_;               // options_.name with its key from options_.observer (RmObserver::RmKey)
   sim::Rng rng_;
   RmClient client_;
   bool recovery_done_ = false;
@@ -341,7 +347,23 @@ class RmBase {
   uint64_t last_snapshot_bytes_ = 0;  // the last snapshot record's size (0: none since the start)
   uint64_t next_key_ = 1;
   sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
-  absl::flat_hash_map<uint64_t, Guid> by_key_;  // enlistment key -> UOW (never iterated)
+  // Enlistment key -> its context in txs_ (a map node: it stays put until
+  // Finish erases both). Keys are handed out in order (next_key_), so a key
+  // lives in slot key % kByKeySlots, unless an older live key holds that
+  // slot (a transaction that outlived kByKeySlots newer ones): then in
+  // by_key_overflow_. Never iterated.
+  static constexpr size_t kByKeySlots = 512;
+  std::vector<TxContext*> by_key_slots_ = std::vector<TxContext*>(kByKeySlots, nullptr);
+  absl::flat_hash_map<uint64_t, TxContext*> by_key_overflow_;
+  void IndexKey(TxContext* ctx);
+  TxContext* FindByKey(uint64_t key) const {
+    TxContext* slot = by_key_slots_[key % kByKeySlots];
+    if (slot != nullptr && slot->key == key) return slot;
+    if (by_key_overflow_.empty()) return nullptr;
+    auto it = by_key_overflow_.find(key);
+    return it == by_key_overflow_.end() ? nullptr : it->second;
+  }
+  void UnindexKey(const TxContext& ctx);
   std::set<std::string> replayed_commits_;
   uint64_t replayed_records_ = 0;
   // Paged storage.
@@ -350,7 +372,7 @@ class RmBase {
   std::unique_ptr<storage::PageStore> store_;
   std::set<std::string> dirty_keys_;    // committed records changed since the last flush
   std::shared_ptr<bool> alive_;
-  std::vector<uint8_t> record_buffer_;  // reused by the hot log records (prepare, commit): Writer(vector&&)
+  Writer record_writer_;  // reused by the hot log records (prepare, commit): Reset, encode, view()
 };
 
 }  // namespace ktm

@@ -103,7 +103,7 @@ void RmClient::Register(DoneFn done) {
 void RmClient::Arm() {
   GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
                                       [this, alive = std::weak_ptr<bool>(alive_)](NTSTATUS status,
-                                                                                  TRANSACTION_NOTIFICATION n) {
+                                                                                  const TRANSACTION_NOTIFICATION& n) {
                                         if (Alive(alive)) OnNotification(status, n);
                                       });
 }

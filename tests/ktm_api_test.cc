@@ -3,7 +3,11 @@
 // each returning the KTM status, never crashing; plus the notification rules
 // (masks, single-phase, read-only, reject, timeouts, handle-close rollback).
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ktm/api.h"
 #include "tests/ktm_rig.h"
@@ -408,6 +412,152 @@ TEST(KtmApi, KvRmIsolationAndConflicts) {
   ASSERT_EQ(rig.rm(0).Read(t2, "k", &v), STATUS_SUCCESS);
   EXPECT_EQ(v, "v1");  // read committed
   EXPECT_EQ(rig.rm(0).Write(t2, "k", "v2"), STATUS_SUCCESS);
+}
+
+// The kernel's handle table (kernel.h FindHandle): a slot per handle value
+// modulo 1024, an overflow map for a handle whose slot an older open handle
+// holds. A handle opened first and kept open while thousands more open and
+// close (most land in its slot's turn: the overflow) still finds its own
+// object, as do they; a closed handle is gone at once, wherever it lived.
+TEST(KtmApi, HandleTableKeepsEveryOpenHandle) {
+  KtmRig rig(21, 0);
+  const size_t open_before = rig.k().open_handles();
+  HANDLE first = NewTx(rig);
+  Guid first_id;
+  ASSERT_EQ(GetTransactionId(rig.k(), first, &first_id), STATUS_SUCCESS);
+  std::vector<HANDLE> more;
+  std::vector<Guid> ids;
+  for (int i = 0; i < 2100; ++i) {  // over twice the slots: most share a slot with an open handle
+    more.push_back(NewTx(rig));
+    Guid id;
+    ASSERT_EQ(GetTransactionId(rig.k(), more.back(), &id), STATUS_SUCCESS);
+    ids.push_back(id);
+    Guid again;
+    ASSERT_EQ(GetTransactionId(rig.k(), first, &again), STATUS_SUCCESS);
+    ASSERT_EQ(again, first_id) << i;
+  }
+  EXPECT_EQ(rig.k().open_handles(), open_before + 1 + more.size());
+  for (size_t i = 0; i < more.size(); ++i) {
+    Guid id;
+    ASSERT_EQ(GetTransactionId(rig.k(), more[i], &id), STATUS_SUCCESS);
+    EXPECT_EQ(id, ids[i]) << i;
+  }
+  // Close every other one (in slots and in the overflow): gone at once, the
+  // others unaffected.
+  for (size_t i = 0; i < more.size(); i += 2) {
+    Guid id;
+    ASSERT_EQ(CloseHandle(rig.k(), more[i]), STATUS_SUCCESS);
+    EXPECT_EQ(GetTransactionId(rig.k(), more[i], &id), STATUS_INVALID_HANDLE) << i;
+    EXPECT_EQ(CloseHandle(rig.k(), more[i]), STATUS_INVALID_HANDLE) << i;
+    if (i + 1 < more.size()) {
+      ASSERT_EQ(GetTransactionId(rig.k(), more[i + 1], &id), STATUS_SUCCESS);
+      EXPECT_EQ(id, ids[i + 1]) << i;
+    }
+  }
+  // New handles take freed slots (or the overflow); the old ones stay found.
+  std::vector<std::pair<HANDLE, Guid>> late;
+  for (int i = 0; i < 1100; ++i) {
+    HANDLE h = NewTx(rig);
+    Guid id;
+    ASSERT_EQ(GetTransactionId(rig.k(), h, &id), STATUS_SUCCESS);
+    late.emplace_back(h, id);
+  }
+  for (size_t i = 1; i < more.size(); i += 2) {
+    Guid id;
+    ASSERT_EQ(GetTransactionId(rig.k(), more[i], &id), STATUS_SUCCESS);
+    EXPECT_EQ(id, ids[i]) << i;
+  }
+  for (const auto& [h, id] : late) {
+    Guid got;
+    ASSERT_EQ(GetTransactionId(rig.k(), h, &got), STATUS_SUCCESS);
+    EXPECT_EQ(got, id);
+  }
+  EXPECT_EQ(rig.k().open_handles(), open_before + 1 + more.size() / 2 + late.size());
+  // A transaction handle is still no RM handle; handle 0 and unknown values are invalid.
+  TRANSACTION_NOTIFICATION n;
+  EXPECT_EQ(GetNotificationResourceManager(rig.k(), first, &n), STATUS_OBJECT_TYPE_MISMATCH);
+  Guid id;
+  EXPECT_EQ(GetTransactionId(rig.k(), INVALID_HANDLE_VALUE, &id), STATUS_INVALID_HANDLE);
+  EXPECT_EQ(GetTransactionId(rig.k(), first + 4 * 1024 * 1024, &id), STATUS_INVALID_HANDLE);
+  EXPECT_EQ(CloseHandle(rig.k(), INVALID_HANDLE_VALUE), STATUS_INVALID_HANDLE);
+}
+
+// An observer that keys RMs itself (RmObserver::RmKey) and keeps the key
+// and name of every report.
+class KeyedObserver : public RmObserver {
+ public:
+  explicit KeyedObserver(uint32_t first_key) : next_key_(first_key) {}
+  uint32_t RmKey(std::string_view rm_name) override {
+    keyed.emplace_back(rm_name);
+    return next_key_++;
+  }
+  void OnEnlist(uint32_t, const ObservedRm& rm, const Guid&) override { Add(rm); }
+  void OnRead(uint32_t, const ObservedRm& rm, const Guid&, std::string_view, std::string_view) override { Add(rm); }
+  void OnWrite(uint32_t, const ObservedRm& rm, const Guid&, std::string_view, std::string_view) override { Add(rm); }
+  void OnNotify(uint32_t, const ObservedRm& rm, const Guid&, uint32_t) override { Add(rm); }
+  void OnVote(uint32_t, const ObservedRm& rm, const Guid&, RmVote, std::string_view) override { Add(rm); }
+  void OnCommitted(uint32_t, const ObservedRm& rm, const Guid&) override { Add(rm); }
+  void OnAborted(uint32_t, const ObservedRm& rm, const Guid&, std::string_view) override { Add(rm); }
+  void OnBranch(uint32_t, const Guid&, const Guid&) override {}
+
+  std::vector<std::string> keyed;                          // names RmKey was asked for
+  std::vector<std::pair<std::string, uint32_t>> reports;  // (name, key) of every report
+
+ private:
+  void Add(const ObservedRm& rm) { reports.emplace_back(std::string(rm.name), rm.key); }
+  uint32_t next_key_;
+};
+
+// An RM passes the key its current observer gave it: a replaced observer's
+// key never reaches the new one.
+TEST(KtmApi, RmReportsCarryTheirObserversKey) {
+  KtmRig rig(22, 2);
+  KeyedObserver a(100), b(200);
+  rig.rm(0).set_observer(&a);
+  rig.rm(1).set_observer(&a);
+  EXPECT_EQ(a.keyed, (std::vector<std::string>{"rm0", "rm1"}));
+  HANDLE t1 = NewTx(rig);
+  ASSERT_EQ(rig.rm(0).Write(t1, "k", "v1"), STATUS_SUCCESS);
+  ASSERT_EQ(rig.rm(1).Write(t1, "k", "v1"), STATUS_SUCCESS);
+  EXPECT_EQ(CommitAndWait(rig, t1), STATUS_SUCCESS);
+  ASSERT_FALSE(a.reports.empty());
+  for (const auto& [name, key] : a.reports) EXPECT_EQ(key, name == "rm0" ? 100u : 101u) << name;
+  rig.rm(1).set_observer(&b);
+  rig.rm(0).set_observer(nullptr);
+  const size_t a_reports = a.reports.size();
+  HANDLE t2 = NewTx(rig);
+  ASSERT_EQ(rig.rm(0).Write(t2, "k", "v2"), STATUS_SUCCESS);
+  ASSERT_EQ(rig.rm(1).Write(t2, "k", "v2"), STATUS_SUCCESS);
+  EXPECT_EQ(CommitAndWait(rig, t2), STATUS_SUCCESS);
+  EXPECT_EQ(a.reports.size(), a_reports);  // rm0 reports to nobody now
+  EXPECT_EQ(b.keyed, (std::vector<std::string>{"rm1"}));
+  ASSERT_FALSE(b.reports.empty());
+  for (const auto& [name, key] : b.reports) {
+    EXPECT_EQ(name, "rm1");
+    EXPECT_EQ(key, 200u);
+  }
+}
+
+// RmBase finds a notification's transaction by its enlistment key in a slot
+// table (key % 512) with an overflow map: a transaction that stays open while
+// more than 512 newer ones enlist and finish shares its slot with one of
+// them, and both still get their notifications (their commits complete).
+TEST(KtmApi, RmFindsLongLivedTransactionsByKey) {
+  KtmRig rig(23, 1);
+  HANDLE long_lived = NewTx(rig);
+  ASSERT_EQ(rig.rm(0).Write(long_lived, "old", "v0"), STATUS_SUCCESS);
+  for (int i = 0; i < 600; ++i) {
+    HANDLE tx = NewTx(rig);
+    ASSERT_EQ(rig.rm(0).Write(tx, absl::StrCat("k", i), absl::StrCat("v", i)), STATUS_SUCCESS);
+    ASSERT_EQ(CommitAndWait(rig, tx), STATUS_SUCCESS) << i;
+    ASSERT_EQ(CloseHandle(rig.k(), tx), STATUS_SUCCESS);
+  }
+  EXPECT_EQ(CommitAndWait(rig, long_lived), STATUS_SUCCESS);
+  std::string v;
+  ASSERT_EQ(rig.rm(0).Read(INVALID_HANDLE_VALUE, "old", &v), STATUS_SUCCESS);
+  EXPECT_EQ(v, "v0");
+  ASSERT_EQ(rig.rm(0).Read(INVALID_HANDLE_VALUE, "k599", &v), STATUS_SUCCESS);
+  EXPECT_EQ(v, "v599");
 }
 
 }  // namespace

@@ -57,6 +57,22 @@ TEST(Codec, AReusedBufferHoldsOnlyTheNewEncoding) {
   EXPECT_GE(buffer.capacity(), 160u);  // the storage came back for the next record
 }
 
+// A Writer kept for many records: after Reset, view() holds only the new
+// encoding (a shorter one too), though the storage keeps the old bytes.
+TEST(Codec, ResetStartsANewEncodingInTheSameStorage) {
+  Writer w;
+  for (int i = 0; i < 20; ++i) w.U64(static_cast<uint64_t>(i) + 1);
+  ASSERT_EQ(w.view().size(), 160u);
+  const uint8_t* storage = w.view().data();
+  w.Reset();
+  EXPECT_TRUE(w.view().empty());
+  w.U32(5);
+  w.U8(9);
+  EXPECT_EQ(std::vector<uint8_t>(w.view().begin(), w.view().end()), (std::vector<uint8_t>{5, 0, 0, 0, 9}));
+  EXPECT_EQ(w.view().data(), storage);  // no new storage for a record that fits
+  EXPECT_EQ(w.data(), (std::vector<uint8_t>{5, 0, 0, 0, 9}));
+}
+
 TEST(Codec, WritingAfterLookingAtTheDataAppends) {
   Writer w;
   w.U8(1);

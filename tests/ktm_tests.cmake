@@ -11,3 +11,5 @@ ktmsim_test(ktm_live_objects_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_li
 ktmsim_test(ktm_codec_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_codec_test.cc LIBS ktm sim)
 # Heap allocations per steady commit stay at the transaction's own objects (issue 19).
 ktmsim_test(ktm_allocations_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_allocations_test.cc LIBS ktm sim)
+# Case-insensitive name order, eight bytes at a time (ktm/case_fold.h), against the byte definition.
+ktmsim_test(ktm_case_fold_test ktm SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ktm_case_fold_test.cc LIBS ktm sim)

@@ -115,6 +115,42 @@ TEST(ObservePaths, RecorderNamesEveryRmByItsOwnText) {
   EXPECT_NE(kv00, 0u);
 }
 
+// RMs that report with the recorder's keys (RmKey) are named as by their
+// text, with the same name ids (the first report interns the name, where the
+// text did: RmKey interns nothing); a key the recorder never gave falls
+// back to the text.
+TEST(ObservePaths, RecorderNamesKeyedRmsAsByTheirText) {
+  sim::Scheduler scheduler;
+  harness::HistoryRecorder keyed(&scheduler), by_text(&scheduler);
+  const uint32_t kv1 = keyed.RmKey("kv1");
+  const uint32_t kv2 = keyed.RmKey("kv2");
+  EXPECT_EQ(keyed.RmKey("kv1"), kv1);  // one key per name
+  EXPECT_NE(kv1, kv2);
+  const ktm::Guid uow{7, 8};
+  keyed.NameTransaction("t1", uow);
+  by_text.NameTransaction("t1", uow);
+  keyed.OnWrite(1, ktm::ObservedRm("kv2", kv2), uow, "a", "b");
+  by_text.OnWrite(1, "kv2", uow, "a", "b");
+  keyed.OnEnlist(1, ktm::ObservedRm("kv1", kv1), uow);
+  by_text.OnEnlist(1, "kv1", uow);
+  keyed.OnEnlist(1, "kv3", uow);  // no key: by text
+  by_text.OnEnlist(1, "kv3", uow);
+  keyed.OnVote(1, ktm::ObservedRm("kv4", 999), uow, ktm::RmVote::kYes, "");  // not a key of `keyed`
+  by_text.OnVote(1, "kv4", uow, ktm::RmVote::kYes, "");
+  keyed.OnCommitted(1, ktm::ObservedRm("kv2", kv2), uow);
+  by_text.OnCommitted(1, "kv2", uow);
+  const model::History a = keyed.TakeHistory(10);
+  const model::History b = by_text.TakeHistory(10);
+  ASSERT_EQ(a.events.size(), 5u);
+  ASSERT_EQ(b.events.size(), 5u);
+  const std::vector<std::string> rms = {"kv2", "kv1", "kv3", "kv4", "kv2"};
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_EQ(std::string(a.events[i].rm), rms[i]) << i;
+    EXPECT_EQ(a.events[i].rm.id(), b.events[i].rm.id()) << i;
+    EXPECT_EQ(a.events[i].value.id(), b.events[i].value.id()) << i;
+  }
+}
+
 // TxName remembers its last answer: naming a transaction again (or a branch
 // joining a local transaction to its root) must change what the next event
 // of that engine transaction is filed under.

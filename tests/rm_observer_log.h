@@ -15,22 +15,22 @@ namespace ktmtest {
 
 class ObserverLog : public ktm::RmObserver {
  public:
-  void OnEnlist(uint32_t, std::string_view rm, const ktm::Guid&) override { Add("enlist", rm); }
-  void OnRead(uint32_t, std::string_view rm, const ktm::Guid&, std::string_view key, std::string_view value) override {
+  void OnEnlist(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&) override { Add("enlist", rm); }
+  void OnRead(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&, std::string_view key, std::string_view value) override {
     Add("read", rm, " key=" + std::string(key) + Value(value));
   }
-  void OnWrite(uint32_t, std::string_view rm, const ktm::Guid&, std::string_view key,
+  void OnWrite(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&, std::string_view key,
                std::string_view value) override {
     Add("write", rm, " key=" + std::string(key) + Value(value));
   }
-  void OnNotify(uint32_t, std::string_view rm, const ktm::Guid&, uint32_t n) override {
+  void OnNotify(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&, uint32_t n) override {
     Add("notify", rm, std::string(" n=") + ktm::NotificationName(n));
   }
-  void OnVote(uint32_t, std::string_view rm, const ktm::Guid&, ktm::RmVote vote, std::string_view why) override {
+  void OnVote(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&, ktm::RmVote vote, std::string_view why) override {
     Add("vote", rm, " vote=" + std::string(ktm::RmVoteName(vote)) + (why.empty() ? "" : " why=" + std::string(why)));
   }
-  void OnCommitted(uint32_t, std::string_view rm, const ktm::Guid&) override { Add("committed", rm); }
-  void OnAborted(uint32_t, std::string_view rm, const ktm::Guid&, std::string_view why) override {
+  void OnCommitted(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&) override { Add("committed", rm); }
+  void OnAborted(uint32_t, const ktm::ObservedRm& rm, const ktm::Guid&, std::string_view why) override {
     Add("aborted", rm, why.empty() ? "" : " why=" + std::string(why));
   }
   void OnBranch(uint32_t, const ktm::Guid&, const ktm::Guid&) override { Add("branch", ""); }

@@ -319,35 +319,35 @@ class Recorder : public ktm::RmObserver {
     history_.events.push_back(std::move(e));
   }
 
-  void OnEnlist(uint32_t, std::string_view rm, const Guid& uow) override {
+  void OnEnlist(uint32_t, const ktm::ObservedRm& rm, const Guid& uow) override {
     Record(model::EventKind::kEnlist, Tx(uow), std::string(rm));
   }
-  void OnRead(uint32_t, std::string_view rm, const Guid& uow, std::string_view key, std::string_view value) override {
+  void OnRead(uint32_t, const ktm::ObservedRm& rm, const Guid& uow, std::string_view key, std::string_view value) override {
     Record(model::EventKind::kRead, Tx(uow), std::string(rm), std::string(key), std::string(value));
     ++reads_;
   }
-  void OnWrite(uint32_t, std::string_view rm, const Guid& uow, std::string_view key, std::string_view value) override {
+  void OnWrite(uint32_t, const ktm::ObservedRm& rm, const Guid& uow, std::string_view key, std::string_view value) override {
     Record(model::EventKind::kWrite, Tx(uow), std::string(rm), std::string(key), std::string(value));
     written_.insert({std::string(rm), std::string(key)});
   }
-  void OnNotify(uint32_t, std::string_view rm, const Guid& uow, uint32_t n) override {
+  void OnNotify(uint32_t, const ktm::ObservedRm& rm, const Guid& uow, uint32_t n) override {
     const std::string tx = Tx(uow);
     Record(model::EventKind::kNotification, tx, std::string(rm), "", "", NotificationName(n));
     if (n == TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT) pairs_[{tx, std::string(rm)}].spc_notified = true;
   }
-  void OnVote(uint32_t, std::string_view rm, const Guid& uow, RmVote vote, std::string_view) override {
+  void OnVote(uint32_t, const ktm::ObservedRm& rm, const Guid& uow, RmVote vote, std::string_view) override {
     const std::string tx = Tx(uow);
     Record(model::EventKind::kVote, tx, std::string(rm), "", "", std::string(RmVoteName(vote)));
     Pair& pair = pairs_[{tx, std::string(rm)}];
     if (vote == RmVote::kYes) pair.prepared = true;
     if (vote == RmVote::kReadOnly || vote == RmVote::kSinglePhase) pair.resolved = true;
   }
-  void OnCommitted(uint32_t, std::string_view rm, const Guid& uow) override {
+  void OnCommitted(uint32_t, const ktm::ObservedRm& rm, const Guid& uow) override {
     const std::string tx = Tx(uow);
     Record(model::EventKind::kRmCommitted, tx, std::string(rm));
     pairs_[{tx, std::string(rm)}].resolved = true;
   }
-  void OnAborted(uint32_t, std::string_view rm, const Guid& uow, std::string_view) override {
+  void OnAborted(uint32_t, const ktm::ObservedRm& rm, const Guid& uow, std::string_view) override {
     const std::string tx = Tx(uow);
     Record(model::EventKind::kRmAborted, tx, std::string(rm));
     pairs_[{tx, std::string(rm)}].resolved = true;

@@ -98,13 +98,21 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
   auto lock = locks_.find(key);
   if (lock != locks_.end() && lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
-  const auto& writes = writes_[uow];
+  auto& writes = writes_[uow];
   auto own = writes.find(key);
   const uint64_t before = own == writes.end() ? 0 : PairBytes(key, own->second);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
     return STATUS_DISK_FULL;
   }
-  TakeWrite(uow, key, value);
+  // TakeWrite's bookkeeping with the lookups above reused (one search per
+  // map where it took two or three).
+  bytes_ = bytes_ - before + PairBytes(key, value);
+  if (own != writes.end()) {
+    own->second = value;
+  } else {
+    writes[key] = value;
+  }
+  if (lock == locks_.end()) locks_[key] = uow;  // else it is uow's already
   ReportWrite(uow, key, value);
   return STATUS_SUCCESS;
 }
@@ -210,7 +218,7 @@ void KvRm::CommittedRecordsStored(std::span<const storage::Change> records) {
 }
 
 std::map<std::string, std::string> KvRm::committed() const {
-  if (!paged()) return committed_;
+  if (!paged()) return {committed_.begin(), committed_.end()};
   std::map<std::string, std::string> all;
   if (store() != nullptr && store()->open()) {
     absl::StatusOr<std::map<std::string, std::string>> stored = store()->InspectRecords();
@@ -245,29 +253,29 @@ void KvRm::ApplyChanges(Reader& r) {
   GetWriteViews(r, apply_views_);
   AsMapOrder(apply_views_);
   for (const auto& [key, value] : apply_views_) {
+    if (!paged()) {
+      ApplyCommitted(key, value);  // from the views: no copy for a key already there
+      continue;
+    }
     apply_key_.assign(key);
     apply_value_.assign(value);
-    ApplyOne(apply_key_, apply_value_);
+    MarkCommittedDirty(apply_key_);
+    CachePut(apply_key_, apply_value_, true);
   }
 }
 
-void KvRm::ApplyOne(const std::string& key, const std::string& value) {
-  MarkCommittedDirty(key);
-  if (paged()) {
-    CachePut(key, value, true);
-    return;
-  }
+void KvRm::ApplyCommitted(std::string_view key, std::string_view value) {
   auto it = committed_.find(key);
   if (it != committed_.end()) {
-    bytes_ -= PairBytes(key, it->second);
+    bytes_ -= 8 + key.size() + it->second.size();
     memory_.resident_bytes -= kCacheEntryBytes + key.size() + it->second.size();
   }
-  bytes_ += PairBytes(key, value);
+  bytes_ += 8 + key.size() + value.size();
   memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
   if (it != committed_.end()) {
-    it->second = value;
+    it->second.assign(value);
   } else {
-    committed_.emplace(key, value);
+    committed_.emplace(std::string(key), std::string(value));
   }
   memory_.resident_records = committed_.size();
   UpdatePeaks();
@@ -315,7 +323,8 @@ void KvRm::EncodeCommitted(Writer& w) const {
 void KvRm::DecodeCommitted(Reader& r) {
   KTM_ASSERT(!paged(), name() + ": a snapshot record in a paged kv RM's log");
   for (const auto& [key, value] : committed_) bytes_ -= PairBytes(key, value);
-  committed_ = GetWrites(r);
+  std::map<std::string, std::string> decoded = GetWrites(r);
+  committed_ = {std::make_move_iterator(decoded.begin()), std::make_move_iterator(decoded.end())};
   memory_.resident_bytes = 0;
   for (const auto& [key, value] : committed_) {
     bytes_ += PairBytes(key, value);

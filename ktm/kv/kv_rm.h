@@ -135,7 +135,8 @@ class KvRm : public RmBase {
   void UpdatePeaks();
 
   KvOptions options_;
-  std::map<std::string, std::string> committed_;  // not paged: the whole committed state
+  // Not paged: the whole committed state (looked up by string_view too).
+  std::map<std::string, std::string, std::less<>> committed_;
   // Paged: the resident records' values, and which of them are dirty, the
   // LRU and joined reads (storage::RecordCache, shared with TxF and TxR).
   std::map<std::string, std::optional<std::string>> cached_;
@@ -152,7 +153,8 @@ class KvRm : public RmBase {
   // value it applies, reused from commit to commit.
   std::vector<std::pair<std::string_view, std::string_view>> apply_views_;
   std::string apply_key_, apply_value_;
-  void ApplyOne(const std::string& key, const std::string& value);
+  // Not paged: one committed write, from ApplyChanges' views.
+  void ApplyCommitted(std::string_view key, std::string_view value);
   uint64_t bytes_ = 4;                  // encoded committed state + open writes
 };
 
