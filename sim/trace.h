@@ -52,9 +52,24 @@ struct TraceHex {
 // constexpr table of TraceNames) is hashed by the compiler, never per event.
 namespace trace_internal {
 // One 64x64->128 multiply folded to 64 bits (the wyhash/mum mix).
-constexpr uint64_t Mix(uint64_t hash, uint64_t word) {
-  const unsigned __int128 product = static_cast<unsigned __int128>(hash ^ word) * 0x9e3779b97f4a7c15ull;
-  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64) ^ 0x2d358dccaa6c78a5ull;
+// On x86-64 at run time the multiply is one `mul` whose halves stay in
+// rax:rdx: written with __int128, GCC 12 stores the product to the stack and
+// loads it back at every inlined step of a busy trace site (two instructions
+// a step, disassembly of ktm::Kernel::SetEnState). Same value either way
+// (tests/engine_fast_paths_test.cc pins digests).
+constexpr uint64_t kMixMultiplier = 0x9e3779b97f4a7c15ull;
+constexpr uint64_t kMixConstant = 0x2d358dccaa6c78a5ull;
+[[gnu::always_inline]] constexpr uint64_t Mix(uint64_t hash, uint64_t word) {
+#if defined(__x86_64__)
+  if (!std::is_constant_evaluated()) {
+    uint64_t low;
+    uint64_t high;
+    asm("mulq %3" : "=a"(low), "=d"(high) : "a"(hash ^ word), "rm"(kMixMultiplier) : "cc");
+    return low ^ high ^ kMixConstant;
+  }
+#endif
+  const unsigned __int128 product = static_cast<unsigned __int128>(hash ^ word) * kMixMultiplier;
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64) ^ kMixConstant;
 }
 // `size` (1..8) bytes from `data` as a little-endian word, zero above them.
 // At run time by whole loads (1..3: two; 4..8: two overlapping 4-byte loads),
