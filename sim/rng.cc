@@ -134,30 +134,40 @@ inline void StoreWord(uint8_t* at, uint64_t word) {
   std::memcpy(at, &word, 8);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-// Sixteen words (128 bytes) a turn in 32-byte AVX2 XORs (the pad read by the
-// XOR itself): the same bytes as the SSE2 loop below, about half the
-// instructions. Returns how many words it did (a multiple of 16).
-__attribute__((target("avx2"))) size_t XorPadAvx2(const uint64_t* pad, uint64_t mask, uint8_t* data, size_t run) {
-  typedef uint64_t Quad __attribute__((vector_size(32)));
-  const Quad masks = {mask, mask, mask, mask};
-  size_t i = 0;
-  for (; i + 16 <= run; i += 16) {
-    Quad a, b, c, d;
+// From word i on, four vectors of words a turn, each XORed with mask and
+// stored little-endian (Vector: a GCC vector of 2 or 4 uint64_t); returns
+// where it stopped (fewer than four vectors' words left). Inline into its
+// callers, so each compiles it for its own target (SSE2, or AVX2 below).
+template <class Vector>
+[[gnu::always_inline]] inline size_t XorPadVectors(const uint64_t* pad, uint64_t mask, uint8_t* data, size_t run,
+                                                   size_t i) {
+  constexpr size_t kWords = sizeof(Vector) / 8;
+  const Vector masks = Vector{} + mask;
+  for (; i + 4 * kWords <= run; i += 4 * kWords) {
+    Vector a, b, c, d;
     std::memcpy(&a, pad + i, sizeof a);
-    std::memcpy(&b, pad + i + 4, sizeof b);
-    std::memcpy(&c, pad + i + 8, sizeof c);
-    std::memcpy(&d, pad + i + 12, sizeof d);
+    std::memcpy(&b, pad + i + kWords, sizeof b);
+    std::memcpy(&c, pad + i + 2 * kWords, sizeof c);
+    std::memcpy(&d, pad + i + 3 * kWords, sizeof d);
     a ^= masks;
     b ^= masks;
     c ^= masks;
     d ^= masks;
     std::memcpy(data + 8 * i, &a, sizeof a);
-    std::memcpy(data + 8 * i + 32, &b, sizeof b);
-    std::memcpy(data + 8 * i + 64, &c, sizeof c);
-    std::memcpy(data + 8 * i + 96, &d, sizeof d);
+    std::memcpy(data + 8 * (i + kWords), &b, sizeof b);
+    std::memcpy(data + 8 * (i + 2 * kWords), &c, sizeof c);
+    std::memcpy(data + 8 * (i + 3 * kWords), &d, sizeof d);
   }
   return i;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Sixteen words (128 bytes) a turn in 32-byte AVX2 XORs: the same bytes as
+// the SSE2 loop below, about half the instructions. Returns how many words
+// it did (a multiple of 16).
+__attribute__((target("avx2"))) size_t XorPadAvx2(const uint64_t* pad, uint64_t mask, uint8_t* data, size_t run) {
+  typedef uint64_t Quad __attribute__((vector_size(32)));
+  return XorPadVectors<Quad>(pad, mask, data, run, 0);
 }
 
 // Decided once when the program starts (as log_format.cc's CRC).
@@ -187,24 +197,10 @@ void GarbageBytes(uint64_t key, std::span<uint8_t> out) {
       if (kHaveAvx2) i = XorPadAvx2(pad + at, mask, data, run);
 #endif
       typedef uint64_t Pair __attribute__((vector_size(16)));
-      const Pair masks = {mask, mask};
       // Eight words (64 bytes) per turn first: a sector is 64 words, and a
       // turn of the loop costs as much as the XOR it does.
-      for (; i + 8 <= run; i += 8) {
-        Pair a, b, c, d;
-        std::memcpy(&a, pad + at + i, sizeof a);
-        std::memcpy(&b, pad + at + i + 2, sizeof b);
-        std::memcpy(&c, pad + at + i + 4, sizeof c);
-        std::memcpy(&d, pad + at + i + 6, sizeof d);
-        a ^= masks;
-        b ^= masks;
-        c ^= masks;
-        d ^= masks;
-        std::memcpy(data + 8 * i, &a, sizeof a);
-        std::memcpy(data + 8 * i + 16, &b, sizeof b);
-        std::memcpy(data + 8 * i + 32, &c, sizeof c);
-        std::memcpy(data + 8 * i + 48, &d, sizeof d);
-      }
+      i = XorPadVectors<Pair>(pad + at, mask, data, run, i);
+      const Pair masks = Pair{} + mask;
       for (; i + 2 <= run; i += 2) {
         Pair pair;
         std::memcpy(&pair, pad + at + i, sizeof pair);

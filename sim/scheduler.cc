@@ -100,10 +100,10 @@ uint32_t Scheduler::Chain(std::string_view name) {
 // of a node share a cache line or two.
 constexpr size_t kArity = 4;
 
-[[gnu::always_inline]] inline void Scheduler::HeapPush(const Entry& entry) {
-  heap_.push_back(entry);
-  Entry* heap = heap_.data();
-  size_t hole = heap_.size() - 1;
+// Puts entry in the heap's hole at `hole`, moving it up past every parent it
+// comes before (the parents move down into the hole).
+template <class Entry>
+[[gnu::always_inline]] inline void SiftUp(Entry* heap, size_t hole, const Entry& entry) {
   while (hole > 0) {
     const size_t parent = (hole - 1) / kArity;
     if (!Before(entry.time, entry.sequence, heap[parent].time, heap[parent].sequence)) break;
@@ -111,6 +111,11 @@ constexpr size_t kArity = 4;
     hole = parent;
   }
   heap[hole] = entry;
+}
+
+[[gnu::always_inline]] inline void Scheduler::HeapPush(const Entry& entry) {
+  heap_.push_back(entry);
+  SiftUp(heap_.data(), heap_.size() - 1, entry);
 }
 
 // Removes the top. Bottom-up (Floyd): the hole left at the top sinks along
@@ -136,13 +141,7 @@ constexpr size_t kArity = 4;
     heap[hole] = heap[best];
     hole = best;
   }
-  while (hole > 0) {
-    const size_t parent = (hole - 1) / kArity;
-    if (!Before(last.time, last.sequence, heap[parent].time, heap[parent].sequence)) break;
-    heap[hole] = heap[parent];
-    hole = parent;
-  }
-  heap[hole] = last;
+  SiftUp(heap, hole, last);
 }
 
 [[gnu::noinline]] uint32_t Scheduler::NewSlot() {
