@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -152,7 +153,7 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
       [](void* s, Args&&... args) -> R {
         struct Destroy {
           D* d;
-          ~Destroy() { d->~D(); }
+          ~Destroy() { std::destroy_at(d); }  // clang rejects d->~D() for D a lambda type here
         } destroy{static_cast<D*>(s)};
         return std::invoke(*destroy.d, std::forward<Args>(args)...);
       },
