@@ -378,28 +378,28 @@ TEST(Disk, AFuaWriteAcrossMediaChunksLandsSectorBySector) {
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(salt + i * 7 + i / sector_size);
     return bytes;
   };
+  // Each sector from `first` on holds its slice of `bytes` on the media.
+  auto expect_media = [&](uint64_t first, const std::vector<uint8_t>& bytes) {
+    for (uint64_t sector = first; sector < first + bytes.size() / sector_size; ++sector) {
+      const auto at = bytes.begin() + static_cast<std::ptrdiff_t>((sector - first) * sector_size);
+      ASSERT_EQ(rig.disk.MediaSector(sector), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)))
+          << "sector " << sector;
+    }
+  };
   const std::vector<uint8_t> first_bytes = pattern(70 + 64, 1);  // sectors [60, 194)
   rig.disk.Write(60 * sector_size, first_bytes, /*fua=*/true, [](IoStatus s) { EXPECT_EQ(s, IoStatus::kOk); });
   rig.scheduler.RunUntilIdle();
   std::vector<uint64_t> expected_sectors;
   for (uint64_t sector = 60; sector < 194; ++sector) expected_sectors.push_back(sector);
   EXPECT_EQ(rig.disk.DurableSectors(), expected_sectors);
-  for (uint64_t sector = 60; sector < 194; ++sector) {
-    const auto at = first_bytes.begin() + static_cast<std::ptrdiff_t>((sector - 60) * sector_size);
-    ASSERT_EQ(rig.disk.MediaSector(sector), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)))
-        << "sector " << sector;
-  }
+  expect_media(60, first_bytes);
   // Overlapping [190, 200): 4 rewritten, 6 new.
   const std::vector<uint8_t> second_bytes = pattern(10, 99);
   rig.disk.Write(190 * sector_size, second_bytes, /*fua=*/true, [](IoStatus) {});
   rig.scheduler.RunUntilIdle();
   for (uint64_t sector = 194; sector < 200; ++sector) expected_sectors.push_back(sector);
   EXPECT_EQ(rig.disk.DurableSectors(), expected_sectors);
-  for (uint64_t sector = 190; sector < 200; ++sector) {
-    const auto at = second_bytes.begin() + static_cast<std::ptrdiff_t>((sector - 190) * sector_size);
-    ASSERT_EQ(rig.disk.MediaSector(sector), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)))
-        << "sector " << sector;
-  }
+  expect_media(190, second_bytes);
   const auto at = first_bytes.begin() + static_cast<std::ptrdiff_t>((189 - 60) * sector_size);
   EXPECT_EQ(rig.disk.MediaSector(189), std::vector<uint8_t>(at, at + static_cast<std::ptrdiff_t>(sector_size)));
 }

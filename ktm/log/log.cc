@@ -807,13 +807,15 @@ std::unique_ptr<format::BlockBuilder> Log::NewBlock(Lsn start) {
   return block;
 }
 
-void Log::SealOpenBlock() {
+std::unique_ptr<format::BlockBuilder> Log::TakeOpenBlock() {
   KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
                  "sealing needs a non-empty open block");
   stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
-  sealed_.push_back(std::move(open_block_));
   end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
+  return std::move(open_block_);
 }
+
+void Log::SealOpenBlock() { sealed_.push_back(TakeOpenBlock()); }
 
 void Log::Force(Lsn lsn, ForceDone done) {
   if (state_ != State::kOpen) {
@@ -869,12 +871,7 @@ void Log::KickBlockWrites() {
     }
     std::unique_ptr<format::BlockBuilder> block;
     if (sealed_.empty()) {
-      // SealOpenBlock, without passing through the queue it would leave at once.
-      KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
-                     "sealing needs a non-empty open block");
-      stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
-      end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
-      block = std::move(open_block_);
+      block = TakeOpenBlock();  // sealed without passing through the queue it would leave at once
     } else {
       block = std::move(sealed_.front());
       sealed_.pop_front();

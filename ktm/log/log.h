@@ -246,7 +246,9 @@ class Log {
                            std::function<void(absl::StatusOr<RecoveredLog>)> done);
 
   // Appending, forcing and the restart area.
-  void SealOpenBlock();
+  // Seals the open block: the stream ends after it; returns it.
+  std::unique_ptr<format::BlockBuilder> TakeOpenBlock();
+  void SealOpenBlock();  // TakeOpenBlock, into sealed_
   void KickBlockWrites();
   void OnBlockWritten(Lsn start, sim::IoStatus status);
   void InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
