@@ -1,5 +1,8 @@
 // ReturnFreedMemory: gives the heap memory a finished run freed back to the
-// kernel (glibc's malloc_trim). glibc keeps freed heap and, once a large
+// kernel: mimalloc's mi_collect(true) when the program runs on mimalloc (our
+// programs do, CMakeLists.txt KTMSIM_MIMALLOC; the symbol is weak, so a
+// program of an SDK user without mimalloc links too), else glibc's
+// malloc_trim. glibc keeps freed heap and, once a large
 // block was freed, serves large blocks from the heap too, so without this a
 // process's resident size after a run is its largest run's peak and the next
 // run's peak comes on top of the pieces (`ktmsim run`'s workers between runs,
@@ -20,11 +23,23 @@
 #endif
 #endif
 
+#if !defined(KTMSIM_ASAN)
+// mimalloc's, when the process has it (mimalloc.h is not included: the SDK's
+// headers must not need it).
+extern "C" [[gnu::weak]] void mi_collect(bool force);
+#endif
+
 namespace harness {
 
 inline void ReturnFreedMemory() {
-#if defined(__GLIBC__) && !defined(KTMSIM_ASAN)
+#if !defined(KTMSIM_ASAN)
+  if (mi_collect != nullptr) {
+    mi_collect(true);
+    return;
+  }
+#if defined(__GLIBC__)
   malloc_trim(0);
+#endif
 #endif
 }
 
