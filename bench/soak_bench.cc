@@ -27,6 +27,10 @@
 #include "harness/runner.h"
 #include "harness/scenario_toml.h"
 
+#if KTMSIM_SOAK_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 namespace {
 
 // "VmRSS" or "VmHWM" from /proc/self/status, in kB; 0 if unavailable.
@@ -114,6 +118,16 @@ BENCHMARK(BM_Soak)->Arg(16)->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Soak)->Arg(256)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
+#if KTMSIM_SOAK_MIMALLOC
+  // Every run from a returned heap under mimalloc too: it decommits freed
+  // memory 25 ms after the free by default, so mi_collect between runs
+  // (ReturnFreedMemory) kept the pages of the run before mapped, and the 64
+  // short 1x runs reused each other's pages while a 256x run faulted in its
+  // own (1x 7.3 us per transaction against 9.7 us from a returned heap, and
+  // 256x/1x read 1.29x for a run whose instructions per transaction are flat).
+  // Freed memory goes back at once here, for every length alike.
+  mi_option_set(mi_option_decommit_delay, 0);
+#endif
   return bench::RunWithRatios(
       argc, argv,
       {{"BM_Soak/16/iterations:2", "BM_Soak/1/iterations:64", "us_per_tx"},

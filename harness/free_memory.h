@@ -26,7 +26,7 @@
 #if !defined(KTMSIM_ASAN)
 // mimalloc's, when the process has it (mimalloc.h is not included: the SDK's
 // headers must not need it).
-extern "C" [[gnu::weak]] void mi_collect(bool force);
+extern "C" [[gnu::weak]] void mi_collect(bool force) noexcept;
 #endif
 
 namespace harness {
