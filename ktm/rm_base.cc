@@ -236,6 +236,13 @@ void RmBase::TxContext::clear() {
   changes = std::move(kept);
 }
 
+void RmBase::EncodeTxChanges(TxContext& ctx) {
+  changes_writer_.Reset();
+  EncodeChanges(ctx.uow, changes_writer_);
+  const std::span<const uint8_t> encoded = changes_writer_.view();
+  ctx.changes.assign(encoded.begin(), encoded.end());
+}
+
 RmBase::TxContext& RmBase::Insert(TxContext&& ctx) {
   TxContext& slot = txs_[ctx.uow];
   std::vector<uint8_t> kept = std::move(slot.changes);
@@ -617,9 +624,7 @@ void RmBase::OnPrepare(TxContext& ctx) {
     }
     return;
   }
-  Writer changes(std::move(ctx.changes));  // a recycled context's buffer (TxContext::clear)
-  EncodeChanges(ctx.uow, changes);
-  ctx.changes = std::move(changes.data());
+  EncodeTxChanges(ctx);
   SetPhase(ctx, RmTxPhase::kPreparing);
   if (!options_.durable) {
     SetPhase(ctx, RmTxPhase::kPrepared);
@@ -688,9 +693,7 @@ void RmBase::OnCommit(TxContext& ctx) {
     // checkers judge the history (validity: a commit without a yes vote).
     KTM_CODE_PROBE(host_, "rm.commit_without_prepare");
     if (ctx.phase == RmTxPhase::kActive && HasChanges(ctx.uow)) {  // nothing to apply otherwise
-      Writer changes(std::move(ctx.changes));
-      EncodeChanges(ctx.uow, changes);
-      ctx.changes = std::move(changes.data());
+      EncodeTxChanges(ctx);
     }
   }
   ApplyBytes(ctx.changes);
@@ -731,9 +734,7 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   }
   bool changed = HasChanges(ctx.uow);
   if (changed) {
-    Writer changes(std::move(ctx.changes));  // a recycled context's buffer (TxContext::clear)
-    EncodeChanges(ctx.uow, changes);
-    ctx.changes = std::move(changes.data());
+    EncodeTxChanges(ctx);
   }
   if (!options_.durable || !changed) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);
