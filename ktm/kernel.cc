@@ -256,13 +256,13 @@ namespace {
 }
 }  // namespace
 
-void Kernel::SetTxState(Tx& tx, TxState to) {
+inline void Kernel::SetTxState(Tx& tx, TxState to) {
   if (!TxTransitionAllowed(tx.state, to)) [[unlikely]] TxTransitionFailed(tx, to);
   Trace("tx.state", {"tx", TraceShort(tx.id)}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
   tx.state = to;
 }
 
-void Kernel::SetEnState(En& en, EnState to) {
+inline void Kernel::SetEnState(En& en, EnState to) {
   // A committed (aborted) enlistment moves only to itself or kForgotten.
   if ((en.state == EnState::kCommitted || en.state == EnState::kAborted) && to != en.state &&
       to != EnState::kForgotten) [[unlikely]] {

@@ -167,7 +167,7 @@ namespace {
 }
 }  // namespace
 
-void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
+inline void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
   if (!RmTxPhaseTransitionAllowed(ctx.phase, to)) [[unlikely]] PhaseTransitionFailed(options_.name, ctx.uow, ctx.phase, to);
   TraceTx("rm.phase", ctx.uow, {"from", RmTxPhaseTraceName(ctx.phase)}, {"to", RmTxPhaseTraceName(to)});
   ctx.phase = to;

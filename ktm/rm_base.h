@@ -295,7 +295,9 @@ class RmBase {
   static constexpr size_t kKeptChangesBytesMax = 4096;
 
   // The one place a phase changes: asserts the transition, traces "rm.phase".
-  void SetPhase(TxContext& ctx, RmTxPhase to);
+  // Inline at each call site (rm_base.cc), where `to` is a constant: its
+  // trace name's digest word folds and the call and its frame go.
+  [[gnu::always_inline]] inline void SetPhase(TxContext& ctx, RmTxPhase to);
   void ReportVote(TxContext& ctx, RmVote vote, std::string_view why);
   void ReportCommitted(TxContext& ctx);
   void ReportAborted(TxContext& ctx, std::string_view why);
