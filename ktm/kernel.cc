@@ -328,7 +328,11 @@ bool Kernel::InPrePrepareOrEarlier(const Tx& tx) const {
 
 void Kernel::CompleteWaiters(Completions& waiters, NTSTATUS status) {
   for (auto& w : waiters) {
-    Defer([w = std::move(w), status] { w(status); });
+    // Defer's work with the completion captured beside the guard, not in a
+    // lambda of its own (each hop moved the std::function again).
+    host_->After(0, [alive = std::weak_ptr<bool>(alive_), w = std::move(w), status] {
+      if (!alive.expired()) w(status);
+    });
   }
   waiters.clear();
 }
