@@ -677,11 +677,11 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
 }
 
 void RmBase::Finish(const Guid& uow) {
-  TxContext* ctx = Find(uow);
-  if (ctx == nullptr) return;
-  if (ctx->enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, ctx->enlistment);
-  UnindexKey(*ctx);
-  txs_.erase(uow);
+  auto it = txs_.find(uow);  // erased through the iterator: one search
+  if (it == txs_.end()) return;
+  if (it->second.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, it->second.enlistment);
+  UnindexKey(it->second);
+  txs_.erase(it);
   MaybeSnapshot();
 }
 
