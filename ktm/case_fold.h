@@ -42,12 +42,26 @@ inline uint64_t LoadWord(const char* at) {
 }
 
 static_assert(std::endian::native == std::endian::little, "the word compares read bytes in text order");
+
+// The order of two eight-byte pieces by their folded bytes: < 0, 0 (equal
+// folded) or > 0, decided by the first (lowest) byte that differs.
+inline int CompareWords(uint64_t x, uint64_t y) {
+  if (x == y) return 0;
+  const uint64_t fx = FoldWord(x);
+  const uint64_t fy = FoldWord(y);
+  if (fx == fy) return 0;
+  const int shift = std::countr_zero(fx ^ fy) & ~7;
+  return ((fx >> shift) & 0xff) < ((fy >> shift) & 0xff) ? -1 : 1;
+}
 }  // namespace case_fold_internal
 
 // Orders by folded bytes (unsigned), then by length: what
 // std::lexicographical_compare over FoldCase'd chars gives, eight bytes at a
 // time (keys share long prefixes: a path's folders). Equal words are equal
 // folded; unequal ones are folded and their first differing byte decides.
+// The last partial word of a common part of eight bytes or more is the word
+// that ends there: it overlaps bytes already found equal (folded), so its
+// first difference is past them (a byte loop there cost more than the rest).
 struct CaseInsensitiveLess {
   using is_transparent = void;
   bool operator()(std::string_view a, std::string_view b) const {
@@ -55,14 +69,11 @@ struct CaseInsensitiveLess {
     const size_t common = std::min(a.size(), b.size());
     size_t i = 0;
     for (; i + 8 <= common; i += 8) {
-      const uint64_t x = LoadWord(a.data() + i);
-      const uint64_t y = LoadWord(b.data() + i);
-      if (x == y) continue;
-      const uint64_t fx = FoldWord(x);
-      const uint64_t fy = FoldWord(y);
-      if (fx == fy) continue;
-      const int shift = std::countr_zero(fx ^ fy) & ~7;
-      return ((fx >> shift) & 0xff) < ((fy >> shift) & 0xff);
+      if (const int order = CompareWords(LoadWord(a.data() + i), LoadWord(b.data() + i)); order != 0) return order < 0;
+    }
+    if (i < common && common >= 8) {
+      const int order = CompareWords(LoadWord(a.data() + common - 8), LoadWord(b.data() + common - 8));
+      return order != 0 ? order < 0 : a.size() < b.size();
     }
     for (; i < common; ++i) {
       const auto x = static_cast<unsigned char>(FoldCase(a[i]));
@@ -78,9 +89,10 @@ inline bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   size_t i = 0;
   for (; i + 8 <= a.size(); i += 8) {
-    const uint64_t x = LoadWord(a.data() + i);
-    const uint64_t y = LoadWord(b.data() + i);
-    if (x != y && FoldWord(x) != FoldWord(y)) return false;
+    if (CompareWords(LoadWord(a.data() + i), LoadWord(b.data() + i)) != 0) return false;
+  }
+  if (i < a.size() && a.size() >= 8) {  // the last partial word, as CaseInsensitiveLess
+    return CompareWords(LoadWord(a.data() + a.size() - 8), LoadWord(b.data() + a.size() - 8)) == 0;
   }
   for (; i < a.size(); ++i) {
     if (FoldCase(a[i]) != FoldCase(b[i])) return false;

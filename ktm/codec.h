@@ -89,8 +89,8 @@ class Reader {
  public:
   explicit Reader(std::span<const uint8_t> in) : in_(in) {}
   uint8_t U8() { return Need(1) ? in_[pos_++] : 0; }
-  uint32_t U32() { uint32_t v = 0; if (Need(4)) { for (int i = 0; i < 4; ++i) v |= uint32_t{in_[pos_ + i]} << (8 * i); pos_ += 4; } return v; }
-  uint64_t U64() { uint64_t v = 0; if (Need(8)) { for (int i = 0; i < 8; ++i) v |= uint64_t{in_[pos_ + i]} << (8 * i); pos_ += 8; } return v; }
+  uint32_t U32() { return static_cast<uint32_t>(Little(4)); }
+  uint64_t U64() { return Little(8); }
   Guid Id() { Guid g; g.hi = U64(); g.lo = U64(); return g; }
   std::vector<uint8_t> Bytes() {
     uint32_t n = U32();
@@ -120,6 +120,17 @@ class Reader {
 
  private:
   bool Need(size_t n) { if (!ok_ || in_.size() - pos_ < n) { ok_ = false; return false; } return true; }
+  // The next `bytes` bytes (4 or 8 at every call) as a little-endian value,
+  // 0 past the end: one load of a constant size on a little-endian machine
+  // (Writer::Little's mirror), where a shift-and-or per byte stayed a loop.
+  uint64_t Little(size_t bytes) {
+    if (!Need(bytes)) return 0;
+    uint64_t v = 0;
+    std::memcpy(&v, in_.data() + pos_, bytes);
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);  // the bytes were the high ones
+    pos_ += bytes;
+    return v;
+  }
   std::span<const uint8_t> in_;
   size_t pos_ = 0;
   bool ok_ = true;

@@ -256,13 +256,13 @@ namespace {
 }
 }  // namespace
 
-void Kernel::SetTxState(Tx& tx, TxState to) {
+inline void Kernel::SetTxState(Tx& tx, TxState to) {
   if (!TxTransitionAllowed(tx.state, to)) [[unlikely]] TxTransitionFailed(tx, to);
   Trace("tx.state", {"tx", TraceShort(tx.id)}, {"from", TxStateTraceNameFast(tx.state)}, {"to", TxStateTraceNameFast(to)});
   tx.state = to;
 }
 
-void Kernel::SetEnState(En& en, EnState to) {
+inline void Kernel::SetEnState(En& en, EnState to) {
   // A committed (aborted) enlistment moves only to itself or kForgotten.
   if ((en.state == EnState::kCommitted || en.state == EnState::kAborted) && to != en.state &&
       to != EnState::kForgotten) [[unlikely]] {
@@ -328,7 +328,11 @@ bool Kernel::InPrePrepareOrEarlier(const Tx& tx) const {
 
 void Kernel::CompleteWaiters(Completions& waiters, NTSTATUS status) {
   for (auto& w : waiters) {
-    Defer([w = std::move(w), status] { w(status); });
+    // Defer's work with the completion captured beside the guard, not in a
+    // lambda of its own (each hop moved the std::function again).
+    host_->After(0, [alive = std::weak_ptr<bool>(alive_), w = std::move(w), status] {
+      if (!alive.expired()) w(status);
+    });
   }
   waiters.clear();
 }

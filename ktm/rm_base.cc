@@ -167,7 +167,7 @@ namespace {
 }
 }  // namespace
 
-void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
+inline void RmBase::SetPhase(TxContext& ctx, RmTxPhase to) {
   if (!RmTxPhaseTransitionAllowed(ctx.phase, to)) [[unlikely]] PhaseTransitionFailed(options_.name, ctx.uow, ctx.phase, to);
   TraceTx("rm.phase", ctx.uow, {"from", RmTxPhaseTraceName(ctx.phase)}, {"to", RmTxPhaseTraceName(to)});
   ctx.phase = to;
@@ -234,6 +234,13 @@ void RmBase::TxContext::clear() {
   if (kept.capacity() > kKeptChangesBytesMax) kept = {};
   *this = TxContext{};
   changes = std::move(kept);
+}
+
+void RmBase::EncodeTxChanges(TxContext& ctx) {
+  changes_writer_.Reset();
+  EncodeChanges(ctx.uow, changes_writer_);
+  const std::span<const uint8_t> encoded = changes_writer_.view();
+  ctx.changes.assign(encoded.begin(), encoded.end());
 }
 
 RmBase::TxContext& RmBase::Insert(TxContext&& ctx) {
@@ -617,9 +624,7 @@ void RmBase::OnPrepare(TxContext& ctx) {
     }
     return;
   }
-  Writer changes(std::move(ctx.changes));  // a recycled context's buffer (TxContext::clear)
-  EncodeChanges(ctx.uow, changes);
-  ctx.changes = std::move(changes.data());
+  EncodeTxChanges(ctx);
   SetPhase(ctx, RmTxPhase::kPreparing);
   if (!options_.durable) {
     SetPhase(ctx, RmTxPhase::kPrepared);
@@ -672,11 +677,11 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
 }
 
 void RmBase::Finish(const Guid& uow) {
-  TxContext* ctx = Find(uow);
-  if (ctx == nullptr) return;
-  if (ctx->enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, ctx->enlistment);
-  UnindexKey(*ctx);
-  txs_.erase(uow);
+  auto it = txs_.find(uow);  // erased through the iterator: one search
+  if (it == txs_.end()) return;
+  if (it->second.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, it->second.enlistment);
+  UnindexKey(it->second);
+  txs_.erase(it);
   MaybeSnapshot();
 }
 
@@ -688,9 +693,7 @@ void RmBase::OnCommit(TxContext& ctx) {
     // checkers judge the history (validity: a commit without a yes vote).
     KTM_CODE_PROBE(host_, "rm.commit_without_prepare");
     if (ctx.phase == RmTxPhase::kActive && HasChanges(ctx.uow)) {  // nothing to apply otherwise
-      Writer changes(std::move(ctx.changes));
-      EncodeChanges(ctx.uow, changes);
-      ctx.changes = std::move(changes.data());
+      EncodeTxChanges(ctx);
     }
   }
   ApplyBytes(ctx.changes);
@@ -731,9 +734,7 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   }
   bool changed = HasChanges(ctx.uow);
   if (changed) {
-    Writer changes(std::move(ctx.changes));  // a recycled context's buffer (TxContext::clear)
-    EncodeChanges(ctx.uow, changes);
-    ctx.changes = std::move(changes.data());
+    EncodeTxChanges(ctx);
   }
   if (!options_.durable || !changed) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);

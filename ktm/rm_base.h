@@ -295,7 +295,9 @@ class RmBase {
   static constexpr size_t kKeptChangesBytesMax = 4096;
 
   // The one place a phase changes: asserts the transition, traces "rm.phase".
-  void SetPhase(TxContext& ctx, RmTxPhase to);
+  // Inline at each call site (rm_base.cc), where `to` is a constant: its
+  // trace name's digest word folds and the call and its frame go.
+  [[gnu::always_inline]] inline void SetPhase(TxContext& ctx, RmTxPhase to);
   void ReportVote(TxContext& ctx, RmVote vote, std::string_view why);
   void ReportCommitted(TxContext& ctx);
   void ReportAborted(TxContext& ctx, std::string_view why);
@@ -327,6 +329,10 @@ class RmBase {
   void EncodePreparedTransactions(Writer& w) const;
   static void DecodePreparedTransactions(Reader& r, std::map<Guid, std::vector<uint8_t>>& prepared);
   void FlushBatch(std::shared_ptr<std::vector<storage::Change>> changes, size_t next, log::Lsn base);
+  // ctx.changes = the subclass's encoding of its changes (EncodeChanges),
+  // through changes_writer_ into ctx.changes' kept storage: a Writer made
+  // from that buffer zero-filled it to its capacity on every prepare.
+  void EncodeTxChanges(TxContext& ctx);
   // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer kept).
   TxContext& Insert(TxContext&& ctx);
   TxContext* Find(const Guid& uow);
@@ -373,6 +379,7 @@ class RmBase {
   std::set<std::string> dirty_keys_;    // committed records changed since the last flush
   std::shared_ptr<bool> alive_;
   Writer record_writer_;  // reused by the hot log records (prepare, commit): Reset, encode, view()
+  Writer changes_writer_;  // reused by EncodeTxChanges
 };
 
 }  // namespace ktm

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -215,7 +216,7 @@ void Dtc::OnLastRecover() {
     b.record = r.record;
     b.state = ParticipantState::kAborted;
     b.local_done = true;
-    host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchText(r.record.id).view()},
+    host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchTraceName(r.record.id)},
                                      {"tx", r.record.root.Short()}, {"from", "log"}, {"to", "aborted"},
                                      {"why", "lost"}});
     SendAbortedNotice(b);
@@ -375,34 +376,104 @@ class DecimalText {
 
 }  // namespace
 
+sim::TraceName Dtc::BranchTraceName(const BranchId& id) {
+  BranchNameSlot& slot = branch_names_[(id.sequence ^ id.coordinator) % kBranchNameSlots];
+  if (slot.id != id || !slot.text) {
+    slot.id = id;
+    slot.text.emplace(id);
+    slot.hash = sim::TraceTextHash(slot.text->view());
+  }
+  sim::TraceName name;
+  name.text = slot.text->view();
+  name.hash = slot.hash;
+  return name;
+}
+
+namespace {
+
+// Host ids' decimal texts with their digest words, built at compile time
+// for the ids below kHostNamesMax (every message event names two hosts).
+constexpr uint32_t kHostNamesMax = 100;
+struct HostDigits {
+  char text[kHostNamesMax][2] = {};
+};
+constexpr HostDigits MakeHostDigits() {
+  HostDigits digits;
+  for (uint32_t i = 0; i < kHostNamesMax; ++i) {
+    digits.text[i][0] = static_cast<char>(i < 10 ? '0' + i : '0' + i / 10);
+    digits.text[i][1] = static_cast<char>(i < 10 ? 0 : '0' + i % 10);
+  }
+  return digits;
+}
+constexpr HostDigits kHostDigits = MakeHostDigits();
+constexpr std::array<sim::TraceName, kHostNamesMax> MakeHostNames() {
+  std::array<sim::TraceName, kHostNamesMax> names;
+  for (uint32_t i = 0; i < kHostNamesMax; ++i) names[i] = sim::TraceName(std::string_view(kHostDigits.text[i], i < 10 ? 1 : 2));
+  return names;
+}
+constexpr std::array<sim::TraceName, kHostNamesMax> kHostNames = MakeHostNames();
+static_assert(kHostNames[42].text == "42" && kHostNames[42].hash == sim::TraceTextHash("42"));
+
+// A host id's trace name: from the table, or formatted into `text`.
+sim::TraceName HostTraceName(uint32_t host, std::optional<DecimalText>& text) {
+  if (host < kHostNamesMax) return kHostNames[host];
+  return sim::TraceName(text.emplace(host).view());
+}
+
+// OutcomeName(outcome) with its digest word.
+sim::TraceName OutcomeTraceName(Outcome outcome) {
+  static const auto kNames = TraceNames<4>([](size_t i) { return OutcomeName(static_cast<Outcome>(i)); });
+  const size_t index = static_cast<size_t>(outcome);
+  return index < kNames.size() ? kNames[index] : kNames[0];
+}
+
+}  // namespace
+
 void Dtc::TraceMessage(sim::TraceName kind, const Message& m, uint32_t to) {
-  // The field texts live in these locals until TraceEvent returns; the
-  // optional fields' texts are made only for the messages that carry them.
-  const DecimalText from(m.from), to_text(to), id(m.id);
-  const BranchText branch(m.branch);
-  const GuidShort tx = m.root.Short();
-  sim::TraceField fields[9] = {{"from", from.view()}, {"to", to_text.view()}, {"type", TypeTraceName(m.type)},
-                               {"tx", tx},            {"branch", branch.view()}, {"msg", id.view()}};
-  size_t n = 6;
-  std::optional<DecimalText> reply_to, op;
-  if (m.reply_to != 0) {
-    reply_to.emplace(m.reply_to);
-    fields[n++] = {"reply_to", reply_to->view()};
-  }
-  if (m.type == MessageType::kOutcome) fields[n++] = {"outcome", OutcomeName(m.outcome)};
-  if (m.type == MessageType::kOp || m.type == MessageType::kOpReply) {
-    op.emplace(m.op_sequence);
-    fields[n++] = {"op", op->view()};
-  }
-  if (m.type == MessageType::kPropagateReply || m.type == MessageType::kOpReply) {
+  // The fields as one fixed list per shape of message (RecordEach: the
+  // digest step inline, its keys and types constants), the names with their
+  // digest words from tables and caches. The texts live in these locals (or
+  // the caches) until the event is recorded; the optional fields' texts are
+  // made only for the messages that carry them.
+  std::optional<DecimalText> from_text, to_text, reply_to, op;
+  const DecimalText id(m.id);
+  auto record = [&](const auto&... extra) {
+    host_->trace()->RecordEach(host_->scheduler()->Now(), host_->id(), kind,
+                               sim::TraceField("from", HostTraceName(m.from, from_text)),
+                               sim::TraceField("to", HostTraceName(to, to_text)),
+                               sim::TraceField("type", TypeTraceName(m.type)),
+                               sim::TraceField("tx", sim::TraceHex(m.root.Short())),
+                               sim::TraceField("branch", BranchTraceName(m.branch)), sim::TraceField("msg", id.view()),
+                               extra...);
+  };
+  auto with_reply_to = [&](const auto&... extra) {
+    if (m.reply_to == 0) return record(extra...);
+    record(sim::TraceField("reply_to", reply_to.emplace(m.reply_to).view()), extra...);
+  };
+  auto status = [&] {
     if (!traced_status_valid_ || traced_status_ != m.status) {
       traced_status_name_ = StatusName(m.status);
+      traced_status_hash_ = sim::TraceTextHash(traced_status_name_);
       traced_status_ = m.status;
       traced_status_valid_ = true;
     }
-    fields[n++] = {"status", traced_status_name_};
+    sim::TraceName name;
+    name.text = traced_status_name_;
+    name.hash = traced_status_hash_;
+    return sim::TraceField("status", name);
+  };
+  switch (m.type) {
+    case MessageType::kOutcome:
+      return with_reply_to(sim::TraceField("outcome", OutcomeTraceName(m.outcome)));
+    case MessageType::kOp:
+      return with_reply_to(sim::TraceField("op", op.emplace(m.op_sequence).view()));
+    case MessageType::kOpReply:
+      return with_reply_to(sim::TraceField("op", op.emplace(m.op_sequence).view()), status());
+    case MessageType::kPropagateReply:
+      return with_reply_to(status());
+    default:
+      return with_reply_to();
   }
-  host_->TraceEvent(kind, std::span<const sim::TraceField>(fields, n));
 }
 
 // ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@
 // callbacks never run after that. Start() on a fresh Dtc recovers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -221,10 +222,24 @@ class Dtc {
   void Send(uint32_t to, Message m);
   void Reply(const Message& request, Message reply);
   void TraceMessage(sim::TraceName kind, const Message& m, uint32_t to);
+  // A branch's trace text ("b<coordinator>.<incarnation>.<sequence>") with
+  // its digest word: every message event and most dist events name a
+  // branch, and formatting and hashing it per event cost more than the
+  // rest of the event. Kept in a small direct-mapped cache: the view is
+  // valid until the next call that maps to its slot (an event names one branch).
+  sim::TraceName BranchTraceName(const BranchId& id);
+  struct BranchNameSlot {
+    BranchId id;                       // with text empty: an empty slot
+    std::optional<BranchText> text;
+    uint64_t hash = 0;
+  };
+  static constexpr size_t kBranchNameSlots = 64;
+  std::array<BranchNameSlot, kBranchNameSlots> branch_names_;
   // StatusName of the last status a traced message carried (replies repeat
   // a few codes: the name is built once per change, not per message).
   uint32_t traced_status_ = 0;
   std::string traced_status_name_;
+  uint64_t traced_status_hash_ = 0;  // traced_status_name_'s digest word
   bool traced_status_valid_ = false;
   void Defer(std::function<void()> fn);
   sim::EventId Timer(sim::TimeNs delay, std::function<void()> fn);

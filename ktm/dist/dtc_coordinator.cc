@@ -44,7 +44,7 @@ void Dtc::SetState(Outbound& b, CoordinatorState to) {
   }
   KTM_ASSERT(allowed, absl::StrCat("coordinator branch ", b.record.id.ToString(), ": illegal transition ",
                                    StateName(from), " -> ", StateName(to)));
-  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchText(b.record.id).view()},
+  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchTraceName(b.record.id)},
                                    {"tx", b.record.root.Short()}, {"from", StateTraceName(from)}, {"to", StateTraceName(to)}});
   b.state = to;
 }
@@ -64,7 +64,7 @@ NTSTATUS Dtc::CreateOutbound(HANDLE transaction, const Guid& root, uint32_t host
   outbound_keys_[b.key] = id;
   outbound_by_tx_[{root, host}] = id;
   Outbound& stored = outbound_[id] = std::move(b);
-  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchText(id).view()}, {"tx", root.Short()},
+  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchTraceName(id)}, {"tx", root.Short()},
                                    {"from", "none"}, {"to", StateName(stored.state)},
                                    {"participant", absl::StrCat(host)}});
   SendRequest(stored, MakeMessage(MessageType::kPropagate, stored.record), false);
@@ -76,7 +76,7 @@ void Dtc::ForgetOutbound(Outbound& b) {
   StopRequest(b);
   KTM_ASSERT(!b.op, "coordinator branch forgotten with an operation pending");
   const BranchId id = b.record.id;
-  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchText(id).view()}, {"tx", b.record.root.Short()},
+  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchTraceName(id)}, {"tx", b.record.root.Short()},
                                    {"from", StateName(b.state)}, {"to", "forgotten"}});
   if (b.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, b.enlistment);
   outbound_keys_.erase(b.key);
@@ -108,7 +108,7 @@ void Dtc::OnRequestTimer(const BranchId& id) {
   Request& r = b->request;
   r.timer = sim::kNoEvent;
   if (!r.forever && r.sends >= options_.retries_max) {
-    host_->TraceEvent("dist.give_up", {{"branch", BranchText(id).view()}, {"tx", b->record.root.Short()},
+    host_->TraceEvent("dist.give_up", {{"branch", BranchTraceName(id)}, {"tx", b->record.root.Short()},
                                        {"type", MessageTypeName(r.message.type)},
                                        {"sends", absl::StrCat(r.sends)}});
     r.active = false;
@@ -180,7 +180,7 @@ void Dtc::VoteNo(Outbound& b, const char* why, NTSTATUS op_status) {
              absl::StrCat("coordinator branch ", b.record.id.ToString(), " votes no in state ", StateName(b.state)));
   StopRequest(b);
   FinishOp(b, op_status, "");
-  host_->TraceEvent("dist.vote_no", {{"branch", BranchText(b.record.id).view()}, {"tx", b.record.root.Short()},
+  host_->TraceEvent("dist.vote_no", {{"branch", BranchTraceName(b.record.id)}, {"tx", b.record.root.Short()},
                                      {"why", why}});
   SetState(b, CoordinatorState::kAborting);
   // T aborts; KTM then sends ROLLBACK to this enlistment too, which sends ABORT.
@@ -194,7 +194,7 @@ void Dtc::VoteNo(Outbound& b, const char* why, NTSTATUS op_status) {
 
 void Dtc::OnCoordinatorNotification(Outbound& b, const TRANSACTION_NOTIFICATION& n) {
   const uint32_t what = n.TransactionNotification;
-  host_->TraceEvent("dist.notify", {{"role", "coordinator"}, {"branch", BranchText(b.record.id).view()},
+  host_->TraceEvent("dist.notify", {{"role", "coordinator"}, {"branch", BranchTraceName(b.record.id)},
                                     {"tx", b.record.root.Short()}, {"n", NotificationName(what)}});
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
@@ -255,7 +255,7 @@ void Dtc::OnRecover(const TRANSACTION_NOTIFICATION& n) {
   outbound_keys_[b.key] = id;
   outbound_by_tx_[{b.record.root, b.record.participant}] = id;
   outbound_[id] = std::move(b);
-  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchText(id).view()}, {"tx", n.UOW.Short()},
+  host_->TraceEvent("dist.state", {{"role", "coordinator"}, {"branch", BranchTraceName(id)}, {"tx", n.UOW.Short()},
                                    {"from", "recovered"}, {"to", "prepared"}});
   s = RecoverEnlistment(*kernel_, en, outbound_[id].key);  // KTM answers COMMIT
   KTM_ASSERT(s == STATUS_SUCCESS, "RecoverEnlistment: " + StatusName(s));
@@ -323,7 +323,7 @@ void Dtc::OnParticipantAborted(const Message& m) {
     return Reply(m, std::move(reply));
   }
   if (b->state == S::kPrepared) {
-    host_->TraceEvent("dist.unexpected", {{"branch", BranchText(b->record.id).view()}, {"type", "ABORTED"},
+    host_->TraceEvent("dist.unexpected", {{"branch", BranchTraceName(b->record.id)}, {"type", "ABORTED"},
                                           {"state", StateName(b->state)}});
     return;
   }

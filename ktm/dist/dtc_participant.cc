@@ -46,7 +46,7 @@ void Dtc::SetState(Inbound& b, ParticipantState to) {
   }
   KTM_ASSERT(allowed, absl::StrCat("participant branch ", b.record.id.ToString(), ": illegal transition ",
                                    StateName(from), " -> ", StateName(to)));
-  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchText(b.record.id).view()},
+  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchTraceName(b.record.id)},
                                    {"tx", b.record.root.Short()}, {"from", StateTraceName(from)}, {"to", StateTraceName(to)}});
   b.state = to;
 }
@@ -101,9 +101,9 @@ void Dtc::OnPropagate(const Message& m) {
   Inbound& b = inbound_[id] = std::move(fresh);
   Touch(b, m);
   if (options_.observer) options_.observer->OnBranch(host_->id(), m.root, b.local);
-  host_->TraceEvent("dist.branch", {{"branch", BranchText(id).view()}, {"tx", m.root.Short()}, {"uow", b.local.Short()},
+  host_->TraceEvent("dist.branch", {{"branch", BranchTraceName(id)}, {"tx", m.root.Short()}, {"uow", b.local.Short()},
                                     {"coordinator", absl::StrCat(m.from)}});
-  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchText(id).view()}, {"tx", m.root.Short()},
+  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchTraceName(id)}, {"tx", m.root.Short()},
                                    {"from", "none"}, {"to", StateName(b.state)}});
   std::weak_ptr<bool> alive = alive_;
   log_->Force(*lsn, [this, alive, id](absl::Status status) {
@@ -143,7 +143,7 @@ void Dtc::OnBranchLogged(const BranchId& id, absl::Status status) {
     b->abort_confirmed = true;  // the coordinator hears the refusal: the branch never existed for it
     return AbortLocal(*b, "log");
   }
-  host_->TraceEvent("dist.log_forced", {{"branch", BranchText(id).view()}, {"tx", b->record.root.Short()},
+  host_->TraceEvent("dist.log_forced", {{"branch", BranchTraceName(id)}, {"tx", b->record.root.Short()},
                                         {"record", "branch"}});
   SetState(*b, ParticipantState::kActive);
   reply.status = STATUS_SUCCESS;
@@ -252,7 +252,7 @@ void Dtc::OnOutcome(const Message& m) {
       (b->state == ParticipantState::kCommitting || b->state == ParticipantState::kCommitted)) {
     // The answer to an inquiry overtaken by COMMIT: the coordinator forgot
     // the branch once we acknowledged it, so "unknown" now reads as abort.
-    host_->TraceEvent("dist.stale_outcome", {{"branch", BranchText(b->record.id).view()}, {"tx", b->record.root.Short()}});
+    host_->TraceEvent("dist.stale_outcome", {{"branch", BranchTraceName(b->record.id)}, {"tx", b->record.root.Short()}});
     return;
   }
   Touch(*b, m);
@@ -324,7 +324,7 @@ void Dtc::StartCommit(Inbound& b) {
                                      : absl::StatusOr<log::Lsn>(absl::UnavailableError("dtc log failed"));
   if (!lsn.ok()) {
     // Never acknowledged without the record: the coordinator resends COMMIT and we try again.
-    host_->TraceEvent("dist.log_error", {{"branch", BranchText(b.record.id).view()}, {"error", lsn.status().ToString()}});
+    host_->TraceEvent("dist.log_error", {{"branch", BranchTraceName(b.record.id)}, {"error", lsn.status().ToString()}});
     return;
   }
   b.commit_appended = true;
@@ -334,7 +334,7 @@ void Dtc::StartCommit(Inbound& b) {
     if (auto a = alive.lock(); !a || !*a) return;
     Inbound* c = FindInbound(id);
     if (c == nullptr || !status.ok()) return;
-    host_->TraceEvent("dist.log_forced", {{"branch", BranchText(id).view()}, {"tx", c->record.root.Short()},
+    host_->TraceEvent("dist.log_forced", {{"branch", BranchTraceName(id)}, {"tx", c->record.root.Short()},
                                           {"record", "committed"}});
     c->commit_durable = true;
     MaybeAckCommit(*c);
@@ -364,7 +364,7 @@ void Dtc::AbortLocal(Inbound& b, const char* why) {
 
 void Dtc::MarkAborted(Inbound& b, const char* why) {
   if (b.state == ParticipantState::kAborted) return;
-  host_->TraceEvent("dist.abort", {{"branch", BranchText(b.record.id).view()}, {"tx", b.record.root.Short()}, {"why", why}});
+  host_->TraceEvent("dist.abort", {{"branch", BranchTraceName(b.record.id)}, {"tx", b.record.root.Short()}, {"why", why}});
   SetState(b, ParticipantState::kAborted);
   CancelTimer(&b.timer);
   if (!b.abort_confirmed) return SendAbortedNotice(b);
@@ -388,7 +388,7 @@ void Dtc::ForgetInbound(Inbound& b) {
   CancelTimer(&b.timer);
   CloseLocalHandles(b);
   const BranchId id = b.record.id;
-  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchText(id).view()}, {"tx", b.record.root.Short()},
+  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchTraceName(id)}, {"tx", b.record.root.Short()},
                                    {"from", StateName(b.state)}, {"to", "forgotten"}});
   inbound_keys_.erase(b.key);
   inbound_.erase(id);
@@ -424,7 +424,7 @@ void Dtc::CloseLocalHandles(Inbound& b) {
 void Dtc::OnParticipantNotification(Inbound& b, const TRANSACTION_NOTIFICATION& n) {
   using P = ParticipantState;
   const uint32_t what = n.TransactionNotification;
-  host_->TraceEvent("dist.notify", {{"role", "participant"}, {"branch", BranchText(b.record.id).view()},
+  host_->TraceEvent("dist.notify", {{"role", "participant"}, {"branch", BranchTraceName(b.record.id)},
                                     {"tx", b.record.root.Short()}, {"n", NotificationName(what)}});
   if (what == TRANSACTION_NOTIFY_PREPREPARE_COMPLETE && b.state == P::kPrePreparing) {
     SetState(b, P::kPrePrepared);
@@ -483,7 +483,7 @@ void Dtc::OnRecoverQuery(const TRANSACTION_NOTIFICATION& n) {
   inbound_keys_[b.key] = record.id;
   s = RecoverEnlistment(*kernel_, en, b.key);
   KTM_ASSERT(s == STATUS_SUCCESS, "RecoverEnlistment of a superior: " + StatusName(s));
-  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchText(record.id).view()},
+  host_->TraceEvent("dist.state", {{"role", "participant"}, {"branch", BranchTraceName(record.id)},
                                    {"tx", record.root.Short()}, {"from", "recovered"}, {"to", "indoubt"}});
   bool logged_commit = false;
   if (auto it = replayed_.find(record.id); it != replayed_.end()) {

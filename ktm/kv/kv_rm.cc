@@ -77,6 +77,40 @@ void AsMapOrder(std::vector<std::pair<std::string_view, std::string_view>>& view
 
 }  // namespace
 
+KvRm::WriteSet::Entry* KvRm::WriteSet::LowerBound(std::string_view key) {
+  return std::lower_bound(entries_.data(), entries_.data() + size_, key,
+                          [](const Entry& entry, std::string_view k) { return std::string_view(entry.first) < k; });
+}
+
+std::string* KvRm::WriteSet::Find(std::string_view key) {
+  Entry* entry = LowerBound(key);
+  return entry != entries_.data() + size_ && entry->first == key ? &entry->second : nullptr;
+}
+
+void KvRm::WriteSet::Insert(std::string_view key, std::string_view value) {
+  const auto at = LowerBound(key) - entries_.data();
+  if (size_ == entries_.size()) entries_.emplace_back();
+  // The first spare (its strings' storage kept) moves into place.
+  const auto first_spare = entries_.begin() + static_cast<std::ptrdiff_t>(size_);
+  std::rotate(entries_.begin() + at, first_spare, first_spare + 1);
+  entries_[static_cast<size_t>(at)].first.assign(key);
+  entries_[static_cast<size_t>(at)].second.assign(value);
+  ++size_;
+}
+
+void KvRm::WriteSet::Put(std::string_view key, std::string_view value) {
+  if (std::string* own = Find(key)) {
+    own->assign(value);
+  } else {
+    Insert(key, value);
+  }
+}
+
+void KvRm::WriteSet::clear() {
+  size_ = 0;
+  if (entries_.size() > kSpareEntriesMax) entries_.resize(kSpareEntriesMax);
+}
+
 KvRm::KvRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, KvOptions options)
     : RmBase(kernel, host, disk, tm, BaseOptions(options), "kv"),
       options_(std::move(options)),
@@ -86,10 +120,9 @@ KvRm::~KvRm() = default;
 
 void KvRm::TakeWrite(const Guid& uow, const std::string& key, const std::string& value) {
   auto& writes = writes_[uow];
-  auto it = writes.find(key);
-  if (it != writes.end()) bytes_ -= PairBytes(key, it->second);
+  if (const std::string* own = writes.Find(key)) bytes_ -= PairBytes(key, *own);
   bytes_ += PairBytes(key, value);
-  writes[key] = value;
+  writes.Put(key, value);
   locks_[key] = uow;
 }
 
@@ -99,18 +132,18 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   auto lock = locks_.find(key);
   if (lock != locks_.end() && lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
   auto& writes = writes_[uow];
-  auto own = writes.find(key);
-  const uint64_t before = own == writes.end() ? 0 : PairBytes(key, own->second);
+  std::string* own = writes.Find(key);
+  const uint64_t before = own == nullptr ? 0 : PairBytes(key, *own);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
     return STATUS_DISK_FULL;
   }
   // TakeWrite's bookkeeping with the lookups above reused (one search per
   // map where it took two or three).
   bytes_ = bytes_ - before + PairBytes(key, value);
-  if (own != writes.end()) {
-    own->second = value;
+  if (own != nullptr) {
+    own->assign(value);
   } else {
-    writes[key] = value;
+    writes.Insert(key, value);
   }
   if (lock == locks_.end()) locks_[key] = uow;  // else it is uow's already
   ReportWrite(uow, key, value);
@@ -127,9 +160,9 @@ NTSTATUS KvRm::Read(HANDLE transaction, const std::string& key, std::string* val
   }
   Guid uow;
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
-  const auto& writes = writes_[uow];
-  if (auto own = writes.find(key); own != writes.end()) {
-    *value = own->second;
+  auto& writes = writes_[uow];
+  if (const std::string* own = writes.Find(key)) {
+    *value = *own;
   } else if (!LookupCommitted(key, value)) {
     Fetch(key, [](NTSTATUS) {});
     return STATUS_PENDING;

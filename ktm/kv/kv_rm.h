@@ -143,10 +143,36 @@ class KvRm : public RmBase {
   storage::RecordCache cache_;
   MemoryStats memory_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  // Per open transaction, key -> value in key order (the encoded write set's
-  // order). Nodes are reused (sim::RecyclingMap), inner ones too: steady
-  // commits allocate nothing here.
-  using WriteSet = sim::RecyclingMap<std::string, std::string, std::less<std::string>, 16>;
+  // One open transaction's writes, key -> value in key order (the encoded
+  // write set's order): a sorted vector, searched by bisection. A write set
+  // holds a few keys, where a map node per key cost a tree insert and a
+  // rebalancing erase per write. Entries past size() are spares that keep
+  // their strings' storage (at most kSpareEntriesMax kept by clear()), so
+  // steady commits allocate nothing here.
+  class WriteSet {
+   public:
+    using Entry = std::pair<std::string, std::string>;
+    const Entry* begin() const { return entries_.data(); }
+    const Entry* end() const { return entries_.data() + size_; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    // key's value, or nullptr when key has no write here.
+    std::string* Find(std::string_view key);
+    // Adds key = value; key must have no write here yet (Find).
+    void Insert(std::string_view key, std::string_view value);
+    // key = value, added or replaced.
+    void Put(std::string_view key, std::string_view value);
+    // Empties the set (sim::RecyclingMap calls it when the transaction's node is recycled).
+    void clear();
+
+   private:
+    static constexpr size_t kSpareEntriesMax = 16;
+    // The first entry whose key is not below key.
+    Entry* LowerBound(std::string_view key);
+    std::vector<Entry> entries_;  // [0, size_) in key order; the rest spares
+    size_t size_ = 0;
+  };
+  // Per open transaction (nodes reused: sim::RecyclingMap).
   sim::RecyclingMap<Guid, WriteSet> writes_;
   sim::RecyclingMap<std::string, Guid> locks_;  // key -> writer UOW
   // ApplyChanges' decoded write set (views into the record) and the key and
