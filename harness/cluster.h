@@ -111,10 +111,8 @@ class Cluster {
     uint32_t clients = 0;                         // client processes running here (die with the host)
   };
   struct ClientTx {
-    ClientTx(uint64_t seed, uint64_t n)
-        : number(n),
-          rng(sim::Rng::Derive(seed, absl::StrCat("workload/tx/", n))),
-          rm_ops_rng(sim::Rng::Derive(seed, absl::StrCat("workload/tx/", n, "/rm_ops"))) {}
+    // Streams "workload/tx/<n>" and "workload/tx/<n>/rm_ops" of the seed.
+    ClientTx(uint64_t seed, uint64_t n);
     uint64_t number = 0;
     sim::Rng rng;                                 // this transaction's choices (RMs, keys, ops, outcome)
     sim::Rng rm_ops_rng;                          // its deletes and moves on txf/txr RMs
@@ -204,6 +202,9 @@ class Cluster {
   // RM index -> the index in hosts_ of its host (host_index_ of its spec's
   // host, looked up once in Build: the workload asks on every operation).
   std::vector<size_t> rm_host_;
+  // StartTransaction's ready hosts and PickLocal's candidate RMs (reused:
+  // no allocation per transaction).
+  std::vector<size_t> ready_scratch_, candidates_scratch_;
   HistoryRecorder recorder_;
   uint64_t started_ = 0;                          // transactions started
   uint64_t last_number_ = 0;                      // the number of the last one started
