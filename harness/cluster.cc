@@ -143,10 +143,13 @@ void Cluster::Build() {
       Boot(i);
     });
   }
-  recorder_.set_volatile_keys([this](std::string_view rm, std::string_view key) {
-    auto it = rm_index_.find(std::string(rm));
-    return it != rm_index_.end() && IsVolatileHistoryKey(scenario_.rms[it->second], key);
-  });
+  // Asked on every write: installed only when some RM can have volatile keys.
+  if (std::any_of(scenario_.rms.begin(), scenario_.rms.end(), HasVolatileHistoryKeys)) {
+    recorder_.set_volatile_keys([this](std::string_view rm, std::string_view key) {
+      auto it = rm_index_.find(std::string(rm));
+      return it != rm_index_.end() && IsVolatileHistoryKey(scenario_.rms[it->second], key);
+    });
+  }
   InstallTraceObserver();
 }
 
