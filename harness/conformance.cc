@@ -12,6 +12,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "harness/same_text.h"
 #include "model/spec_common.h"
 
 namespace harness {
@@ -183,7 +184,7 @@ class TextIds {
     if (texts_.size() <= kScanMax) {
       // A run has a few RM names: comparing them beats hashing the text.
       for (size_t id = 0; id < texts_.size(); ++id) {
-        if (*texts_[id] == text) return static_cast<uint32_t>(id);
+        if (SameText(*texts_[id], text)) return static_cast<uint32_t>(id);
       }
       return kAbsent;
     }
