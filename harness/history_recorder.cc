@@ -121,13 +121,12 @@ void HistoryRecorder::NameTransaction(const std::string& tx, const ktm::Guid& uo
 void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { names_.rm_by_id[rm_id.Short()] = rm; }
 
 model::Name HistoryRecorder::TxName(const ktm::Guid& uow) {
-  const uint64_t short_uow = uow.Short().value;
-  if (last_tx_valid_ && last_tx_uow_ == short_uow) return last_tx_;
+  const uint64_t short_uow = uow.hi;  // Guid::Short()'s word, as NameTransaction keys it
+  TxNameSlot& slot = tx_names_[TxNameSlotOf(short_uow)];
+  if (slot.valid && slot.uow == short_uow) return slot.tx;
   auto it = tx_by_uow_.find(short_uow);
   if (it != tx_by_uow_.end()) {
-    last_tx_uow_ = short_uow;
-    last_tx_ = it->second;
-    last_tx_valid_ = true;
+    slot = TxNameSlot{short_uow, it->second, true};
     return it->second;
   }
   return Intern("uow-" + std::string(uow.Short().view()));
