@@ -226,6 +226,7 @@ void Cluster::StartRms(size_t i, size_t next) {
   auto rm = MakeRmAdapter(spec, RmGuid(spec.name), rt.kernel.get(), rt.host, FindDisk(rt.host, RmDiskName(spec.name)),
                           rt.tm, &recorder_);
   RmAdapter* raw = rm.get();
+  if (rt.rms.size() <= r) rt.rms.resize(r + 1);
   rt.rms[r] = std::move(rm);
   uint64_t incarnation = rt.host->incarnation();
   raw->Start([this, i, next, incarnation, name = spec.name](ktm::NTSTATUS s) {
@@ -361,9 +362,8 @@ ktm::NTSTATUS Cluster::RunRemoteOp(size_t i, ktm::HANDLE transaction, const ktm:
 }
 
 RmAdapter* Cluster::RmOf(size_t r) {
-  HostRuntime& rt = hosts_.at(rm_host_.at(r));
-  auto it = rt.rms.find(r);
-  return it == rt.rms.end() ? nullptr : it->second.get();
+  const HostRuntime& rt = hosts_.at(rm_host_.at(r));
+  return r < rt.rms.size() ? rt.rms[r].get() : nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -755,7 +755,9 @@ uint64_t Cluster::Fingerprint() const {
   uint64_t hash = MixInto(0, hosts_.size());
   for (const HostRuntime& rt : hosts_) {
     hash = MixInto(hash, (rt.host->up() ? 1 : 0) | (rt.ready ? 2 : 0) | (uint64_t{rt.clients} << 2));
-    for (const auto& [index, rm] : rt.rms) {
+    for (size_t index = 0; index < rt.rms.size(); ++index) {
+      const RmAdapter* rm = rt.rms[index].get();
+      if (rm == nullptr) continue;
       hash = MixInto(hash, index * 4 + (rm->online() ? 1 : 0) + (rm->recovery_done() ? 2 : 0));
       hash = MixInto(hash, rm->in_doubt());
       for (const auto& [key, value] : rm->committed()) hash = MixString(MixString(hash, key), value);

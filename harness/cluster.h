@@ -104,7 +104,9 @@ class Cluster {
     std::vector<size_t> rm_indexes;               // into scenario.rms
     std::unique_ptr<ktm::Kernel> kernel;
     ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
-    std::map<size_t, std::unique_ptr<RmAdapter>> rms;  // by scenario rm index (kv, txf or txr)
+    // By scenario rm index (kv, txf or txr; nullptr or past the end: not
+    // started here): every operation looks its RM up.
+    std::vector<std::unique_ptr<RmAdapter>> rms;
     bool has_dtc = false;                         // distributed transactions: a Dtc on this host
     std::unique_ptr<ktm::dist::Dtc> dtc;
     bool ready = false;                           // TM online and every RM started
