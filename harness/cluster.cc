@@ -469,7 +469,6 @@ void Cluster::PickLocal(ClientTx& tx, const std::vector<size_t>& ready) {
   candidates = hosts_[tx.host].rm_indexes;
   uint32_t want = static_cast<uint32_t>(tx.rng.Range(w.rms_per_tx_min, w.rms_per_tx_max));
   want = std::min<uint32_t>(std::max<uint32_t>(want, 1), static_cast<uint32_t>(candidates.size()));
-  tx.rms.reserve(want);  // one allocation, not one per doubling
   for (uint32_t j = 0; j < want; ++j) {
     size_t pick = tx.rng.Uniform(candidates.size());
     tx.rms.push_back(candidates[pick]);
@@ -505,7 +504,6 @@ bool Cluster::PickDistributed(ClientTx& tx) {
   };
   uint32_t want = static_cast<uint32_t>(tx.rng.Range(w.rms_per_tx_min, w.rms_per_tx_max));
   want = std::min<uint32_t>(std::max<uint32_t>(want, 2), static_cast<uint32_t>(local.size() + remote.size()));
-  tx.rms.reserve(want);
   // The first RM is local when the root has any; the second is on another host.
   if (!local.empty()) {
     take(local, tx.rng.Uniform(local.size()));

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "harness/history_recorder.h"
 #include "harness/rm_adapter.h"
@@ -122,7 +123,7 @@ class Cluster {
     size_t host = 0;
     uint64_t incarnation = 0;
     ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
-    std::vector<size_t> rms;                      // scenario rm indexes
+    absl::InlinedVector<size_t, 4> rms;           // scenario rm indexes (a few: inline)
     uint32_t ops_left = 0;
     uint32_t op_number = 0;
     uint32_t ops_done = 0;                        // operations started
