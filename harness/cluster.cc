@@ -26,6 +26,18 @@ std::string KeyName(uint64_t n) {
   return std::string(text, static_cast<size_t>(end - text));
 }
 
+// Rng::Derive(seed, absl::StrCat(prefix, n, suffix)), the name built on the
+// stack: the workload derives streams per transaction and per arrival.
+sim::Rng NumberedStream(uint64_t seed, std::string_view prefix, uint64_t n, std::string_view suffix = {}) {
+  constexpr size_t kAffixMax = 24;
+  char name[2 * kAffixMax + 20];
+  KTM_ASSERT(prefix.size() <= kAffixMax && suffix.size() <= kAffixMax, "a stream name's part over kAffixMax");
+  char* end = std::copy(prefix.begin(), prefix.end(), name);
+  end = std::to_chars(end, name + sizeof name, n).ptr;
+  end = std::copy(suffix.begin(), suffix.end(), end);
+  return sim::Rng::Derive(seed, std::string_view(name, static_cast<size_t>(end - name)));
+}
+
 constexpr const char* kTmLogDisk = "tmlog";
 constexpr const char* kDtcDisk = "dtc";
 constexpr sim::TimeNs kOutcomePollNs = 1 * sim::kMillisecond;
@@ -131,10 +143,13 @@ void Cluster::Build() {
       Boot(i);
     });
   }
-  recorder_.set_volatile_keys([this](std::string_view rm, std::string_view key) {
-    auto it = rm_index_.find(std::string(rm));
-    return it != rm_index_.end() && IsVolatileHistoryKey(scenario_.rms[it->second], key);
-  });
+  // Asked on every write: installed only when some RM can have volatile keys.
+  if (std::any_of(scenario_.rms.begin(), scenario_.rms.end(), HasVolatileHistoryKeys)) {
+    recorder_.set_volatile_keys([this](std::string_view rm, std::string_view key) {
+      auto it = rm_index_.find(std::string(rm));
+      return it != rm_index_.end() && IsVolatileHistoryKey(scenario_.rms[it->second], key);
+    });
+  }
   InstallTraceObserver();
 }
 
@@ -211,6 +226,7 @@ void Cluster::StartRms(size_t i, size_t next) {
   auto rm = MakeRmAdapter(spec, RmGuid(spec.name), rt.kernel.get(), rt.host, FindDisk(rt.host, RmDiskName(spec.name)),
                           rt.tm, &recorder_);
   RmAdapter* raw = rm.get();
+  if (rt.rms.size() <= r) rt.rms.resize(r + 1);
   rt.rms[r] = std::move(rm);
   uint64_t incarnation = rt.host->incarnation();
   raw->Start([this, i, next, incarnation, name = spec.name](ktm::NTSTATUS s) {
@@ -346,9 +362,8 @@ ktm::NTSTATUS Cluster::RunRemoteOp(size_t i, ktm::HANDLE transaction, const ktm:
 }
 
 RmAdapter* Cluster::RmOf(size_t r) {
-  HostRuntime& rt = hosts_.at(rm_host_.at(r));
-  auto it = rt.rms.find(r);
-  return it == rt.rms.end() ? nullptr : it->second.get();
+  const HostRuntime& rt = hosts_.at(rm_host_.at(r));
+  return r < rt.rms.size() ? rt.rms[r].get() : nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -371,7 +386,7 @@ void Cluster::ScheduleArrival() {
     const sim::Latency gap =
         sim::Latency::Exponential(0, std::max<sim::TimeNs>(mean, 1), 50 * std::max<sim::TimeNs>(mean, 1));
     for (uint64_t n = last_number_ + 1; n <= number; ++n) {
-      sim::Rng arrival = sim::Rng::Derive(seed_, absl::StrCat("workload/arrival/", n));
+      sim::Rng arrival = NumberedStream(seed_, "workload/arrival/", n);
       delay += gap.Sample(arrival);
     }
   }
@@ -394,6 +409,11 @@ uint64_t Cluster::NextNumber() const {
   return 0;
 }
 
+Cluster::ClientTx::ClientTx(uint64_t seed, uint64_t n)
+    : number(n),
+      rng(NumberedStream(seed, "workload/tx/", n)),
+      rm_ops_rng(NumberedStream(seed, "workload/tx/", n, "/rm_ops")) {}
+
 bool Cluster::ClientAlive(const ClientTx& tx) const {
   const HostRuntime& rt = hosts_[tx.host];
   return rt.host->up() && rt.host->incarnation() == tx.incarnation && rt.kernel != nullptr;
@@ -404,7 +424,8 @@ bool Cluster::StartTransaction() {
   const uint64_t number = NextNumber();
   if (number == 0 || active_ >= w.concurrency) return true;  // nothing to start: ScheduleArrival says so too
   // Pick a host whose software is ready and that has RMs.
-  std::vector<size_t> ready;
+  std::vector<size_t>& ready = ready_scratch_;
+  ready.clear();
   for (size_t i = 0; i < hosts_.size(); ++i) {
     if (hosts_[i].ready && !hosts_[i].rm_indexes.empty()) ready.push_back(i);
   }
@@ -444,7 +465,8 @@ bool Cluster::StartTransaction() {
 void Cluster::PickLocal(ClientTx& tx, const std::vector<size_t>& ready) {
   const WorkloadSpec& w = scenario_.workload;
   tx.host = ready[tx.rng.Uniform(ready.size())];
-  std::vector<size_t> candidates = hosts_[tx.host].rm_indexes;
+  std::vector<size_t>& candidates = candidates_scratch_;
+  candidates = hosts_[tx.host].rm_indexes;
   uint32_t want = static_cast<uint32_t>(tx.rng.Range(w.rms_per_tx_min, w.rms_per_tx_max));
   want = std::min<uint32_t>(std::max<uint32_t>(want, 1), static_cast<uint32_t>(candidates.size()));
   for (uint32_t j = 0; j < want; ++j) {
@@ -733,7 +755,9 @@ uint64_t Cluster::Fingerprint() const {
   uint64_t hash = MixInto(0, hosts_.size());
   for (const HostRuntime& rt : hosts_) {
     hash = MixInto(hash, (rt.host->up() ? 1 : 0) | (rt.ready ? 2 : 0) | (uint64_t{rt.clients} << 2));
-    for (const auto& [index, rm] : rt.rms) {
+    for (size_t index = 0; index < rt.rms.size(); ++index) {
+      const RmAdapter* rm = rt.rms[index].get();
+      if (rm == nullptr) continue;
       hash = MixInto(hash, index * 4 + (rm->online() ? 1 : 0) + (rm->recovery_done() ? 2 : 0));
       hash = MixInto(hash, rm->in_doubt());
       for (const auto& [key, value] : rm->committed()) hash = MixString(MixString(hash, key), value);
@@ -824,7 +848,8 @@ RunResult Cluster::Simulate() {
   });
   for (size_t i = 0; i < hosts_.size(); ++i) Boot(i);
 
-  auto workload_done = [this] { return NextNumber() == 0 && active_ == 0; };
+  // active_ first: NextNumber scans the skip list, and the loop asks after every event.
+  auto workload_done = [this] { return active_ == 0 && NextNumber() == 0; };
   while (scheduler.Step()) {
     if (stop_requested_) break;
     if (scheduler.Now() >= scenario_.run_until_ns) break;

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "harness/history_recorder.h"
 #include "harness/rm_adapter.h"
@@ -104,17 +105,17 @@ class Cluster {
     std::vector<size_t> rm_indexes;               // into scenario.rms
     std::unique_ptr<ktm::Kernel> kernel;
     ktm::HANDLE tm = ktm::INVALID_HANDLE_VALUE;
-    std::map<size_t, std::unique_ptr<RmAdapter>> rms;  // by scenario rm index (kv, txf or txr)
+    // By scenario rm index (kv, txf or txr; nullptr or past the end: not
+    // started here): every operation looks its RM up.
+    std::vector<std::unique_ptr<RmAdapter>> rms;
     bool has_dtc = false;                         // distributed transactions: a Dtc on this host
     std::unique_ptr<ktm::dist::Dtc> dtc;
     bool ready = false;                           // TM online and every RM started
     uint32_t clients = 0;                         // client processes running here (die with the host)
   };
   struct ClientTx {
-    ClientTx(uint64_t seed, uint64_t n)
-        : number(n),
-          rng(sim::Rng::Derive(seed, absl::StrCat("workload/tx/", n))),
-          rm_ops_rng(sim::Rng::Derive(seed, absl::StrCat("workload/tx/", n, "/rm_ops"))) {}
+    // Streams "workload/tx/<n>" and "workload/tx/<n>/rm_ops" of the seed.
+    ClientTx(uint64_t seed, uint64_t n);
     uint64_t number = 0;
     sim::Rng rng;                                 // this transaction's choices (RMs, keys, ops, outcome)
     sim::Rng rm_ops_rng;                          // its deletes and moves on txf/txr RMs
@@ -122,7 +123,7 @@ class Cluster {
     size_t host = 0;
     uint64_t incarnation = 0;
     ktm::HANDLE handle = ktm::INVALID_HANDLE_VALUE;
-    std::vector<size_t> rms;                      // scenario rm indexes
+    absl::InlinedVector<size_t, 4> rms;           // scenario rm indexes (a few: inline)
     uint32_t ops_left = 0;
     uint32_t op_number = 0;
     uint32_t ops_done = 0;                        // operations started
@@ -204,6 +205,9 @@ class Cluster {
   // RM index -> the index in hosts_ of its host (host_index_ of its spec's
   // host, looked up once in Build: the workload asks on every operation).
   std::vector<size_t> rm_host_;
+  // StartTransaction's ready hosts and PickLocal's candidate RMs (reused:
+  // no allocation per transaction).
+  std::vector<size_t> ready_scratch_, candidates_scratch_;
   HistoryRecorder recorder_;
   uint64_t started_ = 0;                          // transactions started
   uint64_t last_number_ = 0;                      // the number of the last one started

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "harness/same_text.h"
 #include "sim/fault_kinds.h"
 #include "sim/time.h"
 #include "sim/trace.h"
@@ -116,7 +117,7 @@ class CoverageRecorder {
   // The row's text is prefix + text.
   bool RowTextIs(const RowEntry& row, std::string_view prefix, std::string_view text) const {
     return row.text.size() == prefix.size() + text.size() &&
-           std::string_view(row.text).substr(prefix.size()) == text;
+           SameText(std::string_view(row.text).substr(prefix.size()), text);
   }
   std::array<CachedRow, size_t{1} << kRowCacheBits> row_cache_{};
   // The row from the cache, or nullptr (then Row() finds or makes it).

@@ -2,10 +2,10 @@
 #include "harness/history_recorder.h"
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "harness/same_text.h"
 #include "ktm/api.h"
 #include "sim/rng.h"
 
@@ -21,29 +21,6 @@ uint64_t Mix(uint64_t hash, uint64_t word) {
 }
 
 uint64_t MixString(uint64_t hash, std::string_view text) { return Mix(hash, sim::HashName(text)); }
-
-// a == b, for RM names (short): whole-word loads instead of a memcmp call
-// up to 16 bytes (two overlapping loads cover every byte).
-bool SameText(std::string_view a, std::string_view b) {
-  const size_t size = a.size();
-  if (size != b.size()) return false;
-  if (size > 16) return a == b;
-  auto load = [](const char* at, size_t bytes) {
-    uint64_t word = 0;
-    std::memcpy(&word, at, bytes);
-    return word;
-  };
-  if (size >= 8) {
-    return load(a.data(), 8) == load(b.data(), 8) && load(a.data() + size - 8, 8) == load(b.data() + size - 8, 8);
-  }
-  if (size >= 4) {
-    return load(a.data(), 4) == load(b.data(), 4) && load(a.data() + size - 4, 4) == load(b.data() + size - 4, 4);
-  }
-  for (size_t i = 0; i < size; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -144,13 +121,12 @@ void HistoryRecorder::NameTransaction(const std::string& tx, const ktm::Guid& uo
 void HistoryRecorder::NameRm(const std::string& rm, const ktm::Guid& rm_id) { names_.rm_by_id[rm_id.Short()] = rm; }
 
 model::Name HistoryRecorder::TxName(const ktm::Guid& uow) {
-  const uint64_t short_uow = uow.Short().value;
-  if (last_tx_valid_ && last_tx_uow_ == short_uow) return last_tx_;
+  const uint64_t short_uow = uow.hi;  // Guid::Short()'s word, as NameTransaction keys it
+  TxNameSlot& slot = tx_names_[TxNameSlotOf(short_uow)];
+  if (slot.valid && slot.uow == short_uow) return slot.tx;
   auto it = tx_by_uow_.find(short_uow);
   if (it != tx_by_uow_.end()) {
-    last_tx_uow_ = short_uow;
-    last_tx_ = it->second;
-    last_tx_valid_ = true;
+    slot = TxNameSlot{short_uow, it->second, true};
     return it->second;
   }
   return Intern("uow-" + std::string(uow.Short().view()));

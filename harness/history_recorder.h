@@ -202,7 +202,7 @@ class HistoryRecorder : public ktm::RmObserver {
   // The history name of engine transaction `short_uow` is `tx`.
   void SetTxName(uint64_t short_uow, model::Name tx) {
     tx_by_uow_.insert_or_assign(short_uow, tx);
-    last_tx_valid_ = false;
+    tx_names_[TxNameSlotOf(short_uow)] = TxNameSlot{short_uow, tx, true};
   }
   void Trigger(sim::CrashTrigger trigger, uint32_t host) {
     if (trigger_) trigger_(trigger, host);
@@ -238,11 +238,19 @@ class HistoryRecorder : public ktm::RmObserver {
   // looking up a transaction costs the same however long the run (names()
   // orders it for the reports).
   absl::flat_hash_map<uint64_t, model::Name> tx_by_uow_;
-  // TxName's last answer found in tx_by_uow_ (an RM's events for one
-  // transaction come in runs); SetTxName forgets it.
-  uint64_t last_tx_uow_ = 0;
-  model::Name last_tx_;
-  bool last_tx_valid_ = false;
+  // In front of tx_by_uow_: TxName's answers found there, direct-mapped by
+  // the UOW (the events of the few transactions in flight interleave, so one
+  // last answer missed most of the time); SetTxName keeps its slot current.
+  struct TxNameSlot {
+    uint64_t uow = 0;
+    model::Name tx;
+    bool valid = false;
+  };
+  static constexpr int kTxNameSlotBits = 6;
+  static size_t TxNameSlotOf(uint64_t uow) {
+    return static_cast<size_t>((uow * 0x9e3779b97f4a7c15ull) >> (64 - kTxNameSlotBits));
+  }
+  std::array<TxNameSlot, size_t{1} << kTxNameSlotBits> tx_names_{};
   absl::flat_hash_map<uint32_t, uint64_t> uow_by_tx_;    // tx name id -> UOW short id
   absl::flat_hash_map<uint32_t, uint32_t> begin_host_;   // tx name id -> the host its client began it on
   std::deque<PairState> pairs_;  // every pair seen (the fingerprint hashes them all)

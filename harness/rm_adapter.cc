@@ -325,9 +325,11 @@ std::string VolatileTwin(const std::string& key) {
   return absl::StrCat("v", key.substr(1));
 }
 
+bool HasVolatileHistoryKeys(const RmSpec& spec) { return spec.volatile_fraction > 0 && spec.kind == "txr"; }
+
 bool IsVolatileHistoryKey(const RmSpec& spec, std::string_view history_key) {
   static constexpr std::string_view kPrefix = "HKLM\\Software\\ktmsim\\volatile\\";
-  return spec.kind == "txr" && spec.volatile_fraction > 0 && history_key.substr(0, kPrefix.size()) == kPrefix;
+  return HasVolatileHistoryKeys(spec) && history_key.substr(0, kPrefix.size()) == kPrefix;
 }
 
 std::vector<RmKindInfo> BuiltInRmKinds() {

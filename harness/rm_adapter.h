@@ -119,6 +119,9 @@ std::string VolatileTwin(const std::string& key);
 // spec is a txr RM with volatile_fraction > 0 and the key lies under
 // HKLM\Software\ktmsim\volatile.
 bool IsVolatileHistoryKey(const RmSpec& spec, std::string_view history_key);
+// True when an RM of `spec` can report volatile twins at all (a txr RM with
+// volatile_fraction > 0): a run with none needs no check per write.
+bool HasVolatileHistoryKeys(const RmSpec& spec);
 
 // The adapter of the RM `spec` (its kind, options and identity), built on
 // the host's kernel and TM. disk: the RM's log disk (nullptr when volatile).

@@ -74,12 +74,18 @@ class Prescan {
   absl::Status Run() {
     if (At("\xEF\xBB\xBF")) i_ = 3;  // a UTF-8 byte order mark (toml++ skips it too)
     while (i_ < text_.size()) {
-      if (mode_ == Mode::kComment) {
-        // A comment's ASCII up to the line's end moves only the column (what
-        // Step does a character at a time); '\n' or a non-ASCII byte takes
-        // the general step below.
+      if (mode_ == Mode::kComment || ((mode_ == Mode::kBasic || mode_ == Mode::kLiteral) && !escaped_)) {
+        // The ASCII of a comment up to the line's end, or of a one-line
+        // string up to its quote, backslash or line's end, moves only the
+        // column (what Step does a character at a time); any other byte
+        // takes the general step below.
+        const char quote = mode_ == Mode::kBasic ? '"' : mode_ == Mode::kLiteral ? '\'' : '\n';
+        const char escape = mode_ == Mode::kBasic ? '\\' : '\n';
         size_t end = i_;
-        while (end < text_.size() && text_[end] != '\n' && static_cast<uint8_t>(text_[end]) < 0x80) ++end;
+        while (end < text_.size() && text_[end] != '\n' && text_[end] != quote && text_[end] != escape &&
+               static_cast<uint8_t>(text_[end]) < 0x80) {
+          ++end;
+        }
         column_ += static_cast<int64_t>(end - i_);
         i_ = end;
         if (i_ == text_.size()) break;
@@ -247,7 +253,26 @@ class Prescan {
       value_ = false;
     }
     Advance(length);
+    SkipRunAfter(code_point);
     return absl::OkStatus();
+  }
+
+  // After a bare key or number character, the ones that follow it; after a
+  // space or tab, the spaces and tabs: Normal would only set prev_ and move
+  // the column for each (the first one did the rest: it is no blank, so
+  // line_start_ and array_value_next_ are already false; a blank changes
+  // neither).
+  void SkipRunAfter(uint32_t code_point) {
+    const auto plain = [](char c) { return IsBareKeyChar(static_cast<uint8_t>(c)) || c == '.'; };
+    const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    const bool after_plain = code_point < 0x80 && plain(static_cast<char>(code_point));
+    if (!after_plain && !blank(static_cast<char>(code_point))) return;
+    size_t end = i_;
+    while (end < text_.size() && (after_plain ? plain(text_[end]) : blank(text_[end]))) ++end;
+    if (end == i_) return;
+    prev_ = static_cast<uint8_t>(text_[end - 1]);
+    column_ += static_cast<int64_t>(end - i_);
+    i_ = end;
   }
 
   // A line break outside arrays and inline tables: the next line starts with a key.

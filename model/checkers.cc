@@ -118,19 +118,14 @@ class ListRange {
 // hashing, no string comparison.
 class Names {
  public:
+  // Inline for a name of this table seen before (nearly every call, once
+  // per event and more); the rest out of line.
   uint32_t Intern(const Name& name) {
-    if (name.table() != table_ && !name.empty()) {  // "" is id 0 in every table
-      foreign_ = true;
-      return 0;  // the facts are thrown away (BuildFacts)
-    }
     const uint32_t table_id = name.id();
-    if (table_id >= dense_.size()) dense_.resize(std::max<size_t>(table_id + 1, dense_.size() * 2), kNoId);
-    uint32_t& dense = dense_[table_id];
-    if (dense == kNoId) {
-      dense = static_cast<uint32_t>(names_.size());
-      names_.push_back(name);
+    if (name.table() == table_ && table_id < dense_.size() && dense_[table_id] != kNoId) [[likely]] {
+      return dense_[table_id];
     }
-    return dense;
+    return InternNew(name);
   }
   absl::string_view Name(uint32_t id) const { return names_[id]; }
   // Room for ids of a table of `table_size` names and about `names` of this kind.
@@ -159,6 +154,21 @@ class Names {
   bool foreign() const { return foreign_; }
 
  private:
+  [[gnu::noinline]] uint32_t InternNew(const model::Name& name) {
+    if (name.table() != table_ && !name.empty()) {  // "" is id 0 in every table
+      foreign_ = true;
+      return 0;  // the facts are thrown away (BuildFacts)
+    }
+    const uint32_t table_id = name.id();
+    if (table_id >= dense_.size()) dense_.resize(std::max<size_t>(table_id + 1, dense_.size() * 2), kNoId);
+    uint32_t& dense = dense_[table_id];
+    if (dense == kNoId) {
+      dense = static_cast<uint32_t>(names_.size());
+      names_.push_back(name);
+    }
+    return dense;
+  }
+
   const NameTable* table_ = nullptr;
   bool foreign_ = false;
   std::vector<uint32_t> dense_;  // table id -> dense id, kNoId when not seen

@@ -193,25 +193,32 @@ void Trace::ForgetKindWants() {
   for (KindWants& slot : kind_wants_) slot.valid = slot.unwanted = false;
 }
 
-void Trace::RecordObserved(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
-  const bool keep = keep_events_ && events_.size() < events_max_;
-  const KindWants& wants = WantsOf(name);
-  const bool observer_wants = wants.observer;
-  const uint64_t listeners_want = wants.listeners;
-  // Text is made only when it is kept or a text observer wants it.
-  if (keep || (observer_wants && observer_.fn) || (listeners_want & text_listeners_) != 0) [[unlikely]] {
-    RecordWithText(time, host, name, fields, keep, observer_wants, listeners_want);
-    return;
+// Inline into both paths of RecordObserved (the view-only one runs for nearly
+// every observed event).
+[[gnu::always_inline]] inline void Trace::Show(const TraceEvent* event, const TraceView& view, bool observer_wants,
+                                               uint64_t listeners_want) {
+  if (observer_wants) {
+    if (observer_.fn) {
+      observer_.fn(*event);
+    } else {
+      observer_.view_fn(view);
+    }
   }
-  if (!observer_wants && listeners_want == 0) return;
-  // Only view listeners want it: no TraceEvent is touched.
-  ++observing_depth_;
-  Show(nullptr, TraceView{time, host, name, fields}, observer_wants, listeners_want);
-  --observing_depth_;
+  for (; listeners_want != 0; listeners_want &= listeners_want - 1) {
+    const Observer& listener = listeners_[static_cast<size_t>(std::countr_zero(listeners_want))];
+    if (listener.fn) {
+      listener.fn(*event);
+    } else {
+      listener.view_fn(view);
+    }
+  }
 }
 
-void Trace::RecordWithText(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields,
-                           bool keep, bool observer_wants, uint64_t listeners_want) {
+// Out of line: the view-only path of RecordObserved (the common one) then
+// needs no registers saved for Fill's work.
+[[gnu::noinline]] void Trace::RecordWithText(TimeNs time, uint32_t host, TraceName name,
+                                             std::span<const TraceField> fields, bool keep, bool observer_wants,
+                                             uint64_t listeners_want) {
   const std::string_view kind = name.text;
   const bool observed = observer_wants || listeners_want != 0;
   if (!observed) {
@@ -231,22 +238,21 @@ void Trace::RecordWithText(TimeNs time, uint32_t host, TraceName name, std::span
   --observing_depth_;
 }
 
-void Trace::Show(const TraceEvent* event, const TraceView& view, bool observer_wants, uint64_t listeners_want) {
-  if (observer_wants) {
-    if (observer_.fn) {
-      observer_.fn(*event);
-    } else {
-      observer_.view_fn(view);
-    }
+void Trace::RecordObserved(TimeNs time, uint32_t host, TraceName name, std::span<const TraceField> fields) {
+  const bool keep = keep_events_ && events_.size() < events_max_;
+  const KindWants& wants = WantsOf(name);
+  const bool observer_wants = wants.observer;
+  const uint64_t listeners_want = wants.listeners;
+  // Text is made only when it is kept or a text observer wants it.
+  if (keep || (observer_wants && observer_.fn) || (listeners_want & text_listeners_) != 0) [[unlikely]] {
+    RecordWithText(time, host, name, fields, keep, observer_wants, listeners_want);
+    return;
   }
-  for (; listeners_want != 0; listeners_want &= listeners_want - 1) {
-    const Observer& listener = listeners_[static_cast<size_t>(std::countr_zero(listeners_want))];
-    if (listener.fn) {
-      listener.fn(*event);
-    } else {
-      listener.view_fn(view);
-    }
-  }
+  if (!observer_wants && listeners_want == 0) return;
+  // Only view listeners want it: no TraceEvent is touched.
+  ++observing_depth_;
+  Show(nullptr, TraceView{time, host, name, fields}, observer_wants, listeners_want);
+  --observing_depth_;
 }
 
 namespace {

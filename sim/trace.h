@@ -61,7 +61,9 @@ constexpr uint64_t kMixMultiplier = 0x9e3779b97f4a7c15ull;
 constexpr uint64_t kMixConstant = 0x2d358dccaa6c78a5ull;
 [[gnu::always_inline]] constexpr uint64_t Mix(uint64_t hash, uint64_t word) {
 #if defined(__x86_64__)
-  if (!std::is_constant_evaluated()) {
+  // Operands the optimizer knows (a literal's words, after inlining) take
+  // the plain multiply below, which it folds; the asm it could not.
+  if (!std::is_constant_evaluated() && !__builtin_constant_p(hash ^ word)) {
     uint64_t low;
     uint64_t high;
     asm("mulq %3" : "=a"(low), "=d"(high) : "a"(hash ^ word), "rm"(kMixMultiplier) : "cc");
@@ -162,7 +164,7 @@ struct TraceField {
   // hashes at run time (a template too, so a literal takes the more
   // specialized constructor above).
   template <size_t N>
-  constexpr TraceField(TraceName k, const char (&v)[N])
+  [[gnu::always_inline]] constexpr TraceField(TraceName k, const char (&v)[N])
       : key(k.text), key_hash(k.hash), text(v), number(TraceTextHash(text)), text_hashed(true) {}
   template <class P>
     requires std::same_as<P, const char*> || std::same_as<P, char*>
