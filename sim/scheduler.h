@@ -167,14 +167,20 @@ class Scheduler {
     } else {
       slot = NewSlot();
     }
-    SlotAt(slot).fn.Emplace(std::forward<F>(fn));
-    return Enqueue(t, chain, end_of_instant_bit, guard, guard_value, slot);
+    Slot& s = SlotAt(slot);
+    s.fn.Emplace(std::forward<F>(fn));
+    // A free slot has no guard (Step and Cancel clear it): only the guarded
+    // entry point (a constant elsewhere) stores one.
+    if (guard != nullptr) {
+      s.guard = guard;
+      s.guard_value = guard_value;
+    }
+    return Enqueue(t, chain, end_of_instant_bit, slot);
   }
   uint32_t NewSlot();
-  // Files the event of a taken slot whose callback is in place (or frees the
-  // slot and aborts when t is in the past or the callback is empty).
-  EventId Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, const uint64_t* guard,
-                  uint64_t guard_value, uint32_t slot);
+  // Files the event of a taken slot whose callback (and guard) is in place
+  // (or aborts when t is in the past or the callback is empty).
+  EventId Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, uint32_t slot);
   struct Entry {
     TimeNs time;
     uint64_t sequence;
@@ -183,7 +189,7 @@ class Scheduler {
   };
   struct Slot {
     Callback fn;
-    const uint64_t* guard = nullptr;  // see AtInChainGuarded
+    const uint64_t* guard = nullptr;  // see AtInChainGuarded; nullptr while the slot is free
     uint64_t guard_value = 0;
     uint32_t generation = 1;
     uint32_t chain = 0;
@@ -195,8 +201,10 @@ class Scheduler {
   bool StepInline();
   void FreeSlot(uint32_t slot);
   void CompactIfMostlyStale();
-  void HeapPush(const Entry& entry);
+  void HeapPush(const Entry& entry);  // needs room: heap_size_ < heap_.size()
   void HeapPop();
+  void GrowHeap();
+  EventId GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, uint32_t slot);
   [[noreturn]] void Fail(const char* what) const;
   // Random and PCT: takes the live entries due at the earliest time off the
   // heap, picks one by the strategy, puts the others back; returns the pick.
@@ -213,7 +221,9 @@ class Scheduler {
   uint64_t events_run_ = 0;
   uint64_t events_max_;
   uint64_t stale_in_heap_ = 0;
-  std::vector<Entry> heap_;  // 4-ary min-heap on (time, sequence)
+  std::vector<Entry> heap_;  // storage: its first heap_size_ entries are a 4-ary min-heap on (time, sequence)
+  size_t heap_size_ = 0;
+  size_t heap_capacity_ = 0;  // heap_.size()
   static constexpr uint32_t kSlotChunkBits = 6;  // 64 slots per chunk
   Slot& SlotAt(uint32_t slot) { return slot_chunks_[slot >> kSlotChunkBits][slot & ((1u << kSlotChunkBits) - 1)]; }
   const Slot& SlotAt(uint32_t slot) const {
