@@ -935,7 +935,8 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
       force_waiters_.erase(force_waiters_.begin() + static_cast<std::ptrdiff_t>(kept), force_waiters_.end());
     }
   }
-  KickBlockWrites();
+  // Usually every waiter was satisfied: nothing to write, no call.
+  if (!force_waiters_.empty()) KickBlockWrites();
   CheckInvariants();
   // Each callback called and destroyed in one go (InvokeOnce).
   for (auto& waiter : ready) waiter.second.InvokeOnce(absl::OkStatus());
