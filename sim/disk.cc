@@ -328,7 +328,7 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   write.lose = false;
   TraceOp(Op::kWrite, offset, length, fua_field, IoStatus::kOk);
   const uint64_t epoch = epoch_;
-  done(IoStatus::kOk);
+  done.InvokeOnce(IoStatus::kOk);  // called and destroyed in one indirect call
   if (lost && lost_crash_) {
     scheduler_->After(0, [this, epoch, crash = std::move(lost_crash_)] {
       if (epoch_ == epoch) crash();

@@ -187,8 +187,8 @@ __attribute__((flatten)) EventId Scheduler::Enqueue(TimeNs t, uint32_t chain, ui
   s.live = false;
   s.guard = nullptr;
   ++s.generation;
-  if (s.generation == 0) s.generation = 1;  // keep ids nonzero after wrap-around
-  free_slots_.push_back(slot);
+  s.next_free = free_slot_;
+  free_slot_ = slot;
 }
 
 bool Scheduler::Cancel(EventId id) {
@@ -262,8 +262,8 @@ bool Scheduler::Cancel(EventId id) {
   current_chain_ = outer_chain;
   // FreeSlot, on the reference held (the slot has not moved).
   ++slot.generation;
-  if (slot.generation == 0) slot.generation = 1;  // keep ids nonzero after wrap-around
-  free_slots_.push_back(top.slot);
+  slot.next_free = free_slot_;
+  free_slot_ = top.slot;
   return true;
 }
 

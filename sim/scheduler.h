@@ -160,10 +160,9 @@ class Scheduler {
   template <class F>
   [[gnu::always_inline]] EventId Emplace(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
                                          const uint64_t* guard, uint64_t guard_value, F&& fn) {
-    uint32_t slot;
-    if (!free_slots_.empty()) [[likely]] {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
+    uint32_t slot = free_slot_;
+    if (slot != kNoSlot) [[likely]] {
+      free_slot_ = SlotAt(slot).next_free;
     } else {
       slot = NewSlot();
     }
@@ -191,9 +190,12 @@ class Scheduler {
     Callback fn;
     const uint64_t* guard = nullptr;  // see AtInChainGuarded; nullptr while the slot is free
     uint64_t guard_value = 0;
+    // Ids are (generation << 32 | slot + 1): never 0 (kNoEvent), whatever
+    // the generation, which may wrap around.
     uint32_t generation = 1;
     uint32_t chain = 0;
     bool live = false;
+    uint32_t next_free = 0;  // while free: the next free slot (kNoSlot: none)
   };
   // Pops stale entries off the top of the heap; true if a live one remains.
   bool SkipStale();
@@ -231,7 +233,9 @@ class Scheduler {
   }
   std::vector<std::unique_ptr<Slot[]>> slot_chunks_;
   uint32_t slot_count_ = 0;  // slots ever created (all of slot_chunks_' first slot_count_)
-  std::vector<uint32_t> free_slots_;
+  // Free slots, a list through Slot::next_free, the last freed first.
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint32_t free_slot_ = kNoSlot;
 
   ScheduleOptions schedule_;
   ScheduleStats stats_;

@@ -329,18 +329,20 @@ Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
   if (bytes_.size() < offset + record_size) Grow(offset + record_size);
   size_ = offset + record_size;
   // Every header byte written, then the payload copied after it (no zero
-  // fill of bytes that are overwritten at once).
+  // fill of bytes that are overwritten at once); unchecked stores: the room
+  // was made just above.
   std::span<uint8_t> record(bytes_.data() + offset, record_size);
-  PutU16(record, kRecordTypeAt, type);
-  PutU16(record, kRecordFlagsAt, 0);
-  PutU32(record, kRecordLengthAt, static_cast<uint32_t>(payload.size()));
-  PutU64(record, kRecordLsnAt, lsn);
-  PutU32(record, kRecordChecksumAt, 0);
-  PutU32(record, kRecordReservedAt, 0);
-  if (!payload.empty()) std::memcpy(record.data() + kRecordHeaderBytes, payload.data(), payload.size());
+  uint8_t* header = record.data();
+  StoreLittle(header + kRecordTypeAt, type);
+  StoreLittle(header + kRecordFlagsAt, uint16_t{0});
+  StoreLittle(header + kRecordLengthAt, static_cast<uint32_t>(payload.size()));
+  StoreLittle(header + kRecordLsnAt, lsn);
+  StoreLittle(header + kRecordChecksumAt, uint32_t{0});
+  StoreLittle(header + kRecordReservedAt, uint32_t{0});
+  if (!payload.empty()) std::memcpy(header + kRecordHeaderBytes, payload.data(), payload.size());
   // The checksum field is zero here: the CRC of the whole record is
   // ChecksumSkipping's value, in one pass.
-  PutU32(record, kRecordChecksumAt, Crc32c(record));
+  StoreLittle(header + kRecordChecksumAt, Crc32c(record));
   // The record is checked with its block, in Finish (decoded back there).
   ++record_count_;
   last_record_lsn_ = lsn;
@@ -354,16 +356,18 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn)
   KTM_LOG_ASSERT(start_ % sector_size == 0, "a block starts on a sector boundary");
   const uint32_t length = static_cast<uint32_t>(size_);
   const std::span<uint8_t> block(bytes_.data(), length);
-  PutU32(block, kBlockMagicAt, kBlockMagic);
-  PutU32(block, kBlockLogIdAt, log_id_);
-  PutU64(block, kBlockLsnAt, start_);
-  PutU32(block, kBlockLengthAt, length);
-  PutU32(block, kBlockCountAt, record_count_);
-  PutU32(block, kBlockChecksumAt, 0);
-  PutU32(block, kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
+  // Every header field is inside: the block holds its header from Reset on.
+  uint8_t* header = block.data();
+  StoreLittle(header + kBlockMagicAt, kBlockMagic);
+  StoreLittle(header + kBlockLogIdAt, log_id_);
+  StoreLittle(header + kBlockLsnAt, start_);
+  StoreLittle(header + kBlockLengthAt, length);
+  StoreLittle(header + kBlockCountAt, record_count_);
+  StoreLittle(header + kBlockChecksumAt, uint32_t{0});
+  StoreLittle(header + kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
   // The checksum field is zero here: the CRC of the whole block is
   // ChecksumSkipping's value, in one pass.
-  PutU32(block, kBlockChecksumAt, Crc32c(block));
+  StoreLittle(header + kBlockChecksumAt, Crc32c(block));
   // Zero padding to the sector boundary, then the buffer trimmed to it
   // (bytes_ may be longer: a shrinking resize writes nothing).
   const size_t padded = RoundUp(length, sector_size);
