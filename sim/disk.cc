@@ -446,15 +446,14 @@ void Disk::FinishRead(uint64_t request) {
   read.done(status, std::move(data));
 }
 
-// Appends what a Read returns for [first_sector, +sector_count) to out, a
-// sector at a time (one walk of the cache from first_sector, one media
-// lookup per chunk): written sectors copied in, never-written ones
-// generated in place (no scratch sector copied). Not one zero fill of the
-// whole range first: a fill that large is a `rep stosb`, which callgrind
-// counts per byte.
+// Appends what a Read returns for [first_sector, +sector_count) to out,
+// copying every byte once (no zero-fill first): one walk of the cache from
+// first_sector, one media lookup per chunk, and never-written sectors
+// generated into a sector-sized scratch (in L1) and copied from there.
 void Disk::AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vector<uint8_t>& out) {
   const uint64_t sector_size = options_.sector_size;
   out.reserve(out.size() + sector_count * sector_size);
+  if (garbage_scratch_.size() != sector_size) garbage_scratch_.resize(sector_size);
   auto cached = cache_.lower_bound(first_sector);
   const MediaChunk* chunk = nullptr;
   uint64_t chunk_index = UINT64_MAX;
@@ -472,14 +471,12 @@ void Disk::AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vect
       const uint64_t index = sector % kChunkSectors;
       if (chunk != nullptr && (chunk->present & (uint64_t{1} << index)) != 0) {
         bytes = chunk->bytes.get() + index * sector_size;
+      } else {
+        FillGarbage(sector, garbage_scratch_.data());
+        bytes = garbage_scratch_.data();
       }
     }
-    if (bytes != nullptr) {
-      out.insert(out.end(), bytes, bytes + sector_size);
-    } else {
-      out.resize(out.size() + sector_size);
-      FillGarbage(sector, out.data() + out.size() - sector_size);
-    }
+    out.insert(out.end(), bytes, bytes + sector_size);
   }
 }
 

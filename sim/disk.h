@@ -275,6 +275,7 @@ class Disk {
   std::map<uint64_t, CacheEntry> cache_;  // completed, unflushed; by sector
   std::vector<uint8_t> cache_pool_;
   std::vector<uint32_t> cache_free_slots_;
+  std::vector<uint8_t> garbage_scratch_;  // one sector: AppendVisible's never-written sectors
   std::vector<PendingWrite> write_slots_;  // in-flight writes (request != 0) and free slots
   std::vector<uint32_t> free_write_slots_;
   uint64_t writes_in_flight_ = 0;
