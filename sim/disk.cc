@@ -203,6 +203,50 @@ std::vector<uint32_t> Disk::WriteSlotsInRequestOrder() const {
   return slots;
 }
 
+inline Disk::MediaChunk& Disk::MediaChunkFor(uint64_t chunk_index) {
+  if (chunk_index == last_chunk_index_) [[likely]] return *last_chunk_;
+  return FindMediaChunk(chunk_index);
+}
+
+[[gnu::noinline]] Disk::MediaChunk& Disk::FindMediaChunk(uint64_t chunk_index) {
+  std::unique_ptr<MediaChunk>& chunk = media_[chunk_index];
+  if (!chunk) {
+    chunk = std::make_unique<MediaChunk>();
+    chunk->bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // default-initialised: not zeroed
+  }
+  last_chunk_index_ = chunk_index;
+  last_chunk_ = chunk.get();
+  return *chunk;
+}
+
+inline void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) {
+  const uint64_t sector_size = options_.sector_size;
+  MediaChunk& chunk = MediaChunkFor(sector / kChunkSectors);
+  const uint64_t index = sector % kChunkSectors;
+  const uint64_t bit = uint64_t{1} << index;
+  if ((chunk.present & bit) == 0) ++media_sectors_;
+  chunk.present |= bit;
+  std::memcpy(chunk.bytes.get() + index * sector_size, bytes, sector_size);
+}
+
+void Disk::SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8_t* bytes) {
+  const uint64_t sector_size = options_.sector_size;
+  uint64_t sector = first_sector;
+  const uint64_t end = first_sector + sector_count;
+  while (sector < end) {
+    // The sectors of this run inside one chunk: [index, index + count).
+    MediaChunk& chunk = MediaChunkFor(sector / kChunkSectors);
+    const uint64_t index = sector % kChunkSectors;
+    const uint64_t count = std::min(end - sector, kChunkSectors - index);
+    const uint64_t bits = count == kChunkSectors ? ~uint64_t{0} : ((uint64_t{1} << count) - 1) << index;
+    for (uint64_t added = bits & ~chunk.present; added != 0; added &= added - 1) ++media_sectors_;
+    chunk.present |= bits;
+    std::memcpy(chunk.bytes.get() + index * sector_size, bytes, count * sector_size);
+    bytes += count * sector_size;
+    sector += count;
+  }
+}
+
 uint32_t Disk::NewCacheSlot() {
   if (!cache_free_slots_.empty()) {
     const uint32_t slot = cache_free_slots_.back();
@@ -242,9 +286,14 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   const uint64_t sector_size = options_.sector_size;
   const uint64_t sectors = write.lose ? 0 : write.data.size() / sector_size;
   if (write.fua) {
-    // On the media in one pass (a chunk lookup per chunk, not per sector);
-    // the now older cache entries dropped (none, usually: skip the lookups).
-    SetMediaRun(write.first_sector, sectors, write.data.data());
+    // On the media in one pass (a chunk lookup per chunk, not per sector;
+    // the usual FUA write is one sector: SetMedia, inline); the now older
+    // cache entries dropped (none, usually: skip the lookups).
+    if (sectors == 1) {
+      SetMedia(write.first_sector, write.data.data());
+    } else {
+      SetMediaRun(write.first_sector, sectors, write.data.data());
+    }
     if (!cache_.empty()) {
       for (uint64_t i = 0; i < sectors; ++i) {
         if (auto it = cache_.find(write.first_sector + i); it != cache_.end()) {
@@ -279,7 +328,7 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   write.lose = false;
   TraceOp(Op::kWrite, offset, length, fua_field, IoStatus::kOk);
   const uint64_t epoch = epoch_;
-  done(IoStatus::kOk);
+  done.InvokeOnce(IoStatus::kOk);  // called and destroyed in one indirect call
   if (lost && lost_crash_) {
     scheduler_->After(0, [this, epoch, crash = std::move(lost_crash_)] {
       if (epoch_ == epoch) crash();
@@ -555,47 +604,6 @@ const uint8_t* Disk::MediaBytes(uint64_t sector) const {
   const uint64_t index = sector % kChunkSectors;
   if ((it->second->present & (uint64_t{1} << index)) == 0) return nullptr;
   return it->second->bytes.get() + index * options_.sector_size;
-}
-
-Disk::MediaChunk& Disk::MediaChunkFor(uint64_t chunk_index) {
-  if (chunk_index == last_chunk_index_) return *last_chunk_;
-  std::unique_ptr<MediaChunk>& chunk = media_[chunk_index];
-  if (!chunk) {
-    chunk = std::make_unique<MediaChunk>();
-    chunk->bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // default-initialised: not zeroed
-  }
-  last_chunk_index_ = chunk_index;
-  last_chunk_ = chunk.get();
-  return *chunk;
-}
-
-void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) { SetMediaRun(sector, 1, bytes); }
-
-void Disk::SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8_t* bytes) {
-  const uint64_t sector_size = options_.sector_size;
-  if (sector_count == 1) {  // the usual FUA write: one sector
-    MediaChunk& chunk = MediaChunkFor(first_sector / kChunkSectors);
-    const uint64_t index = first_sector % kChunkSectors;
-    const uint64_t bit = uint64_t{1} << index;
-    if ((chunk.present & bit) == 0) ++media_sectors_;
-    chunk.present |= bit;
-    std::memcpy(chunk.bytes.get() + index * sector_size, bytes, sector_size);
-    return;
-  }
-  uint64_t sector = first_sector;
-  const uint64_t end = first_sector + sector_count;
-  while (sector < end) {
-    // The sectors of this run inside one chunk: [index, index + count).
-    MediaChunk& chunk = MediaChunkFor(sector / kChunkSectors);
-    const uint64_t index = sector % kChunkSectors;
-    const uint64_t count = std::min(end - sector, kChunkSectors - index);
-    const uint64_t bits = count == kChunkSectors ? ~uint64_t{0} : ((uint64_t{1} << count) - 1) << index;
-    for (uint64_t added = bits & ~chunk.present; added != 0; added &= added - 1) ++media_sectors_;
-    chunk.present |= bits;
-    std::memcpy(chunk.bytes.get() + index * sector_size, bytes, count * sector_size);
-    bytes += count * sector_size;
-    sector += count;
-  }
 }
 
 void Disk::CopyVisible(uint64_t sector, uint8_t* out) const {

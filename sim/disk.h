@@ -229,6 +229,7 @@ class Disk {
   // The chunk (allocated on first use); the last one found is remembered
   // (chunks never move nor go away: media survives crashes).
   MediaChunk& MediaChunkFor(uint64_t chunk_index);
+  MediaChunk& FindMediaChunk(uint64_t chunk_index);  // MediaChunkFor's lookup (out of line)
   uint64_t last_chunk_index_ = UINT64_MAX;
   MediaChunk* last_chunk_ = nullptr;
   // Write (swap == nullptr: copies data) and WriteSwapping (swaps *swap,

@@ -160,21 +160,26 @@ class Scheduler {
   template <class F>
   [[gnu::always_inline]] EventId Emplace(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
                                          const uint64_t* guard, uint64_t guard_value, F&& fn) {
-    uint32_t slot;
-    if (!free_slots_.empty()) [[likely]] {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
+    uint32_t slot = free_slot_;
+    if (slot != kNoSlot) [[likely]] {
+      free_slot_ = SlotAt(slot).next_free;
     } else {
       slot = NewSlot();
     }
-    SlotAt(slot).fn.Emplace(std::forward<F>(fn));
-    return Enqueue(t, chain, end_of_instant_bit, guard, guard_value, slot);
+    Slot& s = SlotAt(slot);
+    s.fn.Emplace(std::forward<F>(fn));
+    // A free slot has no guard (Step and Cancel clear it): only the guarded
+    // entry point (a constant elsewhere) stores one.
+    if (guard != nullptr) {
+      s.guard = guard;
+      s.guard_value = guard_value;
+    }
+    return Enqueue(t, chain, end_of_instant_bit, slot);
   }
   uint32_t NewSlot();
-  // Files the event of a taken slot whose callback is in place (or frees the
-  // slot and aborts when t is in the past or the callback is empty).
-  EventId Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, const uint64_t* guard,
-                  uint64_t guard_value, uint32_t slot);
+  // Files the event of a taken slot whose callback (and guard) is in place
+  // (or aborts when t is in the past or the callback is empty).
+  EventId Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, uint32_t slot);
   struct Entry {
     TimeNs time;
     uint64_t sequence;
@@ -183,11 +188,14 @@ class Scheduler {
   };
   struct Slot {
     Callback fn;
-    const uint64_t* guard = nullptr;  // see AtInChainGuarded
+    const uint64_t* guard = nullptr;  // see AtInChainGuarded; nullptr while the slot is free
     uint64_t guard_value = 0;
+    // Ids are (generation << 32 | slot + 1): never 0 (kNoEvent), whatever
+    // the generation, which may wrap around.
     uint32_t generation = 1;
     uint32_t chain = 0;
     bool live = false;
+    uint32_t next_free = 0;  // while free: the next free slot (kNoSlot: none)
   };
   // Pops stale entries off the top of the heap; true if a live one remains.
   bool SkipStale();
@@ -195,8 +203,10 @@ class Scheduler {
   bool StepInline();
   void FreeSlot(uint32_t slot);
   void CompactIfMostlyStale();
-  void HeapPush(const Entry& entry);
+  void HeapPush(const Entry& entry);  // needs room: heap_size_ < heap_.size()
   void HeapPop();
+  void GrowHeap();
+  EventId GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, uint32_t slot);
   [[noreturn]] void Fail(const char* what) const;
   // Random and PCT: takes the live entries due at the earliest time off the
   // heap, picks one by the strategy, puts the others back; returns the pick.
@@ -213,7 +223,9 @@ class Scheduler {
   uint64_t events_run_ = 0;
   uint64_t events_max_;
   uint64_t stale_in_heap_ = 0;
-  std::vector<Entry> heap_;  // 4-ary min-heap on (time, sequence)
+  std::vector<Entry> heap_;  // storage: its first heap_size_ entries are a 4-ary min-heap on (time, sequence)
+  size_t heap_size_ = 0;
+  size_t heap_capacity_ = 0;  // heap_.size()
   static constexpr uint32_t kSlotChunkBits = 6;  // 64 slots per chunk
   Slot& SlotAt(uint32_t slot) { return slot_chunks_[slot >> kSlotChunkBits][slot & ((1u << kSlotChunkBits) - 1)]; }
   const Slot& SlotAt(uint32_t slot) const {
@@ -221,7 +233,9 @@ class Scheduler {
   }
   std::vector<std::unique_ptr<Slot[]>> slot_chunks_;
   uint32_t slot_count_ = 0;  // slots ever created (all of slot_chunks_' first slot_count_)
-  std::vector<uint32_t> free_slots_;
+  // Free slots, a list through Slot::next_free, the last freed first.
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint32_t free_slot_ = kNoSlot;
 
   ScheduleOptions schedule_;
   ScheduleStats stats_;

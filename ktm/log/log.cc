@@ -855,10 +855,12 @@ void Log::Force(Lsn lsn, ForceDone done) {
 // yet and a write slot is free (see log.h); Forces that arrive while every
 // slot is busy share the next block (group commit).
 void Log::KickBlockWrites() {
-  while (!failed_ && !force_waiters_.empty()) {
-    Lsn needed = 0;
-    for (const auto& waiter : force_waiters_) needed = std::max(needed, waiter.first);
-    if (needed < written_end_) return;  // blocks in flight cover every waiter
+  if (failed_ || force_waiters_.empty()) return;
+  // The waiters stay as they are while this runs (a write completes later,
+  // through the scheduler): what they need is found once.
+  Lsn needed = 0;
+  for (const auto& waiter : force_waiters_) needed = std::max(needed, waiter.first);
+  while (needed >= written_end_) {  // until blocks in flight cover every waiter
     KTM_LOG_ASSERT(!sealed_.empty() || open_block_ != nullptr,
                    "a Force waits but no block holds unwritten records");
     // Check the slot before sealing: a block sealed early would stop taking
@@ -935,7 +937,8 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
       force_waiters_.erase(force_waiters_.begin() + static_cast<std::ptrdiff_t>(kept), force_waiters_.end());
     }
   }
-  KickBlockWrites();
+  // Usually every waiter was satisfied: nothing to write, no call.
+  if (!force_waiters_.empty()) KickBlockWrites();
   CheckInvariants();
   // Each callback called and destroyed in one go (InvokeOnce).
   for (auto& waiter : ready) waiter.second.InvokeOnce(absl::OkStatus());

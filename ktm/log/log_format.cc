@@ -305,33 +305,44 @@ void BlockBuilder::Reset(uint32_t log_id, Lsn start, BlockLimits limits, std::ve
   record_count_ = 0;
   last_record_lsn_ = kLsnInvalid;
   bytes_ = std::move(storage);
-  bytes_.assign(kBlockHeaderBytes, 0);
+  // The header's bytes are all written by Finish: only room is made here.
+  size_ = kBlockHeaderBytes;
+  if (bytes_.size() < size_) Grow(size_);
+}
+
+void BlockBuilder::Grow(size_t size) {
+  // Doubling, but not past what a block may hold (a block is at most
+  // block_bytes_max, padded to a sector).
+  bytes_.resize(std::max(size, std::min<size_t>(bytes_.size() * 2, limits_.block_bytes_max)));
 }
 
 bool BlockBuilder::Fits(size_t payload_size) const {
   return payload_size <= limits_.record_payload_max &&
-         bytes_.size() + kRecordHeaderBytes + payload_size <= limits_.block_bytes_max;
+         size_ + kRecordHeaderBytes + payload_size <= limits_.block_bytes_max;
 }
 
 Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
   KTM_LOG_ASSERT(Fits(payload.size()), "record does not fit in the block");
-  const size_t offset = bytes_.size();
+  const size_t offset = size_;
   const Lsn lsn = start_ + offset;
-  // The header is built apart and appended with the payload (no zero fill
-  // of bytes that are overwritten at once).
-  uint8_t header[kRecordHeaderBytes];
-  PutU16(header, kRecordTypeAt, type);
-  PutU16(header, kRecordFlagsAt, 0);
-  PutU32(header, kRecordLengthAt, static_cast<uint32_t>(payload.size()));
-  PutU64(header, kRecordLsnAt, lsn);
-  PutU32(header, kRecordChecksumAt, 0);
-  PutU32(header, kRecordReservedAt, 0);
-  bytes_.insert(bytes_.end(), header, header + kRecordHeaderBytes);
-  bytes_.insert(bytes_.end(), payload.begin(), payload.end());
-  std::span<uint8_t> record(bytes_.data() + offset, kRecordHeaderBytes + payload.size());
+  const size_t record_size = kRecordHeaderBytes + payload.size();
+  if (bytes_.size() < offset + record_size) Grow(offset + record_size);
+  size_ = offset + record_size;
+  // Every header byte written, then the payload copied after it (no zero
+  // fill of bytes that are overwritten at once); unchecked stores: the room
+  // was made just above.
+  std::span<uint8_t> record(bytes_.data() + offset, record_size);
+  uint8_t* header = record.data();
+  StoreLittle(header + kRecordTypeAt, type);
+  StoreLittle(header + kRecordFlagsAt, uint16_t{0});
+  StoreLittle(header + kRecordLengthAt, static_cast<uint32_t>(payload.size()));
+  StoreLittle(header + kRecordLsnAt, lsn);
+  StoreLittle(header + kRecordChecksumAt, uint32_t{0});
+  StoreLittle(header + kRecordReservedAt, uint32_t{0});
+  if (!payload.empty()) std::memcpy(header + kRecordHeaderBytes, payload.data(), payload.size());
   // The checksum field is zero here: the CRC of the whole record is
   // ChecksumSkipping's value, in one pass.
-  PutU32(record, kRecordChecksumAt, Crc32c(record));
+  StoreLittle(header + kRecordChecksumAt, Crc32c(record));
   // The record is checked with its block, in Finish (decoded back there).
   ++record_count_;
   last_record_lsn_ = lsn;
@@ -343,19 +354,27 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn)
   KTM_LOG_ASSERT(durable_lsn <= start_ && start_ - durable_lsn <= UINT32_MAX,
                  "a block's durable LSN lies at most 4 GiB below its start");
   KTM_LOG_ASSERT(start_ % sector_size == 0, "a block starts on a sector boundary");
-  const uint32_t length = static_cast<uint32_t>(bytes_.size());
-  PutU32(bytes_, kBlockMagicAt, kBlockMagic);
-  PutU32(bytes_, kBlockLogIdAt, log_id_);
-  PutU64(bytes_, kBlockLsnAt, start_);
-  PutU32(bytes_, kBlockLengthAt, length);
-  PutU32(bytes_, kBlockCountAt, record_count_);
-  PutU32(bytes_, kBlockChecksumAt, 0);
-  PutU32(bytes_, kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
+  const uint32_t length = static_cast<uint32_t>(size_);
+  const std::span<uint8_t> block(bytes_.data(), length);
+  // Every header field is inside: the block holds its header from Reset on.
+  uint8_t* header = block.data();
+  StoreLittle(header + kBlockMagicAt, kBlockMagic);
+  StoreLittle(header + kBlockLogIdAt, log_id_);
+  StoreLittle(header + kBlockLsnAt, start_);
+  StoreLittle(header + kBlockLengthAt, length);
+  StoreLittle(header + kBlockCountAt, record_count_);
+  StoreLittle(header + kBlockChecksumAt, uint32_t{0});
+  StoreLittle(header + kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
   // The checksum field is zero here: the CRC of the whole block is
   // ChecksumSkipping's value, in one pass.
-  PutU32(bytes_, kBlockChecksumAt, Crc32c(bytes_));
+  StoreLittle(header + kBlockChecksumAt, Crc32c(block));
+  // Zero padding to the sector boundary, then the buffer trimmed to it
+  // (bytes_ may be longer: a shrinking resize writes nothing).
+  const size_t padded = RoundUp(length, sector_size);
+  if (bytes_.size() < padded) Grow(padded);
+  std::memset(bytes_.data() + length, 0, padded - length);
+  bytes_.resize(padded);
   std::vector<uint8_t> out = std::move(bytes_);
-  out.resize(RoundUp(length, sector_size), 0);
 
   // Pair check: what we are about to write must read back as exactly this
   // block, every record decoding at its LSN (sampled, see SetSelfCheckEvery).

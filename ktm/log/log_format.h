@@ -133,7 +133,7 @@ class BlockBuilder {
   std::vector<uint8_t> Finish(uint32_t sector_size, Lsn durable_lsn) &&;
 
   Lsn start() const { return start_; }
-  Lsn end() const { return start_ + bytes_.size(); }  // unpadded
+  Lsn end() const { return start_ + size_; }  // unpadded
   uint32_t record_count() const { return record_count_; }
   Lsn last_record_lsn() const { return last_record_lsn_; }
 
@@ -143,7 +143,13 @@ class BlockBuilder {
   BlockLimits limits_;
   uint32_t record_count_ = 0;
   Lsn last_record_lsn_ = kLsnInvalid;
+  // bytes_[0, size_) is the block so far; bytes_ may be longer (a reused
+  // buffer's old bytes, or room made ahead): records are copied in without
+  // a vector insert, and Finish zeroes only the padding, then trims.
   std::vector<uint8_t> bytes_;
+  size_t size_ = 0;
+  // Makes bytes_ at least `size` long, keeping bytes_[0, size_).
+  void Grow(size_t size);
 };
 
 // Reads a block header (bytes: at least kBlockHeaderBytes) and checks it
