@@ -219,7 +219,10 @@ class Dtc {
   bool Admit(const Message& m);
   void Dispatch(const Message& m);
   Message MakeMessage(MessageType type, const BranchRecord& record) const;
-  void Send(uint32_t to, Message m);
+  // Stamps the sender's fields (from, incarnation, a new id) into m, traces
+  // and sends it: by reference, so a request kept for retransmission is sent
+  // without a copy.
+  void Send(uint32_t to, Message& m);
   void Reply(const Message& request, Message reply);
   void TraceMessage(sim::TraceName kind, const Message& m, uint32_t to);
   // A branch's trace text ("b<coordinator>.<incarnation>.<sequence>") with
