@@ -479,15 +479,6 @@ void Dtc::TraceMessage(sim::TraceName kind, const Message& m, uint32_t to) {
 // ---------------------------------------------------------------------------
 // Timers.
 
-void Dtc::Defer(std::function<void()> fn) { (void)Timer(0, std::move(fn)); }
-
-sim::EventId Dtc::Timer(sim::TimeNs delay, std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
-  return host_->After(delay, [alive, fn = std::move(fn)] {
-    if (auto a = alive.lock(); a && *a) fn();
-  });
-}
-
 void Dtc::CancelTimer(sim::EventId* timer) {
   if (*timer != sim::kNoEvent) host_->Cancel(*timer);
   *timer = sim::kNoEvent;
