@@ -571,9 +571,10 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
 // Drops the transaction's effects (it will not commit) and reports the abort once.
 void RmBase::Abandon(TxContext& ctx, const std::string& why) {
   if (ctx.prepare_logged && options_.durable && !log()->failed()) {
-    Writer w;
+    Writer& w = record_writer_;
+    w.Reset();
     w.Id(ctx.uow);
-    (void)log()->Append(kRecAbort, w.data());  // not forced: presumed abort covers a lost one
+    (void)log()->Append(kRecAbort, w.view());  // not forced: presumed abort covers a lost one
   }
   EndTransaction(ctx.uow);
   SetPhase(ctx, RmTxPhase::kDone);

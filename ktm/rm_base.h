@@ -378,7 +378,7 @@ class RmBase {
   std::unique_ptr<storage::PageStore> store_;
   std::set<std::string> dirty_keys_;    // committed records changed since the last flush
   std::shared_ptr<bool> alive_;
-  Writer record_writer_;  // reused by the hot log records (prepare, commit): Reset, encode, view()
+  Writer record_writer_;  // reused by the hot log records (prepare, commit, abort): Reset, encode, view()
   Writer changes_writer_;  // reused by EncodeTxChanges
 };
 

@@ -342,7 +342,7 @@ Message Dtc::MakeMessage(MessageType type, const BranchRecord& record) const {
   return m;
 }
 
-void Dtc::Send(uint32_t to, Message m) {
+void Dtc::Send(uint32_t to, Message& m) {
   KTM_ASSERT(to != host_->id(), "Dtc sends to itself");
   KTM_ASSERT(m.rm.size() <= kStringBytesMax && m.key.size() <= kStringBytesMax && m.value.size() <= kStringBytesMax,
              "Dtc message string over the limit");
@@ -357,7 +357,7 @@ void Dtc::Send(uint32_t to, Message m) {
 void Dtc::Reply(const Message& request, Message reply) {
   reply.reply_to = request.id;
   reply.to_incarnation = request.from_incarnation;
-  Send(request.from, std::move(reply));
+  Send(request.from, reply);
 }
 
 namespace {
@@ -478,15 +478,6 @@ void Dtc::TraceMessage(sim::TraceName kind, const Message& m, uint32_t to) {
 
 // ---------------------------------------------------------------------------
 // Timers.
-
-void Dtc::Defer(std::function<void()> fn) { (void)Timer(0, std::move(fn)); }
-
-sim::EventId Dtc::Timer(sim::TimeNs delay, std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
-  return host_->After(delay, [alive, fn = std::move(fn)] {
-    if (auto a = alive.lock(); a && *a) fn();
-  });
-}
 
 void Dtc::CancelTimer(sim::EventId* timer) {
   if (*timer != sim::kNoEvent) host_->Cancel(*timer);

@@ -219,7 +219,10 @@ class Dtc {
   bool Admit(const Message& m);
   void Dispatch(const Message& m);
   Message MakeMessage(MessageType type, const BranchRecord& record) const;
-  void Send(uint32_t to, Message m);
+  // Stamps the sender's fields (from, incarnation, a new id) into m, traces
+  // and sends it: by reference, so a request kept for retransmission is sent
+  // without a copy.
+  void Send(uint32_t to, Message& m);
   void Reply(const Message& request, Message reply);
   void TraceMessage(sim::TraceName kind, const Message& m, uint32_t to);
   // A branch's trace text ("b<coordinator>.<incarnation>.<sequence>") with
@@ -241,8 +244,17 @@ class Dtc {
   std::string traced_status_name_;
   uint64_t traced_status_hash_ = 0;  // traced_status_name_'s digest word
   bool traced_status_valid_ = false;
-  void Defer(std::function<void()> fn);
-  sim::EventId Timer(sim::TimeNs delay, std::function<void()> fn);
+  // Timer runs fn after delay unless this Dtc is gone by then; Defer runs it
+  // next. Templates: fn is stored in the event itself (no std::function, and
+  // no allocation, per timer).
+  template <class F>
+  void Defer(F fn) { (void)Timer(0, std::move(fn)); }
+  template <class F>
+  sim::EventId Timer(sim::TimeNs delay, F fn) {
+    return host_->After(delay, [alive = std::weak_ptr<bool>(alive_), fn = std::move(fn)]() mutable {
+      if (auto a = alive.lock(); a && *a) fn();
+    });
+  }
   void CancelTimer(sim::EventId* timer);
   sim::TimeNs NextBackoff(sim::TimeNs backoff) const;
   uint64_t NewKey() { return next_key_++; }

@@ -235,7 +235,8 @@ void Dtc::OnOutboundRollback(Outbound& b) {
   KTM_ASSERT(s == STATUS_SUCCESS, "RollbackComplete after ROLLBACK: " + StatusName(s));
   // The decision, sent once: presumed abort needs no acknowledgement (a
   // participant that misses it inquires and hears "abort").
-  Send(b.record.participant, MakeMessage(MessageType::kAbort, b.record));
+  Message abort = MakeMessage(MessageType::kAbort, b.record);
+  Send(b.record.participant, abort);
   ForgetOutbound(b);
 }
 

@@ -62,7 +62,7 @@ void Dtc::Touch(Inbound& b, const Message& m) {
 void Dtc::ReplyTo(Inbound& b, Message reply) {
   reply.reply_to = b.reply_to;
   reply.to_incarnation = b.coordinator_incarnation;
-  Send(b.record.id.coordinator, std::move(reply));
+  Send(b.record.id.coordinator, reply);
 }
 
 // ---------------------------------------------------------------------------
@@ -374,7 +374,7 @@ void Dtc::MarkAborted(Inbound& b, const char* why) {
 void Dtc::SendAbortedNotice(Inbound& b) {
   Message notice = MakeMessage(MessageType::kAborted, b.record);
   notice.reply_to = b.reply_to;
-  Send(b.record.id.coordinator, std::move(notice));
+  Send(b.record.id.coordinator, notice);
   ++b.attempts;
   b.backoff = NextBackoff(b.backoff);
   ArmInboundTimer(b, b.backoff);
@@ -559,7 +559,8 @@ void Dtc::OnInboundTimer(const BranchId& id) {
 }
 
 void Dtc::SendInquiry(Inbound& b) {
-  Send(b.record.id.coordinator, MakeMessage(MessageType::kInquiry, b.record));
+  Message inquiry = MakeMessage(MessageType::kInquiry, b.record);
+  Send(b.record.id.coordinator, inquiry);
   b.recovered = false;  // only the first inquiry after a restart skips the quiet period
   ++b.attempts;
   b.backoff = NextBackoff(b.backoff);

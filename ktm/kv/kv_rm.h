@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ktm/rm_base.h"
 #include "ktm/storage/record_cache.h"
 
@@ -174,7 +175,9 @@ class KvRm : public RmBase {
   };
   // Per open transaction (nodes reused: sim::RecyclingMap).
   sim::RecyclingMap<Guid, WriteSet> writes_;
-  sim::RecyclingMap<std::string, Guid> locks_;  // key -> writer UOW
+  // key -> writer UOW. Only ever looked up by key (never walked), so a hash
+  // map: a write and a transaction's end each search it per key.
+  absl::flat_hash_map<std::string, Guid> locks_;
   // ApplyChanges' decoded write set (views into the record) and the key and
   // value it applies, reused from commit to commit.
   std::vector<std::pair<std::string_view, std::string_view>> apply_views_;
