@@ -205,10 +205,10 @@ void CheckSameRun(const harness::Scenario& scenario, const reports::RunRecord& f
                   const harness::RunResult& again) {
   if (again.digest == first.digest && again.passed == first.passed) return;
   absl::FPrintF(stderr,
-                "ktmsim: FATAL: nondeterminism: scenario %s seed %d gave digest %s (passed=%v) "
-                "and, re-run with keep_trace, digest %s (passed=%v)\nreplay: %s\n",
-                scenario.name, first.seed, reports::DigestText(first.digest), first.passed,
-                reports::DigestText(again.digest), again.passed,
+                "ktmsim: FATAL: nondeterminism: scenario %s seed %d gave digest %s (passed=%s) "
+                "and, re-run with keep_trace, digest %s (passed=%s)\nreplay: %s\n",
+                scenario.name, first.seed, reports::DigestText(first.digest), first.passed ? "true" : "false",
+                reports::DigestText(again.digest), again.passed ? "true" : "false",
                 first.replay_command);
   std::abort();
 }
