@@ -294,6 +294,13 @@ struct Facts {
   // Every first kRmCommitted of a tx at an RM, in event (= commit) order,
   // with that RM: per RM, its commit order.
   std::vector<std::pair<size_t, uint32_t>> commits;
+  // Place id -> the last write applied by a commit so far (kNoId: none),
+  // kept while the events are read, when the committing transaction's writes
+  // are still in cache (BuildReference). A write of a tx at an RM after its
+  // commit there (late_write) applies at that commit's place in the order,
+  // before later commits: then BuildReference replays `commits` instead.
+  std::vector<Index> committed_write;
+  bool late_write = false;
   // Value's table id -> its first kWrite (at any place); a value also
   // written at another place: (place, value id) -> first kWrite there.
   std::vector<Index> first_write_of_value;
@@ -366,6 +373,7 @@ struct Facts {
     if (inserted) {
       places.push_back({rm, key});
       finals.emplace_back();
+      committed_write.push_back(kNoId);
     }
     return it->second;
   }
@@ -401,6 +409,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       if (rm_facts.enlist == kNone) rm_facts.enlist = index;
       break;
     case EventKind::kWrite:
+      if (rm_facts.first_committed != kNone) facts.late_write = true;
       facts.Append(rm_facts.writes, index);
       facts.NoteWrite(index, event.value);
       if (event.detail == "volatile") facts.event_code[index] = kWriteVolatile;
@@ -416,6 +425,9 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       if (rm_facts.first_committed == kNone) {
         rm_facts.first_committed = index;
         facts.commits.push_back({index, rm_facts.rm});
+        for (size_t write : facts.Each(rm_facts.writes)) {
+          facts.committed_write[facts.event_place[write]] = static_cast<Index>(write);
+        }
       }
       NoteResolved(event, index, rm_facts);
       break;
@@ -485,9 +497,10 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
   }
 }
 
-// Name orders: RMs, places by (rm, key); each tx's RMs by name. Transactions
-// are walked in id order and their violations sorted afterwards (SortByTx):
-// sorting every name would cost more than the walk.
+// Name orders: RMs, places by (rm, key). Transactions are walked in id order
+// and their violations sorted afterwards (SortByTx): sorting every name would
+// cost more than the walk. Each tx's RMs are put in name order by SortRms,
+// just before its rules read them.
 void SortNames(Facts& facts) {
   facts.rms.Sort();
   facts.keys.Sort();
@@ -503,11 +516,15 @@ void SortNames(Facts& facts) {
   for (uint32_t position = 0; position < facts.place_order.size(); ++position) {
     facts.place_rank[facts.place_order[position]] = position;
   }
-  for (TxFacts& tx : facts.tx) {
-    std::sort(tx.rms.begin(), tx.rms.end(), [&facts](const RmFacts& a, const RmFacts& b) {
-      return facts.rms.rank(a.rm) < facts.rms.rank(b.rm);
-    });
-  }
+}
+
+// A tx's RMs in name order. Done in the rules' walk, while the tx's facts are
+// in cache for its rules: a pass of its own read a long history's facts from
+// memory once more.
+void SortRms(const Facts& facts, TxFacts& tx) {
+  std::sort(tx.rms.begin(), tx.rms.end(), [&facts](const RmFacts& a, const RmFacts& b) {
+    return facts.rms.rank(a.rm) < facts.rms.rank(b.rm);
+  });
 }
 
 Facts BuildFactsOwn(const History& history, CheckScratch::Buffers* scratch) {
@@ -572,12 +589,16 @@ Facts BuildFacts(const History& history, CheckScratch::Buffers* scratch = nullpt
 // The committed write the model expects at each place (kNone: absent): per
 // RM, its committed transactions' writes there applied in commit order. A
 // place belongs to one RM, so one pass over all RMs' commits in event order
-// gives the same state as one pass per RM.
+// gives the same state as one pass per RM: the pass that builds the facts
+// (Facts::committed_write), unless a write came after its tx's commit.
 std::vector<size_t> BuildReference(const Facts& facts) {
-  std::vector<size_t> state(facts.places.size(), kNone);
-  for (const auto& [commit, rm] : facts.commits) {
-    for (size_t write : facts.Each(facts.tx[facts.event_tx[commit]].At(rm).writes)) {
-      state[facts.event_place[write]] = write;
+  std::vector<size_t> state(facts.committed_write.begin(), facts.committed_write.end());
+  if (facts.late_write) {
+    std::fill(state.begin(), state.end(), kNone);
+    for (const auto& [commit, rm] : facts.commits) {
+      for (size_t write : facts.Each(facts.tx[facts.event_tx[commit]].At(rm).writes)) {
+        state[facts.event_place[write]] = write;
+      }
     }
   }
   // A volatile key's last committed write with a crash of its host after it
@@ -1211,13 +1232,14 @@ Rule RuleNamed(std::string_view name) {
 using Found = std::array<std::vector<Violation>, kRuleCount>;
 Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns,
                CheckScratch::Buffers* scratch = nullptr) {
-  const Facts facts = BuildFacts(history, scratch);
+  Facts facts = BuildFacts(history, scratch);
   const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
   const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
   const bool judge_termination =
       wanted[kTermination] && history.end_ns >= SaturatingAdd(facts.faults_stop_ns, bound_ns);
   std::array<std::vector<Violation>, kRuleCount> found;
   for (uint32_t id = 0; id < facts.tx.size(); ++id) {
+    SortRms(facts, facts.tx[id]);
     const TxFacts& tx_facts = facts.tx[id];
     const absl::string_view tx = facts.TxName(id);
     if (wanted[kAtomicity]) AllOrNothingOf(facts, id, found[kAtomicity]);

@@ -267,6 +267,26 @@ TEST(CheckersTest, ReferenceStateReplaysCommittedWritesInCommitOrder) {
   EXPECT_EQ(state.at({"rmB", "y"}).value, "t1.1");  // t3's write was rolled back
 }
 
+// A write recorded after its transaction's commit at that RM (a history the
+// harness does not make, but the model defines) applies at that commit's
+// place in the commit order: before a later commit's write of the same key.
+TEST(CheckersTest, ReferenceStateAppliesAWriteAfterItsCommitAtThatCommit) {
+  HistoryBuilder b;
+  b.Begin("t1");
+  b.Write("t1", "rmA", "x", "t1.0");
+  b.RmCommitted("t1", "rmA");
+  b.Begin("t2");
+  b.Write("t2", "rmA", "x", "t2.0");
+  b.RmCommitted("t2", "rmA");
+  b.Write("t1", "rmA", "x", "t1.1");  // after t2's commit, but applies at t1's
+  const size_t late_y = b.Write("t1", "rmA", "y", "t1.2");
+  const std::map<RmKey, CommittedValue> state = ReferenceState(b.Build());
+  ASSERT_EQ(state.size(), 2u);
+  EXPECT_EQ(state.at({"rmA", "x"}).value, "t2.0");
+  EXPECT_EQ(state.at({"rmA", "y"}).value, "t1.2");
+  EXPECT_EQ(state.at({"rmA", "y"}).write_event, late_y);
+}
+
 // t1 commits on rmA, rolls back on rmB: breaks atomicity and agreement.
 History SplitCommitHistory(size_t* commit_a, size_t* abort_b) {
   HistoryBuilder b;
