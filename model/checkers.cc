@@ -21,7 +21,6 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -37,30 +36,6 @@
 #include "model/checker_catalog.h"
 
 namespace model {
-
-// The per-event arrays of Facts, kept between checks (see CheckScratch).
-struct CheckScratch::Buffers {
-  std::vector<uint32_t> event_tx;
-  std::vector<uint32_t> event_place;
-  std::vector<uint32_t> next;
-  std::vector<uint32_t> event_value;
-  std::vector<uint8_t> event_code;
-
-  size_t bytes() const {
-    return (event_tx.capacity() + event_place.capacity() + next.capacity() + event_value.capacity()) *
-               sizeof(uint32_t) +
-           event_code.capacity();
-  }
-};
-
-CheckScratch::CheckScratch() = default;
-CheckScratch::~CheckScratch() = default;
-size_t CheckScratch::bytes_held() const { return buffers_ == nullptr ? 0 : buffers_->bytes(); }
-
-CheckScratch::Buffers& ScratchBuffers(CheckScratch& scratch) {
-  if (scratch.buffers_ == nullptr) scratch.buffers_ = std::make_unique<CheckScratch::Buffers>();
-  return *scratch.buffers_;
-}
 
 namespace {
 
@@ -242,6 +217,36 @@ struct TxFacts {
   const RmFacts& At(uint32_t rm) const { return *Find(rm); }  // the tx has facts at rm
 };
 
+}  // namespace
+
+// The per-event arrays and the per-transaction facts of Facts, kept between
+// checks (see CheckScratch).
+struct CheckScratch::Buffers {
+  std::vector<uint32_t> event_tx;
+  std::vector<uint32_t> event_place;
+  std::vector<uint32_t> next;
+  std::vector<uint32_t> event_value;
+  std::vector<uint8_t> event_code;
+  std::vector<TxFacts> tx;
+
+  size_t bytes() const {
+    return (event_tx.capacity() + event_place.capacity() + next.capacity() + event_value.capacity()) *
+               sizeof(uint32_t) +
+           event_code.capacity() + tx.capacity() * sizeof(TxFacts);
+  }
+};
+
+CheckScratch::CheckScratch() = default;
+CheckScratch::~CheckScratch() = default;
+size_t CheckScratch::bytes_held() const { return buffers_ == nullptr ? 0 : buffers_->bytes(); }
+
+CheckScratch::Buffers& ScratchBuffers(CheckScratch& scratch) {
+  if (scratch.buffers_ == nullptr) scratch.buffers_ = std::make_unique<CheckScratch::Buffers>();
+  return *scratch.buffers_;
+}
+
+namespace {
+
 struct Facts {
   Facts() = default;
   Facts(Facts&&) = default;
@@ -254,6 +259,8 @@ struct Facts {
     KeepLarger(next, scratch->next);
     KeepLarger(event_value, scratch->event_value);
     KeepLarger(event_code, scratch->event_code);
+    tx.clear();
+    KeepLarger(tx, scratch->tx);
   }
   // Takes the per-event arrays of `buffers` (they come back when this is destroyed).
   void Borrow(CheckScratch::Buffers* buffers) {
@@ -264,6 +271,7 @@ struct Facts {
     next = std::move(scratch->next);
     event_value = std::move(scratch->event_value);
     event_code = std::move(scratch->event_code);
+    tx = std::move(scratch->tx);
   }
 
   CheckScratch::Buffers* scratch = nullptr;
@@ -275,7 +283,10 @@ struct Facts {
   Names txs;                        // transaction names
   Names rms;                        // RM names
   Names keys;                       // keys (only their order matters, with the RM's)
-  std::deque<TxFacts> tx;           // by tx id (a deque: growing never moves them)
+  // By tx id. A vector kept in the scratch: a fresh deque took a long
+  // history's facts (160 bytes a transaction) as new pages from the kernel
+  // at every check, and gave them back.
+  std::vector<TxFacts> tx;
   std::vector<uint32_t> event_tx;   // per event: tx id, kNoId when the event has no tx facts
   std::vector<uint32_t> event_place;  // per kWrite / kRead / kFinalValue: place id
   std::vector<Index> next;            // per event: the next one in its List, kNoId at the end
@@ -546,6 +557,7 @@ Facts BuildFactsOwn(const History& history, CheckScratch::Buffers* scratch) {
   // start them at a size a typical history needs (about 10 events per
   // transaction, 1.5 writes per transaction).
   facts.txs.Reserve(history.names.get(), count / 8, true);
+  facts.tx.reserve(count / 8);
   facts.rms.Reserve(history.names.get(), 16, false);
   facts.keys.Reserve(history.names.get(), 64, false);
   facts.first_write_of_value.assign(history.names == nullptr ? 1 : history.names->size(), kNone);
