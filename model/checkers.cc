@@ -127,6 +127,17 @@ class Names {
   uint32_t rank(uint32_t id) const { return rank_[id]; }
   // A name from another table was seen.
   bool foreign() const { return foreign_; }
+  // The storage of the table id -> dense id map and the names, from and
+  // back to a CheckScratch (the contents do not matter: Reserve resets them).
+  void Take(std::vector<uint32_t>& dense, std::vector<absl::string_view>& names) {
+    dense_ = std::move(dense);
+    names_ = std::move(names);
+    names_.clear();
+  }
+  void Return(std::vector<uint32_t>& dense, std::vector<absl::string_view>& names) {
+    KeepLarger(dense_, dense);
+    KeepLarger(names_, names);
+  }
 
  private:
   [[gnu::noinline]] uint32_t InternNew(const model::Name& name) {
@@ -228,11 +239,17 @@ struct CheckScratch::Buffers {
   std::vector<uint32_t> event_value;
   std::vector<uint8_t> event_code;
   std::vector<TxFacts> tx;
+  // Per name of the history's table (Names and Facts::first_write_of_value).
+  std::vector<uint32_t> tx_dense;
+  std::vector<absl::string_view> tx_names;
+  std::vector<Index> first_write_of_value;
 
   size_t bytes() const {
-    return (event_tx.capacity() + event_place.capacity() + next.capacity() + event_value.capacity()) *
+    return (event_tx.capacity() + event_place.capacity() + next.capacity() + event_value.capacity() +
+            tx_dense.capacity() + first_write_of_value.capacity()) *
                sizeof(uint32_t) +
-           event_code.capacity() + tx.capacity() * sizeof(TxFacts);
+           event_code.capacity() + tx.capacity() * sizeof(TxFacts) +
+           tx_names.capacity() * sizeof(absl::string_view);
   }
 };
 
@@ -251,7 +268,7 @@ struct Facts {
   Facts() = default;
   Facts(Facts&&) = default;
   Facts& operator=(Facts&&) = delete;
-  // The per-event arrays go back to the scratch they came from.
+  // The arrays go back to the scratch they came from.
   ~Facts() {
     if (scratch == nullptr) return;
     KeepLarger(event_tx, scratch->event_tx);
@@ -261,8 +278,13 @@ struct Facts {
     KeepLarger(event_code, scratch->event_code);
     tx.clear();
     KeepLarger(tx, scratch->tx);
+    txs.Return(scratch->tx_dense, scratch->tx_names);
+    KeepLarger(first_write_of_value, scratch->first_write_of_value);
   }
-  // Takes the per-event arrays of `buffers` (they come back when this is destroyed).
+  // Takes the arrays of `buffers` (they come back when this is destroyed).
+  // Their contents are stale: the per-event arrays are written at every
+  // index the rules read (Append ends each list) and never cleared, which
+  // at 1M transactions was a pass of its own over 166 MB.
   void Borrow(CheckScratch::Buffers* buffers) {
     scratch = buffers;
     if (scratch == nullptr) return;
@@ -272,6 +294,8 @@ struct Facts {
     event_value = std::move(scratch->event_value);
     event_code = std::move(scratch->event_code);
     tx = std::move(scratch->tx);
+    txs.Take(scratch->tx_dense, scratch->tx_names);
+    first_write_of_value = std::move(scratch->first_write_of_value);
   }
 
   CheckScratch::Buffers* scratch = nullptr;
@@ -302,14 +326,11 @@ struct Facts {
   // Place id -> its kFinalValue indexes (chained through `next`: 8 bytes a
   // place, where an inlined vector took 16).
   std::vector<List> finals;
-  // Every first kRmCommitted of a tx at an RM, in event (= commit) order,
-  // with that RM: per RM, its commit order.
-  std::vector<std::pair<size_t, uint32_t>> commits;
   // Place id -> the last write applied by a commit so far (kNoId: none),
   // kept while the events are read, when the committing transaction's writes
   // are still in cache (BuildReference). A write of a tx at an RM after its
   // commit there (late_write) applies at that commit's place in the order,
-  // before later commits: then BuildReference replays `commits` instead.
+  // before later commits: then BuildReference replays the commits instead.
   std::vector<Index> committed_write;
   bool late_write = false;
   // Value's table id -> its first kWrite (at any place); a value also
@@ -342,6 +363,7 @@ struct Facts {
       next[list.tail] = static_cast<Index>(index);
     }
     list.tail = static_cast<Index>(index);
+    next[index] = kNoId;
   }
   ListRange Each(const List& list) const { return ListRange(next, list); }
   // A name from another table than the history's was seen: ids do not apply.
@@ -423,7 +445,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       if (rm_facts.first_committed != kNone) facts.late_write = true;
       facts.Append(rm_facts.writes, index);
       facts.NoteWrite(index, event.value);
-      if (event.detail == "volatile") facts.event_code[index] = kWriteVolatile;
+      facts.event_code[index] = event.detail == "volatile" ? kWriteVolatile : kCodeNone;
       break;
     case EventKind::kVote: {
       facts.Append(rm_facts.votes, index);
@@ -435,7 +457,6 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
     case EventKind::kRmCommitted:
       if (rm_facts.first_committed == kNone) {
         rm_facts.first_committed = index;
-        facts.commits.push_back({index, rm_facts.rm});
         for (size_t write : facts.Each(rm_facts.writes)) {
           facts.committed_write[facts.event_place[write]] = static_cast<Index>(write);
         }
@@ -548,11 +569,11 @@ Facts BuildFactsOwn(const History& history, CheckScratch::Buffers* scratch) {
     std::fprintf(stderr, "model::CheckAll: a history of %zu events is over the limit of %zu\n", count, kNone - 1);
     std::abort();
   }
-  facts.event_tx.assign(count, kNoId);
-  facts.event_place.assign(count, kNoId);
-  facts.next.assign(count, kNoId);
-  facts.event_value.assign(count, 0);
-  facts.event_code.assign(count, kCodeNone);
+  facts.event_tx.resize(count);
+  facts.event_place.resize(count);
+  facts.next.resize(count);
+  facts.event_value.resize(count);
+  facts.event_code.resize(count);
   // Growing the big tables by rehashing costs about as much as filling them:
   // start them at a size a typical history needs (about 10 events per
   // transaction, 1.5 writes per transaction).
@@ -606,11 +627,18 @@ Facts BuildFacts(const History& history, CheckScratch::Buffers* scratch = nullpt
 std::vector<size_t> BuildReference(const Facts& facts) {
   std::vector<size_t> state(facts.committed_write.begin(), facts.committed_write.end());
   if (facts.late_write) {
-    std::fill(state.begin(), state.end(), kNone);
-    for (const auto& [commit, rm] : facts.commits) {
-      for (size_t write : facts.Each(facts.tx[facts.event_tx[commit]].At(rm).writes)) {
-        state[facts.event_place[write]] = write;
+    // Every first kRmCommitted of a tx at an RM, in event (= commit) order.
+    std::vector<const RmFacts*> commits;
+    for (const TxFacts& tx : facts.tx) {
+      for (const RmFacts& rm_facts : tx.rms) {
+        if (rm_facts.first_committed != kNone) commits.push_back(&rm_facts);
       }
+    }
+    std::sort(commits.begin(), commits.end(),
+              [](const RmFacts* a, const RmFacts* b) { return a->first_committed < b->first_committed; });
+    std::fill(state.begin(), state.end(), kNone);
+    for (const RmFacts* commit : commits) {
+      for (size_t write : facts.Each(commit->writes)) state[facts.event_place[write]] = write;
     }
   }
   // A volatile key's last committed write with a crash of its host after it
