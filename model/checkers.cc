@@ -200,6 +200,12 @@ struct RmFacts {
 
 // What one transaction did overall; rms in RM name order once built.
 struct TxFacts {
+  // User-provided, so that a new one (Facts::tx.emplace_back) is not first
+  // zero-filled whole: the members below are set, the inline RmFacts storage
+  // is written when an RM is added. The fill (a `rep stos` of 160 bytes per
+  // transaction) was a tenth of building the facts.
+  TxFacts() {}  // NOLINT(modernize-use-equals-default): `= default` would zero-fill
+
   Index begin = kNoId;
   Index first_commit_request = kNoId;
   Index first_rollback_request = kNoId;
