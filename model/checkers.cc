@@ -200,7 +200,7 @@ struct RmFacts {
 
 // What one transaction did overall; rms in RM name order once built.
 struct TxFacts {
-  // User-provided, so that a new one (Facts::tx.emplace_back) is not first
+  // User-provided, so that a new one (Facts::AddTx) is not first
   // zero-filled whole: the members below are set, the inline RmFacts storage
   // is written when an RM is added. The fill (a `rep stos` of 160 bytes per
   // transaction) was a tenth of building the facts.
@@ -282,7 +282,6 @@ struct Facts {
     KeepLarger(next, scratch->next);
     KeepLarger(event_value, scratch->event_value);
     KeepLarger(event_code, scratch->event_code);
-    tx.clear();
     KeepLarger(tx, scratch->tx);
     txs.Return(scratch->tx_dense, scratch->tx_names);
     KeepLarger(first_write_of_value, scratch->first_write_of_value);
@@ -313,10 +312,13 @@ struct Facts {
   Names txs;                        // transaction names
   Names rms;                        // RM names
   Names keys;                       // keys (only their order matters, with the RM's)
-  // By tx id. A vector kept in the scratch: a fresh deque took a long
-  // history's facts (160 bytes a transaction) as new pages from the kernel
-  // at every check, and gave them back.
+  // By tx id, the first tx_count of them; the rest are an earlier check's.
+  // A vector kept in the scratch: a fresh deque took a long history's facts
+  // (160 bytes a transaction) as new pages from the kernel at every check,
+  // and gave them back. Its elements are reused in place (AddTx): clearing
+  // them at the end of a check was one more pass over them all.
   std::vector<TxFacts> tx;
+  uint32_t tx_count = 0;
   std::vector<uint32_t> event_tx;   // per event: tx id, kNoId when the event has no tx facts
   std::vector<uint32_t> event_place;  // per kWrite / kRead / kFinalValue: place id
   std::vector<Index> next;            // per event: the next one in its List, kNoId at the end
@@ -361,6 +363,16 @@ struct Facts {
   }
 
   const HistoryEvent& event(size_t index) const { return history->events[index]; }
+  // The facts of a transaction seen for the first time (id tx_count).
+  void AddTx() {
+    if (tx_count == tx.size()) {
+      tx.emplace_back();
+    } else {
+      std::destroy_at(&tx[tx_count]);
+      std::construct_at(&tx[tx_count]);
+    }
+    ++tx_count;
+  }
   // Appends event `index` (later than every index in `list`) to `list`.
   void Append(List& list, size_t index) {
     if (list.empty()) {
@@ -484,7 +496,7 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
 
 void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
   const uint32_t id = facts.txs.Intern(event.tx);
-  if (id == facts.tx.size()) facts.tx.emplace_back();
+  if (id == facts.tx_count) facts.AddTx();
   facts.event_tx[index] = id;
   TxFacts& tx = facts.tx[id];
   switch (event.kind) {
@@ -635,8 +647,8 @@ std::vector<size_t> BuildReference(const Facts& facts) {
   if (facts.late_write) {
     // Every first kRmCommitted of a tx at an RM, in event (= commit) order.
     std::vector<const RmFacts*> commits;
-    for (const TxFacts& tx : facts.tx) {
-      for (const RmFacts& rm_facts : tx.rms) {
+    for (uint32_t id = 0; id < facts.tx_count; ++id) {
+      for (const RmFacts& rm_facts : facts.tx[id].rms) {
         if (rm_facts.first_committed != kNone) commits.push_back(&rm_facts);
       }
     }
@@ -1284,7 +1296,7 @@ Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns,
   const bool judge_termination =
       wanted[kTermination] && history.end_ns >= SaturatingAdd(facts.faults_stop_ns, bound_ns);
   std::array<std::vector<Violation>, kRuleCount> found;
-  for (uint32_t id = 0; id < facts.tx.size(); ++id) {
+  for (uint32_t id = 0; id < facts.tx_count; ++id) {
     SortRms(facts, facts.tx[id]);
     const TxFacts& tx_facts = facts.tx[id];
     const absl::string_view tx = facts.TxName(id);
