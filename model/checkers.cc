@@ -1014,8 +1014,11 @@ void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint
 
 // ---- isolation -------------------------------------------------------------
 
-// A read with no earlier own write: it must see "" or a value committed there.
-void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& out) {
+// A read by tx `reader` with no earlier own write: it must see "" or a value
+// committed there. (The reader is passed, not looked up: event_tx at the
+// read was the rules' only use of that array near the transaction walked,
+// so on a history larger than the cache nearly every lookup waited for memory.)
+void CheckForeignRead(const Facts& facts, uint32_t reader, size_t read, std::vector<Violation>& out) {
   if (facts.event_value[read] == 0) return;  // absent
   const HistoryEvent& event = facts.event(read);
   // The message's start, built only for a violation (nearly every read is
@@ -1034,7 +1037,7 @@ void CheckForeignRead(const Facts& facts, size_t read, std::vector<Violation>& o
   // Named only in a message: reading the writer's event (far back in a long
   // history, out of cache) and copying its name cost a tenth of the check.
   const auto writer = [&] { return facts.TxName(facts.event_tx[write]); };
-  if (facts.event_tx[write] == facts.event_tx[read]) {
+  if (facts.event_tx[write] == reader) {
     out.push_back(MakeViolation(
         "isolation", event.tx,
         absl::StrCat(seen(), ", its own write made only later at ", At(facts, write)), {read, write}));
@@ -1079,7 +1082,7 @@ void IsolationOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
   for (size_t read : facts.Each(facts.tx[id].reads)) {
     const size_t own = OwnWriteBefore(facts, facts.tx[id], read);
     if (own == kNone) {
-      CheckForeignRead(facts, read, out);
+      CheckForeignRead(facts, id, read, out);
       continue;
     }
     if (facts.event_value[own] == facts.event_value[read]) continue;
