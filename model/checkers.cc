@@ -5,7 +5,7 @@
 // (first commit, first abort, writes, votes, ...), the commit order, per
 // place the final values. Event indexes are stored in 32 bits and a
 // transaction's lists of them (writes, votes, reads) are chained through one
-// per-event `next` array, so a transaction's facts are about 120 bytes with
+// per-event `next` array, so a transaction's facts are 160 bytes with
 // no allocation of their own (was 312 with inlined vectors of size_t). A name's id in the history's NameTable indexes a
 // flat vector, so nothing hashes or compares strings (a history with names
 // from other tables, built by hand, is re-interned into one table first).
