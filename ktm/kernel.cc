@@ -680,7 +680,9 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
       description.size() > MAX_TRANSACTION_DESCRIPTION_LENGTH) {
     return STATUS_INVALID_PARAMETER;
   }
-  auto tx = std::make_shared<Tx>();
+  // Default-initialised: every member has an initializer (kernel.h), and
+  // make_shared<Tx>() zero-filled the whole object first (a `rep stos`).
+  auto tx = std::make_shared_for_overwrite<Tx>();
   tx->id = NewGuid();
   tx->description = description;
   tx->timeout_ms = timeout_ms;
@@ -1278,7 +1280,7 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   if (tx->tm != nullptr && tx->tm != rm->tm) return STATUS_TRANSACTION_NOT_JOINED;
   if (tx->enlistments.size() >= kEnlistmentsPerTransactionMax) return STATUS_INSUFFICIENT_RESOURCES;
   tx->tm = rm->tm;
-  auto en = std::make_shared<En>();
+  auto en = std::make_shared_for_overwrite<En>();  // no zero fill first, as CreateTransaction's Tx
   en->id = NewGuid();
   en->key = key;
   en->mask = mask;
