@@ -500,7 +500,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
     return;
   }
   tm->log->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), tx](absl::Status status) {
-    if (auto a = alive.lock(); !a || !*a) return;
+    if (alive.expired()) return;  // as Defer's guard: no lock (an atomic compare-exchange) per commit
     if (!status.ok()) {
       // The record may or may not be on disk: the outcome is unknown until
       // the TM recovers. The transaction stays in doubt (never unilaterally aborted).
@@ -680,7 +680,9 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
       description.size() > MAX_TRANSACTION_DESCRIPTION_LENGTH) {
     return STATUS_INVALID_PARAMETER;
   }
-  auto tx = std::make_shared<Tx>();
+  // Default-initialised: every member has an initializer (kernel.h), and
+  // make_shared<Tx>() zero-filled the whole object first (a `rep stos`).
+  auto tx = std::make_shared_for_overwrite<Tx>();
   tx->id = NewGuid();
   tx->description = description;
   tx->timeout_ms = timeout_ms;
@@ -1278,7 +1280,7 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   if (tx->tm != nullptr && tx->tm != rm->tm) return STATUS_TRANSACTION_NOT_JOINED;
   if (tx->enlistments.size() >= kEnlistmentsPerTransactionMax) return STATUS_INSUFFICIENT_RESOURCES;
   tx->tm = rm->tm;
-  auto en = std::make_shared<En>();
+  auto en = std::make_shared_for_overwrite<En>();  // no zero fill first, as CreateTransaction's Tx
   en->id = NewGuid();
   en->key = key;
   en->mask = mask;
@@ -1361,7 +1363,13 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
 
 NTSTATUS Kernel::ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = Lookup(h, en); s != STATUS_SUCCESS) return s;
-  *tx = (*en)->tx.lock();
+  // The transaction's reference copied from transactions_ (a plain
+  // increment) when it is still there, which it is until it is forgotten;
+  // locking the weak_ptr costs an atomic compare-exchange per response.
+  const std::weak_ptr<Tx>& weak = (*en)->tx;
+  auto it = transactions_.find((*en)->tx_id);
+  const bool listed = it != transactions_.end() && !it->second.owner_before(weak) && !weak.owner_before(it->second);
+  *tx = listed ? it->second : weak.lock();
   if (!*tx) return STATUS_TRANSACTION_NOT_ACTIVE;  // forgotten
   MergeClock((*tx)->tm, clock);
   return STATUS_SUCCESS;

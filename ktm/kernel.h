@@ -124,6 +124,8 @@ struct Tm {
   uint64_t handles = 0;
 };
 
+// Tx and En: every member has an initializer (or a constructor of its own):
+// the hot paths make them with std::make_shared_for_overwrite (kernel.cc).
 struct Tx {
   Guid id;
   Tm* tm = nullptr;                        // bound at first enlistment
@@ -170,6 +172,7 @@ struct Rm {
   uint32_t chain = 0;                      // scheduler chain of deliveries to this RM (PCT)
 };
 
+// Every member has an initializer: see Tx.
 struct En {
   Guid id;
   uint64_t key = 0;

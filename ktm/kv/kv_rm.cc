@@ -129,12 +129,15 @@ void KvRm::TakeWrite(const Guid& uow, const std::string& key, const std::string&
 NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::string& value) {
   Guid uow;
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
-  auto lock = locks_.find(key);
-  if (lock != locks_.end() && lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
+  // The lock found or taken with one hash of the key (a find, then an
+  // insert, hashed it twice); a write refused below gives back a lock it took.
+  auto [lock, locked_now] = locks_.try_emplace(key, uow);
+  if (lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
   auto& writes = writes_[uow];
   std::string* own = writes.Find(key);
   const uint64_t before = own == nullptr ? 0 : PairBytes(key, *own);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
+    if (locked_now) locks_.erase(lock);
     return STATUS_DISK_FULL;
   }
   // TakeWrite's bookkeeping with the lookups above reused (one search per
@@ -145,7 +148,6 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   } else {
     writes.Insert(key, value);
   }
-  if (lock == locks_.end()) locks_[key] = uow;  // else it is uow's already
   ReportWrite(uow, key, value);
   return STATUS_SUCCESS;
 }
