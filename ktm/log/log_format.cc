@@ -45,15 +45,6 @@ constexpr size_t kRestartMagicAt = 0, kRestartFlagsAt = 4, kRestartSequenceAt = 
                  kRestartPayloadLengthAt = 56, kRestartChecksumAt = 60;
 static_assert(kBlockDurableGapAt + 4 == kBlockHeaderBytes);
 static_assert(kRecordReservedAt + 4 == kRecordHeaderBytes);
-// kHeaderWords: the encoders store a header as whole 8-byte words, its
-// fields combined first, because the CRC reads the header back at once, 8
-// bytes a load, and a load of bytes that several smaller stores wrote cannot
-// take them from those stores (store-to-load forwarding): it waits until they
-// reach the cache. The words, field by field:
-static_assert(kRecordTypeAt == 0 && kRecordFlagsAt == 2 && kRecordLengthAt == 4 && kRecordLsnAt == 8 &&
-              kRecordChecksumAt == 16 && kRecordReservedAt == 20);
-static_assert(kBlockMagicAt == 0 && kBlockLogIdAt == 4 && kBlockLsnAt == 8 && kBlockLengthAt == 16 &&
-              kBlockCountAt == 20 && kBlockChecksumAt == 24 && kBlockDurableGapAt == 28);
 static_assert(kRestartChecksumAt + 4 == kRestartHeaderBytes);
 
 // CRC of bytes[0, length) with the 4-byte checksum field at checksum_at read as zero.
@@ -342,11 +333,12 @@ Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
   // was made just above.
   std::span<uint8_t> record(bytes_.data() + offset, record_size);
   uint8_t* header = record.data();
-  // Whole 8-byte words (kHeaderWords): type | flags (0) | payload length,
-  // the LSN, checksum (0 for now) | reserved (0).
-  StoreLittle(header + kRecordTypeAt, uint64_t{type} | uint64_t{payload.size()} << 8 * kRecordLengthAt);
+  StoreLittle(header + kRecordTypeAt, type);
+  StoreLittle(header + kRecordFlagsAt, uint16_t{0});
+  StoreLittle(header + kRecordLengthAt, static_cast<uint32_t>(payload.size()));
   StoreLittle(header + kRecordLsnAt, lsn);
-  StoreLittle(header + kRecordChecksumAt, uint64_t{0});
+  StoreLittle(header + kRecordChecksumAt, uint32_t{0});
+  StoreLittle(header + kRecordReservedAt, uint32_t{0});
   if (!payload.empty()) std::memcpy(header + kRecordHeaderBytes, payload.data(), payload.size());
   // The checksum field is zero here: the CRC of the whole record is
   // ChecksumSkipping's value, in one pass.
@@ -365,14 +357,14 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn)
   const uint32_t length = static_cast<uint32_t>(size_);
   const std::span<uint8_t> block(bytes_.data(), length);
   // Every header field is inside: the block holds its header from Reset on.
-  // Whole 8-byte words (kHeaderWords): magic | log id, the LSN, length |
-  // record count, checksum (0 for now) | durable gap.
   uint8_t* header = block.data();
-  StoreLittle(header + kBlockMagicAt, uint64_t{kBlockMagic} | uint64_t{log_id_} << 8 * kBlockLogIdAt);
+  StoreLittle(header + kBlockMagicAt, kBlockMagic);
+  StoreLittle(header + kBlockLogIdAt, log_id_);
   StoreLittle(header + kBlockLsnAt, start_);
-  StoreLittle(header + kBlockLengthAt, uint64_t{length} | uint64_t{record_count_} << 8 * (kBlockCountAt - kBlockLengthAt));
-  StoreLittle(header + kBlockChecksumAt,
-              uint64_t{static_cast<uint32_t>(start_ - durable_lsn)} << 8 * (kBlockDurableGapAt - kBlockChecksumAt));
+  StoreLittle(header + kBlockLengthAt, length);
+  StoreLittle(header + kBlockCountAt, record_count_);
+  StoreLittle(header + kBlockChecksumAt, uint32_t{0});
+  StoreLittle(header + kBlockDurableGapAt, static_cast<uint32_t>(start_ - durable_lsn));
   // The checksum field is zero here: the CRC of the whole block is
   // ChecksumSkipping's value, in one pass.
   StoreLittle(header + kBlockChecksumAt, Crc32c(block));
