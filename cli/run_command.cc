@@ -134,6 +134,9 @@ harness::RunOptions BaseOptions(const RunSettings& settings, bool keep_trace) {
   return options;
 }
 
+// The heap a worker keeps between runs rather than give back to the kernel.
+constexpr size_t kWorkerHeapKeptBytes = size_t{64} << 20;
+
 // Runs body(i) for every i in [0, count) on up to `jobs` threads, each
 // pulling the next index from a shared counter, while the calling thread
 // draws `progress`. One job runs on the calling thread, drawing between
@@ -191,7 +194,7 @@ std::vector<reports::RunRecord> RunSwarm(const std::vector<harness::Scenario>& s
         const harness::RunResult result = harness::RunScenario(scenario, items[i].seed, run_options);
         records[i] = reports::MakeRunRecord(scenario, result);
         progress.Advance(!result.passed);
-        harness::ReturnFreedMemory();  // between runs (harness/free_memory.h)
+        harness::ReturnFreedMemoryOver(kWorkerHeapKeptBytes);  // between runs (harness/free_memory.h)
       },
       progress);
   if (!settings.quiet) absl::FPrintF(stderr, "%s\n", progress.FinalLine());
