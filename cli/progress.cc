@@ -46,15 +46,31 @@ double Progress::ElapsedSeconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
+std::chrono::milliseconds Progress::Period() const {
+  return terminal_ ? std::chrono::duration_cast<std::chrono::milliseconds>(kTerminalPeriod)
+                   : std::chrono::duration_cast<std::chrono::milliseconds>(kLogPeriod);
+}
+
 void Progress::Run() {
-  const auto period = terminal_ ? std::chrono::duration_cast<std::chrono::milliseconds>(kTerminalPeriod)
-                                : std::chrono::duration_cast<std::chrono::milliseconds>(kLogPeriod);
+  const auto period = Period();
   std::unique_lock<std::mutex> lock(mutex_);
   while (done_.load() < total_) {
     all_done_.wait_for(lock, period, [this] { return done_.load() >= total_; });
     if (done_.load() < total_) Draw(false);
   }
   lock.unlock();
+  Finish();
+}
+
+void Progress::DrawIfDue() {
+  if (quiet_ || done_.load() >= total_) return;
+  const double now = ElapsedSeconds();
+  if (now - drawn_seconds_ < std::chrono::duration<double>(Period()).count()) return;
+  drawn_seconds_ = now;
+  Draw(false);
+}
+
+void Progress::Finish() {
   finished_seconds_ = ElapsedSeconds();
   Draw(true);
 }

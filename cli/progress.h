@@ -4,7 +4,9 @@
 // time is used here only: it never reaches a report file.
 //
 // Thread model: workers call Advance() concurrently; one thread (the one
-// that waits for the workers) calls Run() until Finish().
+// that waits for the workers) calls Run() until every run is done. A thread
+// that does the runs itself (one job) calls DrawIfDue() after each and
+// Finish() at the end instead.
 #pragma once
 
 #include <atomic>
@@ -24,8 +26,12 @@ class Progress {
 
   // One run finished (thread-safe).
   void Advance(bool failed);
-  // Called by the waiting thread: draws until every run is done.
+  // Called by the waiting thread: draws until every run is done, then Finish().
   void Run();
+  // Draws if a redraw period has passed since the last drawing.
+  void DrawIfDue();
+  // Every run is done: the closing drawing (FinalLine() then has the time).
+  void Finish();
   // The closing line: "N runs in X s (R runs/s), F failures".
   std::string FinalLine() const;
   uint64_t failures() const { return failures_.load(); }
@@ -33,6 +39,7 @@ class Progress {
  private:
   void Draw(bool final);
   double ElapsedSeconds() const;
+  std::chrono::milliseconds Period() const;
 
   const std::string unit_;
   const uint64_t total_;
@@ -41,7 +48,8 @@ class Progress {
   const std::chrono::steady_clock::time_point start_;
   std::atomic<uint64_t> done_{0};
   std::atomic<uint64_t> failures_{0};
-  double finished_seconds_ = 0;  // set by Run() when every run is done
+  double finished_seconds_ = 0;  // set by Finish()
+  double drawn_seconds_ = 0;    // when DrawIfDue() last drew
   std::mutex mutex_;
   std::condition_variable all_done_;
 };

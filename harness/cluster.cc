@@ -26,17 +26,17 @@ std::string KeyName(uint64_t n) {
   return std::string(text, static_cast<size_t>(end - text));
 }
 
-// Rng::Derive(seed, absl::StrCat(prefix, n, suffix)), the name built on the
-// stack: the workload derives streams per transaction and per arrival.
-sim::Rng NumberedStream(uint64_t seed, std::string_view prefix, uint64_t n, std::string_view suffix = {}) {
-  constexpr size_t kAffixMax = 24;
-  char name[2 * kAffixMax + 20];
-  KTM_ASSERT(prefix.size() <= kAffixMax && suffix.size() <= kAffixMax, "a stream name's part over kAffixMax");
-  char* end = std::copy(prefix.begin(), prefix.end(), name);
-  end = std::to_chars(end, name + sizeof name, n).ptr;
-  end = std::copy(suffix.begin(), suffix.end(), end);
-  return sim::Rng::Derive(seed, std::string_view(name, static_cast<size_t>(end - name)));
+// Rng::Derive(seed, absl::StrCat(prefix, n, suffix)) from the prefix's
+// HashName (computed once: the workload derives streams per transaction and
+// per arrival), continued over n's digits and the suffix.
+sim::Rng NumberedStream(uint64_t seed, uint64_t prefix_hash, uint64_t n, std::string_view suffix = {}) {
+  char digits[20];
+  const char* end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  const uint64_t hash = sim::HashNameFrom(prefix_hash, std::string_view(digits, static_cast<size_t>(end - digits)));
+  return sim::Rng::DeriveFromHash(seed, sim::HashNameFrom(hash, suffix));
 }
+const uint64_t kArrivalStreams = sim::HashName("workload/arrival/");
+const uint64_t kTransactionStreams = sim::HashName("workload/tx/");
 
 constexpr const char* kTmLogDisk = "tmlog";
 constexpr const char* kDtcDisk = "dtc";
@@ -386,7 +386,7 @@ void Cluster::ScheduleArrival() {
     const sim::Latency gap =
         sim::Latency::Exponential(0, std::max<sim::TimeNs>(mean, 1), 50 * std::max<sim::TimeNs>(mean, 1));
     for (uint64_t n = last_number_ + 1; n <= number; ++n) {
-      sim::Rng arrival = NumberedStream(seed_, "workload/arrival/", n);
+      sim::Rng arrival = NumberedStream(seed_, kArrivalStreams, n);
       delay += gap.Sample(arrival);
     }
   }
@@ -410,9 +410,12 @@ uint64_t Cluster::NextNumber() const {
 }
 
 Cluster::ClientTx::ClientTx(uint64_t seed, uint64_t n)
-    : number(n),
-      rng(NumberedStream(seed, "workload/tx/", n)),
-      rm_ops_rng(NumberedStream(seed, "workload/tx/", n, "/rm_ops")) {}
+    : number(n), rng(NumberedStream(seed, kTransactionStreams, n)), seed_(seed) {}
+
+sim::Rng& Cluster::ClientTx::RmOps() {
+  if (!rm_ops_rng_) rm_ops_rng_ = NumberedStream(seed_, kTransactionStreams, number, "/rm_ops");
+  return *rm_ops_rng_;
+}
 
 bool Cluster::ClientAlive(const ClientTx& tx) const {
   const HostRuntime& rt = hosts_[tx.host];
@@ -541,7 +544,7 @@ void Cluster::DoOperation(const std::shared_ptr<ClientTx>& tx) {
   bool is_read = tx->read_only || tx->rng.Bernoulli(scenario_.workload.read_fraction);
   // Issue 18's operations draw from the transaction's own stream too, and
   // only where asked (older scenarios draw exactly as before).
-  if (spec.volatile_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
+  if (spec.volatile_fraction > 0 && tx->RmOps().Bernoulli(spec.volatile_fraction)) key = VolatileTwin(key);
   if (SkipsOperation(tx->number, visit + 1)) return SkipOperation(tx, r, is_read);
   if (rm_host_.at(r) != tx->host) return DoRemoteOperation(tx, r, is_read, key);
   // A paged RM's committed state may be on a page not in memory: read it first.
@@ -558,7 +561,7 @@ void Cluster::DoLocalOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bo
   const RmSpec& spec = scenario_.rms[r];
   ktm::NTSTATUS s = ktm::STATUS_RM_NOT_ACTIVE;
   if (rm && !is_read && spec.nontransacted_open_fraction > 0 &&
-      tx->rm_ops_rng.Bernoulli(spec.nontransacted_open_fraction)) {
+      tx->RmOps().Bernoulli(spec.nontransacted_open_fraction)) {
     HoldWriterOpen(*tx, r, *rm, key);
     return Step(tx);
   }
@@ -600,16 +603,16 @@ void Cluster::SkipOperation(const std::shared_ptr<ClientTx>& tx, size_t r, bool 
     if (!is_read) ++tx->op_number;
     return Step(tx);
   }
-  if (!is_read && spec.nontransacted_open_fraction > 0 && tx->rm_ops_rng.Bernoulli(spec.nontransacted_open_fraction)) {
+  if (!is_read && spec.nontransacted_open_fraction > 0 && tx->RmOps().Bernoulli(spec.nontransacted_open_fraction)) {
     ++tx->op_number;  // HoldWriterOpen's id
     return Step(tx);
   }
   if (!is_read) {
     ++tx->op_number;
     if (spec.delete_fraction + spec.move_fraction > 0) {
-      const double pick = tx->rm_ops_rng.UnitDouble();
+      const double pick = tx->RmOps().UnitDouble();
       if (pick >= spec.delete_fraction && pick < spec.delete_fraction + spec.move_fraction) {
-        (void)tx->rm_ops_rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1));
+        (void)tx->RmOps().Uniform(std::max<uint32_t>(scenario_.workload.keys, 1));
       }
     }
   }
@@ -622,10 +625,10 @@ ktm::NTSTATUS Cluster::LocalWrite(ClientTx& tx, size_t r, RmAdapter& rm, const s
   std::string value = WorkloadValue(scenario_.workload, absl::StrCat(tx.name, ".", ++tx.op_number));
   // Only RMs with deletes or moves draw (from their own stream): kv runs are unchanged.
   if (spec.delete_fraction + spec.move_fraction > 0) {
-    double pick = tx.rm_ops_rng.UnitDouble();
+    double pick = tx.RmOps().UnitDouble();
     if (pick < spec.delete_fraction) return rm.Delete(tx.handle, key);
     if (pick < spec.delete_fraction + spec.move_fraction) {
-      std::string from = absl::StrCat("k", tx.rm_ops_rng.Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
+      std::string from = absl::StrCat("k", tx.RmOps().Uniform(std::max<uint32_t>(scenario_.workload.keys, 1)));
       if (from != key) return rm.MoveThenWrite(tx.handle, from, key, value);
     }
   }

@@ -118,7 +118,9 @@ class Cluster {
     ClientTx(uint64_t seed, uint64_t n);
     uint64_t number = 0;
     sim::Rng rng;                                 // this transaction's choices (RMs, keys, ops, outcome)
-    sim::Rng rm_ops_rng;                          // its deletes and moves on txf/txr RMs
+    // Its deletes, moves, volatile keys and non-transacted opens (derived
+    // on first use: most transactions never draw from it).
+    sim::Rng& RmOps();
     std::string name;                             // "t<N>"
     size_t host = 0;
     uint64_t incarnation = 0;
@@ -131,6 +133,10 @@ class Cluster {
     bool read_only = false;
     bool async_commit = false;
     int64_t commit_request_ns = 0;
+
+   private:
+    uint64_t seed_;
+    std::optional<sim::Rng> rm_ops_rng_;
   };
 
   void Build();

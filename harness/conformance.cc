@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -293,7 +294,15 @@ struct RecordStore {
   }
   void Append(TxRec& rec, const Ev& ev) {
     const uint32_t at = static_cast<uint32_t>(events.size());
-    events.push_back(ChainedEv{ev, kNoEv});
+    // Field by field into the new element: copying a whole ChainedEv built
+    // on the stack by narrow stores was a wide load of them, a failed store
+    // forwarding (a quarter of OnEvent's time, perf annotate).
+    ChainedEv& added = events.emplace_back();
+    added.ev.index = ev.index;
+    added.ev.kind = ev.kind;
+    added.ev.slot = ev.slot;
+    added.ev.from = ev.from;
+    added.ev.to = ev.to;
     if (rec.first_ev == kNoEv) {
       rec.first_ev = at;
     } else {
@@ -306,8 +315,9 @@ struct RecordStore {
 // Replays one transaction's records through the projection.
 // What Replay::Step found for one (from, to, RMs, depth): whether the spec
 // leads there and by which actions. A pure function of its key, and runs
-// repeat the same few steps transaction after transaction, so one Finish
-// asks the spec (and searches paths) once per distinct step.
+// repeat the same few steps transaction after transaction and run after
+// run, so a thread asks the spec (and searches paths) once per distinct
+// step (StepMemo, kept across Finish calls).
 struct StepKey {
   uint64_t from, to;
   int n, depth;
@@ -326,16 +336,27 @@ struct StepKeyHash {
 struct StepFound {
   bool accepted = false;
   std::vector<Action> actions;
+  uint64_t visited_in = 0;  // the last Finish (StepMemo::finishes) that visited its target
 };
-using StepMemo = absl::flat_hash_map<StepKey, StepFound, StepKeyHash>;
+struct StepMemo {
+  absl::flat_hash_map<StepKey, StepFound, StepKeyHash> steps;
+  uint64_t finishes = 0;  // Finish calls that used it
+  // A limit on the distinct steps kept: beyond it a Finish starts afresh.
+  static constexpr size_t steps_max = size_t{1} << 16;
+};
 // What one Finish's replays share: the spec's successors (reused), the step
-// memo, the slot -> RM table (reused), and which N already had their initial
-// state visited.
+// memo and the Finish's number in it, the slot -> RM table (reused), which N
+// already had their initial state visited, and the replays that found no
+// violation, by what a replay reads (Replay::Signature, its buffer reused).
 struct ReplayScratch {
+  explicit ReplayScratch(StepMemo* step_memo) : memo(*step_memo), finish(++step_memo->finishes) {}
   std::vector<std::pair<Action, State>> next;
-  StepMemo memo;
+  StepMemo& memo;
+  const uint64_t finish;
   std::vector<int> participant;
   std::array<bool, kSpecRmMax + 1> init_visited{};
+  absl::flat_hash_set<std::vector<uint32_t>> accepted;
+  std::vector<uint32_t> signature;
 };
 
 class Replay {
@@ -347,8 +368,11 @@ class Replay {
         keep_(keep),
         participant_(scratch->participant),
         next_(scratch->next),
-        memo_(scratch->memo),
-        init_visited_(scratch->init_visited) {}
+        memo_(scratch->memo.steps),
+        finish_(scratch->finish),
+        init_visited_(scratch->init_visited),
+        accepted_(scratch->accepted),
+        signature_(scratch->signature) {}
 
   void Run() {
     participant_.assign(rec_.ens.size(), -1);
@@ -369,13 +393,42 @@ class Replay {
       init_visited_[n_] = true;
       Visit(s_);
     }
-    for (uint32_t at = rec_.first_ev; at != kNoEv; at = store_.events[at].next) {
-      if (!Apply(store_.events[at].ev)) break;
+    // Transactions repeat a few shapes: one whose replay reads what an
+    // earlier one of this Finish without a violation read takes the same
+    // steps (their targets visited already) and finds no violation either.
+    if (!keep_ && accepted_.contains(Signature())) return;
+    bool violated = false;
+    for (uint32_t at = rec_.first_ev; at != kNoEv && !violated; at = store_.events[at].next) {
+      violated = !Apply(store_.events[at].ev);
     }
-    if (keep_) out_->behaviours.push_back(std::move(behaviour_));
+    if (keep_) {
+      out_->behaviours.push_back(std::move(behaviour_));
+    } else if (!violated) {
+      accepted_.insert(signature_);
+    }
   }
 
  private:
+  // What the replay reads, in signature_: N, then per event of an RM of the
+  // instance or of the transaction its kind, RM index, states and (an
+  // enlistment's) whether its RM traces votes; events of other enlistments
+  // are left out (Apply skips them). Not the event index nor any id: they
+  // only name a violation.
+  const std::vector<uint32_t>& Signature() {
+    static_assert(static_cast<int>(Kind::kCrash) < 16 && kSpecRmMax < 15 && kEngNames.size() <= 32);
+    signature_.assign(1, static_cast<uint32_t>(n_));
+    for (uint32_t at = rec_.first_ev; at != kNoEv; at = store_.events[at].next) {
+      const Ev& ev = store_.events[at].ev;
+      const int i = ev.slot >= 0 ? participant_[ev.slot] : -1;
+      if (ev.slot >= 0 && i < 0) continue;
+      const bool traces_votes = ev.slot >= 0 && (rec_.en_flags[ev.slot] & kTracesVotes) != 0;
+      signature_.push_back(static_cast<uint32_t>(ev.kind) | static_cast<uint32_t>(i + 1) << 4 |
+                           static_cast<uint32_t>(ev.from) << 8 | static_cast<uint32_t>(ev.to) << 13 |
+                           static_cast<uint32_t>(traces_votes) << 18);
+    }
+    return signature_;
+  }
+
   // The transaction's id as the trace shows it (built only for messages).
   std::string TxText() const { return store_.Text(rec_.tx); }
   uint8_t Bit(int i) const { return static_cast<uint8_t>(1u << i); }
@@ -409,10 +462,12 @@ class Replay {
       found->second.accepted =
           OneAction(target, &actions) ||
           (depth > 1 && model::spec::PathWithin<TwoPhaseCrash>(s_, target, n_, depth, &actions));
-      // The memo lives as long as the result's spec states: an accepted
-      // step's target is visited when its entry is made, and a later hit
-      // (same N, same target key) would visit it again.
-      if (found->second.accepted) Visit(target);
+    }
+    // An accepted step's target is visited on the step's first use in this
+    // Finish (a later use, same N and target key, would visit it again).
+    if (found->second.accepted && found->second.visited_in != finish_) {
+      found->second.visited_in = finish_;
+      Visit(target);
     }
     if (!keep_ && found->second.accepted) {  // the common case: nothing to record
       s_ = target;
@@ -588,8 +643,11 @@ class Replay {
   State s_;
   ConformanceBehaviour behaviour_;
   std::vector<std::pair<Action, State>>& next_;  // reused across transactions
-  StepMemo& memo_;                                // shared by one Finish's transactions
+  absl::flat_hash_map<StepKey, StepFound, StepKeyHash>& memo_;  // StepMemo::steps
+  const uint64_t finish_;                                         // this Finish's number in it
   std::array<bool, kSpecRmMax + 1>& init_visited_;
+  absl::flat_hash_set<std::vector<uint32_t>>& accepted_;  // signatures replayed without a violation
+  std::vector<uint32_t>& signature_;                      // this transaction's (reused buffer)
 };
 
 }  // namespace
@@ -799,7 +857,11 @@ size_t ConformanceChecker::hot_index_size() const { return impl_->store.hot_txs.
 
 ConformanceResult ConformanceChecker::Finish(bool keep_behaviours) const {
   ConformanceResult result;
-  ReplayScratch scratch;
+  // The thread's step memo: its entries are pure functions of their keys,
+  // and which targets this Finish visited goes by its number.
+  thread_local StepMemo step_memo;
+  if (step_memo.steps.size() > StepMemo::steps_max) step_memo.steps.clear();
+  ReplayScratch scratch(&step_memo);
   for (const TxRec& rec : impl_->store.txs) {
     Replay(impl_->store, rec, &result, keep_behaviours, &scratch).Run();
   }

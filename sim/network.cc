@@ -48,10 +48,13 @@ Network::Network(Scheduler* scheduler, Trace* trace, uint64_t seed, NetworkOptio
       duplicate_seed_(Rng::Derive(seed, "net.duplicate").Next()) {}
 
 void Network::Attach(uint32_t host, Handler handler) {
+  if (host >= endpoints_.size()) endpoints_.resize(host + 1);
   endpoints_[host] = std::make_shared<const Handler>(std::move(handler));
 }
 
-void Network::Detach(uint32_t host) { endpoints_.erase(host); }
+void Network::Detach(uint32_t host) {
+  if (host < endpoints_.size()) endpoints_[host] = nullptr;
+}
 
 MessageFate Network::DrawFate() {
   MessageFate fate;
@@ -99,26 +102,39 @@ uint64_t Network::Send(uint32_t from, uint32_t to, std::vector<uint8_t> payload)
     Rng copy_rng(duplicate_seed_ ^ (seq * 0x9e3779b97f4a7c15ull));
     const TimeNs copy_delay = options_.latency.Sample(copy_rng) + fate.extra_delay_ns;
     ++inflight_;
-    const uint64_t copy_number = AddInFlight(from, to, payload);
-    scheduler_->After(copy_delay, [this, seq, copy_number, from, to] { Deliver(seq, copy_number, from, to); });
+    const uint32_t slot = AddInFlight(from, to, payload);
+    scheduler_->After(copy_delay, [this, seq, slot, from, to] { Deliver(seq, slot, from, to); });
   }
   ++inflight_;
-  const uint64_t copy_number = AddInFlight(from, to, std::move(payload));
-  scheduler_->After(delay, [this, seq, copy_number, from, to] { Deliver(seq, copy_number, from, to); });
+  const uint32_t slot = AddInFlight(from, to, std::move(payload));
+  scheduler_->After(delay, [this, seq, slot, from, to] { Deliver(seq, slot, from, to); });
   return seq;
 }
 
-uint64_t Network::AddInFlight(uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
-  const uint64_t copy = next_copy_++;
-  in_flight_.emplace(copy, InFlight{from, to, std::move(payload)});
-  return copy;
+uint32_t Network::AddInFlight(uint32_t from, uint32_t to, std::vector<uint8_t> payload) {
+  uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(in_flight_.size());
+    in_flight_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  InFlight& copy = in_flight_[slot];
+  copy.from = from;
+  copy.to = to;
+  copy.payload = std::move(payload);
+  copy.live = true;
+  copy.hashed = false;
+  return slot;
 }
 
 uint64_t Network::Fingerprint() const {
   // A multiset: sorted, so send order and sequence numbers do not matter.
   std::vector<std::tuple<uint32_t, uint32_t, uint64_t>> copies;
-  copies.reserve(in_flight_.size());
-  for (const auto& [copy, datagram] : in_flight_) {
+  copies.reserve(inflight_);
+  for (const InFlight& datagram : in_flight_) {
+    if (!datagram.live) continue;
     if (!datagram.hashed) {
       datagram.payload_hash = HashBytes(14695981039346656037ull, datagram.payload.data(), datagram.payload.size());
       datagram.hashed = true;
@@ -135,17 +151,18 @@ uint64_t Network::Fingerprint() const {
   return hash;
 }
 
-void Network::Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to) {
+void Network::Deliver(uint64_t seq, uint32_t slot, uint32_t from, uint32_t to) {
   --inflight_;
-  auto node = in_flight_.extract(copy);
-  std::vector<uint8_t> payload = std::move(node.mapped().payload);
+  InFlight& copy = in_flight_[slot];
+  std::vector<uint8_t> payload = std::move(copy.payload);
+  copy.live = false;
+  free_slots_.push_back(slot);
   if (!CanReach(from, to)) {
     ++stats_.partitioned;
     Drop(seq, from, to, "partition");
     return;
   }
-  auto it = endpoints_.find(to);
-  if (it == endpoints_.end()) {
+  if (to >= endpoints_.size() || endpoints_[to] == nullptr) {
     ++stats_.to_down_host;
     Drop(seq, from, to, "down");
     return;
@@ -153,7 +170,7 @@ void Network::Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to) {
   ++stats_.delivered;
   trace_->Record(scheduler_->Now(), to, "net.deliver",
                  {{"seq", seq}, {"from", from}});
-  const std::shared_ptr<const Handler> handler = it->second;
+  const std::shared_ptr<const Handler> handler = endpoints_[to];
   (*handler)(from, std::move(payload));
 }
 

@@ -93,10 +93,10 @@ class Network {
   // Implementation detail: the implementer may change everything below.
   MessageFate DrawFate();
   void Drop(uint64_t seq, uint32_t from, uint32_t to, const char* reason);
-  void Deliver(uint64_t seq, uint64_t copy, uint32_t from, uint32_t to);
+  void Deliver(uint64_t seq, uint32_t slot, uint32_t from, uint32_t to);
   // Registers one copy in flight (it holds the payload until it arrives);
-  // returns its copy number.
-  uint64_t AddInFlight(uint32_t from, uint32_t to, std::vector<uint8_t> payload);
+  // returns its slot.
+  uint32_t AddInFlight(uint32_t from, uint32_t to, std::vector<uint8_t> payload);
   uint32_t GroupOf(uint32_t host) const;
   Scheduler* scheduler_;
   Trace* trace_;
@@ -104,24 +104,28 @@ class Network {
   Rng latency_rng_;
   Rng fault_rng_;
   uint64_t duplicate_seed_;
-  // Handlers are shared so a handler that detaches its own host (a crash
-  // inside a delivery) does not destroy itself while running.
-  std::map<uint32_t, std::shared_ptr<const Handler>> endpoints_;
+  // By host id (null: detached). Handlers are shared so a handler that
+  // detaches its own host (a crash inside a delivery) does not destroy
+  // itself while running.
+  std::vector<std::shared_ptr<const Handler>> endpoints_;
   std::map<uint32_t, uint32_t> group_of_;  // empty: no partition
   uint64_t next_seq_ = 1;
   uint64_t inflight_ = 0;
-  // Every copy in flight, by copy number: (from, to, payload); the payload's
-  // hash is computed by the first Fingerprint that needs it (most runs never
-  // ask, and hashing every datagram's bytes cost more than sending it).
+  // Every copy in flight: (from, to, payload) in a slot, reused once the
+  // copy arrives (free_slots_), so a datagram allocates no node of its own;
+  // the payload's hash is computed by the first Fingerprint that needs it
+  // (most runs never ask, and hashing every datagram's bytes cost more than
+  // sending it).
   struct InFlight {
-    uint32_t from;
-    uint32_t to;
+    uint32_t from = 0;
+    uint32_t to = 0;
     std::vector<uint8_t> payload;
-    mutable uint64_t payload_hash = 0;
+    bool live = false;
     mutable bool hashed = false;
+    mutable uint64_t payload_hash = 0;
   };
-  std::map<uint64_t, InFlight> in_flight_;
-  uint64_t next_copy_ = 1;
+  std::vector<InFlight> in_flight_;
+  std::vector<uint32_t> free_slots_;
   FateOverride fate_override_;
   FaultObserver fault_observer_;
   Stats stats_;

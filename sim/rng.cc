@@ -43,10 +43,12 @@ Rng::Rng(uint64_t seed) {
   if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
 }
 
-Rng Rng::Derive(uint64_t seed, std::string_view name) {
+Rng Rng::Derive(uint64_t seed, std::string_view name) { return DeriveFromHash(seed, HashName(name)); }
+
+Rng Rng::DeriveFromHash(uint64_t seed, uint64_t name_hash) {
   // Scramble the name hash before mixing so that (seed, name) pairs with
   // related seeds and hashes do not collide trivially.
-  uint64_t name_state = HashName(name);
+  uint64_t name_state = name_hash;
   return Rng(seed ^ SplitMix64(name_state));
 }
 
@@ -87,9 +89,10 @@ bool Rng::Bernoulli(double p) {
   return u < p;
 }
 
-uint64_t HashName(std::string_view name) {
-  uint64_t hash = 14695981039346656037ull;
-  for (const char c : name) {
+uint64_t HashName(std::string_view name) { return HashNameFrom(14695981039346656037ull, name); }
+
+uint64_t HashNameFrom(uint64_t hash, std::string_view more) {
+  for (const char c : more) {
     hash ^= static_cast<uint8_t>(c);
     hash *= 1099511628211ull;
   }

@@ -17,6 +17,8 @@ class Rng {
   explicit Rng(uint64_t seed);
   // A stream for one component: same (seed, name) gives the same stream.
   static Rng Derive(uint64_t seed, std::string_view name);
+  // Derive(seed, name) for the name whose HashName is name_hash.
+  static Rng DeriveFromHash(uint64_t seed, uint64_t name_hash);
 
   uint64_t Next();
   // Uniform in [0, bound); bound > 0. Unbiased (rejection sampling).
@@ -34,5 +36,9 @@ class Rng {
 
 // 64-bit FNV-1a over a name, used for stream derivation and digests.
 uint64_t HashName(std::string_view name);
+// The same continued over `more` from `hash`, the HashName of the text
+// before it: HashName(a + b) == HashNameFrom(HashName(a), b). Names that
+// share a prefix hash only what follows it.
+uint64_t HashNameFrom(uint64_t hash, std::string_view more);
 
 }  // namespace sim

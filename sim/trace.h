@@ -409,7 +409,10 @@ class Trace {
     bool valid = false;
     bool unwanted = false;  // nobody keeps events, nor does the observer or a listener want this kind
   };
-  static constexpr size_t kKindWantsSlots = 256;
+  // A run traces some 50 kinds: at 256 slots the birthday collisions among
+  // them (two busy kinds taking turns in a slot, each turn asking again)
+  // were two thirds of the asks.
+  static constexpr size_t kKindWantsSlots = 1024;
   std::vector<KindWants> kind_wants_ = std::vector<KindWants>(kKindWantsSlots);
   uint64_t text_listeners_ = 0;  // bits of listeners that take a TraceEvent
   // The slot of `kind`, its answers filled in if it held another kind.
