@@ -17,3 +17,10 @@ target_compile_definitions(soak_bench PRIVATE KTMSIM_SOURCE_DIR="${CMAKE_SOURCE_
 if(KTMSIM_USE_MIMALLOC)
   target_compile_definitions(soak_bench PRIVATE KTMSIM_SOAK_MIMALLOC=1)
 endif()
+# The ratio reporter's console output into a pipe: plain text (no colour codes,
+# which once came before the first ratio line) with the ratio printed.
+add_test(NAME bench_ratio_output_is_plain
+         COMMAND sh -c "\"$0\" --benchmark_filter='Commit/1$' --benchmark_min_time=0.01 > bench_ratio_output.txt && grep -q '^ratio BM_EngineCommit/1 / BM_FloorCommit/1 = ' bench_ratio_output.txt && ! grep -q \"$(printf '\\033')\" bench_ratio_output.txt"
+                 $<TARGET_FILE:engine_bench>
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(bench_ratio_output_is_plain PROPERTIES LABELS bench)

@@ -7,8 +7,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,7 +26,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
     std::string denominator;
     std::string counter;      // "" = CPU time per iteration, else this counter's value
   };
-  explicit RatioReporter(std::vector<Pair> pairs) : pairs_(std::move(pairs)) {}
+  RatioReporter(std::vector<Pair> pairs, OutputOptions options)
+      : ConsoleReporter(options), pairs_(std::move(pairs)) {}
 
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
@@ -66,11 +70,39 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::map<std::string, Measured> measured_;
 };
 
+// The console options --benchmark_color and --benchmark_counters_tabular ask
+// for (the last of each wins; colour by default only on a terminal, counters
+// in columns by default), as
+// Google Benchmark sets them for its own console reporter: a reporter passed
+// in keeps the options it was made with, and the default ones wrote colour
+// codes into a pipe or a file (before a ratio line too).
+inline benchmark::ConsoleReporter::OutputOptions ConsoleOptionsOf(int argc, char** argv) {
+  auto value_of = [argc, argv](std::string_view flag) -> std::string_view {
+    std::string_view value = "auto";
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view arg = argv[i];
+      if (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag && arg[flag.size()] == '=') {
+        value = arg.substr(flag.size() + 1);
+      }
+    }
+    return value;
+  };
+  auto yes = [](std::string_view value) { return value == "true" || value == "yes" || value == "1"; };
+  const std::string_view color = value_of("--benchmark_color");
+  int options = benchmark::ConsoleReporter::OO_None;
+  if (yes(color) || (color == "auto" && isatty(STDOUT_FILENO) != 0)) options |= benchmark::ConsoleReporter::OO_Color;
+  // Counters in columns unless turned off (these binaries always showed them so).
+  const std::string_view tabular = value_of("--benchmark_counters_tabular");
+  if (tabular == "auto" || yes(tabular)) options |= benchmark::ConsoleReporter::OO_Tabular;
+  return static_cast<benchmark::ConsoleReporter::OutputOptions>(options);
+}
+
 // main() for a benchmark binary that ends with the given ratios.
 inline int RunWithRatios(int argc, char** argv, std::vector<RatioReporter::Pair> pairs) {
+  const benchmark::ConsoleReporter::OutputOptions options = ConsoleOptionsOf(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter(std::move(pairs));
+  RatioReporter reporter(std::move(pairs), options);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;
