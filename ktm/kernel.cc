@@ -1291,8 +1291,6 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
-  // Room for a few enlistments at the first (one allocation, not one per doubling).
-  if (tx->enlistments.empty()) tx->enlistments.reserve(4);
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
   Trace("en.create", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)}, {"rm", TraceShort(rm->id)});
