@@ -684,9 +684,10 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   // make_shared<Tx>() zero-filled the whole object first (a `rep stos`).
   auto tx = std::make_shared_for_overwrite<Tx>();
   tx->id = NewGuid();
-  tx->description = description;
+  if (!description.empty()) tx->description = description;  // empty already: no string assignment per commit
   tx->timeout_ms = timeout_ms;
-  transactions_[tx->id] = tx;
+  const bool added = transactions_.emplace(tx->id, tx).second;  // no default-constructed entry assigned over
+  KTM_ASSERT(added, "a new transaction's id is taken");
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
   ArmTimeout(tx);
   *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
