@@ -684,9 +684,10 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   // make_shared<Tx>() zero-filled the whole object first (a `rep stos`).
   auto tx = std::make_shared_for_overwrite<Tx>();
   tx->id = NewGuid();
-  tx->description = description;
+  if (!description.empty()) tx->description = description;  // empty already: no string assignment per commit
   tx->timeout_ms = timeout_ms;
-  transactions_[tx->id] = tx;
+  const bool added = transactions_.emplace(tx->id, tx).second;  // no default-constructed entry assigned over
+  KTM_ASSERT(added, "a new transaction's id is taken");
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
   ArmTimeout(tx);
   *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
@@ -1291,8 +1292,6 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
-  // Room for a few enlistments at the first (one allocation, not one per doubling).
-  if (tx->enlistments.empty()) tx->enlistments.reserve(4);
   tx->enlistments.push_back(en);
   TrackEnlistment(*rm, en);
   Trace("en.create", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)}, {"rm", TraceShort(rm->id)});

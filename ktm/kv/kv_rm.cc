@@ -9,6 +9,7 @@
 #include "ktm/codec.h"
 #include "ktm/storage/record_cache.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ktm::kv {
 namespace {
@@ -253,7 +254,7 @@ void KvRm::CommittedRecordsStored(std::span<const storage::Change> records) {
 }
 
 std::map<std::string, std::string> KvRm::committed() const {
-  if (!paged()) return {committed_.begin(), committed_.end()};
+  if (!paged()) return {committed_.begin(), committed_.end()};  // std::map sorts
   std::map<std::string, std::string> all;
   if (store() != nullptr && store()->open()) {
     absl::StatusOr<std::map<std::string, std::string>> stored = store()->InspectRecords();
@@ -300,7 +301,8 @@ void KvRm::ApplyChanges(Reader& r) {
 }
 
 void KvRm::ApplyCommitted(std::string_view key, std::string_view value) {
-  auto it = committed_.find(key);
+  // absl's string hash takes absl::string_view (its own type in this abseil build).
+  auto it = committed_.find(absl::string_view(key.data(), key.size()));
   if (it != committed_.end()) {
     bytes_ -= 8 + key.size() + it->second.size();
     memory_.resident_bytes -= kCacheEntryBytes + key.size() + it->second.size();
@@ -352,14 +354,24 @@ uint64_t KvRm::StateBytesMax() const {
 
 void KvRm::EncodeCommitted(Writer& w) const {
   KTM_ASSERT(!paged(), name() + ": a snapshot of a paged kv RM");
-  PutWrites(w, committed_);
+  // PutWrites' layout, in key order (the hash map's entries sorted).
+  std::vector<const std::pair<const std::string, std::string>*> entries;
+  entries.reserve(committed_.size());
+  for (const auto& entry : committed_) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  w.U32(static_cast<uint32_t>(entries.size()));
+  for (const auto* entry : entries) {
+    w.Str(entry->first);
+    w.Str(entry->second);
+  }
 }
 
 void KvRm::DecodeCommitted(Reader& r) {
   KTM_ASSERT(!paged(), name() + ": a snapshot record in a paged kv RM's log");
   for (const auto& [key, value] : committed_) bytes_ -= PairBytes(key, value);
   std::map<std::string, std::string> decoded = GetWrites(r);
-  committed_ = {std::make_move_iterator(decoded.begin()), std::make_move_iterator(decoded.end())};
+  committed_.clear();
+  committed_.insert(std::make_move_iterator(decoded.begin()), std::make_move_iterator(decoded.end()));
   memory_.resident_bytes = 0;
   for (const auto& [key, value] : committed_) {
     bytes_ += PairBytes(key, value);

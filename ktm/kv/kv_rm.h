@@ -136,8 +136,11 @@ class KvRm : public RmBase {
   void UpdatePeaks();
 
   KvOptions options_;
-  // Not paged: the whole committed state (looked up by string_view too).
-  std::map<std::string, std::string, std::less<>> committed_;
+  // Not paged: the whole committed state (looked up by string_view too). A
+  // hash map: every commit looks its keys up, where a tree of even 16 keys
+  // took five string comparisons a key; only snapshots and committed() walk
+  // it, in key order (sorting).
+  absl::flat_hash_map<std::string, std::string> committed_;
   // Paged: the resident records' values, and which of them are dirty, the
   // LRU and joined reads (storage::RecordCache, shared with TxF and TxR).
   std::map<std::string, std::optional<std::string>> cached_;
