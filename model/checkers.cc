@@ -214,6 +214,7 @@ struct TxFacts {
   Index told_committed = kNoId;  // first kOutcome "committed"
   Index told_aborted = kNoId;    // first kOutcome "aborted"
   bool reads_fine = true;        // every kRead so far passed isolation (ReadIsFine)
+  bool wrote_reference = false;  // a write of it is in the reference state (MarkReferenceWriters)
   int64_t begin_ns = 0;          // time of `begin`
   int64_t first_outcome_ns = 0;  // time of `first_outcome`
   List reads;
@@ -674,6 +675,14 @@ std::vector<size_t> BuildReference(const Facts& facts) {
   return state;
 }
 
+// Sets TxFacts::wrote_reference of the transactions whose write the model
+// expects at some place: only they can break durability's final-value part.
+void MarkReferenceWriters(Facts& facts, const std::vector<size_t>& reference) {
+  for (size_t write : reference) {
+    if (write != kNone) facts.tx[facts.event_tx[write]].wrote_reference = true;
+  }
+}
+
 // Per-transaction walks go in id (first appearance) order; this puts their
 // violations from `from` on in transaction name order, each transaction's own
 // in the order found: the order of a walk over a std::map keyed by name.
@@ -955,8 +964,10 @@ void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx
 
 // ---- durability ------------------------------------------------------------
 
+// `wrote_reference`: TxFacts::wrote_reference.
 void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, uint32_t tx_id,
-                    const RmFacts& rm_facts, size_t acknowledged, std::vector<Violation>& out) {
+                    const RmFacts& rm_facts, size_t acknowledged, bool wrote_reference,
+                    std::vector<Violation>& out) {
   const absl::string_view tx = facts.TxName(tx_id);
   const absl::string_view rm = facts.RmName(rm_facts.rm);
   auto acked = [&] { return absl::StrCat(tx, " was acknowledged committed at ", At(facts, acknowledged)); };
@@ -970,6 +981,10 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
         {acknowledged, write}));
     return;
   }
+  // The model keeps none of its writes anywhere: nothing to compare with the
+  // final values (reading its writes here, scattered through the per-event
+  // arrays, waited for memory on a long history).
+  if (!wrote_reference) return;
   // The last write of tx per key at rm, in key order.
   absl::InlinedVector<std::pair<uint32_t, size_t>, 2> last_write;  // (place rank, write)
   for (size_t write : facts.Each(rm_facts.writes)) {
@@ -1012,7 +1027,7 @@ void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint
   if (acknowledged == kNone) return;
   for (const RmFacts& rm_facts : tx_facts.rms) {
     if (rm_facts.writes.empty()) continue;
-    CheckDurableAt(facts, reference, id, rm_facts, acknowledged, out);
+    CheckDurableAt(facts, reference, id, rm_facts, acknowledged, tx_facts.wrote_reference, out);
   }
 }
 
@@ -1329,6 +1344,7 @@ Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns,
   Facts facts = BuildFacts(history, scratch);
   const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
   const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
+  MarkReferenceWriters(facts, reference);
   const bool judge_termination =
       wanted[kTermination] && history.end_ns >= SaturatingAdd(facts.faults_stop_ns, bound_ns);
   std::array<std::vector<Violation>, kRuleCount> found;
