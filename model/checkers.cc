@@ -187,7 +187,14 @@ Code VoteCode(const Name& detail) {
 struct RmFacts {
   uint32_t rm = kNoId;
   List writes;                 // kWrite indexes
-  List votes;                  // kVote indexes
+  // Its votes as validity reads them, kept when they come so that the rules
+  // need not go back to them (scattered through the per-event arrays, on a
+  // long history each a wait for memory): the "no" votes (each one a
+  // violation if the tx commits), the first "yes" or "readonly" vote and the
+  // first "spc" vote (AcceptedVote).
+  List no_votes;
+  Index first_yes = kNoId;     // "yes" or "readonly"
+  Index first_spc = kNoId;
   Index enlist = kNoId;        // first kEnlist
   Index first_committed = kNoId;
   Index first_aborted = kNoId;
@@ -327,7 +334,7 @@ struct Facts {
   // Per kWrite / kRead / kFinalValue: the value's id in the history's table
   // (0 = ""; equal ids are equal values, all names being in one table).
   std::vector<uint32_t> event_value;
-  std::vector<uint8_t> event_code;    // per kVote / kWrite: its Code
+  std::vector<uint8_t> event_code;    // per kWrite: its Code
   // (rm, key) places.
   absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> place_ids;
   std::vector<std::pair<uint32_t, uint32_t>> places;  // place id -> (rm id, key id)
@@ -482,9 +489,10 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       facts.event_code[index] = event.detail == "volatile" ? kWriteVolatile : kCodeNone;
       break;
     case EventKind::kVote: {
-      facts.Append(rm_facts.votes, index);
       const Code code = VoteCode(event.detail);
-      facts.event_code[index] = code;
+      if (code == kVoteNo) facts.Append(rm_facts.no_votes, index);
+      if ((code == kVoteYes || code == kVoteReadOnly) && rm_facts.first_yes == kNoId) rm_facts.first_yes = index;
+      if (code == kVoteSpc && rm_facts.first_spc == kNoId) rm_facts.first_spc = index;
       if (code == kVoteReadOnly || code == kVoteSpc) NoteResolved(event, index, rm_facts);
       break;
     }
@@ -889,21 +897,20 @@ void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_fac
 
 // ---- validity --------------------------------------------------------------
 
-// The first vote of `rm_facts` that allows the commit, or kNone.
+// The first vote of `rm_facts` that allows the commit, or kNone: a "yes" or
+// "readonly" vote before its own commit and any other's, or an "spc" vote
+// before any other's. Each condition is "before" a deadline, so only the
+// first vote of each kind can be the first to meet it.
 // `acknowledged` is the first kOutcome "committed" (or kNone).
-size_t AcceptedVote(const Facts& facts, const TxFacts& tx, const RmFacts& rm_facts,
-                    size_t acknowledged) {
+size_t AcceptedVote(const TxFacts& tx, const RmFacts& rm_facts, size_t acknowledged) {
   size_t others_committed = acknowledged;
   for (const RmFacts& other : tx.rms) {
     if (other.rm != rm_facts.rm) others_committed = Min(others_committed, other.first_committed);
   }
   const size_t own_deadline = Min(others_committed, rm_facts.first_committed);
-  for (size_t vote : facts.Each(rm_facts.votes)) {
-    const uint8_t code = facts.event_code[vote];
-    if ((code == kVoteYes || code == kVoteReadOnly) && vote < own_deadline) return vote;
-    if (code == kVoteSpc && vote < others_committed) return vote;
-  }
-  return kNone;
+  const size_t yes = rm_facts.first_yes < own_deadline ? rm_facts.first_yes : kNone;
+  const size_t spc = rm_facts.first_spc < others_committed ? rm_facts.first_spc : kNone;
+  return Min(yes, spc);
 }
 
 // Every enlisted writer voted in time; returns when the last vote came in.
@@ -911,7 +918,7 @@ size_t CheckVotesIn(const Facts& facts, absl::string_view tx, const TxFacts& tx_
                     size_t commit, size_t acknowledged, std::vector<Violation>& out) {
   size_t all_votes_in = kNone;
   for (const RmFacts& rm_facts : tx_facts.rms) {
-    const size_t vote = AcceptedVote(facts, tx_facts, rm_facts, acknowledged);
+    const size_t vote = AcceptedVote(tx_facts, rm_facts, acknowledged);
     if (vote != kNone) {
       all_votes_in = all_votes_in == kNone ? vote : std::max(all_votes_in, vote);
       continue;
@@ -954,8 +961,7 @@ void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx
   if (commit == kNone) return;
   CheckRequests(facts, tx, tx_facts, commit, out);
   for (const RmFacts& rm_facts : tx_facts.rms) {
-    for (size_t vote : facts.Each(rm_facts.votes)) {
-      if (facts.event_code[vote] != kVoteNo) continue;
+    for (size_t vote : facts.Each(rm_facts.no_votes)) {
       out.push_back(MakeViolation("validity", tx,
                                   absl::StrCat(tx, " ", DescribeCommit(facts, commit), " but ",
                                                facts.RmName(rm_facts.rm), " voted no at ",
