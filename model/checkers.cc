@@ -4,9 +4,14 @@
 // transaction and per (transaction, RM) the indexes of the events that matter
 // (first commit, first abort, writes, votes, ...), the commit order, per
 // place the final values. Event indexes are stored in 32 bits and a
-// transaction's lists of them (writes, votes, reads) are chained through one
-// per-event `next` array, so a transaction's facts are 160 bytes with
-// no allocation of their own (was 312 with inlined vectors of size_t). A name's id in the history's NameTable indexes a
+// transaction's lists of them (writes, "no" votes, reads) are chained through one
+// per-event `next` array, so a transaction's facts are 176 bytes with
+// no allocation of their own (was 312 with inlined vectors of size_t).
+// The rules' walk, one transaction after another, reads those facts as a
+// stream; what would send it back to the per-event arrays or to another
+// transaction's facts (scattered: on a history larger than the cache each
+// such read waited for memory) is kept or judged while the events are read
+// (RmFacts' votes, ReadIsFine, TxFacts::wrote_reference). A name's id in the history's NameTable indexes a
 // flat vector, so nothing hashes or compares strings (a history with names
 // from other tables, built by hand, is re-interned into one table first).
 // Each rule is then a walk over those vectors in name order (ids sorted by
@@ -168,7 +173,8 @@ uint64_t PlaceValue(uint32_t place, uint32_t value) {
 }
 
 // What the rules need of an event's detail, read once in the pass that builds
-// the facts (Facts::event_code), so the rules never go back to the events.
+// the facts (a write's in Facts::event_code, a vote's in its RmFacts), so the
+// rules never go back to the events.
 enum Code : uint8_t {
   kCodeNone = 0,
   kVoteYes, kVoteNo, kVoteReadOnly, kVoteSpc, kVoteOther,  // kVote detail
@@ -323,7 +329,7 @@ struct Facts {
   Names keys;                       // keys (only their order matters, with the RM's)
   // By tx id, the first tx_count of them; the rest are an earlier check's.
   // A vector kept in the scratch: a fresh deque took a long history's facts
-  // (160 bytes a transaction) as new pages from the kernel at every check,
+  // (176 bytes a transaction) as new pages from the kernel at every check,
   // and gave them back. Its elements are reused in place (AddTx): clearing
   // them at the end of a check was one more pass over them all.
   std::vector<TxFacts> tx;
