@@ -4,9 +4,14 @@
 // transaction and per (transaction, RM) the indexes of the events that matter
 // (first commit, first abort, writes, votes, ...), the commit order, per
 // place the final values. Event indexes are stored in 32 bits and a
-// transaction's lists of them (writes, votes, reads) are chained through one
-// per-event `next` array, so a transaction's facts are 160 bytes with
-// no allocation of their own (was 312 with inlined vectors of size_t). A name's id in the history's NameTable indexes a
+// transaction's lists of them (writes, "no" votes, reads) are chained through one
+// per-event `next` array, so a transaction's facts are 176 bytes with
+// no allocation of their own (was 312 with inlined vectors of size_t).
+// The rules' walk, one transaction after another, reads those facts as a
+// stream; what would send it back to the per-event arrays or to another
+// transaction's facts (scattered: on a history larger than the cache each
+// such read waited for memory) is kept or judged while the events are read
+// (RmFacts' votes, ReadIsFine, TxFacts::wrote_reference). A name's id in the history's NameTable indexes a
 // flat vector, so nothing hashes or compares strings (a history with names
 // from other tables, built by hand, is re-interned into one table first).
 // Each rule is then a walk over those vectors in name order (ids sorted by
@@ -168,7 +173,8 @@ uint64_t PlaceValue(uint32_t place, uint32_t value) {
 }
 
 // What the rules need of an event's detail, read once in the pass that builds
-// the facts (Facts::event_code), so the rules never go back to the events.
+// the facts (a write's in Facts::event_code, a vote's in its RmFacts), so the
+// rules never go back to the events.
 enum Code : uint8_t {
   kCodeNone = 0,
   kVoteYes, kVoteNo, kVoteReadOnly, kVoteSpc, kVoteOther,  // kVote detail
@@ -187,7 +193,14 @@ Code VoteCode(const Name& detail) {
 struct RmFacts {
   uint32_t rm = kNoId;
   List writes;                 // kWrite indexes
-  List votes;                  // kVote indexes
+  // Its votes as validity reads them, kept when they come so that the rules
+  // need not go back to them (scattered through the per-event arrays, on a
+  // long history each a wait for memory): the "no" votes (each one a
+  // violation if the tx commits), the first "yes" or "readonly" vote and the
+  // first "spc" vote (AcceptedVote).
+  List no_votes;
+  Index first_yes = kNoId;     // "yes" or "readonly"
+  Index first_spc = kNoId;
   Index enlist = kNoId;        // first kEnlist
   Index first_committed = kNoId;
   Index first_aborted = kNoId;
@@ -213,6 +226,8 @@ struct TxFacts {
   Index first_outcome = kNoId;
   Index told_committed = kNoId;  // first kOutcome "committed"
   Index told_aborted = kNoId;    // first kOutcome "aborted"
+  bool reads_fine = true;        // every kRead so far passed isolation (ReadIsFine)
+  bool wrote_reference = false;  // a write of it is in the reference state (MarkReferenceWriters)
   int64_t begin_ns = 0;          // time of `begin`
   int64_t first_outcome_ns = 0;  // time of `first_outcome`
   List reads;
@@ -314,7 +329,7 @@ struct Facts {
   Names keys;                       // keys (only their order matters, with the RM's)
   // By tx id, the first tx_count of them; the rest are an earlier check's.
   // A vector kept in the scratch: a fresh deque took a long history's facts
-  // (160 bytes a transaction) as new pages from the kernel at every check,
+  // (176 bytes a transaction) as new pages from the kernel at every check,
   // and gave them back. Its elements are reused in place (AddTx): clearing
   // them at the end of a check was one more pass over them all.
   std::vector<TxFacts> tx;
@@ -325,7 +340,7 @@ struct Facts {
   // Per kWrite / kRead / kFinalValue: the value's id in the history's table
   // (0 = ""; equal ids are equal values, all names being in one table).
   std::vector<uint32_t> event_value;
-  std::vector<uint8_t> event_code;    // per kVote / kWrite: its Code
+  std::vector<uint8_t> event_code;    // per kWrite: its Code
   // (rm, key) places.
   absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> place_ids;
   std::vector<std::pair<uint32_t, uint32_t>> places;  // place id -> (rm id, key id)
@@ -372,7 +387,21 @@ struct Facts {
       std::construct_at(&tx[tx_count]);
     }
     ++tx_count;
+    // A transaction's facts are written over an earlier check's (the
+    // scratch) or into fresh memory: on a long history it is not in cache,
+    // and the first write of each TxFacts waited for its lines (at 1M
+    // transactions, about a twentieth of a check). Asked for a few
+    // transactions ahead (AddTx writes them in id order), the lines come
+    // while the events between are read.
+    static_assert(sizeof(TxFacts) <= 3 * 64, "three cache lines are asked for");
+    if (tx_count + kPrefetchTxs < tx.capacity()) {
+      const char* ahead = reinterpret_cast<const char*>(tx.data() + tx_count + kPrefetchTxs);
+      __builtin_prefetch(ahead, 1);
+      __builtin_prefetch(ahead + 64, 1);
+      __builtin_prefetch(ahead + 128, 1);
+    }
   }
+  static constexpr size_t kPrefetchTxs = 8;
   // Appends event `index` (later than every index in `list`) to `list`.
   void Append(List& list, size_t index) {
     if (list.empty()) {
@@ -466,9 +495,10 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       facts.event_code[index] = event.detail == "volatile" ? kWriteVolatile : kCodeNone;
       break;
     case EventKind::kVote: {
-      facts.Append(rm_facts.votes, index);
       const Code code = VoteCode(event.detail);
-      facts.event_code[index] = code;
+      if (code == kVoteNo) facts.Append(rm_facts.no_votes, index);
+      if ((code == kVoteYes || code == kVoteReadOnly) && rm_facts.first_yes == kNoId) rm_facts.first_yes = index;
+      if (code == kVoteSpc && rm_facts.first_spc == kNoId) rm_facts.first_spc = index;
       if (code == kVoteReadOnly || code == kVoteSpc) NoteResolved(event, index, rm_facts);
       break;
     }
@@ -493,6 +523,8 @@ void RecordRmEvent(const HistoryEvent& event, size_t index, RmFacts& rm_facts, F
       break;
   }
 }
+
+bool ReadIsFine(const Facts& facts, const TxFacts& tx, uint32_t reader, size_t read);
 
 void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
   const uint32_t id = facts.txs.Intern(event.tx);
@@ -528,6 +560,7 @@ void RecordTxEvent(const HistoryEvent& event, size_t index, Facts& facts) {
       facts.event_value[index] = event.value.id();
       facts.Append(tx.reads, index);
       facts.event_place[index] = facts.Place(event);
+      if (tx.reads_fine && !ReadIsFine(facts, tx, id, index)) tx.reads_fine = false;
       break;
     case EventKind::kWrite:
       facts.event_place[index] = facts.Place(event);
@@ -668,6 +701,14 @@ std::vector<size_t> BuildReference(const Facts& facts) {
     }
   }
   return state;
+}
+
+// Sets TxFacts::wrote_reference of the transactions whose write the model
+// expects at some place: only they can break durability's final-value part.
+void MarkReferenceWriters(Facts& facts, const std::vector<size_t>& reference) {
+  for (size_t write : reference) {
+    if (write != kNone) facts.tx[facts.event_tx[write]].wrote_reference = true;
+  }
 }
 
 // Per-transaction walks go in id (first appearance) order; this puts their
@@ -862,21 +903,20 @@ void AgreementOf(const Facts& facts, absl::string_view tx, const TxFacts& tx_fac
 
 // ---- validity --------------------------------------------------------------
 
-// The first vote of `rm_facts` that allows the commit, or kNone.
+// The first vote of `rm_facts` that allows the commit, or kNone: a "yes" or
+// "readonly" vote before its own commit and any other's, or an "spc" vote
+// before any other's. Each condition is "before" a deadline, so only the
+// first vote of each kind can be the first to meet it.
 // `acknowledged` is the first kOutcome "committed" (or kNone).
-size_t AcceptedVote(const Facts& facts, const TxFacts& tx, const RmFacts& rm_facts,
-                    size_t acknowledged) {
+size_t AcceptedVote(const TxFacts& tx, const RmFacts& rm_facts, size_t acknowledged) {
   size_t others_committed = acknowledged;
   for (const RmFacts& other : tx.rms) {
     if (other.rm != rm_facts.rm) others_committed = Min(others_committed, other.first_committed);
   }
   const size_t own_deadline = Min(others_committed, rm_facts.first_committed);
-  for (size_t vote : facts.Each(rm_facts.votes)) {
-    const uint8_t code = facts.event_code[vote];
-    if ((code == kVoteYes || code == kVoteReadOnly) && vote < own_deadline) return vote;
-    if (code == kVoteSpc && vote < others_committed) return vote;
-  }
-  return kNone;
+  const size_t yes = rm_facts.first_yes < own_deadline ? rm_facts.first_yes : kNone;
+  const size_t spc = rm_facts.first_spc < others_committed ? rm_facts.first_spc : kNone;
+  return Min(yes, spc);
 }
 
 // Every enlisted writer voted in time; returns when the last vote came in.
@@ -884,7 +924,7 @@ size_t CheckVotesIn(const Facts& facts, absl::string_view tx, const TxFacts& tx_
                     size_t commit, size_t acknowledged, std::vector<Violation>& out) {
   size_t all_votes_in = kNone;
   for (const RmFacts& rm_facts : tx_facts.rms) {
-    const size_t vote = AcceptedVote(facts, tx_facts, rm_facts, acknowledged);
+    const size_t vote = AcceptedVote(tx_facts, rm_facts, acknowledged);
     if (vote != kNone) {
       all_votes_in = all_votes_in == kNone ? vote : std::max(all_votes_in, vote);
       continue;
@@ -927,8 +967,7 @@ void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx
   if (commit == kNone) return;
   CheckRequests(facts, tx, tx_facts, commit, out);
   for (const RmFacts& rm_facts : tx_facts.rms) {
-    for (size_t vote : facts.Each(rm_facts.votes)) {
-      if (facts.event_code[vote] != kVoteNo) continue;
+    for (size_t vote : facts.Each(rm_facts.no_votes)) {
       out.push_back(MakeViolation("validity", tx,
                                   absl::StrCat(tx, " ", DescribeCommit(facts, commit), " but ",
                                                facts.RmName(rm_facts.rm), " voted no at ",
@@ -951,8 +990,10 @@ void CheckValidityOf(const Facts& facts, absl::string_view tx, const TxFacts& tx
 
 // ---- durability ------------------------------------------------------------
 
+// `wrote_reference`: TxFacts::wrote_reference.
 void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, uint32_t tx_id,
-                    const RmFacts& rm_facts, size_t acknowledged, std::vector<Violation>& out) {
+                    const RmFacts& rm_facts, size_t acknowledged, bool wrote_reference,
+                    std::vector<Violation>& out) {
   const absl::string_view tx = facts.TxName(tx_id);
   const absl::string_view rm = facts.RmName(rm_facts.rm);
   auto acked = [&] { return absl::StrCat(tx, " was acknowledged committed at ", At(facts, acknowledged)); };
@@ -966,6 +1007,10 @@ void CheckDurableAt(const Facts& facts, const std::vector<size_t>& reference, ui
         {acknowledged, write}));
     return;
   }
+  // The model keeps none of its writes anywhere: nothing to compare with the
+  // final values (reading its writes here, scattered through the per-event
+  // arrays, waited for memory on a long history).
+  if (!wrote_reference) return;
   // The last write of tx per key at rm, in key order.
   absl::InlinedVector<std::pair<uint32_t, size_t>, 2> last_write;  // (place rank, write)
   for (size_t write : facts.Each(rm_facts.writes)) {
@@ -1008,18 +1053,29 @@ void DurabilityOf(const Facts& facts, const std::vector<size_t>& reference, uint
   if (acknowledged == kNone) return;
   for (const RmFacts& rm_facts : tx_facts.rms) {
     if (rm_facts.writes.empty()) continue;
-    CheckDurableAt(facts, reference, id, rm_facts, acknowledged, out);
+    CheckDurableAt(facts, reference, id, rm_facts, acknowledged, tx_facts.wrote_reference, out);
   }
 }
 
 // ---- isolation -------------------------------------------------------------
 
+// Whether the read at `read` by tx `reader` sees "" or a value another tx
+// wrote there and committed before the read (and no crash removed since), as
+// a read with no earlier own write must.
+bool ReadsCommittedValue(const Facts& facts, uint32_t reader, size_t read) {
+  if (facts.event_value[read] == 0) return true;  // absent
+  const size_t write = FirstWriteOf(facts, read);
+  if (write == kNone || facts.event_tx[write] == reader) return false;
+  const size_t commit = facts.RmFactsOf(write).first_committed;
+  if (commit == kNone || commit > read) return false;
+  const size_t crash = facts.LostInCrash(write);
+  return crash == kNone || crash > read;
+}
+
 // A read by tx `reader` with no earlier own write: it must see "" or a value
-// committed there. (The reader is passed, not looked up: event_tx at the
-// read was the rules' only use of that array near the transaction walked,
-// so on a history larger than the cache nearly every lookup waited for memory.)
+// committed there.
 void CheckForeignRead(const Facts& facts, uint32_t reader, size_t read, std::vector<Violation>& out) {
-  if (facts.event_value[read] == 0) return;  // absent
+  if (ReadsCommittedValue(facts, reader, read)) return;
   const HistoryEvent& event = facts.event(read);
   // The message's start, built only for a violation (nearly every read is
   // of a value committed before it, and formatting is most of the cost).
@@ -1078,7 +1134,25 @@ size_t OwnWriteBefore(const Facts& facts, const TxFacts& tx, size_t read) {
   return latest;
 }
 
+// Whether the read at `read` by tx `reader` (facts `tx`) passes isolation:
+// it sees its own latest earlier write there, or with none ReadsCommittedValue.
+// Asked when the facts are built up to the read (RecordTxEvent): what it
+// reads of them (the tx's earlier writes; the first write of the value, its
+// writer and the writer's first commit there before the read, a crash
+// between) no later event changes, so a yes then is the answer for the whole
+// history, got while the writer's facts are in cache; IsolationOf then skips
+// a tx whose reads all passed. The rules' walk came to those facts a
+// transaction at a time, scattered: on a history larger than the cache,
+// nearly every lookup waited for memory (a fifth of a check at 1M
+// transactions). A no is judged again, with its message, by IsolationOf.
+bool ReadIsFine(const Facts& facts, const TxFacts& tx, uint32_t reader, size_t read) {
+  const size_t own = OwnWriteBefore(facts, tx, read);
+  if (own != kNone) return facts.event_value[own] == facts.event_value[read];
+  return ReadsCommittedValue(facts, reader, read);
+}
+
 void IsolationOf(const Facts& facts, uint32_t id, std::vector<Violation>& out) {
+  if (facts.tx[id].reads_fine) return;
   for (size_t read : facts.Each(facts.tx[id].reads)) {
     const size_t own = OwnWriteBefore(facts, facts.tx[id], read);
     if (own == kNone) {
@@ -1296,6 +1370,7 @@ Found RunRules(const History& history, const Wanted& wanted, int64_t bound_ns,
   Facts facts = BuildFacts(history, scratch);
   const bool needs_reference = wanted[kAtomicity] || wanted[kDurability];
   const std::vector<size_t> reference = needs_reference ? BuildReference(facts) : std::vector<size_t>();
+  MarkReferenceWriters(facts, reference);
   const bool judge_termination =
       wanted[kTermination] && history.end_ns >= SaturatingAdd(facts.faults_stop_ns, bound_ns);
   std::array<std::vector<Violation>, kRuleCount> found;

@@ -140,7 +140,7 @@ std::vector<Violation> CheckAll(const History& history, const std::vector<std::s
 
 // Memory CheckAll may keep from one call to the next: the per-event arrays
 // it builds (17 bytes per history event: 166 MB for a history of 1M
-// transactions) and the per-transaction facts (160 bytes a transaction). A worker that checks run after run passes the same scratch,
+// transactions) and the per-transaction facts (176 bytes a transaction). A worker that checks run after run passes the same scratch,
 // so a check reuses the pages of the one before instead of taking fresh ones
 // from the kernel (arrays this large are mapped and unmapped per allocation:
 // at 1M transactions the page faults were about a tenth of the check).
