@@ -236,16 +236,17 @@ bool Scheduler::Cancel(EventId id) {
 }
 
 [[gnu::noinline]] void Scheduler::CompactIfMostlyStale() {
-  if (stale_ < 1024 || stale_ * 2 < heap_size_ + now_size_) return;
-  std::vector<Entry> live;
-  live.reserve(pending_);
-  for (size_t i = 0; i < heap_size_; ++i) {
-    if (!IsStale(heap_[i])) live.push_back(heap_[i]);
-  }
-  heap_size_ = 0;
-  for (const Entry& e : live) HeapPush(e);  // fewer than before: room enough
-  // The now queue's live entries, in their order, from its front.
+  if (stale_ < kCompactStaleMin || stale_ * 2 < heap_size_ + now_size_) return;
+  // The heap's live entries moved to its front, then filed again in place
+  // (entry i rises from hole i: only entries before it move).
   size_t kept = 0;
+  for (size_t i = 0; i < heap_size_; ++i) {
+    if (!IsStale(heap_[i])) heap_[kept++] = heap_[i];
+  }
+  for (size_t i = 0; i < kept; ++i) SiftUp(heap_.data(), i, Entry(heap_[i]));
+  heap_size_ = kept;
+  // The now queue's live entries, in their order, from its front.
+  kept = 0;
   for (size_t i = 0; i < now_size_; ++i) {
     const Entry& e = now_queue_[(now_head_ + i) & now_mask_];
     if (!IsStale(e)) now_queue_[(now_head_ + kept++) & now_mask_] = e;

@@ -239,6 +239,9 @@ class Scheduler {
   uint64_t events_run_ = 0;
   uint64_t events_max_;
   uint64_t stale_ = 0;  // cancelled entries still in the heap or the now queue
+  // Cancel compacts once at least this many entries are stale and they are
+  // at least half of all.
+  static constexpr uint64_t kCompactStaleMin = 16;
   std::vector<Entry> heap_;  // storage: its first heap_size_ entries are a 4-ary min-heap on (time, sequence)
   size_t heap_size_ = 0;
   size_t heap_capacity_ = 0;  // heap_.size()
