@@ -6,7 +6,9 @@
 // Never-written sectors read as GarbageBytes (sim/rng_bytes.h) of the
 // garbage seed and the sector, generated on every read.
 // - Write completion puts sectors in the cache (FUA: on the media, and drops
-//   the now older cache entry).
+//   the now older cache entry). A copied write whose bytes are all zeros
+//   keeps none (PendingWrite::zeros), and on the media its sectors are zero
+//   marks (MediaChunk::zero); they read back as zeros.
 // - Flush remembers the completion counter when it is issued; on completion
 //   it moves cache entries at or below that mark to the media. If a write
 //   would overwrite a cache entry that an in-flight Flush must persist, the
@@ -47,6 +49,15 @@ namespace {
 // seed ^ scrambled sector (about the cost of a copy, so not cached).
 void GenerateGarbage(uint64_t garbage_seed, uint64_t sector, std::span<uint8_t> out) {
   GarbageBytes(garbage_seed ^ (sector * 0x9e3779b97f4a7c15ull), out);
+}
+
+// Whether data (whole sectors) holds only zeros, and something: one sector
+// compared at a time (a written block's first sector differs at once).
+bool AllZeroSectors(std::span<const uint8_t> data, const std::vector<uint8_t>& zero_sector) {
+  for (size_t at = 0; at < data.size(); at += zero_sector.size()) {
+    if (std::memcmp(data.data() + at, zero_sector.data(), zero_sector.size()) != 0) return false;
+  }
+  return !data.empty();
 }
 
 [[noreturn]] void DiskFail(const std::string& name, const char* what, uint64_t value) {
@@ -92,7 +103,8 @@ Disk::Disk(Scheduler* scheduler, Trace* trace, uint32_t host, std::string name, 
       seed_(seed),
       garbage_seed_(Rng::Derive(seed, "disk.garbage").Next()),
       options_(options),
-      latency_rng_(Rng::Derive(seed, "disk.latency")) {
+      latency_rng_(Rng::Derive(seed, "disk.latency")),
+      zero_sector_(options.sector_size, 0) {
   if (options_.sector_size == 0) DiskFail(name_, "sector_size must be > 0", 0);
   if (options_.sector_count == 0) DiskFail(name_, "sector_count must be > 0", 0);
   if (options_.sector_count > UINT64_MAX / options_.sector_size) {
@@ -170,9 +182,11 @@ void Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector
   write.request = request;
   write.first_sector = offset / options_.sector_size;
   write.fua = fua;
+  write.length = length;
+  write.zeros = swap == nullptr && AllZeroSectors(data, zero_sector_);
   if (swap != nullptr) {
     write.data.swap(*swap);  // the caller gets the slot's old buffer
-  } else {
+  } else if (!write.zeros) {
     write.data.assign(data.begin(), data.end());  // reuses the slot's buffer
   }
   write.done = std::move(done);
@@ -212,11 +226,17 @@ inline Disk::MediaChunk& Disk::MediaChunkFor(uint64_t chunk_index) {
   std::unique_ptr<MediaChunk>& chunk = media_[chunk_index];
   if (!chunk) {
     chunk = std::make_unique<MediaChunk>();
-    chunk->bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // default-initialised: not zeroed
   }
   last_chunk_index_ = chunk_index;
   last_chunk_ = chunk.get();
   return *chunk;
+}
+
+inline uint8_t* Disk::ChunkBytes(MediaChunk& chunk) {
+  if (!chunk.bytes) [[unlikely]] {
+    chunk.bytes.reset(new uint8_t[kChunkSectors * options_.sector_size]);  // default-initialised: not zeroed
+  }
+  return chunk.bytes.get();
 }
 
 inline void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) {
@@ -226,9 +246,11 @@ inline void Disk::SetMedia(uint64_t sector, const uint8_t* bytes) {
   const uint64_t bit = uint64_t{1} << index;
   if ((chunk.present & bit) == 0) ++media_sectors_;
   chunk.present |= bit;
-  std::memcpy(chunk.bytes.get() + index * sector_size, bytes, sector_size);
+  chunk.zero &= ~bit;
+  std::memcpy(ChunkBytes(chunk) + index * sector_size, bytes, sector_size);
 }
 
+// bytes == nullptr: zeros (SetMediaZeros).
 void Disk::SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8_t* bytes) {
   const uint64_t sector_size = options_.sector_size;
   uint64_t sector = first_sector;
@@ -241,10 +263,19 @@ void Disk::SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8
     const uint64_t bits = count == kChunkSectors ? ~uint64_t{0} : ((uint64_t{1} << count) - 1) << index;
     for (uint64_t added = bits & ~chunk.present; added != 0; added &= added - 1) ++media_sectors_;
     chunk.present |= bits;
-    std::memcpy(chunk.bytes.get() + index * sector_size, bytes, count * sector_size);
-    bytes += count * sector_size;
+    if (bytes == nullptr) {
+      chunk.zero |= bits;
+    } else {
+      chunk.zero &= ~bits;
+      std::memcpy(ChunkBytes(chunk) + index * sector_size, bytes, count * sector_size);
+      bytes += count * sector_size;
+    }
     sector += count;
   }
+}
+
+void Disk::SetMediaZeros(uint64_t first_sector, uint64_t sector_count) {
+  SetMediaRun(first_sector, sector_count, nullptr);
 }
 
 uint32_t Disk::NewCacheSlot() {
@@ -284,12 +315,14 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   PendingWrite& write = write_slots_[slot];
   --inflight_;
   const uint64_t sector_size = options_.sector_size;
-  const uint64_t sectors = write.lose ? 0 : write.data.size() / sector_size;
+  const uint64_t sectors = write.lose ? 0 : write.length / sector_size;
   if (write.fua) {
     // On the media in one pass (a chunk lookup per chunk, not per sector;
     // the usual FUA write is one sector: SetMedia, inline); the now older
     // cache entries dropped (none, usually: skip the lookups).
-    if (sectors == 1) {
+    if (write.zeros) {
+      SetMediaZeros(write.first_sector, sectors);
+    } else if (sectors == 1) {
       SetMedia(write.first_sector, write.data.data());
     } else {
       SetMediaRun(write.first_sector, sectors, write.data.data());
@@ -304,7 +337,7 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
     }
   } else {
     for (uint64_t i = 0; i < sectors; ++i) {
-      StoreInCache(write.first_sector + i, write.data.data() + i * sector_size);
+      StoreInCache(write.first_sector + i, WriteBytes(write, i));
     }
   }
   if (!latent_errors_.empty()) {
@@ -312,13 +345,13 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   }
   ++stats_.writes;
   if (write.fua) ++stats_.fua_writes;
-  stats_.bytes_written += write.data.size();
+  stats_.bytes_written += write.length;
   // Free the slot (its buffer kept) before anything else can run: the trace
   // observers (one may crash this disk: the write is no longer in flight, as
   // when the requests were a map and this one had been extracted) and the
   // callback (which may write again).
   const uint64_t offset = write.first_sector * sector_size;
-  const uint64_t length = write.data.size();
+  const uint64_t length = write.length;
   const int fua_field = write.fua ? 1 : 0;
   Done done = std::move(write.done);
   write.request = 0;
@@ -470,7 +503,8 @@ void Disk::AppendVisible(uint64_t first_sector, uint64_t sector_count, std::vect
       }
       const uint64_t index = sector % kChunkSectors;
       if (chunk != nullptr && (chunk->present & (uint64_t{1} << index)) != 0) {
-        bytes = chunk->bytes.get() + index * sector_size;
+        bytes = (chunk->zero & (uint64_t{1} << index)) != 0 ? zero_sector_.data()
+                                                             : chunk->bytes.get() + index * sector_size;
       } else {
         FillGarbage(sector, garbage_scratch_.data());
         bytes = garbage_scratch_.data();
@@ -528,7 +562,7 @@ void Disk::Crash(uint64_t crash_seed) {
   const uint64_t sector_size = options_.sector_size;
   for (const uint32_t slot : WriteSlotsInRequestOrder()) {
     const PendingWrite& write = write_slots_[slot];
-    const uint64_t sectors = write.data.size() / sector_size;
+    const uint64_t sectors = write.length / sector_size;
     // A kTorn region fault's write keeps its first `keep` sectors (the
     // Bernoulli draws still run, so the other writes' fates stay the same).
     uint64_t keep = sectors;
@@ -541,7 +575,11 @@ void Disk::Crash(uint64_t crash_seed) {
         ++lost;
         continue;
       }
-      SetMedia(write.first_sector + i, write.data.data() + i * sector_size);
+      if (write.zeros) {
+        SetMediaZeros(write.first_sector + i, 1);
+      } else {
+        SetMedia(write.first_sector + i, write.data.data() + i * sector_size);
+      }
       ++survived;
     }
   }
@@ -603,6 +641,7 @@ const uint8_t* Disk::MediaBytes(uint64_t sector) const {
   if (it == media_.end()) return nullptr;
   const uint64_t index = sector % kChunkSectors;
   if ((it->second->present & (uint64_t{1} << index)) == 0) return nullptr;
+  if ((it->second->zero & (uint64_t{1} << index)) != 0) return zero_sector_.data();
   return it->second->bytes.get() + index * options_.sector_size;
 }
 
@@ -677,7 +716,9 @@ uint64_t Disk::Fingerprint() const {
   for (const uint32_t slot : WriteSlotsInRequestOrder()) {
     const PendingWrite& write = write_slots_[slot];
     hash = HashWord(hash, write.first_sector * 2 + (write.fua ? 1 : 0));
-    hash = HashBytes(hash, write.data.data(), write.data.size());
+    for (uint64_t i = 0; i < write.length / options_.sector_size; ++i) {
+      hash = HashBytes(hash, WriteBytes(write, i), options_.sector_size);
+    }
   }
   hash = HashWord(hash, in_flight_reads_.size());
   hash = HashWord(hash, in_flight_flushes_.size());

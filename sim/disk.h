@@ -185,6 +185,10 @@ class Disk {
     uint64_t request = 0;  // 0: the slot is free
     uint64_t first_sector = 0;
     bool fua = false;
+    // A copied write of zeros only (the log clearing its stale tail) keeps
+    // no bytes: zeros set, data unused (kept for its capacity).
+    bool zeros = false;
+    uint64_t length = 0;  // bytes
     std::vector<uint8_t> data;
     Done done;
     bool lose = false;  // a kLost region write fault: complete, store nothing
@@ -202,11 +206,16 @@ class Disk {
   // (never-written sectors read as garbage). Only looked up by key, never
   // iterated in hash order (DurableSectors sorts).
   static constexpr uint64_t kChunkSectors = 64;
-  // Its bytes are left uninitialised when allocated (no 32 KiB zero-fill per
-  // chunk): a sector is read only once its `present` bit is set, which its
-  // write sets after copying the sector in.
+  // Its bytes are allocated when a sector other than zeros is first stored,
+  // and left uninitialised (no 32 KiB zero-fill per chunk): a sector's bytes
+  // are read only while its `present` bit is set and its `zero` bit is not,
+  // which its write sets after copying the sector in. A sector of zeros is
+  // a `zero` bit, no bytes: the log clears 128 KiB of its stale tail with
+  // zeros at every open, and copying them into the media, then out again
+  // at the next open's probe, was most of that write's cost.
   struct MediaChunk {
     uint64_t present = 0;  // bit i: sector (chunk * kChunkSectors + i) was written
+    uint64_t zero = 0;     // bit i: and holds zeros (a subset of present)
     std::unique_ptr<uint8_t[]> bytes;
   };
   // Cache entries keep their bytes in a pool of sector-sized slots.
@@ -226,6 +235,14 @@ class Disk {
   void SetMedia(uint64_t sector, const uint8_t* bytes);
   // SetMedia of sector_count consecutive sectors (one chunk lookup per chunk).
   void SetMediaRun(uint64_t first_sector, uint64_t sector_count, const uint8_t* bytes);
+  // SetMediaRun of zeros: `zero` bits, no bytes copied.
+  void SetMediaZeros(uint64_t first_sector, uint64_t sector_count);
+  // A chunk's byte array, allocated on first use.
+  uint8_t* ChunkBytes(MediaChunk& chunk);
+  // The bytes of sector i of a write (zero_sector_ for a write of zeros).
+  const uint8_t* WriteBytes(const PendingWrite& write, uint64_t i) const {
+    return write.zeros ? zero_sector_.data() : write.data.data() + i * options_.sector_size;
+  }
   // The chunk (allocated on first use); the last one found is remembered
   // (chunks never move nor go away: media survives crashes).
   MediaChunk& MediaChunkFor(uint64_t chunk_index);
@@ -267,6 +284,7 @@ class Disk {
   uint64_t garbage_seed_;
   DiskOptions options_;
   Rng latency_rng_;
+  std::vector<uint8_t> zero_sector_;  // one sector of zeros: what a zero mark reads as
   // Bumped by Crash: completions of rejected requests from an older epoch are dropped.
   uint64_t epoch_ = 0;
   uint32_t inflight_ = 0;

@@ -190,6 +190,13 @@ void GarbageBytes(uint64_t key, std::span<uint8_t> out) {
   const uint64_t mask = SplitMix64(state);
   uint8_t* data = out.data();
   size_t words = out.size() / 8;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  // A disk sector's garbage: whole AVX2 turns inside the pad, one call.
+  if (kHaveAvx2 && out.size() % 128 == 0 && words <= kGarbagePadWords - at) {
+    XorPadAvx2(pad + at, mask, data, words);
+    return;
+  }
+#endif
   while (words > 0) {  // runs up to the pad's end, then on from its start
     const size_t run = std::min(words, kGarbagePadWords - at);
     size_t i = 0;

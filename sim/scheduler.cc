@@ -4,10 +4,13 @@
 // top bit in its sequence, so it sorts after every ordinary event of its
 // time. Callbacks are stored in reusable slots; the heap holds 24-byte
 // entries, so scheduling and running an event costs no allocation beyond
-// std::function's own (none for small captures). Cancel is O(1): it frees
-// the slot and leaves a stale heap entry behind, recognised by its
-// generation. events_max is a hard limit: running past it is a runaway
-// simulation and aborts with a message.
+// std::function's own (none for small captures). Under fifo, ordinary events
+// due at Now() skip the heap: a ring (the now queue) keeps them in
+// scheduling order, and the next event is the smaller of its front and the
+// heap's top. Cancel is O(1): it frees the slot and leaves a stale entry
+// behind (in the heap or the ring), recognised by its generation.
+// events_max is a hard limit: running past it is a runaway simulation and
+// aborts with a message.
 //
 // Random and PCT tie-breaking take every live entry due at the earliest time
 // off the heap, choose one and push the rest back (their sequence numbers are
@@ -118,9 +121,17 @@ template <class Entry>
 // (GrowHeapAndEnqueue), so its hot path calls nothing (a push_back's
 // reallocation path inlined there made it save and restore six registers
 // every event).
+// Under fifo the now queue grows with it, its entries moved to the front.
 [[gnu::noinline]] void Scheduler::GrowHeap() {
   heap_.resize(heap_.empty() ? 64 : heap_.size() * 2);
   heap_capacity_ = heap_.size();
+  if (schedule_.strategy != ScheduleStrategy::kFifo) return;
+  std::vector<Entry> ring(heap_capacity_);
+  for (size_t i = 0; i < now_size_; ++i) ring[i] = now_queue_[(now_head_ + i) & now_mask_];
+  now_queue_ = std::move(ring);
+  now_capacity_ = heap_capacity_;
+  now_mask_ = now_capacity_ - 1;
+  now_head_ = 0;
 }
 
 [[gnu::always_inline]] inline void Scheduler::HeapPush(const Entry& entry) {
@@ -161,18 +172,31 @@ template <class Entry>
   return slot;
 }
 
-__attribute__((flatten)) EventId Scheduler::Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
-                                                    uint32_t slot) {
-  if (heap_size_ == heap_capacity_) [[unlikely]] return GrowHeapAndEnqueue(t, chain, end_of_instant_bit, slot);
-  Slot& s = SlotAt(slot);
+[[gnu::always_inline]] inline uint64_t Scheduler::File(Slot& s, TimeNs t, uint32_t chain,
+                                                       uint64_t end_of_instant_bit) {
   if (t < now_) Fail("At: time in the past");
   if (!s.fn) Fail("At: empty callback");
   s.chain = chain;
   s.live = true;
   if (next_sequence_ >= kEndOfInstantBit) Fail("At: sequence numbers exhausted");
-  const uint64_t sequence = next_sequence_++ | end_of_instant_bit;
-  HeapPush(Entry{t, sequence, slot, s.generation});
   ++pending_;
+  return next_sequence_++ | end_of_instant_bit;
+}
+
+__attribute__((flatten)) EventId Scheduler::Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
+                                                    uint32_t slot) {
+  if (heap_size_ == heap_capacity_) [[unlikely]] return GrowHeapAndEnqueue(t, chain, end_of_instant_bit, slot);
+  Slot& s = SlotAt(slot);
+  const uint64_t sequence = File(s, t, chain, end_of_instant_bit);
+  HeapPush(Entry{t, sequence, slot, s.generation});
+  return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
+}
+
+EventId Scheduler::EnqueueNow(uint32_t chain, uint32_t slot) {
+  if (now_size_ == now_capacity_) [[unlikely]] return Enqueue(now_, chain, 0, slot);
+  Slot& s = SlotAt(slot);
+  const uint64_t sequence = File(s, now_, chain, 0);
+  now_queue_[(now_head_ + now_size_++) & now_mask_] = Entry{now_, sequence, slot, s.generation};
   return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
 }
 
@@ -201,36 +225,61 @@ bool Scheduler::Cancel(EventId id) {
   s.fn = nullptr;  // release the captures now, not when the entry surfaces
   FreeSlot(static_cast<uint32_t>(slot));
   --pending_;
-  ++stale_in_heap_;
+  ++stale_;
   CompactIfMostlyStale();
   return true;
 }
 
+[[gnu::always_inline]] inline bool Scheduler::IsStale(const Entry& entry) const {
+  const Slot& s = SlotAt(entry.slot);
+  return !s.live || s.generation != entry.generation;
+}
+
 [[gnu::noinline]] void Scheduler::CompactIfMostlyStale() {
-  if (stale_in_heap_ < 1024 || stale_in_heap_ * 2 < heap_size_) return;
-  std::vector<Entry> live;
-  live.reserve(pending_);
+  if (stale_ < kCompactStaleMin || stale_ * 2 < heap_size_ + now_size_) return;
+  // The heap's live entries moved to its front, then filed again in place
+  // (entry i rises from hole i: only entries before it move).
+  size_t kept = 0;
   for (size_t i = 0; i < heap_size_; ++i) {
-    const Entry& e = heap_[i];
-    const Slot& s = SlotAt(e.slot);
-    if (s.live && s.generation == e.generation) live.push_back(e);
+    if (!IsStale(heap_[i])) heap_[kept++] = heap_[i];
   }
-  heap_size_ = 0;
-  for (const Entry& e : live) HeapPush(e);  // fewer than before: room enough
-  stale_in_heap_ = 0;
+  for (size_t i = 0; i < kept; ++i) SiftUp(heap_.data(), i, Entry(heap_[i]));
+  heap_size_ = kept;
+  // The now queue's live entries, in their order, from its front.
+  kept = 0;
+  for (size_t i = 0; i < now_size_; ++i) {
+    const Entry& e = now_queue_[(now_head_ + i) & now_mask_];
+    if (!IsStale(e)) now_queue_[(now_head_ + kept++) & now_mask_] = e;
+  }
+  now_size_ = kept;
+  stale_ = 0;
 }
 
 [[gnu::always_inline]] inline bool Scheduler::SkipStale() {
-  // No Cancel left an entry behind: the top (if any) is live, no slot lookup.
-  if (stale_in_heap_ == 0) [[likely]] return heap_size_ != 0;
-  while (heap_size_ != 0) {
-    const Entry& top = heap_[0];
-    const Slot& s = SlotAt(top.slot);
-    if (s.live && s.generation == top.generation) return true;
-    HeapPop();
-    --stale_in_heap_;
+  // No Cancel left an entry behind: the fronts (if any) are live, no slot lookup.
+  if (stale_ == 0) [[likely]] return heap_size_ != 0 || now_size_ != 0;
+  while (now_size_ != 0 && IsStale(now_queue_[now_head_])) {
+    PopNowQueue();
+    --stale_;
   }
-  return false;
+  while (heap_size_ != 0 && IsStale(heap_[0])) {
+    HeapPop();
+    --stale_;
+  }
+  return heap_size_ != 0 || now_size_ != 0;
+}
+
+// The now queue's front is due at Now(), no later than the heap's top: it
+// runs first unless the top is due at Now() too and was scheduled earlier.
+[[gnu::always_inline]] inline bool Scheduler::TopInNowQueue() const {
+  if (now_size_ == 0) return false;
+  if (heap_size_ == 0) return true;
+  const Entry& front = now_queue_[now_head_];
+  return Before(front.time, front.sequence, heap_[0].time, heap_[0].sequence);
+}
+
+[[gnu::always_inline]] inline const Scheduler::Entry& Scheduler::Top() const {
+  return TopInNowQueue() ? now_queue_[now_head_] : heap_[0];
 }
 
 [[gnu::always_inline]] inline bool Scheduler::StepInline() {
@@ -238,8 +287,13 @@ bool Scheduler::Cancel(EventId id) {
   if (events_run_ >= events_max_) Fail("events_max exceeded: runaway simulation");
   Entry top;
   if (schedule_.strategy == ScheduleStrategy::kFifo) {
-    top = heap_[0];
-    HeapPop();
+    if (TopInNowQueue()) {
+      top = now_queue_[now_head_];
+      PopNowQueue();
+    } else {
+      top = heap_[0];
+      HeapPop();
+    }
   } else {
     top = PickAmongTies();
   }
@@ -343,7 +397,7 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
 }
 
 __attribute__((flatten)) void Scheduler::RunUntil(TimeNs t) {
-  while (SkipStale() && heap_[0].time <= t) StepInline();
+  while (SkipStale() && Top().time <= t) StepInline();
   if (t > now_) now_ = t;
 }
 
@@ -353,6 +407,6 @@ __attribute__((flatten)) uint64_t Scheduler::RunUntilIdle(uint64_t limit) {
   return ran;
 }
 
-TimeNs Scheduler::NextEventTime() { return SkipStale() ? heap_[0].time : kTimeNever; }
+TimeNs Scheduler::NextEventTime() { return SkipStale() ? Top().time : kTimeNever; }
 
 }  // namespace sim

@@ -445,6 +445,70 @@ TEST(Disk, WriteSwappingTakesTheBufferAndActsAsWrite) {
   }
 }
 
+// A copied write of zeros keeps no bytes, and its sectors are zero marks on
+// the media: the disk behaves exactly as with the same zeros as bytes (what
+// WriteSwapping stores): reads, media and visible sectors, durable sectors,
+// fingerprints and traces, through cache and FUA, overwrites of part of a
+// zero run, a flush, a crash with zero writes in flight, and a corruption.
+TEST(Disk, AWriteOfZerosActsAsTheSameBytes) {
+  DiskOptions options = SmallDisk();
+  options.sector_count = 64 * 3;
+  options.inflight_max = 64;
+  options.unflushed_survive_probability = 0.5;
+  Rig marks(options, 9);
+  Rig bytes(options, 9);
+  const uint64_t sector_size = options.sector_size;
+  auto write = [&](uint64_t sector, std::vector<uint8_t> data, bool fua) {
+    marks.disk.Write(sector * sector_size, data, fua, [](IoStatus s) { EXPECT_EQ(s, IoStatus::kOk); });
+    bytes.disk.WriteSwapping(sector * sector_size, &data, fua, [](IoStatus s) { EXPECT_EQ(s, IoStatus::kOk); });
+  };
+  auto expect_same = [&](const char* when) {
+    EXPECT_EQ(marks.disk.Fingerprint(), bytes.disk.Fingerprint()) << when;
+    EXPECT_EQ(marks.disk.DurableSectors(), bytes.disk.DurableSectors()) << when;
+    EXPECT_EQ(marks.trace.digest(), bytes.trace.digest()) << when;
+    for (uint64_t sector = 0; sector < options.sector_count; ++sector) {
+      ASSERT_EQ(marks.disk.MediaSector(sector), bytes.disk.MediaSector(sector)) << when << ", sector " << sector;
+      ASSERT_EQ(marks.disk.VisibleSector(sector), bytes.disk.VisibleSector(sector)) << when << ", sector " << sector;
+    }
+    std::vector<uint8_t> read_marks, read_bytes;
+    marks.disk.Read(0, options.sector_count * sector_size,
+                    [&](IoStatus, std::vector<uint8_t> got) { read_marks = std::move(got); });
+    bytes.disk.Read(0, options.sector_count * sector_size,
+                    [&](IoStatus, std::vector<uint8_t> got) { read_bytes = std::move(got); });
+    marks.scheduler.RunUntilIdle();
+    bytes.scheduler.RunUntilIdle();
+    EXPECT_EQ(read_marks, read_bytes) << when;
+  };
+  auto run = [&] {
+    marks.scheduler.RunUntilIdle();
+    bytes.scheduler.RunUntilIdle();
+  };
+  write(60, Bytes(70 * sector_size, 0), /*fua=*/true);  // zero marks across three chunks
+  write(10, Bytes(4 * sector_size, 0), /*fua=*/false);  // zeros in the cache
+  run();
+  expect_same("after zero writes");
+  write(62, Bytes(2 * sector_size, 7), /*fua=*/true);  // bytes over part of the zero run
+  write(11, Bytes(sector_size, 8), /*fua=*/false);
+  write(128, Bytes(sector_size, 0), /*fua=*/true);  // zeros over bytes
+  run();
+  expect_same("after overwrites");
+  marks.disk.Flush([](IoStatus) {});
+  bytes.disk.Flush([](IoStatus) {});
+  run();
+  expect_same("after a flush");
+  write(100, Bytes(30 * sector_size, 0), /*fua=*/true);  // in flight at the crash
+  write(20, Bytes(3 * sector_size, 0), /*fua=*/false);
+  write(140, Bytes(2 * sector_size, 5), /*fua=*/false);
+  marks.disk.Crash(77);
+  bytes.disk.Crash(77);
+  run();
+  expect_same("after a crash");
+  marks.disk.CorruptSector(64, 3);
+  bytes.disk.CorruptSector(64, 3);
+  expect_same("after a corruption");
+  EXPECT_NE(marks.disk.MediaSector(64), Bytes(sector_size, 0));
+}
+
 TEST(Disk, WrittenSectorsUnitesCacheAndMedia) {
   Rig rig;
   rig.disk.Write(16, Bytes(16, 1), true, [](IoStatus) {});

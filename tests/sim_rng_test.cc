@@ -69,10 +69,17 @@ TEST(Rng, GarbageBytesAreAMaskedWindowOfThePad) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
   };
-  for (uint64_t key : {uint64_t{0}, uint64_t{1}, uint64_t{0xfeedface12345678}}) {
+  // And a key whose one-sector window wraps past the pad's end (a sector
+  // otherwise takes the one-call path).
+  uint64_t wrapping = 2;
+  for (;; ++wrapping) {
+    uint64_t state = wrapping;
+    if (splitmix(state) % kGarbagePadWords > kGarbagePadWords - 64) break;
+  }
+  for (uint64_t key : {uint64_t{0}, uint64_t{1}, uint64_t{0xfeedface12345678}, wrapping}) {
     // 136, 250, 1000: the 16-word AVX2 turns, then the 8-, 2- and 1-word tails.
-    for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{136}, size_t{250}, size_t{512},
-                        size_t{1000}, 8 * kGarbagePadWords + 13}) {
+    for (size_t size : {size_t{0}, size_t{5}, size_t{8}, size_t{21}, size_t{128}, size_t{136}, size_t{250},
+                        size_t{512}, size_t{1000}, size_t{4096}, 8 * kGarbagePadWords + 13}) {
       std::vector<uint8_t> bytes(size, 0xee);
       GarbageBytes(key, bytes);
       uint64_t state = key;

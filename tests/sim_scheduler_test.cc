@@ -235,6 +235,48 @@ RC_GTEST_PROP(Scheduler, RunOrderMatchesSortedModel, ()) {
   RC_ASSERT(ran == expected);
 }
 
+// Events that schedule more events (at Now() too, which fifo keeps out of
+// the heap, and at the end of the instant) and cancel others: every event
+// that runs is the least pending one by (time, end of instant, scheduling
+// order), checked against a sorted model as it runs.
+RC_GTEST_PROP(Scheduler, EventsThatScheduleAndCancelRunInModelOrder, ()) {
+  Scheduler scheduler;
+  using Key = std::tuple<TimeNs, bool, uint64_t>;  // time, end of instant, scheduling order
+  std::map<Key, int> model;                        // key -> tag
+  std::vector<std::pair<EventId, Key>> scheduled;
+  uint64_t sequence = 0;
+  int next_tag = 0;
+  int budget = 400;  // events scheduled from events
+  std::function<void(int)> run;
+  auto schedule = [&](TimeNs delay, bool end_of_instant) {
+    const int tag = next_tag++;
+    const Key key{scheduler.Now() + delay, end_of_instant, sequence++};
+    const EventId id = end_of_instant ? scheduler.AtEndOfInstant([&run, tag] { run(tag); })
+                                      : scheduler.After(delay, [&run, tag] { run(tag); });
+    model[key] = tag;
+    scheduled.emplace_back(id, key);
+  };
+  run = [&](int tag) {
+    RC_ASSERT(!model.empty());
+    RC_ASSERT(model.begin()->second == tag);
+    model.erase(model.begin());
+    const int children = budget > 0 ? *rc::gen::inRange(0, 4) : 0;
+    for (int i = 0; i < children; ++i, --budget) {
+      const bool end_of_instant = *rc::gen::inRange(0, 5) == 0;
+      schedule(end_of_instant ? 0 : *rc::gen::element<TimeNs>(0, 0, 0, 1, 7), end_of_instant);
+    }
+    if (*rc::gen::inRange(0, 4) == 0) {
+      const auto& [id, key] = scheduled[*rc::gen::inRange<size_t>(0, scheduled.size())];
+      RC_ASSERT(scheduler.Cancel(id) == (model.erase(key) == 1));
+    }
+  };
+  const int roots = *rc::gen::inRange(1, 6);
+  for (int i = 0; i < roots; ++i) schedule(*rc::gen::inRange<TimeNs>(0, 3), false);
+  scheduler.RunUntilIdle();
+  RC_ASSERT(model.empty());
+  RC_ASSERT(scheduler.pending() == 0u);
+}
+
 // The engine's captures fit inline (no allocation per event); larger ones
 // still work from the heap; an empty std::function gives an empty callback;
 // moving keeps the callable and empties the source.
