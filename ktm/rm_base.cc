@@ -489,13 +489,18 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   }
   if (txs_.size() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
   uint32_t mask = kMask | (options_.single_phase ? TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT : 0);
-  TxContext ctx;
+  // Built in its txs_ node (a recycled one: cleared, its changes buffer
+  // kept), not aside and moved in: taken back if the enlistment fails.
+  TxContext& ctx = txs_[uow];
   ctx.uow = uow;
   ctx.key = next_key_++;
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
-  if (s != STATUS_SUCCESS) return s;
+  if (s != STATUS_SUCCESS) {
+    txs_.erase(uow);
+    return s;
+  }
   SetPhase(ctx, RmTxPhase::kActive);
-  IndexKey(&Insert(std::move(ctx)));
+  IndexKey(&ctx);
   if (options_.observer) options_.observer->OnEnlist(host_->id(), observed_rm_, uow);
   TraceTx("rm.enlist", uow);
   *out = uow;
@@ -723,7 +728,7 @@ void RmBase::OnCommit(TxContext& ctx) {
     Finish(uow);
   };
   if (!lsn.ok()) return complete(lsn.status());
-  log()->Force(*lsn, complete);
+  log()->Force(*lsn, std::move(complete));  // moved: no copy of its guard
 }
 
 void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
@@ -748,9 +753,9 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   auto lsn = log()->Append(kRecSinglePhaseCommit, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
   SetPhase(ctx, RmTxPhase::kSinglePhase);
-  std::weak_ptr<bool> alive = alive_;
   Guid uow = ctx.uow;
-  log()->Force(*lsn, [this, alive, uow](absl::Status status) {
+  // The guard built in the capture, as OnPrepare's.
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
     if (Alive(alive) && status.ok()) FinishSinglePhase(uow);
   });
 }
