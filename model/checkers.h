@@ -119,7 +119,20 @@ std::vector<Violation> CheckDurability(const History& history);
 // a kWrite or (non-absent) kRead by T while a non-transacted writer holds the
 // file (T's open should have been refused with STATUS_TRANSACTIONAL_CONFLICT);
 // a granted kOpen "write" while a tx holds the file, or a kWrite by T while
-// another tx holds it (STATUS_SHARING_VIOLATION). Refused opens are fine.
+// another tx holds it (STATUS_SHARING_VIOLATION: TxF allows one transacted
+// writer per file). Refused opens are fine. Where the words leave room:
+//  - a file is an (rm, key) that any kOpen names, with or without a tx,
+//    anywhere in the history (an open after the writes still makes it one);
+//    other places are not judged for sharing (kv and registry keys);
+//  - a kOpen's detail alone says what it does ("write" holds, "close" ends
+//    the hold of the open with that value as id, anything else holds
+//    nothing), whatever its tx;
+//  - a read is absent when its detail is "absent" (what the harness records
+//    for a file the tx found missing), not when its value is "";
+//  - "a crash": of the host the kOpen was recorded on, for an open; for a
+//    tx's holds at an RM, of the host of the kWrite that took the first of
+//    them (they go together);
+//  - sharing violations come after the read violations, in event order.
 std::vector<Violation> CheckIsolation(const History& history);
 
 // "termination": let stop = time of the last kFaultsStop (0 if none). If

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <tuple>
 
 #include "absl/strings/escaping.h"
@@ -559,6 +560,124 @@ void CheckForeignRead(const History& history, const Facts& facts, size_t read,
       {read, write, commit}));
 }
 
+// Share modes (checkers.h, CheckIsolation), written from the rule's text.
+// This reference was frozen before issue 18 added the rule to the checkers
+// and never learned it, so every share-mode violation the checkers found was
+// "extra" here (found by mutating generated histories with added kOpen
+// events; the equivalence generator did not make kOpen events then).
+// Violations come after the read ones, in event order, as in the checkers.
+class ShareModes {
+ public:
+  ShareModes(const History& history, std::vector<Violation>& out) : history_(history), out_(out) {}
+
+  void Run() {
+    for (const HistoryEvent& event : history_.events) {
+      if (event.kind == EventKind::kOpen) files_.insert({event.rm, event.key});
+    }
+    if (files_.empty()) return;
+    for (size_t i = 0; i < history_.events.size(); ++i) {
+      const HistoryEvent& event = history_.events[i];
+      switch (event.kind) {
+        case EventKind::kOpen: Open(i); break;
+        case EventKind::kWrite: Access(i, true); break;
+        case EventKind::kRead:
+          if (event.detail != "absent") Access(i, false);
+          break;
+        case EventKind::kRmCommitted:
+        case EventKind::kRmAborted:
+        case EventKind::kRmLost: EndHolder(event.tx, event.rm); break;
+        case EventKind::kVote:
+          if (event.detail == "readonly") EndHolder(event.tx, event.rm);
+          break;
+        case EventKind::kCrash: Crash(event.host); break;
+        default: break;
+      }
+    }
+  }
+
+ private:
+  using File = std::pair<std::string, std::string>;    // (rm, key)
+  using Holder = std::pair<std::string, std::string>;  // (tx, rm)
+
+  void Open(size_t i) {
+    const HistoryEvent& event = history_.events[i];
+    const File file{event.rm, event.key};
+    if (event.detail == "close") {
+      writers_[file].erase(event.value);
+      return;
+    }
+    if (event.detail != "write") return;  // refused (or a transaction's refusal): held by nobody
+    if (auto lock = locks_.find(file); lock != locks_.end()) {
+      out_.push_back(MakeViolation(
+          "isolation", "",
+          absl::StrCat("a non-transacted writer open (", event.value, ") of ", Place(event.rm, event.key),
+                       " was granted at ", At(history_, i), " while ", lock->second.first,
+                       " held the file (it wrote it at ", At(history_, lock->second.second),
+                       "); it should get STATUS_SHARING_VIOLATION"),
+          {lock->second.second, i}));
+    }
+    writers_[file][event.value] = i;
+  }
+
+  void Access(size_t i, bool write) {
+    const HistoryEvent& event = history_.events[i];
+    const File file{event.rm, event.key};
+    if (!files_.contains(file)) return;
+    if (auto writers = writers_.find(file); writers != writers_.end() && !writers->second.empty()) {
+      const auto& [id, open] = *writers->second.begin();
+      out_.push_back(MakeViolation(
+          "isolation", event.tx,
+          absl::StrCat(event.tx, write ? " wrote " : " read ", Place(event.rm, event.key), " at ",
+                       At(history_, i), " while a non-transacted writer (", id, ", granted at ",
+                       At(history_, open), ") held it open; its open should get STATUS_TRANSACTIONAL_CONFLICT"),
+          {open, i}));
+    }
+    if (!write) return;
+    auto lock = locks_.find(file);
+    if (lock == locks_.end()) {
+      locks_[file] = {event.tx, i};
+      held_[{event.tx, event.rm}].push_back(file);
+    } else if (lock->second.first != event.tx) {
+      out_.push_back(MakeViolation(
+          "isolation", event.tx,
+          absl::StrCat(event.tx, " wrote ", Place(event.rm, event.key), " at ", At(history_, i), " while ",
+                       lock->second.first, " held the file (it wrote it at ", At(history_, lock->second.second),
+                       "); its open should get STATUS_SHARING_VIOLATION"),
+          {lock->second.second, i}));
+    }
+  }
+
+  // The transaction's participation at the RM ended: its locks there go.
+  void EndHolder(const std::string& tx, const std::string& rm) {
+    auto held = held_.find({tx, rm});
+    if (held == held_.end()) return;
+    for (const File& file : held->second) locks_.erase(file);
+    held_.erase(held);
+  }
+
+  // Open handles and the lock table are the host's memory. A transaction's
+  // locks at an RM live on the host of the write that took the first of them.
+  void Crash(uint32_t host) {
+    for (auto& [file, writers] : writers_) {
+      std::erase_if(writers, [&](const auto& writer) { return history_.events[writer.second].host == host; });
+    }
+    std::vector<Holder> gone;
+    for (const auto& [holder, files] : held_) {
+      if (history_.events[locks_.at(files.front()).second].host == host) gone.push_back(holder);
+    }
+    for (const Holder& holder : gone) EndHolder(holder.first, holder.second);
+  }
+
+  const History& history_;
+  std::vector<Violation>& out_;
+  std::set<File> files_;                                        // places some kOpen names
+  std::map<File, std::map<std::string, size_t>> writers_;       // granted opens: id -> kOpen
+  std::map<File, std::pair<std::string, size_t>> locks_;        // -> (tx, the write that took it)
+  std::map<Holder, std::vector<File>> held_;                    // the files each holder locked
+};
+
+void CheckShareModes(const History& history, std::vector<Violation>& out) { ShareModes(history, out).Run(); }
+
 std::vector<Violation> Isolation(const History& history, const Facts& facts) {
   std::vector<Violation> found;
   // (tx, rm, key) -> latest own kWrite so far, maintained in event order.
@@ -585,6 +704,7 @@ std::vector<Violation> Isolation(const History& history, const Facts& facts) {
   // Order like the other rules: by transaction, then event index.
   std::stable_sort(found.begin(), found.end(),
                    [](const Violation& a, const Violation& b) { return a.tx < b.tx; });
+  CheckShareModes(history, found);
   return found;
 }
 
