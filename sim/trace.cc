@@ -2,9 +2,10 @@
 //
 // Text form: "<time_ns> h<host> <kind> k1=v1 k2=v2" ("h-" for kNoHost), built
 // only for kept events on demand (ToText) — never on the recording path.
-// The digest mixes 64-bit words: time, host with the field count, the kind's
-// word, then per field its key's word with the value's type (KeyWord) and the
-// value's word (TraceField::ValueWord). A string's word is TraceTextHash
+// The digest reduces each event to one word (HeadWord: time, host with the
+// field count, the kind's word; plus per field FieldTerm of its key's word
+// with the value's type and its value's word) and mixes that word into the
+// running digest (trace.h's file comment says why). A string's word is TraceTextHash
 // (trace.h): computed by the compiler for literals and constexpr name tables,
 // bytes read in a fixed (little-endian) order, so the digest is the same on
 // every platform.
@@ -20,6 +21,8 @@ namespace sim {
 namespace {
 
 using trace_internal::DigestOne;
+using trace_internal::FieldTerm;
+using trace_internal::HeadWord;
 using trace_internal::KeyWord;
 using trace_internal::Mix;
 
@@ -132,17 +135,15 @@ uint64_t Trace::DigestStep(uint64_t digest, TimeNs time, uint32_t host, TraceNam
 }
 
 uint64_t Trace::DigestStep(uint64_t digest, const TraceEvent& event) {
-  uint64_t hash = Mix(digest, static_cast<uint64_t>(event.time));
-  hash = Mix(hash, static_cast<uint64_t>(event.host) | (static_cast<uint64_t>(event.fields.size()) << 32));
-  hash = Mix(hash, TraceTextHash(event.kind));
+  uint64_t word = HeadWord(event.time, event.host, event.fields.size(), TraceName(event.kind));
   for (size_t i = 0; i < event.fields.size(); ++i) {
     const auto& [key, value] = event.fields[i];
     const TraceField::Type type =
         i < event.field_types.size() ? event.field_types[i] : TraceField::Type::kText;
-    hash = Mix(hash, KeyWord(TraceTextHash(key), type));
-    hash = Mix(hash, type == TraceField::Type::kText ? TraceTextHash(value) : ParseNumber(value, type));
+    word += FieldTerm(i, KeyWord(TraceTextHash(key), type),
+                      type == TraceField::Type::kText ? TraceTextHash(value) : ParseNumber(value, type));
   }
-  return hash;
+  return Mix(digest, word);
 }
 
 void Trace::Fill(TraceEvent& event, TimeNs time, uint32_t host, std::string_view kind,

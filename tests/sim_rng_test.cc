@@ -341,8 +341,20 @@ TEST(Trace, DigestSeesEveryPartOfAnEvent) {
       digest(1, 0, "k", {{"longer-key", 1u}}),  digest(1, 0, "k", {{"longer-key", 1}}),
       digest(1, 0, "k", {{"longer-key", "1"}}), digest(1, 0, "k", {{"a", 1u}, {"b", 2u}}),
       digest(1, 0, "k", {{"a", 2u}, {"b", 1u}}),
+      // A field's place counts (an event's field terms are summed, each
+      // with its position's secrets).
+      digest(1, 0, "k", {{"b", 2u}, {"a", 1u}}), digest(1, 0, "k", {{"a", 1u}, {"a", 1u}}),
+      digest(1, 0, "k", {{"a", 1u}, {"a", 1u}, {"a", 1u}}),
   };
-  EXPECT_EQ(digests.size(), 31u);
+  EXPECT_EQ(digests.size(), 34u);
+  // The order of events counts.
+  Trace first(false);
+  first.Record(1, 0, "k", {{"a", 1u}});
+  first.Record(1, 0, "k", {{"a", 2u}});
+  Trace second(false);
+  second.Record(1, 0, "k", {{"a", 2u}});
+  second.Record(1, 0, "k", {{"a", 1u}});
+  EXPECT_NE(first.digest(), second.digest());
   // And the same event always gives the same digest.
   EXPECT_EQ(digest(1, 0, "k", {{"a", "b"}}), digest(1, 0, "k", {{"a", "b"}}));
 }
