@@ -193,8 +193,8 @@ void Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector
   write.lose = false;
   ++writes_in_flight_;
   if (armed_) MaybeFireRegionFault(slot, request, write.first_sector, length / options_.sector_size);
-  TimeNs delay = options_.write_latency.Sample(latency_rng_);
-  if (fua) delay += options_.fua_extra_latency.Sample(latency_rng_);
+  TimeNs delay = SampleLatency(options_.write_latency);
+  if (fua) delay += SampleLatency(options_.fua_extra_latency);
   scheduler_->After(delay, [this, slot, request] { FinishWrite(slot, request); });
 }
 
@@ -450,7 +450,7 @@ void Disk::Read(uint64_t offset, uint64_t length, ReadDone done) {
   in_flight_reads_.emplace_hint(
       in_flight_reads_.end(), request,
       PendingRead{offset / sector_size, length / sector_size, std::move(done)});
-  const TimeNs delay = options_.read_latency.Sample(latency_rng_);
+  const TimeNs delay = SampleLatency(options_.read_latency);
   scheduler_->After(delay, [this, request] { FinishRead(request); });
 }
 
@@ -523,7 +523,7 @@ void Disk::Flush(Done&& done) {
   const uint64_t request = next_request_++;
   in_flight_flushes_.emplace_hint(in_flight_flushes_.end(), request,
                                   PendingFlush{writes_completed_, std::move(done)});
-  const TimeNs delay = options_.flush_latency.Sample(latency_rng_);
+  const TimeNs delay = SampleLatency(options_.flush_latency);
   scheduler_->After(delay, [this, request] { FinishFlush(request); });
 }
 

@@ -319,6 +319,28 @@ TEST(LogFormat, RestartAreaWithNonZeroPaddingIsCorruptEvenWithAMatchingChecksum)
   EXPECT_EQ(format::DecodeRestartArea(sector, &back), format::RestartCheck::kCorrupt);
 }
 
+// The padding is checked a word at a time, then byte by byte: a payload of
+// odd length leaves padding that starts and ends off a word boundary, and a
+// non-zero byte anywhere in it (first, last, inside) makes the area corrupt.
+TEST(LogFormat, RestartAreaWithAnyNonZeroPaddingByteIsCorrupt) {
+  format::RestartArea area;
+  area.sequence = 3;
+  area.region_bytes = 32 * kSector;
+  area.log_id = 1;
+  area.sector_size = kSector;
+  area.payload = MakePayload(4, 41);
+  const std::vector<uint8_t> good = format::EncodeRestartArea(area, kSector);
+  format::RestartArea back;
+  ASSERT_EQ(format::DecodeRestartArea(good, &back), format::RestartCheck::kValid);
+  for (size_t at = format::kRestartHeaderBytes + area.payload.size(); at < kSector; ++at) {
+    std::vector<uint8_t> sector = good;
+    sector[at] = 1;
+    format::PutU32(sector, 60, 0);  // re-sealed: the checksum covers the sector with itself zero
+    format::PutU32(sector, 60, format::Crc32c(sector));
+    EXPECT_EQ(format::DecodeRestartArea(sector, &back), format::RestartCheck::kCorrupt) << "byte " << at;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Basic operation.
 

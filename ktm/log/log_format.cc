@@ -496,10 +496,7 @@ RestartCheck DecodeRestartArea(std::span<const uint8_t> sector, RestartArea* are
   }
   // The encoder zero-fills the sector after the payload; anything else there
   // is not an area this log wrote, even when its checksum was made to match.
-  const auto padding = sector.subspan(kRestartHeaderBytes + payload_length);
-  if (std::any_of(padding.begin(), padding.end(), [](uint8_t b) { return b != 0; })) {
-    return RestartCheck::kCorrupt;
-  }
+  if (!AllZero(sector.subspan(kRestartHeaderBytes + payload_length))) return RestartCheck::kCorrupt;
   auto payload = sector.subspan(kRestartHeaderBytes, payload_length);
   area->payload.assign(payload.begin(), payload.end());
   return RestartCheck::kValid;
