@@ -482,16 +482,21 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   if (!online()) return STATUS_RM_NOT_ACTIVE;
   Guid uow;
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
-  if (TxContext* ctx = Find(uow)) {
-    if (ctx->phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
+  // One search of txs_ finds the context or makes it: a new one is built in
+  // its node (a recycled one: cleared, its changes buffer kept), not aside
+  // and moved in, and taken back if the enlistment fails. Every context in
+  // txs_ has a key (next_key_ starts at 1): key 0 is a context just made.
+  TxContext& ctx = txs_[uow];
+  if (ctx.key != 0) {
+    if (ctx.phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
     *out = uow;
     return STATUS_SUCCESS;
   }
-  if (txs_.size() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
+  if (txs_.size() > options_.transactions_max) {
+    txs_.erase(uow);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
   uint32_t mask = kMask | (options_.single_phase ? TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT : 0);
-  // Built in its txs_ node (a recycled one: cleared, its changes buffer
-  // kept), not aside and moved in: taken back if the enlistment fails.
-  TxContext& ctx = txs_[uow];
   ctx.uow = uow;
   ctx.key = next_key_++;
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
@@ -649,24 +654,24 @@ void RmBase::OnPrepare(TxContext& ctx) {
   auto lsn = log()->Append(kRecPrepare, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
-  Guid uow = ctx.uow;
+  const uint64_t key = ctx.key;
   if (options_.protocol_bug == RmProtocolBug::kPrepareCompleteBeforeForce) {
-    return OnPrepareForced(uow, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
+    return OnPrepareForced(key, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
   }
   // The guard built in the capture: one weak count increment, no local copy.
-  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
-    if (Alive(alive)) OnPrepareForced(uow, status);
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), key](absl::Status status) {
+    if (Alive(alive)) OnPrepareForced(key, status);
   });
 }
 
-void RmBase::OnPrepareForced(const Guid& uow, absl::Status status) {
-  TxContext* c = Find(uow);
+void RmBase::OnPrepareForced(uint64_t key, absl::Status status) {
+  TxContext* c = FindByKey(key);
   if (c == nullptr || c->phase != RmTxPhase::kPreparing) return;
   if (!status.ok()) return VoteNo(*c, "log");
   SetPhase(*c, RmTxPhase::kPrepared);
   ReportVote(*c, RmVote::kYes, "");
   (void)PrepareComplete(*kernel_, c->enlistment);
-  ArmRequestOutcome(uow);
+  ArmRequestOutcome(c->uow);
 }
 
 void RmBase::ArmRequestOutcome(const Guid& uow) {
@@ -716,16 +721,15 @@ void RmBase::OnCommit(TxContext& ctx) {
   w.Reset();
   w.Id(ctx.uow);
   auto lsn = log()->Append(kRecCommit, w.view());
-  Guid uow = ctx.uow;
-  auto complete = [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
+  auto complete = [this, alive = std::weak_ptr<bool>(alive_), key = ctx.key](absl::Status status) {
     if (!Alive(alive)) return;
-    TxContext* c = Find(uow);
+    TxContext* c = FindByKey(key);
     if (c == nullptr) return;
     // Without a durable commit record the acknowledgement must wait for
     // recovery: KTM keeps the transaction and re-sends COMMIT after a restart.
     if (!status.ok()) return;
     (void)CommitComplete(*kernel_, c->enlistment);
-    Finish(uow);
+    Finish(Guid(c->uow));  // a copy: Finish clears the context
   };
   if (!lsn.ok()) return complete(lsn.status());
   log()->Force(*lsn, std::move(complete));  // moved: no copy of its guard
@@ -744,7 +748,7 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   }
   if (!options_.durable || !changed) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);
-    return FinishSinglePhase(ctx.uow);
+    return FinishSinglePhase(ctx);
   }
   Writer& w = record_writer_;
   w.Reset();
@@ -753,23 +757,22 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   auto lsn = log()->Append(kRecSinglePhaseCommit, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
   SetPhase(ctx, RmTxPhase::kSinglePhase);
-  Guid uow = ctx.uow;
   // The guard built in the capture, as OnPrepare's.
-  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
-    if (Alive(alive) && status.ok()) FinishSinglePhase(uow);
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), key = ctx.key](absl::Status status) {
+    if (!Alive(alive) || !status.ok()) return;
+    if (TxContext* c = FindByKey(key)) FinishSinglePhase(*c);
   });
 }
 
-void RmBase::FinishSinglePhase(const Guid& uow) {
-  TxContext* c = Find(uow);
-  if (c == nullptr) return;
-  ReportVote(*c, RmVote::kSinglePhase, "");
-  ApplyBytes(c->changes);
+void RmBase::FinishSinglePhase(TxContext& ctx) {
+  const Guid uow = ctx.uow;  // a copy: Finish clears the context
+  ReportVote(ctx, RmVote::kSinglePhase, "");
+  ApplyBytes(ctx.changes);
   EndTransaction(uow);
-  c->changes.clear();
-  SetPhase(*c, RmTxPhase::kDone);
-  ReportCommitted(*c);
-  (void)CommitComplete(*kernel_, c->enlistment);
+  ctx.changes.clear();
+  SetPhase(ctx, RmTxPhase::kDone);
+  ReportCommitted(ctx);
+  (void)CommitComplete(*kernel_, ctx.enlistment);
   Finish(uow);
 }
 

@@ -306,10 +306,12 @@ class RmBase {
   // (its stream: see rm_base.cc).
   bool Decide(const TxContext& ctx, std::string_view decision, double probability);
   void OnPrepare(TxContext& ctx);
-  void OnPrepareForced(const Guid& uow, absl::Status status);
+  // The force callbacks find their context by enlistment key (FindByKey: an
+  // index, where a UOW is a search of txs_); the key is its context's alone.
+  void OnPrepareForced(uint64_t key, absl::Status status);
   void OnCommit(TxContext& ctx);
   void OnSinglePhaseCommit(TxContext& ctx);
-  void FinishSinglePhase(const Guid& uow);
+  void FinishSinglePhase(TxContext& ctx);
   void OnRollback(TxContext& ctx);
   void OnRecover(const TRANSACTION_NOTIFICATION& n);
   void OnInDoubt(TxContext& ctx);

@@ -120,7 +120,7 @@ KvRm::KvRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, KvOption
 KvRm::~KvRm() = default;
 
 void KvRm::TakeWrite(const Guid& uow, const std::string& key, const std::string& value) {
-  auto& writes = writes_[uow];
+  WriteSet& writes = WritesOf(uow);
   if (const std::string* own = writes.Find(key)) bytes_ -= PairBytes(key, *own);
   bytes_ += PairBytes(key, value);
   writes.Put(key, value);
@@ -134,7 +134,7 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   // insert, hashed it twice); a write refused below gives back a lock it took.
   auto [lock, locked_now] = locks_.try_emplace(key, uow);
   if (lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
-  auto& writes = writes_[uow];
+  WriteSet& writes = WritesOf(uow);
   std::string* own = writes.Find(key);
   const uint64_t before = own == nullptr ? 0 : PairBytes(key, *own);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
@@ -163,7 +163,7 @@ NTSTATUS KvRm::Read(HANDLE transaction, const std::string& key, std::string* val
   }
   Guid uow;
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
-  auto& writes = writes_[uow];
+  WriteSet& writes = WritesOf(uow);
   if (const std::string* own = writes.Find(key)) {
     *value = *own;
   } else if (!LookupCommitted(key, value)) {
@@ -271,17 +271,30 @@ std::map<std::string, std::string> KvRm::committed() const {
 // ---------------------------------------------------------------------------
 // What RmBase asks of the data.
 
-bool KvRm::HasChanges(const Guid& uow) const {
+KvRm::WriteSet& KvRm::WritesOf(const Guid& uow) {
+  if (last_writes_ == nullptr || last_uow_ != uow) {
+    last_writes_ = &writes_[uow];
+    last_uow_ = uow;
+  }
+  return *last_writes_;
+}
+
+const KvRm::WriteSet* KvRm::FindWrites(const Guid& uow) const {
+  if (last_writes_ != nullptr && last_uow_ == uow) return last_writes_;
   auto it = writes_.find(uow);
-  return it != writes_.end() && !it->second.empty();
+  return it == writes_.end() ? nullptr : &it->second;
+}
+
+bool KvRm::HasChanges(const Guid& uow) const {
+  const WriteSet* writes = FindWrites(uow);
+  return writes != nullptr && !writes->empty();
 }
 
 void KvRm::EncodeChanges(const Guid& uow, Writer& w) const {
-  auto it = writes_.find(uow);
-  if (it == writes_.end()) {
-    w.U32(0);  // an empty write set
+  if (const WriteSet* writes = FindWrites(uow)) {
+    PutWrites(w, *writes);
   } else {
-    PutWrites(w, it->second);
+    w.U32(0);  // an empty write set
   }
 }
 
@@ -343,6 +356,7 @@ void KvRm::EndTransaction(const Guid& uow) {
     auto lock = locks_.find(key);
     if (lock != locks_.end() && lock->second == uow) locks_.erase(lock);
   }
+  if (last_writes_ == &it->second) last_writes_ = nullptr;
   writes_.erase(it);
 }
 

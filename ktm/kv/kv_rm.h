@@ -178,6 +178,16 @@ class KvRm : public RmBase {
   };
   // Per open transaction (nodes reused: sim::RecyclingMap).
   sim::RecyclingMap<Guid, WriteSet> writes_;
+  // The write set WritesOf gave last and its transaction: a commit looks
+  // its set up on every write and twice at prepare (HasChanges,
+  // EncodeChanges), in a row, where each was a search of writes_. A node
+  // stays put until erased; EndTransaction forgets it.
+  Guid last_uow_;
+  WriteSet* last_writes_ = nullptr;
+  // uow's write set, made if it has none.
+  WriteSet& WritesOf(const Guid& uow);
+  // uow's write set, or nullptr.
+  const WriteSet* FindWrites(const Guid& uow) const;
   // key -> writer UOW. Only ever looked up by key (never walked), so a hash
   // map: a write and a transaction's end each search it per key.
   absl::flat_hash_map<std::string, Guid> locks_;
