@@ -364,12 +364,12 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   // that do not affect liveness, and enlist nobody).
   const size_t enlisted = tx->enlistments.size();
   size_t live = 0;
-  std::shared_ptr<En> spc;
+  En* spc = nullptr;  // kept alive by tx->enlistments (no reference count taken and dropped)
   for (size_t i = 0; i < enlisted; ++i) {
-    const auto& en = tx->enlistments[i];
+    En* en = tx->enlistments[i].get();
     if (!IsLive(*en)) continue;
     ++live;
-    if (!spc && (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT)) spc = en;
+    if (spc == nullptr && (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT)) spc = en;
   }
   if (live == 0) {
     KTM_CODE_PROBE(host_, "tx.commit_without_enlistments");
@@ -379,7 +379,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     Forget(tx);
     return;
   }
-  bool single_phase = spc && (live == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
+  bool single_phase = spc != nullptr && (live == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
   if (single_phase) {
     SetTxState(*tx, TxState::kDelegated);
     SetEnState(*spc, EnState::kDelegated);
@@ -389,7 +389,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     if (planted_bug_ == kBugSinglePhaseWithOthers) {
       for (size_t i = 0; i < enlisted; ++i) {
         const std::shared_ptr<En> en = tx->enlistments[i];
-        if (!IsLive(*en) || en == spc) continue;
+        if (!IsLive(*en) || en.get() == spc) continue;
         SetEnState(*en, EnState::kCommittedNotify);
         Notify(*en, TRANSACTION_NOTIFY_COMMIT);
       }

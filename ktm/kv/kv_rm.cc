@@ -76,6 +76,13 @@ void AsMapOrder(std::vector<std::pair<std::string_view, std::string_view>>& view
   views.resize(kept);
 }
 
+// to = text, where text is not inside `to`: cleared and appended, where
+// assign (std::string::_M_replace) pays for the overlap cases first.
+void Overwrite(std::string& to, std::string_view text) {
+  to.clear();
+  to.append(text.data(), text.size());
+}
+
 }  // namespace
 
 KvRm::WriteSet::Entry* KvRm::WriteSet::LowerBound(std::string_view key) {
@@ -94,14 +101,14 @@ void KvRm::WriteSet::Insert(std::string_view key, std::string_view value) {
   // The first spare (its strings' storage kept) moves into place.
   const auto first_spare = entries_.begin() + static_cast<std::ptrdiff_t>(size_);
   std::rotate(entries_.begin() + at, first_spare, first_spare + 1);
-  entries_[static_cast<size_t>(at)].first.assign(key);
-  entries_[static_cast<size_t>(at)].second.assign(value);
+  Overwrite(entries_[static_cast<size_t>(at)].first, key);
+  Overwrite(entries_[static_cast<size_t>(at)].second, value);
   ++size_;
 }
 
 void KvRm::WriteSet::Put(std::string_view key, std::string_view value) {
   if (std::string* own = Find(key)) {
-    own->assign(value);
+    Overwrite(*own, value);
   } else {
     Insert(key, value);
   }
@@ -145,7 +152,7 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   // map where it took two or three).
   bytes_ = bytes_ - before + PairBytes(key, value);
   if (own != nullptr) {
-    own->assign(value);
+    Overwrite(*own, value);
   } else {
     writes.Insert(key, value);
   }
@@ -323,7 +330,7 @@ void KvRm::ApplyCommitted(std::string_view key, std::string_view value) {
   bytes_ += 8 + key.size() + value.size();
   memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
   if (it != committed_.end()) {
-    it->second.assign(value);
+    Overwrite(it->second, value);  // value is a view into the record being applied
   } else {
     committed_.emplace(std::string(key), std::string(value));
   }
