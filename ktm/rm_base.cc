@@ -813,16 +813,21 @@ void RmBase::MaybeSnapshot() {
     if (ctx.phase == RmTxPhase::kSinglePhase) return;
   }
   if (paged_) return FlushToStore();
-  Writer committed;
+  // Encoded in kept storage (no allocation and regrowth per snapshot): the
+  // state in snapshot_writer_, the record in record_writer_ (free here:
+  // Finish and LogNonTransacted call this after their own records).
+  Writer& committed = snapshot_writer_;
+  committed.Reset();
   EncodeCommitted(committed);
-  Writer w;
-  w.Bytes(committed.data());
+  Writer& w = record_writer_;
+  w.Reset();
+  w.Bytes(committed.view());
   EncodePreparedTransactions(w);
-  auto lsn = log()->Append(kRecSnapshot, w.data());
+  auto lsn = log()->Append(kRecSnapshot, w.view());
   if (!lsn.ok()) return;
   snapshot_in_flight_ = true;
-  last_snapshot_bytes_ = w.data().size();
-  TraceRm("snapshot", {{"base", absl::StrCat(*lsn)}, {"bytes", absl::StrCat(w.data().size())}});
+  last_snapshot_bytes_ = w.view().size();
+  TraceRm("snapshot", {{"base", absl::StrCat(*lsn)}, {"bytes", absl::StrCat(w.view().size())}});
   std::weak_ptr<bool> alive = alive_;
   log()->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {
     if (Alive(alive)) snapshot_in_flight_ = false;

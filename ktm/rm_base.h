@@ -382,6 +382,7 @@ class RmBase {
   std::shared_ptr<bool> alive_;
   Writer record_writer_;  // reused by the hot log records (prepare, commit, abort): Reset, encode, view()
   Writer changes_writer_;  // reused by EncodeTxChanges
+  Writer snapshot_writer_;  // reused by MaybeSnapshot for the committed state
 };
 
 }  // namespace ktm

@@ -333,6 +333,7 @@ void KvRm::ApplyCommitted(std::string_view key, std::string_view value) {
     Overwrite(it->second, value);  // value is a view into the record being applied
   } else {
     committed_.emplace(std::string(key), std::string(value));
+    committed_in_order_valid_ = false;
   }
   memory_.resident_records = committed_.size();
   UpdatePeaks();
@@ -376,10 +377,13 @@ uint64_t KvRm::StateBytesMax() const {
 void KvRm::EncodeCommitted(Writer& w) const {
   KTM_ASSERT(!paged(), name() + ": a snapshot of a paged kv RM");
   // PutWrites' layout, in key order (the hash map's entries sorted).
-  std::vector<const std::pair<const std::string, std::string>*> entries;
-  entries.reserve(committed_.size());
-  for (const auto& entry : committed_) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<const std::pair<const std::string, std::string>*>& entries = committed_in_order_;
+  if (!committed_in_order_valid_) {
+    entries.clear();
+    for (const auto& entry : committed_) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    committed_in_order_valid_ = true;
+  }
   w.U32(static_cast<uint32_t>(entries.size()));
   for (const auto* entry : entries) {
     w.Str(entry->first);
@@ -393,6 +397,7 @@ void KvRm::DecodeCommitted(Reader& r) {
   std::map<std::string, std::string> decoded = GetWrites(r);
   committed_.clear();
   committed_.insert(std::make_move_iterator(decoded.begin()), std::make_move_iterator(decoded.end()));
+  committed_in_order_valid_ = false;
   memory_.resident_bytes = 0;
   for (const auto& [key, value] : committed_) {
     bytes_ += PairBytes(key, value);

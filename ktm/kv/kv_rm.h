@@ -141,6 +141,12 @@ class KvRm : public RmBase {
   // took five string comparisons a key; only snapshots and committed() walk
   // it, in key order (sorting).
   absl::flat_hash_map<std::string, std::string> committed_;
+  // committed_'s entries in key order, for snapshots (EncodeCommitted), kept
+  // until a key comes or goes: a snapshot every few dozen commits sorted
+  // the same keys again each time. Entries of a flat_hash_map stay put
+  // until one is inserted or erased, which is when the order is dropped.
+  mutable std::vector<const std::pair<const std::string, std::string>*> committed_in_order_;
+  mutable bool committed_in_order_valid_ = false;
   // Paged: the resident records' values, and which of them are dirty, the
   // LRU and joined reads (storage::RecordCache, shared with TxF and TxR).
   std::map<std::string, std::optional<std::string>> cached_;
