@@ -157,15 +157,16 @@ void Kernel::DeferToRm(const Rm& rm, F&& fn) {
   });
 }
 
-HANDLE Kernel::NewHandle(Object object) {
+template <typename T>
+HANDLE Kernel::NewHandle(std::shared_ptr<T> object) {
   HANDLE h = next_handle_;
   next_handle_ += 4;
-  std::visit([](auto& p) { ++p->handles; }, object);
+  ++object->handles;
   ++open_handles_;
   HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
   if (slot.handle == INVALID_HANDLE_VALUE) {
     slot.handle = h;
-    slot.object = std::move(object);
+    slot.object.template emplace<std::shared_ptr<T>>(std::move(object));
   } else {
     handles_overflow_.emplace(h, std::move(object));  // the slot's handle is older and still open
   }
@@ -1646,56 +1647,81 @@ NTSTATUS Kernel::SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<ui
 // ---------------------------------------------------------------------------
 // Handles.
 
+namespace {
+// An enlistment that has not prepared yet: closing its last handle aborts
+// its transaction (if that has not prepared either).
+bool Unprepared(EnState st) {
+  return st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
+         st == EnState::kPreparing;
+}
+}  // namespace
+
 NTSTATUS Kernel::CloseHandle(HANDLE h) {
   HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
   const bool in_slot = slot.handle == h && h != INVALID_HANDLE_VALUE;
   auto overflow = in_slot ? handles_overflow_.end() : handles_overflow_.find(h);
   if (!in_slot && overflow == handles_overflow_.end()) return STATUS_INVALID_HANDLE;
-  Object object = std::move(in_slot ? slot.object : overflow->second);  // a slot keeps a null shared_ptr
-  if (in_slot) {
-    slot.handle = INVALID_HANDLE_VALUE;
+  Object& held = in_slot ? slot.object : overflow->second;
+  // The object taken out of the table as its own type (a slot keeps a null
+  // shared_ptr): no variant moved, visited and destroyed around it.
+  auto take = [&](auto& typed) {
+    auto object = std::move(typed);
+    if (in_slot) {
+      slot.handle = INVALID_HANDLE_VALUE;
+    } else {
+      handles_overflow_.erase(overflow);
+    }
+    --open_handles_;
+    --object->handles;
+    return object;
+  };
+  if (auto* en = std::get_if<std::shared_ptr<En>>(&held)) {
+    const std::shared_ptr<En> closed = take(*en);
+    const EnState st = closed->state;
+    // Only the last handle of an unprepared or delegated enlistment does more.
+    if (closed->handles == 0 && (st == EnState::kDelegated || Unprepared(st))) CloseEnlistment(closed);
+  } else if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&held)) {
+    const std::shared_ptr<Tx> closed = take(*tx);
+    if (closed->handles == 0 && closed->state == TxState::kActive) Abort(closed, "last handle closed");
+  } else if (auto* rm = std::get_if<std::shared_ptr<Rm>>(&held)) {
+    const std::shared_ptr<Rm> closed = take(*rm);
+    if (closed->handles == 0) CloseResourceManager(*closed);
   } else {
-    handles_overflow_.erase(overflow);
-  }
-  --open_handles_;
-  std::visit([](auto& p) { --p->handles; }, object);
-  if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&object)) {
-    if ((*tx)->handles == 0 && (*tx)->state == TxState::kActive) Abort(*tx, "last handle closed");
-  } else if (auto* en = std::get_if<std::shared_ptr<En>>(&object)) {
-    const EnState st = (*en)->state;
-    const bool early = st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
-                       st == EnState::kPreparing;
-    // The transaction is locked (an atomic increment and decrement) only
-    // when closing the last handle in one of these states does something.
-    auto tx = (*en)->handles == 0 && (st == EnState::kDelegated || early) ? (*en)->tx.lock() : nullptr;
-    if (tx) {
-      if (st == EnState::kDelegated) {
-        // The single-phase RM vanished without an outcome.
-        KTM_CODE_PROBE(host_, "en.disconnected");
-        Trace("en.disconnected", {"en", TraceShort((*en)->id)}, {"tx", TraceShort(tx->id)});
-        SetEnState(**en, EnState::kDelegatedDisconnected);
-        SetTxState(*tx, TxState::kInDoubt);
-        CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);
-        for (const auto& other : tx->enlistments) {
-          if (other != *en) Notify(*other, TRANSACTION_NOTIFY_RM_DISCONNECTED);
-        }
-      } else if ((InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) && early) {
-        Abort(tx, "enlistment closed");
-      }
-    }
-  } else if (auto* rm = std::get_if<std::shared_ptr<Rm>>(&object)) {
-    if ((*rm)->handles == 0) {
-      for (const auto& weak : (*rm)->enlistments) {
-        auto en = weak.lock();
-        auto tx = en ? en->tx.lock() : nullptr;
-        if (!tx) continue;
-        if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) Abort(tx, "rm closed");
-      }
-      (*rm)->online = false;
-      rms_.erase((*rm)->id);
-    }
+    take(std::get<std::shared_ptr<Tm>>(held));
   }
   return STATUS_SUCCESS;
+}
+
+void Kernel::CloseEnlistment(const std::shared_ptr<En>& en) {
+  const EnState st = en->state;
+  // The transaction is locked (an atomic increment and decrement) only here,
+  // where closing the last handle does something.
+  auto tx = en->tx.lock();
+  if (!tx) return;
+  if (st == EnState::kDelegated) {
+    // The single-phase RM vanished without an outcome.
+    KTM_CODE_PROBE(host_, "en.disconnected");
+    Trace("en.disconnected", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
+    SetEnState(*en, EnState::kDelegatedDisconnected);
+    SetTxState(*tx, TxState::kInDoubt);
+    CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);
+    for (const auto& other : tx->enlistments) {
+      if (other != en) Notify(*other, TRANSACTION_NOTIFY_RM_DISCONNECTED);
+    }
+  } else if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) {  // en is Unprepared
+    Abort(tx, "enlistment closed");
+  }
+}
+
+void Kernel::CloseResourceManager(Rm& rm) {
+  for (const auto& weak : rm.enlistments) {
+    auto en = weak.lock();
+    auto tx = en ? en->tx.lock() : nullptr;
+    if (!tx) continue;
+    if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) Abort(tx, "rm closed");
+  }
+  rm.online = false;
+  rms_.erase(rm.id);
 }
 
 Kernel::LiveCounts Kernel::Live() const {

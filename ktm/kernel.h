@@ -279,7 +279,10 @@ class Kernel {
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
   template <typename T>
   NTSTATUS Lookup(HANDLE h, T** out) const;
-  HANDLE NewHandle(Object object);
+  // Typed (no variant built, visited and destroyed around the object):
+  // T is Tm, Tx, Rm or En.
+  template <typename T>
+  HANDLE NewHandle(std::shared_ptr<T> object);
   Guid NewGuid();
   // A kernel trace event at Now() with one to three fields, inline: a run
   // nobody observes hashes the fields in place (sim::Trace::RecordEach; what
@@ -333,6 +336,10 @@ class Kernel {
   bool InPrePrepareOrEarlier(const Tx& tx) const;
   NTSTATUS ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void MergeClock(Tm* tm, uint64_t* clock);
+  // CloseHandle's follow-ups: the last handle of an unprepared or delegated
+  // enlistment closed; the last handle of an RM closed.
+  void CloseEnlistment(const std::shared_ptr<En>& en);
+  void CloseResourceManager(Rm& rm);
   // Planted bug 7: notes which enlistment answered a phase first; true when
   // the bug took its shortcut and finished the phase itself.
   bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en);
