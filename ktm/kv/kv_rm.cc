@@ -279,15 +279,18 @@ std::map<std::string, std::string> KvRm::committed() const {
 // What RmBase asks of the data.
 
 KvRm::WriteSet& KvRm::WritesOf(const Guid& uow) {
-  if (last_writes_ == nullptr || last_uow_ != uow) {
-    last_writes_ = &writes_[uow];
-    last_uow_ = uow;
+  if (solo_used_ && solo_uow_ == uow) return solo_;
+  if (!solo_used_ && !writes_.contains(uow)) {
+    solo_used_ = true;
+    solo_uow_ = uow;
+    return solo_;
   }
-  return *last_writes_;
+  return writes_[uow];
 }
 
 const KvRm::WriteSet* KvRm::FindWrites(const Guid& uow) const {
-  if (last_writes_ != nullptr && last_uow_ == uow) return last_writes_;
+  if (solo_used_ && solo_uow_ == uow) return &solo_;
+  if (writes_.empty()) return nullptr;
   auto it = writes_.find(uow);
   return it == writes_.end() ? nullptr : &it->second;
 }
@@ -357,15 +360,20 @@ void KvRm::RestorePrepared(const Guid& uow, Reader& r) {
 }
 
 void KvRm::EndTransaction(const Guid& uow) {
-  auto it = writes_.find(uow);
-  if (it == writes_.end()) return;
-  for (const auto& [key, value] : it->second) {
+  const bool solo = solo_used_ && solo_uow_ == uow;
+  auto it = solo ? writes_.end() : writes_.find(uow);
+  if (!solo && it == writes_.end()) return;
+  for (const auto& [key, value] : solo ? solo_ : it->second) {
     bytes_ -= PairBytes(key, value);
     auto lock = locks_.find(key);
     if (lock != locks_.end() && lock->second == uow) locks_.erase(lock);
   }
-  if (last_writes_ == &it->second) last_writes_ = nullptr;
-  writes_.erase(it);
+  if (solo) {
+    solo_.clear();  // its entries' storage kept, as a recycled node's
+    solo_used_ = false;
+  } else {
+    writes_.erase(it);
+  }
 }
 
 // The state bound plus each open transaction's 4-byte write count.

@@ -182,14 +182,15 @@ class KvRm : public RmBase {
     std::vector<Entry> entries_;  // [0, size_) in key order; the rest spares
     size_t size_ = 0;
   };
-  // Per open transaction (nodes reused: sim::RecyclingMap).
+  // Per open transaction: one (the only one, in most runs) in solo_, the
+  // others in writes_ (nodes reused: sim::RecyclingMap). A set in solo_
+  // costs no tree insert, search or rebalancing erase: a commit looked its
+  // set up on every write, twice at prepare and once more at its end. Write
+  // sets are never walked, so where one lives changes nothing else.
+  bool solo_used_ = false;
+  Guid solo_uow_;
+  WriteSet solo_;
   sim::RecyclingMap<Guid, WriteSet> writes_;
-  // The write set WritesOf gave last and its transaction: a commit looks
-  // its set up on every write and twice at prepare (HasChanges,
-  // EncodeChanges), in a row, where each was a search of writes_. A node
-  // stays put until erased; EndTransaction forgets it.
-  Guid last_uow_;
-  WriteSet* last_writes_ = nullptr;
   // uow's write set, made if it has none.
   WriteSet& WritesOf(const Guid& uow);
   // uow's write set, or nullptr.
