@@ -152,7 +152,7 @@ RmBase::~RmBase() { alive_.reset(); }  // callbacks from here on see Alive() fal
 
 size_t RmBase::in_doubt() const {
   size_t n = 0;
-  for (const auto& [uow, ctx] : txs_) n += ctx.phase == RmTxPhase::kPrepared ? 1 : 0;
+  ForEachTx([&n](const TxContext& ctx) { n += ctx.phase == RmTxPhase::kPrepared ? 1 : 0; });
   return n;
 }
 
@@ -253,13 +253,28 @@ RmBase::TxContext& RmBase::Insert(TxContext&& ctx) {
 }
 
 RmBase::TxContext* RmBase::Find(const Guid& uow) {
+  if (solo_used_ && solo_.uow == uow) return &solo_;
   auto it = txs_.find(uow);
   return it == txs_.end() ? nullptr : &it->second;
 }
 
 const RmBase::TxContext* RmBase::Find(const Guid& uow) const {
+  if (solo_used_ && solo_.uow == uow) return &solo_;
   auto it = txs_.find(uow);
   return it == txs_.end() ? nullptr : &it->second;
+}
+
+template <typename F>
+void RmBase::ForEachTx(F&& fn) const {
+  bool solo_pending = solo_used_;
+  for (const auto& [uow, ctx] : txs_) {
+    if (solo_pending && solo_.uow < uow) {
+      fn(solo_);
+      solo_pending = false;
+    }
+    fn(ctx);
+  }
+  if (solo_pending) fn(solo_);
 }
 
 void RmBase::IndexKey(TxContext* ctx) {
@@ -434,7 +449,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     IndexKey(&Insert(std::move(ctx)));
   }
   replayed_records_ = recovered.records.size();
-  TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
+  TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(TxCount())}});
 }
 
 void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
@@ -462,13 +477,13 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
 void RmBase::OnLastRecover() {
   recovery_done_ = true;
   std::vector<Guid> presumed_aborted;
-  for (auto& [uow, ctx] : txs_) {
+  ForEachTx([&presumed_aborted](const TxContext& ctx) {
     if (ctx.phase == RmTxPhase::kPrepared && !ctx.recovering && ctx.enlistment == INVALID_HANDLE_VALUE) {
-      presumed_aborted.push_back(uow);
+      presumed_aborted.push_back(ctx.uow);
     }
-  }
+  });
   for (const auto& uow : presumed_aborted) {
-    TxContext& ctx = txs_[uow];
+    TxContext& ctx = *Find(uow);
     KTM_CODE_PROBE(host_, "rm.presumed_abort");
     Abandon(ctx, "presumed");
     Finish(uow);
@@ -482,26 +497,28 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   if (!online()) return STATUS_RM_NOT_ACTIVE;
   Guid uow;
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
-  // One search of txs_ finds the context or makes it: a new one is built in
-  // its node (a recycled one: cleared, its changes buffer kept), not aside
-  // and moved in, and taken back if the enlistment fails. Every context in
-  // txs_ has a key (next_key_ starts at 1): key 0 is a context just made.
-  TxContext& ctx = txs_[uow];
-  if (ctx.key != 0) {
-    if (ctx.phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
+  if (const TxContext* known = Find(uow)) {
+    if (known->phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
     *out = uow;
     return STATUS_SUCCESS;
   }
-  if (txs_.size() > options_.transactions_max) {
-    txs_.erase(uow);
-    return STATUS_INSUFFICIENT_RESOURCES;
-  }
+  if (TxCount() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
   uint32_t mask = kMask | (options_.single_phase ? TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT : 0);
+  // Built in place (solo_, or a recycled txs_ node: cleared, its changes
+  // buffer kept), not aside and moved in; taken back if the enlistment fails.
+  const bool solo = !solo_used_;
+  TxContext& ctx = solo ? solo_ : txs_[uow];
+  solo_used_ = true;
   ctx.uow = uow;
   ctx.key = next_key_++;
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
   if (s != STATUS_SUCCESS) {
-    txs_.erase(uow);
+    if (solo) {
+      solo_.clear();
+      solo_used_ = false;
+    } else {
+      txs_.erase(uow);
+    }
     return s;
   }
   SetPhase(ctx, RmTxPhase::kActive);
@@ -688,6 +705,13 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
 }
 
 void RmBase::Finish(const Guid& uow) {
+  if (solo_used_ && solo_.uow == uow) {
+    if (solo_.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, solo_.enlistment);
+    UnindexKey(solo_);
+    solo_.clear();  // as a recycled node: the changes buffer kept
+    solo_used_ = false;
+    return MaybeSnapshot();
+  }
   auto it = txs_.find(uow);  // erased through the iterator: one search
   if (it == txs_.end()) return;
   if (it->second.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, it->second.enlistment);
@@ -809,9 +833,9 @@ void RmBase::MaybeSnapshot() {
   if (log()->end_lsn() - log()->base_lsn() < threshold) return;
   // A single-phase commit record being forced holds changes that are not in
   // the committed state yet: moving the base past it would lose them.
-  for (const auto& [uow, ctx] : txs_) {
-    if (ctx.phase == RmTxPhase::kSinglePhase) return;
-  }
+  bool single_phase = false;
+  ForEachTx([&single_phase](const TxContext& ctx) { single_phase |= ctx.phase == RmTxPhase::kSinglePhase; });
+  if (single_phase) return;
   if (paged_) return FlushToStore();
   // Encoded in kept storage (no allocation and regrowth per snapshot): the
   // state in snapshot_writer_, the record in record_writer_ (free here:
@@ -842,13 +866,13 @@ void RmBase::EncodePreparedTransactions(Writer& w) const {
     return c.prepare_logged && (c.phase == RmTxPhase::kPrepared || c.phase == RmTxPhase::kPreparing);
   };
   uint32_t n = 0;
-  for (const auto& [uow, ctx] : txs_) n += keep(ctx) ? 1 : 0;
+  ForEachTx([&](const TxContext& ctx) { n += keep(ctx) ? 1 : 0; });
   w.U32(n);
-  for (const auto& [uow, ctx] : txs_) {
-    if (!keep(ctx)) continue;
-    w.Id(uow);
+  ForEachTx([&](const TxContext& ctx) {
+    if (!keep(ctx)) return;
+    w.Id(ctx.uow);
     w.Bytes(ctx.changes);
-  }
+  });
 }
 
 // The inverse of EncodePreparedTransactions: the transactions prepared at

@@ -335,7 +335,8 @@ class RmBase {
   // through changes_writer_ into ctx.changes' kept storage: a Writer made
   // from that buffer zero-filled it to its capacity on every prepare.
   void EncodeTxChanges(TxContext& ctx);
-  // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer kept).
+  // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer
+  // kept); ctx.uow has no context yet.
   TxContext& Insert(TxContext&& ctx);
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;
@@ -354,8 +355,18 @@ class RmBase {
   bool snapshot_in_flight_ = false;
   uint64_t last_snapshot_bytes_ = 0;  // the last snapshot record's size (0: none since the start)
   uint64_t next_key_ = 1;
-  sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
-  // Enlistment key -> its context in txs_ (a map node: it stays put until
+  // The RM's transactions: one (the only one, in most runs) in solo_, the
+  // others in txs_ by UOW. A context in solo_ costs no tree insert, search
+  // and rebalancing erase per commit; walks (ForEachTx) take it in its UOW
+  // order among txs_'s, so snapshots and recovery see them as one map.
+  bool solo_used_ = false;
+  TxContext solo_;
+  sim::RecyclingMap<Guid, TxContext> txs_;
+  size_t TxCount() const { return txs_.size() + (solo_used_ ? 1 : 0); }
+  // fn(const TxContext&) for every transaction, in UOW order.
+  template <typename F>
+  void ForEachTx(F&& fn) const;
+  // Enlistment key -> its context (solo_ or a txs_ node: it stays put until
   // Finish erases both). Keys are handed out in order (next_key_), so a key
   // lives in slot key % kByKeySlots, unless an older live key holds that
   // slot (a transaction that outlived kByKeySlots newer ones): then in
