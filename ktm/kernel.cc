@@ -121,8 +121,6 @@ Tables MakeTables() {
 const Tables kTables = MakeTables();
 }  // namespace trace_names
 
-bool En::durable() const { return rm ? !rm->is_volatile : true; }
-
 Kernel::Kernel(sim::Host* host, uint32_t planted_bug)
     : host_(host),
       planted_bug_(planted_bug),
@@ -214,7 +212,8 @@ const Tx* Kernel::FindTransaction(const Guid& id) const {
 // State transitions.
 
 namespace {
-bool TxTransitionAllowed(TxState from, TxState to) {
+// Inline in SetTxState, where `to` is a constant: the switch folds to a test of `from`.
+[[gnu::always_inline]] inline bool TxTransitionAllowed(TxState from, TxState to) {
   switch (from) {
     case TxState::kActive:
       return to == TxState::kPrePreparing || to == TxState::kDelegated || to == TxState::kAborted ||
@@ -493,7 +492,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   }
   tx->logged = true;
   ++tm->commit_records;
-  tm->transactions[tx->id] = tx;
+  tm->transactions.Put(tx);
   Trace("ktm.log_commit", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   if (planted_bug_ == kBugAckBeforeForce) {
     CommitDecided(tx);
@@ -547,7 +546,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
     return;
   }
   tx->prepared_logged = true;
-  tm->transactions[tx->id] = tx;
+  tm->transactions.Put(tx);
   Trace("ktm.log_prepared", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   std::weak_ptr<bool> alive = alive_;
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
@@ -644,7 +643,7 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
     if (en->rm) UntrackEnlistment(*en->rm, en);
   }
   SetTxState(*tx, TxState::kForgotten);
-  if (tm != nullptr) tm->transactions.erase(tx->id);
+  if (tm != nullptr) tm->transactions.Erase(tx->id);
   transactions_.erase(tx->id);
   if (tm != nullptr) MaybeCheckpoint(*tm);
 }
@@ -1039,7 +1038,7 @@ void Kernel::RebuildTransaction(Tm& tm, const CommitRecord& c) {
     SetTxState(*tx, TxState::kCommitted);
     tx->outcome = TransactionOutcomeCommitted;
   }
-  tm.transactions[c.tx] = tx;
+  tm.transactions.Put(tx);
   transactions_[c.tx] = tx;
 }
 
@@ -1093,10 +1092,10 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   w.U32(static_cast<uint32_t>(tm.known_rms.size()));
   for (const auto& id : tm.known_rms) w.Id(id);
   uint32_t n = 0;
-  for (const auto& [id, tx] : tm.transactions) n += (tx->logged || tx->prepared_logged) ? 1 : 0;
+  tm.transactions.ForEach([&n](const std::shared_ptr<Tx>& tx) { n += (tx->logged || tx->prepared_logged) ? 1 : 0; });
   w.U32(n);
-  for (const auto& [id, tx] : tm.transactions) {
-    if (!tx->logged && !tx->prepared_logged) continue;
+  tm.transactions.ForEach([&w](const std::shared_ptr<Tx>& tx) {
+    if (!tx->logged && !tx->prepared_logged) return;
     std::vector<LoggedEnlistment> ens;
     for (const auto& en : tx->enlistments) {
       if (!en->superior && en->durable() && en->state != EnState::kReadOnly) {
@@ -1112,7 +1111,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
       w.Id(tx->superior->rm_id);
       w.Bytes(tx->superior->recovery_blob);
     }
-  }
+  });
   auto lsn = tm.log->Append(kRecCheckpoint, w.data());
   if (!lsn.ok()) return;
   tm.checkpoint_in_flight = true;
@@ -1149,11 +1148,11 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
   rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
   AppendRmRegistration(*tm, *rm);
-  for (const auto& [txid, tx] : tm->transactions) {
+  tm->transactions.ForEach([&id, &rm](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
-  }
+  });
   Trace("rm.create", {"rm", TraceShort(id)}, {"volatile", is_volatile ? "1" : "0"});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
@@ -1174,11 +1173,11 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
   rm->tm = tm.get();
   rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
-  for (const auto& [txid, tx] : tm->transactions) {
+  tm->transactions.ForEach([&id, &rm](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
-  }
+  });
   Trace("rm.open", {"rm", TraceShort(id)});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
@@ -1189,7 +1188,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
   if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
   if (rm->tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
   uint32_t count = 0;
-  for (const auto& [txid, tx] : rm->tm->transactions) {
+  rm->tm->transactions.ForEach([this, &rm, &count](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id != rm->id || en->state != EnState::kRecovering) continue;
       TRANSACTION_NOTIFICATION n;
@@ -1200,7 +1199,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
       Enqueue(*rm, n);
       ++count;
     }
-  }
+  });
   TRANSACTION_NOTIFICATION last;
   last.TransactionNotification = TRANSACTION_NOTIFY_LAST_RECOVER;
   last.TmVirtualClock = rm->tm->clock;
@@ -1312,16 +1311,16 @@ NTSTATUS Kernel::OpenEnlistment(HANDLE rm_handle, const Guid& id, HANDLE* out) {
   std::shared_ptr<Rm> rm;
   if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
   if (out == nullptr) return STATUS_INVALID_PARAMETER;
-  for (const auto& [txid, tx] : rm->tm->transactions) {
+  std::shared_ptr<En> found;  // the first in id order
+  rm->tm->transactions.ForEach([&](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
-      if (en->id == id && en->rm_id == rm->id) {
-        en->rm = rm;
-        *out = NewHandle(en);
-        return STATUS_SUCCESS;
-      }
+      if (found == nullptr && en->id == id && en->rm_id == rm->id) found = en;
     }
-  }
-  return STATUS_ENLISTMENT_NOT_FOUND;
+  });
+  if (found == nullptr) return STATUS_ENLISTMENT_NOT_FOUND;
+  found->rm = rm;
+  *out = NewHandle(std::move(found));
+  return STATUS_SUCCESS;
 }
 
 NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
@@ -1400,7 +1399,6 @@ NTSTATUS WrongState(const Tx& tx) {
 // never taken; it needs one RM's events to run ahead of another's at many
 // same-time choice points in a row (docs/scheduling.md).
 bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en) {
-  if (planted_bug_ != kBugTrustResponseOrder) return false;
   const bool first = !tx->phase_answered;
   tx->phase_answered = true;
   if (!first || tx->phase_notified < 2) return false;
@@ -1428,7 +1426,7 @@ NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
     KTM_CODE_PROBE(host_, "tx.late_response");
     return WrongState(*tx);
   }
-  if (TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
+  if (planted_bug_ == kBugTrustResponseOrder && TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrePrepared);
   en->awaited = false;
   --tx->pending;
@@ -1444,7 +1442,7 @@ NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
     KTM_CODE_PROBE(host_, "tx.late_response");
     return WrongState(*tx);
   }
-  if (TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
+  if (planted_bug_ == kBugTrustResponseOrder && TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrepared);
   en->awaited = false;
   --tx->pending;

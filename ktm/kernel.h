@@ -105,6 +105,25 @@ struct LoggedEnlistment {
   std::vector<uint8_t> recovery_blob;
 };
 
+// A TM's live logged transactions by id, walked in id order. One (the only
+// one, in most runs) is kept outside the tree: no tree insert and rebalancing
+// erase per logged commit. What a walk sees is what the tree alone gave.
+class LoggedTransactions {
+ public:
+  // The entry of tx->id becomes tx.
+  void Put(const std::shared_ptr<Tx>& tx);
+  // Inline at its one call (Forget, for every transaction, logged or not).
+  [[gnu::always_inline]] void Erase(const Guid& id);
+  size_t size() const { return others_.size() + (solo_ ? 1 : 0); }
+  // fn(const std::shared_ptr<Tx>&) for each, in id order.
+  template <typename F>
+  void ForEach(F&& fn) const;
+
+ private:
+  std::shared_ptr<Tx> solo_;  // null: none outside the tree
+  sim::RecyclingMap<Guid, std::shared_ptr<Tx>> others_;  // nodes reused, no allocation once warm
+};
+
 struct Tm {
   Guid id;
   bool is_volatile = false;
@@ -115,8 +134,8 @@ struct Tm {
   log::RecoveredLog recovered;             // what Open found, replayed by Recover
   std::set<Guid> known_rms;                // durable RMs registered in the log
   // Live (not forgotten) transactions that were logged, in id order (the
-  // checkpoint and RM recovery walk them); nodes reused, no allocation once warm.
-  sim::RecyclingMap<Guid, std::shared_ptr<Tx>> transactions;
+  // checkpoint and RM recovery walk them).
+  LoggedTransactions transactions;
   uint64_t ends_since_checkpoint = 0;
   bool checkpoint_in_flight = false;
   uint64_t log_bytes = 0;                  // capacity of the log on its disk
@@ -189,6 +208,39 @@ struct En {
   bool superior = false;                   // ENLISTMENT_SUPERIOR
   bool durable() const;
 };
+
+inline bool En::durable() const { return rm ? !rm->is_volatile : true; }
+
+inline void LoggedTransactions::Put(const std::shared_ptr<Tx>& tx) {
+  if (solo_ != nullptr && solo_->id == tx->id) {
+    solo_ = tx;
+  } else if (solo_ == nullptr && !others_.contains(tx->id)) {
+    solo_ = tx;
+  } else {
+    others_[tx->id] = tx;
+  }
+}
+
+inline void LoggedTransactions::Erase(const Guid& id) {
+  if (solo_ != nullptr && solo_->id == id) {
+    solo_ = nullptr;
+  } else if (!others_.empty()) {
+    others_.erase(id);
+  }
+}
+
+template <typename F>
+void LoggedTransactions::ForEach(F&& fn) const {
+  bool solo_pending = solo_ != nullptr;
+  for (const auto& [id, tx] : others_) {
+    if (solo_pending && solo_->id < id) {
+      fn(solo_);
+      solo_pending = false;
+    }
+    fn(tx);
+  }
+  if (solo_pending) fn(solo_);
+}
 
 class Kernel {
  public:
@@ -340,8 +392,9 @@ class Kernel {
   // enlistment closed; the last handle of an RM closed.
   void CloseEnlistment(const std::shared_ptr<En>& en);
   void CloseResourceManager(Rm& rm);
-  // Planted bug 7: notes which enlistment answered a phase first; true when
-  // the bug took its shortcut and finished the phase itself.
+  // Planted bug 7 (called only when it is planted): notes which enlistment
+  // answered a phase first; true when the bug took its shortcut and finished
+  // the phase itself.
   bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en);
   // Defer in the delivery chain of an RM (Scheduler chains; only PCT looks at them).
   template <typename F>
