@@ -286,6 +286,11 @@ void RmBase::IndexKey(TxContext* ctx) {
   }
 }
 
+RmBase::TxContext* RmBase::FindByKeyOverflow(uint64_t key) const {
+  auto it = by_key_overflow_.find(key);
+  return it == by_key_overflow_.end() ? nullptr : it->second;
+}
+
 void RmBase::UnindexKey(const TxContext& ctx) {
   TxContext*& slot = by_key_slots_[ctx.key % kByKeySlots];
   if (slot == &ctx) {

@@ -375,13 +375,14 @@ class RmBase {
   std::vector<TxContext*> by_key_slots_ = std::vector<TxContext*>(kByKeySlots, nullptr);
   absl::flat_hash_map<uint64_t, TxContext*> by_key_overflow_;
   void IndexKey(TxContext* ctx);
-  TxContext* FindByKey(uint64_t key) const {
+  // Inline where it is used (every notification, every force callback);
+  // the overflow search out of line.
+  [[gnu::always_inline]] TxContext* FindByKey(uint64_t key) const {
     TxContext* slot = by_key_slots_[key % kByKeySlots];
     if (slot != nullptr && slot->key == key) return slot;
-    if (by_key_overflow_.empty()) return nullptr;
-    auto it = by_key_overflow_.find(key);
-    return it == by_key_overflow_.end() ? nullptr : it->second;
+    return by_key_overflow_.empty() ? nullptr : FindByKeyOverflow(key);
   }
+  TxContext* FindByKeyOverflow(uint64_t key) const;
   void UnindexKey(const TxContext& ctx);
   std::set<std::string> replayed_commits_;
   uint64_t replayed_records_ = 0;
