@@ -272,7 +272,7 @@ inline void Kernel::SetEnState(En& en, EnState to) {
   en.state = to;
 }
 
-void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
+inline void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
   if (!rm.waiter) {
     rm.queue.push_back(n);
     return;

@@ -368,7 +368,8 @@ class Kernel {
   [[gnu::always_inline]] inline void SetTxState(Tx& tx, TxState to);
   [[gnu::always_inline]] inline void SetEnState(En& en, EnState to);
   void Notify(En& en, uint32_t notification);
-  void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
+  // Inline in Notify (every notification).
+  [[gnu::always_inline]] inline void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   // Hands n to the RM's waiter (taken from rm.waiter) in a later event of the RM's chain.
   void Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   void RequestCommit(const std::shared_ptr<Tx>& tx);
