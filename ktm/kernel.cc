@@ -121,8 +121,6 @@ Tables MakeTables() {
 const Tables kTables = MakeTables();
 }  // namespace trace_names
 
-bool En::durable() const { return rm ? !rm->is_volatile : true; }
-
 Kernel::Kernel(sim::Host* host, uint32_t planted_bug)
     : host_(host),
       planted_bug_(planted_bug),
@@ -157,15 +155,16 @@ void Kernel::DeferToRm(const Rm& rm, F&& fn) {
   });
 }
 
-HANDLE Kernel::NewHandle(Object object) {
+template <typename T>
+HANDLE Kernel::NewHandle(std::shared_ptr<T> object) {
   HANDLE h = next_handle_;
   next_handle_ += 4;
-  std::visit([](auto& p) { ++p->handles; }, object);
+  ++object->handles;
   ++open_handles_;
   HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
   if (slot.handle == INVALID_HANDLE_VALUE) {
     slot.handle = h;
-    slot.object = std::move(object);
+    slot.object.template emplace<std::shared_ptr<T>>(std::move(object));
   } else {
     handles_overflow_.emplace(h, std::move(object));  // the slot's handle is older and still open
   }
@@ -213,7 +212,8 @@ const Tx* Kernel::FindTransaction(const Guid& id) const {
 // State transitions.
 
 namespace {
-bool TxTransitionAllowed(TxState from, TxState to) {
+// Inline in SetTxState, where `to` is a constant: the switch folds to a test of `from`.
+[[gnu::always_inline]] inline bool TxTransitionAllowed(TxState from, TxState to) {
   switch (from) {
     case TxState::kActive:
       return to == TxState::kPrePreparing || to == TxState::kDelegated || to == TxState::kAborted ||
@@ -272,7 +272,7 @@ inline void Kernel::SetEnState(En& en, EnState to) {
   en.state = to;
 }
 
-void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
+inline void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
   if (!rm.waiter) {
     rm.queue.push_back(n);
     return;
@@ -364,12 +364,12 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   // that do not affect liveness, and enlist nobody).
   const size_t enlisted = tx->enlistments.size();
   size_t live = 0;
-  std::shared_ptr<En> spc;
+  En* spc = nullptr;  // kept alive by tx->enlistments (no reference count taken and dropped)
   for (size_t i = 0; i < enlisted; ++i) {
-    const auto& en = tx->enlistments[i];
+    En* en = tx->enlistments[i].get();
     if (!IsLive(*en)) continue;
     ++live;
-    if (!spc && (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT)) spc = en;
+    if (spc == nullptr && (en->mask & TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT)) spc = en;
   }
   if (live == 0) {
     KTM_CODE_PROBE(host_, "tx.commit_without_enlistments");
@@ -379,7 +379,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     Forget(tx);
     return;
   }
-  bool single_phase = spc && (live == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
+  bool single_phase = spc != nullptr && (live == 1 || planted_bug_ == kBugSinglePhaseWithOthers);
   if (single_phase) {
     SetTxState(*tx, TxState::kDelegated);
     SetEnState(*spc, EnState::kDelegated);
@@ -389,7 +389,7 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
     if (planted_bug_ == kBugSinglePhaseWithOthers) {
       for (size_t i = 0; i < enlisted; ++i) {
         const std::shared_ptr<En> en = tx->enlistments[i];
-        if (!IsLive(*en) || en == spc) continue;
+        if (!IsLive(*en) || en.get() == spc) continue;
         SetEnState(*en, EnState::kCommittedNotify);
         Notify(*en, TRANSACTION_NOTIFY_COMMIT);
       }
@@ -492,7 +492,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   }
   tx->logged = true;
   ++tm->commit_records;
-  tm->transactions[tx->id] = tx;
+  tm->transactions.Put(tx);
   Trace("ktm.log_commit", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   if (planted_bug_ == kBugAckBeforeForce) {
     CommitDecided(tx);
@@ -546,7 +546,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
     return;
   }
   tx->prepared_logged = true;
-  tm->transactions[tx->id] = tx;
+  tm->transactions.Put(tx);
   Trace("ktm.log_prepared", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   std::weak_ptr<bool> alive = alive_;
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
@@ -643,7 +643,7 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
     if (en->rm) UntrackEnlistment(*en->rm, en);
   }
   SetTxState(*tx, TxState::kForgotten);
-  if (tm != nullptr) tm->transactions.erase(tx->id);
+  if (tm != nullptr) tm->transactions.Erase(tx->id);
   transactions_.erase(tx->id);
   if (tm != nullptr) MaybeCheckpoint(*tm);
 }
@@ -1038,7 +1038,7 @@ void Kernel::RebuildTransaction(Tm& tm, const CommitRecord& c) {
     SetTxState(*tx, TxState::kCommitted);
     tx->outcome = TransactionOutcomeCommitted;
   }
-  tm.transactions[c.tx] = tx;
+  tm.transactions.Put(tx);
   transactions_[c.tx] = tx;
 }
 
@@ -1092,10 +1092,10 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   w.U32(static_cast<uint32_t>(tm.known_rms.size()));
   for (const auto& id : tm.known_rms) w.Id(id);
   uint32_t n = 0;
-  for (const auto& [id, tx] : tm.transactions) n += (tx->logged || tx->prepared_logged) ? 1 : 0;
+  tm.transactions.ForEach([&n](const std::shared_ptr<Tx>& tx) { n += (tx->logged || tx->prepared_logged) ? 1 : 0; });
   w.U32(n);
-  for (const auto& [id, tx] : tm.transactions) {
-    if (!tx->logged && !tx->prepared_logged) continue;
+  tm.transactions.ForEach([&w](const std::shared_ptr<Tx>& tx) {
+    if (!tx->logged && !tx->prepared_logged) return;
     std::vector<LoggedEnlistment> ens;
     for (const auto& en : tx->enlistments) {
       if (!en->superior && en->durable() && en->state != EnState::kReadOnly) {
@@ -1111,7 +1111,7 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
       w.Id(tx->superior->rm_id);
       w.Bytes(tx->superior->recovery_blob);
     }
-  }
+  });
   auto lsn = tm.log->Append(kRecCheckpoint, w.data());
   if (!lsn.ok()) return;
   tm.checkpoint_in_flight = true;
@@ -1148,11 +1148,11 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
   rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
   AppendRmRegistration(*tm, *rm);
-  for (const auto& [txid, tx] : tm->transactions) {
+  tm->transactions.ForEach([&id, &rm](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
-  }
+  });
   Trace("rm.create", {"rm", TraceShort(id)}, {"volatile", is_volatile ? "1" : "0"});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
@@ -1173,11 +1173,11 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
   rm->tm = tm.get();
   rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
-  for (const auto& [txid, tx] : tm->transactions) {
+  tm->transactions.ForEach([&id, &rm](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
-  }
+  });
   Trace("rm.open", {"rm", TraceShort(id)});
   *out = NewHandle(rm);
   return STATUS_SUCCESS;
@@ -1188,7 +1188,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
   if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
   if (rm->tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
   uint32_t count = 0;
-  for (const auto& [txid, tx] : rm->tm->transactions) {
+  rm->tm->transactions.ForEach([this, &rm, &count](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id != rm->id || en->state != EnState::kRecovering) continue;
       TRANSACTION_NOTIFICATION n;
@@ -1199,7 +1199,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
       Enqueue(*rm, n);
       ++count;
     }
-  }
+  });
   TRANSACTION_NOTIFICATION last;
   last.TransactionNotification = TRANSACTION_NOTIFY_LAST_RECOVER;
   last.TmVirtualClock = rm->tm->clock;
@@ -1311,16 +1311,16 @@ NTSTATUS Kernel::OpenEnlistment(HANDLE rm_handle, const Guid& id, HANDLE* out) {
   std::shared_ptr<Rm> rm;
   if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
   if (out == nullptr) return STATUS_INVALID_PARAMETER;
-  for (const auto& [txid, tx] : rm->tm->transactions) {
+  std::shared_ptr<En> found;  // the first in id order
+  rm->tm->transactions.ForEach([&](const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
-      if (en->id == id && en->rm_id == rm->id) {
-        en->rm = rm;
-        *out = NewHandle(en);
-        return STATUS_SUCCESS;
-      }
+      if (found == nullptr && en->id == id && en->rm_id == rm->id) found = en;
     }
-  }
-  return STATUS_ENLISTMENT_NOT_FOUND;
+  });
+  if (found == nullptr) return STATUS_ENLISTMENT_NOT_FOUND;
+  found->rm = rm;
+  *out = NewHandle(std::move(found));
+  return STATUS_SUCCESS;
 }
 
 NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
@@ -1399,7 +1399,6 @@ NTSTATUS WrongState(const Tx& tx) {
 // never taken; it needs one RM's events to run ahead of another's at many
 // same-time choice points in a row (docs/scheduling.md).
 bool Kernel::TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en) {
-  if (planted_bug_ != kBugTrustResponseOrder) return false;
   const bool first = !tx->phase_answered;
   tx->phase_answered = true;
   if (!first || tx->phase_notified < 2) return false;
@@ -1427,7 +1426,7 @@ NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
     KTM_CODE_PROBE(host_, "tx.late_response");
     return WrongState(*tx);
   }
-  if (TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
+  if (planted_bug_ == kBugTrustResponseOrder && TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrePrepared);
   en->awaited = false;
   --tx->pending;
@@ -1443,7 +1442,7 @@ NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
     KTM_CODE_PROBE(host_, "tx.late_response");
     return WrongState(*tx);
   }
-  if (TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
+  if (planted_bug_ == kBugTrustResponseOrder && TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrepared);
   en->awaited = false;
   --tx->pending;
@@ -1646,56 +1645,81 @@ NTSTATUS Kernel::SetEnlistmentRecoveryInformation(HANDLE h, const std::vector<ui
 // ---------------------------------------------------------------------------
 // Handles.
 
+namespace {
+// An enlistment that has not prepared yet: closing its last handle aborts
+// its transaction (if that has not prepared either).
+bool Unprepared(EnState st) {
+  return st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
+         st == EnState::kPreparing;
+}
+}  // namespace
+
 NTSTATUS Kernel::CloseHandle(HANDLE h) {
   HandleSlot& slot = handle_slots_[HandleSlotIndex(h)];
   const bool in_slot = slot.handle == h && h != INVALID_HANDLE_VALUE;
   auto overflow = in_slot ? handles_overflow_.end() : handles_overflow_.find(h);
   if (!in_slot && overflow == handles_overflow_.end()) return STATUS_INVALID_HANDLE;
-  Object object = std::move(in_slot ? slot.object : overflow->second);  // a slot keeps a null shared_ptr
-  if (in_slot) {
-    slot.handle = INVALID_HANDLE_VALUE;
+  Object& held = in_slot ? slot.object : overflow->second;
+  // The object taken out of the table as its own type (a slot keeps a null
+  // shared_ptr): no variant moved, visited and destroyed around it.
+  auto take = [&](auto& typed) {
+    auto object = std::move(typed);
+    if (in_slot) {
+      slot.handle = INVALID_HANDLE_VALUE;
+    } else {
+      handles_overflow_.erase(overflow);
+    }
+    --open_handles_;
+    --object->handles;
+    return object;
+  };
+  if (auto* en = std::get_if<std::shared_ptr<En>>(&held)) {
+    const std::shared_ptr<En> closed = take(*en);
+    const EnState st = closed->state;
+    // Only the last handle of an unprepared or delegated enlistment does more.
+    if (closed->handles == 0 && (st == EnState::kDelegated || Unprepared(st))) CloseEnlistment(closed);
+  } else if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&held)) {
+    const std::shared_ptr<Tx> closed = take(*tx);
+    if (closed->handles == 0 && closed->state == TxState::kActive) Abort(closed, "last handle closed");
+  } else if (auto* rm = std::get_if<std::shared_ptr<Rm>>(&held)) {
+    const std::shared_ptr<Rm> closed = take(*rm);
+    if (closed->handles == 0) CloseResourceManager(*closed);
   } else {
-    handles_overflow_.erase(overflow);
-  }
-  --open_handles_;
-  std::visit([](auto& p) { --p->handles; }, object);
-  if (auto* tx = std::get_if<std::shared_ptr<Tx>>(&object)) {
-    if ((*tx)->handles == 0 && (*tx)->state == TxState::kActive) Abort(*tx, "last handle closed");
-  } else if (auto* en = std::get_if<std::shared_ptr<En>>(&object)) {
-    const EnState st = (*en)->state;
-    const bool early = st == EnState::kActive || st == EnState::kPrePreparing || st == EnState::kPrePrepared ||
-                       st == EnState::kPreparing;
-    // The transaction is locked (an atomic increment and decrement) only
-    // when closing the last handle in one of these states does something.
-    auto tx = (*en)->handles == 0 && (st == EnState::kDelegated || early) ? (*en)->tx.lock() : nullptr;
-    if (tx) {
-      if (st == EnState::kDelegated) {
-        // The single-phase RM vanished without an outcome.
-        KTM_CODE_PROBE(host_, "en.disconnected");
-        Trace("en.disconnected", {"en", TraceShort((*en)->id)}, {"tx", TraceShort(tx->id)});
-        SetEnState(**en, EnState::kDelegatedDisconnected);
-        SetTxState(*tx, TxState::kInDoubt);
-        CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);
-        for (const auto& other : tx->enlistments) {
-          if (other != *en) Notify(*other, TRANSACTION_NOTIFY_RM_DISCONNECTED);
-        }
-      } else if ((InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) && early) {
-        Abort(tx, "enlistment closed");
-      }
-    }
-  } else if (auto* rm = std::get_if<std::shared_ptr<Rm>>(&object)) {
-    if ((*rm)->handles == 0) {
-      for (const auto& weak : (*rm)->enlistments) {
-        auto en = weak.lock();
-        auto tx = en ? en->tx.lock() : nullptr;
-        if (!tx) continue;
-        if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) Abort(tx, "rm closed");
-      }
-      (*rm)->online = false;
-      rms_.erase((*rm)->id);
-    }
+    take(std::get<std::shared_ptr<Tm>>(held));
   }
   return STATUS_SUCCESS;
+}
+
+void Kernel::CloseEnlistment(const std::shared_ptr<En>& en) {
+  const EnState st = en->state;
+  // The transaction is locked (an atomic increment and decrement) only here,
+  // where closing the last handle does something.
+  auto tx = en->tx.lock();
+  if (!tx) return;
+  if (st == EnState::kDelegated) {
+    // The single-phase RM vanished without an outcome.
+    KTM_CODE_PROBE(host_, "en.disconnected");
+    Trace("en.disconnected", {"en", TraceShort(en->id)}, {"tx", TraceShort(tx->id)});
+    SetEnState(*en, EnState::kDelegatedDisconnected);
+    SetTxState(*tx, TxState::kInDoubt);
+    CompleteWaiters(tx->commit_waiters, STATUS_RM_DISCONNECTED);
+    for (const auto& other : tx->enlistments) {
+      if (other != en) Notify(*other, TRANSACTION_NOTIFY_RM_DISCONNECTED);
+    }
+  } else if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) {  // en is Unprepared
+    Abort(tx, "enlistment closed");
+  }
+}
+
+void Kernel::CloseResourceManager(Rm& rm) {
+  for (const auto& weak : rm.enlistments) {
+    auto en = weak.lock();
+    auto tx = en ? en->tx.lock() : nullptr;
+    if (!tx) continue;
+    if (InPrePrepareOrEarlier(*tx) || tx->state == TxState::kPreparing) Abort(tx, "rm closed");
+  }
+  rm.online = false;
+  rms_.erase(rm.id);
 }
 
 Kernel::LiveCounts Kernel::Live() const {

@@ -105,6 +105,25 @@ struct LoggedEnlistment {
   std::vector<uint8_t> recovery_blob;
 };
 
+// A TM's live logged transactions by id, walked in id order. One (the only
+// one, in most runs) is kept outside the tree: no tree insert and rebalancing
+// erase per logged commit. What a walk sees is what the tree alone gave.
+class LoggedTransactions {
+ public:
+  // The entry of tx->id becomes tx.
+  void Put(const std::shared_ptr<Tx>& tx);
+  // Inline at its one call (Forget, for every transaction, logged or not).
+  [[gnu::always_inline]] void Erase(const Guid& id);
+  size_t size() const { return others_.size() + (solo_ ? 1 : 0); }
+  // fn(const std::shared_ptr<Tx>&) for each, in id order.
+  template <typename F>
+  void ForEach(F&& fn) const;
+
+ private:
+  std::shared_ptr<Tx> solo_;  // null: none outside the tree
+  sim::RecyclingMap<Guid, std::shared_ptr<Tx>> others_;  // nodes reused, no allocation once warm
+};
+
 struct Tm {
   Guid id;
   bool is_volatile = false;
@@ -115,8 +134,8 @@ struct Tm {
   log::RecoveredLog recovered;             // what Open found, replayed by Recover
   std::set<Guid> known_rms;                // durable RMs registered in the log
   // Live (not forgotten) transactions that were logged, in id order (the
-  // checkpoint and RM recovery walk them); nodes reused, no allocation once warm.
-  sim::RecyclingMap<Guid, std::shared_ptr<Tx>> transactions;
+  // checkpoint and RM recovery walk them).
+  LoggedTransactions transactions;
   uint64_t ends_since_checkpoint = 0;
   bool checkpoint_in_flight = false;
   uint64_t log_bytes = 0;                  // capacity of the log on its disk
@@ -189,6 +208,39 @@ struct En {
   bool superior = false;                   // ENLISTMENT_SUPERIOR
   bool durable() const;
 };
+
+inline bool En::durable() const { return rm ? !rm->is_volatile : true; }
+
+inline void LoggedTransactions::Put(const std::shared_ptr<Tx>& tx) {
+  if (solo_ != nullptr && solo_->id == tx->id) {
+    solo_ = tx;
+  } else if (solo_ == nullptr && !others_.contains(tx->id)) {
+    solo_ = tx;
+  } else {
+    others_[tx->id] = tx;
+  }
+}
+
+inline void LoggedTransactions::Erase(const Guid& id) {
+  if (solo_ != nullptr && solo_->id == id) {
+    solo_ = nullptr;
+  } else if (!others_.empty()) {
+    others_.erase(id);
+  }
+}
+
+template <typename F>
+void LoggedTransactions::ForEach(F&& fn) const {
+  bool solo_pending = solo_ != nullptr;
+  for (const auto& [id, tx] : others_) {
+    if (solo_pending && solo_->id < id) {
+      fn(solo_);
+      solo_pending = false;
+    }
+    fn(tx);
+  }
+  if (solo_pending) fn(solo_);
+}
 
 class Kernel {
  public:
@@ -279,7 +331,10 @@ class Kernel {
   NTSTATUS Lookup(HANDLE h, std::shared_ptr<T>* out) const;
   template <typename T>
   NTSTATUS Lookup(HANDLE h, T** out) const;
-  HANDLE NewHandle(Object object);
+  // Typed (no variant built, visited and destroyed around the object):
+  // T is Tm, Tx, Rm or En.
+  template <typename T>
+  HANDLE NewHandle(std::shared_ptr<T> object);
   Guid NewGuid();
   // A kernel trace event at Now() with one to three fields, inline: a run
   // nobody observes hashes the fields in place (sim::Trace::RecordEach; what
@@ -313,7 +368,8 @@ class Kernel {
   [[gnu::always_inline]] inline void SetTxState(Tx& tx, TxState to);
   [[gnu::always_inline]] inline void SetEnState(En& en, EnState to);
   void Notify(En& en, uint32_t notification);
-  void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
+  // Inline in Notify (every notification).
+  [[gnu::always_inline]] inline void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   // Hands n to the RM's waiter (taken from rm.waiter) in a later event of the RM's chain.
   void Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   void RequestCommit(const std::shared_ptr<Tx>& tx);
@@ -333,8 +389,13 @@ class Kernel {
   bool InPrePrepareOrEarlier(const Tx& tx) const;
   NTSTATUS ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock);
   void MergeClock(Tm* tm, uint64_t* clock);
-  // Planted bug 7: notes which enlistment answered a phase first; true when
-  // the bug took its shortcut and finished the phase itself.
+  // CloseHandle's follow-ups: the last handle of an unprepared or delegated
+  // enlistment closed; the last handle of an RM closed.
+  void CloseEnlistment(const std::shared_ptr<En>& en);
+  void CloseResourceManager(Rm& rm);
+  // Planted bug 7 (called only when it is planted): notes which enlistment
+  // answered a phase first; true when the bug took its shortcut and finished
+  // the phase itself.
   bool TrustResponseOrder(const std::shared_ptr<Tx>& tx, const En* en);
   // Defer in the delivery chain of an RM (Scheduler chains; only PCT looks at them).
   template <typename F>
@@ -379,7 +440,15 @@ class Kernel {
   }
   const Object* FindOverflowHandle(HANDLE h) const;
   std::map<Guid, std::shared_ptr<Tm>> tms_;
-  absl::flat_hash_map<Guid, std::shared_ptr<Tx>> transactions_;  // every transaction not yet forgotten
+  // A transaction id is two words of the kernel's Rng (NewGuid; a recovered
+  // one was made so before the crash): its high word is as good a hash as
+  // absl's mix of both words, which is a chain of two multiplies per lookup
+  // (a commit looks its transaction up 4 to 10 times). Only lookup speed
+  // depends on it: transactions_ is never iterated.
+  struct TransactionIdHash {
+    size_t operator()(const Guid& id) const { return static_cast<size_t>(id.hi); }
+  };
+  absl::flat_hash_map<Guid, std::shared_ptr<Tx>, TransactionIdHash> transactions_;  // every transaction not yet forgotten
   std::map<Guid, std::shared_ptr<Rm>> rms_;
   std::set<std::shared_ptr<Tm>> opening_;  // TMs whose log is being opened or formatted
   std::shared_ptr<bool> alive_;  // callbacks check it: the kernel may be destroyed by a crash

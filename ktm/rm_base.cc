@@ -152,7 +152,7 @@ RmBase::~RmBase() { alive_.reset(); }  // callbacks from here on see Alive() fal
 
 size_t RmBase::in_doubt() const {
   size_t n = 0;
-  for (const auto& [uow, ctx] : txs_) n += ctx.phase == RmTxPhase::kPrepared ? 1 : 0;
+  ForEachTx([&n](const TxContext& ctx) { n += ctx.phase == RmTxPhase::kPrepared ? 1 : 0; });
   return n;
 }
 
@@ -253,13 +253,28 @@ RmBase::TxContext& RmBase::Insert(TxContext&& ctx) {
 }
 
 RmBase::TxContext* RmBase::Find(const Guid& uow) {
+  if (solo_used_ && solo_.uow == uow) return &solo_;
   auto it = txs_.find(uow);
   return it == txs_.end() ? nullptr : &it->second;
 }
 
 const RmBase::TxContext* RmBase::Find(const Guid& uow) const {
+  if (solo_used_ && solo_.uow == uow) return &solo_;
   auto it = txs_.find(uow);
   return it == txs_.end() ? nullptr : &it->second;
+}
+
+template <typename F>
+void RmBase::ForEachTx(F&& fn) const {
+  bool solo_pending = solo_used_;
+  for (const auto& [uow, ctx] : txs_) {
+    if (solo_pending && solo_.uow < uow) {
+      fn(solo_);
+      solo_pending = false;
+    }
+    fn(ctx);
+  }
+  if (solo_pending) fn(solo_);
 }
 
 void RmBase::IndexKey(TxContext* ctx) {
@@ -269,6 +284,11 @@ void RmBase::IndexKey(TxContext* ctx) {
   } else {
     by_key_overflow_[ctx->key] = ctx;
   }
+}
+
+RmBase::TxContext* RmBase::FindByKeyOverflow(uint64_t key) const {
+  auto it = by_key_overflow_.find(key);
+  return it == by_key_overflow_.end() ? nullptr : it->second;
 }
 
 void RmBase::UnindexKey(const TxContext& ctx) {
@@ -434,7 +454,7 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     IndexKey(&Insert(std::move(ctx)));
   }
   replayed_records_ = recovered.records.size();
-  TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
+  TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(TxCount())}});
 }
 
 void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
@@ -462,13 +482,13 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
 void RmBase::OnLastRecover() {
   recovery_done_ = true;
   std::vector<Guid> presumed_aborted;
-  for (auto& [uow, ctx] : txs_) {
+  ForEachTx([&presumed_aborted](const TxContext& ctx) {
     if (ctx.phase == RmTxPhase::kPrepared && !ctx.recovering && ctx.enlistment == INVALID_HANDLE_VALUE) {
-      presumed_aborted.push_back(uow);
+      presumed_aborted.push_back(ctx.uow);
     }
-  }
+  });
   for (const auto& uow : presumed_aborted) {
-    TxContext& ctx = txs_[uow];
+    TxContext& ctx = *Find(uow);
     KTM_CODE_PROBE(host_, "rm.presumed_abort");
     Abandon(ctx, "presumed");
     Finish(uow);
@@ -482,21 +502,28 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   if (!online()) return STATUS_RM_NOT_ACTIVE;
   Guid uow;
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
-  if (TxContext* ctx = Find(uow)) {
-    if (ctx->phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
+  if (const TxContext* known = Find(uow)) {
+    if (known->phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
     *out = uow;
     return STATUS_SUCCESS;
   }
-  if (txs_.size() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
+  if (TxCount() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
   uint32_t mask = kMask | (options_.single_phase ? TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT : 0);
-  // Built in its txs_ node (a recycled one: cleared, its changes buffer
-  // kept), not aside and moved in: taken back if the enlistment fails.
-  TxContext& ctx = txs_[uow];
+  // Built in place (solo_, or a recycled txs_ node: cleared, its changes
+  // buffer kept), not aside and moved in; taken back if the enlistment fails.
+  const bool solo = !solo_used_;
+  TxContext& ctx = solo ? solo_ : txs_[uow];
+  solo_used_ = true;
   ctx.uow = uow;
   ctx.key = next_key_++;
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
   if (s != STATUS_SUCCESS) {
-    txs_.erase(uow);
+    if (solo) {
+      solo_.clear();
+      solo_used_ = false;
+    } else {
+      txs_.erase(uow);
+    }
     return s;
   }
   SetPhase(ctx, RmTxPhase::kActive);
@@ -649,24 +676,24 @@ void RmBase::OnPrepare(TxContext& ctx) {
   auto lsn = log()->Append(kRecPrepare, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");
   ctx.prepare_logged = true;
-  Guid uow = ctx.uow;
+  const uint64_t key = ctx.key;
   if (options_.protocol_bug == RmProtocolBug::kPrepareCompleteBeforeForce) {
-    return OnPrepareForced(uow, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
+    return OnPrepareForced(key, absl::OkStatus());  // planted bug: never forced (a later force may carry it)
   }
   // The guard built in the capture: one weak count increment, no local copy.
-  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
-    if (Alive(alive)) OnPrepareForced(uow, status);
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), key](absl::Status status) {
+    if (Alive(alive)) OnPrepareForced(key, status);
   });
 }
 
-void RmBase::OnPrepareForced(const Guid& uow, absl::Status status) {
-  TxContext* c = Find(uow);
+void RmBase::OnPrepareForced(uint64_t key, absl::Status status) {
+  TxContext* c = FindByKey(key);
   if (c == nullptr || c->phase != RmTxPhase::kPreparing) return;
   if (!status.ok()) return VoteNo(*c, "log");
   SetPhase(*c, RmTxPhase::kPrepared);
   ReportVote(*c, RmVote::kYes, "");
   (void)PrepareComplete(*kernel_, c->enlistment);
-  ArmRequestOutcome(uow);
+  ArmRequestOutcome(c->uow);
 }
 
 void RmBase::ArmRequestOutcome(const Guid& uow) {
@@ -683,6 +710,13 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
 }
 
 void RmBase::Finish(const Guid& uow) {
+  if (solo_used_ && solo_.uow == uow) {
+    if (solo_.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, solo_.enlistment);
+    UnindexKey(solo_);
+    solo_.clear();  // as a recycled node: the changes buffer kept
+    solo_used_ = false;
+    return MaybeSnapshot();
+  }
   auto it = txs_.find(uow);  // erased through the iterator: one search
   if (it == txs_.end()) return;
   if (it->second.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, it->second.enlistment);
@@ -716,16 +750,15 @@ void RmBase::OnCommit(TxContext& ctx) {
   w.Reset();
   w.Id(ctx.uow);
   auto lsn = log()->Append(kRecCommit, w.view());
-  Guid uow = ctx.uow;
-  auto complete = [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
+  auto complete = [this, alive = std::weak_ptr<bool>(alive_), key = ctx.key](absl::Status status) {
     if (!Alive(alive)) return;
-    TxContext* c = Find(uow);
+    TxContext* c = FindByKey(key);
     if (c == nullptr) return;
     // Without a durable commit record the acknowledgement must wait for
     // recovery: KTM keeps the transaction and re-sends COMMIT after a restart.
     if (!status.ok()) return;
     (void)CommitComplete(*kernel_, c->enlistment);
-    Finish(uow);
+    Finish(Guid(c->uow));  // a copy: Finish clears the context
   };
   if (!lsn.ok()) return complete(lsn.status());
   log()->Force(*lsn, std::move(complete));  // moved: no copy of its guard
@@ -744,7 +777,7 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   }
   if (!options_.durable || !changed) {
     SetPhase(ctx, RmTxPhase::kSinglePhase);
-    return FinishSinglePhase(ctx.uow);
+    return FinishSinglePhase(ctx);
   }
   Writer& w = record_writer_;
   w.Reset();
@@ -753,23 +786,22 @@ void RmBase::OnSinglePhaseCommit(TxContext& ctx) {
   auto lsn = log()->Append(kRecSinglePhaseCommit, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");  // still active: a "no" ends it
   SetPhase(ctx, RmTxPhase::kSinglePhase);
-  Guid uow = ctx.uow;
   // The guard built in the capture, as OnPrepare's.
-  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), uow](absl::Status status) {
-    if (Alive(alive) && status.ok()) FinishSinglePhase(uow);
+  log()->Force(*lsn, [this, alive = std::weak_ptr<bool>(alive_), key = ctx.key](absl::Status status) {
+    if (!Alive(alive) || !status.ok()) return;
+    if (TxContext* c = FindByKey(key)) FinishSinglePhase(*c);
   });
 }
 
-void RmBase::FinishSinglePhase(const Guid& uow) {
-  TxContext* c = Find(uow);
-  if (c == nullptr) return;
-  ReportVote(*c, RmVote::kSinglePhase, "");
-  ApplyBytes(c->changes);
+void RmBase::FinishSinglePhase(TxContext& ctx) {
+  const Guid uow = ctx.uow;  // a copy: Finish clears the context
+  ReportVote(ctx, RmVote::kSinglePhase, "");
+  ApplyBytes(ctx.changes);
   EndTransaction(uow);
-  c->changes.clear();
-  SetPhase(*c, RmTxPhase::kDone);
-  ReportCommitted(*c);
-  (void)CommitComplete(*kernel_, c->enlistment);
+  ctx.changes.clear();
+  SetPhase(ctx, RmTxPhase::kDone);
+  ReportCommitted(ctx);
+  (void)CommitComplete(*kernel_, ctx.enlistment);
   Finish(uow);
 }
 
@@ -806,20 +838,25 @@ void RmBase::MaybeSnapshot() {
   if (log()->end_lsn() - log()->base_lsn() < threshold) return;
   // A single-phase commit record being forced holds changes that are not in
   // the committed state yet: moving the base past it would lose them.
-  for (const auto& [uow, ctx] : txs_) {
-    if (ctx.phase == RmTxPhase::kSinglePhase) return;
-  }
+  bool single_phase = false;
+  ForEachTx([&single_phase](const TxContext& ctx) { single_phase |= ctx.phase == RmTxPhase::kSinglePhase; });
+  if (single_phase) return;
   if (paged_) return FlushToStore();
-  Writer committed;
+  // Encoded in kept storage (no allocation and regrowth per snapshot): the
+  // state in snapshot_writer_, the record in record_writer_ (free here:
+  // Finish and LogNonTransacted call this after their own records).
+  Writer& committed = snapshot_writer_;
+  committed.Reset();
   EncodeCommitted(committed);
-  Writer w;
-  w.Bytes(committed.data());
+  Writer& w = record_writer_;
+  w.Reset();
+  w.Bytes(committed.view());
   EncodePreparedTransactions(w);
-  auto lsn = log()->Append(kRecSnapshot, w.data());
+  auto lsn = log()->Append(kRecSnapshot, w.view());
   if (!lsn.ok()) return;
   snapshot_in_flight_ = true;
-  last_snapshot_bytes_ = w.data().size();
-  TraceRm("snapshot", {{"base", absl::StrCat(*lsn)}, {"bytes", absl::StrCat(w.data().size())}});
+  last_snapshot_bytes_ = w.view().size();
+  TraceRm("snapshot", {{"base", absl::StrCat(*lsn)}, {"bytes", absl::StrCat(w.view().size())}});
   std::weak_ptr<bool> alive = alive_;
   log()->WriteRestartArea({}, *lsn, [this, alive](absl::Status) {
     if (Alive(alive)) snapshot_in_flight_ = false;
@@ -834,13 +871,13 @@ void RmBase::EncodePreparedTransactions(Writer& w) const {
     return c.prepare_logged && (c.phase == RmTxPhase::kPrepared || c.phase == RmTxPhase::kPreparing);
   };
   uint32_t n = 0;
-  for (const auto& [uow, ctx] : txs_) n += keep(ctx) ? 1 : 0;
+  ForEachTx([&](const TxContext& ctx) { n += keep(ctx) ? 1 : 0; });
   w.U32(n);
-  for (const auto& [uow, ctx] : txs_) {
-    if (!keep(ctx)) continue;
-    w.Id(uow);
+  ForEachTx([&](const TxContext& ctx) {
+    if (!keep(ctx)) return;
+    w.Id(ctx.uow);
     w.Bytes(ctx.changes);
-  }
+  });
 }
 
 // The inverse of EncodePreparedTransactions: the transactions prepared at

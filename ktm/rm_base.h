@@ -306,10 +306,12 @@ class RmBase {
   // (its stream: see rm_base.cc).
   bool Decide(const TxContext& ctx, std::string_view decision, double probability);
   void OnPrepare(TxContext& ctx);
-  void OnPrepareForced(const Guid& uow, absl::Status status);
+  // The force callbacks find their context by enlistment key (FindByKey: an
+  // index, where a UOW is a search of txs_); the key is its context's alone.
+  void OnPrepareForced(uint64_t key, absl::Status status);
   void OnCommit(TxContext& ctx);
   void OnSinglePhaseCommit(TxContext& ctx);
-  void FinishSinglePhase(const Guid& uow);
+  void FinishSinglePhase(TxContext& ctx);
   void OnRollback(TxContext& ctx);
   void OnRecover(const TRANSACTION_NOTIFICATION& n);
   void OnInDoubt(TxContext& ctx);
@@ -333,7 +335,8 @@ class RmBase {
   // through changes_writer_ into ctx.changes' kept storage: a Writer made
   // from that buffer zero-filled it to its capacity on every prepare.
   void EncodeTxChanges(TxContext& ctx);
-  // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer kept).
+  // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer
+  // kept); ctx.uow has no context yet.
   TxContext& Insert(TxContext&& ctx);
   TxContext* Find(const Guid& uow);
   const TxContext* Find(const Guid& uow) const;
@@ -352,8 +355,18 @@ class RmBase {
   bool snapshot_in_flight_ = false;
   uint64_t last_snapshot_bytes_ = 0;  // the last snapshot record's size (0: none since the start)
   uint64_t next_key_ = 1;
-  sim::RecyclingMap<Guid, TxContext> txs_;  // by UOW (snapshots walk it in UOW order)
-  // Enlistment key -> its context in txs_ (a map node: it stays put until
+  // The RM's transactions: one (the only one, in most runs) in solo_, the
+  // others in txs_ by UOW. A context in solo_ costs no tree insert, search
+  // and rebalancing erase per commit; walks (ForEachTx) take it in its UOW
+  // order among txs_'s, so snapshots and recovery see them as one map.
+  bool solo_used_ = false;
+  TxContext solo_;
+  sim::RecyclingMap<Guid, TxContext> txs_;
+  size_t TxCount() const { return txs_.size() + (solo_used_ ? 1 : 0); }
+  // fn(const TxContext&) for every transaction, in UOW order.
+  template <typename F>
+  void ForEachTx(F&& fn) const;
+  // Enlistment key -> its context (solo_ or a txs_ node: it stays put until
   // Finish erases both). Keys are handed out in order (next_key_), so a key
   // lives in slot key % kByKeySlots, unless an older live key holds that
   // slot (a transaction that outlived kByKeySlots newer ones): then in
@@ -362,13 +375,14 @@ class RmBase {
   std::vector<TxContext*> by_key_slots_ = std::vector<TxContext*>(kByKeySlots, nullptr);
   absl::flat_hash_map<uint64_t, TxContext*> by_key_overflow_;
   void IndexKey(TxContext* ctx);
-  TxContext* FindByKey(uint64_t key) const {
+  // Inline where it is used (every notification, every force callback);
+  // the overflow search out of line.
+  [[gnu::always_inline]] TxContext* FindByKey(uint64_t key) const {
     TxContext* slot = by_key_slots_[key % kByKeySlots];
     if (slot != nullptr && slot->key == key) return slot;
-    if (by_key_overflow_.empty()) return nullptr;
-    auto it = by_key_overflow_.find(key);
-    return it == by_key_overflow_.end() ? nullptr : it->second;
+    return by_key_overflow_.empty() ? nullptr : FindByKeyOverflow(key);
   }
+  TxContext* FindByKeyOverflow(uint64_t key) const;
   void UnindexKey(const TxContext& ctx);
   std::set<std::string> replayed_commits_;
   uint64_t replayed_records_ = 0;
@@ -380,6 +394,7 @@ class RmBase {
   std::shared_ptr<bool> alive_;
   Writer record_writer_;  // reused by the hot log records (prepare, commit, abort): Reset, encode, view()
   Writer changes_writer_;  // reused by EncodeTxChanges
+  Writer snapshot_writer_;  // reused by MaybeSnapshot for the committed state
 };
 
 }  // namespace ktm

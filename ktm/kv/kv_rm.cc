@@ -76,6 +76,13 @@ void AsMapOrder(std::vector<std::pair<std::string_view, std::string_view>>& view
   views.resize(kept);
 }
 
+// to = text, where text is not inside `to`: cleared and appended, where
+// assign (std::string::_M_replace) pays for the overlap cases first.
+void Overwrite(std::string& to, std::string_view text) {
+  to.clear();
+  to.append(text.data(), text.size());
+}
+
 }  // namespace
 
 KvRm::WriteSet::Entry* KvRm::WriteSet::LowerBound(std::string_view key) {
@@ -94,14 +101,14 @@ void KvRm::WriteSet::Insert(std::string_view key, std::string_view value) {
   // The first spare (its strings' storage kept) moves into place.
   const auto first_spare = entries_.begin() + static_cast<std::ptrdiff_t>(size_);
   std::rotate(entries_.begin() + at, first_spare, first_spare + 1);
-  entries_[static_cast<size_t>(at)].first.assign(key);
-  entries_[static_cast<size_t>(at)].second.assign(value);
+  Overwrite(entries_[static_cast<size_t>(at)].first, key);
+  Overwrite(entries_[static_cast<size_t>(at)].second, value);
   ++size_;
 }
 
 void KvRm::WriteSet::Put(std::string_view key, std::string_view value) {
   if (std::string* own = Find(key)) {
-    own->assign(value);
+    Overwrite(*own, value);
   } else {
     Insert(key, value);
   }
@@ -120,7 +127,7 @@ KvRm::KvRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, KvOption
 KvRm::~KvRm() = default;
 
 void KvRm::TakeWrite(const Guid& uow, const std::string& key, const std::string& value) {
-  auto& writes = writes_[uow];
+  WriteSet& writes = WritesOf(uow);
   if (const std::string* own = writes.Find(key)) bytes_ -= PairBytes(key, *own);
   bytes_ += PairBytes(key, value);
   writes.Put(key, value);
@@ -134,7 +141,7 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   // insert, hashed it twice); a write refused below gives back a lock it took.
   auto [lock, locked_now] = locks_.try_emplace(key, uow);
   if (lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
-  auto& writes = writes_[uow];
+  WriteSet& writes = WritesOf(uow);
   std::string* own = writes.Find(key);
   const uint64_t before = own == nullptr ? 0 : PairBytes(key, *own);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
@@ -145,7 +152,7 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   // map where it took two or three).
   bytes_ = bytes_ - before + PairBytes(key, value);
   if (own != nullptr) {
-    own->assign(value);
+    Overwrite(*own, value);
   } else {
     writes.Insert(key, value);
   }
@@ -163,7 +170,7 @@ NTSTATUS KvRm::Read(HANDLE transaction, const std::string& key, std::string* val
   }
   Guid uow;
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
-  auto& writes = writes_[uow];
+  WriteSet& writes = WritesOf(uow);
   if (const std::string* own = writes.Find(key)) {
     *value = *own;
   } else if (!LookupCommitted(key, value)) {
@@ -271,17 +278,33 @@ std::map<std::string, std::string> KvRm::committed() const {
 // ---------------------------------------------------------------------------
 // What RmBase asks of the data.
 
-bool KvRm::HasChanges(const Guid& uow) const {
+KvRm::WriteSet& KvRm::WritesOf(const Guid& uow) {
+  if (solo_used_ && solo_uow_ == uow) return solo_;
+  if (!solo_used_ && !writes_.contains(uow)) {
+    solo_used_ = true;
+    solo_uow_ = uow;
+    return solo_;
+  }
+  return writes_[uow];
+}
+
+const KvRm::WriteSet* KvRm::FindWrites(const Guid& uow) const {
+  if (solo_used_ && solo_uow_ == uow) return &solo_;
+  if (writes_.empty()) return nullptr;
   auto it = writes_.find(uow);
-  return it != writes_.end() && !it->second.empty();
+  return it == writes_.end() ? nullptr : &it->second;
+}
+
+bool KvRm::HasChanges(const Guid& uow) const {
+  const WriteSet* writes = FindWrites(uow);
+  return writes != nullptr && !writes->empty();
 }
 
 void KvRm::EncodeChanges(const Guid& uow, Writer& w) const {
-  auto it = writes_.find(uow);
-  if (it == writes_.end()) {
-    w.U32(0);  // an empty write set
+  if (const WriteSet* writes = FindWrites(uow)) {
+    PutWrites(w, *writes);
   } else {
-    PutWrites(w, it->second);
+    w.U32(0);  // an empty write set
   }
 }
 
@@ -310,9 +333,10 @@ void KvRm::ApplyCommitted(std::string_view key, std::string_view value) {
   bytes_ += 8 + key.size() + value.size();
   memory_.resident_bytes += kCacheEntryBytes + key.size() + value.size();
   if (it != committed_.end()) {
-    it->second.assign(value);
+    Overwrite(it->second, value);  // value is a view into the record being applied
   } else {
     committed_.emplace(std::string(key), std::string(value));
+    committed_in_order_valid_ = false;
   }
   memory_.resident_records = committed_.size();
   UpdatePeaks();
@@ -336,14 +360,20 @@ void KvRm::RestorePrepared(const Guid& uow, Reader& r) {
 }
 
 void KvRm::EndTransaction(const Guid& uow) {
-  auto it = writes_.find(uow);
-  if (it == writes_.end()) return;
-  for (const auto& [key, value] : it->second) {
+  const bool solo = solo_used_ && solo_uow_ == uow;
+  auto it = solo ? writes_.end() : writes_.find(uow);
+  if (!solo && it == writes_.end()) return;
+  for (const auto& [key, value] : solo ? solo_ : it->second) {
     bytes_ -= PairBytes(key, value);
     auto lock = locks_.find(key);
     if (lock != locks_.end() && lock->second == uow) locks_.erase(lock);
   }
-  writes_.erase(it);
+  if (solo) {
+    solo_.clear();  // its entries' storage kept, as a recycled node's
+    solo_used_ = false;
+  } else {
+    writes_.erase(it);
+  }
 }
 
 // The state bound plus each open transaction's 4-byte write count.
@@ -355,10 +385,13 @@ uint64_t KvRm::StateBytesMax() const {
 void KvRm::EncodeCommitted(Writer& w) const {
   KTM_ASSERT(!paged(), name() + ": a snapshot of a paged kv RM");
   // PutWrites' layout, in key order (the hash map's entries sorted).
-  std::vector<const std::pair<const std::string, std::string>*> entries;
-  entries.reserve(committed_.size());
-  for (const auto& entry : committed_) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<const std::pair<const std::string, std::string>*>& entries = committed_in_order_;
+  if (!committed_in_order_valid_) {
+    entries.clear();
+    for (const auto& entry : committed_) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    committed_in_order_valid_ = true;
+  }
   w.U32(static_cast<uint32_t>(entries.size()));
   for (const auto* entry : entries) {
     w.Str(entry->first);
@@ -372,6 +405,7 @@ void KvRm::DecodeCommitted(Reader& r) {
   std::map<std::string, std::string> decoded = GetWrites(r);
   committed_.clear();
   committed_.insert(std::make_move_iterator(decoded.begin()), std::make_move_iterator(decoded.end()));
+  committed_in_order_valid_ = false;
   memory_.resident_bytes = 0;
   for (const auto& [key, value] : committed_) {
     bytes_ += PairBytes(key, value);

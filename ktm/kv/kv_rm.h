@@ -141,6 +141,12 @@ class KvRm : public RmBase {
   // took five string comparisons a key; only snapshots and committed() walk
   // it, in key order (sorting).
   absl::flat_hash_map<std::string, std::string> committed_;
+  // committed_'s entries in key order, for snapshots (EncodeCommitted), kept
+  // until a key comes or goes: a snapshot every few dozen commits sorted
+  // the same keys again each time. Entries of a flat_hash_map stay put
+  // until one is inserted or erased, which is when the order is dropped.
+  mutable std::vector<const std::pair<const std::string, std::string>*> committed_in_order_;
+  mutable bool committed_in_order_valid_ = false;
   // Paged: the resident records' values, and which of them are dirty, the
   // LRU and joined reads (storage::RecordCache, shared with TxF and TxR).
   std::map<std::string, std::optional<std::string>> cached_;
@@ -176,8 +182,19 @@ class KvRm : public RmBase {
     std::vector<Entry> entries_;  // [0, size_) in key order; the rest spares
     size_t size_ = 0;
   };
-  // Per open transaction (nodes reused: sim::RecyclingMap).
+  // Per open transaction: one (the only one, in most runs) in solo_, the
+  // others in writes_ (nodes reused: sim::RecyclingMap). A set in solo_
+  // costs no tree insert, search or rebalancing erase: a commit looked its
+  // set up on every write, twice at prepare and once more at its end. Write
+  // sets are never walked, so where one lives changes nothing else.
+  bool solo_used_ = false;
+  Guid solo_uow_;
+  WriteSet solo_;
   sim::RecyclingMap<Guid, WriteSet> writes_;
+  // uow's write set, made if it has none.
+  WriteSet& WritesOf(const Guid& uow);
+  // uow's write set, or nullptr.
+  const WriteSet* FindWrites(const Guid& uow) const;
   // key -> writer UOW. Only ever looked up by key (never walked), so a hash
   // map: a write and a transaction's end each search it per key.
   absl::flat_hash_map<std::string, Guid> locks_;
