@@ -272,6 +272,17 @@ inline void Kernel::SetEnState(En& en, EnState to) {
   en.state = to;
 }
 
+inline void Kernel::Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
+  // The guard, the waiter and the notification captured in place: one
+  // inline scheduler callback (DeferToRm would copy them into a second lambda).
+  auto deliver = [alive = std::weak_ptr<bool>(alive_), waiter = std::move(rm.waiter), n] {
+    if (!alive.expired()) waiter(STATUS_SUCCESS, n);
+  };
+  static_assert(sizeof(deliver) <= sim::Callback::inline_bytes);
+  rm.waiter = nullptr;
+  host_->AfterInChain(0, rm.chain, std::move(deliver));
+}
+
 inline void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
   if (!rm.waiter) {
     rm.queue.push_back(n);
@@ -281,22 +292,15 @@ inline void Kernel::Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
   rm.waiter_timer = sim::kNoEvent;
   // The waiter gets the oldest notification: n itself when none is queued
   // (no trip through the deque, and no copy of it but the capture's).
-  if (rm.queue.empty()) return Deliver(rm, n);
+  if (!rm.queue.empty()) [[unlikely]] return DeliverOldest(rm, n);
+  Deliver(rm, n);
+}
+
+void Kernel::DeliverOldest(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
   const TRANSACTION_NOTIFICATION first = rm.queue.front();
   rm.queue.pop_front();
   rm.queue.push_back(n);
   Deliver(rm, first);
-}
-
-void Kernel::Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n) {
-  // The guard, the waiter and the notification captured in place: one
-  // inline scheduler callback (DeferToRm would copy them into a second lambda).
-  auto deliver = [alive = std::weak_ptr<bool>(alive_), waiter = std::move(rm.waiter), n] {
-    if (!alive.expired()) waiter(STATUS_SUCCESS, n);
-  };
-  static_assert(sizeof(deliver) <= sim::Callback::inline_bytes);
-  rm.waiter = nullptr;
-  host_->AfterInChain(0, rm.chain, std::move(deliver));
 }
 
 void Kernel::Notify(En& en, uint32_t notification) {
@@ -1221,7 +1225,16 @@ NTSTATUS Kernel::GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATI
 void Kernel::GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone&& done) {
   // The handle keeps the RM alive through the call (no handle is closed in it).
   Rm* rm = nullptr;
-  NTSTATUS s = Lookup(h, &rm);
+  const NTSTATUS s = Lookup(h, &rm);
+  // An RM re-arms its wait after every notification: that case (nothing
+  // queued, no timeout) here, with no frame for the others.
+  if (s != STATUS_SUCCESS || rm->waiter || !rm->queue.empty() || timeout != sim::kTimeNever) [[unlikely]] {
+    return WaitForNotification(h, rm, s, timeout, std::move(done));
+  }
+  rm->waiter = std::move(done);
+}
+
+void Kernel::WaitForNotification(HANDLE h, Rm* rm, NTSTATUS s, sim::TimeNs timeout, NotificationDone&& done) {
   if (s == STATUS_SUCCESS && rm->waiter) s = STATUS_INVALID_PARAMETER;
   if (s != STATUS_SUCCESS) {
     Defer([done = std::move(done), s] { done(s, {}); });

@@ -282,6 +282,10 @@ class Kernel {
   NTSTATUS GetNotificationResourceManager(HANDLE h, TRANSACTION_NOTIFICATION* out);
   // done by rvalue reference: moved once, into the RM's waiter (api.h's by-value parameter moves in).
   void GetNotificationResourceManagerAsync(HANDLE h, sim::TimeNs timeout, NotificationDone&& done);
+  // GetNotificationResourceManagerAsync past its common case (an RM
+  // re-arming with nothing queued and no timeout): rm is h's RM when
+  // s (its lookup's status) is STATUS_SUCCESS.
+  void WaitForNotification(HANDLE h, Rm* rm, NTSTATUS s, sim::TimeNs timeout, NotificationDone&& done);
 
   NTSTATUS CreateEnlistment(HANDLE rm, HANDLE tx, uint32_t mask, uint32_t options, uint64_t key, HANDLE* out);
   NTSTATUS OpenEnlistment(HANDLE rm, const Guid& id, HANDLE* out);
@@ -370,8 +374,12 @@ class Kernel {
   void Notify(En& en, uint32_t notification);
   // Inline in Notify (every notification).
   [[gnu::always_inline]] inline void Enqueue(Rm& rm, const TRANSACTION_NOTIFICATION& n);
-  // Hands n to the RM's waiter (taken from rm.waiter) in a later event of the RM's chain.
-  void Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n);
+  // Hands n to the RM's waiter (taken from rm.waiter) in a later event of
+  // the RM's chain. Inline in Enqueue (every notification).
+  [[gnu::always_inline]] inline void Deliver(Rm& rm, const TRANSACTION_NOTIFICATION& n);
+  // Enqueue's rare case: a waiter, and notifications queued before n: the
+  // oldest goes to the waiter, n to the queue.
+  void DeliverOldest(Rm& rm, const TRANSACTION_NOTIFICATION& n);
   void RequestCommit(const std::shared_ptr<Tx>& tx);
   void StartPrePrepare(const std::shared_ptr<Tx>& tx);
   void StartPrepare(const std::shared_ptr<Tx>& tx);

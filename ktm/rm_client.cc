@@ -100,12 +100,19 @@ void RmClient::Register(DoneFn done) {
 // The callbacks below capture the liveness guard by constructing it in the
 // capture (one weak count increment), not by copying a local (two, and a
 // decrement when the local goes).
-void RmClient::Arm() {
+inline void RmClient::Arm() {
   GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
                                       [this, alive = std::weak_ptr<bool>(alive_)](NTSTATUS status,
                                                                                   const TRANSACTION_NOTIFICATION& n) {
                                         if (Alive(alive)) OnNotification(status, n);
                                       });
+}
+
+inline void RmClient::LaterHandleNext() {
+  if (chain_ == 0) [[unlikely]] InternChain();
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive = std::weak_ptr<bool>(alive_), this] {
+    if (Alive(alive)) HandleNext();
+  });
 }
 
 void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n) {
@@ -129,19 +136,16 @@ void RmClient::HandleNext() {
   handler_(n);
 }
 
-void RmClient::Later(std::function<void()> fn) {
+void RmClient::InternChain() {
   // The chain the kernel delivers this RM's notifications in: the RM's
   // "thread" for PCT. Interned on first use (chains are numbered in first-use order).
-  if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));
-  host_->AfterInChain(options_.response_delay_ns, chain_, [alive = std::weak_ptr<bool>(alive_), fn = std::move(fn)] {
-    if (Alive(alive)) fn();
-  });
+  chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));
 }
 
-void RmClient::LaterHandleNext() {
-  if (chain_ == 0) chain_ = host_->Chain("rm/" + std::string(options_.rm_id.Short()));  // as Later
-  host_->AfterInChain(options_.response_delay_ns, chain_, [alive = std::weak_ptr<bool>(alive_), this] {
-    if (Alive(alive)) HandleNext();
+void RmClient::Later(std::function<void()> fn) {
+  if (chain_ == 0) InternChain();
+  host_->AfterInChain(options_.response_delay_ns, chain_, [alive = std::weak_ptr<bool>(alive_), fn = std::move(fn)] {
+    if (Alive(alive)) fn();
   });
 }
 

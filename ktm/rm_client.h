@@ -73,11 +73,14 @@ class RmClient {
  private:
   void OnLogOpened(absl::StatusOr<log::RecoveredLog> recovered, ReplayFn replay, DoneFn done);
   void Register(DoneFn done);
-  void Arm();
+  // Arm and LaterHandleNext: inline in OnNotification (every notification).
+  [[gnu::always_inline]] inline void Arm();
   void OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n);
   void HandleNext();
   // One HandleNext event in the RM's chain (what Later does, without a std::function).
-  void LaterHandleNext();
+  [[gnu::always_inline]] inline void LaterHandleNext();
+  // Sets chain_ (on first use: out of line, off the notification path).
+  [[gnu::noinline]] void InternChain();
   // done(status, error) from its own event.
   void Finish(DoneFn done, NTSTATUS status, std::string error);
 
