@@ -41,7 +41,7 @@ struct Log::Scan {
   bool repair = false;  // RestartChoice::repair
   RecoveredLog result;
   Lsn next = 0;  // LSN where the next block is expected
-  std::deque<BlockSpan> blocks;
+  std::vector<BlockSpan> blocks;
   std::function<void(absl::StatusOr<RecoveredLog>)> done;
 };
 
@@ -647,6 +647,7 @@ void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
   end_lsn_ = stop_lsn + format::kBlockHeaderBytes;
   last_record_lsn_ = kLsnInvalid;
   blocks_ = std::move(scan->blocks);
+  blocks_head_ = 0;
 
   RecoveredLog& result = scan->result;
   result.has_restart_area = (scan->area.flags & format::kRestartFlagClient) != 0;
@@ -1023,7 +1024,11 @@ void Log::OnRestartWritten(sim::IoStatus status) {
   restart_sequence_ = request->sequence;
   base_lsn_ = request->new_base;
   tail_lsn_ = request->scan_lsn;
-  while (!blocks_.empty() && blocks_.front().start < tail_lsn_) blocks_.pop_front();
+  while (blocks_head_ < blocks_.size() && blocks_[blocks_head_].start < tail_lsn_) ++blocks_head_;
+  if (2 * blocks_head_ >= blocks_.size()) {
+    blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(blocks_head_));
+    blocks_head_ = 0;
+  }
   ++restart_writes_;
   KickRestartWrites();
   CheckInvariants();
@@ -1037,9 +1042,10 @@ void Log::OnRestartWritten(sim::IoStatus status) {
 // open, starts at stream_end_.
 Lsn Log::ScanStartFor(Lsn base) const {
   Lsn start = tail_lsn_;
-  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), base,
+  const auto live = blocks_.begin() + static_cast<std::ptrdiff_t>(blocks_head_);
+  auto it = std::upper_bound(live, blocks_.end(), base,
                              [](Lsn lsn, const BlockSpan& block) { return lsn < block.start; });
-  if (it != blocks_.begin()) {
+  if (it != live) {
     const BlockSpan& block = *std::prev(it);
     start = std::max(start, base >= block.end ? format::RoundUp(block.end, sector_size_) : block.start);
   }
@@ -1085,9 +1091,10 @@ void Log::CheckInvariantsNow() const {
   KTM_LOG_ASSERT(format::RoundUp(end_lsn_, sector_size_) - tail_lsn_ <=
                      region_bytes_ + format::RoundUp(format::kBlockHeaderBytes, sector_size_),
                  "the live log fits in the region");
-  KTM_LOG_ASSERT(blocks_.empty() || blocks_.front().start >= tail_lsn_,
-                 "no block start below the tail");
-  KTM_LOG_ASSERT(blocks_.size() <= region_bytes_ / sector_size_ + 1,
+  KTM_LOG_ASSERT(blocks_head_ <= blocks_.size() &&
+                     (blocks_head_ == blocks_.size() || blocks_[blocks_head_].start >= tail_lsn_),
+                 "no live block start below the tail");
+  KTM_LOG_ASSERT(blocks_.size() - blocks_head_ <= region_bytes_ / sector_size_ + 1,
                  "more live blocks than sectors in the region");
 }
 

@@ -300,9 +300,12 @@ class Log {
   std::unique_ptr<format::BlockBuilder> open_block_;
   bool block_open_ = false;
   std::deque<std::unique_ptr<format::BlockBuilder>> sealed_;  // full, waiting for a Force
-  // Every closed block (sealed or written) from tail_lsn_ on, ascending; the
-  // open block is open_block_.
-  std::deque<BlockSpan> blocks_;
+  // Every closed block (sealed or written) from tail_lsn_ on, ascending, is
+  // blocks_[blocks_head_, end); the open block is open_block_. A vector (one
+  // inline push per block): the blocks the tail passed are erased once they
+  // are half of it, so each block is moved O(1) times.
+  std::vector<BlockSpan> blocks_;
+  size_t blocks_head_ = 0;
   std::deque<InFlightBlock> in_flight_;  // block writes not yet durable, ascending
   Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
   bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
