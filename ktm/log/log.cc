@@ -41,7 +41,7 @@ struct Log::Scan {
   bool repair = false;  // RestartChoice::repair
   RecoveredLog result;
   Lsn next = 0;  // LSN where the next block is expected
-  std::deque<BlockSpan> blocks;
+  std::vector<BlockSpan> blocks;
   std::function<void(absl::StatusOr<RecoveredLog>)> done;
 };
 
@@ -647,6 +647,7 @@ void Log::FinishScan(Lsn stop_lsn, std::string reason, bool invalid) {
   end_lsn_ = stop_lsn + format::kBlockHeaderBytes;
   last_record_lsn_ = kLsnInvalid;
   blocks_ = std::move(scan->blocks);
+  blocks_head_ = 0;
 
   RecoveredLog& result = scan->result;
   result.has_restart_area = (scan->area.flags & format::kRestartFlagClient) != 0;
@@ -769,10 +770,10 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
         write_limits_.record_payload_max));
   }
   const uint64_t record_bytes = format::kRecordHeaderBytes + payload.size();
-  const bool fits_open = open_block_ != nullptr && open_block_->Fits(payload.size());
+  const bool fits_open = block_open_ && open_block_->Fits(payload.size());
   const Lsn record_end =
       fits_open ? open_block_->end() + record_bytes
-                : (open_block_ ? format::RoundUp(open_block_->end(), sector_size_) : stream_end_) +
+                : (block_open_ ? format::RoundUp(open_block_->end(), sector_size_) : stream_end_) +
                       format::kBlockHeaderBytes + record_bytes;
   if (format::RoundUp(record_end, sector_size_) - tail_lsn_ > region_bytes_) {
     return absl::ResourceExhaustedError(absl::StrFormat(
@@ -780,16 +781,11 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
         "advance the base with WriteRestartArea",
         payload.size(), record_end, tail_lsn_, region_bytes_));
   }
-  if (open_block_ != nullptr && !fits_open) SealOpenBlock();
-  if (open_block_ == nullptr) {
-    open_block_ = NewBlock(stream_end_);
-    blocks_.push_back(BlockSpan{stream_end_, open_block_->end()});
-    KTM_LOG_ASSERT(blocks_.size() <= region_bytes_ / sector_size_ + 1,
-                   "more live blocks than sectors in the region");
+  if (!fits_open) {
+    if (block_open_) SealOpenBlock();
+    OpenBlock();
   }
   const Lsn lsn = open_block_->Add(type, payload);
-  KTM_LOG_ASSERT(blocks_.back().start == open_block_->start(), "the last block is the open one");
-  blocks_.back().end = open_block_->end();
   KTM_LOG_ASSERT(lsn >= end_lsn_ && (last_record_lsn_ == kLsnInvalid || lsn > last_record_lsn_),
                  "record LSNs must increase");
   last_record_lsn_ = lsn;
@@ -798,24 +794,28 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   return lsn;
 }
 
-std::unique_ptr<format::BlockBuilder> Log::NewBlock(Lsn start) {
-  if (spare_block_ == nullptr) {
-    return std::make_unique<format::BlockBuilder>(log_id_, start, write_limits_, std::move(spare_block_bytes_));
+void Log::OpenBlock() {
+  if (open_block_ == nullptr) {
+    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
+  } else {
+    open_block_->Reset(log_id_, stream_end_);
   }
-  std::unique_ptr<format::BlockBuilder> block = std::move(spare_block_);
-  block->Reset(log_id_, start, write_limits_, std::move(spare_block_bytes_));
-  return block;
+  block_open_ = true;
 }
 
-std::unique_ptr<format::BlockBuilder> Log::TakeOpenBlock() {
-  KTM_LOG_ASSERT(open_block_ != nullptr && open_block_->record_count() > 0,
-                 "sealing needs a non-empty open block");
+void Log::CloseOpenBlock() {
+  KTM_LOG_ASSERT(block_open_ && open_block_->record_count() > 0, "closing needs a non-empty open block");
+  blocks_.push_back(BlockSpan{open_block_->start(), open_block_->end()});
   stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
   end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
-  return std::move(open_block_);
+  block_open_ = false;
 }
 
-void Log::SealOpenBlock() { sealed_.push_back(TakeOpenBlock()); }
+void Log::SealOpenBlock() {
+  CloseOpenBlock();
+  sealed_.push_back(std::move(open_block_));
+  open_block_ = std::move(spare_block_);  // null: OpenBlock builds one
+}
 
 void Log::Force(Lsn lsn, ForceDone done) {
   if (state_ != State::kOpen) {
@@ -861,34 +861,32 @@ void Log::KickBlockWrites() {
   Lsn needed = 0;
   for (const auto& waiter : force_waiters_) needed = std::max(needed, waiter.first);
   while (needed >= written_end_) {  // until blocks in flight cover every waiter
-    KTM_LOG_ASSERT(!sealed_.empty() || open_block_ != nullptr,
+    KTM_LOG_ASSERT(!sealed_.empty() || block_open_,
                    "a Force waits but no block holds unwritten records");
     // Check the slot before sealing: a block sealed early would stop taking
     // the records of Forces that arrive while the slots are busy.
-    const format::BlockBuilder& next = sealed_.empty() ? *open_block_ : *sealed_.front();
-    const Lsn padded_end = format::RoundUp(next.end(), sector_size_);
+    format::BlockBuilder* block = sealed_.empty() ? open_block_.get() : sealed_.front().get();
+    const Lsn padded_end = format::RoundUp(block->end(), sector_size_);
     if (!in_flight_.empty() && (in_flight_.size() >= std::max<uint32_t>(options_.blocks_in_flight_max, 1) ||
                                 padded_end - durable_lsn_ > options_.pipeline_bytes_max)) {
       return;
     }
-    std::unique_ptr<format::BlockBuilder> block;
-    if (sealed_.empty()) {
-      block = TakeOpenBlock();  // sealed without passing through the queue it would leave at once
-    } else {
-      block = std::move(sealed_.front());
-      sealed_.pop_front();
-    }
+    // The open block is written from its builder, without passing through
+    // the queue it would leave at once.
+    if (sealed_.empty()) CloseOpenBlock();
     const Lsn start = block->start();
     KTM_LOG_ASSERT(start == written_end_, "blocks must be written in order, without gaps");
-    std::vector<uint8_t> bytes = std::move(*block).Finish(sector_size_, durable_lsn_);
-    KTM_LOG_ASSERT(start + bytes.size() - tail_lsn_ <= region_bytes_,
+    std::vector<uint8_t>* bytes = block->FinishInPlace(sector_size_, durable_lsn_);
+    KTM_LOG_ASSERT(start + bytes->size() - tail_lsn_ <= region_bytes_,
                    "a block write would overwrite the live part of the log");
-    written_end_ = start + bytes.size();
+    written_end_ = start + bytes->size();
     in_flight_.push_back(InFlightBlock{start, written_end_, false});
     ++forced_writes_;
-    WriteStream(start, &bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
-    spare_block_ = std::move(block);  // finished; NewBlock resets it
-    spare_block_bytes_ = std::move(bytes);
+    WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    if (block != open_block_.get()) {  // a sealed block: its builder becomes the spare
+      spare_block_ = std::move(sealed_.front());
+      sealed_.pop_front();
+    }
   }
 }
 
@@ -1026,7 +1024,11 @@ void Log::OnRestartWritten(sim::IoStatus status) {
   restart_sequence_ = request->sequence;
   base_lsn_ = request->new_base;
   tail_lsn_ = request->scan_lsn;
-  while (!blocks_.empty() && blocks_.front().start < tail_lsn_) blocks_.pop_front();
+  while (blocks_head_ < blocks_.size() && blocks_[blocks_head_].start < tail_lsn_) ++blocks_head_;
+  if (2 * blocks_head_ >= blocks_.size()) {
+    blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(blocks_head_));
+    blocks_head_ = 0;
+  }
   ++restart_writes_;
   KickRestartWrites();
   CheckInvariants();
@@ -1036,19 +1038,19 @@ void Log::OnRestartWritten(sim::IoStatus status) {
 // Where a scan must start to find every record with LSN >= base: the start of
 // the block holding base, or the next block's start when that block is
 // sealed and all its records lie below base (a base at end_lsn() then pins
-// no block). The next block to be created counts when no block is open.
+// no block). The open block, or the next one to be created when none is
+// open, starts at stream_end_.
 Lsn Log::ScanStartFor(Lsn base) const {
   Lsn start = tail_lsn_;
-  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), base,
+  const auto live = blocks_.begin() + static_cast<std::ptrdiff_t>(blocks_head_);
+  auto it = std::upper_bound(live, blocks_.end(), base,
                              [](Lsn lsn, const BlockSpan& block) { return lsn < block.start; });
-  if (it != blocks_.begin()) {
+  if (it != live) {
     const BlockSpan& block = *std::prev(it);
-    const bool is_open = open_block_ != nullptr && block.start == open_block_->start();
-    start = std::max(start, base >= block.end && !is_open
-                                ? format::RoundUp(block.end, sector_size_)
-                                : block.start);
+    start = std::max(start, base >= block.end ? format::RoundUp(block.end, sector_size_) : block.start);
   }
-  if (open_block_ == nullptr && stream_end_ <= base) start = std::max(start, stream_end_);
+  // The open block, or the next one to be created, starts at stream_end_.
+  if (stream_end_ <= base) start = std::max(start, stream_end_);
   return start;
 }
 
@@ -1089,8 +1091,11 @@ void Log::CheckInvariantsNow() const {
   KTM_LOG_ASSERT(format::RoundUp(end_lsn_, sector_size_) - tail_lsn_ <=
                      region_bytes_ + format::RoundUp(format::kBlockHeaderBytes, sector_size_),
                  "the live log fits in the region");
-  KTM_LOG_ASSERT(blocks_.empty() || blocks_.front().start >= tail_lsn_,
-                 "no block start below the tail");
+  KTM_LOG_ASSERT(blocks_head_ <= blocks_.size() &&
+                     (blocks_head_ == blocks_.size() || blocks_[blocks_head_].start >= tail_lsn_),
+                 "no live block start below the tail");
+  KTM_LOG_ASSERT(blocks_.size() - blocks_head_ <= region_bytes_ / sector_size_ + 1,
+                 "more live blocks than sectors in the region");
 }
 
 }  // namespace ktm::log

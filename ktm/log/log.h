@@ -246,9 +246,11 @@ class Log {
                            std::function<void(absl::StatusOr<RecoveredLog>)> done);
 
   // Appending, forcing and the restart area.
-  // Seals the open block: the stream ends after it; returns it.
-  std::unique_ptr<format::BlockBuilder> TakeOpenBlock();
-  void SealOpenBlock();  // TakeOpenBlock, into sealed_
+  // Starts the open block at stream_end_ in open_block_.
+  void OpenBlock();
+  // Closes the open block: the stream ends after it, blocks_ records it.
+  void CloseOpenBlock();
+  void SealOpenBlock();  // CloseOpenBlock, its builder into sealed_
   void KickBlockWrites();
   void OnBlockWritten(Lsn start, sim::IoStatus status);
   void InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
@@ -293,20 +295,27 @@ class Log {
   uint32_t self_check_every_ = 1;
   uint32_t invariant_calls_ = 0;  // self_check_every_ - 1 at first: the first call checks
   absl::Status failure_;
-  std::unique_ptr<format::BlockBuilder> open_block_;           // receives Appends
+  // The builder of the open block (it receives Appends) while block_open_;
+  // it stays when the block is written and builds the next one in place.
+  std::unique_ptr<format::BlockBuilder> open_block_;
+  bool block_open_ = false;
   std::deque<std::unique_ptr<format::BlockBuilder>> sealed_;  // full, waiting for a Force
-  std::deque<BlockSpan> blocks_;  // every block from tail_lsn_ on, ascending
+  // Every closed block (sealed or written) from tail_lsn_ on, ascending, is
+  // blocks_[blocks_head_, end); the open block is open_block_. A vector (one
+  // inline push per block): the blocks the tail passed are erased once they
+  // are half of it, so each block is moved O(1) times.
+  std::vector<BlockSpan> blocks_;
+  size_t blocks_head_ = 0;
   std::deque<InFlightBlock> in_flight_;  // block writes not yet durable, ascending
   Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
   bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
   std::vector<std::pair<Lsn, ForceDone>> force_waiters_;  // in Force order
   // Reused between blocks, so a steady stream of forced blocks allocates
-  // nothing once warm: the builder and byte buffer of the last block written
-  // (the disk copies a write's bytes) and OnBlockWritten's list of waiters.
+  // nothing once warm: the builder of the last sealed block written (the
+  // next block sealed before its write hands open_block_ over and takes it)
+  // and OnBlockWritten's list of waiters.
   std::unique_ptr<format::BlockBuilder> spare_block_;
-  std::vector<uint8_t> spare_block_bytes_;
   std::vector<std::pair<Lsn, ForceDone>> spare_ready_;
-  std::unique_ptr<format::BlockBuilder> NewBlock(Lsn start);
   std::deque<RestartRequest> restart_queue_;
   std::unique_ptr<RestartRequest> restart_in_flight_;
   std::unique_ptr<Scan> scan_;

@@ -275,36 +275,33 @@ const char* BlockCheckName(BlockCheck check) {
 
 namespace {
 thread_local uint32_t self_check_every = kSelfCheckEveryDefault;
-thread_local uint64_t blocks_finished = 0;
+// Blocks finished since the last check, counted up to self_check_every (a
+// count, not a modulo: no division per block); the first block checks.
+thread_local uint32_t blocks_unchecked = kSelfCheckEveryDefault - 1;
 thread_local uint64_t self_checks_run = 0;
 }  // namespace
 
 void SetSelfCheckEvery(uint32_t every) {
   KTM_LOG_ASSERT(every >= 1, "SetSelfCheckEvery: every >= 1");
   self_check_every = every;
-  blocks_finished = 0;
+  blocks_unchecked = every - 1;
 }
 uint32_t SelfCheckEvery() { return self_check_every; }
 uint64_t SelfChecksRun() { return self_checks_run; }
 
 BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits)
-    : BlockBuilder(log_id, start, limits, std::vector<uint8_t>()) {}
-
-BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage)
     : log_id_(log_id), start_(start), limits_(limits) {
-  Reset(log_id, start, limits, std::move(storage));
-}
-
-void BlockBuilder::Reset(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage) {
   KTM_LOG_ASSERT(limits.block_bytes_max >=
                      kBlockHeaderBytes + kRecordHeaderBytes + limits.record_payload_max,
                  "block_bytes_max must hold one record of record_payload_max bytes");
+  Reset(log_id, start);
+}
+
+void BlockBuilder::Reset(uint32_t log_id, Lsn start) {
   log_id_ = log_id;
   start_ = start;
-  limits_ = limits;
   record_count_ = 0;
   last_record_lsn_ = kLsnInvalid;
-  bytes_ = std::move(storage);
   // The header's bytes are all written by Finish: only room is made here.
   size_ = kBlockHeaderBytes;
   if (bytes_.size() < size_) Grow(size_);
@@ -350,6 +347,10 @@ Lsn BlockBuilder::Add(uint16_t type, std::span<const uint8_t> payload) {
 }
 
 std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn) && {
+  return std::move(*FinishInPlace(sector_size, durable_lsn));
+}
+
+std::vector<uint8_t>* BlockBuilder::FinishInPlace(uint32_t sector_size, Lsn durable_lsn) {
   KTM_LOG_ASSERT(record_count_ > 0, "an empty block is never written");
   KTM_LOG_ASSERT(durable_lsn <= start_ && start_ - durable_lsn <= UINT32_MAX,
                  "a block's durable LSN lies at most 4 GiB below its start");
@@ -374,20 +375,20 @@ std::vector<uint8_t> BlockBuilder::Finish(uint32_t sector_size, Lsn durable_lsn)
   if (bytes_.size() < padded) Grow(padded);
   std::memset(bytes_.data() + length, 0, padded - length);
   bytes_.resize(padded);
-  std::vector<uint8_t> out = std::move(bytes_);
 
   // Pair check: what we are about to write must read back as exactly this
   // block, every record decoding at its LSN (sampled, see SetSelfCheckEvery).
-  if (blocks_finished++ % self_check_every == 0) {
+  if (++blocks_unchecked >= self_check_every) {
+    blocks_unchecked = 0;
     ++self_checks_run;
     uint32_t count = 0;
     Lsn last_lsn = 0;
-    KTM_LOG_ASSERT(CheckBlock(out, log_id_, start_, limits_, nullptr, &count, &last_lsn) == BlockCheck::kValid,
+    KTM_LOG_ASSERT(CheckBlock(bytes_, log_id_, start_, limits_, nullptr, &count, &last_lsn) == BlockCheck::kValid,
                    "encoded block does not decode");
     KTM_LOG_ASSERT(count == record_count_ && last_lsn == last_record_lsn_,
                    "encoded block decodes to other records");
   }
-  return out;
+  return &bytes_;
 }
 
 BlockCheck CheckBlockHeader(std::span<const uint8_t> bytes, uint32_t log_id, Lsn expected_lsn,

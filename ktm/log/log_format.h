@@ -116,12 +116,10 @@ uint64_t SelfChecksRun();
 class BlockBuilder {
  public:
   BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits);
-  // The same, building in `storage` (its bytes discarded, its capacity kept):
-  // the log passes the buffer of the block it wrote last.
-  BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage);
-  // Starts a new block in this builder (what the constructor does, without
-  // building another object: the log reuses the builder of its last block).
-  void Reset(uint32_t log_id, Lsn start, BlockLimits limits, std::vector<uint8_t>&& storage);
+  // Starts a new block in this builder, with the same limits (what the
+  // constructor does, without building another object: the log reuses one
+  // builder, and its buffer, for block after block).
+  void Reset(uint32_t log_id, Lsn start);
 
   // True when a record with this payload size still fits in the block.
   bool Fits(size_t payload_size) const;
@@ -131,6 +129,10 @@ class BlockBuilder {
   // most 4 GiB below it), pads to the sector size and checks the block by
   // decoding it back (sampled: SetSelfCheckEvery). Returns the bytes to write (a multiple of sector_size).
   std::vector<uint8_t> Finish(uint32_t sector_size, Lsn durable_lsn) &&;
+  // Finish, leaving the bytes in the builder: the log hands that buffer to
+  // the disk, which swaps in a spare one (any content: Reset reuses it).
+  // Add may not follow until Reset.
+  std::vector<uint8_t>* FinishInPlace(uint32_t sector_size, Lsn durable_lsn);
 
   Lsn start() const { return start_; }
   Lsn end() const { return start_ + size_; }  // unpadded
