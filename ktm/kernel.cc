@@ -496,7 +496,7 @@ void Kernel::Decide(const std::shared_ptr<Tx>& tx) {
   }
   tx->logged = true;
   ++tm->commit_records;
-  tm->transactions.Put(tx);
+  tm->transactions[tx->id] = tx;
   Trace("ktm.log_commit", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   if (planted_bug_ == kBugAckBeforeForce) {
     CommitDecided(tx);
@@ -550,7 +550,7 @@ void Kernel::SubordinatePrepared(const std::shared_ptr<Tx>& tx) {
     return;
   }
   tx->prepared_logged = true;
-  tm->transactions.Put(tx);
+  tm->transactions[tx->id] = tx;
   Trace("ktm.log_prepared", {"tx", TraceShort(tx->id)}, {"lsn", *lsn});
   std::weak_ptr<bool> alive = alive_;
   tm->log->Force(*lsn, [this, alive, tx](absl::Status status) {
@@ -647,7 +647,7 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
     if (en->rm) UntrackEnlistment(*en->rm, en);
   }
   SetTxState(*tx, TxState::kForgotten);
-  if (tm != nullptr) tm->transactions.Erase(tx->id);
+  if (tm != nullptr) tm->transactions.erase(tx->id);
   transactions_.erase(tx->id);
   if (tm != nullptr) MaybeCheckpoint(*tm);
 }
@@ -1042,7 +1042,7 @@ void Kernel::RebuildTransaction(Tm& tm, const CommitRecord& c) {
     SetTxState(*tx, TxState::kCommitted);
     tx->outcome = TransactionOutcomeCommitted;
   }
-  tm.transactions.Put(tx);
+  tm.transactions[tx->id] = tx;
   transactions_[c.tx] = tx;
 }
 
@@ -1096,9 +1096,9 @@ void Kernel::MaybeCheckpoint(Tm& tm) {
   w.U32(static_cast<uint32_t>(tm.known_rms.size()));
   for (const auto& id : tm.known_rms) w.Id(id);
   uint32_t n = 0;
-  tm.transactions.ForEach([&n](const std::shared_ptr<Tx>& tx) { n += (tx->logged || tx->prepared_logged) ? 1 : 0; });
+  tm.transactions.for_each([&n](const Guid&, const std::shared_ptr<Tx>& tx) { n += (tx->logged || tx->prepared_logged) ? 1 : 0; });
   w.U32(n);
-  tm.transactions.ForEach([&w](const std::shared_ptr<Tx>& tx) {
+  tm.transactions.for_each([&w](const Guid&, const std::shared_ptr<Tx>& tx) {
     if (!tx->logged && !tx->prepared_logged) return;
     std::vector<LoggedEnlistment> ens;
     for (const auto& en : tx->enlistments) {
@@ -1152,7 +1152,7 @@ NTSTATUS Kernel::CreateResourceManager(const Guid& id, uint32_t options, HANDLE 
   rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
   AppendRmRegistration(*tm, *rm);
-  tm->transactions.ForEach([&id, &rm](const std::shared_ptr<Tx>& tx) {
+  tm->transactions.for_each([&id, &rm](const Guid&, const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
@@ -1177,7 +1177,7 @@ NTSTATUS Kernel::OpenResourceManager(HANDLE tm_handle, const Guid& id, HANDLE* o
   rm->tm = tm.get();
   rm->chain = host_->Chain("rm/" + std::string(id.Short()));
   rms_[id] = rm;
-  tm->transactions.ForEach([&id, &rm](const std::shared_ptr<Tx>& tx) {
+  tm->transactions.for_each([&id, &rm](const Guid&, const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id == id && !en->rm) en->rm = rm;
     }
@@ -1192,7 +1192,7 @@ NTSTATUS Kernel::RecoverResourceManager(HANDLE h) {
   if (NTSTATUS s = Lookup(h, &rm); s != STATUS_SUCCESS) return s;
   if (rm->tm->state != TmState::kOnline) return STATUS_TRANSACTIONMANAGER_NOT_ONLINE;
   uint32_t count = 0;
-  rm->tm->transactions.ForEach([this, &rm, &count](const std::shared_ptr<Tx>& tx) {
+  rm->tm->transactions.for_each([this, &rm, &count](const Guid&, const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (en->rm_id != rm->id || en->state != EnState::kRecovering) continue;
       TRANSACTION_NOTIFICATION n;
@@ -1325,7 +1325,7 @@ NTSTATUS Kernel::OpenEnlistment(HANDLE rm_handle, const Guid& id, HANDLE* out) {
   if (NTSTATUS s = Lookup(rm_handle, &rm); s != STATUS_SUCCESS) return s;
   if (out == nullptr) return STATUS_INVALID_PARAMETER;
   std::shared_ptr<En> found;  // the first in id order
-  rm->tm->transactions.ForEach([&](const std::shared_ptr<Tx>& tx) {
+  rm->tm->transactions.for_each([&](const Guid&, const std::shared_ptr<Tx>& tx) {
     for (const auto& en : tx->enlistments) {
       if (found == nullptr && en->id == id && en->rm_id == rm->id) found = en;
     }

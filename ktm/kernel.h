@@ -40,7 +40,7 @@
 #include "ktm/types.h"
 #include "sim/function.h"
 #include "sim/host.h"
-#include "sim/recycling_map.h"
+#include "sim/solo_map.h"
 #include "sim/rng.h"
 
 namespace ktm {
@@ -105,25 +105,6 @@ struct LoggedEnlistment {
   std::vector<uint8_t> recovery_blob;
 };
 
-// A TM's live logged transactions by id, walked in id order. One (the only
-// one, in most runs) is kept outside the tree: no tree insert and rebalancing
-// erase per logged commit. What a walk sees is what the tree alone gave.
-class LoggedTransactions {
- public:
-  // The entry of tx->id becomes tx.
-  void Put(const std::shared_ptr<Tx>& tx);
-  // Inline at its one call (Forget, for every transaction, logged or not).
-  [[gnu::always_inline]] void Erase(const Guid& id);
-  size_t size() const { return others_.size() + (solo_ ? 1 : 0); }
-  // fn(const std::shared_ptr<Tx>&) for each, in id order.
-  template <typename F>
-  void ForEach(F&& fn) const;
-
- private:
-  std::shared_ptr<Tx> solo_;  // null: none outside the tree
-  sim::RecyclingMap<Guid, std::shared_ptr<Tx>> others_;  // nodes reused, no allocation once warm
-};
-
 struct Tm {
   Guid id;
   bool is_volatile = false;
@@ -134,8 +115,10 @@ struct Tm {
   log::RecoveredLog recovered;             // what Open found, replayed by Recover
   std::set<Guid> known_rms;                // durable RMs registered in the log
   // Live (not forgotten) transactions that were logged, in id order (the
-  // checkpoint and RM recovery walk them).
-  LoggedTransactions transactions;
+  // checkpoint and RM recovery walk them). A SoloMap: one (the only one, in
+  // most runs) outside the tree, so a logged commit costs no tree insert and
+  // rebalancing erase.
+  sim::SoloMap<Guid, std::shared_ptr<Tx>> transactions;
   uint64_t ends_since_checkpoint = 0;
   bool checkpoint_in_flight = false;
   uint64_t log_bytes = 0;                  // capacity of the log on its disk
@@ -210,37 +193,6 @@ struct En {
 };
 
 inline bool En::durable() const { return rm ? !rm->is_volatile : true; }
-
-inline void LoggedTransactions::Put(const std::shared_ptr<Tx>& tx) {
-  if (solo_ != nullptr && solo_->id == tx->id) {
-    solo_ = tx;
-  } else if (solo_ == nullptr && !others_.contains(tx->id)) {
-    solo_ = tx;
-  } else {
-    others_[tx->id] = tx;
-  }
-}
-
-inline void LoggedTransactions::Erase(const Guid& id) {
-  if (solo_ != nullptr && solo_->id == id) {
-    solo_ = nullptr;
-  } else if (!others_.empty()) {
-    others_.erase(id);
-  }
-}
-
-template <typename F>
-void LoggedTransactions::ForEach(F&& fn) const {
-  bool solo_pending = solo_ != nullptr;
-  for (const auto& [id, tx] : others_) {
-    if (solo_pending && solo_->id < id) {
-      fn(solo_);
-      solo_pending = false;
-    }
-    fn(tx);
-  }
-  if (solo_pending) fn(solo_);
-}
 
 class Kernel {
  public:

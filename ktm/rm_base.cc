@@ -152,7 +152,7 @@ RmBase::~RmBase() { alive_.reset(); }  // callbacks from here on see Alive() fal
 
 size_t RmBase::in_doubt() const {
   size_t n = 0;
-  ForEachTx([&n](const TxContext& ctx) { n += ctx.phase == RmTxPhase::kPrepared ? 1 : 0; });
+  txs_.for_each([&n](const Guid&, const TxContext& ctx) { n += ctx.phase == RmTxPhase::kPrepared ? 1 : 0; });
   return n;
 }
 
@@ -252,31 +252,6 @@ RmBase::TxContext& RmBase::Insert(TxContext&& ctx) {
   return slot;
 }
 
-RmBase::TxContext* RmBase::Find(const Guid& uow) {
-  if (solo_used_ && solo_.uow == uow) return &solo_;
-  auto it = txs_.find(uow);
-  return it == txs_.end() ? nullptr : &it->second;
-}
-
-const RmBase::TxContext* RmBase::Find(const Guid& uow) const {
-  if (solo_used_ && solo_.uow == uow) return &solo_;
-  auto it = txs_.find(uow);
-  return it == txs_.end() ? nullptr : &it->second;
-}
-
-template <typename F>
-void RmBase::ForEachTx(F&& fn) const {
-  bool solo_pending = solo_used_;
-  for (const auto& [uow, ctx] : txs_) {
-    if (solo_pending && solo_.uow < uow) {
-      fn(solo_);
-      solo_pending = false;
-    }
-    fn(ctx);
-  }
-  if (solo_pending) fn(solo_);
-}
-
 void RmBase::IndexKey(TxContext* ctx) {
   TxContext*& slot = by_key_slots_[ctx->key % kByKeySlots];
   if (slot == nullptr) {
@@ -301,7 +276,7 @@ void RmBase::UnindexKey(const TxContext& ctx) {
 }
 
 RmTxPhase RmBase::PhaseOf(const Guid& uow) const {
-  const TxContext* ctx = Find(uow);
+  const TxContext* ctx = txs_.find(uow);
   return ctx == nullptr ? RmTxPhase::kNone : ctx->phase;
 }
 
@@ -454,11 +429,11 @@ void RmBase::Replay(const log::RecoveredLog& recovered) {
     IndexKey(&Insert(std::move(ctx)));
   }
   replayed_records_ = recovered.records.size();
-  TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(TxCount())}});
+  TraceRm("replayed", {{"records", absl::StrCat(recovered.records.size())}, {"in_doubt", absl::StrCat(txs_.size())}});
 }
 
 void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
-  TxContext* ctx = Find(n.UOW);
+  TxContext* ctx = txs_.find(n.UOW);
   if (ctx == nullptr) {
     // Already committed by our own log (commit record durable before the
     // crash): KTM still needs the acknowledgement.
@@ -482,13 +457,13 @@ void RmBase::OnRecover(const TRANSACTION_NOTIFICATION& n) {
 void RmBase::OnLastRecover() {
   recovery_done_ = true;
   std::vector<Guid> presumed_aborted;
-  ForEachTx([&presumed_aborted](const TxContext& ctx) {
+  txs_.for_each([&presumed_aborted](const Guid&, const TxContext& ctx) {
     if (ctx.phase == RmTxPhase::kPrepared && !ctx.recovering && ctx.enlistment == INVALID_HANDLE_VALUE) {
       presumed_aborted.push_back(ctx.uow);
     }
   });
   for (const auto& uow : presumed_aborted) {
-    TxContext& ctx = *Find(uow);
+    TxContext& ctx = *txs_.find(uow);
     KTM_CODE_PROBE(host_, "rm.presumed_abort");
     Abandon(ctx, "presumed");
     Finish(uow);
@@ -502,28 +477,21 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
   if (!online()) return STATUS_RM_NOT_ACTIVE;
   Guid uow;
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
-  if (const TxContext* known = Find(uow)) {
+  if (const TxContext* known = txs_.find(uow)) {
     if (known->phase != RmTxPhase::kActive) return STATUS_TRANSACTION_NOT_ACTIVE;
     *out = uow;
     return STATUS_SUCCESS;
   }
-  if (TxCount() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
+  if (txs_.size() >= options_.transactions_max) return STATUS_INSUFFICIENT_RESOURCES;
   uint32_t mask = kMask | (options_.single_phase ? TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT : 0);
-  // Built in place (solo_, or a recycled txs_ node: cleared, its changes
-  // buffer kept), not aside and moved in; taken back if the enlistment fails.
-  const bool solo = !solo_used_;
-  TxContext& ctx = solo ? solo_ : txs_[uow];
-  solo_used_ = true;
+  // Built in place (a cleared context, its changes buffer kept), not aside
+  // and moved in; taken back if the enlistment fails.
+  TxContext& ctx = txs_[uow];
   ctx.uow = uow;
   ctx.key = next_key_++;
   NTSTATUS s = CreateEnlistment(*kernel_, client_.rm(), transaction, mask, 0, ctx.key, &ctx.enlistment);
   if (s != STATUS_SUCCESS) {
-    if (solo) {
-      solo_.clear();
-      solo_used_ = false;
-    } else {
-      txs_.erase(uow);
-    }
+    txs_.erase(uow);
     return s;
   }
   SetPhase(ctx, RmTxPhase::kActive);
@@ -535,7 +503,7 @@ NTSTATUS RmBase::Enlist(HANDLE transaction, Guid* out) {
 }
 
 bool RmBase::Doom(const Guid& uow, const std::string& why) {
-  TxContext* ctx = Find(uow);
+  TxContext* ctx = txs_.find(uow);
   if (ctx == nullptr || ctx->phase != RmTxPhase::kActive) return false;
   VoteNo(*ctx, why);
   return true;
@@ -560,7 +528,7 @@ NTSTATUS RmBase::LogNonTransacted(const std::vector<uint8_t>& changes, const std
 NTSTATUS RmBase::Disconnect(HANDLE transaction) {
   Guid uow;
   if (NTSTATUS s = GetTransactionId(*kernel_, transaction, &uow); s != STATUS_SUCCESS) return s;
-  TxContext* ctx = Find(uow);
+  TxContext* ctx = txs_.find(uow);
   if (ctx == nullptr || ctx->enlistment == INVALID_HANDLE_VALUE) return STATUS_TRANSACTION_NOT_JOINED;
   TraceRm("disconnect", {{"uow", TraceShort(uow)}});
   HANDLE en = ctx->enlistment;
@@ -701,7 +669,7 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
   std::weak_ptr<bool> alive = alive_;
   host_->After(options_.request_outcome_after_ns, [this, alive, uow] {
     if (!Alive(alive)) return;
-    TxContext* c = Find(uow);
+    TxContext* c = txs_.find(uow);
     if (c == nullptr || c->phase != RmTxPhase::kPrepared) return;  // the outcome came first
     if (options_.observer) options_.observer->OnRequestOutcome(host_->id(), observed_rm_, uow);
     TraceTx("rm.request_outcome", uow);
@@ -710,19 +678,11 @@ void RmBase::ArmRequestOutcome(const Guid& uow) {
 }
 
 void RmBase::Finish(const Guid& uow) {
-  if (solo_used_ && solo_.uow == uow) {
-    if (solo_.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, solo_.enlistment);
-    UnindexKey(solo_);
-    solo_.clear();  // as a recycled node: the changes buffer kept
-    solo_used_ = false;
-    return MaybeSnapshot();
-  }
-  auto it = txs_.find(uow);  // erased through the iterator: one search
-  if (it == txs_.end()) return;
-  if (it->second.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, it->second.enlistment);
-  UnindexKey(it->second);
-  txs_.erase(it);
-  MaybeSnapshot();
+  const bool erased = txs_.erase(uow, [this](TxContext& ctx) {
+    if (ctx.enlistment != INVALID_HANDLE_VALUE) (void)CloseHandle(*kernel_, ctx.enlistment);
+    UnindexKey(ctx);
+  });  // the context is cleared as a recycled node: its changes buffer kept
+  if (erased) MaybeSnapshot();
 }
 
 void RmBase::OnCommit(TxContext& ctx) {
@@ -839,7 +799,7 @@ void RmBase::MaybeSnapshot() {
   // A single-phase commit record being forced holds changes that are not in
   // the committed state yet: moving the base past it would lose them.
   bool single_phase = false;
-  ForEachTx([&single_phase](const TxContext& ctx) { single_phase |= ctx.phase == RmTxPhase::kSinglePhase; });
+  txs_.for_each([&single_phase](const Guid&, const TxContext& ctx) { single_phase |= ctx.phase == RmTxPhase::kSinglePhase; });
   if (single_phase) return;
   if (paged_) return FlushToStore();
   // Encoded in kept storage (no allocation and regrowth per snapshot): the
@@ -871,9 +831,9 @@ void RmBase::EncodePreparedTransactions(Writer& w) const {
     return c.prepare_logged && (c.phase == RmTxPhase::kPrepared || c.phase == RmTxPhase::kPreparing);
   };
   uint32_t n = 0;
-  ForEachTx([&](const TxContext& ctx) { n += keep(ctx) ? 1 : 0; });
+  txs_.for_each([&](const Guid&, const TxContext& ctx) { n += keep(ctx) ? 1 : 0; });
   w.U32(n);
-  ForEachTx([&](const TxContext& ctx) {
+  txs_.for_each([&](const Guid&, const TxContext& ctx) {
     if (!keep(ctx)) return;
     w.Id(ctx.uow);
     w.Bytes(ctx.changes);

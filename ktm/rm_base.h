@@ -72,7 +72,7 @@
 #include "ktm/rm_observer.h"
 #include "ktm/storage/page_store.h"
 #include "sim/host.h"
-#include "sim/recycling_map.h"
+#include "sim/solo_map.h"
 
 namespace ktm {
 
@@ -288,7 +288,7 @@ class RmBase {
     bool outcome_reported = false;    // committed / aborted reported
     // Resets to a fresh context but keeps the changes buffer's capacity (up
     // to kKeptChangesBytesMax) for the next transaction: txs_ reuses its
-    // nodes (sim::RecyclingMap calls this on erase), so steady commits
+    // values (sim::SoloMap calls this on erase), so steady commits
     // encode their changes without allocating.
     void clear();
   };
@@ -338,8 +338,6 @@ class RmBase {
   // Puts `ctx` in txs_ under ctx.uow (a recycled node's changes buffer
   // kept); ctx.uow has no context yet.
   TxContext& Insert(TxContext&& ctx);
-  TxContext* Find(const Guid& uow);
-  const TxContext* Find(const Guid& uow) const;
   log::Log* log() const { return client_.log(); }
 
   Kernel* kernel_;
@@ -355,18 +353,11 @@ class RmBase {
   bool snapshot_in_flight_ = false;
   uint64_t last_snapshot_bytes_ = 0;  // the last snapshot record's size (0: none since the start)
   uint64_t next_key_ = 1;
-  // The RM's transactions: one (the only one, in most runs) in solo_, the
-  // others in txs_ by UOW. A context in solo_ costs no tree insert, search
-  // and rebalancing erase per commit; walks (ForEachTx) take it in its UOW
-  // order among txs_'s, so snapshots and recovery see them as one map.
-  bool solo_used_ = false;
-  TxContext solo_;
-  sim::RecyclingMap<Guid, TxContext> txs_;
-  size_t TxCount() const { return txs_.size() + (solo_used_ ? 1 : 0); }
-  // fn(const TxContext&) for every transaction, in UOW order.
-  template <typename F>
-  void ForEachTx(F&& fn) const;
-  // Enlistment key -> its context (solo_ or a txs_ node: it stays put until
+  // The RM's transactions by UOW (walked in UOW order by snapshots and
+  // recovery). A SoloMap: one (the only one, in most runs) outside the tree,
+  // so a commit costs no tree insert, search or rebalancing erase.
+  sim::SoloMap<Guid, TxContext> txs_;
+  // Enlistment key -> its context (in txs_: it stays put until
   // Finish erases both). Keys are handed out in order (next_key_), so a key
   // lives in slot key % kByKeySlots, unless an older live key holds that
   // slot (a transaction that outlived kByKeySlots newer ones): then in

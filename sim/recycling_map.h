@@ -79,14 +79,21 @@ class RecyclingMap {
     while (!map_.empty()) erase(map_.begin());
   }
 
+  // What an erased entry's value becomes: clear() when V has one (a nested
+  // container keeps its storage), else V{} (resources released). SoloMap's
+  // solo value too.
+  static void Reset(V& value) {
+    if constexpr (requires(V& v) { v.clear(); }) {
+      value.clear();
+    } else {
+      value = V{};
+    }
+  }
+
  private:
   void Recycle(typename Map::node_type node) {
     if (spare_.size() >= kSpareNodesMax) return;  // the node is freed here
-    if constexpr (requires(V& v) { v.clear(); }) {
-      node.mapped().clear();
-    } else {
-      node.mapped() = V{};
-    }
+    Reset(node.mapped());
     spare_.push_back(std::move(node));
   }
 

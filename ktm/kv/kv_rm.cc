@@ -127,7 +127,7 @@ KvRm::KvRm(Kernel* kernel, sim::Host* host, sim::Disk* disk, HANDLE tm, KvOption
 KvRm::~KvRm() = default;
 
 void KvRm::TakeWrite(const Guid& uow, const std::string& key, const std::string& value) {
-  WriteSet& writes = WritesOf(uow);
+  WriteSet& writes = writes_[uow];
   if (const std::string* own = writes.Find(key)) bytes_ -= PairBytes(key, *own);
   bytes_ += PairBytes(key, value);
   writes.Put(key, value);
@@ -141,7 +141,7 @@ NTSTATUS KvRm::Write(HANDLE transaction, const std::string& key, const std::stri
   // insert, hashed it twice); a write refused below gives back a lock it took.
   auto [lock, locked_now] = locks_.try_emplace(key, uow);
   if (lock->second != uow) return STATUS_TRANSACTIONAL_CONFLICT;
-  WriteSet& writes = WritesOf(uow);
+  WriteSet& writes = writes_[uow];
   std::string* own = writes.Find(key);
   const uint64_t before = own == nullptr ? 0 : PairBytes(key, *own);
   if (BytesMax() > 0 && bytes_ - before + PairBytes(key, value) > BytesMax()) {
@@ -170,7 +170,7 @@ NTSTATUS KvRm::Read(HANDLE transaction, const std::string& key, std::string* val
   }
   Guid uow;
   if (NTSTATUS s = Enlist(transaction, &uow); s != STATUS_SUCCESS) return s;
-  WriteSet& writes = WritesOf(uow);
+  WriteSet& writes = writes_[uow];
   if (const std::string* own = writes.Find(key)) {
     *value = *own;
   } else if (!LookupCommitted(key, value)) {
@@ -278,30 +278,13 @@ std::map<std::string, std::string> KvRm::committed() const {
 // ---------------------------------------------------------------------------
 // What RmBase asks of the data.
 
-KvRm::WriteSet& KvRm::WritesOf(const Guid& uow) {
-  if (solo_used_ && solo_uow_ == uow) return solo_;
-  if (!solo_used_ && !writes_.contains(uow)) {
-    solo_used_ = true;
-    solo_uow_ = uow;
-    return solo_;
-  }
-  return writes_[uow];
-}
-
-const KvRm::WriteSet* KvRm::FindWrites(const Guid& uow) const {
-  if (solo_used_ && solo_uow_ == uow) return &solo_;
-  if (writes_.empty()) return nullptr;
-  auto it = writes_.find(uow);
-  return it == writes_.end() ? nullptr : &it->second;
-}
-
 bool KvRm::HasChanges(const Guid& uow) const {
-  const WriteSet* writes = FindWrites(uow);
+  const WriteSet* writes = writes_.find(uow);
   return writes != nullptr && !writes->empty();
 }
 
 void KvRm::EncodeChanges(const Guid& uow, Writer& w) const {
-  if (const WriteSet* writes = FindWrites(uow)) {
+  if (const WriteSet* writes = writes_.find(uow)) {
     PutWrites(w, *writes);
   } else {
     w.U32(0);  // an empty write set
@@ -360,20 +343,14 @@ void KvRm::RestorePrepared(const Guid& uow, Reader& r) {
 }
 
 void KvRm::EndTransaction(const Guid& uow) {
-  const bool solo = solo_used_ && solo_uow_ == uow;
-  auto it = solo ? writes_.end() : writes_.find(uow);
-  if (!solo && it == writes_.end()) return;
-  for (const auto& [key, value] : solo ? solo_ : it->second) {
-    bytes_ -= PairBytes(key, value);
-    auto lock = locks_.find(key);
-    if (lock != locks_.end() && lock->second == uow) locks_.erase(lock);
-  }
-  if (solo) {
-    solo_.clear();  // its entries' storage kept, as a recycled node's
-    solo_used_ = false;
-  } else {
-    writes_.erase(it);
-  }
+  // The set is cleared as a recycled node: its entries' storage kept.
+  writes_.erase(uow, [this, &uow](WriteSet& writes) {
+    for (const auto& [key, value] : writes) {
+      bytes_ -= PairBytes(key, value);
+      auto lock = locks_.find(key);
+      if (lock != locks_.end() && lock->second == uow) locks_.erase(lock);
+    }
+  });
 }
 
 // The state bound plus each open transaction's 4-byte write count.

@@ -47,6 +47,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "ktm/rm_base.h"
 #include "ktm/storage/record_cache.h"
+#include "sim/solo_map.h"
 
 namespace ktm::kv {
 
@@ -172,7 +173,7 @@ class KvRm : public RmBase {
     void Insert(std::string_view key, std::string_view value);
     // key = value, added or replaced.
     void Put(std::string_view key, std::string_view value);
-    // Empties the set (sim::RecyclingMap calls it when the transaction's node is recycled).
+    // Empties the set (sim::SoloMap calls it when the transaction ends), keeping its storage.
     void clear();
 
    private:
@@ -182,19 +183,11 @@ class KvRm : public RmBase {
     std::vector<Entry> entries_;  // [0, size_) in key order; the rest spares
     size_t size_ = 0;
   };
-  // Per open transaction: one (the only one, in most runs) in solo_, the
-  // others in writes_ (nodes reused: sim::RecyclingMap). A set in solo_
-  // costs no tree insert, search or rebalancing erase: a commit looked its
-  // set up on every write, twice at prepare and once more at its end. Write
-  // sets are never walked, so where one lives changes nothing else.
-  bool solo_used_ = false;
-  Guid solo_uow_;
-  WriteSet solo_;
-  sim::RecyclingMap<Guid, WriteSet> writes_;
-  // uow's write set, made if it has none.
-  WriteSet& WritesOf(const Guid& uow);
-  // uow's write set, or nullptr.
-  const WriteSet* FindWrites(const Guid& uow) const;
+  // Per open transaction. A SoloMap: one (the only one, in most runs)
+  // outside the tree, so a commit, which looks its set up on every write,
+  // twice at prepare and once more at its end, costs no tree insert, search
+  // or rebalancing erase. Write sets are never walked.
+  sim::SoloMap<Guid, WriteSet> writes_;
   // key -> writer UOW. Only ever looked up by key (never walked), so a hash
   // map: a write and a transaction's end each search it per key.
   absl::flat_hash_map<std::string, Guid> locks_;
