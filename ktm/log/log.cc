@@ -77,7 +77,14 @@ Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(opt
   invariant_calls_ = self_check_every_ - 1;
 }
 
-Log::~Log() = default;
+// The one-piece block writes still in flight would complete into a Log
+// that is gone: their callbacks are dropped (every other disk callback is
+// guarded). The disk outlives the Log.
+Log::~Log() {
+  for (const InFlightBlock& block : in_flight_) {
+    if (block.disk_request != 0) disk_->Abandon(block.disk_request);
+  }
+}
 
 uint32_t Log::restart_payload_max() const { return format::RestartPayloadMax(sector_size_); }
 uint32_t Log::record_payload_max() const { return write_limits_.record_payload_max; }
@@ -138,17 +145,19 @@ void Log::ReadStream(Lsn lsn, uint64_t length, ReadDone done) {
 // Writes *bytes at lsn with FUA; a block crossing the region end is two
 // concurrent writes, and done runs once, when both completed (first error
 // wins). The one-piece write hands the buffer to the disk (WriteSwapping):
-// *bytes comes back holding a spare buffer of unspecified content.
+// *bytes comes back holding a spare buffer of unspecified content; its done
+// is not guarded (the common case: no weak pointer per block) and the disk
+// request is returned for ~Log to abandon. The two-piece write is guarded
+// (returns 0).
 template <typename F>
-void Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
+uint64_t Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
   KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes->size() % sector_size_ == 0 && !bytes->empty() &&
                      bytes->size() <= region_bytes_,
                  "WriteStream range must be sector aligned and within one lap");
   const uint64_t position = lsn % region_bytes_;
   const uint64_t first = std::min<uint64_t>(bytes->size(), region_bytes_ - position);
   if (first == bytes->size()) {  // one piece (the common case): no join, no copy
-    disk_->WriteSwapping(region_start_ + position, bytes, /*fua=*/true, GuardWrite(std::forward<F>(done)));
-    return;
+    return disk_->WriteSwapping(region_start_ + position, bytes, /*fua=*/true, std::forward<F>(done));
   }
   struct Join {
     int pending = 0;
@@ -165,6 +174,7 @@ void Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
   std::span<const uint8_t> all = *bytes;
   disk_->Write(region_start_ + position, all.subspan(0, first), /*fua=*/true, GuardWrite(on_piece));
   disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
+  return 0;
 }
 
 // Reads restart sector 0, then 1 (separately, so a media error on one
@@ -880,9 +890,10 @@ void Log::KickBlockWrites() {
     KTM_LOG_ASSERT(start + bytes->size() - tail_lsn_ <= region_bytes_,
                    "a block write would overwrite the live part of the log");
     written_end_ = start + bytes->size();
-    in_flight_.push_back(InFlightBlock{start, written_end_, false});
     ++forced_writes_;
-    WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    const uint64_t disk_request =
+        WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    in_flight_.push_back(InFlightBlock{start, written_end_, false, disk_request});
     if (block != open_block_.get()) {  // a sealed block: its builder becomes the spare
       spare_block_ = std::move(sealed_.front());
       sealed_.pop_front();
@@ -1068,7 +1079,8 @@ void Log::Fail(absl::Status status) {
   restart_in_flight_.reset();
   for (auto& request : restart_queue_) callbacks.push_back(std::move(request.done));
   restart_queue_.clear();
-  in_flight_.clear();
+  // in_flight_ stays: ~Log abandons the writes still in flight (their
+  // completions return at once: failed_).
   for (auto& done : force_callbacks) done(status);
   for (auto& done : callbacks) done(status);
 }

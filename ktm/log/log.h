@@ -111,6 +111,8 @@ struct RecoveredLog {
 
 class Log {
  public:
+  // disk (and its scheduler) must outlive the Log: ~Log abandons the
+  // Log's block writes still in flight there.
   Log(sim::Disk* disk, const LogOptions& options);
   ~Log();
   Log(const Log&) = delete;
@@ -181,6 +183,7 @@ class Log {
     Lsn start = 0;
     Lsn padded_end = 0;  // durable_lsn_ once it and every block before it completed
     bool written = false;
+    uint64_t disk_request = 0;  // its one-piece write's (~Log abandons it); 0: two guarded pieces
   };
   struct RestartRequest {
     std::vector<uint8_t> payload;
@@ -197,7 +200,8 @@ class Log {
   struct Scan;
   using ReadDone = std::function<void(sim::IoStatus, std::vector<uint8_t>)>;
 
-  // Disk access inside the region; callbacks are dropped once the Log is gone.
+  // Disk access inside the region; callbacks are dropped once the Log is gone
+  // (guarded, or abandoned by ~Log: WriteStream's one-piece write).
   // Templates (defined in log.cc, used only there) so the guard and fn share
   // one inline sim::Disk::Done: no allocation per block write.
   template <typename F>
@@ -206,7 +210,7 @@ class Log {
   uint64_t RestartSectorOffset(uint64_t sequence) const;
   void ReadStream(Lsn lsn, uint64_t length, ReadDone done);
   template <typename F>
-  void WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done);
+  uint64_t WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done);
   void ReadRestartSectors(std::function<void(const RestartSectors&)> done);
 
   // Format and Open.
