@@ -827,38 +827,33 @@ void Log::SealOpenBlock() {
   open_block_ = std::move(spare_block_);  // null: OpenBlock builds one
 }
 
-void Log::Force(Lsn lsn, ForceDone done) {
+Log::ForceDone* Log::AddForceWaiter(Lsn lsn, absl::Status* now) {
   if (state_ != State::kOpen) {
-    done(absl::FailedPreconditionError("Force: log is not open"));
-    return;
+    *now = absl::FailedPreconditionError("Force: log is not open");
+    return nullptr;
   }
   if (failed_) {
-    done(failure_);
-    return;
+    *now = failure_;
+    return nullptr;
   }
-  if (last_record_lsn_ == kLsnInvalid || lsn < durable_lsn_) {
-    done(absl::OkStatus());
-    return;
-  }
+  if (last_record_lsn_ == kLsnInvalid || lsn < durable_lsn_) return nullptr;
   const Lsn target = std::min(lsn, last_record_lsn_);
-  if (target < durable_lsn_) {
-    done(absl::OkStatus());
-    return;
-  }
+  if (target < durable_lsn_) return nullptr;
   KTM_LOG_ASSERT(force_waiters_.size() < kForceWaitersMax, "too many Force calls waiting");
-  force_waiters_.emplace_back(target, std::move(done));
+  ForceDone* waiter = &force_waiters_.emplace_back(target, nullptr).second;
   // Group commit: the block write starts at the end of this instant, after
   // every other event of it (also those scheduled at this time after this
   // Force: a plain After(0) would run before them, and each Force of the
   // instant would take a block and a write slot of its own), so Forces
   // issued at the same simulated time share one block.
-  if (kick_pending_) return;
+  if (kick_pending_) return waiter;
   kick_pending_ = true;
   disk_->scheduler()->AtEndOfInstant([this, life = std::weak_ptr<char>(life_)] {
     if (life.expired()) return;
     kick_pending_ = false;
     KickBlockWrites();
   });
+  return waiter;
 }
 
 // Starts block writes while a Force waits for records not handed to the disk

@@ -142,10 +142,20 @@ class Log {
   // Appends). lsn == kLsnInvalid: everything appended so far.
   // When nothing needs writing (already durable, log not open, log failed),
   // done runs inline, before Force returns; otherwise from a disk completion.
-  // done keeps captures of up to 48 bytes inline (an engine's `this`, a
-  // weak_ptr guard and a shared_ptr or id): no allocation per Force.
+  // done (any callable taking an absl::Status) is kept as a ForceDone, which
+  // holds captures of up to 48 bytes inline (an engine's `this`, a weak_ptr
+  // guard and a shared_ptr or id): no allocation per Force, and the callable
+  // is constructed in its place among the waiters (no move of it on the way).
   using ForceDone = sim::InlineFunction<void(absl::Status), 48>;
-  void Force(Lsn lsn, ForceDone done);
+  template <class F>
+  void Force(Lsn lsn, F&& done) {
+    absl::Status now;
+    if (ForceDone* waiter = AddForceWaiter(lsn, &now)) {
+      waiter->Emplace(std::forward<F>(done));
+    } else {
+      done(std::move(now));
+    }
+  }
   // Forces everything appended, then writes the restart area (forced) and
   // moves the base LSN to new_base (<= end). Completes when durable.
   // kInvalidArgument (inline) when the payload exceeds restart_payload_max() or
@@ -255,6 +265,10 @@ class Log {
   // Closes the open block: the stream ends after it, blocks_ records it.
   void CloseOpenBlock();
   void SealOpenBlock();  // CloseOpenBlock, its builder into sealed_
+  // Force's work: files a waiter for lsn (and the instant's block write) and
+  // returns its empty callback for Force to fill, or nullptr when nothing
+  // needs writing, with *now the status Force's done gets at once.
+  ForceDone* AddForceWaiter(Lsn lsn, absl::Status* now);
   void KickBlockWrites();
   void OnBlockWritten(Lsn start, sim::IoStatus status);
   void InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
