@@ -81,8 +81,8 @@ Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(opt
 // that is gone: their callbacks are dropped (every other disk callback is
 // guarded). The disk outlives the Log.
 Log::~Log() {
-  for (const InFlightBlock& block : in_flight_) {
-    if (block.disk_request != 0) disk_->Abandon(block.disk_request);
+  for (size_t i = in_flight_head_; i < in_flight_.size(); ++i) {
+    if (in_flight_[i].disk_request != 0) disk_->Abandon(in_flight_[i].disk_request);
   }
 }
 
@@ -872,7 +872,7 @@ void Log::KickBlockWrites() {
     // the records of Forces that arrive while the slots are busy.
     format::BlockBuilder* block = sealed_.empty() ? open_block_.get() : sealed_.front().get();
     const Lsn padded_end = format::RoundUp(block->end(), sector_size_);
-    if (!in_flight_.empty() && (in_flight_.size() >= std::max<uint32_t>(options_.blocks_in_flight_max, 1) ||
+    if (in_flight_count() != 0 && (in_flight_count() >= std::max<uint32_t>(options_.blocks_in_flight_max, 1) ||
                                 padded_end - durable_lsn_ > options_.pipeline_bytes_max)) {
       return;
     }
@@ -900,9 +900,10 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   if (failed_) return;  // the callbacks already got the failure
   // Usually the oldest block in flight completes (writes complete in issue
   // order unless latencies vary): looked at first.
-  auto it = in_flight_.begin();
+  const auto live = in_flight_.begin() + static_cast<std::ptrdiff_t>(in_flight_head_);
+  auto it = live;
   if (it == in_flight_.end() || it->start != start) {
-    it = std::find_if(in_flight_.begin(), in_flight_.end(),
+    it = std::find_if(live, in_flight_.end(),
                       [start](const InFlightBlock& block) { return block.start == start; });
   }
   KTM_LOG_ASSERT(it != in_flight_.end() && !it->written, "block completion without that block in flight");
@@ -915,9 +916,16 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   }
   it->written = true;
   const Lsn before = durable_lsn_;
-  while (!in_flight_.empty() && in_flight_.front().written) {
-    durable_lsn_ = in_flight_.front().padded_end;
-    in_flight_.pop_front();
+  while (in_flight_head_ < in_flight_.size() && in_flight_[in_flight_head_].written) {
+    durable_lsn_ = in_flight_[in_flight_head_].padded_end;
+    ++in_flight_head_;
+  }
+  if (in_flight_head_ == in_flight_.size()) {  // every block durable (the usual case)
+    in_flight_.clear();
+    in_flight_head_ = 0;
+  } else if (2 * in_flight_head_ >= in_flight_.size()) {
+    in_flight_.erase(in_flight_.begin(), in_flight_.begin() + static_cast<std::ptrdiff_t>(in_flight_head_));
+    in_flight_head_ = 0;
   }
   std::vector<std::pair<Lsn, ForceDone>> ready = std::move(spare_ready_);
   ready.clear();
@@ -1087,9 +1095,9 @@ void Log::CheckInvariantsNow() const {
   KTM_LOG_ASSERT(durable_lsn_ <= written_end_ && written_end_ <= stream_end_ && stream_end_ < end_lsn_,
                  "durable <= written end <= stream end < end");
   if (!failed_) {  // Fail drops the blocks in flight
-    KTM_LOG_ASSERT(in_flight_.empty() ? durable_lsn_ == written_end_
-                                      : in_flight_.front().start == durable_lsn_ &&
-                                            in_flight_.back().padded_end == written_end_,
+    KTM_LOG_ASSERT(in_flight_count() == 0 ? durable_lsn_ == written_end_
+                                          : in_flight_[in_flight_head_].start == durable_lsn_ &&
+                                                in_flight_.back().padded_end == written_end_,
                    "the blocks in flight span [durable, written end)");
   }
   KTM_LOG_ASSERT(tail_lsn_ % sector_size_ == 0 && durable_lsn_ % sector_size_ == 0 &&

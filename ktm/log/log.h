@@ -324,7 +324,12 @@ class Log {
   // are half of it, so each block is moved O(1) times.
   std::vector<BlockSpan> blocks_;
   size_t blocks_head_ = 0;
-  std::deque<InFlightBlock> in_flight_;  // block writes not yet durable, ascending
+  // Block writes not yet durable, ascending: in_flight_[in_flight_head_,
+  // end). A vector with a head (as blocks_): one inline push per block; the
+  // durable prefix is dropped once it is half of it (usually: all of it).
+  std::vector<InFlightBlock> in_flight_;
+  size_t in_flight_head_ = 0;
+  size_t in_flight_count() const { return in_flight_.size() - in_flight_head_; }
   Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
   bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
   std::vector<std::pair<Lsn, ForceDone>> force_waiters_;  // in Force order
