@@ -36,6 +36,28 @@ struct Log::Probe {
   std::vector<uint8_t> bytes;  // the window read after the stop
 };
 
+struct Log::KickCell {
+  Log* log;  // nullptr: the Log is gone
+};
+
+// What the KickBlockWrites event holds: move-only, and the last holder of an
+// emptied cell frees it.
+class Log::KickRef {
+ public:
+  explicit KickRef(KickCell* cell) : cell_(cell) {}
+  KickRef(KickRef&& other) noexcept : cell_(std::exchange(other.cell_, nullptr)) {}
+  KickRef(const KickRef&) = delete;
+  KickRef& operator=(const KickRef&) = delete;
+  KickRef& operator=(KickRef&&) = delete;
+  ~KickRef() {
+    if (cell_ != nullptr && cell_->log == nullptr) delete cell_;
+  }
+  Log* log() const { return cell_->log; }
+
+ private:
+  KickCell* cell_;
+};
+
 struct Log::Scan {
   format::RestartArea area;
   bool repair = false;  // RestartChoice::repair
@@ -75,12 +97,17 @@ Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(opt
   read_limits_.record_payload_max = static_cast<uint32_t>(read_max - record_header_bytes);
   self_check_every_ = format::SelfCheckEvery();
   invariant_calls_ = self_check_every_ - 1;
+  kick_cell_ = std::make_unique<KickCell>(KickCell{this});
 }
 
 // The one-piece block writes still in flight would complete into a Log
 // that is gone: their callbacks are dropped (every other disk callback is
 // guarded). The disk outlives the Log.
 Log::~Log() {
+  if (kick_pending_) {
+    kick_cell_->log = nullptr;
+    (void)kick_cell_.release();  // the pending event's KickRef frees it
+  }
   for (size_t i = in_flight_head_; i < in_flight_.size(); ++i) {
     if (in_flight_[i].disk_request != 0) disk_->Abandon(in_flight_[i].disk_request);
   }
@@ -848,10 +875,11 @@ Log::ForceDone* Log::AddForceWaiter(Lsn lsn, absl::Status* now) {
   // issued at the same simulated time share one block.
   if (kick_pending_) return waiter;
   kick_pending_ = true;
-  disk_->scheduler()->AtEndOfInstant([this, life = std::weak_ptr<char>(life_)] {
-    if (life.expired()) return;
-    kick_pending_ = false;
-    KickBlockWrites();
+  disk_->scheduler()->AtEndOfInstant([kick = KickRef(kick_cell_.get())] {
+    Log* log = kick.log();
+    if (log == nullptr) return;  // the Log is gone
+    log->kick_pending_ = false;
+    log->KickBlockWrites();
   });
   return waiter;
 }

@@ -332,6 +332,12 @@ class Log {
   size_t in_flight_count() const { return in_flight_.size() - in_flight_head_; }
   Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
   bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
+  // That event reaches the Log through kick_cell_ (one per Log: no weak
+  // pointer per Force). ~Log empties the cell while the event is pending and
+  // leaves it to the event's KickRef, which frees it; otherwise ~Log frees it.
+  struct KickCell;
+  class KickRef;
+  std::unique_ptr<KickCell> kick_cell_;
   std::vector<std::pair<Lsn, ForceDone>> force_waiters_;  // in Force order
   // Reused between blocks, so a steady stream of forced blocks allocates
   // nothing once warm: the builder of the last sealed block written (the
