@@ -171,8 +171,9 @@ uint64_t Disk::RejectWrite(uint64_t offset, uint64_t length, bool fua, IoStatus 
   return request;
 }
 
-uint64_t Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector<uint8_t>* swap, bool fua,
-                         Done& done) {
+// Inline into Write and WriteSwapping (their only callers): no call more per write.
+[[gnu::always_inline]] inline uint64_t Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data,
+                                                       std::vector<uint8_t>* swap, bool fua, Done& done) {
   const uint64_t length = data.size();
   IoStatus status = Check(offset, length);
   if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
