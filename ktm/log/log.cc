@@ -796,6 +796,25 @@ void Log::InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
 // ---------------------------------------------------------------------------
 // Append and Force.
 
+// Inline into KickBlockWrites and SealOpenBlock: once per block.
+[[gnu::always_inline]] inline void Log::CloseOpenBlock() {
+  KTM_LOG_ASSERT(block_open_ && open_block_->record_count() > 0, "closing needs a non-empty open block");
+  blocks_.push_back(BlockSpan{open_block_->start(), open_block_->end()});
+  stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
+  end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
+  block_open_ = false;
+}
+
+// Inline into Append, its caller: once per block.
+[[gnu::always_inline]] inline void Log::OpenBlock() {
+  if (open_block_ == nullptr) {
+    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
+  } else {
+    open_block_->Reset(log_id_, stream_end_);
+  }
+  block_open_ = true;
+}
+
 absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload) {
   if (state_ != State::kOpen) return absl::FailedPreconditionError("Append: log is not open");
   if (failed_) {
@@ -829,23 +848,6 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   end_lsn_ = open_block_->end();
   CheckInvariants();
   return lsn;
-}
-
-void Log::OpenBlock() {
-  if (open_block_ == nullptr) {
-    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
-  } else {
-    open_block_->Reset(log_id_, stream_end_);
-  }
-  block_open_ = true;
-}
-
-void Log::CloseOpenBlock() {
-  KTM_LOG_ASSERT(block_open_ && open_block_->record_count() > 0, "closing needs a non-empty open block");
-  blocks_.push_back(BlockSpan{open_block_->start(), open_block_->end()});
-  stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
-  end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
-  block_open_ = false;
 }
 
 void Log::SealOpenBlock() {
