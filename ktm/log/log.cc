@@ -870,6 +870,7 @@ Log::ForceDone* Log::AddForceWaiter(Lsn lsn, absl::Status* now) {
   if (target < durable_lsn_) return nullptr;
   KTM_LOG_ASSERT(force_waiters_.size() < kForceWaitersMax, "too many Force calls waiting");
   ForceDone* waiter = &force_waiters_.emplace_back(target, nullptr).second;
+  force_needed_ = std::max(force_needed_, target);
   // Group commit: the block write starts at the end of this instant, after
   // every other event of it (also those scheduled at this time after this
   // Force: a plain After(0) would run before them, and each Force of the
@@ -892,9 +893,8 @@ Log::ForceDone* Log::AddForceWaiter(Lsn lsn, absl::Status* now) {
 void Log::KickBlockWrites() {
   if (failed_ || force_waiters_.empty()) return;
   // The waiters stay as they are while this runs (a write completes later,
-  // through the scheduler): what they need is found once.
-  Lsn needed = 0;
-  for (const auto& waiter : force_waiters_) needed = std::max(needed, waiter.first);
+  // through the scheduler).
+  const Lsn needed = force_needed_;
   while (needed >= written_end_) {  // until blocks in flight cover every waiter
     KTM_LOG_ASSERT(!sealed_.empty() || block_open_,
                    "a Force waits but no block holds unwritten records");
@@ -962,16 +962,17 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   if (durable_lsn_ != before) {
     // The satisfied waiters leave, in order, and the rest stay, in order.
     // Usually every waiter is satisfied: the lists swap, nothing moves.
-    bool all = true;
-    for (const auto& waiter : force_waiters_) all = all && waiter.first < durable_lsn_;
-    if (all) {
+    if (force_needed_ < durable_lsn_) {
       ready.swap(force_waiters_);
+      force_needed_ = 0;
     } else {
       size_t kept = 0;
+      force_needed_ = 0;
       for (size_t i = 0; i < force_waiters_.size(); ++i) {
         if (force_waiters_[i].first < durable_lsn_) {
           ready.push_back(std::move(force_waiters_[i]));
         } else {
+          force_needed_ = std::max(force_needed_, force_waiters_[i].first);
           if (kept != i) force_waiters_[kept] = std::move(force_waiters_[i]);
           ++kept;
         }
@@ -1107,6 +1108,7 @@ void Log::Fail(absl::Status status) {
   std::vector<ForceDone> force_callbacks;
   for (auto& waiter : force_waiters_) force_callbacks.push_back(std::move(waiter.second));
   force_waiters_.clear();
+  force_needed_ = 0;
   std::vector<std::function<void(absl::Status)>> callbacks;
   if (restart_in_flight_ != nullptr) callbacks.push_back(std::move(restart_in_flight_->done));
   restart_in_flight_.reset();

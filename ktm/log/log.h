@@ -339,6 +339,7 @@ class Log {
   class KickRef;
   std::unique_ptr<KickCell> kick_cell_;
   std::vector<std::pair<Lsn, ForceDone>> force_waiters_;  // in Force order
+  Lsn force_needed_ = 0;  // the highest LSN a waiter waits for (0: none waits)
   // Reused between blocks, so a steady stream of forced blocks allocates
   // nothing once warm: the builder of the last sealed block written (the
   // next block sealed before its write hands open_block_ over and takes it)
