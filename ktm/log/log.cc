@@ -41,7 +41,8 @@ struct Log::KickCell {
 };
 
 // What the KickBlockWrites event holds: move-only, and the last holder of an
-// emptied cell frees it.
+// emptied cell frees it. The Log never goes away while the event runs:
+// KickBlockWrites calls no client code (completions come through the disk).
 class Log::KickRef {
  public:
   explicit KickRef(KickCell* cell) : cell_(cell) {}
@@ -1126,7 +1127,7 @@ void Log::CheckInvariantsNow() const {
                  "tail <= base (rounded up to a sector) <= requested base");
   KTM_LOG_ASSERT(durable_lsn_ <= written_end_ && written_end_ <= stream_end_ && stream_end_ < end_lsn_,
                  "durable <= written end <= stream end < end");
-  if (!failed_) {  // Fail drops the blocks in flight
+  if (!failed_) {  // after Fail the blocks in flight are stale (kept for ~Log)
     KTM_LOG_ASSERT(in_flight_count() == 0 ? durable_lsn_ == written_end_
                                           : in_flight_[in_flight_head_].start == durable_lsn_ &&
                                                 in_flight_.back().padded_end == written_end_,

@@ -213,7 +213,7 @@ class Log {
   // Disk access inside the region; callbacks are dropped once the Log is gone
   // (guarded, or abandoned by ~Log: WriteStream's one-piece write).
   // Templates (defined in log.cc, used only there) so the guard and fn share
-  // one inline sim::Disk::Done: no allocation per block write.
+  // one inline sim::Disk::Done: no allocation per guarded write.
   template <typename F>
   sim::Disk::Done GuardWrite(F&& fn) const;
   sim::Disk::ReadDone GuardRead(ReadDone fn) const;
