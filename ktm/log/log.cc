@@ -958,8 +958,9 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
     in_flight_.erase(in_flight_.begin(), in_flight_.begin() + static_cast<std::ptrdiff_t>(in_flight_head_));
     in_flight_head_ = 0;
   }
-  std::vector<std::pair<Lsn, ForceDone>> ready = std::move(spare_ready_);
-  ready.clear();
+  // Empty, with the storage of an earlier completion's list.
+  std::vector<std::pair<Lsn, ForceDone>> ready;
+  ready.swap(spare_ready_);
   if (durable_lsn_ != before) {
     // The satisfied waiters leave, in order, and the rest stay, in order.
     // Usually every waiter is satisfied: the lists swap, nothing moves.
@@ -986,10 +987,10 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   CheckInvariants();
   // Each callback called and destroyed in one go (InvokeOnce).
   for (auto& waiter : ready) waiter.second.InvokeOnce(absl::OkStatus());
-  // Keep the list's storage for the next completion (a callback that led to
-  // a nested completion left its own list there: either will do).
+  // Keep the list's storage for the next completion, empty (a callback that
+  // led to a nested completion left its own list there: either will do).
   ready.clear();
-  spare_ready_ = std::move(ready);
+  spare_ready_.swap(ready);
 }
 
 // ---------------------------------------------------------------------------
