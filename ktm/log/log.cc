@@ -857,15 +857,13 @@ void Log::SealOpenBlock() {
   open_block_ = std::move(spare_block_);  // null: OpenBlock builds one
 }
 
-Log::ForceDone* Log::AddForceWaiter(Lsn lsn, absl::Status* now) {
-  if (state_ != State::kOpen) {
-    *now = absl::FailedPreconditionError("Force: log is not open");
-    return nullptr;
-  }
-  if (failed_) {
-    *now = failure_;
-    return nullptr;
-  }
+absl::Status Log::ForceStatusNow() const {
+  if (state_ != State::kOpen) return absl::FailedPreconditionError("Force: log is not open");
+  return failed_ ? failure_ : absl::OkStatus();
+}
+
+Log::ForceDone* Log::AddForceWaiter(Lsn lsn) {
+  if (state_ != State::kOpen || failed_) return nullptr;
   if (last_record_lsn_ == kLsnInvalid || lsn < durable_lsn_) return nullptr;
   const Lsn target = std::min(lsn, last_record_lsn_);
   if (target < durable_lsn_) return nullptr;

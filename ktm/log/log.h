@@ -149,11 +149,10 @@ class Log {
   using ForceDone = sim::InlineFunction<void(absl::Status), 48>;
   template <class F>
   void Force(Lsn lsn, F&& done) {
-    absl::Status now;
-    if (ForceDone* waiter = AddForceWaiter(lsn, &now)) {
+    if (ForceDone* waiter = AddForceWaiter(lsn)) {
       waiter->Emplace(std::forward<F>(done));
     } else {
-      done(std::move(now));
+      done(ForceStatusNow());
     }
   }
   // Forces everything appended, then writes the restart area (forced) and
@@ -267,8 +266,9 @@ class Log {
   void SealOpenBlock();  // CloseOpenBlock, its builder into sealed_
   // Force's work: files a waiter for lsn (and the instant's block write) and
   // returns its empty callback for Force to fill, or nullptr when nothing
-  // needs writing, with *now the status Force's done gets at once.
-  ForceDone* AddForceWaiter(Lsn lsn, absl::Status* now);
+  // needs writing (done then gets ForceStatusNow() at once).
+  ForceDone* AddForceWaiter(Lsn lsn);
+  absl::Status ForceStatusNow() const;
   void KickBlockWrites();
   void OnBlockWritten(Lsn start, sim::IoStatus status);
   void InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
