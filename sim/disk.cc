@@ -158,15 +158,26 @@ void Disk::Reject(Op op, uint64_t offset, uint64_t length, int fua_field, IoStat
       });
 }
 
-void Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector<uint8_t>* swap, bool fua,
-                     Done& done) {
+uint64_t Disk::RejectWrite(uint64_t offset, uint64_t length, bool fua, IoStatus status, Done done) {
+  const uint64_t request = next_request_++;
+  rejected_writes_.emplace_hint(rejected_writes_.end(), request, std::move(done));
+  scheduler_->After(0, [this, epoch = epoch_, request, offset, length, fua, status] {
+    if (epoch != epoch_) return;  // crashed since: the callback never runs
+    auto node = rejected_writes_.extract(request);
+    ++stats_.errors;
+    TraceOp(Op::kWrite, offset, length, fua ? 1 : 0, status);
+    if (!node.empty() && node.mapped()) node.mapped()(status);  // unless abandoned
+  });
+  return request;
+}
+
+// Inline into Write and WriteSwapping (their only callers): no call more per write.
+[[gnu::always_inline]] inline uint64_t Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data,
+                                                       std::vector<uint8_t>* swap, bool fua, Done& done) {
   const uint64_t length = data.size();
   IoStatus status = Check(offset, length);
   if (status == IoStatus::kOk && inflight_ >= options_.inflight_max) status = IoStatus::kBusy;
-  if (status != IoStatus::kOk) [[unlikely]] {
-    Reject(Op::kWrite, offset, length, fua ? 1 : 0, status, std::move(done));
-    return;
-  }
+  if (status != IoStatus::kOk) [[unlikely]] return RejectWrite(offset, length, fua, status, std::move(done));
   ++inflight_;
   const uint64_t request = next_request_++;
   uint32_t slot;
@@ -196,14 +207,22 @@ void Disk::WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector
   TimeNs delay = SampleLatency(options_.write_latency);
   if (fua) delay += SampleLatency(options_.fua_extra_latency);
   scheduler_->After(delay, [this, slot, request] { FinishWrite(slot, request); });
+  return request;
 }
 
-void Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done&& done) {
-  WriteImpl(offset, data, nullptr, fua, done);
+uint64_t Disk::Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done&& done) {
+  return WriteImpl(offset, data, nullptr, fua, done);
 }
 
-void Disk::WriteSwapping(uint64_t offset, std::vector<uint8_t>* data, bool fua, Done&& done) {
-  WriteImpl(offset, *data, data, fua, done);
+uint64_t Disk::WriteSwapping(uint64_t offset, std::vector<uint8_t>* data, bool fua, Done&& done) {
+  return WriteImpl(offset, *data, data, fua, done);
+}
+
+void Disk::Abandon(uint64_t request) {
+  for (PendingWrite& write : write_slots_) {
+    if (write.request == request) write.done = nullptr;
+  }
+  if (auto it = rejected_writes_.find(request); it != rejected_writes_.end()) it->second = nullptr;
 }
 
 std::vector<uint32_t> Disk::WriteSlotsInRequestOrder() const {
@@ -361,7 +380,7 @@ void Disk::FinishWrite(uint32_t slot, uint64_t request) {
   write.lose = false;
   TraceOp(Op::kWrite, offset, length, fua_field, IoStatus::kOk);
   const uint64_t epoch = epoch_;
-  done.InvokeOnce(IoStatus::kOk);  // called and destroyed in one indirect call
+  if (done) done.InvokeOnce(IoStatus::kOk);  // called and destroyed in one indirect call; empty: abandoned
   if (lost && lost_crash_) {
     scheduler_->After(0, [this, epoch, crash = std::move(lost_crash_)] {
       if (epoch_ == epoch) crash();
@@ -600,6 +619,7 @@ void Disk::Crash(uint64_t crash_seed) {
   lost_crash_ = nullptr;
   in_flight_reads_.clear();
   in_flight_flushes_.clear();
+  rejected_writes_.clear();
   inflight_ = 0;
   ++epoch_;
   trace_->Record(

@@ -102,13 +102,20 @@ class Disk {
   Disk(const Disk&) = delete;
   Disk& operator=(const Disk&) = delete;
 
-  void Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done&& done);
+  // Write and WriteSwapping return the request's id, for Abandon.
+  uint64_t Write(uint64_t offset, std::span<const uint8_t> data, bool fua, Done&& done);
   // Write, taking data's bytes instead of copying them: afterwards *data
   // holds a buffer of unspecified content (a completed write's, its capacity
   // kept) for the caller to fill next time. What the log does with its block
   // buffers: no copy of the block per write. The same request otherwise
   // (same checks, latency draws, trace and completion).
-  void WriteSwapping(uint64_t offset, std::vector<uint8_t>* data, bool fua, Done&& done);
+  uint64_t WriteSwapping(uint64_t offset, std::vector<uint8_t>* data, bool fua, Done&& done);
+  // The write `request` (an id Write or WriteSwapping returned) still runs
+  // its course (lands, is traced, counts) but its done is destroyed now and
+  // never called: for an owner that goes away while its writes are in
+  // flight (a log, in its destructor) without guarding every callback. A
+  // request that completed already (or a crash dropped): a no-op.
+  void Abandon(uint64_t request);
   void Read(uint64_t offset, uint64_t length, ReadDone done);
   void Flush(Done&& done);
 
@@ -234,6 +241,10 @@ class Disk {
   // fua_field: -1 (not a write), 0 or 1; offset UINT64_MAX: no off/len fields.
   enum class Op : uint8_t { kWrite, kRead, kFlush };
   void Reject(Op op, uint64_t offset, uint64_t length, int fua_field, IoStatus status, Done done);
+  // Reject of a write: its done waits in rejected_writes_ under the request
+  // id returned (so Abandon reaches it too).
+  uint64_t RejectWrite(uint64_t offset, uint64_t length, bool fua, IoStatus status, Done done);
+  std::map<uint64_t, Done> rejected_writes_;
   void FinishRead(uint64_t request);
   void FinishFlush(uint64_t request);
   void StoreInCache(uint64_t sector, const uint8_t* bytes);
@@ -256,9 +267,9 @@ class Disk {
   uint64_t last_chunk_index_ = UINT64_MAX;
   MediaChunk* last_chunk_ = nullptr;
   // Write (swap == nullptr: copies data) and WriteSwapping (swaps *swap,
-  // whose bytes are data, with the slot's buffer).
-  void WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector<uint8_t>* swap, bool fua,
-                 Done& done);
+  // whose bytes are data, with the slot's buffer); returns the request id.
+  uint64_t WriteImpl(uint64_t offset, std::span<const uint8_t> data, std::vector<uint8_t>* swap, bool fua,
+                     Done& done);
   uint8_t* CacheBytes(uint32_t slot) {
     return cache_pool_.data() + uint64_t{slot} * options_.sector_size;
   }

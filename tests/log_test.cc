@@ -461,6 +461,29 @@ TEST(Log, ForceOfADurableLsnCompletesInline) {
   EXPECT_EQ(f.log->forced_writes(), 1u);
 }
 
+// A Log destroyed with work pending leaves nothing behind that calls it:
+// its instant's block-write event (KickRef) and its block writes in flight
+// (abandoned: they still land and are traced) run without it, and the
+// Force callbacks never run.
+TEST(Log, DestroyedWithAForcePendingOrABlockInFlightCallsNothing) {
+  for (const bool write_issued : {false, true}) {
+    Fixture f(6);
+    f.Append(1, 10);
+    bool called = false;
+    f.log->Force(kLsnInvalid, [&](absl::Status) { called = true; });
+    if (write_issued) {
+      f.env.scheduler.RunUntil(f.env.scheduler.Now());  // the instant's event issues the write
+      ASSERT_EQ(f.log->forced_writes(), 1u);
+      ASSERT_EQ(f.env.disk.inflight(), 1u);
+    }
+    const uint64_t writes_before = f.env.disk.stats().writes;
+    f.log.reset();
+    f.env.scheduler.RunUntilIdle();
+    EXPECT_FALSE(called) << "write issued: " << write_issued;
+    EXPECT_EQ(f.env.disk.stats().writes, writes_before + (write_issued ? 1 : 0));
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Group commit.
 

@@ -445,6 +445,39 @@ TEST(Disk, WriteSwappingTakesTheBufferAndActsAsWrite) {
   }
 }
 
+// Abandon drops a write's callback and nothing else: the write lands, is
+// traced and counted as without it (same fingerprint and digest as a twin
+// disk that ran the callback), for an accepted write and a rejected (busy)
+// one alike; abandoning a completed request changes nothing.
+TEST(Disk, AbandonDropsOnlyTheCallback) {
+  Rig kept;
+  Rig abandoned;
+  std::vector<IoStatus> kept_statuses;
+  int abandoned_calls = 0;
+  std::vector<uint64_t> requests;
+  for (uint64_t i = 0; i < 5; ++i) {  // the fifth is busy (inflight_max 4)
+    const std::vector<uint8_t> bytes = Bytes(16, static_cast<uint8_t>(i + 1));
+    kept.disk.Write(i * 16, bytes, i % 2 == 0, [&](IoStatus s) { kept_statuses.push_back(s); });
+    requests.push_back(abandoned.disk.Write(i * 16, bytes, i % 2 == 0, [&](IoStatus) { ++abandoned_calls; }));
+  }
+  for (const uint64_t request : requests) abandoned.disk.Abandon(request);
+  kept.scheduler.RunUntilIdle();
+  abandoned.scheduler.RunUntilIdle();
+  EXPECT_EQ(abandoned_calls, 0);
+  ASSERT_EQ(kept_statuses.size(), 5u);
+  EXPECT_EQ(std::count(kept_statuses.begin(), kept_statuses.end(), IoStatus::kBusy), 1);
+  EXPECT_EQ(kept.disk.Fingerprint(), abandoned.disk.Fingerprint());
+  EXPECT_EQ(kept.trace.digest(), abandoned.trace.digest());
+  EXPECT_EQ(kept.disk.stats().writes, abandoned.disk.stats().writes);
+  EXPECT_EQ(kept.disk.stats().errors, abandoned.disk.stats().errors);
+  // A later write still completes; abandoning a finished request is a no-op.
+  bool done = false;
+  abandoned.disk.Write(0, Bytes(16, 9), false, [&](IoStatus s) { done = s == IoStatus::kOk; });
+  abandoned.disk.Abandon(requests.front());
+  abandoned.scheduler.RunUntilIdle();
+  EXPECT_TRUE(done);
+}
+
 // A copied write of zeros keeps no bytes, and its sectors are zero marks on
 // the media: the disk behaves exactly as with the same zeros as bytes (what
 // WriteSwapping stores): reads, media and visible sectors, durable sectors,

@@ -36,6 +36,29 @@ struct Log::Probe {
   std::vector<uint8_t> bytes;  // the window read after the stop
 };
 
+struct Log::KickCell {
+  Log* log;  // nullptr: the Log is gone
+};
+
+// What the KickBlockWrites event holds: move-only, and the last holder of an
+// emptied cell frees it. The Log never goes away while the event runs:
+// KickBlockWrites calls no client code (completions come through the disk).
+class Log::KickRef {
+ public:
+  explicit KickRef(KickCell* cell) : cell_(cell) {}
+  KickRef(KickRef&& other) noexcept : cell_(std::exchange(other.cell_, nullptr)) {}
+  KickRef(const KickRef&) = delete;
+  KickRef& operator=(const KickRef&) = delete;
+  KickRef& operator=(KickRef&&) = delete;
+  ~KickRef() {
+    if (cell_ != nullptr && cell_->log == nullptr) delete cell_;
+  }
+  Log* log() const { return cell_->log; }
+
+ private:
+  KickCell* cell_;
+};
+
 struct Log::Scan {
   format::RestartArea area;
   bool repair = false;  // RestartChoice::repair
@@ -75,9 +98,21 @@ Log::Log(sim::Disk* disk, const LogOptions& options) : disk_(disk), options_(opt
   read_limits_.record_payload_max = static_cast<uint32_t>(read_max - record_header_bytes);
   self_check_every_ = format::SelfCheckEvery();
   invariant_calls_ = self_check_every_ - 1;
+  kick_cell_ = std::make_unique<KickCell>(KickCell{this});
 }
 
-Log::~Log() = default;
+// The one-piece block writes still in flight would complete into a Log
+// that is gone: their callbacks are dropped (every other disk callback is
+// guarded). The disk outlives the Log.
+Log::~Log() {
+  if (kick_pending_) {
+    kick_cell_->log = nullptr;
+    (void)kick_cell_.release();  // the pending event's KickRef frees it
+  }
+  for (size_t i = in_flight_head_; i < in_flight_.size(); ++i) {
+    if (in_flight_[i].disk_request != 0) disk_->Abandon(in_flight_[i].disk_request);
+  }
+}
 
 uint32_t Log::restart_payload_max() const { return format::RestartPayloadMax(sector_size_); }
 uint32_t Log::record_payload_max() const { return write_limits_.record_payload_max; }
@@ -138,17 +173,19 @@ void Log::ReadStream(Lsn lsn, uint64_t length, ReadDone done) {
 // Writes *bytes at lsn with FUA; a block crossing the region end is two
 // concurrent writes, and done runs once, when both completed (first error
 // wins). The one-piece write hands the buffer to the disk (WriteSwapping):
-// *bytes comes back holding a spare buffer of unspecified content.
+// *bytes comes back holding a spare buffer of unspecified content; its done
+// is not guarded (the common case: no weak pointer per block) and the disk
+// request is returned for ~Log to abandon. The two-piece write is guarded
+// (returns 0).
 template <typename F>
-void Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
+uint64_t Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
   KTM_LOG_ASSERT(lsn % sector_size_ == 0 && bytes->size() % sector_size_ == 0 && !bytes->empty() &&
                      bytes->size() <= region_bytes_,
                  "WriteStream range must be sector aligned and within one lap");
   const uint64_t position = lsn % region_bytes_;
   const uint64_t first = std::min<uint64_t>(bytes->size(), region_bytes_ - position);
   if (first == bytes->size()) {  // one piece (the common case): no join, no copy
-    disk_->WriteSwapping(region_start_ + position, bytes, /*fua=*/true, GuardWrite(std::forward<F>(done)));
-    return;
+    return disk_->WriteSwapping(region_start_ + position, bytes, /*fua=*/true, std::forward<F>(done));
   }
   struct Join {
     int pending = 0;
@@ -165,6 +202,7 @@ void Log::WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done) {
   std::span<const uint8_t> all = *bytes;
   disk_->Write(region_start_ + position, all.subspan(0, first), /*fua=*/true, GuardWrite(on_piece));
   disk_->Write(region_start_, all.subspan(first), /*fua=*/true, GuardWrite(on_piece));
+  return 0;
 }
 
 // Reads restart sector 0, then 1 (separately, so a media error on one
@@ -759,6 +797,25 @@ void Log::InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
 // ---------------------------------------------------------------------------
 // Append and Force.
 
+// Inline into KickBlockWrites and SealOpenBlock: once per block.
+[[gnu::always_inline]] inline void Log::CloseOpenBlock() {
+  KTM_LOG_ASSERT(block_open_ && open_block_->record_count() > 0, "closing needs a non-empty open block");
+  blocks_.push_back(BlockSpan{open_block_->start(), open_block_->end()});
+  stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
+  end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
+  block_open_ = false;
+}
+
+// Inline into Append, its caller: once per block.
+[[gnu::always_inline]] inline void Log::OpenBlock() {
+  if (open_block_ == nullptr) {
+    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
+  } else {
+    open_block_->Reset(log_id_, stream_end_);
+  }
+  block_open_ = true;
+}
+
 absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload) {
   if (state_ != State::kOpen) return absl::FailedPreconditionError("Append: log is not open");
   if (failed_) {
@@ -794,61 +851,39 @@ absl::StatusOr<Lsn> Log::Append(uint16_t type, std::span<const uint8_t> payload)
   return lsn;
 }
 
-void Log::OpenBlock() {
-  if (open_block_ == nullptr) {
-    open_block_ = std::make_unique<format::BlockBuilder>(log_id_, stream_end_, write_limits_);
-  } else {
-    open_block_->Reset(log_id_, stream_end_);
-  }
-  block_open_ = true;
-}
-
-void Log::CloseOpenBlock() {
-  KTM_LOG_ASSERT(block_open_ && open_block_->record_count() > 0, "closing needs a non-empty open block");
-  blocks_.push_back(BlockSpan{open_block_->start(), open_block_->end()});
-  stream_end_ = format::RoundUp(open_block_->end(), sector_size_);
-  end_lsn_ = stream_end_ + format::kBlockHeaderBytes;
-  block_open_ = false;
-}
-
 void Log::SealOpenBlock() {
   CloseOpenBlock();
   sealed_.push_back(std::move(open_block_));
   open_block_ = std::move(spare_block_);  // null: OpenBlock builds one
 }
 
-void Log::Force(Lsn lsn, ForceDone done) {
-  if (state_ != State::kOpen) {
-    done(absl::FailedPreconditionError("Force: log is not open"));
-    return;
-  }
-  if (failed_) {
-    done(failure_);
-    return;
-  }
-  if (last_record_lsn_ == kLsnInvalid || lsn < durable_lsn_) {
-    done(absl::OkStatus());
-    return;
-  }
+absl::Status Log::ForceStatusNow() const {
+  if (state_ != State::kOpen) return absl::FailedPreconditionError("Force: log is not open");
+  return failed_ ? failure_ : absl::OkStatus();
+}
+
+Log::ForceDone* Log::AddForceWaiter(Lsn lsn) {
+  if (state_ != State::kOpen || failed_) return nullptr;
+  if (last_record_lsn_ == kLsnInvalid || lsn < durable_lsn_) return nullptr;
   const Lsn target = std::min(lsn, last_record_lsn_);
-  if (target < durable_lsn_) {
-    done(absl::OkStatus());
-    return;
-  }
+  if (target < durable_lsn_) return nullptr;
   KTM_LOG_ASSERT(force_waiters_.size() < kForceWaitersMax, "too many Force calls waiting");
-  force_waiters_.emplace_back(target, std::move(done));
+  ForceDone* waiter = &force_waiters_.emplace_back(target, nullptr).second;
+  force_needed_ = std::max(force_needed_, target);
   // Group commit: the block write starts at the end of this instant, after
   // every other event of it (also those scheduled at this time after this
   // Force: a plain After(0) would run before them, and each Force of the
   // instant would take a block and a write slot of its own), so Forces
   // issued at the same simulated time share one block.
-  if (kick_pending_) return;
+  if (kick_pending_) return waiter;
   kick_pending_ = true;
-  disk_->scheduler()->AtEndOfInstant([this, life = std::weak_ptr<char>(life_)] {
-    if (life.expired()) return;
-    kick_pending_ = false;
-    KickBlockWrites();
+  disk_->scheduler()->AtEndOfInstant([kick = KickRef(kick_cell_.get())] {
+    Log* log = kick.log();
+    if (log == nullptr) return;  // the Log is gone
+    log->kick_pending_ = false;
+    log->KickBlockWrites();
   });
+  return waiter;
 }
 
 // Starts block writes while a Force waits for records not handed to the disk
@@ -857,9 +892,8 @@ void Log::Force(Lsn lsn, ForceDone done) {
 void Log::KickBlockWrites() {
   if (failed_ || force_waiters_.empty()) return;
   // The waiters stay as they are while this runs (a write completes later,
-  // through the scheduler): what they need is found once.
-  Lsn needed = 0;
-  for (const auto& waiter : force_waiters_) needed = std::max(needed, waiter.first);
+  // through the scheduler).
+  const Lsn needed = force_needed_;
   while (needed >= written_end_) {  // until blocks in flight cover every waiter
     KTM_LOG_ASSERT(!sealed_.empty() || block_open_,
                    "a Force waits but no block holds unwritten records");
@@ -867,7 +901,7 @@ void Log::KickBlockWrites() {
     // the records of Forces that arrive while the slots are busy.
     format::BlockBuilder* block = sealed_.empty() ? open_block_.get() : sealed_.front().get();
     const Lsn padded_end = format::RoundUp(block->end(), sector_size_);
-    if (!in_flight_.empty() && (in_flight_.size() >= std::max<uint32_t>(options_.blocks_in_flight_max, 1) ||
+    if (in_flight_count() != 0 && (in_flight_count() >= std::max<uint32_t>(options_.blocks_in_flight_max, 1) ||
                                 padded_end - durable_lsn_ > options_.pipeline_bytes_max)) {
       return;
     }
@@ -880,9 +914,10 @@ void Log::KickBlockWrites() {
     KTM_LOG_ASSERT(start + bytes->size() - tail_lsn_ <= region_bytes_,
                    "a block write would overwrite the live part of the log");
     written_end_ = start + bytes->size();
-    in_flight_.push_back(InFlightBlock{start, written_end_, false});
     ++forced_writes_;
-    WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    const uint64_t disk_request =
+        WriteStream(start, bytes, [this, start](sim::IoStatus status) { OnBlockWritten(start, status); });
+    in_flight_.push_back(InFlightBlock{start, written_end_, false, disk_request});
     if (block != open_block_.get()) {  // a sealed block: its builder becomes the spare
       spare_block_ = std::move(sealed_.front());
       sealed_.pop_front();
@@ -894,9 +929,10 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   if (failed_) return;  // the callbacks already got the failure
   // Usually the oldest block in flight completes (writes complete in issue
   // order unless latencies vary): looked at first.
-  auto it = in_flight_.begin();
+  const auto live = in_flight_.begin() + static_cast<std::ptrdiff_t>(in_flight_head_);
+  auto it = live;
   if (it == in_flight_.end() || it->start != start) {
-    it = std::find_if(in_flight_.begin(), in_flight_.end(),
+    it = std::find_if(live, in_flight_.end(),
                       [start](const InFlightBlock& block) { return block.start == start; });
   }
   KTM_LOG_ASSERT(it != in_flight_.end() && !it->written, "block completion without that block in flight");
@@ -909,25 +945,34 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   }
   it->written = true;
   const Lsn before = durable_lsn_;
-  while (!in_flight_.empty() && in_flight_.front().written) {
-    durable_lsn_ = in_flight_.front().padded_end;
-    in_flight_.pop_front();
+  while (in_flight_head_ < in_flight_.size() && in_flight_[in_flight_head_].written) {
+    durable_lsn_ = in_flight_[in_flight_head_].padded_end;
+    ++in_flight_head_;
   }
-  std::vector<std::pair<Lsn, ForceDone>> ready = std::move(spare_ready_);
-  ready.clear();
+  if (in_flight_head_ == in_flight_.size()) {  // every block durable (the usual case)
+    in_flight_.clear();
+    in_flight_head_ = 0;
+  } else if (2 * in_flight_head_ >= in_flight_.size()) {
+    in_flight_.erase(in_flight_.begin(), in_flight_.begin() + static_cast<std::ptrdiff_t>(in_flight_head_));
+    in_flight_head_ = 0;
+  }
+  // Empty, with the storage of an earlier completion's list.
+  std::vector<std::pair<Lsn, ForceDone>> ready;
+  ready.swap(spare_ready_);
   if (durable_lsn_ != before) {
     // The satisfied waiters leave, in order, and the rest stay, in order.
     // Usually every waiter is satisfied: the lists swap, nothing moves.
-    bool all = true;
-    for (const auto& waiter : force_waiters_) all = all && waiter.first < durable_lsn_;
-    if (all) {
+    if (force_needed_ < durable_lsn_) {
       ready.swap(force_waiters_);
+      force_needed_ = 0;
     } else {
       size_t kept = 0;
+      force_needed_ = 0;
       for (size_t i = 0; i < force_waiters_.size(); ++i) {
         if (force_waiters_[i].first < durable_lsn_) {
           ready.push_back(std::move(force_waiters_[i]));
         } else {
+          force_needed_ = std::max(force_needed_, force_waiters_[i].first);
           if (kept != i) force_waiters_[kept] = std::move(force_waiters_[i]);
           ++kept;
         }
@@ -940,10 +985,10 @@ void Log::OnBlockWritten(Lsn start, sim::IoStatus status) {
   CheckInvariants();
   // Each callback called and destroyed in one go (InvokeOnce).
   for (auto& waiter : ready) waiter.second.InvokeOnce(absl::OkStatus());
-  // Keep the list's storage for the next completion (a callback that led to
-  // a nested completion left its own list there: either will do).
+  // Keep the list's storage for the next completion, empty (a callback that
+  // led to a nested completion left its own list there: either will do).
   ready.clear();
-  spare_ready_ = std::move(ready);
+  spare_ready_.swap(ready);
 }
 
 // ---------------------------------------------------------------------------
@@ -1063,12 +1108,14 @@ void Log::Fail(absl::Status status) {
   std::vector<ForceDone> force_callbacks;
   for (auto& waiter : force_waiters_) force_callbacks.push_back(std::move(waiter.second));
   force_waiters_.clear();
+  force_needed_ = 0;
   std::vector<std::function<void(absl::Status)>> callbacks;
   if (restart_in_flight_ != nullptr) callbacks.push_back(std::move(restart_in_flight_->done));
   restart_in_flight_.reset();
   for (auto& request : restart_queue_) callbacks.push_back(std::move(request.done));
   restart_queue_.clear();
-  in_flight_.clear();
+  // in_flight_ stays: ~Log abandons the writes still in flight (their
+  // completions return at once: failed_).
   for (auto& done : force_callbacks) done(status);
   for (auto& done : callbacks) done(status);
 }
@@ -1079,10 +1126,10 @@ void Log::CheckInvariantsNow() const {
                  "tail <= base (rounded up to a sector) <= requested base");
   KTM_LOG_ASSERT(durable_lsn_ <= written_end_ && written_end_ <= stream_end_ && stream_end_ < end_lsn_,
                  "durable <= written end <= stream end < end");
-  if (!failed_) {  // Fail drops the blocks in flight
-    KTM_LOG_ASSERT(in_flight_.empty() ? durable_lsn_ == written_end_
-                                      : in_flight_.front().start == durable_lsn_ &&
-                                            in_flight_.back().padded_end == written_end_,
+  if (!failed_) {  // after Fail the blocks in flight are stale (kept for ~Log)
+    KTM_LOG_ASSERT(in_flight_count() == 0 ? durable_lsn_ == written_end_
+                                          : in_flight_[in_flight_head_].start == durable_lsn_ &&
+                                                in_flight_.back().padded_end == written_end_,
                    "the blocks in flight span [durable, written end)");
   }
   KTM_LOG_ASSERT(tail_lsn_ % sector_size_ == 0 && durable_lsn_ % sector_size_ == 0 &&

@@ -111,6 +111,8 @@ struct RecoveredLog {
 
 class Log {
  public:
+  // disk (and its scheduler) must outlive the Log: ~Log abandons the
+  // Log's block writes still in flight there.
   Log(sim::Disk* disk, const LogOptions& options);
   ~Log();
   Log(const Log&) = delete;
@@ -140,10 +142,19 @@ class Log {
   // Appends). lsn == kLsnInvalid: everything appended so far.
   // When nothing needs writing (already durable, log not open, log failed),
   // done runs inline, before Force returns; otherwise from a disk completion.
-  // done keeps captures of up to 48 bytes inline (an engine's `this`, a
-  // weak_ptr guard and a shared_ptr or id): no allocation per Force.
+  // done (any callable taking an absl::Status) is kept as a ForceDone, which
+  // holds captures of up to 48 bytes inline (an engine's `this`, a weak_ptr
+  // guard and a shared_ptr or id): no allocation per Force, and the callable
+  // is constructed in its place among the waiters (no move of it on the way).
   using ForceDone = sim::InlineFunction<void(absl::Status), 48>;
-  void Force(Lsn lsn, ForceDone done);
+  template <class F>
+  void Force(Lsn lsn, F&& done) {
+    if (ForceDone* waiter = AddForceWaiter(lsn)) {
+      waiter->Emplace(std::forward<F>(done));
+    } else {
+      done(ForceStatusNow());
+    }
+  }
   // Forces everything appended, then writes the restart area (forced) and
   // moves the base LSN to new_base (<= end). Completes when durable.
   // kInvalidArgument (inline) when the payload exceeds restart_payload_max() or
@@ -181,6 +192,7 @@ class Log {
     Lsn start = 0;
     Lsn padded_end = 0;  // durable_lsn_ once it and every block before it completed
     bool written = false;
+    uint64_t disk_request = 0;  // its one-piece write's (~Log abandons it); 0: two guarded pieces
   };
   struct RestartRequest {
     std::vector<uint8_t> payload;
@@ -197,16 +209,17 @@ class Log {
   struct Scan;
   using ReadDone = std::function<void(sim::IoStatus, std::vector<uint8_t>)>;
 
-  // Disk access inside the region; callbacks are dropped once the Log is gone.
+  // Disk access inside the region; callbacks are dropped once the Log is gone
+  // (guarded, or abandoned by ~Log: WriteStream's one-piece write).
   // Templates (defined in log.cc, used only there) so the guard and fn share
-  // one inline sim::Disk::Done: no allocation per block write.
+  // one inline sim::Disk::Done: no allocation per guarded write.
   template <typename F>
   sim::Disk::Done GuardWrite(F&& fn) const;
   sim::Disk::ReadDone GuardRead(ReadDone fn) const;
   uint64_t RestartSectorOffset(uint64_t sequence) const;
   void ReadStream(Lsn lsn, uint64_t length, ReadDone done);
   template <typename F>
-  void WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done);
+  uint64_t WriteStream(Lsn lsn, std::vector<uint8_t>* bytes, F&& done);
   void ReadRestartSectors(std::function<void(const RestartSectors&)> done);
 
   // Format and Open.
@@ -251,6 +264,11 @@ class Log {
   // Closes the open block: the stream ends after it, blocks_ records it.
   void CloseOpenBlock();
   void SealOpenBlock();  // CloseOpenBlock, its builder into sealed_
+  // Force's work: files a waiter for lsn (and the instant's block write) and
+  // returns its empty callback for Force to fill, or nullptr when nothing
+  // needs writing (done then gets ForceStatusNow() at once).
+  ForceDone* AddForceWaiter(Lsn lsn);
+  absl::Status ForceStatusNow() const;
   void KickBlockWrites();
   void OnBlockWritten(Lsn start, sim::IoStatus status);
   void InvalidateStaleTail(Lsn stop_lsn, RecoveredLog result,
@@ -306,10 +324,22 @@ class Log {
   // are half of it, so each block is moved O(1) times.
   std::vector<BlockSpan> blocks_;
   size_t blocks_head_ = 0;
-  std::deque<InFlightBlock> in_flight_;  // block writes not yet durable, ascending
+  // Block writes not yet durable, ascending: in_flight_[in_flight_head_,
+  // end). A vector with a head (as blocks_): one inline push per block; the
+  // durable prefix is dropped once it is half of it (usually: all of it).
+  std::vector<InFlightBlock> in_flight_;
+  size_t in_flight_head_ = 0;
+  size_t in_flight_count() const { return in_flight_.size() - in_flight_head_; }
   Lsn written_end_ = 0;                  // padded end of the last block handed to the disk
   bool kick_pending_ = false;            // a KickBlockWrites is scheduled for this instant
+  // That event reaches the Log through kick_cell_ (one per Log: no weak
+  // pointer per Force). ~Log empties the cell while the event is pending and
+  // leaves it to the event's KickRef, which frees it; otherwise ~Log frees it.
+  struct KickCell;
+  class KickRef;
+  std::unique_ptr<KickCell> kick_cell_;
   std::vector<std::pair<Lsn, ForceDone>> force_waiters_;  // in Force order
+  Lsn force_needed_ = 0;  // the highest LSN a waiter waits for (0: none waits)
   // Reused between blocks, so a steady stream of forced blocks allocates
   // nothing once warm: the builder of the last sealed block written (the
   // next block sealed before its write hands open_block_ over and takes it)

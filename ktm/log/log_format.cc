@@ -297,16 +297,6 @@ BlockBuilder::BlockBuilder(uint32_t log_id, Lsn start, BlockLimits limits)
   Reset(log_id, start);
 }
 
-void BlockBuilder::Reset(uint32_t log_id, Lsn start) {
-  log_id_ = log_id;
-  start_ = start;
-  record_count_ = 0;
-  last_record_lsn_ = kLsnInvalid;
-  // The header's bytes are all written by Finish: only room is made here.
-  size_ = kBlockHeaderBytes;
-  if (bytes_.size() < size_) Grow(size_);
-}
-
 void BlockBuilder::Grow(size_t size) {
   // Doubling, but not past what a block may hold (a block is at most
   // block_bytes_max, padded to a sector).

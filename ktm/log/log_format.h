@@ -119,7 +119,16 @@ class BlockBuilder {
   // Starts a new block in this builder, with the same limits (what the
   // constructor does, without building another object: the log reuses one
   // builder, and its buffer, for block after block).
-  void Reset(uint32_t log_id, Lsn start);
+  // Inline: the log calls it for every block.
+  void Reset(uint32_t log_id, Lsn start) {
+    log_id_ = log_id;
+    start_ = start;
+    record_count_ = 0;
+    last_record_lsn_ = kLsnInvalid;
+    // The header's bytes are all written by Finish: only room is made here.
+    size_ = kBlockHeaderBytes;
+    if (bytes_.size() < size_) Grow(size_);
+  }
 
   // True when a record with this payload size still fits in the block.
   bool Fits(size_t payload_size) const;
