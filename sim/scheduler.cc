@@ -127,7 +127,7 @@ template <class Entry>
   heap_.resize(heap_.empty() ? 64 : heap_.size() * 2);
   heap_capacity_ = heap_.size();
   if (schedule_.strategy != ScheduleStrategy::kFifo) return;
-  std::vector<Entry> ring(heap_capacity_);
+  std::vector<NowEntry> ring(heap_capacity_);
   for (size_t i = 0; i < now_size_; ++i) ring[i] = now_queue_[(now_head_ + i) & now_mask_];
   now_queue_ = std::move(ring);
   now_capacity_ = heap_capacity_;
@@ -193,7 +193,7 @@ __attribute__((flatten)) void Scheduler::Enqueue(TimeNs t, uint32_t chain, uint6
 void Scheduler::EnqueueNow(uint32_t chain, Slot& s) {
   if (now_size_ == now_capacity_) [[unlikely]] return Enqueue(now_, chain, 0, s);
   const uint64_t sequence = File(s, now_, chain, 0);
-  now_queue_[(now_head_ + now_size_++) & now_mask_] = Entry{now_, sequence, &s};
+  now_queue_[(now_head_ + now_size_++) & now_mask_] = NowEntry{sequence, &s};
 }
 
 [[gnu::noinline]] void Scheduler::GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, Slot& s) {
@@ -238,7 +238,7 @@ bool Scheduler::Cancel(EventId id) {
   // The now queue's live entries, in their order, from its front.
   kept = 0;
   for (size_t i = 0; i < now_size_; ++i) {
-    const Entry& e = now_queue_[(now_head_ + i) & now_mask_];
+    const NowEntry& e = now_queue_[(now_head_ + i) & now_mask_];
     if (!IsStale(e)) now_queue_[(now_head_ + kept++) & now_mask_] = e;
   }
   now_size_ = kept;
@@ -267,12 +267,12 @@ bool Scheduler::Cancel(EventId id) {
 [[gnu::always_inline]] inline bool Scheduler::TopInNowQueue() const {
   if (now_size_ == 0) return false;
   if (heap_size_ == 0) return true;
-  const Entry& front = now_queue_[now_head_];
-  return Before(front.time, front.sequence, heap_[0].time, heap_[0].sequence);
+  return Before(now_, now_queue_[now_head_].sequence, heap_[0].time, heap_[0].sequence);
 }
 
-[[gnu::always_inline]] inline const Scheduler::Entry& Scheduler::Top() const {
-  return TopInNowQueue() ? now_queue_[now_head_] : heap_[0];
+// The now queue's entries are due at Now(), the heap's no earlier.
+[[gnu::always_inline]] inline TimeNs Scheduler::TopTime() const {
+  return now_size_ != 0 ? now_ : heap_[0].time;
 }
 
 template <bool kFifo>
@@ -280,24 +280,26 @@ template <bool kFifo>
   if (!SkipStale()) return false;
   if (events_left_ == 0) [[unlikely]] Fail("events_max exceeded: runaway simulation");
   --events_left_;
-  Entry top;
-  if constexpr (kFifo) {
-    if (TopInNowQueue()) {
-      top = now_queue_[now_head_];
-      PopNowQueue();
-    } else {
+  Slot* next;
+  if (kFifo && TopInNowQueue()) {
+    next = now_queue_[now_head_].slot;  // due at Now(): the clock stays
+    PopNowQueue();
+  } else {
+    Entry top;
+    if constexpr (kFifo) {
       top = heap_[0];
       HeapPop();
+    } else {
+      top = PickAmongTies();
     }
-  } else {
-    top = PickAmongTies();
+    next = top.slot;
+    now_ = top.time;
   }
   // The event runs in its slot: no longer pending (Cancel of it returns
   // false), but not reusable until the callback returns (slots live in
   // chunks that never move, so events the callback schedules never move it).
-  Slot& slot = *top.slot;
+  Slot& slot = *next;
   slot.sequence = 0;
-  now_ = top.time;
   const uint32_t outer_chain = current_chain_;
   current_chain_ = slot.chain;
   bool run = true;
@@ -399,23 +401,23 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
 
 __attribute__((flatten)) void Scheduler::RunUntil(TimeNs t) {
   if (schedule_.strategy == ScheduleStrategy::kFifo) {
-    while (SkipStale() && Top().time <= t) StepInline<true>();
+    while (SkipStale() && TopTime() <= t) StepInline<true>();
   } else {
-    while (SkipStale() && Top().time <= t) StepInline<false>();
+    while (SkipStale() && TopTime() <= t) StepInline<false>();
   }
   if (t > now_) now_ = t;
 }
 
 __attribute__((flatten)) uint64_t Scheduler::RunUntilIdle(uint64_t limit) {
-  uint64_t ran = 0;
+  uint64_t left = limit;  // counted down: the decrement is the test
   if (schedule_.strategy == ScheduleStrategy::kFifo) {
-    while (ran < limit && StepInline<true>()) ++ran;
+    while (left != 0 && StepInline<true>()) --left;
   } else {
-    while (ran < limit && StepInline<false>()) ++ran;
+    while (left != 0 && StepInline<false>()) --left;
   }
-  return ran;
+  return limit - left;
 }
 
-TimeNs Scheduler::NextEventTime() { return SkipStale() ? Top().time : kTimeNever; }
+TimeNs Scheduler::NextEventTime() { return SkipStale() ? TopTime() : kTimeNever; }
 
 }  // namespace sim

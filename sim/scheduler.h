@@ -172,6 +172,11 @@ class Scheduler {
     uint64_t sequence;
     Slot* slot;
   };
+  // An entry of the now queue: due at Now(), its time implied.
+  struct NowEntry {
+    uint64_t sequence;
+    Slot* slot;
+  };
   static EventId IdOf(const Slot& s) {
     return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(s.index) + 1);
   }
@@ -225,12 +230,13 @@ class Scheduler {
   // queue; true if a live one remains.
   bool SkipStale();
   void PopStaleFronts();  // SkipStale's loops, when Cancel left entries behind
-  // The next entry to run in (time, sequence) order: the heap's top or the
-  // now queue's front (SkipStale first: one of them is not empty).
-  const Entry& Top() const;
-  // Whether Top() is the now queue's front (else the heap's top).
+  // The time of the next entry to run (SkipStale first: one is pending).
+  TimeNs TopTime() const;
+  // Whether the next entry to run in (time, sequence) order is the now
+  // queue's front (else the heap's top).
   bool TopInNowQueue() const;
-  static bool IsStale(const Entry& entry) { return entry.slot->sequence != entry.sequence; }
+  template <class E>  // Entry or NowEntry
+  static bool IsStale(const E& entry) { return entry.slot->sequence != entry.sequence; }
   // Step's body, inline in Step and the run loops (no call per event); kFifo
   // is schedule_.strategy == kFifo, decided once per loop.
   template <bool kFifo>
@@ -274,7 +280,7 @@ class Scheduler {
   // are due at Now()). Which of the two holds an entry changes nothing
   // (the next event is the least of both): a full ring leaves the entry to
   // the heap. The ring grows with the heap (GrowHeap).
-  std::vector<Entry> now_queue_;  // a ring as large as heap_ (a power of two), fifo only
+  std::vector<NowEntry> now_queue_;  // a ring as large as heap_ (a power of two), fifo only
   size_t now_capacity_ = 0;       // now_queue_.size(): 0 but under fifo
   size_t now_mask_ = 0;           // now_capacity_ - 1
   size_t now_head_ = 0;           // index of the front in now_queue_
