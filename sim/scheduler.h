@@ -191,6 +191,10 @@ class Scheduler {
   template <class F>
   [[gnu::always_inline]] EventId Emplace(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
                                          const uint64_t* guard, uint64_t guard_value, F&& fn) {
+    // Known at compile time for After(0) (the usual way to schedule for
+    // Now()): no test left in the caller. Decided before the callable is
+    // built, whose stores would make the compiler read now_ again.
+    const bool due_now = t == now_ && end_of_instant_bit == 0;
     Slot* s = free_slot_;
     if (s != nullptr) [[likely]] {
       free_slot_ = s->next_free;
@@ -208,9 +212,7 @@ class Scheduler {
       s->guard = guard;
       s->guard_value = guard_value;
     }
-    // Known at compile time for After(0) (the usual way to schedule for
-    // Now()): no test left in the caller.
-    if (t == now_ && end_of_instant_bit == 0) {
+    if (due_now) {
       EnqueueNow(chain, *s);
     } else {
       Enqueue(t, chain, end_of_instant_bit, *s);
