@@ -38,6 +38,12 @@ namespace {
   return ((Key{static_cast<uint64_t>(time_a)} << 64) | seq_a) < ((Key{static_cast<uint64_t>(time_b)} << 64) | seq_b);
 }
 
+// The heap's order on entries.
+template <class Entry>
+[[gnu::always_inline]] inline bool Before(const Entry& a, const Entry& b) {
+  return Before(a.time, a.sequence, b.time, b.sequence);
+}
+
 }  // namespace
 
 const char* ScheduleStrategyName(ScheduleStrategy strategy) {
@@ -110,7 +116,7 @@ template <class Entry>
 [[gnu::always_inline]] inline void SiftUp(Entry* heap, size_t hole, const Entry& entry) {
   while (hole > 0) {
     const size_t parent = (hole - 1) / kArity;
-    if (!Before(entry.time, entry.sequence, heap[parent].time, heap[parent].sequence)) break;
+    if (!Before(entry, heap[parent])) break;
     heap[hole] = heap[parent];
     hole = parent;
   }
@@ -156,7 +162,7 @@ template <class Entry>
     size_t best = first;
     const size_t end = first + kArity < size ? first + kArity : size;
     for (size_t child = first + 1; child < end; ++child) {
-      if (Before(heap[child].time, heap[child].sequence, heap[best].time, heap[best].sequence)) best = child;
+      if (Before(heap[child], heap[best])) best = child;
     }
     heap[hole] = heap[best];
     hole = best;
@@ -247,16 +253,18 @@ bool Scheduler::Cancel(EventId id) {
 
 [[gnu::always_inline]] inline bool Scheduler::SkipStale() {
   // No Cancel left an entry behind: the fronts (if any) are live.
-  if (stale_ != 0) [[unlikely]] PopStaleFronts();
+  // Else a call only when one of them is stale (cancelled timers wait in the
+  // heap while live events run before them).
+  if (stale_ != 0 && (NowFrontStale() || HeapTopStale())) [[unlikely]] PopStaleFronts();
   return heap_size_ != 0 || now_size_ != 0;
 }
 
 [[gnu::noinline]] void Scheduler::PopStaleFronts() {
-  while (now_size_ != 0 && IsStale(now_queue_[now_head_])) {
+  while (NowFrontStale()) {
     PopNowQueue();
     --stale_;
   }
-  while (heap_size_ != 0 && IsStale(heap_[0])) {
+  while (HeapTopStale()) {
     HeapPop();
     --stale_;
   }

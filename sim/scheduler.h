@@ -232,6 +232,8 @@ class Scheduler {
   // queue; true if a live one remains.
   bool SkipStale();
   void PopStaleFronts();  // SkipStale's loops, when Cancel left entries behind
+  bool NowFrontStale() const { return now_size_ != 0 && IsStale(now_queue_[now_head_]); }
+  bool HeapTopStale() const { return heap_size_ != 0 && IsStale(heap_[0]); }
   // The time of the next entry to run (SkipStale first: one is pending).
   TimeNs TopTime() const;
   // Whether the next entry to run in (time, sequence) order is the now
