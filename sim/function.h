@@ -53,30 +53,31 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
   // InlineFunction given to it is moved in.
   template <class F>
   [[gnu::always_inline]] void Emplace(F&& f) {
-    using D = std::decay_t<F>;
-    if constexpr (std::is_same_v<D, InlineFunction>) {
+    if constexpr (std::is_same_v<std::decay_t<F>, InlineFunction>) {
       *this = std::move(f);
     } else {
-      static_assert(std::is_invocable_r_v<R, D&, Args...>, "InlineFunction: callable of the wrong signature");
       reset();
+      EmplaceIntoEmpty(std::forward<F>(f));
+    }
+  }
+  // Emplace into an InlineFunction that is empty (a container's free slot):
+  // no test for a callable to destroy first.
+  template <class F>
+  [[gnu::always_inline]] void EmplaceIntoEmpty(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (std::is_same_v<D, InlineFunction>) {
+      TakeFrom(f);
+    } else {
+      static_assert(std::is_invocable_r_v<R, D&, Args...>, "InlineFunction: callable of the wrong signature");
       Init(std::forward<F>(f));
     }
   }
 
-  InlineFunction(InlineFunction&& other) noexcept : ops_(other.ops_) {
-    if (ops_ != nullptr) {
-      ops_->move(storage_, other.storage_);
-      other.ops_ = nullptr;
-    }
-  }
+  InlineFunction(InlineFunction&& other) noexcept { TakeFrom(other); }
   InlineFunction& operator=(InlineFunction&& other) noexcept {
     if (this != &other) {
       reset();
-      ops_ = other.ops_;
-      if (ops_ != nullptr) {
-        ops_->move(storage_, other.storage_);
-        other.ops_ = nullptr;
-      }
+      TakeFrom(other);
     }
     return *this;
   }
@@ -122,6 +123,14 @@ class InlineFunction<R(Args...), kInlineBytes, kAlign> {
   }
 
  private:
+  // Moves other's callable into this empty InlineFunction; other is left empty.
+  void TakeFrom(InlineFunction& other) noexcept {
+    ops_ = other.ops_;
+    if (ops_ != nullptr) {
+      ops_->move(storage_, other.storage_);
+      other.ops_ = nullptr;
+    }
+  }
   template <class F>
   [[gnu::always_inline]] void Init(F&& f) {
     using D = std::decay_t<F>;

@@ -8,7 +8,8 @@
 // due at Now() skip the heap: a ring (the now queue) keeps them in
 // scheduling order, and the next event is the smaller of its front and the
 // heap's top. Cancel is O(1): it frees the slot and leaves a stale entry
-// behind (in the heap or the ring), recognised by its generation.
+// behind (in the heap or the ring), recognised by its sequence (the slot no
+// longer holds it).
 // events_max is a hard limit: running past it is a runaway simulation and
 // aborts with a message.
 //
@@ -37,6 +38,12 @@ namespace {
   return ((Key{static_cast<uint64_t>(time_a)} << 64) | seq_a) < ((Key{static_cast<uint64_t>(time_b)} << 64) | seq_b);
 }
 
+// The heap's order on entries.
+template <class Entry>
+[[gnu::always_inline]] inline bool Before(const Entry& a, const Entry& b) {
+  return Before(a.time, a.sequence, b.time, b.sequence);
+}
+
 }  // namespace
 
 const char* ScheduleStrategyName(ScheduleStrategy strategy) {
@@ -59,7 +66,7 @@ bool ParseScheduleStrategy(std::string_view name, ScheduleStrategy* out) {
 }
 
 Scheduler::Scheduler(uint64_t events_max, const ScheduleOptions& schedule)
-    : events_max_(events_max), schedule_(schedule), rng_(schedule.seed) {
+    : events_left_(events_max), events_max_(events_max), schedule_(schedule), rng_(schedule.seed) {
   if (schedule_.strategy != ScheduleStrategy::kPct) return;
   if (schedule_.pct_depth == 0) Fail("pct_depth must be >= 1");
   if (schedule_.pct_steps_expected == 0) Fail("pct_steps_expected must be >= 1");
@@ -81,13 +88,13 @@ uint32_t Scheduler::Chain(std::string_view name) {
 [[gnu::noinline, gnu::cold]] void Scheduler::Fail(const char* what) const {
   if (InvariantTrapped()) {
     FailInvariant("sim::Scheduler", absl::StrFormat("%s (now=%dns, events_run=%d, events_max=%d, pending=%d)", what,
-                                                    now_, events_run_, events_max_, pending_),
+                                                    now_, events_run(), events_max_, pending()),
                   __FILE__, __LINE__);
   }
   std::fprintf(stderr,
                "sim::Scheduler: %s (now=%" PRId64 "ns, events_run=%" PRIu64 ", events_max=%" PRIu64
                ", pending=%" PRIu64 ")\n",
-               what, now_, events_run_, events_max_, pending_);
+               what, now_, events_run(), events_max_, pending());
   std::abort();
 }
 
@@ -109,7 +116,7 @@ template <class Entry>
 [[gnu::always_inline]] inline void SiftUp(Entry* heap, size_t hole, const Entry& entry) {
   while (hole > 0) {
     const size_t parent = (hole - 1) / kArity;
-    if (!Before(entry.time, entry.sequence, heap[parent].time, heap[parent].sequence)) break;
+    if (!Before(entry, heap[parent])) break;
     heap[hole] = heap[parent];
     hole = parent;
   }
@@ -126,7 +133,7 @@ template <class Entry>
   heap_.resize(heap_.empty() ? 64 : heap_.size() * 2);
   heap_capacity_ = heap_.size();
   if (schedule_.strategy != ScheduleStrategy::kFifo) return;
-  std::vector<Entry> ring(heap_capacity_);
+  std::vector<NowEntry> ring(heap_capacity_);
   for (size_t i = 0; i < now_size_; ++i) ring[i] = now_queue_[(now_head_ + i) & now_mask_];
   now_queue_ = std::move(ring);
   now_capacity_ = heap_capacity_;
@@ -155,7 +162,7 @@ template <class Entry>
     size_t best = first;
     const size_t end = first + kArity < size ? first + kArity : size;
     for (size_t child = first + 1; child < end; ++child) {
-      if (Before(heap[child].time, heap[child].sequence, heap[best].time, heap[best].sequence)) best = child;
+      if (Before(heap[child], heap[best])) best = child;
     }
     heap[hole] = heap[best];
     hole = best;
@@ -163,76 +170,65 @@ template <class Entry>
   SiftUp(heap, hole, last);
 }
 
-[[gnu::noinline]] uint32_t Scheduler::NewSlot() {
+[[gnu::noinline]] Scheduler::Slot* Scheduler::NewSlot() {
   if (slot_count_ >= UINT32_MAX - (1u << kSlotChunkBits)) Fail("At: too many pending events");
-  const uint32_t slot = slot_count_++;
-  if ((slot >> kSlotChunkBits) == slot_chunks_.size()) {
+  const uint32_t index = slot_count_++;
+  if ((index >> kSlotChunkBits) == slot_chunks_.size()) {
     slot_chunks_.push_back(std::make_unique<Slot[]>(size_t{1} << kSlotChunkBits));
   }
-  return slot;
+  Slot& s = SlotAt(index);
+  s.index = index;
+  return &s;
 }
 
 [[gnu::always_inline]] inline uint64_t Scheduler::File(Slot& s, TimeNs t, uint32_t chain,
                                                        uint64_t end_of_instant_bit) {
   if (t < now_) Fail("At: time in the past");
-  if (!s.fn) Fail("At: empty callback");
-  s.chain = chain;
-  s.live = true;
   if (next_sequence_ >= kEndOfInstantBit) Fail("At: sequence numbers exhausted");
-  ++pending_;
-  return next_sequence_++ | end_of_instant_bit;
+  s.chain = chain;
+  s.sequence = next_sequence_++ | end_of_instant_bit;
+  return s.sequence;
 }
 
-__attribute__((flatten)) EventId Scheduler::Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
-                                                    uint32_t slot) {
-  if (heap_size_ == heap_capacity_) [[unlikely]] return GrowHeapAndEnqueue(t, chain, end_of_instant_bit, slot);
-  Slot& s = SlotAt(slot);
+__attribute__((flatten)) void Scheduler::Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, Slot& s) {
+  if (heap_size_ == heap_capacity_) [[unlikely]] return GrowHeapAndEnqueue(t, chain, end_of_instant_bit, s);
   const uint64_t sequence = File(s, t, chain, end_of_instant_bit);
-  HeapPush(Entry{t, sequence, slot, s.generation});
-  return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
+  HeapPush(Entry{t, sequence, &s});
 }
 
-EventId Scheduler::EnqueueNow(uint32_t chain, uint32_t slot) {
-  if (now_size_ == now_capacity_) [[unlikely]] return Enqueue(now_, chain, 0, slot);
-  Slot& s = SlotAt(slot);
+void Scheduler::EnqueueNow(uint32_t chain, Slot& s) {
+  if (now_size_ == now_capacity_) [[unlikely]] return Enqueue(now_, chain, 0, s);
   const uint64_t sequence = File(s, now_, chain, 0);
-  now_queue_[(now_head_ + now_size_++) & now_mask_] = Entry{now_, sequence, slot, s.generation};
-  return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(slot) + 1);
+  now_queue_[(now_head_ + now_size_++) & now_mask_] = NowEntry{sequence, &s};
 }
 
-[[gnu::noinline]] EventId Scheduler::GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
-                                                        uint32_t slot) {
+[[gnu::noinline]] void Scheduler::GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, Slot& s) {
   GrowHeap();
-  return Enqueue(t, chain, end_of_instant_bit, slot);
+  Enqueue(t, chain, end_of_instant_bit, s);
 }
 
-[[gnu::always_inline]] inline void Scheduler::FreeSlot(uint32_t slot) {
-  Slot& s = SlotAt(slot);
-  s.live = false;
+// Frees the slot of an event that ran or was cancelled (its callback already
+// empty): its entries turn stale, its id no longer cancels.
+[[gnu::always_inline]] inline void Scheduler::FreeSlot(Slot& s) {
+  s.sequence = 0;
   s.guard = nullptr;
   ++s.generation;
   s.next_free = free_slot_;
-  free_slot_ = slot;
+  free_slot_ = &s;
 }
 
 bool Scheduler::Cancel(EventId id) {
   const uint64_t low = id & 0xffffffffull;
   if (low == 0) return false;
-  const uint64_t slot = low - 1;
-  if (slot >= slot_count_) return false;
-  Slot& s = SlotAt(static_cast<uint32_t>(slot));
-  if (!s.live || s.generation != static_cast<uint32_t>(id >> 32)) return false;
+  const uint64_t index = low - 1;
+  if (index >= slot_count_) return false;
+  Slot& s = SlotAt(static_cast<uint32_t>(index));
+  if (s.sequence == 0 || s.generation != static_cast<uint32_t>(id >> 32)) return false;
   s.fn = nullptr;  // release the captures now, not when the entry surfaces
-  FreeSlot(static_cast<uint32_t>(slot));
-  --pending_;
+  FreeSlot(s);
   ++stale_;
   CompactIfMostlyStale();
   return true;
-}
-
-[[gnu::always_inline]] inline bool Scheduler::IsStale(const Entry& entry) const {
-  const Slot& s = SlotAt(entry.slot);
-  return !s.live || s.generation != entry.generation;
 }
 
 [[gnu::noinline]] void Scheduler::CompactIfMostlyStale() {
@@ -248,7 +244,7 @@ bool Scheduler::Cancel(EventId id) {
   // The now queue's live entries, in their order, from its front.
   kept = 0;
   for (size_t i = 0; i < now_size_; ++i) {
-    const Entry& e = now_queue_[(now_head_ + i) & now_mask_];
+    const NowEntry& e = now_queue_[(now_head_ + i) & now_mask_];
     if (!IsStale(e)) now_queue_[(now_head_ + kept++) & now_mask_] = e;
   }
   now_size_ = kept;
@@ -256,17 +252,22 @@ bool Scheduler::Cancel(EventId id) {
 }
 
 [[gnu::always_inline]] inline bool Scheduler::SkipStale() {
-  // No Cancel left an entry behind: the fronts (if any) are live, no slot lookup.
-  if (stale_ == 0) [[likely]] return heap_size_ != 0 || now_size_ != 0;
-  while (now_size_ != 0 && IsStale(now_queue_[now_head_])) {
+  // No Cancel left an entry behind: the fronts (if any) are live.
+  // Else a call only when one of them is stale (cancelled timers wait in the
+  // heap while live events run before them).
+  if (stale_ != 0 && (NowFrontStale() || HeapTopStale())) [[unlikely]] PopStaleFronts();
+  return heap_size_ != 0 || now_size_ != 0;
+}
+
+[[gnu::noinline]] void Scheduler::PopStaleFronts() {
+  while (NowFrontStale()) {
     PopNowQueue();
     --stale_;
   }
-  while (heap_size_ != 0 && IsStale(heap_[0])) {
+  while (HeapTopStale()) {
     HeapPop();
     --stale_;
   }
-  return heap_size_ != 0 || now_size_ != 0;
 }
 
 // The now queue's front is due at Now(), no later than the heap's top: it
@@ -274,54 +275,64 @@ bool Scheduler::Cancel(EventId id) {
 [[gnu::always_inline]] inline bool Scheduler::TopInNowQueue() const {
   if (now_size_ == 0) return false;
   if (heap_size_ == 0) return true;
-  const Entry& front = now_queue_[now_head_];
-  return Before(front.time, front.sequence, heap_[0].time, heap_[0].sequence);
+  return Before(now_, now_queue_[now_head_].sequence, heap_[0].time, heap_[0].sequence);
 }
 
-[[gnu::always_inline]] inline const Scheduler::Entry& Scheduler::Top() const {
-  return TopInNowQueue() ? now_queue_[now_head_] : heap_[0];
+// The now queue's entries are due at Now(), the heap's no earlier.
+[[gnu::always_inline]] inline TimeNs Scheduler::TopTime() const {
+  return now_size_ != 0 ? now_ : heap_[0].time;
 }
 
+template <bool kFifo>
 [[gnu::always_inline]] inline bool Scheduler::StepInline() {
   if (!SkipStale()) return false;
-  if (events_run_ >= events_max_) Fail("events_max exceeded: runaway simulation");
-  Entry top;
-  if (schedule_.strategy == ScheduleStrategy::kFifo) {
-    if (TopInNowQueue()) {
-      top = now_queue_[now_head_];
-      PopNowQueue();
-    } else {
+  if (events_left_ == 0) [[unlikely]] Fail("events_max exceeded: runaway simulation");
+  --events_left_;
+  Slot* next;
+  if (kFifo && TopInNowQueue()) {
+    next = now_queue_[now_head_].slot;  // due at Now(): the clock stays
+    PopNowQueue();
+  } else {
+    Entry top;
+    if constexpr (kFifo) {
       top = heap_[0];
       HeapPop();
+    } else {
+      top = PickAmongTies();
     }
-  } else {
-    top = PickAmongTies();
+    next = top.slot;
+    now_ = top.time;
   }
-  // The event runs in its slot: no longer live (Cancel of it returns false),
-  // but not reusable until the callback returns (slots live in chunks that
-  // never move, so events the callback schedules never move it).
-  Slot& slot = SlotAt(top.slot);
-  slot.live = false;
-  --pending_;
-  ++events_run_;
-  now_ = top.time;
+  // The event runs in its slot: no longer pending (Cancel of it returns
+  // false), but not reusable until the callback returns (slots live in
+  // chunks that never move, so events the callback schedules never move it).
+  Slot& slot = *next;
+  slot.sequence = 0;
   const uint32_t outer_chain = current_chain_;
   current_chain_ = slot.chain;
-  if (slot.guard == nullptr || *slot.guard == slot.guard_value) {
+  bool run = true;
+  if (slot.guard != nullptr) {
+    run = *slot.guard == slot.guard_value;
+    slot.guard = nullptr;
+  }
+  if (run) [[likely]] {
     slot.fn.InvokeOnce();  // runs the callback and destroys it: the slot is empty after
   } else {
     slot.fn.reset();
   }
-  slot.guard = nullptr;
   current_chain_ = outer_chain;
-  // FreeSlot, on the reference held (the slot has not moved).
+  // FreeSlot, on the reference held (the slot has not moved), but for the
+  // fields already cleared.
   ++slot.generation;
   slot.next_free = free_slot_;
-  free_slot_ = top.slot;
+  free_slot_ = &slot;
   return true;
 }
 
-__attribute__((flatten)) bool Scheduler::Step() { return StepInline(); }
+// The public loops test the strategy once and run the step made for it.
+__attribute__((flatten)) bool Scheduler::Step() {
+  return schedule_.strategy == ScheduleStrategy::kFifo ? StepInline<true>() : StepInline<false>();
+}
 
 [[gnu::noinline]] Scheduler::Entry Scheduler::PickAmongTies() {
   ties_.clear();
@@ -369,12 +380,12 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
   const uint64_t step = stats_.choice_points - 1;
   // Chains seen for the first time get their random rank first: inserting
   // one shifts the ranks of those below it.
-  for (const Entry& tie : ties) (void)PctRank(SlotAt(tie.slot).chain);
+  for (const Entry& tie : ties) (void)PctRank(tie.slot->chain);
   auto best_of = [&] {
     size_t best = 0;
-    size_t best_rank = PctRank(SlotAt(ties[0].slot).chain);
+    size_t best_rank = PctRank(ties[0].slot->chain);
     for (size_t i = 1; i < ties.size(); ++i) {
-      const size_t rank = PctRank(SlotAt(ties[i].slot).chain);
+      const size_t rank = PctRank(ties[i].slot->chain);
       if (rank < best_rank) {  // strict: within a chain the earliest scheduled wins
         best = i;
         best_rank = rank;
@@ -387,7 +398,7 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
     // A change point: the chain about to run drops below every other.
     ++next_change_point_;
     ++stats_.change_points_hit;
-    const uint32_t chain = SlotAt(ties[best].slot).chain;
+    const uint32_t chain = ties[best].slot->chain;
     priorities_.erase(std::remove(priorities_.begin(), priorities_.end(), chain), priorities_.end());
     lowered_.erase(std::remove(lowered_.begin(), lowered_.end(), chain), lowered_.end());
     lowered_.push_back(chain);
@@ -397,16 +408,24 @@ size_t Scheduler::PickPct(const std::vector<Entry>& ties) {
 }
 
 __attribute__((flatten)) void Scheduler::RunUntil(TimeNs t) {
-  while (SkipStale() && Top().time <= t) StepInline();
+  if (schedule_.strategy == ScheduleStrategy::kFifo) {
+    while (SkipStale() && TopTime() <= t) StepInline<true>();
+  } else {
+    while (SkipStale() && TopTime() <= t) StepInline<false>();
+  }
   if (t > now_) now_ = t;
 }
 
 __attribute__((flatten)) uint64_t Scheduler::RunUntilIdle(uint64_t limit) {
-  uint64_t ran = 0;
-  while (ran < limit && StepInline()) ++ran;
-  return ran;
+  uint64_t left = limit;  // counted down: the decrement is the test
+  if (schedule_.strategy == ScheduleStrategy::kFifo) {
+    while (left != 0 && StepInline<true>()) --left;
+  } else {
+    while (left != 0 && StepInline<false>()) --left;
+  }
+  return limit - left;
 }
 
-TimeNs Scheduler::NextEventTime() { return SkipStale() ? Top().time : kTimeNever; }
+TimeNs Scheduler::NextEventTime() { return SkipStale() ? TopTime() : kTimeNever; }
 
 }  // namespace sim

@@ -135,8 +135,9 @@ class Scheduler {
 
   // Time of the next pending event, kTimeNever if none.
   TimeNs NextEventTime();
-  uint64_t pending() const { return pending_; }
-  uint64_t events_run() const { return events_run_; }
+  // Derived from the queues' sizes and stale_ (no counter to keep per event).
+  uint64_t pending() const { return heap_size_ + now_size_ - stale_; }
+  uint64_t events_run() const { return events_max_ - events_left_; }
   const ScheduleOptions& schedule_options() const { return schedule_; }
   const ScheduleStats& schedule_stats() const { return stats_; }
 
@@ -145,84 +146,111 @@ class Scheduler {
   // An end-of-instant event is an entry with kEndOfInstantBit set in its
   // sequence: (time, sequence) order then puts it after every ordinary entry
   // of its time. Callbacks live in reusable slots (no per-event allocation
-  // for captures up to Callback::inline_bytes); the heap holds small (time, sequence, slot,
-  // generation) entries, but for fifo's events due at Now(), which wait in
-  // the now queue. An EventId is (generation << 32 | slot + 1): Cancel
-  // frees the slot at once and bumps its generation, which turns the heap
-  // (or now queue) entry stale; stale entries are skipped when they surface
-  // (and compacted when they outnumber the live ones).
+  // for captures up to Callback::inline_bytes); the heap holds small (time,
+  // sequence, slot) entries, but for fifo's events due at Now(), which wait
+  // in the now queue. A slot holds the sequence of its pending event (0 while
+  // it has none): an entry whose sequence differs is stale (its event was
+  // cancelled, the slot perhaps reused); stale entries are skipped when they
+  // surface (and compacted when they outnumber the live ones). An EventId is
+  // (generation << 32 | slot index + 1): Cancel frees the slot at once and
+  // bumps its generation, so an old id never cancels the slot's next event.
   static constexpr uint64_t kEndOfInstantBit = uint64_t{1} << 63;
-  // Slots live in fixed-size chunks (stable addresses, and indexing is a
-  // shift and a mask): an event runs in its slot, which is freed for reuse
-  // only after the callback returns. Every public entry point is a template
-  // over the callable that ends here: a slot is taken (inline when one is
-  // free), the callable constructed in it, and Enqueue (out of line) checks
-  // and files the event. One construction of the caller's lambda in place.
-  template <class F>
-  [[gnu::always_inline]] EventId Emplace(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
-                                         const uint64_t* guard, uint64_t guard_value, F&& fn) {
-    uint32_t slot = free_slot_;
-    if (slot != kNoSlot) [[likely]] {
-      free_slot_ = SlotAt(slot).next_free;
-    } else {
-      slot = NewSlot();
-    }
-    Slot& s = SlotAt(slot);
-    s.fn.Emplace(std::forward<F>(fn));
-    // A free slot has no guard (Step and Cancel clear it): only the guarded
-    // entry point (a constant elsewhere) stores one.
-    if (guard != nullptr) {
-      s.guard = guard;
-      s.guard_value = guard_value;
-    }
-    // Known at compile time for After(0) (the usual way to schedule for
-    // Now()): no test left in the caller.
-    if (t == now_ && end_of_instant_bit == 0) return EnqueueNow(chain, slot);
-    return Enqueue(t, chain, end_of_instant_bit, slot);
-  }
-  uint32_t NewSlot();
-  // Files the event of a taken slot whose callback (and guard) is in place
-  // (or aborts when t is in the past or the callback is empty).
-  EventId Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, uint32_t slot);
-  // Enqueue of an ordinary event due at Now(): into the now queue, if it has
-  // room (fifo only), else Enqueue.
-  EventId EnqueueNow(uint32_t chain, uint32_t slot);
-  struct Entry {
-    TimeNs time;
-    uint64_t sequence;
-    uint32_t slot;
-    uint32_t generation;
-  };
   struct Slot {
     Callback fn;
     const uint64_t* guard = nullptr;  // see AtInChainGuarded; nullptr while the slot is free
     uint64_t guard_value = 0;
-    // Ids are (generation << 32 | slot + 1): never 0 (kNoEvent), whatever
+    uint64_t sequence = 0;  // of the pending event (end-of-instant bit included); 0: none
+    Slot* next_free = nullptr;  // while free: the next free slot
+    // Ids are (generation << 32 | index + 1): never 0 (kNoEvent), whatever
     // the generation, which may wrap around.
     uint32_t generation = 1;
     uint32_t chain = 0;
-    bool live = false;
-    uint32_t next_free = 0;  // while free: the next free slot (kNoSlot: none)
+    uint32_t index = 0;  // in slot_chunks_ (SlotAt)
   };
+  struct Entry {
+    TimeNs time;
+    uint64_t sequence;
+    Slot* slot;
+  };
+  // An entry of the now queue: due at Now(), its time implied.
+  struct NowEntry {
+    uint64_t sequence;
+    Slot* slot;
+  };
+  static EventId IdOf(const Slot& s) {
+    return (static_cast<uint64_t>(s.generation) << 32) | (static_cast<uint64_t>(s.index) + 1);
+  }
+  // Slots live in fixed-size chunks (stable addresses): an event runs in its
+  // slot, which is freed for reuse only after the callback returns; entries
+  // and the free list point at slots, an index is only for ids. Every public
+  // entry point is a template over the callable that ends here: a slot is
+  // taken (inline when one is free), the callable constructed in it, and
+  // Enqueue (out of line) checks and files the event. One construction of
+  // the caller's lambda in place. The id is made here, after the call, so a
+  // caller that drops it (most) pays nothing for it.
+  template <class F>
+  [[gnu::always_inline]] EventId Emplace(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit,
+                                         const uint64_t* guard, uint64_t guard_value, F&& fn) {
+    // Known at compile time for After(0) (the usual way to schedule for
+    // Now()): no test left in the caller. Decided before the callable is
+    // built, whose stores would make the compiler read now_ again.
+    const bool due_now = t == now_ && end_of_instant_bit == 0;
+    Slot* s = free_slot_;
+    if (s != nullptr) [[likely]] {
+      free_slot_ = s->next_free;
+    } else {
+      s = NewSlot();
+    }
+    // A free slot's callback is empty (Step and Cancel leave it so).
+    s->fn.EmplaceIntoEmpty(std::forward<F>(fn));
+    // A lambda is never empty: the test folds away but for a std::function,
+    // a pointer or a Callback handed in.
+    if (!s->fn) [[unlikely]] Fail("At: empty callback");
+    // A free slot has no guard (Step and Cancel clear it): only the guarded
+    // entry point (a constant elsewhere) stores one.
+    if (guard != nullptr) {
+      s->guard = guard;
+      s->guard_value = guard_value;
+    }
+    if (due_now) {
+      EnqueueNow(chain, *s);
+    } else {
+      Enqueue(t, chain, end_of_instant_bit, *s);
+    }
+    return IdOf(*s);
+  }
+  Slot* NewSlot();
+  // Files the event of a taken slot whose callback (and guard) is in place
+  // (or aborts when t is in the past).
+  void Enqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, Slot& s);
+  // Enqueue of an ordinary event due at Now(): into the now queue, if it has
+  // room (fifo only), else Enqueue.
+  void EnqueueNow(uint32_t chain, Slot& s);
   // The checks and bookkeeping of a taken slot's event; returns its sequence.
   uint64_t File(Slot& s, TimeNs t, uint32_t chain, uint64_t end_of_instant_bit);
   // Pops stale entries off the top of the heap and the front of the now
   // queue; true if a live one remains.
   bool SkipStale();
-  // The next entry to run in (time, sequence) order: the heap's top or the
-  // now queue's front (SkipStale first: one of them is not empty).
-  const Entry& Top() const;
-  // Whether Top() is the now queue's front (else the heap's top).
+  void PopStaleFronts();  // SkipStale's loops, when Cancel left entries behind
+  bool NowFrontStale() const { return now_size_ != 0 && IsStale(now_queue_[now_head_]); }
+  bool HeapTopStale() const { return heap_size_ != 0 && IsStale(heap_[0]); }
+  // The time of the next entry to run (SkipStale first: one is pending).
+  TimeNs TopTime() const;
+  // Whether the next entry to run in (time, sequence) order is the now
+  // queue's front (else the heap's top).
   bool TopInNowQueue() const;
-  bool IsStale(const Entry& entry) const;
-  // Step's body, inline in Step and the run loops (no call per event).
+  template <class E>  // Entry or NowEntry
+  static bool IsStale(const E& entry) { return entry.slot->sequence != entry.sequence; }
+  // Step's body, inline in Step and the run loops (no call per event); kFifo
+  // is schedule_.strategy == kFifo, decided once per loop.
+  template <bool kFifo>
   bool StepInline();
-  void FreeSlot(uint32_t slot);
+  void FreeSlot(Slot& s);
   void CompactIfMostlyStale();
   void HeapPush(const Entry& entry);  // needs room: heap_size_ < heap_.size()
   void HeapPop();
   void GrowHeap();
-  EventId GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, uint32_t slot);
+  void GrowHeapAndEnqueue(TimeNs t, uint32_t chain, uint64_t end_of_instant_bit, Slot& s);
   [[noreturn]] void Fail(const char* what) const;
   // Random and PCT: takes the live entries due at the earliest time off the
   // heap, picks one by the strategy, puts the others back; returns the pick.
@@ -235,8 +263,9 @@ class Scheduler {
 
   TimeNs now_ = 0;
   uint64_t next_sequence_ = 1;
-  uint64_t pending_ = 0;
-  uint64_t events_run_ = 0;
+  // Counts down from events_max to 0 (events_run() is the difference): one
+  // test and one decrement an event.
+  uint64_t events_left_;
   uint64_t events_max_;
   uint64_t stale_ = 0;  // cancelled entries still in the heap or the now queue
   // Cancel compacts once at least this many entries are stale and they are
@@ -255,7 +284,7 @@ class Scheduler {
   // are due at Now()). Which of the two holds an entry changes nothing
   // (the next event is the least of both): a full ring leaves the entry to
   // the heap. The ring grows with the heap (GrowHeap).
-  std::vector<Entry> now_queue_;  // a ring as large as heap_ (a power of two), fifo only
+  std::vector<NowEntry> now_queue_;  // a ring as large as heap_ (a power of two), fifo only
   size_t now_capacity_ = 0;       // now_queue_.size(): 0 but under fifo
   size_t now_mask_ = 0;           // now_capacity_ - 1
   size_t now_head_ = 0;           // index of the front in now_queue_
@@ -265,15 +294,10 @@ class Scheduler {
     --now_size_;
   }
   static constexpr uint32_t kSlotChunkBits = 6;  // 64 slots per chunk
-  Slot& SlotAt(uint32_t slot) { return slot_chunks_[slot >> kSlotChunkBits][slot & ((1u << kSlotChunkBits) - 1)]; }
-  const Slot& SlotAt(uint32_t slot) const {
-    return slot_chunks_[slot >> kSlotChunkBits][slot & ((1u << kSlotChunkBits) - 1)];
-  }
+  Slot& SlotAt(uint32_t index) { return slot_chunks_[index >> kSlotChunkBits][index & ((1u << kSlotChunkBits) - 1)]; }
   std::vector<std::unique_ptr<Slot[]>> slot_chunks_;
   uint32_t slot_count_ = 0;  // slots ever created (all of slot_chunks_' first slot_count_)
-  // Free slots, a list through Slot::next_free, the last freed first.
-  static constexpr uint32_t kNoSlot = UINT32_MAX;
-  uint32_t free_slot_ = kNoSlot;
+  Slot* free_slot_ = nullptr;  // free slots, a list through Slot::next_free, the last freed first
 
   ScheduleOptions schedule_;
   ScheduleStats stats_;

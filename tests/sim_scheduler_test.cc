@@ -109,6 +109,29 @@ TEST(Scheduler, CancelPendingOnlyOnce) {
   EXPECT_FALSE(scheduler.Cancel(c));
 }
 
+// A cancelled event's slot is the next one taken: its old entry (in the now
+// queue or the heap) must be skipped as stale, and the new event run once,
+// in its own place.
+TEST(Scheduler, ASlotReusedRightAfterCancelRunsOnlyTheNewEvent) {
+  Scheduler scheduler;
+  std::vector<std::string> order;
+  scheduler.At(5, [&] {
+    const EventId now = scheduler.After(0, [&] { order.push_back("cancelled now"); });
+    scheduler.After(0, [&] { order.push_back("first"); });
+    EXPECT_TRUE(scheduler.Cancel(now));
+    scheduler.After(0, [&] { order.push_back("reused now"); });
+    const EventId later = scheduler.After(10, [&] { order.push_back("cancelled later"); });
+    EXPECT_TRUE(scheduler.Cancel(later));
+    scheduler.After(10, [&] { order.push_back("reused later"); });
+    EXPECT_EQ(scheduler.pending(), 3u);
+  });
+  EXPECT_EQ(scheduler.RunUntilIdle(), 4u);
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "reused now", "reused later"}));
+  EXPECT_EQ(scheduler.Now(), 15);
+  EXPECT_EQ(scheduler.events_run(), 4u);
+  EXPECT_EQ(scheduler.pending(), 0u);
+}
+
 TEST(Scheduler, CancelReleasesTheCallbackAtOnce) {
   Scheduler scheduler;
   auto token = std::make_shared<int>(1);
