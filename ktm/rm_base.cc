@@ -585,7 +585,7 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
       (void)PrePrepareComplete(*kernel_, ctx->enlistment);
       return;
     case TRANSACTION_NOTIFY_PREPARE:
-      return OnPrepare(*ctx);
+      return OnPrepare(*ctx, n.EnlistmentId);
     case TRANSACTION_NOTIFY_COMMIT:
       return OnCommit(*ctx);
     case TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT:
@@ -644,7 +644,7 @@ bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double prob
       .Bernoulli(probability);
 }
 
-void RmBase::OnPrepare(TxContext& ctx) {
+void RmBase::OnPrepare(TxContext& ctx, const Guid& enlistment_id) {
   if (ctx.phase != RmTxPhase::kActive) return;  // voted no already
   if (Decide(ctx, "vote", options_.vote_no_probability)) return VoteNo(ctx, "");
   if (!HasChanges(ctx.uow)) {
@@ -669,9 +669,10 @@ void RmBase::OnPrepare(TxContext& ctx) {
   Writer& w = record_writer_;
   w.Reset();
   w.Id(ctx.uow);
-  Guid en_id;
-  (void)GetEnlistmentId(*kernel_, ctx.enlistment, &en_id);
-  w.Id(en_id);
+  // The enlistment's id as the notification names it (what
+  // GetEnlistmentId(ctx.enlistment) answers, without the call), null once
+  // the RM let go of its handle (Disconnect), as GetEnlistmentId's failure left it.
+  w.Id(ctx.enlistment != INVALID_HANDLE_VALUE ? enlistment_id : Guid{});
   w.Bytes(ctx.changes);
   auto lsn = log()->Append(kRecPrepare, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");

@@ -305,7 +305,8 @@ class RmBase {
   // A yes/no decision about ctx's transaction, true with `probability`
   // (its stream: see rm_base.cc).
   bool Decide(const TxContext& ctx, std::string_view decision, double probability);
-  void OnPrepare(TxContext& ctx);
+  // enlistment_id: the notification's (ctx's enlistment), for the prepare record.
+  void OnPrepare(TxContext& ctx, const Guid& enlistment_id);
   // The force callbacks find their context by enlistment key (FindByKey: an
   // index, where a UOW is a search of txs_); the key is its context's alone.
   void OnPrepareForced(uint64_t key, absl::Status status);
