@@ -1309,10 +1309,11 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->id = NewGuid();
   en->key = key;
   en->mask = mask;
-  en->rm = *rm_slot;
+  en->rm = std::shared_ptr<Rm>(*rm_slot);  // moved from a copy: a copy assignment is an out-of-line call
   en->rm_id = rm->id;
   en->tx = *tx_slot;
   en->tx_id = tx->id;
+  en->tx_handle = tx_handle;
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
@@ -1386,13 +1387,22 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
 
 NTSTATUS Kernel::ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = Lookup(h, en); s != STATUS_SUCCESS) return s;
-  // The transaction's reference copied from transactions_ (a plain
-  // increment) when it is still there, which it is until it is forgotten;
-  // locking the weak_ptr costs an atomic compare-exchange per response.
+  // The transaction's reference copied (a plain increment) from the handle
+  // the enlistment was created through while the client keeps it open (a
+  // direct index), else from transactions_ (a hash lookup) until it is
+  // forgotten; locking the weak_ptr costs an atomic compare-exchange.
   const std::weak_ptr<Tx>& weak = (*en)->tx;
-  auto it = transactions_.find((*en)->tx_id);
-  const bool listed = it != transactions_.end() && !it->second.owner_before(weak) && !weak.owner_before(it->second);
-  *tx = listed ? it->second : weak.lock();
+  auto same = [&weak](const std::shared_ptr<Tx>& strong) {
+    return !strong.owner_before(weak) && !weak.owner_before(strong);
+  };
+  // Assigned from temporaries (moves): a copy assignment is an out-of-line call.
+  const std::shared_ptr<Tx>* by_handle = nullptr;
+  if (LookupSlot((*en)->tx_handle, &by_handle) == STATUS_SUCCESS && same(*by_handle)) {
+    *tx = std::shared_ptr<Tx>(*by_handle);
+  } else {
+    auto it = transactions_.find((*en)->tx_id);
+    *tx = it != transactions_.end() && same(it->second) ? it->second : weak.lock();
+  }
   if (!*tx) return STATUS_TRANSACTION_NOT_ACTIVE;  // forgotten
   MergeClock((*tx)->tm, clock);
   return STATUS_SUCCESS;
