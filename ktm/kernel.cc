@@ -413,17 +413,12 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   StartPrePrepare(tx);
 }
 
-void Kernel::StartPrePrepare(const std::shared_ptr<Tx>& tx) {
-  StartPhase(tx, TxState::kPrePreparing, EnState::kPrePreparing, TRANSACTION_NOTIFY_PREPREPARE);
-}
-
-void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
-  StartPhase(tx, TxState::kPreparing, EnState::kPreparing, TRANSACTION_NOTIFY_PREPARE);
-}
-
 // Phase 0 and phase 1 have the same shape: every live enlistment that asked
-// for the notification gets it and is awaited.
-void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state, uint32_t notification) {
+// for the notification gets it and is awaited. Inline in StartPrePrepare
+// and StartPrepare, where the states are constants (their trace names one
+// load each, no range check).
+[[gnu::always_inline]] inline void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state,
+                                                      uint32_t notification) {
   SetTxState(*tx, tx_state);
   tx->pending = 0;
   tx->phase_last_notified = nullptr;
@@ -440,6 +435,14 @@ void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState
     Notify(*en, notification);
   }
   if (tx->pending == 0) MaybeFinishPhase(tx);  // nobody notified: the phase is over already
+}
+
+void Kernel::StartPrePrepare(const std::shared_ptr<Tx>& tx) {
+  StartPhase(tx, TxState::kPrePreparing, EnState::kPrePreparing, TRANSACTION_NOTIFY_PREPREPARE);
+}
+
+void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
+  StartPhase(tx, TxState::kPreparing, EnState::kPreparing, TRANSACTION_NOTIFY_PREPARE);
 }
 
 // The hot callers (a phase's start, each response) test tx->pending first
