@@ -709,7 +709,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   const bool added = transactions_.emplace(tx->id, tx).second;  // no default-constructed entry assigned over
   KTM_ASSERT(added, "a new transaction's id is taken");
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
-  ArmTimeout(tx);
+  if (timeout_ms != 0 && timeout_ms != INFINITE) ArmTimeout(tx);  // ArmTimeout's own test, without the call
   *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
   return STATUS_SUCCESS;
 }
