@@ -183,13 +183,13 @@ void RmBase::ReportWrite(const Guid& uow, std::string_view key, std::string_view
   TraceTx("rm.write", uow, {"key", key}, {"value", value});
 }
 
-void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
+inline void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
   if (options_.observer) options_.observer->OnVote(host_->id(), observed_rm_, ctx.uow, vote, why);
   if (why.empty()) return TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)});
   TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)}, {"why", why});
 }
 
-void RmBase::ReportCommitted(TxContext& ctx) {
+inline void RmBase::ReportCommitted(TxContext& ctx) {
   KTM_ASSERT(!ctx.outcome_reported, options_.name + ": a transaction's outcome reported twice");
   ctx.outcome_reported = true;
   if (options_.observer) options_.observer->OnCommitted(host_->id(), observed_rm_, ctx.uow);
@@ -626,7 +626,7 @@ void RmBase::VoteNo(TxContext& ctx, const std::string& why) {
 // decides (the RM, the decision, the transaction's description: the
 // workload's "t<N>"), so deleting another transaction moves no vote. Without
 // a description (a Dtc branch), the RM's own stream.
-bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double probability) {
+inline bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double probability) {
   // The stream serves this one decision, so when the probability decides
   // alone (Bernoulli draws u in [0, 1): u < p is never true for p <= 0,
   // always for p >= 1) the stream is not made: no Rng seeded, no name built
