@@ -571,6 +571,11 @@ NTSTATUS RmBase::Disconnect(HANDLE transaction) {
 // ---------------------------------------------------------------------------
 // Notifications.
 
+inline void RmBase::ReportNotify(const TxContext& ctx, uint32_t what) {
+  if (options_.observer) options_.observer->OnNotify(host_->id(), observed_rm_, ctx.uow, what);
+  TraceTx("rm.notify", ctx.uow, {"n", NotificationTraceNameFast(what)});
+}
+
 void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   uint32_t what = n.TransactionNotification;
   if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
@@ -578,25 +583,31 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   TxContext* ctx = FindByKey(n.TransactionKey);
   if (ctx == nullptr) return;  // a duplicate for a transaction already finished
   KTM_ASSERT(ctx->key == n.TransactionKey, "RmBase: the enlistment key index names another context");
-  if (options_.observer) options_.observer->OnNotify(host_->id(), observed_rm_, ctx->uow, what);
-  TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceNameFast(what)});
+  // Each case reports the notification first (ReportNotify), where `what`
+  // is a constant.
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
+      ReportNotify(*ctx, what);
       (void)PrePrepareComplete(*kernel_, ctx->enlistment);
       return;
     case TRANSACTION_NOTIFY_PREPARE:
+      ReportNotify(*ctx, what);
       return OnPrepare(*ctx, n.EnlistmentId);
     case TRANSACTION_NOTIFY_COMMIT:
+      ReportNotify(*ctx, what);
       return OnCommit(*ctx);
     case TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT:
+      ReportNotify(*ctx, what);
       return OnSinglePhaseCommit(*ctx);
     case TRANSACTION_NOTIFY_ROLLBACK:
+      ReportNotify(*ctx, what);
       if (options_.protocol_bug == RmProtocolBug::kIgnoreRollback && ctx->phase == RmTxPhase::kActive) return;
       return OnRollback(*ctx);
     case TRANSACTION_NOTIFY_INDOUBT:
+      ReportNotify(*ctx, what);
       return OnInDoubt(*ctx);
     default:
-      return;
+      return ReportNotify(*ctx, what);
   }
 }
 

@@ -305,6 +305,11 @@ class RmBase {
   [[gnu::always_inline]] inline void ReportCommitted(TxContext& ctx);
   void ReportAborted(TxContext& ctx, std::string_view why);
   void Handle(const TRANSACTION_NOTIFICATION& n);
+  // The history report and trace event of a notification to ctx's
+  // transaction: inline in each case of Handle's switch, where `what` is a
+  // constant (its trace name a load from a fixed place, no test, index or
+  // fallback call).
+  [[gnu::always_inline]] inline void ReportNotify(const TxContext& ctx, uint32_t what);
   // A yes/no decision about ctx's transaction, true with `probability`
   // (its stream: see rm_base.cc).
   // Inline at its two call sites (OnPrepare, OnSinglePhaseCommit: every 2PC
