@@ -134,7 +134,8 @@ void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n
 }
 
 void RmClient::HandleNext() {
-  KTM_ASSERT(inbox_head_ < inbox_.size(), "a notification handler event without a notification");
+  KTM_ASSERT(inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_head_) < inbox_.end(),  // no division by the size
+             "a notification handler event without a notification");
   // In place, not copied out: a notification is delivered only by a
   // scheduler event of its own (OnNotification), never while a handler
   // runs, so inbox_ stays as it is until the handler returns; nothing here
