@@ -101,6 +101,16 @@ void UntrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
   }
 }
 
+// Whether tm should take a checkpoint now (MaybeCheckpoint's test): every
+// kCheckpointEveryEnds end records, or once a quarter of the log is in use.
+// Inline where a transaction is forgotten, so that the usual answer (no)
+// costs no call.
+[[gnu::always_inline]] inline bool CheckpointDue(const Tm& tm) {
+  if (tm.is_volatile || !tm.log || tm.log->failed() || tm.checkpoint_in_flight) return false;
+  const uint64_t used = tm.log->end_lsn() - tm.log->base_lsn();
+  return tm.ends_since_checkpoint >= kCheckpointEveryEnds || used >= tm.log_bytes / 4;
+}
+
 }  // namespace
 
 namespace trace_names {
@@ -140,7 +150,8 @@ uint64_t Kernel::forced_log_writes() const {
   return n;
 }
 
-Guid Kernel::NewGuid() {
+// Inline where it is used (every transaction and enlistment): two draws.
+[[gnu::always_inline]] inline Guid Kernel::NewGuid() {
   Guid g;
   g.hi = rng_.Next();
   g.lo = rng_.Next();
@@ -403,17 +414,12 @@ void Kernel::RequestCommit(const std::shared_ptr<Tx>& tx) {
   StartPrePrepare(tx);
 }
 
-void Kernel::StartPrePrepare(const std::shared_ptr<Tx>& tx) {
-  StartPhase(tx, TxState::kPrePreparing, EnState::kPrePreparing, TRANSACTION_NOTIFY_PREPREPARE);
-}
-
-void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
-  StartPhase(tx, TxState::kPreparing, EnState::kPreparing, TRANSACTION_NOTIFY_PREPARE);
-}
-
 // Phase 0 and phase 1 have the same shape: every live enlistment that asked
-// for the notification gets it and is awaited.
-void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state, uint32_t notification) {
+// for the notification gets it and is awaited. Inline in StartPrePrepare
+// and StartPrepare, where the states are constants (their trace names one
+// load each, no range check).
+[[gnu::always_inline]] inline void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState en_state,
+                                                      uint32_t notification) {
   SetTxState(*tx, tx_state);
   tx->pending = 0;
   tx->phase_last_notified = nullptr;
@@ -429,9 +435,20 @@ void Kernel::StartPhase(const std::shared_ptr<Tx>& tx, TxState tx_state, EnState
     ++tx->phase_notified;
     Notify(*en, notification);
   }
-  MaybeFinishPhase(tx);
+  if (tx->pending == 0) MaybeFinishPhase(tx);  // nobody notified: the phase is over already
 }
 
+void Kernel::StartPrePrepare(const std::shared_ptr<Tx>& tx) {
+  StartPhase(tx, TxState::kPrePreparing, EnState::kPrePreparing, TRANSACTION_NOTIFY_PREPREPARE);
+}
+
+void Kernel::StartPrepare(const std::shared_ptr<Tx>& tx) {
+  StartPhase(tx, TxState::kPreparing, EnState::kPreparing, TRANSACTION_NOTIFY_PREPARE);
+}
+
+// The hot callers (a phase's start, each response) test tx->pending first
+// themselves: only the last response finishes a phase, and the call costs a
+// frame (this function's six saved registers) before its own test.
 void Kernel::MaybeFinishPhase(const std::shared_ptr<Tx>& tx) {
   if (tx->pending != 0) return;
   switch (tx->state) {
@@ -588,7 +605,7 @@ void Kernel::CommitDecided(const std::shared_ptr<Tx>& tx) {
   if (planted_bug_ == kBugForgetBeforeCommitComplete && tx->pending > 0) {
     tx->pending = 0;
   }
-  MaybeFinishPhase(tx);
+  if (tx->pending == 0) MaybeFinishPhase(tx);
 }
 
 void Kernel::Abort(const std::shared_ptr<Tx>& tx, const char* reason) {
@@ -649,7 +666,7 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
   SetTxState(*tx, TxState::kForgotten);
   if (tm != nullptr) tm->transactions.erase(tx->id);
   transactions_.erase(tx->id);
-  if (tm != nullptr) MaybeCheckpoint(*tm);
+  if (tm != nullptr && CheckpointDue(*tm)) MaybeCheckpoint(*tm);
 }
 
 void Kernel::ArmTimeout(const std::shared_ptr<Tx>& tx) {
@@ -693,7 +710,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   const bool added = transactions_.emplace(tx->id, tx).second;  // no default-constructed entry assigned over
   KTM_ASSERT(added, "a new transaction's id is taken");
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
-  ArmTimeout(tx);
+  if (timeout_ms != 0 && timeout_ms != INFINITE) ArmTimeout(tx);  // ArmTimeout's own test, without the call
   *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
   return STATUS_SUCCESS;
 }
@@ -1088,9 +1105,7 @@ void Kernel::AppendRmRegistration(Tm& tm, const Rm& rm) {
 }
 
 void Kernel::MaybeCheckpoint(Tm& tm) {
-  if (tm.is_volatile || !tm.log || tm.log->failed() || tm.checkpoint_in_flight) return;
-  uint64_t used = tm.log->end_lsn() - tm.log->base_lsn();
-  if (tm.ends_since_checkpoint < kCheckpointEveryEnds && used < tm.log_bytes / 4) return;
+  if (!CheckpointDue(tm)) return;
   Writer w;
   w.U64(tm.clock);
   w.U32(static_cast<uint32_t>(tm.known_rms.size()));
@@ -1298,10 +1313,11 @@ NTSTATUS Kernel::CreateEnlistment(HANDLE rm_handle, HANDLE tx_handle, uint32_t m
   en->id = NewGuid();
   en->key = key;
   en->mask = mask;
-  en->rm = *rm_slot;
+  en->rm = std::shared_ptr<Rm>(*rm_slot);  // moved from a copy: a copy assignment is an out-of-line call
   en->rm_id = rm->id;
   en->tx = *tx_slot;
   en->tx_id = tx->id;
+  en->tx_handle = tx_handle;
   en->state = EnState::kActive;
   en->superior = superior;
   if (superior) tx->superior = en;
@@ -1375,13 +1391,22 @@ NTSTATUS Kernel::RecoverEnlistment(HANDLE h, uint64_t key) {
 
 NTSTATUS Kernel::ResponseCheck(HANDLE h, En** en, std::shared_ptr<Tx>* tx, uint64_t* clock) {
   if (NTSTATUS s = Lookup(h, en); s != STATUS_SUCCESS) return s;
-  // The transaction's reference copied from transactions_ (a plain
-  // increment) when it is still there, which it is until it is forgotten;
-  // locking the weak_ptr costs an atomic compare-exchange per response.
+  // The transaction's reference copied (a plain increment) from the handle
+  // the enlistment was created through while the client keeps it open (a
+  // direct index), else from transactions_ (a hash lookup) until it is
+  // forgotten; locking the weak_ptr costs an atomic compare-exchange.
   const std::weak_ptr<Tx>& weak = (*en)->tx;
-  auto it = transactions_.find((*en)->tx_id);
-  const bool listed = it != transactions_.end() && !it->second.owner_before(weak) && !weak.owner_before(it->second);
-  *tx = listed ? it->second : weak.lock();
+  auto same = [&weak](const std::shared_ptr<Tx>& strong) {
+    return !strong.owner_before(weak) && !weak.owner_before(strong);
+  };
+  // Assigned from temporaries (moves): a copy assignment is an out-of-line call.
+  const std::shared_ptr<Tx>* by_handle = nullptr;
+  if (LookupSlot((*en)->tx_handle, &by_handle) == STATUS_SUCCESS && same(*by_handle)) {
+    *tx = std::shared_ptr<Tx>(*by_handle);
+  } else {
+    auto it = transactions_.find((*en)->tx_id);
+    *tx = it != transactions_.end() && same(it->second) ? it->second : weak.lock();
+  }
   if (!*tx) return STATUS_TRANSACTION_NOT_ACTIVE;  // forgotten
   MergeClock((*tx)->tm, clock);
   return STATUS_SUCCESS;
@@ -1442,8 +1467,7 @@ NTSTATUS Kernel::PrePrepareComplete(HANDLE h, uint64_t* clock) {
   if (planted_bug_ == kBugTrustResponseOrder && TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrePrepared);
   en->awaited = false;
-  --tx->pending;
-  MaybeFinishPhase(tx);
+  if (--tx->pending == 0) MaybeFinishPhase(tx);
   return STATUS_SUCCESS;
 }
 
@@ -1458,8 +1482,7 @@ NTSTATUS Kernel::PrepareComplete(HANDLE h, uint64_t* clock) {
   if (planted_bug_ == kBugTrustResponseOrder && TrustResponseOrder(tx, en)) return STATUS_SUCCESS;
   SetEnState(*en, EnState::kPrepared);
   en->awaited = false;
-  --tx->pending;
-  MaybeFinishPhase(tx);
+  if (--tx->pending == 0) MaybeFinishPhase(tx);
   return STATUS_SUCCESS;
 }
 
@@ -1482,7 +1505,7 @@ NTSTATUS Kernel::CommitComplete(HANDLE h, uint64_t* clock) {
   SetEnState(*en, EnState::kCommitted);
   if (en->awaited && tx->pending > 0) --tx->pending;
   en->awaited = false;
-  MaybeFinishPhase(tx);
+  if (tx->pending == 0) MaybeFinishPhase(tx);
   return STATUS_SUCCESS;
 }
 
@@ -1494,7 +1517,7 @@ NTSTATUS Kernel::RollbackComplete(HANDLE h, uint64_t* clock) {
   SetEnState(*en, EnState::kAborted);
   if (en->awaited && tx->pending > 0) --tx->pending;
   en->awaited = false;
-  MaybeFinishPhase(tx);
+  if (tx->pending == 0) MaybeFinishPhase(tx);
   return STATUS_SUCCESS;
 }
 

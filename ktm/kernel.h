@@ -184,6 +184,7 @@ struct En {
   Guid rm_id;
   std::weak_ptr<Tx> tx;
   Guid tx_id;                              // tx's id (Notify reads it without locking tx)
+  HANDLE tx_handle = INVALID_HANDLE_VALUE; // the handle of tx it was created through (ResponseCheck)
   EnState state = EnState::kActive;
   std::vector<uint8_t> recovery_blob;
   uint64_t handles = 0;

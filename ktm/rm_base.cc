@@ -183,13 +183,13 @@ void RmBase::ReportWrite(const Guid& uow, std::string_view key, std::string_view
   TraceTx("rm.write", uow, {"key", key}, {"value", value});
 }
 
-void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
+inline void RmBase::ReportVote(TxContext& ctx, RmVote vote, std::string_view why) {
   if (options_.observer) options_.observer->OnVote(host_->id(), observed_rm_, ctx.uow, vote, why);
   if (why.empty()) return TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)});
   TraceTx("rm.vote", ctx.uow, {"vote", RmVoteTraceName(vote)}, {"why", why});
 }
 
-void RmBase::ReportCommitted(TxContext& ctx) {
+inline void RmBase::ReportCommitted(TxContext& ctx) {
   KTM_ASSERT(!ctx.outcome_reported, options_.name + ": a transaction's outcome reported twice");
   ctx.outcome_reported = true;
   if (options_.observer) options_.observer->OnCommitted(host_->id(), observed_rm_, ctx.uow);
@@ -539,6 +539,11 @@ NTSTATUS RmBase::Disconnect(HANDLE transaction) {
 // ---------------------------------------------------------------------------
 // Notifications.
 
+inline void RmBase::ReportNotify(const TxContext& ctx, uint32_t what) {
+  if (options_.observer) options_.observer->OnNotify(host_->id(), observed_rm_, ctx.uow, what);
+  TraceTx("rm.notify", ctx.uow, {"n", NotificationTraceNameFast(what)});
+}
+
 void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   uint32_t what = n.TransactionNotification;
   if (what == TRANSACTION_NOTIFY_RECOVER) return OnRecover(n);
@@ -546,25 +551,31 @@ void RmBase::Handle(const TRANSACTION_NOTIFICATION& n) {
   TxContext* ctx = FindByKey(n.TransactionKey);
   if (ctx == nullptr) return;  // a duplicate for a transaction already finished
   KTM_ASSERT(ctx->key == n.TransactionKey, "RmBase: the enlistment key index names another context");
-  if (options_.observer) options_.observer->OnNotify(host_->id(), observed_rm_, ctx->uow, what);
-  TraceTx("rm.notify", ctx->uow, {"n", NotificationTraceNameFast(what)});
+  // Each case reports the notification first (ReportNotify), where `what`
+  // is a constant.
   switch (what) {
     case TRANSACTION_NOTIFY_PREPREPARE:
+      ReportNotify(*ctx, what);
       (void)PrePrepareComplete(*kernel_, ctx->enlistment);
       return;
     case TRANSACTION_NOTIFY_PREPARE:
-      return OnPrepare(*ctx);
+      ReportNotify(*ctx, what);
+      return OnPrepare(*ctx, n.EnlistmentId);
     case TRANSACTION_NOTIFY_COMMIT:
+      ReportNotify(*ctx, what);
       return OnCommit(*ctx);
     case TRANSACTION_NOTIFY_SINGLE_PHASE_COMMIT:
+      ReportNotify(*ctx, what);
       return OnSinglePhaseCommit(*ctx);
     case TRANSACTION_NOTIFY_ROLLBACK:
+      ReportNotify(*ctx, what);
       if (options_.protocol_bug == RmProtocolBug::kIgnoreRollback && ctx->phase == RmTxPhase::kActive) return;
       return OnRollback(*ctx);
     case TRANSACTION_NOTIFY_INDOUBT:
+      ReportNotify(*ctx, what);
       return OnInDoubt(*ctx);
     default:
-      return;
+      return ReportNotify(*ctx, what);
   }
 }
 
@@ -594,7 +605,7 @@ void RmBase::VoteNo(TxContext& ctx, const std::string& why) {
 // decides (the RM, the decision, the transaction's description: the
 // workload's "t<N>"), so deleting another transaction moves no vote. Without
 // a description (a Dtc branch), the RM's own stream.
-bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double probability) {
+inline bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double probability) {
   // The stream serves this one decision, so when the probability decides
   // alone (Bernoulli draws u in [0, 1): u < p is never true for p <= 0,
   // always for p >= 1) the stream is not made: no Rng seeded, no name built
@@ -612,7 +623,7 @@ bool RmBase::Decide(const TxContext& ctx, std::string_view decision, double prob
       .Bernoulli(probability);
 }
 
-void RmBase::OnPrepare(TxContext& ctx) {
+void RmBase::OnPrepare(TxContext& ctx, const Guid& enlistment_id) {
   if (ctx.phase != RmTxPhase::kActive) return;  // voted no already
   if (Decide(ctx, "vote", options_.vote_no_probability)) return VoteNo(ctx, "");
   if (!HasChanges(ctx.uow)) {
@@ -631,15 +642,16 @@ void RmBase::OnPrepare(TxContext& ctx) {
     SetPhase(ctx, RmTxPhase::kPrepared);
     ReportVote(ctx, RmVote::kYes, "");
     (void)PrepareComplete(*kernel_, ctx.enlistment);
-    ArmRequestOutcome(ctx.uow);
+    if (options_.request_outcome_after_ns > 0) ArmRequestOutcome(ctx.uow);
     return;
   }
   Writer& w = record_writer_;
   w.Reset();
   w.Id(ctx.uow);
-  Guid en_id;
-  (void)GetEnlistmentId(*kernel_, ctx.enlistment, &en_id);
-  w.Id(en_id);
+  // The enlistment's id as the notification names it (what
+  // GetEnlistmentId(ctx.enlistment) answers, without the call), null once
+  // the RM let go of its handle (Disconnect), as GetEnlistmentId's failure left it.
+  w.Id(ctx.enlistment != INVALID_HANDLE_VALUE ? enlistment_id : Guid{});
   w.Bytes(ctx.changes);
   auto lsn = log()->Append(kRecPrepare, w.view());
   if (!lsn.ok()) return VoteNo(ctx, "log");
@@ -661,7 +673,7 @@ void RmBase::OnPrepareForced(uint64_t key, absl::Status status) {
   SetPhase(*c, RmTxPhase::kPrepared);
   ReportVote(*c, RmVote::kYes, "");
   (void)PrepareComplete(*kernel_, c->enlistment);
-  ArmRequestOutcome(c->uow);
+  if (options_.request_outcome_after_ns > 0) ArmRequestOutcome(c->uow);  // its own test, without the call
 }
 
 void RmBase::ArmRequestOutcome(const Guid& uow) {

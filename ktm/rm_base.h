@@ -298,14 +298,25 @@ class RmBase {
   // Inline at each call site (rm_base.cc), where `to` is a constant: its
   // trace name's digest word folds and the call and its frame go.
   [[gnu::always_inline]] inline void SetPhase(TxContext& ctx, RmTxPhase to);
-  void ReportVote(TxContext& ctx, RmVote vote, std::string_view why);
-  void ReportCommitted(TxContext& ctx);
+  // The history reports of a vote and of a commit: inline at each call site
+  // (rm_base.cc), where the vote is a constant (its trace name's digest word
+  // folds) and the call and its frame go.
+  [[gnu::always_inline]] inline void ReportVote(TxContext& ctx, RmVote vote, std::string_view why);
+  [[gnu::always_inline]] inline void ReportCommitted(TxContext& ctx);
   void ReportAborted(TxContext& ctx, std::string_view why);
   void Handle(const TRANSACTION_NOTIFICATION& n);
+  // The history report and trace event of a notification to ctx's
+  // transaction: inline in each case of Handle's switch, where `what` is a
+  // constant (its trace name a load from a fixed place, no test, index or
+  // fallback call).
+  [[gnu::always_inline]] inline void ReportNotify(const TxContext& ctx, uint32_t what);
   // A yes/no decision about ctx's transaction, true with `probability`
   // (its stream: see rm_base.cc).
-  bool Decide(const TxContext& ctx, std::string_view decision, double probability);
-  void OnPrepare(TxContext& ctx);
+  // Inline at its two call sites (OnPrepare, OnSinglePhaseCommit: every 2PC
+  // prepare, every single-phase commit).
+  [[gnu::always_inline]] inline bool Decide(const TxContext& ctx, std::string_view decision, double probability);
+  // enlistment_id: the notification's (ctx's enlistment), for the prepare record.
+  void OnPrepare(TxContext& ctx, const Guid& enlistment_id);
   // The force callbacks find their context by enlistment key (FindByKey: an
   // index, where a UOW is a search of txs_); the key is its context's alone.
   void OnPrepareForced(uint64_t key, absl::Status status);

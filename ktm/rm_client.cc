@@ -49,7 +49,7 @@ void RmClient::Start(ReplayFn replay, DoneFn done) {
                                        options_.description, &rm);
     if (NT_SUCCESS(s)) {
       rm_ = rm;
-      Arm();
+      Arm(alive_);
     }
     return Finish(std::move(done), s, "");
   }
@@ -91,7 +91,7 @@ void RmClient::Register(DoneFn done) {
   }
   if (NT_SUCCESS(s)) {
     rm_ = rm;
-    Arm();
+    Arm(alive_);
     s = RecoverResourceManager(*kernel_, rm_);
   }
   Finish(std::move(done), s, "");
@@ -99,12 +99,14 @@ void RmClient::Register(DoneFn done) {
 
 // The callbacks below capture the liveness guard by constructing it in the
 // capture (one weak count increment), not by copying a local (two, and a
-// decrement when the local goes).
-inline void RmClient::Arm() {
+// decrement when the local goes). A wait hands its guard on to the next one
+// (OnNotification re-arms from inside the wait being answered, which is
+// destroyed right after): no increment and decrement per notification.
+inline void RmClient::Arm(std::weak_ptr<bool> alive) {
   GetNotificationResourceManagerAsync(*kernel_, rm_, sim::kTimeNever,
-                                      [this, alive = std::weak_ptr<bool>(alive_)](NTSTATUS status,
-                                                                                  const TRANSACTION_NOTIFICATION& n) {
-                                        if (Alive(alive)) OnNotification(status, n);
+                                      [this, alive = std::move(alive)](NTSTATUS status,
+                                                                       const TRANSACTION_NOTIFICATION& n) mutable {
+                                        if (Alive(alive)) OnNotification(status, n, alive);
                                       });
 }
 
@@ -115,10 +117,15 @@ inline void RmClient::LaterHandleNext() {
   });
 }
 
-void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n) {
+void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n, std::weak_ptr<bool>& alive) {
   if (status != STATUS_SUCCESS) return;  // the RM handle went away
-  Arm();
-  if (inbox_head_ > 32 && 2 * inbox_head_ > inbox_.size()) {
+  Arm(std::move(alive));
+  // Emptied (capacity kept) once drained, here rather than in HandleNext:
+  // HandleNext's handler reads its notification in place.
+  if (inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_head_) == inbox_.end()) {  // no division by the size
+    inbox_.clear();
+    inbox_head_ = 0;
+  } else if (inbox_head_ > 32 && 2 * inbox_head_ > inbox_.size()) {
     inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_head_));
     inbox_head_ = 0;
   }
@@ -127,13 +134,13 @@ void RmClient::OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n
 }
 
 void RmClient::HandleNext() {
-  KTM_ASSERT(inbox_head_ < inbox_.size(), "a notification handler event without a notification");
-  const TRANSACTION_NOTIFICATION n = inbox_[inbox_head_++];
-  if (inbox_head_ == inbox_.size()) {
-    inbox_.clear();
-    inbox_head_ = 0;
-  }
-  handler_(n);
+  KTM_ASSERT(inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_head_) < inbox_.end(),  // no division by the size
+             "a notification handler event without a notification");
+  // In place, not copied out: a notification is delivered only by a
+  // scheduler event of its own (OnNotification), never while a handler
+  // runs, so inbox_ stays as it is until the handler returns; nothing here
+  // touches inbox_ after it (the handler may end the client's life).
+  handler_(inbox_[inbox_head_++]);
 }
 
 void RmClient::InternChain() {

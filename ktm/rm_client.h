@@ -74,8 +74,10 @@ class RmClient {
   void OnLogOpened(absl::StatusOr<log::RecoveredLog> recovered, ReplayFn replay, DoneFn done);
   void Register(DoneFn done);
   // Arm and LaterHandleNext: inline in OnNotification (every notification).
-  [[gnu::always_inline]] inline void Arm();
-  void OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n);
+  // alive: the wait's liveness guard (of alive_), moved into it.
+  [[gnu::always_inline]] inline void Arm(std::weak_ptr<bool> alive);
+  // alive: the answered wait's guard, handed on to the next wait.
+  void OnNotification(NTSTATUS status, const TRANSACTION_NOTIFICATION& n, std::weak_ptr<bool>& alive);
   void HandleNext();
   // One HandleNext event in the RM's chain (what Later does, without a std::function).
   [[gnu::always_inline]] inline void LaterHandleNext();
