@@ -111,6 +111,9 @@ void UntrackEnlistment(Rm& rm, const std::shared_ptr<En>& en) {
   return tm.ends_since_checkpoint >= kCheckpointEveryEnds || used >= tm.log_bytes / 4;
 }
 
+// 0 and INFINITE both mean no timeout (CreateTransaction, ktmw32.h).
+constexpr bool HasTimeout(uint32_t timeout_ms) { return timeout_ms != 0 && timeout_ms != INFINITE; }
+
 }  // namespace
 
 namespace trace_names {
@@ -672,8 +675,7 @@ void Kernel::Forget(const std::shared_ptr<Tx>& tx) {
 void Kernel::ArmTimeout(const std::shared_ptr<Tx>& tx) {
   if (tx->timeout_timer != sim::kNoEvent) host_->Cancel(tx->timeout_timer);
   tx->timeout_timer = sim::kNoEvent;
-  // 0 and INFINITE both mean no timeout (CreateTransaction, ktmw32.h).
-  if (tx->timeout_ms == 0 || tx->timeout_ms == INFINITE) return;
+  if (!HasTimeout(tx->timeout_ms)) return;
   Guid id = tx->id;
   std::weak_ptr<bool> alive = alive_;
   tx->timeout_timer = host_->After(static_cast<sim::TimeNs>(tx->timeout_ms) * sim::kMillisecond, [this, alive, id] {
@@ -710,7 +712,7 @@ NTSTATUS Kernel::CreateTransaction(uint32_t options, uint32_t timeout_ms, const 
   const bool added = transactions_.emplace(tx->id, tx).second;  // no default-constructed entry assigned over
   KTM_ASSERT(added, "a new transaction's id is taken");
   Trace("tx.create", {"tx", TraceShort(tx->id)}, {"timeout_ms", timeout_ms});
-  if (timeout_ms != 0 && timeout_ms != INFINITE) ArmTimeout(tx);  // ArmTimeout's own test, without the call
+  if (HasTimeout(timeout_ms)) ArmTimeout(tx);  // ArmTimeout's own test, without the call
   *out = NewHandle(std::move(tx));  // the last use: no reference count taken and dropped
   return STATUS_SUCCESS;
 }

@@ -642,7 +642,7 @@ void RmBase::OnPrepare(TxContext& ctx, const Guid& enlistment_id) {
     SetPhase(ctx, RmTxPhase::kPrepared);
     ReportVote(ctx, RmVote::kYes, "");
     (void)PrepareComplete(*kernel_, ctx.enlistment);
-    if (options_.request_outcome_after_ns > 0) ArmRequestOutcome(ctx.uow);
+    ArmRequestOutcome(ctx.uow);
     return;
   }
   Writer& w = record_writer_;
@@ -673,11 +673,10 @@ void RmBase::OnPrepareForced(uint64_t key, absl::Status status) {
   SetPhase(*c, RmTxPhase::kPrepared);
   ReportVote(*c, RmVote::kYes, "");
   (void)PrepareComplete(*kernel_, c->enlistment);
-  if (options_.request_outcome_after_ns > 0) ArmRequestOutcome(c->uow);  // its own test, without the call
+  ArmRequestOutcome(c->uow);
 }
 
-void RmBase::ArmRequestOutcome(const Guid& uow) {
-  if (options_.request_outcome_after_ns <= 0) return;
+void RmBase::StartRequestOutcomeTimer(const Guid& uow) {
   std::weak_ptr<bool> alive = alive_;
   host_->After(options_.request_outcome_after_ns, [this, alive, uow] {
     if (!Alive(alive)) return;

@@ -329,7 +329,11 @@ class RmBase {
   void OnLastRecover();
   void VoteNo(TxContext& ctx, const std::string& why);
   // RmOptions::request_outcome_after_ns: the timer armed at the yes vote.
-  void ArmRequestOutcome(const Guid& uow);
+  // Inline: with no timer configured (the usual case) it costs no call.
+  void ArmRequestOutcome(const Guid& uow) {
+    if (options_.request_outcome_after_ns > 0) StartRequestOutcomeTimer(uow);
+  }
+  void StartRequestOutcomeTimer(const Guid& uow);
   void Abandon(TxContext& ctx, const std::string& why);
   void ApplyBytes(const std::vector<uint8_t>& changes);
   void Finish(const Guid& uow);
